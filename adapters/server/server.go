@@ -1,0 +1,183 @@
+// Package server is opsbot's HTTP front: one mux for every platform
+// adapter, /healthz, /readyz, /metrics, request metrics and logging, and
+// graceful shutdown.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are opsbot's Prometheus metrics.
+type Metrics struct {
+	Registry     *prometheus.Registry
+	httpRequests *prometheus.CounterVec
+	httpDuration *prometheus.HistogramVec
+	commands     *prometheus.CounterVec
+	tasks        *prometheus.CounterVec
+	deliveries   *prometheus.CounterVec
+}
+
+// NewMetrics registers opsbot's metrics on a fresh registry.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "http_requests_total", Help: "HTTP requests by route, method and status code.",
+		}, []string{"route", "method", "code"}),
+		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "http_request_duration_seconds", Help: "HTTP request latency by route.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"route", "method"}),
+		commands: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "opsbot_commands_total", Help: "Chat commands and button actions by name and outcome (ok, refused, error).",
+		}, []string{"command", "outcome"}),
+		tasks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "opsbot_tasks_total", Help: "Background tasks by type and outcome.",
+		}, []string{"type", "outcome"}),
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "opsbot_deliveries_total", Help: "Message sends by platform and outcome.",
+		}, []string{"platform", "outcome"}),
+	}
+	m.Registry.MustRegister(m.httpRequests, m.httpDuration, m.commands, m.tasks, m.deliveries,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Command counts a command outcome.
+func (m *Metrics) Command(name, outcome string) { m.commands.WithLabelValues(name, outcome).Inc() }
+
+// Task counts a task outcome.
+func (m *Metrics) Task(taskType, outcome string) { m.tasks.WithLabelValues(taskType, outcome).Inc() }
+
+// Delivery counts a send outcome.
+func (m *Metrics) Delivery(platform, outcome string) {
+	m.deliveries.WithLabelValues(platform, outcome).Inc()
+}
+
+// Check is a readiness check: it names what it checks and returns its error.
+type Check struct {
+	Name string
+	Fn   func(ctx context.Context) error
+}
+
+// Server is the HTTP server.
+type Server struct {
+	Mux     *http.ServeMux
+	metrics *Metrics
+	checks  []Check
+	log     *slog.Logger
+	srv     *http.Server
+}
+
+// New returns a server with /healthz, /readyz and /metrics registered.
+func New(metrics *Metrics, checks []Check, logger *slog.Logger) *Server {
+	s := &Server{Mux: http.NewServeMux(), metrics: metrics, checks: checks, log: logger.With("component", "http")}
+	s.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	s.Mux.HandleFunc("GET /readyz", s.ready)
+	s.Mux.Handle("GET /metrics", promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{Registry: metrics.Registry}))
+	return s
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	status, body := http.StatusOK, ""
+	for _, c := range s.checks {
+		if err := c.Fn(ctx); err != nil {
+			status = http.StatusServiceUnavailable
+			body += c.Name + ": " + err.Error() + "\n"
+			s.log.Warn("not ready", "check", c.Name, "err", err)
+		} else {
+			body += c.Name + ": ok\n"
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(body))
+}
+
+// statusWriter remembers the status code.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) { w.code = code; w.ResponseWriter.WriteHeader(code) }
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Handler returns the mux wrapped in metrics, logging and panic recovery.
+func (s *Server) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		_, route := s.Mux.Handler(r)
+		if route == "" {
+			route = "unmatched"
+		}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.Error("handler panicked", "route", route, "panic", p)
+				sw.code = http.StatusInternalServerError
+				http.Error(sw, `{"error":"internal error"}`, http.StatusInternalServerError)
+			}
+			d := time.Since(start)
+			s.metrics.httpRequests.WithLabelValues(route, r.Method, strconv.Itoa(sw.code)).Inc()
+			s.metrics.httpDuration.WithLabelValues(route, r.Method).Observe(d.Seconds())
+			if sw.code >= 500 {
+				s.log.Warn("request", "method", r.Method, "path", r.URL.Path, "code", sw.code, "duration_ms", d.Milliseconds())
+			} else {
+				s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "code", sw.code, "duration_ms", d.Milliseconds())
+			}
+		}()
+		s.Mux.ServeHTTP(sw, r)
+	})
+}
+
+// Serve listens on addr and serves until ctx ends, then shuts down within
+// grace. ready, when set, is told the bound address.
+func (s *Server) Serve(ctx context.Context, addr string, grace time.Duration, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
+	s.log.Info("listening", "addr", ln.Addr().String())
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- s.srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := s.srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,431 @@
+// Package webchat is the embedded web chat platform: the JSON API of
+// DESIGN §5 and one page served from embed.FS. It is the default platform
+// for local runs and the driver of end-to-end tests.
+//
+// Messages live in the adapter's Store (Postgres in production). An
+// updated card keeps its id and bumps its revision; ids and inbox cursors
+// come from one sequence, so "after=<cursor>" also returns updated cards.
+package webchat
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"opsbot/adapters/webchat/page"
+	"opsbot/bot"
+	"opsbot/core"
+)
+
+// Target is whom a stored message is for.
+type Target struct {
+	User    string `json:"user,omitempty"`
+	Channel string `json:"channel,omitempty"`
+}
+
+// Record is a stored webchat message.
+type Record struct {
+	ID        int64
+	Seq       int64
+	Revision  int
+	To        Target
+	Message   bot.Message
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// wireMessage is a Record on the wire (DESIGN §5).
+type wireMessage struct {
+	ID        string       `json:"id"`
+	Revision  int          `json:"revision"`
+	To        Target       `json:"to"`
+	Status    string       `json:"status"`
+	Ref       string       `json:"ref"`
+	Title     string       `json:"title"`
+	Text      string       `json:"text"`
+	Fields    []bot.Field  `json:"fields"`
+	Buttons   []bot.Button `json:"buttons"`
+	CreatedAt time.Time    `json:"created_at"`
+	UpdatedAt time.Time    `json:"updated_at"`
+}
+
+func wire(r Record) wireMessage {
+	w := wireMessage{
+		ID: strconv.FormatInt(r.ID, 10), Revision: r.Revision, To: r.To, Status: r.Message.Status,
+		Ref: r.Message.Ref, Title: r.Message.Title, Text: r.Message.Text,
+		Fields: r.Message.Fields, Buttons: r.Message.Buttons, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+	}
+	if w.Fields == nil {
+		w.Fields = []bot.Field{}
+	}
+	if w.Buttons == nil {
+		w.Buttons = []bot.Button{}
+	}
+	return w
+}
+
+// Store keeps webchat messages and channel membership.
+type Store interface {
+	// Insert stores messages and returns them with ids, seqs and times.
+	Insert(ctx context.Context, recs []Record) ([]Record, error)
+	// Update replaces the content of every message with ref, bumping
+	// revision and seq, and returns how many changed.
+	UpdateByRef(ctx context.Context, ref string, m bot.Message) (int, error)
+	// Get returns one message (core.ErrNotFound when missing).
+	Get(ctx context.Context, id int64) (Record, error)
+	// Inbox returns messages to user or to any of channels with seq > after.
+	Inbox(ctx context.Context, user string, channels []string, after int64, limit int) ([]Record, error)
+	// Channel returns messages posted to a channel with seq > after.
+	Channel(ctx context.Context, name string, after int64, limit int) ([]Record, error)
+	Join(ctx context.Context, channel, user string) error
+	ChannelsOf(ctx context.Context, user string) ([]string, error)
+}
+
+// Handler answers events (the bot).
+type Handler interface {
+	Handle(ctx context.Context, ev bot.Event) []bot.Message
+}
+
+// DirectoryUser is a user as the page's picker shows them.
+type DirectoryUser struct {
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	Unit     string   `json:"unit"`
+	UnitName string   `json:"unit_name"`
+	Roles    []string `json:"roles"`
+}
+
+// Directory lists the users one may act as in dev mode.
+type Directory func(ctx context.Context) ([]DirectoryUser, error)
+
+// Config configures the adapter.
+type Config struct {
+	DevMode      bool   // any org user may act, no login
+	Token        string // bearer token required outside dev mode
+	MaxBodyBytes int64
+}
+
+// Adapter is the webchat platform.
+type Adapter struct {
+	cfg   Config
+	store Store
+	bot   Handler
+	dir   Directory
+	log   *slog.Logger
+}
+
+// New returns the webchat adapter.
+func New(cfg Config, store Store, h Handler, dir Directory, logger *slog.Logger) *Adapter {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	return &Adapter{cfg: cfg, store: store, bot: h, dir: dir, log: logger.With("component", "webchat")}
+}
+
+// Platform names the platform.
+func (a *Adapter) Platform() string { return core.PlatformWebchat }
+
+// Routes registers the API and the page on mux.
+func (a *Adapter) Routes(mux *http.ServeMux) {
+	mux.Handle("POST /webchat/api/messages", a.auth(a.postMessage))
+	mux.Handle("POST /webchat/api/actions", a.auth(a.postAction))
+	mux.Handle("GET /webchat/api/inbox", a.auth(a.getInbox))
+	mux.Handle("GET /webchat/api/channel", a.auth(a.getChannel))
+	mux.Handle("GET /webchat/api/channels", a.auth(a.getChannels))
+	mux.Handle("GET /webchat/api/users", a.auth(a.getUsers))
+	mux.Handle("/webchat/", page.Handler())
+	mux.Handle("GET /{$}", http.RedirectHandler("/webchat/", http.StatusFound))
+}
+
+// Send stores a notice for a user or a channel; the page picks it up from the inbox.
+func (a *Adapter) Send(ctx context.Context, to core.Recipient, m bot.Message) error {
+	if m.Status == "" {
+		m.Status = bot.StatusNotice
+	}
+	_, err := a.store.Insert(ctx, []Record{{To: Target{User: to.User, Channel: to.Channel}, Message: m}})
+	return err
+}
+
+// Update replaces every card about ref (buttons gone, outcome shown).
+func (a *Adapter) Update(ctx context.Context, ref string, m bot.Message) error {
+	_, err := a.store.UpdateByRef(ctx, ref, m)
+	return err
+}
+
+// Join makes user a member of channel (configured members at start).
+func (a *Adapter) Join(ctx context.Context, channel, user string) error {
+	return a.store.Join(ctx, channel, user)
+}
+
+type apiError struct {
+	status int
+	msg    string
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+func badRequest(format string, args ...any) error {
+	return &apiError{status: http.StatusBadRequest, msg: fmt.Sprintf(format, args...)}
+}
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request) (any, error)
+
+// auth checks the token outside dev mode and turns results into JSON.
+func (a *Adapter) auth(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !a.cfg.DevMode {
+			got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if a.cfg.Token == "" || subtle.ConstantTimeCompare([]byte(got), []byte(a.cfg.Token)) != 1 {
+				writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "webchat: missing or wrong bearer token"})
+				return
+			}
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes)
+		out, err := h(w, r)
+		if err != nil {
+			var ae *apiError
+			var mbe *http.MaxBytesError
+			switch {
+			case errors.As(err, &ae):
+				writeJSON(w, ae.status, map[string]string{"error": ae.msg})
+			case errors.As(err, &mbe):
+				writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": "webchat: body too large"})
+			default:
+				a.log.Error("request failed", "path", r.URL.Path, "err", err)
+				writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "webchat: internal error"})
+			}
+			return
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func decode(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return badRequest("webchat: malformed JSON body: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return badRequest("webchat: trailing data after the JSON body")
+	}
+	return nil
+}
+
+var channelName = func(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// replies stores the bot's direct replies to user and returns them on the wire.
+func (a *Adapter) replies(ctx context.Context, user string, msgs []bot.Message) (any, error) {
+	recs := make([]Record, len(msgs))
+	for i, m := range msgs {
+		recs[i] = Record{To: Target{User: user}, Message: m}
+	}
+	stored, err := a.store.Insert(ctx, recs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]wireMessage, len(stored))
+	for i, r := range stored {
+		out[i] = wire(r)
+	}
+	return map[string]any{"replies": out}, nil
+}
+
+func (a *Adapter) postMessage(_ http.ResponseWriter, r *http.Request) (any, error) {
+	var in struct {
+		User    string `json:"user"`
+		Channel string `json:"channel"`
+		Text    string `json:"text"`
+	}
+	if err := decode(r, &in); err != nil {
+		return nil, err
+	}
+	if in.User == "" {
+		return nil, badRequest("webchat: user is required")
+	}
+	if in.Channel != "" && !channelName(in.Channel) {
+		return nil, badRequest("webchat: channel %q is not a valid channel name", in.Channel)
+	}
+	if strings.TrimSpace(in.Text) == "" {
+		return nil, badRequest("webchat: text is required")
+	}
+	ctx := r.Context()
+	if in.Channel != "" {
+		if err := a.store.Join(ctx, in.Channel, in.User); err != nil {
+			return nil, err
+		}
+	}
+	msgs := a.bot.Handle(ctx, bot.Event{Platform: core.PlatformWebchat, UserRef: in.User, Channel: in.Channel, Text: in.Text})
+	return a.replies(ctx, in.User, msgs)
+}
+
+func (a *Adapter) postAction(_ http.ResponseWriter, r *http.Request) (any, error) {
+	var in struct {
+		User      string `json:"user"`
+		MessageID string `json:"message_id"`
+		Action    string `json:"action"`
+		Value     string `json:"value"`
+	}
+	if err := decode(r, &in); err != nil {
+		return nil, err
+	}
+	if in.User == "" || in.Action == "" {
+		return nil, badRequest("webchat: user and action are required")
+	}
+	ctx := r.Context()
+	channel := ""
+	if in.MessageID != "" {
+		id, err := strconv.ParseInt(in.MessageID, 10, 64)
+		if err != nil {
+			return nil, badRequest("webchat: message_id %q is not a message id", in.MessageID)
+		}
+		rec, err := a.store.Get(ctx, id)
+		if errors.Is(err, core.ErrNotFound) {
+			return nil, badRequest("webchat: message %s does not exist", in.MessageID)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if ok, err := a.visible(ctx, rec, in.User); err != nil {
+			return nil, err
+		} else if !ok {
+			return nil, &apiError{status: http.StatusForbidden, msg: "webchat: message " + in.MessageID + " was not sent to " + in.User}
+		}
+		channel = rec.To.Channel
+	}
+	msgs := a.bot.Handle(ctx, bot.Event{Platform: core.PlatformWebchat, UserRef: in.User, Channel: channel,
+		Action: in.Action, Value: in.Value, MessageID: in.MessageID})
+	return a.replies(ctx, in.User, msgs)
+}
+
+// visible reports whether user could see rec: sent to them or to a channel they are in.
+func (a *Adapter) visible(ctx context.Context, rec Record, user string) (bool, error) {
+	if rec.To.User != "" {
+		return rec.To.User == user, nil
+	}
+	chans, err := a.store.ChannelsOf(ctx, user)
+	if err != nil {
+		return false, err
+	}
+	for _, c := range chans {
+		if c == rec.To.Channel {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+const pageLimit = 200
+
+func afterParam(r *http.Request) (int64, error) {
+	s := r.URL.Query().Get("after")
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, badRequest("webchat: after=%q is not a cursor", s)
+	}
+	return n, nil
+}
+
+func inboxPage(recs []Record, after int64) map[string]any {
+	out := make([]wireMessage, len(recs))
+	cursor := after
+	for i, r := range recs {
+		out[i] = wire(r)
+		if r.Seq > cursor {
+			cursor = r.Seq
+		}
+	}
+	return map[string]any{"messages": out, "cursor": cursor}
+}
+
+func (a *Adapter) getInbox(_ http.ResponseWriter, r *http.Request) (any, error) {
+	user := r.URL.Query().Get("user")
+	if user == "" {
+		return nil, badRequest("webchat: user is required")
+	}
+	after, err := afterParam(r)
+	if err != nil {
+		return nil, err
+	}
+	chans, err := a.store.ChannelsOf(r.Context(), user)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := a.store.Inbox(r.Context(), user, chans, after, pageLimit)
+	if err != nil {
+		return nil, err
+	}
+	return inboxPage(recs, after), nil
+}
+
+func (a *Adapter) getChannel(_ http.ResponseWriter, r *http.Request) (any, error) {
+	name := r.URL.Query().Get("name")
+	if !channelName(name) {
+		return nil, badRequest("webchat: name=%q is not a channel name", name)
+	}
+	after, err := afterParam(r)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := a.store.Channel(r.Context(), name, after, pageLimit)
+	if err != nil {
+		return nil, err
+	}
+	return inboxPage(recs, after), nil
+}
+
+func (a *Adapter) getChannels(_ http.ResponseWriter, r *http.Request) (any, error) {
+	user := r.URL.Query().Get("user")
+	chans, err := a.store.ChannelsOf(r.Context(), user)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]map[string]string, len(chans))
+	for i, c := range chans {
+		out[i] = map[string]string{"name": c}
+	}
+	return map[string]any{"channels": out}, nil
+}
+
+func (a *Adapter) getUsers(_ http.ResponseWriter, r *http.Request) (any, error) {
+	if !a.cfg.DevMode || a.dir == nil {
+		return map[string]any{"users": []DirectoryUser{}}, nil
+	}
+	users, err := a.dir(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"users": users}, nil
+}

@@ -1,0 +1,255 @@
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+
+	"opsbot/core"
+	"opsbot/core/org"
+)
+
+// Config is what the bot needs to know besides its services.
+type Config struct {
+	Language string         // zh-CN (default) or en
+	Location *time.Location // for showing times
+}
+
+// Hooks observe the bot (metrics).
+type Hooks struct {
+	// Command is called after each command or action with its name and
+	// outcome: "ok", "refused" (a user-facing error) or "error".
+	Command func(name, outcome string)
+}
+
+// Bot turns events into core calls and replies.
+type Bot struct {
+	cfg     Config
+	org     *org.Service
+	log     *slog.Logger
+	router  *Router
+	actions map[string]ActionFunc
+	hooks   Hooks
+}
+
+// ActionFunc handles a button click.
+type ActionFunc func(ctx context.Context, actor core.Actor, ev Event) ([]Message, error)
+
+// New returns a bot with every command registered.
+func New(cfg Config, orgs *org.Service, logger *slog.Logger, hooks Hooks) *Bot {
+	if cfg.Language != LangEN {
+		cfg.Language = LangZH
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if hooks.Command == nil {
+		hooks.Command = func(string, string) {}
+	}
+	b := &Bot{cfg: cfg, org: orgs, log: logger.With("component", "bot"), router: NewRouter(), actions: map[string]ActionFunc{}, hooks: hooks}
+	b.registerGeneral()
+	b.registerOrg()
+	return b
+}
+
+// Lang returns the bot's language.
+func (b *Bot) Lang() string { return b.cfg.Language }
+
+// t translates in the bot's language.
+func (b *Bot) t(key string, kv ...string) string { return T(b.cfg.Language, key, kv...) }
+
+// HandleAction registers a button action handler.
+func (b *Bot) HandleAction(action string, fn ActionFunc) { b.actions[action] = fn }
+
+// Handle answers one event. It never panics and never returns no reply:
+// any failure becomes an error message that says what was wrong.
+func (b *Bot) Handle(ctx context.Context, ev Event) (out []Message) {
+	name := "unknown"
+	defer func() {
+		if r := recover(); r != nil {
+			id := newRef()
+			b.log.Error("panic handling event", "panic", r, "ref", id, "platform", ev.Platform, "user", ev.UserRef)
+			out = []Message{b.errorMessage(b.t("err.internal", "id", id))}
+			b.hooks.Command(name, "error")
+		}
+	}()
+	actor, err := b.org.Resolve(ctx, ev.Platform, ev.UserRef)
+	if err != nil {
+		b.hooks.Command(name, outcome(err))
+		return []Message{b.ErrorReply(err, nil)}
+	}
+	var msgs []Message
+	var cmd *Command
+	if ev.Action != "" {
+		name = ev.Action
+		fn, ok := b.actions[ev.Action]
+		if !ok {
+			err = core.Invalid("unknown_action", "action", ev.Action)
+		} else {
+			msgs, err = fn(ctx, actor, ev)
+		}
+	} else {
+		cmd, msgs, err = b.command(ctx, actor, ev)
+		if cmd != nil {
+			name = cmd.Path
+		}
+	}
+	b.hooks.Command(name, outcome(err))
+	if err != nil {
+		return []Message{b.ErrorReply(err, cmd)}
+	}
+	for i := range msgs {
+		if msgs[i].Status == "" {
+			msgs[i].Status = StatusOK
+		}
+	}
+	return msgs
+}
+
+func outcome(err error) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case isUserError(err):
+		return "refused"
+	default:
+		return "error"
+	}
+}
+
+func isUserError(err error) bool {
+	var ue *usageError
+	var pe *parseError
+	var ce *core.Error
+	return errors.As(err, &ue) || errors.As(err, &pe) || errors.As(err, &ce) ||
+		errors.Is(err, core.ErrNotFound) || errors.Is(err, core.ErrForbidden) || errors.Is(err, core.ErrInvalid) ||
+		errors.Is(err, core.ErrConflict) || errors.Is(err, core.ErrAlreadyDecided)
+}
+
+func (b *Bot) command(ctx context.Context, actor core.Actor, ev Event) (*Command, []Message, error) {
+	text := strings.TrimSpace(ev.Text)
+	text = strings.TrimPrefix(text, "／")
+	if !strings.HasPrefix(text, "/") {
+		return nil, nil, &parseError{"not_a_command"}
+	}
+	tokens, err := tokenize(strings.TrimPrefix(text, "/"))
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(tokens) == 0 {
+		tokens = []string{"help"}
+	}
+	cmd, args, flags, err := b.router.Match(tokens)
+	if err != nil {
+		return cmd, nil, err
+	}
+	msgs, err := cmd.Run(ctx, &Request{Actor: actor, Event: ev, Command: cmd, Args: args, Flags: flags})
+	return cmd, msgs, err
+}
+
+// errorMessage is a reply with status error.
+func (b *Bot) errorMessage(text string) Message {
+	return Message{Status: StatusError, Title: b.t("err.title"), Text: text}
+}
+
+// ErrorReply turns any error into the reply a user sees: what was wrong
+// and, for a malformed command, how to use it. Unexpected errors are
+// logged with a reference the user can quote.
+func (b *Bot) ErrorReply(err error, cmd *Command) Message {
+	var ue *usageError
+	var pe *parseError
+	var ce *core.Error
+	switch {
+	case errors.As(err, &ue):
+		if ue.code == "incomplete" {
+			return b.errorMessage(b.t("err.incomplete", "arg", ue.arg) + "\n" + b.t("usage.list", "list", b.listUnder(ue.arg)))
+		}
+		text := b.t("err."+ue.code, "arg", ue.arg)
+		if ue.cmd != nil {
+			text += "\n" + b.t("usage", "usage", usageLine(ue.cmd))
+		}
+		return b.errorMessage(text)
+	case errors.As(err, &pe):
+		return b.errorMessage(b.t("err." + pe.code))
+	case errors.As(err, &ce):
+		return b.errorMessage(tmap(b.cfg.Language, "err."+ce.Code, b.localizeArgs(ce.Args)))
+	case isUserError(err):
+		return b.errorMessage(err.Error())
+	}
+	id := newRef()
+	b.log.Error("command failed", "err", err, "ref", id)
+	return b.errorMessage(b.t("err.internal", "id", id))
+}
+
+// localizeArgs translates role and level names inside error arguments.
+func (b *Bot) localizeArgs(args map[string]string) map[string]string {
+	out := make(map[string]string, len(args))
+	for k, v := range args {
+		switch k {
+		case "role":
+			v = b.roleName(v)
+		case "level", "want", "parent_level", "from_level", "into_level":
+			v = b.t("level." + v)
+		case "scope":
+			if v != "" && b.cfg.Language == LangZH {
+				v = "（范围 " + v + "）"
+			} else if v != "" {
+				v = "on " + v
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func (b *Bot) roleName(r string) string { return b.t("role."+r) + "(" + r + ")" }
+
+func usageLine(c *Command) string {
+	s := "/" + c.Path
+	if c.Usage != "" {
+		s += " " + c.Usage
+	}
+	return s
+}
+
+func (b *Bot) listUnder(prefix string) string {
+	var lines []string
+	for _, c := range b.router.Commands() {
+		if strings.HasPrefix(c.Path, prefix+" ") {
+			lines = append(lines, "- "+usageLine(c))
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+func newRef() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// fmtTime shows a time in the bot's zone.
+func (b *Bot) fmtTime(t time.Time) string { return t.In(b.cfg.Location).Format("2006-01-02 15:04") }
+
+// Render turns an outbox notice into the message to deliver.
+func (b *Bot) Render(_ context.Context, n core.Notice) (Message, error) {
+	args := map[string]string{}
+	for k, v := range n.Data {
+		args[k] = v
+	}
+	if r, ok := args["role"]; ok {
+		args["role"] = b.roleName(r)
+	}
+	key := "notice." + n.Kind
+	if _, ok := zh[key]; !ok {
+		return Message{}, core.Invalid("unknown_notice", "kind", n.Kind)
+	}
+	return Message{
+		Ref: n.Ref, Status: StatusNotice, Title: b.t("notice.title"),
+		Text: strings.TrimSpace(tmap(b.cfg.Language, key, args)),
+	}, nil
+}

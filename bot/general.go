@@ -1,0 +1,100 @@
+package bot
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	"opsbot/core"
+)
+
+var helpTopics = []string{"general", "org"}
+
+func (b *Bot) registerGeneral() {
+	b.router.Handle(&Command{Path: "help", Usage: "[command|topic]", MaxArgs: -1, Topic: "general", Run: b.help})
+	b.router.Handle(&Command{Path: "whoami", Topic: "general", Run: b.whoami})
+	b.router.Handle(&Command{Path: "audit", Usage: "<entity ref>", MinArgs: 1, MaxArgs: 1, Topic: "general", Run: b.audit})
+	b.HandleAction("help.topic", func(ctx context.Context, actor core.Actor, ev Event) ([]Message, error) {
+		return b.helpTopic(ev.Value)
+	})
+}
+
+func (b *Bot) help(_ context.Context, r *Request) ([]Message, error) {
+	if len(r.Args) == 0 {
+		m := Message{Title: b.t("help.title"), Text: b.t("help.intro")}
+		for _, topic := range helpTopics {
+			m.Fields = append(m.Fields, Field{Name: b.t("help." + topic), Value: "/help " + topic})
+			m.Buttons = append(m.Buttons, Button{Action: "help.topic", Value: topic, Label: b.t("help." + topic)})
+		}
+		return []Message{m}, nil
+	}
+	words := make([]string, 0, 3)
+	for _, w := range strings.Fields(r.Args[0]) {
+		words = append(words, canonicalWord(strings.TrimPrefix(w, "/")))
+	}
+	return b.helpTopic(strings.Join(words, " "))
+}
+
+func (b *Bot) helpTopic(topic string) ([]Message, error) {
+	var lines []string
+	for _, c := range b.router.Commands() {
+		if c.Topic == topic || c.Path == topic || strings.HasPrefix(c.Path, topic+" ") {
+			lines = append(lines, "- **"+usageLine(c)+"**  "+b.t("help."+c.Path))
+		}
+	}
+	if len(lines) == 0 {
+		return nil, core.NotFound("help_unknown", "topic", topic)
+	}
+	title := topic
+	if k := "help." + topic; T(b.cfg.Language, k) != k {
+		title = T(b.cfg.Language, k)
+	}
+	return []Message{{Title: b.t("help.topic", "topic", title), Text: strings.Join(lines, "\n")}}, nil
+}
+
+func (b *Bot) whoami(ctx context.Context, r *Request) ([]Message, error) {
+	p, err := b.org.Whoami(ctx, r.Actor)
+	if err != nil {
+		return nil, err
+	}
+	m := b.profileMessage(p)
+	m.Fields = append(m.Fields, Field{Name: b.t("field.platform"), Value: r.Actor.Platform})
+	return []Message{m}, nil
+}
+
+func (b *Bot) audit(ctx context.Context, r *Request) ([]Message, error) {
+	entity := r.Args[0]
+	entries, err := b.org.AuditTrail(ctx, r.Actor, entity)
+	if err != nil {
+		return nil, err
+	}
+	if len(entries) == 0 {
+		return []Message{{Ref: entity, Title: b.t("audit.title", "entity", entity), Text: b.t("audit.empty", "entity", entity)}}, nil
+	}
+	lines := make([]string, 0, len(entries))
+	for _, e := range entries {
+		line := b.t("audit.line", "seq", itoa64(e.Seq), "at", b.fmtTime(e.At), "actor", e.Actor, "platform", e.Platform, "action", e.Action)
+		if e.After != "" {
+			line += "  `" + clip(e.After, 160) + "`"
+		}
+		lines = append(lines, "- "+line)
+	}
+	return []Message{{Ref: entity, Title: b.t("audit.title", "entity", entity), Text: strings.Join(lines, "\n")}}, nil
+}
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

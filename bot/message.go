@@ -1,0 +1,99 @@
+// Package bot is the chat front: it turns platform-neutral events into
+// core calls and core results into platform-neutral messages. It parses
+// commands (English words and Chinese aliases), resolves who is asking,
+// renders notices and replies in zh-CN or English, and is the one place
+// where errors become user replies.
+package bot
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"opsbot/core"
+)
+
+// Message statuses.
+const (
+	StatusOK     = "ok"
+	StatusError  = "error"
+	StatusNotice = "notice"
+)
+
+// Message is what the bot wants shown; adapters render it.
+type Message struct {
+	Ref     string   `json:"ref"`
+	Status  string   `json:"status"`
+	Title   string   `json:"title"`
+	Text    string   `json:"text"`
+	Fields  []Field  `json:"fields"`
+	Buttons []Button `json:"buttons"`
+}
+
+// Field is a name/value row of a card.
+type Field struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Button is an action a person can tap. Value is an opaque reference the
+// bot re-checks on click, never trusted data.
+type Button struct {
+	Action  string `json:"action"`
+	Value   string `json:"value"`
+	Label   string `json:"label"`
+	Style   string `json:"style"`
+	Confirm string `json:"confirm"`
+}
+
+// Event is one thing that happened on a platform: a text message or a
+// button click.
+type Event struct {
+	Platform  string
+	UserRef   string // platform user id (the org user id on webchat)
+	Channel   string // neutral channel name, "" for a direct conversation
+	Text      string
+	Action    string
+	Value     string
+	MessageID string
+}
+
+// Sender delivers messages on one platform.
+type Sender interface {
+	// Platform names the platform, e.g. "webchat".
+	Platform() string
+	// Send delivers m to a platform address: to.User is the platform's
+	// user id, to.Channel the platform's channel address.
+	Send(ctx context.Context, to core.Recipient, m Message) error
+}
+
+// Address turns a neutral recipient and its platform address into the
+// recipient a Sender expects.
+func Address(to core.Recipient, platformAddr string) core.Recipient {
+	if to.Channel != "" {
+		return core.Recipient{Channel: platformAddr}
+	}
+	return core.Recipient{User: platformAddr}
+}
+
+// PermanentError is a delivery failure no retry can mend.
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return "permanent: " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// Permanent marks err as not worth retrying.
+func Permanent(err error) error { return &PermanentError{Err: err} }
+
+// RetryAfterError is a failure the platform asked to retry after a delay.
+type RetryAfterError struct {
+	After time.Duration
+	Err   error
+}
+
+func (e *RetryAfterError) Error() string { return fmt.Sprintf("retry after %s: %v", e.After, e.Err) }
+
+// Unwrap returns the cause.
+func (e *RetryAfterError) Unwrap() error { return e.Err }

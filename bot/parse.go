@@ -1,0 +1,84 @@
+package bot
+
+import (
+	"strings"
+	"unicode"
+)
+
+// parseError says where a command line is malformed.
+type parseError struct{ code string }
+
+func (e *parseError) Error() string { return e.code }
+
+// tokenize splits a command line into words. "…" and “…” keep spaces;
+// a full-width slash or space counts as its ASCII twin.
+func tokenize(line string) ([]string, error) {
+	line = strings.NewReplacer("／", "/", "\u3000", " ", "——", "--", "—", "--").Replace(strings.TrimSpace(line))
+	var out []string
+	var cur strings.Builder
+	inWord, quote := false, rune(0)
+	for _, r := range line {
+		switch {
+		case quote != 0:
+			if r == quote || (quote == '“' && r == '”') {
+				quote = 0
+				continue
+			}
+			cur.WriteRune(r)
+		case r == '"' || r == '“':
+			quote, inWord = r, true
+		case unicode.IsSpace(r):
+			if inWord {
+				out = append(out, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteRune(r)
+			inWord = true
+		}
+	}
+	if quote != 0 {
+		return nil, &parseError{"unclosed_quote"}
+	}
+	if inWord {
+		out = append(out, cur.String())
+	}
+	return out, nil
+}
+
+// aliases maps Chinese command words onto the English grammar.
+var aliases = map[string]string{
+	"帮助": "help", "我是谁": "whoami", "组织": "org", "单位": "unit", "用户": "user", "角色": "role",
+	"树": "tree", "架构": "tree", "添加": "add", "新增": "add", "改名": "rename", "重命名": "rename",
+	"删除": "remove", "移除": "remove", "合并": "merge", "移动": "move", "调动": "move", "查看": "show",
+	"授权": "grant", "授予": "grant", "撤销": "revoke", "收回": "revoke", "关联": "link", "审计": "audit",
+	"同步": "sync",
+}
+
+// flagAliases maps Chinese flag names onto the English ones.
+var flagAliases = map[string]string{
+	"上级": "parent", "级别": "level", "单位": "unit", "范围": "scope", "平台": "platform", "账号": "id",
+}
+
+// valueAliases maps Chinese values of enumerations onto the English ones.
+var valueAliases = map[string]string{
+	"区县": "district", "县市区": "district", "单位": "unit", "部门": "department",
+	"系统管理员": "sys_admin", "系统总管理员": "sys_admin", "分级管理员": "district_admin",
+	"单位管理员": "unit_admin", "单位联络人": "unit_contact", "运营方": "operator", "接入方": "access_party",
+	"企业微信": "wecom",
+}
+
+func canonicalWord(w string) string {
+	if a, ok := aliases[w]; ok {
+		return a
+	}
+	return strings.ToLower(w)
+}
+
+func canonicalValue(v string) string {
+	if a, ok := valueAliases[v]; ok {
+		return a
+	}
+	return v
+}

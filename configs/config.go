@@ -1,0 +1,639 @@
+// Package configs holds the typed configuration of opsbot: how it is located
+// (Resolve), loaded from YAML with defaults, OPSBOT_* environment overrides
+// and *_file secrets (Load), validated (Config.Validate) and logged safely
+// (Config.Redacted).
+package configs
+
+import (
+	"bytes"
+	_ "embed" // DevYAML is embedded.
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // Bot.Timezone must load without system tzdata.
+
+	"gopkg.in/yaml.v3"
+)
+
+// DevYAML is the embedded copy of configs/dev.yaml, used by Load when no
+// config file is given.
+//
+//go:embed dev.yaml
+var DevYAML []byte
+
+// DefaultPath is the development config file that Resolve picks when neither
+// the --config flag nor OPSBOT_CONFIG is set and the file exists.
+const DefaultPath = "configs/dev.yaml"
+
+// EnvConfig is the environment variable holding the config file path.
+const EnvConfig = "OPSBOT_CONFIG"
+
+// Config is the complete opsbot configuration.
+type Config struct {
+	Server    Server    `yaml:"server"`
+	Database  Database  `yaml:"database"`
+	Redis     Redis     `yaml:"redis"`
+	Bot       Bot       `yaml:"bot"`
+	Bootstrap Bootstrap `yaml:"bootstrap"`
+	Demo      Demo      `yaml:"demo"`
+	Webchat   Webchat   `yaml:"webchat"`
+	Channels  []Channel `yaml:"channels"`
+	Delivery  Delivery  `yaml:"delivery"`
+	Worker    Worker    `yaml:"worker"`
+	Scheduler Scheduler `yaml:"scheduler"`
+	Log       Log       `yaml:"log"`
+}
+
+// Server configures the HTTP server.
+type Server struct {
+	// Listen is the host:port to listen on (default "127.0.0.1:8080").
+	Listen string `yaml:"listen"`
+	// ShutdownTimeout bounds graceful shutdown (default 10s).
+	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+	// MaxBodyBytes caps request bodies (default 1 MiB).
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+}
+
+// Database configures the Postgres connection.
+type Database struct {
+	// URL is the postgres:// connection URL (required, secret).
+	URL string `yaml:"url" secret:"url"`
+	// URLFile names a file holding URL.
+	URLFile string `yaml:"url_file"`
+	// MaxConns is the pool size (default 10, 1..1000).
+	MaxConns int32 `yaml:"max_conns"`
+	// MigrateOnStart runs migrations at startup (default true).
+	MigrateOnStart *bool `yaml:"migrate_on_start"`
+}
+
+// MigrateOnStartOr reports whether migrations run at startup; it is true when
+// MigrateOnStart is unset.
+func (d Database) MigrateOnStartOr() bool {
+	if d.MigrateOnStart == nil {
+		return true
+	}
+	return *d.MigrateOnStart
+}
+
+// Redis configures the Redis connection used by the asynq worker.
+type Redis struct {
+	// URL is the redis:// or rediss:// URL (required, secret).
+	URL string `yaml:"url" secret:"url"`
+	// URLFile names a file holding URL.
+	URLFile string `yaml:"url_file"`
+}
+
+// Bot configures the bot's locale.
+type Bot struct {
+	// Language is "zh-CN" (default) or "en".
+	Language string `yaml:"language"`
+	// Timezone is an IANA zone name (default "Asia/Shanghai").
+	Timezone string `yaml:"timezone"`
+}
+
+// Location returns the configured time zone, or UTC when Timezone does not
+// load (Load rejects such configs). It loads the zone on every call, so
+// callers should keep the result.
+func (b Bot) Location() *time.Location {
+	loc, err := time.LoadLocation(b.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// Bootstrap holds the data seeded into an empty database.
+type Bootstrap struct {
+	// Admin is the first administrator and its org unit.
+	Admin BootstrapAdmin `yaml:"admin"`
+}
+
+// BootstrapAdmin describes the first administrator and its org unit.
+type BootstrapAdmin struct {
+	// User is the administrator's user id (ASCII code).
+	User string `yaml:"user"`
+	// Name is the administrator's display name.
+	Name string `yaml:"name"`
+	// Unit is the org unit id (ASCII code).
+	Unit string `yaml:"unit"`
+	// UnitName is the org unit's display name.
+	UnitName string `yaml:"unit_name"`
+}
+
+// Demo configures the demo data set.
+type Demo struct {
+	// Enabled seeds demo users and data.
+	Enabled bool `yaml:"enabled"`
+}
+
+// Webchat configures the built-in web chat platform.
+type Webchat struct {
+	// Enabled serves the web chat page and API.
+	Enabled bool `yaml:"enabled"`
+	// DevMode disables the token check (local development only).
+	DevMode bool `yaml:"dev_mode"`
+	// Token is the bearer token the page must send (secret).
+	Token string `yaml:"token" secret:"true"`
+	// TokenFile names a file holding Token.
+	TokenFile string `yaml:"token_file"`
+}
+
+// Channel is a named group of org users that notifications can target.
+type Channel struct {
+	// Name is the unique channel id.
+	Name string `yaml:"name"`
+	// Members are org user ids.
+	Members []string `yaml:"members"`
+}
+
+// Delivery configures outbound message delivery.
+type Delivery struct {
+	// Platforms lists chat platforms in order of preference (default ["webchat"]).
+	Platforms []string `yaml:"platforms"`
+	// MaxAttempts bounds delivery attempts (default 25).
+	MaxAttempts int `yaml:"max_attempts"`
+	// RetryBase is the first retry delay (default 2s).
+	RetryBase Duration `yaml:"retry_base"`
+	// RetryMax caps the retry delay (default 10m).
+	RetryMax Duration `yaml:"retry_max"`
+}
+
+// Worker configures the asynq worker.
+type Worker struct {
+	// Concurrency is the number of concurrent tasks (default 10, 1..1000).
+	Concurrency int `yaml:"concurrency"`
+	// Queue is the asynq queue name (default "opsbot").
+	Queue string `yaml:"queue"`
+}
+
+// Scheduler configures the scheduler loop.
+type Scheduler struct {
+	// SweepInterval is how often due work is swept (default 10s, >= 1s).
+	SweepInterval Duration `yaml:"sweep_interval"`
+}
+
+// Log configures logging.
+type Log struct {
+	// Level is debug, info (default), warn or error.
+	Level string `yaml:"level"`
+	// Format is text (default) or json.
+	Format string `yaml:"format"`
+}
+
+// SlogLevel returns Level as a slog.Level (info when unknown).
+func (l Log) SlogLevel() slog.Level {
+	switch l.Level {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	default:
+		return slog.LevelInfo
+	}
+}
+
+// Duration is a time.Duration written in YAML and environment variables as a
+// Go duration string such as "10s", "5m" or "1h30m".
+type Duration time.Duration
+
+// D returns d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// String returns d formatted like time.Duration.String.
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalText encodes d as a duration string.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText decodes a duration string such as "1h30m".
+func (d *Duration) UnmarshalText(text []byte) error {
+	v, err := time.ParseDuration(strings.TrimSpace(string(text)))
+	if err != nil {
+		return fmt.Errorf("want a duration like 10s, 5m or 1h30m: %w", err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// UnmarshalYAML decodes a scalar duration string, reporting the line on error.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: want a duration like 10s, 5m or 1h30m", n.Line)}}
+	}
+	if err := d.UnmarshalText([]byte(n.Value)); err != nil {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: cannot decode %q as a duration: %v", n.Line, n.Value, err)}}
+	}
+	return nil
+}
+
+// ValidationError lists every problem found by Config.Validate.
+type ValidationError struct {
+	// Problems are "<yaml.path>: <why>" lines in field order.
+	Problems []string
+}
+
+// Error returns "config: " followed by the problems joined with newlines.
+func (e *ValidationError) Error() string {
+	return "config: " + strings.Join(e.Problems, "\n")
+}
+
+// Resolve returns the config source: flagValue if non-empty, else
+// $OPSBOT_CONFIG, else DefaultPath if that file exists (relative to the
+// working directory), else "" meaning the embedded dev config. A nil getenv
+// or fileExists uses the process environment or file system.
+func Resolve(flagValue string, getenv func(string) string, fileExists func(string) bool) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if v := getenv(EnvConfig); v != "" {
+		return v
+	}
+	if fileExists == nil {
+		fileExists = func(p string) bool {
+			st, err := os.Stat(p)
+			return err == nil && !st.IsDir()
+		}
+	}
+	if fileExists(DefaultPath) {
+		return DefaultPath
+	}
+	return ""
+}
+
+// Load reads the YAML file at path (or DevYAML when path is ""), decodes it
+// strictly, applies defaults, applies OPSBOT_* overrides from environ
+// ("K=V" entries as from os.Environ), reads *_file secrets, validates and
+// returns the config. Validation failures are a *ValidationError.
+func Load(path string, environ []string) (*Config, error) {
+	name, data := "embedded dev.yaml", DevYAML
+	if path != "" {
+		var err error
+		if data, err = os.ReadFile(path); err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		name = path
+	}
+	var c Config
+	if err := decodeStrict(data, &c); err != nil {
+		return nil, fmt.Errorf("config: %s: %w", name, err)
+	}
+	c.applyDefaults()
+	envSet, err := applyEnv(&c, environ)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if err := applyFiles(&c, envSet); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// decodeStrict decodes a single YAML document into c, rejecting unknown keys.
+// An empty document leaves c unchanged.
+func decodeStrict(data []byte, c *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		return err
+	}
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case errors.Is(err, io.EOF):
+		return nil
+	case err != nil:
+		return err
+	default:
+		return fmt.Errorf("line %d: only one YAML document is allowed", extra.Line)
+	}
+}
+
+// applyDefaults fills zero values with defaults.
+func (c *Config) applyDefaults() {
+	setDefault(&c.Server.Listen, "127.0.0.1:8080")
+	setDefault(&c.Server.ShutdownTimeout, Duration(10*time.Second))
+	setDefault(&c.Server.MaxBodyBytes, 1<<20)
+	setDefault(&c.Database.MaxConns, 10)
+	if c.Database.MigrateOnStart == nil {
+		on := true
+		c.Database.MigrateOnStart = &on
+	}
+	setDefault(&c.Bot.Language, "zh-CN")
+	setDefault(&c.Bot.Timezone, "Asia/Shanghai")
+	if len(c.Delivery.Platforms) == 0 {
+		c.Delivery.Platforms = []string{"webchat"}
+	}
+	setDefault(&c.Delivery.MaxAttempts, 25)
+	setDefault(&c.Delivery.RetryBase, Duration(2*time.Second))
+	setDefault(&c.Delivery.RetryMax, Duration(10*time.Minute))
+	setDefault(&c.Worker.Concurrency, 10)
+	setDefault(&c.Worker.Queue, "opsbot")
+	setDefault(&c.Scheduler.SweepInterval, Duration(10*time.Second))
+	setDefault(&c.Log.Level, "info")
+	setDefault(&c.Log.Format, "text")
+}
+
+// setDefault sets *p to v when *p is the zero value.
+func setDefault[T comparable](p *T, v T) {
+	var zero T
+	if *p == zero {
+		*p = v
+	}
+}
+
+// Validate checks c and returns a *ValidationError listing every problem, or
+// nil.
+func (c *Config) Validate() error {
+	var problems []string
+	add := func(path, format string, args ...any) {
+		problems = append(problems, path+": "+fmt.Sprintf(format, args...))
+	}
+
+	// server
+	if c.Server.Listen == "" {
+		add("server.listen", "required (set server.listen or %s)", envName("server.listen"))
+	} else if _, port, err := net.SplitHostPort(c.Server.Listen); err != nil {
+		add("server.listen", "must be host:port, got %q", c.Server.Listen)
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		add("server.listen", "must be host:port with a numeric port 0-65535, got %q", c.Server.Listen)
+	}
+	if c.Server.ShutdownTimeout <= 0 {
+		add("server.shutdown_timeout", "must be positive, got %s", c.Server.ShutdownTimeout)
+	}
+	if c.Server.MaxBodyBytes <= 0 {
+		add("server.max_body_bytes", "must be positive, got %d", c.Server.MaxBodyBytes)
+	}
+
+	// database, redis
+	checkURL(add, "database.url", c.Database.URL, "postgres://", "postgresql://")
+	if c.Database.MaxConns < 1 || c.Database.MaxConns > 1000 {
+		add("database.max_conns", "must be between 1 and 1000, got %d", c.Database.MaxConns)
+	}
+	checkURL(add, "redis.url", c.Redis.URL, "redis://", "rediss://")
+
+	// bot
+	if c.Bot.Language != "zh-CN" && c.Bot.Language != "en" {
+		add("bot.language", `must be "zh-CN" or "en", got %q`, c.Bot.Language)
+	}
+	if c.Bot.Timezone == "" {
+		add("bot.timezone", "required (set bot.timezone or %s)", envName("bot.timezone"))
+	} else if _, err := time.LoadLocation(c.Bot.Timezone); err != nil {
+		add("bot.timezone", "unknown time zone %q", c.Bot.Timezone)
+	}
+
+	// bootstrap
+	a := c.Bootstrap.Admin
+	checkCode(add, "bootstrap.admin.user", a.User, "_.-")
+	checkRequired(add, "bootstrap.admin.name", a.Name)
+	checkCode(add, "bootstrap.admin.unit", a.Unit, "_.-")
+	checkRequired(add, "bootstrap.admin.unit_name", a.UnitName)
+
+	// webchat
+	if c.Webchat.Enabled && !c.Webchat.DevMode && c.Webchat.Token == "" {
+		add("webchat.token", "required when webchat.enabled is true and webchat.dev_mode is false (set webchat.token, webchat.token_file or %s)", envName("webchat.token"))
+	}
+
+	// channels
+	channelAt := map[string]int{}
+	for i, ch := range c.Channels {
+		p := fmt.Sprintf("channels[%d]", i)
+		switch first, dup := channelAt[ch.Name]; {
+		case ch.Name == "":
+			add(p+".name", "required")
+		case !isCode(ch.Name, "_-"):
+			add(p+".name", "must match ^[a-z0-9][a-z0-9_-]{0,63}$, got %q", ch.Name)
+		case dup:
+			add(p+".name", "duplicate %q (first at channels[%d])", ch.Name, first)
+		default:
+			channelAt[ch.Name] = i
+		}
+		seen := map[string]bool{}
+		for j, m := range ch.Members {
+			mp := fmt.Sprintf("%s.members[%d]", p, j)
+			switch {
+			case !isCode(m, "_.-"):
+				add(mp, "must be a user id matching ^[a-z0-9][a-z0-9_.-]{0,63}$, got %q", m)
+			case seen[m]:
+				add(mp, "duplicate %q", m)
+			}
+			seen[m] = true
+		}
+	}
+
+	// delivery
+	if len(c.Delivery.Platforms) == 0 {
+		add("delivery.platforms", "must list at least one platform")
+	}
+	seenPlatform := map[string]bool{}
+	for i, pl := range c.Delivery.Platforms {
+		p := fmt.Sprintf("delivery.platforms[%d]", i)
+		switch {
+		case pl != "webchat" && pl != "wecom" && pl != "slack":
+			add(p, `must be "webchat", "wecom" or "slack", got %q`, pl)
+		case seenPlatform[pl]:
+			add(p, "duplicate %q", pl)
+		}
+		seenPlatform[pl] = true
+	}
+	if c.Delivery.MaxAttempts < 1 {
+		add("delivery.max_attempts", "must be at least 1, got %d", c.Delivery.MaxAttempts)
+	}
+	if c.Delivery.RetryBase <= 0 {
+		add("delivery.retry_base", "must be positive, got %s", c.Delivery.RetryBase)
+	}
+	if c.Delivery.RetryMax < c.Delivery.RetryBase {
+		add("delivery.retry_max", "must be >= delivery.retry_base (%s), got %s", c.Delivery.RetryBase, c.Delivery.RetryMax)
+	}
+
+	// worker, scheduler
+	if c.Worker.Concurrency < 1 || c.Worker.Concurrency > 1000 {
+		add("worker.concurrency", "must be between 1 and 1000, got %d", c.Worker.Concurrency)
+	}
+	checkRequired(add, "worker.queue", c.Worker.Queue)
+	if c.Scheduler.SweepInterval.D() < time.Second {
+		add("scheduler.sweep_interval", "must be at least 1s, got %s", c.Scheduler.SweepInterval)
+	}
+
+	// log
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		add("log.level", `must be "debug", "info", "warn" or "error", got %q`, c.Log.Level)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		add("log.format", `must be "text" or "json", got %q`, c.Log.Format)
+	}
+
+	if len(problems) > 0 {
+		return &ValidationError{Problems: problems}
+	}
+	return nil
+}
+
+// adder records one validation problem.
+type adder func(path, format string, args ...any)
+
+// checkRequired reports a blank value.
+func checkRequired(add adder, path, v string) {
+	if strings.TrimSpace(v) == "" {
+		add(path, "required (set %s or %s)", path, envName(path))
+	}
+}
+
+// checkCode reports a missing value or one that is not an ASCII code.
+func checkCode(add adder, path, v, extra string) {
+	switch {
+	case v == "":
+		add(path, "required (set %s or %s)", path, envName(path))
+	case !isCode(v, extra):
+		add(path, "must match ^[a-z0-9][a-z0-9%s]{0,63}$, got %q", extra, v)
+	}
+}
+
+// checkURL reports a missing or malformed URL without echoing it, since URLs
+// may carry passwords.
+func checkURL(add adder, path, v string, schemes ...string) {
+	if v == "" {
+		add(path, "required (set %s, %s_file or %s)", path, path, envName(path))
+		return
+	}
+	ok := false
+	for _, s := range schemes {
+		ok = ok || strings.HasPrefix(v, s)
+	}
+	if !ok {
+		add(path, "must start with %s", strings.Join(schemes, " or "))
+		return
+	}
+	if _, err := url.Parse(v); err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // url.Error repeats the URL, which may hold a password.
+		}
+		add(path, "invalid URL: %v", err)
+	}
+}
+
+// isCode reports whether s is 1..64 bytes of [a-z0-9] or extra, starting with
+// [a-z0-9].
+func isCode(s, extra string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if ('a' <= ch && ch <= 'z') || ('0' <= ch && ch <= '9') {
+			continue
+		}
+		if i == 0 || !strings.ContainsRune(extra, rune(ch)) {
+			return false
+		}
+	}
+	return true
+}
+
+// Redacted returns a deep copy of c that is safe to log: fields tagged
+// secret:"true" become "***" and passwords inside secret:"url" fields (user
+// info and password query parameters) become "***".
+func (c *Config) Redacted() Config {
+	var out Config
+	redactCopy(reflect.ValueOf(&out).Elem(), reflect.ValueOf(c).Elem(), "")
+	return out
+}
+
+// redactCopy deep-copies src into dst, redacting strings per secret.
+func redactCopy(dst, src reflect.Value, secret string) {
+	switch src.Kind() {
+	case reflect.Struct:
+		dst.Set(src)
+		for i := 0; i < src.NumField(); i++ {
+			if f := src.Type().Field(i); f.IsExported() {
+				redactCopy(dst.Field(i), src.Field(i), f.Tag.Get("secret"))
+			}
+		}
+	case reflect.Pointer:
+		if src.IsNil() {
+			return
+		}
+		p := reflect.New(src.Type().Elem())
+		redactCopy(p.Elem(), src.Elem(), secret)
+		dst.Set(p)
+	case reflect.Slice:
+		if src.IsNil() {
+			return
+		}
+		s := reflect.MakeSlice(src.Type(), src.Len(), src.Len())
+		for i := 0; i < src.Len(); i++ {
+			redactCopy(s.Index(i), src.Index(i), secret)
+		}
+		dst.Set(s)
+	case reflect.Map:
+		if src.IsNil() {
+			return
+		}
+		m := reflect.MakeMapWithSize(src.Type(), src.Len())
+		for it := src.MapRange(); it.Next(); {
+			v := reflect.New(src.Type().Elem()).Elem()
+			redactCopy(v, it.Value(), secret)
+			m.SetMapIndex(it.Key(), v)
+		}
+		dst.Set(m)
+	case reflect.String:
+		dst.Set(src)
+		switch s := src.String(); {
+		case s == "":
+		case secret == "true":
+			dst.SetString("***")
+		case secret == "url":
+			dst.SetString(redactURL(s))
+		}
+	default:
+		dst.Set(src)
+	}
+}
+
+// redactURL replaces the password in u's user info and in any query
+// parameter whose name contains "password" with "***". An unparsable URL is
+// replaced entirely.
+func redactURL(s string) string {
+	const mark = "REDACTEDxSECRET" // survives URL escaping, unlike "***"
+	u, err := url.Parse(s)
+	if err != nil {
+		return "***"
+	}
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), mark)
+		}
+	}
+	if u.RawQuery != "" {
+		q, changed := u.Query(), false
+		for k := range q {
+			if strings.Contains(strings.ToLower(k), "password") {
+				q[k], changed = []string{mark}, true
+			}
+		}
+		if changed {
+			u.RawQuery = q.Encode()
+		}
+	}
+	return strings.ReplaceAll(u.String(), mark, "***")
+}

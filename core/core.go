@@ -1,0 +1,95 @@
+package core
+
+import (
+	"context"
+	"time"
+)
+
+// Clock tells the time. Core logic never calls time.Now directly.
+type Clock interface {
+	Now() time.Time
+}
+
+// SystemClock is the real clock.
+type SystemClock struct{}
+
+// Now returns the current time.
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// Platform names where an action came from.
+const (
+	PlatformWebchat = "webchat"
+	PlatformWeCom   = "wecom"
+	PlatformSlack   = "slack"
+	PlatformSystem  = "system"
+	PlatformAPI     = "api"
+)
+
+// SystemUser is the actor id used for changes opsbot makes by itself
+// (bootstrap, demo data, timers).
+const SystemUser = "system"
+
+// Actor is who asks for something: an org user and the platform they used.
+type Actor struct {
+	UserID   string
+	Name     string
+	Platform string
+}
+
+// SystemActor returns the actor for opsbot's own changes.
+func SystemActor() Actor {
+	return Actor{UserID: SystemUser, Name: "opsbot", Platform: PlatformSystem}
+}
+
+// Recipient is whom a notice is for: one org user or one named channel.
+type Recipient struct {
+	User    string `json:"user,omitempty"`
+	Channel string `json:"channel,omitempty"`
+}
+
+// String returns "user:<id>" or "channel:<name>".
+func (r Recipient) String() string {
+	if r.Channel != "" {
+		return "channel:" + r.Channel
+	}
+	return "user:" + r.User
+}
+
+// Notice is something a person must hear about, written to the outbox in
+// the transaction that caused it and rendered later by the bot.
+type Notice struct {
+	Kind string            // e.g. "org.user_added"
+	Ref  string            // entity it is about, e.g. "user:zhangsan"
+	To   Recipient         // one recipient per notice
+	Data map[string]string // values the renderer needs
+}
+
+// AuditEntry is one append-only record of a state change.
+type AuditEntry struct {
+	Seq      int64
+	At       time.Time
+	Actor    string
+	Platform string
+	Action   string // e.g. "org.unit.add"
+	Entity   string // e.g. "unit:dc-edu"
+	Before   string // JSON of the state before, "" when created
+	After    string // JSON of the state after, "" when removed
+	PrevHash string
+	Hash     string
+}
+
+// Recorder is what every domain transaction can do besides its own rows:
+// append audit entries and queue notices, both committed with the change.
+type Recorder interface {
+	Audit(ctx context.Context, e AuditEntry) error
+	Notify(ctx context.Context, n Notice) error
+}
+
+// Delivery is an outbox notice being delivered, with what went out so far.
+type Delivery struct {
+	ID                 int64
+	Notice             Notice
+	CreatedAt          time.Time
+	Attempts           int
+	DeliveredPlatforms []string
+}

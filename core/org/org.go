@@ -1,0 +1,191 @@
+package org
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"time"
+
+	"opsbot/core"
+)
+
+// Level is a unit's place in the tree.
+type Level string
+
+// Unit levels, top to bottom.
+const (
+	LevelCity       Level = "city"
+	LevelDistrict   Level = "district"
+	LevelUnit       Level = "unit"
+	LevelDepartment Level = "department"
+)
+
+// Valid reports whether l is a known level.
+func (l Level) Valid() bool {
+	switch l {
+	case LevelCity, LevelDistrict, LevelUnit, LevelDepartment:
+		return true
+	}
+	return false
+}
+
+// parentLevels lists the levels a unit of each level may hang under.
+var parentLevels = map[Level][]Level{
+	LevelDistrict:   {LevelCity},
+	LevelUnit:       {LevelCity, LevelDistrict},
+	LevelDepartment: {LevelUnit, LevelDepartment},
+}
+
+// Role is a named set of rights held over a scope.
+type Role string
+
+// The roles of DESIGN §6.
+const (
+	RoleSysAdmin      Role = "sys_admin"
+	RoleDistrictAdmin Role = "district_admin"
+	RoleUnitAdmin     Role = "unit_admin"
+	RoleUnitContact   Role = "unit_contact"
+	RoleOperator      Role = "operator"
+	RoleAccessParty   Role = "access_party"
+)
+
+// Roles lists every grantable role in order of rank.
+var Roles = []Role{RoleSysAdmin, RoleDistrictAdmin, RoleUnitAdmin, RoleUnitContact, RoleOperator, RoleAccessParty}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool {
+	for _, x := range Roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// Unit is one node of the org tree. Path is "/" + the codes from the root
+// down to this unit, each followed by "/", so a subtree is a path prefix.
+type Unit struct {
+	Code      string    `json:"code"`
+	Name      string    `json:"name"`
+	Level     Level     `json:"level"`
+	Parent    string    `json:"parent,omitempty"`
+	Path      string    `json:"path"`
+	CreatedAt time.Time `json:"-"`
+	Removed   bool      `json:"removed,omitempty"`
+}
+
+// Contains reports whether other is u or below it.
+func (u Unit) Contains(other Unit) bool { return strings.HasPrefix(other.Path, u.Path) }
+
+// User is a person in the org.
+type User struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Unit      string    `json:"unit"`
+	CreatedAt time.Time `json:"-"`
+	Removed   bool      `json:"removed,omitempty"`
+}
+
+// Grant is a role held by a user over a scope: a unit code, or an app code
+// for access_party.
+type Grant struct {
+	UserID    string    `json:"user"`
+	Role      Role      `json:"role"`
+	Scope     string    `json:"scope"`
+	GrantedBy string    `json:"granted_by"`
+	GrantedAt time.Time `json:"granted_at"`
+}
+
+// Identity links a platform account to an org user.
+type Identity struct {
+	Platform   string `json:"platform"`
+	ExternalID string `json:"external_id"`
+	UserID     string `json:"user"`
+}
+
+// App is the part of an application the org needs: who owns it.
+type App struct {
+	Code   string `json:"code"`
+	Name   string `json:"name"`
+	Owner  string `json:"owner"`
+	Scope  string `json:"scope"` // unit | cross
+	Level  string `json:"level"` // city | district | unit
+	Status string `json:"status"`
+}
+
+// Rotation is a duty rotation as the demo org defines it.
+type Rotation struct {
+	Name         string   `json:"name"`
+	Unit         string   `json:"unit"`
+	Members      []string `json:"members"`
+	Every        string   `json:"every"`
+	Handover     string   `json:"handover"`
+	SkipHolidays bool     `json:"skip_holidays"`
+}
+
+// Tx is what the org needs from a store inside one transaction. Getters
+// return an error wrapping core.ErrNotFound for a missing row and include
+// removed rows (check Removed).
+type Tx interface {
+	core.Recorder
+
+	Unit(ctx context.Context, code string) (Unit, error)
+	// Subtree returns the active units under the path prefix, ordered by path.
+	Subtree(ctx context.Context, pathPrefix string) ([]Unit, error)
+	InsertUnit(ctx context.Context, u Unit) error
+	UpdateUnit(ctx context.Context, u Unit) error
+	// RepathSubtree rewrites the paths of every unit under oldPrefix to start with newPrefix.
+	RepathSubtree(ctx context.Context, oldPrefix, newPrefix string) error
+	Root(ctx context.Context) (Unit, error)
+
+	User(ctx context.Context, id string) (User, error)
+	// UsersIn returns the active users whose unit is one of codes, ordered by id.
+	UsersIn(ctx context.Context, codes []string) ([]User, error)
+	InsertUser(ctx context.Context, u User) error
+	UpdateUser(ctx context.Context, u User) error
+
+	// GrantsOf returns a user's grants, ordered by role then scope.
+	GrantsOf(ctx context.Context, userID string) ([]Grant, error)
+	// GrantsOn returns the grants held on a scope, ordered by user.
+	GrantsOn(ctx context.Context, scope string) ([]Grant, error)
+	// Holders returns the active users holding role (on any scope), ordered by id.
+	Holders(ctx context.Context, role Role) ([]Grant, error)
+	InsertGrant(ctx context.Context, g Grant) error
+	DeleteGrant(ctx context.Context, userID string, role Role, scope string) error
+
+	Identity(ctx context.Context, platform, externalID string) (Identity, error)
+	IdentitiesOf(ctx context.Context, userID string) ([]Identity, error)
+	UpsertIdentity(ctx context.Context, id Identity) error
+
+	App(ctx context.Context, code string) (App, error)
+	InsertApp(ctx context.Context, a App) error
+	InsertRotation(ctx context.Context, r Rotation) error
+
+	// AuditTrail returns the audit entries about an entity, oldest first.
+	AuditTrail(ctx context.Context, entity string) ([]core.AuditEntry, error)
+}
+
+// Store runs org work in transactions. fn's error rolls everything back.
+type Store interface {
+	InTx(ctx context.Context, fn func(tx Tx) error) error
+}
+
+var codePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
+
+// ValidCode reports whether s can be a unit, user or app code.
+func ValidCode(s string) bool { return codePattern.MatchString(s) }
+
+func checkCode(field, s string) error {
+	if !ValidCode(s) {
+		return core.Invalid("code", "field", field, "value", s)
+	}
+	return nil
+}
+
+func checkName(field, s string) error {
+	s = strings.TrimSpace(s)
+	if s == "" || len([]rune(s)) > 100 {
+		return core.Invalid("name", "field", field, "value", s)
+	}
+	return nil
+}

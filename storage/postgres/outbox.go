@@ -1,0 +1,150 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"opsbot/core"
+)
+
+// flushOutbox writes the queued notices and returns their ids.
+func (t *Tx) flushOutbox(ctx context.Context) ([]int64, error) {
+	if len(t.notices) == 0 {
+		return nil, nil
+	}
+	batch := &pgx.Batch{}
+	for _, n := range t.notices {
+		data, err := json.Marshal(n.Data)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: notice data: %w", err)
+		}
+		if n.Data == nil {
+			data = []byte("{}")
+		}
+		batch.Queue(`INSERT INTO outbox (kind, ref, to_user, to_channel, data) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+			n.Kind, n.Ref, n.To.User, n.To.Channel, data)
+	}
+	br := t.tx.SendBatch(ctx, batch)
+	ids := make([]int64, len(t.notices))
+	for i := range t.notices {
+		if err := br.QueryRow().Scan(&ids[i]); err != nil {
+			_ = br.Close()
+			return nil, fmt.Errorf("postgres: outbox insert: %w", err)
+		}
+	}
+	if err := br.Close(); err != nil {
+		return nil, fmt.Errorf("postgres: outbox insert: %w", err)
+	}
+	t.notices = nil
+	return ids, nil
+}
+
+// Outbox is the delivery side of the outbox.
+type Outbox struct{ s *Store }
+
+// Outbox returns the outbox.
+func (s *Store) Outbox() *Outbox { return &Outbox{s: s} }
+
+// leaseTime is how long a claimed row is reserved for one delivery attempt;
+// a worker that dies mid-send gives the row back when the lease runs out.
+const leaseTime = 2 * time.Minute
+
+// Claim leases a due pending row and hands it to fn, which sends it and
+// says on which platforms it went out. Success marks the row delivered;
+// failure records the attempt and returns fn's error. No connection is
+// held while fn runs. found is false when the row is gone, delivered,
+// failed, not due, or leased by another worker.
+func (o *Outbox) Claim(ctx context.Context, id int64, fn func(d core.Delivery) (delivered []string, err error)) (found bool, err error) {
+	var it core.Delivery
+	var data []byte
+	err = o.s.pool.QueryRow(ctx, `UPDATE outbox SET lease_until = now() + make_interval(secs => $2)
+		WHERE id = $1 AND state = 'pending' AND next_attempt_at <= now() + interval '1 second'
+		  AND (lease_until IS NULL OR lease_until < now())
+		RETURNING id, kind, ref, to_user, to_channel, data, created_at, attempts, delivered_platforms`, id, leaseTime.Seconds()).
+		Scan(&it.ID, &it.Notice.Kind, &it.Notice.Ref, &it.Notice.To.User, &it.Notice.To.Channel, &data, &it.CreatedAt, &it.Attempts, &it.DeliveredPlatforms)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("postgres: claim outbox %d: %w", id, err)
+	}
+	if err := json.Unmarshal(data, &it.Notice.Data); err != nil {
+		return true, fmt.Errorf("postgres: outbox %d data: %w", id, err)
+	}
+	delivered, sendErr := fn(it)
+	if delivered == nil {
+		delivered = []string{}
+	}
+	// The outcome is recorded even when ctx was cancelled mid-send.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if sendErr == nil {
+		_, err = o.s.pool.Exec(wctx, `UPDATE outbox SET state = 'delivered', delivered_at = now(), attempts = attempts + 1,
+			delivered_platforms = $2, last_error = '', lease_until = NULL WHERE id = $1`, id, delivered)
+	} else {
+		// Keep what did go out, so a retry does not send it twice.
+		_, err = o.s.pool.Exec(wctx, `UPDATE outbox SET attempts = attempts + 1, delivered_platforms = $2, last_error = $3,
+			lease_until = NULL WHERE id = $1`, id, delivered, truncate(sendErr.Error(), 1000))
+	}
+	if err != nil {
+		return true, fmt.Errorf("postgres: record delivery of outbox %d: %w", id, err)
+	}
+	return true, sendErr
+}
+
+// Reschedule makes a pending row due again after delay, or marks it failed
+// for good (for errors no retry can mend). Times are the database's.
+func (o *Outbox) Reschedule(ctx context.Context, id int64, delay time.Duration, giveUp bool) error {
+	var err error
+	if giveUp {
+		_, err = o.s.pool.Exec(ctx, `UPDATE outbox SET state = 'failed' WHERE id = $1 AND state = 'pending'`, id)
+	} else {
+		_, err = o.s.pool.Exec(ctx, `UPDATE outbox SET next_attempt_at = now() + make_interval(secs => $2)
+			WHERE id = $1 AND state = 'pending'`, id, delay.Seconds())
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: reschedule outbox %d: %w", id, err)
+	}
+	return nil
+}
+
+// State returns a row's state and attempts (for tests and diagnostics).
+func (o *Outbox) State(ctx context.Context, id int64) (state string, attempts int, err error) {
+	err = o.s.pool.QueryRow(ctx, `SELECT state, attempts FROM outbox WHERE id = $1`, id).Scan(&state, &attempts)
+	return state, attempts, notFound(err, "outbox state")
+}
+
+// Due returns up to limit pending rows that are due (by the database's
+// clock), oldest first, each with its attempt count.
+func (o *Outbox) Due(ctx context.Context, limit int) ([]core.Delivery, error) {
+	rows, err := o.s.pool.Query(ctx, `SELECT id, attempts FROM outbox WHERE state = 'pending' AND next_attempt_at <= now()
+		AND (lease_until IS NULL OR lease_until < now())
+		ORDER BY id LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: due outbox: %w", err)
+	}
+	return collect(rows, func(r pgx.Row) (core.Delivery, error) {
+		var d core.Delivery
+		err := r.Scan(&d.ID, &d.Attempts)
+		return d, err
+	}, "due outbox")
+}
+
+// Pending counts pending rows.
+func (o *Outbox) Pending(ctx context.Context) (int, error) {
+	var n int
+	err := o.s.pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE state = 'pending'`).Scan(&n)
+	return n, err
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

@@ -1,0 +1,170 @@
+// Package postgres is opsbot's Postgres storage: a pgx v5 pool, embedded
+// migrations applied with tern, and the implementations of core's store
+// ports. Rows become core types at this boundary; pgx.ErrNoRows becomes
+// core.ErrNotFound here and nowhere else.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/tern/v2/migrate"
+
+	"opsbot/core"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Store is the Postgres store.
+type Store struct {
+	pool *pgxpool.Pool
+	kick func(outboxIDs []int64)
+}
+
+// Options tune Open.
+type Options struct {
+	MaxConns int32
+	// SearchPath, when set, puts every connection in that schema (tests
+	// use a fresh schema each).
+	SearchPath string
+}
+
+// Open connects to Postgres and checks the connection.
+func Open(ctx context.Context, url string, opts Options) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: parse url: %w", err)
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	if opts.SearchPath != "" {
+		cfg.ConnConfig.RuntimeParams["search_path"] = opts.SearchPath
+	}
+	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: ping: %w", err)
+	}
+	return &Store{pool: pool}, nil
+}
+
+// Close closes the pool.
+func (s *Store) Close() { s.pool.Close() }
+
+// Pool returns the underlying pool.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Ping checks that Postgres answers.
+func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+
+// OnOutbox sets the function called after a commit with the ids of the
+// outbox rows it wrote, so delivery can start at once.
+func (s *Store) OnOutbox(fn func(outboxIDs []int64)) { s.kick = fn }
+
+// Migrate applies the embedded migrations. tern holds an advisory lock
+// meanwhile, so concurrent starts are safe.
+func (s *Store) Migrate(ctx context.Context) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	defer conn.Release()
+	m, err := migrate.NewMigrator(ctx, conn.Conn(), "schema_version")
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	if err := m.LoadMigrations(sub); err != nil {
+		return fmt.Errorf("postgres: load migrations: %w", err)
+	}
+	if err := m.Migrate(ctx); err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	return nil
+}
+
+// Tx is one transaction. Audit entries and notices recorded on it are
+// written just before commit.
+type Tx struct {
+	tx      pgx.Tx
+	audits  []core.AuditEntry
+	notices []core.Notice
+}
+
+// Audit queues an audit entry for this transaction.
+func (t *Tx) Audit(_ context.Context, e core.AuditEntry) error {
+	t.audits = append(t.audits, e)
+	return nil
+}
+
+// Notify queues an outbox notice for this transaction.
+func (t *Tx) Notify(_ context.Context, n core.Notice) error {
+	if n.To.User == "" && n.To.Channel == "" {
+		return fmt.Errorf("postgres: notice %s has no recipient", n.Kind)
+	}
+	t.notices = append(t.notices, n)
+	return nil
+}
+
+// WithTx runs fn in a transaction and commits it with its audit entries and
+// outbox rows, or rolls everything back when fn or the commit fails.
+func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
+	ptx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: begin: %w", err)
+	}
+	t := &Tx{tx: ptx}
+	defer func() { _ = ptx.Rollback(context.WithoutCancel(ctx)) }()
+	if err := fn(t); err != nil {
+		return mapErr(err)
+	}
+	ids, err := t.flushOutbox(ctx)
+	if err != nil {
+		return err
+	}
+	if err := t.flushAudit(ctx); err != nil {
+		return err
+	}
+	if err := ptx.Commit(ctx); err != nil {
+		return mapErr(fmt.Errorf("postgres: commit: %w", err))
+	}
+	if len(ids) > 0 && s.kick != nil {
+		s.kick(ids)
+	}
+	return nil
+}
+
+// mapErr turns Postgres constraint errors into core conflicts.
+func mapErr(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return core.Conflict("duplicate", "constraint", pgErr.ConstraintName)
+	}
+	return err
+}
+
+// notFound maps pgx.ErrNoRows to core.ErrNotFound, once, here.
+func notFound(err error, what string) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("postgres: %s: %w", what, core.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: %s: %w", what, err)
+	}
+	return nil
+}

@@ -1,0 +1,198 @@
+package tasks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"opsbot/bot"
+	"opsbot/core"
+)
+
+// Outbox is the delivery side of the outbox, implemented by storage.
+type Outbox interface {
+	Claim(ctx context.Context, id int64, fn func(d core.Delivery) (delivered []string, err error)) (found bool, err error)
+	Reschedule(ctx context.Context, id int64, delay time.Duration, giveUp bool) error
+	Due(ctx context.Context, limit int) ([]core.Delivery, error)
+}
+
+// Renderer turns a notice into a message.
+type Renderer interface {
+	Render(ctx context.Context, n core.Notice) (bot.Message, error)
+}
+
+// Addresses finds where a user can be reached: platform → platform user id.
+type Addresses func(ctx context.Context, userID string) (map[string]string, error)
+
+// DeliveryConfig tunes delivery.
+type DeliveryConfig struct {
+	Platforms   []string      // order of preference for users
+	RetryBase   time.Duration // first retry delay
+	RetryMax    time.Duration // longest retry delay
+	MaxAttempts int           // after this many failures a row is reported stuck (and still retried)
+	// Channels maps a channel name to its address per platform.
+	Channels map[string]map[string]string
+}
+
+// Deliverer sends outbox notices through the platform senders.
+type Deliverer struct {
+	cfg       DeliveryConfig
+	outbox    Outbox
+	render    Renderer
+	senders   map[string]bot.Sender
+	addresses Addresses
+	queue     *Queue
+	log       *slog.Logger
+	observe   func(platform, outcome string)
+}
+
+// NewDeliverer returns a deliverer. observe (may be nil) counts sends by
+// platform and outcome.
+func NewDeliverer(cfg DeliveryConfig, outbox Outbox, render Renderer, senders []bot.Sender, addresses Addresses, queue *Queue, logger *slog.Logger, observe func(platform, outcome string)) *Deliverer {
+	if observe == nil {
+		observe = func(string, string) {}
+	}
+	m := map[string]bot.Sender{}
+	for _, s := range senders {
+		m[s.Platform()] = s
+	}
+	return &Deliverer{cfg: cfg, outbox: outbox, render: render, senders: m, addresses: addresses, queue: queue,
+		log: logger.With("component", "deliver"), observe: observe}
+}
+
+// targets lists where a notice goes: (platform, address) pairs.
+func (d *Deliverer) targets(ctx context.Context, to core.Recipient) ([][2]string, error) {
+	var out [][2]string
+	if to.Channel != "" {
+		for _, p := range d.cfg.Platforms {
+			if addr, ok := d.cfg.Channels[to.Channel][p]; ok && d.senders[p] != nil {
+				out = append(out, [2]string{p, addr})
+			}
+		}
+		if len(out) == 0 {
+			return nil, bot.Permanent(fmt.Errorf("channel %q is not configured on any enabled platform", to.Channel))
+		}
+		return out, nil
+	}
+	addrs, err := d.addresses(ctx, to.User)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range d.cfg.Platforms {
+		if addr, ok := addrs[p]; ok && d.senders[p] != nil {
+			return [][2]string{{p, addr}}, nil
+		}
+	}
+	return nil, bot.Permanent(fmt.Errorf("user %q is not reachable on any enabled platform", to.User))
+}
+
+// Deliver sends one outbox row. Platforms that already got it are skipped,
+// so a retry never sends twice where it went through.
+func (d *Deliverer) Deliver(ctx context.Context, id int64) error {
+	var attempts int
+	found, err := d.outbox.Claim(ctx, id, func(del core.Delivery) ([]string, error) {
+		attempts = del.Attempts + 1
+		done := slices.Clone(del.DeliveredPlatforms)
+		msg, err := d.render.Render(ctx, del.Notice)
+		if err != nil {
+			return done, bot.Permanent(err)
+		}
+		targets, err := d.targets(ctx, del.Notice.To)
+		if err != nil {
+			return done, err
+		}
+		for _, t := range targets {
+			if slices.Contains(done, t[0]) {
+				continue
+			}
+			err := d.senders[t[0]].Send(ctx, bot.Address(del.Notice.To, t[1]), msg)
+			if err != nil {
+				d.observe(t[0], "error")
+				return done, fmt.Errorf("%s: %w", t[0], err)
+			}
+			d.observe(t[0], "ok")
+			done = append(done, t[0])
+		}
+		return done, nil
+	})
+	if !found || err == nil {
+		return err
+	}
+	// Record the failure even when the task's context is ending (shutdown).
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	var perm *bot.PermanentError
+	if errors.As(err, &perm) {
+		d.log.Error("delivery failed for good", "outbox_id", id, "err", err)
+		return d.outbox.Reschedule(ctx, id, 0, true)
+	}
+	delay := d.backoff(attempts, err)
+	level := slog.LevelWarn
+	if attempts >= d.cfg.MaxAttempts {
+		level = slog.LevelError
+	}
+	d.log.Log(ctx, level, "delivery failed; will retry", "outbox_id", id, "attempt", attempts, "retry_in", delay.String(), "err", err)
+	if rerr := d.outbox.Reschedule(ctx, id, delay, false); rerr != nil {
+		return rerr
+	}
+	if d.queue != nil {
+		if qerr := d.queue.EnqueueDelivery(ctx, id, attempts, time.Now().Add(delay)); qerr != nil {
+			d.log.Warn("enqueue retry failed; the sweeper will retry", "outbox_id", id, "err", qerr)
+		}
+	}
+	return nil
+}
+
+// backoff is exponential from RetryBase to RetryMax, or what the platform
+// asked for (a 429's Retry-After) when that is longer.
+func (d *Deliverer) backoff(attempt int, err error) time.Duration {
+	delay := time.Duration(float64(d.cfg.RetryBase) * math.Pow(2, float64(attempt-1)))
+	if delay > d.cfg.RetryMax || delay <= 0 {
+		delay = d.cfg.RetryMax
+	}
+	var rl *bot.RetryAfterError
+	if errors.As(err, &rl) && rl.After > delay {
+		delay = rl.After
+	}
+	return delay
+}
+
+// HandleDeliver is the notify:deliver handler.
+func (d *Deliverer) HandleDeliver(ctx context.Context, t *asynq.Task) error {
+	var p DeliverPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.OutboxID <= 0 {
+		return fmt.Errorf("notify:deliver: bad payload %q: %w", t.Payload(), asynq.SkipRetry)
+	}
+	return d.Deliver(ctx, p.OutboxID)
+}
+
+// Sweep enqueues every due outbox row again. Enqueuing a row whose task is
+// still queued is a no-op (same task id).
+func (d *Deliverer) Sweep(ctx context.Context) (int, error) {
+	n := 0
+	for {
+		due, err := d.outbox.Due(ctx, 500)
+		if err != nil {
+			return n, err
+		}
+		for _, r := range due {
+			if err := d.queue.EnqueueDelivery(ctx, r.ID, r.Attempts, time.Time{}); err != nil {
+				return n, err
+			}
+		}
+		n += len(due)
+		if len(due) < 500 {
+			return n, nil
+		}
+		// A full page: the rest are picked up on the next sweep, once these
+		// have been claimed, so the loop cannot spin on the same rows.
+		return n, nil
+	}
+}

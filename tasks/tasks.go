@@ -1,0 +1,90 @@
+// Package tasks holds opsbot's asynq task types, their payloads and
+// handlers (thin: they call core or the deliverer), the periodic
+// scheduler and the outbox relay.
+//
+// Postgres is the source of truth for everything due: outbox rows and
+// timers. Redis (asynq) is only the trigger, so a task lost with Redis is
+// enqueued again by the timers:sweep task.
+package tasks
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+)
+
+// Task types.
+const (
+	TypeNotifyDeliver = "notify:deliver"
+	TypeTimersSweep   = "timers:sweep"
+)
+
+// DeliverPayload is the payload of notify:deliver.
+type DeliverPayload struct {
+	OutboxID int64 `json:"outbox_id"`
+}
+
+// NewDeliverTask returns the task that delivers one outbox row. Its id is
+// unique per row and attempt, so enqueuing it twice is a no-op.
+func NewDeliverTask(outboxID int64, attempt int) (*asynq.Task, []asynq.Option) {
+	b, _ := json.Marshal(DeliverPayload{OutboxID: outboxID})
+	return asynq.NewTask(TypeNotifyDeliver, b), []asynq.Option{
+		asynq.TaskID(fmt.Sprintf("notify:%d:%d", outboxID, attempt)),
+		asynq.MaxRetry(3),
+	}
+}
+
+// Queue enqueues opsbot tasks on one asynq queue.
+type Queue struct {
+	client *asynq.Client
+	name   string
+	log    *slog.Logger
+}
+
+// NewQueue returns a queue over a shared Redis client.
+func NewQueue(rdb redis.UniversalClient, name string, logger *slog.Logger) *Queue {
+	return &Queue{client: asynq.NewClientFromRedisClient(rdb), name: name, log: logger.With("component", "queue")}
+}
+
+// Name returns the asynq queue name.
+func (q *Queue) Name() string { return q.name }
+
+// Enqueue enqueues a task; an existing task with the same id counts as success.
+func (q *Queue) Enqueue(ctx context.Context, t *asynq.Task, opts ...asynq.Option) error {
+	opts = append(opts, asynq.Queue(q.name))
+	_, err := q.client.EnqueueContext(ctx, t, opts...)
+	if err == asynq.ErrTaskIDConflict || err == asynq.ErrDuplicateTask {
+		return nil
+	}
+	return err
+}
+
+// EnqueueDelivery enqueues the delivery of an outbox row, at once or at a time.
+func (q *Queue) EnqueueDelivery(ctx context.Context, outboxID int64, attempt int, at time.Time) error {
+	t, opts := NewDeliverTask(outboxID, attempt)
+	if !at.IsZero() {
+		opts = append(opts, asynq.ProcessAt(at))
+	}
+	return q.Enqueue(ctx, t, opts...)
+}
+
+// Kick enqueues fresh outbox rows right after their commit. A failure is
+// only logged: the sweeper will find the rows.
+func (q *Queue) Kick(ids []int64) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for _, id := range ids {
+		if err := q.EnqueueDelivery(ctx, id, 0, time.Time{}); err != nil {
+			q.log.Warn("enqueue delivery failed; the sweeper will retry", "outbox_id", id, "err", err)
+			return
+		}
+	}
+}
+
+// Close closes the asynq client (not the shared Redis client).
+func (q *Queue) Close() error { return q.client.Close() }

@@ -1,0 +1,208 @@
+package tasks_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"opsbot/bot"
+	"opsbot/core"
+	"opsbot/core/org"
+	"opsbot/storage/postgres"
+	"opsbot/storage/postgres/pgtest"
+	"opsbot/storage/redis/redistest"
+	"opsbot/tasks"
+)
+
+// recorder stands in for a chat platform: it records what it is sent and
+// fails as told.
+type recorder struct {
+	mu    sync.Mutex
+	got   []string // "to|text"
+	fails []error  // returned, in order, before succeeding
+}
+
+func (r *recorder) Platform() string { return core.PlatformWebchat }
+
+func (r *recorder) Send(_ context.Context, to core.Recipient, m bot.Message) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.fails) > 0 {
+		err := r.fails[0]
+		r.fails = r.fails[1:]
+		return err
+	}
+	r.got = append(r.got, to.String()+"|"+m.Text)
+	return nil
+}
+
+func (r *recorder) sent() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.got...)
+}
+
+type bundle struct {
+	store *postgres.Store
+	rdb   *goredis.Client
+	queue *tasks.Queue
+	orgs  *org.Service
+	rec   *recorder
+	del   *tasks.Deliverer
+	log   *slog.Logger
+}
+
+func setup(t *testing.T, db int) *bundle {
+	t.Helper()
+	b := &bundle{store: pgtest.New(t), rdb: redistest.Client(t, db), rec: &recorder{},
+		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	b.queue = tasks.NewQueue(b.rdb, redistest.Name("q"), b.log)
+	t.Cleanup(func() { _ = b.queue.Close() })
+	b.store.OnOutbox(b.queue.Kick)
+	b.orgs = org.NewService(b.store.Org(), core.SystemClock{})
+	ctx := context.Background()
+	_, err := b.orgs.Bootstrap(ctx, "admin", "系统管理员", "city", "示范市")
+	require.NoError(t, err)
+	renderer := bot.New(bot.Config{Language: bot.LangEN}, b.orgs, b.log, bot.Hooks{})
+	b.del = tasks.NewDeliverer(tasks.DeliveryConfig{
+		Platforms: []string{core.PlatformWebchat}, RetryBase: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond,
+		MaxAttempts: 5, Channels: map[string]map[string]string{"ops": {core.PlatformWebchat: "ops"}},
+	}, b.store.Outbox(), renderer, []bot.Sender{b.rec}, b.orgs.Addresses, b.queue, b.log, nil)
+	return b
+}
+
+// startWorker runs a worker (and, with sweep, a scheduler sweeping every
+// second) until the test ends.
+func (b *bundle) startWorker(t *testing.T, sweep bool) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	w := tasks.NewWorker(b.rdb, tasks.WorkerConfig{Queue: b.queue.Name(), Concurrency: 4, ShutdownTimeout: time.Second}, b.log, nil)
+	w.Handle(tasks.TypeNotifyDeliver, b.del.HandleDeliver)
+	w.Handle(tasks.TypeTimersSweep, func(ctx context.Context, _ *asynq.Task) error { _, err := b.del.Sweep(ctx); return err })
+	done := make(chan struct{})
+	go func() { _ = w.Run(ctx); close(done) }()
+	if sweep {
+		s := tasks.NewScheduler(b.queue, []tasks.Periodic{{Type: tasks.TypeTimersSweep, Every: time.Second}}, time.Now, b.log)
+		go func() { _ = s.Run(ctx) }()
+	}
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+func addUser(t *testing.T, b *bundle, id string) {
+	t.Helper()
+	_, err := b.orgs.AddUser(context.Background(), core.SystemActor(), id, "用户"+id, "city")
+	require.NoError(t, err)
+}
+
+func TestDeliveredAfterCommit(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 2)
+	b.startWorker(t, false)
+	addUser(t, b, "u1")
+	require.Eventually(t, func() bool { return len(b.rec.sent()) == 1 }, 10*time.Second, 20*time.Millisecond)
+	require.Equal(t, "user:u1|opsbot added you to 示范市. Type /help to see what you can do.", b.rec.sent()[0])
+}
+
+func TestRetriesUntilDelivered(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 2)
+	b.rec.fails = []error{errors.New("platform 502"), &bot.RetryAfterError{After: 300 * time.Millisecond, Err: errors.New("429")}}
+	b.startWorker(t, false)
+	addUser(t, b, "u2")
+	require.Eventually(t, func() bool { return len(b.rec.sent()) == 1 }, 10*time.Second, 20*time.Millisecond)
+	state, attempts, err := b.store.Outbox().State(context.Background(), 1)
+	require.NoError(t, err)
+	require.Equal(t, "delivered", state)
+	require.Equal(t, 3, attempts)
+	time.Sleep(500 * time.Millisecond)
+	require.Len(t, b.rec.sent(), 1, "delivered exactly once")
+}
+
+func TestPermanentFailureIsMarkedFailed(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 2)
+	ctx := context.Background()
+	err := b.store.WithTx(ctx, func(tx *postgres.Tx) error {
+		return tx.Notify(ctx, core.Notice{Kind: "org.user_added", To: core.Recipient{Channel: "nowhere"}, Data: map[string]string{"by": "x", "unit": "y"}})
+	})
+	require.NoError(t, err)
+	require.NoError(t, b.del.Deliver(ctx, 1))
+	state, _, err := b.store.Outbox().State(ctx, 1)
+	require.NoError(t, err)
+	require.Equal(t, "failed", state)
+	require.Empty(t, b.rec.sent())
+}
+
+// TestRedisFlushLosesNothing: notices committed while no worker runs are
+// enqueued in Redis; Redis is flushed; the sweeper still delivers each one
+// exactly once.
+func TestRedisFlushLosesNothing(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 4) // database 4 is this test's alone: it is flushed
+	ctx := context.Background()
+	for _, id := range []string{"f1", "f2", "f3"} {
+		addUser(t, b, id)
+	}
+	insp := asynq.NewInspectorFromRedisClient(b.rdb)
+	info, err := insp.GetQueueInfo(b.queue.Name())
+	require.NoError(t, err)
+	require.Equal(t, 3, info.Pending, "the commits enqueued a delivery each")
+	require.NoError(t, b.rdb.FlushDB(ctx).Err())
+	b.startWorker(t, true)
+	require.Eventually(t, func() bool { return len(b.rec.sent()) == 3 }, 15*time.Second, 50*time.Millisecond)
+	require.ElementsMatch(t, []string{"user:f1", "user:f2", "user:f3"}, recipients(b.rec.sent()))
+	n, err := b.store.Outbox().Pending(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n)
+	time.Sleep(1500 * time.Millisecond) // another sweep: nothing sent twice
+	require.Len(t, b.rec.sent(), 3)
+}
+
+func recipients(sent []string) []string {
+	out := make([]string, len(sent))
+	for i, s := range sent {
+		for j := range s {
+			if s[j] == '|' {
+				out[i] = s[:j]
+				break
+			}
+		}
+	}
+	return out
+}
+
+// TestTwoSchedulersEnqueueEachSlotOnce covers asynq #1013: two schedulers
+// ticking in the same slot enqueue one task.
+func TestTwoSchedulersEnqueueEachSlotOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 2)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 24, 9, 0, 30, 0, time.UTC)
+	clock := func() time.Time { return now }
+	entries := []tasks.Periodic{{Type: "digest:daily", Every: time.Minute}}
+	s1 := tasks.NewScheduler(b.queue, entries, clock, b.log)
+	s2 := tasks.NewScheduler(b.queue, entries, clock, b.log)
+	require.Equal(t, 1, s1.Tick(ctx, map[string]int64{}))
+	require.Equal(t, 0, s2.Tick(ctx, map[string]int64{}))
+	now = now.Add(time.Minute)
+	require.Equal(t, 1, s2.Tick(ctx, map[string]int64{}))
+	require.Equal(t, 0, s1.Tick(ctx, map[string]int64{}))
+	info, err := asynq.NewInspectorFromRedisClient(b.rdb).GetQueueInfo(b.queue.Name())
+	require.NoError(t, err)
+	require.Equal(t, 2, info.Pending)
+}
+
+func TestBadPayloadIsNotRetried(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 2)
+	err := b.del.HandleDeliver(context.Background(), asynq.NewTask(tasks.TypeNotifyDeliver, []byte("{")))
+	require.ErrorIs(t, err, asynq.SkipRetry)
+}
