@@ -37,7 +37,9 @@ func setup(t *testing.T) bundle {
 	return bundle{store: store, svc: svc}
 }
 
-func as(id string) core.Actor { return core.Actor{UserID: id, Name: id, Platform: core.PlatformWebchat} }
+func as(id string) core.Actor {
+	return core.Actor{UserID: id, Name: id, Platform: core.PlatformWebchat}
+}
 
 // requireCode checks err is a core error of kind with code.
 func requireCode(t *testing.T, err error, kind error, code string) {

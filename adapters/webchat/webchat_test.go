@@ -1,0 +1,94 @@
+package webchat_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"opsbot/adapters/webchat"
+	"opsbot/bot"
+	"opsbot/storage/postgres/pgtest"
+)
+
+// echo stands in for the bot: it answers every event with its text.
+type echo struct{}
+
+func (echo) Handle(_ context.Context, ev bot.Event) []bot.Message {
+	return []bot.Message{{Status: bot.StatusOK, Title: ev.UserRef, Text: ev.Text + ev.Action}}
+}
+
+func server(t *testing.T, cfg webchat.Config) *httptest.Server {
+	t.Helper()
+	a := webchat.New(cfg, pgtest.New(t).Webchat(), echo{}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	mux := http.NewServeMux()
+	a.Routes(mux)
+	ts := httptest.NewServer(mux)
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+func post(t *testing.T, url, token, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest("POST", url, strings.NewReader(body))
+	require.NoError(t, err)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestTokenRequiredOutsideDevMode(t *testing.T) {
+	t.Parallel()
+	ts := server(t, webchat.Config{Token: "s3cret"})
+	body := `{"user":"u","channel":"","text":"/whoami"}`
+	code, out := post(t, ts.URL+"/webchat/api/messages", "", body)
+	require.Equal(t, 401, code, out)
+	code, _ = post(t, ts.URL+"/webchat/api/messages", "wrong", body)
+	require.Equal(t, 401, code)
+	code, out = post(t, ts.URL+"/webchat/api/messages", "s3cret", body)
+	require.Equal(t, 200, code, out)
+	require.Contains(t, out, `"text":"/whoami"`)
+	// The page itself needs no token.
+	resp, err := http.Get(ts.URL + "/webchat/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, 200, resp.StatusCode)
+}
+
+func TestRequestLimits(t *testing.T) {
+	t.Parallel()
+	ts := server(t, webchat.Config{DevMode: true, MaxBodyBytes: 256})
+	code, out := post(t, ts.URL+"/webchat/api/messages", "", `{"user":"u","channel":"","text":"`+strings.Repeat("x", 300)+`"}`)
+	require.Equal(t, 413, code, out)
+	code, out = post(t, ts.URL+"/webchat/api/messages", "", `{"user":"u","channel":"Bad Name","text":"/x"}`)
+	require.Equal(t, 400, code, out)
+	require.Contains(t, out, "not a valid channel name")
+	code, out = post(t, ts.URL+"/webchat/api/messages", "", `{"user":"","text":"/x"}`)
+	require.Equal(t, 400, code, out)
+	code, out = post(t, ts.URL+"/webchat/api/messages", "", `{"user":"u","text":"/x"} {}`)
+	require.Equal(t, 400, code, out)
+	code, out = post(t, ts.URL+"/webchat/api/actions", "", `{"user":"u","message_id":"abc","action":"x"}`)
+	require.Equal(t, 400, code, out)
+}
+
+func TestChannelPostJoinsChannel(t *testing.T) {
+	t.Parallel()
+	ts := server(t, webchat.Config{DevMode: true})
+	code, out := post(t, ts.URL+"/webchat/api/messages", "", `{"user":"u","channel":"ops","text":"/x"}`)
+	require.Equal(t, 200, code, out)
+	resp, err := http.Get(ts.URL + "/webchat/api/channels?user=u")
+	require.NoError(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.JSONEq(t, `{"channels":[{"name":"ops"}]}`, string(b))
+}

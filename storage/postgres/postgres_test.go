@@ -1,0 +1,144 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"opsbot/adapters/webchat"
+	"opsbot/bot"
+	"opsbot/core"
+	"opsbot/storage/postgres"
+	"opsbot/storage/postgres/pgtest"
+)
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	t.Parallel()
+	s := pgtest.New(t)
+	require.NoError(t, s.Migrate(context.Background()))
+}
+
+func TestWebchatUpdateComesBackAfterTheCursor(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := pgtest.New(t).Webchat()
+	recs, err := w.Insert(ctx, []webchat.Record{
+		{To: webchat.Target{User: "a"}, Message: bot.Message{Status: "notice", Ref: "request:1", Title: "审批", Buttons: []bot.Button{{Action: "approval.approve", Value: "request:1", Label: "同意"}}}},
+		{To: webchat.Target{Channel: "ops"}, Message: bot.Message{Status: "notice", Ref: "request:1", Title: "审批"}},
+		{To: webchat.Target{User: "b"}, Message: bot.Message{Status: "ok", Title: "别人的"}},
+	})
+	require.NoError(t, err)
+	require.Len(t, recs, 3)
+	require.Equal(t, recs[0].ID, recs[0].Seq)
+	require.NoError(t, w.Join(ctx, "ops", "a"))
+	chans, err := w.ChannelsOf(ctx, "a")
+	require.NoError(t, err)
+	require.Equal(t, []string{"ops"}, chans)
+
+	inbox, err := w.Inbox(ctx, "a", chans, 0, 100)
+	require.NoError(t, err)
+	require.Len(t, inbox, 2, "a sees their message and the channel's, not b's")
+	cursor := inbox[1].Seq
+
+	n, err := w.UpdateByRef(ctx, "request:1", bot.Message{Title: "已同意", Fields: []bot.Field{{Name: "结果", Value: "同意"}}})
+	require.NoError(t, err)
+	require.Equal(t, 2, n)
+	again, err := w.Inbox(ctx, "a", chans, cursor, 100)
+	require.NoError(t, err)
+	require.Len(t, again, 2, "updated cards come again after the cursor")
+	for _, r := range again {
+		require.Equal(t, 2, r.Revision)
+		require.Equal(t, "已同意", r.Message.Title)
+		require.Empty(t, r.Message.Buttons)
+		require.Greater(t, r.Seq, cursor)
+	}
+	require.Equal(t, recs[0].ID, again[0].ID, "an updated card keeps its id")
+
+	_, err = w.Get(ctx, 999999)
+	require.ErrorIs(t, err, core.ErrNotFound)
+}
+
+func notice(to string) core.Notice {
+	return core.Notice{Kind: "org.user_added", Ref: "user:" + to, To: core.Recipient{User: to}, Data: map[string]string{"by": "x", "unit": "y"}}
+}
+
+func TestOutboxWrittenOnlyOnCommit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := pgtest.New(t)
+	var kicked []int64
+	s.OnOutbox(func(ids []int64) { kicked = append(kicked, ids...) })
+	err := s.WithTx(ctx, func(tx *postgres.Tx) error {
+		require.NoError(t, tx.Notify(ctx, notice("a")))
+		require.NoError(t, tx.Audit(ctx, core.AuditEntry{Actor: "x", Platform: "test", Action: "a", Entity: "e:1"}))
+		return errors.New("boom")
+	})
+	require.EqualError(t, err, "boom")
+	n, err := s.Outbox().Pending(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n, "a rolled-back change leaves no notice")
+	count, brk, err := s.VerifyAudit(ctx)
+	require.NoError(t, err)
+	require.Nil(t, brk)
+	require.Zero(t, count, "and no audit entry")
+	require.Empty(t, kicked)
+
+	require.NoError(t, s.WithTx(ctx, func(tx *postgres.Tx) error { return tx.Notify(ctx, notice("a")) }))
+	require.Len(t, kicked, 1)
+	err = s.WithTx(ctx, func(tx *postgres.Tx) error { return tx.Notify(ctx, core.Notice{Kind: "x"}) })
+	require.Error(t, err, "a notice needs a recipient")
+}
+
+// TestOutboxClaimIsExclusive: many workers claiming one row at once send it once.
+func TestOutboxClaimIsExclusive(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := pgtest.New(t)
+	require.NoError(t, s.WithTx(ctx, func(tx *postgres.Tx) error { return tx.Notify(ctx, notice("a")) }))
+	var sends atomic.Int32
+	var wg sync.WaitGroup
+	for i := 0; i < 10; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.Outbox().Claim(ctx, 1, func(d core.Delivery) ([]string, error) {
+				sends.Add(1)
+				return []string{"webchat"}, nil
+			})
+			require.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	require.Equal(t, int32(1), sends.Load())
+	state, attempts, err := s.Outbox().State(ctx, 1)
+	require.NoError(t, err)
+	require.Equal(t, "delivered", state)
+	require.Equal(t, 1, attempts)
+}
+
+func TestOutboxFailureKeepsDeliveredPlatforms(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := pgtest.New(t)
+	require.NoError(t, s.WithTx(ctx, func(tx *postgres.Tx) error { return tx.Notify(ctx, notice("a")) }))
+	found, err := s.Outbox().Claim(ctx, 1, func(d core.Delivery) ([]string, error) {
+		return []string{"webchat"}, errors.New("wecom: 45009 api freq out of limit")
+	})
+	require.True(t, found)
+	require.ErrorContains(t, err, "45009")
+	require.NoError(t, s.Outbox().Reschedule(ctx, 1, 0, false))
+	found, err = s.Outbox().Claim(ctx, 1, func(d core.Delivery) ([]string, error) {
+		require.Equal(t, []string{"webchat"}, d.DeliveredPlatforms)
+		require.Equal(t, 1, d.Attempts)
+		return append(d.DeliveredPlatforms, "wecom"), nil
+	})
+	require.True(t, found)
+	require.NoError(t, err)
+	due, err := s.Outbox().Due(ctx, 10)
+	require.NoError(t, err)
+	require.Empty(t, due)
+}
