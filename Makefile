@@ -1,0 +1,126 @@
+# opsbot developer entry points.
+#
+# On a fresh Debian machine `make run` and `make test` work as they are:
+# scripts/services.sh finds Postgres and Redis (or starts private ones under
+# .data/) and installs whatever is missing with apt-get (Postgres, Redis,
+# Chromium, Alertmanager, a C compiler for -race).
+#
+#   make run            start opsbot (all components) with configs/dev.yaml
+#   make test           go vet + go test -race with every service available
+#   make build          build bin/opsbot
+#   make migrate        apply the database migrations (configs/dev.yaml)
+#   make lint           go vet, gofmt, staticcheck (best effort)
+#   make bench          run the benchmarks in bench/, if any
+#   make services-stop  stop the private Postgres/Redis started under .data/
+#   make clean          remove bin/
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+# Each recipe runs in one shell, so the exported environment carries over
+# from line to line and any failing line stops the recipe.
+.ONESHELL:
+.DEFAULT_GOAL := help
+
+# Go from /usr/local/go when it is not on PATH already.
+ifeq ($(shell command -v go 2>/dev/null),)
+ifneq ($(wildcard /usr/local/go/bin/go),)
+export PATH := /usr/local/go/bin:$(PATH)
+endif
+endif
+
+GO                 ?= go
+CONFIG             ?= configs/dev.yaml
+SERVICES           := scripts/services.sh
+STATICCHECK        := honnef.co/go/tools/cmd/staticcheck
+# staticcheck release 2025.1.1 is module version v0.6.1; the Go module proxy
+# only serves the semver name.
+STATICCHECK_VERSION := v0.6.1
+
+# $(call load,WHAT) runs `scripts/services.sh WHAT` and evals its export
+# lines. The assignment makes a failing script stop the recipe (a bare
+# eval "$(...)" would not).
+load = _svc_out="$$($(SERVICES) $(1))"; eval "$$_svc_out"
+
+.PHONY: help run test build migrate lint bench services-stop clean
+
+help:
+	@sed -n '3,16p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
+
+run:
+	@echo "==> Services: Postgres + Redis (scripts/services.sh env)"
+	$(call load,env)
+	echo "==> go run . all --config $(CONFIG)"
+	exec $(GO) run . all --config $(CONFIG)
+
+test:
+	@echo "==> [1/6] Services: Postgres + Redis (scripts/services.sh env)"
+	$(call load,env)
+	echo "==> [2/6] Chromium (scripts/services.sh browser)"
+	$(call load,browser)
+	echo "==> [3/6] Alertmanager (scripts/services.sh alertmanager)"
+	$(call load,alertmanager)
+	echo "==> [4/6] C compiler for -race (scripts/services.sh toolchain)"
+	$(call load,toolchain)
+	export OPSBOT_REQUIRE_BROWSER=1
+	echo "    DATABASE_URL=$$DATABASE_URL"
+	echo "    TEST_DATABASE_URL=$$TEST_DATABASE_URL"
+	echo "    REDIS_URL=$$REDIS_URL TEST_REDIS_URL=$$TEST_REDIS_URL"
+	echo "    CHROMIUM_PATH=$$CHROMIUM_PATH OPSBOT_REQUIRE_BROWSER=$$OPSBOT_REQUIRE_BROWSER"
+	echo "    ALERTMANAGER_PATH=$$ALERTMANAGER_PATH AMTOOL_PATH=$$AMTOOL_PATH"
+	echo "    $$($(GO) version)"
+	echo "==> [5/6] go vet ./..."
+	$(GO) vet ./...
+	echo "==> [6/6] go test -race -count=1 -timeout 15m ./..."
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+build:
+	@echo "==> go build -o bin/opsbot ."
+	$(GO) build -o bin/opsbot .
+
+migrate:
+	@echo "==> Services: Postgres + Redis (scripts/services.sh env)"
+	$(call load,env)
+	echo "==> go run . migrate --config $(CONFIG)"
+	$(GO) run . migrate --config $(CONFIG)
+
+lint:
+	@echo "==> go vet ./..."
+	$(GO) vet ./...
+	echo "==> gofmt -l"
+	mapfile -t gofiles < <(find . -type f -name '*.go' \
+		-not -path './.git/*' -not -path './.data/*' -not -path './bin/*' \
+		-not -path '*/testdata/*' -not -path '*/node_modules/*')
+	if (( $${#gofiles[@]} > 0 )); then
+		unformatted="$$(gofmt -l "$${gofiles[@]}")"
+		if [[ -n "$$unformatted" ]]; then
+			echo "These files need gofmt (run: gofmt -w <file>):"
+			echo "$$unformatted"
+			exit 1
+		fi
+	fi
+	echo "==> staticcheck $(STATICCHECK_VERSION) (= 2025.1.1; best effort)"
+	if GOBIN="$(CURDIR)/bin/tools" $(GO) install $(STATICCHECK)@$(STATICCHECK_VERSION); then
+		"$(CURDIR)/bin/tools/staticcheck" ./...
+	else
+		echo "NOTE: could not fetch or build staticcheck $(STATICCHECK_VERSION); skipping it"
+	fi
+
+bench:
+	@echo "==> Services: Postgres + Redis (scripts/services.sh env)"
+	$(call load,env)
+	if [[ -f bench/main.go ]]; then
+		echo "==> go run ./bench"
+		$(GO) run ./bench
+	elif [[ -d bench ]]; then
+		echo "==> go test -run='^$$' -bench=. -benchmem ./bench/..."
+		$(GO) test -run='^$$' -bench=. -benchmem ./bench/...
+	else
+		echo "no benchmarks yet"
+	fi
+
+services-stop:
+	@$(SERVICES) stop
+
+clean:
+	@echo "==> rm -rf bin/"
+	rm -rf bin/
