@@ -319,9 +319,9 @@ func TestEnglishReplies(t *testing.T) {
 
 func TestOperations(t *testing.T) {
 	a := startApp(t)
-	code, body := a.call("GET", "/healthz", nil)
+	code, _ := a.call("GET", "/healthz", nil)
 	require.Equal(t, 200, code)
-	code, body = a.call("GET", "/readyz", nil)
+	code, body := a.call("GET", "/readyz", nil)
 	require.Equal(t, 200, code, string(body))
 	require.Contains(t, string(body), "postgres: ok")
 	require.Contains(t, string(body), "redis: ok")

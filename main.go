@@ -32,6 +32,8 @@ import (
 	"opsbot/bot"
 	"opsbot/configs"
 	"opsbot/core"
+	"opsbot/core/approval"
+	"opsbot/core/calendar"
 	"opsbot/core/org"
 	"opsbot/storage/postgres"
 	"opsbot/storage/redis"
@@ -205,8 +207,16 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 	queue := tasks.NewQueue(rdb, cfg.Worker.Queue, logger)
 	defer queue.Close()
 	store.OnOutbox(queue.Kick)
+	store.OnTimers(queue.KickTimers)
 
-	b := bot.New(bot.Config{Language: cfg.Bot.Language, Location: cfg.Bot.Location()}, orgs, logger, bot.Hooks{Command: metrics.Command})
+	cal := calendar.New(cfg.Bot.Location(), nil)
+	dayStart, dayEnd, _ := cfg.Approvals.DaytimeMinutes() // validated at load
+	approvals := approval.NewService(store.Approvals(), clock, cal, approval.Config{
+		RemindEvery: cfg.Approvals.RemindEvery.D(), Channel: cfg.Approvals.Channel,
+		Daytime: calendar.Period{Start: dayStart, End: dayEnd},
+	})
+	b := bot.New(bot.Config{Language: cfg.Bot.Language, Location: cfg.Bot.Location()},
+		bot.Services{Org: orgs, Approvals: approvals}, logger, bot.Hooks{Command: metrics.Command})
 	wc := webchat.New(webchat.Config{DevMode: cfg.Webchat.DevMode, Token: cfg.Webchat.Token, MaxBodyBytes: cfg.Server.MaxBodyBytes},
 		store.Webchat(), b, directory(orgs), logger)
 
@@ -255,11 +265,17 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 		w.Handle(tasks.TypeNotifyDeliver, deliverer.HandleDeliver)
 		w.Handle(tasks.TypeTimersSweep, func(ctx context.Context, _ *asynq.Task) error {
 			n, err := deliverer.Sweep(ctx)
-			if n > 0 {
-				logger.Info("sweep re-enqueued due notices", "count", n)
+			if err != nil {
+				return err
+			}
+			t, err := tasks.SweepTimers(ctx, store.Timers(), queue)
+			if n+t > 0 {
+				logger.Info("sweep re-enqueued due work", "notices", n, "timers", t)
 			}
 			return err
 		})
+		w.Handle(approval.TimerRemind, tasks.TimerHandler(approvals.HandleTimer, logger))
+		w.Handle(approval.TimerWindowEnd, tasks.TimerHandler(approvals.HandleTimer, logger))
 		g.Go(func() error { return w.Run(gctx) })
 	}
 	if m.scheduler {

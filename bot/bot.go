@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"opsbot/core"
+	"opsbot/core/approval"
 	"opsbot/core/org"
 )
 
@@ -26,21 +27,28 @@ type Hooks struct {
 	Command func(name, outcome string)
 }
 
+// Services are the core services the bot calls.
+type Services struct {
+	Org       *org.Service
+	Approvals *approval.Service
+}
+
 // Bot turns events into core calls and replies.
 type Bot struct {
-	cfg     Config
-	org     *org.Service
-	log     *slog.Logger
-	router  *Router
-	actions map[string]ActionFunc
-	hooks   Hooks
+	cfg       Config
+	org       *org.Service
+	approvals *approval.Service
+	log       *slog.Logger
+	router    *Router
+	actions   map[string]ActionFunc
+	hooks     Hooks
 }
 
 // ActionFunc handles a button click.
 type ActionFunc func(ctx context.Context, actor core.Actor, ev Event) ([]Message, error)
 
 // New returns a bot with every command registered.
-func New(cfg Config, orgs *org.Service, logger *slog.Logger, hooks Hooks) *Bot {
+func New(cfg Config, svc Services, logger *slog.Logger, hooks Hooks) *Bot {
 	if cfg.Language != LangEN {
 		cfg.Language = LangZH
 	}
@@ -50,9 +58,12 @@ func New(cfg Config, orgs *org.Service, logger *slog.Logger, hooks Hooks) *Bot {
 	if hooks.Command == nil {
 		hooks.Command = func(string, string) {}
 	}
-	b := &Bot{cfg: cfg, org: orgs, log: logger.With("component", "bot"), router: NewRouter(), actions: map[string]ActionFunc{}, hooks: hooks}
+	b := &Bot{cfg: cfg, org: svc.Org, approvals: svc.Approvals, log: logger.With("component", "bot"), router: NewRouter(), actions: map[string]ActionFunc{}, hooks: hooks}
 	b.registerGeneral()
 	b.registerOrg()
+	if svc.Approvals != nil {
+		b.registerApprovals()
+	}
 	return b
 }
 
@@ -194,6 +205,12 @@ func (b *Bot) localizeArgs(args map[string]string) map[string]string {
 			v = b.roleName(v)
 		case "level", "want", "parent_level", "from_level", "into_level":
 			v = b.t("level." + v)
+		case "verb":
+			v = b.t("verb." + v)
+		case "state":
+			v = b.t("state." + v)
+		case "step":
+			v = b.t("step." + v)
 		case "scope":
 			if v != "" && b.cfg.Language == LangZH {
 				v = "（范围 " + v + "）"
@@ -237,6 +254,9 @@ func (b *Bot) fmtTime(t time.Time) string { return t.In(b.cfg.Location).Format("
 
 // Render turns an outbox notice into the message to deliver.
 func (b *Bot) Render(_ context.Context, n core.Notice) (Message, error) {
+	if m, ok := b.renderApproval(n); ok {
+		return m, nil
+	}
 	args := map[string]string{}
 	for k, v := range n.Data {
 		args[k] = v

@@ -2,13 +2,12 @@ package bot
 
 import (
 	"context"
-	"sort"
 	"strings"
 
 	"opsbot/core"
 )
 
-var helpTopics = []string{"general", "org"}
+var helpTopics = []string{"general", "org", "approval"}
 
 func (b *Bot) registerGeneral() {
 	b.router.Handle(&Command{Path: "help", Usage: "[command|topic]", MaxArgs: -1, Topic: "general", Run: b.help})
@@ -88,13 +87,4 @@ func clip(s string, n int) string {
 		return s
 	}
 	return string(r[:n]) + "…"
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

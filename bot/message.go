@@ -67,6 +67,12 @@ type Sender interface {
 	Send(ctx context.Context, to core.Recipient, m Message) error
 }
 
+// Updater is a Sender that can replace the cards it sent about a ref
+// (buttons gone, outcome shown) after a decision.
+type Updater interface {
+	Update(ctx context.Context, ref string, m Message) error
+}
+
 // Address turns a neutral recipient and its platform address into the
 // recipient a Sender expects.
 func Address(to core.Recipient, platformAddr string) core.Recipient {

@@ -43,6 +43,7 @@ func TestRouterMatch(t *testing.T) {
 	rt.Handle(&Command{Path: "org tree", MaxArgs: 1})
 	rt.Handle(&Command{Path: "incident update", MinArgs: 2, MaxArgs: -1})
 	rt.Handle(&Command{Path: "request list", Flags: map[string]bool{"mine": false}})
+	rt.Handle(&Command{Path: "op done", MinArgs: 1, MaxArgs: 1, Flags: map[string]bool{"result": true, "x": true}})
 	tests := []struct {
 		name      string
 		line      string
@@ -59,6 +60,8 @@ func TestRouterMatch(t *testing.T) {
 		{name: "rest joined", line: "incident update 7 restarted the db, watching", wantPath: "incident update",
 			wantArgs: []string{"7", "restarted the db, watching"}, wantFlags: map[string]string{}},
 		{name: "bool flag", line: "request list --mine", wantPath: "request list", wantFlags: map[string]string{"mine": "true"}},
+		{name: "text flag takes the words up to the next flag", line: "op done 3 --result 已清理 12GB --x y", wantPath: "op done",
+			wantArgs: []string{"3"}, wantFlags: map[string]string{"result": "已清理 12GB", "x": "y"}},
 		{name: "unknown command", line: "frobnicate", wantErr: "unknown_command"},
 		{name: "incomplete", line: "org unit", wantErr: "incomplete"},
 		{name: "unknown flag", line: "org tree --color red", wantErr: "unknown_flag"},

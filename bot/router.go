@@ -35,6 +35,9 @@ type Command struct {
 	Run      func(ctx context.Context, r *Request) ([]Message, error)
 }
 
+// textFlags take free text: every word up to the next flag.
+var textFlags = map[string]bool{"note": true, "notes": true, "reason": true, "result": true, "plan": true, "rollback": true}
+
 // Router finds commands by their leading words.
 type Router struct {
 	cmds map[string]*Command
@@ -112,6 +115,16 @@ func (rt *Router) Match(tokens []string) (*Command, []string, map[string]string,
 			}
 			if i+1 >= len(rest) || strings.HasPrefix(rest[i+1], "--") {
 				return cmd, nil, nil, &usageError{code: "flag_value", arg: t, cmd: cmd}
+			}
+			if textFlags[name] {
+				// Free text runs to the next flag: --result 已清理 12GB
+				j := i + 1
+				for j+1 < len(rest) && !strings.HasPrefix(rest[j+1], "--") {
+					j++
+				}
+				flags[name] = strings.Join(rest[i+1:j+1], " ")
+				i = j
+				continue
 			}
 			flags[name] = canonicalValue(rest[i+1])
 			i++

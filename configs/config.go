@@ -49,7 +49,37 @@ type Config struct {
 	Delivery  Delivery  `yaml:"delivery"`
 	Worker    Worker    `yaml:"worker"`
 	Scheduler Scheduler `yaml:"scheduler"`
+	Approvals Approvals `yaml:"approvals"`
 	Log       Log       `yaml:"log"`
+}
+
+// Approvals configures the approval engine.
+type Approvals struct {
+	// Channel sees every request card and the app announcements ("" for none).
+	Channel string `yaml:"channel"`
+	// RemindEvery is the working time between reminders to pending deciders (default 4h).
+	RemindEvery Duration `yaml:"remind_every"`
+	// Daytime is the daytime operating span of working days in which normal
+	// changes may not be scheduled, "HH:MM-HH:MM" (default "08:30-18:00").
+	Daytime string `yaml:"daytime"`
+}
+
+// DaytimeMinutes returns Daytime as minutes after midnight.
+func (a Approvals) DaytimeMinutes() (start, end int, err error) {
+	from, to, ok := strings.Cut(a.Daytime, "-")
+	if !ok {
+		return 0, 0, fmt.Errorf("want HH:MM-HH:MM, got %q", a.Daytime)
+	}
+	f, err1 := time.Parse("15:04", strings.TrimSpace(from))
+	t, err2 := time.Parse("15:04", strings.TrimSpace(to))
+	if err1 != nil || err2 != nil {
+		return 0, 0, fmt.Errorf("want HH:MM-HH:MM, got %q", a.Daytime)
+	}
+	start, end = f.Hour()*60+f.Minute(), t.Hour()*60+t.Minute()
+	if end <= start {
+		return 0, 0, fmt.Errorf("the end must be after the start, got %q", a.Daytime)
+	}
+	return start, end, nil
 }
 
 // Server configures the HTTP server.
@@ -347,6 +377,8 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Worker.Concurrency, 10)
 	setDefault(&c.Worker.Queue, "opsbot")
 	setDefault(&c.Scheduler.SweepInterval, Duration(10*time.Second))
+	setDefault(&c.Approvals.RemindEvery, Duration(4*time.Hour))
+	setDefault(&c.Approvals.Daytime, "08:30-18:00")
 	setDefault(&c.Log.Level, "info")
 	setDefault(&c.Log.Format, "text")
 }
@@ -470,6 +502,23 @@ func (c *Config) Validate() error {
 	checkRequired(add, "worker.queue", c.Worker.Queue)
 	if c.Scheduler.SweepInterval.D() < time.Second {
 		add("scheduler.sweep_interval", "must be at least 1s, got %s", c.Scheduler.SweepInterval)
+	}
+
+	// approvals
+	if c.Approvals.RemindEvery.D() < time.Minute {
+		add("approvals.remind_every", "must be at least 1m, got %s", c.Approvals.RemindEvery)
+	}
+	if _, _, err := c.Approvals.DaytimeMinutes(); err != nil {
+		add("approvals.daytime", "%v", err)
+	}
+	if ch := c.Approvals.Channel; ch != "" {
+		found := false
+		for _, x := range c.Channels {
+			found = found || x.Name == ch
+		}
+		if !found {
+			add("approvals.channel", "%q is not one of channels[].name", ch)
+		}
 	}
 
 	// log

@@ -81,6 +81,7 @@ func TestLoadDefaults(t *testing.T) {
 		},
 		Worker:    Worker{Concurrency: 10, Queue: "opsbot"},
 		Scheduler: Scheduler{SweepInterval: Duration(10 * time.Second)},
+		Approvals: Approvals{RemindEvery: Duration(4 * time.Hour), Daytime: "08:30-18:00"},
 		Log:       Log{Level: "info", Format: "text"},
 	}
 	tests := []struct {

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -85,6 +86,10 @@ type Recorder interface {
 	Notify(ctx context.Context, n Notice) error
 }
 
+// IsUpdate reports whether a notice kind replaces the cards already sent
+// about its Ref (kinds "update.…"), rather than going to a recipient.
+func IsUpdate(kind string) bool { return strings.HasPrefix(kind, "update.") }
+
 // Delivery is an outbox notice being delivered, with what went out so far.
 type Delivery struct {
 	ID                 int64
@@ -92,4 +97,25 @@ type Delivery struct {
 	CreatedAt          time.Time
 	Attempts           int
 	DeliveredPlatforms []string
+}
+
+// Timer is something due at a time: a reminder, an escalation step, a
+// deadline. Its due time lives in the store; the queue only triggers it.
+type Timer struct {
+	ID    int64
+	Kind  string // the task type that fires it, e.g. "approval:remind"
+	Ref   string // entity it is about, e.g. "request:42"
+	DueAt time.Time
+	Data  map[string]string
+}
+
+// Timers is what a transaction can do with timers: schedule new ones,
+// cancel pending ones, and claim one that fired (once).
+type Timers interface {
+	Schedule(ctx context.Context, t Timer) error
+	// CancelTimers cancels the pending timers of kind about ref ("" kind: all).
+	CancelTimers(ctx context.Context, ref, kind string) error
+	// ClaimTimer marks a due pending timer fired and returns it; ok is false
+	// when it was cancelled, already fired or is not due.
+	ClaimTimer(ctx context.Context, id int64) (t Timer, ok bool, err error)
 }

@@ -104,6 +104,9 @@ func (d *Deliverer) Deliver(ctx context.Context, id int64) error {
 		if err != nil {
 			return done, bot.Permanent(err)
 		}
+		if core.IsUpdate(del.Notice.Kind) {
+			return d.update(ctx, del.Notice.Ref, msg, done)
+		}
 		targets, err := d.targets(ctx, del.Notice.To)
 		if err != nil {
 			return done, err
@@ -150,6 +153,23 @@ func (d *Deliverer) Deliver(ctx context.Context, id int64) error {
 	return nil
 }
 
+// update replaces the cards about ref on every platform that can.
+func (d *Deliverer) update(ctx context.Context, ref string, msg bot.Message, done []string) ([]string, error) {
+	for _, p := range d.cfg.Platforms {
+		u, ok := d.senders[p].(bot.Updater)
+		if !ok || slices.Contains(done, p) {
+			continue
+		}
+		if err := u.Update(ctx, ref, msg); err != nil {
+			d.observe(p, "error")
+			return done, fmt.Errorf("%s: update %s: %w", p, ref, err)
+		}
+		d.observe(p, "ok")
+		done = append(done, p)
+	}
+	return done, nil
+}
+
 // backoff is exponential from RetryBase to RetryMax, or what the platform
 // asked for (a 429's Retry-After) when that is longer.
 func (d *Deliverer) backoff(attempt int, err error) time.Duration {
@@ -176,23 +196,16 @@ func (d *Deliverer) HandleDeliver(ctx context.Context, t *asynq.Task) error {
 // Sweep enqueues every due outbox row again. Enqueuing a row whose task is
 // still queued is a no-op (same task id).
 func (d *Deliverer) Sweep(ctx context.Context) (int, error) {
-	n := 0
-	for {
-		due, err := d.outbox.Due(ctx, 500)
-		if err != nil {
-			return n, err
-		}
-		for _, r := range due {
-			if err := d.queue.EnqueueDelivery(ctx, r.ID, r.Attempts, time.Time{}); err != nil {
-				return n, err
-			}
-		}
-		n += len(due)
-		if len(due) < 500 {
-			return n, nil
-		}
-		// A full page: the rest are picked up on the next sweep, once these
-		// have been claimed, so the loop cannot spin on the same rows.
-		return n, nil
+	// A page at a time: the rest are picked up on the next sweep, once
+	// these have been claimed, so a sweep cannot spin on the same rows.
+	due, err := d.outbox.Due(ctx, 500)
+	if err != nil {
+		return 0, err
 	}
+	for _, r := range due {
+		if err := d.queue.EnqueueDelivery(ctx, r.ID, r.Attempts, time.Time{}); err != nil {
+			return 0, err
+		}
+	}
+	return len(due), nil
 }

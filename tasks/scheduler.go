@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -45,11 +46,11 @@ func (s *Scheduler) Tick(ctx context.Context, last map[string]int64) int {
 		_, err := s.queue.client.EnqueueContext(ctx, t, asynq.Queue(s.queue.name),
 			asynq.TaskID(fmt.Sprintf("%s:%d", e.Type, slot)), asynq.Retention(2*e.Every), asynq.MaxRetry(0),
 			asynq.Timeout(e.Every+time.Minute))
-		switch err {
-		case nil:
+		switch {
+		case err == nil:
 			n++
 			last[e.Type] = slot
-		case asynq.ErrTaskIDConflict:
+		case errors.Is(err, asynq.ErrTaskIDConflict):
 			last[e.Type] = slot
 		default:
 			s.log.Warn("periodic enqueue failed; retrying next tick", "type", e.Type, "err", err)

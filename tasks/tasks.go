@@ -10,6 +10,7 @@ package tasks
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -58,7 +59,7 @@ func (q *Queue) Name() string { return q.name }
 func (q *Queue) Enqueue(ctx context.Context, t *asynq.Task, opts ...asynq.Option) error {
 	opts = append(opts, asynq.Queue(q.name))
 	_, err := q.client.EnqueueContext(ctx, t, opts...)
-	if err == asynq.ErrTaskIDConflict || err == asynq.ErrDuplicateTask {
+	if errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask) {
 		return nil
 	}
 	return err

@@ -105,12 +105,13 @@ type Identity struct {
 
 // App is the part of an application the org needs: who owns it.
 type App struct {
-	Code   string `json:"code"`
-	Name   string `json:"name"`
-	Owner  string `json:"owner"`
-	Scope  string `json:"scope"` // unit | cross
-	Level  string `json:"level"` // city | district | unit
-	Status string `json:"status"`
+	Code    string `json:"code"`
+	Name    string `json:"name"`
+	Owner   string `json:"owner"`
+	Scope   string `json:"scope"` // unit | cross
+	Level   string `json:"level"` // city | district | unit
+	Status  string `json:"status"`
+	Version string `json:"version,omitempty"`
 }
 
 // Rotation is a duty rotation as the demo org defines it.

@@ -192,15 +192,15 @@ func (t *Tx) UpsertIdentity(ctx context.Context, i org.Identity) error {
 // App returns an app by code.
 func (t *Tx) App(ctx context.Context, code string) (org.App, error) {
 	var a org.App
-	err := t.tx.QueryRow(ctx, `SELECT code, name, owner, scope, level, status FROM apps WHERE code = $1`, code).
-		Scan(&a.Code, &a.Name, &a.Owner, &a.Scope, &a.Level, &a.Status)
+	err := t.tx.QueryRow(ctx, `SELECT code, name, owner, scope, level, status, version FROM apps WHERE code = $1`, code).
+		Scan(&a.Code, &a.Name, &a.Owner, &a.Scope, &a.Level, &a.Status, &a.Version)
 	return a, notFound(err, "app "+code)
 }
 
 // InsertApp inserts an app.
 func (t *Tx) InsertApp(ctx context.Context, a org.App) error {
-	_, err := t.tx.Exec(ctx, `INSERT INTO apps (code, name, owner, scope, level, status) VALUES ($1, $2, $3, $4, $5, $6)`,
-		a.Code, a.Name, a.Owner, a.Scope, a.Level, a.Status)
+	_, err := t.tx.Exec(ctx, `INSERT INTO apps (code, name, owner, scope, level, status, version) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		a.Code, a.Name, a.Owner, a.Scope, a.Level, a.Status, a.Version)
 	return wrap(err, "insert app")
 }
 

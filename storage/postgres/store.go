@@ -24,8 +24,9 @@ var migrationFiles embed.FS
 
 // Store is the Postgres store.
 type Store struct {
-	pool *pgxpool.Pool
-	kick func(outboxIDs []int64)
+	pool       *pgxpool.Pool
+	kick       func(outboxIDs []int64)
+	kickTimers func(timers []core.Timer)
 }
 
 // Options tune Open.
@@ -73,6 +74,10 @@ func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 // outbox rows it wrote, so delivery can start at once.
 func (s *Store) OnOutbox(fn func(outboxIDs []int64)) { s.kick = fn }
 
+// OnTimers sets the function called after a commit with the timers it
+// scheduled, so they can be enqueued at their due time.
+func (s *Store) OnTimers(fn func(timers []core.Timer)) { s.kickTimers = fn }
+
 // Migrate applies the embedded migrations. tern holds an advisory lock
 // meanwhile, so concurrent starts are safe.
 func (s *Store) Migrate(ctx context.Context) error {
@@ -104,6 +109,7 @@ type Tx struct {
 	tx      pgx.Tx
 	audits  []core.AuditEntry
 	notices []core.Notice
+	timers  []core.Timer
 }
 
 // Audit queues an audit entry for this transaction.
@@ -114,7 +120,7 @@ func (t *Tx) Audit(_ context.Context, e core.AuditEntry) error {
 
 // Notify queues an outbox notice for this transaction.
 func (t *Tx) Notify(_ context.Context, n core.Notice) error {
-	if n.To.User == "" && n.To.Channel == "" {
+	if n.To.User == "" && n.To.Channel == "" && !core.IsUpdate(n.Kind) {
 		return fmt.Errorf("postgres: notice %s has no recipient", n.Kind)
 	}
 	t.notices = append(t.notices, n)
@@ -137,6 +143,10 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return err
 	}
+	timers, err := t.flushTimers(ctx)
+	if err != nil {
+		return err
+	}
 	if err := t.flushAudit(ctx); err != nil {
 		return err
 	}
@@ -145,6 +155,9 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	if len(ids) > 0 && s.kick != nil {
 		s.kick(ids)
+	}
+	if len(timers) > 0 && s.kickTimers != nil {
+		s.kickTimers(timers)
 	}
 	return nil
 }

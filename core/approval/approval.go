@@ -1,0 +1,157 @@
+package approval
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"opsbot/core"
+	"opsbot/core/org"
+)
+
+// Kind is a request kind.
+type Kind string
+
+// Request kinds.
+const (
+	KindAppOnline  Kind = "app_online"
+	KindAppOffline Kind = "app_offline"
+	KindRelease    Kind = "app_release"
+	KindPermission Kind = "permission"
+	KindChange     Kind = "change"
+	KindOperation  Kind = "operation"
+)
+
+// State is a request's state.
+type State string
+
+// Request states.
+const (
+	StatePending   State = "pending"
+	StateDone      State = "done"
+	StateRejected  State = "rejected"
+	StateCancelled State = "cancelled"
+)
+
+// Verbs deciders use. Approve and reject are approvals; the requester may
+// never use them on their own request.
+const (
+	VerbApprove    = "approve"
+	VerbReject     = "reject"
+	VerbDone       = "done"
+	VerbUATRequest = "uat_request"
+	VerbPass       = "pass"
+	VerbFail       = "fail"
+	VerbPublish    = "publish"
+	VerbConfirm    = "confirm"
+	VerbStart      = "start"
+	VerbOK         = "ok"
+	VerbIssues     = "issues"
+)
+
+// NeedsNote lists the verbs that must carry a reason or result.
+var NeedsNote = map[string]bool{VerbReject: true, VerbFail: true, VerbIssues: true}
+
+// Request is one request.
+type Request struct {
+	ID        int64             `json:"id"`
+	Kind      Kind              `json:"kind"`
+	Route     string            `json:"route"`
+	State     State             `json:"state"`
+	Step      int               `json:"step"`
+	Requester string            `json:"requester"`
+	Title     string            `json:"title"`
+	App       string            `json:"app,omitempty"`
+	Unit      string            `json:"unit,omitempty"`
+	Payload   map[string]string `json:"payload,omitempty"`
+	CreatedAt time.Time         `json:"created_at"`
+	UpdatedAt time.Time         `json:"updated_at"`
+	StepSince time.Time         `json:"step_since"`
+	ClosedAt  *time.Time        `json:"closed_at,omitempty"`
+}
+
+// Ref is the entity reference of a request.
+func (r Request) Ref() string { return "request:" + itoa(r.ID) }
+
+// StepRef names the cards of one step, so deciding a step updates exactly
+// its cards.
+func (r Request) StepRef(step int) string { return r.Ref() + "#" + itoa(int64(step)) }
+
+// Step is one step of a route.
+type Step struct {
+	Route         string
+	Seq           int
+	Name          string
+	Roles         []org.Role
+	FallbackRoles []org.Role
+	Scope         string // owner | city | app | target | requester
+	Count         int
+	Verbs         []string
+	BackTo        int
+}
+
+// Allows reports whether verb may be used on the step.
+func (s Step) Allows(verb string) bool {
+	for _, v := range s.Verbs {
+		if v == verb {
+			return true
+		}
+	}
+	return false
+}
+
+// Decision is one person's act on one step.
+type Decision struct {
+	ID        int64     `json:"id"`
+	RequestID int64     `json:"request_id"`
+	Step      int       `json:"step"`
+	Actor     string    `json:"actor"`
+	Verb      string    `json:"verb"`
+	Note      string    `json:"note,omitempty"`
+	Platform  string    `json:"platform"`
+	At        time.Time `json:"at"`
+}
+
+// AppGrant is a permission on an app (M 5.2.2).
+type AppGrant struct {
+	App       string    `json:"app"`
+	Grantee   string    `json:"grantee"` // user:<id> or unit:<code>
+	Kind      string    `json:"kind"`    // visible | inapp:<name>
+	RequestID int64     `json:"request_id"`
+	GrantedAt time.Time `json:"granted_at"`
+}
+
+// Filter selects requests for listing.
+type Filter struct {
+	Requester string // only these requester's
+	Pending   bool   // only pending
+	Limit     int
+}
+
+// Tx is what the engine needs from a store inside one transaction.
+type Tx interface {
+	org.Tx
+	core.Timers
+
+	InsertRequest(ctx context.Context, r *Request) error
+	// Request returns a request; lock takes a row lock until commit.
+	Request(ctx context.Context, id int64, lock bool) (Request, error)
+	UpdateRequest(ctx context.Context, r Request) error
+	Requests(ctx context.Context, f Filter) ([]Request, error)
+	Route(ctx context.Context, route string) ([]Step, error)
+	InsertDecision(ctx context.Context, d Decision) error
+	Decisions(ctx context.Context, requestID int64) ([]Decision, error)
+
+	Apps(ctx context.Context) ([]org.App, error)
+	UpdateApp(ctx context.Context, a org.App) error
+	UpsertAppGrant(ctx context.Context, g AppGrant) error
+	DeleteAppGrants(ctx context.Context, app string) ([]AppGrant, error)
+	AppGrants(ctx context.Context, app string) ([]AppGrant, error)
+}
+
+// Store runs approval work in transactions.
+type Store interface {
+	InTx(ctx context.Context, fn func(tx Tx) error) error
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,28 @@
+// Package approval is the one approval engine behind every request kind:
+// app onboarding and offboarding (M 7.1), releases with a UAT gate
+// (M 7.2), workbench permission requests (M 5.2.2), changes (W 8.6) and
+// dual-person operations (W 8.2).
+//
+// A request follows a route: ordered steps loaded from the store (the
+// approval_routes table), each naming the roles that act on it, where its
+// scope comes from, how many distinct people must act and the verbs they
+// may use. The state machine is
+//
+//	pending(step 1) → pending(step 2) → … → done
+//	      │ reject                          ▲
+//	      ▼                                 │ last step's verb
+//	   rejected          cancelled (requester, while pending)
+//
+// A "fail" verb sends the request back to the step its route names (UAT).
+// Each transition happens under a row lock in one transaction with its
+// decision record, audit entry, notices (cards to the next deciders, card
+// updates, the requester's notice) and timers (reminders, change-window
+// deadline), so a double click or two approvers racing produce exactly one
+// transition and the loser is told who decided and when.
+//
+// Rules that hold on every step: the requester never approves or rejects
+// their own request; a step needing two approvals needs two distinct
+// people; an approver of an earlier step does not approve again (the
+// emergency change's second approval); a change's reviewer is not its
+// implementer.
+package approval

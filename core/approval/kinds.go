@@ -1,0 +1,540 @@
+package approval
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"opsbot/core"
+	"opsbot/core/org"
+)
+
+// App statuses.
+const (
+	AppRegistered = "registered"
+	AppOnline     = "online"
+	AppOffline    = "offline"
+)
+
+func getApp(ctx context.Context, tx Tx, code string) (org.App, error) {
+	a, err := tx.App(ctx, code)
+	if errors.Is(err, core.ErrNotFound) {
+		return org.App{}, core.NotFound("app_not_found", "code", code)
+	}
+	return a, err
+}
+
+func getUnit(ctx context.Context, tx Tx, code string) (org.Unit, error) {
+	u, err := tx.Unit(ctx, code)
+	if errors.Is(err, core.ErrNotFound) || (err == nil && u.Removed) {
+		return org.Unit{}, core.NotFound("unit_not_found", "code", code)
+	}
+	return u, err
+}
+
+// holdsOver reports whether user holds one of roles over unit u (or, for
+// access_party, over app).
+func holdsOver(ctx context.Context, tx Tx, user string, u org.Unit, app string, roles ...org.Role) (bool, error) {
+	grants, err := tx.GrantsOf(ctx, user)
+	if err != nil {
+		return false, err
+	}
+	for _, g := range grants {
+		if !hasRole(roles, g.Role) {
+			continue
+		}
+		if g.Role == org.RoleAccessParty {
+			if g.Scope == app && app != "" {
+				return true, nil
+			}
+			continue
+		}
+		scope, err := tx.Unit(ctx, g.Scope)
+		if err != nil {
+			continue
+		}
+		if scope.Contains(u) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func hasRole(roles []org.Role, r org.Role) bool {
+	for _, x := range roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// mayActForApp: the app's access party, or an admin or contact covering its owner unit.
+func mayActForApp(ctx context.Context, tx Tx, actor string, app org.App) (bool, error) {
+	owner, err := tx.Unit(ctx, app.Owner)
+	if err != nil {
+		return false, err
+	}
+	return holdsOver(ctx, tx, actor, owner, app.Code, org.RoleAccessParty, org.RoleUnitAdmin, org.RoleUnitContact,
+		org.RoleDistrictAdmin, org.RoleSysAdmin)
+}
+
+// pendingFor refuses a second pending request of the same kind on an app.
+func pendingFor(ctx context.Context, tx Tx, kind Kind, app string) error {
+	rs, err := tx.Requests(ctx, Filter{Pending: true, Limit: 1000})
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		if r.Kind == kind && r.App == app {
+			return core.Conflict("request_pending", "id", itoa(r.ID), "app", app, "kind", string(kind))
+		}
+	}
+	return nil
+}
+
+// RegisterApp records a new app (status registered). An admin or contact
+// covering the owner unit, or an operator, may register it.
+func (s *Service) RegisterApp(ctx context.Context, actor core.Actor, code, name, owner, scope, level string) (org.App, error) {
+	if !org.ValidCode(code) {
+		return org.App{}, core.Invalid("code", "field", "app", "value", code)
+	}
+	if strings.TrimSpace(name) == "" {
+		return org.App{}, core.Invalid("name", "field", "name", "value", name)
+	}
+	if scope != "unit" && scope != "cross" {
+		return org.App{}, core.Invalid("app_scope", "value", scope)
+	}
+	if level == "" {
+		level = "unit"
+	}
+	if level != "city" && level != "district" && level != "unit" {
+		return org.App{}, core.Invalid("app_level", "value", level)
+	}
+	var app org.App
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		if _, err := activeActor(ctx, tx, actor); err != nil {
+			return err
+		}
+		u, err := getUnit(ctx, tx, owner)
+		if err != nil {
+			return err
+		}
+		ok, err := holdsOver(ctx, tx, actor.UserID, u, "", org.RoleUnitAdmin, org.RoleUnitContact, org.RoleDistrictAdmin, org.RoleSysAdmin, org.RoleOperator)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return core.Forbidden("not_covering", "action", "app.register", "unit", owner)
+		}
+		if _, err := tx.App(ctx, code); err == nil {
+			return core.Conflict("app_exists", "code", code)
+		} else if !errors.Is(err, core.ErrNotFound) {
+			return err
+		}
+		app = org.App{Code: code, Name: strings.TrimSpace(name), Owner: owner, Scope: scope, Level: level, Status: AppRegistered}
+		if err := tx.InsertApp(ctx, app); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, "app.register", "app:"+code, nil, app)
+	})
+	return app, err
+}
+
+// RequestOnline asks for an app's onboarding (M 7.1.1): single-unit apps
+// go to the owner unit's admin, cross-unit apps to the sys admin, then an
+// operator carries it out.
+func (s *Service) RequestOnline(ctx context.Context, actor core.Actor, code, note string) (Result, error) {
+	return s.requestApp(ctx, actor, KindAppOnline, code, note, []string{AppRegistered, AppOffline})
+}
+
+// RequestOffline asks for an app's offboarding (M 7.1.2), on the same routes.
+func (s *Service) RequestOffline(ctx context.Context, actor core.Actor, code, note string) (Result, error) {
+	return s.requestApp(ctx, actor, KindAppOffline, code, note, []string{AppOnline})
+}
+
+func (s *Service) requestApp(ctx context.Context, actor core.Actor, kind Kind, code, note string, from []string) (Result, error) {
+	var res Result
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		if _, err := activeActor(ctx, tx, actor); err != nil {
+			return err
+		}
+		app, err := getApp(ctx, tx, code)
+		if err != nil {
+			return err
+		}
+		if ok, err := mayActForApp(ctx, tx, actor.UserID, app); err != nil {
+			return err
+		} else if !ok {
+			return core.Forbidden("not_app_party", "app", code)
+		}
+		okState := false
+		for _, f := range from {
+			okState = okState || app.Status == f
+		}
+		if !okState {
+			return core.Conflict("app_status", "app", code, "status", app.Status, "kind", string(kind))
+		}
+		if err := pendingFor(ctx, tx, kind, code); err != nil {
+			return err
+		}
+		res, err = s.submit(ctx, tx, actor, Request{Kind: kind, Route: string(kind) + "/" + app.Scope,
+			Title: app.Name, App: code, Unit: app.Owner, Payload: map[string]string{"note": note, "scope": app.Scope}})
+		return err
+	})
+	return res, err
+}
+
+// RequestRelease asks to release a new version of an online app (M 7.2):
+// approval by the admin of the app's level, then UAT, the release notice
+// and the access party's release.
+func (s *Service) RequestRelease(ctx context.Context, actor core.Actor, code, version, notes string) (Result, error) {
+	version, notes = strings.TrimSpace(version), strings.TrimSpace(notes)
+	if version == "" || len(version) > 64 {
+		return Result{}, core.Invalid("version", "value", version)
+	}
+	if notes == "" {
+		return Result{}, core.Invalid("notes_required")
+	}
+	var res Result
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		if _, err := activeActor(ctx, tx, actor); err != nil {
+			return err
+		}
+		app, err := getApp(ctx, tx, code)
+		if err != nil {
+			return err
+		}
+		if ok, err := mayActForApp(ctx, tx, actor.UserID, app); err != nil {
+			return err
+		} else if !ok {
+			return core.Forbidden("not_app_party", "app", code)
+		}
+		if app.Status != AppOnline {
+			return core.Conflict("app_status", "app", code, "status", app.Status, "kind", string(KindRelease))
+		}
+		if err := pendingFor(ctx, tx, KindRelease, code); err != nil {
+			return err
+		}
+		res, err = s.submit(ctx, tx, actor, Request{Kind: KindRelease, Route: "app_release/" + app.Level,
+			Title: app.Name + " " + version, App: code, Unit: app.Owner,
+			Payload: map[string]string{"version": version, "notes": notes, "level": app.Level}})
+		return err
+	})
+	return res, err
+}
+
+// RequestPermission asks to make an app visible to a user or unit, or to
+// give an in-app permission (M 5.2.2). Only a unit admin or unit contact
+// of the grantee's unit may ask; the district admin covering it approves.
+func (s *Service) RequestPermission(ctx context.Context, actor core.Actor, code, to, kind string) (Result, error) {
+	if kind != "visible" && !(strings.HasPrefix(kind, "inapp:") && len(kind) > len("inapp:")) {
+		return Result{}, core.Invalid("grant_kind", "value", kind)
+	}
+	var res Result
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		if _, err := activeActor(ctx, tx, actor); err != nil {
+			return err
+		}
+		app, err := getApp(ctx, tx, code)
+		if err != nil {
+			return err
+		}
+		if app.Status != AppOnline {
+			return core.Conflict("app_status", "app", code, "status", app.Status, "kind", string(KindPermission))
+		}
+		var grantee string
+		var home org.Unit
+		if u, err := tx.User(ctx, to); err == nil && !u.Removed {
+			grantee = "user:" + u.ID
+			home, err = tx.Unit(ctx, u.Unit)
+			if err != nil {
+				return err
+			}
+		} else if u, err := getUnit(ctx, tx, to); err == nil {
+			grantee, home = "unit:"+u.Code, u
+		} else {
+			return core.NotFound("grantee_not_found", "value", to)
+		}
+		unit := home
+		for unit.Level == org.LevelDepartment && unit.Parent != "" {
+			if unit, err = tx.Unit(ctx, unit.Parent); err != nil {
+				return err
+			}
+		}
+		if unit.Level != org.LevelUnit {
+			return core.Invalid("grantee_level", "value", to)
+		}
+		ok, err := holdsOver(ctx, tx, actor.UserID, unit, "", org.RoleUnitAdmin, org.RoleUnitContact)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return core.Forbidden("need_unit_admin_or_contact", "unit", unit.Code)
+		}
+		res, err = s.submit(ctx, tx, actor, Request{Kind: KindPermission, Route: "permission/unit",
+			Title: app.Name + " → " + to, App: code, Unit: unit.Code,
+			Payload: map[string]string{"grantee": grantee, "grant": kind}})
+		return err
+	})
+	return res, err
+}
+
+// ChangeInput describes a change (W 8.6).
+type ChangeInput struct {
+	Title, Target, Risk, Plan, Rollback string
+	Start, End                          time.Time
+	Emergency                           bool
+}
+
+// RequestChange asks for a change. A normal change must not touch daytime
+// operations on a working day (the refusal suggests the next allowed
+// window); an emergency change may, with a second approval.
+func (s *Service) RequestChange(ctx context.Context, actor core.Actor, in ChangeInput) (Result, error) {
+	switch {
+	case strings.TrimSpace(in.Title) == "":
+		return Result{}, core.Invalid("name", "field", "title", "value", in.Title)
+	case strings.TrimSpace(in.Target) == "":
+		return Result{}, core.Invalid("change_target")
+	case in.Risk != "low" && in.Risk != "medium" && in.Risk != "high":
+		return Result{}, core.Invalid("change_risk", "value", in.Risk)
+	case strings.TrimSpace(in.Plan) == "" || strings.TrimSpace(in.Rollback) == "":
+		return Result{}, core.Invalid("change_plan_required")
+	case !in.End.After(in.Start):
+		return Result{}, core.Invalid("window_order")
+	case in.End.Before(s.clock.Now()):
+		return Result{}, core.Invalid("window_past")
+	}
+	loc := s.cal.Location()
+	layout := "2006-01-02 15:04"
+	if !in.Emergency {
+		if from, to, overlap := s.cal.Overlap(in.Start, in.End, s.cfg.Daytime); overlap {
+			next := s.cal.NextOutside(maxTime(in.Start, s.clock.Now()), in.End.Sub(in.Start), s.cfg.Daytime)
+			return Result{}, core.Invalid("change_window_daytime",
+				"from", from.In(loc).Format(layout), "to", to.In(loc).Format(layout),
+				"next_start", next.In(loc).Format(layout), "next_end", next.Add(in.End.Sub(in.Start)).In(loc).Format(layout))
+		}
+	}
+	var res Result
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		if _, err := activeActor(ctx, tx, actor); err != nil {
+			return err
+		}
+		grants, err := tx.GrantsOf(ctx, actor.UserID)
+		if err != nil {
+			return err
+		}
+		if len(grants) == 0 {
+			return core.Forbidden("need_role", "action", "change.new")
+		}
+		root, err := tx.Root(ctx)
+		if err != nil {
+			return err
+		}
+		route := "change/normal"
+		if in.Emergency {
+			route = "change/emergency"
+		}
+		res, err = s.submit(ctx, tx, actor, Request{Kind: KindChange, Route: route, Title: in.Title, Unit: root.Code,
+			Payload: map[string]string{
+				"target": in.Target, "risk": in.Risk, "plan": in.Plan, "rollback": in.Rollback,
+				"window":     in.Start.In(loc).Format(layout) + " ~ " + in.End.In(loc).Format(layout),
+				"window_end": in.End.UTC().Format(time.RFC3339), "emergency": boolText(in.Emergency),
+			}})
+		return err
+	})
+	return res, err
+}
+
+func boolText(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// RequestOperation asks for a special or temporary operation that two
+// people other than the requester must approve before it starts (W 8.2 c).
+func (s *Service) RequestOperation(ctx context.Context, actor core.Actor, title, reason string) (Result, error) {
+	if strings.TrimSpace(title) == "" {
+		return Result{}, core.Invalid("name", "field", "title", "value", title)
+	}
+	if strings.TrimSpace(reason) == "" {
+		return Result{}, core.Invalid("reason_required")
+	}
+	var res Result
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		if _, err := activeActor(ctx, tx, actor); err != nil {
+			return err
+		}
+		root, err := tx.Root(ctx)
+		if err != nil {
+			return err
+		}
+		ok, err := holdsOver(ctx, tx, actor.UserID, root, "", org.RoleOperator, org.RoleSysAdmin)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return core.Forbidden("need_operator", "action", "op.request")
+		}
+		res, err = s.submit(ctx, tx, actor, Request{Kind: KindOperation, Route: "operation/dual", Title: title, Unit: root.Code,
+			Payload: map[string]string{"reason": reason}})
+		return err
+	})
+	return res, err
+}
+
+// effects applies what completing step st with dec means for r's kind.
+func (s *Service) effects(ctx context.Context, tx Tx, actor core.Actor, r *Request, st Step, dec Decision) error {
+	if r.Payload == nil {
+		r.Payload = map[string]string{}
+	}
+	now := s.clock.Now()
+	switch {
+	case (r.Kind == KindAppOnline || r.Kind == KindAppOffline) && st.Name == "execute":
+		app, err := getApp(ctx, tx, r.App)
+		if err != nil {
+			return err
+		}
+		before := app
+		app.Status = AppOnline
+		if r.Kind == KindAppOffline {
+			app.Status = AppOffline
+			grants, err := tx.DeleteAppGrants(ctx, app.Code)
+			if err != nil {
+				return err
+			}
+			for _, g := range grants {
+				if err := s.audit(ctx, tx, actor, "app.grant.revoke", "app:"+app.Code, g, map[string]string{"reason": "app offline"}); err != nil {
+					return err
+				}
+			}
+		}
+		if err := tx.UpdateApp(ctx, app); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, actor, "app.status", "app:"+app.Code, before, app); err != nil {
+			return err
+		}
+		return s.announce(ctx, tx, *r, string(r.Kind), map[string]string{"app_name": app.Name, "note": dec.Note})
+	case r.Kind == KindPermission && st.Name == "approve":
+		g := AppGrant{App: r.App, Grantee: r.Payload["grantee"], Kind: r.Payload["grant"], RequestID: r.ID, GrantedAt: now}
+		if err := tx.UpsertAppGrant(ctx, g); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, "app.grant", "app:"+r.App, nil, g)
+	case r.Kind == KindRelease && st.Name == "notice":
+		// The operator tells the city admins and posts the release notice.
+		root, err := tx.Root(ctx)
+		if err != nil {
+			return err
+		}
+		admins, err := holders(ctx, tx, []org.Role{org.RoleSysAdmin}, target{unit: &root})
+		if err != nil {
+			return err
+		}
+		data := map[string]string{"id": itoa(r.ID), "title": r.Title, "app": r.App, "version": r.Payload["version"],
+			"notes": r.Payload["notes"], "by_name": actor.Name, "note": dec.Note}
+		for _, u := range admins {
+			if err := tx.Notify(ctx, core.Notice{Kind: NoticeAnnounce + ".release_admin", Ref: r.Ref(), To: core.Recipient{User: u}, Data: data}); err != nil {
+				return err
+			}
+		}
+		return s.announce(ctx, tx, *r, "release_notice", data)
+	case r.Kind == KindRelease && st.Name == "release":
+		app, err := getApp(ctx, tx, r.App)
+		if err != nil {
+			return err
+		}
+		before := app
+		app.Version = r.Payload["version"]
+		if err := tx.UpdateApp(ctx, app); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, "app.release", "app:"+app.Code, before, app)
+	case r.Kind == KindChange && (st.Name == "approve" || st.Name == "approve2"):
+		// Once fully approved the change waits for its window; not started by
+		// its end, its approvers are told.
+		if end, err := time.Parse(time.RFC3339, r.Payload["window_end"]); err == nil {
+			return tx.Schedule(ctx, core.Timer{Kind: TimerWindowEnd, Ref: r.Ref(), DueAt: end,
+				Data: map[string]string{"step": itoa(int64(r.Step + 1))}})
+		}
+	case r.Kind == KindChange && st.Name == "implement":
+		r.Payload["implementer"], r.Payload["started_at"] = actor.UserID, now.UTC().Format(time.RFC3339)
+		return tx.CancelTimers(ctx, r.Ref(), TimerWindowEnd)
+	case r.Kind == KindChange && st.Name == "complete":
+		r.Payload["result"] = dec.Note
+	case r.Kind == KindChange && st.Name == "review":
+		r.Payload["review"], r.Payload["reviewer"] = dec.Verb, actor.UserID
+	case r.Kind == KindOperation && st.Name == "execute":
+		r.Payload["result"] = dec.Note
+	}
+	return nil
+}
+
+// announce posts an announcement to the approvals channel.
+func (s *Service) announce(ctx context.Context, tx Tx, r Request, what string, data map[string]string) error {
+	if s.cfg.Channel == "" {
+		return nil
+	}
+	d := map[string]string{"id": itoa(r.ID), "app": r.App, "title": r.Title}
+	for k, v := range data {
+		d[k] = v
+	}
+	return tx.Notify(ctx, core.Notice{Kind: NoticeAnnounce + "." + what, Ref: r.Ref(), To: core.Recipient{Channel: s.cfg.Channel}, Data: d})
+}
+
+// Apps lists every app.
+func (s *Service) Apps(ctx context.Context, actor core.Actor) ([]org.App, error) {
+	var out []org.App
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		if _, err := activeActor(ctx, tx, actor); err != nil {
+			return err
+		}
+		var err error
+		out, err = tx.Apps(ctx)
+		return err
+	})
+	return out, err
+}
+
+// AppInfo is an app with its grants and pending requests.
+type AppInfo struct {
+	App     org.App
+	Grants  []AppGrant
+	Pending []Request
+}
+
+// ShowApp returns an app with who may see it and what is pending on it.
+func (s *Service) ShowApp(ctx context.Context, actor core.Actor, code string) (AppInfo, error) {
+	var info AppInfo
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		if _, err := activeActor(ctx, tx, actor); err != nil {
+			return err
+		}
+		var err error
+		if info.App, err = getApp(ctx, tx, code); err != nil {
+			return err
+		}
+		if info.Grants, err = tx.AppGrants(ctx, code); err != nil {
+			return err
+		}
+		rs, err := tx.Requests(ctx, Filter{Pending: true, Limit: 1000})
+		for _, r := range rs {
+			if r.App == code {
+				info.Pending = append(info.Pending, r)
+			}
+		}
+		return err
+	})
+	return info, err
+}

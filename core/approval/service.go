@@ -1,0 +1,559 @@
+package approval
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"opsbot/core"
+	"opsbot/core/calendar"
+	"opsbot/core/org"
+)
+
+// Timer kinds this package fires.
+const (
+	TimerRemind    = "approval:remind"
+	TimerWindowEnd = "change:window_end"
+)
+
+// Notice kinds this package writes. Kinds starting with "update." address
+// the cards of a ref instead of a recipient.
+const (
+	NoticeCard       = "approval.card"     // a card with buttons to a decider or channel
+	NoticeProgress   = "approval.progress" // to the requester: a step was decided
+	NoticeRemind     = "approval.remind"   // to a decider: still waiting
+	NoticeAnnounce   = "approval.announce" // to the channel: app online/offline, release notice
+	NoticeWindowMiss = "change.window_missed"
+	NoticeUpdate     = "update.approval" // replaces the cards of a step
+)
+
+// Config tunes the engine.
+type Config struct {
+	RemindEvery time.Duration   // working time between reminders (default 4h)
+	Channel     string          // channel that sees every card ("" for none)
+	Daytime     calendar.Period // daytime operations, no normal changes (08:30–18:00)
+}
+
+// Service carries out approval commands.
+type Service struct {
+	store Store
+	clock core.Clock
+	cal   *calendar.Calendar
+	cfg   Config
+}
+
+// NewService returns the approval engine.
+func NewService(store Store, clock core.Clock, cal *calendar.Calendar, cfg Config) *Service {
+	if cfg.RemindEvery <= 0 {
+		cfg.RemindEvery = 4 * time.Hour
+	}
+	if cfg.Daytime.End == 0 {
+		cfg.Daytime = calendar.Period{Start: 8*60 + 30, End: 18 * 60}
+	}
+	return &Service{store: store, clock: clock, cal: cal, cfg: cfg}
+}
+
+// Result is what a submission or decision did.
+type Result struct {
+	Request  Request
+	Step     Step     // the step now current (zero when closed)
+	Steps    int      // number of steps of the route
+	Decision Decision // the decision made (zero for a submission)
+	Waiting  int      // approvals still missing on a multi-approval step
+	Next     []string // who may act next
+}
+
+func (s *Service) audit(ctx context.Context, tx Tx, actor core.Actor, action, entity string, before, after any) error {
+	e := core.AuditEntry{At: s.clock.Now(), Actor: actor.UserID, Platform: actor.Platform, Action: action, Entity: entity}
+	if before != nil {
+		b, _ := json.Marshal(before)
+		e.Before = string(b)
+	}
+	if after != nil {
+		b, _ := json.Marshal(after)
+		e.After = string(b)
+	}
+	return tx.Audit(ctx, e)
+}
+
+// activeActor checks the actor is a registered, active user.
+func activeActor(ctx context.Context, tx Tx, actor core.Actor) (org.User, error) {
+	u, err := tx.User(ctx, actor.UserID)
+	if errors.Is(err, core.ErrNotFound) {
+		return org.User{}, core.Forbidden("not_registered", "id", actor.UserID)
+	}
+	if err != nil {
+		return org.User{}, err
+	}
+	if u.Removed {
+		return org.User{}, core.Forbidden("user_removed", "id", u.ID)
+	}
+	return u, nil
+}
+
+// submit stores a new request and posts the first step's cards.
+func (s *Service) submit(ctx context.Context, tx Tx, actor core.Actor, r Request) (Result, error) {
+	steps, err := tx.Route(ctx, r.Route)
+	if err != nil {
+		return Result{}, err
+	}
+	if len(steps) == 0 {
+		return Result{}, fmt.Errorf("approval: route %s has no steps", r.Route)
+	}
+	now := s.clock.Now()
+	r.State, r.Step, r.Requester = StatePending, 1, actor.UserID
+	r.CreatedAt, r.UpdatedAt, r.StepSince = now, now, now
+	if err := tx.InsertRequest(ctx, &r); err != nil {
+		return Result{}, err
+	}
+	if err := s.audit(ctx, tx, actor, "request.submit", r.Ref(), nil, r); err != nil {
+		return Result{}, err
+	}
+	next, err := s.enterStep(ctx, tx, r, steps, nil)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Request: r, Step: steps[0], Steps: len(steps), Next: next}, nil
+}
+
+// enterStep posts cards for r's current step to everyone who may act on
+// it and the channel, and schedules the reminder. It refuses a step nobody
+// can act on, so no request is left waiting for no one.
+func (s *Service) enterStep(ctx context.Context, tx Tx, r Request, steps []Step, decisions []Decision) ([]string, error) {
+	st := steps[r.Step-1]
+	_, next, err := s.deciders(ctx, tx, r, st, decisions, st.Verbs[0])
+	if err != nil {
+		return nil, err
+	}
+	if len(next) == 0 {
+		return nil, core.Conflict("no_decider", "step", st.Name, "roles", joinRoles(st.Roles))
+	}
+	data := s.cardData(ctx, tx, r, st, len(steps), decisions)
+	for _, u := range next {
+		if err := tx.Notify(ctx, core.Notice{Kind: NoticeCard, Ref: r.StepRef(r.Step), To: core.Recipient{User: u}, Data: data}); err != nil {
+			return nil, err
+		}
+	}
+	if s.cfg.Channel != "" {
+		if err := tx.Notify(ctx, core.Notice{Kind: NoticeCard, Ref: r.StepRef(r.Step), To: core.Recipient{Channel: s.cfg.Channel}, Data: data}); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.CancelTimers(ctx, r.Ref(), TimerRemind); err != nil {
+		return nil, err
+	}
+	due := s.cal.AddWorking(s.clock.Now(), s.cfg.RemindEvery)
+	return next, tx.Schedule(ctx, core.Timer{Kind: TimerRemind, Ref: r.Ref(), DueAt: due, Data: map[string]string{"step": itoa(int64(r.Step))}})
+}
+
+func joinRoles(rs []org.Role) string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = string(r)
+	}
+	return strings.Join(out, ",")
+}
+
+// cardData is what the bot needs to render a request card.
+func (s *Service) cardData(ctx context.Context, tx Tx, r Request, st Step, steps int, decisions []Decision) map[string]string {
+	d := map[string]string{
+		"id": itoa(r.ID), "kind": string(r.Kind), "title": r.Title, "requester": r.Requester,
+		"step": itoa(int64(r.Step)), "steps": itoa(int64(steps)), "step_name": st.Name,
+		"verbs": strings.Join(st.Verbs, ","), "app": r.App, "unit": r.Unit, "state": string(r.State),
+		"count": itoa(int64(st.Count)),
+	}
+	if u, err := tx.User(ctx, r.Requester); err == nil {
+		d["requester_name"] = u.Name
+	}
+	var approvals []string
+	for _, dec := range decisions {
+		if dec.Step == r.Step && dec.Verb == VerbApprove {
+			approvals = append(approvals, dec.Actor)
+		}
+	}
+	d["approved_by"] = strings.Join(approvals, ",")
+	for k, v := range r.Payload {
+		d["p."+k] = v
+	}
+	return d
+}
+
+// lastDecision returns the latest decision on step (any step when 0).
+func lastDecision(decisions []Decision, step int) (Decision, bool) {
+	for i := len(decisions) - 1; i >= 0; i-- {
+		if step == 0 || decisions[i].Step == step {
+			return decisions[i], true
+		}
+	}
+	return Decision{}, false
+}
+
+func (s *Service) alreadyDecided(r Request, decisions []Decision, step int) error {
+	if d, ok := lastDecision(decisions, step); ok {
+		return core.AlreadyDecided("already_decided", "id", itoa(r.ID), "by", d.Actor, "verb", d.Verb,
+			"at", d.At.In(s.cal.Location()).Format("2006-01-02 15:04"), "state", string(r.State))
+	}
+	return core.AlreadyDecided("request_closed", "id", itoa(r.ID), "state", string(r.State))
+}
+
+// Decide applies verb to request id's step (0: the current step) for actor.
+// It is safe against double clicks and races: the request row is locked,
+// and a decision on a step that has moved on is refused with who decided.
+func (s *Service) Decide(ctx context.Context, actor core.Actor, id int64, step int, verb, note string) (Result, error) {
+	note = strings.TrimSpace(note)
+	var res Result
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		if _, err := activeActor(ctx, tx, actor); err != nil {
+			return err
+		}
+		r, err := tx.Request(ctx, id, true)
+		if errors.Is(err, core.ErrNotFound) {
+			return core.NotFound("request_not_found", "id", itoa(id))
+		} else if err != nil {
+			return err
+		}
+		decisions, err := tx.Decisions(ctx, id)
+		if err != nil {
+			return err
+		}
+		if r.State != StatePending {
+			return s.alreadyDecided(r, decisions, 0)
+		}
+		if step != 0 && step != r.Step {
+			return s.alreadyDecided(r, decisions, step)
+		}
+		steps, err := tx.Route(ctx, r.Route)
+		if err != nil {
+			return err
+		}
+		st := steps[r.Step-1]
+		if !st.Allows(verb) {
+			return core.Invalid("verb_not_allowed", "id", itoa(id), "verb", verb, "step", st.Name, "verbs", strings.Join(st.Verbs, ","))
+		}
+		if NeedsNote[verb] && note == "" {
+			return core.Invalid("note_required", "id", itoa(id), "verb", verb)
+		}
+		cands, _, err := s.deciders(ctx, tx, r, st, decisions, verb)
+		if err != nil {
+			return err
+		}
+		if code := refusal(r, st, decisions, actor.UserID, verb, cands); code != "" {
+			return core.Forbidden(code, "id", itoa(id), "step", st.Name, "roles", joinRoles(st.Roles))
+		}
+		if r.Kind == KindChange && st.Name == "complete" && note == "" {
+			return core.Invalid("note_required", "id", itoa(id), "verb", verb)
+		}
+		dec := Decision{RequestID: id, Step: r.Step, Actor: actor.UserID, Verb: verb, Note: note, Platform: actor.Platform, At: s.clock.Now()}
+		if err := tx.InsertDecision(ctx, dec); err != nil {
+			return err
+		}
+		decisions = append(decisions, dec)
+		before := r
+		res, err = s.transition(ctx, tx, actor, r, steps, st, dec, decisions)
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, "request."+verb, r.Ref(), before, map[string]any{
+			"state": res.Request.State, "step": res.Request.Step, "note": note, "decided_step": dec.Step,
+		})
+	})
+	return res, err
+}
+
+// transition moves r on after dec and writes the notices.
+func (s *Service) transition(ctx context.Context, tx Tx, actor core.Actor, r Request, steps []Step, st Step, dec Decision, decisions []Decision) (Result, error) {
+	now := s.clock.Now()
+	res := Result{Decision: dec, Steps: len(steps)}
+	decided := r.Step
+	progress := map[string]string{"id": itoa(r.ID), "kind": string(r.Kind), "title": r.Title, "verb": dec.Verb,
+		"by": actor.UserID, "by_name": actor.Name, "note": dec.Note, "step_name": st.Name}
+	switch {
+	case dec.Verb == VerbReject:
+		r.State, r.ClosedAt = StateRejected, &now
+	case dec.Verb == VerbFail && st.BackTo > 0:
+		r.Step, r.StepSince = st.BackTo, now
+	case dec.Verb == VerbApprove && countApprovals(decisions, r.Step) < st.Count:
+		res.Waiting = st.Count - countApprovals(decisions, r.Step)
+	default:
+		if err := s.effects(ctx, tx, actor, &r, st, dec); err != nil {
+			return Result{}, err
+		}
+		if r.Step == len(steps) {
+			r.State, r.ClosedAt = StateDone, &now
+		} else {
+			r.Step, r.StepSince = r.Step+1, now
+		}
+	}
+	r.UpdatedAt = now
+	if err := tx.UpdateRequest(ctx, r); err != nil {
+		return Result{}, err
+	}
+	res.Request = r
+	// The decided step's cards now show the outcome (or who approved so far).
+	upd := s.cardData(ctx, tx, r, st, len(steps), decisions)
+	upd["step"], upd["decided_verb"], upd["decided_by"], upd["decided_by_name"] = itoa(int64(decided)), dec.Verb, dec.Actor, actor.Name
+	upd["decided_at"] = now.In(s.cal.Location()).Format("2006-01-02 15:04")
+	upd["note"] = dec.Note
+	if res.Waiting > 0 {
+		upd["waiting"] = itoa(int64(res.Waiting))
+	}
+	if err := tx.Notify(ctx, core.Notice{Kind: NoticeUpdate, Ref: r.StepRef(decided), Data: upd}); err != nil {
+		return Result{}, err
+	}
+	if res.Waiting > 0 {
+		return res, nil
+	}
+	if r.State == StatePending {
+		next, err := s.enterStep(ctx, tx, r, steps, decisions)
+		if err != nil {
+			return Result{}, err
+		}
+		res.Step, res.Next = steps[r.Step-1], next
+		progress["next_step"] = res.Step.Name
+	} else if err := tx.CancelTimers(ctx, r.Ref(), ""); err != nil {
+		return Result{}, err
+	}
+	progress["state"] = string(r.State)
+	if r.Requester != actor.UserID {
+		if err := tx.Notify(ctx, core.Notice{Kind: NoticeProgress, Ref: r.Ref(), To: core.Recipient{User: r.Requester}, Data: progress}); err != nil {
+			return Result{}, err
+		}
+	}
+	return res, nil
+}
+
+func countApprovals(decisions []Decision, step int) int {
+	seen := map[string]bool{}
+	for _, d := range decisions {
+		if d.Step == step && d.Verb == VerbApprove {
+			seen[d.Actor] = true
+		}
+	}
+	return len(seen)
+}
+
+// Cancel withdraws a pending request; only its requester may.
+func (s *Service) Cancel(ctx context.Context, actor core.Actor, id int64) (Request, error) {
+	var out Request
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		r, err := tx.Request(ctx, id, true)
+		if errors.Is(err, core.ErrNotFound) {
+			return core.NotFound("request_not_found", "id", itoa(id))
+		} else if err != nil {
+			return err
+		}
+		if r.Requester != actor.UserID {
+			return core.Forbidden("not_requester", "id", itoa(id), "requester", r.Requester)
+		}
+		decisions, err := tx.Decisions(ctx, id)
+		if err != nil {
+			return err
+		}
+		if r.State != StatePending {
+			return s.alreadyDecided(r, decisions, 0)
+		}
+		before := r
+		now := s.clock.Now()
+		dec := Decision{RequestID: id, Step: r.Step, Actor: actor.UserID, Verb: "cancel", Platform: actor.Platform, At: now}
+		if err := tx.InsertDecision(ctx, dec); err != nil {
+			return err
+		}
+		decisions = append(decisions, dec)
+		r.State, r.ClosedAt, r.UpdatedAt = StateCancelled, &now, now
+		if err := tx.UpdateRequest(ctx, r); err != nil {
+			return err
+		}
+		steps, err := tx.Route(ctx, r.Route)
+		if err != nil {
+			return err
+		}
+		upd := s.cardData(ctx, tx, r, steps[r.Step-1], len(steps), decisions)
+		upd["decided_verb"], upd["decided_by"], upd["decided_by_name"] = "cancel", actor.UserID, actor.Name
+		upd["decided_at"] = now.In(s.cal.Location()).Format("2006-01-02 15:04")
+		if err := tx.Notify(ctx, core.Notice{Kind: NoticeUpdate, Ref: r.StepRef(r.Step), Data: upd}); err != nil {
+			return err
+		}
+		if err := tx.CancelTimers(ctx, r.Ref(), ""); err != nil {
+			return err
+		}
+		out = r
+		return s.audit(ctx, tx, actor, "request.cancel", r.Ref(), before, r)
+	})
+	return out, err
+}
+
+// Detail is a request with its route and history.
+type Detail struct {
+	Request   Request
+	Steps     []Step
+	Decisions []Decision
+	Next      []string
+}
+
+// mayView reports whether actor may see r: its requester, anyone who
+// decided or may decide it, sys admins and operators.
+func (s *Service) mayView(ctx context.Context, tx Tx, actor string, d Detail) (bool, error) {
+	if d.Request.Requester == actor {
+		return true, nil
+	}
+	for _, dec := range d.Decisions {
+		if dec.Actor == actor {
+			return true, nil
+		}
+	}
+	for _, u := range d.Next {
+		if u == actor {
+			return true, nil
+		}
+	}
+	grants, err := tx.GrantsOf(ctx, actor)
+	if err != nil {
+		return false, err
+	}
+	for _, g := range grants {
+		if g.Role == org.RoleSysAdmin || g.Role == org.RoleOperator {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (s *Service) detail(ctx context.Context, tx Tx, id int64) (Detail, error) {
+	r, err := tx.Request(ctx, id, false)
+	if errors.Is(err, core.ErrNotFound) {
+		return Detail{}, core.NotFound("request_not_found", "id", itoa(id))
+	} else if err != nil {
+		return Detail{}, err
+	}
+	d := Detail{Request: r}
+	if d.Steps, err = tx.Route(ctx, r.Route); err != nil {
+		return Detail{}, err
+	}
+	if d.Decisions, err = tx.Decisions(ctx, id); err != nil {
+		return Detail{}, err
+	}
+	if r.State == StatePending {
+		st := d.Steps[r.Step-1]
+		if _, d.Next, err = s.deciders(ctx, tx, r, st, d.Decisions, st.Verbs[0]); err != nil {
+			return Detail{}, err
+		}
+	}
+	return d, nil
+}
+
+// Show returns a request's full history, to those who may see it.
+func (s *Service) Show(ctx context.Context, actor core.Actor, id int64) (Detail, error) {
+	var d Detail
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		if _, err := activeActor(ctx, tx, actor); err != nil {
+			return err
+		}
+		var err error
+		if d, err = s.detail(ctx, tx, id); err != nil {
+			return err
+		}
+		if ok, err := s.mayView(ctx, tx, actor.UserID, d); err != nil {
+			return err
+		} else if !ok {
+			return core.Forbidden("request_forbidden", "id", itoa(id))
+		}
+		return nil
+	})
+	return d, err
+}
+
+// List returns the actor's own requests (mine) and the pending ones
+// waiting for them (pending).
+func (s *Service) List(ctx context.Context, actor core.Actor, mine, pending bool) (own, waiting []Detail, err error) {
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		if _, err := activeActor(ctx, tx, actor); err != nil {
+			return err
+		}
+		if mine {
+			rs, err := tx.Requests(ctx, Filter{Requester: actor.UserID, Limit: 20})
+			if err != nil {
+				return err
+			}
+			for _, r := range rs {
+				d, err := s.detail(ctx, tx, r.ID)
+				if err != nil {
+					return err
+				}
+				own = append(own, d)
+			}
+		}
+		if pending {
+			rs, err := tx.Requests(ctx, Filter{Pending: true, Limit: 500})
+			if err != nil {
+				return err
+			}
+			for _, r := range rs {
+				d, err := s.detail(ctx, tx, r.ID)
+				if err != nil {
+					return err
+				}
+				for _, u := range d.Next {
+					if u == actor.UserID {
+						waiting = append(waiting, d)
+						break
+					}
+				}
+			}
+		}
+		return nil
+	})
+	return own, waiting, err
+}
+
+// HandleTimer fires an approval timer: a reminder to whoever the current
+// step still waits for, or a change whose window ended before it started.
+// The timer is claimed in the same transaction, so it acts once.
+func (s *Service) HandleTimer(ctx context.Context, id int64) error {
+	return s.store.InTx(ctx, func(tx Tx) error {
+		t, ok, err := tx.ClaimTimer(ctx, id)
+		if err != nil || !ok {
+			return err
+		}
+		var rid int64
+		if _, err := fmt.Sscanf(t.Ref, "request:%d", &rid); err != nil {
+			return fmt.Errorf("approval: timer %d has ref %q: %w", id, t.Ref, err)
+		}
+		d, err := s.detail(ctx, tx, rid)
+		if err != nil {
+			return err
+		}
+		r := d.Request
+		if r.State != StatePending || itoa(int64(r.Step)) != t.Data["step"] {
+			return nil // moved on since; nothing to say
+		}
+		st := d.Steps[r.Step-1]
+		data := s.cardData(ctx, tx, r, st, len(d.Steps), d.Decisions)
+		data["since"] = r.StepSince.In(s.cal.Location()).Format("2006-01-02 15:04")
+		kind := NoticeRemind
+		if t.Kind == TimerWindowEnd {
+			kind = NoticeWindowMiss
+			var approvers []string
+			for _, dec := range d.Decisions {
+				if dec.Verb == VerbApprove {
+					approvers = append(approvers, dec.Actor)
+				}
+			}
+			for _, u := range approvers {
+				if err := tx.Notify(ctx, core.Notice{Kind: kind, Ref: r.Ref(), To: core.Recipient{User: u}, Data: data}); err != nil {
+					return err
+				}
+			}
+			return s.audit(ctx, tx, core.SystemActor(), "change.window_missed", r.Ref(), nil, data)
+		}
+		for _, u := range d.Next {
+			if err := tx.Notify(ctx, core.Notice{Kind: kind, Ref: r.StepRef(r.Step), To: core.Recipient{User: u}, Data: data}); err != nil {
+				return err
+			}
+		}
+		return tx.Schedule(ctx, core.Timer{Kind: TimerRemind, Ref: r.Ref(), DueAt: s.cal.AddWorking(s.clock.Now(), s.cfg.RemindEvery),
+			Data: map[string]string{"step": t.Data["step"]}})
+	})
+}

@@ -1,0 +1,282 @@
+package main
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+var requestNo = regexp.MustCompile(`#(\d+)`)
+
+// submit sends a request command and returns the new request's number.
+func (a *app) submit(user, text string) int {
+	a.t.Helper()
+	r := a.say(user, text)
+	require.Equalf(a.t, "ok", r.Status, "%s: %s", text, r.all())
+	m := requestNo.FindStringSubmatch(r.Title)
+	require.NotNil(a.t, m, r.Title)
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// card waits for the card of request id's step in user's inbox, with buttons.
+func (a *app) card(user string, id, step int) wmsg {
+	a.t.Helper()
+	ref := fmt.Sprintf("request:%d#%d", id, step)
+	var found wmsg
+	require.Eventuallyf(a.t, func() bool {
+		for _, m := range a.inbox(user) {
+			if m.Ref == ref && len(m.Buttons) > 0 && m.To["user"] == user {
+				found = m
+				return true
+			}
+		}
+		return false
+	}, 15*time.Second, 100*time.Millisecond, "no card %s for %s", ref, user)
+	return found
+}
+
+// noCard checks user got no card for request id's step.
+func (a *app) noCard(user string, id, step int) {
+	a.t.Helper()
+	ref := fmt.Sprintf("request:%d#%d", id, step)
+	for _, m := range a.inbox(user) {
+		if m.To["user"] == user {
+			require.NotEqualf(a.t, ref, m.Ref, "%s should not get %s", user, ref)
+		}
+	}
+}
+
+// press taps the card's button for action and returns the reply.
+func (a *app) press(user string, card wmsg, action string) wmsg {
+	a.t.Helper()
+	for _, b := range card.Buttons {
+		if b.Action == action {
+			return a.click(user, card.ID, b.Action, b.Value)
+		}
+	}
+	a.t.Fatalf("card %s has no %s button: %+v", card.Ref, action, card.Buttons)
+	return wmsg{}
+}
+
+// updated waits until user's copy of card is updated (no buttons left) and returns it.
+func (a *app) updated(user string, card wmsg) wmsg {
+	a.t.Helper()
+	var found wmsg
+	require.Eventuallyf(a.t, func() bool {
+		for _, m := range a.inbox(user) {
+			if m.ID == card.ID && m.Revision > card.Revision && len(m.Buttons) == 0 {
+				found = m
+				return true
+			}
+		}
+		return false
+	}, 15*time.Second, 100*time.Millisecond, "card %s of %s was not updated", card.Ref, user)
+	return found
+}
+
+func requireOK(t *testing.T, m wmsg) {
+	t.Helper()
+	require.Equalf(t, "ok", m.Status, m.all())
+}
+
+func requireRefused(t *testing.T, m wmsg, want string) {
+	t.Helper()
+	require.Equalf(t, "error", m.Status, m.all())
+	require.Contains(t, m.Text, want)
+}
+
+func TestApprovalAppOnboardingSingleUnit(t *testing.T) {
+	a := startApp(t)
+	requireOK(t, a.say("zhangwei", "/app register kaoqin 考勤系统 --owner dc-edu --scope unit"))
+	requireOK(t, a.say("zhangwei", "/org role grant zhengmin unit_contact"))
+	// A member of another unit may not ask.
+	requireRefused(t, a.say("maxin", "/app online kaoqin"), "接入方或归属单位")
+	id := a.submit("zhengmin", "/app online kaoqin --note 高频应用优先")
+	// The owner unit's admin gets the card; the channel too; another unit's admin not.
+	card := a.card("zhangwei", id, 1)
+	a.noCard("chenjing", id, 1)
+	require.Contains(t, card.Title, "待审批")
+	require.Contains(t, card.all(), "高频应用优先")
+	// Someone not eligible is refused and nothing changes.
+	requireRefused(t, a.click("liqiang", "", "approval.approve", fmt.Sprintf("request:%d#1", id)), "不是申请")
+	r := a.press("zhangwei", card, "approval.approve")
+	requireOK(t, r)
+	require.Contains(t, r.all(), "执行")
+	upd := a.updated("zhangwei", card)
+	require.Contains(t, upd.Title, "同意")
+	require.Contains(t, upd.Text, "张伟(zhangwei)")
+	// A second click on the stale card changes nothing and says who decided.
+	again := a.press("zhangwei", card, "approval.approve")
+	requireRefused(t, again, "已由 zhangwei 于")
+	// The requester hears; an operator executes.
+	a.waitNotice("zhengmin", "已由 张伟 同意")
+	exec := a.card("sunli", id, 2)
+	requireOK(t, a.press("sunli", exec, "approval.done"))
+	a.waitNotice("zhengmin", "已完成")
+	r = a.say("zhangwei", "/app show kaoqin")
+	require.Contains(t, r.all(), "已上线")
+	// The channel gets the announcement.
+	a.waitNotice("admin", "考勤系统（kaoqin）已上线")
+	r = a.say("zhengmin", fmt.Sprintf("/request show %d", id))
+	requireOK(t, r)
+	require.Contains(t, r.Text, "zhangwei（webchat）同意")
+	require.Contains(t, r.Text, "sunli（webchat）已完成")
+}
+
+func TestApprovalOffboardingCrossUnitAndSelfApproval(t *testing.T) {
+	a := startApp(t)
+	// The demo app is cross-unit: the sys admin approves its offboarding.
+	requireOK(t, a.say("chenjing", "/org role grant huangyu unit_contact"))
+	g := a.submit("chenjing", "/app grant sjsj --to huangyu --kind visible")
+	requireOK(t, a.press("wangfang", a.card("wangfang", g, 1), "approval.approve"))
+	id := a.submit("wuhao", "/app offline sjsj --note 系统迁移")
+	a.noCard("chenjing", id, 1)
+	card := a.card("admin", id, 1)
+	requireOK(t, a.press("admin", card, "approval.approve"))
+	requireOK(t, a.press("zhoujie", a.card("zhoujie", id, 2), "approval.done"))
+	r := a.say("wuhao", "/app access sjsj")
+	require.Contains(t, r.Text, "尚无授权", "offboarding revokes the app's grants")
+	// A unit admin asking for their own unit's app: they cannot approve it;
+	// the district admin covering the unit gets it instead.
+	requireOK(t, a.say("zhangwei", "/app register jiaowu 教务系统 --owner dc-edu --scope unit"))
+	id = a.submit("zhangwei", "/app online jiaowu")
+	requireRefused(t, a.click("zhangwei", "", "approval.approve", fmt.Sprintf("request:%d#1", id)), "不能审批自己提交的申请")
+	requireOK(t, a.press("liqiang", a.card("liqiang", id, 1), "approval.approve"))
+}
+
+func TestApprovalReleaseWithUAT(t *testing.T) {
+	a := startApp(t)
+	requireRefused(t, a.say("wuhao", "/app release sjsj v2.1"), "缺少必填参数 --notes")
+	id := a.submit("wuhao", `/app release sjsj v2.1 --notes "新增抽查结果公示"`)
+	// City-level app: the sys admin approves.
+	requireOK(t, a.press("admin", a.card("admin", id, 1), "approval.approve"))
+	// The access party requests UAT; an operator fails it with a reason.
+	requireOK(t, a.press("wuhao", a.card("wuhao", id, 2), "approval.uat_request"))
+	uat := a.card("sunli", id, 3)
+	prompt := a.press("sunli", uat, "approval.fail")
+	requireOK(t, prompt)
+	require.Contains(t, prompt.Text, fmt.Sprintf("/app uat %d fail --note", id))
+	requireRefused(t, a.say("sunli", fmt.Sprintf("/app uat %d fail", id)), "需要写明理由")
+	requireOK(t, a.say("sunli", fmt.Sprintf(`/app uat %d fail --note "登录页报错"`, id)))
+	a.waitNotice("wuhao", "登录页报错")
+	// Failed UAT sends it back: the access party requests UAT again.
+	requireOK(t, a.say("wuhao", fmt.Sprintf("/app uat %d request", id)))
+	requireOK(t, a.press("zhoujie", a.card("zhoujie", id, 3), "approval.pass"))
+	// The operator tells the city admin and posts the release notice.
+	requireOK(t, a.press("zhoujie", a.card("zhoujie", id, 4), "approval.publish"))
+	a.waitNotice("admin", "已通过 UAT，更新公告已发布")
+	a.waitNotice("sunli", "【更新公告】")
+	// The access party confirms the release.
+	requireOK(t, a.press("wuhao", a.card("wuhao", id, 5), "approval.confirm"))
+	r := a.say("wuhao", "/app show sjsj")
+	require.Contains(t, r.all(), "v2.1")
+	r = a.say("wuhao", fmt.Sprintf("/request show %d", id))
+	require.Contains(t, r.all(), "已完成")
+	require.Contains(t, r.Text, "UAT不通过 · 第 3/5 步：UAT测试：登录页报错")
+}
+
+func TestApprovalPermission(t *testing.T) {
+	a := startApp(t)
+	requireRefused(t, a.say("maxin", "/app grant sjsj --to maxin --kind visible"), "单位管理员或单位联络人")
+	requireRefused(t, a.say("chenjing", "/app grant sjsj --to zhengmin --kind visible"), "单位管理员或单位联络人")
+	requireRefused(t, a.say("zhangwei", "/app grant sjsj --to zhengmin --kind admin"), "权限类型")
+	id := a.submit("zhangwei", "/app grant sjsj --to zhengmin --kind inapp:抽查结果查询")
+	a.noCard("wangfang", id, 1)
+	requireRefused(t, a.click("wangfang", "", "approval.approve", fmt.Sprintf("request:%d#1", id)), "不是申请")
+	card := a.card("liqiang", id, 1)
+	// Reject asks for a reason first.
+	requireOK(t, a.press("liqiang", card, "approval.reject"))
+	requireOK(t, a.say("liqiang", fmt.Sprintf("/request reject %d 请先走单位内部审批", id)))
+	a.waitNotice("zhangwei", "请先走单位内部审批")
+	requireRefused(t, a.press("liqiang", card, "approval.approve"), "已由 liqiang 于")
+	// A new request is approved and applied.
+	id = a.submit("zhangwei", "/app grant sjsj --to dc-edu --kind visible")
+	requireOK(t, a.press("liqiang", a.card("liqiang", id, 1), "approval.approve"))
+	r := a.say("zhangwei", "/app access sjsj")
+	require.Contains(t, r.Text, "unit:dc-edu · visible")
+}
+
+// nextWorkday returns the next Monday–Friday after today in Shanghai.
+func nextWorkday() time.Time {
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	d := time.Now().In(loc).AddDate(0, 0, 1)
+	for d.Weekday() == time.Saturday || d.Weekday() == time.Sunday {
+		d = d.AddDate(0, 0, 1)
+	}
+	return d
+}
+
+func TestApprovalChange(t *testing.T) {
+	a := startApp(t)
+	day := nextWorkday().Format("2006-01-02")
+	base := `/change new "数据库扩容" --target sjsj-db --risk medium --plan "扩容并迁移" --rollback "切回旧实例"`
+	r := a.say("sunli", base+` --window "`+day+` 10:00~`+day+` 11:00"`)
+	requireRefused(t, r, "非紧急变更不能安排在工作日日间业务时段")
+	require.Contains(t, r.Text, "建议窗口："+day+" 18:00~"+day+" 19:00")
+	requireRefused(t, a.say("sunli", base+` --window "明天晚上"`), "变更窗口")
+	requireRefused(t, a.say("zhengmin", base+` --window "`+day+` 22:00~02:00"`), "需要持有角色")
+	id := a.submit("sunli", base+` --window "`+day+` 22:00~02:00"`)
+	// The applicant cannot approve, nor can another operator; the sys admin does.
+	requireRefused(t, a.click("sunli", "", "approval.approve", fmt.Sprintf("request:%d#1", id)), "不能审批自己")
+	requireRefused(t, a.click("zhoujie", "", "approval.approve", fmt.Sprintf("request:%d#1", id)), "不是申请")
+	requireOK(t, a.press("admin", a.card("admin", id, 1), "approval.approve"))
+	requireOK(t, a.say("sunli", fmt.Sprintf("/change start %d", id)))
+	requireRefused(t, a.say("zhoujie", fmt.Sprintf("/change done %d --result 完成", id)), "只有开始实施的人")
+	requireOK(t, a.say("sunli", fmt.Sprintf(`/change done %d --result "扩容完成，读写正常"`, id)))
+	requireRefused(t, a.say("sunli", fmt.Sprintf("/change review %d ok", id)), "复核人不能是实施人")
+	requireOK(t, a.say("zhoujie", fmt.Sprintf("/change review %d ok --note 指标正常", id)))
+	r = a.say("sunli", fmt.Sprintf("/request show %d", id))
+	require.Contains(t, r.all(), "已完成")
+	require.Contains(t, r.all(), "扩容完成，读写正常")
+
+	// An emergency change in the daytime needs a second, different approver.
+	id = a.submit("sunli", base+` --emergency --window "`+day+` 10:00~`+day+` 11:00"`)
+	requireOK(t, a.press("admin", a.card("admin", id, 1), "approval.approve"))
+	requireRefused(t, a.click("admin", "", "approval.approve", fmt.Sprintf("request:%d#2", id)), "另一人审批")
+	requireOK(t, a.press("zhoujie", a.card("zhoujie", id, 2), "approval.approve"))
+	requireOK(t, a.say("sunli", fmt.Sprintf("/change start %d", id)))
+}
+
+func TestApprovalDualPersonOperation(t *testing.T) {
+	a := startApp(t)
+	requireRefused(t, a.say("zhengmin", `/op request 清理日志 --reason 磁盘将满`), "运营方")
+	id := a.submit("sunli", `/op request "清理 /var/log 旧日志" --reason "磁盘使用率 92%"`)
+	a.noCard("sunli", id, 1)
+	requireRefused(t, a.click("sunli", "", "approval.approve", fmt.Sprintf("request:%d#1", id)), "不能审批自己")
+	// The operation may not start before two approvals.
+	requireRefused(t, a.say("sunli", fmt.Sprintf("/op done %d --result 已清理", id)), "不能已完成")
+	card := a.card("admin", id, 1)
+	r := a.press("admin", card, "approval.approve")
+	requireOK(t, r)
+	require.Contains(t, r.all(), "还需 1 人同意")
+	requireRefused(t, a.press("admin", card, "approval.approve"), "双人审批需要另一位审批人")
+	requireOK(t, a.press("zhoujie", a.card("zhoujie", id, 1), "approval.approve"))
+	requireOK(t, a.say("sunli", fmt.Sprintf("/op done %d --result 已清理 12GB", id)))
+	r = a.say("admin", fmt.Sprintf("/request show %d", id))
+	require.Contains(t, r.all(), "已完成")
+	require.Equal(t, 2, strings.Count(r.Text, "同意 · 第 1/2 步"))
+}
+
+func TestApprovalListCancelAndShow(t *testing.T) {
+	a := startApp(t)
+	id := a.submit("wuhao", `/app release sjsj v3 --notes 修复`)
+	r := a.say("admin", "/request list --pending")
+	require.Contains(t, r.Text, fmt.Sprintf("#%d 版本发布", id))
+	r = a.say("wuhao", "/request list --mine")
+	require.Contains(t, r.Text, fmt.Sprintf("#%d 版本发布", id))
+	requireRefused(t, a.say("zhengmin", fmt.Sprintf("/request show %d", id)), "无权查看")
+	requireRefused(t, a.say("admin", fmt.Sprintf("/request cancel %d", id)), "只有申请人")
+	card := a.card("admin", id, 1)
+	requireOK(t, a.say("wuhao", fmt.Sprintf("/request cancel %d", id)))
+	upd := a.updated("admin", card)
+	require.Contains(t, upd.Title, "撤回")
+	requireRefused(t, a.press("admin", card, "approval.approve"), "已由 wuhao 于")
+	require.Contains(t, a.press("admin", card, "approval.approve").Text, "撤回")
+	requireRefused(t, a.say("wuhao", "/request show 9999"), "不存在")
+}

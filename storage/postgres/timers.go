@@ -1,0 +1,100 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"opsbot/core"
+)
+
+// Schedule queues a timer for this transaction; it is written at commit
+// and then handed to the OnTimers hook to be enqueued.
+func (t *Tx) Schedule(_ context.Context, tm core.Timer) error {
+	if tm.Kind == "" || tm.Ref == "" || tm.DueAt.IsZero() {
+		return fmt.Errorf("postgres: timer needs kind, ref and due time: %+v", tm)
+	}
+	t.timers = append(t.timers, tm)
+	return nil
+}
+
+// CancelTimers cancels pending timers about ref (of kind, or all kinds).
+func (t *Tx) CancelTimers(ctx context.Context, ref, kind string) error {
+	_, err := t.tx.Exec(ctx, `UPDATE timers SET state = 'cancelled' WHERE ref = $1 AND ($2 = '' OR kind = $2) AND state = 'pending'`, ref, kind)
+	if err != nil {
+		return fmt.Errorf("postgres: cancel timers: %w", err)
+	}
+	// Timers scheduled earlier in this same transaction are dropped too.
+	kept := t.timers[:0]
+	for _, tm := range t.timers {
+		if tm.Ref != ref || (kind != "" && tm.Kind != kind) {
+			kept = append(kept, tm)
+		}
+	}
+	t.timers = kept
+	return nil
+}
+
+// ClaimTimer marks a due pending timer fired, once.
+func (t *Tx) ClaimTimer(ctx context.Context, id int64) (core.Timer, bool, error) {
+	var tm core.Timer
+	var data []byte
+	err := t.tx.QueryRow(ctx, `UPDATE timers SET state = 'fired', fired_at = now()
+		WHERE id = $1 AND state = 'pending' AND due_at <= now() + interval '1 second'
+		RETURNING id, kind, ref, due_at, data`, id).Scan(&tm.ID, &tm.Kind, &tm.Ref, &tm.DueAt, &data)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return tm, false, nil
+	}
+	if err != nil {
+		return tm, false, fmt.Errorf("postgres: claim timer %d: %w", id, err)
+	}
+	return tm, true, json.Unmarshal(data, &tm.Data)
+}
+
+// flushTimers writes the queued timers and returns them with their ids.
+func (t *Tx) flushTimers(ctx context.Context) ([]core.Timer, error) {
+	if len(t.timers) == 0 {
+		return nil, nil
+	}
+	out := make([]core.Timer, 0, len(t.timers))
+	for _, tm := range t.timers {
+		data := payloadJSON(tm.Data)
+		if err := t.tx.QueryRow(ctx, `INSERT INTO timers (kind, ref, due_at, data) VALUES ($1, $2, $3, $4) RETURNING id`,
+			tm.Kind, tm.Ref, tm.DueAt, data).Scan(&tm.ID); err != nil {
+			return nil, fmt.Errorf("postgres: insert timer: %w", err)
+		}
+		out = append(out, tm)
+	}
+	t.timers = nil
+	return out, nil
+}
+
+// Timers is the firing side of timers.
+type Timers struct{ s *Store }
+
+// Timers returns the timers store.
+func (s *Store) Timers() *Timers { return &Timers{s: s} }
+
+// Due returns up to limit pending timers due by the database's clock.
+func (tt *Timers) Due(ctx context.Context, limit int) ([]core.Timer, error) {
+	rows, err := tt.s.pool.Query(ctx, `SELECT id, kind, ref, due_at FROM timers WHERE state = 'pending' AND due_at <= now()
+		ORDER BY due_at LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: due timers: %w", err)
+	}
+	return collect(rows, func(r pgx.Row) (core.Timer, error) {
+		var tm core.Timer
+		err := r.Scan(&tm.ID, &tm.Kind, &tm.Ref, &tm.DueAt)
+		return tm, err
+	}, "due timers")
+}
+
+// State returns a timer's state (for tests and diagnostics).
+func (tt *Timers) State(ctx context.Context, id int64) (string, error) {
+	var state string
+	err := tt.s.pool.QueryRow(ctx, `SELECT state FROM timers WHERE id = $1`, id).Scan(&state)
+	return state, notFound(err, "timer")
+}

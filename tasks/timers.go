@@ -1,0 +1,81 @@
+package tasks
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"opsbot/core"
+)
+
+// TimerPayload is the payload of every timer task; the task type is the
+// timer's kind (e.g. "approval:remind").
+type TimerPayload struct {
+	TimerID int64 `json:"timer_id"`
+}
+
+// NewTimerTask returns the task that fires a timer at its due time. Its id
+// is unique per timer, so the sweeper may enqueue it again safely.
+func NewTimerTask(t core.Timer) (*asynq.Task, []asynq.Option) {
+	b, _ := json.Marshal(TimerPayload{TimerID: t.ID})
+	opts := []asynq.Option{asynq.TaskID(fmt.Sprintf("timer:%d", t.ID)), asynq.MaxRetry(5)}
+	if t.DueAt.After(time.Now()) {
+		opts = append(opts, asynq.ProcessAt(t.DueAt))
+	}
+	return asynq.NewTask(t.Kind, b), opts
+}
+
+// KickTimers enqueues freshly committed timers. A failure is only logged:
+// the sweeper finds due timers in Postgres.
+func (q *Queue) KickTimers(timers []core.Timer) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for _, t := range timers {
+		task, opts := NewTimerTask(t)
+		if err := q.Enqueue(ctx, task, opts...); err != nil {
+			q.log.Warn("enqueue timer failed; the sweeper will retry", "timer_id", t.ID, "kind", t.Kind, "err", err)
+			return
+		}
+	}
+}
+
+// DueTimers lists timers that are due (implemented by storage).
+type DueTimers interface {
+	Due(ctx context.Context, limit int) ([]core.Timer, error)
+}
+
+// SweepTimers enqueues every due pending timer again (same task id: a
+// timer still queued is not duplicated; one lost with Redis comes back).
+func SweepTimers(ctx context.Context, due DueTimers, q *Queue) (int, error) {
+	ts, err := due.Due(ctx, 1000)
+	if err != nil {
+		return 0, err
+	}
+	for _, t := range ts {
+		task, opts := NewTimerTask(t)
+		if err := q.Enqueue(ctx, task, opts...); err != nil {
+			return 0, err
+		}
+	}
+	return len(ts), nil
+}
+
+// TimerHandler adapts a core timer handler (which claims the timer in its
+// own transaction) to an asynq handler.
+func TimerHandler(fn func(ctx context.Context, timerID int64) error, log *slog.Logger) func(context.Context, *asynq.Task) error {
+	return func(ctx context.Context, t *asynq.Task) error {
+		var p TimerPayload
+		if err := json.Unmarshal(t.Payload(), &p); err != nil || p.TimerID <= 0 {
+			return fmt.Errorf("%s: bad payload %q: %w", t.Type(), t.Payload(), asynq.SkipRetry)
+		}
+		if err := fn(ctx, p.TimerID); err != nil {
+			log.Warn("timer failed", "type", t.Type(), "timer_id", p.TimerID, "err", err)
+			return err
+		}
+		return nil
+	}
+}
