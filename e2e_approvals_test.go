@@ -115,7 +115,7 @@ func TestApprovalAppOnboardingSingleUnit(t *testing.T) {
 	again := a.press("zhangwei", card, "approval.approve")
 	requireRefused(t, again, "已由 zhangwei 于")
 	// The requester hears; an operator executes.
-	a.waitNotice("zhengmin", "已由 张伟 同意")
+	a.waitNotice("zhengmin", "：张伟 同意")
 	exec := a.card("sunli", id, 2)
 	requireOK(t, a.press("sunli", exec, "approval.done"))
 	a.waitNotice("zhengmin", "已完成")

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 )
@@ -85,6 +86,10 @@ type Recorder interface {
 	Audit(ctx context.Context, e AuditEntry) error
 	Notify(ctx context.Context, n Notice) error
 }
+
+// ErrNotReady means a delivery must wait for an earlier one (a card
+// update for a card not delivered yet); it is retried shortly, not failed.
+var ErrNotReady = errors.New("not ready")
 
 // IsUpdate reports whether a notice kind replaces the cards already sent
 // about its Ref (kinds "update.…"), rather than going to a recipient.

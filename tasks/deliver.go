@@ -128,6 +128,13 @@ func (d *Deliverer) Deliver(ctx context.Context, id int64) error {
 	if !found || err == nil {
 		return err
 	}
+	if errors.Is(err, core.ErrNotReady) {
+		// Waiting for an earlier notice about the same ref: look again soon.
+		if qerr := d.queue.EnqueueWait(ctx, id, time.Now().Add(300*time.Millisecond)); qerr != nil {
+			d.log.Warn("enqueue wait failed; the sweeper will retry", "outbox_id", id, "err", qerr)
+		}
+		return nil
+	}
 	// Record the failure even when the task's context is ending (shutdown).
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()

@@ -74,6 +74,13 @@ func (q *Queue) EnqueueDelivery(ctx context.Context, outboxID int64, attempt int
 	return q.Enqueue(ctx, t, opts...)
 }
 
+// EnqueueWait enqueues another look at an outbox row that had to wait for
+// an earlier notice; the task id is unique per look.
+func (q *Queue) EnqueueWait(ctx context.Context, outboxID int64, at time.Time) error {
+	t, _ := NewDeliverTask(outboxID, 0)
+	return q.Enqueue(ctx, t, asynq.TaskID(fmt.Sprintf("notify:%d:wait:%d", outboxID, at.UnixNano())), asynq.ProcessAt(at), asynq.MaxRetry(3))
+}
+
 // Kick enqueues fresh outbox rows right after their commit. A failure is
 // only logged: the sweeper will find the rows.
 func (q *Queue) Kick(ids []int64) {

@@ -206,3 +206,98 @@ func TestBadPayloadIsNotRetried(t *testing.T) {
 	err := b.del.HandleDeliver(context.Background(), asynq.NewTask(tasks.TypeNotifyDeliver, []byte("{")))
 	require.ErrorIs(t, err, asynq.SkipRetry)
 }
+
+// timerCounter handles "test:timer" by claiming the timer in a transaction.
+type timerCounter struct {
+	mu    sync.Mutex
+	fired []int64
+}
+
+func (c *timerCounter) handle(store *postgres.Store) func(ctx context.Context, id int64) error {
+	return func(ctx context.Context, id int64) error {
+		return store.WithTx(ctx, func(tx *postgres.Tx) error {
+			tm, ok, err := tx.ClaimTimer(ctx, id)
+			if err != nil || !ok {
+				return err
+			}
+			c.mu.Lock()
+			c.fired = append(c.fired, tm.ID)
+			c.mu.Unlock()
+			return nil
+		})
+	}
+}
+
+func (c *timerCounter) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.fired)
+}
+
+func scheduleTimer(t *testing.T, b *bundle, due time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	require.NoError(t, b.store.WithTx(ctx, func(tx *postgres.Tx) error {
+		return tx.Schedule(ctx, core.Timer{Kind: "test:timer", Ref: "test:1", DueAt: due})
+	}))
+}
+
+func (b *bundle) startTimerWorker(t *testing.T, c *timerCounter) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	w := tasks.NewWorker(b.rdb, tasks.WorkerConfig{Queue: b.queue.Name(), Concurrency: 2, ShutdownTimeout: time.Second}, b.log, nil)
+	w.Handle("test:timer", tasks.TimerHandler(c.handle(b.store), b.log))
+	w.Handle(tasks.TypeTimersSweep, func(ctx context.Context, _ *asynq.Task) error {
+		_, err := tasks.SweepTimers(ctx, b.store.Timers(), b.queue)
+		return err
+	})
+	done := make(chan struct{})
+	go func() { _ = w.Run(ctx); close(done) }()
+	s := tasks.NewScheduler(b.queue, []tasks.Periodic{{Type: tasks.TypeTimersSweep, Every: time.Second}}, time.Now, b.log)
+	go func() { _ = s.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+func TestTimerFiresOnceAtItsTime(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 2)
+	b.store.OnTimers(b.queue.KickTimers)
+	c := &timerCounter{}
+	b.startTimerWorker(t, c)
+	due := time.Now().Add(1500 * time.Millisecond)
+	scheduleTimer(t, b, due)
+	time.Sleep(time.Until(due) - 500*time.Millisecond)
+	require.Zero(t, c.count(), "not before its time")
+	require.Eventually(t, func() bool { return c.count() == 1 }, 10*time.Second, 50*time.Millisecond)
+	time.Sleep(2500 * time.Millisecond) // sweeps pass: it does not fire again
+	require.Equal(t, 1, c.count())
+	state, err := b.store.Timers().State(context.Background(), 1)
+	require.NoError(t, err)
+	require.Equal(t, "fired", state)
+}
+
+func TestTimerSurvivesRedisFlush(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 5) // database 5 is this test's alone: it is flushed
+	b.store.OnTimers(b.queue.KickTimers)
+	scheduleTimer(t, b, time.Now().Add(500*time.Millisecond))
+	require.NoError(t, b.rdb.FlushDB(context.Background()).Err())
+	c := &timerCounter{}
+	b.startTimerWorker(t, c)
+	require.Eventually(t, func() bool { return c.count() == 1 }, 10*time.Second, 50*time.Millisecond)
+	time.Sleep(2 * time.Second)
+	require.Equal(t, 1, c.count())
+}
+
+func TestCancelledTimerDoesNotFire(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 2)
+	b.store.OnTimers(b.queue.KickTimers)
+	ctx := context.Background()
+	scheduleTimer(t, b, time.Now().Add(300*time.Millisecond))
+	require.NoError(t, b.store.WithTx(ctx, func(tx *postgres.Tx) error { return tx.CancelTimers(ctx, "test:1", "") }))
+	c := &timerCounter{}
+	b.startTimerWorker(t, c)
+	time.Sleep(2 * time.Second)
+	require.Zero(t, c.count())
+}

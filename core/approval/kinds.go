@@ -465,6 +465,9 @@ func (s *Service) effects(ctx context.Context, tx Tx, actor core.Actor, r *Reque
 		// Once fully approved the change waits for its window; not started by
 		// its end, its approvers are told.
 		if end, err := time.Parse(time.RFC3339, r.Payload["window_end"]); err == nil {
+			if err := tx.CancelTimers(ctx, r.Ref(), TimerWindowEnd); err != nil {
+				return err
+			}
 			return tx.Schedule(ctx, core.Timer{Kind: TimerWindowEnd, Ref: r.Ref(), DueAt: end,
 				Data: map[string]string{"step": itoa(int64(r.Step + 1))}})
 		}

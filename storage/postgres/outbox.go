@@ -65,9 +65,21 @@ func (o *Outbox) Claim(ctx context.Context, id int64, fn func(d core.Delivery) (
 	err = o.s.pool.QueryRow(ctx, `UPDATE outbox SET lease_until = now() + make_interval(secs => $2)
 		WHERE id = $1 AND state = 'pending' AND next_attempt_at <= now() + interval '1 second'
 		  AND (lease_until IS NULL OR lease_until < now())
+		  -- An update of cards waits until every earlier notice about its ref is out,
+		  -- so it never lands before the card it replaces, nor before an older update.
+		  AND (kind NOT LIKE 'update.%' OR NOT EXISTS (
+		        SELECT 1 FROM outbox e WHERE e.ref = outbox.ref AND e.id < outbox.id AND e.state = 'pending'))
 		RETURNING id, kind, ref, to_user, to_channel, data, created_at, attempts, delivered_platforms`, id, leaseTime.Seconds()).
 		Scan(&it.ID, &it.Notice.Kind, &it.Notice.Ref, &it.Notice.To.User, &it.Notice.To.Channel, &data, &it.CreatedAt, &it.Attempts, &it.DeliveredPlatforms)
 	if errors.Is(err, pgx.ErrNoRows) {
+		// Not claimable: gone, done, leased, not due — or an update waiting
+		// for an earlier notice about the same ref.
+		var waiting bool
+		werr := o.s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM outbox o WHERE o.id = $1 AND o.state = 'pending'
+			AND o.kind LIKE 'update.%' AND EXISTS (SELECT 1 FROM outbox e WHERE e.ref = o.ref AND e.id < o.id AND e.state = 'pending'))`, id).Scan(&waiting)
+		if werr == nil && waiting {
+			return true, core.ErrNotReady
+		}
 		return false, nil
 	}
 	if err != nil {
