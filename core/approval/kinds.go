@@ -3,6 +3,7 @@ package approval
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -94,6 +95,28 @@ func pendingFor(ctx context.Context, tx Tx, kind Kind, app string) error {
 	return nil
 }
 
+// appRequest checks a request of kind about app code may be made: the
+// actor acts for the app, the app is in one of the statuses from, and no
+// request of that kind is pending on it.
+func appRequest(ctx context.Context, tx Tx, actor core.Actor, kind Kind, code string, from ...string) (org.App, error) {
+	if _, err := activeActor(ctx, tx, actor); err != nil {
+		return org.App{}, err
+	}
+	app, err := getApp(ctx, tx, code)
+	if err != nil {
+		return org.App{}, err
+	}
+	if ok, err := mayActForApp(ctx, tx, actor.UserID, app); err != nil {
+		return org.App{}, err
+	} else if !ok {
+		return org.App{}, core.Forbidden("not_app_party", "app", code)
+	}
+	if !slices.Contains(from, app.Status) {
+		return org.App{}, core.Conflict("app_status", "app", code, "status", app.Status, "kind", string(kind))
+	}
+	return app, pendingFor(ctx, tx, kind, code)
+}
+
 // RegisterApp records a new app (status registered). An admin or contact
 // covering the owner unit, or an operator, may register it.
 func (s *Service) RegisterApp(ctx context.Context, actor core.Actor, code, name, owner, scope, level string) (org.App, error) {
@@ -146,37 +169,19 @@ func (s *Service) RegisterApp(ctx context.Context, actor core.Actor, code, name,
 // go to the owner unit's admin, cross-unit apps to the sys admin, then an
 // operator carries it out.
 func (s *Service) RequestOnline(ctx context.Context, actor core.Actor, code, note string) (Result, error) {
-	return s.requestApp(ctx, actor, KindAppOnline, code, note, []string{AppRegistered, AppOffline})
+	return s.requestApp(ctx, actor, KindAppOnline, code, note, AppRegistered, AppOffline)
 }
 
 // RequestOffline asks for an app's offboarding (M 7.1.2), on the same routes.
 func (s *Service) RequestOffline(ctx context.Context, actor core.Actor, code, note string) (Result, error) {
-	return s.requestApp(ctx, actor, KindAppOffline, code, note, []string{AppOnline})
+	return s.requestApp(ctx, actor, KindAppOffline, code, note, AppOnline)
 }
 
-func (s *Service) requestApp(ctx context.Context, actor core.Actor, kind Kind, code, note string, from []string) (Result, error) {
+func (s *Service) requestApp(ctx context.Context, actor core.Actor, kind Kind, code, note string, from ...string) (Result, error) {
 	var res Result
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		if _, err := activeActor(ctx, tx, actor); err != nil {
-			return err
-		}
-		app, err := getApp(ctx, tx, code)
+		app, err := appRequest(ctx, tx, actor, kind, code, from...)
 		if err != nil {
-			return err
-		}
-		if ok, err := mayActForApp(ctx, tx, actor.UserID, app); err != nil {
-			return err
-		} else if !ok {
-			return core.Forbidden("not_app_party", "app", code)
-		}
-		okState := false
-		for _, f := range from {
-			okState = okState || app.Status == f
-		}
-		if !okState {
-			return core.Conflict("app_status", "app", code, "status", app.Status, "kind", string(kind))
-		}
-		if err := pendingFor(ctx, tx, kind, code); err != nil {
 			return err
 		}
 		res, err = s.submit(ctx, tx, actor, Request{Kind: kind, Route: string(kind) + "/" + app.Scope,
@@ -199,22 +204,8 @@ func (s *Service) RequestRelease(ctx context.Context, actor core.Actor, code, ve
 	}
 	var res Result
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		if _, err := activeActor(ctx, tx, actor); err != nil {
-			return err
-		}
-		app, err := getApp(ctx, tx, code)
+		app, err := appRequest(ctx, tx, actor, KindRelease, code, AppOnline)
 		if err != nil {
-			return err
-		}
-		if ok, err := mayActForApp(ctx, tx, actor.UserID, app); err != nil {
-			return err
-		} else if !ok {
-			return core.Forbidden("not_app_party", "app", code)
-		}
-		if app.Status != AppOnline {
-			return core.Conflict("app_status", "app", code, "status", app.Status, "kind", string(KindRelease))
-		}
-		if err := pendingFor(ctx, tx, KindRelease, code); err != nil {
 			return err
 		}
 		res, err = s.submit(ctx, tx, actor, Request{Kind: KindRelease, Route: "app_release/" + app.Level,

@@ -628,23 +628,33 @@ func lastSysAdmin(ctx context.Context, tx Tx, userID string) (bool, error) {
 	return others == 0 && len(holders) > 0, nil
 }
 
+// adminOfUser loads the actor's rights and the active user id, and checks
+// the actor is an admin covering the user's unit.
+func adminOfUser(ctx context.Context, tx Tx, actor core.Actor, id, action string) (*authz, User, error) {
+	a, err := loadAuthz(ctx, tx, actor)
+	if err != nil {
+		return nil, User{}, err
+	}
+	u, err := getUser(ctx, tx, id)
+	if err != nil {
+		return nil, User{}, err
+	}
+	unit, err := tx.Unit(ctx, u.Unit)
+	if err != nil {
+		return nil, User{}, err
+	}
+	if !a.admin(unit) {
+		return nil, User{}, core.Forbidden("not_covering", "action", action, "unit", u.Unit)
+	}
+	return a, u, nil
+}
+
 // RemoveUser deactivates a user and revokes all their roles.
 func (s *Service) RemoveUser(ctx context.Context, actor core.Actor, id string) error {
 	return s.store.InTx(ctx, func(tx Tx) error {
-		a, err := loadAuthz(ctx, tx, actor)
+		a, u, err := adminOfUser(ctx, tx, actor, id, "org.user.remove")
 		if err != nil {
 			return err
-		}
-		u, err := getUser(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		unit, err := tx.Unit(ctx, u.Unit)
-		if err != nil {
-			return err
-		}
-		if !a.admin(unit) {
-			return core.Forbidden("not_covering", "action", "org.user.remove", "unit", u.Unit)
 		}
 		if a.isSelf(id) {
 			return core.Forbidden("self_remove")
@@ -687,20 +697,9 @@ func (s *Service) LinkIdentity(ctx context.Context, actor core.Actor, userID, pl
 		return core.Invalid("external_id", "value", externalID)
 	}
 	return s.store.InTx(ctx, func(tx Tx) error {
-		a, err := loadAuthz(ctx, tx, actor)
+		_, _, err := adminOfUser(ctx, tx, actor, userID, "org.user.link")
 		if err != nil {
 			return err
-		}
-		u, err := getUser(ctx, tx, userID)
-		if err != nil {
-			return err
-		}
-		unit, err := tx.Unit(ctx, u.Unit)
-		if err != nil {
-			return err
-		}
-		if !a.admin(unit) {
-			return core.Forbidden("not_covering", "action", "org.user.link", "unit", u.Unit)
 		}
 		prev, err := tx.Identity(ctx, platform, externalID)
 		switch {
