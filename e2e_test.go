@@ -12,6 +12,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"opsbot/configs"
+	"opsbot/core"
 	"opsbot/storage/postgres"
 	"opsbot/storage/postgres/pgtest"
 	"opsbot/storage/redis/redistest"
@@ -30,7 +32,19 @@ type app struct {
 	base    string
 	store   *postgres.Store
 	environ []string
+	clock   core.Clock // nil: the system clock
+	stop    func()
 }
+
+// testClock is a clock the test moves forward.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+
+func (c *testClock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 // wmsg is a webchat message on the wire.
 type wmsg struct {
@@ -55,6 +69,11 @@ func (m wmsg) all() string {
 
 // startApp starts opsbot with the dev config and extra OPSBOT_* settings.
 func startApp(t *testing.T, extra ...string) *app {
+	return startAppWith(t, nil, extra...)
+}
+
+// startAppWith starts opsbot on clock (nil: the system clock).
+func startAppWith(t *testing.T, clock core.Clock, extra ...string) *app {
 	t.Helper()
 	schema := pgtest.Schema(t)
 	dbURL := pgtest.URL()
@@ -62,31 +81,45 @@ func startApp(t *testing.T, extra ...string) *app {
 	if strings.Contains(dbURL, "?") {
 		sep = "&"
 	}
-	environ := append([]string{
+	a := &app{t: t, clock: clock, environ: append([]string{
 		"OPSBOT_DATABASE_URL=" + dbURL + sep + "search_path=" + schema,
 		"OPSBOT_REDIS_URL=" + redistest.URL(1),
 		"OPSBOT_SERVER_LISTEN=127.0.0.1:0",
 		"OPSBOT_WORKER_QUEUE=" + redistest.Name("e2e"),
 		"OPSBOT_SCHEDULER_SWEEP_INTERVAL=1s",
 		"OPSBOT_LOG_LEVEL=warn",
-	}, extra...)
-	cfg, err := configs.Load("configs/dev.yaml", environ)
+	}, extra...)}
+	t.Cleanup(func() {
+		if a.stop != nil {
+			a.stop()
+		}
+	})
+	a.boot()
+	return a
+}
+
+// boot runs the app until stop is called.
+func (a *app) boot() {
+	t := a.t
+	t.Helper()
+	cfg, err := configs.Load("configs/dev.yaml", a.environ)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
-	var store *postgres.Store
 	done := make(chan error, 1)
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	go func() {
-		done <- run(ctx, cfg, logger, modes["all"], &hooks{ready: func(a string) { ready <- a }, store: func(s *postgres.Store) { store = s }})
+		done <- run(ctx, cfg, logger, modes["all"], &hooks{clock: a.clock, ready: func(addr string) { ready <- addr },
+			store: func(s *postgres.Store) { a.store = s }})
 	}()
 	select {
 	case addr := <-ready:
-		t.Cleanup(func() {
+		a.base = "http://" + addr
+		a.stop = func() {
 			cancel()
 			require.NoError(t, <-done)
-		})
-		return &app{t: t, base: "http://" + addr, store: store, environ: environ}
+			a.stop = nil
+		}
 	case err := <-done:
 		cancel()
 		t.Fatalf("opsbot did not start: %v", err)
@@ -94,7 +127,14 @@ func startApp(t *testing.T, extra ...string) *app {
 		cancel()
 		t.Fatal("opsbot did not start within 30s")
 	}
-	return nil
+}
+
+// restart stops the app (HTTP, worker, scheduler) and starts it again on
+// the same database and Redis.
+func (a *app) restart() {
+	a.t.Helper()
+	a.stop()
+	a.boot()
 }
 
 func (a *app) call(method, path string, body any) (int, []byte) {

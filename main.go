@@ -34,6 +34,7 @@ import (
 	"opsbot/core"
 	"opsbot/core/approval"
 	"opsbot/core/calendar"
+	"opsbot/core/incident"
 	"opsbot/core/org"
 	"opsbot/storage/postgres"
 	"opsbot/storage/redis"
@@ -215,8 +216,11 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 		RemindEvery: cfg.Approvals.RemindEvery.D(), Channel: cfg.Approvals.Channel,
 		Daytime: calendar.Period{Start: dayStart, End: dayEnd},
 	})
+	incidents := incident.NewService(store.Incidents(), clock, cal, incident.Config{
+		Channel: cfg.Incidents.Channel, Rotation: cfg.Incidents.Rotation,
+	})
 	b := bot.New(bot.Config{Language: cfg.Bot.Language, Location: cfg.Bot.Location()},
-		bot.Services{Org: orgs, Approvals: approvals}, logger, bot.Hooks{Command: metrics.Command})
+		bot.Services{Org: orgs, Approvals: approvals, Incidents: incidents}, logger, bot.Hooks{Command: metrics.Command})
 	wc := webchat.New(webchat.Config{DevMode: cfg.Webchat.DevMode, Token: cfg.Webchat.Token, MaxBodyBytes: cfg.Server.MaxBodyBytes},
 		store.Webchat(), b, directory(orgs), logger)
 
@@ -268,7 +272,7 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 			if err != nil {
 				return err
 			}
-			t, err := tasks.SweepTimers(ctx, store.Timers(), queue)
+			t, err := tasks.SweepTimers(ctx, store.Timers(), queue, clock.Now())
 			if n+t > 0 {
 				logger.Info("sweep re-enqueued due work", "notices", n, "timers", t)
 			}
@@ -276,6 +280,8 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 		})
 		w.Handle(approval.TimerRemind, tasks.TimerHandler(approvals.HandleTimer, logger))
 		w.Handle(approval.TimerWindowEnd, tasks.TimerHandler(approvals.HandleTimer, logger))
+		w.Handle(incident.TimerEscalation, tasks.TimerHandler(incidents.HandleTimer, logger))
+		w.Handle(incident.TimerProgress, tasks.TimerHandler(incidents.HandleTimer, logger))
 		g.Go(func() error { return w.Run(gctx) })
 	}
 	if m.scheduler {

@@ -11,6 +11,7 @@ import (
 
 	"opsbot/core"
 	"opsbot/core/approval"
+	"opsbot/core/incident"
 	"opsbot/core/org"
 )
 
@@ -31,6 +32,7 @@ type Hooks struct {
 type Services struct {
 	Org       *org.Service
 	Approvals *approval.Service
+	Incidents *incident.Service
 }
 
 // Bot turns events into core calls and replies.
@@ -38,6 +40,7 @@ type Bot struct {
 	cfg       Config
 	org       *org.Service
 	approvals *approval.Service
+	incidents *incident.Service
 	log       *slog.Logger
 	router    *Router
 	actions   map[string]ActionFunc
@@ -58,11 +61,14 @@ func New(cfg Config, svc Services, logger *slog.Logger, hooks Hooks) *Bot {
 	if hooks.Command == nil {
 		hooks.Command = func(string, string) {}
 	}
-	b := &Bot{cfg: cfg, org: svc.Org, approvals: svc.Approvals, log: logger.With("component", "bot"), router: NewRouter(), actions: map[string]ActionFunc{}, hooks: hooks}
+	b := &Bot{cfg: cfg, org: svc.Org, approvals: svc.Approvals, incidents: svc.Incidents, log: logger.With("component", "bot"), router: NewRouter(), actions: map[string]ActionFunc{}, hooks: hooks}
 	b.registerGeneral()
 	b.registerOrg()
 	if svc.Approvals != nil {
 		b.registerApprovals()
+	}
+	if svc.Incidents != nil {
+		b.registerIncidents()
 	}
 	return b
 }
@@ -209,6 +215,8 @@ func (b *Bot) localizeArgs(args map[string]string) map[string]string {
 			v = b.t("verb." + v)
 		case "state":
 			v = b.t("state." + v)
+		case "istate":
+			v = b.t("istate." + v)
 		case "step":
 			v = b.t("step." + v)
 		case "scope":
@@ -255,6 +263,9 @@ func (b *Bot) fmtTime(t time.Time) string { return t.In(b.cfg.Location).Format("
 // Render turns an outbox notice into the message to deliver.
 func (b *Bot) Render(_ context.Context, n core.Notice) (Message, error) {
 	if m, ok := b.renderApproval(n); ok {
+		return m, nil
+	}
+	if m, ok := b.renderIncident(n); ok {
 		return m, nil
 	}
 	args := map[string]string{}

@@ -50,7 +50,16 @@ type Config struct {
 	Worker    Worker    `yaml:"worker"`
 	Scheduler Scheduler `yaml:"scheduler"`
 	Approvals Approvals `yaml:"approvals"`
+	Incidents Incidents `yaml:"incidents"`
 	Log       Log       `yaml:"log"`
+}
+
+// Incidents configures incidents and duty.
+type Incidents struct {
+	// Channel gets every incident card and update ("" for none).
+	Channel string `yaml:"channel"`
+	// Rotation is paged for incidents no unit's rotation covers ("" for none).
+	Rotation string `yaml:"rotation"`
 }
 
 // Approvals configures the approval engine.
@@ -518,6 +527,17 @@ func (c *Config) Validate() error {
 		}
 		if !found {
 			add("approvals.channel", "%q is not one of channels[].name", ch)
+		}
+	}
+
+	// incidents
+	if ch := c.Incidents.Channel; ch != "" {
+		found := false
+		for _, x := range c.Channels {
+			found = found || x.Name == ch
+		}
+		if !found {
+			add("incidents.channel", "%q is not one of channels[].name", ch)
 		}
 	}
 

@@ -120,7 +120,7 @@ type Timers interface {
 	Schedule(ctx context.Context, t Timer) error
 	// CancelTimers cancels the pending timers of kind about ref ("" kind: all).
 	CancelTimers(ctx context.Context, ref, kind string) error
-	// ClaimTimer marks a due pending timer fired and returns it; ok is false
-	// when it was cancelled, already fired or is not due.
-	ClaimTimer(ctx context.Context, id int64) (t Timer, ok bool, err error)
+	// ClaimTimer marks a pending timer due by now fired and returns it; ok is
+	// false when it was cancelled, already fired or is not due.
+	ClaimTimer(ctx context.Context, id int64, now time.Time) (t Timer, ok bool, err error)
 }

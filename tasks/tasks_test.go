@@ -216,7 +216,7 @@ type timerCounter struct {
 func (c *timerCounter) handle(store *postgres.Store) func(ctx context.Context, id int64) error {
 	return func(ctx context.Context, id int64) error {
 		return store.WithTx(ctx, func(tx *postgres.Tx) error {
-			tm, ok, err := tx.ClaimTimer(ctx, id)
+			tm, ok, err := tx.ClaimTimer(ctx, id, time.Now())
 			if err != nil || !ok {
 				return err
 			}
@@ -248,7 +248,7 @@ func (b *bundle) startTimerWorker(t *testing.T, c *timerCounter) {
 	w := tasks.NewWorker(b.rdb, tasks.WorkerConfig{Queue: b.queue.Name(), Concurrency: 2, ShutdownTimeout: time.Second}, b.log, nil)
 	w.Handle("test:timer", tasks.TimerHandler(c.handle(b.store), b.log))
 	w.Handle(tasks.TypeTimersSweep, func(ctx context.Context, _ *asynq.Task) error {
-		_, err := tasks.SweepTimers(ctx, b.store.Timers(), b.queue)
+		_, err := tasks.SweepTimers(ctx, b.store.Timers(), b.queue, time.Now())
 		return err
 	})
 	done := make(chan struct{})

@@ -43,21 +43,23 @@ func (q *Queue) KickTimers(timers []core.Timer) {
 	}
 }
 
-// DueTimers lists timers that are due (implemented by storage).
+// DueTimers lists timers that are due by now (implemented by storage).
 type DueTimers interface {
-	Due(ctx context.Context, limit int) ([]core.Timer, error)
+	Due(ctx context.Context, now time.Time, limit int) ([]core.Timer, error)
 }
 
-// SweepTimers enqueues every due pending timer again (same task id: a
-// timer still queued is not duplicated; one lost with Redis comes back).
-func SweepTimers(ctx context.Context, due DueTimers, q *Queue) (int, error) {
-	ts, err := due.Due(ctx, 1000)
+// SweepTimers enqueues every timer due by now again (same task id: a timer
+// still queued is not duplicated; one lost with Redis comes back).
+func SweepTimers(ctx context.Context, due DueTimers, q *Queue, now time.Time) (int, error) {
+	ts, err := due.Due(ctx, now, 1000)
 	if err != nil {
 		return 0, err
 	}
 	for _, t := range ts {
-		task, opts := NewTimerTask(t)
-		if err := q.Enqueue(ctx, task, opts...); err != nil {
+		// Due by the app's clock: run now, under an id of its own, even if
+		// the task enqueued at scheduling time waits for a later real time.
+		task, _ := NewTimerTask(t)
+		if err := q.Enqueue(ctx, task, asynq.TaskID(fmt.Sprintf("timer:%d:due", t.ID)), asynq.MaxRetry(5)); err != nil {
 			return 0, err
 		}
 	}

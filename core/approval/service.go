@@ -513,7 +513,7 @@ func (s *Service) List(ctx context.Context, actor core.Actor, mine, pending bool
 // The timer is claimed in the same transaction, so it acts once.
 func (s *Service) HandleTimer(ctx context.Context, id int64) error {
 	return s.store.InTx(ctx, func(tx Tx) error {
-		t, ok, err := tx.ClaimTimer(ctx, id)
+		t, ok, err := tx.ClaimTimer(ctx, id, s.clock.Now())
 		if err != nil || !ok {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -38,13 +39,13 @@ func (t *Tx) CancelTimers(ctx context.Context, ref, kind string) error {
 	return nil
 }
 
-// ClaimTimer marks a due pending timer fired, once.
-func (t *Tx) ClaimTimer(ctx context.Context, id int64) (core.Timer, bool, error) {
+// ClaimTimer marks a pending timer due by now (the app's clock) fired, once.
+func (t *Tx) ClaimTimer(ctx context.Context, id int64, now time.Time) (core.Timer, bool, error) {
 	var tm core.Timer
 	var data []byte
-	err := t.tx.QueryRow(ctx, `UPDATE timers SET state = 'fired', fired_at = now()
-		WHERE id = $1 AND state = 'pending' AND due_at <= now() + interval '1 second'
-		RETURNING id, kind, ref, due_at, data`, id).Scan(&tm.ID, &tm.Kind, &tm.Ref, &tm.DueAt, &data)
+	err := t.tx.QueryRow(ctx, `UPDATE timers SET state = 'fired', fired_at = $2
+		WHERE id = $1 AND state = 'pending' AND due_at <= $2::timestamptz + interval '1 second'
+		RETURNING id, kind, ref, due_at, data`, id, now).Scan(&tm.ID, &tm.Kind, &tm.Ref, &tm.DueAt, &data)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return tm, false, nil
 	}
@@ -78,10 +79,10 @@ type Timers struct{ s *Store }
 // Timers returns the timers store.
 func (s *Store) Timers() *Timers { return &Timers{s: s} }
 
-// Due returns up to limit pending timers due by the database's clock.
-func (tt *Timers) Due(ctx context.Context, limit int) ([]core.Timer, error) {
-	rows, err := tt.s.pool.Query(ctx, `SELECT id, kind, ref, due_at FROM timers WHERE state = 'pending' AND due_at <= now()
-		ORDER BY due_at LIMIT $1`, limit)
+// Due returns up to limit pending timers due by now (the app's clock).
+func (tt *Timers) Due(ctx context.Context, now time.Time, limit int) ([]core.Timer, error) {
+	rows, err := tt.s.pool.Query(ctx, `SELECT id, kind, ref, due_at FROM timers WHERE state = 'pending' AND due_at <= $1
+		ORDER BY due_at LIMIT $2`, now, limit)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: due timers: %w", err)
 	}

@@ -1,0 +1,140 @@
+// Package incident handles incidents (事件, W 8.5, W 9): declared with a
+// level (1 特别重大 … 4 一般), sent to whoever is on duty, escalated step by
+// step while nobody acknowledges, reminded for progress reports while open
+// ("持续报告，不得迟报漏报"), resolved, and closed only after a review.
+//
+//	declared → acknowledged → mitigated → resolved → closed (review)
+//
+// Escalation steps and progress reminders are timers kept in the store:
+// acknowledging cancels the pending escalation steps, resolving cancels
+// the reminders, and each fires at most once (claimed in the transaction
+// that acts on it).
+package incident
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"opsbot/core"
+	"opsbot/core/duty"
+	"opsbot/core/org"
+)
+
+// States.
+const (
+	StateDeclared     = "declared"
+	StateAcknowledged = "acknowledged"
+	StateMitigated    = "mitigated"
+	StateResolved     = "resolved"
+	StateClosed       = "closed"
+)
+
+// Timer kinds.
+const (
+	TimerEscalation = "escalation:step"
+	TimerProgress   = "incident:progress"
+)
+
+// Notice kinds.
+const (
+	NoticeCard     = "incident.card"     // to on-call, escalation targets, the channel: with buttons
+	NoticeUpdate   = "update.incident"   // replaces the incident's cards
+	NoticeEvent    = "incident.event"    // to stakeholders: an update, resolve, level change…
+	NoticeProgress = "incident.progress" // to the owner: a progress report is due
+	NoticeOverdue  = "incident.overdue"  // to the escalation targets: a report was missed
+	NoticeDuty24   = "incident.duty24"   // level 1–2: to the people on duty until closure
+)
+
+// Incident is one incident.
+type Incident struct {
+	ID           int64      `json:"id"`
+	Title        string     `json:"title"`
+	Level        int        `json:"level"`
+	State        string     `json:"state"`
+	System       string     `json:"system,omitempty"`
+	Unit         string     `json:"unit,omitempty"`
+	Rotation     string     `json:"rotation,omitempty"`
+	Owner        string     `json:"owner,omitempty"`
+	DeclaredBy   string     `json:"declared_by"`
+	Stakeholders []string   `json:"stakeholders,omitempty"`
+	Escalation   int        `json:"escalation"`
+	Summary      string     `json:"summary,omitempty"`
+	Cause        string     `json:"cause,omitempty"`
+	Actions      string     `json:"actions,omitempty"`
+	CreatedAt    time.Time  `json:"created_at"`
+	AckedAt      *time.Time `json:"acked_at,omitempty"`
+	MitigatedAt  *time.Time `json:"mitigated_at,omitempty"`
+	ResolvedAt   *time.Time `json:"resolved_at,omitempty"`
+	ClosedAt     *time.Time `json:"closed_at,omitempty"`
+	LastUpdateAt time.Time  `json:"last_update_at"`
+}
+
+// Ref is the incident's entity reference.
+func (i Incident) Ref() string { return "incident:" + strconv.FormatInt(i.ID, 10) }
+
+// CardRef names the incident's cards, so updating them leaves the other
+// notices about it (events, reminders) as they were.
+func (i Incident) CardRef() string { return i.Ref() + "#card" }
+
+// Open reports whether the incident still needs work.
+func (i Incident) Open() bool { return i.State != StateResolved && i.State != StateClosed }
+
+// Event is one line of an incident's timeline.
+type Event struct {
+	At    time.Time `json:"at"`
+	Actor string    `json:"actor"`
+	Kind  string    `json:"kind"`
+	Body  string    `json:"body,omitempty"`
+}
+
+// Step is one escalation step: after this long unacknowledged, tell these.
+type Step struct {
+	After  time.Duration
+	Notify []string // primary | secondary | unit_admin | district_admin | sys_admin | operator
+}
+
+// Policy is how incidents of each level are escalated and reminded.
+type Policy struct {
+	Steps    map[int][]Step        // by level; step 0 is the first notice (After 0)
+	Progress map[int]time.Duration // progress report interval by level
+	Repeat   bool                  // after the last step, repeat it every its After
+}
+
+// DefaultPolicy is the escalation of DESIGN: on-call primary; unacknowledged
+// → secondary → unit admin → district/sys admin, faster for higher levels.
+func DefaultPolicy() Policy {
+	return Policy{
+		Steps: map[int][]Step{
+			1: {{0, []string{"primary"}}, {5 * time.Minute, []string{"secondary"}}, {10 * time.Minute, []string{"unit_admin"}}, {15 * time.Minute, []string{"district_admin", "sys_admin"}}},
+			2: {{0, []string{"primary"}}, {5 * time.Minute, []string{"secondary"}}, {15 * time.Minute, []string{"unit_admin"}}, {30 * time.Minute, []string{"district_admin", "sys_admin"}}},
+			3: {{0, []string{"primary"}}, {15 * time.Minute, []string{"secondary"}}, {30 * time.Minute, []string{"unit_admin"}}},
+			4: {{0, []string{"primary"}}, {30 * time.Minute, []string{"secondary"}}},
+		},
+		Progress: map[int]time.Duration{1: 30 * time.Minute, 2: time.Hour, 3: 2 * time.Hour, 4: 4 * time.Hour},
+	}
+}
+
+// Tx is what incidents need from a store inside one transaction.
+type Tx interface {
+	org.Tx
+	core.Timers
+
+	InsertIncident(ctx context.Context, i *Incident) error
+	Incident(ctx context.Context, id int64, lock bool) (Incident, error)
+	UpdateIncident(ctx context.Context, i Incident) error
+	Incidents(ctx context.Context, open bool, limit int) ([]Incident, error)
+	InsertEvent(ctx context.Context, incidentID int64, e Event) error
+	Events(ctx context.Context, incidentID int64) ([]Event, error)
+
+	Rotation(ctx context.Context, name string) (duty.Rotation, error)
+	Rotations(ctx context.Context) ([]duty.Rotation, error)
+	UpsertRotation(ctx context.Context, r duty.Rotation) error
+	Overrides(ctx context.Context, rotation string) (map[string]string, error)
+	SetOverride(ctx context.Context, rotation, day, user, by string, at time.Time) error
+}
+
+// Store runs incident work in transactions.
+type Store interface {
+	InTx(ctx context.Context, fn func(tx Tx) error) error
+}
