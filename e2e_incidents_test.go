@@ -189,3 +189,74 @@ func TestDutyCommands(t *testing.T) {
 	r = a.say("zhengmin", "/duty now ops-oncall")
 	require.Contains(t, r.Text, "值班 张伟(zhangwei)")
 }
+
+// handoverCard finds the handover card sent to user.
+func (a *app) handoverCard(user string) (wmsg, bool) {
+	for _, m := range a.inbox(user) {
+		if strings.HasPrefix(m.Ref, "handover:") && strings.HasSuffix(m.Ref, "#card") && m.To["user"] == user {
+			return m, true
+		}
+	}
+	return wmsg{}, false
+}
+
+// TestHandover: at the handover time both people get the card, the
+// outgoing adds notes, a missed acceptance is reminded and then escalated,
+// the incoming accepts, and the signed handover is in the log.
+func TestHandover(t *testing.T) {
+	cst := time.FixedZone("CST", 8*3600)
+	now := time.Now().In(cst)
+	next := time.Date(now.Year(), now.Month(), now.Day(), 9, 0, 0, 0, cst)
+	for !next.After(now) {
+		next = next.AddDate(0, 0, 1)
+	}
+	clock := &testClock{now: time.Now()}
+	a := startAppWith(t, clock)
+	requireOK(t, a.say("zhengmin", "/incident declare 邮件系统退信 --level 4"))
+	// A day later than the next 09:00, so the rotation has turned at least once.
+	clock.Set(next.AddDate(0, 0, 1).Add(time.Minute))
+	r := a.say("admin", "/duty now ops-oncall")
+	out := "sunli"
+	in := "zhoujie"
+	if strings.Contains(r.Text, "值班 孙丽(sunli)") {
+		out, in = "zhoujie", "sunli"
+	}
+	eventually(t, "handover cards", func() bool {
+		_, o := a.handoverCard(out)
+		_, i := a.handoverCard(in)
+		return o && i
+	})
+	card, _ := a.handoverCard(in)
+	require.Contains(t, card.all(), "邮件系统退信", "open incidents are listed")
+	requireOK(t, a.say(out, "/duty handover 数据库备份任务需关注"))
+	requireRefused(t, a.say("admin", "/duty handover 说明"), "没有待交接的班次")
+	// Not accepted within 30 minutes: the incoming is reminded; after an hour the admins are told.
+	clock.Add(31 * time.Minute)
+	eventually(t, "reminder to the incoming", func() bool { return countText(a, in, "尚未确认接班") == 1 })
+	clock.Add(30 * time.Minute)
+	eventually(t, "admins told", func() bool { return countText(a, "admin", "超过一小时仍未接班") == 1 })
+	// Only the incoming may accept, once.
+	requireRefused(t, a.click(out, "", "duty.accept", card.Buttons[0].Value), "只有接班人")
+	requireOK(t, a.press(in, card, "duty.accept"))
+	requireRefused(t, a.press(in, card, "duty.accept"), "已由 "+in+" 于")
+	r = a.say("admin", "/duty log ops-oncall")
+	require.Contains(t, r.Text, out+" → "+in)
+	require.Contains(t, r.Text, "签收")
+	require.Contains(t, r.Text, "数据库备份任务需关注")
+	require.Contains(t, r.Text, "邮件系统退信")
+	// The cards now show it signed.
+	eventually(t, "card updated", func() bool {
+		c, ok := a.handoverCard(out)
+		return ok && len(c.Buttons) == 0 && strings.Contains(c.Text, "已签收")
+	})
+}
+
+func countText(a *app, user, text string) int {
+	n := 0
+	for _, m := range a.inbox(user) {
+		if m.To["user"] == user && strings.Contains(m.all(), text) {
+			n++
+		}
+	}
+	return n
+}

@@ -282,11 +282,20 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 		w.Handle(approval.TimerWindowEnd, tasks.TimerHandler(approvals.HandleTimer, logger))
 		w.Handle(incident.TimerEscalation, tasks.TimerHandler(incidents.HandleTimer, logger))
 		w.Handle(incident.TimerProgress, tasks.TimerHandler(incidents.HandleTimer, logger))
+		w.Handle(incident.TimerHandoverCheck, tasks.TimerHandler(incidents.HandleHandoverTimer, logger))
+		w.Handle(tasks.TypeDutyHandover, func(ctx context.Context, _ *asynq.Task) error {
+			n, err := incidents.StartHandovers(ctx)
+			if n > 0 {
+				logger.Info("handovers started", "count", n)
+			}
+			return err
+		})
 		g.Go(func() error { return w.Run(gctx) })
 	}
 	if m.scheduler {
 		s := tasks.NewScheduler(queue, []tasks.Periodic{
 			{Type: tasks.TypeTimersSweep, Every: cfg.Scheduler.SweepInterval.D()},
+			{Type: tasks.TypeDutyHandover, Every: cfg.Scheduler.SweepInterval.D()},
 		}, time.Now, logger)
 		g.Go(func() error { return s.Run(gctx) })
 	}

@@ -23,6 +23,7 @@ import (
 const (
 	TypeNotifyDeliver = "notify:deliver"
 	TypeTimersSweep   = "timers:sweep"
+	TypeDutyHandover  = "duty:handover" // opens the handovers of shifts that just changed
 )
 
 // DeliverPayload is the payload of notify:deliver.

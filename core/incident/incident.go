@@ -119,6 +119,7 @@ func DefaultPolicy() Policy {
 type Tx interface {
 	org.Tx
 	core.Timers
+	HandoverTx
 
 	InsertIncident(ctx context.Context, i *Incident) error
 	Incident(ctx context.Context, id int64, lock bool) (Incident, error)

@@ -41,6 +41,14 @@ func NewService(store Store, clock core.Clock, cal *calendar.Calendar, cfg Confi
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
+func fmtSscanf(str, format string, a ...any) (int, error) {
+	n, err := fmt.Sscanf(str, format, a...)
+	if err != nil {
+		return n, fmt.Errorf("incident: ref %q: %w", str, err)
+	}
+	return n, nil
+}
+
 func (s *Service) audit(ctx context.Context, tx Tx, actor core.Actor, action string, i Incident, before any) error {
 	e := core.AuditEntry{At: s.clock.Now(), Actor: actor.UserID, Platform: actor.Platform, Action: action, Entity: i.Ref()}
 	if before != nil {
