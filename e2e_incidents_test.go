@@ -150,19 +150,21 @@ func TestIncidentLifecycle(t *testing.T) {
 	eventually(t, "stakeholders hear the update", func() bool {
 		return a.notices("huangyu", 1, "加索引") == 1 && a.notices("sunli", 1, "加索引") == 1
 	})
-	requireRefused(t, a.say("zhoujie", "/incident review 1 --cause 缺索引 --actions 补索引"), "解决后才能复盘")
+	requireRefused(t, a.say("zhoujie", "/incident review 1 --cause 缺索引 --actions 补索引@zhoujie@2026-12-01"), "解决后才能复盘")
 	prompt := a.press("zhoujie", a.cards("zhoujie", 1)[0], "incident.resolve")
 	require.Contains(t, prompt.Text, "/incident resolve 1")
 	requireOK(t, a.say("zhoujie", "/incident resolve 1 已添加索引，响应恢复正常"))
 	r = a.say("zhoujie", "/incident list --open")
 	require.NotContains(t, r.Text, "#1 ")
-	requireOK(t, a.say("zhoujie", "/incident review 1 --cause 抽查名单表缺少索引 --actions 补充索引并加入慢查询巡检"))
+	requireRefused(t, a.say("zhoujie", "/incident review 1 --cause 缺索引 --actions 补索引"), "内容@负责人@YYYY-MM-DD")
+	requireOK(t, a.say("zhoujie", "/incident review 1 --cause 抽查名单表缺少索引 --actions 补充索引@zhoujie@2026-12-01；加入慢查询巡检@sunli@2026-12-15"))
 	requireRefused(t, a.say("zhoujie", "/incident update 1 再说一句"), "已关闭")
 	r = a.say("huangyu", "/incident show 1")
 	require.Contains(t, r.all(), "已关闭")
 	for _, want := range []string{"申报", "认领", "指派给：zhoujie", "进展：数据库慢查询", "解决：已添加索引", "复盘：抽查名单表缺少索引"} {
 		require.Contains(t, r.Text, want)
 	}
+	require.Contains(t, r.all(), "加入慢查询巡检 · sunli · 2026-12-15")
 	r = a.say("admin", "/audit incident:1")
 	require.Contains(t, r.Text, "incident.review")
 }
@@ -259,4 +261,44 @@ func countText(a *app, user, text string) int {
 		}
 	}
 	return n
+}
+
+// TestProblemsReportAndActions: the third incident with the same system and
+// cause proposes a problem; the monthly report counts it; a review
+// action's owner is reminded on its due date.
+func TestProblemsReportAndActions(t *testing.T) {
+	clock := &testClock{now: time.Now()}
+	a := startAppWith(t, clock)
+	due := clock.Now().In(time.FixedZone("CST", 8*3600)).AddDate(0, 0, 2).Format("2006-01-02")
+	for n := 1; n <= 3; n++ {
+		requireOK(t, a.say("huangyu", fmt.Sprintf("/incident declare 抽查系统超时%d --level 3 --system sjsj", n)))
+		requireOK(t, a.say("sunli", fmt.Sprintf("/incident ack %d", n)))
+		clock.Add(10 * time.Minute)
+		requireOK(t, a.say("sunli", fmt.Sprintf("/incident resolve %d 重启服务", n)))
+		r := a.say("sunli", fmt.Sprintf("/incident review %d --cause 连接池耗尽 --actions 调大连接池@sunli@%s", n, due))
+		requireOK(t, r)
+	}
+	eventually(t, "problem proposed to the sys admin", func() bool { return countText(a, "admin", "已提出问题 #1") == 1 })
+	r := a.say("admin", "/problem list")
+	require.Contains(t, r.Text, "#1 sjsj：连接池耗尽 · 未解决 · 3 个事件 · 由重复事件自动提出")
+	r = a.say("admin", "/problem show 1")
+	require.Equal(t, 3, strings.Count(r.Text, "抽查系统超时"))
+	requireOK(t, a.say("huangyu", "/incident declare 其他故障 --level 4"))
+	requireOK(t, a.say("admin", "/problem link 4 1"))
+	requireRefused(t, a.say("admin", "/problem link 4 99"), "问题 #99 不存在")
+	month := clock.Now().In(time.FixedZone("CST", 8*3600)).Format("2006-01")
+	r = a.say("admin", "/report incidents --month "+month)
+	requireOK(t, r)
+	require.Contains(t, r.all(), "4（未解决 1）")
+	require.Contains(t, r.all(), "Ⅲ级（较大） 3")
+	require.Contains(t, r.all(), "sjsj 3")
+	require.Contains(t, r.all(), "MTTR: 10m")
+	require.Contains(t, r.Text, "连接池耗尽")
+	requireRefused(t, a.say("admin", "/report incidents --month 2026/11"), "YYYY-MM")
+	// Review actions are reminded on their due date.
+	never(t, "not before the due date", func() bool { return countText(a, "sunli", "改进措施“调大连接池”") > 0 })
+	clock.Add(72 * time.Hour)
+	eventually(t, "action due reminders", func() bool { return countText(a, "sunli", "改进措施“调大连接池”") == 3 })
+	r = a.say("zhengmin", "/duty policy")
+	require.Contains(t, r.all(), "Ⅱ级（重大）: 立即 值班 → +5m 备班 → +15m 单位管理员 → +30m 分级管理员、系统总管理员；每 1h00m 需报告进展")
 }

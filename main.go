@@ -282,6 +282,7 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 		w.Handle(approval.TimerWindowEnd, tasks.TimerHandler(approvals.HandleTimer, logger))
 		w.Handle(incident.TimerEscalation, tasks.TimerHandler(incidents.HandleTimer, logger))
 		w.Handle(incident.TimerProgress, tasks.TimerHandler(incidents.HandleTimer, logger))
+		w.Handle(incident.TimerActionDue, tasks.TimerHandler(incidents.HandleTimer, logger))
 		w.Handle(incident.TimerHandoverCheck, tasks.TimerHandler(incidents.HandleHandoverTimer, logger))
 		w.Handle(tasks.TypeDutyHandover, func(ctx context.Context, _ *asynq.Task) error {
 			n, err := incidents.StartHandovers(ctx)

@@ -70,6 +70,7 @@ func New(cfg Config, svc Services, logger *slog.Logger, hooks Hooks) *Bot {
 	if svc.Incidents != nil {
 		b.registerIncidents()
 		b.registerHandovers()
+		b.registerProblems()
 	}
 	return b
 }
@@ -270,6 +271,9 @@ func (b *Bot) Render(_ context.Context, n core.Notice) (Message, error) {
 		return m, nil
 	}
 	if m, ok := b.renderHandover(n); ok {
+		return m, nil
+	}
+	if m, ok := b.renderProblem(n); ok {
 		return m, nil
 	}
 	args := map[string]string{}

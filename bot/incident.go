@@ -22,7 +22,7 @@ func (b *Bot) registerIncidents() {
 		{Path: "incident mitigate", Usage: "<id> [text]", MinArgs: 1, MaxArgs: -1, Run: b.incidentMitigate},
 		{Path: "incident level", Usage: "<id> <1-4>", MinArgs: 2, MaxArgs: 2, Run: b.incidentLevel},
 		{Path: "incident resolve", Usage: "<id> <summary>", MinArgs: 2, MaxArgs: -1, Run: b.incidentText(b.incidents.Resolve)},
-		{Path: "incident review", Usage: "<id> --cause … --actions …", MinArgs: 1, MaxArgs: 1,
+		{Path: "incident review", Usage: "<id> --cause … --actions \"<action>@<userid>@<YYYY-MM-DD>; …\"", MinArgs: 1, MaxArgs: 1,
 			Flags: map[string]bool{"cause": true, "actions": true}, Required: []string{"cause", "actions"}, Run: b.incidentReview},
 		{Path: "incident list", Usage: "[--open]", Flags: map[string]bool{"open": false}, Run: b.incidentList},
 		{Path: "duty now", Usage: "[rotation]", MaxArgs: 1, Run: b.dutyNow},
@@ -204,6 +204,15 @@ func (b *Bot) incidentShow(ctx context.Context, r *Request) ([]Message, error) {
 		lines = append(lines, line)
 	}
 	m.Text += "\n" + strings.Join(lines, "\n")
+	if d.Incident.Cause != "" {
+		m.Fields = append(m.Fields, Field{Name: b.t("field.cause"), Value: d.Incident.Cause})
+	}
+	for _, a := range d.Actions {
+		m.Fields = append(m.Fields, Field{Name: b.t("field.action"), Value: a.Body + " · " + a.Owner + " · " + a.Due.Format("2006-01-02")})
+	}
+	if d.Problem != 0 {
+		m.Fields = append(m.Fields, Field{Name: b.t("field.problem"), Value: "#" + itoa64(d.Problem)})
+	}
 	return reply(m)
 }
 

@@ -120,6 +120,7 @@ type Tx interface {
 	org.Tx
 	core.Timers
 	HandoverTx
+	ProblemTx
 
 	InsertIncident(ctx context.Context, i *Incident) error
 	Incident(ctx context.Context, id int64, lock bool) (Incident, error)

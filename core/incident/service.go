@@ -520,6 +520,10 @@ func (s *Service) Review(ctx context.Context, actor core.Actor, id int64, cause,
 	if cause == "" || actions == "" {
 		return Incident{}, core.Invalid("review_fields")
 	}
+	items, err := ParseActions(actions, s.cal.Location())
+	if err != nil {
+		return Incident{}, err
+	}
 	return s.change(ctx, actor, id, "incident.review", func(tx Tx, i *Incident) (string, string, error) {
 		if err := notClosed(i); err != nil {
 			return "", "", err
@@ -527,9 +531,31 @@ func (s *Service) Review(ctx context.Context, actor core.Actor, id int64, cause,
 		if i.State != StateResolved {
 			return "", "", core.Conflict("review_before_resolve", "id", itoa(i.ID), "istate", i.State)
 		}
+		for k := range items {
+			a := &items[k]
+			if _, err := activeUser(ctx, tx, a.Owner); err != nil {
+				return "", "", err
+			}
+			a.IncidentID = i.ID
+			if err := tx.InsertAction(ctx, a); err != nil {
+				return "", "", err
+			}
+			m, _ := time.Parse("15:04", "09:00")
+			due := time.Date(a.Due.Year(), a.Due.Month(), a.Due.Day(), m.Hour(), m.Minute(), 0, 0, s.cal.Location())
+			if err := tx.Schedule(ctx, core.Timer{Kind: TimerActionDue, Ref: i.Ref() + "/action:" + itoa(a.ID), DueAt: due,
+				Data: map[string]string{"action": itoa(a.ID), "incident": itoa(i.ID)}}); err != nil {
+				return "", "", err
+			}
+		}
 		now := s.clock.Now()
 		i.State, i.ClosedAt, i.Cause, i.Actions = StateClosed, &now, cause, actions
-		return "review", cause + " / " + actions, nil
+		body := cause + " / " + actions
+		if p, err := s.proposeProblem(ctx, tx, *i); err != nil {
+			return "", "", err
+		} else if p != nil {
+			body += " / problem #" + itoa(p.ID)
+		}
+		return "review", body, nil
 	})
 }
 
@@ -537,6 +563,8 @@ func (s *Service) Review(ctx context.Context, actor core.Actor, id int64, cause,
 type Detail struct {
 	Incident Incident
 	Events   []Event
+	Actions  []Action
+	Problem  int64
 	OnDuty   duty.Shift
 }
 
@@ -559,11 +587,20 @@ func (s *Service) Show(ctx context.Context, actor core.Actor, id int64) (Detail,
 				d.OnDuty = sh
 			}
 		}
-		d.Events, err = tx.Events(ctx, id)
+		if d.Events, err = tx.Events(ctx, id); err != nil {
+			return err
+		}
+		if d.Actions, err = tx.Actions(ctx, id); err != nil {
+			return err
+		}
+		d.Problem, err = tx.ProblemOf(ctx, id)
 		return err
 	})
 	return d, err
 }
+
+// Policy returns the escalation policy in force.
+func (s *Service) Policy() Policy { return s.cfg.Policy }
 
 // List returns recent incidents, only open ones when open is set.
 func (s *Service) List(ctx context.Context, actor core.Actor, open bool) ([]Incident, error) {
@@ -579,7 +616,28 @@ func (s *Service) List(ctx context.Context, actor core.Actor, open bool) ([]Inci
 	return out, err
 }
 
-// HandleTimer fires an escalation step or a progress reminder, once.
+// actionDue reminds an open review action's owner on its due date.
+func (s *Service) actionDue(ctx context.Context, tx Tx, incidentID int64, t core.Timer) error {
+	actions, err := tx.Actions(ctx, incidentID)
+	if err != nil {
+		return err
+	}
+	for _, a := range actions {
+		if itoa(a.ID) != t.Data["action"] || a.Done {
+			continue
+		}
+		i, err := tx.Incident(ctx, incidentID, false)
+		if err != nil {
+			return err
+		}
+		data := s.card(i, map[string]string{"action": a.Body, "due": a.Due.Format("2006-01-02"), "action_owner": a.Owner})
+		return tx.Notify(ctx, core.Notice{Kind: NoticeActionDue, Ref: i.Ref(), To: core.Recipient{User: a.Owner}, Data: data})
+	}
+	return nil
+}
+
+// HandleTimer fires an escalation step, a progress reminder or a review
+// action's due reminder, once.
 func (s *Service) HandleTimer(ctx context.Context, id int64) error {
 	return s.store.InTx(ctx, func(tx Tx) error {
 		t, ok, err := tx.ClaimTimer(ctx, id, s.clock.Now())
@@ -589,6 +647,9 @@ func (s *Service) HandleTimer(ctx context.Context, id int64) error {
 		var iid int64
 		if _, err := fmt.Sscanf(t.Ref, "incident:%d", &iid); err != nil {
 			return fmt.Errorf("incident: timer %d has ref %q: %w", id, t.Ref, err)
+		}
+		if t.Kind == TimerActionDue {
+			return s.actionDue(ctx, tx, iid, t)
 		}
 		i, err := tx.Incident(ctx, iid, true)
 		if err != nil {

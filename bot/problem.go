@@ -1,0 +1,196 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"opsbot/core"
+	"opsbot/core/incident"
+)
+
+func (b *Bot) registerProblems() {
+	for _, c := range []*Command{
+		{Path: "problem list", Run: b.problemList},
+		{Path: "problem show", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: b.problemShow},
+		{Path: "problem link", Usage: "<incident> <problem>", MinArgs: 2, MaxArgs: 2, Run: b.problemLink},
+		{Path: "problem add", Usage: "<title> [--system <app>]", MinArgs: 1, MaxArgs: -1, Flags: map[string]bool{"system": true}, Run: b.problemAdd},
+		{Path: "report incidents", Usage: "--month YYYY-MM", Flags: map[string]bool{"month": true}, Run: b.reportIncidents},
+		{Path: "duty policy", Run: b.dutyPolicy},
+	} {
+		c.Topic = "incident"
+		b.router.Handle(c)
+	}
+}
+
+func problemID(s string) (int64, error) {
+	n, err := strconv.ParseInt(strings.TrimPrefix(s, "#"), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, core.Invalid("problem_id", "value", s)
+	}
+	return n, nil
+}
+
+func (b *Bot) problemLine(d incident.ProblemDetail) string {
+	p := d.Problem
+	line := "- #" + itoa64(p.ID) + " " + p.Title + " · " + b.t("pstate."+p.State) + " · " + b.t("problem.count", "n", strconv.Itoa(len(d.Incidents)))
+	if p.Proposed {
+		line += " · " + b.t("problem.proposed")
+	}
+	return line
+}
+
+func (b *Bot) problemList(ctx context.Context, r *Request) ([]Message, error) {
+	ps, err := b.incidents.Problems(ctx, r.Actor)
+	if err != nil {
+		return nil, err
+	}
+	lines := []string{}
+	for _, d := range ps {
+		lines = append(lines, b.problemLine(d))
+	}
+	if len(lines) == 0 {
+		lines = append(lines, b.t("none"))
+	}
+	return reply(Message{Title: b.t("problem.list.title"), Text: strings.Join(lines, "\n")})
+}
+
+func (b *Bot) problemShow(ctx context.Context, r *Request) ([]Message, error) {
+	id, err := problemID(r.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	d, err := b.incidents.ShowProblem(ctx, r.Actor, id)
+	if err != nil {
+		return nil, err
+	}
+	var lines []string
+	for _, i := range d.Incidents {
+		lines = append(lines, "- #"+itoa64(i.ID)+" "+b.fmtTime(i.CreatedAt)+" "+i.Title+" · "+b.t("istate."+i.State))
+	}
+	p := d.Problem
+	return reply(Message{Ref: "problem:" + itoa64(p.ID), Title: b.t("problem.title", "id", itoa64(p.ID), "title", p.Title),
+		Text: strings.Join(lines, "\n"), Fields: []Field{
+			{Name: b.t("field.system"), Value: orNone(b, p.System)}, {Name: b.t("field.cause"), Value: orNone(b, p.Cause)},
+			{Name: b.t("field.status"), Value: b.t("pstate." + p.State)}}})
+}
+
+func (b *Bot) problemLink(ctx context.Context, r *Request) ([]Message, error) {
+	iid, err := incidentID(r.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	pid, err := problemID(r.Args[1])
+	if err != nil {
+		return nil, err
+	}
+	if err := b.incidents.Link(ctx, r.Actor, iid, pid); err != nil {
+		return nil, err
+	}
+	return reply(Message{Ref: "problem:" + itoa64(pid), Text: b.t("problem.linked", "incident", itoa64(iid), "problem", itoa64(pid))})
+}
+
+func (b *Bot) problemAdd(ctx context.Context, r *Request) ([]Message, error) {
+	p, err := b.incidents.AddProblem(ctx, r.Actor, r.Args[0], r.Flag("system"))
+	if err != nil {
+		return nil, err
+	}
+	return reply(Message{Ref: "problem:" + itoa64(p.ID), Text: b.t("problem.added", "id", itoa64(p.ID), "title", p.Title)})
+}
+
+func fmtDur(d time.Duration) string {
+	if d <= 0 {
+		return "-"
+	}
+	d = d.Round(time.Minute)
+	h, m := int(d.Hours()), int(d.Minutes())%60
+	if h > 0 {
+		return fmt.Sprintf("%dh%02dm", h, m)
+	}
+	return fmt.Sprintf("%dm", m)
+}
+
+func countsLine(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(a, c int) bool { return m[keys[a]] > m[keys[c]] || (m[keys[a]] == m[keys[c]] && keys[a] < keys[c]) })
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + " " + strconv.Itoa(m[k])
+	}
+	return strings.Join(parts, "，")
+}
+
+func (b *Bot) reportIncidents(ctx context.Context, r *Request) ([]Message, error) {
+	month := r.Flag("month")
+	if month == "" {
+		month = time.Now().In(b.cfg.Location).Format("2006-01")
+	}
+	rep, err := b.incidents.MonthlyReport(ctx, r.Actor, month)
+	if err != nil {
+		return nil, err
+	}
+	levels := map[string]int{}
+	for l, n := range rep.ByLevel {
+		levels[b.t("level.n"+strconv.Itoa(l))] = n
+	}
+	fields := []Field{
+		{Name: b.t("report.total"), Value: b.t("report.total_value", "total", strconv.Itoa(rep.Total), "open", strconv.Itoa(rep.Open))},
+		{Name: b.t("report.by_level"), Value: orNone(b, countsLine(levels))},
+		{Name: b.t("report.by_unit"), Value: orNone(b, countsLine(rep.ByUnit))},
+		{Name: b.t("report.by_system"), Value: orNone(b, countsLine(rep.BySystem))},
+		{Name: "MTTA", Value: fmtDur(rep.MTTA)},
+		{Name: "MTTR", Value: fmtDur(rep.MTTR)},
+		{Name: b.t("report.escalations"), Value: strconv.Itoa(rep.Escalations)},
+	}
+	var lines []string
+	for _, d := range rep.Repeats {
+		lines = append(lines, b.problemLine(d))
+	}
+	text := b.t("report.repeats") + "：" + b.t("none")
+	if len(lines) > 0 {
+		text = b.t("report.repeats") + "：\n" + strings.Join(lines, "\n")
+	}
+	return reply(Message{Ref: "report:incidents:" + month, Title: b.t("report.title", "month", month), Text: text, Fields: fields})
+}
+
+func (b *Bot) dutyPolicy(_ context.Context, _ *Request) ([]Message, error) {
+	pol := b.incidents.Policy()
+	var fields []Field
+	for level := 1; level <= 4; level++ {
+		var steps []string
+		for _, st := range pol.Steps[level] {
+			names := make([]string, len(st.Notify))
+			for i, n := range st.Notify {
+				names[i] = b.t("target." + n)
+			}
+			when := "+" + fmtDur(st.After)
+			if st.After == 0 {
+				when = b.t("policy.now")
+			}
+			steps = append(steps, when+" "+strings.Join(names, "、"))
+		}
+		fields = append(fields, Field{Name: b.t("level.n" + strconv.Itoa(level)),
+			Value: strings.Join(steps, " → ") + "；" + b.t("policy.progress", "every", fmtDur(pol.Progress[level]))})
+	}
+	return reply(Message{Title: b.t("policy.title"), Text: b.t("policy.text"), Fields: fields})
+}
+
+// renderProblem renders action-due and problem notices.
+func (b *Bot) renderProblem(n core.Notice) (Message, bool) {
+	d := n.Data
+	switch n.Kind {
+	case incident.NoticeActionDue:
+		return Message{Ref: n.Ref, Status: StatusNotice, Title: b.t("action_due.title", "id", d["id"]),
+			Text: b.t("action_due", "id", d["id"], "title", d["title"], "action", d["action"], "due", d["due"])}, true
+	case incident.NoticeProblem:
+		return Message{Ref: n.Ref, Status: StatusNotice, Title: b.t("problem.proposed.title", "id", d["problem"]),
+			Text: b.t("problem.proposed.text", "id", d["problem"], "title", d["title"], "count", d["count"])}, true
+	}
+	return Message{}, false
+}

@@ -1,0 +1,96 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"opsbot/core/incident"
+)
+
+// InsertAction records a review action and sets its id.
+func (t *Tx) InsertAction(ctx context.Context, a *incident.Action) error {
+	err := t.tx.QueryRow(ctx, `INSERT INTO incident_actions (incident_id, body, owner, due) VALUES ($1, $2, $3, $4) RETURNING id`,
+		a.IncidentID, a.Body, a.Owner, a.Due.Format("2006-01-02")).Scan(&a.ID)
+	return wrap(err, "insert action")
+}
+
+// Actions returns an incident's review actions.
+func (t *Tx) Actions(ctx context.Context, incidentID int64) ([]incident.Action, error) {
+	rows, err := t.tx.Query(ctx, `SELECT id, incident_id, body, owner, due, done FROM incident_actions WHERE incident_id = $1 ORDER BY id`, incidentID)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: actions: %w", err)
+	}
+	return collect(rows, func(r pgx.Row) (incident.Action, error) {
+		var a incident.Action
+		err := r.Scan(&a.ID, &a.IncidentID, &a.Body, &a.Owner, &a.Due, &a.Done)
+		return a, err
+	}, "actions")
+}
+
+const problemColumns = "id, title, system, cause, state, proposed, created_by, created_at"
+
+func scanProblem(r pgx.Row) (incident.Problem, error) {
+	var p incident.Problem
+	err := r.Scan(&p.ID, &p.Title, &p.System, &p.Cause, &p.State, &p.Proposed, &p.CreatedBy, &p.CreatedAt)
+	return p, err
+}
+
+// InsertProblem records a problem and sets its id.
+func (t *Tx) InsertProblem(ctx context.Context, p *incident.Problem) error {
+	err := t.tx.QueryRow(ctx, `INSERT INTO problems (title, system, cause, state, proposed, created_by, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, p.Title, p.System, p.Cause, p.State, p.Proposed, p.CreatedBy, p.CreatedAt).Scan(&p.ID)
+	return wrap(err, "insert problem")
+}
+
+// Problem returns a problem.
+func (t *Tx) Problem(ctx context.Context, id int64) (incident.Problem, error) {
+	p, err := scanProblem(t.tx.QueryRow(ctx, "SELECT "+problemColumns+" FROM problems WHERE id = $1", id))
+	return p, notFound(err, "problem")
+}
+
+// Problems lists the problem library, newest first.
+func (t *Tx) Problems(ctx context.Context) ([]incident.Problem, error) {
+	rows, err := t.tx.Query(ctx, "SELECT "+problemColumns+" FROM problems ORDER BY id DESC LIMIT 200")
+	if err != nil {
+		return nil, fmt.Errorf("postgres: problems: %w", err)
+	}
+	return collect(rows, scanProblem, "problems")
+}
+
+// LinkProblem ties an incident to a problem.
+func (t *Tx) LinkProblem(ctx context.Context, incidentID, problemID int64) error {
+	_, err := t.tx.Exec(ctx, `UPDATE incidents SET problem_id = $2 WHERE id = $1`, incidentID, problemID)
+	return wrap(err, "link problem")
+}
+
+// ProblemOf returns the problem an incident is linked to, 0 for none.
+func (t *Tx) ProblemOf(ctx context.Context, incidentID int64) (int64, error) {
+	var id *int64
+	err := t.tx.QueryRow(ctx, `SELECT problem_id FROM incidents WHERE id = $1`, incidentID).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) || id == nil {
+		return 0, nil
+	}
+	return *id, wrap(err, "problem of")
+}
+
+// ProblemIncidents returns a problem's incidents, oldest first.
+func (t *Tx) ProblemIncidents(ctx context.Context, problemID int64) ([]incident.Incident, error) {
+	rows, err := t.tx.Query(ctx, "SELECT "+incidentColumns+" FROM incidents WHERE problem_id = $1 ORDER BY id", problemID)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: problem incidents: %w", err)
+	}
+	return collect(rows, scanIncident, "problem incidents")
+}
+
+// IncidentsBetween returns the incidents declared in [from, to), oldest first.
+func (t *Tx) IncidentsBetween(ctx context.Context, from, to time.Time) ([]incident.Incident, error) {
+	rows, err := t.tx.Query(ctx, "SELECT "+incidentColumns+" FROM incidents WHERE created_at >= $1 AND created_at < $2 ORDER BY id", from, to)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: incidents between: %w", err)
+	}
+	return collect(rows, scanIncident, "incidents between")
+}
