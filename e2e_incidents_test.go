@@ -65,6 +65,7 @@ func TestIncidentEscalationOnTheClock(t *testing.T) {
 	card := a.cards("sunli", id)[0]
 	require.Contains(t, card.Title, "Ⅱ级（重大）")
 	require.Contains(t, card.all(), "24小时值守")
+	require.Contains(t, card.all(), "当班 sunli、zhoujie，下一班 zhoujie")
 	// The secondary is told of 24-hour duty at once, but escalated to only after 5 minutes.
 	eventually(t, "24-hour duty notice", func() bool { return a.notices("zhoujie", id, "24 小时值守") == 1 })
 	clock.Add(4 * time.Minute)

@@ -216,8 +216,9 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 		RemindEvery: cfg.Approvals.RemindEvery.D(), Channel: cfg.Approvals.Channel,
 		Daytime: calendar.Period{Start: dayStart, End: dayEnd},
 	})
+	policy, _ := cfg.Incidents.Policy() // validated at load
 	incidents := incident.NewService(store.Incidents(), clock, cal, incident.Config{
-		Channel: cfg.Incidents.Channel, Rotation: cfg.Incidents.Rotation,
+		Channel: cfg.Incidents.Channel, Rotation: cfg.Incidents.Rotation, Policy: policy,
 	})
 	b := bot.New(bot.Config{Language: cfg.Bot.Language, Location: cfg.Bot.Location()},
 		bot.Services{Org: orgs, Approvals: approvals, Incidents: incidents}, logger, bot.Hooks{Command: metrics.Command})

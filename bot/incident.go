@@ -234,7 +234,11 @@ func (b *Bot) incidentCard(i incident.Incident, d map[string]string) Message {
 		m.Fields = append(m.Fields, Field{Name: b.t("field.summary"), Value: i.Summary})
 	}
 	if i.Level <= 2 && i.Open() {
-		m.Fields = append(m.Fields, Field{Name: b.t("field.duty24"), Value: b.t("incident.duty24")})
+		v := b.t("incident.duty24")
+		if d["on_duty"] != "" {
+			v += "：" + b.t("incident.duty24.who", "on_duty", d["on_duty"], "next", d["next_duty"])
+		}
+		m.Fields = append(m.Fields, Field{Name: b.t("field.duty24"), Value: v})
 	}
 	value := i.Ref()
 	if i.State == incident.StateDeclared {

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"opsbot/core/incident"
 	"os"
 	"reflect"
 	"strconv"
@@ -60,6 +61,33 @@ type Incidents struct {
 	Channel string `yaml:"channel"`
 	// Rotation is paged for incidents no unit's rotation covers ("" for none).
 	Rotation string `yaml:"rotation"`
+	// Escalation is each level's escalation: "primary; 5m secondary; 15m unit_admin".
+	Escalation IncidentLevels `yaml:"escalation"`
+	// Progress is how often an open incident's owner must report, by level.
+	Progress ProgressLevels `yaml:"progress"`
+}
+
+// IncidentLevels holds one escalation line per incident level.
+type IncidentLevels struct {
+	Level1 string `yaml:"level1"`
+	Level2 string `yaml:"level2"`
+	Level3 string `yaml:"level3"`
+	Level4 string `yaml:"level4"`
+}
+
+// ProgressLevels holds one progress-report interval per incident level.
+type ProgressLevels struct {
+	Level1 Duration `yaml:"level1"`
+	Level2 Duration `yaml:"level2"`
+	Level3 Duration `yaml:"level3"`
+	Level4 Duration `yaml:"level4"`
+}
+
+// Policy returns the incident escalation policy.
+func (i Incidents) Policy() (incident.Policy, error) {
+	e, p := i.Escalation, i.Progress
+	return incident.ParsePolicy([4]string{e.Level1, e.Level2, e.Level3, e.Level4},
+		[4]time.Duration{p.Level1.D(), p.Level2.D(), p.Level3.D(), p.Level4.D()})
 }
 
 // Approvals configures the approval engine.
@@ -388,6 +416,15 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Scheduler.SweepInterval, Duration(10*time.Second))
 	setDefault(&c.Approvals.RemindEvery, Duration(4*time.Hour))
 	setDefault(&c.Approvals.Daytime, "08:30-18:00")
+	def := incident.DefaultPolicy()
+	setDefault(&c.Incidents.Escalation.Level1, incident.FormatSteps(def.Steps[1]))
+	setDefault(&c.Incidents.Escalation.Level2, incident.FormatSteps(def.Steps[2]))
+	setDefault(&c.Incidents.Escalation.Level3, incident.FormatSteps(def.Steps[3]))
+	setDefault(&c.Incidents.Escalation.Level4, incident.FormatSteps(def.Steps[4]))
+	setDefault(&c.Incidents.Progress.Level1, Duration(def.Progress[1]))
+	setDefault(&c.Incidents.Progress.Level2, Duration(def.Progress[2]))
+	setDefault(&c.Incidents.Progress.Level3, Duration(def.Progress[3]))
+	setDefault(&c.Incidents.Progress.Level4, Duration(def.Progress[4]))
 	setDefault(&c.Log.Level, "info")
 	setDefault(&c.Log.Format, "text")
 }
@@ -531,6 +568,9 @@ func (c *Config) Validate() error {
 	}
 
 	// incidents
+	if _, err := c.Incidents.Policy(); err != nil {
+		add("incidents.escalation", "%v", err)
+	}
 	if ch := c.Incidents.Channel; ch != "" {
 		found := false
 		for _, x := range c.Channels {

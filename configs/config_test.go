@@ -82,7 +82,16 @@ func TestLoadDefaults(t *testing.T) {
 		Worker:    Worker{Concurrency: 10, Queue: "opsbot"},
 		Scheduler: Scheduler{SweepInterval: Duration(10 * time.Second)},
 		Approvals: Approvals{RemindEvery: Duration(4 * time.Hour), Daytime: "08:30-18:00"},
-		Log:       Log{Level: "info", Format: "text"},
+		Incidents: Incidents{
+			Escalation: IncidentLevels{
+				Level1: "primary; 5m0s secondary; 10m0s unit_admin; 15m0s district_admin,sys_admin",
+				Level2: "primary; 5m0s secondary; 15m0s unit_admin; 30m0s district_admin,sys_admin",
+				Level3: "primary; 15m0s secondary; 30m0s unit_admin",
+				Level4: "primary; 30m0s secondary",
+			},
+			Progress: ProgressLevels{Level1: Duration(30 * time.Minute), Level2: Duration(time.Hour), Level3: Duration(2 * time.Hour), Level4: Duration(4 * time.Hour)},
+		},
+		Log: Log{Level: "info", Format: "text"},
 	}
 	tests := []struct {
 		name string
@@ -1099,4 +1108,17 @@ func TestValidationErrorUnwrapsAs(t *testing.T) {
 			require.Equal(t, []string{"a: b"}, ve.Problems)
 		})
 	}
+}
+
+func TestIncidentPolicyConfig(t *testing.T) {
+	t.Parallel()
+	env := []string{"OPSBOT_DATABASE_URL=postgres://x@h/db", "OPSBOT_REDIS_URL=redis://h:6379/0"}
+	cfg, err := Load("", append(env, "OPSBOT_INCIDENTS_ESCALATION_LEVEL2=primary; 2m secondary", "OPSBOT_INCIDENTS_PROGRESS_LEVEL2=20m"))
+	require.NoError(t, err)
+	p, err := cfg.Incidents.Policy()
+	require.NoError(t, err)
+	require.Equal(t, 2*time.Minute, p.Steps[2][1].After)
+	require.Equal(t, 20*time.Minute, p.Progress[2])
+	_, err = Load("", append(env, "OPSBOT_INCIDENTS_ESCALATION_LEVEL2=primary; 5m boss"))
+	require.ErrorContains(t, err, `incidents.escalation: level 2: step "5m boss": unknown target "boss"`)
 }

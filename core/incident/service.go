@@ -174,9 +174,24 @@ func (s *Service) notify(ctx context.Context, tx Tx, kind, ref string, users []s
 	return nil
 }
 
+// liveCard is card plus, for an open level 1–2 incident, who is on duty
+// until it closes (W 9.3: 24-hour duty).
+func (s *Service) liveCard(ctx context.Context, tx Tx, i Incident, extra map[string]string) map[string]string {
+	d := s.card(i, extra)
+	if i.Level <= 2 && i.Open() && i.Rotation != "" {
+		if r, sh, err := s.shift(ctx, tx, i.Rotation); err == nil {
+			over, _ := tx.Overrides(ctx, i.Rotation)
+			next := r.ShiftAt(sh.End, s.cal, over)
+			d["on_duty"] = sh.Primary + "、" + sh.Secondary
+			d["next_duty"] = next.Primary
+		}
+	}
+	return d
+}
+
 // refresh replaces every card of the incident with its current state.
 func (s *Service) refresh(ctx context.Context, tx Tx, i Incident) error {
-	return tx.Notify(ctx, core.Notice{Kind: NoticeUpdate, Ref: i.CardRef(), Data: s.card(i, nil)})
+	return tx.Notify(ctx, core.Notice{Kind: NoticeUpdate, Ref: i.CardRef(), Data: s.liveCard(ctx, tx, i, nil)})
 }
 
 // broadcast tells the stakeholders (and the channel) about an event.
@@ -282,7 +297,7 @@ func (s *Service) Declare(ctx context.Context, actor core.Actor, title string, l
 		if err := tx.InsertEvent(ctx, inc.ID, Event{At: now, Actor: actor.UserID, Kind: "declare", Body: title}); err != nil {
 			return err
 		}
-		if err := s.notify(ctx, tx, NoticeCard, inc.CardRef(), first, true, s.card(inc, nil)); err != nil {
+		if err := s.notify(ctx, tx, NoticeCard, inc.CardRef(), first, true, s.liveCard(ctx, tx, inc, nil)); err != nil {
 			return err
 		}
 		if level <= 2 && rot != "" {
@@ -392,7 +407,7 @@ func (s *Service) Assign(ctx context.Context, actor core.Actor, id int64, user s
 		}
 		i.Owner = u.ID
 		s.addStakeholders(i, u.ID)
-		return "assign", u.ID, tx.Notify(ctx, core.Notice{Kind: NoticeCard, Ref: i.CardRef(), To: core.Recipient{User: u.ID}, Data: s.card(*i, map[string]string{"assigned_by": actor.UserID})})
+		return "assign", u.ID, tx.Notify(ctx, core.Notice{Kind: NoticeCard, Ref: i.CardRef(), To: core.Recipient{User: u.ID}, Data: s.liveCard(ctx, tx, *i, map[string]string{"assigned_by": actor.UserID})})
 	})
 }
 
@@ -463,7 +478,7 @@ func (s *Service) escalate(ctx context.Context, tx Tx, i *Incident) ([]string, e
 	}
 	i.Escalation = n
 	s.addStakeholders(i, to...)
-	if err := s.notify(ctx, tx, NoticeCard, i.CardRef(), to, false, s.card(*i, map[string]string{"escalated": "1"})); err != nil {
+	if err := s.notify(ctx, tx, NoticeCard, i.CardRef(), to, false, s.liveCard(ctx, tx, *i, map[string]string{"escalated": "1"})); err != nil {
 		return nil, err
 	}
 	if err := tx.CancelTimers(ctx, i.Ref(), TimerEscalation); err != nil {
