@@ -29,6 +29,7 @@ import (
 
 	"opsbot/adapters/server"
 	"opsbot/adapters/webchat"
+	"opsbot/alerts"
 	"opsbot/bot"
 	"opsbot/configs"
 	"opsbot/core"
@@ -220,8 +221,22 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 	incidents := incident.NewService(store.Incidents(), clock, cal, incident.Config{
 		Channel: cfg.Incidents.Channel, Rotation: cfg.Incidents.Rotation, Policy: policy,
 	})
+	routes := make([]incident.AlertRoute, len(cfg.Alerts.Routes))
+	for i, r := range cfg.Alerts.Routes {
+		routes[i] = incident.AlertRoute{Match: r.Match, Rotation: r.Rotation, Channel: r.Channel, Unit: r.Unit}
+	}
+	incidents.SetAlertConfig(incident.AlertConfig{
+		SeverityLevels: cfg.Alerts.SeverityLevels, LevelLabel: cfg.Alerts.LevelLabel, Routes: routes,
+		ReopenWindow: cfg.Alerts.ReopenWindow.D(), UpdateEvery: cfg.Alerts.UpdateEvery.D(),
+		HTTPKindLabel: cfg.Alerts.HTTPKindLabel, HTTPKindValue: cfg.Alerts.HTTPKindValue, AppLabel: cfg.Alerts.AppLabel,
+		Non200After: cfg.Alerts.Non200After.D(),
+	})
+	var silencer bot.Silencer
+	if cfg.Alerts.AlertmanagerURL != "" {
+		silencer = alerts.NewSilencer(incidents, alerts.NewClient(cfg.Alerts.AlertmanagerURL, nil), cfg.Bot.Location(), clock)
+	}
 	b := bot.New(bot.Config{Language: cfg.Bot.Language, Location: cfg.Bot.Location()},
-		bot.Services{Org: orgs, Approvals: approvals, Incidents: incidents}, logger, bot.Hooks{Command: metrics.Command})
+		bot.Services{Org: orgs, Approvals: approvals, Incidents: incidents, Silencer: silencer}, logger, bot.Hooks{Command: metrics.Command})
 	wc := webchat.New(webchat.Config{DevMode: cfg.Webchat.DevMode, Token: cfg.Webchat.Token, MaxBodyBytes: cfg.Server.MaxBodyBytes},
 		store.Webchat(), b, directory(orgs), logger)
 
@@ -262,6 +277,11 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 		if cfg.Webchat.Enabled {
 			wc.Routes(srv.Mux)
 		}
+		receivers := make([]alerts.Receiver, len(cfg.Alerts.Receivers))
+		for i, r := range cfg.Alerts.Receivers {
+			receivers[i] = alerts.Receiver{Name: r.Name, BearerToken: r.BearerToken, Username: r.Username, Password: r.Password}
+		}
+		alerts.New(alerts.Config{Receivers: receivers, MaxBodyBytes: cfg.Alerts.MaxBodyBytes}, incidents, logger).Routes(srv.Mux)
 		g.Go(func() error { return srv.Serve(gctx, cfg.Server.Listen, cfg.Server.ShutdownTimeout.D(), h.ready) })
 	}
 	if m.worker {
@@ -284,6 +304,8 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 		w.Handle(incident.TimerEscalation, tasks.TimerHandler(incidents.HandleTimer, logger))
 		w.Handle(incident.TimerProgress, tasks.TimerHandler(incidents.HandleTimer, logger))
 		w.Handle(incident.TimerActionDue, tasks.TimerHandler(incidents.HandleTimer, logger))
+		w.Handle(incident.TimerAlertFlush, tasks.TimerHandler(incidents.HandleAlertTimer, logger))
+		w.Handle(incident.TimerAlertNon200, tasks.TimerHandler(incidents.HandleAlertTimer, logger))
 		w.Handle(incident.TimerHandoverCheck, tasks.TimerHandler(incidents.HandleHandoverTimer, logger))
 		w.Handle(tasks.TypeDutyHandover, func(ctx context.Context, _ *asynq.Task) error {
 			n, err := incidents.StartHandovers(ctx)

@@ -33,6 +33,7 @@ type Services struct {
 	Org       *org.Service
 	Approvals *approval.Service
 	Incidents *incident.Service
+	Silencer  Silencer // nil when no Alertmanager is configured
 }
 
 // Bot turns events into core calls and replies.
@@ -41,6 +42,7 @@ type Bot struct {
 	org       *org.Service
 	approvals *approval.Service
 	incidents *incident.Service
+	silencer  Silencer
 	log       *slog.Logger
 	router    *Router
 	actions   map[string]ActionFunc
@@ -61,7 +63,7 @@ func New(cfg Config, svc Services, logger *slog.Logger, hooks Hooks) *Bot {
 	if hooks.Command == nil {
 		hooks.Command = func(string, string) {}
 	}
-	b := &Bot{cfg: cfg, org: svc.Org, approvals: svc.Approvals, incidents: svc.Incidents, log: logger.With("component", "bot"), router: NewRouter(), actions: map[string]ActionFunc{}, hooks: hooks}
+	b := &Bot{cfg: cfg, org: svc.Org, approvals: svc.Approvals, incidents: svc.Incidents, silencer: svc.Silencer, log: logger.With("component", "bot"), router: NewRouter(), actions: map[string]ActionFunc{}, hooks: hooks}
 	b.registerGeneral()
 	b.registerOrg()
 	if svc.Approvals != nil {
@@ -71,6 +73,7 @@ func New(cfg Config, svc Services, logger *slog.Logger, hooks Hooks) *Bot {
 		b.registerIncidents()
 		b.registerHandovers()
 		b.registerProblems()
+		b.registerAlerts()
 	}
 	return b
 }
@@ -274,6 +277,9 @@ func (b *Bot) Render(_ context.Context, n core.Notice) (Message, error) {
 		return m, nil
 	}
 	if m, ok := b.renderProblem(n); ok {
+		return m, nil
+	}
+	if m, ok := b.renderAlertNotice(n); ok {
 		return m, nil
 	}
 	args := map[string]string{}

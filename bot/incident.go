@@ -190,7 +190,7 @@ func (b *Bot) incidentShow(ctx context.Context, r *Request) ([]Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := b.incidentCard(d.Incident, nil)
+	m := b.incidentCard(d.Incident, map[string]string{})
 	m.Buttons = nil
 	if d.Incident.Open() && d.OnDuty.Primary != "" {
 		m.Fields = append(m.Fields, Field{Name: b.t("field.on_duty"), Value: d.OnDuty.Primary + "、" + d.OnDuty.Secondary})
@@ -249,6 +249,7 @@ func (b *Bot) incidentCard(i incident.Incident, d map[string]string) Message {
 			Button{Action: "incident.escalate", Value: value, Label: b.t("btn.escalate"), Style: "danger", Confirm: b.t("confirm.escalate")},
 			Button{Action: "incident.resolve", Value: value, Label: b.t("btn.resolve")})
 	}
+	b.alertFields(&m, i, d)
 	return m
 }
 

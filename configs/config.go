@@ -52,7 +52,53 @@ type Config struct {
 	Scheduler Scheduler `yaml:"scheduler"`
 	Approvals Approvals `yaml:"approvals"`
 	Incidents Incidents `yaml:"incidents"`
+	Alerts    Alerts    `yaml:"alerts"`
 	Log       Log       `yaml:"log"`
+}
+
+// Alerts configures the Alertmanager receiver.
+type Alerts struct {
+	// Receivers are the credentials Alertmanager may use (bearer token or basic auth).
+	Receivers []AlertReceiver `yaml:"receivers"`
+	// AlertmanagerURL is where silences are created ("" disables the silence buttons).
+	AlertmanagerURL string `yaml:"alertmanager_url"`
+	// MaxBodyBytes caps a webhook body (default 1 MiB).
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// SeverityLevels maps the severity label to an incident level (default critical 2, warning 3, info 4).
+	SeverityLevels map[string]int `yaml:"severity_levels"`
+	// LevelLabel overrides the level when set on an alert (default "level").
+	LevelLabel string `yaml:"level_label"`
+	// Routes send alerts whose labels match to a rotation, channel and unit; the first match wins.
+	Routes []AlertRoute `yaml:"routes"`
+	// ReopenWindow: a resolved incident firing again within it is reopened (default 30m).
+	ReopenWindow Duration `yaml:"reopen_window"`
+	// UpdateEvery: at most one chat update per incident per this (default 30s).
+	UpdateEvery Duration `yaml:"update_every"`
+	// HTTPKindLabel and HTTPKindValue mark HTTP-availability alerts (default kind=http_status).
+	HTTPKindLabel string `yaml:"http_kind_label"`
+	HTTPKindValue string `yaml:"http_kind_value"`
+	// AppLabel names the app, whose access party the non-200 rule pages (default "app").
+	AppLabel string `yaml:"app_label"`
+	// Non200After: an HTTP-availability alert firing this long is joint troubleshooting (default 10m).
+	Non200After Duration `yaml:"non200_after"`
+}
+
+// AlertReceiver is one set of webhook credentials.
+type AlertReceiver struct {
+	Name            string `yaml:"name"`
+	BearerToken     string `yaml:"bearer_token" secret:"true"`
+	BearerTokenFile string `yaml:"bearer_token_file"`
+	Username        string `yaml:"username"`
+	Password        string `yaml:"password" secret:"true"`
+	PasswordFile    string `yaml:"password_file"`
+}
+
+// AlertRoute routes alerts by label matchers.
+type AlertRoute struct {
+	Match    map[string]string `yaml:"match"`
+	Rotation string            `yaml:"rotation"`
+	Channel  string            `yaml:"channel"`
+	Unit     string            `yaml:"unit"`
 }
 
 // Incidents configures incidents and duty.
@@ -416,6 +462,17 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Scheduler.SweepInterval, Duration(10*time.Second))
 	setDefault(&c.Approvals.RemindEvery, Duration(4*time.Hour))
 	setDefault(&c.Approvals.Daytime, "08:30-18:00")
+	setDefault(&c.Alerts.MaxBodyBytes, 1<<20)
+	if c.Alerts.SeverityLevels == nil {
+		c.Alerts.SeverityLevels = map[string]int{"critical": 2, "warning": 3, "info": 4}
+	}
+	setDefault(&c.Alerts.LevelLabel, "level")
+	setDefault(&c.Alerts.ReopenWindow, Duration(30*time.Minute))
+	setDefault(&c.Alerts.UpdateEvery, Duration(30*time.Second))
+	setDefault(&c.Alerts.HTTPKindLabel, "kind")
+	setDefault(&c.Alerts.HTTPKindValue, "http_status")
+	setDefault(&c.Alerts.AppLabel, "app")
+	setDefault(&c.Alerts.Non200After, Duration(10*time.Minute))
 	def := incident.DefaultPolicy()
 	setDefault(&c.Incidents.Escalation.Level1, incident.FormatSteps(def.Steps[1]))
 	setDefault(&c.Incidents.Escalation.Level2, incident.FormatSteps(def.Steps[2]))
@@ -579,6 +636,41 @@ func (c *Config) Validate() error {
 		if !found {
 			add("incidents.channel", "%q is not one of channels[].name", ch)
 		}
+	}
+
+	// alerts
+	for i, r := range c.Alerts.Receivers {
+		key := fmt.Sprintf("alerts.receivers[%d]", i)
+		if r.Name == "" {
+			add(key+".name", "required")
+		}
+		for _, f := range []struct{ val, file, name string }{{r.BearerToken, r.BearerTokenFile, "bearer_token"}, {r.Password, r.PasswordFile, "password"}} {
+			if f.val != "" && f.file != "" {
+				add(key+"."+f.name, "set either %s or %s_file, not both", f.name, f.name)
+			}
+		}
+		if r.BearerToken == "" && r.BearerTokenFile == "" && r.Username == "" {
+			add(key, "needs bearer_token(_file) or username and password(_file)")
+		}
+	}
+	for lvl, n := range c.Alerts.SeverityLevels {
+		if n < 1 || n > 4 {
+			add("alerts.severity_levels."+lvl, "must be 1 to 4, got %d", n)
+		}
+	}
+	for i, r := range c.Alerts.Routes {
+		if r.Channel != "" {
+			found := false
+			for _, x := range c.Channels {
+				found = found || x.Name == r.Channel
+			}
+			if !found {
+				add(fmt.Sprintf("alerts.routes[%d].channel", i), "%q is not one of channels[].name", r.Channel)
+			}
+		}
+	}
+	if u := c.Alerts.AlertmanagerURL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		add("alerts.alertmanager_url", "must be an http(s) URL")
 	}
 
 	// log

@@ -91,6 +91,9 @@ func TestLoadDefaults(t *testing.T) {
 			},
 			Progress: ProgressLevels{Level1: Duration(30 * time.Minute), Level2: Duration(time.Hour), Level3: Duration(2 * time.Hour), Level4: Duration(4 * time.Hour)},
 		},
+		Alerts: Alerts{MaxBodyBytes: 1 << 20, SeverityLevels: map[string]int{"critical": 2, "warning": 3, "info": 4}, LevelLabel: "level",
+			ReopenWindow: Duration(30 * time.Minute), UpdateEvery: Duration(30 * time.Second), HTTPKindLabel: "kind",
+			HTTPKindValue: "http_status", AppLabel: "app", Non200After: Duration(10 * time.Minute)},
 		Log: Log{Level: "info", Format: "text"},
 	}
 	tests := []struct {

@@ -69,6 +69,13 @@ func walkStructs(v reflect.Value, prefix string, fn func(prefix string, v reflec
 	for i := 0; i < v.NumField(); i++ {
 		sf := v.Type().Field(i)
 		name := yamlName(sf)
+		if name != "" && sf.Type.Kind() == reflect.Slice && sf.Type.Elem().Kind() == reflect.Struct {
+			// Lists of sections (alerts.receivers) get their *_file secrets too.
+			for j := 0; j < v.Field(i).Len(); j++ {
+				walkStructs(v.Field(i).Index(j), fmt.Sprintf("%s[%d]", joinPath(prefix, name), j), fn)
+			}
+			continue
+		}
 		if name == "" || sf.Type.Kind() != reflect.Struct || isTextUnmarshaler(sf.Type) {
 			continue
 		}

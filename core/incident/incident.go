@@ -55,6 +55,8 @@ type Incident struct {
 	System       string     `json:"system,omitempty"`
 	Unit         string     `json:"unit,omitempty"`
 	Rotation     string     `json:"rotation,omitempty"`
+	Channel      string     `json:"channel,omitempty"` // "" for the configured one
+	Source       string     `json:"source,omitempty"`  // chat | alertmanager
 	Owner        string     `json:"owner,omitempty"`
 	DeclaredBy   string     `json:"declared_by"`
 	Stakeholders []string   `json:"stakeholders,omitempty"`
@@ -121,6 +123,7 @@ type Tx interface {
 	core.Timers
 	HandoverTx
 	ProblemTx
+	AlertTx
 
 	InsertIncident(ctx context.Context, i *Incident) error
 	Incident(ctx context.Context, id int64, lock bool) (Incident, error)

@@ -141,7 +141,7 @@ func (s *Service) proposeProblem(ctx context.Context, tx Tx, i Incident) (*Probl
 		if err != nil {
 			return nil, err
 		}
-		if err := s.notify(ctx, tx, NoticeProblem, "problem:"+itoa(p.ID), admins, true, data); err != nil {
+		if err := s.notify(ctx, tx, NoticeProblem, "problem:"+itoa(p.ID), admins, s.cfg.Channel, data); err != nil {
 			return nil, err
 		}
 		if err := tx.Audit(ctx, auditEntry(s, core.SystemActor(), "problem.propose", "problem:"+itoa(p.ID), nil, p)); err != nil {

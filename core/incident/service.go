@@ -25,10 +25,11 @@ type Config struct {
 
 // Service carries out incident and duty commands.
 type Service struct {
-	store Store
-	clock core.Clock
-	cal   *calendar.Calendar
-	cfg   Config
+	store  Store
+	clock  core.Clock
+	cal    *calendar.Calendar
+	cfg    Config
+	alerts AlertConfig
 }
 
 // NewService returns the incident service.
@@ -36,7 +37,11 @@ func NewService(store Store, clock core.Clock, cal *calendar.Calendar, cfg Confi
 	if cfg.Policy.Steps == nil {
 		cfg.Policy = DefaultPolicy()
 	}
-	return &Service{store: store, clock: clock, cal: cal, cfg: cfg}
+	return &Service{store: store, clock: clock, cal: cal, cfg: cfg, alerts: AlertConfig{
+		SeverityLevels: map[string]int{"critical": 2, "warning": 3, "info": 4}, LevelLabel: "level",
+		ReopenWindow: 30 * time.Minute, UpdateEvery: 30 * time.Second, HTTPKindLabel: "kind", HTTPKindValue: "http_status",
+		AppLabel: "app", Non200After: 10 * time.Minute,
+	}}
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
@@ -162,16 +167,26 @@ func (s *Service) card(i Incident, extra map[string]string) map[string]string {
 	return d
 }
 
-func (s *Service) notify(ctx context.Context, tx Tx, kind, ref string, users []string, channel bool, data map[string]string) error {
+// notify sends a notice to users and, when channel is set, to the
+// incident's channel.
+func (s *Service) notify(ctx context.Context, tx Tx, kind, ref string, users []string, channel string, data map[string]string) error {
 	for _, u := range users {
 		if err := tx.Notify(ctx, core.Notice{Kind: kind, Ref: ref, To: core.Recipient{User: u}, Data: data}); err != nil {
 			return err
 		}
 	}
-	if channel && s.cfg.Channel != "" {
-		return tx.Notify(ctx, core.Notice{Kind: kind, Ref: ref, To: core.Recipient{Channel: s.cfg.Channel}, Data: data})
+	if channel != "" {
+		return tx.Notify(ctx, core.Notice{Kind: kind, Ref: ref, To: core.Recipient{Channel: channel}, Data: data})
 	}
 	return nil
+}
+
+// channelOf is where an incident's cards and events go.
+func (s *Service) channelOf(i Incident) string {
+	if i.Channel != "" {
+		return i.Channel
+	}
+	return s.cfg.Channel
 }
 
 // liveCard is card plus, for an open level 1–2 incident, who is on duty
@@ -203,7 +218,7 @@ func (s *Service) broadcast(ctx context.Context, tx Tx, i Incident, actor core.A
 			to = append(to, u)
 		}
 	}
-	return s.notify(ctx, tx, NoticeEvent, i.Ref(), to, true, data)
+	return s.notify(ctx, tx, NoticeEvent, i.Ref(), to, s.channelOf(i), data)
 }
 
 func (s *Service) addStakeholders(i *Incident, users ...string) {
@@ -297,7 +312,7 @@ func (s *Service) Declare(ctx context.Context, actor core.Actor, title string, l
 		if err := tx.InsertEvent(ctx, inc.ID, Event{At: now, Actor: actor.UserID, Kind: "declare", Body: title}); err != nil {
 			return err
 		}
-		if err := s.notify(ctx, tx, NoticeCard, inc.CardRef(), first, true, s.liveCard(ctx, tx, inc, nil)); err != nil {
+		if err := s.notify(ctx, tx, NoticeCard, inc.CardRef(), first, s.channelOf(inc), s.liveCard(ctx, tx, inc, nil)); err != nil {
 			return err
 		}
 		if level <= 2 && rot != "" {
@@ -312,7 +327,7 @@ func (s *Service) Declare(ctx context.Context, actor core.Actor, title string, l
 						to = append(to, u)
 					}
 				}
-				if err := s.notify(ctx, tx, NoticeDuty24, inc.Ref(), to, false, s.card(inc, map[string]string{"on_duty": sh.Primary + "," + strings.Join(to, ",")})); err != nil {
+				if err := s.notify(ctx, tx, NoticeDuty24, inc.Ref(), to, "", s.card(inc, map[string]string{"on_duty": sh.Primary + "," + strings.Join(to, ",")})); err != nil {
 					return err
 				}
 			}
@@ -478,7 +493,7 @@ func (s *Service) escalate(ctx context.Context, tx Tx, i *Incident) ([]string, e
 	}
 	i.Escalation = n
 	s.addStakeholders(i, to...)
-	if err := s.notify(ctx, tx, NoticeCard, i.CardRef(), to, false, s.liveCard(ctx, tx, *i, map[string]string{"escalated": "1"})); err != nil {
+	if err := s.notify(ctx, tx, NoticeCard, i.CardRef(), to, "", s.liveCard(ctx, tx, *i, map[string]string{"escalated": "1"})); err != nil {
 		return nil, err
 	}
 	if err := tx.CancelTimers(ctx, i.Ref(), TimerEscalation); err != nil {
@@ -702,7 +717,7 @@ func (s *Service) HandleTimer(ctx context.Context, id int64) error {
 				if err != nil {
 					return err
 				}
-				if err := s.notify(ctx, tx, NoticeOverdue, i.Ref(), to, true, data); err != nil {
+				if err := s.notify(ctx, tx, NoticeOverdue, i.Ref(), to, s.channelOf(i), data); err != nil {
 					return err
 				}
 				if err := tx.InsertEvent(ctx, i.ID, Event{At: s.clock.Now(), Actor: sys.UserID, Kind: "report_overdue", Body: strings.Join(to, ",")}); err != nil {
@@ -714,7 +729,7 @@ func (s *Service) HandleTimer(ctx context.Context, id int64) error {
 			if owner == "" {
 				owner = i.DeclaredBy
 			}
-			if err := s.notify(ctx, tx, NoticeProgress, i.Ref(), []string{owner}, false, data); err != nil {
+			if err := s.notify(ctx, tx, NoticeProgress, i.Ref(), []string{owner}, "", data); err != nil {
 				return err
 			}
 			return s.scheduleProgress(ctx, tx, i, true)

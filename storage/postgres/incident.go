@@ -22,12 +22,12 @@ func (i incidentStore) InTx(ctx context.Context, fn func(incident.Tx) error) err
 	return i.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
 }
 
-const incidentColumns = `id, title, level, state, system, unit, rotation, owner, declared_by, stakeholders, escalation, summary, cause, actions,
+const incidentColumns = `id, title, level, state, system, unit, rotation, channel, source, owner, declared_by, stakeholders, escalation, summary, cause, actions,
 	created_at, acked_at, mitigated_at, resolved_at, closed_at, last_update_at`
 
 func scanIncident(row pgx.Row) (incident.Incident, error) {
 	var i incident.Incident
-	err := row.Scan(&i.ID, &i.Title, &i.Level, &i.State, &i.System, &i.Unit, &i.Rotation, &i.Owner, &i.DeclaredBy, &i.Stakeholders,
+	err := row.Scan(&i.ID, &i.Title, &i.Level, &i.State, &i.System, &i.Unit, &i.Rotation, &i.Channel, &i.Source, &i.Owner, &i.DeclaredBy, &i.Stakeholders,
 		&i.Escalation, &i.Summary, &i.Cause, &i.Actions, &i.CreatedAt, &i.AckedAt, &i.MitigatedAt, &i.ResolvedAt, &i.ClosedAt, &i.LastUpdateAt)
 	return i, err
 }
@@ -37,9 +37,12 @@ func (t *Tx) InsertIncident(ctx context.Context, i *incident.Incident) error {
 	if i.Stakeholders == nil {
 		i.Stakeholders = []string{}
 	}
-	err := t.tx.QueryRow(ctx, `INSERT INTO incidents (title, level, state, system, unit, rotation, owner, declared_by, stakeholders,
-		escalation, created_at, last_update_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
-		i.Title, i.Level, i.State, i.System, i.Unit, i.Rotation, i.Owner, i.DeclaredBy, i.Stakeholders, i.Escalation, i.CreatedAt, i.LastUpdateAt).Scan(&i.ID)
+	if i.Source == "" {
+		i.Source = "chat"
+	}
+	err := t.tx.QueryRow(ctx, `INSERT INTO incidents (title, level, state, system, unit, rotation, channel, source, owner, declared_by, stakeholders,
+		escalation, created_at, last_update_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+		i.Title, i.Level, i.State, i.System, i.Unit, i.Rotation, i.Channel, i.Source, i.Owner, i.DeclaredBy, i.Stakeholders, i.Escalation, i.CreatedAt, i.LastUpdateAt).Scan(&i.ID)
 	return wrap(err, "insert incident")
 }
 

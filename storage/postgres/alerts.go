@@ -1,0 +1,95 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"opsbot/core/incident"
+)
+
+// LockKey takes a transaction-scoped advisory lock on a key.
+func (t *Tx) LockKey(ctx context.Context, key string) error {
+	_, err := t.tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, key)
+	return wrap(err, "lock key")
+}
+
+const groupColumns = "group_key, receiver, incident_id, labels, status, firing, resolved, external_url, http_kind, app, joint, updated_at, notified_at"
+
+func scanGroup(row pgx.Row) (incident.GroupRow, error) {
+	var g incident.GroupRow
+	var labels []byte
+	err := row.Scan(&g.GroupKey, &g.Receiver, &g.IncidentID, &labels, &g.Status, &g.Firing, &g.Resolved, &g.ExternalURL,
+		&g.HTTPKind, &g.App, &g.Joint, &g.UpdatedAt, &g.NotifiedAt)
+	if err != nil {
+		return g, err
+	}
+	return g, json.Unmarshal(labels, &g.Labels)
+}
+
+// AlertGroup returns a stored group by its key.
+func (t *Tx) AlertGroup(ctx context.Context, key string) (incident.GroupRow, error) {
+	g, err := scanGroup(t.tx.QueryRow(ctx, "SELECT "+groupColumns+" FROM alert_groups WHERE group_key = $1", key))
+	return g, notFound(err, "alert group")
+}
+
+// AlertGroupOf returns the latest group of an incident.
+func (t *Tx) AlertGroupOf(ctx context.Context, incidentID int64) (incident.GroupRow, error) {
+	g, err := scanGroup(t.tx.QueryRow(ctx, "SELECT "+groupColumns+" FROM alert_groups WHERE incident_id = $1 ORDER BY updated_at DESC LIMIT 1", incidentID))
+	return g, notFound(err, "alert group of incident")
+}
+
+// SaveAlertGroup upserts a group.
+func (t *Tx) SaveAlertGroup(ctx context.Context, g incident.GroupRow) error {
+	labels, _ := json.Marshal(g.Labels)
+	if g.Labels == nil {
+		labels = []byte("{}")
+	}
+	_, err := t.tx.Exec(ctx, `INSERT INTO alert_groups (`+groupColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+		ON CONFLICT (group_key) DO UPDATE SET receiver = excluded.receiver, incident_id = excluded.incident_id, labels = excluded.labels,
+		status = excluded.status, firing = excluded.firing, resolved = excluded.resolved, external_url = excluded.external_url,
+		http_kind = excluded.http_kind, app = excluded.app, joint = excluded.joint, updated_at = excluded.updated_at, notified_at = excluded.notified_at`,
+		g.GroupKey, g.Receiver, g.IncidentID, labels, g.Status, g.Firing, g.Resolved, g.ExternalURL, g.HTTPKind, g.App, g.Joint, g.UpdatedAt, g.NotifiedAt)
+	return wrap(err, "save alert group")
+}
+
+// SaveAlerts upserts a group's alerts in one statement and counts them.
+func (t *Tx) SaveAlerts(ctx context.Context, key string, alerts []incident.Alert, at time.Time, kindLabel, kindValue string) (int, int, *time.Time, error) {
+	if len(alerts) > 0 {
+		fps := make([]string, len(alerts))
+		statuses := make([]string, len(alerts))
+		labels := make([]string, len(alerts))
+		annotations := make([]string, len(alerts))
+		starts := make([]time.Time, len(alerts))
+		ends := make([]*time.Time, len(alerts))
+		urls := make([]string, len(alerts))
+		for i, a := range alerts {
+			l, _ := json.Marshal(a.Labels)
+			an, _ := json.Marshal(a.Annotations)
+			fps[i], statuses[i], labels[i], annotations[i], starts[i], urls[i] = a.Fingerprint, a.Status, string(l), string(an), a.StartsAt, a.GeneratorURL
+			if !a.EndsAt.IsZero() && a.EndsAt.Year() > 1 {
+				e := a.EndsAt
+				ends[i] = &e
+			}
+		}
+		_, err := t.tx.Exec(ctx, `INSERT INTO alerts (group_key, fingerprint, status, labels, annotations, starts_at, ends_at, generator_url, updated_at)
+			SELECT $1, f, s, l::jsonb, a::jsonb, st, e, u, $9
+			FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[]) AS x(f, s, l, a, st, e, u)
+			ON CONFLICT (group_key, fingerprint) DO UPDATE SET status = excluded.status, labels = excluded.labels,
+			annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
+			generator_url = excluded.generator_url, updated_at = excluded.updated_at`,
+			key, fps, statuses, labels, annotations, starts, ends, urls, at)
+		if err != nil {
+			return 0, 0, nil, fmt.Errorf("postgres: save alerts: %w", err)
+		}
+	}
+	var firing, resolved int
+	var since *time.Time
+	err := t.tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'firing'), count(*) FILTER (WHERE status = 'resolved'),
+		min(starts_at) FILTER (WHERE status = 'firing' AND $2 <> '' AND labels->>$2 = $3)
+		FROM alerts WHERE group_key = $1`, key, kindLabel, kindValue).Scan(&firing, &resolved, &since)
+	return firing, resolved, since, wrap(err, "count alerts")
+}
