@@ -60,6 +60,7 @@ type GroupRow struct {
 	Joint       bool
 	UpdatedAt   time.Time
 	NotifiedAt  *time.Time
+	FlushDue    *time.Time // a coalesced update is scheduled for then
 }
 
 // AlertTx is what alert ingestion needs beyond Tx. A group is saved before
@@ -299,9 +300,9 @@ func (s *Service) Ingest(ctx context.Context, g AlertGroup) (IngestResult, error
 				return err
 			}
 		}
-		data := s.alertCard(ctx, tx, inc, row)
 		switch {
 		case res.Created || res.Reopened:
+			data := s.alertCard(ctx, tx, inc, row)
 			first := []string{}
 			if inc.Owner != "" {
 				first = append(first, inc.Owner)
@@ -311,26 +312,27 @@ func (s *Service) Ingest(ctx context.Context, g AlertGroup) (IngestResult, error
 			}
 			row.NotifiedAt = &now
 		case res.Resolved:
-			if err := tx.Notify(ctx, core.Notice{Kind: NoticeUpdate, Ref: inc.CardRef(), Data: data}); err != nil {
+			if err := tx.Notify(ctx, core.Notice{Kind: NoticeUpdate, Ref: inc.CardRef(), Data: s.alertCard(ctx, tx, inc, row)}); err != nil {
 				return err
 			}
 			if err := s.broadcast(ctx, tx, inc, sys, "auto_resolve", ""); err != nil {
 				return err
 			}
 			row.NotifiedAt = &now
+		case row.FlushDue != nil:
+			// An update is already scheduled; it will show this state too.
 		case row.NotifiedAt == nil || now.Sub(*row.NotifiedAt) >= s.alerts.UpdateEvery:
-			if err := tx.Notify(ctx, core.Notice{Kind: NoticeUpdate, Ref: inc.CardRef(), Data: data}); err != nil {
+			if err := tx.Notify(ctx, core.Notice{Kind: NoticeUpdate, Ref: inc.CardRef(), Data: s.alertCard(ctx, tx, inc, row)}); err != nil {
 				return err
 			}
 			row.NotifiedAt = &now
 		default:
 			// Coalesce: one update when the interval is over.
-			if err := tx.CancelTimers(ctx, inc.Ref(), TimerAlertFlush); err != nil {
+			due := row.NotifiedAt.Add(s.alerts.UpdateEvery)
+			if err := tx.Schedule(ctx, core.Timer{Kind: TimerAlertFlush, Ref: inc.Ref(), DueAt: due}); err != nil {
 				return err
 			}
-			if err := tx.Schedule(ctx, core.Timer{Kind: TimerAlertFlush, Ref: inc.Ref(), DueAt: row.NotifiedAt.Add(s.alerts.UpdateEvery)}); err != nil {
-				return err
-			}
+			row.FlushDue = &due
 		}
 		return tx.SaveAlertGroup(ctx, row)
 	})
@@ -405,7 +407,7 @@ func (s *Service) HandleAlertTimer(ctx context.Context, id int64) error {
 		now := s.clock.Now()
 		switch t.Kind {
 		case TimerAlertFlush:
-			g.NotifiedAt = &now
+			g.NotifiedAt, g.FlushDue = &now, nil
 			if err := tx.Notify(ctx, core.Notice{Kind: NoticeUpdate, Ref: i.CardRef(), Data: s.alertCard(ctx, tx, i, g)}); err != nil {
 				return err
 			}

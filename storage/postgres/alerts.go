@@ -17,13 +17,13 @@ func (t *Tx) LockKey(ctx context.Context, key string) error {
 	return wrap(err, "lock key")
 }
 
-const groupColumns = "group_key, receiver, incident_id, labels, status, firing, resolved, external_url, http_kind, app, joint, updated_at, notified_at"
+const groupColumns = "group_key, receiver, incident_id, labels, status, firing, resolved, external_url, http_kind, app, joint, updated_at, notified_at, flush_due"
 
 func scanGroup(row pgx.Row) (incident.GroupRow, error) {
 	var g incident.GroupRow
 	var labels []byte
 	err := row.Scan(&g.GroupKey, &g.Receiver, &g.IncidentID, &labels, &g.Status, &g.Firing, &g.Resolved, &g.ExternalURL,
-		&g.HTTPKind, &g.App, &g.Joint, &g.UpdatedAt, &g.NotifiedAt)
+		&g.HTTPKind, &g.App, &g.Joint, &g.UpdatedAt, &g.NotifiedAt, &g.FlushDue)
 	if err != nil {
 		return g, err
 	}
@@ -48,11 +48,11 @@ func (t *Tx) SaveAlertGroup(ctx context.Context, g incident.GroupRow) error {
 	if g.Labels == nil {
 		labels = []byte("{}")
 	}
-	_, err := t.tx.Exec(ctx, `INSERT INTO alert_groups (`+groupColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+	_, err := t.tx.Exec(ctx, `INSERT INTO alert_groups (`+groupColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 		ON CONFLICT (group_key) DO UPDATE SET receiver = excluded.receiver, incident_id = excluded.incident_id, labels = excluded.labels,
 		status = excluded.status, firing = excluded.firing, resolved = excluded.resolved, external_url = excluded.external_url,
-		http_kind = excluded.http_kind, app = excluded.app, joint = excluded.joint, updated_at = excluded.updated_at, notified_at = excluded.notified_at`,
-		g.GroupKey, g.Receiver, g.IncidentID, labels, g.Status, g.Firing, g.Resolved, g.ExternalURL, g.HTTPKind, g.App, g.Joint, g.UpdatedAt, g.NotifiedAt)
+		http_kind = excluded.http_kind, app = excluded.app, joint = excluded.joint, updated_at = excluded.updated_at, notified_at = excluded.notified_at, flush_due = excluded.flush_due`,
+		g.GroupKey, g.Receiver, g.IncidentID, labels, g.Status, g.Firing, g.Resolved, g.ExternalURL, g.HTTPKind, g.App, g.Joint, g.UpdatedAt, g.NotifiedAt, g.FlushDue)
 	return wrap(err, "save alert group")
 }
 

@@ -32,3 +32,4 @@ CREATE TABLE alerts (
 
 ALTER TABLE incidents ADD COLUMN source text NOT NULL DEFAULT 'chat';
 ALTER TABLE incidents ADD COLUMN channel text NOT NULL DEFAULT '';
+ALTER TABLE alert_groups ADD COLUMN flush_due timestamptz; -- a coalesced update is scheduled
