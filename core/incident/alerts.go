@@ -207,26 +207,12 @@ func (s *Service) Ingest(ctx context.Context, g AlertGroup) (IngestResult, error
 					return err
 				}
 			}
-			first, err := s.targets(ctx, tx, inc, s.cfg.Policy.Steps[inc.Level][0].Notify)
-			if err != nil {
-				return err
-			}
-			if len(first) > 0 {
-				inc.Owner = first[0]
-			}
-			s.addStakeholders(&inc, first...)
-			if err := tx.InsertIncident(ctx, &inc); err != nil {
-				return err
-			}
-			if err := tx.InsertEvent(ctx, inc.ID, Event{At: now, Actor: sys.UserID, Kind: "declare", Body: "Alertmanager " + g.Receiver}); err != nil {
+			if _, err := s.open(ctx, tx, &inc, sys.UserID, "Alertmanager "+g.Receiver); err != nil {
 				return err
 			}
 			row = GroupRow{GroupKey: g.GroupKey, Receiver: g.Receiver, IncidentID: inc.ID, Labels: g.GroupLabels, App: labels[s.alerts.AppLabel]}
 			res.Created = true
-			if err := s.scheduleEscalation(ctx, tx, inc, 1); err != nil {
-				return err
-			}
-			if err := s.scheduleProgress(ctx, tx, inc, false); err != nil {
+			if err := s.startClocks(ctx, tx, inc); err != nil {
 				return err
 			}
 			if err := s.audit(ctx, tx, sys, "incident.declare", inc, nil); err != nil {
@@ -239,10 +225,7 @@ func (s *Service) Ingest(ctx context.Context, g AlertGroup) (IngestResult, error
 			if err := tx.InsertEvent(ctx, inc.ID, Event{At: now, Actor: sys.UserID, Kind: "reopen"}); err != nil {
 				return err
 			}
-			if err := s.scheduleEscalation(ctx, tx, inc, 1); err != nil {
-				return err
-			}
-			if err := s.scheduleProgress(ctx, tx, inc, false); err != nil {
+			if err := s.startClocks(ctx, tx, inc); err != nil {
 				return err
 			}
 			res.Reopened = true

@@ -265,6 +265,30 @@ func (s *Service) scheduleProgress(ctx context.Context, tx Tx, i Incident, misse
 	return tx.Schedule(ctx, core.Timer{Kind: TimerProgress, Ref: i.Ref(), DueAt: due, Data: data})
 }
 
+// open stores a new incident: its first escalation step's people become
+// its owner and stakeholders, and its timeline starts with the declaration.
+func (s *Service) open(ctx context.Context, tx Tx, inc *Incident, by, body string) (first []string, err error) {
+	if first, err = s.targets(ctx, tx, *inc, s.cfg.Policy.Steps[inc.Level][0].Notify); err != nil {
+		return nil, err
+	}
+	if len(first) > 0 {
+		inc.Owner = first[0]
+	}
+	s.addStakeholders(inc, first...)
+	if err := tx.InsertIncident(ctx, inc); err != nil {
+		return nil, err
+	}
+	return first, tx.InsertEvent(ctx, inc.ID, Event{At: inc.CreatedAt, Actor: by, Kind: "declare", Body: body})
+}
+
+// startClocks schedules an open incident's next escalation step and progress reminder.
+func (s *Service) startClocks(ctx context.Context, tx Tx, inc Incident) error {
+	if err := s.scheduleEscalation(ctx, tx, inc, 1); err != nil {
+		return err
+	}
+	return s.scheduleProgress(ctx, tx, inc, false)
+}
+
 // Declare opens an incident and pages whoever is on duty.
 func (s *Service) Declare(ctx context.Context, actor core.Actor, title string, level int, system, unit string) (Incident, error) {
 	title = strings.TrimSpace(title)
@@ -298,18 +322,8 @@ func (s *Service) Declare(ctx context.Context, actor core.Actor, title string, l
 		now := s.clock.Now()
 		inc = Incident{Title: title, Level: level, State: StateDeclared, System: system, Unit: unit, Rotation: rot,
 			DeclaredBy: actor.UserID, CreatedAt: now, LastUpdateAt: now}
-		first, err := s.targets(ctx, tx, inc, s.cfg.Policy.Steps[level][0].Notify)
+		first, err := s.open(ctx, tx, &inc, actor.UserID, title)
 		if err != nil {
-			return err
-		}
-		if len(first) > 0 {
-			inc.Owner = first[0]
-		}
-		s.addStakeholders(&inc, first...)
-		if err := tx.InsertIncident(ctx, &inc); err != nil {
-			return err
-		}
-		if err := tx.InsertEvent(ctx, inc.ID, Event{At: now, Actor: actor.UserID, Kind: "declare", Body: title}); err != nil {
 			return err
 		}
 		if err := s.notify(ctx, tx, NoticeCard, inc.CardRef(), first, s.channelOf(inc), s.liveCard(ctx, tx, inc, nil)); err != nil {
@@ -332,10 +346,7 @@ func (s *Service) Declare(ctx context.Context, actor core.Actor, title string, l
 				}
 			}
 		}
-		if err := s.scheduleEscalation(ctx, tx, inc, 1); err != nil {
-			return err
-		}
-		if err := s.scheduleProgress(ctx, tx, inc, false); err != nil {
+		if err := s.startClocks(ctx, tx, inc); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, actor, "incident.declare", inc, nil)
