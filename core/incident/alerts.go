@@ -68,7 +68,8 @@ type GroupRow struct {
 type AlertTx interface {
 	// LockKey serialises work on one key until the transaction ends.
 	LockKey(ctx context.Context, key string) error
-	AlertGroup(ctx context.Context, groupKey string) (GroupRow, error)
+	// AlertGroup returns a stored group; lock takes its row lock.
+	AlertGroup(ctx context.Context, groupKey string, lock bool) (GroupRow, error)
 	AlertGroupOf(ctx context.Context, incidentID int64) (GroupRow, error)
 	SaveAlertGroup(ctx context.Context, g GroupRow) error
 	// SaveAlerts upserts alerts and returns the group's firing and resolved counts
@@ -166,15 +167,21 @@ func (s *Service) route(labels map[string]string) AlertRoute {
 func (s *Service) Ingest(ctx context.Context, g AlertGroup) (IngestResult, error) {
 	var res IngestResult
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		if err := tx.LockKey(ctx, "alert-group:"+g.GroupKey); err != nil {
-			return err
-		}
 		now := s.clock.Now()
-		row, err := tx.AlertGroup(ctx, g.GroupKey)
+		// An existing group's row lock serialises its posts; a new group's
+		// key is locked before looking again, so two first posts make one incident.
+		row, err := tx.AlertGroup(ctx, g.GroupKey, true)
+		if errors.Is(err, core.ErrNotFound) {
+			if err := tx.LockKey(ctx, "alert-group:"+g.GroupKey); err != nil {
+				return err
+			}
+			row, err = tx.AlertGroup(ctx, g.GroupKey, true)
+		}
 		found := err == nil
 		if err != nil && !errors.Is(err, core.ErrNotFound) {
 			return err
 		}
+		changed := false
 		labels := merged(g.CommonLabels, g.GroupLabels)
 		anyFiring := false
 		for _, a := range g.Alerts {
@@ -211,7 +218,7 @@ func (s *Service) Ingest(ctx context.Context, g AlertGroup) (IngestResult, error
 				return err
 			}
 			row = GroupRow{GroupKey: g.GroupKey, Receiver: g.Receiver, IncidentID: inc.ID, Labels: g.GroupLabels, App: labels[s.alerts.AppLabel]}
-			res.Created = true
+			res.Created, changed = true, true
 			if err := s.startClocks(ctx, tx, inc); err != nil {
 				return err
 			}
@@ -228,7 +235,7 @@ func (s *Service) Ingest(ctx context.Context, g AlertGroup) (IngestResult, error
 			if err := s.startClocks(ctx, tx, inc); err != nil {
 				return err
 			}
-			res.Reopened = true
+			res.Reopened, changed = true, true
 			if err := s.audit(ctx, tx, sys, "incident.reopen", inc, before); err != nil {
 				return err
 			}
@@ -238,8 +245,11 @@ func (s *Service) Ingest(ctx context.Context, g AlertGroup) (IngestResult, error
 		if row.Status == "" {
 			row.Status = g.Status
 		}
-		if err := tx.SaveAlertGroup(ctx, row); err != nil {
-			return err
+		if !found || res.Created {
+			// The alerts' foreign key needs the group row first.
+			if err := tx.SaveAlertGroup(ctx, row); err != nil {
+				return err
+			}
 		}
 		firing, resolved, httpSince, err := tx.SaveAlerts(ctx, g.GroupKey, g.Alerts, now, s.alerts.HTTPKindLabel, s.alerts.HTTPKindValue)
 		if err != nil {
@@ -263,15 +273,17 @@ func (s *Service) Ingest(ctx context.Context, g AlertGroup) (IngestResult, error
 			if err := s.audit(ctx, tx, sys, "incident.auto_resolve", inc, before); err != nil {
 				return err
 			}
-			res.Resolved = true
+			res.Resolved, changed = true, true
 			if wasJoint {
 				if err := s.draftNotice(ctx, tx, inc, row, "recovery"); err != nil {
 					return err
 				}
 			}
 		}
-		if err := tx.UpdateIncident(ctx, inc); err != nil {
-			return err
+		if changed {
+			if err := tx.UpdateIncident(ctx, inc); err != nil {
+				return err
+			}
 		}
 		// The non-200 rule: an HTTP-availability alert firing this long makes
 		// it joint troubleshooting with the app's access party.

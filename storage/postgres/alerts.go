@@ -30,9 +30,13 @@ func scanGroup(row pgx.Row) (incident.GroupRow, error) {
 	return g, json.Unmarshal(labels, &g.Labels)
 }
 
-// AlertGroup returns a stored group by its key.
-func (t *Tx) AlertGroup(ctx context.Context, key string) (incident.GroupRow, error) {
-	g, err := scanGroup(t.tx.QueryRow(ctx, "SELECT "+groupColumns+" FROM alert_groups WHERE group_key = $1", key))
+// AlertGroup returns a stored group by its key, locked when lock is set.
+func (t *Tx) AlertGroup(ctx context.Context, key string, lock bool) (incident.GroupRow, error) {
+	q := "SELECT " + groupColumns + " FROM alert_groups WHERE group_key = $1"
+	if lock {
+		q += " FOR UPDATE"
+	}
+	g, err := scanGroup(t.tx.QueryRow(ctx, q, key))
 	return g, notFound(err, "alert group")
 }
 
