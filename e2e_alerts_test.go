@@ -261,3 +261,25 @@ func TestAlertStormCoalesced(t *testing.T) {
 	clock.Add(31 * time.Second)
 	eventually(t, "counts unchanged", func() bool { return strings.Contains(a.channelCard("ops", 1).all(), "触发 20，已恢复 0") })
 }
+
+// TestAlertReopen: firing again within the reopen window reopens the same
+// incident; after the window it opens a new one.
+func TestAlertReopen(t *testing.T) {
+	clock := &testClock{now: time.Now()}
+	a := startAppWith(t, clock)
+	start := clock.Now()
+	a.webhook("flap", "firing", alertOf("f1", "firing", start))
+	a.channelCard("ops", 1)
+	a.webhook("flap", "resolved", alertOf("f1", "resolved", start))
+	require.Contains(t, a.say("admin", "/incident show 1").all(), "已解决")
+	clock.Add(10 * time.Minute)
+	a.webhook("flap", "firing", alertOf("f1", "firing", clock.Now()))
+	r := a.say("admin", "/incident show 1")
+	require.Contains(t, r.Text, "再次触发，重新打开")
+	require.Contains(t, r.all(), "待认领")
+	a.webhook("flap", "resolved", alertOf("f1", "resolved", start))
+	clock.Add(31 * time.Minute)
+	a.webhook("flap", "firing", alertOf("f1", "firing", clock.Now()))
+	a.channelCard("ops", 2)
+	require.Contains(t, a.say("admin", "/incident show 1").all(), "已解决")
+}
