@@ -303,3 +303,19 @@ func TestProblemsReportAndActions(t *testing.T) {
 	r = a.say("zhengmin", "/duty policy")
 	require.Contains(t, r.all(), "Ⅱ级（重大）: 立即 值班 → +5m 备班 → +15m 单位管理员 → +30m 分级管理员、系统总管理员；每 1h00m 需报告进展")
 }
+
+// TestCalendar: the PRC calendar is loaded, a year without data says so,
+// and a sys admin's override takes effect and is audited.
+func TestCalendar(t *testing.T) {
+	a := startApp(t)
+	r := a.say("zhengmin", "/calendar show 2026")
+	requireOK(t, r)
+	require.Contains(t, r.Text, "2026-02-14 调休上班")
+	require.Contains(t, r.Text, "2026-10-01 放假（法定节假日）")
+	require.Contains(t, a.say("zhengmin", "/日历 show 2027").Text, "2027 年没有节假日数据")
+	requireRefused(t, a.say("zhangwei", "/calendar set 2027-01-01 holiday 元旦"), "系统总管理员")
+	requireRefused(t, a.say("admin", "/calendar set 2027-13-01 holiday"), "日期")
+	requireOK(t, a.say("admin", "/calendar set 2027-01-01 holiday 元旦"))
+	require.Contains(t, a.say("zhengmin", "/calendar show 2027").Text, "2027-01-01 放假（元旦）")
+	require.Contains(t, a.say("admin", "/audit calendar:2027-01-01").Text, "calendar.set")
+}

@@ -212,6 +212,13 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 	store.OnTimers(queue.KickTimers)
 
 	cal := calendar.New(cfg.Bot.Location(), nil)
+	if err := configs.LoadPRCHolidays(cal); err != nil {
+		return err
+	}
+	calendars := calendar.NewService(store.Calendar(), cal, clock)
+	if err := calendars.LoadOverrides(ctx); err != nil {
+		logger.Warn("calendar overrides not loaded", "err", err)
+	}
 	dayStart, dayEnd, _ := cfg.Approvals.DaytimeMinutes() // validated at load
 	approvals := approval.NewService(store.Approvals(), clock, cal, approval.Config{
 		RemindEvery: cfg.Approvals.RemindEvery.D(), Channel: cfg.Approvals.Channel,
@@ -236,7 +243,7 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 		silencer = alerts.NewSilencer(incidents, alerts.NewClient(cfg.Alerts.AlertmanagerURL, nil), cfg.Bot.Location(), clock)
 	}
 	b := bot.New(bot.Config{Language: cfg.Bot.Language, Location: cfg.Bot.Location()},
-		bot.Services{Org: orgs, Approvals: approvals, Incidents: incidents, Silencer: silencer}, logger, bot.Hooks{Command: metrics.Command})
+		bot.Services{Org: orgs, Approvals: approvals, Incidents: incidents, Silencer: silencer, Calendar: calendars}, logger, bot.Hooks{Command: metrics.Command})
 	wc := webchat.New(webchat.Config{DevMode: cfg.Webchat.DevMode, Token: cfg.Webchat.Token, MaxBodyBytes: cfg.Server.MaxBodyBytes},
 		store.Webchat(), b, directory(orgs), logger)
 

@@ -11,6 +11,7 @@ import (
 
 	"opsbot/core"
 	"opsbot/core/approval"
+	"opsbot/core/calendar"
 	"opsbot/core/incident"
 	"opsbot/core/org"
 )
@@ -34,6 +35,7 @@ type Services struct {
 	Approvals *approval.Service
 	Incidents *incident.Service
 	Silencer  Silencer // nil when no Alertmanager is configured
+	Calendar  *calendar.Service
 }
 
 // Bot turns events into core calls and replies.
@@ -43,6 +45,7 @@ type Bot struct {
 	approvals *approval.Service
 	incidents *incident.Service
 	silencer  Silencer
+	calendar  *calendar.Service
 	log       *slog.Logger
 	router    *Router
 	actions   map[string]ActionFunc
@@ -63,11 +66,14 @@ func New(cfg Config, svc Services, logger *slog.Logger, hooks Hooks) *Bot {
 	if hooks.Command == nil {
 		hooks.Command = func(string, string) {}
 	}
-	b := &Bot{cfg: cfg, org: svc.Org, approvals: svc.Approvals, incidents: svc.Incidents, silencer: svc.Silencer, log: logger.With("component", "bot"), router: NewRouter(), actions: map[string]ActionFunc{}, hooks: hooks}
+	b := &Bot{cfg: cfg, org: svc.Org, approvals: svc.Approvals, incidents: svc.Incidents, silencer: svc.Silencer, calendar: svc.Calendar, log: logger.With("component", "bot"), router: NewRouter(), actions: map[string]ActionFunc{}, hooks: hooks}
 	b.registerGeneral()
 	b.registerOrg()
 	if svc.Approvals != nil {
 		b.registerApprovals()
+	}
+	if svc.Calendar != nil {
+		b.registerCalendar()
 	}
 	if svc.Incidents != nil {
 		b.registerIncidents()

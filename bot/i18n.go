@@ -516,6 +516,17 @@ var zh = catalog{
 	"err.not_alert_incident":      "事件 #{id} 不是告警产生的事件。",
 	"err.notice_kind":             "公告类型“{value}”无效。",
 	"err.notice_published":        "事件 #{id} 的公告已由 {by} 于 {at} 发布。",
+
+	// Calendar.
+	"help.calendar show": "查看某年的法定节假日与调休",
+	"help.calendar set":  "把某天设为工作日或节假日（系统总管理员）",
+	"calendar.title":     "{year} 年工作日历",
+	"calendar.workday":   "调休上班",
+	"calendar.holiday":   "放假",
+	"calendar.no_data":   "{year} 年没有节假日数据，目前只按周末计算，请用 /calendar set 补充。",
+	"calendar.set":       "{date} 已设为{kind}。",
+	"err.year":           "年份“{value}”无效。",
+	"err.day_kind":       "“{value}”应为 workday（上班）或 holiday（放假）。",
 }
 
 var en = catalog{
@@ -976,4 +987,15 @@ var en = catalog{
 	"err.not_alert_incident":      "Incident #{id} did not come from an alert.",
 	"err.notice_kind":             "Notice kind \"{value}\" is not valid.",
 	"err.notice_published":        "The notice of incident #{id} was published by {by} at {at}.",
+
+	// Calendar.
+	"help.calendar show": "Statutory holidays and make-up workdays of a year",
+	"help.calendar set":  "Make a day a workday or a holiday (sys admin)",
+	"calendar.title":     "Working calendar {year}",
+	"calendar.workday":   "worked (make-up day)",
+	"calendar.holiday":   "off",
+	"calendar.no_data":   "There is no holiday data for {year}; only weekends count. Add days with /calendar set.",
+	"calendar.set":       "{date} is now {kind}.",
+	"err.year":           "\"{value}\" is not a year.",
+	"err.day_kind":       "\"{value}\" should be workday or holiday.",
 }

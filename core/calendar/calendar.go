@@ -6,6 +6,8 @@ package calendar
 
 import (
 	"fmt"
+	"sort"
+	"sync"
 	"time"
 )
 
@@ -21,12 +23,23 @@ func ParseClock(s string) (int, error) {
 	return t.Hour()*60 + t.Minute(), nil
 }
 
-// Calendar answers working-day questions in one time zone.
+// Calendar answers working-day questions in one time zone. It is safe for
+// concurrent use; days can be changed while it is read.
 type Calendar struct {
 	loc      *time.Location
-	holidays map[string]bool // "2026-10-01": a day off that would be a weekday
-	workdays map[string]bool // "2026-09-28": a weekend day that is worked
-	hours    []Period        // working hours of a working day
+	mu       sync.RWMutex
+	holidays map[string]bool   // "2026-10-01": a day off that would be a weekday
+	workdays map[string]bool   // "2026-09-28": a weekend day that is worked
+	names    map[string]string // names of special days
+	years    map[int]bool      // years with holiday data
+	hours    []Period          // working hours of a working day
+}
+
+// Day is a special day: a holiday on a weekday or a worked weekend day.
+type Day struct {
+	Date string // YYYY-MM-DD
+	Off  bool   // a day off (holiday) or a working day (调休)
+	Name string
 }
 
 // New returns a calendar in loc with the given working hours (default
@@ -38,22 +51,67 @@ func New(loc *time.Location, hours []Period) *Calendar {
 	if len(hours) == 0 {
 		hours = []Period{{8*60 + 30, 12 * 60}, {14 * 60, 17*60 + 30}}
 	}
-	return &Calendar{loc: loc, holidays: map[string]bool{}, workdays: map[string]bool{}, hours: hours}
+	return &Calendar{loc: loc, holidays: map[string]bool{}, workdays: map[string]bool{}, names: map[string]string{},
+		years: map[int]bool{}, hours: hours}
 }
 
 // Location returns the calendar's time zone.
 func (c *Calendar) Location() *time.Location { return c.loc }
 
 // SetHoliday marks a date ("2006-01-02") as a day off.
-func (c *Calendar) SetHoliday(date string) { c.holidays[date] = true; delete(c.workdays, date) }
+func (c *Calendar) SetHoliday(date string) { c.Set(date, true, "") }
 
 // SetWorkday marks a date as a working day.
-func (c *Calendar) SetWorkday(date string) { c.workdays[date] = true; delete(c.holidays, date) }
+func (c *Calendar) SetWorkday(date string) { c.Set(date, false, "") }
+
+// Set marks a date as a day off (off) or a working day, with a name.
+func (c *Calendar) Set(date string, off bool, name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.holidays, date)
+	delete(c.workdays, date)
+	if off {
+		c.holidays[date] = true
+	} else {
+		c.workdays[date] = true
+	}
+	if name != "" {
+		c.names[date] = name
+	}
+}
+
+// MarkYear records that year has holiday data.
+func (c *Calendar) MarkYear(year int) { c.mu.Lock(); c.years[year] = true; c.mu.Unlock() }
+
+// HasData reports whether year has holiday data; without it only weekends are off.
+func (c *Calendar) HasData(year int) bool { c.mu.RLock(); defer c.mu.RUnlock(); return c.years[year] }
+
+// Special returns the year's holidays on weekdays and worked weekend days, in date order.
+func (c *Calendar) Special(year int) []Day {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	prefix := fmt.Sprintf("%04d-", year)
+	var out []Day
+	for d := range c.holidays {
+		if len(d) == 10 && d[:5] == prefix {
+			out = append(out, Day{Date: d, Off: true, Name: c.names[d]})
+		}
+	}
+	for d := range c.workdays {
+		if len(d) == 10 && d[:5] == prefix {
+			out = append(out, Day{Date: d, Off: false, Name: c.names[d]})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Date < out[j].Date })
+	return out
+}
 
 // IsWorkday reports whether t's date (in the calendar's zone) is worked.
 func (c *Calendar) IsWorkday(t time.Time) bool {
 	t = t.In(c.loc)
 	d := t.Format("2006-01-02")
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	if c.workdays[d] {
 		return true
 	}
