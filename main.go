@@ -37,6 +37,7 @@ import (
 	"opsbot/core/calendar"
 	"opsbot/core/incident"
 	"opsbot/core/org"
+	"opsbot/core/ticket"
 	"opsbot/storage/postgres"
 	"opsbot/storage/redis"
 	"opsbot/tasks"
@@ -238,12 +239,13 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 		HTTPKindLabel: cfg.Alerts.HTTPKindLabel, HTTPKindValue: cfg.Alerts.HTTPKindValue, AppLabel: cfg.Alerts.AppLabel,
 		Non200After: cfg.Alerts.Non200After.D(),
 	})
+	tickets := ticket.NewService(store.Tickets(), clock, cal)
 	var silencer bot.Silencer
 	if cfg.Alerts.AlertmanagerURL != "" {
 		silencer = alerts.NewSilencer(incidents, alerts.NewClient(cfg.Alerts.AlertmanagerURL, nil), cfg.Bot.Location(), clock)
 	}
 	b := bot.New(bot.Config{Language: cfg.Bot.Language, Location: cfg.Bot.Location()},
-		bot.Services{Org: orgs, Approvals: approvals, Incidents: incidents, Silencer: silencer, Calendar: calendars}, logger, bot.Hooks{Command: metrics.Command})
+		bot.Services{Org: orgs, Approvals: approvals, Incidents: incidents, Silencer: silencer, Calendar: calendars, Tickets: tickets}, logger, bot.Hooks{Command: metrics.Command})
 	wc := webchat.New(webchat.Config{DevMode: cfg.Webchat.DevMode, Token: cfg.Webchat.Token, MaxBodyBytes: cfg.Server.MaxBodyBytes},
 		store.Webchat(), b, directory(orgs), logger)
 
@@ -311,6 +313,7 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 		w.Handle(incident.TimerEscalation, tasks.TimerHandler(incidents.HandleTimer, logger))
 		w.Handle(incident.TimerProgress, tasks.TimerHandler(incidents.HandleTimer, logger))
 		w.Handle(incident.TimerActionDue, tasks.TimerHandler(incidents.HandleTimer, logger))
+		w.Handle(ticket.TimerSLA, tasks.TimerHandler(tickets.HandleTimer, logger))
 		w.Handle(incident.TimerAlertFlush, tasks.TimerHandler(incidents.HandleAlertTimer, logger))
 		w.Handle(incident.TimerAlertNon200, tasks.TimerHandler(incidents.HandleAlertTimer, logger))
 		w.Handle(incident.TimerHandoverCheck, tasks.TimerHandler(incidents.HandleHandoverTimer, logger))

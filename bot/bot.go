@@ -14,6 +14,7 @@ import (
 	"opsbot/core/calendar"
 	"opsbot/core/incident"
 	"opsbot/core/org"
+	"opsbot/core/ticket"
 )
 
 // Config is what the bot needs to know besides its services.
@@ -36,6 +37,7 @@ type Services struct {
 	Incidents *incident.Service
 	Silencer  Silencer // nil when no Alertmanager is configured
 	Calendar  *calendar.Service
+	Tickets   *ticket.Service
 }
 
 // Bot turns events into core calls and replies.
@@ -46,6 +48,7 @@ type Bot struct {
 	incidents *incident.Service
 	silencer  Silencer
 	calendar  *calendar.Service
+	tickets   *ticket.Service
 	log       *slog.Logger
 	router    *Router
 	actions   map[string]ActionFunc
@@ -66,7 +69,7 @@ func New(cfg Config, svc Services, logger *slog.Logger, hooks Hooks) *Bot {
 	if hooks.Command == nil {
 		hooks.Command = func(string, string) {}
 	}
-	b := &Bot{cfg: cfg, org: svc.Org, approvals: svc.Approvals, incidents: svc.Incidents, silencer: svc.Silencer, calendar: svc.Calendar, log: logger.With("component", "bot"), router: NewRouter(), actions: map[string]ActionFunc{}, hooks: hooks}
+	b := &Bot{cfg: cfg, org: svc.Org, approvals: svc.Approvals, incidents: svc.Incidents, silencer: svc.Silencer, calendar: svc.Calendar, tickets: svc.Tickets, log: logger.With("component", "bot"), router: NewRouter(), actions: map[string]ActionFunc{}, hooks: hooks}
 	b.registerGeneral()
 	b.registerOrg()
 	if svc.Approvals != nil {
@@ -74,6 +77,9 @@ func New(cfg Config, svc Services, logger *slog.Logger, hooks Hooks) *Bot {
 	}
 	if svc.Calendar != nil {
 		b.registerCalendar()
+	}
+	if svc.Tickets != nil {
+		b.registerTickets()
 	}
 	if svc.Incidents != nil {
 		b.registerIncidents()
@@ -286,6 +292,9 @@ func (b *Bot) Render(_ context.Context, n core.Notice) (Message, error) {
 		return m, nil
 	}
 	if m, ok := b.renderAlertNotice(n); ok {
+		return m, nil
+	}
+	if m, ok := b.renderTicket(n); ok {
 		return m, nil
 	}
 	args := map[string]string{}

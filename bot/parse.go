@@ -53,7 +53,7 @@ var aliases = map[string]string{
 	"树": "tree", "架构": "tree", "添加": "add", "新增": "add", "改名": "rename", "重命名": "rename",
 	"删除": "remove", "移除": "remove", "合并": "merge", "移动": "move", "调动": "move", "查看": "show",
 	"授权": "grant", "授予": "grant", "撤销": "revoke", "收回": "revoke", "关联": "link", "审计": "audit",
-	"同步": "sync", "日历": "calendar", "设置": "set",
+	"同步": "sync", "日历": "calendar", "工单": "ticket", "设置": "set",
 }
 
 // flagAliases maps Chinese flag names onto the English ones.

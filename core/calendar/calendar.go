@@ -161,6 +161,24 @@ func (c *Calendar) AddWorking(t time.Time, d time.Duration) time.Time {
 	return cur
 }
 
+// WorkingBetween returns the working time between from and to (0 when to is not after from).
+func (c *Calendar) WorkingBetween(from, to time.Time) time.Duration {
+	var total time.Duration
+	cur := from.In(c.loc)
+	for day := c.midnight(cur); !day.After(to); day = day.AddDate(0, 0, 1) {
+		if !c.IsWorkday(day) {
+			continue
+		}
+		for _, p := range c.hours {
+			s, e := maxTime(at(day, p.Start), from), minTime(at(day, p.End), to)
+			if e.After(s) {
+				total += e.Sub(s)
+			}
+		}
+	}
+	return total
+}
+
 // Overlap returns the first span of [from, to) that falls inside period p
 // of a working day, and whether there is one.
 func (c *Calendar) Overlap(from, to time.Time, p Period) (start, end time.Time, ok bool) {

@@ -59,3 +59,13 @@ func TestNextOutsideDaytime(t *testing.T) {
 	require.Equal(t, ts("2026-11-28 10:00"), c.NextOutside(ts("2026-11-28 10:00"), 2*time.Hour, day), "saturday daytime is fine")
 	require.Equal(t, ts("2026-11-27 18:00"), c.NextOutside(ts("2026-11-27 07:00"), 3*time.Hour, day))
 }
+
+func TestWorkingBetween(t *testing.T) {
+	t.Parallel()
+	c := calendar.New(sh, nil)
+	require.Equal(t, 2*time.Hour, c.WorkingBetween(ts("2026-11-24 09:00"), ts("2026-11-24 11:00")))
+	require.Equal(t, 7*time.Hour, c.WorkingBetween(ts("2026-11-27 08:00"), ts("2026-11-30 08:00")), "a whole Friday, a weekend")
+	require.Equal(t, time.Duration(0), c.WorkingBetween(ts("2026-11-28 09:00"), ts("2026-11-29 18:00")))
+	from := ts("2026-11-24 15:00")
+	require.Equal(t, 4*time.Hour, c.WorkingBetween(from, c.AddWorking(from, 4*time.Hour)))
+}

@@ -3,9 +3,12 @@ package postgres
 import (
 	"opsbot/core/approval"
 	"opsbot/core/incident"
+	"opsbot/core/ticket"
 )
 
 // Tx implements every store port core defines.
 var _ approval.Tx = (*Tx)(nil)
 
 var _ incident.Tx = (*Tx)(nil)
+
+var _ ticket.Tx = (*Tx)(nil)

@@ -1,0 +1,387 @@
+package ticket
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"opsbot/core"
+	"opsbot/core/calendar"
+	"opsbot/core/org"
+)
+
+// Service carries out ticket commands.
+type Service struct {
+	store Store
+	clock core.Clock
+	cal   *calendar.Calendar
+}
+
+// NewService returns the ticket service.
+func NewService(store Store, clock core.Clock, cal *calendar.Calendar) *Service {
+	return &Service{store: store, clock: clock, cal: cal}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func (s *Service) audit(ctx context.Context, tx Tx, actor core.Actor, action string, t Ticket, before any) error {
+	e := core.AuditEntry{At: s.clock.Now(), Actor: actor.UserID, Platform: actor.Platform, Action: action, Entity: t.Ref()}
+	if before != nil {
+		b, _ := json.Marshal(before)
+		e.Before = string(b)
+	}
+	b, _ := json.Marshal(t)
+	e.After = string(b)
+	return tx.Audit(ctx, e)
+}
+
+func (s *Service) data(t Ticket, extra map[string]string) map[string]string {
+	loc := s.cal.Location()
+	d := map[string]string{"id": itoa(t.ID), "kind": t.Kind, "title": t.Title, "asker": t.Asker, "app": t.App,
+		"state": t.State, "due": t.DueAt.In(loc).Format("2006-01-02 15:04"), "assignees": strings.Join(t.Assignees, ","),
+		"answer": t.Answer}
+	for k, v := range extra {
+		d[k] = v
+	}
+	return d
+}
+
+func (s *Service) tell(ctx context.Context, tx Tx, kind string, t Ticket, users []string, extra map[string]string) error {
+	for _, u := range users {
+		if err := tx.Notify(ctx, core.Notice{Kind: kind, Ref: t.Ref(), To: core.Recipient{User: u}, Data: s.data(t, extra)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func holdersOf(ctx context.Context, tx Tx, role org.Role, scope string) ([]string, error) {
+	gs, err := tx.Holders(ctx, role)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, g := range gs {
+		if (scope == "" || g.Scope == scope) && !slices.Contains(out, g.UserID) {
+			out = append(out, g.UserID)
+		}
+	}
+	return out, nil
+}
+
+// total is a ticket kind's working time.
+func total(kind string) time.Duration { return time.Duration(SLADays[kind]) * WorkingDay }
+
+// schedule sets the 50 %, 80 % and due timers of a ticket whose clock
+// started at start (or resumes with the remaining working time).
+func (s *Service) schedule(ctx context.Context, tx Tx, t Ticket, start time.Time, remaining time.Duration) error {
+	full := total(t.Kind)
+	for _, mark := range []int{50, 80, 100} {
+		left := full * time.Duration(100-mark) / 100 // working time still to go at that mark
+		if remaining <= left && mark != 100 {
+			continue // already past this mark
+		}
+		due := s.cal.AddWorking(start, remaining-left)
+		if err := tx.Schedule(ctx, core.Timer{Kind: TimerSLA, Ref: t.Ref(), DueAt: due, Data: map[string]string{"mark": strconv.Itoa(mark)}}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Open opens a ticket. Technical questions go to the operators, business
+// questions to the app's access party, disclosure tickets to the unit's admins.
+func (s *Service) Open(ctx context.Context, actor core.Actor, kind, title, app, unit string) (Ticket, error) {
+	if _, ok := SLADays[kind]; !ok {
+		return Ticket{}, core.Invalid("ticket_kind", "value", kind)
+	}
+	title = strings.TrimSpace(title)
+	if title == "" || len([]rune(title)) > 200 {
+		return Ticket{}, core.Invalid("name", "field", "title", "value", title)
+	}
+	var t Ticket
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		asker, err := tx.User(ctx, actor.UserID)
+		if err != nil || asker.Removed {
+			return core.Forbidden("not_registered", "id", actor.UserID)
+		}
+		if app != "" {
+			if _, err := tx.App(ctx, app); errors.Is(err, core.ErrNotFound) {
+				return core.NotFound("app_not_found", "code", app)
+			} else if err != nil {
+				return err
+			}
+		}
+		if unit == "" {
+			unit = asker.Unit
+		} else if u, err := tx.Unit(ctx, unit); err != nil || u.Removed {
+			return core.NotFound("unit_not_found", "code", unit)
+		}
+		var assignees []string
+		switch kind {
+		case "tech":
+			assignees, err = holdersOf(ctx, tx, org.RoleOperator, "")
+		case "business":
+			if app == "" {
+				return core.Invalid("ticket_needs_app")
+			}
+			assignees, err = holdersOf(ctx, tx, org.RoleAccessParty, app)
+		case "disclosure":
+			u, err2 := tx.Unit(ctx, unit)
+			if err2 != nil {
+				return err2
+			}
+			for u.Level == org.LevelDepartment && u.Parent != "" {
+				if u, err2 = tx.Unit(ctx, u.Parent); err2 != nil {
+					return err2
+				}
+			}
+			assignees, err = holdersOf(ctx, tx, org.RoleUnitAdmin, u.Code)
+			if err == nil && len(assignees) == 0 {
+				assignees, err = holdersOf(ctx, tx, org.RoleUnitContact, u.Code)
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if len(assignees) == 0 {
+			return core.Conflict("ticket_no_assignee", "kind", kind)
+		}
+		now := s.clock.Now()
+		t = Ticket{Kind: kind, Title: title, Asker: actor.UserID, App: app, Unit: unit, Assignees: assignees, State: "open",
+			CreatedAt: now, DueAt: s.cal.AddWorking(now, total(kind))}
+		if err := tx.InsertTicket(ctx, &t); err != nil {
+			return err
+		}
+		if err := tx.InsertTicketEvent(ctx, t.ID, Event{At: now, Actor: actor.UserID, Kind: "open", Body: title}); err != nil {
+			return err
+		}
+		if err := s.schedule(ctx, tx, t, now, total(kind)); err != nil {
+			return err
+		}
+		if err := s.tell(ctx, tx, NoticeTicket, t, assignees, nil); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, "ticket.open", t, nil)
+	})
+	return t, err
+}
+
+// change loads a ticket under lock, checks who may act, applies fn, and
+// records the step; the asker hears of every step.
+func (s *Service) change(ctx context.Context, actor core.Actor, id int64, action string, asker bool, fn func(tx Tx, t *Ticket) (string, error)) (Ticket, error) {
+	var out Ticket
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		t, err := tx.Ticket(ctx, id, true)
+		if errors.Is(err, core.ErrNotFound) {
+			return core.NotFound("ticket_not_found", "id", itoa(id))
+		} else if err != nil {
+			return err
+		}
+		may := slices.Contains(t.Assignees, actor.UserID) || (asker && t.Asker == actor.UserID)
+		if !may {
+			if ops, err := holdersOf(ctx, tx, org.RoleOperator, ""); err == nil && slices.Contains(ops, actor.UserID) {
+				may = true
+			}
+		}
+		if !may {
+			return core.Forbidden("ticket_not_yours", "id", itoa(id))
+		}
+		if t.State == "closed" {
+			return core.Conflict("ticket_closed", "id", itoa(id))
+		}
+		before := t
+		body, err := fn(tx, &t)
+		if err != nil {
+			return err
+		}
+		if err := tx.UpdateTicket(ctx, t); err != nil {
+			return err
+		}
+		if err := tx.InsertTicketEvent(ctx, t.ID, Event{At: s.clock.Now(), Actor: actor.UserID, Kind: strings.TrimPrefix(action, "ticket."), Body: body}); err != nil {
+			return err
+		}
+		if actor.UserID != t.Asker {
+			if err := s.tell(ctx, tx, NoticeEvent, t, []string{t.Asker}, map[string]string{"event": strings.TrimPrefix(action, "ticket."), "body": body, "by": actor.UserID}); err != nil {
+				return err
+			}
+		}
+		out = t
+		return s.audit(ctx, tx, actor, action, t, before)
+	})
+	return out, err
+}
+
+// Answer answers a ticket; its clock stops.
+func (s *Service) Answer(ctx context.Context, actor core.Actor, id int64, text string) (Ticket, error) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return Ticket{}, core.Invalid("answer_text")
+	}
+	return s.change(ctx, actor, id, "ticket.answer", false, func(tx Tx, t *Ticket) (string, error) {
+		now := s.clock.Now()
+		t.State, t.Answer, t.AnsweredAt, t.PausedAt = "answered", text, &now, nil
+		return text, tx.CancelTimers(ctx, t.Ref(), "")
+	})
+}
+
+// Forward hands a ticket to a user or to an app's access party; its clock runs on.
+func (s *Service) Forward(ctx context.Context, actor core.Actor, id int64, to string) (Ticket, error) {
+	return s.change(ctx, actor, id, "ticket.forward", false, func(tx Tx, t *Ticket) (string, error) {
+		if u, err := tx.User(ctx, to); err == nil && !u.Removed {
+			t.Assignees = []string{u.ID}
+		} else if _, err := tx.App(ctx, to); err == nil {
+			ap, err := holdersOf(ctx, tx, org.RoleAccessParty, to)
+			if err != nil {
+				return "", err
+			}
+			if len(ap) == 0 {
+				return "", core.Conflict("ticket_no_assignee", "kind", t.Kind)
+			}
+			t.Assignees, t.App = ap, to
+		} else {
+			return "", core.NotFound("forward_target", "value", to)
+		}
+		return to, s.tell(ctx, tx, NoticeTicket, *t, t.Assignees, nil)
+	})
+}
+
+// Wait pauses the clock while the ticket waits on the asker.
+func (s *Service) Wait(ctx context.Context, actor core.Actor, id int64, question string) (Ticket, error) {
+	return s.change(ctx, actor, id, "ticket.wait", false, func(tx Tx, t *Ticket) (string, error) {
+		if t.State != "open" {
+			return "", core.Conflict("ticket_state", "id", itoa(id), "state", t.State)
+		}
+		now := s.clock.Now()
+		t.State, t.PausedAt = "waiting", &now
+		return question, tx.CancelTimers(ctx, t.Ref(), "")
+	})
+}
+
+// Reply is the asker's reply; a waiting ticket's clock resumes with the
+// working time it had left.
+func (s *Service) Reply(ctx context.Context, actor core.Actor, id int64, text string) (Ticket, error) {
+	return s.change(ctx, actor, id, "ticket.reply", true, func(tx Tx, t *Ticket) (string, error) {
+		if t.Asker != actor.UserID {
+			return "", core.Forbidden("ticket_not_yours", "id", itoa(id))
+		}
+		if t.State == "waiting" && t.PausedAt != nil {
+			now := s.clock.Now()
+			left := s.cal.WorkingBetween(*t.PausedAt, t.DueAt)
+			t.State, t.PausedAt, t.DueAt = "open", nil, s.cal.AddWorking(now, left)
+			if err := s.schedule(ctx, tx, *t, now, left); err != nil {
+				return "", err
+			}
+		}
+		return text, s.tell(ctx, tx, NoticeEvent, *t, t.Assignees, map[string]string{"event": "reply", "body": text, "by": actor.UserID})
+	})
+}
+
+// Close closes a ticket (its asker, an assignee or an operator).
+func (s *Service) Close(ctx context.Context, actor core.Actor, id int64) (Ticket, error) {
+	return s.change(ctx, actor, id, "ticket.close", true, func(tx Tx, t *Ticket) (string, error) {
+		now := s.clock.Now()
+		t.State, t.ClosedAt = "closed", &now
+		return "", tx.CancelTimers(ctx, t.Ref(), "")
+	})
+}
+
+// Detail is a ticket with its history.
+type Detail struct {
+	Ticket Ticket
+	Events []Event
+}
+
+// List returns open tickets the actor asked or must answer, or every overdue one.
+func (s *Service) List(ctx context.Context, actor core.Actor, overdue bool) ([]Ticket, error) {
+	var out []Ticket
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		ts, err := tx.Tickets(ctx, overdue, 200)
+		for _, t := range ts {
+			if overdue || t.Asker == actor.UserID || slices.Contains(t.Assignees, actor.UserID) {
+				out = append(out, t)
+			}
+		}
+		return err
+	})
+	return out, err
+}
+
+// Show returns a ticket and its history.
+func (s *Service) Show(ctx context.Context, actor core.Actor, id int64) (Detail, error) {
+	var d Detail
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		t, err := tx.Ticket(ctx, id, false)
+		if errors.Is(err, core.ErrNotFound) {
+			return core.NotFound("ticket_not_found", "id", itoa(id))
+		} else if err != nil {
+			return err
+		}
+		d.Ticket = t
+		d.Events, err = tx.TicketEvents(ctx, id)
+		return err
+	})
+	return d, err
+}
+
+// HandleTimer fires a 50 % / 80 % reminder or the deadline, once.
+func (s *Service) HandleTimer(ctx context.Context, id int64) error {
+	return s.store.InTx(ctx, func(tx Tx) error {
+		tm, ok, err := tx.ClaimTimer(ctx, id, s.clock.Now())
+		if err != nil || !ok {
+			return err
+		}
+		var tid int64
+		if _, err := fmt.Sscanf(tm.Ref, "ticket:%d", &tid); err != nil {
+			return fmt.Errorf("ticket: timer %d ref %q: %w", id, tm.Ref, err)
+		}
+		t, err := tx.Ticket(ctx, tid, true)
+		if err != nil || t.State != "open" {
+			return err
+		}
+		if tm.Data["mark"] != "100" {
+			return s.tell(ctx, tx, NoticeRemind, t, t.Assignees, map[string]string{"mark": tm.Data["mark"]})
+		}
+		before := t
+		t.Overdue = true
+		if err := tx.UpdateTicket(ctx, t); err != nil {
+			return err
+		}
+		// The assignees' admins and the operator lead (sys admins) hear of it.
+		var to []string
+		for _, role := range []org.Role{org.RoleSysAdmin, org.RoleOperator} {
+			us, err := holdersOf(ctx, tx, role, "")
+			if err != nil {
+				return err
+			}
+			to = append(to, us...)
+		}
+		if u, err := tx.Unit(ctx, t.Unit); err == nil {
+			for _, role := range []org.Role{org.RoleUnitAdmin, org.RoleDistrictAdmin} {
+				gs, err := tx.Holders(ctx, role)
+				if err != nil {
+					return err
+				}
+				for _, g := range gs {
+					if scope, err := tx.Unit(ctx, g.Scope); err == nil && scope.Contains(u) {
+						to = append(to, g.UserID)
+					}
+				}
+			}
+		}
+		slices.Sort(to)
+		to = slices.Compact(to)
+		if err := tx.InsertTicketEvent(ctx, t.ID, Event{At: s.clock.Now(), Actor: core.SystemUser, Kind: "overdue", Body: strings.Join(to, ",")}); err != nil {
+			return err
+		}
+		if err := s.tell(ctx, tx, NoticeOverdue, t, to, nil); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, core.SystemActor(), "ticket.overdue", t, before)
+	})
+}

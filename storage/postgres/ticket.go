@@ -1,0 +1,85 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"opsbot/core/ticket"
+)
+
+// ticketStore adapts Store to ticket.Store.
+type ticketStore struct{ s *Store }
+
+// Tickets returns the ticket store.
+func (s *Store) Tickets() ticket.Store { return ticketStore{s} }
+
+// InTx runs fn in one transaction.
+func (k ticketStore) InTx(ctx context.Context, fn func(ticket.Tx) error) error {
+	return k.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
+}
+
+const ticketColumns = "id, kind, title, asker, app, unit, assignees, state, answer, created_at, due_at, paused_at, answered_at, closed_at, overdue"
+
+func scanTicket(r pgx.Row) (ticket.Ticket, error) {
+	var t ticket.Ticket
+	err := r.Scan(&t.ID, &t.Kind, &t.Title, &t.Asker, &t.App, &t.Unit, &t.Assignees, &t.State, &t.Answer, &t.CreatedAt, &t.DueAt,
+		&t.PausedAt, &t.AnsweredAt, &t.ClosedAt, &t.Overdue)
+	return t, err
+}
+
+// InsertTicket inserts a ticket and sets its id.
+func (t *Tx) InsertTicket(ctx context.Context, k *ticket.Ticket) error {
+	err := t.tx.QueryRow(ctx, `INSERT INTO tickets (kind, title, asker, app, unit, assignees, state, created_at, due_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		k.Kind, k.Title, k.Asker, k.App, k.Unit, k.Assignees, k.State, k.CreatedAt, k.DueAt).Scan(&k.ID)
+	return wrap(err, "insert ticket")
+}
+
+// Ticket returns a ticket, locked when lock is set.
+func (t *Tx) Ticket(ctx context.Context, id int64, lock bool) (ticket.Ticket, error) {
+	q := "SELECT " + ticketColumns + " FROM tickets WHERE id = $1"
+	if lock {
+		q += " FOR UPDATE"
+	}
+	k, err := scanTicket(t.tx.QueryRow(ctx, q, id))
+	return k, notFound(err, "ticket")
+}
+
+// UpdateTicket saves a ticket.
+func (t *Tx) UpdateTicket(ctx context.Context, k ticket.Ticket) error {
+	_, err := t.tx.Exec(ctx, `UPDATE tickets SET app = $2, assignees = $3, state = $4, answer = $5, due_at = $6, paused_at = $7,
+		answered_at = $8, closed_at = $9, overdue = $10 WHERE id = $1`,
+		k.ID, k.App, k.Assignees, k.State, k.Answer, k.DueAt, k.PausedAt, k.AnsweredAt, k.ClosedAt, k.Overdue)
+	return wrap(err, "update ticket")
+}
+
+// Tickets lists unclosed tickets (only open overdue ones when overdueOnly), oldest due first.
+func (t *Tx) Tickets(ctx context.Context, overdueOnly bool, limit int) ([]ticket.Ticket, error) {
+	rows, err := t.tx.Query(ctx, "SELECT "+ticketColumns+` FROM tickets
+		WHERE state <> 'closed' AND (NOT $1 OR (overdue AND state = 'open')) ORDER BY due_at LIMIT $2`, overdueOnly, limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: tickets: %w", err)
+	}
+	return collect(rows, scanTicket, "tickets")
+}
+
+// InsertTicketEvent appends to a ticket's history.
+func (t *Tx) InsertTicketEvent(ctx context.Context, id int64, e ticket.Event) error {
+	_, err := t.tx.Exec(ctx, `INSERT INTO ticket_events (ticket_id, at, actor, kind, body) VALUES ($1, $2, $3, $4, $5)`, id, e.At, e.Actor, e.Kind, e.Body)
+	return wrap(err, "insert ticket event")
+}
+
+// TicketEvents returns a ticket's history.
+func (t *Tx) TicketEvents(ctx context.Context, id int64) ([]ticket.Event, error) {
+	rows, err := t.tx.Query(ctx, `SELECT at, actor, kind, body FROM ticket_events WHERE ticket_id = $1 ORDER BY id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: ticket events: %w", err)
+	}
+	return collect(rows, func(r pgx.Row) (ticket.Event, error) {
+		var e ticket.Event
+		err := r.Scan(&e.At, &e.Actor, &e.Kind, &e.Body)
+		return e, err
+	}, "ticket events")
+}
