@@ -73,3 +73,15 @@ func TestTicketForwardAndPause(t *testing.T) {
 	eventually(t, "access party gets it", func() bool { return countText(a, "wuhao", "工单 #1") >= 1 })
 	require.True(t, strings.Contains(a.say("zhengmin", "/ticket show 1").Text, "转交：sjsj"))
 }
+
+// TestCalendarWarnsInDecember: in December, with no data for next year,
+// the sys admin is told once.
+func TestCalendarWarnsInDecember(t *testing.T) {
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	clock := &testClock{now: time.Date(2026, 12, 1, 10, 0, 0, 0, sh)}
+	a := startAppWith(t, clock)
+	eventually(t, "sys admin warned", func() bool { return countText(a, "admin", "还没有 2027 年的法定节假日") == 1 })
+	require.Zero(t, countText(a, "sunli", "2027 年"), "only sys admins")
+	a.restart() // a second scheduler start in the same day sends nothing more
+	never(t, "not twice a day", func() bool { return countText(a, "admin", "还没有 2027 年的法定节假日") > 1 })
+}

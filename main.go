@@ -313,6 +313,10 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 		w.Handle(incident.TimerEscalation, tasks.TimerHandler(incidents.HandleTimer, logger))
 		w.Handle(incident.TimerProgress, tasks.TimerHandler(incidents.HandleTimer, logger))
 		w.Handle(incident.TimerActionDue, tasks.TimerHandler(incidents.HandleTimer, logger))
+		w.Handle(tasks.TypeCalendarCheck, func(ctx context.Context, _ *asynq.Task) error {
+			_, err := calendars.CheckNextYear(ctx)
+			return err
+		})
 		w.Handle(ticket.TimerSLA, tasks.TimerHandler(tickets.HandleTimer, logger))
 		w.Handle(incident.TimerAlertFlush, tasks.TimerHandler(incidents.HandleAlertTimer, logger))
 		w.Handle(incident.TimerAlertNon200, tasks.TimerHandler(incidents.HandleAlertTimer, logger))
@@ -330,6 +334,7 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 		s := tasks.NewScheduler(queue, []tasks.Periodic{
 			{Type: tasks.TypeTimersSweep, Every: cfg.Scheduler.SweepInterval.D()},
 			{Type: tasks.TypeDutyHandover, Every: cfg.Scheduler.SweepInterval.D()},
+			{Type: tasks.TypeCalendarCheck, Every: 24 * time.Hour},
 		}, time.Now, logger)
 		g.Go(func() error { return s.Run(gctx) })
 	}

@@ -297,6 +297,9 @@ func (b *Bot) Render(_ context.Context, n core.Notice) (Message, error) {
 	if m, ok := b.renderTicket(n); ok {
 		return m, nil
 	}
+	if m, ok := b.renderCalendar(n); ok {
+		return m, nil
+	}
 	args := map[string]string{}
 	for k, v := range n.Data {
 		args[k] = v

@@ -67,3 +67,12 @@ func (b *Bot) calendarSet(ctx context.Context, r *Request) ([]Message, error) {
 	}
 	return reply(Message{Ref: "calendar:" + o.Date, Text: b.t("calendar.set", "date", o.Date, "kind", k)})
 }
+
+// renderCalendar renders calendar notices.
+func (b *Bot) renderCalendar(n core.Notice) (Message, bool) {
+	if n.Kind != "calendar.missing_year" {
+		return Message{}, false
+	}
+	return Message{Ref: n.Ref, Status: StatusNotice, Title: b.t("calendar.missing.title", "year", n.Data["year"]),
+		Text: b.t("calendar.missing", "year", n.Data["year"])}, true
+}

@@ -571,6 +571,8 @@ var zh = catalog{
 	"err.ticket_state":       "工单 #{id} 当前{state}，不能这样操作。",
 	"err.answer_text":        "请写明答复内容。",
 	"err.forward_target":     "{value} 既不是用户也不是应用。",
+	"calendar.missing.title": "{year} 年节假日数据缺失",
+	"calendar.missing":       "工作日历还没有 {year} 年的法定节假日和调休安排，届时 SLA、提醒和值班只会按周末计算。国务院办公厅通知发布后，请用 /calendar set <日期> holiday|workday 录入。",
 }
 
 var en = catalog{
@@ -1086,4 +1088,6 @@ var en = catalog{
 	"err.ticket_state":       "Ticket #{id} is {state}; that is not possible now.",
 	"err.answer_text":        "Write the answer.",
 	"err.forward_target":     "{value} is neither a user nor an app.",
+	"calendar.missing.title": "No holiday data for {year}",
+	"calendar.missing":       "The working calendar has no statutory holidays or make-up days for {year}; SLAs, reminders and rotations would count weekends only. Enter them with /calendar set <date> holiday|workday once announced.",
 }

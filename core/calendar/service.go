@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +26,7 @@ type Tx interface {
 	core.Recorder
 	User(ctx context.Context, id string) (org.User, error)
 	GrantsOf(ctx context.Context, userID string) ([]org.Grant, error)
+	Holders(ctx context.Context, role org.Role) ([]org.Grant, error)
 	UpsertDayOverride(ctx context.Context, o Override) error
 	DayOverrides(ctx context.Context) ([]Override, error)
 }
@@ -102,3 +104,37 @@ func (s *Service) Set(ctx context.Context, actor core.Actor, date, kind, name st
 	s.cal.Set(o.Date, o.Off, o.Name)
 	return o, nil
 }
+
+// NoticeMissingYear tells the sys admins next year has no holiday data.
+const NoticeMissingYear = "calendar.missing_year"
+
+// CheckNextYear warns the sys admins in December when next year has no
+// holiday data (only weekends would count). It runs once a day.
+func (s *Service) CheckNextYear(ctx context.Context) (bool, error) {
+	now := s.clock.Now().In(s.cal.Location())
+	next := now.Year() + 1
+	if now.Month() != time.December || s.cal.HasData(next) {
+		return false, nil
+	}
+	for _, d := range s.cal.Special(next) {
+		if d.Off {
+			return false, nil // an admin has started entering next year's holidays
+		}
+	}
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		admins, err := tx.Holders(ctx, org.RoleSysAdmin)
+		if err != nil {
+			return err
+		}
+		for _, g := range admins {
+			if err := tx.Notify(ctx, core.Notice{Kind: NoticeMissingYear, Ref: "calendar:" + itoa(next),
+				To: core.Recipient{User: g.UserID}, Data: map[string]string{"year": itoa(next)}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return err == nil, err
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
