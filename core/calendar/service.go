@@ -83,11 +83,7 @@ func (s *Service) Set(ctx context.Context, actor core.Actor, date, kind, name st
 		if err != nil {
 			return err
 		}
-		sys := false
-		for _, g := range grants {
-			sys = sys || g.Role == org.RoleSysAdmin
-		}
-		if !sys {
+		if !org.HasRole(grants, org.RoleSysAdmin) {
 			return core.Forbidden("need_sys_admin", "action", "calendar.set")
 		}
 		if err := tx.UpsertDayOverride(ctx, o); err != nil {

@@ -466,11 +466,7 @@ func (s *Service) PublishNotice(ctx context.Context, actor core.Actor, id int64,
 		if err != nil {
 			return err
 		}
-		sys := false
-		for _, g := range grants {
-			sys = sys || g.Role == org.RoleSysAdmin
-		}
-		if !sys {
+		if !org.HasRole(grants, org.RoleSysAdmin) {
 			return core.Forbidden("need_sys_admin", "action", "incident.notice")
 		}
 		i, err := tx.Incident(ctx, id, true)

@@ -62,6 +62,16 @@ func (r Role) Valid() bool {
 	return false
 }
 
+// HasRole reports whether any of grants is of role r (on any scope).
+func HasRole(grants []Grant, r Role) bool {
+	for _, g := range grants {
+		if g.Role == r {
+			return true
+		}
+	}
+	return false
+}
+
 // Unit is one node of the org tree. Path is "/" + the codes from the root
 // down to this unit, each followed by "/", so a subtree is a path prefix.
 type Unit struct {
