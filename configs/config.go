@@ -16,6 +16,7 @@ import (
 	"opsbot/core/incident"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -494,6 +495,11 @@ func setDefault[T comparable](p *T, v T) {
 	}
 }
 
+// hasChannel reports whether name is one of channels[].name.
+func (c *Config) hasChannel(name string) bool {
+	return slices.ContainsFunc(c.Channels, func(x Channel) bool { return x.Name == name })
+}
+
 // Validate checks c and returns a *ValidationError listing every problem, or
 // nil.
 func (c *Config) Validate() error {
@@ -614,28 +620,16 @@ func (c *Config) Validate() error {
 	if _, _, err := c.Approvals.DaytimeMinutes(); err != nil {
 		add("approvals.daytime", "%v", err)
 	}
-	if ch := c.Approvals.Channel; ch != "" {
-		found := false
-		for _, x := range c.Channels {
-			found = found || x.Name == ch
-		}
-		if !found {
-			add("approvals.channel", "%q is not one of channels[].name", ch)
-		}
+	if ch := c.Approvals.Channel; ch != "" && !c.hasChannel(ch) {
+		add("approvals.channel", "%q is not one of channels[].name", ch)
 	}
 
 	// incidents
 	if _, err := c.Incidents.Policy(); err != nil {
 		add("incidents.escalation", "%v", err)
 	}
-	if ch := c.Incidents.Channel; ch != "" {
-		found := false
-		for _, x := range c.Channels {
-			found = found || x.Name == ch
-		}
-		if !found {
-			add("incidents.channel", "%q is not one of channels[].name", ch)
-		}
+	if ch := c.Incidents.Channel; ch != "" && !c.hasChannel(ch) {
+		add("incidents.channel", "%q is not one of channels[].name", ch)
 	}
 
 	// alerts
@@ -659,14 +653,8 @@ func (c *Config) Validate() error {
 		}
 	}
 	for i, r := range c.Alerts.Routes {
-		if r.Channel != "" {
-			found := false
-			for _, x := range c.Channels {
-				found = found || x.Name == r.Channel
-			}
-			if !found {
-				add(fmt.Sprintf("alerts.routes[%d].channel", i), "%q is not one of channels[].name", r.Channel)
-			}
+		if r.Channel != "" && !c.hasChannel(r.Channel) {
+			add(fmt.Sprintf("alerts.routes[%d].channel", i), "%q is not one of channels[].name", r.Channel)
 		}
 	}
 	if u := c.Alerts.AlertmanagerURL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {

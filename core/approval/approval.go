@@ -2,6 +2,7 @@ package approval
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"time"
 
@@ -91,14 +92,7 @@ type Step struct {
 }
 
 // Allows reports whether verb may be used on the step.
-func (s Step) Allows(verb string) bool {
-	for _, v := range s.Verbs {
-		if v == verb {
-			return true
-		}
-	}
-	return false
-}
+func (s Step) Allows(verb string) bool { return slices.Contains(s.Verbs, verb) }
 
 // Decision is one person's act on one step.
 type Decision struct {

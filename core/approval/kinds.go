@@ -42,7 +42,7 @@ func holdsOver(ctx context.Context, tx Tx, user string, u org.Unit, app string, 
 		return false, err
 	}
 	for _, g := range grants {
-		if !hasRole(roles, g.Role) {
+		if !slices.Contains(roles, g.Role) {
 			continue
 		}
 		if g.Role == org.RoleAccessParty {
@@ -60,15 +60,6 @@ func holdsOver(ctx context.Context, tx Tx, user string, u org.Unit, app string, 
 		}
 	}
 	return false, nil
-}
-
-func hasRole(roles []org.Role, r org.Role) bool {
-	for _, x := range roles {
-		if x == r {
-			return true
-		}
-	}
-	return false
 }
 
 // mayActForApp: the app's access party, or an admin or contact covering its owner unit.

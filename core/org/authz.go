@@ -3,6 +3,7 @@ package org
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
 	"opsbot/core"
@@ -63,22 +64,13 @@ func (a *authz) holds(target *Unit, roles ...Role) bool {
 		return true
 	}
 	for _, g := range a.grants {
-		if !hasRole(roles, g.Role) {
+		if !slices.Contains(roles, g.Role) {
 			continue
 		}
 		if target == nil {
 			return true
 		}
 		if scope, ok := a.scopes[g.Scope]; ok && scope.Contains(*target) {
-			return true
-		}
-	}
-	return false
-}
-
-func hasRole(roles []Role, r Role) bool {
-	for _, x := range roles {
-		if x == r {
 			return true
 		}
 	}

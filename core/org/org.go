@@ -3,6 +3,7 @@ package org
 import (
 	"context"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,23 +54,11 @@ const (
 var Roles = []Role{RoleSysAdmin, RoleDistrictAdmin, RoleUnitAdmin, RoleUnitContact, RoleOperator, RoleAccessParty}
 
 // Valid reports whether r is a known role.
-func (r Role) Valid() bool {
-	for _, x := range Roles {
-		if x == r {
-			return true
-		}
-	}
-	return false
-}
+func (r Role) Valid() bool { return slices.Contains(Roles, r) }
 
 // HasRole reports whether any of grants is of role r (on any scope).
 func HasRole(grants []Grant, r Role) bool {
-	for _, g := range grants {
-		if g.Role == r {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(grants, func(g Grant) bool { return g.Role == r })
 }
 
 // Unit is one node of the org tree. Path is "/" + the codes from the root
