@@ -89,12 +89,17 @@ func NewSilencer(incidents *incident.Service, client *Client, loc *time.Location
 	return &Silencer{incidents: incidents, client: client, loc: loc, clock: clock}
 }
 
-// Until turns a button's span ("1h", "4h", "tomorrow") into an end time.
+// Until turns a button's span ("1h", "4h", "tomorrow": the next 09:00) into an end time.
 func (s *Silencer) Until(span string) (time.Time, error) {
 	now := s.clock.Now()
 	if span == "tomorrow" {
-		t := now.In(s.loc).AddDate(0, 0, 1)
-		return time.Date(t.Year(), t.Month(), t.Day(), 9, 0, 0, 0, s.loc), nil
+		// "Until tomorrow morning": the next 09:00, which after midnight is today's.
+		t := now.In(s.loc)
+		nine := time.Date(t.Year(), t.Month(), t.Day(), 9, 0, 0, 0, s.loc)
+		if !nine.After(t) {
+			nine = nine.AddDate(0, 0, 1)
+		}
+		return nine, nil
 	}
 	if h, err := strconv.Atoi(strings.TrimSuffix(span, "h")); err == nil && h > 0 && h <= 72 && strings.HasSuffix(span, "h") {
 		return now.Add(time.Duration(h) * time.Hour), nil

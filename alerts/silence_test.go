@@ -25,6 +25,15 @@ func TestSilenceUntil(t *testing.T) {
 		require.NoError(t, err, span)
 		require.True(t, want.Equal(got), "%s: %s", span, got)
 	}
+	// After midnight "tomorrow morning" is this morning; at 09:00 sharp it is the next one.
+	for at, want := range map[time.Time]time.Time{
+		time.Date(2026, 11, 25, 1, 30, 0, 0, cst): time.Date(2026, 11, 25, 9, 0, 0, 0, cst),
+		time.Date(2026, 11, 25, 9, 0, 0, 0, cst):  time.Date(2026, 11, 26, 9, 0, 0, 0, cst),
+	} {
+		got, err := NewSilencer(nil, nil, cst, fixed{at}).Until("tomorrow")
+		require.NoError(t, err)
+		require.True(t, want.Equal(got), "at %s: %s", at, got)
+	}
 	for _, bad := range []string{"", "0h", "100h", "forever"} {
 		_, err := s.Until(bad)
 		require.Error(t, err, bad)
