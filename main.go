@@ -212,7 +212,8 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 	store.OnOutbox(queue.Kick)
 	store.OnTimers(queue.KickTimers)
 
-	cal := calendar.New(cfg.Bot.Location(), nil)
+	hours, _ := cfg.Calendar.Periods() // validated at load
+	cal := calendar.New(cfg.Bot.Location(), hours)
 	if err := configs.LoadPRCHolidays(cal); err != nil {
 		return err
 	}

@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"opsbot/core/incident"
 	"os"
 	"reflect"
 	"slices"
@@ -23,6 +22,9 @@ import (
 	_ "time/tzdata" // Bot.Timezone must load without system tzdata.
 
 	"gopkg.in/yaml.v3"
+
+	"opsbot/core/calendar"
+	"opsbot/core/incident"
 )
 
 // DevYAML is the embedded copy of configs/dev.yaml, used by Load when no
@@ -40,21 +42,81 @@ const EnvConfig = "OPSBOT_CONFIG"
 
 // Config is the complete opsbot configuration.
 type Config struct {
-	Server    Server    `yaml:"server"`
-	Database  Database  `yaml:"database"`
-	Redis     Redis     `yaml:"redis"`
-	Bot       Bot       `yaml:"bot"`
-	Bootstrap Bootstrap `yaml:"bootstrap"`
-	Demo      Demo      `yaml:"demo"`
-	Webchat   Webchat   `yaml:"webchat"`
-	Channels  []Channel `yaml:"channels"`
-	Delivery  Delivery  `yaml:"delivery"`
-	Worker    Worker    `yaml:"worker"`
-	Scheduler Scheduler `yaml:"scheduler"`
-	Approvals Approvals `yaml:"approvals"`
-	Incidents Incidents `yaml:"incidents"`
-	Alerts    Alerts    `yaml:"alerts"`
-	Log       Log       `yaml:"log"`
+	Server      Server      `yaml:"server"`
+	Database    Database    `yaml:"database"`
+	Redis       Redis       `yaml:"redis"`
+	Bot         Bot         `yaml:"bot"`
+	Bootstrap   Bootstrap   `yaml:"bootstrap"`
+	Demo        Demo        `yaml:"demo"`
+	Webchat     Webchat     `yaml:"webchat"`
+	Channels    []Channel   `yaml:"channels"`
+	Delivery    Delivery    `yaml:"delivery"`
+	Worker      Worker      `yaml:"worker"`
+	Scheduler   Scheduler   `yaml:"scheduler"`
+	Approvals   Approvals   `yaml:"approvals"`
+	Incidents   Incidents   `yaml:"incidents"`
+	Alerts      Alerts      `yaml:"alerts"`
+	Calendar    Calendar    `yaml:"calendar"`
+	Inspections Inspections `yaml:"inspections"`
+	Backups     Backups     `yaml:"backups"`
+	Digest      Digest      `yaml:"digest"`
+	Log         Log         `yaml:"log"`
+}
+
+// Calendar configures working time.
+type Calendar struct {
+	// WorkingHours are the working periods of a working day, "HH:MM-HH:MM,…"
+	// (default "08:30-12:00,14:00-17:30").
+	WorkingHours string `yaml:"working_hours"`
+}
+
+// Periods parses WorkingHours into minutes after midnight.
+func (c Calendar) Periods() ([]calendar.Period, error) {
+	var out []calendar.Period
+	for _, part := range strings.Split(c.WorkingHours, ",") {
+		start, end, err := parseSpan(part)
+		if err != nil {
+			return nil, err
+		}
+		if len(out) > 0 && start < out[len(out)-1].End {
+			return nil, fmt.Errorf("periods must be in order and not overlap, got %q", c.WorkingHours)
+		}
+		out = append(out, calendar.Period{Start: start, End: end})
+	}
+	return out, nil
+}
+
+// Inspections configures inspection plans.
+type Inspections struct {
+	// Grace is how long after a run is due the assignee is reminded, and
+	// again until the assignee's admin is told (default 2h).
+	Grace Duration `yaml:"grace"`
+	// IssueLevel is the level of the incident an item marked Issue opens (default 3).
+	IssueLevel int `yaml:"issue_level"`
+	// Channel also sees each run's checklist card ("" for none).
+	Channel string `yaml:"channel"`
+}
+
+// Backups configures backup checks (W 8.4).
+type Backups struct {
+	// Token lets backup scripts post reports to /api/v1/backups/report ("" disables it).
+	Token string `yaml:"token"`
+	// TokenFile names a file holding Token.
+	TokenFile string `yaml:"token_file"`
+	// Grace is how long after a missed deadline the reminder is followed by escalation (default 1h).
+	Grace Duration `yaml:"grace"`
+	// FailLevel is the level of the incident a failed backup opens (default 3).
+	FailLevel int `yaml:"fail_level"`
+	// VerifyDay is the day of the month by which each system's restore test is due (default 25).
+	VerifyDay int `yaml:"verify_day"`
+	// Lead signs off the monthly backup-record audit: a user id or a role (default "sys_admin").
+	Lead string `yaml:"lead"`
+}
+
+// Digest configures the managers' daily digest.
+type Digest struct {
+	// At is the local time of the digest on working days, "HH:MM" (default "09:00").
+	At string `yaml:"at"`
 }
 
 // Alerts configures the Alertmanager receiver.
@@ -149,19 +211,22 @@ type Approvals struct {
 }
 
 // DaytimeMinutes returns Daytime as minutes after midnight.
-func (a Approvals) DaytimeMinutes() (start, end int, err error) {
-	from, to, ok := strings.Cut(a.Daytime, "-")
+func (a Approvals) DaytimeMinutes() (start, end int, err error) { return parseSpan(a.Daytime) }
+
+// parseSpan parses "HH:MM-HH:MM" into minutes after midnight.
+func parseSpan(span string) (start, end int, err error) {
+	from, to, ok := strings.Cut(span, "-")
 	if !ok {
-		return 0, 0, fmt.Errorf("want HH:MM-HH:MM, got %q", a.Daytime)
+		return 0, 0, fmt.Errorf("want HH:MM-HH:MM, got %q", span)
 	}
 	f, err1 := time.Parse("15:04", strings.TrimSpace(from))
 	t, err2 := time.Parse("15:04", strings.TrimSpace(to))
 	if err1 != nil || err2 != nil {
-		return 0, 0, fmt.Errorf("want HH:MM-HH:MM, got %q", a.Daytime)
+		return 0, 0, fmt.Errorf("want HH:MM-HH:MM, got %q", span)
 	}
 	start, end = f.Hour()*60+f.Minute(), t.Hour()*60+t.Minute()
 	if end <= start {
-		return 0, 0, fmt.Errorf("the end must be after the start, got %q", a.Daytime)
+		return 0, 0, fmt.Errorf("the end must be after the start, got %q", span)
 	}
 	return start, end, nil
 }
@@ -483,6 +548,14 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Incidents.Progress.Level2, Duration(def.Progress[2]))
 	setDefault(&c.Incidents.Progress.Level3, Duration(def.Progress[3]))
 	setDefault(&c.Incidents.Progress.Level4, Duration(def.Progress[4]))
+	setDefault(&c.Calendar.WorkingHours, "08:30-12:00,14:00-17:30")
+	setDefault(&c.Inspections.Grace, Duration(2*time.Hour))
+	setDefault(&c.Inspections.IssueLevel, 3)
+	setDefault(&c.Backups.Grace, Duration(time.Hour))
+	setDefault(&c.Backups.FailLevel, 3)
+	setDefault(&c.Backups.VerifyDay, 25)
+	setDefault(&c.Backups.Lead, "sys_admin")
+	setDefault(&c.Digest.At, "09:00")
 	setDefault(&c.Log.Level, "info")
 	setDefault(&c.Log.Format, "text")
 }
@@ -622,6 +695,32 @@ func (c *Config) Validate() error {
 	}
 	if ch := c.Approvals.Channel; ch != "" && !c.hasChannel(ch) {
 		add("approvals.channel", "%q is not one of channels[].name", ch)
+	}
+
+	// calendar, inspections, backups, digest
+	if _, err := c.Calendar.Periods(); err != nil {
+		add("calendar.working_hours", "%v", err)
+	}
+	if c.Inspections.Grace.D() < time.Minute {
+		add("inspections.grace", "must be at least 1m, got %s", c.Inspections.Grace)
+	}
+	if l := c.Inspections.IssueLevel; l < 1 || l > 4 {
+		add("inspections.issue_level", "must be 1..4, got %d", l)
+	}
+	if ch := c.Inspections.Channel; ch != "" && !c.hasChannel(ch) {
+		add("inspections.channel", "%q is not one of channels[].name", ch)
+	}
+	if c.Backups.Grace.D() < time.Minute {
+		add("backups.grace", "must be at least 1m, got %s", c.Backups.Grace)
+	}
+	if l := c.Backups.FailLevel; l < 1 || l > 4 {
+		add("backups.fail_level", "must be 1..4, got %d", l)
+	}
+	if d := c.Backups.VerifyDay; d < 1 || d > 28 {
+		add("backups.verify_day", "must be 1..28, got %d", d)
+	}
+	if _, err := time.Parse("15:04", c.Digest.At); err != nil {
+		add("digest.at", "want HH:MM, got %q", c.Digest.At)
 	}
 
 	// incidents

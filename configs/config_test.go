@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
+
+	"opsbot/core/calendar"
 )
 
 // requiredYAML sets the required keys except the database and redis sections.
@@ -94,7 +96,11 @@ func TestLoadDefaults(t *testing.T) {
 		Alerts: Alerts{MaxBodyBytes: 1 << 20, SeverityLevels: map[string]int{"critical": 2, "warning": 3, "info": 4}, LevelLabel: "level",
 			ReopenWindow: Duration(30 * time.Minute), UpdateEvery: Duration(30 * time.Second), HTTPKindLabel: "kind",
 			HTTPKindValue: "http_status", AppLabel: "app", Non200After: Duration(10 * time.Minute)},
-		Log: Log{Level: "info", Format: "text"},
+		Calendar:    Calendar{WorkingHours: "08:30-12:00,14:00-17:30"},
+		Inspections: Inspections{Grace: Duration(2 * time.Hour), IssueLevel: 3},
+		Backups:     Backups{Grace: Duration(time.Hour), FailLevel: 3, VerifyDay: 25, Lead: "sys_admin"},
+		Digest:      Digest{At: "09:00"},
+		Log:         Log{Level: "info", Format: "text"},
 	}
 	tests := []struct {
 		name string
@@ -1124,4 +1130,21 @@ func TestIncidentPolicyConfig(t *testing.T) {
 	require.Equal(t, 20*time.Minute, p.Progress[2])
 	_, err = Load("", append(env, "OPSBOT_INCIDENTS_ESCALATION_LEVEL2=primary; 5m boss"))
 	require.ErrorContains(t, err, `incidents.escalation: level 2: step "5m boss": unknown target "boss"`)
+}
+
+func TestWorkingHours(t *testing.T) {
+	t.Parallel()
+	got, err := Calendar{WorkingHours: "09:00-12:00, 13:30-18:00"}.Periods()
+	require.NoError(t, err)
+	require.Equal(t, []calendar.Period{{Start: 540, End: 720}, {Start: 810, End: 1080}}, got)
+	for _, bad := range []string{"", "9-12", "12:00-09:00", "13:00-18:00,09:00-12:00", "09:00-12:00,11:00-13:00"} {
+		_, err := Calendar{WorkingHours: bad}.Periods()
+		require.Error(t, err, bad)
+	}
+	_, err = loadYAML(t, minimalYAML+"calendar: {working_hours: \"18:00-09:00\"}\ninspections: {issue_level: 7}\nbackups: {verify_day: 31}\ndigest: {at: \"9am\"}\n", nil)
+	ps := problems(t, err)
+	require.Contains(t, strings.Join(ps, "\n"), "calendar.working_hours")
+	require.Contains(t, strings.Join(ps, "\n"), "inspections.issue_level")
+	require.Contains(t, strings.Join(ps, "\n"), "backups.verify_day")
+	require.Contains(t, strings.Join(ps, "\n"), "digest.at")
 }

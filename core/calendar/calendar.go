@@ -55,6 +55,15 @@ func New(loc *time.Location, hours []Period) *Calendar {
 		years: map[int]bool{}, hours: hours}
 }
 
+// DayLength is the working time of one working day.
+func (c *Calendar) DayLength() time.Duration {
+	var d time.Duration
+	for _, p := range c.hours {
+		d += time.Duration(p.End-p.Start) * time.Minute
+	}
+	return d
+}
+
 // Location returns the calendar's time zone.
 func (c *Calendar) Location() *time.Location { return c.loc }
 

@@ -69,3 +69,12 @@ func TestWorkingBetween(t *testing.T) {
 	from := ts("2026-11-24 15:00")
 	require.Equal(t, 4*time.Hour, c.WorkingBetween(from, c.AddWorking(from, 4*time.Hour)))
 }
+
+func TestConfiguredWorkingHours(t *testing.T) {
+	t.Parallel()
+	c := calendar.New(sh, []calendar.Period{{Start: 9 * 60, End: 12 * 60}, {Start: 13*60 + 30, End: 18 * 60}})
+	require.Equal(t, 7*time.Hour+30*time.Minute, c.DayLength())
+	require.Equal(t, ts("2026-11-24 14:30"), c.AddWorking(ts("2026-11-24 11:00"), 2*time.Hour))
+	require.Equal(t, ts("2026-11-25 09:30"), c.AddWorking(ts("2026-11-24 17:30"), time.Hour))
+	require.Equal(t, 7*time.Hour, calendar.New(sh, nil).DayLength())
+}

@@ -74,13 +74,15 @@ func holdersOf(ctx context.Context, tx Tx, role org.Role, scope string) ([]strin
 	return out, nil
 }
 
-// total is a ticket kind's working time.
-func total(kind string) time.Duration { return time.Duration(SLADays[kind]) * WorkingDay }
+// total is a ticket kind's working time: its days of the calendar's working hours.
+func (s *Service) total(kind string) time.Duration {
+	return time.Duration(SLADays[kind]) * s.cal.DayLength()
+}
 
 // schedule sets the 50 %, 80 % and due timers of a ticket whose clock
 // started at start (or resumes with the remaining working time).
 func (s *Service) schedule(ctx context.Context, tx Tx, t Ticket, start time.Time, remaining time.Duration) error {
-	full := total(t.Kind)
+	full := s.total(t.Kind)
 	for _, mark := range []int{50, 80, 100} {
 		left := full * time.Duration(100-mark) / 100 // working time still to go at that mark
 		if remaining <= left && mark != 100 {
@@ -154,14 +156,14 @@ func (s *Service) Open(ctx context.Context, actor core.Actor, kind, title, app, 
 		}
 		now := s.clock.Now()
 		t = Ticket{Kind: kind, Title: title, Asker: actor.UserID, App: app, Unit: unit, Assignees: assignees, State: "open",
-			CreatedAt: now, DueAt: s.cal.AddWorking(now, total(kind))}
+			CreatedAt: now, DueAt: s.cal.AddWorking(now, s.total(kind))}
 		if err := tx.InsertTicket(ctx, &t); err != nil {
 			return err
 		}
 		if err := tx.InsertTicketEvent(ctx, t.ID, Event{At: now, Actor: actor.UserID, Kind: "open", Body: title}); err != nil {
 			return err
 		}
-		if err := s.schedule(ctx, tx, t, now, total(kind)); err != nil {
+		if err := s.schedule(ctx, tx, t, now, s.total(kind)); err != nil {
 			return err
 		}
 		if err := s.tell(ctx, tx, NoticeTicket, t, assignees, nil); err != nil {

@@ -23,9 +23,6 @@ import (
 // Kinds and their clocks in working days.
 var SLADays = map[string]int{"tech": 2, "business": 5, "disclosure": 20}
 
-// WorkingDay is the working time of one working day (08:30–12:00, 14:00–17:30).
-const WorkingDay = 7 * time.Hour
-
 // Timer kinds and notices.
 const (
 	TimerSLA      = "sla:check"

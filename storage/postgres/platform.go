@@ -1,0 +1,138 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// PlatformMessage is one card sent on a chat platform, kept so it can be
+// updated later. Data is the adapter's own JSON (WeCom: task_id and
+// response_code; Slack: channel and ts).
+type PlatformMessage struct {
+	ID        int64
+	Platform  string
+	Ref       string
+	Address   string
+	Data      json.RawMessage
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// PlatformMessages stores where cards went on WeCom and Slack.
+type PlatformMessages struct{ s *Store }
+
+// PlatformMessages returns the platform card store.
+func (s *Store) PlatformMessages() *PlatformMessages { return &PlatformMessages{s: s} }
+
+// Save records a card sent to address about ref and returns its id.
+func (p *PlatformMessages) Save(ctx context.Context, platform, ref, address string, data json.RawMessage) (int64, error) {
+	if len(data) == 0 {
+		data = json.RawMessage("{}")
+	}
+	var id int64
+	err := p.s.pool.QueryRow(ctx, `
+		INSERT INTO platform_messages (platform, ref, address, data) VALUES ($1, $2, $3, $4) RETURNING id`,
+		platform, ref, address, []byte(data)).Scan(&id)
+	return id, mapErr(err)
+}
+
+// ByRef lists the cards sent about ref on platform, oldest first.
+func (p *PlatformMessages) ByRef(ctx context.Context, platform, ref string) ([]PlatformMessage, error) {
+	rows, err := p.s.pool.Query(ctx, `
+		SELECT id, platform, ref, address, data, created_at, updated_at
+		FROM platform_messages WHERE platform = $1 AND ref = $2 ORDER BY id`, platform, ref)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []PlatformMessage
+	for rows.Next() {
+		var m PlatformMessage
+		var data []byte
+		if err := rows.Scan(&m.ID, &m.Platform, &m.Ref, &m.Address, &data, &m.CreatedAt, &m.UpdatedAt); err != nil {
+			return nil, mapErr(err)
+		}
+		m.Data = data
+		out = append(out, m)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// SetData replaces the adapter data of one card (for example a spent
+// response_code).
+func (p *PlatformMessages) SetData(ctx context.Context, id int64, data json.RawMessage) error {
+	_, err := p.s.pool.Exec(ctx, `UPDATE platform_messages SET data = $2, updated_at = now() WHERE id = $1`, id, []byte(data))
+	return mapErr(err)
+}
+
+// HeldMessage is a message a platform's rate limit held back.
+type HeldMessage struct {
+	ID        int64
+	Address   string
+	Body      json.RawMessage
+	CreatedAt time.Time
+}
+
+// Hold keeps a message for address until the platform's window frees.
+func (p *PlatformMessages) Hold(ctx context.Context, platform, address string, body json.RawMessage) error {
+	_, err := p.s.pool.Exec(ctx, `INSERT INTO platform_held (platform, address, body) VALUES ($1, $2, $3)`,
+		platform, address, []byte(body))
+	return mapErr(err)
+}
+
+// HeldAddresses lists the addresses with held messages on platform.
+func (p *PlatformMessages) HeldAddresses(ctx context.Context, platform string) ([]string, error) {
+	rows, err := p.s.pool.Query(ctx, `SELECT DISTINCT address FROM platform_held WHERE platform = $1 ORDER BY address`, platform)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// Release hands the messages held for address, oldest first, to send; they
+// are deleted only when send returns nil, in one transaction with a row
+// lock, so two workers never send the same held message.
+func (p *PlatformMessages) Release(ctx context.Context, platform, address string, send func(held []HeldMessage) error) error {
+	return p.s.WithTx(ctx, func(tx *Tx) error {
+		rows, err := tx.tx.Query(ctx, `
+			SELECT id, address, body, created_at FROM platform_held
+			WHERE platform = $1 AND address = $2 ORDER BY id FOR UPDATE SKIP LOCKED`, platform, address)
+		if err != nil {
+			return err
+		}
+		var held []HeldMessage
+		for rows.Next() {
+			var h HeldMessage
+			var body []byte
+			if err := rows.Scan(&h.ID, &h.Address, &body, &h.CreatedAt); err != nil {
+				rows.Close()
+				return err
+			}
+			h.Body = body
+			held = append(held, h)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil || len(held) == 0 {
+			return err
+		}
+		if err := send(held); err != nil {
+			return err
+		}
+		ids := make([]int64, len(held))
+		for i, h := range held {
+			ids[i] = h.ID
+		}
+		_, err = tx.tx.Exec(ctx, `DELETE FROM platform_held WHERE id = ANY($1)`, ids)
+		return err
+	})
+}
