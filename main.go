@@ -36,6 +36,7 @@ import (
 	"opsbot/core/approval"
 	"opsbot/core/calendar"
 	"opsbot/core/incident"
+	"opsbot/core/inspect"
 	"opsbot/core/org"
 	"opsbot/core/ticket"
 	"opsbot/storage/postgres"
@@ -241,12 +242,16 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 		Non200After: cfg.Alerts.Non200After.D(),
 	})
 	tickets := ticket.NewService(store.Tickets(), clock, cal)
+	inspections := inspect.NewService(store.Inspections(), clock, cal, incidents, inspect.Config{
+		Grace: cfg.Inspections.Grace.D(), IssueLevel: cfg.Inspections.IssueLevel, Channel: cfg.Inspections.Channel,
+	})
 	var silencer bot.Silencer
 	if cfg.Alerts.AlertmanagerURL != "" {
 		silencer = alerts.NewSilencer(incidents, alerts.NewClient(cfg.Alerts.AlertmanagerURL, nil), cfg.Bot.Location(), clock)
 	}
-	b := bot.New(bot.Config{Language: cfg.Bot.Language, Location: cfg.Bot.Location()},
-		bot.Services{Org: orgs, Approvals: approvals, Incidents: incidents, Silencer: silencer, Calendar: calendars, Tickets: tickets}, logger, bot.Hooks{Command: metrics.Command})
+	b := bot.New(bot.Config{Language: cfg.Bot.Language, Location: cfg.Bot.Location(), Clock: clock},
+		bot.Services{Org: orgs, Approvals: approvals, Incidents: incidents, Silencer: silencer, Calendar: calendars, Tickets: tickets,
+			Inspect: inspections}, logger, bot.Hooks{Command: metrics.Command})
 	wc := webchat.New(webchat.Config{DevMode: cfg.Webchat.DevMode, Token: cfg.Webchat.Token, MaxBodyBytes: cfg.Server.MaxBodyBytes},
 		store.Webchat(), b, directory(orgs), logger)
 
@@ -319,6 +324,8 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 			return err
 		})
 		w.Handle(ticket.TimerSLA, tasks.TimerHandler(tickets.HandleTimer, logger))
+		w.Handle(inspect.TimerDue, tasks.TimerHandler(inspections.HandleTimer, logger))
+		w.Handle(inspect.TimerGrace, tasks.TimerHandler(inspections.HandleTimer, logger))
 		w.Handle(incident.TimerAlertFlush, tasks.TimerHandler(incidents.HandleAlertTimer, logger))
 		w.Handle(incident.TimerAlertNon200, tasks.TimerHandler(incidents.HandleAlertTimer, logger))
 		w.Handle(incident.TimerHandoverCheck, tasks.TimerHandler(incidents.HandleHandoverTimer, logger))

@@ -13,6 +13,7 @@ import (
 	"opsbot/core/approval"
 	"opsbot/core/calendar"
 	"opsbot/core/incident"
+	"opsbot/core/inspect"
 	"opsbot/core/org"
 	"opsbot/core/ticket"
 )
@@ -21,6 +22,7 @@ import (
 type Config struct {
 	Language string         // zh-CN (default) or en
 	Location *time.Location // for showing times
+	Clock    core.Clock     // "today" and default months (default the system clock)
 }
 
 // Hooks observe the bot (metrics).
@@ -38,21 +40,23 @@ type Services struct {
 	Silencer  Silencer // nil when no Alertmanager is configured
 	Calendar  *calendar.Service
 	Tickets   *ticket.Service
+	Inspect   *inspect.Service
 }
 
 // Bot turns events into core calls and replies.
 type Bot struct {
-	cfg       Config
-	org       *org.Service
-	approvals *approval.Service
-	incidents *incident.Service
-	silencer  Silencer
-	calendar  *calendar.Service
-	tickets   *ticket.Service
-	log       *slog.Logger
-	router    *Router
-	actions   map[string]ActionFunc
-	hooks     Hooks
+	cfg         Config
+	org         *org.Service
+	approvals   *approval.Service
+	incidents   *incident.Service
+	silencer    Silencer
+	calendar    *calendar.Service
+	tickets     *ticket.Service
+	inspections *inspect.Service
+	log         *slog.Logger
+	router      *Router
+	actions     map[string]ActionFunc
+	hooks       Hooks
 }
 
 // ActionFunc handles a button click.
@@ -63,13 +67,16 @@ func New(cfg Config, svc Services, logger *slog.Logger, hooks Hooks) *Bot {
 	if cfg.Language != LangEN {
 		cfg.Language = LangZH
 	}
+	if cfg.Clock == nil {
+		cfg.Clock = core.SystemClock{}
+	}
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
 	}
 	if hooks.Command == nil {
 		hooks.Command = func(string, string) {}
 	}
-	b := &Bot{cfg: cfg, org: svc.Org, approvals: svc.Approvals, incidents: svc.Incidents, silencer: svc.Silencer, calendar: svc.Calendar, tickets: svc.Tickets, log: logger.With("component", "bot"), router: NewRouter(), actions: map[string]ActionFunc{}, hooks: hooks}
+	b := &Bot{cfg: cfg, org: svc.Org, approvals: svc.Approvals, incidents: svc.Incidents, silencer: svc.Silencer, calendar: svc.Calendar, tickets: svc.Tickets, inspections: svc.Inspect, log: logger.With("component", "bot"), router: NewRouter(), actions: map[string]ActionFunc{}, hooks: hooks}
 	b.registerGeneral()
 	b.registerOrg()
 	if svc.Approvals != nil {
@@ -81,6 +88,9 @@ func New(cfg Config, svc Services, logger *slog.Logger, hooks Hooks) *Bot {
 	if svc.Tickets != nil {
 		b.registerTickets()
 	}
+	if svc.Inspect != nil {
+		b.registerInspections()
+	}
 	if svc.Incidents != nil {
 		b.registerIncidents()
 		b.registerHandovers()
@@ -89,6 +99,9 @@ func New(cfg Config, svc Services, logger *slog.Logger, hooks Hooks) *Bot {
 	}
 	return b
 }
+
+// now is the bot's clock.
+func (b *Bot) now() time.Time { return b.cfg.Clock.Now() }
 
 // Lang returns the bot's language.
 func (b *Bot) Lang() string { return b.cfg.Language }
@@ -295,6 +308,9 @@ func (b *Bot) Render(_ context.Context, n core.Notice) (Message, error) {
 		return m, nil
 	}
 	if m, ok := b.renderTicket(n); ok {
+		return m, nil
+	}
+	if m, ok := b.renderInspect(n); ok {
 		return m, nil
 	}
 	if m, ok := b.renderCalendar(n); ok {

@@ -54,6 +54,9 @@ var aliases = map[string]string{
 	"删除": "remove", "移除": "remove", "合并": "merge", "移动": "move", "调动": "move", "查看": "show",
 	"授权": "grant", "授予": "grant", "撤销": "revoke", "收回": "revoke", "关联": "link", "审计": "audit",
 	"同步": "sync", "日历": "calendar", "工单": "ticket", "设置": "set",
+	"巡检": "inspect", "计划": "plan", "上报": "report", "报告": "report", "记录": "log", "列表": "list",
+	"备份": "backup", "验证": "verify", "恢复测试": "verify", "简报": "digest", "日报": "digest",
+	"订阅": "subscribe", "退订": "unsubscribe", "今天": "today", "昨天": "yesterday",
 }
 
 // flagAliases maps Chinese flag names onto the English ones.

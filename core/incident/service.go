@@ -291,6 +291,19 @@ func (s *Service) startClocks(ctx context.Context, tx Tx, inc Incident) error {
 
 // Declare opens an incident and pages whoever is on duty.
 func (s *Service) Declare(ctx context.Context, actor core.Actor, title string, level int, system, unit string) (Incident, error) {
+	var inc Incident
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		var err error
+		inc, err = s.DeclareIn(ctx, tx, actor, title, level, system, unit)
+		return err
+	})
+	return inc, err
+}
+
+// DeclareIn opens an incident inside tx, so another change (an inspection
+// item marked Issue, a failed backup) and its incident commit together.
+// The system actor may declare.
+func (s *Service) DeclareIn(ctx context.Context, tx Tx, actor core.Actor, title string, level int, system, unit string) (Incident, error) {
 	title = strings.TrimSpace(title)
 	if title == "" || len([]rune(title)) > 200 {
 		return Incident{}, core.Invalid("name", "field", "title", "value", title)
@@ -299,8 +312,8 @@ func (s *Service) Declare(ctx context.Context, actor core.Actor, title string, l
 		return Incident{}, core.Invalid("incident_level", "value", strconv.Itoa(level))
 	}
 	var inc Incident
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		if _, err := activeUser(ctx, tx, actor.UserID); err != nil {
+	err := func() error {
+		if _, err := activeUser(ctx, tx, actor.UserID); err != nil && actor.UserID != core.SystemUser {
 			return core.Forbidden("not_registered", "id", actor.UserID)
 		}
 		if unit != "" {
@@ -350,7 +363,7 @@ func (s *Service) Declare(ctx context.Context, actor core.Actor, title string, l
 			return err
 		}
 		return s.audit(ctx, tx, actor, "incident.declare", inc, nil)
-	})
+	}()
 	return inc, err
 }
 

@@ -3,6 +3,7 @@ package postgres
 import (
 	"opsbot/core/approval"
 	"opsbot/core/incident"
+	"opsbot/core/inspect"
 	"opsbot/core/ticket"
 )
 
@@ -12,3 +13,5 @@ var _ approval.Tx = (*Tx)(nil)
 var _ incident.Tx = (*Tx)(nil)
 
 var _ ticket.Tx = (*Tx)(nil)
+
+var _ inspect.Tx = (*Tx)(nil)
