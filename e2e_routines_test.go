@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -103,4 +106,107 @@ func TestInspectionPlanRunsRemindsAndEscalates(t *testing.T) {
 	requireOK(t, a.say("sunli", "/inspect plan remove daily-host"))
 	clock.Set(at("2026-11-26 09:00"))
 	never(t, "a removed plan does not run", func() bool { _, ok := a.refCard("sunli", "inspect:3"); return ok })
+}
+
+// postBackup posts a backup script's report.
+func (a *app) postBackup(token string, body map[string]any) (int, map[string]any) {
+	a.t.Helper()
+	buf, err := json.Marshal(body)
+	require.NoError(a.t, err)
+	req, err := http.NewRequest("POST", a.base+"/api/v1/backups/report", bytes.NewReader(buf))
+	require.NoError(a.t, err)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(a.t, err)
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+// TestBackupChecksFaultsAndMonthlyAudit: a missing daily report reminds the
+// operators and is escalated; a failure reported by the backup script
+// files a fault report, opens an incident and gives the operators a re-run
+// task that the next good report closes; a missed restore test is
+// escalated; on the 1st the lead signs off last month's record, once.
+func TestBackupChecksFaultsAndMonthlyAudit(t *testing.T) {
+	at := shanghai(t)
+	clock := &testClock{now: at("2026-11-24 08:00")}
+	a := startAppWith(t, clock, "OPSBOT_BACKUPS_TOKEN=bk-token")
+
+	requireRefused(t, a.say("zhengmin", "/backup plan add cmdb --daily 10:00"), "运营方")
+	requireRefused(t, a.say("sunli", "/backup plan add cmdb --daily 25:00"), "HH:MM")
+	r := a.say("sunli", "/备份 计划 添加 cmdb --daily 10:00 --full-monthly 1")
+	requireOK(t, r)
+	require.Contains(t, r.all(), "每天 10:00 前上报 · 每月 1 日全量备份")
+
+	clock.Set(at("2026-11-24 10:00"))
+	eventually(t, "operators reminded at the deadline", func() bool {
+		return countText(a, "sunli", "目前仍未收到") == 1 && countText(a, "zhoujie", "目前仍未收到") == 1
+	})
+	clock.Set(at("2026-11-24 11:00"))
+	eventually(t, "escalated to the lead", func() bool { return countText(a, "admin", "超时仍未上报") == 1 })
+	r = a.say("sunli", "/backup report cmdb ok")
+	requireOK(t, r)
+	require.Contains(t, r.all(), "2026-11-24", "a late report answers the missed check")
+
+	clock.Set(at("2026-11-25 09:30"))
+	code, _ := a.postBackup("wrong", map[string]any{"system": "cmdb", "status": "fail"})
+	require.Equal(t, 401, code)
+	code, out := a.postBackup("bk-token", map[string]any{"system": "nosuch", "status": "ok"})
+	require.Equal(t, 404, code)
+	require.Contains(t, out["message"], "nosuch 没有备份计划")
+	code, out = a.postBackup("bk-token", map[string]any{"system": "cmdb", "status": "weird"})
+	require.Equal(t, 400, code)
+	code, out = a.postBackup("bk-token", map[string]any{"system": "cmdb", "status": "fail", "note": "磁盘空间不足"})
+	require.Equal(t, 200, code, out)
+	require.Equal(t, "2026-11-25", out["day"])
+	require.EqualValues(t, 1, out["fault"])
+	require.EqualValues(t, 1, out["incident"])
+	eventually(t, "re-run task to the operators", func() bool {
+		return countText(a, "sunli", "请重新执行备份") == 1 && countText(a, "zhoujie", "请重新执行备份") == 1
+	})
+	require.Contains(t, a.say("sunli", "/incident show 1").all(), "cmdb backup failed 2026-11-25: 磁盘空间不足")
+	log := a.say("sunli", "/backup log cmdb").Text
+	require.Contains(t, log, "2026-11-25 ❌ 失败")
+	require.Contains(t, log, "2026-11-24 ✅ 成功")
+	require.Contains(t, log, "未关闭故障报告 #1（事件 #1）")
+
+	r = a.say("zhoujie", "/backup report cmdb ok --note 清理后重跑成功")
+	requireOK(t, r)
+	require.Contains(t, r.all(), "故障报告 #1 已关闭")
+	eventually(t, "the fault's closing is told", func() bool { return countText(a, "sunli", "重新备份成功，故障报告 #1 已关闭") == 1 })
+	require.NotContains(t, a.say("sunli", "/backup log cmdb").Text, "未关闭故障报告")
+
+	clock.Set(at("2026-11-25 18:01"))
+	eventually(t, "missed restore test escalated", func() bool { return countText(a, "admin", "恢复测试已过期限") == 1 })
+	r = a.say("sunli", "/backup verify cmdb ok --note 恢复到测试库并核对 10 张表")
+	requireOK(t, r)
+	require.Contains(t, r.Text, "cmdb 2026-11 恢复测试已登记：成功")
+
+	clock.Set(at("2026-12-01 09:00"))
+	var card wmsg
+	eventually(t, "audit card on the 1st", func() bool {
+		c, ok := a.refCard("admin", "backup-audit:2026-11")
+		card = c
+		return ok
+	})
+	require.Contains(t, card.all(), "cmdb: 应报 7，已报 2，失败 1，缺报 5，全量 0，恢复测试 已做")
+	require.Len(t, card.Buttons, 1)
+	r = a.click("admin", card.ID, "backup.signoff", "backup-audit:2026-11")
+	requireOK(t, r)
+	require.Contains(t, r.Text, "已由 admin 签字确认")
+	requireRefused(t, a.say("sunli", "/backup audit 2026-10"), "没有备份审计记录")
+	require.Contains(t, a.say("sunli", "/backup audit").Text, "已由 admin 签字确认")
+
+	clock.Set(at("2026-12-02 09:00"))
+	never(t, "one audit a month", func() bool {
+		n := 0
+		for _, m := range a.inbox("admin") {
+			if m.Ref == "backup-audit:2026-11" && m.To["user"] == "admin" && m.Status == "notice" {
+				n++
+			}
+		}
+		return n > 1
+	})
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/hibiken/asynq"
 	"golang.org/x/sync/errgroup"
 
+	"opsbot/adapters/api"
 	"opsbot/adapters/server"
 	"opsbot/adapters/webchat"
 	"opsbot/alerts"
@@ -34,6 +35,7 @@ import (
 	"opsbot/configs"
 	"opsbot/core"
 	"opsbot/core/approval"
+	"opsbot/core/backup"
 	"opsbot/core/calendar"
 	"opsbot/core/incident"
 	"opsbot/core/inspect"
@@ -242,6 +244,9 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 		Non200After: cfg.Alerts.Non200After.D(),
 	})
 	tickets := ticket.NewService(store.Tickets(), clock, cal)
+	backups := backup.NewService(store.Backups(), clock, cal, incidents, backup.Config{
+		Grace: cfg.Backups.Grace.D(), FailLevel: cfg.Backups.FailLevel, VerifyDay: cfg.Backups.VerifyDay, Lead: cfg.Backups.Lead,
+	})
 	inspections := inspect.NewService(store.Inspections(), clock, cal, incidents, inspect.Config{
 		Grace: cfg.Inspections.Grace.D(), IssueLevel: cfg.Inspections.IssueLevel, Channel: cfg.Inspections.Channel,
 	})
@@ -251,7 +256,7 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 	}
 	b := bot.New(bot.Config{Language: cfg.Bot.Language, Location: cfg.Bot.Location(), Clock: clock},
 		bot.Services{Org: orgs, Approvals: approvals, Incidents: incidents, Silencer: silencer, Calendar: calendars, Tickets: tickets,
-			Inspect: inspections}, logger, bot.Hooks{Command: metrics.Command})
+			Inspect: inspections, Backups: backups}, logger, bot.Hooks{Command: metrics.Command})
 	wc := webchat.New(webchat.Config{DevMode: cfg.Webchat.DevMode, Token: cfg.Webchat.Token, MaxBodyBytes: cfg.Server.MaxBodyBytes},
 		store.Webchat(), b, directory(orgs), logger)
 
@@ -296,6 +301,8 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 		for i, r := range cfg.Alerts.Receivers {
 			receivers[i] = alerts.Receiver{Name: r.Name, BearerToken: r.BearerToken, Username: r.Username, Password: r.Password}
 		}
+		api.NewBackups(cfg.Backups.Token, backups, func(err error) string { return b.ErrorReply(err, nil).Text },
+			cfg.Server.MaxBodyBytes, logger).Routes(srv.Mux)
 		alerts.New(alerts.Config{Receivers: receivers, MaxBodyBytes: cfg.Alerts.MaxBodyBytes}, incidents, logger).Routes(srv.Mux)
 		g.Go(func() error { return srv.Serve(gctx, cfg.Server.Listen, cfg.Server.ShutdownTimeout.D(), h.ready) })
 	}
@@ -324,6 +331,15 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 			return err
 		})
 		w.Handle(ticket.TimerSLA, tasks.TimerHandler(tickets.HandleTimer, logger))
+		w.Handle(backup.TimerCheck, tasks.TimerHandler(backups.HandleTimer, logger))
+		w.Handle(backup.TimerVerify, tasks.TimerHandler(backups.HandleTimer, logger))
+		w.Handle(backup.TaskAudit, func(ctx context.Context, _ *asynq.Task) error {
+			created, err := backups.MonthlyAudit(ctx)
+			if created {
+				logger.Info("monthly backup audit sent")
+			}
+			return err
+		})
 		w.Handle(inspect.TimerDue, tasks.TimerHandler(inspections.HandleTimer, logger))
 		w.Handle(inspect.TimerGrace, tasks.TimerHandler(inspections.HandleTimer, logger))
 		w.Handle(incident.TimerAlertFlush, tasks.TimerHandler(incidents.HandleAlertTimer, logger))
@@ -343,6 +359,7 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 			{Type: tasks.TypeTimersSweep, Every: cfg.Scheduler.SweepInterval.D()},
 			{Type: tasks.TypeDutyHandover, Every: cfg.Scheduler.SweepInterval.D()},
 			{Type: tasks.TypeCalendarCheck, Every: 24 * time.Hour},
+			{Type: backup.TaskAudit, At: "09:00", Loc: cfg.Bot.Location(), CatchUp: 15 * time.Hour, Now: clock.Now},
 		}, time.Now, logger)
 		g.Go(func() error { return s.Run(gctx) })
 	}

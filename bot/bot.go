@@ -11,6 +11,7 @@ import (
 
 	"opsbot/core"
 	"opsbot/core/approval"
+	"opsbot/core/backup"
 	"opsbot/core/calendar"
 	"opsbot/core/incident"
 	"opsbot/core/inspect"
@@ -41,6 +42,7 @@ type Services struct {
 	Calendar  *calendar.Service
 	Tickets   *ticket.Service
 	Inspect   *inspect.Service
+	Backups   *backup.Service
 }
 
 // Bot turns events into core calls and replies.
@@ -53,6 +55,7 @@ type Bot struct {
 	calendar    *calendar.Service
 	tickets     *ticket.Service
 	inspections *inspect.Service
+	backups     *backup.Service
 	log         *slog.Logger
 	router      *Router
 	actions     map[string]ActionFunc
@@ -76,7 +79,7 @@ func New(cfg Config, svc Services, logger *slog.Logger, hooks Hooks) *Bot {
 	if hooks.Command == nil {
 		hooks.Command = func(string, string) {}
 	}
-	b := &Bot{cfg: cfg, org: svc.Org, approvals: svc.Approvals, incidents: svc.Incidents, silencer: svc.Silencer, calendar: svc.Calendar, tickets: svc.Tickets, inspections: svc.Inspect, log: logger.With("component", "bot"), router: NewRouter(), actions: map[string]ActionFunc{}, hooks: hooks}
+	b := &Bot{cfg: cfg, org: svc.Org, approvals: svc.Approvals, incidents: svc.Incidents, silencer: svc.Silencer, calendar: svc.Calendar, tickets: svc.Tickets, inspections: svc.Inspect, backups: svc.Backups, log: logger.With("component", "bot"), router: NewRouter(), actions: map[string]ActionFunc{}, hooks: hooks}
 	b.registerGeneral()
 	b.registerOrg()
 	if svc.Approvals != nil {
@@ -90,6 +93,9 @@ func New(cfg Config, svc Services, logger *slog.Logger, hooks Hooks) *Bot {
 	}
 	if svc.Inspect != nil {
 		b.registerInspections()
+	}
+	if svc.Backups != nil {
+		b.registerBackups()
 	}
 	if svc.Incidents != nil {
 		b.registerIncidents()
@@ -308,6 +314,9 @@ func (b *Bot) Render(_ context.Context, n core.Notice) (Message, error) {
 		return m, nil
 	}
 	if m, ok := b.renderTicket(n); ok {
+		return m, nil
+	}
+	if m, ok := b.renderBackup(n); ok {
 		return m, nil
 	}
 	if m, ok := b.renderInspect(n); ok {

@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,10 +11,51 @@ import (
 	"github.com/hibiken/asynq"
 )
 
-// Periodic is a task enqueued once per slot.
+// Periodic is a task enqueued once per slot: every Every, or, when At is
+// set, once a day at At ("HH:MM") in Loc, up to CatchUp late (a scheduler
+// that was down at At still enqueues the day's slot within that time).
 type Periodic struct {
-	Type  string
-	Every time.Duration
+	Type    string
+	Every   time.Duration
+	At      string
+	Loc     *time.Location
+	CatchUp time.Duration    // default 3h
+	Now     func() time.Time // the clock of At slots (default the scheduler's)
+}
+
+// slot returns the entry's current slot (0 when none is due) and how long
+// its task id is kept.
+func (e Periodic) slot(now time.Time) (int64, time.Duration) {
+	if e.At == "" {
+		return now.Truncate(e.Every).Unix(), 2 * e.Every
+	}
+	if e.Now != nil {
+		now = e.Now()
+	}
+	loc := e.Loc
+	if loc == nil {
+		loc = time.UTC
+	}
+	hm, err := time.Parse("15:04", e.At)
+	if err != nil {
+		return 0, 0
+	}
+	now = now.In(loc)
+	at := time.Date(now.Year(), now.Month(), now.Day(), hm.Hour(), hm.Minute(), 0, 0, loc)
+	catchUp := e.CatchUp
+	if catchUp <= 0 {
+		catchUp = 3 * time.Hour
+	}
+	if now.Before(at) || now.After(at.Add(catchUp)) {
+		return 0, 0
+	}
+	return at.Unix(), 48 * time.Hour
+}
+
+// payload of an At slot: the slot's time, so handlers act on the day it
+// was due even when they run late.
+type slotPayload struct {
+	Slot int64 `json:"slot"`
 }
 
 // Scheduler enqueues periodic tasks. Each enqueue carries a task id made of
@@ -38,14 +80,21 @@ func (s *Scheduler) Tick(ctx context.Context, last map[string]int64) int {
 	n := 0
 	now := s.now()
 	for _, e := range s.entries {
-		slot := now.Truncate(e.Every).Unix()
-		if last[e.Type] == slot {
+		slot, keep := e.slot(now)
+		if slot == 0 || last[e.Type] == slot {
 			continue
 		}
-		t := asynq.NewTask(e.Type, nil)
+		var payload []byte
+		timeout := e.Every + time.Minute
+		retries := 0
+		if e.At != "" {
+			payload, _ = json.Marshal(slotPayload{Slot: slot})
+			timeout, retries = 10*time.Minute, 5
+		}
+		t := asynq.NewTask(e.Type, payload)
 		_, err := s.queue.client.EnqueueContext(ctx, t, asynq.Queue(s.queue.name),
-			asynq.TaskID(fmt.Sprintf("%s:%d", e.Type, slot)), asynq.Retention(2*e.Every), asynq.MaxRetry(0),
-			asynq.Timeout(e.Every+time.Minute))
+			asynq.TaskID(fmt.Sprintf("%s:%d", e.Type, slot)), asynq.Retention(keep), asynq.MaxRetry(retries),
+			asynq.Timeout(timeout))
 		switch {
 		case err == nil:
 			n++
@@ -73,4 +122,13 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			s.Tick(ctx, last)
 		}
 	}
+}
+
+// SlotTime returns the time an At slot task was due (zero for other tasks).
+func SlotTime(t *asynq.Task) time.Time {
+	var p slotPayload
+	if json.Unmarshal(t.Payload(), &p) != nil || p.Slot == 0 {
+		return time.Time{}
+	}
+	return time.Unix(p.Slot, 0)
 }

@@ -200,6 +200,38 @@ func TestTwoSchedulersEnqueueEachSlotOnce(t *testing.T) {
 	require.Equal(t, 2, info.Pending)
 }
 
+// TestDailySlotAtLocalTime: an At entry is enqueued once a day after its
+// local time, within its catch-up window, by however many schedulers.
+func TestDailySlotAtLocalTime(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 2)
+	ctx := context.Background()
+	sh := time.FixedZone("CST", 8*3600)
+	now := time.Date(2026, 11, 24, 8, 59, 0, 0, sh)
+	clock := func() time.Time { return now }
+	entries := []tasks.Periodic{{Type: "digest:daily", At: "09:00", Loc: sh, CatchUp: time.Hour}}
+	s1 := tasks.NewScheduler(b.queue, entries, clock, b.log)
+	s2 := tasks.NewScheduler(b.queue, entries, clock, b.log)
+	require.Equal(t, 0, s1.Tick(ctx, map[string]int64{}), "not before 09:00")
+	now = time.Date(2026, 11, 24, 9, 20, 0, 0, sh)
+	require.Equal(t, 1, s1.Tick(ctx, map[string]int64{}))
+	require.Equal(t, 0, s2.Tick(ctx, map[string]int64{}), "the second scheduler's enqueue is a conflict")
+	now = time.Date(2026, 11, 24, 10, 30, 0, 0, sh)
+	require.Equal(t, 0, s2.Tick(ctx, map[string]int64{}), "outside the catch-up window")
+	now = time.Date(2026, 11, 25, 9, 0, 0, 0, sh)
+	require.Equal(t, 1, s2.Tick(ctx, map[string]int64{}), "the next day")
+	info, err := asynq.NewInspectorFromRedisClient(b.rdb).GetQueueInfo(b.queue.Name())
+	require.NoError(t, err)
+	require.Equal(t, 2, info.Pending)
+	pending, err := asynq.NewInspectorFromRedisClient(b.rdb).ListPendingTasks(b.queue.Name())
+	require.NoError(t, err)
+	var days []string
+	for _, p := range pending {
+		days = append(days, tasks.SlotTime(asynq.NewTask(p.Type, p.Payload)).In(sh).Format("2006-01-02 15:04"))
+	}
+	require.ElementsMatch(t, []string{"2026-11-24 09:00", "2026-11-25 09:00"}, days)
+}
+
 func TestBadPayloadIsNotRetried(t *testing.T) {
 	t.Parallel()
 	b := setup(t, 2)

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"opsbot/core/approval"
+	"opsbot/core/backup"
 	"opsbot/core/incident"
 	"opsbot/core/inspect"
 	"opsbot/core/ticket"
@@ -15,3 +16,5 @@ var _ incident.Tx = (*Tx)(nil)
 var _ ticket.Tx = (*Tx)(nil)
 
 var _ inspect.Tx = (*Tx)(nil)
+
+var _ backup.Tx = (*Tx)(nil)

@@ -1,0 +1,164 @@
+// Package backup checks backups (W 8.4): each plan expects a daily report
+// by its deadline (from chat or from the backup script through the API);
+// a missing report reminds the operators and is then escalated; a failed
+// backup files a fault report, opens an incident and gives the operators a
+// re-run task, closed by the next good report. Restore tests are due every
+// month per system, and on the 1st the lead signs off last month's record.
+//
+// Every plan keeps two pending timers in Postgres: "backup:check" for its
+// next deadline and "backup:verify" for its restore test, so a plan added
+// in chat takes effect at once and each check fires once.
+package backup
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"opsbot/core/incident"
+)
+
+// Timer and periodic task kinds.
+const (
+	TimerCheck  = "backup:check"  // ref plan; data day, stage remind|escalate
+	TimerVerify = "backup:verify" // ref plan; data month, stage remind|escalate
+	TaskAudit   = "backup:audit"  // daily periodic task: last month's audit, once
+)
+
+// Notice kinds.
+const (
+	NoticeMissing      = "backup.missing"   // to operators: no report by the deadline
+	NoticeEscalated    = "backup.escalated" // to the lead and admins: still none
+	NoticeFault        = "backup.fault"     // to operators: failed, re-run task
+	NoticeRecovered    = "backup.recovered" // to operators: re-run ok, fault closed
+	NoticeVerifyDue    = "backup.verify_due"
+	NoticeVerifyMissed = "backup.verify_missed"
+	NoticeAudit        = "backup.audit"        // to the lead: sign-off card
+	NoticeAuditDone    = "update.backup.audit" // replaces the sign-off cards
+)
+
+// Check states.
+const (
+	CheckPending = "pending"
+	CheckOK      = "ok"
+	CheckFailed  = "failed"
+	CheckMissing = "missing"
+)
+
+// Plan is a system's backup plan.
+type Plan struct {
+	ID        int64     `json:"id"`
+	System    string    `json:"system"`
+	DailyAt   string    `json:"daily_at"` // HH:MM deadline of the daily report
+	FullDay   int       `json:"full_day"` // day of the month of the full backup, 0 none
+	Active    bool      `json:"active"`
+	CreatedBy string    `json:"created_by"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Ref is the plan's entity reference.
+func (p Plan) Ref() string { return "backup-plan:" + strconv.FormatInt(p.ID, 10) }
+
+// Report is one backup report.
+type Report struct {
+	ID     int64     `json:"id"`
+	PlanID int64     `json:"plan_id"`
+	Day    string    `json:"day"` // the check it answers, YYYY-MM-DD
+	At     time.Time `json:"at"`
+	Kind   string    `json:"kind"` // full | incremental
+	OK     bool      `json:"ok"`
+	Note   string    `json:"note,omitempty"`
+	By     string    `json:"by"`
+	Source string    `json:"source"` // chat | api
+}
+
+// Check is one expected daily backup.
+type Check struct {
+	PlanID   int64     `json:"plan_id"`
+	Day      string    `json:"day"`
+	DueAt    time.Time `json:"due_at"`
+	State    string    `json:"state"`
+	ReportID *int64    `json:"report_id,omitempty"`
+}
+
+// Fault is a failed backup's fault report with its re-run task.
+type Fault struct {
+	ID           int64      `json:"id"`
+	PlanID       int64      `json:"plan_id"`
+	ReportID     int64      `json:"report_id"`
+	IncidentID   int64      `json:"incident_id"`
+	Assignees    []string   `json:"assignees"`
+	State        string     `json:"state"` // open | closed
+	CreatedAt    time.Time  `json:"created_at"`
+	ClosedAt     *time.Time `json:"closed_at,omitempty"`
+	ClosedReport *int64     `json:"closed_report,omitempty"`
+}
+
+// Ref is the fault's entity reference.
+func (f Fault) Ref() string { return "backup-fault:" + strconv.FormatInt(f.ID, 10) }
+
+// Verification is a restore test record.
+type Verification struct {
+	ID     int64     `json:"id"`
+	PlanID int64     `json:"plan_id"`
+	Month  string    `json:"month"`
+	OK     bool      `json:"ok"`
+	Note   string    `json:"note,omitempty"`
+	By     string    `json:"by"`
+	At     time.Time `json:"at"`
+}
+
+// SystemMonth is one system's line of the monthly audit.
+type SystemMonth struct {
+	System   string `json:"system"`
+	Expected int    `json:"expected"`
+	Reported int    `json:"reported"`
+	Failed   int    `json:"failed"`
+	Missing  int    `json:"missing"`
+	Full     int    `json:"full"`
+	Verified bool   `json:"verified"`
+}
+
+// Audit is the monthly backup-record audit.
+type Audit struct {
+	Month     string        `json:"month"`
+	Systems   []SystemMonth `json:"systems"`
+	CreatedAt time.Time     `json:"created_at"`
+	SignedBy  string        `json:"signed_by,omitempty"`
+	SignedAt  *time.Time    `json:"signed_at,omitempty"`
+}
+
+// Ref is the audit's entity reference.
+func (a Audit) Ref() string { return "backup-audit:" + a.Month }
+
+// Tx is what backups need from a store.
+type Tx interface {
+	incident.Tx
+	InsertBackupPlan(ctx context.Context, p *Plan) error
+	BackupPlan(ctx context.Context, system string) (Plan, error)
+	BackupPlanByID(ctx context.Context, id int64, lock bool) (Plan, error)
+	UpdateBackupPlan(ctx context.Context, p Plan) error
+	// BackupPlans lists plans by system; with all, removed ones too.
+	BackupPlans(ctx context.Context, all bool) ([]Plan, error)
+	InsertBackupReport(ctx context.Context, r *Report) error
+	// BackupCheck returns a plan's check of a day, locked.
+	BackupCheck(ctx context.Context, planID int64, day string) (Check, error)
+	UpsertBackupCheck(ctx context.Context, c Check) error
+	// BackupChecks lists a plan's checks (planID 0: all) for days in [from, to], newest first.
+	BackupChecks(ctx context.Context, planID int64, from, to string) ([]Check, error)
+	BackupReports(ctx context.Context, planID int64, limit int) ([]Report, error)
+	InsertBackupFault(ctx context.Context, f *Fault) error
+	OpenBackupFaults(ctx context.Context, planID int64) ([]Fault, error)
+	UpdateBackupFault(ctx context.Context, f Fault) error
+	InsertVerification(ctx context.Context, v *Verification) error
+	Verifications(ctx context.Context, planID int64, month string) ([]Verification, error)
+	// InsertBackupAudit inserts the audit unless its month has one; it reports whether it did.
+	InsertBackupAudit(ctx context.Context, a Audit) (bool, error)
+	BackupAudit(ctx context.Context, month string, lock bool) (Audit, error)
+	UpdateBackupAudit(ctx context.Context, a Audit) error
+}
+
+// Store runs backup work in transactions.
+type Store interface {
+	InTx(ctx context.Context, fn func(tx Tx) error) error
+}

@@ -1,0 +1,734 @@
+package backup
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"opsbot/core"
+	"opsbot/core/calendar"
+	"opsbot/core/incident"
+	"opsbot/core/org"
+)
+
+// Config tunes backup checks.
+type Config struct {
+	Grace     time.Duration // from a missed deadline's reminder to its escalation
+	FailLevel int           // level of the incident a failed backup or restore test opens
+	VerifyDay int           // day of the month the restore test is due by
+	Lead      string        // user id or role signing off the monthly audit
+}
+
+// Service carries out backup commands and timers.
+type Service struct {
+	store     Store
+	clock     core.Clock
+	cal       *calendar.Calendar
+	incidents *incident.Service
+	cfg       Config
+}
+
+// NewService returns the backup service.
+func NewService(store Store, clock core.Clock, cal *calendar.Calendar, incidents *incident.Service, cfg Config) *Service {
+	if cfg.Grace <= 0 {
+		cfg.Grace = time.Hour
+	}
+	if cfg.FailLevel < 1 || cfg.FailLevel > 4 {
+		cfg.FailLevel = 3
+	}
+	if cfg.VerifyDay < 1 || cfg.VerifyDay > 28 {
+		cfg.VerifyDay = 25
+	}
+	if cfg.Lead == "" {
+		cfg.Lead = string(org.RoleSysAdmin)
+	}
+	return &Service{store: store, clock: clock, cal: cal, incidents: incidents, cfg: cfg}
+}
+
+const dayLayout = "2006-01-02"
+
+func (s *Service) loc() *time.Location { return s.cal.Location() }
+
+func (s *Service) audit(ctx context.Context, tx Tx, actor core.Actor, action, entity string, after, before any) error {
+	e := core.AuditEntry{At: s.clock.Now(), Actor: actor.UserID, Platform: actor.Platform, Action: action, Entity: entity}
+	if before != nil {
+		b, _ := json.Marshal(before)
+		e.Before = string(b)
+	}
+	b, _ := json.Marshal(after)
+	e.After = string(b)
+	return tx.Audit(ctx, e)
+}
+
+func mayOperate(ctx context.Context, tx Tx, userID string) (bool, error) {
+	grants, err := tx.GrantsOf(ctx, userID)
+	if err != nil {
+		return false, err
+	}
+	return org.HasRole(grants, org.RoleOperator) || org.HasRole(grants, org.RoleSysAdmin), nil
+}
+
+// deadline is a plan's report deadline on day (midnight of that day in loc).
+func deadline(p Plan, day time.Time) time.Time {
+	hm, _ := time.Parse("15:04", p.DailyAt)
+	return time.Date(day.Year(), day.Month(), day.Day(), hm.Hour(), hm.Minute(), 0, 0, day.Location())
+}
+
+func (s *Service) midnight(t time.Time) time.Time {
+	t = t.In(s.loc())
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, s.loc())
+}
+
+// nextDeadline is the first deadline of p after t.
+func (s *Service) nextDeadline(p Plan, t time.Time) time.Time {
+	d := deadline(p, s.midnight(t))
+	if !d.After(t) {
+		d = deadline(p, s.midnight(t).AddDate(0, 0, 1))
+	}
+	return d
+}
+
+// verifyDue is the restore-test deadline of month m (its VerifyDay, 18:00).
+func (s *Service) verifyDue(m time.Time) time.Time {
+	return time.Date(m.Year(), m.Month(), s.cfg.VerifyDay, 18, 0, 0, 0, s.loc())
+}
+
+// verifyRemind is three days before the restore-test deadline, 09:00.
+func (s *Service) verifyRemind(m time.Time) time.Time {
+	d := s.verifyDue(m).AddDate(0, 0, -3)
+	return time.Date(d.Year(), d.Month(), d.Day(), 9, 0, 0, 0, s.loc())
+}
+
+// scheduleVerify sets the plan's next restore-test timer after now.
+func (s *Service) scheduleVerify(ctx context.Context, tx Tx, p Plan, now time.Time) error {
+	m := s.midnight(now)
+	month := time.Date(m.Year(), m.Month(), 1, 0, 0, 0, 0, s.loc())
+	for range 3 {
+		if r := s.verifyRemind(month); r.After(now) {
+			return tx.Schedule(ctx, core.Timer{Kind: TimerVerify, Ref: p.Ref(), DueAt: r, Data: map[string]string{"month": month.Format("2006-01"), "stage": "remind"}})
+		}
+		if d := s.verifyDue(month); d.After(now) {
+			return tx.Schedule(ctx, core.Timer{Kind: TimerVerify, Ref: p.Ref(), DueAt: d, Data: map[string]string{"month": month.Format("2006-01"), "stage": "escalate"}})
+		}
+		month = month.AddDate(0, 1, 0)
+	}
+	return nil
+}
+
+// AddPlan adds a backup plan for system.
+func (s *Service) AddPlan(ctx context.Context, actor core.Actor, system, dailyAt string, fullDay int) (Plan, error) {
+	if !org.ValidCode(system) {
+		return Plan{}, core.Invalid("code", "field", "system", "value", system)
+	}
+	hm, err := time.Parse("15:04", dailyAt)
+	if err != nil {
+		return Plan{}, core.Invalid("clock", "value", dailyAt)
+	}
+	if fullDay < 0 || fullDay > 28 {
+		return Plan{}, core.Invalid("backup_full_day", "value", strconv.Itoa(fullDay))
+	}
+	var p Plan
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		if ok, err := mayOperate(ctx, tx, actor.UserID); err != nil || !ok {
+			return errors.Join(err, core.Forbidden("backup_manage"))
+		}
+		if _, err := tx.BackupPlan(ctx, system); err == nil {
+			return core.Conflict("backup_plan_exists", "system", system)
+		} else if !errors.Is(err, core.ErrNotFound) {
+			return err
+		}
+		now := s.clock.Now()
+		p = Plan{System: system, DailyAt: hm.Format("15:04"), FullDay: fullDay, Active: true, CreatedBy: actor.UserID, CreatedAt: now}
+		if err := tx.InsertBackupPlan(ctx, &p); err != nil {
+			return err
+		}
+		next := s.nextDeadline(p, now)
+		if err := tx.Schedule(ctx, core.Timer{Kind: TimerCheck, Ref: p.Ref(), DueAt: next, Data: map[string]string{"day": next.Format(dayLayout), "stage": "remind"}}); err != nil {
+			return err
+		}
+		if err := s.scheduleVerify(ctx, tx, p, now); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, "backup.plan.add", p.Ref(), p, nil)
+	})
+	return p, err
+}
+
+// RemovePlan stops a plan's checks; its records stay.
+func (s *Service) RemovePlan(ctx context.Context, actor core.Actor, system string) (Plan, error) {
+	var p Plan
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		if ok, err := mayOperate(ctx, tx, actor.UserID); err != nil || !ok {
+			return errors.Join(err, core.Forbidden("backup_manage"))
+		}
+		var err error
+		if p, err = s.plan(ctx, tx, system); err != nil {
+			return err
+		}
+		before := p
+		p.Active = false
+		if err := tx.UpdateBackupPlan(ctx, p); err != nil {
+			return err
+		}
+		if err := tx.CancelTimers(ctx, p.Ref(), ""); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, "backup.plan.remove", p.Ref(), p, before)
+	})
+	return p, err
+}
+
+func (s *Service) plan(ctx context.Context, tx Tx, system string) (Plan, error) {
+	p, err := tx.BackupPlan(ctx, system)
+	if errors.Is(err, core.ErrNotFound) || (err == nil && !p.Active) {
+		return Plan{}, core.NotFound("backup_plan_not_found", "system", system)
+	}
+	return p, err
+}
+
+// Plans lists the active plans.
+func (s *Service) Plans(ctx context.Context) ([]Plan, error) {
+	var out []Plan
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		var err error
+		out, err = tx.BackupPlans(ctx, false)
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) operators(ctx context.Context, tx Tx) ([]string, error) {
+	return org.HoldersOf(ctx, tx, org.RoleOperator)
+}
+
+// leads resolves the audit lead (a user id or a role).
+func (s *Service) leads(ctx context.Context, tx Tx) ([]string, error) {
+	if r := org.Role(s.cfg.Lead); r.Valid() {
+		return org.HoldersOf(ctx, tx, r)
+	}
+	return []string{s.cfg.Lead}, nil
+}
+
+func (s *Service) tell(ctx context.Context, tx Tx, kind, ref string, users []string, data map[string]string) error {
+	for _, u := range users {
+		if err := tx.Notify(ctx, core.Notice{Kind: kind, Ref: ref, To: core.Recipient{User: u}, Data: data}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func union(lists ...[]string) []string {
+	var out []string
+	for _, l := range lists {
+		for _, u := range l {
+			if u != "" && !slices.Contains(out, u) {
+				out = append(out, u)
+			}
+		}
+	}
+	return out
+}
+
+// ReportResult is what a report did.
+type ReportResult struct {
+	Report   Report
+	Fault    *Fault
+	Incident *incident.Incident
+	Closed   []Fault // faults a good report closed
+}
+
+// Report records a backup report from chat (source "chat") or a backup
+// script (source "api"). kind "" means full on the plan's full-backup day,
+// else incremental.
+func (s *Service) Report(ctx context.Context, actor core.Actor, system string, ok bool, kind, note, source string) (ReportResult, error) {
+	note = strings.TrimSpace(note)
+	if kind != "" && kind != "full" && kind != "incremental" {
+		return ReportResult{}, core.Invalid("backup_kind", "value", kind)
+	}
+	if len([]rune(note)) > 1000 {
+		return ReportResult{}, core.Invalid("note_too_long")
+	}
+	var res ReportResult
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		if actor.Platform != core.PlatformAPI {
+			if may, err := mayOperate(ctx, tx, actor.UserID); err != nil || !may {
+				return errors.Join(err, core.Forbidden("backup_manage"))
+			}
+		}
+		p, err := s.plan(ctx, tx, system)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.BackupPlanByID(ctx, p.ID, true); err != nil { // one report of a plan at a time
+			return err
+		}
+		now := s.clock.Now()
+		day, err := s.dayFor(ctx, tx, p, now)
+		if err != nil {
+			return err
+		}
+		if kind == "" {
+			kind = "incremental"
+			if d, _ := time.ParseInLocation(dayLayout, day, s.loc()); p.FullDay != 0 && d.Day() == p.FullDay {
+				kind = "full"
+			}
+		}
+		r := Report{PlanID: p.ID, Day: day, At: now, Kind: kind, OK: ok, Note: note, By: actor.UserID, Source: source}
+		if err := tx.InsertBackupReport(ctx, &r); err != nil {
+			return err
+		}
+		res.Report = r
+		state := CheckOK
+		if !ok {
+			state = CheckFailed
+		}
+		dd, _ := time.ParseInLocation(dayLayout, day, s.loc())
+		if err := tx.UpsertBackupCheck(ctx, Check{PlanID: p.ID, Day: day, DueAt: deadline(p, dd), State: state, ReportID: &r.ID}); err != nil {
+			return err
+		}
+		ops, err := s.operators(ctx, tx)
+		if err != nil {
+			return err
+		}
+		data := map[string]string{"system": p.System, "day": day, "kind": kind, "note": note, "by": actor.UserID, "report": strconv.FormatInt(r.ID, 10)}
+		if ok {
+			faults, err := tx.OpenBackupFaults(ctx, p.ID)
+			if err != nil {
+				return err
+			}
+			for _, f := range faults {
+				before := f
+				f.State, f.ClosedAt, f.ClosedReport = "closed", &now, &r.ID
+				if err := tx.UpdateBackupFault(ctx, f); err != nil {
+					return err
+				}
+				d := map[string]string{"system": p.System, "fault": strconv.FormatInt(f.ID, 10), "incident": strconv.FormatInt(f.IncidentID, 10), "by": actor.UserID}
+				if err := s.tell(ctx, tx, NoticeRecovered, f.Ref(), union(f.Assignees, ops), d); err != nil {
+					return err
+				}
+				if err := s.audit(ctx, tx, actor, "backup.fault.close", f.Ref(), f, before); err != nil {
+					return err
+				}
+				res.Closed = append(res.Closed, f)
+			}
+			return s.audit(ctx, tx, actor, "backup.report", p.Ref(), r, nil)
+		}
+		title := p.System + " backup failed " + day
+		if note != "" {
+			title += ": " + note
+		}
+		if rs := []rune(title); len(rs) > 200 {
+			title = string(rs[:200])
+		}
+		system := ""
+		if _, err := tx.App(ctx, p.System); err == nil {
+			system = p.System
+		}
+		by := actor
+		if actor.Platform == core.PlatformAPI {
+			by = core.SystemActor()
+		}
+		inc, err := s.incidents.DeclareIn(ctx, tx, by, title, s.cfg.FailLevel, system, "")
+		if err != nil {
+			return err
+		}
+		f := Fault{PlanID: p.ID, ReportID: r.ID, IncidentID: inc.ID, Assignees: ops, State: "open", CreatedAt: now}
+		if err := tx.InsertBackupFault(ctx, &f); err != nil {
+			return err
+		}
+		res.Fault, res.Incident = &f, &inc
+		data["fault"], data["incident"] = strconv.FormatInt(f.ID, 10), strconv.FormatInt(inc.ID, 10)
+		if err := s.tell(ctx, tx, NoticeFault, f.Ref(), ops, data); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, actor, "backup.report", p.Ref(), r, nil); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, "backup.fault.open", f.Ref(), f, nil)
+	})
+	return res, err
+}
+
+// dayFor picks the check a report at now answers: the last deadline's
+// check if that is still open (a late report, or one just after the
+// deadline before its check fired), else the next deadline's.
+func (s *Service) dayFor(ctx context.Context, tx Tx, p Plan, now time.Time) (string, error) {
+	next := s.nextDeadline(p, now)
+	prev := deadline(p, s.midnight(next).AddDate(0, 0, -1))
+	if prev.Before(p.CreatedAt) {
+		return next.Format(dayLayout), nil
+	}
+	c, err := tx.BackupCheck(ctx, p.ID, prev.Format(dayLayout))
+	switch {
+	case errors.Is(err, core.ErrNotFound):
+		if now.Sub(prev) <= s.cfg.Grace {
+			return prev.Format(dayLayout), nil
+		}
+	case err != nil:
+		return "", err
+	case c.State == CheckPending || c.State == CheckMissing:
+		return prev.Format(dayLayout), nil
+	}
+	return next.Format(dayLayout), nil
+}
+
+// HandleTimer fires a daily check or a restore-test timer, once.
+func (s *Service) HandleTimer(ctx context.Context, id int64) error {
+	return s.store.InTx(ctx, func(tx Tx) error {
+		tm, ok, err := tx.ClaimTimer(ctx, id, s.clock.Now())
+		if err != nil || !ok {
+			return err
+		}
+		var pid int64
+		if _, err := fmt.Sscanf(tm.Ref, "backup-plan:%d", &pid); err != nil {
+			return fmt.Errorf("backup: timer ref %q: %w", tm.Ref, err)
+		}
+		p, err := tx.BackupPlanByID(ctx, pid, true)
+		if err != nil || !p.Active {
+			return err
+		}
+		switch tm.Kind {
+		case TimerCheck:
+			return s.check(ctx, tx, p, tm)
+		case TimerVerify:
+			return s.verifyTimer(ctx, tx, p, tm)
+		}
+		return fmt.Errorf("backup: unknown timer kind %q", tm.Kind)
+	})
+}
+
+func (s *Service) check(ctx context.Context, tx Tx, p Plan, tm core.Timer) error {
+	day := tm.Data["day"]
+	c, err := tx.BackupCheck(ctx, p.ID, day)
+	if err != nil && !errors.Is(err, core.ErrNotFound) {
+		return err
+	}
+	done := err == nil && (c.State == CheckOK || c.State == CheckFailed)
+	data := map[string]string{"system": p.System, "day": day, "due": tm.DueAt.In(s.loc()).Format("2006-01-02 15:04")}
+	if d, _ := time.ParseInLocation(dayLayout, day, s.loc()); p.FullDay != 0 && d.Day() == p.FullDay {
+		data["full"] = "true"
+	}
+	if tm.Data["stage"] != "escalate" {
+		next := s.nextDeadline(p, tm.DueAt)
+		if now := s.clock.Now(); next.Before(now) {
+			next = s.nextDeadline(p, now) // after an outage, resume from now
+		}
+		if err := tx.Schedule(ctx, core.Timer{Kind: TimerCheck, Ref: p.Ref(), DueAt: next, Data: map[string]string{"day": next.Format(dayLayout), "stage": "remind"}}); err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+		if err := tx.UpsertBackupCheck(ctx, Check{PlanID: p.ID, Day: day, DueAt: tm.DueAt, State: CheckPending}); err != nil {
+			return err
+		}
+		if err := tx.Schedule(ctx, core.Timer{Kind: TimerCheck, Ref: p.Ref(), DueAt: tm.DueAt.Add(s.cfg.Grace), Data: map[string]string{"day": day, "stage": "escalate"}}); err != nil {
+			return err
+		}
+		ops, err := s.operators(ctx, tx)
+		if err != nil {
+			return err
+		}
+		return s.tell(ctx, tx, NoticeMissing, p.Ref()+"#"+day, ops, data)
+	}
+	if done {
+		return nil
+	}
+	before := c
+	c = Check{PlanID: p.ID, Day: day, DueAt: tm.DueAt, State: CheckMissing}
+	if err := tx.UpsertBackupCheck(ctx, c); err != nil {
+		return err
+	}
+	leads, err := s.leads(ctx, tx)
+	if err != nil {
+		return err
+	}
+	ops, err := s.operators(ctx, tx)
+	if err != nil {
+		return err
+	}
+	var admins []string
+	for _, o := range ops {
+		as, err := org.AdminsOf(ctx, tx, o)
+		if err != nil && !errors.Is(err, core.ErrNotFound) {
+			return err
+		}
+		admins = union(admins, as)
+	}
+	if err := s.tell(ctx, tx, NoticeEscalated, p.Ref()+"#"+day, union(leads, admins), data); err != nil {
+		return err
+	}
+	return s.audit(ctx, tx, core.SystemActor(), "backup.missing", p.Ref(), c, before)
+}
+
+func (s *Service) verifyTimer(ctx context.Context, tx Tx, p Plan, tm core.Timer) error {
+	month := tm.Data["month"]
+	vs, err := tx.Verifications(ctx, p.ID, month)
+	if err != nil {
+		return err
+	}
+	verified := slices.ContainsFunc(vs, func(v Verification) bool { return v.OK })
+	m, _ := time.ParseInLocation("2006-01", month, s.loc())
+	data := map[string]string{"system": p.System, "month": month, "due": s.verifyDue(m).Format("2006-01-02 15:04")}
+	ops, err := s.operators(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if tm.Data["stage"] != "escalate" {
+		if err := tx.Schedule(ctx, core.Timer{Kind: TimerVerify, Ref: p.Ref(), DueAt: s.verifyDue(m), Data: map[string]string{"month": month, "stage": "escalate"}}); err != nil {
+			return err
+		}
+		if verified {
+			return nil
+		}
+		return s.tell(ctx, tx, NoticeVerifyDue, p.Ref()+"#verify-"+month, ops, data)
+	}
+	if err := s.scheduleVerify(ctx, tx, p, s.verifyDue(m)); err != nil {
+		return err
+	}
+	if verified {
+		return nil
+	}
+	leads, err := s.leads(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if err := s.tell(ctx, tx, NoticeVerifyMissed, p.Ref()+"#verify-"+month, union(leads, ops), data); err != nil {
+		return err
+	}
+	return s.audit(ctx, tx, core.SystemActor(), "backup.verify.missed", p.Ref(), data, nil)
+}
+
+// VerifyResult is what a restore-test record did.
+type VerifyResult struct {
+	Verification Verification
+	Incident     *incident.Incident
+}
+
+// Verify records a restore test of system this month; a failed one opens an incident.
+func (s *Service) Verify(ctx context.Context, actor core.Actor, system string, ok bool, note string) (VerifyResult, error) {
+	note = strings.TrimSpace(note)
+	var res VerifyResult
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		if may, err := mayOperate(ctx, tx, actor.UserID); err != nil || !may {
+			return errors.Join(err, core.Forbidden("backup_manage"))
+		}
+		p, err := s.plan(ctx, tx, system)
+		if err != nil {
+			return err
+		}
+		now := s.clock.Now()
+		v := Verification{PlanID: p.ID, Month: now.In(s.loc()).Format("2006-01"), OK: ok, Note: note, By: actor.UserID, At: now}
+		if err := tx.InsertVerification(ctx, &v); err != nil {
+			return err
+		}
+		res.Verification = v
+		if !ok {
+			title := p.System + " restore test failed"
+			if note != "" {
+				title += ": " + note
+			}
+			if rs := []rune(title); len(rs) > 200 {
+				title = string(rs[:200])
+			}
+			system := ""
+			if _, err := tx.App(ctx, p.System); err == nil {
+				system = p.System
+			}
+			inc, err := s.incidents.DeclareIn(ctx, tx, actor, title, s.cfg.FailLevel, system, "")
+			if err != nil {
+				return err
+			}
+			res.Incident = &inc
+		}
+		return s.audit(ctx, tx, actor, "backup.verify", p.Ref(), v, nil)
+	})
+	return res, err
+}
+
+// Log is a plan's recent record.
+type Log struct {
+	Plan    Plan
+	Checks  []Check
+	Reports []Report
+	Faults  []Fault
+}
+
+// History returns a plan's last 14 days of checks and its open faults.
+func (s *Service) History(ctx context.Context, system string) (Log, error) {
+	var l Log
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		var err error
+		if l.Plan, err = s.plan(ctx, tx, system); err != nil {
+			return err
+		}
+		today := s.midnight(s.clock.Now())
+		if l.Checks, err = tx.BackupChecks(ctx, l.Plan.ID, today.AddDate(0, 0, -14).Format(dayLayout), today.AddDate(0, 0, 1).Format(dayLayout)); err != nil {
+			return err
+		}
+		if l.Reports, err = tx.BackupReports(ctx, l.Plan.ID, 20); err != nil {
+			return err
+		}
+		l.Faults, err = tx.OpenBackupFaults(ctx, l.Plan.ID)
+		return err
+	})
+	return l, err
+}
+
+// MonthSummary counts each plan's checks and restore tests in month (YYYY-MM).
+func (s *Service) MonthSummary(ctx context.Context, tx Tx, month string) ([]SystemMonth, error) {
+	m, err := time.ParseInLocation("2006-01", month, s.loc())
+	if err != nil {
+		return nil, core.Invalid("month", "value", month)
+	}
+	end := m.AddDate(0, 1, 0)
+	plans, err := tx.BackupPlans(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	var out []SystemMonth
+	for _, p := range plans {
+		sm := SystemMonth{System: p.System}
+		for d := m; d.Before(end); d = d.AddDate(0, 0, 1) {
+			if dl := deadline(p, d); dl.After(p.CreatedAt) && !dl.After(s.clock.Now()) && (p.Active || dl.Before(end)) {
+				sm.Expected++
+			}
+		}
+		checks, err := tx.BackupChecks(ctx, p.ID, m.Format(dayLayout), end.AddDate(0, 0, -1).Format(dayLayout))
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range checks {
+			if c.State == CheckOK || c.State == CheckFailed {
+				sm.Reported++
+			}
+		}
+		reports, err := tx.BackupReports(ctx, p.ID, 1000)
+		if err != nil {
+			return nil, err
+		}
+		failedDays, fullDays := map[string]bool{}, map[string]bool{}
+		for _, r := range reports {
+			if !strings.HasPrefix(r.Day, month) {
+				continue
+			}
+			if !r.OK {
+				failedDays[r.Day] = true // a failure counts even when a re-run later succeeded
+			}
+			if r.OK && r.Kind == "full" {
+				fullDays[r.Day] = true
+			}
+		}
+		sm.Failed, sm.Full = len(failedDays), len(fullDays)
+		sm.Missing = max(sm.Expected-sm.Reported, 0)
+		vs, err := tx.Verifications(ctx, p.ID, month)
+		if err != nil {
+			return nil, err
+		}
+		sm.Verified = slices.ContainsFunc(vs, func(v Verification) bool { return v.OK })
+		if sm.Expected > 0 || sm.Reported > 0 {
+			out = append(out, sm)
+		}
+	}
+	return out, nil
+}
+
+// MonthlyAudit creates last month's audit and sends its sign-off card, once
+// (it runs daily, so a scheduler down on the 1st catches up the next day).
+func (s *Service) MonthlyAudit(ctx context.Context) (bool, error) {
+	created := false
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		now := s.clock.Now().In(s.loc())
+		last := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, s.loc()).AddDate(0, -1, 0).Format("2006-01")
+		if _, err := tx.BackupAudit(ctx, last, false); err == nil {
+			return nil
+		} else if !errors.Is(err, core.ErrNotFound) {
+			return err
+		}
+		systems, err := s.MonthSummary(ctx, tx, last)
+		if err != nil || len(systems) == 0 {
+			return err
+		}
+		a := Audit{Month: last, Systems: systems, CreatedAt: s.clock.Now()}
+		if created, err = tx.InsertBackupAudit(ctx, a); err != nil || !created {
+			return err
+		}
+		leads, err := s.leads(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := s.tell(ctx, tx, NoticeAudit, a.Ref(), leads, AuditData(a)); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, core.SystemActor(), "backup.audit", a.Ref(), a, nil)
+	})
+	return created, err
+}
+
+// AuditData flattens an audit for a card: one line per system,
+// "system|expected|reported|failed|missing|full|verified".
+func AuditData(a Audit) map[string]string {
+	lines := make([]string, len(a.Systems))
+	for i, s := range a.Systems {
+		lines[i] = fmt.Sprintf("%s|%d|%d|%d|%d|%d|%t", s.System, s.Expected, s.Reported, s.Failed, s.Missing, s.Full, s.Verified)
+	}
+	d := map[string]string{"month": a.Month, "systems": strings.Join(lines, "\n"), "signed_by": a.SignedBy}
+	if a.SignedAt != nil {
+		d["signed_at"] = a.SignedAt.Format(time.RFC3339)
+	}
+	return d
+}
+
+// SignOff records the lead's sign-off of a month's audit.
+func (s *Service) SignOff(ctx context.Context, actor core.Actor, month string) (Audit, error) {
+	var a Audit
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		leads, err := s.leads(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(leads, actor.UserID) {
+			return core.Forbidden("backup_not_lead")
+		}
+		a, err = tx.BackupAudit(ctx, month, true)
+		if errors.Is(err, core.ErrNotFound) {
+			return core.NotFound("backup_audit_not_found", "month", month)
+		} else if err != nil {
+			return err
+		}
+		if a.SignedBy != "" {
+			return core.Conflict("backup_audit_signed", "month", month, "by", a.SignedBy)
+		}
+		before := a
+		now := s.clock.Now()
+		a.SignedBy, a.SignedAt = actor.UserID, &now
+		if err := tx.UpdateBackupAudit(ctx, a); err != nil {
+			return err
+		}
+		if err := tx.Notify(ctx, core.Notice{Kind: NoticeAuditDone, Ref: a.Ref(), Data: AuditData(a)}); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, "backup.audit.signoff", a.Ref(), a, before)
+	})
+	return a, err
+}
+
+// Audit returns a month's audit.
+func (s *Service) Audit(ctx context.Context, month string) (Audit, error) {
+	var a Audit
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		var err error
+		a, err = tx.BackupAudit(ctx, month, false)
+		if errors.Is(err, core.ErrNotFound) {
+			return core.NotFound("backup_audit_not_found", "month", month)
+		}
+		return err
+	})
+	return a, err
+}
