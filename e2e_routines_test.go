@@ -2,13 +2,21 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/require"
+
+	"opsbot/core/digest"
+	"opsbot/storage/redis/redistest"
+	"opsbot/tasks"
 )
 
 func shanghai(t *testing.T) func(string) time.Time {
@@ -209,4 +217,102 @@ func TestBackupChecksFaultsAndMonthlyAudit(t *testing.T) {
 		}
 		return n > 1
 	})
+}
+
+// TestDigestNumbersChartAndOnePerManager: /digest shows, per manager
+// scope, numbers that match the data made here, with the chart; at 09:00
+// the next working day each manager gets one digest, with a second
+// scheduler and a duplicate task running, and none after unsubscribing.
+func TestDigestNumbersChartAndOnePerManager(t *testing.T) {
+	at := shanghai(t)
+	clock := &testClock{now: at("2026-11-24 08:00")} // a Tuesday
+	a := startAppWith(t, clock)
+
+	requireOK(t, a.say("zhengmin", "/incident declare 教务系统无法登录 --level 2 --unit dc-edu"))
+	requireOK(t, a.say("huangyu", "/incident declare 抽查系统响应缓慢 --level 3 --unit xc-market"))
+	clock.Set(at("2026-11-24 08:04"))
+	requireOK(t, a.say("sunli", "/incident ack 1"))
+	requireOK(t, a.say("zhengmin", "/ticket open tech 登录后页面空白")) // due 2026-11-26 08:30
+	requireOK(t, a.say("sunli", "/op request 重启核心数据库 --reason 内核升级"))
+	requireOK(t, a.say("sunli", "/backup plan add cmdb --daily 10:00"))
+	requireOK(t, a.say("sunli", "/backup report cmdb ok"))
+	clock.Set(at("2026-11-24 09:04"))
+	requireOK(t, a.say("sunli", "/incident resolve 1 重启认证服务后恢复"))
+
+	clock.Set(at("2026-11-24 17:00"))
+	requireRefused(t, a.say("zhengmin", "/digest"), "管理范围")
+	r := a.say("admin", "/digest")
+	requireOK(t, r)
+	all := r.all()
+	for _, want := range []string{
+		"运维简报 · 2026-11-24 · 全市",
+		"事件: 新增 2，解决 1",
+		"未结事件: 一级 0，二级 0，三级 1，四级 0",
+		"响应/恢复: 平均响应 4m，平均恢复 1h04m",
+		"工单: 今日到期 0，已超期 0",
+		"待审批: 超过一天未处理 0 件",
+		"备份: 成功 1，失败 0，未上报 0",
+		"今日值班: ops-oncall: ",
+	} {
+		require.Contains(t, all, want)
+	}
+	require.True(t, bytes.HasPrefix(r.Image, []byte("\x89PNG\r\n\x1a\n")), "the chart is a PNG")
+	district := a.say("wangfang", "/digest today").all()
+	require.Contains(t, district, "区县 西城区")
+	require.Contains(t, district, "事件: 新增 1，解决 0")
+	require.Contains(t, district, "三级 1")
+	unit := a.say("zhangwei", "/简报 今天").all()
+	require.Contains(t, unit, "事件: 新增 1，解决 1")
+	require.Contains(t, unit, "三级 0")
+	requireRefused(t, a.say("admin", "/digest 2026-13-01"), "YYYY-MM-DD")
+	requireOK(t, a.say("chenjing", "/digest unsubscribe"))
+
+	// A second scheduler, and a duplicate task with another id (as after
+	// a Redis flush), change nothing: one digest per manager.
+	queueName := ""
+	for _, e := range a.environ {
+		if v, ok := strings.CutPrefix(e, "OPSBOT_WORKER_QUEUE="); ok {
+			queueName = v
+		}
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	q := tasks.NewQueue(redistest.Client(t, 1), queueName, logger)
+	defer q.Close()
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	second := tasks.NewScheduler(q, []tasks.Periodic{{Type: digest.TaskDaily, At: "09:00", Loc: sh, Now: clock.Now}}, clock.Now, logger)
+
+	clock.Set(at("2026-11-25 09:00"))
+	second.Tick(context.Background(), map[string]int64{})
+	payload, _ := json.Marshal(map[string]int64{"slot": at("2026-11-25 09:00").Unix()})
+	require.NoError(t, q.Enqueue(context.Background(), asynq.NewTask(digest.TaskDaily, payload)))
+	managers := []string{"admin", "liqiang", "wangfang", "zhangwei", "liuyang"}
+	digests := func(user string) []wmsg {
+		var out []wmsg
+		for _, m := range a.inbox(user) {
+			if m.To["user"] == user && m.Status == "notice" && strings.HasPrefix(m.Ref, "digest:") {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	eventually(t, "every manager gets the digest", func() bool {
+		for _, u := range managers {
+			if len(digests(u)) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	never(t, "only one each, none after unsubscribing, none to members", func() bool {
+		for _, u := range managers {
+			if len(digests(u)) != 1 {
+				return true
+			}
+		}
+		return len(digests("chenjing")) > 0 || len(digests("zhengmin")) > 0
+	})
+	d := digests("admin")[0]
+	require.Contains(t, d.all(), "运维简报 · 2026-11-24 · 全市")
+	require.Contains(t, d.all(), "事件: 新增 2，解决 1")
+	require.NotEmpty(t, d.Image)
 }

@@ -59,6 +59,7 @@ type wmsg struct {
 	Text     string            `json:"text"`
 	Fields   []struct{ Name, Value string }
 	Buttons  []struct{ Action, Value, Label, Style, Confirm string }
+	Image    []byte
 }
 
 func (m wmsg) all() string {

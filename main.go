@@ -37,6 +37,7 @@ import (
 	"opsbot/core/approval"
 	"opsbot/core/backup"
 	"opsbot/core/calendar"
+	"opsbot/core/digest"
 	"opsbot/core/incident"
 	"opsbot/core/inspect"
 	"opsbot/core/org"
@@ -244,6 +245,7 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 		Non200After: cfg.Alerts.Non200After.D(),
 	})
 	tickets := ticket.NewService(store.Tickets(), clock, cal)
+	digests := digest.NewService(store.Digests(), clock, cal)
 	backups := backup.NewService(store.Backups(), clock, cal, incidents, backup.Config{
 		Grace: cfg.Backups.Grace.D(), FailLevel: cfg.Backups.FailLevel, VerifyDay: cfg.Backups.VerifyDay, Lead: cfg.Backups.Lead,
 	})
@@ -256,7 +258,7 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 	}
 	b := bot.New(bot.Config{Language: cfg.Bot.Language, Location: cfg.Bot.Location(), Clock: clock},
 		bot.Services{Org: orgs, Approvals: approvals, Incidents: incidents, Silencer: silencer, Calendar: calendars, Tickets: tickets,
-			Inspect: inspections, Backups: backups}, logger, bot.Hooks{Command: metrics.Command})
+			Inspect: inspections, Backups: backups, Digests: digests}, logger, bot.Hooks{Command: metrics.Command})
 	wc := webchat.New(webchat.Config{DevMode: cfg.Webchat.DevMode, Token: cfg.Webchat.Token, MaxBodyBytes: cfg.Server.MaxBodyBytes},
 		store.Webchat(), b, directory(orgs), logger)
 
@@ -333,6 +335,13 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 		w.Handle(ticket.TimerSLA, tasks.TimerHandler(tickets.HandleTimer, logger))
 		w.Handle(backup.TimerCheck, tasks.TimerHandler(backups.HandleTimer, logger))
 		w.Handle(backup.TimerVerify, tasks.TimerHandler(backups.HandleTimer, logger))
+		w.Handle(digest.TaskDaily, func(ctx context.Context, t *asynq.Task) error {
+			n, err := digests.SendDaily(ctx, tasks.SlotTime(t))
+			if n > 0 {
+				logger.Info("daily digests sent", "count", n)
+			}
+			return err
+		})
 		w.Handle(backup.TaskAudit, func(ctx context.Context, _ *asynq.Task) error {
 			created, err := backups.MonthlyAudit(ctx)
 			if created {
@@ -359,6 +368,7 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 			{Type: tasks.TypeTimersSweep, Every: cfg.Scheduler.SweepInterval.D()},
 			{Type: tasks.TypeDutyHandover, Every: cfg.Scheduler.SweepInterval.D()},
 			{Type: tasks.TypeCalendarCheck, Every: 24 * time.Hour},
+			{Type: digest.TaskDaily, At: cfg.Digest.At, Loc: cfg.Bot.Location(), Now: clock.Now},
 			{Type: backup.TaskAudit, At: "09:00", Loc: cfg.Bot.Location(), CatchUp: 15 * time.Hour, Now: clock.Now},
 		}, time.Now, logger)
 		g.Go(func() error { return s.Run(gctx) })

@@ -13,6 +13,7 @@ import (
 	"opsbot/core/approval"
 	"opsbot/core/backup"
 	"opsbot/core/calendar"
+	"opsbot/core/digest"
 	"opsbot/core/incident"
 	"opsbot/core/inspect"
 	"opsbot/core/org"
@@ -43,6 +44,7 @@ type Services struct {
 	Tickets   *ticket.Service
 	Inspect   *inspect.Service
 	Backups   *backup.Service
+	Digests   *digest.Service
 }
 
 // Bot turns events into core calls and replies.
@@ -56,6 +58,7 @@ type Bot struct {
 	tickets     *ticket.Service
 	inspections *inspect.Service
 	backups     *backup.Service
+	digests     *digest.Service
 	log         *slog.Logger
 	router      *Router
 	actions     map[string]ActionFunc
@@ -79,7 +82,7 @@ func New(cfg Config, svc Services, logger *slog.Logger, hooks Hooks) *Bot {
 	if hooks.Command == nil {
 		hooks.Command = func(string, string) {}
 	}
-	b := &Bot{cfg: cfg, org: svc.Org, approvals: svc.Approvals, incidents: svc.Incidents, silencer: svc.Silencer, calendar: svc.Calendar, tickets: svc.Tickets, inspections: svc.Inspect, backups: svc.Backups, log: logger.With("component", "bot"), router: NewRouter(), actions: map[string]ActionFunc{}, hooks: hooks}
+	b := &Bot{cfg: cfg, org: svc.Org, approvals: svc.Approvals, incidents: svc.Incidents, silencer: svc.Silencer, calendar: svc.Calendar, tickets: svc.Tickets, inspections: svc.Inspect, backups: svc.Backups, digests: svc.Digests, log: logger.With("component", "bot"), router: NewRouter(), actions: map[string]ActionFunc{}, hooks: hooks}
 	b.registerGeneral()
 	b.registerOrg()
 	if svc.Approvals != nil {
@@ -96,6 +99,9 @@ func New(cfg Config, svc Services, logger *slog.Logger, hooks Hooks) *Bot {
 	}
 	if svc.Backups != nil {
 		b.registerBackups()
+	}
+	if svc.Digests != nil {
+		b.registerDigest()
 	}
 	if svc.Incidents != nil {
 		b.registerIncidents()
@@ -315,6 +321,9 @@ func (b *Bot) Render(_ context.Context, n core.Notice) (Message, error) {
 	}
 	if m, ok := b.renderTicket(n); ok {
 		return m, nil
+	}
+	if m, ok, err := b.renderDigest(n); ok {
+		return m, err
 	}
 	if m, ok := b.renderBackup(n); ok {
 		return m, nil

@@ -28,6 +28,9 @@ type Message struct {
 	Text    string   `json:"text"`
 	Fields  []Field  `json:"fields"`
 	Buttons []Button `json:"buttons"`
+	// Image is a PNG shown with the message (the digest's chart); on the
+	// webchat API it is base64 in "image".
+	Image []byte `json:"image,omitempty"`
 }
 
 // Field is a name/value row of a card.

@@ -53,6 +53,7 @@ type wireMessage struct {
 	Text      string       `json:"text"`
 	Fields    []bot.Field  `json:"fields"`
 	Buttons   []bot.Button `json:"buttons"`
+	Image     []byte       `json:"image,omitempty"` // a PNG, base64 on the wire
 	CreatedAt time.Time    `json:"created_at"`
 	UpdatedAt time.Time    `json:"updated_at"`
 }
@@ -61,7 +62,7 @@ func wire(r Record) wireMessage {
 	w := wireMessage{
 		ID: strconv.FormatInt(r.ID, 10), Revision: r.Revision, To: r.To, Status: r.Message.Status,
 		Ref: r.Message.Ref, Title: r.Message.Title, Text: r.Message.Text,
-		Fields: r.Message.Fields, Buttons: r.Message.Buttons, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		Fields: r.Message.Fields, Buttons: r.Message.Buttons, Image: r.Message.Image, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}
 	if w.Fields == nil {
 		w.Fields = []bot.Field{}

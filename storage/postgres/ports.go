@@ -3,6 +3,7 @@ package postgres
 import (
 	"opsbot/core/approval"
 	"opsbot/core/backup"
+	"opsbot/core/digest"
 	"opsbot/core/incident"
 	"opsbot/core/inspect"
 	"opsbot/core/ticket"
@@ -18,3 +19,5 @@ var _ ticket.Tx = (*Tx)(nil)
 var _ inspect.Tx = (*Tx)(nil)
 
 var _ backup.Tx = (*Tx)(nil)
+
+var _ digest.Tx = (*Tx)(nil)

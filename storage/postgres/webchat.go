@@ -17,13 +17,13 @@ type Webchat struct{ s *Store }
 // Webchat returns the webchat store.
 func (s *Store) Webchat() *Webchat { return &Webchat{s: s} }
 
-const webchatColumns = "id, seq, revision, to_user, to_channel, status, ref, title, body, fields, buttons, created_at, updated_at"
+const webchatColumns = "id, seq, revision, to_user, to_channel, status, ref, title, body, fields, buttons, image, created_at, updated_at"
 
 func scanWebchat(row pgx.Row) (webchat.Record, error) {
 	var r webchat.Record
 	var fields, buttons []byte
 	err := row.Scan(&r.ID, &r.Seq, &r.Revision, &r.To.User, &r.To.Channel, &r.Message.Status, &r.Message.Ref,
-		&r.Message.Title, &r.Message.Text, &fields, &buttons, &r.CreatedAt, &r.UpdatedAt)
+		&r.Message.Title, &r.Message.Text, &fields, &buttons, &r.Message.Image, &r.CreatedAt, &r.UpdatedAt)
 	if err != nil {
 		return r, err
 	}
@@ -58,10 +58,10 @@ func (w *Webchat) Insert(ctx context.Context, recs []webchat.Record) ([]webchat.
 			}
 			rec, err := scanWebchat(tx.tx.QueryRow(ctx, `
 				WITH n AS (SELECT nextval('webchat_seq') AS v)
-				INSERT INTO webchat_messages (id, seq, to_user, to_channel, status, ref, title, body, fields, buttons)
-				SELECT n.v, n.v, $1, $2, $3, $4, $5, $6, $7, $8 FROM n
+				INSERT INTO webchat_messages (id, seq, to_user, to_channel, status, ref, title, body, fields, buttons, image)
+				SELECT n.v, n.v, $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM n
 				RETURNING `+webchatColumns,
-				r.To.User, r.To.Channel, r.Message.Status, r.Message.Ref, r.Message.Title, r.Message.Text, fields, buttons))
+				r.To.User, r.To.Channel, r.Message.Status, r.Message.Ref, r.Message.Title, r.Message.Text, fields, buttons, r.Message.Image))
 			if err != nil {
 				return fmt.Errorf("postgres: webchat insert: %w", err)
 			}

@@ -107,3 +107,10 @@ CREATE TABLE digest_sent (
 );
 
 ALTER TABLE webchat_messages ADD COLUMN image bytea;
+
+-- Digest opt-ins and opt-outs (managers get it unless they opt out).
+CREATE TABLE digest_subscriptions (
+    user_id    text PRIMARY KEY,
+    subscribed boolean NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
