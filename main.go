@@ -29,7 +29,9 @@ import (
 
 	"opsbot/adapters/api"
 	"opsbot/adapters/server"
+	"opsbot/adapters/slack"
 	"opsbot/adapters/webchat"
+	"opsbot/adapters/wecom"
 	"opsbot/alerts"
 	"opsbot/bot"
 	"opsbot/configs"
@@ -264,11 +266,59 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 
 	var senders []bot.Sender
 	channels := map[string]map[string]string{}
+	address := func(channel, platform, addr string) {
+		if channels[channel] == nil {
+			channels[channel] = map[string]string{}
+		}
+		channels[channel][platform] = addr
+	}
 	if cfg.Webchat.Enabled {
 		senders = append(senders, wc)
 		for _, c := range cfg.Channels {
-			channels[c.Name] = map[string]string{core.PlatformWebchat: c.Name}
+			address(c.Name, core.PlatformWebchat, c.Name)
 		}
+	}
+	var wcom *wecom.Adapter
+	if cfg.WeCom.Enabled {
+		wcom, err = wecom.New(wecom.Config{
+			CorpID: cfg.WeCom.CorpID, AgentID: cfg.WeCom.AgentID, Secret: cfg.WeCom.Secret,
+			ContactsSecret: cfg.WeCom.ContactsSecret, Token: cfg.WeCom.Token, EncodingAESKey: cfg.WeCom.EncodingAESKey,
+			APIBase: cfg.WeCom.APIBase, PerMemberMinute: cfg.WeCom.Limits.PerMemberMinute,
+			PerMemberHour: cfg.WeCom.Limits.PerMemberHour, RobotPerMinute: cfg.WeCom.Limits.RobotPerMinute,
+			MaxBodyBytes: cfg.Server.MaxBodyBytes,
+			DoneLabel:    bot.T(cfg.Bot.Language, "wecom.done"), ButtonHint: bot.T(cfg.Bot.Language, "wecom.button_hint"),
+		}, b, store.PlatformMessages(), rdb, logger)
+		if err != nil {
+			return err
+		}
+		defer wcom.Wait() // acknowledged callbacks finish before the store closes
+		senders = append(senders, wcom)
+		for _, c := range cfg.Channels {
+			if c.WeCom != "" {
+				address(c.Name, core.PlatformWeCom, c.WeCom)
+			}
+		}
+		b.SetOrgSync(core.PlatformWeCom, wecom.NewSyncer(wcom.Contacts(), orgs, wecom.SyncOptions{}))
+	}
+	var sl *slack.Adapter
+	if cfg.Slack.Enabled {
+		slackChannels := map[string]string{}
+		for _, c := range cfg.Channels {
+			if c.Slack != "" {
+				slackChannels[c.Name] = c.Slack
+				address(c.Name, core.PlatformSlack, c.Slack)
+			}
+		}
+		sl, err = slack.New(slack.Config{
+			BotToken: cfg.Slack.BotToken, SigningSecret: cfg.Slack.SigningSecret, AppToken: cfg.Slack.AppToken,
+			SocketMode: cfg.Slack.SocketMode, APIURL: cfg.Slack.APIURL, ReasonActions: cfg.Slack.ReasonActions,
+			Channels: slackChannels, Language: cfg.Bot.Language, MaxBodyBytes: cfg.Server.MaxBodyBytes,
+		}, b, store.PlatformMessages(), rdb, logger)
+		if err != nil {
+			return err
+		}
+		defer sl.Wait() // acknowledged requests finish before the store closes
+		senders = append(senders, sl)
 	}
 	deliverer := tasks.NewDeliverer(tasks.DeliveryConfig{
 		Platforms: cfg.Delivery.Platforms, RetryBase: cfg.Delivery.RetryBase.D(), RetryMax: cfg.Delivery.RetryMax.D(),
@@ -299,6 +349,13 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 		if cfg.Webchat.Enabled {
 			wc.Routes(srv.Mux)
 		}
+		if wcom != nil {
+			wcom.Routes(srv.Mux)
+		}
+		if sl != nil {
+			sl.Routes(srv.Mux)
+			g.Go(func() error { return sl.Run(gctx) }) // returns at once unless socket_mode
+		}
 		receivers := make([]alerts.Receiver, len(cfg.Alerts.Receivers))
 		for i, r := range cfg.Alerts.Receivers {
 			receivers[i] = alerts.Receiver{Name: r.Name, BearerToken: r.BearerToken, Username: r.Username, Password: r.Password}
@@ -316,6 +373,11 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 			n, err := deliverer.Sweep(ctx)
 			if err != nil {
 				return err
+			}
+			if wcom != nil {
+				if err := wcom.Flush(ctx); err != nil {
+					logger.Warn("wecom: releasing held messages failed; next sweep retries", "err", err)
+				}
 			}
 			t, err := tasks.SweepTimers(ctx, store.Timers(), queue, clock.Now())
 			if n+t > 0 {

@@ -111,6 +111,9 @@ func (b *Bot) approvalAction(verb string) ActionFunc {
 			return nil, err
 		}
 		if approval.NeedsNote[verb] {
+			if note := strings.TrimSpace(ev.Text); note != "" {
+				return b.decide(ctx, actor, id, step, verb, note) // a reason asked for in a dialog (Slack's modal)
+			}
 			return reply(Message{Ref: "request:" + strconv.FormatInt(id, 10), Title: b.t("approval.need_note.title", "verb", b.t("verb."+verb)),
 				Text: b.t("approval.need_note", "hint", noteHint(verb, id))})
 		}

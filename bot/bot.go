@@ -59,6 +59,7 @@ type Bot struct {
 	inspections *inspect.Service
 	backups     *backup.Service
 	digests     *digest.Service
+	syncers     map[string]OrgSyncer
 	log         *slog.Logger
 	router      *Router
 	actions     map[string]ActionFunc
@@ -82,9 +83,10 @@ func New(cfg Config, svc Services, logger *slog.Logger, hooks Hooks) *Bot {
 	if hooks.Command == nil {
 		hooks.Command = func(string, string) {}
 	}
-	b := &Bot{cfg: cfg, org: svc.Org, approvals: svc.Approvals, incidents: svc.Incidents, silencer: svc.Silencer, calendar: svc.Calendar, tickets: svc.Tickets, inspections: svc.Inspect, backups: svc.Backups, digests: svc.Digests, log: logger.With("component", "bot"), router: NewRouter(), actions: map[string]ActionFunc{}, hooks: hooks}
+	b := &Bot{cfg: cfg, org: svc.Org, approvals: svc.Approvals, incidents: svc.Incidents, silencer: svc.Silencer, calendar: svc.Calendar, tickets: svc.Tickets, inspections: svc.Inspect, backups: svc.Backups, digests: svc.Digests, syncers: map[string]OrgSyncer{}, log: logger.With("component", "bot"), router: NewRouter(), actions: map[string]ActionFunc{}, hooks: hooks}
 	b.registerGeneral()
 	b.registerOrg()
+	b.registerOrgSync()
 	if svc.Approvals != nil {
 		b.registerApprovals()
 	}

@@ -55,7 +55,7 @@ type Event struct {
 	Platform  string
 	UserRef   string // platform user id (the org user id on webchat)
 	Channel   string // neutral channel name, "" for a direct conversation
-	Text      string
+	Text      string // the command; on an action event, an optional reason or note
 	Action    string
 	Value     string
 	MessageID string

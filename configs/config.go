@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -60,8 +61,12 @@ type Config struct {
 	Inspections Inspections `yaml:"inspections"`
 	Backups     Backups     `yaml:"backups"`
 	Digest      Digest      `yaml:"digest"`
+	Slack       Slack       `yaml:"slack"`
+	WeCom       WeCom       `yaml:"wecom"`
 	Log         Log         `yaml:"log"`
 }
+
+var slackChannel = regexp.MustCompile(`^([CG][A-Z0-9]{8,}|#[a-z0-9][a-z0-9._-]{0,79})$`)
 
 // Calendar configures working time.
 type Calendar struct {
@@ -100,7 +105,7 @@ type Inspections struct {
 // Backups configures backup checks (W 8.4).
 type Backups struct {
 	// Token lets backup scripts post reports to /api/v1/backups/report ("" disables it).
-	Token string `yaml:"token"`
+	Token string `yaml:"token" secret:"true"`
 	// TokenFile names a file holding Token.
 	TokenFile string `yaml:"token_file"`
 	// Grace is how long after a missed deadline the reminder is followed by escalation (default 1h).
@@ -111,6 +116,70 @@ type Backups struct {
 	VerifyDay int `yaml:"verify_day"`
 	// Lead signs off the monthly backup-record audit: a user id or a role (default "sys_admin").
 	Lead string `yaml:"lead"`
+}
+
+// WeCom configures the Enterprise WeChat platform (adapters/wecom/README.md).
+type WeCom struct {
+	// Enabled turns the WeCom adapter on.
+	Enabled bool `yaml:"enabled"`
+	// CorpID is the enterprise's corp id (企业ID).
+	CorpID string `yaml:"corp_id"`
+	// AgentID is the self-built app's AgentId.
+	AgentID int64 `yaml:"agent_id"`
+	// Secret is the app's Secret.
+	Secret string `yaml:"secret" secret:"true"`
+	// SecretFile names a file holding Secret.
+	SecretFile string `yaml:"secret_file"`
+	// ContactsSecret is the contacts-sync Secret (通讯录同步), for /org sync wecom ("" uses Secret).
+	ContactsSecret string `yaml:"contacts_secret" secret:"true"`
+	// ContactsSecretFile names a file holding ContactsSecret.
+	ContactsSecretFile string `yaml:"contacts_secret_file"`
+	// Token is the callback Token.
+	Token string `yaml:"token" secret:"true"`
+	// TokenFile names a file holding Token.
+	TokenFile string `yaml:"token_file"`
+	// EncodingAESKey is the callback EncodingAESKey (43 characters).
+	EncodingAESKey string `yaml:"encoding_aes_key" secret:"true"`
+	// EncodingAESKeyFile names a file holding EncodingAESKey.
+	EncodingAESKeyFile string `yaml:"encoding_aes_key_file"`
+	// APIBase is the WeCom API base URL (default https://qyapi.weixin.qq.com).
+	APIBase string `yaml:"api_base"`
+	// Limits are WeCom's send quotas.
+	Limits WeComLimits `yaml:"limits"`
+}
+
+// WeComLimits are WeCom's send quotas; messages over them are held and sent later.
+type WeComLimits struct {
+	// PerMemberMinute is messages to one member per minute (default 30).
+	PerMemberMinute int `yaml:"per_member_minute"`
+	// PerMemberHour is messages to one member per hour (default 1000).
+	PerMemberHour int `yaml:"per_member_hour"`
+	// RobotPerMinute is messages to one group robot per minute (default 20).
+	RobotPerMinute int `yaml:"robot_per_minute"`
+}
+
+// Slack configures the Slack platform (adapters/slack).
+type Slack struct {
+	// Enabled turns the Slack adapter on.
+	Enabled bool `yaml:"enabled"`
+	// BotToken is the bot user OAuth token (xoxb-…).
+	BotToken string `yaml:"bot_token" secret:"true"`
+	// BotTokenFile names a file holding BotToken.
+	BotTokenFile string `yaml:"bot_token_file"`
+	// SigningSecret verifies requests from Slack (HTTP mode).
+	SigningSecret string `yaml:"signing_secret" secret:"true"`
+	// SigningSecretFile names a file holding SigningSecret.
+	SigningSecretFile string `yaml:"signing_secret_file"`
+	// AppToken is the app-level token (xapp-…) for Socket Mode.
+	AppToken string `yaml:"app_token" secret:"true"`
+	// AppTokenFile names a file holding AppToken.
+	AppTokenFile string `yaml:"app_token_file"`
+	// SocketMode receives events over a websocket instead of HTTP.
+	SocketMode bool `yaml:"socket_mode"`
+	// APIURL overrides https://slack.com/api/ (tests, proxies).
+	APIURL string `yaml:"api_url"`
+	// ReasonActions are buttons that ask for a reason in a modal (default approval.reject, approval.fail, approval.issues).
+	ReasonActions []string `yaml:"reason_actions"`
 }
 
 // Digest configures the managers' daily digest.
@@ -331,6 +400,10 @@ type Channel struct {
 	Name string `yaml:"name"`
 	// Members are org user ids.
 	Members []string `yaml:"members"`
+	// Slack is the channel's Slack address: a channel id (C0123ABCD, preferred) or "#name".
+	Slack string `yaml:"slack"`
+	// WeCom is the channel's WeCom address: appchat:<chatid>, robot:<webhook key> or user:<userid>.
+	WeCom string `yaml:"wecom"`
 }
 
 // Delivery configures outbound message delivery.
@@ -556,6 +629,10 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Backups.VerifyDay, 25)
 	setDefault(&c.Backups.Lead, "sys_admin")
 	setDefault(&c.Digest.At, "09:00")
+	setDefault(&c.WeCom.APIBase, "https://qyapi.weixin.qq.com")
+	setDefault(&c.WeCom.Limits.PerMemberMinute, 30)
+	setDefault(&c.WeCom.Limits.PerMemberHour, 1000)
+	setDefault(&c.WeCom.Limits.RobotPerMinute, 20)
 	setDefault(&c.Log.Level, "info")
 	setDefault(&c.Log.Format, "text")
 }
@@ -695,6 +772,50 @@ func (c *Config) Validate() error {
 	}
 	if ch := c.Approvals.Channel; ch != "" && !c.hasChannel(ch) {
 		add("approvals.channel", "%q is not one of channels[].name", ch)
+	}
+
+	// wecom
+	if w := c.WeCom; w.Enabled {
+		for _, req := range []struct{ key, val string }{{"wecom.corp_id", w.CorpID}, {"wecom.secret", w.Secret}, {"wecom.token", w.Token}} {
+			if req.val == "" {
+				add(req.key, "required when wecom.enabled is true (set %s or %s)", req.key, envName(req.key))
+			}
+		}
+		if w.AgentID <= 0 {
+			add("wecom.agent_id", "required when wecom.enabled is true (the app's AgentId)")
+		}
+		if len(w.EncodingAESKey) != 43 {
+			add("wecom.encoding_aes_key", "must be the 43 characters WeCom shows, got %d", len(w.EncodingAESKey))
+		}
+		if _, err := url.Parse(w.APIBase); err != nil || !strings.HasPrefix(w.APIBase, "http") {
+			add("wecom.api_base", "must be an http(s) URL, got %q", w.APIBase)
+		}
+		if l := w.Limits; l.PerMemberMinute < 1 || l.PerMemberHour < l.PerMemberMinute || l.RobotPerMinute < 1 {
+			add("wecom.limits", "need 1 <= per_member_minute <= per_member_hour and robot_per_minute >= 1, got %d/%d/%d", l.PerMemberMinute, l.PerMemberHour, l.RobotPerMinute)
+		}
+	}
+	for i, ch := range c.Channels {
+		if ch.WeCom != "" && !strings.HasPrefix(ch.WeCom, "appchat:") && !strings.HasPrefix(ch.WeCom, "robot:") && !strings.HasPrefix(ch.WeCom, "user:") {
+			add(fmt.Sprintf("channels[%d].wecom", i), "want appchat:<chatid>, robot:<key> or user:<userid>, got %q", ch.WeCom)
+		}
+	}
+
+	// slack
+	if c.Slack.Enabled {
+		if c.Slack.BotToken == "" {
+			add("slack.bot_token", "required when slack.enabled is true (set slack.bot_token, slack.bot_token_file or %s)", envName("slack.bot_token"))
+		}
+		if c.Slack.SocketMode && c.Slack.AppToken == "" {
+			add("slack.app_token", "required when slack.socket_mode is true (set slack.app_token, slack.app_token_file or %s)", envName("slack.app_token"))
+		}
+		if !c.Slack.SocketMode && c.Slack.SigningSecret == "" {
+			add("slack.signing_secret", "required in HTTP mode (set slack.signing_secret, slack.signing_secret_file or %s)", envName("slack.signing_secret"))
+		}
+	}
+	for i, ch := range c.Channels {
+		if ch.Slack != "" && !slackChannel.MatchString(ch.Slack) {
+			add(fmt.Sprintf("channels[%d].slack", i), "want a channel id (C0123ABCD) or #name, got %q", ch.Slack)
+		}
 	}
 
 	// calendar, inspections, backups, digest

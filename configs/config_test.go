@@ -100,6 +100,7 @@ func TestLoadDefaults(t *testing.T) {
 		Inspections: Inspections{Grace: Duration(2 * time.Hour), IssueLevel: 3},
 		Backups:     Backups{Grace: Duration(time.Hour), FailLevel: 3, VerifyDay: 25, Lead: "sys_admin"},
 		Digest:      Digest{At: "09:00"},
+		WeCom:       WeCom{APIBase: "https://qyapi.weixin.qq.com", Limits: WeComLimits{PerMemberMinute: 30, PerMemberHour: 1000, RobotPerMinute: 20}},
 		Log:         Log{Level: "info", Format: "text"},
 	}
 	tests := []struct {
@@ -855,6 +856,9 @@ func TestExampleConfig(t *testing.T) {
 					"OPSBOT_DATABASE_URL_FILE=" + filepath.Join(dir, "db"),
 					"OPSBOT_REDIS_URL_FILE=" + filepath.Join(dir, "redis"),
 					"OPSBOT_WEBCHAT_TOKEN_FILE=" + filepath.Join(dir, "token"),
+					"OPSBOT_WECOM_SECRET_FILE=" + filepath.Join(dir, "token"),
+					"OPSBOT_WECOM_TOKEN_FILE=" + filepath.Join(dir, "token"),
+					"OPSBOT_WECOM_ENCODING_AES_KEY_FILE=" + filepath.Join(dir, "aes"),
 				}
 			},
 			dbURL: "postgres://opsbot:pw@db.internal:5432/opsbot?sslmode=verify-full",
@@ -866,6 +870,8 @@ func TestExampleConfig(t *testing.T) {
 					"OPSBOT_DATABASE_URL=postgres://opsbot:env@db/opsbot",
 					"OPSBOT_REDIS_URL=redis://r:6379/0",
 					"OPSBOT_WEBCHAT_TOKEN=tok",
+					"OPSBOT_WECOM_SECRET=s", "OPSBOT_WECOM_TOKEN=t",
+					"OPSBOT_WECOM_ENCODING_AES_KEY=" + strings.Repeat("k", 43),
 				}
 			},
 			dbURL: "postgres://opsbot:env@db/opsbot",
@@ -879,6 +885,7 @@ func TestExampleConfig(t *testing.T) {
 				"db":    "postgres://opsbot:pw@db.internal:5432/opsbot?sslmode=verify-full\n",
 				"redis": "rediss://:pw@redis.internal:6380/0\n",
 				"token": "tok\n",
+				"aes":   strings.Repeat("a", 43) + "\n",
 			} {
 				require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600))
 			}

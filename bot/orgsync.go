@@ -1,0 +1,121 @@
+package bot
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"opsbot/core"
+)
+
+// Kinds of org-sync changes.
+const (
+	SyncUnitAdd    = "unit.add"
+	SyncUnitRename = "unit.rename"
+	SyncUserAdd    = "user.add"
+	SyncUserMove   = "user.move"
+	SyncUserLink   = "user.link"
+)
+
+// OrgSyncChange is one change a platform's contacts sync makes.
+type OrgSyncChange struct{ Kind, Subject, Name, From, To, Level string }
+
+// OrgSyncSkip is something the sync leaves alone, with a reason code.
+type OrgSyncSkip struct{ What, Reason, Detail string }
+
+// OrgSyncFailure is a change that failed when applied.
+type OrgSyncFailure struct {
+	Step string
+	Err  error
+}
+
+// OrgSyncReport is a sync's preview or outcome.
+type OrgSyncReport struct {
+	Changes       []OrgSyncChange
+	Skipped       []OrgSyncSkip
+	NotInPlatform []string
+	Done          int
+	Failed        []OrgSyncFailure
+}
+
+// OrgSyncer pulls a platform's contacts into the org (/org sync <platform>).
+type OrgSyncer interface {
+	// Preview says what a sync would change (sys_admin only).
+	Preview(ctx context.Context, actor core.Actor) (OrgSyncReport, error)
+	// Run plans afresh and applies (sys_admin only).
+	Run(ctx context.Context, actor core.Actor) (OrgSyncReport, error)
+}
+
+// SetOrgSync registers a platform's contacts sync.
+func (b *Bot) SetOrgSync(platform string, s OrgSyncer) { b.syncers[platform] = s }
+
+func (b *Bot) registerOrgSync() {
+	b.router.Handle(&Command{Path: "org sync", Usage: "wecom", MinArgs: 1, MaxArgs: 1, Topic: "org", Run: b.orgSync})
+	b.HandleAction("org.sync.apply", func(ctx context.Context, actor core.Actor, ev Event) ([]Message, error) {
+		s, ok := b.syncers[ev.Value]
+		if !ok {
+			return nil, core.Invalid("sync_platform", "value", ev.Value)
+		}
+		rep, err := s.Run(ctx, actor)
+		if err != nil {
+			return nil, err
+		}
+		lines := []string{b.t("sync.done", "done", strconv.Itoa(rep.Done))}
+		for _, f := range rep.Failed {
+			lines = append(lines, b.t("sync.failed", "step", f.Step, "err", b.ErrorReply(f.Err, nil).Text))
+		}
+		return reply(Message{Ref: "sync:" + ev.Value, Title: b.t("sync.done.title"), Text: strings.Join(lines, "\n")})
+	})
+	b.HandleAction("org.sync.cancel", func(ctx context.Context, actor core.Actor, ev Event) ([]Message, error) {
+		return reply(Message{Ref: "sync:" + ev.Value, Text: b.t("sync.cancelled")})
+	})
+}
+
+func (b *Bot) orgSync(ctx context.Context, r *Request) ([]Message, error) {
+	platform := canonicalValue(r.Args[0])
+	s, ok := b.syncers[platform]
+	if !ok {
+		return nil, core.Invalid("sync_platform", "value", r.Args[0])
+	}
+	rep, err := s.Preview(ctx, r.Actor)
+	if err != nil {
+		return nil, err
+	}
+	count := map[string]int{}
+	var lines []string
+	for _, c := range rep.Changes {
+		count[c.Kind]++
+		switch c.Kind {
+		case SyncUnitAdd:
+			lines = append(lines, "- "+b.t("sync.unit.add", "code", c.Subject, "name", c.Name, "parent", c.To, "level", b.t("level."+c.Level)))
+		case SyncUnitRename:
+			lines = append(lines, "- "+b.t("sync.unit.rename", "code", c.Subject, "from", c.From, "to", c.To))
+		case SyncUserAdd:
+			lines = append(lines, "- "+b.t("sync.user.add", "id", c.Subject, "name", c.Name, "unit", c.To))
+		case SyncUserMove:
+			lines = append(lines, "- "+b.t("sync.user.move", "id", c.Subject, "name", c.Name, "from", c.From, "to", c.To))
+		case SyncUserLink:
+			lines = append(lines, "- "+b.t("sync.user.link", "id", c.Subject, "external", c.To))
+		}
+	}
+	for _, k := range rep.Skipped {
+		lines = append(lines, "- "+b.t("sync.skipped", "what", k.What, "reason", b.t("sync.skip."+k.Reason, "detail", k.Detail)))
+	}
+	if len(rep.NotInPlatform) > 0 {
+		lines = append(lines, b.t("sync.not_in_platform", "count", strconv.Itoa(len(rep.NotInPlatform)), "ids", strings.Join(rep.NotInPlatform, "、")))
+	}
+	m := Message{Ref: "sync:" + platform, Title: b.t("sync.preview.title", "platform", b.t("platform."+platform)),
+		Fields: []Field{{Name: b.t("field.sync_summary"), Value: b.t("sync.summary", "units", strconv.Itoa(count[SyncUnitAdd]),
+			"renames", strconv.Itoa(count[SyncUnitRename]), "users", strconv.Itoa(count[SyncUserAdd]), "moves", strconv.Itoa(count[SyncUserMove]),
+			"links", strconv.Itoa(count[SyncUserLink]))}}}
+	if len(rep.Changes) == 0 {
+		lines = append([]string{b.t("sync.nothing")}, lines...)
+	} else {
+		m.Buttons = []Button{
+			{Action: "org.sync.apply", Value: platform, Label: b.t("sync.button.apply"), Style: "primary", Confirm: b.t("sync.confirm")},
+			{Action: "org.sync.cancel", Value: platform, Label: b.t("sync.button.cancel")},
+		}
+	}
+	m.Text = strings.Join(lines, "\n")
+	return reply(m)
+}

@@ -1,0 +1,301 @@
+package main
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/silenceper/wechat/v2/util"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// apiCall is one request a stand-in platform API received.
+type apiCall struct {
+	Path string
+	Form url.Values
+	Body map[string]any
+}
+
+// fakeAPI records calls and answers with answer(path, call).
+type fakeAPI struct {
+	srv    *httptest.Server
+	mu     sync.Mutex
+	calls  []apiCall
+	answer func(c apiCall, n int) map[string]any
+}
+
+func newFakeAPI(t *testing.T, answer func(c apiCall, n int) map[string]any) *fakeAPI {
+	f := &fakeAPI{answer: answer}
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body)
+		c := apiCall{Path: r.URL.Path}
+		if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+			c.Form, _ = url.ParseQuery(string(raw))
+		} else {
+			_ = json.Unmarshal(raw, &c.Body)
+		}
+		f.mu.Lock()
+		f.calls = append(f.calls, c)
+		n := len(f.calls)
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(f.answer(c, n))
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeAPI) to(path string) []apiCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []apiCall
+	for _, c := range f.calls {
+		if c.Path == path {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+const (
+	wecomCorp  = "wwopsbottest"
+	wecomToken = "cbtoken"
+	wecomKey   = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG" // 43 characters
+)
+
+// wecomPost sends a callback as WeCom does: encrypted and signed.
+func (a *app) wecomPost(t *testing.T, xml string) int {
+	enc, err := util.EncryptMsg([]byte("0123456789abcdef"), []byte(xml), wecomCorp, wecomKey)
+	require.NoError(t, err)
+	ts, nonce := strconv.FormatInt(time.Now().Unix(), 10), "nonce1"
+	parts := []string{wecomToken, ts, nonce, string(enc)}
+	sort.Strings(parts)
+	q := url.Values{"msg_signature": {util.Signature(parts...)}, "timestamp": {ts}, "nonce": {nonce}}
+	body := fmt.Sprintf("<xml><ToUserName><![CDATA[%s]]></ToUserName><AgentID><![CDATA[1000002]]></AgentID><Encrypt><![CDATA[%s]]></Encrypt></xml>", wecomCorp, enc)
+	resp, err := http.Post(a.base+"/wecom/callback?"+q.Encode(), "text/xml", strings.NewReader(body))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestWeComApprovalCardRoundTrip: with WeCom first in delivery, an
+// approver linked to WeCom gets the request as a template card; a command
+// typed in WeCom is answered there; tapping Approve decides the request,
+// the card is updated with the click's response_code and the outcome is
+// sent as a new message.
+func TestWeComApprovalCardRoundTrip(t *testing.T) {
+	api := newFakeAPI(t, func(c apiCall, n int) map[string]any {
+		out := map[string]any{"errcode": 0, "errmsg": "ok"}
+		switch c.Path {
+		case "/cgi-bin/gettoken":
+			out["access_token"], out["expires_in"] = "tok", 7200
+		case "/cgi-bin/message/send":
+			if c.Body["msgtype"] == "template_card" {
+				out["response_code"] = fmt.Sprintf("rc-send-%d", n)
+			}
+		}
+		return out
+	})
+	a := startApp(t, "OPSBOT_WECOM_ENABLED=true", "OPSBOT_WECOM_CORP_ID="+wecomCorp, "OPSBOT_WECOM_AGENT_ID=1000002",
+		"OPSBOT_WECOM_SECRET=s3cret", "OPSBOT_WECOM_TOKEN="+wecomToken, "OPSBOT_WECOM_ENCODING_AES_KEY="+wecomKey,
+		"OPSBOT_WECOM_API_BASE="+api.srv.URL, "OPSBOT_DELIVERY_PLATFORMS=wecom,webchat")
+	requireOK(t, a.say("admin", "/org user link liqiang --platform wecom --id LiQiang"))
+
+	// URL verification.
+	ts, nonce := "1772442000", "n1"
+	echo, err := util.EncryptMsg([]byte("0123456789abcdef"), []byte("echo-42"), wecomCorp, wecomKey)
+	require.NoError(t, err)
+	parts := []string{wecomToken, ts, nonce, string(echo)}
+	sort.Strings(parts)
+	q := url.Values{"msg_signature": {util.Signature(parts...)}, "timestamp": {ts}, "nonce": {nonce}, "echostr": {string(echo)}}
+	code, body := a.call("GET", "/wecom/callback?"+q.Encode(), nil)
+	require.Equal(t, 200, code)
+	require.Equal(t, "echo-42", string(body))
+
+	// A command typed in WeCom is answered there.
+	require.Equal(t, 200, a.wecomPost(t, `<xml><ToUserName><![CDATA[`+wecomCorp+`]]></ToUserName><FromUserName><![CDATA[LiQiang]]></FromUserName><CreateTime>1772442000</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[/我是谁]]></Content><MsgId>9001</MsgId><AgentID>1000002</AgentID></xml>`))
+	eventually(t, "whoami answered in WeCom", func() bool {
+		for _, c := range api.to("/cgi-bin/message/send") {
+			if c.Body["touser"] == "LiQiang" && strings.Contains(fmt.Sprint(c.Body), "liqiang") {
+				return true
+			}
+		}
+		return false
+	})
+
+	id := a.submit("zhangwei", "/app grant sjsj --to dc-edu --kind visible")
+	var key, task string
+	eventually(t, "the request card reaches the approver on WeCom", func() bool {
+		for _, c := range api.to("/cgi-bin/message/send") {
+			tc, _ := c.Body["template_card"].(map[string]any)
+			if c.Body["touser"] != "LiQiang" || tc == nil {
+				continue
+			}
+			task, _ = tc["task_id"].(string)
+			buttons, _ := tc["button_list"].([]any)
+			for _, b := range buttons {
+				if k, _ := b.(map[string]any)["key"].(string); strings.HasPrefix(k, "approval.approve|") {
+					key = k
+				}
+			}
+			return key != ""
+		}
+		return false
+	})
+	require.Equal(t, fmt.Sprintf("approval.approve|request:%d#1", id), key)
+
+	click := fmt.Sprintf(`<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[LiQiang]]></FromUserName><CreateTime>1772442060</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[template_card_event]]></Event><EventKey><![CDATA[%s]]></EventKey><TaskId><![CDATA[%s]]></TaskId><CardType><![CDATA[button_interaction]]></CardType><ResponseCode><![CDATA[rc-click]]></ResponseCode><AgentID>1000002</AgentID></xml>`, wecomCorp, key, task)
+	require.Equal(t, 200, a.wecomPost(t, click))
+	require.Equal(t, 200, a.wecomPost(t, click), "a retried click is answered and ignored")
+	eventually(t, "the clicked card is updated with the click's response_code", func() bool {
+		for _, c := range api.to("/cgi-bin/message/update_template_card") {
+			if c.Body["response_code"] == "rc-click" {
+				return true
+			}
+		}
+		return false
+	})
+	require.Contains(t, a.say("zhangwei", "/app access sjsj").Text, "unit:dc-edu · visible", "the approval took effect")
+	eventually(t, "the outcome is also sent as a new message", func() bool {
+		for _, c := range api.to("/cgi-bin/message/send") {
+			if c.Body["touser"] == "LiQiang" && c.Body["msgtype"] != "template_card" && strings.Contains(fmt.Sprint(c.Body), fmt.Sprintf("#%d", id)) {
+				return true
+			}
+		}
+		return false
+	})
+	r := a.say("zhangwei", fmt.Sprintf("/request show %d", id))
+	require.Equal(t, 1, strings.Count(r.Text, "liqiang"), "decided once: %s", r.Text)
+}
+
+const slackSecret = "e2e-signing-secret"
+
+// slackPost posts a signed request to opsbot's Slack endpoints.
+func (a *app) slackPost(t *testing.T, path string, form url.Values) int {
+	body := form.Encode()
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	mac := hmac.New(sha256.New, []byte(slackSecret))
+	mac.Write([]byte("v0:" + ts + ":" + body))
+	req, err := http.NewRequest("POST", a.base+path, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Slack-Request-Timestamp", ts)
+	req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestSlackApprovalCardRoundTrip: an approver linked to Slack gets the
+// request as a Block Kit card; the click decides it and every card of the
+// step is replaced through chat.update.
+func TestSlackApprovalCardRoundTrip(t *testing.T) {
+	api := newFakeAPI(t, func(c apiCall, n int) map[string]any {
+		out := map[string]any{"ok": true}
+		switch c.Path {
+		case "/chat.postMessage":
+			ch := c.Form.Get("channel")
+			if strings.HasPrefix(ch, "U") {
+				ch = "D" + ch[1:]
+			}
+			out["channel"], out["ts"] = ch, fmt.Sprintf("1700000000.%06d", n)
+		case "/chat.update":
+			out["channel"], out["ts"] = c.Form.Get("channel"), c.Form.Get("ts")
+		}
+		return out
+	})
+	a := startApp(t, "OPSBOT_SLACK_ENABLED=true", "OPSBOT_SLACK_BOT_TOKEN=xoxb-e2e", "OPSBOT_SLACK_SIGNING_SECRET="+slackSecret,
+		"OPSBOT_SLACK_API_URL="+api.srv.URL+"/", "OPSBOT_DELIVERY_PLATFORMS=slack,webchat")
+	requireOK(t, a.say("admin", "/org user link liqiang --platform slack --id U0LIQIANG"))
+
+	// Unsigned requests are refused.
+	resp, err := http.PostForm(a.base+"/slack/commands", url.Values{"command": {"/opsbot"}, "text": {"whoami"}, "user_id": {"U0LIQIANG"}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, 401, resp.StatusCode)
+
+	id := a.submit("zhangwei", "/app grant sjsj --to dc-edu --kind visible")
+	var actionID, value, channel string
+	ts := "1700000000.000001"
+	eventuallyOr(t, "the request card reaches the approver on Slack", func() bool {
+		for _, c := range api.to("/chat.postMessage") {
+			if c.Form.Get("channel") != "U0LIQIANG" {
+				continue
+			}
+			var blocks []map[string]any
+			_ = json.Unmarshal([]byte(c.Form.Get("blocks")), &blocks)
+			for _, b := range blocks {
+				els, _ := b["elements"].([]any)
+				for _, e := range els {
+					el, _ := e.(map[string]any)
+					if id, _ := el["action_id"].(string); strings.HasPrefix(id, "approval.approve|") {
+						actionID, value = id, el["value"].(string)
+					}
+				}
+			}
+			if actionID != "" {
+				channel = "D0LIQIANG"
+				return true
+			}
+		}
+		return false
+	}, func() {
+		for _, c := range api.to("/chat.postMessage") {
+			t.Logf("post %s", c.Form)
+		}
+	})
+	payload, _ := json.Marshal(map[string]any{
+		"type": "block_actions", "trigger_id": "trig-1", "user": map[string]any{"id": "U0LIQIANG"},
+		"channel": map[string]any{"id": channel}, "container": map[string]any{"type": "message", "message_ts": ts, "channel_id": channel},
+		"response_url": api.srv.URL + "/respond",
+		"actions":      []map[string]any{{"type": "button", "action_id": actionID, "block_id": "b1", "value": value, "text": map[string]any{"type": "plain_text", "text": "Approve"}}},
+	})
+	require.Equal(t, 200, a.slackPost(t, "/slack/interactions", url.Values{"payload": {string(payload)}}))
+	require.Equal(t, 200, a.slackPost(t, "/slack/interactions", url.Values{"payload": {string(payload)}}), "a retried click is handled once")
+	eventually(t, "the card is replaced through chat.update", func() bool {
+		for _, c := range api.to("/chat.update") {
+			if c.Form.Get("channel") == "D0LIQIANG" && !strings.Contains(c.Form.Get("blocks"), "approval.approve") {
+				return true
+			}
+		}
+		return false
+	})
+	require.Contains(t, a.say("zhangwei", "/app access sjsj").Text, "unit:dc-edu · visible", "the approval took effect")
+	r := a.say("zhangwei", fmt.Sprintf("/request show %d", id))
+	require.Equal(t, 1, strings.Count(r.Text, "liqiang"), "decided once: %s", r.Text)
+
+	// A slash command round trip: the answer goes to response_url.
+	require.Equal(t, 200, a.slackPost(t, "/slack/commands", url.Values{"command": {"/opsbot"}, "text": {"whoami"},
+		"user_id": {"U0LIQIANG"}, "channel_id": {"D0LIQIANG"}, "response_url": {api.srv.URL + "/respond"}, "trigger_id": {"trig-2"}}))
+	eventually(t, "whoami answered through response_url", func() bool {
+		for _, c := range api.to("/respond") {
+			if strings.Contains(fmt.Sprint(c.Body), "liqiang") {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// eventuallyOr is eventually, calling explain when it fails.
+func eventuallyOr(t *testing.T, what string, cond func() bool, explain func()) {
+	t.Helper()
+	if !assert.Eventuallyf(t, cond, 15*time.Second, 100*time.Millisecond, what) {
+		explain()
+		t.FailNow()
+	}
+}
