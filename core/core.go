@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -78,6 +79,19 @@ type AuditEntry struct {
 	After    string // JSON of the state after, "" when removed
 	PrevHash string
 	Hash     string
+}
+
+// Change is the audit entry of actor's action on entity at at, with the
+// entity's state before (nil when created) and after, as JSON.
+func Change(at time.Time, actor Actor, action, entity string, after, before any) AuditEntry {
+	e := AuditEntry{At: at, Actor: actor.UserID, Platform: actor.Platform, Action: action, Entity: entity}
+	if before != nil {
+		b, _ := json.Marshal(before)
+		e.Before = string(b)
+	}
+	b, _ := json.Marshal(after)
+	e.After = string(b)
+	return e
 }
 
 // Recorder is what every domain transaction can do besides its own rows:

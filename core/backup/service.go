@@ -2,7 +2,6 @@ package backup
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -55,22 +54,7 @@ const dayLayout = "2006-01-02"
 func (s *Service) loc() *time.Location { return s.cal.Location() }
 
 func (s *Service) audit(ctx context.Context, tx Tx, actor core.Actor, action, entity string, after, before any) error {
-	e := core.AuditEntry{At: s.clock.Now(), Actor: actor.UserID, Platform: actor.Platform, Action: action, Entity: entity}
-	if before != nil {
-		b, _ := json.Marshal(before)
-		e.Before = string(b)
-	}
-	b, _ := json.Marshal(after)
-	e.After = string(b)
-	return tx.Audit(ctx, e)
-}
-
-func mayOperate(ctx context.Context, tx Tx, userID string) (bool, error) {
-	grants, err := tx.GrantsOf(ctx, userID)
-	if err != nil {
-		return false, err
-	}
-	return org.HasRole(grants, org.RoleOperator) || org.HasRole(grants, org.RoleSysAdmin), nil
+	return tx.Audit(ctx, core.Change(s.clock.Now(), actor, action, entity, after, before))
 }
 
 // deadline is a plan's report deadline on day (midnight of that day in loc).
@@ -134,7 +118,7 @@ func (s *Service) AddPlan(ctx context.Context, actor core.Actor, system, dailyAt
 	}
 	var p Plan
 	err = s.store.InTx(ctx, func(tx Tx) error {
-		if ok, err := mayOperate(ctx, tx, actor.UserID); err != nil || !ok {
+		if ok, err := org.RunsPlatform(ctx, tx, actor.UserID); err != nil || !ok {
 			return errors.Join(err, core.Forbidden("backup_manage"))
 		}
 		if _, err := tx.BackupPlan(ctx, system); err == nil {
@@ -163,7 +147,7 @@ func (s *Service) AddPlan(ctx context.Context, actor core.Actor, system, dailyAt
 func (s *Service) RemovePlan(ctx context.Context, actor core.Actor, system string) (Plan, error) {
 	var p Plan
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		if ok, err := mayOperate(ctx, tx, actor.UserID); err != nil || !ok {
+		if ok, err := org.RunsPlatform(ctx, tx, actor.UserID); err != nil || !ok {
 			return errors.Join(err, core.Forbidden("backup_manage"))
 		}
 		var err error
@@ -257,7 +241,7 @@ func (s *Service) Report(ctx context.Context, actor core.Actor, system string, o
 	var res ReportResult
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		if actor.Platform != core.PlatformAPI {
-			if may, err := mayOperate(ctx, tx, actor.UserID); err != nil || !may {
+			if may, err := org.RunsPlatform(ctx, tx, actor.UserID); err != nil || !may {
 				return errors.Join(err, core.Forbidden("backup_manage"))
 			}
 		}
@@ -319,22 +303,11 @@ func (s *Service) Report(ctx context.Context, actor core.Actor, system string, o
 			}
 			return s.audit(ctx, tx, actor, "backup.report", p.Ref(), r, nil)
 		}
-		title := p.System + " backup failed " + day
-		if note != "" {
-			title += ": " + note
-		}
-		if rs := []rune(title); len(rs) > 200 {
-			title = string(rs[:200])
-		}
-		system := ""
-		if _, err := tx.App(ctx, p.System); err == nil {
-			system = p.System
-		}
 		by := actor
 		if actor.Platform == core.PlatformAPI {
 			by = core.SystemActor()
 		}
-		inc, err := s.incidents.DeclareIn(ctx, tx, by, title, s.cfg.FailLevel, system, "")
+		inc, err := s.openIncident(ctx, tx, by, p, "backup failed "+day, note)
 		if err != nil {
 			return err
 		}
@@ -353,6 +326,23 @@ func (s *Service) Report(ctx context.Context, actor core.Actor, system string, o
 		return s.audit(ctx, tx, actor, "backup.fault.open", f.Ref(), f, nil)
 	})
 	return res, err
+}
+
+// openIncident opens the incident of a failed backup or restore test of
+// p, about the app of that code when there is one.
+func (s *Service) openIncident(ctx context.Context, tx Tx, by core.Actor, p Plan, what, note string) (incident.Incident, error) {
+	title := p.System + " " + what
+	if note != "" {
+		title += ": " + note
+	}
+	if rs := []rune(title); len(rs) > 200 {
+		title = string(rs[:200])
+	}
+	system := ""
+	if _, err := tx.App(ctx, p.System); err == nil {
+		system = p.System
+	}
+	return s.incidents.DeclareIn(ctx, tx, by, title, s.cfg.FailLevel, system, "")
 }
 
 // dayFor picks the check a report at now answers: the last deadline's
@@ -516,7 +506,7 @@ func (s *Service) Verify(ctx context.Context, actor core.Actor, system string, o
 	note = strings.TrimSpace(note)
 	var res VerifyResult
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		if may, err := mayOperate(ctx, tx, actor.UserID); err != nil || !may {
+		if may, err := org.RunsPlatform(ctx, tx, actor.UserID); err != nil || !may {
 			return errors.Join(err, core.Forbidden("backup_manage"))
 		}
 		p, err := s.plan(ctx, tx, system)
@@ -530,18 +520,7 @@ func (s *Service) Verify(ctx context.Context, actor core.Actor, system string, o
 		}
 		res.Verification = v
 		if !ok {
-			title := p.System + " restore test failed"
-			if note != "" {
-				title += ": " + note
-			}
-			if rs := []rune(title); len(rs) > 200 {
-				title = string(rs[:200])
-			}
-			system := ""
-			if _, err := tx.App(ctx, p.System); err == nil {
-				system = p.System
-			}
-			inc, err := s.incidents.DeclareIn(ctx, tx, actor, title, s.cfg.FailLevel, system, "")
+			inc, err := s.openIncident(ctx, tx, actor, p, "restore test failed", note)
 			if err != nil {
 				return err
 			}

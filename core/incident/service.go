@@ -2,7 +2,6 @@ package incident
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -55,14 +54,7 @@ func fmtSscanf(str, format string, a ...any) (int, error) {
 }
 
 func (s *Service) audit(ctx context.Context, tx Tx, actor core.Actor, action string, i Incident, before any) error {
-	e := core.AuditEntry{At: s.clock.Now(), Actor: actor.UserID, Platform: actor.Platform, Action: action, Entity: i.Ref()}
-	if before != nil {
-		b, _ := json.Marshal(before)
-		e.Before = string(b)
-	}
-	b, _ := json.Marshal(i)
-	e.After = string(b)
-	return tx.Audit(ctx, e)
+	return tx.Audit(ctx, core.Change(s.clock.Now(), actor, action, i.Ref(), i, before))
 }
 
 func activeUser(ctx context.Context, tx Tx, id string) (org.User, error) {

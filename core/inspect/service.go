@@ -2,7 +2,6 @@ package inspect
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -47,23 +46,7 @@ func NewService(store Store, clock core.Clock, cal *calendar.Calendar, incidents
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func (s *Service) audit(ctx context.Context, tx Tx, actor core.Actor, action, entity string, after, before any) error {
-	e := core.AuditEntry{At: s.clock.Now(), Actor: actor.UserID, Platform: actor.Platform, Action: action, Entity: entity}
-	if before != nil {
-		b, _ := json.Marshal(before)
-		e.Before = string(b)
-	}
-	b, _ := json.Marshal(after)
-	e.After = string(b)
-	return tx.Audit(ctx, e)
-}
-
-// mayManage: operators and sys admins manage plans and report any run.
-func mayManage(ctx context.Context, tx Tx, userID string) (bool, error) {
-	grants, err := tx.GrantsOf(ctx, userID)
-	if err != nil {
-		return false, err
-	}
-	return org.HasRole(grants, org.RoleOperator) || org.HasRole(grants, org.RoleSysAdmin), nil
+	return tx.Audit(ctx, core.Change(s.clock.Now(), actor, action, entity, after, before))
 }
 
 // assignees resolves a plan's assignee (a user id or a role) to users.
@@ -101,7 +84,7 @@ func (s *Service) AddPlan(ctx context.Context, actor core.Actor, name, spec, ass
 	}
 	var p Plan
 	err = s.store.InTx(ctx, func(tx Tx) error {
-		if ok, err := mayManage(ctx, tx, actor.UserID); err != nil || !ok {
+		if ok, err := org.RunsPlatform(ctx, tx, actor.UserID); err != nil || !ok {
 			return errors.Join(err, core.Forbidden("inspect_manage"))
 		}
 		if us, err := assignees(ctx, tx, assignee); err != nil {
@@ -136,7 +119,7 @@ func (s *Service) AddPlan(ctx context.Context, actor core.Actor, name, spec, ass
 func (s *Service) RemovePlan(ctx context.Context, actor core.Actor, name string) (Plan, error) {
 	var p Plan
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		if ok, err := mayManage(ctx, tx, actor.UserID); err != nil || !ok {
+		if ok, err := org.RunsPlatform(ctx, tx, actor.UserID); err != nil || !ok {
 			return errors.Join(err, core.Forbidden("inspect_manage"))
 		}
 		var err error
@@ -378,7 +361,7 @@ func (s *Service) Report(ctx context.Context, actor core.Actor, planName string,
 
 func (s *Service) mark(ctx context.Context, tx Tx, actor core.Actor, r Run, items []int, ok bool, note string) (Outcome, error) {
 	if !slices.Contains(r.Assignees, actor.UserID) {
-		if may, err := mayManage(ctx, tx, actor.UserID); err != nil || !may {
+		if may, err := org.RunsPlatform(ctx, tx, actor.UserID); err != nil || !may {
 			return Outcome{}, errors.Join(err, core.Forbidden("inspect_not_yours", "id", itoa(r.ID)))
 		}
 	}

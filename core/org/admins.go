@@ -53,3 +53,13 @@ func HoldersOf(ctx context.Context, tx Tx, role Role) ([]string, error) {
 	}
 	return out, nil
 }
+
+// RunsPlatform reports whether a user is an operator or the sys admin: who
+// manages and reports inspections and backups.
+func RunsPlatform(ctx context.Context, tx Tx, userID string) (bool, error) {
+	grants, err := tx.GrantsOf(ctx, userID)
+	if err != nil {
+		return false, err
+	}
+	return HasRole(grants, RoleOperator) || HasRole(grants, RoleSysAdmin), nil
+}

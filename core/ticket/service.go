@@ -2,7 +2,6 @@ package ticket
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -30,14 +29,7 @@ func NewService(store Store, clock core.Clock, cal *calendar.Calendar) *Service 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func (s *Service) audit(ctx context.Context, tx Tx, actor core.Actor, action string, t Ticket, before any) error {
-	e := core.AuditEntry{At: s.clock.Now(), Actor: actor.UserID, Platform: actor.Platform, Action: action, Entity: t.Ref()}
-	if before != nil {
-		b, _ := json.Marshal(before)
-		e.Before = string(b)
-	}
-	b, _ := json.Marshal(t)
-	e.After = string(b)
-	return tx.Audit(ctx, e)
+	return tx.Audit(ctx, core.Change(s.clock.Now(), actor, action, t.Ref(), t, before))
 }
 
 func (s *Service) data(t Ticket, extra map[string]string) map[string]string {
