@@ -12,7 +12,7 @@ import (
 )
 
 func (b *Bot) registerDigest() {
-	b.router.Handle(&Command{Path: "digest", Usage: "[today|yesterday|YYYY-MM-DD|subscribe|unsubscribe]", MaxArgs: 1, Topic: "digest", Run: b.digestCmd})
+	b.router.Handle(&Command{Path: "digest", Usage: "[today|yesterday|YYYY-MM-DD|subscribe|unsubscribe]", MaxArgs: 1, Topic: "general", Run: b.digestCmd})
 }
 
 func (b *Bot) digestCmd(ctx context.Context, r *Request) ([]Message, error) {

@@ -7,7 +7,7 @@ import (
 	"opsbot/core"
 )
 
-var helpTopics = []string{"general", "org", "approval", "incident", "ticket", "inspect", "backup", "digest"}
+var helpTopics = []string{"general", "org", "approval", "incident", "ticket", "inspect", "backup"}
 
 func (b *Bot) registerGeneral() {
 	b.router.Handle(&Command{Path: "help", Usage: "[command|topic]", MaxArgs: -1, Topic: "general", Run: b.help})

@@ -52,8 +52,8 @@ func Render(points []Point) ([]byte, error) {
 	for _, p := range points {
 		maxBars = max(maxBars, p.Bars)
 	}
-	step := niceStep(maxBars)
-	maxBars = ((maxBars + step - 1) / step) * step
+	step := niceStep(maxBars + 1)
+	maxBars = ((maxBars + step) / step) * step // headroom above the tallest bar for its label
 
 	// Grid and left axis ticks.
 	for v := 0; v <= maxBars; v += step {
