@@ -20,13 +20,16 @@ import (
 	"github.com/silenceper/wechat/v2/util"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"opsbot/storage/redis/redistest"
 )
 
 // apiCall is one request a stand-in platform API received.
 type apiCall struct {
-	Path string
-	Form url.Values
-	Body map[string]any
+	Path  string
+	Query url.Values
+	Form  url.Values
+	Body  map[string]any
 }
 
 // fakeAPI records calls and answers with answer(path, call).
@@ -41,7 +44,7 @@ func newFakeAPI(t *testing.T, answer func(c apiCall, n int) map[string]any) *fak
 	f := &fakeAPI{answer: answer}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		raw, _ := io.ReadAll(r.Body)
-		c := apiCall{Path: r.URL.Path}
+		c := apiCall{Path: r.URL.Path, Query: r.URL.Query()}
 		if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 			c.Form, _ = url.ParseQuery(string(raw))
 		} else {
@@ -106,6 +109,13 @@ func TestWeComApprovalCardRoundTrip(t *testing.T) {
 			if c.Body["msgtype"] == "template_card" {
 				out["response_code"] = fmt.Sprintf("rc-send-%d", n)
 			}
+		case "/cgi-bin/department/list":
+			out["department"] = []map[string]any{{"id": 1, "name": "示范市", "parentid": 0}, {"id": 7, "name": "大数据中心", "parentid": 1}}
+		case "/cgi-bin/user/list":
+			out["userlist"] = []map[string]any{}
+			if c.Query.Get("department_id") == "7" {
+				out["userlist"] = []map[string]any{{"userid": "wangxin", "name": "王鑫", "department": []int{7}, "main_department": 7, "status": 1}}
+			}
 		}
 		return out
 	})
@@ -126,7 +136,7 @@ func TestWeComApprovalCardRoundTrip(t *testing.T) {
 	require.Equal(t, "echo-42", string(body))
 
 	// A command typed in WeCom is answered there.
-	require.Equal(t, 200, a.wecomPost(t, `<xml><ToUserName><![CDATA[`+wecomCorp+`]]></ToUserName><FromUserName><![CDATA[LiQiang]]></FromUserName><CreateTime>1772442000</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[/我是谁]]></Content><MsgId>9001</MsgId><AgentID>1000002</AgentID></xml>`))
+	require.Equal(t, 200, a.wecomPost(t, `<xml><ToUserName><![CDATA[`+wecomCorp+`]]></ToUserName><FromUserName><![CDATA[LiQiang]]></FromUserName><CreateTime>1772442000</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[/我是谁]]></Content><MsgId>`+strconv.FormatInt(time.Now().UnixNano(), 10)+`</MsgId><AgentID>1000002</AgentID></xml>`))
 	eventually(t, "whoami answered in WeCom", func() bool {
 		for _, c := range api.to("/cgi-bin/message/send") {
 			if c.Body["touser"] == "LiQiang" && strings.Contains(fmt.Sprint(c.Body), "liqiang") {
@@ -157,7 +167,7 @@ func TestWeComApprovalCardRoundTrip(t *testing.T) {
 	})
 	require.Equal(t, fmt.Sprintf("approval.approve|request:%d#1", id), key)
 
-	click := fmt.Sprintf(`<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[LiQiang]]></FromUserName><CreateTime>1772442060</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[template_card_event]]></Event><EventKey><![CDATA[%s]]></EventKey><TaskId><![CDATA[%s]]></TaskId><CardType><![CDATA[button_interaction]]></CardType><ResponseCode><![CDATA[rc-click]]></ResponseCode><AgentID>1000002</AgentID></xml>`, wecomCorp, key, task)
+	click := fmt.Sprintf(`<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[LiQiang]]></FromUserName><CreateTime>%d</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[template_card_event]]></Event><EventKey><![CDATA[%s]]></EventKey><TaskId><![CDATA[%s]]></TaskId><CardType><![CDATA[button_interaction]]></CardType><ResponseCode><![CDATA[rc-click]]></ResponseCode><AgentID>1000002</AgentID></xml>`, wecomCorp, time.Now().UnixNano(), key, task)
 	require.Equal(t, 200, a.wecomPost(t, click))
 	require.Equal(t, 200, a.wecomPost(t, click), "a retried click is answered and ignored")
 	eventually(t, "the clicked card is updated with the click's response_code", func() bool {
@@ -179,6 +189,22 @@ func TestWeComApprovalCardRoundTrip(t *testing.T) {
 	})
 	r := a.say("zhangwei", fmt.Sprintf("/request show %d", id))
 	require.Equal(t, 1, strings.Count(r.Text, "liqiang"), "decided once: %s", r.Text)
+
+	// /org sync wecom: a preview, applied on the confirm button.
+	requireRefused(t, a.say("liqiang", "/org sync wecom"), "系统总管理员")
+	requireRefused(t, a.say("admin", "/org sync dingtalk"), "wecom")
+	preview := a.say("admin", "/org sync wecom")
+	requireOK(t, preview)
+	require.Contains(t, preview.all(), "新增单位 wecom-7「大数据中心」")
+	require.Contains(t, preview.all(), "新增用户 wangxin「王鑫」到 wecom-7")
+	require.Contains(t, preview.all(), "关联 wangxin ↔ 企业微信账号 wangxin")
+	require.NotContains(t, a.say("admin", "/org tree").Text, "大数据中心", "nothing changes before the confirm")
+	done := a.press("admin", preview, "org.sync.apply")
+	requireOK(t, done)
+	require.Contains(t, done.Text, "已完成 3 项变更")
+	require.Contains(t, a.say("admin", "/org tree").Text, "大数据中心")
+	require.Contains(t, a.say("admin", "/org user show wangxin").all(), "wecom: wangxin")
+	require.Contains(t, a.say("admin", "/org sync wecom").Text, "无需同步")
 }
 
 const slackSecret = "e2e-signing-secret"
@@ -259,7 +285,7 @@ func TestSlackApprovalCardRoundTrip(t *testing.T) {
 		}
 	})
 	payload, _ := json.Marshal(map[string]any{
-		"type": "block_actions", "trigger_id": "trig-1", "user": map[string]any{"id": "U0LIQIANG"},
+		"type": "block_actions", "trigger_id": redistest.Name("trig"), "user": map[string]any{"id": "U0LIQIANG"},
 		"channel": map[string]any{"id": channel}, "container": map[string]any{"type": "message", "message_ts": ts, "channel_id": channel},
 		"response_url": api.srv.URL + "/respond",
 		"actions":      []map[string]any{{"type": "button", "action_id": actionID, "block_id": "b1", "value": value, "text": map[string]any{"type": "plain_text", "text": "Approve"}}},
@@ -280,7 +306,7 @@ func TestSlackApprovalCardRoundTrip(t *testing.T) {
 
 	// A slash command round trip: the answer goes to response_url.
 	require.Equal(t, 200, a.slackPost(t, "/slack/commands", url.Values{"command": {"/opsbot"}, "text": {"whoami"},
-		"user_id": {"U0LIQIANG"}, "channel_id": {"D0LIQIANG"}, "response_url": {api.srv.URL + "/respond"}, "trigger_id": {"trig-2"}}))
+		"user_id": {"U0LIQIANG"}, "channel_id": {"D0LIQIANG"}, "response_url": {api.srv.URL + "/respond"}, "trigger_id": {redistest.Name("trig")}}))
 	eventually(t, "whoami answered through response_url", func() bool {
 		for _, c := range api.to("/respond") {
 			if strings.Contains(fmt.Sprint(c.Body), "liqiang") {
