@@ -304,6 +304,52 @@ func TestSlackApprovalCardRoundTrip(t *testing.T) {
 	r := a.say("zhangwei", fmt.Sprintf("/request show %d", id))
 	require.Equal(t, 1, strings.Count(r.Text, "liqiang"), "decided once: %s", r.Text)
 
+	// Reject asks for the reason in a modal; the submission decides with it.
+	id2 := a.submit("zhangwei", "/app grant sjsj --to dc-edu --kind inapp:抽查结果查询")
+	var rejectID, rejectValue string
+	eventually(t, "the second card", func() bool {
+		for _, c := range api.to("/chat.postMessage") {
+			blocks := c.Form.Get("blocks")
+			if c.Form.Get("channel") == "U0LIQIANG" && strings.Contains(blocks, fmt.Sprintf("request:%d#1", id2)) {
+				var bs []map[string]any
+				_ = json.Unmarshal([]byte(blocks), &bs)
+				for _, b := range bs {
+					els, _ := b["elements"].([]any)
+					for _, e := range els {
+						el, _ := e.(map[string]any)
+						if aid, _ := el["action_id"].(string); strings.HasPrefix(aid, "approval.reject|") {
+							rejectID, rejectValue = aid, el["value"].(string)
+						}
+					}
+				}
+			}
+		}
+		return rejectID != ""
+	})
+	click, _ := json.Marshal(map[string]any{
+		"type": "block_actions", "trigger_id": redistest.Name("trig"), "user": map[string]any{"id": "U0LIQIANG"},
+		"channel": map[string]any{"id": channel}, "response_url": api.srv.URL + "/respond",
+		"actions": []map[string]any{{"type": "button", "action_id": rejectID, "block_id": "b1", "value": rejectValue, "text": map[string]any{"type": "plain_text", "text": "驳回"}}},
+	})
+	require.Equal(t, 200, a.slackPost(t, "/slack/interactions", url.Values{"payload": {string(click)}}))
+	var meta string
+	eventually(t, "the reason modal opens", func() bool {
+		for _, c := range api.to("/views.open") {
+			view, _ := c.Body["view"].(map[string]any)
+			meta, _ = view["private_metadata"].(string)
+		}
+		return meta != ""
+	})
+	submit, _ := json.Marshal(map[string]any{
+		"type": "view_submission", "user": map[string]any{"id": "U0LIQIANG"},
+		"view": map[string]any{"id": redistest.Name("V"), "callback_id": "opsbot.reason", "private_metadata": meta,
+			"state": map[string]any{"values": map[string]any{"reason": map[string]any{"reason": map[string]any{"type": "plain_text_input", "value": "请先走单位内部审批"}}}}},
+	})
+	require.Equal(t, 200, a.slackPost(t, "/slack/interactions", url.Values{"payload": {string(submit)}}))
+	eventually(t, "rejected with the reason", func() bool {
+		return strings.Contains(a.say("zhangwei", fmt.Sprintf("/request show %d", id2)).all(), "请先走单位内部审批")
+	})
+
 	// A slash command round trip: the answer goes to response_url.
 	require.Equal(t, 200, a.slackPost(t, "/slack/commands", url.Values{"command": {"/opsbot"}, "text": {"whoami"},
 		"user_id": {"U0LIQIANG"}, "channel_id": {"D0LIQIANG"}, "response_url": {api.srv.URL + "/respond"}, "trigger_id": {redistest.Name("trig")}}))
