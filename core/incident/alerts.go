@@ -71,7 +71,13 @@ type AlertTx interface {
 	// AlertGroup returns a stored group; lock takes its row lock.
 	AlertGroup(ctx context.Context, groupKey string, lock bool) (GroupRow, error)
 	AlertGroupOf(ctx context.Context, incidentID int64) (GroupRow, error)
+	// LockAlertGroup returns a stored group and its incident, both row-locked,
+	// in one round trip.
+	LockAlertGroup(ctx context.Context, groupKey string) (GroupRow, Incident, error)
 	SaveAlertGroup(ctx context.Context, g GroupRow) error
+	// SaveAlertGroupAtCommit upserts the group with the transaction's last
+	// writes (one round trip with its notices and timers).
+	SaveAlertGroupAtCommit(ctx context.Context, g GroupRow) error
 	// SaveAlerts upserts alerts and returns the group's firing and resolved counts
 	// and the earliest start of its firing alerts matching kindLabel=kindValue.
 	SaveAlerts(ctx context.Context, groupKey string, alerts []Alert, at time.Time, kindLabel, kindValue string) (firing, resolved int, httpSince *time.Time, err error)
@@ -170,12 +176,12 @@ func (s *Service) Ingest(ctx context.Context, g AlertGroup) (IngestResult, error
 		now := s.clock.Now()
 		// An existing group's row lock serialises its posts; a new group's
 		// key is locked before looking again, so two first posts make one incident.
-		row, err := tx.AlertGroup(ctx, g.GroupKey, true)
+		row, inc, err := tx.LockAlertGroup(ctx, g.GroupKey)
 		if errors.Is(err, core.ErrNotFound) {
 			if err := tx.LockKey(ctx, "alert-group:"+g.GroupKey); err != nil {
 				return err
 			}
-			row, err = tx.AlertGroup(ctx, g.GroupKey, true)
+			row, inc, err = tx.LockAlertGroup(ctx, g.GroupKey)
 		}
 		found := err == nil
 		if err != nil && !errors.Is(err, core.ErrNotFound) {
@@ -186,12 +192,6 @@ func (s *Service) Ingest(ctx context.Context, g AlertGroup) (IngestResult, error
 		anyFiring := false
 		for _, a := range g.Alerts {
 			anyFiring = anyFiring || a.Status == "firing"
-		}
-		var inc Incident
-		if found {
-			if inc, err = tx.Incident(ctx, row.IncidentID, true); err != nil {
-				return err
-			}
 		}
 		sys := core.Actor{UserID: core.SystemUser, Name: "Alertmanager", Platform: "alertmanager"}
 		switch {
@@ -329,7 +329,7 @@ func (s *Service) Ingest(ctx context.Context, g AlertGroup) (IngestResult, error
 			}
 			row.FlushDue = &due
 		}
-		return tx.SaveAlertGroup(ctx, row)
+		return tx.SaveAlertGroupAtCommit(ctx, row)
 	})
 	return res, err
 }

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -40,24 +39,51 @@ func (t *Tx) AlertGroup(ctx context.Context, key string, lock bool) (incident.Gr
 	return g, notFound(err, "alert group")
 }
 
+// LockAlertGroup returns a group and its incident, row-locked in that
+// order, in one round trip.
+func (t *Tx) LockAlertGroup(ctx context.Context, key string) (incident.GroupRow, incident.Incident, error) {
+	batch := &pgx.Batch{}
+	batch.Queue("SELECT "+groupColumns+" FROM alert_groups WHERE group_key = $1 FOR UPDATE", key)
+	batch.Queue("SELECT "+incidentColumns+" FROM incidents WHERE id = (SELECT incident_id FROM alert_groups WHERE group_key = $1) FOR UPDATE", key)
+	br := t.tx.SendBatch(ctx, batch)
+	defer br.Close()
+	g, err := scanGroup(br.QueryRow())
+	if err != nil {
+		return g, incident.Incident{}, notFound(err, "alert group")
+	}
+	i, err := scanIncident(br.QueryRow())
+	return g, i, notFound(err, "incident of alert group")
+}
+
 // AlertGroupOf returns the latest group of an incident.
 func (t *Tx) AlertGroupOf(ctx context.Context, incidentID int64) (incident.GroupRow, error) {
 	g, err := scanGroup(t.tx.QueryRow(ctx, "SELECT "+groupColumns+" FROM alert_groups WHERE incident_id = $1 ORDER BY updated_at DESC LIMIT 1", incidentID))
 	return g, notFound(err, "alert group of incident")
 }
 
-// SaveAlertGroup upserts a group.
-func (t *Tx) SaveAlertGroup(ctx context.Context, g incident.GroupRow) error {
+const saveGroupSQL = `INSERT INTO alert_groups (` + groupColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+		ON CONFLICT (group_key) DO UPDATE SET receiver = excluded.receiver, incident_id = excluded.incident_id, labels = excluded.labels,
+		status = excluded.status, firing = excluded.firing, resolved = excluded.resolved, external_url = excluded.external_url,
+		http_kind = excluded.http_kind, app = excluded.app, joint = excluded.joint, updated_at = excluded.updated_at, notified_at = excluded.notified_at, flush_due = excluded.flush_due`
+
+func groupArgs(g incident.GroupRow) []any {
 	labels, _ := json.Marshal(g.Labels)
 	if g.Labels == nil {
 		labels = []byte("{}")
 	}
-	_, err := t.tx.Exec(ctx, `INSERT INTO alert_groups (`+groupColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-		ON CONFLICT (group_key) DO UPDATE SET receiver = excluded.receiver, incident_id = excluded.incident_id, labels = excluded.labels,
-		status = excluded.status, firing = excluded.firing, resolved = excluded.resolved, external_url = excluded.external_url,
-		http_kind = excluded.http_kind, app = excluded.app, joint = excluded.joint, updated_at = excluded.updated_at, notified_at = excluded.notified_at, flush_due = excluded.flush_due`,
-		g.GroupKey, g.Receiver, g.IncidentID, labels, g.Status, g.Firing, g.Resolved, g.ExternalURL, g.HTTPKind, g.App, g.Joint, g.UpdatedAt, g.NotifiedAt, g.FlushDue)
+	return []any{g.GroupKey, g.Receiver, g.IncidentID, labels, g.Status, g.Firing, g.Resolved, g.ExternalURL, g.HTTPKind, g.App, g.Joint, g.UpdatedAt, g.NotifiedAt, g.FlushDue}
+}
+
+// SaveAlertGroup upserts a group.
+func (t *Tx) SaveAlertGroup(ctx context.Context, g incident.GroupRow) error {
+	_, err := t.tx.Exec(ctx, saveGroupSQL, groupArgs(g)...)
 	return wrap(err, "save alert group")
+}
+
+// SaveAlertGroupAtCommit upserts a group with the transaction's last writes.
+func (t *Tx) SaveAlertGroupAtCommit(_ context.Context, g incident.GroupRow) error {
+	t.later = append(t.later, queued{sql: saveGroupSQL, args: groupArgs(g), what: "save alert group"})
+	return nil
 }
 
 // SaveAlerts upserts a group's alerts in one statement and counts them.
@@ -79,16 +105,27 @@ func (t *Tx) SaveAlerts(ctx context.Context, key string, alerts []incident.Alert
 				ends[i] = &e
 			}
 		}
-		_, err := t.tx.Exec(ctx, `INSERT INTO alerts (group_key, fingerprint, status, labels, annotations, starts_at, ends_at, generator_url, updated_at)
+		// One round trip: the upsert, and the counts over the group's other
+		// alerts plus the upserted rows (a statement does not see its own
+		// writes in its snapshot).
+		var firing, resolved int
+		var since *time.Time
+		err := t.tx.QueryRow(ctx, `WITH up AS (
+			INSERT INTO alerts (group_key, fingerprint, status, labels, annotations, starts_at, ends_at, generator_url, updated_at)
 			SELECT $1, f, s, l::jsonb, a::jsonb, st, e, u, $9
 			FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[]) AS x(f, s, l, a, st, e, u)
 			ON CONFLICT (group_key, fingerprint) DO UPDATE SET status = excluded.status, labels = excluded.labels,
 			annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
-			generator_url = excluded.generator_url, updated_at = excluded.updated_at`,
-			key, fps, statuses, labels, annotations, starts, ends, urls, at)
-		if err != nil {
-			return 0, 0, nil, fmt.Errorf("postgres: save alerts: %w", err)
-		}
+			generator_url = excluded.generator_url, updated_at = excluded.updated_at
+			RETURNING status, labels, starts_at),
+		all_alerts AS (
+			SELECT status, labels, starts_at FROM alerts WHERE group_key = $1 AND NOT (fingerprint = ANY($2::text[]))
+			UNION ALL SELECT status, labels, starts_at FROM up)
+		SELECT count(*) FILTER (WHERE status = 'firing'), count(*) FILTER (WHERE status = 'resolved'),
+			min(starts_at) FILTER (WHERE status = 'firing' AND $10 <> '' AND labels->>$10 = $11)
+		FROM all_alerts`,
+			key, fps, statuses, labels, annotations, starts, ends, urls, at, kindLabel, kindValue).Scan(&firing, &resolved, &since)
+		return firing, resolved, since, wrap(err, "save alerts")
 	}
 	var firing, resolved int
 	var since *time.Time

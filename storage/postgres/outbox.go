@@ -12,38 +12,6 @@ import (
 	"opsbot/core"
 )
 
-// flushOutbox writes the queued notices and returns their ids.
-func (t *Tx) flushOutbox(ctx context.Context) ([]int64, error) {
-	if len(t.notices) == 0 {
-		return nil, nil
-	}
-	batch := &pgx.Batch{}
-	for _, n := range t.notices {
-		data, err := json.Marshal(n.Data)
-		if err != nil {
-			return nil, fmt.Errorf("postgres: notice data: %w", err)
-		}
-		if n.Data == nil {
-			data = []byte("{}")
-		}
-		batch.Queue(`INSERT INTO outbox (kind, ref, to_user, to_channel, data) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-			n.Kind, n.Ref, n.To.User, n.To.Channel, data)
-	}
-	br := t.tx.SendBatch(ctx, batch)
-	ids := make([]int64, len(t.notices))
-	for i := range t.notices {
-		if err := br.QueryRow().Scan(&ids[i]); err != nil {
-			_ = br.Close()
-			return nil, fmt.Errorf("postgres: outbox insert: %w", err)
-		}
-	}
-	if err := br.Close(); err != nil {
-		return nil, fmt.Errorf("postgres: outbox insert: %w", err)
-	}
-	t.notices = nil
-	return ids, nil
-}
-
 // Outbox is the delivery side of the outbox.
 type Outbox struct{ s *Store }
 

@@ -7,6 +7,7 @@ package postgres
 import (
 	"context"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -110,6 +111,14 @@ type Tx struct {
 	audits  []core.AuditEntry
 	notices []core.Notice
 	timers  []core.Timer
+	later   []queued // writes sent with the notices and timers, just before commit
+}
+
+// queued is a write deferred to the end of the transaction.
+type queued struct {
+	sql  string
+	args []any
+	what string
 }
 
 // Audit queues an audit entry for this transaction.
@@ -139,11 +148,7 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := fn(t); err != nil {
 		return mapErr(err)
 	}
-	ids, err := t.flushOutbox(ctx)
-	if err != nil {
-		return err
-	}
-	timers, err := t.flushTimers(ctx)
+	ids, timers, err := t.flushWrites(ctx)
 	if err != nil {
 		return err
 	}
@@ -180,4 +185,55 @@ func notFound(err error, what string) error {
 		return fmt.Errorf("postgres: %s: %w", what, err)
 	}
 	return nil
+}
+
+// flushWrites sends the deferred writes, the outbox rows and the timers in
+// one round trip and returns the new rows' ids.
+func (t *Tx) flushWrites(ctx context.Context) ([]int64, []core.Timer, error) {
+	if len(t.later)+len(t.notices)+len(t.timers) == 0 {
+		return nil, nil, nil
+	}
+	batch := &pgx.Batch{}
+	for _, q := range t.later {
+		batch.Queue(q.sql, q.args...)
+	}
+	for _, n := range t.notices {
+		data := []byte("{}")
+		if n.Data != nil {
+			var err error
+			if data, err = json.Marshal(n.Data); err != nil {
+				return nil, nil, fmt.Errorf("postgres: notice data: %w", err)
+			}
+		}
+		batch.Queue(`INSERT INTO outbox (kind, ref, to_user, to_channel, data) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+			n.Kind, n.Ref, n.To.User, n.To.Channel, data)
+	}
+	for _, tm := range t.timers {
+		batch.Queue(`INSERT INTO timers (kind, ref, due_at, data) VALUES ($1, $2, $3, $4) RETURNING id`, tm.Kind, tm.Ref, tm.DueAt, payloadJSON(tm.Data))
+	}
+	br := t.tx.SendBatch(ctx, batch)
+	defer br.Close()
+	for _, q := range t.later {
+		if _, err := br.Exec(); err != nil {
+			return nil, nil, mapErr(fmt.Errorf("postgres: %s: %w", q.what, err))
+		}
+	}
+	ids := make([]int64, len(t.notices))
+	for i := range t.notices {
+		if err := br.QueryRow().Scan(&ids[i]); err != nil {
+			return nil, nil, fmt.Errorf("postgres: outbox insert: %w", err)
+		}
+	}
+	timers := make([]core.Timer, len(t.timers))
+	for i, tm := range t.timers {
+		if err := br.QueryRow().Scan(&tm.ID); err != nil {
+			return nil, nil, fmt.Errorf("postgres: insert timer: %w", err)
+		}
+		timers[i] = tm
+	}
+	if err := br.Close(); err != nil {
+		return nil, nil, mapErr(fmt.Errorf("postgres: final writes: %w", err))
+	}
+	t.later, t.notices, t.timers = nil, nil, nil
+	return ids, timers, nil
 }

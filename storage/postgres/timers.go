@@ -55,24 +55,6 @@ func (t *Tx) ClaimTimer(ctx context.Context, id int64, now time.Time) (core.Time
 	return tm, true, json.Unmarshal(data, &tm.Data)
 }
 
-// flushTimers writes the queued timers and returns them with their ids.
-func (t *Tx) flushTimers(ctx context.Context) ([]core.Timer, error) {
-	if len(t.timers) == 0 {
-		return nil, nil
-	}
-	out := make([]core.Timer, 0, len(t.timers))
-	for _, tm := range t.timers {
-		data := payloadJSON(tm.Data)
-		if err := t.tx.QueryRow(ctx, `INSERT INTO timers (kind, ref, due_at, data) VALUES ($1, $2, $3, $4) RETURNING id`,
-			tm.Kind, tm.Ref, tm.DueAt, data).Scan(&tm.ID); err != nil {
-			return nil, fmt.Errorf("postgres: insert timer: %w", err)
-		}
-		out = append(out, tm)
-	}
-	t.timers = nil
-	return out, nil
-}
-
 // Timers is the firing side of timers.
 type Timers struct{ s *Store }
 
