@@ -326,6 +326,21 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 	}, store.Outbox(), b, senders, orgs.Addresses, queue, logger, metrics.Delivery)
 
 	g, gctx := errgroup.WithContext(ctx)
+	// Calendar overrides set on another replica reach this one within 30 s.
+	g.Go(func() error {
+		t := time.NewTicker(30 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-gctx.Done():
+				return nil
+			case <-t.C:
+				if err := calendars.LoadOverrides(gctx); err != nil && gctx.Err() == nil {
+					logger.Warn("calendar overrides not reloaded; next try in 30s", "err", err)
+				}
+			}
+		}
+	})
 	if m.http {
 		if _, err := orgs.Bootstrap(ctx, cfg.Bootstrap.Admin.User, cfg.Bootstrap.Admin.Name, cfg.Bootstrap.Admin.Unit, cfg.Bootstrap.Admin.UnitName); err != nil {
 			return fmt.Errorf("bootstrap: %w", err)
