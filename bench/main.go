@@ -4,10 +4,31 @@
 //
 //	(a) steady: 64 concurrent senders, 200 groups of 1–5 alerts (about 3),
 //	    about 25 % resolved, about 2.4 KB a body;
-//	(b) storm: 10,000 alerts across 200 groups within 60 s.
+//	(b) storm: 10,000 alerts across 200 groups within 60 s;
+//	(c) webchat command round trip: 200 concurrent virtual users (spread over
+//	    the demo org's 13 users) each posting "/incident list" and "/org tree"
+//	    in turn to POST /webchat/api/messages for 20 s (after the storm has
+//	    drained; opsbot's peak RSS is reset before it, where the kernel allows),
+//	    with no pause between commands; an error is a non-200 answer or a
+//	    reply with status "error";
+//	(d) timers: 100,000 timers due evenly over 60 s, fired by the real timer
+//	    machinery in-process, not through the opsbot binary: a fresh database
+//	    opsbot_bench_timers, Redis DB 12 (flushed: it is the bench's alone),
+//	    Tx.Schedule in transactions of 1,000 whose commits kick asynq
+//	    (Store.OnTimers(Queue.KickTimers)), an asynq worker of concurrency 10
+//	    (production's default) whose tasks.TimerHandler claims each timer in a
+//	    transaction, and the timers:sweep task enqueued every second by
+//	    tasks.Scheduler running tasks.SweepTimers; the bench's pool has 20
+//	    connections and schedules 4 transactions at a time. Lateness is the
+//	    claim's time minus the due time; opsbot is stopped first.
 //
 // It prints requests/s, p50/p99 latency, errors, peak RSS, and for the
-// storm the incidents created and chat messages sent, as a table.
+// storm the incidents created and chat messages sent, as a table; for the
+// timers, how many fired, how many twice, and how late (p50/p99/max).
+//
+// Flags size the phases (--steady, --storm, --webchat, --webchat-users,
+// --timers, --timers-spread, --timers-lead, --timer-workers) and pick them:
+// --only=c,d runs the webchat round trip and the timers only.
 package main
 
 import (
@@ -193,18 +214,41 @@ func main() {
 	token := flag.String("token", "dev-token", "bearer token of alerts.receivers")
 	steadyFor := flag.Duration("steady", 20*time.Second, "duration of the steady run")
 	stormFor := flag.Duration("storm", 60*time.Second, "duration of the storm")
+	webchatFor := flag.Duration("webchat", 20*time.Second, "duration of the webchat round trip run (c)")
+	webchatUsers := flag.Int("webchat-users", 200, "concurrent webchat users (c)")
+	timers := flag.Int("timers", 100000, "timers scheduled (d)")
+	timersSpread := flag.Duration("timers-spread", 60*time.Second, "window the timers' due times are spread over (d)")
+	timersLead := flag.Duration("timers-lead", 30*time.Second, "first due time, counted from the start of scheduling (d)")
+	timerWorkers := flag.Int("timer-workers", 10, "asynq worker concurrency for the timers (d); production's default is 10")
+	only := flag.String("only", "a,b,c,d", "phases to run, comma-separated: a steady, b storm, c webchat, d timers")
 	flag.Parse()
-	if err := run(*target, *token, *steadyFor, *stormFor); err != nil {
+	phases := map[string]bool{}
+	for _, p := range strings.Split(*only, ",") {
+		p = strings.TrimSpace(p)
+		if p != "a" && p != "b" && p != "c" && p != "d" {
+			fmt.Fprintf(os.Stderr, "bench: --only: unknown phase %q (want a, b, c, d)\n", p)
+			os.Exit(2)
+		}
+		phases[p] = true
+	}
+	if *webchatUsers < 1 || *timers < 1 || *timerWorkers < 1 || *timersSpread <= 0 {
+		fmt.Fprintln(os.Stderr, "bench: --webchat-users, --timers, --timer-workers and --timers-spread must be positive")
+		os.Exit(2)
+	}
+	tc := timerConfig{count: *timers, lead: *timersLead, spread: *timersSpread, workers: *timerWorkers,
+		dbConns: 20, writers: 4, batch: 1000}
+	if err := run(*target, *token, *steadyFor, *stormFor, *webchatFor, *webchatUsers, tc, phases); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(target, token string, steadyFor, stormFor time.Duration) error {
+func run(target, token string, steadyFor, stormFor, webchatFor time.Duration, webchatUsers int, tc timerConfig, phases map[string]bool) error {
 	ctx := context.Background()
 	pid := 0
 	var dbURL string
-	if target == "" {
+	stopOpsbot := func() {}
+	if target == "" && (phases["a"] || phases["b"] || phases["c"]) {
 		// A fresh database and Redis index, and the built binary (not go run) so RSS is opsbot's own.
 		base := os.Getenv("DATABASE_URL")
 		if base == "" {
@@ -237,7 +281,9 @@ func run(target, token string, steadyFor, stormFor time.Duration) error {
 		if err := cmd.Start(); err != nil {
 			return err
 		}
-		defer func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }()
+		var stopOnce sync.Once
+		stopOpsbot = func() { stopOnce.Do(func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }) }
+		defer stopOpsbot()
 		pid = cmd.Process.Pid
 		target = "http://127.0.0.1:18080"
 		ok := false
@@ -252,16 +298,28 @@ func run(target, token string, steadyFor, stormFor time.Duration) error {
 			return fmt.Errorf("opsbot did not become ready")
 		}
 	}
+	if target == "" {
+		// Phase (d) alone: no opsbot.
+		return timerPhase(ctx, tc, phases)
+	}
+	type row struct {
+		result
+		rss string
+	}
+	var rows []row
 	url := target + "/alerts/alertmanager"
-	a := steady(url, token, 64, steadyFor)
-	rssA := "-"
-	if pid > 0 {
-		rssA = peakRSS(pid)
+	if phases["a"] {
+		a := steady(url, token, 64, steadyFor)
+		rssA := "-"
+		if pid > 0 {
+			rssA = peakRSS(pid)
+		}
+		rows = append(rows, row{a, rssA})
 	}
 	// The storm starts on a clean slate of groups: count what it adds.
 	var before struct{ incidents, messages int }
 	var conn *pgx.Conn
-	if dbURL != "" {
+	if dbURL != "" && (phases["a"] || phases["b"]) {
 		var err error
 		if conn, err = pgx.Connect(ctx, dbURL); err != nil {
 			return err
@@ -269,26 +327,44 @@ func run(target, token string, steadyFor, stormFor time.Duration) error {
 		defer conn.Close(ctx)
 		_ = conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM incidents), (SELECT count(*) FROM webchat_messages)`).Scan(&before.incidents, &before.messages)
 	}
-	b := storm(url, token, stormFor)
-	// Let deliveries and coalesced updates drain.
-	time.Sleep(35 * time.Second)
-	fmt.Println()
-	fmt.Println("| run | requests | req/s | p50 | p99 | errors | peak RSS |")
-	fmt.Println("|---|---|---|---|---|---|---|")
-	for _, r := range []struct {
-		result
-		rss string
-	}{{a, rssA}, {b, peakRSS(pid)}} {
+	if phases["b"] {
+		b := storm(url, token, stormFor)
+		// Let deliveries and coalesced updates drain.
+		time.Sleep(35 * time.Second)
+		rows = append(rows, row{b, peakRSS(pid)})
+	}
+	// Counted before (c), whose replies are webchat messages too.
+	var incidents, messages, updates, pending, alerts int
+	if conn != nil {
+		_ = conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM incidents), (SELECT count(*) FROM webchat_messages),
+			(SELECT coalesce(sum(revision - 1), 0) FROM webchat_messages), (SELECT count(*) FROM outbox WHERE state = 'pending')`).
+			Scan(&incidents, &messages, &updates, &pending)
+		_ = conn.QueryRow(ctx, `SELECT count(*) FROM alerts WHERE group_key LIKE '%Alert%'`).Scan(&alerts)
+	}
+	if phases["c"] {
+		rss := "-"
+		reset := pid > 0 && resetPeakRSS(pid)
+		c := webchat(target, webchatUsers, webchatFor, 0)
+		paced := webchat(target, webchatUsers, webchatFor, time.Second)
+		if pid > 0 {
+			rss = peakRSS(pid)
+			if !reset {
+				rss += " (since start)"
+			}
+		}
+		rows = append(rows, row{c, rss}, row{paced, rss})
+	}
+	stopOpsbot() // before (d): the timers get the machine to themselves
+	if len(rows) > 0 {
+		fmt.Println()
+		fmt.Println("| run | requests | req/s | p50 | p99 | errors | peak RSS |")
+		fmt.Println("|---|---|---|---|---|---|---|")
+	}
+	for _, r := range rows {
 		fmt.Printf("| %s | %d | %.0f | %s | %s | %d | %s |\n", r.name, r.requests, float64(r.requests)/r.elapsed.Seconds(),
 			r.pct(0.5).Round(100*time.Microsecond), r.pct(0.99).Round(100*time.Microsecond), r.errors, r.rss)
 	}
 	if conn != nil {
-		var incidents, messages, updates, pending int
-		_ = conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM incidents), (SELECT count(*) FROM webchat_messages),
-			(SELECT coalesce(sum(revision - 1), 0) FROM webchat_messages), (SELECT count(*) FROM outbox WHERE state = 'pending')`).
-			Scan(&incidents, &messages, &updates, &pending)
-		var alerts int
-		_ = conn.QueryRow(ctx, `SELECT count(*) FROM alerts WHERE group_key LIKE '%Alert%'`).Scan(&alerts)
 		fmt.Println()
 		fmt.Println("| after both runs | value |")
 		fmt.Println("|---|---|")
@@ -299,5 +375,18 @@ func run(target, token string, steadyFor, stormFor time.Duration) error {
 		fmt.Printf("| card updates applied in place (all runs) | %d |\n", updates)
 		fmt.Printf("| notices still pending delivery | %d |\n", pending)
 	}
+	return timerPhase(ctx, tc, phases)
+}
+
+// timerPhase runs (d) when asked and prints its tables.
+func timerPhase(ctx context.Context, tc timerConfig, phases map[string]bool) error {
+	if !phases["d"] {
+		return nil
+	}
+	r, err := timerBench(ctx, tc)
+	if err != nil {
+		return fmt.Errorf("timers: %w", err)
+	}
+	printTimers(r)
 	return nil
 }

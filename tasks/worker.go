@@ -31,9 +31,12 @@ func NewWorker(rdb redis.UniversalClient, cfg WorkerConfig, logger *slog.Logger,
 		Concurrency:              cfg.Concurrency,
 		Queues:                   map[string]int{cfg.Queue: 1},
 		DelayedTaskCheckInterval: time.Second,
-		ShutdownTimeout:          cfg.ShutdownTimeout,
-		Logger:                   slogAdapter{log},
-		LogLevel:                 asynq.WarnLevel,
+		// An idle worker looks for work every 100 ms (default 1 s, which made
+		// timers up to 2 s late on top of the delayed-task check).
+		TaskCheckInterval: 100 * time.Millisecond,
+		ShutdownTimeout:   cfg.ShutdownTimeout,
+		Logger:            slogAdapter{log},
+		LogLevel:          asynq.WarnLevel,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			log.Warn("task failed", "type", t.Type(), "err", err)
 		}),
