@@ -258,10 +258,16 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 	if cfg.Alerts.AlertmanagerURL != "" {
 		silencer = alerts.NewSilencer(incidents, alerts.NewClient(cfg.Alerts.AlertmanagerURL, nil), cfg.Bot.Location(), clock)
 	}
-	b := bot.New(bot.Config{Language: cfg.Bot.Language, Location: cfg.Bot.Location(), Clock: clock},
+	webURL := cfg.Webchat.PublicURL
+	if webURL == "" {
+		webURL = "http://" + cfg.Server.Listen
+	}
+	b := bot.New(bot.Config{Language: cfg.Bot.Language, Location: cfg.Bot.Location(), Clock: clock,
+		WebchatURL: webURL, SessionTTL: cfg.Webchat.SessionTTL.D()},
 		bot.Services{Org: orgs, Approvals: approvals, Incidents: incidents, Silencer: silencer, Calendar: calendars, Tickets: tickets,
 			Inspect: inspections, Backups: backups, Digests: digests}, logger, bot.Hooks{Command: metrics.Command})
-	wc := webchat.New(webchat.Config{DevMode: cfg.Webchat.DevMode, Token: cfg.Webchat.Token, MaxBodyBytes: cfg.Server.MaxBodyBytes},
+	wc := webchat.New(webchat.Config{DevMode: cfg.Webchat.DevMode, Token: cfg.Webchat.Token, MaxBodyBytes: cfg.Server.MaxBodyBytes,
+		Sessions: orgs.WebTokenUser},
 		store.Webchat(), b, directory(orgs), logger)
 
 	var senders []bot.Sender

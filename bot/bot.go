@@ -25,6 +25,10 @@ type Config struct {
 	Language string         // zh-CN (default) or en
 	Location *time.Location // for showing times
 	Clock    core.Clock     // "today" and default months (default the system clock)
+	// WebchatURL is the web chat's public address for sign-in links.
+	WebchatURL string
+	// SessionTTL is how long a sign-in link works (default 30 days).
+	SessionTTL time.Duration
 }
 
 // Hooks observe the bot (metrics).
@@ -74,6 +78,9 @@ func New(cfg Config, svc Services, logger *slog.Logger, hooks Hooks) *Bot {
 	if cfg.Language != LangEN {
 		cfg.Language = LangZH
 	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 30 * 24 * time.Hour
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = core.SystemClock{}
 	}
@@ -87,6 +94,7 @@ func New(cfg Config, svc Services, logger *slog.Logger, hooks Hooks) *Bot {
 	b.registerGeneral()
 	b.registerOrg()
 	b.registerOrgSync()
+	b.registerWebchat()
 	if svc.Approvals != nil {
 		b.registerApprovals()
 	}

@@ -739,6 +739,12 @@ var zh = catalog{
 	"sync.failed":                   "失败：{step}：{err}",
 	"sync.cancelled":                "已取消通讯录同步。",
 	"err.sync_platform":             "不支持从“{value}”同步，可选：wecom。",
+	"help.webchat link":             "获取网页版登录链接（自己；或管理员为所辖用户生成）",
+	"help.webchat logout":           "注销网页版登录（所有已发的链接失效）",
+	"webchat.link.title":            "网页版登录链接",
+	"webchat.link.self":             "请在浏览器打开（仅限本人使用，勿转发）：\n{link}\n有效期至 {until}；/webchat logout 可随时注销。",
+	"webchat.link.other":            "{user} 的网页版登录链接（请当面或私下交给本人）：\n{link}\n有效期至 {until}；/webchat logout {user} 可注销。",
+	"webchat.logout":                "已注销 {user} 的网页版登录（{n} 个链接失效）。",
 }
 
 var en = catalog{
@@ -1422,4 +1428,10 @@ var en = catalog{
 	"sync.failed":                   "Failed: {step}: {err}",
 	"sync.cancelled":                "Contacts sync cancelled.",
 	"err.sync_platform":             "Cannot sync from \"{value}\"; use wecom.",
+	"help.webchat link":             "A personal sign-in link for the web chat (yourself; or an admin for a user they cover)",
+	"help.webchat logout":           "Sign out of the web chat (every link issued stops working)",
+	"webchat.link.title":            "Web chat sign-in link",
+	"webchat.link.self":             "Open this in your browser (for you only, do not forward):\n{link}\nValid until {until}; /webchat logout ends it any time.",
+	"webchat.link.other":            "Sign-in link for {user} (hand it to them in person or privately):\n{link}\nValid until {until}; /webchat logout {user} ends it.",
+	"webchat.logout":                "Signed {user} out of the web chat ({n} links stopped working).",
 }

@@ -386,12 +386,17 @@ type Demo struct {
 type Webchat struct {
 	// Enabled serves the web chat page and API.
 	Enabled bool `yaml:"enabled"`
-	// DevMode disables the token check (local development only).
+	// DevMode lets anyone act as any org user, no sign-in (local development only).
 	DevMode bool `yaml:"dev_mode"`
-	// Token is the bearer token the page must send (secret).
+	// Token is an optional service token that may act as any user
+	// (integrations); people sign in with personal links (/webchat link).
 	Token string `yaml:"token" secret:"true"`
 	// TokenFile names a file holding Token.
 	TokenFile string `yaml:"token_file"`
+	// PublicURL is the page's address in sign-in links (default http:// + server.listen).
+	PublicURL string `yaml:"public_url"`
+	// SessionTTL is how long a personal sign-in link works (default 720h).
+	SessionTTL Duration `yaml:"session_ttl"`
 }
 
 // Channel is a named group of org users that notifications can target.
@@ -621,6 +626,7 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Incidents.Progress.Level2, Duration(def.Progress[2]))
 	setDefault(&c.Incidents.Progress.Level3, Duration(def.Progress[3]))
 	setDefault(&c.Incidents.Progress.Level4, Duration(def.Progress[4]))
+	setDefault(&c.Webchat.SessionTTL, Duration(720*time.Hour))
 	setDefault(&c.Calendar.WorkingHours, "08:30-12:00,14:00-17:30")
 	setDefault(&c.Inspections.Grace, Duration(2*time.Hour))
 	setDefault(&c.Inspections.IssueLevel, 3)
@@ -698,8 +704,11 @@ func (c *Config) Validate() error {
 	checkRequired(add, "bootstrap.admin.unit_name", a.UnitName)
 
 	// webchat
-	if c.Webchat.Enabled && !c.Webchat.DevMode && c.Webchat.Token == "" {
-		add("webchat.token", "required when webchat.enabled is true and webchat.dev_mode is false (set webchat.token, webchat.token_file or %s)", envName("webchat.token"))
+	if u := c.Webchat.PublicURL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		add("webchat.public_url", "must be an http(s) URL, got %q", u)
+	}
+	if c.Webchat.SessionTTL.D() < time.Minute {
+		add("webchat.session_ttl", "must be at least 1m, got %s", c.Webchat.SessionTTL)
 	}
 
 	// channels

@@ -96,6 +96,7 @@ func TestLoadDefaults(t *testing.T) {
 		Alerts: Alerts{MaxBodyBytes: 1 << 20, SeverityLevels: map[string]int{"critical": 2, "warning": 3, "info": 4}, LevelLabel: "level",
 			ReopenWindow: Duration(30 * time.Minute), UpdateEvery: Duration(30 * time.Second), HTTPKindLabel: "kind",
 			HTTPKindValue: "http_status", AppLabel: "app", Non200After: Duration(10 * time.Minute)},
+		Webchat:     Webchat{SessionTTL: Duration(720 * time.Hour)},
 		Calendar:    Calendar{WorkingHours: "08:30-12:00,14:00-17:30"},
 		Inspections: Inspections{Grace: Duration(2 * time.Hour), IssueLevel: 3},
 		Backups:     Backups{Grace: Duration(time.Hour), FailLevel: 3, VerifyDay: 25, Lead: "sys_admin"},
@@ -276,10 +277,13 @@ func TestValidate(t *testing.T) {
 			want: `bootstrap.admin.unit: must match ^[a-z0-9][a-z0-9_.-]{0,63}$, got "示范市"`},
 		{name: "admin unit name missing", mutate: func(c *Config) { c.Bootstrap.Admin.UnitName = "" },
 			want: "bootstrap.admin.unit_name: required (set bootstrap.admin.unit_name or OPSBOT_BOOTSTRAP_ADMIN_UNIT_NAME)"},
-		{name: "webchat without token", mutate: func(c *Config) { c.Webchat.Enabled = true },
-			want: "webchat.token: required when webchat.enabled is true and webchat.dev_mode is false (set webchat.token, webchat.token_file or OPSBOT_WEBCHAT_TOKEN)"},
-		{name: "webchat dev mode without token", mutate: func(c *Config) { c.Webchat = Webchat{Enabled: true, DevMode: true} }},
-		{name: "webchat with token", mutate: func(c *Config) { c.Webchat = Webchat{Enabled: true, Token: "t"} }},
+		{name: "webchat without token (personal sign-in links)", mutate: func(c *Config) { c.Webchat.Enabled = true }},
+		{name: "webchat dev mode without token", mutate: func(c *Config) { c.Webchat = Webchat{Enabled: true, DevMode: true, SessionTTL: Duration(time.Hour)} }},
+		{name: "webchat with token", mutate: func(c *Config) { c.Webchat = Webchat{Enabled: true, Token: "t", SessionTTL: Duration(time.Hour)} }},
+		{name: "webchat public url", mutate: func(c *Config) { c.Webchat.PublicURL = "opsbot.gov.cn" },
+			want: `webchat.public_url: must be an http(s) URL, got "opsbot.gov.cn"`},
+		{name: "webchat session ttl", mutate: func(c *Config) { c.Webchat.SessionTTL = Duration(time.Second) },
+			want: "webchat.session_ttl: must be at least 1m, got 1s"},
 		{name: "channel name missing", mutate: func(c *Config) { c.Channels = []Channel{{Members: []string{"a"}}} },
 			want: "channels[0].name: required"},
 		{name: "channel name invalid", mutate: func(c *Config) { c.Channels = []Channel{{Name: "Ops"}} },
@@ -831,7 +835,7 @@ func TestDevConfig(t *testing.T) {
 			require.Equal(t, Bot{Language: "zh-CN", Timezone: "Asia/Shanghai"}, c.Bot)
 			require.Equal(t, BootstrapAdmin{User: "admin", Name: "系统管理员", Unit: "city", UnitName: "示范市"}, c.Bootstrap.Admin)
 			require.True(t, c.Demo.Enabled)
-			require.Equal(t, Webchat{Enabled: true, DevMode: true}, c.Webchat)
+			require.Equal(t, Webchat{Enabled: true, DevMode: true, SessionTTL: Duration(720 * time.Hour)}, c.Webchat)
 			require.Equal(t, []Channel{
 				{Name: "ops", Members: []string{"admin", "sunli", "zhoujie", "liqiang", "wangfang"}},
 				{Name: "incidents", Members: []string{"admin", "sunli", "zhoujie"}},

@@ -16,6 +16,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -109,9 +110,37 @@ type Directory func(ctx context.Context) ([]DirectoryUser, error)
 
 // Config configures the adapter.
 type Config struct {
-	DevMode      bool   // any org user may act, no login
-	Token        string // bearer token required outside dev mode
+	DevMode bool // any org user may act, no login
+	// Token is an optional service token outside dev mode: it may act as
+	// any user (integrations, monitoring). People sign in with personal
+	// tokens instead (Sessions).
+	Token string
+	// Sessions resolves a personal sign-in token to its user (an error
+	// wrapping core.ErrNotFound for an unknown, expired or revoked one).
+	Sessions     func(ctx context.Context, token string) (string, error)
 	MaxBodyBytes int64
+}
+
+// principalKey holds the signed-in user of a request ("" for dev mode and
+// the service token, which may act as anyone).
+type principalKey struct{}
+
+func principal(r *http.Request) string {
+	p, _ := r.Context().Value(principalKey{}).(string)
+	return p
+}
+
+// as is the user a request acts as: the given one, which must be the
+// signed-in user when there is one.
+func as(r *http.Request, user string) (string, error) {
+	p := principal(r)
+	switch {
+	case p == "":
+		return user, nil
+	case user == "" || user == p:
+		return p, nil
+	}
+	return "", &apiError{status: http.StatusForbidden, msg: "webchat: signed in as " + p + ", not " + user}
 }
 
 // Adapter is the webchat platform.
@@ -142,6 +171,7 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /webchat/api/channel", a.auth(a.getChannel))
 	mux.Handle("GET /webchat/api/channels", a.auth(a.getChannels))
 	mux.Handle("GET /webchat/api/users", a.auth(a.getUsers))
+	mux.Handle("GET /webchat/api/me", a.auth(a.getMe))
 	mux.Handle("/webchat/", page.Handler())
 	mux.Handle("GET /{$}", http.RedirectHandler("/webchat/", http.StatusFound))
 }
@@ -183,9 +213,23 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) (any, error)
 func (a *Adapter) auth(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !a.cfg.DevMode {
-			got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if a.cfg.Token == "" || subtle.ConstantTimeCompare([]byte(got), []byte(a.cfg.Token)) != 1 {
-				writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "webchat: missing or wrong bearer token"})
+			got, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			switch {
+			case a.cfg.Token != "" && subtle.ConstantTimeCompare([]byte(got), []byte(a.cfg.Token)) == 1:
+			case got != "" && a.cfg.Sessions != nil:
+				user, err := a.cfg.Sessions(r.Context(), got)
+				if errors.Is(err, core.ErrNotFound) {
+					writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "webchat: the sign-in link is unknown, expired or revoked; ask opsbot for a new one with /webchat link"})
+					return
+				}
+				if err != nil {
+					a.log.Error("session lookup failed", "err", err)
+					writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "webchat: internal error"})
+					return
+				}
+				r = r.WithContext(context.WithValue(r.Context(), principalKey{}, user))
+			default:
+				writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "webchat: sign in with your personal link (/webchat link in opsbot)"})
 				return
 			}
 		}
@@ -270,6 +314,10 @@ func (a *Adapter) postMessage(_ http.ResponseWriter, r *http.Request) (any, erro
 	if err := decode(r, &in); err != nil {
 		return nil, err
 	}
+	var err error
+	if in.User, err = as(r, in.User); err != nil {
+		return nil, err
+	}
 	if in.User == "" {
 		return nil, badRequest("webchat: user is required")
 	}
@@ -297,6 +345,10 @@ func (a *Adapter) postAction(_ http.ResponseWriter, r *http.Request) (any, error
 		Value     string `json:"value"`
 	}
 	if err := decode(r, &in); err != nil {
+		return nil, err
+	}
+	var err error
+	if in.User, err = as(r, in.User); err != nil {
 		return nil, err
 	}
 	if in.User == "" || in.Action == "" {
@@ -372,7 +424,10 @@ func inboxPage(recs []Record, after int64) map[string]any {
 }
 
 func (a *Adapter) getInbox(_ http.ResponseWriter, r *http.Request) (any, error) {
-	user := r.URL.Query().Get("user")
+	user, err := as(r, r.URL.Query().Get("user"))
+	if err != nil {
+		return nil, err
+	}
 	if user == "" {
 		return nil, badRequest("webchat: user is required")
 	}
@@ -400,6 +455,15 @@ func (a *Adapter) getChannel(_ http.ResponseWriter, r *http.Request) (any, error
 	if err != nil {
 		return nil, err
 	}
+	if p := principal(r); p != "" {
+		chans, err := a.store.ChannelsOf(r.Context(), p)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(chans, name) {
+			return nil, &apiError{status: http.StatusForbidden, msg: "webchat: " + p + " is not in channel " + name}
+		}
+	}
 	recs, err := a.store.Channel(r.Context(), name, after, pageLimit)
 	if err != nil {
 		return nil, err
@@ -408,7 +472,10 @@ func (a *Adapter) getChannel(_ http.ResponseWriter, r *http.Request) (any, error
 }
 
 func (a *Adapter) getChannels(_ http.ResponseWriter, r *http.Request) (any, error) {
-	user := r.URL.Query().Get("user")
+	user, err := as(r, r.URL.Query().Get("user"))
+	if err != nil {
+		return nil, err
+	}
 	chans, err := a.store.ChannelsOf(r.Context(), user)
 	if err != nil {
 		return nil, err
@@ -428,5 +495,13 @@ func (a *Adapter) getUsers(_ http.ResponseWriter, r *http.Request) (any, error) 
 	if err != nil {
 		return nil, err
 	}
+	if p := principal(r); p != "" { // signed in: only oneself
+		users = slices.DeleteFunc(users, func(u DirectoryUser) bool { return u.ID != p })
+	}
 	return map[string]any{"users": users}, nil
+}
+
+// getMe says who the request is signed in as ("" when it may act as anyone).
+func (a *Adapter) getMe(_ http.ResponseWriter, r *http.Request) (any, error) {
+	return map[string]any{"user": principal(r), "dev_mode": a.cfg.DevMode}, nil
 }

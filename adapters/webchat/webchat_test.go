@@ -2,6 +2,7 @@ package webchat_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 
 	"opsbot/adapters/webchat"
 	"opsbot/bot"
+	"opsbot/core"
 	"opsbot/storage/postgres/pgtest"
 )
 
@@ -91,4 +93,53 @@ func TestChannelPostJoinsChannel(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	require.JSONEq(t, `{"channels":[{"name":"ops"}]}`, string(b))
+}
+
+func get(t *testing.T, url, token string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestPersonalSignIn: a personal token acts only as its own user; the
+// service token may act as anyone; an unknown token is refused.
+func TestPersonalSignIn(t *testing.T) {
+	t.Parallel()
+	sessions := func(_ context.Context, token string) (string, error) {
+		if token == "tok-zhengmin" {
+			return "zhengmin", nil
+		}
+		return "", fmt.Errorf("no such token: %w", core.ErrNotFound)
+	}
+	ts := server(t, webchat.Config{Token: "svc", Sessions: sessions})
+	u := ts.URL + "/webchat/api/"
+
+	code, out := post(t, u+"messages", "tok-zhengmin", `{"channel":"","text":"/whoami"}`)
+	require.Equal(t, 200, code, out)
+	require.Contains(t, out, `"title":"zhengmin"`, "the signed-in user acts, no user field needed")
+	code, out = post(t, u+"messages", "tok-zhengmin", `{"user":"admin","channel":"","text":"/whoami"}`)
+	require.Equal(t, 403, code, out)
+	require.Contains(t, out, "signed in as zhengmin")
+	code, _ = get(t, u+"inbox?user=admin&after=0", "tok-zhengmin")
+	require.Equal(t, 403, code)
+	code, _ = get(t, u+"inbox?after=0", "tok-zhengmin")
+	require.Equal(t, 200, code)
+	code, out = get(t, u+"channel?name=ops&after=0", "tok-zhengmin")
+	require.Equal(t, 403, code, "not a member: %s", out)
+	code, out = get(t, u+"me", "tok-zhengmin")
+	require.Equal(t, 200, code)
+	require.Contains(t, out, `"user":"zhengmin"`)
+
+	code, out = post(t, u+"messages", "tok-unknown", `{"user":"zhengmin","channel":"","text":"/whoami"}`)
+	require.Equal(t, 401, code)
+	require.Contains(t, out, "/webchat link")
+	code, out = post(t, u+"messages", "svc", `{"user":"admin","channel":"","text":"/whoami"}`)
+	require.Equal(t, 200, code, out)
+	require.Contains(t, out, `"title":"admin"`)
 }

@@ -157,6 +157,12 @@ type Tx interface {
 	IdentitiesOf(ctx context.Context, userID string) ([]Identity, error)
 	UpsertIdentity(ctx context.Context, id Identity) error
 
+	InsertWebToken(ctx context.Context, t WebToken) error
+	// WebTokenUser returns the user of an unrevoked token unexpired at now.
+	WebTokenUser(ctx context.Context, hash string, now time.Time) (string, error)
+	// RevokeWebTokens revokes a user's tokens and says how many were live.
+	RevokeWebTokens(ctx context.Context, userID string, now time.Time) (int, error)
+
 	App(ctx context.Context, code string) (App, error)
 	InsertApp(ctx context.Context, a App) error
 	InsertRotation(ctx context.Context, r Rotation) error

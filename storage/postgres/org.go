@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -236,4 +237,27 @@ func likeEscape(s string) string {
 		out = append(out, r)
 	}
 	return string(out)
+}
+
+// InsertWebToken stores a web chat token's hash.
+func (t *Tx) InsertWebToken(ctx context.Context, w org.WebToken) error {
+	_, err := t.tx.Exec(ctx, `INSERT INTO webchat_tokens (hash, user_id, issued_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+		w.Hash, w.UserID, w.IssuedBy, w.CreatedAt, w.ExpiresAt)
+	return wrap(err, "insert web token")
+}
+
+// WebTokenUser returns the user of a live token.
+func (t *Tx) WebTokenUser(ctx context.Context, hash string, now time.Time) (string, error) {
+	var user string
+	err := t.tx.QueryRow(ctx, `SELECT user_id FROM webchat_tokens WHERE hash = $1 AND revoked_at IS NULL AND expires_at > $2`, hash, now).Scan(&user)
+	return user, notFound(err, "web token")
+}
+
+// RevokeWebTokens revokes a user's live tokens.
+func (t *Tx) RevokeWebTokens(ctx context.Context, userID string, now time.Time) (int, error) {
+	tag, err := t.tx.Exec(ctx, `UPDATE webchat_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2`, userID, now)
+	if err != nil {
+		return 0, wrap(err, "revoke web tokens")
+	}
+	return int(tag.RowsAffected()), nil
 }
