@@ -166,6 +166,7 @@ func TestBackupChecksFaultsAndMonthlyAudit(t *testing.T) {
 	require.Contains(t, out["message"], "nosuch 没有备份计划")
 	code, out = a.postBackup("bk-token", map[string]any{"system": "cmdb", "status": "weird"})
 	require.Equal(t, 400, code)
+	require.Equal(t, "bad_status", out["error"])
 	code, out = a.postBackup("bk-token", map[string]any{"system": "cmdb", "status": "fail", "note": "磁盘空间不足"})
 	require.Equal(t, 200, code, out)
 	require.Equal(t, "2026-11-25", out["day"])

@@ -73,12 +73,6 @@ func classify(err error) error {
 	return err
 }
 
-// transient reports whether err is worth retrying later.
-func transient(err error) bool {
-	var perm *bot.PermanentError
-	return err != nil && !errors.As(classify(err), &perm)
-}
-
 var secretParam = regexp.MustCompile(`(access_token|corpsecret|key)=[^&\s"']*`)
 
 // redactedError hides tokens and robot keys that net/http and the library
