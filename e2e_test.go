@@ -295,6 +295,11 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 	}{
 		{"unknown command", "admin", "/frobnicate", "未知命令"},
 		{"not a command", "admin", "hello", "请以 / 开头"},
+		{"sync without wecom", "admin", "/org sync wecom", "企业微信 未接入"},
+		{"sync from elsewhere", "admin", "/org sync dingtalk", "不支持从“dingtalk”同步"},
+		{"digest of a member", "zhengmin", "/digest", "管理范围"},
+		{"inspection bad cron", "sunli", `/inspect plan add p --cron "x" --assignee operator --items a`, "周期“x”无效"},
+		{"backup bad time", "sunli", "/backup plan add cmdb --daily 9am", "HH:MM"},
 		{"incomplete", "admin", "/org unit", "/org unit add"},
 		{"unknown flag", "admin", "/org tree --colour red", "不认识的参数 --colour"},
 		{"missing flag shows usage", "admin", "/org user add x 某人", "用法：/org user add <userid> <name> --unit <code>"},

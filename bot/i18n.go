@@ -745,6 +745,7 @@ var zh = catalog{
 	"webchat.link.self":             "请在浏览器打开（仅限本人使用，勿转发）：\n{link}\n有效期至 {until}；/webchat logout 可随时注销。",
 	"webchat.link.other":            "{user} 的网页版登录链接（请当面或私下交给本人）：\n{link}\n有效期至 {until}；/webchat logout {user} 可注销。",
 	"webchat.logout":                "已注销 {user} 的网页版登录（{n} 个链接失效）。",
+	"err.sync_not_configured":       "{platform} 未接入（配置 wecom.enabled 等项后重启），无法同步通讯录。",
 }
 
 var en = catalog{
@@ -1434,4 +1435,5 @@ var en = catalog{
 	"webchat.link.self":             "Open this in your browser (for you only, do not forward):\n{link}\nValid until {until}; /webchat logout ends it any time.",
 	"webchat.link.other":            "Sign-in link for {user} (hand it to them in person or privately):\n{link}\nValid until {until}; /webchat logout {user} ends it.",
 	"webchat.logout":                "Signed {user} out of the web chat ({n} links stopped working).",
+	"err.sync_not_configured":       "{platform} is not connected (set wecom.enabled and its keys, then restart), so its contacts cannot be synced.",
 }

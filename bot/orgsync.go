@@ -74,7 +74,10 @@ func (b *Bot) registerOrgSync() {
 func (b *Bot) orgSync(ctx context.Context, r *Request) ([]Message, error) {
 	platform := canonicalValue(r.Args[0])
 	s, ok := b.syncers[platform]
-	if !ok {
+	switch {
+	case !ok && platform == core.PlatformWeCom:
+		return nil, core.Conflict("sync_not_configured", "platform", b.t("platform."+platform))
+	case !ok:
 		return nil, core.Invalid("sync_platform", "value", r.Args[0])
 	}
 	rep, err := s.Preview(ctx, r.Actor)
