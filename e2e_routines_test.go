@@ -56,9 +56,12 @@ func TestInspectionPlanRunsRemindsAndEscalates(t *testing.T) {
 	requireRefused(t, a.say("zhengmin", `/inspect plan add daily-host --cron "0 9 * * 1-5" --assignee operator --items cpu,disk`), "运营方")
 	requireRefused(t, a.say("sunli", `/inspect plan add daily-host --cron "0 25 * * *" --assignee operator --items cpu`), "周期")
 	requireRefused(t, a.say("sunli", `/inspect plan add daily-host --cron "0 9 * * 1-5" --assignee nobody --items cpu`), "nobody")
-	r := a.say("sunli", `/巡检 计划 添加 daily-host --cron "0 9 * * 1-5" --assignee operator --items 主机CPU,磁盘空间,备份目录`)
+	requireRefused(t, a.say("sunli", `/inspect plan add daily-host --cron "0 9 * * 1-5" --assignee operator --items cpu --grace 10s`), "时限")
+	requireRefused(t, a.say("sunli", `/inspect plan add daily-host --cron "0 9 * * 1-5" --assignee operator --items cpu --level 5`), "事件等级")
+	r := a.say("sunli", `/巡检 计划 添加 daily-host --cron "0 9 * * 1-5" --assignee operator --items 主机CPU,磁盘空间,备份目录 --level 2`)
 	requireOK(t, r)
 	require.Contains(t, r.all(), "下次执行: 2026-11-24 09:00")
+	require.Contains(t, r.all(), "问题开 2 级事件")
 
 	clock.Set(at("2026-11-24 09:00"))
 	eventually(t, "checklist to both operators", func() bool {
@@ -78,7 +81,9 @@ func TestInspectionPlanRunsRemindsAndEscalates(t *testing.T) {
 	eventually(t, "the issue is an incident on the duty rotation", func() bool {
 		return len(a.cards("sunli", 1)) > 0 || len(a.cards("zhoujie", 1)) > 0
 	})
-	require.Contains(t, a.say("sunli", "/incident show 1").all(), "daily-host · 磁盘空间")
+	shown := a.say("sunli", "/incident show 1").all()
+	require.Contains(t, shown, "daily-host · 磁盘空间")
+	require.Contains(t, shown, "Ⅱ级", "the plan's --level")
 	eventually(t, "the other assignee's card is updated", func() bool {
 		c, _ := a.refCard("zhoujie", "inspect:1")
 		return c.Revision > 1 && len(c.Buttons) == 2 && strings.Contains(c.all(), "1. 主机CPU: ✅ 正常")

@@ -746,6 +746,9 @@ var zh = catalog{
 	"webchat.link.other":            "{user} 的网页版登录链接（请当面或私下交给本人）：\n{link}\n有效期至 {until}；/webchat logout {user} 可注销。",
 	"webchat.logout":                "已注销 {user} 的网页版登录（{n} 个链接失效）。",
 	"err.sync_not_configured":       "{platform} 未接入（配置 wecom.enabled 等项后重启），无法同步通讯录。",
+	"field.grace_level":             "时限/事件级别",
+	"inspect.grace_level":           "{grace} 未报即提醒，再过 {grace} 上报管理员；问题开 {level} 级事件",
+	"err.inspect_grace":             "时限“{value}”无效，应为 1m 到 168h 之间，例如 2h。",
 }
 
 var en = catalog{
@@ -1436,4 +1439,7 @@ var en = catalog{
 	"webchat.link.other":            "Sign-in link for {user} (hand it to them in person or privately):\n{link}\nValid until {until}; /webchat logout {user} ends it.",
 	"webchat.logout":                "Signed {user} out of the web chat ({n} links stopped working).",
 	"err.sync_not_configured":       "{platform} is not connected (set wecom.enabled and its keys, then restart), so its contacts cannot be synced.",
+	"field.grace_level":             "Grace / level",
+	"inspect.grace_level":           "reminder {grace} after due, admins {grace} later; issues open level {level} incidents",
+	"err.inspect_grace":             "Grace \"{value}\" is not valid: use 1m to 168h, e.g. 2h.",
 }

@@ -13,8 +13,8 @@ import (
 
 func (b *Bot) registerInspections() {
 	for _, c := range []*Command{
-		{Path: "inspect plan add", Usage: `<name> --cron "<m h dom mon dow>" --assignee <userid|role> --items a,b,c`, MinArgs: 1, MaxArgs: 1,
-			Flags: map[string]bool{"cron": true, "assignee": true, "items": true}, Required: []string{"cron", "assignee", "items"}, Run: b.inspectPlanAdd},
+		{Path: "inspect plan add", Usage: `<name> --cron "<m h dom mon dow>" --assignee <userid|role> --items a,b,c [--grace 2h] [--level 1-4]`, MinArgs: 1, MaxArgs: 1,
+			Flags: map[string]bool{"cron": true, "assignee": true, "items": true, "grace": true, "level": true}, Required: []string{"cron", "assignee", "items"}, Run: b.inspectPlanAdd},
 		{Path: "inspect plan list", Run: b.inspectPlanList},
 		{Path: "inspect plan remove", Usage: "<name>", MinArgs: 1, MaxArgs: 1, Run: b.inspectPlanRemove},
 		{Path: "inspect report", Usage: "<plan> ok|issues [--item n[,m]] [--note …]", MinArgs: 2, MaxArgs: 2,
@@ -31,7 +31,22 @@ func (b *Bot) registerInspections() {
 }
 
 func (b *Bot) inspectPlanAdd(ctx context.Context, r *Request) ([]Message, error) {
-	p, err := b.inspections.AddPlan(ctx, r.Actor, r.Args[0], r.Flag("cron"), canonicalValue(r.Flag("assignee")), splitList(r.Flag("items")))
+	var opts inspect.PlanOptions
+	if v := r.Flag("grace"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return nil, core.Invalid("inspect_grace", "value", v)
+		}
+		opts.Grace = d
+	}
+	if v := r.Flag("level"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return nil, core.Invalid("incident_level", "value", v)
+		}
+		opts.Level = n
+	}
+	p, err := b.inspections.AddPlan(ctx, r.Actor, r.Args[0], r.Flag("cron"), canonicalValue(r.Flag("assignee")), splitList(r.Flag("items")), opts)
 	if err != nil {
 		return nil, err
 	}
@@ -50,6 +65,7 @@ func (b *Bot) inspectPlanAdd(ctx context.Context, r *Request) ([]Message, error)
 		{Name: b.t("field.assignees"), Value: b.assigneeName(p.Assignee)},
 		{Name: b.t("field.items"), Value: strings.Join(p.Items, "、")},
 		{Name: b.t("field.next_run"), Value: next},
+		{Name: b.t("field.grace_level"), Value: b.t("inspect.grace_level", "grace", p.Grace.String(), "level", strconv.Itoa(p.Level))},
 	}})
 }
 

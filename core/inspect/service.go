@@ -64,10 +64,28 @@ func assignees(ctx context.Context, tx Tx, assignee string) ([]string, error) {
 	return []string{u.ID}, nil
 }
 
+// PlanOptions override a plan's defaults (zero: the configured ones).
+type PlanOptions struct {
+	Grace time.Duration // reminder after due, escalation the same time later
+	Level int           // of incidents opened by Issue items
+}
+
 // AddPlan adds an inspection plan and schedules its first run.
-func (s *Service) AddPlan(ctx context.Context, actor core.Actor, name, spec, assignee string, items []string) (Plan, error) {
+func (s *Service) AddPlan(ctx context.Context, actor core.Actor, name, spec, assignee string, items []string, opts PlanOptions) (Plan, error) {
 	if !org.ValidCode(name) {
 		return Plan{}, core.Invalid("code", "field", "name", "value", name)
+	}
+	if opts.Grace == 0 {
+		opts.Grace = s.cfg.Grace
+	}
+	if opts.Grace < time.Minute || opts.Grace > 7*24*time.Hour {
+		return Plan{}, core.Invalid("inspect_grace", "value", opts.Grace.String())
+	}
+	if opts.Level == 0 {
+		opts.Level = s.cfg.IssueLevel
+	}
+	if opts.Level < 1 || opts.Level > 4 {
+		return Plan{}, core.Invalid("incident_level", "value", strconv.Itoa(opts.Level))
 	}
 	sched, err := cron.Parse(spec)
 	if err != nil {
@@ -102,7 +120,7 @@ func (s *Service) AddPlan(ctx context.Context, actor core.Actor, name, spec, ass
 		if next.IsZero() {
 			return core.Invalid("cron", "value", spec, "reason", "never matches")
 		}
-		p = Plan{Name: name, Cron: sched.String(), Assignee: assignee, Items: clean, Grace: s.cfg.Grace, Level: s.cfg.IssueLevel,
+		p = Plan{Name: name, Cron: sched.String(), Assignee: assignee, Items: clean, Grace: opts.Grace, Level: opts.Level,
 			Active: true, CreatedBy: actor.UserID, CreatedAt: now}
 		if err := tx.InsertPlan(ctx, &p); err != nil {
 			return err
