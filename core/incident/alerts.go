@@ -3,6 +3,7 @@ package incident
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -173,165 +174,205 @@ func (s *Service) route(labels map[string]string) AlertRoute {
 func (s *Service) Ingest(ctx context.Context, g AlertGroup) (IngestResult, error) {
 	var res IngestResult
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		now := s.clock.Now()
-		// An existing group's row lock serialises its posts; a new group's
-		// key is locked before looking again, so two first posts make one incident.
-		row, inc, err := tx.LockAlertGroup(ctx, g.GroupKey)
-		if errors.Is(err, core.ErrNotFound) {
-			if err := tx.LockKey(ctx, "alert-group:"+g.GroupKey); err != nil {
-				return err
-			}
-			row, inc, err = tx.LockAlertGroup(ctx, g.GroupKey)
-		}
-		found := err == nil
-		if err != nil && !errors.Is(err, core.ErrNotFound) {
-			return err
-		}
-		changed := false
-		labels := merged(g.CommonLabels, g.GroupLabels)
-		anyFiring := false
-		for _, a := range g.Alerts {
-			anyFiring = anyFiring || a.Status == "firing"
-		}
-		sys := core.Actor{UserID: core.SystemUser, Name: "Alertmanager", Platform: "alertmanager"}
-		switch {
-		case !found && !anyFiring:
-			res.Ignored = true
-			return nil
-		case !found || (!inc.Open() && anyFiring && (inc.State == StateClosed || inc.ResolvedAt == nil || now.Sub(*inc.ResolvedAt) > s.alerts.ReopenWindow)):
-			// A new incident for a new group, or for one that fired again long after.
-			rt := s.route(labels)
-			inc = Incident{Title: alertTitle(g, labels), Level: s.alertLevel(labels), State: StateDeclared,
-				System: labels[s.alerts.AppLabel], Unit: rt.Unit, Channel: rt.Channel, Source: "alertmanager",
-				DeclaredBy: core.SystemUser, CreatedAt: now, LastUpdateAt: now}
-			if inc.System != "" {
-				if _, err := tx.App(ctx, inc.System); err != nil {
-					inc.System = "" // an app label opsbot does not know
-				}
-			}
-			if inc.Rotation = rt.Rotation; inc.Rotation == "" {
-				if inc.Rotation, err = s.rotationFor(ctx, tx, inc.Unit); err != nil {
-					return err
-				}
-			}
-			if _, err := s.open(ctx, tx, &inc, sys.UserID, "Alertmanager "+g.Receiver); err != nil {
-				return err
-			}
-			row = GroupRow{GroupKey: g.GroupKey, Receiver: g.Receiver, IncidentID: inc.ID, Labels: g.GroupLabels, App: labels[s.alerts.AppLabel]}
-			res.Created, changed = true, true
-			if err := s.startClocks(ctx, tx, inc); err != nil {
-				return err
-			}
-			if err := s.audit(ctx, tx, sys, "incident.declare", inc, nil); err != nil {
-				return err
-			}
-		case !inc.Open() && anyFiring:
-			// Firing again soon after it resolved: reopen it.
-			before := inc
-			inc.State, inc.ResolvedAt, inc.LastUpdateAt, inc.Escalation = StateDeclared, nil, now, 0
-			if err := tx.InsertEvent(ctx, inc.ID, Event{At: now, Actor: sys.UserID, Kind: "reopen"}); err != nil {
-				return err
-			}
-			if err := s.startClocks(ctx, tx, inc); err != nil {
-				return err
-			}
-			res.Reopened, changed = true, true
-			if err := s.audit(ctx, tx, sys, "incident.reopen", inc, before); err != nil {
-				return err
-			}
-		}
-		res.IncidentID = inc.ID
-		row.UpdatedAt = now
-		if row.Status == "" {
-			row.Status = g.Status
-		}
-		if !found || res.Created {
-			// The alerts' foreign key needs the group row first.
-			if err := tx.SaveAlertGroup(ctx, row); err != nil {
-				return err
-			}
-		}
-		firing, resolved, httpSince, err := tx.SaveAlerts(ctx, g.GroupKey, g.Alerts, now, s.alerts.HTTPKindLabel, s.alerts.HTTPKindValue)
-		if err != nil {
-			return err
-		}
-		row.Status, row.Firing, row.Resolved, row.ExternalURL, row.UpdatedAt = g.Status, firing, resolved, g.ExternalURL, now
-		row.HTTPKind = row.HTTPKind || httpSince != nil
-		wasJoint := row.Joint
-		if g.Status == "resolved" && firing == 0 && inc.Open() {
-			before := inc
-			inc.State, inc.ResolvedAt, inc.Summary = StateResolved, &now, "Alertmanager: all alerts resolved"
-			if inc.AckedAt == nil {
-				inc.AckedAt = &now
-			}
-			if err := tx.CancelTimers(ctx, inc.Ref(), ""); err != nil {
-				return err
-			}
-			if err := tx.InsertEvent(ctx, inc.ID, Event{At: now, Actor: sys.UserID, Kind: "auto_resolve"}); err != nil {
-				return err
-			}
-			if err := s.audit(ctx, tx, sys, "incident.auto_resolve", inc, before); err != nil {
-				return err
-			}
-			res.Resolved, changed = true, true
-			if wasJoint {
-				if err := s.draftNotice(ctx, tx, inc, row, "recovery"); err != nil {
-					return err
-				}
-			}
-		}
-		if changed {
-			if err := tx.UpdateIncident(ctx, inc); err != nil {
-				return err
-			}
-		}
-		// The non-200 rule: an HTTP-availability alert firing this long makes
-		// it joint troubleshooting with the app's access party.
-		if httpSince != nil && !row.Joint && inc.Open() && s.alerts.Non200After > 0 {
-			if err := tx.CancelTimers(ctx, inc.Ref(), TimerAlertNon200); err != nil {
-				return err
-			}
-			if err := tx.Schedule(ctx, core.Timer{Kind: TimerAlertNon200, Ref: inc.Ref(), DueAt: httpSince.Add(s.alerts.Non200After)}); err != nil {
-				return err
-			}
-		}
-		switch {
-		case res.Created || res.Reopened:
-			data := s.alertCard(ctx, tx, inc, row)
-			first := []string{}
-			if inc.Owner != "" {
-				first = append(first, inc.Owner)
-			}
-			if err := s.notify(ctx, tx, NoticeCard, inc.CardRef(), first, s.channelOf(inc), data); err != nil {
-				return err
-			}
-			row.NotifiedAt = &now
-		case res.Resolved:
-			if err := tx.Notify(ctx, core.Notice{Kind: NoticeUpdate, Ref: inc.CardRef(), Data: s.alertCard(ctx, tx, inc, row)}); err != nil {
-				return err
-			}
-			if err := s.broadcast(ctx, tx, inc, sys, "auto_resolve", ""); err != nil {
-				return err
-			}
-			row.NotifiedAt = &now
-		case row.FlushDue != nil:
-			// An update is already scheduled; it will show this state too.
-		case row.NotifiedAt == nil || now.Sub(*row.NotifiedAt) >= s.alerts.UpdateEvery:
-			if err := tx.Notify(ctx, core.Notice{Kind: NoticeUpdate, Ref: inc.CardRef(), Data: s.alertCard(ctx, tx, inc, row)}); err != nil {
-				return err
-			}
-			row.NotifiedAt = &now
-		default:
-			// Coalesce: one update when the interval is over.
-			due := row.NotifiedAt.Add(s.alerts.UpdateEvery)
-			if err := tx.Schedule(ctx, core.Timer{Kind: TimerAlertFlush, Ref: inc.Ref(), DueAt: due}); err != nil {
-				return err
-			}
-			row.FlushDue = &due
-		}
-		return tx.SaveAlertGroupAtCommit(ctx, row)
+		var err error
+		res, err = s.ingest(ctx, tx, g)
+		return err
 	})
 	return res, err
+}
+
+// IngestBatch applies several notifications in one transaction, in group
+// key order (so concurrent batches take row locks in the same order). When
+// the transaction fails, each notification is applied on its own, so one
+// bad notification fails alone.
+func (s *Service) IngestBatch(ctx context.Context, gs []AlertGroup) ([]IngestResult, []error) {
+	res, errs := make([]IngestResult, len(gs)), make([]error, len(gs))
+	order := make([]int, len(gs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(gs[a].GroupKey, gs[b].GroupKey) })
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		for _, i := range order {
+			r, err := s.ingest(ctx, tx, gs[i])
+			if err != nil {
+				return err
+			}
+			res[i] = r
+		}
+		return nil
+	})
+	if err == nil || len(gs) == 1 {
+		for i := range errs {
+			errs[i] = err
+		}
+		return res, errs
+	}
+	for _, i := range order {
+		res[i], errs[i] = s.Ingest(ctx, gs[i])
+	}
+	return res, errs
+}
+
+// ingest applies one notification inside tx.
+func (s *Service) ingest(ctx context.Context, tx Tx, g AlertGroup) (res IngestResult, err error) {
+	now := s.clock.Now()
+	// An existing group's row lock serialises its posts; a new group's
+	// key is locked before looking again, so two first posts make one incident.
+	row, inc, err := tx.LockAlertGroup(ctx, g.GroupKey)
+	if errors.Is(err, core.ErrNotFound) {
+		if err := tx.LockKey(ctx, "alert-group:"+g.GroupKey); err != nil {
+			return res, err
+		}
+		row, inc, err = tx.LockAlertGroup(ctx, g.GroupKey)
+	}
+	found := err == nil
+	if err != nil && !errors.Is(err, core.ErrNotFound) {
+		return res, err
+	}
+	changed := false
+	labels := merged(g.CommonLabels, g.GroupLabels)
+	anyFiring := false
+	for _, a := range g.Alerts {
+		anyFiring = anyFiring || a.Status == "firing"
+	}
+	sys := core.Actor{UserID: core.SystemUser, Name: "Alertmanager", Platform: "alertmanager"}
+	switch {
+	case !found && !anyFiring:
+		res.Ignored = true
+		return res, nil
+	case !found || (!inc.Open() && anyFiring && (inc.State == StateClosed || inc.ResolvedAt == nil || now.Sub(*inc.ResolvedAt) > s.alerts.ReopenWindow)):
+		// A new incident for a new group, or for one that fired again long after.
+		rt := s.route(labels)
+		inc = Incident{Title: alertTitle(g, labels), Level: s.alertLevel(labels), State: StateDeclared,
+			System: labels[s.alerts.AppLabel], Unit: rt.Unit, Channel: rt.Channel, Source: "alertmanager",
+			DeclaredBy: core.SystemUser, CreatedAt: now, LastUpdateAt: now}
+		if inc.System != "" {
+			if _, err := tx.App(ctx, inc.System); err != nil {
+				inc.System = "" // an app label opsbot does not know
+			}
+		}
+		if inc.Rotation = rt.Rotation; inc.Rotation == "" {
+			if inc.Rotation, err = s.rotationFor(ctx, tx, inc.Unit); err != nil {
+				return res, err
+			}
+		}
+		if _, err := s.open(ctx, tx, &inc, sys.UserID, "Alertmanager "+g.Receiver); err != nil {
+			return res, err
+		}
+		row = GroupRow{GroupKey: g.GroupKey, Receiver: g.Receiver, IncidentID: inc.ID, Labels: g.GroupLabels, App: labels[s.alerts.AppLabel]}
+		res.Created, changed = true, true
+		if err := s.startClocks(ctx, tx, inc); err != nil {
+			return res, err
+		}
+		if err := s.audit(ctx, tx, sys, "incident.declare", inc, nil); err != nil {
+			return res, err
+		}
+	case !inc.Open() && anyFiring:
+		// Firing again soon after it resolved: reopen it.
+		before := inc
+		inc.State, inc.ResolvedAt, inc.LastUpdateAt, inc.Escalation = StateDeclared, nil, now, 0
+		if err := tx.InsertEvent(ctx, inc.ID, Event{At: now, Actor: sys.UserID, Kind: "reopen"}); err != nil {
+			return res, err
+		}
+		if err := s.startClocks(ctx, tx, inc); err != nil {
+			return res, err
+		}
+		res.Reopened, changed = true, true
+		if err := s.audit(ctx, tx, sys, "incident.reopen", inc, before); err != nil {
+			return res, err
+		}
+	}
+	res.IncidentID = inc.ID
+	row.UpdatedAt = now
+	if row.Status == "" {
+		row.Status = g.Status
+	}
+	if !found || res.Created {
+		// The alerts' foreign key needs the group row first.
+		if err := tx.SaveAlertGroup(ctx, row); err != nil {
+			return res, err
+		}
+	}
+	firing, resolved, httpSince, err := tx.SaveAlerts(ctx, g.GroupKey, g.Alerts, now, s.alerts.HTTPKindLabel, s.alerts.HTTPKindValue)
+	if err != nil {
+		return res, err
+	}
+	row.Status, row.Firing, row.Resolved, row.ExternalURL, row.UpdatedAt = g.Status, firing, resolved, g.ExternalURL, now
+	row.HTTPKind = row.HTTPKind || httpSince != nil
+	wasJoint := row.Joint
+	if g.Status == "resolved" && firing == 0 && inc.Open() {
+		before := inc
+		inc.State, inc.ResolvedAt, inc.Summary = StateResolved, &now, "Alertmanager: all alerts resolved"
+		if inc.AckedAt == nil {
+			inc.AckedAt = &now
+		}
+		if err := tx.CancelTimers(ctx, inc.Ref(), ""); err != nil {
+			return res, err
+		}
+		if err := tx.InsertEvent(ctx, inc.ID, Event{At: now, Actor: sys.UserID, Kind: "auto_resolve"}); err != nil {
+			return res, err
+		}
+		if err := s.audit(ctx, tx, sys, "incident.auto_resolve", inc, before); err != nil {
+			return res, err
+		}
+		res.Resolved, changed = true, true
+		if wasJoint {
+			if err := s.draftNotice(ctx, tx, inc, row, "recovery"); err != nil {
+				return res, err
+			}
+		}
+	}
+	if changed {
+		if err := tx.UpdateIncident(ctx, inc); err != nil {
+			return res, err
+		}
+	}
+	// The non-200 rule: an HTTP-availability alert firing this long makes
+	// it joint troubleshooting with the app's access party.
+	if httpSince != nil && !row.Joint && inc.Open() && s.alerts.Non200After > 0 {
+		if err := tx.CancelTimers(ctx, inc.Ref(), TimerAlertNon200); err != nil {
+			return res, err
+		}
+		if err := tx.Schedule(ctx, core.Timer{Kind: TimerAlertNon200, Ref: inc.Ref(), DueAt: httpSince.Add(s.alerts.Non200After)}); err != nil {
+			return res, err
+		}
+	}
+	switch {
+	case res.Created || res.Reopened:
+		data := s.alertCard(ctx, tx, inc, row)
+		first := []string{}
+		if inc.Owner != "" {
+			first = append(first, inc.Owner)
+		}
+		if err := s.notify(ctx, tx, NoticeCard, inc.CardRef(), first, s.channelOf(inc), data); err != nil {
+			return res, err
+		}
+		row.NotifiedAt = &now
+	case res.Resolved:
+		if err := tx.Notify(ctx, core.Notice{Kind: NoticeUpdate, Ref: inc.CardRef(), Data: s.alertCard(ctx, tx, inc, row)}); err != nil {
+			return res, err
+		}
+		if err := s.broadcast(ctx, tx, inc, sys, "auto_resolve", ""); err != nil {
+			return res, err
+		}
+		row.NotifiedAt = &now
+	case row.FlushDue != nil:
+		// An update is already scheduled; it will show this state too.
+	case row.NotifiedAt == nil || now.Sub(*row.NotifiedAt) >= s.alerts.UpdateEvery:
+		if err := tx.Notify(ctx, core.Notice{Kind: NoticeUpdate, Ref: inc.CardRef(), Data: s.alertCard(ctx, tx, inc, row)}); err != nil {
+			return res, err
+		}
+		row.NotifiedAt = &now
+	default:
+		// Coalesce: one update when the interval is over.
+		due := row.NotifiedAt.Add(s.alerts.UpdateEvery)
+		if err := tx.Schedule(ctx, core.Timer{Kind: TimerAlertFlush, Ref: inc.Ref(), DueAt: due}); err != nil {
+			return res, err
+		}
+		row.FlushDue = &due
+	}
+	return res, tx.SaveAlertGroupAtCommit(ctx, row)
 }
 
 // alertCard is the card data of an alert incident.

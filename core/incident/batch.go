@@ -1,0 +1,101 @@
+package incident
+
+import (
+	"context"
+)
+
+// Batcher applies Alertmanager notifications in small batches, one
+// transaction each, so concurrent webhooks share their transaction's
+// begin, commit and WAL flush. A notification waits for no timer: a
+// worker takes whatever is queued when it is free, so at low load every
+// batch has one notification and under load they grow to max.
+type Batcher struct {
+	s       *Service
+	jobs    chan *batchJob
+	max     int
+	workers int
+}
+
+type batchJob struct {
+	ctx  context.Context
+	g    AlertGroup
+	res  IngestResult
+	err  error
+	done chan struct{}
+}
+
+// NewBatcher returns a batcher over s with workers concurrent batches of
+// at most max notifications. Start it before use.
+func NewBatcher(s *Service, workers, max int) *Batcher {
+	if workers < 1 {
+		workers = 1
+	}
+	if max < 1 {
+		max = 1
+	}
+	return &Batcher{s: s, jobs: make(chan *batchJob, workers*max), max: max, workers: workers}
+}
+
+// Start runs the workers until ctx ends.
+func (b *Batcher) Start(ctx context.Context) {
+	for range b.workers {
+		go b.work(ctx)
+	}
+}
+
+func (b *Batcher) work(ctx context.Context) {
+	batch := make([]*batchJob, 0, b.max)
+	for {
+		batch = batch[:0]
+		select {
+		case <-ctx.Done():
+			return
+		case j := <-b.jobs:
+			batch = append(batch, j)
+		}
+	fill:
+		for len(batch) < b.max {
+			select {
+			case j := <-b.jobs:
+				batch = append(batch, j)
+			default:
+				break fill
+			}
+		}
+		live := batch[:0:0]
+		gs := make([]AlertGroup, 0, len(batch))
+		for _, j := range batch {
+			if j.ctx.Err() != nil { // the caller gave up: it was not acknowledged
+				j.err = j.ctx.Err()
+				close(j.done)
+				continue
+			}
+			live = append(live, j)
+			gs = append(gs, j.g)
+		}
+		if len(live) == 0 {
+			continue
+		}
+		res, errs := b.s.IngestBatch(ctx, gs)
+		for i, j := range live {
+			j.res, j.err = res[i], errs[i]
+			close(j.done)
+		}
+	}
+}
+
+// Ingest queues one notification and waits for its batch to commit.
+func (b *Batcher) Ingest(ctx context.Context, g AlertGroup) (IngestResult, error) {
+	j := &batchJob{ctx: ctx, g: g, done: make(chan struct{})}
+	select {
+	case b.jobs <- j:
+	case <-ctx.Done():
+		return IngestResult{}, ctx.Err()
+	}
+	select {
+	case <-j.done:
+		return j.res, j.err
+	case <-ctx.Done():
+		return IngestResult{}, ctx.Err()
+	}
+}

@@ -1,0 +1,88 @@
+package incident_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"opsbot/core"
+	"opsbot/core/calendar"
+	"opsbot/core/incident"
+	"opsbot/core/org"
+	"opsbot/storage/postgres/pgtest"
+)
+
+func group(key string, status string, fps ...string) incident.AlertGroup {
+	g := incident.AlertGroup{Receiver: "opsbot", GroupKey: key, Status: status,
+		GroupLabels: map[string]string{"alertname": key}, CommonLabels: map[string]string{"alertname": key, "severity": "warning"}}
+	for _, fp := range fps {
+		g.Alerts = append(g.Alerts, incident.Alert{Fingerprint: fp, Status: status, Labels: map[string]string{"alertname": key, "instance": fp},
+			StartsAt: time.Now().Add(-time.Minute)})
+	}
+	return g
+}
+
+// TestIngestBatch: one transaction applies a batch in which a group
+// appears twice (the second post sees the first one's writes), and a
+// batch that fails is applied item by item so only the bad one fails.
+func TestIngestBatch(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := pgtest.New(t)
+	orgs := org.NewService(store.Org(), core.SystemClock{})
+	_, err := orgs.Bootstrap(ctx, "admin", "管理员", "city", "市级")
+	require.NoError(t, err)
+	svc := incident.NewService(store.Incidents(), core.SystemClock{}, calendar.New(time.UTC, nil), incident.Config{Policy: incident.DefaultPolicy()})
+	svc.SetAlertConfig(incident.AlertConfig{SeverityLevels: map[string]int{"warning": 3}, LevelLabel: "level", ReopenWindow: 30 * time.Minute,
+		UpdateEvery: 30 * time.Second})
+
+	res, errs := svc.IngestBatch(ctx, []incident.AlertGroup{
+		group("disk", "firing", "a"), group("cpu", "firing", "x"), group("disk", "firing", "a", "b"),
+	})
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	require.True(t, res[0].Created)
+	require.True(t, res[1].Created)
+	require.False(t, res[2].Created, "the second post of disk updates the incident the first made")
+	require.Equal(t, res[0].IncidentID, res[2].IncidentID)
+	require.NotEqual(t, res[0].IncidentID, res[1].IncidentID)
+
+	// A post the database refuses (one fingerprint twice) fails alone.
+	bad := group("mem", "firing", "dup", "dup")
+	res, errs = svc.IngestBatch(ctx, []incident.AlertGroup{group("cpu", "resolved", "x"), bad, group("net", "firing", "n")})
+	require.NoError(t, errs[0])
+	require.True(t, res[0].Resolved)
+	require.Error(t, errs[1])
+	require.NoError(t, errs[2])
+	require.True(t, res[2].Created)
+
+	// The batcher: many concurrent posts, each acknowledged once committed.
+	b := incident.NewBatcher(svc, 2, 8)
+	bctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	b.Start(bctx)
+	var wg sync.WaitGroup
+	ids := make([]int64, 40)
+	for i := range 40 {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			key := []string{"g1", "g2", "g3", "g4"}[i%4]
+			r, err := b.Ingest(ctx, group(key, "firing", key+"-"+strings.Repeat("x", i%3)))
+			require.NoError(t, err)
+			ids[i] = r.IncidentID
+		}(i)
+	}
+	wg.Wait()
+	for i := range 40 {
+		require.Equal(t, ids[i%4], ids[i], "one incident per group")
+	}
+	open, err := svc.List(ctx, core.Actor{UserID: "admin"}, true)
+	require.NoError(t, err)
+	require.Len(t, open, 6, "disk, net and g1–g4; cpu is resolved and mem was refused")
+}
