@@ -37,7 +37,13 @@ func server(t *testing.T, cfg webchat.Config) *httptest.Server {
 
 func post(t *testing.T, url, token, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest("POST", url, strings.NewReader(body))
+	return call(t, "POST", url, token, strings.NewReader(body))
+}
+
+// call sends one request, with a bearer token unless it is "".
+func call(t *testing.T, method, url, token string, body io.Reader) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, body)
 	require.NoError(t, err)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -97,14 +103,7 @@ func TestChannelPostJoinsChannel(t *testing.T) {
 
 func get(t *testing.T, url, token string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest("GET", url, nil)
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return call(t, "GET", url, token, nil)
 }
 
 // TestPersonalSignIn: a personal token acts only as its own user; the
