@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -41,12 +42,24 @@ func (t *Tx) AlertGroup(ctx context.Context, key string, lock bool) (incident.Gr
 
 // LockAlertGroup returns a group and its incident, row-locked in that
 // order, in one round trip.
+// Deferred writes go first, so a batch that saw a group earlier in the
+// transaction reads what it wrote.
 func (t *Tx) LockAlertGroup(ctx context.Context, key string) (incident.GroupRow, incident.Incident, error) {
 	batch := &pgx.Batch{}
+	later := t.later
+	t.later = nil
+	for _, q := range later {
+		batch.Queue(q.sql, q.args...)
+	}
 	batch.Queue("SELECT "+groupColumns+" FROM alert_groups WHERE group_key = $1 FOR UPDATE", key)
 	batch.Queue("SELECT "+incidentColumns+" FROM incidents WHERE id = (SELECT incident_id FROM alert_groups WHERE group_key = $1) FOR UPDATE", key)
 	br := t.tx.SendBatch(ctx, batch)
 	defer br.Close()
+	for _, q := range later {
+		if _, err := br.Exec(); err != nil {
+			return incident.GroupRow{}, incident.Incident{}, mapErr(fmt.Errorf("postgres: %s: %w", q.what, err))
+		}
+	}
 	g, err := scanGroup(br.QueryRow())
 	if err != nil {
 		return g, incident.Incident{}, notFound(err, "alert group")
