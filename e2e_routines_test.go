@@ -158,7 +158,9 @@ func TestBackupChecksFaultsAndMonthlyAudit(t *testing.T) {
 		return countText(a, "sunli", "目前仍未收到") == 1 && countText(a, "zhoujie", "目前仍未收到") == 1
 	})
 	clock.Set(at("2026-11-24 11:00"))
-	eventually(t, "escalated to the lead", func() bool { return countText(a, "admin", "超时仍未上报") == 1 })
+	eventually(t, "escalated to the lead", func() bool {
+		return countText(a, "admin", "cmdb 的备份结果（截止 2026-11-24 10:00）超时仍未上报") == 1
+	})
 	r = a.say("sunli", "/backup report cmdb ok")
 	requireOK(t, r)
 	require.Contains(t, r.all(), "2026-11-24", "a late report answers the missed check")
@@ -198,6 +200,18 @@ func TestBackupChecksFaultsAndMonthlyAudit(t *testing.T) {
 	requireOK(t, r)
 	require.Contains(t, r.Text, "cmdb 2026-11 恢复测试已登记：成功")
 
+	// A failure reported after the deadline, and its re-run, both answer
+	// that day: the next day's backup is still expected on its own.
+	clock.Set(at("2026-11-26 10:30"))
+	eventually(t, "reminded on the 26th", func() bool { return countText(a, "sunli", "应在 2026-11-26 10:00 前上报") == 1 })
+	r = a.say("sunli", "/backup report cmdb fail --note 存储离线")
+	requireOK(t, r)
+	require.Contains(t, r.all(), "2026-11-26")
+	r = a.say("sunli", "/backup report cmdb ok --note 重跑成功")
+	requireOK(t, r)
+	require.Contains(t, r.all(), "备份结果已登记（2026-11-26）")
+	require.Contains(t, r.all(), "故障报告 #2 已关闭")
+
 	clock.Set(at("2026-12-01 09:00"))
 	var card wmsg
 	eventually(t, "audit card on the 1st", func() bool {
@@ -205,7 +219,7 @@ func TestBackupChecksFaultsAndMonthlyAudit(t *testing.T) {
 		card = c
 		return ok
 	})
-	require.Contains(t, card.all(), "cmdb: 应报 7，已报 2，失败 1，缺报 5，全量 0，恢复测试 已做")
+	require.Contains(t, card.all(), "cmdb: 应报 7，已报 3，失败 2，缺报 4，全量 0，恢复测试 已做")
 	require.Len(t, card.Buttons, 1)
 	r = a.click("admin", card.ID, "backup.signoff", "backup-audit:2026-11")
 	requireOK(t, r)

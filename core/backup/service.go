@@ -347,7 +347,8 @@ func (s *Service) openIncident(ctx context.Context, tx Tx, by core.Actor, p Plan
 
 // dayFor picks the check a report at now answers: the last deadline's
 // check if that is still open (a late report, or one just after the
-// deadline before its check fired), else the next deadline's.
+// deadline before its check fired) or failed with its fault open (the
+// re-run), else the next deadline's.
 func (s *Service) dayFor(ctx context.Context, tx Tx, p Plan, now time.Time) (string, error) {
 	next := s.nextDeadline(p, now)
 	prev := deadline(p, s.midnight(next).AddDate(0, 0, -1))
@@ -364,6 +365,16 @@ func (s *Service) dayFor(ctx context.Context, tx Tx, p Plan, now time.Time) (str
 		return "", err
 	case c.State == CheckPending || c.State == CheckMissing:
 		return prev.Format(dayLayout), nil
+	case c.State == CheckFailed:
+		// While its fault is open, a report is that day's re-run, not the
+		// next day's backup (which must still be reported on its own).
+		faults, err := tx.OpenBackupFaults(ctx, p.ID)
+		if err != nil {
+			return "", err
+		}
+		if len(faults) > 0 {
+			return prev.Format(dayLayout), nil
+		}
 	}
 	return next.Format(dayLayout), nil
 }
@@ -400,8 +411,9 @@ func (s *Service) check(ctx context.Context, tx Tx, p Plan, tm core.Timer) error
 		return err
 	}
 	done := err == nil && (c.State == CheckOK || c.State == CheckFailed)
-	data := map[string]string{"system": p.System, "day": day, "due": tm.DueAt.In(s.loc()).Format("2006-01-02 15:04")}
-	if d, _ := time.ParseInLocation(dayLayout, day, s.loc()); p.FullDay != 0 && d.Day() == p.FullDay {
+	dueDay, _ := time.ParseInLocation(dayLayout, day, s.loc())
+	data := map[string]string{"system": p.System, "day": day, "due": deadline(p, dueDay).Format("2006-01-02 15:04")}
+	if p.FullDay != 0 && dueDay.Day() == p.FullDay {
 		data["full"] = "true"
 	}
 	if tm.Data["stage"] != "escalate" {
