@@ -315,7 +315,7 @@ func (b *Bot) dutyNow(ctx context.Context, r *Request) ([]Message, error) {
 
 func (b *Bot) dutyRotationAdd(ctx context.Context, r *Request) ([]Message, error) {
 	var members []string
-	for _, m := range strings.FieldsFunc(r.Flag("members"), func(c rune) bool { return c == ',' || c == '，' || c == '、' }) {
+	for _, m := range splitList(r.Flag("members")) {
 		if m = strings.TrimSpace(m); m != "" {
 			members = append(members, m)
 		}

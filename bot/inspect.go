@@ -69,11 +69,6 @@ func (b *Bot) inspectPlanAdd(ctx context.Context, r *Request) ([]Message, error)
 	}})
 }
 
-// splitList splits "a,b，c" into its trimmed parts.
-func splitList(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '，' || r == '、' })
-}
-
 func (b *Bot) assigneeName(a string) string {
 	if _, ok := zh["role."+a]; ok {
 		return b.roleName(a)
@@ -138,7 +133,8 @@ func (b *Bot) inspectReport(ctx context.Context, r *Request) ([]Message, error) 
 }
 
 func (b *Bot) inspectOutcome(out inspect.Outcome) []Message {
-	m := b.inspectCard(out.Run, false, StatusOK)
+	m := b.inspectCardData(out.Run.Ref(), b.inspections.CardData(out.Run), false)
+	m.Status = StatusOK
 	for _, inc := range out.Incidents {
 		m.Text += "\n" + b.t("inspect.issue.opened", "id", itoa64(inc.ID), "level", strconv.Itoa(inc.Level))
 	}
@@ -158,23 +154,6 @@ func (b *Bot) inspectAction(ok bool) ActionFunc {
 		}
 		return b.inspectOutcome(out), nil
 	}
-}
-
-// inspectCard shows a run's checklist; buttons for the items not reported
-// when withButtons is set.
-func (b *Bot) inspectCard(r inspect.Run, withButtons bool, status string) Message {
-	data := map[string]string{"id": itoa64(r.ID), "plan": r.Plan, "items": strings.Join(r.Items, "\n"), "state": r.State,
-		"due": b.fmtTime(r.DueAt), "missed": strconv.FormatBool(r.Missed)}
-	states := make([]string, len(r.Items))
-	for i := range r.Items {
-		if res, ok := r.Results[i+1]; ok {
-			states[i] = map[bool]string{true: "ok", false: "issue"}[res.OK]
-		}
-	}
-	data["states"] = strings.Join(states, "\n")
-	m := b.inspectCardData(r.Ref(), data, withButtons)
-	m.Status = status
-	return m
 }
 
 func (b *Bot) inspectCardData(ref string, d map[string]string, withButtons bool) Message {

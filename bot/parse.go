@@ -86,3 +86,8 @@ func canonicalValue(v string) string {
 	}
 	return v
 }
+
+// splitList splits a list flag ("a,b，c、d") into its parts.
+func splitList(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '，' || r == '、' })
+}

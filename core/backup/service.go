@@ -118,8 +118,8 @@ func (s *Service) AddPlan(ctx context.Context, actor core.Actor, system, dailyAt
 	}
 	var p Plan
 	err = s.store.InTx(ctx, func(tx Tx) error {
-		if ok, err := org.RunsPlatform(ctx, tx, actor.UserID); err != nil || !ok {
-			return errors.Join(err, core.Forbidden("backup_manage"))
+		if err := org.RequirePlatform(ctx, tx, actor.UserID, "backup_manage"); err != nil {
+			return err
 		}
 		if _, err := tx.BackupPlan(ctx, system); err == nil {
 			return core.Conflict("backup_plan_exists", "system", system)
@@ -147,8 +147,8 @@ func (s *Service) AddPlan(ctx context.Context, actor core.Actor, system, dailyAt
 func (s *Service) RemovePlan(ctx context.Context, actor core.Actor, system string) (Plan, error) {
 	var p Plan
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		if ok, err := org.RunsPlatform(ctx, tx, actor.UserID); err != nil || !ok {
-			return errors.Join(err, core.Forbidden("backup_manage"))
+		if err := org.RequirePlatform(ctx, tx, actor.UserID, "backup_manage"); err != nil {
+			return err
 		}
 		var err error
 		if p, err = s.plan(ctx, tx, system); err != nil {
@@ -241,8 +241,8 @@ func (s *Service) Report(ctx context.Context, actor core.Actor, system string, o
 	var res ReportResult
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		if actor.Platform != core.PlatformAPI {
-			if may, err := org.RunsPlatform(ctx, tx, actor.UserID); err != nil || !may {
-				return errors.Join(err, core.Forbidden("backup_manage"))
+			if err := org.RequirePlatform(ctx, tx, actor.UserID, "backup_manage"); err != nil {
+				return err
 			}
 		}
 		p, err := s.plan(ctx, tx, system)
@@ -331,18 +331,11 @@ func (s *Service) Report(ctx context.Context, actor core.Actor, system string, o
 // openIncident opens the incident of a failed backup or restore test of
 // p, about the app of that code when there is one.
 func (s *Service) openIncident(ctx context.Context, tx Tx, by core.Actor, p Plan, what, note string) (incident.Incident, error) {
-	title := p.System + " " + what
-	if note != "" {
-		title += ": " + note
-	}
-	if rs := []rune(title); len(rs) > 200 {
-		title = string(rs[:200])
-	}
 	system := ""
 	if _, err := tx.App(ctx, p.System); err == nil {
 		system = p.System
 	}
-	return s.incidents.DeclareIn(ctx, tx, by, title, s.cfg.FailLevel, system, "")
+	return s.incidents.DeclareIn(ctx, tx, by, incident.TitleWithNote(p.System+" "+what, note), s.cfg.FailLevel, system, "")
 }
 
 // dayFor picks the check a report at now answers: the last deadline's
@@ -475,7 +468,7 @@ func (s *Service) verifyTimer(ctx context.Context, tx Tx, p Plan, tm core.Timer)
 	if err != nil {
 		return err
 	}
-	verified := slices.ContainsFunc(vs, func(v Verification) bool { return v.OK })
+	verified := anyPassed(vs)
 	m, _ := time.ParseInLocation("2006-01", month, s.loc())
 	data := map[string]string{"system": p.System, "month": month, "due": s.verifyDue(m).Format("2006-01-02 15:04")}
 	ops, err := s.operators(ctx, tx)
@@ -518,8 +511,8 @@ func (s *Service) Verify(ctx context.Context, actor core.Actor, system string, o
 	note = strings.TrimSpace(note)
 	var res VerifyResult
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		if may, err := org.RunsPlatform(ctx, tx, actor.UserID); err != nil || !may {
-			return errors.Join(err, core.Forbidden("backup_manage"))
+		if err := org.RequirePlatform(ctx, tx, actor.UserID, "backup_manage"); err != nil {
+			return err
 		}
 		p, err := s.plan(ctx, tx, system)
 		if err != nil {
@@ -583,11 +576,12 @@ func (s *Service) MonthSummary(ctx context.Context, tx Tx, month string) ([]Syst
 	if err != nil {
 		return nil, err
 	}
+	now := s.clock.Now()
 	var out []SystemMonth
 	for _, p := range plans {
 		sm := SystemMonth{System: p.System}
 		for d := m; d.Before(end); d = d.AddDate(0, 0, 1) {
-			if dl := deadline(p, d); dl.After(p.CreatedAt) && !dl.After(s.clock.Now()) && (p.Active || dl.Before(end)) {
+			if dl := deadline(p, d); dl.After(p.CreatedAt) && !dl.After(now) && (p.Active || dl.Before(end)) {
 				sm.Expected++
 			}
 		}
@@ -622,7 +616,7 @@ func (s *Service) MonthSummary(ctx context.Context, tx Tx, month string) ([]Syst
 		if err != nil {
 			return nil, err
 		}
-		sm.Verified = slices.ContainsFunc(vs, func(v Verification) bool { return v.OK })
+		sm.Verified = anyPassed(vs)
 		if sm.Expected > 0 || sm.Reported > 0 {
 			out = append(out, sm)
 		}
@@ -722,4 +716,9 @@ func (s *Service) Audit(ctx context.Context, month string) (Audit, error) {
 		return err
 	})
 	return a, err
+}
+
+// anyPassed reports whether one of a month's restore tests passed.
+func anyPassed(vs []Verification) bool {
+	return slices.ContainsFunc(vs, func(v Verification) bool { return v.OK })
 }

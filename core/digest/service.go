@@ -349,10 +349,13 @@ func managers(ctx context.Context, tx Tx) ([]string, error) {
 			if err != nil {
 				return nil, err
 			}
-			if (role == org.RoleOperator && (sub == nil || !*sub)) || (sub != nil && !*sub) {
-				continue
+			wanted := role != org.RoleOperator // managers by default, operators when they subscribed
+			if sub != nil {
+				wanted = *sub
 			}
-			out = append(out, u)
+			if wanted {
+				out = append(out, u)
+			}
 		}
 	}
 	return out, nil

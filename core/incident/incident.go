@@ -143,3 +143,19 @@ type Tx interface {
 type Store interface {
 	InTx(ctx context.Context, fn func(tx Tx) error) error
 }
+
+// maxTitle is the longest incident title, in characters.
+const maxTitle = 200
+
+// TitleWithNote makes the title of an incident another record opens
+// ("<what>: <note>"), cut to the longest title allowed.
+func TitleWithNote(what, note string) string {
+	title := what
+	if note != "" {
+		title += ": " + note
+	}
+	if rs := []rune(title); len(rs) > maxTitle {
+		title = string(rs[:maxTitle])
+	}
+	return title
+}

@@ -297,7 +297,7 @@ func (s *Service) Declare(ctx context.Context, actor core.Actor, title string, l
 // The system actor may declare.
 func (s *Service) DeclareIn(ctx context.Context, tx Tx, actor core.Actor, title string, level int, system, unit string) (Incident, error) {
 	title = strings.TrimSpace(title)
-	if title == "" || len([]rune(title)) > 200 {
+	if title == "" || len([]rune(title)) > maxTitle {
 		return Incident{}, core.Invalid("name", "field", "title", "value", title)
 	}
 	if level < 1 || level > 4 {

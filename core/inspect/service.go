@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -102,8 +103,8 @@ func (s *Service) AddPlan(ctx context.Context, actor core.Actor, name, spec, ass
 	}
 	var p Plan
 	err = s.store.InTx(ctx, func(tx Tx) error {
-		if ok, err := org.RunsPlatform(ctx, tx, actor.UserID); err != nil || !ok {
-			return errors.Join(err, core.Forbidden("inspect_manage"))
+		if err := org.RequirePlatform(ctx, tx, actor.UserID, "inspect_manage"); err != nil {
+			return err
 		}
 		if us, err := assignees(ctx, tx, assignee); err != nil {
 			return err
@@ -137,8 +138,8 @@ func (s *Service) AddPlan(ctx context.Context, actor core.Actor, name, spec, ass
 func (s *Service) RemovePlan(ctx context.Context, actor core.Actor, name string) (Plan, error) {
 	var p Plan
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		if ok, err := org.RunsPlatform(ctx, tx, actor.UserID); err != nil || !ok {
-			return errors.Join(err, core.Forbidden("inspect_manage"))
+		if err := org.RequirePlatform(ctx, tx, actor.UserID, "inspect_manage"); err != nil {
+			return err
 		}
 		var err error
 		if p, err = s.plan(ctx, tx, name); err != nil {
@@ -379,8 +380,8 @@ func (s *Service) Report(ctx context.Context, actor core.Actor, planName string,
 
 func (s *Service) mark(ctx context.Context, tx Tx, actor core.Actor, r Run, items []int, ok bool, note string) (Outcome, error) {
 	if !slices.Contains(r.Assignees, actor.UserID) {
-		if may, err := org.RunsPlatform(ctx, tx, actor.UserID); err != nil || !may {
-			return Outcome{}, errors.Join(err, core.Forbidden("inspect_not_yours", "id", itoa(r.ID)))
+		if err := org.RequirePlatform(ctx, tx, actor.UserID, "inspect_not_yours", "id", itoa(r.ID)); err != nil {
+			return Outcome{}, err
 		}
 	}
 	if r.State != StatePending {
@@ -397,12 +398,10 @@ func (s *Service) mark(ctx context.Context, tx Tx, actor core.Actor, r Run, item
 		}
 	}
 	before := r
-	before.Results = map[int]Result{}
-	for k, v := range r.Results {
-		before.Results[k] = v
-	}
+	before.Results = maps.Clone(r.Results)
 	now := s.clock.Now()
 	out := Outcome{}
+	level := 0 // the plan's incident level, read at the first Issue
 	for _, it := range items {
 		if it < 1 || it > len(r.Items) {
 			return Outcome{}, core.Invalid("inspect_item", "value", strconv.Itoa(it), "max", strconv.Itoa(len(r.Items)))
@@ -412,18 +411,14 @@ func (s *Service) mark(ctx context.Context, tx Tx, actor core.Actor, r Run, item
 		}
 		res := Result{OK: ok, Note: note, By: actor.UserID, At: now}
 		if !ok {
-			title := r.Plan + " · " + r.Items[it-1]
-			if note != "" {
-				title += ": " + note
+			if level == 0 {
+				p, err := tx.PlanByID(ctx, r.PlanID, false)
+				if err != nil {
+					return Outcome{}, err
+				}
+				level = p.Level
 			}
-			if rs := []rune(title); len(rs) > 200 {
-				title = string(rs[:200])
-			}
-			p, err := tx.PlanByID(ctx, r.PlanID, false)
-			if err != nil {
-				return Outcome{}, err
-			}
-			inc, err := s.incidents.DeclareIn(ctx, tx, actor, title, p.Level, "", "")
+			inc, err := s.incidents.DeclareIn(ctx, tx, actor, incident.TitleWithNote(r.Plan+" · "+r.Items[it-1], note), level, "", "")
 			if err != nil {
 				return Outcome{}, err
 			}

@@ -3,6 +3,8 @@ package org
 import (
 	"context"
 	"slices"
+
+	"opsbot/core"
 )
 
 // AdminsOf returns the admins nearest to a user's unit: the unit admins
@@ -62,4 +64,17 @@ func RunsPlatform(ctx context.Context, tx Tx, userID string) (bool, error) {
 		return false, err
 	}
 	return HasRole(grants, RoleOperator) || HasRole(grants, RoleSysAdmin), nil
+}
+
+// RequirePlatform is nil for an operator or the sys admin and
+// core.Forbidden(code, kv...) for anyone else.
+func RequirePlatform(ctx context.Context, tx Tx, userID, code string, kv ...string) error {
+	ok, err := RunsPlatform(ctx, tx, userID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return core.Forbidden(code, kv...)
+	}
+	return nil
 }

@@ -32,18 +32,14 @@ func scanGroup(row pgx.Row) (incident.GroupRow, error) {
 
 // AlertGroup returns a stored group by its key, locked when lock is set.
 func (t *Tx) AlertGroup(ctx context.Context, key string, lock bool) (incident.GroupRow, error) {
-	q := "SELECT " + groupColumns + " FROM alert_groups WHERE group_key = $1"
-	if lock {
-		q += " FOR UPDATE"
-	}
+	q := lockable("SELECT "+groupColumns+" FROM alert_groups WHERE group_key = $1", lock)
 	g, err := scanGroup(t.tx.QueryRow(ctx, q, key))
 	return g, notFound(err, "alert group")
 }
 
 // LockAlertGroup returns a group and its incident, row-locked in that
-// order, in one round trip.
-// Deferred writes go first, so a batch that saw a group earlier in the
-// transaction reads what it wrote.
+// order, in one round trip. Deferred writes go first, so a batch that saw
+// a group earlier in the transaction reads what it wrote.
 func (t *Tx) LockAlertGroup(ctx context.Context, key string) (incident.GroupRow, incident.Incident, error) {
 	batch := &pgx.Batch{}
 	later := t.later

@@ -53,10 +53,7 @@ func (t *Tx) InsertRequest(ctx context.Context, r *approval.Request) error {
 
 // Request returns a request, locking its row when lock is set.
 func (t *Tx) Request(ctx context.Context, id int64, lock bool) (approval.Request, error) {
-	q := "SELECT " + requestColumns + " FROM requests WHERE id = $1"
-	if lock {
-		q += " FOR UPDATE"
-	}
+	q := lockable("SELECT "+requestColumns+" FROM requests WHERE id = $1", lock)
 	r, err := scanRequest(t.tx.QueryRow(ctx, q, id))
 	return r, notFound(err, "request")
 }

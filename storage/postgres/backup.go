@@ -44,10 +44,7 @@ func (t *Tx) BackupPlan(ctx context.Context, system string) (backup.Plan, error)
 
 // BackupPlanByID returns a plan, locked when lock is set.
 func (t *Tx) BackupPlanByID(ctx context.Context, id int64, lock bool) (backup.Plan, error) {
-	q := "SELECT " + backupPlanColumns + " FROM backup_plans WHERE id = $1"
-	if lock {
-		q += " FOR UPDATE"
-	}
+	q := lockable("SELECT "+backupPlanColumns+" FROM backup_plans WHERE id = $1", lock)
 	p, err := scanBackupPlan(t.tx.QueryRow(ctx, q, id))
 	return p, notFound(err, "backup plan")
 }
@@ -191,10 +188,7 @@ func (t *Tx) InsertBackupAudit(ctx context.Context, a backup.Audit) (bool, error
 
 // BackupAudit returns a month's audit, locked when lock is set.
 func (t *Tx) BackupAudit(ctx context.Context, month string, lock bool) (backup.Audit, error) {
-	q := "SELECT month, summary, created_at, COALESCE(signed_by, ''), signed_at FROM backup_audits WHERE month = $1"
-	if lock {
-		q += " FOR UPDATE"
-	}
+	q := lockable("SELECT month, summary, created_at, COALESCE(signed_by, ''), signed_at FROM backup_audits WHERE month = $1", lock)
 	var a backup.Audit
 	var sum []byte
 	var signedAt *time.Time

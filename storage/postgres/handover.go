@@ -31,10 +31,7 @@ func (t *Tx) InsertHandover(ctx context.Context, h *incident.Handover) (bool, er
 
 // Handover returns a handover, locked when lock is set.
 func (t *Tx) Handover(ctx context.Context, id int64, lock bool) (incident.Handover, error) {
-	q := "SELECT " + handoverColumns + " FROM handovers WHERE id = $1"
-	if lock {
-		q += " FOR UPDATE"
-	}
+	q := lockable("SELECT "+handoverColumns+" FROM handovers WHERE id = $1", lock)
 	h, err := scanHandover(t.tx.QueryRow(ctx, q, id))
 	return h, notFound(err, "handover")
 }

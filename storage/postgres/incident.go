@@ -48,10 +48,7 @@ func (t *Tx) InsertIncident(ctx context.Context, i *incident.Incident) error {
 
 // Incident returns an incident, locked when lock is set.
 func (t *Tx) Incident(ctx context.Context, id int64, lock bool) (incident.Incident, error) {
-	q := "SELECT " + incidentColumns + " FROM incidents WHERE id = $1"
-	if lock {
-		q += " FOR UPDATE"
-	}
+	q := lockable("SELECT "+incidentColumns+" FROM incidents WHERE id = $1", lock)
 	i, err := scanIncident(t.tx.QueryRow(ctx, q, id))
 	return i, notFound(err, "incident")
 }

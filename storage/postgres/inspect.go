@@ -45,10 +45,7 @@ func (t *Tx) Plan(ctx context.Context, name string) (inspect.Plan, error) {
 
 // PlanByID returns a plan, locked when lock is set.
 func (t *Tx) PlanByID(ctx context.Context, id int64, lock bool) (inspect.Plan, error) {
-	q := "SELECT " + planColumns + " FROM inspection_plans WHERE id = $1"
-	if lock {
-		q += " FOR UPDATE"
-	}
+	q := lockable("SELECT "+planColumns+" FROM inspection_plans WHERE id = $1", lock)
 	p, err := scanPlan(t.tx.QueryRow(ctx, q, id))
 	return p, notFound(err, "inspection plan")
 }
@@ -109,10 +106,7 @@ func (t *Tx) InsertRun(ctx context.Context, r *inspect.Run) error {
 
 // Run returns a run, locked when lock is set.
 func (t *Tx) Run(ctx context.Context, id int64, lock bool) (inspect.Run, error) {
-	q := "SELECT " + runColumns + " FROM inspection_runs WHERE id = $1"
-	if lock {
-		q += " FOR UPDATE"
-	}
+	q := lockable("SELECT "+runColumns+" FROM inspection_runs WHERE id = $1", lock)
 	r, err := scanRun(t.tx.QueryRow(ctx, q, id))
 	return r, notFound(err, "inspection run")
 }

@@ -237,3 +237,11 @@ func (t *Tx) flushWrites(ctx context.Context) ([]int64, []core.Timer, error) {
 	t.later, t.notices, t.timers = nil, nil, nil
 	return ids, timers, nil
 }
+
+// lockable adds FOR UPDATE to a single-table query when lock is set.
+func lockable(q string, lock bool) string {
+	if lock {
+		return q + " FOR UPDATE"
+	}
+	return q
+}

@@ -39,10 +39,7 @@ func (t *Tx) InsertTicket(ctx context.Context, k *ticket.Ticket) error {
 
 // Ticket returns a ticket, locked when lock is set.
 func (t *Tx) Ticket(ctx context.Context, id int64, lock bool) (ticket.Ticket, error) {
-	q := "SELECT " + ticketColumns + " FROM tickets WHERE id = $1"
-	if lock {
-		q += " FOR UPDATE"
-	}
+	q := lockable("SELECT "+ticketColumns+" FROM tickets WHERE id = $1", lock)
 	k, err := scanTicket(t.tx.QueryRow(ctx, q, id))
 	return k, notFound(err, "ticket")
 }
