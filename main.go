@@ -264,8 +264,9 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 	}
 	b := bot.New(bot.Config{Language: cfg.Bot.Language, Location: cfg.Bot.Location(), Clock: clock,
 		WebchatURL: webURL, SessionTTL: cfg.Webchat.SessionTTL.D()},
-		bot.Services{Org: orgs, Approvals: approvals, Incidents: incidents, Silencer: silencer, Calendar: calendars, Tickets: tickets,
-			Inspect: inspections, Backups: backups, Digests: digests}, logger, bot.Hooks{Command: metrics.Command})
+		orgs, logger, bot.Hooks{Command: metrics.Command},
+		bot.Approvals(approvals), bot.Incidents(incidents, silencer, cfg.Scheduler.SweepInterval.D()), bot.Tickets(tickets),
+		bot.Inspections(inspections), bot.Backups(backups), bot.Calendar(calendars), bot.Digests(digests, cfg.Digest.At))
 	wc := webchat.New(webchat.Config{DevMode: cfg.Webchat.DevMode, Token: cfg.Webchat.Token, MaxBodyBytes: cfg.Server.MaxBodyBytes,
 		Sessions: orgs.WebTokenUser},
 		store.Webchat(), b, directory(orgs), logger)
@@ -412,54 +413,18 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 			}
 			return err
 		})
-		w.Handle(approval.TimerRemind, tasks.TimerHandler(approvals.HandleTimer, logger))
-		w.Handle(approval.TimerWindowEnd, tasks.TimerHandler(approvals.HandleTimer, logger))
-		w.Handle(incident.TimerEscalation, tasks.TimerHandler(incidents.HandleTimer, logger))
-		w.Handle(incident.TimerProgress, tasks.TimerHandler(incidents.HandleTimer, logger))
-		w.Handle(incident.TimerActionDue, tasks.TimerHandler(incidents.HandleTimer, logger))
-		w.Handle(tasks.TypeCalendarCheck, func(ctx context.Context, _ *asynq.Task) error {
-			_, err := calendars.CheckNextYear(ctx)
-			return err
-		})
-		w.Handle(ticket.TimerSLA, tasks.TimerHandler(tickets.HandleTimer, logger))
-		w.Handle(backup.TimerCheck, tasks.TimerHandler(backups.HandleTimer, logger))
-		w.Handle(backup.TimerVerify, tasks.TimerHandler(backups.HandleTimer, logger))
-		w.Handle(digest.TaskDaily, func(ctx context.Context, t *asynq.Task) error {
-			n, err := digests.SendDaily(ctx, tasks.SlotTime(t))
-			if n > 0 {
-				logger.Info("daily digests sent", "count", n)
-			}
-			return err
-		})
-		w.Handle(backup.TaskAudit, func(ctx context.Context, _ *asynq.Task) error {
-			created, err := backups.MonthlyAudit(ctx)
-			if created {
-				logger.Info("monthly backup audit sent")
-			}
-			return err
-		})
-		w.Handle(inspect.TimerDue, tasks.TimerHandler(inspections.HandleTimer, logger))
-		w.Handle(inspect.TimerGrace, tasks.TimerHandler(inspections.HandleTimer, logger))
-		w.Handle(incident.TimerAlertFlush, tasks.TimerHandler(incidents.HandleAlertTimer, logger))
-		w.Handle(incident.TimerAlertNon200, tasks.TimerHandler(incidents.HandleAlertTimer, logger))
-		w.Handle(incident.TimerHandoverCheck, tasks.TimerHandler(incidents.HandleHandoverTimer, logger))
-		w.Handle(tasks.TypeDutyHandover, func(ctx context.Context, _ *asynq.Task) error {
-			n, err := incidents.StartHandovers(ctx)
-			if n > 0 {
-				logger.Info("handovers started", "count", n)
-			}
-			return err
-		})
+		for kind, fn := range b.Timers() {
+			w.Handle(kind, tasks.TimerHandler(fn, logger))
+		}
+		for _, j := range b.Jobs() {
+			w.Handle(j.Type, tasks.JobHandler(j))
+		}
 		g.Go(func() error { return w.Run(gctx) })
 	}
 	if m.scheduler {
-		s := tasks.NewScheduler(queue, []tasks.Periodic{
-			{Type: tasks.TypeTimersSweep, Every: cfg.Scheduler.SweepInterval.D()},
-			{Type: tasks.TypeDutyHandover, Every: cfg.Scheduler.SweepInterval.D()},
-			{Type: tasks.TypeCalendarCheck, Every: 24 * time.Hour},
-			{Type: digest.TaskDaily, At: cfg.Digest.At, Loc: cfg.Bot.Location(), Now: clock.Now},
-			{Type: backup.TaskAudit, At: "09:00", Loc: cfg.Bot.Location(), CatchUp: 15 * time.Hour, Now: clock.Now},
-		}, time.Now, logger)
+		entries := append([]tasks.Periodic{{Type: tasks.TypeTimersSweep, Every: cfg.Scheduler.SweepInterval.D()}},
+			tasks.JobEntries(b.Jobs(), cfg.Bot.Location(), clock.Now)...)
+		s := tasks.NewScheduler(queue, entries, time.Now, logger)
 		g.Go(func() error { return s.Run(gctx) })
 	}
 	err = g.Wait()

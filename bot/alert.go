@@ -68,7 +68,7 @@ func (b *Bot) alertFields(m *Message, i incident.Incident, d map[string]string) 
 }
 
 // renderAlertNotice renders notice drafts and public notices.
-func (b *Bot) renderAlertNotice(n core.Notice) (Message, bool) {
+func (b *Bot) renderAlertNotice(n notice) (Message, bool) {
 	d := n.Data
 	switch n.Kind {
 	case incident.NoticeNoticeDraft, incident.NoticeNoticeDone:

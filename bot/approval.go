@@ -496,7 +496,7 @@ func (b *Bot) cardButtons(verbs, value string) []Button {
 }
 
 // renderApproval renders approval notices; ok is false for other kinds.
-func (b *Bot) renderApproval(n core.Notice) (Message, bool) {
+func (b *Bot) renderApproval(n notice) (Message, bool) {
 	d := n.Data
 	p := map[string]string{}
 	for k, v := range d {

@@ -196,7 +196,7 @@ func (b *Bot) auditCard(ref string, d map[string]string) Message {
 }
 
 // renderBackup renders backup notices; ok is false for other kinds.
-func (b *Bot) renderBackup(n core.Notice) (Message, bool) {
+func (b *Bot) renderBackup(n notice) (Message, bool) {
 	d := n.Data
 	title := b.t("backup.title", "system", d["system"])
 	text := ""

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
@@ -38,19 +39,6 @@ type Hooks struct {
 	Command func(name, outcome string)
 }
 
-// Services are the core services the bot calls.
-type Services struct {
-	Org       *org.Service
-	Approvals *approval.Service
-	Incidents *incident.Service
-	Silencer  Silencer // nil when no Alertmanager is configured
-	Calendar  *calendar.Service
-	Tickets   *ticket.Service
-	Inspect   *inspect.Service
-	Backups   *backup.Service
-	Digests   *digest.Service
-}
-
 // Bot turns events into core calls and replies.
 type Bot struct {
 	cfg         Config
@@ -68,13 +56,17 @@ type Bot struct {
 	router      *Router
 	actions     map[string]ActionFunc
 	hooks       Hooks
+	modules     []Module
+	renderers   map[string]NoticeRenderer
+	topics      []string // help topics in the order modules were plugged
 }
 
 // ActionFunc handles a button click.
 type ActionFunc func(ctx context.Context, actor core.Actor, ev Event) ([]Message, error)
 
-// New returns a bot with every command registered.
-func New(cfg Config, svc Services, logger *slog.Logger, hooks Hooks) *Bot {
+// New returns a bot speaking for the org service with the general and org
+// commands, and each plugged domain module.
+func New(cfg Config, orgs *org.Service, logger *slog.Logger, hooks Hooks, plugs ...Plug) *Bot {
 	if cfg.Language != LangEN {
 		cfg.Language = LangZH
 	}
@@ -90,34 +82,16 @@ func New(cfg Config, svc Services, logger *slog.Logger, hooks Hooks) *Bot {
 	if hooks.Command == nil {
 		hooks.Command = func(string, string) {}
 	}
-	b := &Bot{cfg: cfg, org: svc.Org, approvals: svc.Approvals, incidents: svc.Incidents, silencer: svc.Silencer, calendar: svc.Calendar, tickets: svc.Tickets, inspections: svc.Inspect, backups: svc.Backups, digests: svc.Digests, syncers: map[string]OrgSyncer{}, log: logger.With("component", "bot"), router: NewRouter(), actions: map[string]ActionFunc{}, hooks: hooks}
+	b := &Bot{cfg: cfg, org: orgs, syncers: map[string]OrgSyncer{}, log: logger.With("component", "bot"), router: NewRouter(),
+		actions: map[string]ActionFunc{}, hooks: hooks, renderers: map[string]NoticeRenderer{}}
+	b.plug(Module{Name: "general", Topic: "general"})
 	b.registerGeneral()
+	b.plug(Module{Name: "org", Topic: "org"})
 	b.registerOrg()
 	b.registerOrgSync()
 	b.registerWebchat()
-	if svc.Approvals != nil {
-		b.registerApprovals()
-	}
-	if svc.Calendar != nil {
-		b.registerCalendar()
-	}
-	if svc.Tickets != nil {
-		b.registerTickets()
-	}
-	if svc.Inspect != nil {
-		b.registerInspections()
-	}
-	if svc.Backups != nil {
-		b.registerBackups()
-	}
-	if svc.Digests != nil {
-		b.registerDigest()
-	}
-	if svc.Incidents != nil {
-		b.registerIncidents()
-		b.registerHandovers()
-		b.registerProblems()
-		b.registerAlerts()
+	for _, p := range plugs {
+		b.plug(p(b))
 	}
 	return b
 }
@@ -312,8 +286,21 @@ func newRef() string {
 // fmtTime shows a time in the bot's zone.
 func (b *Bot) fmtTime(t time.Time) string { return t.In(b.cfg.Location).Format("2006-01-02 15:04") }
 
-// Render turns an outbox notice into the message to deliver.
-func (b *Bot) Render(_ context.Context, n core.Notice) (Message, error) {
+// notice is a version-0 notice: the kind and string map the release
+// before typed notices wrote, and that domains not yet typed still emit.
+type notice struct {
+	Kind string
+	Ref  string
+	To   core.Recipient
+	Data map[string]string
+}
+
+// renderLegacy renders a version-0 notice no typed renderer claims.
+func (b *Bot) renderLegacy(sn core.StoredNotice) (Message, error) {
+	n := notice{Kind: sn.Type, Ref: sn.Ref, To: sn.To}
+	if err := json.Unmarshal(sn.Payload, &n.Data); err != nil {
+		return Message{}, core.Invalid("bad_notice", "kind", sn.Type, "reason", err.Error())
+	}
 	if m, ok := b.renderApproval(n); ok {
 		return m, nil
 	}
@@ -339,9 +326,6 @@ func (b *Bot) Render(_ context.Context, n core.Notice) (Message, error) {
 		return m, nil
 	}
 	if m, ok := b.renderInspect(n); ok {
-		return m, nil
-	}
-	if m, ok := b.renderCalendar(n); ok {
 		return m, nil
 	}
 	args := map[string]string{}

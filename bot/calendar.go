@@ -7,20 +7,39 @@ import (
 	"time"
 
 	"opsbot/core"
+	"opsbot/core/calendar"
 )
 
-func (b *Bot) registerCalendar() {
-	for _, c := range []*Command{
-		{Path: "calendar show", Usage: "[year]", MaxArgs: 1, Run: b.calendarShow},
-		{Path: "calendar set", Usage: "<date> workday|holiday [name]", MinArgs: 2, MaxArgs: 3, Run: b.calendarSet},
-	} {
-		c.Topic = "general"
-		b.router.Handle(c)
+// calendarBot is the working calendar's part of the bot.
+type calendarBot struct {
+	*Bot
+	svc *calendar.Service
+}
+
+// Calendar plugs the working calendar: /calendar show|set and the December
+// check for next year's holiday data.
+func Calendar(svc *calendar.Service) Plug {
+	return func(b *Bot) Module {
+		c := calendarBot{Bot: b, svc: svc}
+		b.calendar = svc
+		return Module{
+			Name:  "calendar",
+			Topic: "general",
+			Commands: []*Command{
+				{Path: "calendar show", Usage: "[year]", MaxArgs: 1, Run: c.show},
+				{Path: "calendar set", Usage: "<date> workday|holiday [name]", MinArgs: 2, MaxArgs: 3, Run: c.set},
+			},
+			Notices: []NoticeRenderer{Renders(c.renderMissingYear)},
+			Jobs: []Job{{Type: "calendar:check", Every: 24 * time.Hour, Run: func(ctx context.Context, _ time.Time) error {
+				_, err := svc.CheckNextYear(ctx)
+				return err
+			}}},
+		}
 	}
 }
 
-func (b *Bot) calendarShow(_ context.Context, r *Request) ([]Message, error) {
-	year := time.Now().In(b.cfg.Location).Year()
+func (c calendarBot) show(_ context.Context, r *Request) ([]Message, error) {
+	year := c.now().In(c.cfg.Location).Year()
 	if len(r.Args) > 0 {
 		y, err := strconv.Atoi(r.Args[0])
 		if err != nil || y < 2000 || y > 2100 {
@@ -28,12 +47,12 @@ func (b *Bot) calendarShow(_ context.Context, r *Request) ([]Message, error) {
 		}
 		year = y
 	}
-	cal := b.calendar.Calendar()
+	cal := c.svc.Calendar()
 	var lines []string
 	for _, d := range cal.Special(year) {
-		kind := b.t("calendar.workday")
+		kind := c.t("calendar.workday")
 		if d.Off {
-			kind = b.t("calendar.holiday")
+			kind = c.t("calendar.holiday")
 		}
 		line := "- " + d.Date + " " + kind
 		if d.Name != "" {
@@ -43,12 +62,12 @@ func (b *Bot) calendarShow(_ context.Context, r *Request) ([]Message, error) {
 	}
 	text := strings.Join(lines, "\n")
 	if !cal.HasData(year) {
-		text = b.t("calendar.no_data", "year", strconv.Itoa(year)) + "\n" + text
+		text = c.t("calendar.no_data", "year", strconv.Itoa(year)) + "\n" + text
 	}
-	return reply(Message{Title: b.t("calendar.title", "year", strconv.Itoa(year)), Text: strings.TrimSpace(text)})
+	return reply(Message{Title: c.t("calendar.title", "year", strconv.Itoa(year)), Text: strings.TrimSpace(text)})
 }
 
-func (b *Bot) calendarSet(ctx context.Context, r *Request) ([]Message, error) {
+func (c calendarBot) set(ctx context.Context, r *Request) ([]Message, error) {
 	kind := map[string]string{"workday": "workday", "holiday": "holiday", "上班": "workday", "工作日": "workday", "放假": "holiday", "节假日": "holiday"}[r.Args[1]]
 	if kind == "" {
 		kind = r.Args[1]
@@ -57,22 +76,19 @@ func (b *Bot) calendarSet(ctx context.Context, r *Request) ([]Message, error) {
 	if len(r.Args) > 2 {
 		name = r.Args[2]
 	}
-	o, err := b.calendar.Set(ctx, r.Actor, r.Args[0], kind, name)
+	o, err := c.svc.Set(ctx, r.Actor, r.Args[0], kind, name)
 	if err != nil {
 		return nil, err
 	}
-	k := b.t("calendar.workday")
+	k := c.t("calendar.workday")
 	if o.Off {
-		k = b.t("calendar.holiday")
+		k = c.t("calendar.holiday")
 	}
-	return reply(Message{Ref: "calendar:" + o.Date, Text: b.t("calendar.set", "date", o.Date, "kind", k)})
+	return reply(Message{Ref: "calendar:" + o.Date, Text: c.t("calendar.set", "date", o.Date, "kind", k)})
 }
 
-// renderCalendar renders calendar notices.
-func (b *Bot) renderCalendar(n core.Notice) (Message, bool) {
-	if n.Kind != "calendar.missing_year" {
-		return Message{}, false
-	}
-	return Message{Ref: n.Ref, Status: StatusNotice, Title: b.t("calendar.missing.title", "year", n.Data["year"]),
-		Text: b.t("calendar.missing", "year", n.Data["year"])}, true
+func (c calendarBot) renderMissingYear(ref string, n calendar.MissingYear) (Message, error) {
+	year := strconv.Itoa(n.Year)
+	return Message{Ref: ref, Status: StatusNotice, Title: c.t("calendar.missing.title", "year", year),
+		Text: c.t("calendar.missing", "year", year)}, nil
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"opsbot/chart"
-	"opsbot/core"
 	"opsbot/core/digest"
 )
 
@@ -83,7 +82,7 @@ func (b *Bot) digestMessage(ref string, d map[string]string) (Message, error) {
 }
 
 // renderDigest renders the daily digest notice.
-func (b *Bot) renderDigest(n core.Notice) (Message, bool, error) {
+func (b *Bot) renderDigest(n notice) (Message, bool, error) {
 	if n.Kind != digest.NoticeDigest {
 		return Message{}, false, nil
 	}

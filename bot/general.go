@@ -7,8 +7,6 @@ import (
 	"opsbot/core"
 )
 
-var helpTopics = []string{"general", "org", "approval", "incident", "ticket", "inspect", "backup"}
-
 func (b *Bot) registerGeneral() {
 	b.router.Handle(&Command{Path: "help", Usage: "[command|topic]", MaxArgs: -1, Topic: "general", Run: b.help})
 	b.router.Handle(&Command{Path: "whoami", Topic: "general", Run: b.whoami})
@@ -21,7 +19,7 @@ func (b *Bot) registerGeneral() {
 func (b *Bot) help(_ context.Context, r *Request) ([]Message, error) {
 	if len(r.Args) == 0 {
 		m := Message{Title: b.t("help.title"), Text: b.t("help.intro")}
-		for _, topic := range helpTopics {
+		for _, topic := range b.topics {
 			m.Fields = append(m.Fields, Field{Name: b.t("help." + topic), Value: "/help " + topic})
 			m.Buttons = append(m.Buttons, Button{Action: "help.topic", Value: topic, Label: b.t("help." + topic)})
 		}

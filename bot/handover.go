@@ -75,7 +75,7 @@ func (b *Bot) dutyLog(ctx context.Context, r *Request) ([]Message, error) {
 }
 
 // renderHandover renders handover notices; ok is false for other kinds.
-func (b *Bot) renderHandover(n core.Notice) (Message, bool) {
+func (b *Bot) renderHandover(n notice) (Message, bool) {
 	d := n.Data
 	switch n.Kind {
 	case incident.NoticeHandover, incident.NoticeHandoverUpd:

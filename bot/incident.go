@@ -262,7 +262,7 @@ func incidentFromData(d map[string]string) incident.Incident {
 }
 
 // renderIncident renders incident notices; ok is false for other kinds.
-func (b *Bot) renderIncident(n core.Notice) (Message, bool) {
+func (b *Bot) renderIncident(n notice) (Message, bool) {
 	d := n.Data
 	i := incidentFromData(d)
 	switch n.Kind {

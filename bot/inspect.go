@@ -261,7 +261,7 @@ func (b *Bot) reportInspections(ctx context.Context, r *Request) ([]Message, err
 }
 
 // renderInspect renders inspection notices; ok is false for other kinds.
-func (b *Bot) renderInspect(n core.Notice) (Message, bool) {
+func (b *Bot) renderInspect(n notice) (Message, bool) {
 	d := n.Data
 	switch n.Kind {
 	case inspect.NoticeCard:

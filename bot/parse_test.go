@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -84,37 +83,6 @@ func TestRouterMatch(t *testing.T) {
 			require.Equal(t, tt.wantArgs, args)
 			require.Equal(t, tt.wantFlags, flags)
 		})
-	}
-}
-
-// TestCatalogsMatch makes sure every text exists in both languages and
-// uses the same placeholders.
-func TestCatalogsMatch(t *testing.T) {
-	t.Parallel()
-	for k, zv := range zh {
-		ev, ok := en[k]
-		require.Truef(t, ok, "key %q has no English text", k)
-		require.Equalf(t, placeholders(zv), placeholders(ev), "placeholders of %q differ", k)
-	}
-	for k := range en {
-		_, ok := zh[k]
-		require.Truef(t, ok, "key %q has no Chinese text", k)
-	}
-}
-
-func placeholders(s string) map[string]bool {
-	out := map[string]bool{}
-	for {
-		i := strings.Index(s, "{")
-		if i < 0 {
-			return out
-		}
-		j := strings.Index(s[i:], "}")
-		if j < 0 {
-			return out
-		}
-		out[s[i+1:i+j]] = true
-		s = s[i+j+1:]
 	}
 }
 

@@ -182,7 +182,7 @@ func (b *Bot) dutyPolicy(_ context.Context, _ *Request) ([]Message, error) {
 }
 
 // renderProblem renders action-due and problem notices.
-func (b *Bot) renderProblem(n core.Notice) (Message, bool) {
+func (b *Bot) renderProblem(n notice) (Message, bool) {
 	d := n.Data
 	switch n.Kind {
 	case incident.NoticeActionDue:

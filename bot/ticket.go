@@ -123,7 +123,7 @@ func (b *Bot) ticketShow(ctx context.Context, r *Request) ([]Message, error) {
 }
 
 // renderTicket renders ticket notices; ok is false for other kinds.
-func (b *Bot) renderTicket(n core.Notice) (Message, bool) {
+func (b *Bot) renderTicket(n notice) (Message, bool) {
 	d := n.Data
 	title := b.t("ticket.title", "id", d["id"], "kind", b.t("tkind."+d["kind"]), "title", d["title"])
 	switch n.Kind {

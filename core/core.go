@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strings"
 	"time"
 )
 
@@ -58,15 +57,6 @@ func (r Recipient) String() string {
 	return "user:" + r.User
 }
 
-// Notice is something a person must hear about, written to the outbox in
-// the transaction that caused it and rendered later by the bot.
-type Notice struct {
-	Kind string            // e.g. "org.user_added"
-	Ref  string            // entity it is about, e.g. "user:zhangsan"
-	To   Recipient         // one recipient per notice
-	Data map[string]string // values the renderer needs
-}
-
 // AuditEntry is one append-only record of a state change.
 type AuditEntry struct {
 	Seq      int64
@@ -82,16 +72,25 @@ type AuditEntry struct {
 }
 
 // Change is the audit entry of actor's action on entity at at, with the
-// entity's state before (nil when created) and after, as JSON.
-func Change(at time.Time, actor Actor, action, entity string, after, before any) AuditEntry {
+// entity's state before (nil when created) and after (nil when removed),
+// as JSON.
+func Change(at time.Time, actor Actor, action, entity string, before, after any) AuditEntry {
 	e := AuditEntry{At: at, Actor: actor.UserID, Platform: actor.Platform, Action: action, Entity: entity}
 	if before != nil {
 		b, _ := json.Marshal(before)
 		e.Before = string(b)
 	}
-	b, _ := json.Marshal(after)
-	e.After = string(b)
+	if after != nil {
+		b, _ := json.Marshal(after)
+		e.After = string(b)
+	}
 	return e
+}
+
+// Record audits actor's action on entity in the transaction rec: the one
+// way domains write audit entries (before, then after).
+func Record(ctx context.Context, rec Recorder, at time.Time, actor Actor, action, entity string, before, after any) error {
+	return rec.Audit(ctx, Change(at, actor, action, entity, before, after))
 }
 
 // Recorder is what every domain transaction can do besides its own rows:
@@ -105,19 +104,6 @@ type Recorder interface {
 // update for a card not delivered yet); it is retried shortly, not failed.
 var ErrNotReady = errors.New("not ready")
 
-// IsUpdate reports whether a notice kind replaces the cards already sent
-// about its Ref (kinds "update.…"), rather than going to a recipient.
-func IsUpdate(kind string) bool { return strings.HasPrefix(kind, "update.") }
-
-// Delivery is an outbox notice being delivered, with what went out so far.
-type Delivery struct {
-	ID                 int64
-	Notice             Notice
-	CreatedAt          time.Time
-	Attempts           int
-	DeliveredPlatforms []string
-}
-
 // Timer is something due at a time: a reminder, an escalation step, a
 // deadline. Its due time lives in the store; the queue only triggers it.
 type Timer struct {
@@ -126,6 +112,27 @@ type Timer struct {
 	Ref   string // entity it is about, e.g. "request:42"
 	DueAt time.Time
 	Data  map[string]string
+}
+
+// Tx is what every domain's transaction port starts from: audit entries,
+// notices and timers, all committed with the change.
+type Tx interface {
+	Recorder
+	Timers
+}
+
+// Fire claims timer id in a transaction run by inTx and, when it was due
+// and neither cancelled nor fired already, runs fn with it: the one way
+// domains handle a timer that came due.
+func Fire[T Timers](ctx context.Context, inTx func(ctx context.Context, fn func(tx T) error) error, id int64, now time.Time,
+	fn func(tx T, t Timer) error) error {
+	return inTx(ctx, func(tx T) error {
+		t, ok, err := tx.ClaimTimer(ctx, id, now)
+		if err != nil || !ok {
+			return err
+		}
+		return fn(tx, t)
+	})
 }
 
 // Timers is what a transaction can do with timers: schedule new ones,

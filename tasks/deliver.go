@@ -25,7 +25,7 @@ type Outbox interface {
 
 // Renderer turns a notice into a message.
 type Renderer interface {
-	Render(ctx context.Context, n core.Notice) (bot.Message, error)
+	Render(ctx context.Context, n core.StoredNotice) (bot.Message, error)
 }
 
 // Addresses finds where a user can be reached: platform → platform user id.
@@ -104,7 +104,7 @@ func (d *Deliverer) Deliver(ctx context.Context, id int64) error {
 		if err != nil {
 			return done, bot.Permanent(err)
 		}
-		if core.IsUpdate(del.Notice.Kind) {
+		if core.IsUpdate(del.Notice.Type) {
 			return d.update(ctx, del.Notice.Ref, msg, done)
 		}
 		targets, err := d.targets(ctx, del.Notice.To)

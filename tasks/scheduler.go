@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+
+	"opsbot/bot"
 )
 
 // Periodic is a task enqueued once per slot: every Every, or, when At is
@@ -131,4 +133,22 @@ func SlotTime(t *asynq.Task) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(p.Slot, 0)
+}
+
+// JobHandler runs a module's periodic job with the slot it was enqueued for.
+func JobHandler(j bot.Job) func(context.Context, *asynq.Task) error {
+	return func(ctx context.Context, t *asynq.Task) error { return j.Run(ctx, SlotTime(t)) }
+}
+
+// JobEntries turns modules' jobs into scheduler entries; daily slots are
+// in loc on the now clock.
+func JobEntries(jobs []bot.Job, loc *time.Location, now func() time.Time) []Periodic {
+	out := make([]Periodic, len(jobs))
+	for i, j := range jobs {
+		out[i] = Periodic{Type: j.Type, Every: j.Every, At: j.At, CatchUp: j.CatchUp}
+		if j.At != "" {
+			out[i].Loc, out[i].Now = loc, now
+		}
+	}
+	return out
 }

@@ -71,7 +71,7 @@ func setup(t *testing.T, db int) *bundle {
 	ctx := context.Background()
 	_, err := b.orgs.Bootstrap(ctx, "admin", "系统管理员", "city", "示范市")
 	require.NoError(t, err)
-	renderer := bot.New(bot.Config{Language: bot.LangEN}, bot.Services{Org: b.orgs}, b.log, bot.Hooks{})
+	renderer := bot.New(bot.Config{Language: bot.LangEN}, b.orgs, b.log, bot.Hooks{})
 	b.del = tasks.NewDeliverer(tasks.DeliveryConfig{
 		Platforms: []string{core.PlatformWebchat}, RetryBase: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond,
 		MaxAttempts: 5, Channels: map[string]map[string]string{"ops": {core.PlatformWebchat: "ops"}},
@@ -131,7 +131,7 @@ func TestPermanentFailureIsMarkedFailed(t *testing.T) {
 	b := setup(t, 2)
 	ctx := context.Background()
 	err := b.store.WithTx(ctx, func(tx *postgres.Tx) error {
-		return tx.Notify(ctx, core.Notice{Kind: "org.user_added", To: core.Recipient{Channel: "nowhere"}, Data: map[string]string{"by": "x", "unit": "y"}})
+		return tx.Notify(ctx, core.Notice{To: core.Recipient{Channel: "nowhere"}, Body: core.Legacy{Kind: "org.user_added", Data: map[string]string{"by": "x", "unit": "y"}}})
 	})
 	require.NoError(t, err)
 	require.NoError(t, b.del.Deliver(ctx, 1))

@@ -427,7 +427,7 @@ func (s *Service) effects(ctx context.Context, tx Tx, actor core.Actor, r *Reque
 		data := map[string]string{"id": itoa(r.ID), "title": r.Title, "app": r.App, "version": r.Payload["version"],
 			"notes": r.Payload["notes"], "by_name": actor.Name, "note": dec.Note}
 		for _, u := range admins {
-			if err := tx.Notify(ctx, core.Notice{Kind: NoticeAnnounce + ".release_admin", Ref: r.Ref(), To: core.Recipient{User: u}, Data: data}); err != nil {
+			if err := tx.Notify(ctx, core.Notice{Ref: r.Ref(), To: core.Recipient{User: u}, Body: core.Legacy{Kind: NoticeAnnounce + ".release_admin", Data: data}}); err != nil {
 				return err
 			}
 		}
@@ -475,7 +475,7 @@ func (s *Service) announce(ctx context.Context, tx Tx, r Request, what string, d
 	for k, v := range data {
 		d[k] = v
 	}
-	return tx.Notify(ctx, core.Notice{Kind: NoticeAnnounce + "." + what, Ref: r.Ref(), To: core.Recipient{Channel: s.cfg.Channel}, Data: d})
+	return tx.Notify(ctx, core.Notice{Ref: r.Ref(), To: core.Recipient{Channel: s.cfg.Channel}, Body: core.Legacy{Kind: NoticeAnnounce + "." + what, Data: d}})
 }
 
 // Apps lists every app.

@@ -133,12 +133,12 @@ func (s *Service) enterStep(ctx context.Context, tx Tx, r Request, steps []Step,
 	}
 	data := s.cardData(ctx, tx, r, st, len(steps), decisions)
 	for _, u := range next {
-		if err := tx.Notify(ctx, core.Notice{Kind: NoticeCard, Ref: r.StepRef(r.Step), To: core.Recipient{User: u}, Data: data}); err != nil {
+		if err := tx.Notify(ctx, core.Notice{Ref: r.StepRef(r.Step), To: core.Recipient{User: u}, Body: core.Legacy{Kind: NoticeCard, Data: data}}); err != nil {
 			return nil, err
 		}
 	}
 	if s.cfg.Channel != "" {
-		if err := tx.Notify(ctx, core.Notice{Kind: NoticeCard, Ref: r.StepRef(r.Step), To: core.Recipient{Channel: s.cfg.Channel}, Data: data}); err != nil {
+		if err := tx.Notify(ctx, core.Notice{Ref: r.StepRef(r.Step), To: core.Recipient{Channel: s.cfg.Channel}, Body: core.Legacy{Kind: NoticeCard, Data: data}}); err != nil {
 			return nil, err
 		}
 	}
@@ -300,7 +300,7 @@ func (s *Service) transition(ctx context.Context, tx Tx, actor core.Actor, r Req
 	if res.Waiting > 0 {
 		upd["waiting"] = itoa(int64(res.Waiting))
 	}
-	if err := tx.Notify(ctx, core.Notice{Kind: NoticeUpdate, Ref: r.StepRef(decided), Data: upd}); err != nil {
+	if err := tx.Notify(ctx, core.Notice{Ref: r.StepRef(decided), Body: core.Legacy{Kind: NoticeUpdate, Data: upd}}); err != nil {
 		return Result{}, err
 	}
 	if res.Waiting > 0 {
@@ -318,7 +318,7 @@ func (s *Service) transition(ctx context.Context, tx Tx, actor core.Actor, r Req
 	}
 	progress["state"] = string(r.State)
 	if r.Requester != actor.UserID {
-		if err := tx.Notify(ctx, core.Notice{Kind: NoticeProgress, Ref: r.Ref(), To: core.Recipient{User: r.Requester}, Data: progress}); err != nil {
+		if err := tx.Notify(ctx, core.Notice{Ref: r.Ref(), To: core.Recipient{User: r.Requester}, Body: core.Legacy{Kind: NoticeProgress, Data: progress}}); err != nil {
 			return Result{}, err
 		}
 	}
@@ -373,7 +373,7 @@ func (s *Service) Cancel(ctx context.Context, actor core.Actor, id int64) (Reque
 		upd := s.cardData(ctx, tx, r, steps[r.Step-1], len(steps), decisions)
 		upd["decided_verb"], upd["decided_by"], upd["decided_by_name"] = "cancel", actor.UserID, actor.Name
 		upd["decided_at"] = now.In(s.cal.Location()).Format("2006-01-02 15:04")
-		if err := tx.Notify(ctx, core.Notice{Kind: NoticeUpdate, Ref: r.StepRef(r.Step), Data: upd}); err != nil {
+		if err := tx.Notify(ctx, core.Notice{Ref: r.StepRef(r.Step), Body: core.Legacy{Kind: NoticeUpdate, Data: upd}}); err != nil {
 			return err
 		}
 		if err := tx.CancelTimers(ctx, r.Ref(), ""); err != nil {
@@ -542,14 +542,14 @@ func (s *Service) HandleTimer(ctx context.Context, id int64) error {
 				}
 			}
 			for _, u := range approvers {
-				if err := tx.Notify(ctx, core.Notice{Kind: kind, Ref: r.Ref(), To: core.Recipient{User: u}, Data: data}); err != nil {
+				if err := tx.Notify(ctx, core.Notice{Ref: r.Ref(), To: core.Recipient{User: u}, Body: core.Legacy{Kind: kind, Data: data}}); err != nil {
 					return err
 				}
 			}
 			return s.audit(ctx, tx, core.SystemActor(), "change.window_missed", r.Ref(), nil, data)
 		}
 		for _, u := range d.Next {
-			if err := tx.Notify(ctx, core.Notice{Kind: kind, Ref: r.StepRef(r.Step), To: core.Recipient{User: u}, Data: data}); err != nil {
+			if err := tx.Notify(ctx, core.Notice{Ref: r.StepRef(r.Step), To: core.Recipient{User: u}, Body: core.Legacy{Kind: kind, Data: data}}); err != nil {
 				return err
 			}
 		}

@@ -54,7 +54,7 @@ const dayLayout = "2006-01-02"
 func (s *Service) loc() *time.Location { return s.cal.Location() }
 
 func (s *Service) audit(ctx context.Context, tx Tx, actor core.Actor, action, entity string, after, before any) error {
-	return tx.Audit(ctx, core.Change(s.clock.Now(), actor, action, entity, after, before))
+	return tx.Audit(ctx, core.Change(s.clock.Now(), actor, action, entity, before, after))
 }
 
 // deadline is a plan's report deadline on day (midnight of that day in loc).
@@ -200,7 +200,7 @@ func (s *Service) leads(ctx context.Context, tx Tx) ([]string, error) {
 
 func (s *Service) tell(ctx context.Context, tx Tx, kind, ref string, users []string, data map[string]string) error {
 	for _, u := range users {
-		if err := tx.Notify(ctx, core.Notice{Kind: kind, Ref: ref, To: core.Recipient{User: u}, Data: data}); err != nil {
+		if err := tx.Notify(ctx, core.Notice{Ref: ref, To: core.Recipient{User: u}, Body: core.Legacy{Kind: kind, Data: data}}); err != nil {
 			return err
 		}
 	}
@@ -696,7 +696,7 @@ func (s *Service) SignOff(ctx context.Context, actor core.Actor, month string) (
 		if err := tx.UpdateBackupAudit(ctx, a); err != nil {
 			return err
 		}
-		if err := tx.Notify(ctx, core.Notice{Kind: NoticeAuditDone, Ref: a.Ref(), Data: AuditData(a)}); err != nil {
+		if err := tx.Notify(ctx, core.Notice{Ref: a.Ref(), Body: core.Legacy{Kind: NoticeAuditDone, Data: AuditData(a)}}); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, actor, "backup.audit.signoff", a.Ref(), a, before)

@@ -101,8 +101,13 @@ func (s *Service) Set(ctx context.Context, actor core.Actor, date, kind, name st
 	return o, nil
 }
 
-// NoticeMissingYear tells the sys admins next year has no holiday data.
-const NoticeMissingYear = "calendar.missing_year"
+// MissingYear tells a sys admin next year has no holiday data.
+type MissingYear struct {
+	Year int `json:"year"`
+}
+
+// NoticeType names the notice.
+func (MissingYear) NoticeType() string { return "calendar.missing_year" }
 
 // CheckNextYear warns the sys admins in December when next year has no
 // holiday data (only weekends would count). It runs once a day.
@@ -123,8 +128,7 @@ func (s *Service) CheckNextYear(ctx context.Context) (bool, error) {
 			return err
 		}
 		for _, g := range admins {
-			if err := tx.Notify(ctx, core.Notice{Kind: NoticeMissingYear, Ref: "calendar:" + itoa(next),
-				To: core.Recipient{User: g.UserID}, Data: map[string]string{"year": itoa(next)}}); err != nil {
+			if err := tx.Notify(ctx, core.Notice{Ref: "calendar:" + itoa(next), To: core.Recipient{User: g.UserID}, Body: MissingYear{Year: next}}); err != nil {
 				return err
 			}
 		}

@@ -397,7 +397,7 @@ func (s *Service) SendDaily(ctx context.Context, slot time.Time) (int, error) {
 			} else if err != nil {
 				return err
 			}
-			if err := tx.Notify(ctx, core.Notice{Kind: NoticeDigest, Ref: "digest:" + day + ":" + u, To: core.Recipient{User: u}, Data: Data(d)}); err != nil {
+			if err := tx.Notify(ctx, core.Notice{Ref: "digest:" + day + ":" + u, To: core.Recipient{User: u}, Body: core.Legacy{Kind: NoticeDigest, Data: Data(d)}}); err != nil {
 				return err
 			}
 			sent++

@@ -350,7 +350,7 @@ func (s *Service) ingest(ctx context.Context, tx Tx, g AlertGroup) (res IngestRe
 		}
 		row.NotifiedAt = &now
 	case res.Resolved:
-		if err := tx.Notify(ctx, core.Notice{Kind: NoticeUpdate, Ref: inc.CardRef(), Data: s.alertCard(ctx, tx, inc, row)}); err != nil {
+		if err := tx.Notify(ctx, core.Notice{Ref: inc.CardRef(), Body: core.Legacy{Kind: NoticeUpdate, Data: s.alertCard(ctx, tx, inc, row)}}); err != nil {
 			return res, err
 		}
 		if err := s.broadcast(ctx, tx, inc, sys, "auto_resolve", ""); err != nil {
@@ -360,7 +360,7 @@ func (s *Service) ingest(ctx context.Context, tx Tx, g AlertGroup) (res IngestRe
 	case row.FlushDue != nil:
 		// An update is already scheduled; it will show this state too.
 	case row.NotifiedAt == nil || now.Sub(*row.NotifiedAt) >= s.alerts.UpdateEvery:
-		if err := tx.Notify(ctx, core.Notice{Kind: NoticeUpdate, Ref: inc.CardRef(), Data: s.alertCard(ctx, tx, inc, row)}); err != nil {
+		if err := tx.Notify(ctx, core.Notice{Ref: inc.CardRef(), Body: core.Legacy{Kind: NoticeUpdate, Data: s.alertCard(ctx, tx, inc, row)}}); err != nil {
 			return res, err
 		}
 		row.NotifiedAt = &now
@@ -444,7 +444,7 @@ func (s *Service) HandleAlertTimer(ctx context.Context, id int64) error {
 		switch t.Kind {
 		case TimerAlertFlush:
 			g.NotifiedAt, g.FlushDue = &now, nil
-			if err := tx.Notify(ctx, core.Notice{Kind: NoticeUpdate, Ref: i.CardRef(), Data: s.alertCard(ctx, tx, i, g)}); err != nil {
+			if err := tx.Notify(ctx, core.Notice{Ref: i.CardRef(), Body: core.Legacy{Kind: NoticeUpdate, Data: s.alertCard(ctx, tx, i, g)}}); err != nil {
 				return err
 			}
 			return tx.SaveAlertGroup(ctx, g)
@@ -484,7 +484,7 @@ func (s *Service) HandleAlertTimer(ctx context.Context, id int64) error {
 			if err := s.notify(ctx, tx, NoticeCard, i.CardRef(), to, "", s.alertCard(ctx, tx, i, g)); err != nil {
 				return err
 			}
-			if err := tx.Notify(ctx, core.Notice{Kind: NoticeUpdate, Ref: i.CardRef(), Data: s.alertCard(ctx, tx, i, g)}); err != nil {
+			if err := tx.Notify(ctx, core.Notice{Ref: i.CardRef(), Body: core.Legacy{Kind: NoticeUpdate, Data: s.alertCard(ctx, tx, i, g)}}); err != nil {
 				return err
 			}
 			if err := s.draftNotice(ctx, tx, i, g, "outage"); err != nil {
@@ -539,11 +539,11 @@ func (s *Service) PublishNotice(ctx context.Context, actor core.Actor, id int64,
 		if err := tx.InsertEvent(ctx, id, Event{At: s.clock.Now(), Actor: actor.UserID, Kind: "notice", Body: kind}); err != nil {
 			return err
 		}
-		if err := tx.Notify(ctx, core.Notice{Kind: NoticeNoticeDone, Ref: ref, Data: data}); err != nil {
+		if err := tx.Notify(ctx, core.Notice{Ref: ref, Body: core.Legacy{Kind: NoticeNoticeDone, Data: data}}); err != nil {
 			return err
 		}
 		if ch := s.channelOf(i); ch != "" {
-			if err := tx.Notify(ctx, core.Notice{Kind: NoticePublic, Ref: i.Ref(), To: core.Recipient{Channel: ch}, Data: data}); err != nil {
+			if err := tx.Notify(ctx, core.Notice{Ref: i.Ref(), To: core.Recipient{Channel: ch}, Body: core.Legacy{Kind: NoticePublic, Data: data}}); err != nil {
 				return err
 			}
 		}

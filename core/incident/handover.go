@@ -126,7 +126,7 @@ func (s *Service) StartHandovers(ctx context.Context) (int, error) {
 			n++
 			data := s.handoverData(h)
 			for _, u := range []string{h.Outgoing, h.Incoming} {
-				if err := tx.Notify(ctx, core.Notice{Kind: NoticeHandover, Ref: h.CardRef(), To: core.Recipient{User: u}, Data: data}); err != nil {
+				if err := tx.Notify(ctx, core.Notice{Ref: h.CardRef(), To: core.Recipient{User: u}, Body: core.Legacy{Kind: NoticeHandover, Data: data}}); err != nil {
 					return err
 				}
 			}
@@ -164,7 +164,7 @@ func (s *Service) HandoverNotes(ctx context.Context, actor core.Actor, notes str
 			if err := htx.UpdateHandover(ctx, h); err != nil {
 				return err
 			}
-			if err := tx.Notify(ctx, core.Notice{Kind: NoticeHandoverUpd, Ref: h.CardRef(), Data: s.handoverData(h)}); err != nil {
+			if err := tx.Notify(ctx, core.Notice{Ref: h.CardRef(), Body: core.Legacy{Kind: NoticeHandoverUpd, Data: s.handoverData(h)}}); err != nil {
 				return err
 			}
 			out = h
@@ -202,7 +202,7 @@ func (s *Service) AcceptHandover(ctx context.Context, actor core.Actor, id int64
 		if err := tx.CancelTimers(ctx, h.Ref(), ""); err != nil {
 			return err
 		}
-		if err := tx.Notify(ctx, core.Notice{Kind: NoticeHandoverUpd, Ref: h.CardRef(), Data: s.handoverData(h)}); err != nil {
+		if err := tx.Notify(ctx, core.Notice{Ref: h.CardRef(), Body: core.Legacy{Kind: NoticeHandoverUpd, Data: s.handoverData(h)}}); err != nil {
 			return err
 		}
 		out = h
@@ -245,7 +245,7 @@ func (s *Service) HandleHandoverTimer(ctx context.Context, id int64) error {
 		data := s.handoverData(h)
 		if t.Data["round"] == "1" {
 			data["round"] = "1"
-			if err := tx.Notify(ctx, core.Notice{Kind: NoticeHandoverLate, Ref: h.Ref(), To: core.Recipient{User: h.Incoming}, Data: data}); err != nil {
+			if err := tx.Notify(ctx, core.Notice{Ref: h.Ref(), To: core.Recipient{User: h.Incoming}, Body: core.Legacy{Kind: NoticeHandoverLate, Data: data}}); err != nil {
 				return err
 			}
 			return tx.Schedule(ctx, core.Timer{Kind: TimerHandoverCheck, Ref: h.Ref(), DueAt: s.clock.Now().Add(HandoverGrace), Data: map[string]string{"round": "2"}})
@@ -260,7 +260,7 @@ func (s *Service) HandleHandoverTimer(ctx context.Context, id int64) error {
 		}
 		data["round"] = "2"
 		for _, u := range admins {
-			if err := tx.Notify(ctx, core.Notice{Kind: NoticeHandoverLate, Ref: h.Ref(), To: core.Recipient{User: u}, Data: data}); err != nil {
+			if err := tx.Notify(ctx, core.Notice{Ref: h.Ref(), To: core.Recipient{User: u}, Body: core.Legacy{Kind: NoticeHandoverLate, Data: data}}); err != nil {
 				return err
 			}
 		}

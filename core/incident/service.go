@@ -54,7 +54,7 @@ func fmtSscanf(str, format string, a ...any) (int, error) {
 }
 
 func (s *Service) audit(ctx context.Context, tx Tx, actor core.Actor, action string, i Incident, before any) error {
-	return tx.Audit(ctx, core.Change(s.clock.Now(), actor, action, i.Ref(), i, before))
+	return tx.Audit(ctx, core.Change(s.clock.Now(), actor, action, i.Ref(), before, i))
 }
 
 func activeUser(ctx context.Context, tx Tx, id string) (org.User, error) {
@@ -163,12 +163,12 @@ func (s *Service) card(i Incident, extra map[string]string) map[string]string {
 // incident's channel.
 func (s *Service) notify(ctx context.Context, tx Tx, kind, ref string, users []string, channel string, data map[string]string) error {
 	for _, u := range users {
-		if err := tx.Notify(ctx, core.Notice{Kind: kind, Ref: ref, To: core.Recipient{User: u}, Data: data}); err != nil {
+		if err := tx.Notify(ctx, core.Notice{Ref: ref, To: core.Recipient{User: u}, Body: core.Legacy{Kind: kind, Data: data}}); err != nil {
 			return err
 		}
 	}
 	if channel != "" {
-		return tx.Notify(ctx, core.Notice{Kind: kind, Ref: ref, To: core.Recipient{Channel: channel}, Data: data})
+		return tx.Notify(ctx, core.Notice{Ref: ref, To: core.Recipient{Channel: channel}, Body: core.Legacy{Kind: kind, Data: data}})
 	}
 	return nil
 }
@@ -198,7 +198,7 @@ func (s *Service) liveCard(ctx context.Context, tx Tx, i Incident, extra map[str
 
 // refresh replaces every card of the incident with its current state.
 func (s *Service) refresh(ctx context.Context, tx Tx, i Incident) error {
-	return tx.Notify(ctx, core.Notice{Kind: NoticeUpdate, Ref: i.CardRef(), Data: s.liveCard(ctx, tx, i, nil)})
+	return tx.Notify(ctx, core.Notice{Ref: i.CardRef(), Body: core.Legacy{Kind: NoticeUpdate, Data: s.liveCard(ctx, tx, i, nil)}})
 }
 
 // broadcast tells the stakeholders (and the channel) about an event.
@@ -286,7 +286,7 @@ func (s *Service) Declare(ctx context.Context, actor core.Actor, title string, l
 	var inc Incident
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		var err error
-		inc, err = s.DeclareIn(ctx, tx, actor, title, level, system, unit)
+		inc, err = s.declareIn(ctx, tx, actor, title, level, system, unit)
 		return err
 	})
 	return inc, err
@@ -294,8 +294,17 @@ func (s *Service) Declare(ctx context.Context, actor core.Actor, title string, l
 
 // DeclareIn opens an incident inside tx, so another change (an inspection
 // item marked Issue, a failed backup) and its incident commit together.
-// The system actor may declare.
-func (s *Service) DeclareIn(ctx context.Context, tx Tx, actor core.Actor, title string, level int, system, unit string) (Incident, error) {
+// The system actor may declare. tx is the other domain's transaction; it
+// must implement this package's Tx port as well (the store's does).
+func (s *Service) DeclareIn(ctx context.Context, tx core.Tx, actor core.Actor, title string, level int, system, unit string) (Incident, error) {
+	itx, ok := tx.(Tx)
+	if !ok {
+		return Incident{}, fmt.Errorf("incident: declare in a %T, which is no incident transaction", tx)
+	}
+	return s.declareIn(ctx, itx, actor, title, level, system, unit)
+}
+
+func (s *Service) declareIn(ctx context.Context, tx Tx, actor core.Actor, title string, level int, system, unit string) (Incident, error) {
 	title = strings.TrimSpace(title)
 	if title == "" || len([]rune(title)) > maxTitle {
 		return Incident{}, core.Invalid("name", "field", "title", "value", title)
@@ -438,7 +447,7 @@ func (s *Service) Assign(ctx context.Context, actor core.Actor, id int64, user s
 		}
 		i.Owner = u.ID
 		s.addStakeholders(i, u.ID)
-		return "assign", u.ID, tx.Notify(ctx, core.Notice{Kind: NoticeCard, Ref: i.CardRef(), To: core.Recipient{User: u.ID}, Data: s.liveCard(ctx, tx, *i, map[string]string{"assigned_by": actor.UserID})})
+		return "assign", u.ID, tx.Notify(ctx, core.Notice{Ref: i.CardRef(), To: core.Recipient{User: u.ID}, Body: core.Legacy{Kind: NoticeCard, Data: s.liveCard(ctx, tx, *i, map[string]string{"assigned_by": actor.UserID})}})
 	})
 }
 
@@ -677,7 +686,7 @@ func (s *Service) actionDue(ctx context.Context, tx Tx, incidentID int64, t core
 			return err
 		}
 		data := s.card(i, map[string]string{"action": a.Body, "due": a.Due.Format("2006-01-02"), "action_owner": a.Owner})
-		return tx.Notify(ctx, core.Notice{Kind: NoticeActionDue, Ref: i.Ref(), To: core.Recipient{User: a.Owner}, Data: data})
+		return tx.Notify(ctx, core.Notice{Ref: i.Ref(), To: core.Recipient{User: a.Owner}, Body: core.Legacy{Kind: NoticeActionDue, Data: data}})
 	}
 	return nil
 }

@@ -47,7 +47,7 @@ func NewService(store Store, clock core.Clock, cal *calendar.Calendar, incidents
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func (s *Service) audit(ctx context.Context, tx Tx, actor core.Actor, action, entity string, after, before any) error {
-	return tx.Audit(ctx, core.Change(s.clock.Now(), actor, action, entity, after, before))
+	return tx.Audit(ctx, core.Change(s.clock.Now(), actor, action, entity, before, after))
 }
 
 // assignees resolves a plan's assignee (a user id or a role) to users.
@@ -210,7 +210,7 @@ func (s *Service) tell(ctx context.Context, tx Tx, kind string, r Run, users []s
 		data[k] = v
 	}
 	for _, u := range users {
-		if err := tx.Notify(ctx, core.Notice{Kind: kind, Ref: r.Ref(), To: core.Recipient{User: u}, Data: data}); err != nil {
+		if err := tx.Notify(ctx, core.Notice{Ref: r.Ref(), To: core.Recipient{User: u}, Body: core.Legacy{Kind: kind, Data: data}}); err != nil {
 			return err
 		}
 	}
@@ -269,7 +269,7 @@ func (s *Service) startRun(ctx context.Context, tx Tx, tm core.Timer) error {
 		return err
 	}
 	if s.cfg.Channel != "" {
-		if err := tx.Notify(ctx, core.Notice{Kind: NoticeCard, Ref: r.Ref(), To: core.Recipient{Channel: s.cfg.Channel}, Data: s.CardData(r)}); err != nil {
+		if err := tx.Notify(ctx, core.Notice{Ref: r.Ref(), To: core.Recipient{Channel: s.cfg.Channel}, Body: core.Legacy{Kind: NoticeCard, Data: s.CardData(r)}}); err != nil {
 			return err
 		}
 	}
@@ -436,7 +436,7 @@ func (s *Service) mark(ctx context.Context, tx Tx, actor core.Actor, r Run, item
 	if err := tx.UpdateRun(ctx, r); err != nil {
 		return Outcome{}, err
 	}
-	if err := tx.Notify(ctx, core.Notice{Kind: NoticeUpdate, Ref: r.Ref(), Data: s.CardData(r)}); err != nil {
+	if err := tx.Notify(ctx, core.Notice{Ref: r.Ref(), Body: core.Legacy{Kind: NoticeUpdate, Data: s.CardData(r)}}); err != nil {
 		return Outcome{}, err
 	}
 	for _, inc := range out.Incidents {

@@ -73,7 +73,7 @@ func (s *Service) record(ctx context.Context, tx Tx, actor core.Actor, action, e
 }
 
 func notifyUser(ctx context.Context, tx Tx, kind, ref, user string, data map[string]string) error {
-	return tx.Notify(ctx, core.Notice{Kind: kind, Ref: ref, To: core.Recipient{User: user}, Data: data})
+	return tx.Notify(ctx, core.Notice{Ref: ref, To: core.Recipient{User: user}, Body: core.Legacy{Kind: kind, Data: data}})
 }
 
 func getUnit(ctx context.Context, tx Tx, code string) (Unit, error) {

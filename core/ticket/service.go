@@ -29,7 +29,7 @@ func NewService(store Store, clock core.Clock, cal *calendar.Calendar) *Service 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func (s *Service) audit(ctx context.Context, tx Tx, actor core.Actor, action string, t Ticket, before any) error {
-	return tx.Audit(ctx, core.Change(s.clock.Now(), actor, action, t.Ref(), t, before))
+	return tx.Audit(ctx, core.Change(s.clock.Now(), actor, action, t.Ref(), before, t))
 }
 
 func (s *Service) data(t Ticket, extra map[string]string) map[string]string {
@@ -45,7 +45,7 @@ func (s *Service) data(t Ticket, extra map[string]string) map[string]string {
 
 func (s *Service) tell(ctx context.Context, tx Tx, kind string, t Ticket, users []string, extra map[string]string) error {
 	for _, u := range users {
-		if err := tx.Notify(ctx, core.Notice{Kind: kind, Ref: t.Ref(), To: core.Recipient{User: u}, Data: s.data(t, extra)}); err != nil {
+		if err := tx.Notify(ctx, core.Notice{Ref: t.Ref(), To: core.Recipient{User: u}, Body: core.Legacy{Kind: kind, Data: s.data(t, extra)}}); err != nil {
 			return err
 		}
 	}

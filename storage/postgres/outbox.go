@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -29,7 +28,6 @@ const leaseTime = 2 * time.Minute
 // failed, not due, or leased by another worker.
 func (o *Outbox) Claim(ctx context.Context, id int64, fn func(d core.Delivery) (delivered []string, err error)) (found bool, err error) {
 	var it core.Delivery
-	var data []byte
 	err = o.s.pool.QueryRow(ctx, `UPDATE outbox SET lease_until = now() + make_interval(secs => $2)
 		WHERE id = $1 AND state = 'pending' AND next_attempt_at <= now() + interval '1 second'
 		  AND (lease_until IS NULL OR lease_until < now())
@@ -37,8 +35,8 @@ func (o *Outbox) Claim(ctx context.Context, id int64, fn func(d core.Delivery) (
 		  -- so it never lands before the card it replaces, nor before an older update.
 		  AND (kind NOT LIKE 'update.%' OR NOT EXISTS (
 		        SELECT 1 FROM outbox e WHERE e.ref = outbox.ref AND e.id < outbox.id AND e.state = 'pending'))
-		RETURNING id, kind, ref, to_user, to_channel, data, created_at, attempts, delivered_platforms`, id, leaseTime.Seconds()).
-		Scan(&it.ID, &it.Notice.Kind, &it.Notice.Ref, &it.Notice.To.User, &it.Notice.To.Channel, &data, &it.CreatedAt, &it.Attempts, &it.DeliveredPlatforms)
+		RETURNING id, kind, version, ref, to_user, to_channel, data, created_at, attempts, delivered_platforms`, id, leaseTime.Seconds()).
+		Scan(&it.ID, &it.Notice.Type, &it.Notice.Version, &it.Notice.Ref, &it.Notice.To.User, &it.Notice.To.Channel, &it.Notice.Payload, &it.CreatedAt, &it.Attempts, &it.DeliveredPlatforms)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Not claimable: gone, done, leased, not due — or an update waiting
 		// for an earlier notice about the same ref.
@@ -52,9 +50,6 @@ func (o *Outbox) Claim(ctx context.Context, id int64, fn func(d core.Delivery) (
 	}
 	if err != nil {
 		return false, fmt.Errorf("postgres: claim outbox %d: %w", id, err)
-	}
-	if err := json.Unmarshal(data, &it.Notice.Data); err != nil {
-		return true, fmt.Errorf("postgres: outbox %d data: %w", id, err)
 	}
 	delivered, sendErr := fn(it)
 	if delivered == nil {

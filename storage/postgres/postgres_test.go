@@ -63,7 +63,7 @@ func TestWebchatUpdateComesBackAfterTheCursor(t *testing.T) {
 }
 
 func notice(to string) core.Notice {
-	return core.Notice{Kind: "org.user_added", Ref: "user:" + to, To: core.Recipient{User: to}, Data: map[string]string{"by": "x", "unit": "y"}}
+	return core.Notice{Ref: "user:" + to, To: core.Recipient{User: to}, Body: core.Legacy{Kind: "org.user_added", Data: map[string]string{"by": "x", "unit": "y"}}}
 }
 
 func TestOutboxWrittenOnlyOnCommit(t *testing.T) {
@@ -89,7 +89,9 @@ func TestOutboxWrittenOnlyOnCommit(t *testing.T) {
 
 	require.NoError(t, s.WithTx(ctx, func(tx *postgres.Tx) error { return tx.Notify(ctx, notice("a")) }))
 	require.Len(t, kicked, 1)
-	err = s.WithTx(ctx, func(tx *postgres.Tx) error { return tx.Notify(ctx, core.Notice{Kind: "x"}) })
+	err = s.WithTx(ctx, func(tx *postgres.Tx) error {
+		return tx.Notify(ctx, core.Notice{Body: core.Legacy{Kind: "x", Data: nil}})
+	})
 	require.Error(t, err, "a notice needs a recipient")
 }
 

@@ -7,7 +7,6 @@ package postgres
 import (
 	"context"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -109,7 +108,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 type Tx struct {
 	tx      pgx.Tx
 	audits  []core.AuditEntry
-	notices []core.Notice
+	notices []core.StoredNotice
 	timers  []core.Timer
 	later   []queued // writes sent with the notices and timers, just before commit
 }
@@ -129,10 +128,14 @@ func (t *Tx) Audit(_ context.Context, e core.AuditEntry) error {
 
 // Notify queues an outbox notice for this transaction.
 func (t *Tx) Notify(_ context.Context, n core.Notice) error {
-	if n.To.User == "" && n.To.Channel == "" && !core.IsUpdate(n.Kind) {
-		return fmt.Errorf("postgres: notice %s has no recipient", n.Kind)
+	sn, err := n.Encode()
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
 	}
-	t.notices = append(t.notices, n)
+	if sn.To.User == "" && sn.To.Channel == "" && !core.IsUpdate(sn.Type) {
+		return fmt.Errorf("postgres: notice %s has no recipient", sn.Type)
+	}
+	t.notices = append(t.notices, sn)
 	return nil
 }
 
@@ -198,15 +201,8 @@ func (t *Tx) flushWrites(ctx context.Context) ([]int64, []core.Timer, error) {
 		batch.Queue(q.sql, q.args...)
 	}
 	for _, n := range t.notices {
-		data := []byte("{}")
-		if n.Data != nil {
-			var err error
-			if data, err = json.Marshal(n.Data); err != nil {
-				return nil, nil, fmt.Errorf("postgres: notice data: %w", err)
-			}
-		}
-		batch.Queue(`INSERT INTO outbox (kind, ref, to_user, to_channel, data) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-			n.Kind, n.Ref, n.To.User, n.To.Channel, data)
+		batch.Queue(`INSERT INTO outbox (kind, version, ref, to_user, to_channel, data) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+			n.Type, n.Version, n.Ref, n.To.User, n.To.Channel, []byte(n.Payload))
 	}
 	for _, tm := range t.timers {
 		batch.Queue(`INSERT INTO timers (kind, ref, due_at, data) VALUES ($1, $2, $3, $4) RETURNING id`, tm.Kind, tm.Ref, tm.DueAt, payloadJSON(tm.Data))

@@ -1,0 +1,58 @@
+package bot
+
+// The digest domain's texts. Every key has a zh-CN and an en text
+// (TestCatalogsMatch).
+
+var zhDigest = catalog{
+	"help.digest":           "管理简报：/digest [today|yesterday|日期]；subscribe 订阅，unsubscribe 退订",
+	"digest.subscribed":     "已订阅每日管理简报，工作日早上发送。",
+	"digest.unsubscribed":   "已退订每日管理简报；/digest subscribe 可重新订阅，/digest 随时查看。",
+	"digest.title":          "运维简报 · {day} · {scope}",
+	"digest.scope.city":     "全市",
+	"digest.scope.district": "区县",
+	"digest.scope.unit":     "单位",
+	"digest.f.incidents":    "事件",
+	"digest.v.incidents":    "新增 {opened}，解决 {closed}，升级 {escalations} 次",
+	"digest.f.open":         "未结事件",
+	"digest.v.open":         "一级 {l1}，二级 {l2}，三级 {l3}，四级 {l4}",
+	"digest.f.mtt":          "响应/恢复",
+	"digest.v.mtt":          "平均响应 {mtta}，平均恢复 {mttr}",
+	"digest.f.tickets":      "工单",
+	"digest.v.tickets":      "今日到期 {due}，已超期 {overdue}",
+	"digest.f.approvals":    "待审批",
+	"digest.v.approvals":    "超过一天未处理 {n} 件",
+	"digest.f.inspections":  "巡检",
+	"digest.v.inspections":  "完成 {done}，漏检 {missed}，进行中 {open}",
+	"digest.f.backups":      "备份",
+	"digest.v.backups":      "成功 {ok}，失败 {failed}，未上报 {missing}",
+	"digest.f.duty":         "今日值班",
+	"digest.chart":          "图：近 14 天每日新增事件（柱）与工单按时答复率（线）。",
+	"err.digest_no_scope":   "简报按管理范围生成：只有系统总管理员、分级管理员、单位管理员（及订阅的运营方）有简报。",
+}
+
+var enDigest = catalog{
+	"help.digest":           "Manager digest: /digest [today|yesterday|date]; subscribe, unsubscribe",
+	"digest.subscribed":     "Subscribed to the daily manager digest, sent on working-day mornings.",
+	"digest.unsubscribed":   "Unsubscribed from the daily digest; /digest subscribe turns it back on, /digest shows it any time.",
+	"digest.title":          "Operations digest · {day} · {scope}",
+	"digest.scope.city":     "city",
+	"digest.scope.district": "district",
+	"digest.scope.unit":     "unit",
+	"digest.f.incidents":    "Incidents",
+	"digest.v.incidents":    "{opened} opened, {closed} resolved, {escalations} escalations",
+	"digest.f.open":         "Open incidents",
+	"digest.v.open":         "L1 {l1}, L2 {l2}, L3 {l3}, L4 {l4}",
+	"digest.f.mtt":          "MTTA / MTTR",
+	"digest.v.mtt":          "MTTA {mtta}, MTTR {mttr}",
+	"digest.f.tickets":      "Tickets",
+	"digest.v.tickets":      "{due} due today, {overdue} overdue",
+	"digest.f.approvals":    "Approvals",
+	"digest.v.approvals":    "{n} pending for more than a day",
+	"digest.f.inspections":  "Inspections",
+	"digest.v.inspections":  "{done} done, {missed} missed, {open} open",
+	"digest.f.backups":      "Backups",
+	"digest.v.backups":      "{ok} ok, {failed} failed, {missing} not reported",
+	"digest.f.duty":         "On duty",
+	"digest.chart":          "Chart: incidents opened per day (bars) and tickets answered in time (line), last 14 days.",
+	"err.digest_no_scope":   "Digests follow a manager's scope: only sys admins, district admins, unit admins (and operators who subscribe) have one.",
+}

@@ -1,0 +1,249 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"opsbot/core"
+)
+
+var placeholder = regexp.MustCompile(`\{[a-z_]+\}`)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// testPlugs plugs every domain with no services behind it: enough to list
+// commands and render notices.
+func testPlugs() []Plug {
+	return []Plug{Approvals(nil), Incidents(nil, nil, time.Minute), Tickets(nil), Inspections(nil), Backups(nil),
+		Calendar(nil), Digests(nil, "08:30")}
+}
+
+func testBot(lang string) *Bot {
+	return New(Config{Language: lang, Location: time.FixedZone("CST", 8*3600),
+		Clock: fixedClock{time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}}, nil,
+		slog.New(slog.NewTextHandler(io.Discard, nil)), Hooks{}, testPlugs()...)
+}
+
+type fixedClock struct{ t time.Time }
+
+func (c fixedClock) Now() time.Time { return c.t }
+
+// domainCatalogs lists every domain's catalogs by language.
+func domainCatalogs() map[string][2]catalog {
+	return map[string][2]catalog{
+		"general": {zhGeneral, enGeneral}, "org": {zhOrg, enOrg}, "approval": {zhApproval, enApproval},
+		"incident": {zhIncident, enIncident}, "ticket": {zhTicket, enTicket}, "inspect": {zhInspect, enInspect},
+		"backup": {zhBackup, enBackup}, "digest": {zhDigest, enDigest}, "calendar": {zhCalendar, enCalendar},
+	}
+}
+
+// TestCatalogsMatch: zh-CN and en have the same keys, and no key is
+// defined by two domains.
+func TestCatalogsMatch(t *testing.T) {
+	t.Parallel()
+	owner := map[string]string{}
+	for name, cs := range domainCatalogs() {
+		for k := range cs[0] {
+			_, ok := cs[1][k]
+			require.Truef(t, ok, "%s: key %q has zh-CN text but no en text", name, k)
+			prev, dup := owner[k]
+			require.Falsef(t, dup, "key %q is defined in catalog_%s.go and catalog_%s.go", k, prev, name)
+			owner[k] = name
+		}
+		for k := range cs[1] {
+			_, ok := cs[0][k]
+			require.Truef(t, ok, "%s: key %q has en text but no zh-CN text", name, k)
+		}
+	}
+	require.Len(t, zh, len(owner), "every domain catalog is merged into zh")
+	require.Len(t, en, len(owner), "every domain catalog is merged into en")
+}
+
+// TestPlaceholdersMatch: a text's {arguments} are the same in both languages.
+func TestPlaceholdersMatch(t *testing.T) {
+	t.Parallel()
+	args := func(s string) map[string]bool {
+		out := map[string]bool{}
+		for _, m := range placeholder.FindAllString(s, -1) {
+			out[m] = true
+		}
+		return out
+	}
+	for k, z := range zh {
+		require.Equalf(t, args(z), args(en[k]), "key %q: zh-CN and en texts take different arguments", k)
+	}
+}
+
+// TestEveryCommandHasHelp: each command of every module has help text in
+// both languages.
+func TestEveryCommandHasHelp(t *testing.T) {
+	t.Parallel()
+	b := testBot(LangZH)
+	cmds := b.router.Commands()
+	require.Greater(t, len(cmds), 40)
+	for _, c := range cmds {
+		for lang, cat := range catalogs {
+			_, ok := cat["help."+c.Path]
+			require.Truef(t, ok, "/%s has no help text (help.%s) in %s", c.Path, c.Path, lang)
+		}
+		require.NotEmptyf(t, c.Topic, "/%s is under no help topic", c.Path)
+	}
+	for _, topic := range b.topics {
+		for lang, cat := range catalogs {
+			_, ok := cat["help."+topic]
+			require.Truef(t, ok, "help topic %q has no name in %s", topic, lang)
+		}
+	}
+}
+
+// errorCodes finds the codes of every core error built in the tree
+// (core.Invalid("code", …) and the like, and the bot's usage and parse
+// errors).
+func errorCodes(t *testing.T) map[string]string {
+	t.Helper()
+	codes := map[string]string{}
+	ctors := map[string]bool{"NotFound": true, "Forbidden": true, "Invalid": true, "Conflict": true, "AlreadyDecided": true}
+	root := ".."
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			switch d.Name() {
+			case ".git", ".data", "bin", "testdata", "node_modules", "bench":
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+		if err != nil {
+			return err
+		}
+		inCore := f.Name.Name == "core"
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch x := n.(type) {
+			case *ast.CallExpr:
+				name := ""
+				switch fn := x.Fun.(type) {
+				case *ast.SelectorExpr:
+					if id, ok := fn.X.(*ast.Ident); ok && id.Name == "core" {
+						name = fn.Sel.Name
+					}
+				case *ast.Ident:
+					if inCore {
+						name = fn.Name
+					}
+				}
+				if ctors[name] && len(x.Args) > 0 {
+					if lit, ok := x.Args[0].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+						code, _ := strconv.Unquote(lit.Value)
+						codes[code] = path
+					}
+				}
+			case *ast.CompositeLit:
+				if id, ok := x.Type.(*ast.Ident); ok && (id.Name == "usageError" || id.Name == "parseError") && len(x.Elts) > 0 {
+					e := x.Elts[0]
+					if kv, ok := e.(*ast.KeyValueExpr); ok {
+						e = kv.Value
+					}
+					if lit, ok := e.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+						code, _ := strconv.Unquote(lit.Value)
+						codes[code] = path
+					}
+				}
+			}
+			return true
+		})
+		return nil
+	})
+	require.NoError(t, err)
+	return codes
+}
+
+// TestEveryErrorCodeHasMessage: each error code in the tree has a message
+// in both languages.
+func TestEveryErrorCodeHasMessage(t *testing.T) {
+	t.Parallel()
+	codes := errorCodes(t)
+	require.Greater(t, len(codes), 100, "the scan finds the error codes")
+	for code, where := range codes {
+		for lang, cat := range catalogs {
+			_, ok := cat["err."+code]
+			require.Truef(t, ok, "error code %q (%s) has no message err.%s in %s", code, where, code, lang)
+		}
+	}
+}
+
+// TestNoticeRenderingGolden renders a sample of every typed notice in both
+// languages and compares it with testdata/notices/<type>.<lang>.json
+// (go test ./bot -run Golden -update rewrites them).
+func TestNoticeRenderingGolden(t *testing.T) {
+	t.Parallel()
+	for _, lang := range []string{LangZH, LangEN} {
+		b := testBot(lang)
+		require.NotEmpty(t, b.renderers)
+		for typ, r := range b.renderers {
+			sample := r.sample()
+			require.Equalf(t, typ, sample.NoticeType(), "renderer registered under the payload's type")
+			n := core.Notice{Ref: "ref:1", To: core.Recipient{User: "u1"}, Body: sample}
+			m, err := b.RenderNotice(context.Background(), n)
+			require.NoErrorf(t, err, "%s in %s", typ, lang)
+			var buf strings.Builder
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			enc.SetIndent("", "  ")
+			require.NoError(t, enc.Encode(m))
+			text := strings.TrimSuffix(buf.String(), "\n")
+			got := []byte(text)
+			require.Falsef(t, placeholder.MatchString(text), "%s in %s: a placeholder was not replaced:\n%s", typ, lang, text)
+			for k := range zh {
+				require.NotContainsf(t, text, `"`+k+`"`, "%s in %s shows the bare key %s", typ, lang, k)
+			}
+			path := filepath.Join("testdata", "notices", typ+"."+lang+".json")
+			if *update {
+				require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+				require.NoError(t, os.WriteFile(path, append(got, '\n'), 0o644))
+				continue
+			}
+			want, err := os.ReadFile(path)
+			require.NoErrorf(t, err, "no golden file for %s in %s: run go test ./bot -run Golden -update", typ, lang)
+			require.Equalf(t, string(want), text+"\n", "%s in %s differs from %s (go test ./bot -run Golden -update)", typ, lang, path)
+		}
+	}
+}
+
+// TestLegacyDecode: a version-0 string map decodes into a typed payload by
+// its json tags.
+func TestLegacyDecode(t *testing.T) {
+	t.Parallel()
+	type p struct {
+		ID    int64     `json:"id"`
+		Title string    `json:"title"`
+		OK    bool      `json:"ok"`
+		Due   time.Time `json:"due"`
+		Names []string  `json:"names"`
+	}
+	var got p
+	require.NoError(t, DecodeLegacy([]byte(`{"id":"42","title":"t","ok":"true","due":"2026-11-23T09:30:00Z","names":"a,b"}`), &got))
+	require.Equal(t, p{ID: 42, Title: "t", OK: true, Due: time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC), Names: []string{"a", "b"}}, got)
+	require.Error(t, DecodeLegacy([]byte(`{"id":"x"}`), &got))
+}
