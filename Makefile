@@ -11,6 +11,7 @@
 #   make migrate        apply the database migrations (configs/dev.yaml)
 #   make lint           go vet, gofmt, staticcheck (best effort)
 #   make bench          run the benchmarks in bench/, if any
+#   make cover          coverage of core/... and bot: by their own tests, then with every test
 #   make services-stop  stop the private Postgres/Redis started under .data/
 #   make clean          remove bin/
 
@@ -41,10 +42,10 @@ STATICCHECK_VERSION := v0.6.1
 # eval "$(...)" would not).
 load = _svc_out="$$($(SERVICES) $(1))"; eval "$$_svc_out"
 
-.PHONY: help run test build migrate lint bench services-stop clean
+.PHONY: help run test build migrate lint bench cover services-stop clean
 
 help:
-	@sed -n '3,16p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
+	@sed -n '3,17p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
 
 run:
 	@echo "==> Services: Postgres + Redis (scripts/services.sh env)"
@@ -117,6 +118,18 @@ bench:
 	else
 		echo "no benchmarks yet"
 	fi
+
+cover:
+	@echo "==> Services: Postgres + Redis (scripts/services.sh env)"
+	$(call load,env)
+	echo "==> Coverage of core/... and bot by their own tests"
+	$(GO) test -count=1 -cover ./core/... ./bot/ | sed 's/^/    /'
+	echo "==> Coverage of core/... and bot by every test (unit, storage, tasks, end to end)"
+	$(GO) test -count=1 -coverpkg=./core/...,./bot -coverprofile=cover.out ./... >/dev/null
+	$(GO) tool cover -func=cover.out | awk '{split($$1, f, ":"); sub("/[^/]*$$", "", f[1]); pkg=f[1]} \
+		$$1 != "total:" {pct=$$NF; sub("%", "", pct); n[pkg]++; s[pkg]+=pct} \
+		$$1 == "total:" {total=$$NF} \
+		END {for (p in n) printf "    %-28s %5.1f%% (mean of functions)\n", p, s[p]/n[p]; print "    total (statements)           " total}' | sort
 
 services-stop:
 	@$(SERVICES) stop

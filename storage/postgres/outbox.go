@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -37,7 +36,11 @@ func (o *Outbox) Claim(ctx context.Context, id int64, fn func(d core.Delivery) (
 		        SELECT 1 FROM outbox e WHERE e.ref = outbox.ref AND e.id < outbox.id AND e.state = 'pending'))
 		RETURNING id, kind, version, ref, to_user, to_channel, data, created_at, attempts, delivered_platforms`, id, leaseTime.Seconds()).
 		Scan(&it.ID, &it.Notice.Type, &it.Notice.Version, &it.Notice.Ref, &it.Notice.To.User, &it.Notice.To.Channel, &it.Notice.Payload, &it.CreatedAt, &it.Attempts, &it.DeliveredPlatforms)
-	if errors.Is(err, pgx.ErrNoRows) {
+	none, err := missing(err, fmt.Sprintf("claim outbox %d", id))
+	if err != nil {
+		return false, err
+	}
+	if none {
 		// Not claimable: gone, done, leased, not due — or an update waiting
 		// for an earlier notice about the same ref.
 		var waiting bool
@@ -47,9 +50,6 @@ func (o *Outbox) Claim(ctx context.Context, id int64, fn func(d core.Delivery) (
 			return true, core.ErrNotReady
 		}
 		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("postgres: claim outbox %d: %w", id, err)
 	}
 	delivered, sendErr := fn(it)
 	if delivered == nil {

@@ -179,6 +179,19 @@ func mapErr(err error) error {
 	return err
 }
 
+// missing reports whether err is "no row" — for look-ups where absence is
+// an answer, not an error — and otherwise wraps err with what. Together
+// with notFound it is the one place pgx.ErrNoRows is read.
+func missing(err error, what string) (bool, error) {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("postgres: %s: %w", what, err)
+	}
+	return false, nil
+}
+
 // notFound maps pgx.ErrNoRows to core.ErrNotFound, once, here.
 func notFound(err error, what string) error {
 	if errors.Is(err, pgx.ErrNoRows) {

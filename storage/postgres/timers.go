@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -46,11 +45,8 @@ func (t *Tx) ClaimTimer(ctx context.Context, id int64, now time.Time) (core.Time
 	err := t.tx.QueryRow(ctx, `UPDATE timers SET state = 'fired', fired_at = $2
 		WHERE id = $1 AND state = 'pending' AND due_at <= $2::timestamptz + interval '1 second'
 		RETURNING id, kind, ref, due_at, data`, id, now).Scan(&tm.ID, &tm.Kind, &tm.Ref, &tm.DueAt, &data)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return tm, false, nil
-	}
-	if err != nil {
-		return tm, false, fmt.Errorf("postgres: claim timer %d: %w", id, err)
+	if none, err := missing(err, fmt.Sprintf("claim timer %d", id)); none || err != nil {
+		return tm, false, err
 	}
 	return tm, true, json.Unmarshal(data, &tm.Data)
 }
