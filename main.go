@@ -304,7 +304,7 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 				address(c.Name, core.PlatformWeCom, c.WeCom)
 			}
 		}
-		b.SetOrgSync(core.PlatformWeCom, wecom.NewSyncer(wcom.Contacts(), orgs, wecom.SyncOptions{}))
+		b.SetOrgSync(core.PlatformWeCom, bot.NewOrgSyncer(org.NewSyncer(core.PlatformWeCom, wcom.Contacts(), orgs, org.SyncOptions{})))
 	}
 	var sl *slack.Adapter
 	if cfg.Slack.Enabled {

@@ -3,7 +3,7 @@
 // decryption, text messages and template_card_event clicks), sending
 // (text, markdown, button_interaction template cards, update_template_card)
 // to members, app group chats and group robots within WeCom's rate limits,
-// and the contacts sync behind /org sync wecom.
+// and reading the contacts behind /org sync wecom (core/org plans the sync).
 //
 // Addresses. A member is addressed by their WeCom userid (core.Recipient
 // User). A channel's WeCom address (core.Recipient Channel) is one of
