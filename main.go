@@ -294,7 +294,7 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 			PerMemberHour: cfg.WeCom.Limits.PerMemberHour, RobotPerMinute: cfg.WeCom.Limits.RobotPerMinute,
 			MaxBodyBytes: cfg.Server.MaxBodyBytes,
 			DoneLabel:    bot.T(cfg.Bot.Language, "wecom.done"), ButtonHint: bot.T(cfg.Bot.Language, "wecom.button_hint"),
-		}, b, store.PlatformMessages(), rdb, logger)
+		}, b, store.PlatformMessages(), redis.NewShared(rdb), logger)
 		if err != nil {
 			return err
 		}
@@ -305,7 +305,7 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 				address(c.Name, core.PlatformWeCom, c.WeCom)
 			}
 		}
-		b.SetOrgSync(core.PlatformWeCom, wecom.NewSyncer(wcom.Contacts(), orgs, wecom.SyncOptions{}))
+		b.SetOrgSync(core.PlatformWeCom, bot.NewOrgSyncer(org.NewSyncer(core.PlatformWeCom, wcom.Contacts(), orgs, org.SyncOptions{})))
 	}
 	var sl *slack.Adapter
 	if cfg.Slack.Enabled {
@@ -320,7 +320,7 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 			BotToken: cfg.Slack.BotToken, SigningSecret: cfg.Slack.SigningSecret, AppToken: cfg.Slack.AppToken,
 			SocketMode: cfg.Slack.SocketMode, APIURL: cfg.Slack.APIURL, ReasonActions: cfg.Slack.ReasonActions,
 			Channels: slackChannels, Language: cfg.Bot.Language, MaxBodyBytes: cfg.Server.MaxBodyBytes,
-		}, b, store.PlatformMessages(), rdb, logger)
+		}, b, store.PlatformMessages(), redis.NewShared(rdb), logger)
 		if err != nil {
 			return err
 		}

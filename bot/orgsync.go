@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"opsbot/core"
+	"opsbot/core/org"
 )
 
 // Kinds of org-sync changes.
@@ -44,6 +45,59 @@ type OrgSyncer interface {
 	Preview(ctx context.Context, actor core.Actor) (OrgSyncReport, error)
 	// Run plans afresh and applies (sys_admin only).
 	Run(ctx context.Context, actor core.Actor) (OrgSyncReport, error)
+}
+
+// contactsSync is core/org's contacts sync as an OrgSyncer.
+type contactsSync struct{ s *org.Syncer }
+
+// NewOrgSyncer returns the OrgSyncer of core/org's contacts sync s.
+func NewOrgSyncer(s *org.Syncer) OrgSyncer { return contactsSync{s: s} }
+
+// Preview is what /org sync <platform> would change.
+func (c contactsSync) Preview(ctx context.Context, actor core.Actor) (OrgSyncReport, error) {
+	plan, err := c.s.Plan(ctx, actor)
+	if err != nil {
+		return OrgSyncReport{}, err
+	}
+	return syncReport(plan), nil
+}
+
+// Run plans afresh and applies.
+func (c contactsSync) Run(ctx context.Context, actor core.Actor) (OrgSyncReport, error) {
+	plan, res, err := c.s.Apply(ctx, actor)
+	if err != nil {
+		return OrgSyncReport{}, err
+	}
+	r := syncReport(plan)
+	r.Done = res.Done
+	for _, f := range res.Failed {
+		r.Failed = append(r.Failed, OrgSyncFailure{Step: f.Step, Err: f.Err})
+	}
+	return r, nil
+}
+
+func syncReport(p org.SyncPlan) OrgSyncReport {
+	var r OrgSyncReport
+	for _, u := range p.AddUnits {
+		r.Changes = append(r.Changes, OrgSyncChange{Kind: SyncUnitAdd, Subject: u.Code, Name: u.Name, To: u.Parent, Level: string(u.Level)})
+	}
+	for _, u := range p.RenameUnits {
+		r.Changes = append(r.Changes, OrgSyncChange{Kind: SyncUnitRename, Subject: u.Code, From: u.From, To: u.To})
+	}
+	for _, u := range p.AddUsers {
+		r.Changes = append(r.Changes, OrgSyncChange{Kind: SyncUserAdd, Subject: u.ID, Name: u.Name, To: u.Unit})
+	}
+	for _, m := range p.MoveUsers {
+		r.Changes = append(r.Changes, OrgSyncChange{Kind: SyncUserMove, Subject: m.ID, Name: m.Name, From: m.From, To: m.To})
+	}
+	for _, l := range p.Links {
+		r.Changes = append(r.Changes, OrgSyncChange{Kind: SyncUserLink, Subject: l.UserID, To: l.ExternalID})
+	}
+	for _, k := range p.Skipped {
+		r.Skipped = append(r.Skipped, OrgSyncSkip{What: k.What, Reason: k.Reason, Detail: k.Detail})
+	}
+	r.NotInPlatform = p.NotInPlatform
+	return r
 }
 
 // SetOrgSync registers a platform's contacts sync.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"html"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -288,7 +289,7 @@ func (a *Adapter) autoLink(ctx context.Context, userID string) {
 		return
 	}
 	k := a.cfg.KeyPrefix + "linked:" + userID
-	if n, err := a.rdb.Exists(ctx, k).Result(); err == nil && n > 0 {
+	if cached, err := a.shared.Exists(ctx, k); err == nil && cached {
 		return
 	}
 	linked, err := a.linker.Linked(ctx, userID)
@@ -316,7 +317,7 @@ func (a *Adapter) autoLink(ctx context.Context, userID string) {
 	if linked {
 		ttl = 24 * time.Hour
 	}
-	if err := a.rdb.Set(ctx, k, linked, ttl).Err(); err != nil {
+	if err := a.shared.Set(ctx, k, strconv.FormatBool(linked), ttl); err != nil {
 		a.log.Debug("link cache not written", "user", userID, "err", err)
 	}
 }

@@ -22,13 +22,11 @@ import (
 	"sync"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
 	slackapi "github.com/slack-go/slack"
 
 	"opsbot/bot"
 	"opsbot/core"
-	"opsbot/storage/postgres"
-	"opsbot/storage/redis"
+	"opsbot/core/chat"
 )
 
 // DefaultReasonActions are the button actions that ask for a reason in a
@@ -135,10 +133,23 @@ type Handler interface {
 }
 
 // Refs remembers where each card went (channel and ts) so Update can
-// replace it; *postgres.PlatformMessages implements it.
+// replace it; storage/postgres's PlatformMessages implements it.
 type Refs interface {
 	Save(ctx context.Context, platform, ref, address string, data json.RawMessage) (int64, error)
-	ByRef(ctx context.Context, platform, ref string) ([]postgres.PlatformMessage, error)
+	ByRef(ctx context.Context, platform, ref string) ([]chat.PlatformMessage, error)
+}
+
+// Shared is what the adapter keeps in Redis for every replica: request ids
+// seen, each channel's next post slot and the e-mail link cache; main
+// passes storage/redis's Shared.
+type Shared interface {
+	// First reports whether key is new and marks it seen for ttl.
+	First(ctx context.Context, key string, ttl time.Duration) (bool, error)
+	// Reserve takes key's next slot, interval after the last one, when it
+	// is at most maxWait away; else ok is false and wait says how long.
+	Reserve(ctx context.Context, key string, interval, maxWait time.Duration) (wait time.Duration, ok bool, err error)
+	Exists(ctx context.Context, key string) (bool, error)
+	Set(ctx context.Context, key, value string, ttl time.Duration) error
 }
 
 // Linker links Slack users to org users by e-mail, so a person whose Slack
@@ -157,8 +168,7 @@ type Adapter struct {
 	api     *slackapi.Client
 	bot     Handler
 	refs    Refs
-	rdb     goredis.UniversalClient
-	dedupe  *redis.Dedupe
+	shared  Shared
 	limit   *limiter
 	linker  Linker
 	log     *slog.Logger
@@ -169,12 +179,12 @@ type Adapter struct {
 }
 
 // New returns the Slack adapter. It makes no network call.
-func New(cfg Config, h Handler, refs Refs, rdb goredis.UniversalClient, logger *slog.Logger) (*Adapter, error) {
+func New(cfg Config, h Handler, refs Refs, shared Shared, logger *slog.Logger) (*Adapter, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if h == nil || refs == nil || rdb == nil {
-		return nil, errors.New("slack: handler, refs and redis client are required")
+	if h == nil || refs == nil || shared == nil {
+		return nil, errors.New("slack: handler, refs and shared redis state are required")
 	}
 	cfg = cfg.withDefaults()
 	opts := []slackapi.Option{slackapi.OptionHTTPClient(cfg.HTTPClient)}
@@ -189,9 +199,8 @@ func New(cfg Config, h Handler, refs Refs, rdb goredis.UniversalClient, logger *
 		api:     slackapi.New(cfg.BotToken, opts...),
 		bot:     h,
 		refs:    refs,
-		rdb:     rdb,
-		dedupe:  redis.NewDedupe(rdb, cfg.KeyPrefix+"seen:", cfg.DedupeTTL),
-		limit:   &limiter{rdb: rdb, prefix: cfg.KeyPrefix + "rate:", interval: cfg.ChannelInterval},
+		shared:  shared,
+		limit:   &limiter{shared: shared, prefix: cfg.KeyPrefix + "rate:", interval: cfg.ChannelInterval},
 		log:     logger.With("component", "slack"),
 		reasons: map[string]bool{},
 		names:   map[string]string{},
@@ -251,7 +260,7 @@ func (a *Adapter) first(ctx context.Context, key string) bool {
 	if key == "" {
 		return true
 	}
-	ok, err := a.dedupe.First(ctx, key)
+	ok, err := a.shared.First(ctx, a.cfg.KeyPrefix+"seen:"+key, a.cfg.DedupeTTL)
 	if err != nil {
 		a.log.Warn("dedupe unavailable; handling the request", "key", key, "err", err)
 		return true

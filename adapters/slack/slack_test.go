@@ -26,6 +26,7 @@ import (
 	"opsbot/bot"
 	"opsbot/core"
 	"opsbot/storage/postgres/pgtest"
+	"opsbot/storage/redis"
 	"opsbot/storage/redis/redistest"
 )
 
@@ -200,7 +201,7 @@ func setup(t *testing.T, mutate ...func(*Config)) *bundle {
 	for _, m := range mutate {
 		m(&cfg)
 	}
-	a, err := New(cfg, fb, pgtest.New(t).PlatformMessages(), redistest.Client(t, 9), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a, err := New(cfg, fb, pgtest.New(t).PlatformMessages(), redis.NewShared(redistest.Client(t, 9)), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, err)
 	mux := http.NewServeMux()
 	a.Routes(mux)

@@ -24,6 +24,7 @@ import (
 	"opsbot/adapters/webchat/page"
 	"opsbot/bot"
 	"opsbot/core"
+	"opsbot/core/chat"
 )
 
 // Target is whom a stored message is for.
@@ -32,8 +33,8 @@ type Target struct {
 	Channel string `json:"channel,omitempty"`
 }
 
-// Record is a stored webchat message.
-type Record struct {
+// record is a stored webchat message, decoded.
+type record struct {
 	ID        int64
 	Seq       int64
 	Revision  int
@@ -43,7 +44,74 @@ type Record struct {
 	UpdatedAt time.Time
 }
 
-// wireMessage is a Record on the wire (DESIGN §5).
+// content encodes what m shows for the Store; fields and buttons are
+// JSON arrays ("[]" when none), as the wire shows them.
+func content(m bot.Message) (chat.WebchatContent, error) {
+	c := chat.WebchatContent{Status: m.Status, Ref: m.Ref, Title: m.Title, Text: m.Text, Image: m.Image}
+	var err error
+	if c.Fields, err = jsonArray(m.Fields); err != nil {
+		return c, fmt.Errorf("webchat: fields: %w", err)
+	}
+	if c.Buttons, err = jsonArray(m.Buttons); err != nil {
+		return c, fmt.Errorf("webchat: buttons: %w", err)
+	}
+	return c, nil
+}
+
+func jsonArray[T any](v []T) (json.RawMessage, error) {
+	if v == nil {
+		return json.RawMessage("[]"), nil
+	}
+	return json.Marshal(v)
+}
+
+// decodeRecord turns a stored message back into a record.
+func decodeRecord(s chat.WebchatMessage) (record, error) {
+	c := s.Content
+	r := record{ID: s.ID, Seq: s.Seq, Revision: s.Revision, To: Target{User: s.ToUser, Channel: s.ToChannel},
+		Message:   bot.Message{Status: c.Status, Ref: c.Ref, Title: c.Title, Text: c.Text, Image: c.Image},
+		CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
+	if len(c.Fields) > 0 {
+		if err := json.Unmarshal(c.Fields, &r.Message.Fields); err != nil {
+			return r, fmt.Errorf("webchat: message %d fields: %w", s.ID, err)
+		}
+	}
+	if len(c.Buttons) > 0 {
+		if err := json.Unmarshal(c.Buttons, &r.Message.Buttons); err != nil {
+			return r, fmt.Errorf("webchat: message %d buttons: %w", s.ID, err)
+		}
+	}
+	return r, nil
+}
+
+// decodeAll decodes stored messages, or passes on the error reading them.
+func decodeAll(stored []chat.WebchatMessage, err error) ([]record, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := make([]record, len(stored))
+	for i, s := range stored {
+		if out[i], err = decodeRecord(s); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// insert stores messages to their targets, in order.
+func (a *Adapter) insert(ctx context.Context, to Target, msgs []bot.Message) ([]record, error) {
+	in := make([]chat.WebchatMessage, len(msgs))
+	for i, m := range msgs {
+		c, err := content(m)
+		if err != nil {
+			return nil, err
+		}
+		in[i] = chat.WebchatMessage{ToUser: to.User, ToChannel: to.Channel, Content: c}
+	}
+	return decodeAll(a.store.Insert(ctx, in))
+}
+
+// wireMessage is a record on the wire (DESIGN §5).
 type wireMessage struct {
 	ID        string       `json:"id"`
 	Revision  int          `json:"revision"`
@@ -59,7 +127,7 @@ type wireMessage struct {
 	UpdatedAt time.Time    `json:"updated_at"`
 }
 
-func wire(r Record) wireMessage {
+func wire(r record) wireMessage {
 	w := wireMessage{
 		ID: strconv.FormatInt(r.ID, 10), Revision: r.Revision, To: r.To, Status: r.Message.Status,
 		Ref: r.Message.Ref, Title: r.Message.Title, Text: r.Message.Text,
@@ -74,19 +142,21 @@ func wire(r Record) wireMessage {
 	return w
 }
 
-// Store keeps webchat messages and channel membership.
+// Store keeps webchat messages (core/chat records whose content the
+// adapter encodes) and channel membership; *postgres.Webchat implements it.
 type Store interface {
 	// Insert stores messages and returns them with ids, seqs and times.
-	Insert(ctx context.Context, recs []Record) ([]Record, error)
-	// Update replaces the content of every message with ref, bumping
-	// revision and seq, and returns how many changed.
-	UpdateByRef(ctx context.Context, ref string, m bot.Message) (int, error)
+	Insert(ctx context.Context, recs []chat.WebchatMessage) ([]chat.WebchatMessage, error)
+	// UpdateByRef replaces the title, text, fields and buttons of every
+	// message with ref, bumping revision and seq, and returns how many
+	// changed.
+	UpdateByRef(ctx context.Context, ref string, c chat.WebchatContent) (int, error)
 	// Get returns one message (core.ErrNotFound when missing).
-	Get(ctx context.Context, id int64) (Record, error)
+	Get(ctx context.Context, id int64) (chat.WebchatMessage, error)
 	// Inbox returns messages to user or to any of channels with seq > after.
-	Inbox(ctx context.Context, user string, channels []string, after int64, limit int) ([]Record, error)
+	Inbox(ctx context.Context, user string, channels []string, after int64, limit int) ([]chat.WebchatMessage, error)
 	// Channel returns messages posted to a channel with seq > after.
-	Channel(ctx context.Context, name string, after int64, limit int) ([]Record, error)
+	Channel(ctx context.Context, name string, after int64, limit int) ([]chat.WebchatMessage, error)
 	Join(ctx context.Context, channel, user string) error
 	ChannelsOf(ctx context.Context, user string) ([]string, error)
 }
@@ -181,13 +251,17 @@ func (a *Adapter) Send(ctx context.Context, to core.Recipient, m bot.Message) er
 	if m.Status == "" {
 		m.Status = bot.StatusNotice
 	}
-	_, err := a.store.Insert(ctx, []Record{{To: Target{User: to.User, Channel: to.Channel}, Message: m}})
+	_, err := a.insert(ctx, Target{User: to.User, Channel: to.Channel}, []bot.Message{m})
 	return err
 }
 
 // Update replaces every card about ref (buttons gone, outcome shown).
 func (a *Adapter) Update(ctx context.Context, ref string, m bot.Message) error {
-	_, err := a.store.UpdateByRef(ctx, ref, m)
+	c, err := content(m)
+	if err != nil {
+		return err
+	}
+	_, err = a.store.UpdateByRef(ctx, ref, c)
 	return err
 }
 
@@ -290,11 +364,7 @@ var channelName = func(s string) bool {
 
 // replies stores the bot's direct replies to user and returns them on the wire.
 func (a *Adapter) replies(ctx context.Context, user string, msgs []bot.Message) (any, error) {
-	recs := make([]Record, len(msgs))
-	for i, m := range msgs {
-		recs[i] = Record{To: Target{User: user}, Message: m}
-	}
-	stored, err := a.store.Insert(ctx, recs)
+	stored, err := a.insert(ctx, Target{User: user}, msgs)
 	if err != nil {
 		return nil, err
 	}
@@ -361,10 +431,14 @@ func (a *Adapter) postAction(_ http.ResponseWriter, r *http.Request) (any, error
 		if err != nil {
 			return nil, badRequest("webchat: message_id %q is not a message id", in.MessageID)
 		}
-		rec, err := a.store.Get(ctx, id)
+		stored, err := a.store.Get(ctx, id)
 		if errors.Is(err, core.ErrNotFound) {
 			return nil, badRequest("webchat: message %s does not exist", in.MessageID)
 		}
+		if err != nil {
+			return nil, err
+		}
+		rec, err := decodeRecord(stored)
 		if err != nil {
 			return nil, err
 		}
@@ -381,7 +455,7 @@ func (a *Adapter) postAction(_ http.ResponseWriter, r *http.Request) (any, error
 }
 
 // visible reports whether user could see rec: sent to them or to a channel they are in.
-func (a *Adapter) visible(ctx context.Context, rec Record, user string) (bool, error) {
+func (a *Adapter) visible(ctx context.Context, rec record, user string) (bool, error) {
 	if rec.To.User != "" {
 		return rec.To.User == user, nil
 	}
@@ -411,7 +485,7 @@ func afterParam(r *http.Request) (int64, error) {
 	return n, nil
 }
 
-func inboxPage(recs []Record, after int64) map[string]any {
+func inboxPage(recs []record, after int64) map[string]any {
 	out := make([]wireMessage, len(recs))
 	cursor := after
 	for i, r := range recs {
@@ -439,7 +513,7 @@ func (a *Adapter) getInbox(_ http.ResponseWriter, r *http.Request) (any, error) 
 	if err != nil {
 		return nil, err
 	}
-	recs, err := a.store.Inbox(r.Context(), user, chans, after, pageLimit)
+	recs, err := decodeAll(a.store.Inbox(r.Context(), user, chans, after, pageLimit))
 	if err != nil {
 		return nil, err
 	}
@@ -464,7 +538,7 @@ func (a *Adapter) getChannel(_ http.ResponseWriter, r *http.Request) (any, error
 			return nil, &apiError{status: http.StatusForbidden, msg: "webchat: " + p + " is not in channel " + name}
 		}
 	}
-	recs, err := a.store.Channel(r.Context(), name, after, pageLimit)
+	recs, err := decodeAll(a.store.Channel(r.Context(), name, after, pageLimit))
 	if err != nil {
 		return nil, err
 	}

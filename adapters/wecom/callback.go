@@ -189,7 +189,7 @@ func (a *Adapter) process(ctx context.Context, in inbound) {
 	if in.FromUserName == "" {
 		return
 	}
-	first, err := a.dedupe.First(ctx, in.dedupeKey())
+	first, err := a.shared.First(ctx, a.cfg.KeyPrefix+"dedupe:"+in.dedupeKey(), a.cfg.DedupeTTL)
 	if err != nil {
 		// Without Redis a retry may be handled twice; core's guarded
 		// transitions make a second click a clear "already decided".

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
+
+	"opsbot/core/org"
 )
 
 // Department is a WeCom department (department/list).
@@ -42,9 +44,33 @@ func (m Member) Main() int64 {
 }
 
 // Contacts reads departments and members from WeCom's contacts, within the
-// app's visible range (or the whole corp with the 通讯录同步 secret).
+// app's visible range (or the whole corp with the 通讯录同步 secret). It is
+// core/org's ContactSource for /org sync wecom; the sync's rules live there.
 type Contacts struct {
 	api *apiClient
+}
+
+var _ org.ContactSource = (*Contacts)(nil)
+
+// Fetch reads every visible department and member as core/org's contacts.
+func (c *Contacts) Fetch(ctx context.Context) (org.Contacts, error) {
+	depts, members, err := c.All(ctx)
+	if err != nil {
+		return org.Contacts{}, err
+	}
+	return orgContacts(depts, members), nil
+}
+
+// orgContacts converts WeCom's departments and members.
+func orgContacts(depts []Department, members []Member) org.Contacts {
+	var out org.Contacts
+	for _, d := range depts {
+		out.Departments = append(out.Departments, org.ContactDepartment{ID: d.ID, Name: d.Name, ParentID: d.ParentID, Order: d.Order})
+	}
+	for _, m := range members {
+		out.Members = append(out.Members, org.ContactMember{ExternalID: m.UserID, Name: m.Name, MainDepartment: m.Main(), Active: m.Active()})
+	}
+	return out
 }
 
 // Contacts returns the contacts client. It uses Config.ContactsSecret when

@@ -28,6 +28,7 @@ import (
 	"opsbot/bot"
 	"opsbot/storage/postgres"
 	"opsbot/storage/postgres/pgtest"
+	"opsbot/storage/redis"
 	"opsbot/storage/redis/redistest"
 )
 
@@ -232,7 +233,7 @@ func setup(t *testing.T, tweak ...func(*Config)) *bundle {
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	a, err := New(cfg, h, refs, rdb, logger)
+	a, err := New(cfg, h, refs, redis.NewShared(rdb), logger)
 	require.NoError(t, err)
 	t.Cleanup(a.Wait)
 	mux := http.NewServeMux()

@@ -8,7 +8,7 @@ import (
 
 	"opsbot/bot"
 	"opsbot/core"
-	"opsbot/storage/postgres"
+	"opsbot/core/chat"
 )
 
 // heldBody is a held message as stored in platform_held.
@@ -64,7 +64,7 @@ func (a *Adapter) release(ctx context.Context, s string) error {
 		a.log.Error("held messages for a bad address", "err", err)
 		return nil
 	}
-	err = a.refs.Release(ctx, core.PlatformWeCom, s, func(held []postgres.HeldMessage) error {
+	err = a.refs.Release(ctx, core.PlatformWeCom, s, func(held []chat.HeldMessage) error {
 		return a.sendHeld(ctx, d, held)
 	})
 	if errors.Is(err, errWindowFull) {
@@ -78,7 +78,7 @@ func (a *Adapter) release(ctx context.Context, s string) error {
 
 // sendHeld sends as many batches as there are free slots and holds the
 // rest again. Returning nil deletes the released rows.
-func (a *Adapter) sendHeld(ctx context.Context, d address, held []postgres.HeldMessage) error {
+func (a *Adapter) sendHeld(ctx context.Context, d address, held []chat.HeldMessage) error {
 	var msgs []bot.Message
 	for _, h := range held {
 		var b heldBody

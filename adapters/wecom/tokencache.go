@@ -5,15 +5,14 @@ import (
 	"errors"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
 	"github.com/silenceper/wechat/v2/cache"
 )
 
-// tokenCache is silenceper's cache.Cache on our go-redis v9 client, so
+// tokenCache is silenceper's cache.Cache on the shared Redis state, so
 // every replica shares one access token (WeCom invalidates older tokens
 // only on expiry, but fetching one per replica wastes its gettoken quota).
 type tokenCache struct {
-	rdb    goredis.UniversalClient
+	shared Shared
 	prefix string
 }
 
@@ -35,8 +34,8 @@ func (c *tokenCache) Get(key string) any {
 
 // GetContext returns the cached string, or nil when missing or unreadable.
 func (c *tokenCache) GetContext(ctx context.Context, key string) any {
-	v, err := c.rdb.Get(ctx, c.prefix+key).Result()
-	if err != nil {
+	v, ok, err := c.shared.Get(ctx, c.prefix+key)
+	if err != nil || !ok {
 		return nil
 	}
 	return v
@@ -58,7 +57,7 @@ func (c *tokenCache) SetContext(ctx context.Context, key string, val any, timeou
 	if timeout <= 0 {
 		timeout = time.Minute
 	}
-	return c.rdb.Set(ctx, c.prefix+key, s, timeout).Err()
+	return c.shared.Set(ctx, c.prefix+key, s, timeout)
 }
 
 // IsExist reports whether key is cached.
@@ -70,8 +69,8 @@ func (c *tokenCache) IsExist(key string) bool {
 
 // IsExistContext reports whether key is cached.
 func (c *tokenCache) IsExistContext(ctx context.Context, key string) bool {
-	n, err := c.rdb.Exists(ctx, c.prefix+key).Result()
-	return err == nil && n > 0
+	ok, err := c.shared.Exists(ctx, c.prefix+key)
+	return err == nil && ok
 }
 
 // Delete drops key.
@@ -83,5 +82,5 @@ func (c *tokenCache) Delete(key string) error {
 
 // DeleteContext drops key.
 func (c *tokenCache) DeleteContext(ctx context.Context, key string) error {
-	return c.rdb.Del(ctx, c.prefix+key).Err()
+	return c.shared.Delete(ctx, c.prefix+key)
 }

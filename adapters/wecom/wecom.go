@@ -3,7 +3,7 @@
 // decryption, text messages and template_card_event clicks), sending
 // (text, markdown, button_interaction template cards, update_template_card)
 // to members, app group chats and group robots within WeCom's rate limits,
-// and the contacts sync behind /org sync wecom.
+// and reading the contacts behind /org sync wecom (core/org plans the sync).
 //
 // Addresses. A member is addressed by their WeCom userid (core.Recipient
 // User). A channel's WeCom address (core.Recipient Channel) is one of
@@ -34,14 +34,12 @@ import (
 	"sync"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
 	"github.com/silenceper/wechat/v2/util"
 	"github.com/silenceper/wechat/v2/work/message"
 
 	"opsbot/bot"
 	"opsbot/core"
-	"opsbot/storage/postgres"
-	"opsbot/storage/redis"
+	"opsbot/core/chat"
 )
 
 // cardLifetime is how long a response_code can be used.
@@ -53,14 +51,29 @@ type Handler interface {
 }
 
 // Refs remembers sent cards and holds rate-limited messages;
-// *postgres.PlatformMessages implements it.
+// storage/postgres's PlatformMessages implements it.
 type Refs interface {
 	Save(ctx context.Context, platform, ref, address string, data json.RawMessage) (int64, error)
-	ByRef(ctx context.Context, platform, ref string) ([]postgres.PlatformMessage, error)
+	ByRef(ctx context.Context, platform, ref string) ([]chat.PlatformMessage, error)
 	SetData(ctx context.Context, id int64, data json.RawMessage) error
 	Hold(ctx context.Context, platform, address string, body json.RawMessage) error
 	HeldAddresses(ctx context.Context, platform string) ([]string, error)
-	Release(ctx context.Context, platform, address string, send func(held []postgres.HeldMessage) error) error
+	Release(ctx context.Context, platform, address string, send func(held []chat.HeldMessage) error) error
+}
+
+// Shared is what the adapter keeps in Redis for every replica: callback
+// ids seen, the per-address send logs of WeCom's quotas and the access
+// token; main passes storage/redis's Shared.
+type Shared interface {
+	// First reports whether key is new and marks it seen for ttl.
+	First(ctx context.Context, key string, ttl time.Duration) (bool, error)
+	// Take reserves up to want slots of key's per-minute and per-hour
+	// (0 = none) quota at now and returns how many it got.
+	Take(ctx context.Context, key string, now time.Time, perMinute, perHour, want int) (int, error)
+	Get(ctx context.Context, key string) (v string, ok bool, err error)
+	Set(ctx context.Context, key, v string, ttl time.Duration) error
+	Exists(ctx context.Context, key string) (bool, error)
+	Delete(ctx context.Context, key string) error
 }
 
 // Adapter is the WeCom platform: an http handler for callbacks, a
@@ -72,7 +85,7 @@ type Adapter struct {
 	api    *apiClient
 	crypt  crypt
 	limit  *limiter
-	dedupe *redis.Dedupe
+	shared Shared
 	log    *slog.Logger
 
 	wg  sync.WaitGroup
@@ -84,13 +97,13 @@ var (
 	_ bot.Updater = (*Adapter)(nil)
 )
 
-// New returns the WeCom adapter. The access token is cached in rdb under
-// cfg.KeyPrefix, shared by every replica.
-func New(cfg Config, h Handler, refs Refs, rdb goredis.UniversalClient, logger *slog.Logger) (*Adapter, error) {
+// New returns the WeCom adapter. The access token is cached in shared
+// under cfg.KeyPrefix, shared by every replica.
+func New(cfg Config, h Handler, refs Refs, shared Shared, logger *slog.Logger) (*Adapter, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if h == nil || refs == nil || rdb == nil {
+	if h == nil || refs == nil || shared == nil {
 		return nil, errors.New("wecom: handler, refs and redis are required")
 	}
 	cfg = cfg.withDefaults()
@@ -105,15 +118,15 @@ func New(cfg Config, h Handler, refs Refs, rdb goredis.UniversalClient, logger *
 			return uri
 		})
 	}
-	tc := &tokenCache{rdb: rdb, prefix: cfg.KeyPrefix + "token:"}
+	tc := &tokenCache{shared: shared, prefix: cfg.KeyPrefix + "token:"}
 	return &Adapter{
 		cfg:    cfg,
 		bot:    h,
 		refs:   refs,
 		api:    newAPIClient(cfg.APIBase, cfg.CorpID, cfg.Secret, itoa(cfg.AgentID), tc, cfg.CallTimeout),
 		crypt:  crypt{token: cfg.Token, key: cfg.EncodingAESKey, corpID: cfg.CorpID},
-		limit:  &limiter{rdb: rdb, prefix: cfg.KeyPrefix, now: cfg.Now},
-		dedupe: redis.NewDedupe(rdb, cfg.KeyPrefix+"dedupe:", cfg.DedupeTTL),
+		limit:  &limiter{shared: shared, prefix: cfg.KeyPrefix, now: cfg.Now},
+		shared: shared,
 		log:    logger.With("component", "wecom"),
 		sem:    make(chan struct{}, 64),
 	}, nil

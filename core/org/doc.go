@@ -20,4 +20,9 @@
 //     sys_admin cannot be revoked or removed.
 //
 // Every change writes an audit entry and notices in the same transaction.
+//
+// Contacts sync (/org sync wecom, sync.go): a platform adapter reads its
+// contacts (departments and members) into Contacts; DiffContacts plans
+// what to add, rename, move and link, never removing anyone; ApplySync
+// makes each change through the Service, so each is checked and audited.
 package org

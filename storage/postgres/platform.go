@@ -3,23 +3,12 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"time"
+
+	"opsbot/core/chat"
 )
 
-// PlatformMessage is one card sent on a chat platform, kept so it can be
-// updated later. Data is the adapter's own JSON (WeCom: task_id and
-// response_code; Slack: channel and ts).
-type PlatformMessage struct {
-	ID        int64
-	Platform  string
-	Ref       string
-	Address   string
-	Data      json.RawMessage
-	CreatedAt time.Time
-	UpdatedAt time.Time
-}
-
-// PlatformMessages stores where cards went on WeCom and Slack.
+// PlatformMessages stores where cards went on WeCom and Slack, and the
+// messages their rate limits held back (core/chat records).
 type PlatformMessages struct{ s *Store }
 
 // PlatformMessages returns the platform card store.
@@ -38,7 +27,7 @@ func (p *PlatformMessages) Save(ctx context.Context, platform, ref, address stri
 }
 
 // ByRef lists the cards sent about ref on platform, oldest first.
-func (p *PlatformMessages) ByRef(ctx context.Context, platform, ref string) ([]PlatformMessage, error) {
+func (p *PlatformMessages) ByRef(ctx context.Context, platform, ref string) ([]chat.PlatformMessage, error) {
 	rows, err := p.s.pool.Query(ctx, `
 		SELECT id, platform, ref, address, data, created_at, updated_at
 		FROM platform_messages WHERE platform = $1 AND ref = $2 ORDER BY id`, platform, ref)
@@ -46,9 +35,9 @@ func (p *PlatformMessages) ByRef(ctx context.Context, platform, ref string) ([]P
 		return nil, mapErr(err)
 	}
 	defer rows.Close()
-	var out []PlatformMessage
+	var out []chat.PlatformMessage
 	for rows.Next() {
-		var m PlatformMessage
+		var m chat.PlatformMessage
 		var data []byte
 		if err := rows.Scan(&m.ID, &m.Platform, &m.Ref, &m.Address, &data, &m.CreatedAt, &m.UpdatedAt); err != nil {
 			return nil, mapErr(err)
@@ -64,14 +53,6 @@ func (p *PlatformMessages) ByRef(ctx context.Context, platform, ref string) ([]P
 func (p *PlatformMessages) SetData(ctx context.Context, id int64, data json.RawMessage) error {
 	_, err := p.s.pool.Exec(ctx, `UPDATE platform_messages SET data = $2, updated_at = now() WHERE id = $1`, id, []byte(data))
 	return mapErr(err)
-}
-
-// HeldMessage is a message a platform's rate limit held back.
-type HeldMessage struct {
-	ID        int64
-	Address   string
-	Body      json.RawMessage
-	CreatedAt time.Time
 }
 
 // Hold keeps a message for address until the platform's window frees.
@@ -102,7 +83,7 @@ func (p *PlatformMessages) HeldAddresses(ctx context.Context, platform string) (
 // Release hands the messages held for address, oldest first, to send; they
 // are deleted only when send returns nil, in one transaction with a row
 // lock, so two workers never send the same held message.
-func (p *PlatformMessages) Release(ctx context.Context, platform, address string, send func(held []HeldMessage) error) error {
+func (p *PlatformMessages) Release(ctx context.Context, platform, address string, send func(held []chat.HeldMessage) error) error {
 	return p.s.WithTx(ctx, func(tx *Tx) error {
 		rows, err := tx.tx.Query(ctx, `
 			SELECT id, address, body, created_at FROM platform_held
@@ -110,9 +91,9 @@ func (p *PlatformMessages) Release(ctx context.Context, platform, address string
 		if err != nil {
 			return err
 		}
-		var held []HeldMessage
+		var held []chat.HeldMessage
 		for rows.Next() {
-			var h HeldMessage
+			var h chat.HeldMessage
 			var body []byte
 			if err := rows.Scan(&h.ID, &h.Address, &body, &h.CreatedAt); err != nil {
 				rows.Close()

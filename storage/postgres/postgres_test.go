@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -9,9 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"opsbot/adapters/webchat"
-	"opsbot/bot"
 	"opsbot/core"
+	"opsbot/core/chat"
 	"opsbot/storage/postgres"
 	"opsbot/storage/postgres/pgtest"
 )
@@ -26,10 +26,11 @@ func TestWebchatUpdateComesBackAfterTheCursor(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	w := pgtest.New(t).Webchat()
-	recs, err := w.Insert(ctx, []webchat.Record{
-		{To: webchat.Target{User: "a"}, Message: bot.Message{Status: "notice", Ref: "request:1", Title: "审批", Buttons: []bot.Button{{Action: "approval.approve", Value: "request:1", Label: "同意"}}}},
-		{To: webchat.Target{Channel: "ops"}, Message: bot.Message{Status: "notice", Ref: "request:1", Title: "审批"}},
-		{To: webchat.Target{User: "b"}, Message: bot.Message{Status: "ok", Title: "别人的"}},
+	buttons := json.RawMessage(`[{"action":"approval.approve","value":"request:1","label":"同意","style":"","confirm":""}]`)
+	recs, err := w.Insert(ctx, []chat.WebchatMessage{
+		{ToUser: "a", Content: chat.WebchatContent{Status: "notice", Ref: "request:1", Title: "审批", Buttons: buttons}},
+		{ToChannel: "ops", Content: chat.WebchatContent{Status: "notice", Ref: "request:1", Title: "审批"}},
+		{ToUser: "b", Content: chat.WebchatContent{Status: "ok", Title: "别人的"}},
 	})
 	require.NoError(t, err)
 	require.Len(t, recs, 3)
@@ -44,7 +45,10 @@ func TestWebchatUpdateComesBackAfterTheCursor(t *testing.T) {
 	require.Len(t, inbox, 2, "a sees their message and the channel's, not b's")
 	cursor := inbox[1].Seq
 
-	n, err := w.UpdateByRef(ctx, "request:1", bot.Message{Title: "已同意", Fields: []bot.Field{{Name: "结果", Value: "同意"}}})
+	require.JSONEq(t, string(buttons), string(inbox[0].Content.Buttons))
+	require.JSONEq(t, "[]", string(inbox[1].Content.Buttons), "no buttons are stored as an empty list")
+
+	n, err := w.UpdateByRef(ctx, "request:1", chat.WebchatContent{Title: "已同意", Fields: json.RawMessage(`[{"name":"结果","value":"同意"}]`)})
 	require.NoError(t, err)
 	require.Equal(t, 2, n)
 	again, err := w.Inbox(ctx, "a", chans, cursor, 100)
@@ -52,8 +56,10 @@ func TestWebchatUpdateComesBackAfterTheCursor(t *testing.T) {
 	require.Len(t, again, 2, "updated cards come again after the cursor")
 	for _, r := range again {
 		require.Equal(t, 2, r.Revision)
-		require.Equal(t, "已同意", r.Message.Title)
-		require.Empty(t, r.Message.Buttons)
+		require.Equal(t, "已同意", r.Content.Title)
+		require.Equal(t, "notice", r.Content.Status, "an update keeps the status")
+		require.JSONEq(t, "[]", string(r.Content.Buttons))
+		require.JSONEq(t, `[{"name":"结果","value":"同意"}]`, string(r.Content.Fields))
 		require.Greater(t, r.Seq, cursor)
 	}
 	require.Equal(t, recs[0].ID, again[0].ID, "an updated card keeps its id")

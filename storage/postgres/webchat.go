@@ -7,8 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"opsbot/adapters/webchat"
-	"opsbot/bot"
+	"opsbot/core/chat"
 )
 
 // Webchat is the webchat adapter's message store.
@@ -19,49 +18,35 @@ func (s *Store) Webchat() *Webchat { return &Webchat{s: s} }
 
 const webchatColumns = "id, seq, revision, to_user, to_channel, status, ref, title, body, fields, buttons, image, created_at, updated_at"
 
-func scanWebchat(row pgx.Row) (webchat.Record, error) {
-	var r webchat.Record
+func scanWebchat(row pgx.Row) (chat.WebchatMessage, error) {
+	var r chat.WebchatMessage
 	var fields, buttons []byte
-	err := row.Scan(&r.ID, &r.Seq, &r.Revision, &r.To.User, &r.To.Channel, &r.Message.Status, &r.Message.Ref,
-		&r.Message.Title, &r.Message.Text, &fields, &buttons, &r.Message.Image, &r.CreatedAt, &r.UpdatedAt)
-	if err != nil {
-		return r, err
-	}
-	if err := json.Unmarshal(fields, &r.Message.Fields); err != nil {
-		return r, fmt.Errorf("fields: %w", err)
-	}
-	if err := json.Unmarshal(buttons, &r.Message.Buttons); err != nil {
-		return r, fmt.Errorf("buttons: %w", err)
-	}
-	return r, nil
+	err := row.Scan(&r.ID, &r.Seq, &r.Revision, &r.ToUser, &r.ToChannel, &r.Content.Status, &r.Content.Ref,
+		&r.Content.Title, &r.Content.Text, &fields, &buttons, &r.Content.Image, &r.CreatedAt, &r.UpdatedAt)
+	r.Content.Fields, r.Content.Buttons = fields, buttons
+	return r, err
 }
 
-func jsonOrEmpty[T any](v []T) ([]byte, error) {
-	if v == nil {
-		return []byte("[]"), nil
+// jsonArray is an adapter's encoded list, "[]" when it gave none.
+func jsonArray(v json.RawMessage) []byte {
+	if len(v) == 0 {
+		return []byte("[]")
 	}
-	return json.Marshal(v)
+	return v
 }
 
 // Insert stores messages in one transaction, in order.
-func (w *Webchat) Insert(ctx context.Context, recs []webchat.Record) ([]webchat.Record, error) {
-	out := make([]webchat.Record, 0, len(recs))
+func (w *Webchat) Insert(ctx context.Context, recs []chat.WebchatMessage) ([]chat.WebchatMessage, error) {
+	out := make([]chat.WebchatMessage, 0, len(recs))
 	err := w.s.WithTx(ctx, func(tx *Tx) error {
 		for _, r := range recs {
-			fields, err := jsonOrEmpty(r.Message.Fields)
-			if err != nil {
-				return err
-			}
-			buttons, err := jsonOrEmpty(r.Message.Buttons)
-			if err != nil {
-				return err
-			}
+			c := r.Content
 			rec, err := scanWebchat(tx.tx.QueryRow(ctx, `
 				WITH n AS (SELECT nextval('webchat_seq') AS v)
 				INSERT INTO webchat_messages (id, seq, to_user, to_channel, status, ref, title, body, fields, buttons, image)
 				SELECT n.v, n.v, $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM n
 				RETURNING `+webchatColumns,
-				r.To.User, r.To.Channel, r.Message.Status, r.Message.Ref, r.Message.Title, r.Message.Text, fields, buttons, r.Message.Image))
+				r.ToUser, r.ToChannel, c.Status, c.Ref, c.Title, c.Text, jsonArray(c.Fields), jsonArray(c.Buttons), c.Image))
 			if err != nil {
 				return fmt.Errorf("postgres: webchat insert: %w", err)
 			}
@@ -72,19 +57,12 @@ func (w *Webchat) Insert(ctx context.Context, recs []webchat.Record) ([]webchat.
 	return out, err
 }
 
-// UpdateByRef replaces the content of every message about ref.
-func (w *Webchat) UpdateByRef(ctx context.Context, ref string, m bot.Message) (int, error) {
-	fields, err := jsonOrEmpty(m.Fields)
-	if err != nil {
-		return 0, err
-	}
-	buttons, err := jsonOrEmpty(m.Buttons)
-	if err != nil {
-		return 0, err
-	}
+// UpdateByRef replaces the title, text, fields and buttons of every
+// message about ref (status and image stay).
+func (w *Webchat) UpdateByRef(ctx context.Context, ref string, c chat.WebchatContent) (int, error) {
 	tag, err := w.s.pool.Exec(ctx, `UPDATE webchat_messages SET seq = nextval('webchat_seq'), revision = revision + 1,
 		title = $2, body = $3, fields = $4, buttons = $5, updated_at = now()
-		WHERE ref = $1 AND status <> 'error'`, ref, m.Title, m.Text, fields, buttons)
+		WHERE ref = $1 AND status <> 'error'`, ref, c.Title, c.Text, jsonArray(c.Fields), jsonArray(c.Buttons))
 	if err != nil {
 		return 0, fmt.Errorf("postgres: webchat update: %w", err)
 	}
@@ -92,13 +70,13 @@ func (w *Webchat) UpdateByRef(ctx context.Context, ref string, m bot.Message) (i
 }
 
 // Get returns one message.
-func (w *Webchat) Get(ctx context.Context, id int64) (webchat.Record, error) {
+func (w *Webchat) Get(ctx context.Context, id int64) (chat.WebchatMessage, error) {
 	r, err := scanWebchat(w.s.pool.QueryRow(ctx, "SELECT "+webchatColumns+" FROM webchat_messages WHERE id = $1", id))
 	return r, notFound(err, "webchat message")
 }
 
 // Inbox returns messages to user or to channels, after a cursor.
-func (w *Webchat) Inbox(ctx context.Context, user string, channels []string, after int64, limit int) ([]webchat.Record, error) {
+func (w *Webchat) Inbox(ctx context.Context, user string, channels []string, after int64, limit int) ([]chat.WebchatMessage, error) {
 	if channels == nil {
 		channels = []string{}
 	}
@@ -112,7 +90,7 @@ func (w *Webchat) Inbox(ctx context.Context, user string, channels []string, aft
 }
 
 // Channel returns messages posted to a channel, after a cursor.
-func (w *Webchat) Channel(ctx context.Context, name string, after int64, limit int) ([]webchat.Record, error) {
+func (w *Webchat) Channel(ctx context.Context, name string, after int64, limit int) ([]chat.WebchatMessage, error) {
 	rows, err := w.s.pool.Query(ctx, "SELECT "+webchatColumns+` FROM webchat_messages
 		WHERE seq > $1 AND to_channel = $2 ORDER BY seq LIMIT $3`, after, name, limit)
 	if err != nil {

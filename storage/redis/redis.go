@@ -1,5 +1,6 @@
 // Package redis is opsbot's Redis access: one go-redis client shared with
-// asynq, and the small Redis-backed helpers the adapters need.
+// asynq, and the small Redis-backed helpers the adapters need (Shared:
+// inbound de-duplication, rate limiters, a key-value cache).
 package redis
 
 import (
@@ -26,24 +27,14 @@ func Open(ctx context.Context, url string) (*goredis.Client, error) {
 	return c, nil
 }
 
-// Dedupe remembers keys for a while: First reports whether a key is seen
-// for the first time, so a retried platform request is handled once.
-type Dedupe struct {
-	c      goredis.UniversalClient
-	prefix string
-	ttl    time.Duration
+// Shared is the state the chat adapters share with every replica through
+// Redis: request ids already handled (First), send slots of rate limits
+// (Reserve, Take) and small cached values (Get, Set, Exists, Delete: the
+// WeCom access token, Slack's e-mail link outcomes). Keys are the
+// caller's, prefix included; the adapters declare the few methods they use.
+type Shared struct {
+	c goredis.UniversalClient
 }
 
-// NewDedupe returns a deduplicator whose keys live ttl under prefix.
-func NewDedupe(c goredis.UniversalClient, prefix string, ttl time.Duration) *Dedupe {
-	return &Dedupe{c: c, prefix: prefix, ttl: ttl}
-}
-
-// First reports whether key is new (and marks it seen).
-func (d *Dedupe) First(ctx context.Context, key string) (bool, error) {
-	ok, err := d.c.SetNX(ctx, d.prefix+key, 1, d.ttl).Result()
-	if err != nil {
-		return false, fmt.Errorf("redis: dedupe: %w", err)
-	}
-	return ok, nil
-}
+// NewShared returns the shared adapter state on c.
+func NewShared(c goredis.UniversalClient) *Shared { return &Shared{c: c} }
