@@ -65,11 +65,17 @@ func newFake() *fake {
 		tickets: map[int64]ticket.Ticket{}, events: map[int64][]ticket.Event{}}
 }
 
-func (f *fake) InTx(_ context.Context, fn func(tx ticket.Tx) error) error  { return fn(f) }
+func (f *fake) InTx(_ context.Context, fn func(tx ticket.Tx) error) error    { return fn(f) }
 func (f *fake) Read(_ context.Context, fn func(r ticket.Reader) error) error { return fn(f) }
 
-func (f *fake) Audit(_ context.Context, e core.AuditEntry) error { f.audit = append(f.audit, e); return nil }
-func (f *fake) Notify(_ context.Context, n core.Notice) error    { f.notices = append(f.notices, n); return nil }
+func (f *fake) Audit(_ context.Context, e core.AuditEntry) error {
+	f.audit = append(f.audit, e)
+	return nil
+}
+func (f *fake) Notify(_ context.Context, n core.Notice) error {
+	f.notices = append(f.notices, n)
+	return nil
+}
 
 func (f *fake) Schedule(_ context.Context, t core.Timer) error {
 	t.ID = int64(len(f.timers) + 1)
@@ -149,7 +155,10 @@ func (f *fake) Ticket(_ context.Context, id int64, _ bool) (ticket.Ticket, error
 	return t, nil
 }
 
-func (f *fake) UpdateTicket(_ context.Context, t ticket.Ticket) error { f.tickets[t.ID] = t; return nil }
+func (f *fake) UpdateTicket(_ context.Context, t ticket.Ticket) error {
+	f.tickets[t.ID] = t
+	return nil
+}
 
 func (f *fake) Tickets(_ context.Context, overdueOnly bool, limit int) ([]ticket.Ticket, error) {
 	var out []ticket.Ticket
@@ -170,7 +179,9 @@ func (f *fake) InsertTicketEvent(_ context.Context, id int64, e ticket.Event) er
 	return nil
 }
 
-func (f *fake) TicketEvents(_ context.Context, id int64) ([]ticket.Event, error) { return f.events[id], nil }
+func (f *fake) TicketEvents(_ context.Context, id int64) ([]ticket.Event, error) {
+	return f.events[id], nil
+}
 
 // pending returns the pending SLA timers about ref, by mark.
 func (f *fake) pending(ref string) map[string]time.Time {
