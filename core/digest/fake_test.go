@@ -78,8 +78,14 @@ func (f *fake) InTx(_ context.Context, fn func(tx digest.Tx, r digest.Reads) err
 	return fn(f, digest.Reads{Org: f, Incidents: f, Work: f})
 }
 
-func (f *fake) Audit(_ context.Context, e core.AuditEntry) error { f.audit = append(f.audit, e); return nil }
-func (f *fake) Notify(_ context.Context, n core.Notice) error    { f.notices = append(f.notices, n); return nil }
+func (f *fake) Audit(_ context.Context, e core.AuditEntry) error {
+	f.audit = append(f.audit, e)
+	return nil
+}
+func (f *fake) Notify(_ context.Context, n core.Notice) error {
+	f.notices = append(f.notices, n)
+	return nil
+}
 
 func (f *fake) MarkDigestSent(_ context.Context, day, user string, _ time.Time) (bool, error) {
 	if f.sent[day+"|"+user] {

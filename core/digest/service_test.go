@@ -133,7 +133,7 @@ func TestBuildPerScope(t *testing.T) {
 	}{
 		{name: "sys admin: the city", user: "sys", want: func(d *digest.Digest) {
 			d.Scope, d.ScopeNames = digest.Scope{Kind: "city"}, []string{"示范市"}
-			d.Opened, d.Acked, d.MTTA = 4, 3, 20*time.Minute // 10, 30 and 20 minutes
+			d.Opened, d.Acked, d.MTTA = 4, 3, 20*time.Minute                 // 10, 30 and 20 minutes
 			d.Closed, d.Resolved, d.MTTR = 2, 2, 60*time.Hour+30*time.Minute // 1 h and 120 h
 			d.OpenByLevel = [5]int{0, 1, 1, 2, 0}
 			d.Escalations, d.TicketsOverdue, d.ApprovalsWaiting = 2, 1, 2
