@@ -11,42 +11,22 @@ import (
 	"opsbot/core"
 	"opsbot/core/approval"
 	"opsbot/core/backup"
-	"opsbot/core/calendar"
 	"opsbot/core/digest"
 	"opsbot/core/duty"
 	"opsbot/core/incident"
 	"opsbot/core/inspect"
 	"opsbot/core/org"
 	"opsbot/core/ticket"
+	"opsbot/core/ticket/tickettest"
 )
-
-// cst is the calendar's zone.
-var cst = time.FixedZone("CST", 8*3600)
 
 // at is a wall-clock time of 2026 in the calendar's zone.
 func at(month time.Month, day, hour, minute int) time.Time {
-	return time.Date(2026, month, day, hour, minute, 0, 0, cst)
+	return tickettest.At(month, day, hour, minute)
 }
 
 // ptr returns a pointer to t.
 func ptr(t time.Time) *time.Time { return &t }
-
-// newCalendar is a working calendar with the 2026 Spring Festival: Feb
-// 16–20 and 23 off, Saturdays Feb 14 and 28 worked.
-func newCalendar() *calendar.Calendar {
-	cal := calendar.New(cst, []calendar.Period{{Start: 8*60 + 30, End: 12 * 60}, {Start: 14 * 60, End: 17*60 + 30}})
-	for _, d := range []string{"2026-02-16", "2026-02-17", "2026-02-18", "2026-02-19", "2026-02-20", "2026-02-23"} {
-		cal.SetHoliday(d)
-	}
-	cal.SetWorkday("2026-02-14")
-	cal.SetWorkday("2026-02-28")
-	return cal
-}
-
-// clock is a clock moved by hand.
-type clock struct{ now time.Time }
-
-func (c *clock) Now() time.Time { return c.now }
 
 // event is an incident event.
 type event struct {

@@ -17,6 +17,7 @@ import (
 	"opsbot/core/inspect"
 	"opsbot/core/org"
 	"opsbot/core/ticket"
+	"opsbot/core/ticket/tickettest"
 )
 
 // world is the org and a week of work around Tuesday 2026-03-10:
@@ -92,14 +93,14 @@ func world() *fake {
 
 type bundle struct {
 	f     *fake
-	clock *clock
+	clock *tickettest.Clock
 	svc   *digest.Service
 }
 
 func setup(t *testing.T, now time.Time) bundle {
 	t.Helper()
-	f, c := world(), &clock{now: now}
-	return bundle{f: f, clock: c, svc: digest.NewService(f, c, newCalendar())}
+	f, c := world(), &tickettest.Clock{T: now}
+	return bundle{f: f, clock: c, svc: digest.NewService(f, c, tickettest.SpringFestival2026())}
 }
 
 // series is the 14-day chart ending on last: incidents per day and the
@@ -260,7 +261,7 @@ func TestSendDaily(t *testing.T) {
 				require.Equal(t, digest.NoticeDigest, no.Type())
 			}
 
-			b.clock.now = b.clock.now.Add(time.Hour)
+			b.clock.T = b.clock.T.Add(time.Hour)
 			n, err = b.svc.SendDaily(ctx, tt.slot)
 			require.NoError(t, err)
 			require.Zero(t, n, "one digest per manager per day")
@@ -288,7 +289,7 @@ func TestSendDailyWeekend(t *testing.T) {
 		}
 	}
 
-	b.clock.now = at(3, 17, 8, 31)
+	b.clock.T = at(3, 17, 8, 31)
 	n, err := b.svc.SendDaily(ctx, at(3, 17, 8, 30))
 	require.NoError(t, err)
 	require.Equal(t, 4, n, "a new day, a new digest")

@@ -8,37 +8,10 @@ import (
 	"time"
 
 	"opsbot/core"
-	"opsbot/core/calendar"
 	"opsbot/core/org"
 	"opsbot/core/ticket"
+	"opsbot/core/ticket/tickettest"
 )
-
-// cst is the calendar's zone.
-var cst = time.FixedZone("CST", 8*3600)
-
-// at is a wall-clock time in the calendar's zone.
-func at(month time.Month, day, hour, minute int) time.Time {
-	return time.Date(2026, month, day, hour, minute, 0, 0, cst)
-}
-
-// springFestival2026 is a working calendar (08:30–12:00, 14:00–17:30)
-// with the State Council's 2026 arrangement around the Spring Festival:
-// Feb 15–23 off, Saturdays Feb 14 and Feb 28 worked.
-func springFestival2026() *calendar.Calendar {
-	cal := calendar.New(cst, []calendar.Period{{Start: 8*60 + 30, End: 12 * 60}, {Start: 14 * 60, End: 17*60 + 30}})
-	for _, d := range []string{"2026-02-16", "2026-02-17", "2026-02-18", "2026-02-19", "2026-02-20", "2026-02-23"} {
-		cal.Set(d, true, "春节")
-	}
-	cal.SetWorkday("2026-02-14")
-	cal.SetWorkday("2026-02-28")
-	cal.MarkYear(2026)
-	return cal
-}
-
-// clock is a clock moved by hand.
-type clock struct{ now time.Time }
-
-func (c *clock) Now() time.Time { return c.now }
 
 // timer is a scheduled timer and what became of it.
 type timer struct {
@@ -188,7 +161,7 @@ func (f *fake) pending(ref string) map[string]time.Time {
 	out := map[string]time.Time{}
 	for _, t := range f.timers {
 		if t.Ref == ref && !t.cancelled && !t.fired {
-			out[t.Data["mark"]] = t.DueAt.In(cst)
+			out[t.Data["mark"]] = t.DueAt.In(tickettest.CST())
 		}
 	}
 	return out

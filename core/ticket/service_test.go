@@ -10,11 +10,12 @@ import (
 
 	"opsbot/core"
 	"opsbot/core/ticket"
+	"opsbot/core/ticket/tickettest"
 )
 
 type bundle struct {
 	f     *fake
-	clock *clock
+	clock *tickettest.Clock
 	svc   *ticket.Service
 }
 
@@ -22,8 +23,8 @@ func setup(t *testing.T, now time.Time) bundle {
 	t.Helper()
 	f := newFake()
 	city(f)
-	c := &clock{now: now}
-	return bundle{f: f, clock: c, svc: ticket.NewService(f, c, springFestival2026())}
+	c := &tickettest.Clock{T: now}
+	return bundle{f: f, clock: c, svc: ticket.NewService(f, c, tickettest.SpringFestival2026())}
 }
 
 func actor(id string) core.Actor { return core.Actor{UserID: id, Platform: core.PlatformWebchat} }
@@ -51,7 +52,7 @@ func (b bundle) fire(t *testing.T, ref, mark string) {
 	t.Helper()
 	id := b.f.timerID(ref, mark)
 	require.NotZerof(t, id, "no pending %s%% timer", mark)
-	b.clock.now = b.f.timers[id-1].DueAt
+	b.clock.T = b.f.timers[id-1].DueAt
 	require.NoError(t, b.svc.HandleTimer(context.Background(), id))
 }
 
@@ -68,16 +69,16 @@ func TestDeadlines(t *testing.T) {
 		due      time.Time
 		m50, m80 time.Time
 	}{
-		{name: "tech before the holiday ends on the make-up Saturday", kind: "tech", opened: at(2, 12, 10, 0),
-			due: at(2, 14, 10, 0), m50: at(2, 13, 10, 0), m80: at(2, 13, 16, 12)},
-		{name: "business spans the Spring Festival", kind: "business", opened: at(2, 12, 10, 0),
-			due: at(2, 26, 10, 0), m50: at(2, 14, 15, 30), m80: at(2, 25, 10, 0)},
-		{name: "disclosure: 20 working days with the make-up Saturday Feb 28", kind: "disclosure", opened: at(2, 12, 10, 0),
-			due: at(3, 18, 10, 0), m50: at(3, 4, 10, 0), m80: at(3, 12, 10, 0)},
-		{name: "tech received on a holiday evening starts on the next working day", kind: "tech", opened: at(2, 15, 20, 0),
-			due: at(2, 25, 17, 30), m50: at(2, 24, 17, 30), m80: at(2, 25, 14, 42)},
-		{name: "business received late on Friday", kind: "business", opened: at(2, 13, 16, 0),
-			due: at(2, 27, 16, 0), m50: at(2, 25, 10, 30), m80: at(2, 26, 16, 0)},
+		{name: "tech before the holiday ends on the make-up Saturday", kind: "tech", opened: tickettest.At(2, 12, 10, 0),
+			due: tickettest.At(2, 14, 10, 0), m50: tickettest.At(2, 13, 10, 0), m80: tickettest.At(2, 13, 16, 12)},
+		{name: "business spans the Spring Festival", kind: "business", opened: tickettest.At(2, 12, 10, 0),
+			due: tickettest.At(2, 26, 10, 0), m50: tickettest.At(2, 14, 15, 30), m80: tickettest.At(2, 25, 10, 0)},
+		{name: "disclosure: 20 working days with the make-up Saturday Feb 28", kind: "disclosure", opened: tickettest.At(2, 12, 10, 0),
+			due: tickettest.At(3, 18, 10, 0), m50: tickettest.At(3, 4, 10, 0), m80: tickettest.At(3, 12, 10, 0)},
+		{name: "tech received on a holiday evening starts on the next working day", kind: "tech", opened: tickettest.At(2, 15, 20, 0),
+			due: tickettest.At(2, 25, 17, 30), m50: tickettest.At(2, 24, 17, 30), m80: tickettest.At(2, 25, 14, 42)},
+		{name: "business received late on Friday", kind: "business", opened: tickettest.At(2, 13, 16, 0),
+			due: tickettest.At(2, 27, 16, 0), m50: tickettest.At(2, 25, 10, 30), m80: tickettest.At(2, 26, 16, 0)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -88,7 +89,7 @@ func TestDeadlines(t *testing.T) {
 				app = "oa"
 			}
 			tk := b.open(t, tt.kind, app, "")
-			require.Equal(t, tt.due, tk.DueAt.In(cst))
+			require.Equal(t, tt.due, tk.DueAt.In(tickettest.CST()))
 			require.Equal(t, map[string]time.Time{"50": tt.m50, "80": tt.m80, "100": tt.due}, b.f.pending(tk.Ref()))
 		})
 	}
@@ -124,7 +125,7 @@ func TestOpenRouting(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			b := setup(t, at(3, 2, 9, 0))
+			b := setup(t, tickettest.At(3, 2, 9, 0))
 			title := tt.title
 			if title == "" {
 				title = "年度报告公开"
@@ -149,7 +150,7 @@ func TestOpenRouting(t *testing.T) {
 			require.Len(t, b.f.audit, 1)
 			require.Equal(t, "ticket.open", b.f.audit[0].Action)
 			require.Empty(t, b.f.audit[0].Before)
-			require.Equal(t, []ticket.Event{{At: at(3, 2, 9, 0), Actor: tt.asker, Kind: "open", Body: title}}, b.f.events[tk.ID])
+			require.Equal(t, []ticket.Event{{At: tickettest.At(3, 2, 9, 0), Actor: tt.asker, Kind: "open", Body: title}}, b.f.events[tk.ID])
 		})
 	}
 }
@@ -160,12 +161,12 @@ func TestOpenRouting(t *testing.T) {
 func TestRemindersAndOverdue(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := setup(t, at(2, 12, 10, 0))
+	b := setup(t, tickettest.At(2, 12, 10, 0))
 	tk := b.open(t, "tech", "", "")
 	ref := tk.Ref()
 
 	early := b.f.timerID(ref, "50")
-	b.clock.now = at(2, 13, 9, 59)
+	b.clock.T = tickettest.At(2, 13, 9, 59)
 	require.NoError(t, b.svc.HandleTimer(ctx, early))
 	require.Empty(t, b.f.take(), "not due yet")
 
@@ -180,7 +181,7 @@ func TestRemindersAndOverdue(t *testing.T) {
 	require.Empty(t, b.f.take(), "a reminder fires once")
 
 	b.fire(t, ref, "100")
-	require.Equal(t, at(2, 14, 10, 0), b.clock.now.In(cst))
+	require.Equal(t, tickettest.At(2, 14, 10, 0), b.clock.T.In(tickettest.CST()))
 	ns := b.f.take()
 	// The asker's unit edu-it is under edu (unit admin) under east (district admin).
 	require.Equal(t, []string{"dist", "eduadm", "op1", "op2", "sys"}, recipients(ns))
@@ -191,7 +192,7 @@ func TestRemindersAndOverdue(t *testing.T) {
 	require.True(t, got.Overdue)
 	require.Equal(t, "open", got.State)
 	evs := b.f.events[tk.ID]
-	require.Equal(t, ticket.Event{At: b.clock.now, Actor: core.SystemUser, Kind: "overdue", Body: "dist,eduadm,op1,op2,sys"}, evs[len(evs)-1])
+	require.Equal(t, ticket.Event{At: b.clock.T, Actor: core.SystemUser, Kind: "overdue", Body: "dist,eduadm,op1,op2,sys"}, evs[len(evs)-1])
 	last := b.f.audit[len(b.f.audit)-1]
 	require.Equal(t, "ticket.overdue", last.Action)
 	require.Equal(t, core.SystemUser, last.Actor)
@@ -210,7 +211,7 @@ func TestRemindersAndOverdue(t *testing.T) {
 // operators and the sys admin; no district admin outside its branch.
 func TestOverdueOtherUnit(t *testing.T) {
 	t.Parallel()
-	b := setup(t, at(3, 2, 9, 0))
+	b := setup(t, tickettest.At(3, 2, 9, 0))
 	tk := b.open(t, "tech", "", "tax")
 	b.fire(t, tk.Ref(), "50")
 	b.fire(t, tk.Ref(), "80")
@@ -230,22 +231,22 @@ func TestWaitReply(t *testing.T) {
 		due         time.Time
 		marks       map[string]time.Time
 	}{
-		{name: "paused over the Spring Festival with 13 h left", wait: at(2, 12, 11, 0), reply: at(2, 24, 9, 0), due: at(2, 25, 17, 0),
-			marks: map[string]time.Time{"50": at(2, 24, 17, 0), "80": at(2, 25, 14, 12), "100": at(2, 25, 17, 0)}},
-		{name: "paused past the 50 % mark", wait: at(2, 13, 11, 0), reply: at(3, 2, 9, 0), due: at(3, 2, 17, 0),
-			marks: map[string]time.Time{"80": at(3, 2, 14, 12), "100": at(3, 2, 17, 0)}},
-		{name: "reply in the evening resumes next morning", wait: at(2, 12, 11, 0), reply: at(2, 12, 20, 0), due: at(2, 14, 16, 30),
-			marks: map[string]time.Time{"50": at(2, 13, 16, 30), "80": at(2, 14, 11, 42), "100": at(2, 14, 16, 30)}},
+		{name: "paused over the Spring Festival with 13 h left", wait: tickettest.At(2, 12, 11, 0), reply: tickettest.At(2, 24, 9, 0), due: tickettest.At(2, 25, 17, 0),
+			marks: map[string]time.Time{"50": tickettest.At(2, 24, 17, 0), "80": tickettest.At(2, 25, 14, 12), "100": tickettest.At(2, 25, 17, 0)}},
+		{name: "paused past the 50 % mark", wait: tickettest.At(2, 13, 11, 0), reply: tickettest.At(3, 2, 9, 0), due: tickettest.At(3, 2, 17, 0),
+			marks: map[string]time.Time{"80": tickettest.At(3, 2, 14, 12), "100": tickettest.At(3, 2, 17, 0)}},
+		{name: "reply in the evening resumes next morning", wait: tickettest.At(2, 12, 11, 0), reply: tickettest.At(2, 12, 20, 0), due: tickettest.At(2, 14, 16, 30),
+			marks: map[string]time.Time{"50": tickettest.At(2, 13, 16, 30), "80": tickettest.At(2, 14, 11, 42), "100": tickettest.At(2, 14, 16, 30)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			b := setup(t, at(2, 12, 10, 0))
+			b := setup(t, tickettest.At(2, 12, 10, 0))
 			tk := b.open(t, "tech", "", "")
 			old := b.f.timerID(tk.Ref(), "100")
 
-			b.clock.now = tt.wait
+			b.clock.T = tt.wait
 			got, err := b.svc.Wait(ctx, actor("op1"), tk.ID, "哪个账号？")
 			require.NoError(t, err)
 			require.Equal(t, "waiting", got.State)
@@ -260,14 +261,14 @@ func TestWaitReply(t *testing.T) {
 			_, err = b.svc.Reply(ctx, actor("op1"), tk.ID, "I am not the asker")
 			require.ErrorIs(t, err, core.ErrForbidden)
 
-			b.clock.now = tt.reply
+			b.clock.T = tt.reply
 			require.NoError(t, b.svc.HandleTimer(ctx, old))
 			require.Empty(t, b.f.take(), "the cancelled deadline does not fire")
 			got, err = b.svc.Reply(ctx, actor("asker"), tk.ID, "zhangsan")
 			require.NoError(t, err)
 			require.Equal(t, "open", got.State)
 			require.Nil(t, got.PausedAt)
-			require.Equal(t, tt.due, got.DueAt.In(cst))
+			require.Equal(t, tt.due, got.DueAt.In(tickettest.CST()))
 			require.Equal(t, tt.marks, b.f.pending(tk.Ref()))
 			ns := b.f.take()
 			require.Equal(t, []string{"op1", "op2"}, recipients(ns), "the reply goes to the assignees, not back to the asker")
@@ -280,10 +281,10 @@ func TestWaitReply(t *testing.T) {
 // leaves the clock alone.
 func TestReplyWhileOpen(t *testing.T) {
 	t.Parallel()
-	b := setup(t, at(2, 12, 10, 0))
+	b := setup(t, tickettest.At(2, 12, 10, 0))
 	tk := b.open(t, "tech", "", "")
 	before := b.f.pending(tk.Ref())
-	b.clock.now = at(2, 12, 15, 0)
+	b.clock.T = tickettest.At(2, 12, 15, 0)
 	got, err := b.svc.Reply(context.Background(), actor("asker"), tk.ID, "补充截图")
 	require.NoError(t, err)
 	require.Equal(t, tk.DueAt, got.DueAt)
@@ -312,10 +313,10 @@ func TestForward(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			b := setup(t, at(2, 12, 10, 0))
+			b := setup(t, tickettest.At(2, 12, 10, 0))
 			tk := b.open(t, "tech", "", "")
 			timers := b.f.pending(tk.Ref())
-			b.clock.now = at(2, 12, 11, 0)
+			b.clock.T = tickettest.At(2, 12, 11, 0)
 			got, err := b.svc.Forward(ctx, actor("op1"), tk.ID, tt.to)
 			if tt.err != nil {
 				require.ErrorIs(t, err, tt.err)
@@ -348,7 +349,7 @@ func TestForward(t *testing.T) {
 func TestAnswerClose(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := setup(t, at(2, 12, 10, 0))
+	b := setup(t, tickettest.At(2, 12, 10, 0))
 	tk := b.open(t, "business", "oa", "")
 
 	_, err := b.svc.Answer(ctx, actor("other"), tk.ID, "not mine")
@@ -359,12 +360,12 @@ func TestAnswerClose(t *testing.T) {
 	_, err = b.svc.Answer(ctx, actor("ap"), 99, "x")
 	require.ErrorIs(t, err, core.ErrNotFound)
 
-	b.clock.now = at(2, 13, 9, 0)
+	b.clock.T = tickettest.At(2, 13, 9, 0)
 	got, err := b.svc.Answer(ctx, actor("ap"), tk.ID, "在设置里改")
 	require.NoError(t, err)
 	require.Equal(t, "answered", got.State)
 	require.Equal(t, "在设置里改", got.Answer)
-	require.Equal(t, at(2, 13, 9, 0), *got.AnsweredAt)
+	require.Equal(t, tickettest.At(2, 13, 9, 0), *got.AnsweredAt)
 	require.Empty(t, b.f.pending(tk.Ref()), "the clock stopped")
 	ns := b.f.take()
 	require.Equal(t, []string{"asker"}, recipients(ns))
