@@ -28,7 +28,7 @@ func NewService(store Store, clock core.Clock, cal *calendar.Calendar) *Service 
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-// tell queues one notice per user, built for the user by body.
+// tell queues the notice body for each of users, about t.
 func tell(ctx context.Context, tx Tx, t Ticket, users []string, body core.Payload) error {
 	for _, u := range users {
 		if err := tx.Notify(ctx, core.Notice{Ref: t.Ref(), To: core.Recipient{User: u}, Body: body}); err != nil {
