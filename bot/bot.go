@@ -14,11 +14,9 @@ import (
 	"opsbot/core/approval"
 	"opsbot/core/backup"
 	"opsbot/core/calendar"
-	"opsbot/core/digest"
 	"opsbot/core/incident"
 	"opsbot/core/inspect"
 	"opsbot/core/org"
-	"opsbot/core/ticket"
 )
 
 // Config is what the bot needs to know besides its services.
@@ -47,10 +45,8 @@ type Bot struct {
 	incidents   *incident.Service
 	silencer    Silencer
 	calendar    *calendar.Service
-	tickets     *ticket.Service
 	inspections *inspect.Service
 	backups     *backup.Service
-	digests     *digest.Service
 	syncers     map[string]OrgSyncer
 	log         *slog.Logger
 	router      *Router
@@ -315,12 +311,6 @@ func (b *Bot) renderLegacy(sn core.StoredNotice) (Message, error) {
 	}
 	if m, ok := b.renderAlertNotice(n); ok {
 		return m, nil
-	}
-	if m, ok := b.renderTicket(n); ok {
-		return m, nil
-	}
-	if m, ok, err := b.renderDigest(n); ok {
-		return m, err
 	}
 	if m, ok := b.renderBackup(n); ok {
 		return m, nil

@@ -10,11 +10,35 @@ import (
 	"opsbot/core/digest"
 )
 
-func (b *Bot) registerDigest() {
-	b.router.Handle(&Command{Path: "digest", Usage: "[today|yesterday|YYYY-MM-DD|subscribe|unsubscribe]", MaxArgs: 1, Topic: "general", Run: b.digestCmd})
+// digestBot is the daily digest's part of the bot.
+type digestBot struct {
+	*Bot
+	svc *digest.Service
 }
 
-func (b *Bot) digestCmd(ctx context.Context, r *Request) ([]Message, error) {
+// Digests plugs the managers' digest: /digest, its notice with the 14-day
+// chart, and the daily job sending it at at (HH:MM) on working days.
+func Digests(svc *digest.Service, at string) Plug {
+	return func(b *Bot) Module {
+		c := digestBot{Bot: b, svc: svc}
+		return Module{
+			Name: "digest",
+			Commands: []*Command{
+				{Path: "digest", Usage: "[today|yesterday|YYYY-MM-DD|subscribe|unsubscribe]", MaxArgs: 1, Topic: "general", Run: c.show},
+			},
+			Notices: []NoticeRenderer{Renders(c.render)},
+			Jobs: []Job{{Type: digest.TaskDaily, At: at, Run: func(ctx context.Context, slot time.Time) error {
+				n, err := svc.SendDaily(ctx, slot)
+				if n > 0 {
+					b.log.Info("daily digests sent", "count", n)
+				}
+				return err
+			}}},
+		}
+	}
+}
+
+func (c digestBot) show(ctx context.Context, r *Request) ([]Message, error) {
 	arg := "today"
 	if len(r.Args) > 0 {
 		arg = canonicalWord(r.Args[0])
@@ -23,22 +47,22 @@ func (b *Bot) digestCmd(ctx context.Context, r *Request) ([]Message, error) {
 	switch arg {
 	case "subscribe", "unsubscribe":
 		on := arg == "subscribe"
-		if err := b.digests.Subscribe(ctx, r.Actor, on); err != nil {
+		if err := c.svc.Subscribe(ctx, r.Actor, on); err != nil {
 			return nil, err
 		}
-		return reply(Message{Text: b.t("digest." + arg + "d")})
+		return reply(Message{Text: c.t("digest." + arg + "d")})
 	case "today":
-		day = b.digests.Today()
+		day = c.svc.Today()
 	case "yesterday":
-		day = b.digests.Yesterday()
+		day = c.svc.Yesterday()
 	default:
 		day = r.Args[0]
 	}
-	d, err := b.digests.Build(ctx, r.Actor.UserID, day, day)
+	d, err := c.svc.Build(ctx, r.Actor.UserID, day, day)
 	if err != nil {
 		return nil, err
 	}
-	m, err := b.digestMessage("digest:"+d.Day+":"+r.Actor.UserID, digest.Data(d))
+	m, err := c.message("digest:"+d.First.Format(time.DateOnly)+":"+r.Actor.UserID, d)
 	if err != nil {
 		return nil, err
 	}
@@ -46,32 +70,43 @@ func (b *Bot) digestCmd(ctx context.Context, r *Request) ([]Message, error) {
 	return []Message{m}, nil
 }
 
-// digestMessage renders a digest with its 14-day chart.
-func (b *Bot) digestMessage(ref string, d map[string]string) (Message, error) {
-	scope := b.t("digest.scope."+d["scope"]) + " " + d["scope_names"]
-	dash := func(v string) string {
-		d, err := time.ParseDuration(v)
+func (c digestBot) render(ref string, d digest.Digest) (Message, error) { return c.message(ref, d) }
+
+// message renders a digest with its 14-day chart.
+func (c digestBot) message(ref string, d digest.Digest) (Message, error) {
+	day := d.First.Format(time.DateOnly)
+	if !d.Last.Equal(d.First) {
+		day += " ~ " + d.Last.Format(time.DateOnly)
+	}
+	scope := c.t("digest.scope."+d.Scope.Kind) + " " + strings.Join(d.ScopeNames, "、")
+	dash := func(d time.Duration) string {
+		d = d.Round(time.Minute)
 		switch {
-		case err != nil || d <= 0:
+		case d <= 0:
 			return "—"
 		case d >= time.Hour:
 			return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 		}
 		return fmt.Sprintf("%dm", int(d.Minutes()))
 	}
-	m := Message{Ref: ref, Status: StatusNotice, Title: b.t("digest.title", "day", d["day"], "scope", scope), Fields: []Field{
-		{Name: b.t("digest.f.incidents"), Value: b.t("digest.v.incidents", "opened", d["opened"], "closed", d["closed"], "escalations", d["escalations"])},
-		{Name: b.t("digest.f.open"), Value: b.t("digest.v.open", "l1", d["open_l1"], "l2", d["open_l2"], "l3", d["open_l3"], "l4", d["open_l4"])},
-		{Name: b.t("digest.f.mtt"), Value: b.t("digest.v.mtt", "mtta", dash(d["mtta"]), "mttr", dash(d["mttr"]))},
-		{Name: b.t("digest.f.tickets"), Value: b.t("digest.v.tickets", "due", d["tickets_due"], "overdue", d["tickets_overdue"])},
-		{Name: b.t("digest.f.approvals"), Value: b.t("digest.v.approvals", "n", d["approvals_waiting"])},
-		{Name: b.t("digest.f.inspections"), Value: b.t("digest.v.inspections", "done", d["inspections_done"], "missed", d["inspections_missed"], "open", d["inspections_open"])},
-		{Name: b.t("digest.f.backups"), Value: b.t("digest.v.backups", "ok", d["backups_ok"], "failed", d["backups_failed"], "missing", d["backups_missing"])},
-		{Name: b.t("digest.f.duty"), Value: strings.ReplaceAll(orNone(b, d["on_duty"]), "\n", "；")},
-	}, Text: b.t("digest.chart")}
+	onDuty := strings.Join(d.OnDuty, "；")
+	if onDuty == "" {
+		onDuty = c.t("none")
+	}
+	n := func(v int) string { return fmt.Sprint(v) }
+	m := Message{Ref: ref, Status: StatusNotice, Title: c.t("digest.title", "day", day, "scope", scope), Fields: []Field{
+		{Name: c.t("digest.f.incidents"), Value: c.t("digest.v.incidents", "opened", n(d.Opened), "closed", n(d.Closed), "escalations", n(d.Escalations))},
+		{Name: c.t("digest.f.open"), Value: c.t("digest.v.open", "l1", n(d.OpenByLevel[1]), "l2", n(d.OpenByLevel[2]), "l3", n(d.OpenByLevel[3]), "l4", n(d.OpenByLevel[4]))},
+		{Name: c.t("digest.f.mtt"), Value: c.t("digest.v.mtt", "mtta", dash(d.MTTA), "mttr", dash(d.MTTR))},
+		{Name: c.t("digest.f.tickets"), Value: c.t("digest.v.tickets", "due", n(d.TicketsDueToday), "overdue", n(d.TicketsOverdue))},
+		{Name: c.t("digest.f.approvals"), Value: c.t("digest.v.approvals", "n", n(d.ApprovalsWaiting))},
+		{Name: c.t("digest.f.inspections"), Value: c.t("digest.v.inspections", "done", n(d.InspectionsDone), "missed", n(d.InspectionsMissed), "open", n(d.InspectionsOpen))},
+		{Name: c.t("digest.f.backups"), Value: c.t("digest.v.backups", "ok", n(d.BackupsOK), "failed", n(d.BackupsFailed), "missing", n(d.BackupsMissing))},
+		{Name: c.t("digest.f.duty"), Value: onDuty},
+	}, Text: c.t("digest.chart")}
 	var pts []chart.Point
-	for _, p := range digest.ParseSeries(d["series"]) {
-		pts = append(pts, chart.Point{Label: p.Day[5:], Bars: p.Incidents, Line: p.SLA})
+	for _, p := range d.Series {
+		pts = append(pts, chart.Point{Label: p.Day.Format("01-02"), Bars: p.Incidents, Line: p.SLA})
 	}
 	img, err := chart.Render(pts)
 	if err != nil {
@@ -79,13 +114,4 @@ func (b *Bot) digestMessage(ref string, d map[string]string) (Message, error) {
 	}
 	m.Image = img
 	return m, nil
-}
-
-// renderDigest renders the daily digest notice.
-func (b *Bot) renderDigest(n notice) (Message, bool, error) {
-	if n.Kind != digest.NoticeDigest {
-		return Message{}, false, nil
-	}
-	m, err := b.digestMessage(n.Ref, n.Data)
-	return m, true, err
 }

@@ -6,10 +6,8 @@ import (
 
 	"opsbot/core/approval"
 	"opsbot/core/backup"
-	"opsbot/core/digest"
 	"opsbot/core/incident"
 	"opsbot/core/inspect"
-	"opsbot/core/ticket"
 )
 
 // The plugs below wrap domains whose commands still register themselves
@@ -54,15 +52,6 @@ func Incidents(svc *incident.Service, silencer Silencer, handoverEvery time.Dura
 	}
 }
 
-// Tickets plugs tickets with working-day SLAs.
-func Tickets(svc *ticket.Service) Plug {
-	return func(b *Bot) Module {
-		b.tickets = svc
-		b.registerTickets()
-		return Module{Name: "ticket", Topic: "ticket", Timers: map[string]TimerFunc{ticket.TimerSLA: svc.HandleTimer}}
-	}
-}
-
 // Inspections plugs inspection plans and checklists.
 func Inspections(svc *inspect.Service) Plug {
 	return func(b *Bot) Module {
@@ -90,20 +79,5 @@ func Backups(svc *backup.Service) Plug {
 				return err
 			}}},
 		}
-	}
-}
-
-// Digests plugs the daily digest, sent at at (HH:MM) on working days.
-func Digests(svc *digest.Service, at string) Plug {
-	return func(b *Bot) Module {
-		b.digests = svc
-		b.registerDigest()
-		return Module{Name: "digest", Jobs: []Job{{Type: digest.TaskDaily, At: at, Run: func(ctx context.Context, slot time.Time) error {
-			n, err := svc.SendDaily(ctx, slot)
-			if n > 0 {
-				b.log.Info("daily digests sent", "count", n)
-			}
-			return err
-		}}}}
 	}
 }

@@ -9,22 +9,39 @@ import (
 	"opsbot/core/ticket"
 )
 
-func (b *Bot) registerTickets() {
-	for _, c := range []*Command{
-		{Path: "ticket open", Usage: "tech|business|disclosure <title> [--app <app>] [--unit <code>]", MinArgs: 2, MaxArgs: -1,
-			Flags: map[string]bool{"app": true, "unit": true}, Run: b.ticketOpen},
-		{Path: "ticket answer", Usage: "<id> <text>", MinArgs: 2, MaxArgs: -1, Run: b.ticketText(b.tickets.Answer)},
-		{Path: "ticket forward", Usage: "<id> <userid|app>", MinArgs: 2, MaxArgs: 2, Run: b.ticketText(b.tickets.Forward)},
-		{Path: "ticket wait", Usage: "<id> <question to the asker>", MinArgs: 2, MaxArgs: -1, Run: b.ticketText(b.tickets.Wait)},
-		{Path: "ticket reply", Usage: "<id> <text>", MinArgs: 2, MaxArgs: -1, Run: b.ticketText(b.tickets.Reply)},
-		{Path: "ticket close", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: b.ticketClose},
-		{Path: "ticket list", Usage: "[--overdue]", Flags: map[string]bool{"overdue": false}, Run: b.ticketList},
-		{Path: "ticket show", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: b.ticketShow},
-	} {
-		c.Topic = "ticket"
-		b.router.Handle(c)
+// ticketBot is the tickets' part of the bot.
+type ticketBot struct {
+	*Bot
+	svc *ticket.Service
+}
+
+// Tickets plugs tickets with working-day SLAs: the /ticket commands, the
+// ticket notices and the SLA timer (50 %, 80 %, deadline).
+func Tickets(svc *ticket.Service) Plug {
+	return func(b *Bot) Module {
+		c := ticketBot{Bot: b, svc: svc}
+		return Module{
+			Name:  "ticket",
+			Topic: "ticket",
+			Commands: []*Command{
+				{Path: "ticket open", Usage: "tech|business|disclosure <title> [--app <app>] [--unit <code>]", MinArgs: 2, MaxArgs: -1,
+					Flags: map[string]bool{"app": true, "unit": true}, Run: c.open},
+				{Path: "ticket answer", Usage: "<id> <text>", MinArgs: 2, MaxArgs: -1, Run: c.text(svc.Answer)},
+				{Path: "ticket forward", Usage: "<id> <userid|app>", MinArgs: 2, MaxArgs: 2, Run: c.text(svc.Forward)},
+				{Path: "ticket wait", Usage: "<id> <question to the asker>", MinArgs: 2, MaxArgs: -1, Run: c.text(svc.Wait)},
+				{Path: "ticket reply", Usage: "<id> <text>", MinArgs: 2, MaxArgs: -1, Run: c.text(svc.Reply)},
+				{Path: "ticket close", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: c.close},
+				{Path: "ticket list", Usage: "[--overdue]", Flags: map[string]bool{"overdue": false}, Run: c.list},
+				{Path: "ticket show", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: c.show},
+			},
+			Notices: []NoticeRenderer{Renders(c.renderAssigned), Renders(c.renderStep), Renders(c.renderReminder), Renders(c.renderOverdue)},
+			Timers:  map[string]TimerFunc{ticket.TimerSLA: svc.HandleTimer},
+		}
 	}
 }
+
+// textStep is a ticket step that takes a text (answer, forward, wait, reply).
+type textStep func(context.Context, core.Actor, int64, string) (ticket.Ticket, error)
 
 func ticketID(s string) (int64, error) {
 	n, err := strconv.ParseInt(strings.TrimPrefix(s, "#"), 10, 64)
@@ -34,85 +51,90 @@ func ticketID(s string) (int64, error) {
 	return n, nil
 }
 
-func (b *Bot) ticketReply(t ticket.Ticket) Message {
-	return Message{Ref: t.Ref(), Title: b.t("ticket.title", "id", itoa64(t.ID), "kind", b.t("tkind."+t.Kind), "title", t.Title),
+func (c ticketBot) card(t ticket.Ticket) Message {
+	return Message{Ref: t.Ref(), Title: c.title(t.ID, t.Kind, t.Title),
 		Fields: []Field{
-			{Name: b.t("field.status"), Value: b.t("tstate." + t.State)},
-			{Name: b.t("field.assignees"), Value: strings.Join(t.Assignees, "、")},
-			{Name: b.t("field.due"), Value: b.fmtTime(t.DueAt)},
+			{Name: c.t("field.status"), Value: c.t("tstate." + t.State)},
+			{Name: c.t("field.assignees"), Value: strings.Join(t.Assignees, "、")},
+			{Name: c.t("field.due"), Value: c.fmtTime(t.DueAt)},
 		}}
 }
 
-func (b *Bot) ticketOpen(ctx context.Context, r *Request) ([]Message, error) {
+func (c ticketBot) title(id int64, kind, title string) string {
+	return c.t("ticket.title", "id", itoa64(id), "kind", c.t("tkind."+kind), "title", title)
+}
+
+func (c ticketBot) open(ctx context.Context, r *Request) ([]Message, error) {
 	kind := map[string]string{"技术": "tech", "业务": "business", "公开": "disclosure"}[r.Args[0]]
 	if kind == "" {
 		kind = r.Args[0]
 	}
-	t, err := b.tickets.Open(ctx, r.Actor, kind, r.Args[1], r.Flag("app"), r.Flag("unit"))
+	t, err := c.svc.Open(ctx, r.Actor, kind, r.Args[1], r.Flag("app"), r.Flag("unit"))
 	if err != nil {
 		return nil, err
 	}
-	return reply(b.ticketReply(t))
+	return reply(c.card(t))
 }
 
-func (b *Bot) ticketText(fn func(context.Context, core.Actor, int64, string) (ticket.Ticket, error)) func(context.Context, *Request) ([]Message, error) {
+// text runs a ticket step that takes a text.
+func (c ticketBot) text(step textStep) func(context.Context, *Request) ([]Message, error) {
 	return func(ctx context.Context, r *Request) ([]Message, error) {
 		id, err := ticketID(r.Args[0])
 		if err != nil {
 			return nil, err
 		}
-		t, err := fn(ctx, r.Actor, id, r.Args[1])
+		t, err := step(ctx, r.Actor, id, r.Args[1])
 		if err != nil {
 			return nil, err
 		}
-		return reply(b.ticketReply(t))
+		return reply(c.card(t))
 	}
 }
 
-func (b *Bot) ticketClose(ctx context.Context, r *Request) ([]Message, error) {
+func (c ticketBot) close(ctx context.Context, r *Request) ([]Message, error) {
 	id, err := ticketID(r.Args[0])
 	if err != nil {
 		return nil, err
 	}
-	t, err := b.tickets.Close(ctx, r.Actor, id)
+	t, err := c.svc.Close(ctx, r.Actor, id)
 	if err != nil {
 		return nil, err
 	}
-	return reply(b.ticketReply(t))
+	return reply(c.card(t))
 }
 
-func (b *Bot) ticketList(ctx context.Context, r *Request) ([]Message, error) {
-	ts, err := b.tickets.List(ctx, r.Actor, r.Has("overdue"))
+func (c ticketBot) list(ctx context.Context, r *Request) ([]Message, error) {
+	ts, err := c.svc.List(ctx, r.Actor, r.Has("overdue"))
 	if err != nil {
 		return nil, err
 	}
 	var lines []string
 	for _, t := range ts {
-		line := "- #" + itoa64(t.ID) + " " + b.t("tkind."+t.Kind) + " · " + t.Title + " · " + b.t("tstate."+t.State) + " · " + b.t("field.due") + " " + b.fmtTime(t.DueAt)
+		line := "- #" + itoa64(t.ID) + " " + c.t("tkind."+t.Kind) + " · " + t.Title + " · " + c.t("tstate."+t.State) + " · " + c.t("field.due") + " " + c.fmtTime(t.DueAt)
 		if t.Overdue && t.State == "open" {
-			line += " · **" + b.t("ticket.overdue_tag") + "**"
+			line += " · **" + c.t("ticket.overdue_tag") + "**"
 		}
 		lines = append(lines, line)
 	}
 	if len(lines) == 0 {
-		lines = append(lines, b.t("none"))
+		lines = append(lines, c.t("none"))
 	}
-	return reply(Message{Title: b.t("ticket.list.title"), Text: strings.Join(lines, "\n")})
+	return reply(Message{Title: c.t("ticket.list.title"), Text: strings.Join(lines, "\n")})
 }
 
-func (b *Bot) ticketShow(ctx context.Context, r *Request) ([]Message, error) {
+func (c ticketBot) show(ctx context.Context, r *Request) ([]Message, error) {
 	id, err := ticketID(r.Args[0])
 	if err != nil {
 		return nil, err
 	}
-	d, err := b.tickets.Show(ctx, r.Actor, id)
+	d, err := c.svc.Show(ctx, r.Actor, id)
 	if err != nil {
 		return nil, err
 	}
-	m := b.ticketReply(d.Ticket)
+	m := c.card(d.Ticket)
 	var lines []string
 	for _, e := range d.Events {
-		line := "- " + b.fmtTime(e.At) + " " + e.Actor + " " + b.t("tevent."+e.Kind)
+		line := "- " + c.fmtTime(e.At) + " " + e.Actor + " " + c.t("tevent."+e.Kind)
 		if e.Body != "" {
 			line += "：" + e.Body
 		}
@@ -122,23 +144,38 @@ func (b *Bot) ticketShow(ctx context.Context, r *Request) ([]Message, error) {
 	return reply(m)
 }
 
-// renderTicket renders ticket notices; ok is false for other kinds.
-func (b *Bot) renderTicket(n notice) (Message, bool) {
-	d := n.Data
-	title := b.t("ticket.title", "id", d["id"], "kind", b.t("tkind."+d["kind"]), "title", d["title"])
-	switch n.Kind {
-	case ticket.NoticeTicket:
-		return Message{Ref: n.Ref, Status: StatusNotice, Title: title, Text: b.t("ticket.assigned", "id", d["id"], "due", d["due"], "asker", d["asker"])}, true
-	case ticket.NoticeEvent:
-		text := b.t("ticket.event", "by", d["by"], "event", b.t("tevent."+d["event"]))
-		if d["body"] != "" {
-			text += "：" + d["body"]
-		}
-		return Message{Ref: n.Ref, Status: StatusNotice, Title: title, Text: text}, true
-	case ticket.NoticeRemind:
-		return Message{Ref: n.Ref, Status: StatusNotice, Title: title, Text: b.t("ticket.remind", "mark", d["mark"], "due", d["due"], "id", d["id"])}, true
-	case ticket.NoticeOverdue:
-		return Message{Ref: n.Ref, Status: StatusNotice, Title: title, Text: b.t("ticket.overdue", "id", d["id"], "due", d["due"], "assignees", d["assignees"])}, true
+// due shows a notice's due time in the bot's zone; rows queued by the
+// previous release carry it as text already.
+func (c ticketBot) due(s ticket.Subject) string {
+	if d := s.LegacyDue(); d != "" {
+		return d
 	}
-	return Message{}, false
+	return c.fmtTime(s.Due)
+}
+
+func (c ticketBot) notice(ref string, s ticket.Subject, text string) Message {
+	return Message{Ref: ref, Status: StatusNotice, Title: c.title(s.ID, s.Kind, s.Title), Text: text}
+}
+
+func (c ticketBot) renderAssigned(ref string, n ticket.Assigned) (Message, error) {
+	s := n.Ticket
+	return c.notice(ref, s, c.t("ticket.assigned", "id", itoa64(s.ID), "due", c.due(s), "asker", s.Asker)), nil
+}
+
+func (c ticketBot) renderStep(ref string, n ticket.Step) (Message, error) {
+	text := c.t("ticket.event", "by", n.By, "event", c.t("tevent."+n.Event))
+	if n.Body != "" {
+		text += "：" + n.Body
+	}
+	return c.notice(ref, n.Ticket, text), nil
+}
+
+func (c ticketBot) renderReminder(ref string, n ticket.Reminder) (Message, error) {
+	s := n.Ticket
+	return c.notice(ref, s, c.t("ticket.remind", "mark", strconv.Itoa(n.Mark), "due", c.due(s), "id", itoa64(s.ID))), nil
+}
+
+func (c ticketBot) renderOverdue(ref string, n ticket.Overdue) (Message, error) {
+	s := n.Ticket
+	return c.notice(ref, s, c.t("ticket.overdue", "id", itoa64(s.ID), "due", c.due(s), "assignees", strings.Join(s.Assignees, ","))), nil
 }

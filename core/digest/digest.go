@@ -14,76 +14,86 @@ import (
 	"context"
 	"time"
 
+	"opsbot/core"
 	"opsbot/core/approval"
 	"opsbot/core/backup"
+	"opsbot/core/duty"
 	"opsbot/core/incident"
 	"opsbot/core/inspect"
+	"opsbot/core/org"
 	"opsbot/core/ticket"
 )
 
-// Task and notice kinds.
-const (
-	TaskDaily    = "digest:daily"
-	NoticeDigest = "digest.daily"
-)
+// TaskDaily is the periodic job that sends the daily digests.
+const TaskDaily = "digest:daily"
 
 // Scope is what a digest covers.
 type Scope struct {
-	Kind  string   // city | district | unit
-	Units []string // the scope units' codes (empty for the city)
+	Kind  string   `json:"kind"`            // city | district | unit
+	Units []string `json:"units,omitempty"` // the scope units' codes (empty for the city)
 }
 
 // Point is one day of the chart.
 type Point struct {
-	Day       string // YYYY-MM-DD
-	Incidents int
-	SLA       int // % of tickets answered in time, -1 when none fell due or were answered
+	Day       time.Time `json:"day"` // midnight in the calendar's zone
+	Incidents int       `json:"incidents"`
+	SLA       int       `json:"sla"` // % of tickets answered in time, -1 when none fell due or were answered
 }
 
-// Digest is one manager's digest for a day.
-type Digest struct {
-	Day               string
-	Scope             Scope
-	ScopeNames        []string
-	Opened, Closed    int
-	OpenByLevel       [5]int // index 1..4
-	MTTA, MTTR        time.Duration
-	Acked, Resolved   int // incidents the MTTA / MTTR average over
-	Escalations       int
-	TicketsDueToday   int
-	TicketsOverdue    int
-	ApprovalsWaiting  int // pending for more than a day
-	InspectionsDone   int
-	InspectionsMissed int
-	InspectionsOpen   int
-	BackupsOK         int
-	BackupsFailed     int
-	BackupsMissing    int
-	OnDuty            []string // "rotation: primary / secondary"
-	Series            []Point
-}
-
-// Tx is what digests need from a store.
+// Tx is what a digest writes, in the transaction that reads its numbers:
+// the sent mark, the subscription, the notice and the audit entry.
 type Tx interface {
-	incident.Tx
-	approval.Tx
-	ticket.Tx
-	inspect.Tx
-	backup.Tx
-	// IncidentsSince lists incidents created at or after since, or still open.
-	IncidentsSince(ctx context.Context, since time.Time) ([]incident.Incident, error)
-	// EventIncidents lists the incident of every event of kind in [from, to).
-	EventIncidents(ctx context.Context, kind string, from, to time.Time) ([]int64, error)
-	// TicketsSince lists tickets not closed before since, or due or answered since.
-	TicketsSince(ctx context.Context, since time.Time) ([]ticket.Ticket, error)
+	core.Recorder
 	// MarkDigestSent records a digest for user on day; false when it was sent already.
 	MarkDigestSent(ctx context.Context, day, user string, at time.Time) (bool, error)
-	// DigestOptOut reports whether user unsubscribed (nil: never said).
+	// DigestSubscription reports whether user subscribed (nil: never said).
 	DigestSubscription(ctx context.Context, user string) (*bool, error)
 	SetDigestSubscription(ctx context.Context, user string, on bool) error
 }
 
+// OrgReader is what a digest reads from the org: who manages what.
+type OrgReader interface {
+	// GrantsOf returns a user's grants, ordered by role then scope.
+	GrantsOf(ctx context.Context, userID string) ([]org.Grant, error)
+	// Holders returns the active users holding role (on any scope), ordered by id.
+	Holders(ctx context.Context, role org.Role) ([]org.Grant, error)
+	Root(ctx context.Context) (org.Unit, error)
+	Unit(ctx context.Context, code string) (org.Unit, error)
+	// Subtree returns the active units under the path prefix, ordered by path.
+	Subtree(ctx context.Context, pathPrefix string) ([]org.Unit, error)
+}
+
+// IncidentReader is what a digest reads about incidents and duty.
+type IncidentReader interface {
+	// IncidentsSince lists incidents created at or after since, or still open.
+	IncidentsSince(ctx context.Context, since time.Time) ([]incident.Incident, error)
+	// EventIncidents lists the incident of every event of kind in [from, to).
+	EventIncidents(ctx context.Context, kind string, from, to time.Time) ([]int64, error)
+	Rotations(ctx context.Context) ([]duty.Rotation, error)
+	// Overrides returns a rotation's shift overrides.
+	Overrides(ctx context.Context, rotation string) (map[string]string, error)
+}
+
+// WorkReader is what a digest reads about the other work on the
+// platform: tickets, approvals, inspections and backups.
+type WorkReader interface {
+	// TicketsSince lists tickets not closed before since, or due or answered since.
+	TicketsSince(ctx context.Context, since time.Time) ([]ticket.Ticket, error)
+	Requests(ctx context.Context, f approval.Filter) ([]approval.Request, error)
+	// Runs lists the inspection runs of a plan (0: every plan) due in [from, to).
+	Runs(ctx context.Context, planID int64, from, to time.Time, limit int) ([]inspect.Run, error)
+	// BackupChecks lists the daily backup checks of a plan (0: every plan) on days first..last.
+	BackupChecks(ctx context.Context, planID int64, first, last string) ([]backup.Check, error)
+}
+
+// Reads are the read ports a digest counts from, all in its transaction.
+type Reads struct {
+	Org       OrgReader
+	Incidents IncidentReader
+	Work      WorkReader
+}
+
 // Store runs digest work in transactions.
 type Store interface {
-	InTx(ctx context.Context, fn func(tx Tx) error) error
+	InTx(ctx context.Context, fn func(tx Tx, r Reads) error) error
 }

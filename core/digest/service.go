@@ -3,10 +3,7 @@ package digest
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"opsbot/core"
@@ -37,7 +34,7 @@ func (s *Service) midnight(t time.Time) time.Time {
 
 // scopeOf is a user's widest manager scope; ok is false for non-managers.
 // Operators who subscribed see the city.
-func scopeOf(ctx context.Context, tx Tx, userID string) (Scope, []string, bool, error) {
+func scopeOf(ctx context.Context, tx OrgReader, userID string) (Scope, []string, bool, error) {
 	grants, err := tx.GrantsOf(ctx, userID)
 	if err != nil {
 		return Scope{}, nil, false, err
@@ -96,15 +93,15 @@ func within(t *time.Time, from, to time.Time) bool {
 // approvals, duty) is as of now.
 func (s *Service) Build(ctx context.Context, userID, first, last string) (Digest, error) {
 	var d Digest
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(_ Tx, r Reads) error {
 		var err error
-		d, err = s.build(ctx, tx, userID, first, last)
+		d, err = s.build(ctx, r, userID, first, last)
 		return err
 	})
 	return d, err
 }
 
-func (s *Service) build(ctx context.Context, tx Tx, userID, first, last string) (Digest, error) {
+func (s *Service) build(ctx context.Context, r Reads, userID, first, last string) (Digest, error) {
 	loc := s.cal.Location()
 	from, err := time.ParseInLocation(dayLayout, first, loc)
 	if err != nil {
@@ -119,25 +116,21 @@ func (s *Service) build(ctx context.Context, tx Tx, userID, first, last string) 
 	if to.After(now) {
 		to = now
 	}
-	day := first
-	if last != first {
-		day = first + " ~ " + last
-	}
-	sc, names, ok, err := scopeOf(ctx, tx, userID)
+	sc, names, ok, err := scopeOf(ctx, r.Org, userID)
 	if err != nil {
 		return Digest{}, err
 	}
 	if !ok {
 		return Digest{}, core.Forbidden("digest_no_scope")
 	}
-	d := Digest{Day: day, Scope: sc, ScopeNames: names}
+	d := Digest{First: from, Last: lastDay, Scope: sc, ScopeNames: names}
 	chartFrom := lastDay.AddDate(0, 0, -13)
 	if from.Before(chartFrom) {
 		chartFrom = from
 	}
 
 	// Incidents.
-	incs, err := tx.IncidentsSince(ctx, chartFrom)
+	incs, err := r.Incidents.IncidentsSince(ctx, chartFrom)
 	if err != nil {
 		return Digest{}, err
 	}
@@ -172,7 +165,7 @@ func (s *Service) build(ctx context.Context, tx Tx, userID, first, last string) 
 	if d.Resolved > 0 {
 		d.MTTR = resSum / time.Duration(d.Resolved)
 	}
-	escs, err := tx.EventIncidents(ctx, "escalate", from, to)
+	escs, err := r.Incidents.EventIncidents(ctx, "escalate", from, to)
 	if err != nil {
 		return Digest{}, err
 	}
@@ -183,7 +176,7 @@ func (s *Service) build(ctx context.Context, tx Tx, userID, first, last string) 
 	}
 
 	// Tickets: due today, overdue, and the SLA series.
-	tks, err := tx.TicketsSince(ctx, chartFrom)
+	tks, err := r.Work.TicketsSince(ctx, chartFrom)
 	if err != nil {
 		return Digest{}, err
 	}
@@ -221,32 +214,32 @@ func (s *Service) build(ctx context.Context, tx Tx, userID, first, last string) 
 	}
 
 	// Approvals pending for more than a day.
-	reqs, err := tx.Requests(ctx, approval.Filter{Pending: true, Limit: 1000})
+	reqs, err := r.Work.Requests(ctx, approval.Filter{Pending: true, Limit: 1000})
 	if err != nil {
 		return Digest{}, err
 	}
-	for _, r := range reqs {
-		if r.State == approval.StatePending && now.Sub(r.CreatedAt) > 24*time.Hour && sc.has(r.Unit) {
+	for _, q := range reqs {
+		if q.State == approval.StatePending && now.Sub(q.CreatedAt) > 24*time.Hour && sc.has(q.Unit) {
 			d.ApprovalsWaiting++
 		}
 	}
 
 	// Inspections and backups are platform-wide: every manager sees them.
-	runs, err := tx.Runs(ctx, 0, from, to, 10000)
+	runs, err := r.Work.Runs(ctx, 0, from, to, 10000)
 	if err != nil {
 		return Digest{}, err
 	}
-	for _, r := range runs {
+	for _, run := range runs {
 		switch {
-		case r.State == "done":
+		case run.State == "done":
 			d.InspectionsDone++
-		case r.Missed:
+		case run.Missed:
 			d.InspectionsMissed++
 		default:
 			d.InspectionsOpen++
 		}
 	}
-	checks, err := tx.BackupChecks(ctx, 0, first, last)
+	checks, err := r.Work.BackupChecks(ctx, 0, first, last)
 	if err != nil {
 		return Digest{}, err
 	}
@@ -262,20 +255,20 @@ func (s *Service) build(ctx context.Context, tx Tx, userID, first, last string) 
 	}
 
 	// On duty now.
-	rots, err := tx.Rotations(ctx)
+	rots, err := r.Incidents.Rotations(ctx)
 	if err != nil {
 		return Digest{}, err
 	}
-	for _, r := range rots {
-		if r.Unit != "" && !sc.has(r.Unit) {
+	for _, rot := range rots {
+		if rot.Unit != "" && !sc.has(rot.Unit) {
 			continue
 		}
-		over, err := tx.Overrides(ctx, r.Name)
+		over, err := r.Incidents.Overrides(ctx, rot.Name)
 		if err != nil {
 			return Digest{}, err
 		}
-		sh := r.ShiftAt(now, s.cal, over)
-		line := r.Name + ": " + sh.Primary
+		sh := rot.ShiftAt(now, s.cal, over)
+		line := rot.Name + ": " + sh.Primary
 		if sh.Secondary != "" {
 			line += " / " + sh.Secondary
 		}
@@ -283,8 +276,9 @@ func (s *Service) build(ctx context.Context, tx Tx, userID, first, last string) 
 	}
 
 	for i := 13; i >= 0; i-- {
-		k := lastDay.AddDate(0, 0, -i).Format(dayLayout)
-		p := Point{Day: k, Incidents: perDay[k], SLA: -1}
+		day := lastDay.AddDate(0, 0, -i)
+		k := day.Format(dayLayout)
+		p := Point{Day: day, Incidents: perDay[k], SLA: -1}
 		if v := sla[k]; v[1] > 0 {
 			p.SLA = v[0] * 100 / v[1]
 		}
@@ -293,55 +287,17 @@ func (s *Service) build(ctx context.Context, tx Tx, userID, first, last string) 
 	return d, nil
 }
 
-// Data flattens a digest into notice data.
-func Data(d Digest) map[string]string {
-	itoa := strconv.Itoa
-	series := make([]string, len(d.Series))
-	for i, p := range d.Series {
-		series[i] = fmt.Sprintf("%s:%d:%d", p.Day, p.Incidents, p.SLA)
-	}
-	return map[string]string{
-		"day": d.Day, "scope": d.Scope.Kind, "scope_names": strings.Join(d.ScopeNames, "、"),
-		"opened": itoa(d.Opened), "closed": itoa(d.Closed),
-		"open_l1": itoa(d.OpenByLevel[1]), "open_l2": itoa(d.OpenByLevel[2]), "open_l3": itoa(d.OpenByLevel[3]), "open_l4": itoa(d.OpenByLevel[4]),
-		"mtta": d.MTTA.Round(time.Minute).String(), "mttr": d.MTTR.Round(time.Minute).String(),
-		"acked": itoa(d.Acked), "resolved": itoa(d.Resolved), "escalations": itoa(d.Escalations),
-		"tickets_due": itoa(d.TicketsDueToday), "tickets_overdue": itoa(d.TicketsOverdue),
-		"approvals_waiting": itoa(d.ApprovalsWaiting),
-		"inspections_done":  itoa(d.InspectionsDone), "inspections_missed": itoa(d.InspectionsMissed), "inspections_open": itoa(d.InspectionsOpen),
-		"backups_ok": itoa(d.BackupsOK), "backups_failed": itoa(d.BackupsFailed), "backups_missing": itoa(d.BackupsMissing),
-		"on_duty": strings.Join(d.OnDuty, "\n"), "series": strings.Join(series, ","),
-	}
-}
-
-// ParseSeries reads the series back from notice data.
-func ParseSeries(s string) []Point {
-	var out []Point
-	for _, part := range strings.Split(s, ",") {
-		f := strings.Split(part, ":")
-		if len(f) != 3 {
-			continue
-		}
-		n, err1 := strconv.Atoi(f[1])
-		p, err2 := strconv.Atoi(f[2])
-		if err1 != nil || err2 != nil {
-			continue
-		}
-		out = append(out, Point{Day: f[0], Incidents: n, SLA: p})
-	}
-	return out
-}
-
 // managers lists every user with a digest scope who has not unsubscribed,
 // and operators who subscribed.
-func managers(ctx context.Context, tx Tx) ([]string, error) {
+func managers(ctx context.Context, tx Tx, dir OrgReader) ([]string, error) {
 	var out []string
 	for _, role := range []org.Role{org.RoleSysAdmin, org.RoleDistrictAdmin, org.RoleUnitAdmin, org.RoleOperator} {
-		users, err := org.HoldersOf(ctx, tx, role)
+		grants, err := dir.Holders(ctx, role)
 		if err != nil {
 			return nil, err
 		}
-		for _, u := range users {
+		for _, g := range grants {
+			u := g.UserID
 			if slices.Contains(out, u) {
 				continue
 			}
@@ -378,8 +334,8 @@ func (s *Service) SendDaily(ctx context.Context, slot time.Time) (int, error) {
 	}
 	first, day := firstDay.Format(dayLayout), lastDay.Format(dayLayout)
 	sent := 0
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		users, err := managers(ctx, tx)
+	err := s.store.InTx(ctx, func(tx Tx, r Reads) error {
+		users, err := managers(ctx, tx, r.Org)
 		if err != nil {
 			return err
 		}
@@ -391,13 +347,13 @@ func (s *Service) SendDaily(ctx context.Context, slot time.Time) (int, error) {
 			if !isNew {
 				continue
 			}
-			d, err := s.build(ctx, tx, u, first, day)
+			d, err := s.build(ctx, r, u, first, day)
 			if errors.Is(err, core.ErrForbidden) {
 				continue
 			} else if err != nil {
 				return err
 			}
-			if err := tx.Notify(ctx, core.Notice{Ref: "digest:" + day + ":" + u, To: core.Recipient{User: u}, Body: core.Legacy{Kind: NoticeDigest, Data: Data(d)}}); err != nil {
+			if err := tx.Notify(ctx, core.Notice{Ref: "digest:" + day + ":" + u, To: core.Recipient{User: u}, Body: d}); err != nil {
 				return err
 			}
 			sent++
@@ -409,8 +365,8 @@ func (s *Service) SendDaily(ctx context.Context, slot time.Time) (int, error) {
 
 // Subscribe turns the daily digest on or off for the actor.
 func (s *Service) Subscribe(ctx context.Context, actor core.Actor, on bool) error {
-	return s.store.InTx(ctx, func(tx Tx) error {
-		_, _, ok, err := scopeOf(ctx, tx, actor.UserID)
+	return s.store.InTx(ctx, func(tx Tx, r Reads) error {
+		_, _, ok, err := scopeOf(ctx, r.Org, actor.UserID)
 		if err != nil {
 			return err
 		}
@@ -420,8 +376,7 @@ func (s *Service) Subscribe(ctx context.Context, actor core.Actor, on bool) erro
 		if err := tx.SetDigestSubscription(ctx, actor.UserID, on); err != nil {
 			return err
 		}
-		return tx.Audit(ctx, core.AuditEntry{At: s.clock.Now(), Actor: actor.UserID, Platform: actor.Platform,
-			Action: "digest.subscribe", Entity: "user:" + actor.UserID, After: strconv.FormatBool(on)})
+		return core.Record(ctx, tx, s.clock.Now(), actor, "digest.subscribe", "user:"+actor.UserID, nil, on)
 	})
 }
 

@@ -28,31 +28,17 @@ func NewService(store Store, clock core.Clock, cal *calendar.Calendar) *Service 
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-func (s *Service) audit(ctx context.Context, tx Tx, actor core.Actor, action string, t Ticket, before any) error {
-	return tx.Audit(ctx, core.Change(s.clock.Now(), actor, action, t.Ref(), before, t))
-}
-
-func (s *Service) data(t Ticket, extra map[string]string) map[string]string {
-	loc := s.cal.Location()
-	d := map[string]string{"id": itoa(t.ID), "kind": t.Kind, "title": t.Title, "asker": t.Asker, "app": t.App,
-		"state": t.State, "due": t.DueAt.In(loc).Format("2006-01-02 15:04"), "assignees": strings.Join(t.Assignees, ","),
-		"answer": t.Answer}
-	for k, v := range extra {
-		d[k] = v
-	}
-	return d
-}
-
-func (s *Service) tell(ctx context.Context, tx Tx, kind string, t Ticket, users []string, extra map[string]string) error {
+// tell queues the notice body for each of users, about t.
+func tell(ctx context.Context, tx Tx, t Ticket, users []string, body core.Payload) error {
 	for _, u := range users {
-		if err := tx.Notify(ctx, core.Notice{Ref: t.Ref(), To: core.Recipient{User: u}, Body: core.Legacy{Kind: kind, Data: s.data(t, extra)}}); err != nil {
+		if err := tx.Notify(ctx, core.Notice{Ref: t.Ref(), To: core.Recipient{User: u}, Body: body}); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func holdersOf(ctx context.Context, tx Tx, role org.Role, scope string) ([]string, error) {
+func holdersOf(ctx context.Context, tx Directory, role org.Role, scope string) ([]string, error) {
 	gs, err := tx.Holders(ctx, role)
 	if err != nil {
 		return nil, err
@@ -158,10 +144,10 @@ func (s *Service) Open(ctx context.Context, actor core.Actor, kind, title, app, 
 		if err := s.schedule(ctx, tx, t, now, s.total(kind)); err != nil {
 			return err
 		}
-		if err := s.tell(ctx, tx, NoticeTicket, t, assignees, nil); err != nil {
+		if err := tell(ctx, tx, t, assignees, Assigned{Ticket: subjectOf(t)}); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actor, "ticket.open", t, nil)
+		return core.Record(ctx, tx, now, actor, "ticket.open", t.Ref(), nil, t)
 	})
 	return t, err
 }
@@ -197,16 +183,18 @@ func (s *Service) change(ctx context.Context, actor core.Actor, id int64, action
 		if err := tx.UpdateTicket(ctx, t); err != nil {
 			return err
 		}
-		if err := tx.InsertTicketEvent(ctx, t.ID, Event{At: s.clock.Now(), Actor: actor.UserID, Kind: strings.TrimPrefix(action, "ticket."), Body: body}); err != nil {
+		now := s.clock.Now()
+		event := strings.TrimPrefix(action, "ticket.")
+		if err := tx.InsertTicketEvent(ctx, t.ID, Event{At: now, Actor: actor.UserID, Kind: event, Body: body}); err != nil {
 			return err
 		}
 		if actor.UserID != t.Asker {
-			if err := s.tell(ctx, tx, NoticeEvent, t, []string{t.Asker}, map[string]string{"event": strings.TrimPrefix(action, "ticket."), "body": body, "by": actor.UserID}); err != nil {
+			if err := tell(ctx, tx, t, []string{t.Asker}, Step{Ticket: subjectOf(t), Event: event, Body: body, By: actor.UserID}); err != nil {
 				return err
 			}
 		}
 		out = t
-		return s.audit(ctx, tx, actor, action, t, before)
+		return core.Record(ctx, tx, now, actor, action, t.Ref(), before, t)
 	})
 	return out, err
 }
@@ -241,7 +229,7 @@ func (s *Service) Forward(ctx context.Context, actor core.Actor, id int64, to st
 		} else {
 			return "", core.NotFound("forward_target", "value", to)
 		}
-		return to, s.tell(ctx, tx, NoticeTicket, *t, t.Assignees, nil)
+		return to, tell(ctx, tx, *t, t.Assignees, Assigned{Ticket: subjectOf(*t)})
 	})
 }
 
@@ -272,7 +260,7 @@ func (s *Service) Reply(ctx context.Context, actor core.Actor, id int64, text st
 				return "", err
 			}
 		}
-		return text, s.tell(ctx, tx, NoticeEvent, *t, t.Assignees, map[string]string{"event": "reply", "body": text, "by": actor.UserID})
+		return text, tell(ctx, tx, *t, t.Assignees, Step{Ticket: subjectOf(*t), Event: "reply", Body: text, By: actor.UserID})
 	})
 }
 
@@ -294,8 +282,8 @@ type Detail struct {
 // List returns open tickets the actor asked or must answer, or every overdue one.
 func (s *Service) List(ctx context.Context, actor core.Actor, overdue bool) ([]Ticket, error) {
 	var out []Ticket
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		ts, err := tx.Tickets(ctx, overdue, 200)
+	err := s.store.Read(ctx, func(r Reader) error {
+		ts, err := r.Tickets(ctx, overdue, 200)
 		for _, t := range ts {
 			if overdue || t.Asker == actor.UserID || slices.Contains(t.Assignees, actor.UserID) {
 				out = append(out, t)
@@ -309,15 +297,15 @@ func (s *Service) List(ctx context.Context, actor core.Actor, overdue bool) ([]T
 // Show returns a ticket and its history.
 func (s *Service) Show(ctx context.Context, actor core.Actor, id int64) (Detail, error) {
 	var d Detail
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		t, err := tx.Ticket(ctx, id, false)
+	err := s.store.Read(ctx, func(r Reader) error {
+		t, err := r.Ticket(ctx, id, false)
 		if errors.Is(err, core.ErrNotFound) {
 			return core.NotFound("ticket_not_found", "id", itoa(id))
 		} else if err != nil {
 			return err
 		}
 		d.Ticket = t
-		d.Events, err = tx.TicketEvents(ctx, id)
+		d.Events, err = r.TicketEvents(ctx, id)
 		return err
 	})
 	return d, err
@@ -325,11 +313,8 @@ func (s *Service) Show(ctx context.Context, actor core.Actor, id int64) (Detail,
 
 // HandleTimer fires a 50 % / 80 % reminder or the deadline, once.
 func (s *Service) HandleTimer(ctx context.Context, id int64) error {
-	return s.store.InTx(ctx, func(tx Tx) error {
-		tm, ok, err := tx.ClaimTimer(ctx, id, s.clock.Now())
-		if err != nil || !ok {
-			return err
-		}
+	now := s.clock.Now()
+	return core.Fire(ctx, s.store.InTx, id, now, func(tx Tx, tm core.Timer) error {
 		var tid int64
 		if _, err := fmt.Sscanf(tm.Ref, "ticket:%d", &tid); err != nil {
 			return fmt.Errorf("ticket: timer %d ref %q: %w", id, tm.Ref, err)
@@ -339,43 +324,56 @@ func (s *Service) HandleTimer(ctx context.Context, id int64) error {
 			return err
 		}
 		if tm.Data["mark"] != "100" {
-			return s.tell(ctx, tx, NoticeRemind, t, t.Assignees, map[string]string{"mark": tm.Data["mark"]})
+			mark, err := strconv.Atoi(tm.Data["mark"])
+			if err != nil {
+				return fmt.Errorf("ticket: timer %d mark %q: %w", id, tm.Data["mark"], err)
+			}
+			return tell(ctx, tx, t, t.Assignees, Reminder{Ticket: subjectOf(t), Mark: mark})
 		}
 		before := t
 		t.Overdue = true
 		if err := tx.UpdateTicket(ctx, t); err != nil {
 			return err
 		}
-		// The assignees' admins and the operator lead (sys admins) hear of it.
-		var to []string
-		for _, role := range []org.Role{org.RoleSysAdmin, org.RoleOperator} {
-			us, err := holdersOf(ctx, tx, role, "")
-			if err != nil {
-				return err
-			}
-			to = append(to, us...)
-		}
-		if u, err := tx.Unit(ctx, t.Unit); err == nil {
-			for _, role := range []org.Role{org.RoleUnitAdmin, org.RoleDistrictAdmin} {
-				gs, err := tx.Holders(ctx, role)
-				if err != nil {
-					return err
-				}
-				for _, g := range gs {
-					if scope, err := tx.Unit(ctx, g.Scope); err == nil && scope.Contains(u) {
-						to = append(to, g.UserID)
-					}
-				}
-			}
-		}
-		slices.Sort(to)
-		to = slices.Compact(to)
-		if err := tx.InsertTicketEvent(ctx, t.ID, Event{At: s.clock.Now(), Actor: core.SystemUser, Kind: "overdue", Body: strings.Join(to, ",")}); err != nil {
+		to, err := overdueRecipients(ctx, tx, t)
+		if err != nil {
 			return err
 		}
-		if err := s.tell(ctx, tx, NoticeOverdue, t, to, nil); err != nil {
+		if err := tx.InsertTicketEvent(ctx, t.ID, Event{At: now, Actor: core.SystemUser, Kind: "overdue", Body: strings.Join(to, ",")}); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, core.SystemActor(), "ticket.overdue", t, before)
+		if err := tell(ctx, tx, t, to, Overdue{Ticket: subjectOf(t)}); err != nil {
+			return err
+		}
+		return core.Record(ctx, tx, now, core.SystemActor(), "ticket.overdue", t.Ref(), before, t)
 	})
+}
+
+// overdueRecipients are who hear of an overdue ticket: the operator lead
+// (sys admins), the operators, and the unit and district admins whose
+// scope contains the ticket's unit; each once, sorted.
+func overdueRecipients(ctx context.Context, tx Directory, t Ticket) ([]string, error) {
+	var to []string
+	for _, role := range []org.Role{org.RoleSysAdmin, org.RoleOperator} {
+		us, err := holdersOf(ctx, tx, role, "")
+		if err != nil {
+			return nil, err
+		}
+		to = append(to, us...)
+	}
+	if u, err := tx.Unit(ctx, t.Unit); err == nil {
+		for _, role := range []org.Role{org.RoleUnitAdmin, org.RoleDistrictAdmin} {
+			gs, err := tx.Holders(ctx, role)
+			if err != nil {
+				return nil, err
+			}
+			for _, g := range gs {
+				if scope, err := tx.Unit(ctx, g.Scope); err == nil && scope.Contains(u) {
+					to = append(to, g.UserID)
+				}
+			}
+		}
+	}
+	slices.Sort(to)
+	return slices.Compact(to), nil
 }

@@ -20,17 +20,11 @@ import (
 	"opsbot/core/org"
 )
 
-// Kinds and their clocks in working days.
+// SLADays are the ticket kinds and their clocks in working days.
 var SLADays = map[string]int{"tech": 2, "business": 5, "disclosure": 20}
 
-// Timer kinds and notices.
-const (
-	TimerSLA      = "sla:check"
-	NoticeTicket  = "ticket.card"    // to assignees: a ticket to answer
-	NoticeEvent   = "ticket.event"   // to the asker: every step
-	NoticeRemind  = "ticket.remind"  // to assignees at 50 % / 80 %
-	NoticeOverdue = "ticket.overdue" // to the assignees' admins and operators
-)
+// TimerSLA is the timer kind of a ticket's 50 % / 80 % reminders and deadline.
+const TimerSLA = "sla:check"
 
 // Ticket is one ticket.
 type Ticket struct {
@@ -62,19 +56,39 @@ type Event struct {
 	Body  string
 }
 
-// Tx is what tickets need from a store.
+// Directory is what tickets read from the org: who asks, which app and
+// unit a ticket is about, and who holds a role (the assignees).
+type Directory interface {
+	User(ctx context.Context, id string) (org.User, error)
+	App(ctx context.Context, code string) (org.App, error)
+	Unit(ctx context.Context, code string) (org.Unit, error)
+	// Holders returns the active users holding role (on any scope), ordered by id.
+	Holders(ctx context.Context, role org.Role) ([]org.Grant, error)
+}
+
+// Tx is what a ticket change needs in one transaction: the org reads,
+// the ticket and its history, with audit entries, notices and timers.
 type Tx interface {
-	org.Tx
-	core.Timers
+	core.Tx
+	Directory
 	InsertTicket(ctx context.Context, t *Ticket) error
+	// Ticket returns a ticket (core.ErrNotFound when missing), locked when lock is set.
 	Ticket(ctx context.Context, id int64, lock bool) (Ticket, error)
 	UpdateTicket(ctx context.Context, t Ticket) error
-	Tickets(ctx context.Context, overdueOnly bool, limit int) ([]Ticket, error)
 	InsertTicketEvent(ctx context.Context, id int64, e Event) error
+}
+
+// Reader is what listing and showing tickets read.
+type Reader interface {
+	Ticket(ctx context.Context, id int64, lock bool) (Ticket, error)
+	// Tickets lists unclosed tickets (only open overdue ones when overdueOnly), oldest due first.
+	Tickets(ctx context.Context, overdueOnly bool, limit int) ([]Ticket, error)
 	TicketEvents(ctx context.Context, id int64) ([]Event, error)
 }
 
 // Store runs ticket work in transactions.
 type Store interface {
 	InTx(ctx context.Context, fn func(tx Tx) error) error
+	// Read runs fn in a transaction that only reads.
+	Read(ctx context.Context, fn func(r Reader) error) error
 }

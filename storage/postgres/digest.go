@@ -18,8 +18,8 @@ type digestStore struct{ s *Store }
 func (s *Store) Digests() digest.Store { return digestStore{s} }
 
 // InTx runs fn in one transaction.
-func (k digestStore) InTx(ctx context.Context, fn func(digest.Tx) error) error {
-	return k.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
+func (k digestStore) InTx(ctx context.Context, fn func(digest.Tx, digest.Reads) error) error {
+	return k.s.WithTx(ctx, func(tx *Tx) error { return fn(tx, digest.Reads{Org: tx, Incidents: tx, Work: tx}) })
 }
 
 // IncidentsSince lists incidents created at or after since, or not yet resolved.

@@ -16,8 +16,15 @@ var _ incident.Tx = (*Tx)(nil)
 
 var _ ticket.Tx = (*Tx)(nil)
 
+var _ ticket.Reader = (*Tx)(nil)
+
 var _ inspect.Tx = (*Tx)(nil)
 
 var _ backup.Tx = (*Tx)(nil)
 
-var _ digest.Tx = (*Tx)(nil)
+var (
+	_ digest.Tx             = (*Tx)(nil)
+	_ digest.OrgReader      = (*Tx)(nil)
+	_ digest.IncidentReader = (*Tx)(nil)
+	_ digest.WorkReader     = (*Tx)(nil)
+)

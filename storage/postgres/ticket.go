@@ -20,6 +20,11 @@ func (k ticketStore) InTx(ctx context.Context, fn func(ticket.Tx) error) error {
 	return k.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
 }
 
+// Read runs fn in one transaction.
+func (k ticketStore) Read(ctx context.Context, fn func(ticket.Reader) error) error {
+	return k.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
+}
+
 const ticketColumns = "id, kind, title, asker, app, unit, assignees, state, answer, created_at, due_at, paused_at, answered_at, closed_at, overdue"
 
 func scanTicket(r pgx.Row) (ticket.Ticket, error) {
