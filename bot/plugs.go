@@ -5,10 +5,8 @@ import (
 	"time"
 
 	"opsbot/core/approval"
-	"opsbot/core/backup"
 	"opsbot/core/digest"
 	"opsbot/core/incident"
-	"opsbot/core/inspect"
 	"opsbot/core/ticket"
 )
 
@@ -60,36 +58,6 @@ func Tickets(svc *ticket.Service) Plug {
 		b.tickets = svc
 		b.registerTickets()
 		return Module{Name: "ticket", Topic: "ticket", Timers: map[string]TimerFunc{ticket.TimerSLA: svc.HandleTimer}}
-	}
-}
-
-// Inspections plugs inspection plans and checklists.
-func Inspections(svc *inspect.Service) Plug {
-	return func(b *Bot) Module {
-		b.inspections = svc
-		b.registerInspections()
-		return Module{Name: "inspect", Topic: "inspect", Timers: map[string]TimerFunc{
-			inspect.TimerDue: svc.HandleTimer, inspect.TimerGrace: svc.HandleTimer,
-		}}
-	}
-}
-
-// Backups plugs backup plans, reports, restore tests and the monthly
-// audit (sent at 09:00 on the 1st, caught up until the evening).
-func Backups(svc *backup.Service) Plug {
-	return func(b *Bot) Module {
-		b.backups = svc
-		b.registerBackups()
-		return Module{Name: "backup", Topic: "backup",
-			Timers: map[string]TimerFunc{backup.TimerCheck: svc.HandleTimer, backup.TimerVerify: svc.HandleTimer},
-			Jobs: []Job{{Type: backup.TaskAudit, At: "09:00", CatchUp: 15 * time.Hour, Run: func(ctx context.Context, _ time.Time) error {
-				created, err := svc.MonthlyAudit(ctx)
-				if created {
-					b.log.Info("monthly backup audit sent")
-				}
-				return err
-			}}},
-		}
 	}
 }
 

@@ -18,6 +18,18 @@ var _ ticket.Tx = (*Tx)(nil)
 
 var _ inspect.Tx = (*Tx)(nil)
 
+var _ inspect.PlanTx = (*Tx)(nil)
+
+var _ inspect.Reader = (*Tx)(nil)
+
 var _ backup.Tx = (*Tx)(nil)
+
+var _ backup.PlanTx = (*Tx)(nil)
+
+var _ backup.ReportTx = (*Tx)(nil)
+
+var _ backup.CheckTx = (*Tx)(nil)
+
+var _ backup.Reader = (*Tx)(nil)
 
 var _ digest.Tx = (*Tx)(nil)
