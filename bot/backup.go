@@ -29,6 +29,7 @@ func Backups(svc *backup.Service) Plug {
 					Flags: map[string]bool{"daily": true, "full-monthly": true}, Required: []string{"daily"}, Run: k.planAdd},
 				{Path: "backup plan list", Run: k.planList},
 				{Path: "backup plan remove", Usage: "<system>", MinArgs: 1, MaxArgs: 1, Run: k.planRemove},
+				{Path: "backup plan show", Usage: "<system>", MinArgs: 1, MaxArgs: 1, Run: k.planShow},
 				{Path: "backup report", Usage: "<system> ok|fail [--kind full|incremental] [--note …]", MinArgs: 2, MaxArgs: 2,
 					Flags: map[string]bool{"kind": true, "note": true}, Run: k.report},
 				{Path: "backup verify", Usage: "<system> ok|fail [--note …]", MinArgs: 2, MaxArgs: 2, Flags: map[string]bool{"note": true}, Run: k.verify},
@@ -113,6 +114,39 @@ func (k backupBot) planList(ctx context.Context, _ *Request) ([]Message, error) 
 		lines = append(lines, k.t("none"))
 	}
 	return reply(Message{Title: k.t("backup.plan.list"), Text: strings.Join(lines, "\n")})
+}
+
+func (k backupBot) planShow(ctx context.Context, r *Request) ([]Message, error) {
+	d, err := k.svc.PlanDetails(ctx, r.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	full := k.t("backup.full.none")
+	if d.Plan.FullDay > 0 {
+		full = k.t("backup.full.day", "day", strconv.Itoa(d.Plan.FullDay))
+	}
+	faults := []string{}
+	for _, f := range d.Faults {
+		faults = append(faults, k.t("backup.show.fault", "fault", itoa64(f.ID), "incident", itoa64(f.IncidentID)))
+	}
+	if len(faults) == 0 {
+		faults = append(faults, k.t("none"))
+	}
+	lines := []string{k.t("backup.show.reports")}
+	for _, rep := range d.Reports {
+		lines = append(lines, k.t("backup.show.report", "day", rep.Day, "kind", k.t("backup.kind."+rep.Kind),
+			"result", k.t("backup.result."+strconv.FormatBool(rep.OK)), "by", rep.By, "at", k.fmtTime(rep.At)))
+	}
+	if len(d.Reports) == 0 {
+		lines = append(lines, k.t("none"))
+	}
+	return reply(Message{Ref: d.Plan.Ref(), Title: k.t("backup.show.title", "system", d.Plan.System), Fields: []Field{
+		{Name: k.t("backup.show.daily"), Value: d.Plan.DailyAt},
+		{Name: k.t("backup.show.full"), Value: full},
+		{Name: k.t("backup.show.next_check"), Value: k.fmtTime(d.NextCheck)},
+		{Name: k.t("backup.show.faults"), Value: strings.Join(faults, "、")},
+		{Name: k.t("backup.show.restore"), Value: k.fmtTime(d.NextRestore)},
+	}, Text: strings.Join(lines, "\n")})
 }
 
 func (k backupBot) planRemove(ctx context.Context, r *Request) ([]Message, error) {

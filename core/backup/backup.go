@@ -193,6 +193,7 @@ type Reader interface {
 	BackupChecks(ctx context.Context, planID int64, from, to string) ([]Check, error)
 	BackupReports(ctx context.Context, planID int64, limit int) ([]Report, error)
 	OpenBackupFaults(ctx context.Context, planID int64) ([]Fault, error)
+	Verifications(ctx context.Context, planID int64, month string) ([]Verification, error)
 	BackupAudit(ctx context.Context, month string, lock bool) (Audit, error)
 }
 

@@ -547,6 +547,50 @@ func (s *Service) History(ctx context.Context, system string) (Log, error) {
 	return l, err
 }
 
+// Details is a plan as /backup plan show tells it.
+type Details struct {
+	Plan      Plan
+	NextCheck time.Time // the next daily report deadline
+	Reports   []Report  // the latest reports, newest first
+	Faults    []Fault   // open fault reports
+	// NextRestore is the deadline of the next restore test due: this
+	// month's unless one passed already (then next month's), past when
+	// this month's is overdue.
+	NextRestore time.Time
+}
+
+// PlanDetails returns system's plan with its next deadline, its last five
+// reports, its open faults and its next restore test.
+func (s *Service) PlanDetails(ctx context.Context, system string) (Details, error) {
+	var d Details
+	err := s.store.Read(ctx, func(tx Reader) error {
+		var err error
+		if d.Plan, err = activePlan(ctx, tx, system); err != nil {
+			return err
+		}
+		now := s.clock.Now()
+		d.NextCheck = s.daily(d.Plan).Next(now)
+		if d.Reports, err = tx.BackupReports(ctx, d.Plan.ID, 5); err != nil {
+			return err
+		}
+		if d.Faults, err = tx.OpenBackupFaults(ctx, d.Plan.ID); err != nil {
+			return err
+		}
+		local := now.In(s.loc())
+		month := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, s.loc())
+		vs, err := tx.Verifications(ctx, d.Plan.ID, month.Format("2006-01"))
+		if err != nil {
+			return err
+		}
+		if anyPassed(vs) {
+			month = month.AddDate(0, 1, 0)
+		}
+		d.NextRestore = s.verifyDue(month)
+		return nil
+	})
+	return d, err
+}
+
 // MonthSummary counts each plan's checks and restore tests in month (YYYY-MM).
 func (s *Service) MonthSummary(ctx context.Context, tx Tx, month string) ([]SystemMonth, error) {
 	m, err := time.ParseInLocation("2006-01", month, s.loc())
