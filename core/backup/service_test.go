@@ -76,14 +76,14 @@ func TestMissingReportRemindsThenEscalatesNamingTheDeadline(t *testing.T) {
 	require.NoError(t, err)
 
 	h.until("2026-11-20 02:00")
-	require.Equal(t, []string{"backup.missing backup-plan:1#2026-11-20 → op1", "backup.missing backup-plan:1#2026-11-20 → op2"},
+	require.Equal(t, []string{"backup.missing backup-plan:1#2026-11-20 → user:op1", "backup.missing backup-plan:1#2026-11-20 → user:op2"},
 		of(h.sent(), "backup.missing", "backup.escalated"), "no report by the deadline: the operators are reminded")
 	h.until("2026-11-20 02:59")
 	require.Empty(t, of(h.sent(), "backup.escalated"), "not before the grace is over")
 
 	h.until("2026-11-20 03:00")
 	esc := bodies[backup.Escalated](h)
-	require.Equal(t, []string{"backup.escalated backup-plan:1#2026-11-20 → lead1", "backup.escalated backup-plan:1#2026-11-20 → ua1"},
+	require.Equal(t, []string{"backup.escalated backup-plan:1#2026-11-20 → user:lead1", "backup.escalated backup-plan:1#2026-11-20 → user:ua1"},
 		of(h.sent(), "backup.escalated"), "after the grace: the lead and the operators' admin")
 	require.Len(t, esc, 2)
 	require.Equal(t, backup.Overdue{System: "db1", Day: "2026-11-20", Due: at("2026-11-20 02:00"), Full: true}, esc[0].Overdue,
@@ -105,10 +105,10 @@ func TestReportsAnswerTheirDay(t *testing.T) {
 	}{
 		{name: "before the deadline: no reminder", reportAt: "2026-11-20 01:00", wantDay: "2026-11-20"},
 		{name: "late within the grace: reminded, not escalated", reportAt: "2026-11-20 02:30", wantDay: "2026-11-20",
-			wantSent: []string{"backup.missing backup-plan:1#2026-11-20 → op1", "backup.missing backup-plan:1#2026-11-20 → op2"}},
+			wantSent: []string{"backup.missing backup-plan:1#2026-11-20 → user:op1", "backup.missing backup-plan:1#2026-11-20 → user:op2"}},
 		{name: "late after the escalation: still answers the missed day", reportAt: "2026-11-20 09:00", wantDay: "2026-11-20",
-			wantSent: []string{"backup.missing backup-plan:1#2026-11-20 → op1", "backup.missing backup-plan:1#2026-11-20 → op2",
-				"backup.escalated backup-plan:1#2026-11-20 → lead1", "backup.escalated backup-plan:1#2026-11-20 → ua1"}},
+			wantSent: []string{"backup.missing backup-plan:1#2026-11-20 → user:op1", "backup.missing backup-plan:1#2026-11-20 → user:op2",
+				"backup.escalated backup-plan:1#2026-11-20 → user:lead1", "backup.escalated backup-plan:1#2026-11-20 → user:ua1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -160,16 +160,16 @@ func TestFailureFilesFaultIncidentAndRerunUntilAGoodReport(t *testing.T) {
 	require.NotNil(t, res.Fault)
 	require.Equal(t, []string{"op1", "op2"}, res.Fault.Assignees, "the re-run is the operators' task")
 	require.Equal(t, "open", res.Fault.State)
-	require.Len(t, h.inc.opened, 1)
-	inc := h.inc.opened[0]
+	require.Len(t, h.inc.Opened, 1)
+	inc := h.inc.Opened[0]
 	require.Equal(t, "db1 backup failed 2026-11-20: disk full", inc.Title)
 	require.Equal(t, 3, inc.Level)
 	require.Equal(t, "db1", inc.System, "db1 is an app: the incident is about it")
-	require.Equal(t, core.SystemUser, inc.actor, "a script's failure is declared by the system")
-	require.Equal(t, h.s.faultTx[res.Fault.ID], inc.tx, "the incident opens in the fault's transaction")
+	require.Equal(t, core.SystemUser, inc.Actor, "a script's failure is declared by the system")
+	require.Same(t, h.s.faultTx[res.Fault.ID], inc.Tx, "the incident opens in the fault's transaction")
 	require.Equal(t, inc.ID, res.Fault.IncidentID)
 	failed := bodies[backup.Failed](h)
-	require.Equal(t, []string{"backup.fault backup-fault:1 → op1", "backup.fault backup-fault:1 → op2"}, h.sent())
+	require.Equal(t, []string{"backup.fault backup-fault:1 → user:op1", "backup.fault backup-fault:1 → user:op2"}, h.sent())
 	require.Equal(t, backup.Failed{System: "db1", Day: "2026-11-20", Kind: "full", Note: "disk full", By: "backup-bot",
 		Report: res.Report.ID, Fault: 1, Incident: inc.ID}, failed[0])
 	require.Equal(t, []string{"backup.plan.add", "backup.report", "backup.fault.open"}, h.actions())
@@ -189,7 +189,7 @@ func TestFailureFilesFaultIncidentAndRerunUntilAGoodReport(t *testing.T) {
 	require.Equal(t, at("2026-11-20 09:00"), *f.ClosedAt)
 	require.Equal(t, []backup.Recovered{{System: "db1", Fault: 1, Incident: inc.ID, By: "op1"}, {System: "db1", Fault: 1, Incident: inc.ID, By: "op1"}},
 		bodies[backup.Recovered](h))
-	require.Equal(t, []string{"backup.recovered backup-fault:1 → op1", "backup.recovered backup-fault:1 → op2"}, h.sent())
+	require.Equal(t, []string{"backup.recovered backup-fault:1 → user:op1", "backup.recovered backup-fault:1 → user:op2"}, h.sent())
 	c, err := h.s.begin().BackupCheck(h.ctx, 1, "2026-11-20")
 	require.NoError(t, err)
 	require.Equal(t, backup.CheckOK, c.State, "the re-run's check is the failed day's")
@@ -205,10 +205,10 @@ func TestFailureFilesFaultIncidentAndRerunUntilAGoodReport(t *testing.T) {
 	h.until("2026-11-22 01:00")
 	_, err = h.svc.Report(h.ctx, operator, "db1", false, "incremental", "", "chat")
 	require.NoError(t, err)
-	require.Len(t, h.inc.opened, 2)
-	require.Equal(t, "op1", h.inc.opened[1].actor)
-	require.Empty(t, h.inc.opened[1].System)
-	require.Equal(t, "db1 backup failed 2026-11-22", h.inc.opened[1].Title)
+	require.Len(t, h.inc.Opened, 2)
+	require.Equal(t, "op1", h.inc.Opened[1].Actor)
+	require.Empty(t, h.inc.Opened[1].System)
+	require.Equal(t, "db1 backup failed 2026-11-22", h.inc.Opened[1].Title)
 }
 
 func TestMonthlyRestoreTest(t *testing.T) {
@@ -241,18 +241,18 @@ func TestMonthlyRestoreTest(t *testing.T) {
 					require.Nil(t, res.Incident)
 				} else {
 					require.NotNil(t, res.Incident, "a failed restore test opens an incident")
-					require.Equal(t, "db1 restore test failed: restored to staging", h.inc.opened[0].Title)
+					require.Equal(t, "db1 restore test failed: restored to staging", h.inc.Opened[0].Title)
 				}
 			}
 			h.until("2026-11-25 18:00")
 			sent = append(sent, h.sent()...)
 			var want []string
 			if tc.wantRemind {
-				want = append(want, "backup.verify_due backup-plan:1#verify-2026-11 → op1", "backup.verify_due backup-plan:1#verify-2026-11 → op2")
+				want = append(want, "backup.verify_due backup-plan:1#verify-2026-11 → user:op1", "backup.verify_due backup-plan:1#verify-2026-11 → user:op2")
 			}
 			if tc.wantMissed {
-				want = append(want, "backup.verify_missed backup-plan:1#verify-2026-11 → lead1",
-					"backup.verify_missed backup-plan:1#verify-2026-11 → op1", "backup.verify_missed backup-plan:1#verify-2026-11 → op2")
+				want = append(want, "backup.verify_missed backup-plan:1#verify-2026-11 → user:lead1",
+					"backup.verify_missed backup-plan:1#verify-2026-11 → user:op1", "backup.verify_missed backup-plan:1#verify-2026-11 → user:op2")
 			}
 			require.Equal(t, want, of(sent, "backup.verify_due", "backup.verify_missed"))
 			require.Equal(t, tc.wantMissed, contains(h.actions(), "backup.verify.missed"))
@@ -302,19 +302,19 @@ func TestMonthlyAuditOncePerMonthSignedByTheLead(t *testing.T) {
 	_, err = h.svc.Report(h.ctx, operator, "db1", true, "", "", "chat") // its re-run
 	require.NoError(t, err)
 	h.until("2026-11-01 09:00")
-	h.s.notices = nil
+	h.s.Notices = nil
 
 	created, err := h.svc.MonthlyAudit(h.ctx)
 	require.NoError(t, err)
 	require.True(t, created)
-	require.Equal(t, []string{"backup.audit backup-audit:2026-10 → lead1"}, of(h.sent(), "backup.audit"))
+	require.Equal(t, []string{"backup.audit backup-audit:2026-10 → user:lead1"}, of(h.sent(), "backup.audit"))
 	a, err := h.svc.Audit(h.ctx, "2026-10")
 	require.NoError(t, err)
 	require.Equal(t, []backup.SystemMonth{{System: "db1", Expected: 2, Reported: 2, Failed: 1, Missing: 0, Full: 1, Verified: false}}, a.Systems,
 		"the failure counts although its re-run succeeded")
 
 	h.until("2026-11-02 09:00")
-	h.s.notices = nil
+	h.s.Notices = nil
 	created, err = h.svc.MonthlyAudit(h.ctx)
 	require.NoError(t, err)
 	require.False(t, created, "once per month: the daily job finds it done")

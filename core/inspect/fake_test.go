@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -14,43 +13,26 @@ import (
 
 	"opsbot/core"
 	"opsbot/core/calendar"
-	"opsbot/core/incident"
 	"opsbot/core/inspect"
 	"opsbot/core/org"
+	"opsbot/core/routine/routinetest"
 )
-
-// clock is a clock moved by hand.
-type clock struct{ now time.Time }
-
-func (c *clock) Now() time.Time { return c.now }
-
-// timer is a scheduled timer and what became of it.
-type timer struct {
-	core.Timer
-	fired, cancelled bool
-}
 
 // state is the in-memory store behind every port.
 type state struct {
-	plans   []inspect.Plan
-	runs    []inspect.Run
-	users   map[string]org.User
-	holders map[org.Role][]string
-	admins  map[string][]string
-	timers  []*timer
-	notices []core.Notice
-	trail   []core.AuditEntry
-	txs     int
-	runTx   map[int64]int // run id → transaction that last saved it
+	*routinetest.Core
+	routinetest.Org
+	plans []inspect.Plan
+	runs  []inspect.Run
+	users map[string]org.User
+	runTx map[int64]*tx // run id → transaction that last saved it
 }
 
-// tx is one transaction on the state; seq tells transactions apart.
-type tx struct {
-	*state
-	seq int
-}
+// tx is one transaction on the state: a new one each time, so tests can
+// tell transactions apart.
+type tx struct{ *state }
 
-func (s *state) begin() *tx { s.txs++; return &tx{state: s, seq: s.txs} }
+func (s *state) begin() *tx { return &tx{state: s} }
 
 type store struct{ s *state }
 
@@ -67,40 +49,6 @@ var (
 )
 
 func notFound(what string) error { return fmt.Errorf("%s: %w", what, core.ErrNotFound) }
-
-func (t *tx) Audit(_ context.Context, e core.AuditEntry) error {
-	t.trail = append(t.trail, e)
-	return nil
-}
-func (t *tx) Notify(_ context.Context, n core.Notice) error {
-	t.notices = append(t.notices, n)
-	return nil
-}
-func (t *tx) Schedule(_ context.Context, tm core.Timer) error {
-	tm.ID = int64(len(t.timers) + 1)
-	t.timers = append(t.timers, &timer{Timer: tm})
-	return nil
-}
-func (t *tx) CancelTimers(_ context.Context, ref, kind string) error {
-	for _, tm := range t.timers {
-		if tm.Ref == ref && (kind == "" || tm.Kind == kind) && !tm.fired {
-			tm.cancelled = true
-		}
-	}
-	return nil
-}
-func (t *tx) ClaimTimer(_ context.Context, id int64, now time.Time) (core.Timer, bool, error) {
-	for _, tm := range t.timers {
-		if tm.ID == id {
-			if tm.fired || tm.cancelled || tm.DueAt.After(now) {
-				return core.Timer{}, false, nil
-			}
-			tm.fired = true
-			return tm.Timer, true, nil
-		}
-	}
-	return core.Timer{}, false, nil
-}
 
 func (t *tx) InsertPlan(_ context.Context, p *inspect.Plan) error {
 	p.ID = int64(len(t.plans) + 1)
@@ -147,7 +95,7 @@ func copyRun(r inspect.Run) inspect.Run {
 func (t *tx) InsertRun(_ context.Context, r *inspect.Run) error {
 	r.ID = int64(len(t.runs) + 1)
 	t.runs = append(t.runs, copyRun(*r))
-	t.runTx[r.ID] = t.seq
+	t.runTx[r.ID] = t
 	return nil
 }
 func (t *tx) Run(_ context.Context, id int64, _ bool) (inspect.Run, error) {
@@ -158,7 +106,7 @@ func (t *tx) Run(_ context.Context, id int64, _ bool) (inspect.Run, error) {
 }
 func (t *tx) UpdateRun(_ context.Context, r inspect.Run) error {
 	t.runs[r.ID-1] = copyRun(r)
-	t.runTx[r.ID] = t.seq
+	t.runTx[r.ID] = t
 	return nil
 }
 func (t *tx) Runs(_ context.Context, planID int64, from, to time.Time, limit int) ([]inspect.Run, error) {
@@ -179,39 +127,10 @@ func (t *tx) User(_ context.Context, id string) (org.User, error) {
 	}
 	return u, nil
 }
-func (t *tx) HoldersOf(_ context.Context, r org.Role) ([]string, error) { return t.holders[r], nil }
-func (t *tx) AdminsOf(_ context.Context, u string) ([]string, error) {
-	as, ok := t.admins[u]
-	if !ok {
-		return nil, notFound("user")
-	}
-	return as, nil
-}
-
-// opener opens incidents and records in which transaction.
-type opener struct{ opened []opened }
-
-type opened struct {
-	incident.Incident
-	tx    int
-	actor string
-}
-
-func (o *opener) DeclareIn(_ context.Context, t core.Tx, actor core.Actor, title string, level int, system, _ string) (incident.Incident, error) {
-	inc := incident.Incident{ID: int64(100 + len(o.opened)), Title: title, Level: level, System: system}
-	o.opened = append(o.opened, opened{Incident: inc, tx: t.(*tx).seq, actor: actor.UserID})
-	return inc, nil
-}
 
 var cst = time.FixedZone("CST", 8*3600)
 
-func at(s string) time.Time {
-	t, err := time.ParseInLocation("2006-01-02 15:04", s, cst)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
+func at(s string) time.Time { return routinetest.At(cst, s) }
 
 var (
 	operator = core.Actor{UserID: "op1", Platform: core.PlatformWebchat}
@@ -224,8 +143,8 @@ type harness struct {
 	t     *testing.T
 	ctx   context.Context
 	s     *state
-	clock *clock
-	inc   *opener
+	clock *routinetest.Clock
+	inc   *routinetest.Opener
 	svc   *inspect.Service
 }
 
@@ -234,11 +153,11 @@ type harness struct {
 // the "ops" channel too.
 func newHarness(t *testing.T, now string) *harness {
 	t.Helper()
-	s := &state{users: map[string]org.User{"op1": {ID: "op1"}, "op2": {ID: "op2"}, "u9": {ID: "u9"}, "gone": {ID: "gone", Removed: true}},
-		holders: map[org.Role][]string{org.RoleOperator: {"op1", "op2"}, org.RoleSysAdmin: {"root"}},
-		admins:  map[string][]string{"op1": {"ua1"}, "op2": {"ua1"}, "u9": {}}, runTx: map[int64]int{}}
-	c := &clock{now: at(now)}
-	inc := &opener{}
+	s := &state{Core: &routinetest.Core{}, users: map[string]org.User{"op1": {ID: "op1"}, "op2": {ID: "op2"}, "u9": {ID: "u9"}, "gone": {ID: "gone", Removed: true}},
+		Org: routinetest.Org{Holders: map[org.Role][]string{org.RoleOperator: {"op1", "op2"}, org.RoleSysAdmin: {"root"}},
+			Admins: map[string][]string{"op1": {"ua1"}, "op2": {"ua1"}, "u9": {}}}, runTx: map[int64]*tx{}}
+	c := &routinetest.Clock{T: at(now)}
+	inc := &routinetest.Opener{}
 	svc := inspect.NewService(store{s}, c, calendar.New(cst, nil), inc, inspect.Config{Grace: 2 * time.Hour, IssueLevel: 3, Channel: "ops"})
 	return &harness{t: t, ctx: context.Background(), s: s, clock: c, inc: inc, svc: svc}
 }
@@ -247,68 +166,24 @@ func newHarness(t *testing.T, now string) *harness {
 // and leaves the clock at to.
 func (h *harness) until(to string) {
 	h.t.Helper()
-	end := at(to)
-	for {
-		var next *timer
-		for _, tm := range h.s.timers {
-			if !tm.fired && !tm.cancelled && !tm.DueAt.After(end) && (next == nil || tm.DueAt.Before(next.DueAt)) {
-				next = tm
-			}
-		}
-		if next == nil {
-			break
-		}
-		if next.DueAt.After(h.clock.now) {
-			h.clock.now = next.DueAt
-		}
-		require.NoError(h.t, h.svc.HandleTimer(h.ctx, next.ID))
-	}
-	h.clock.now = end
+	require.NoError(h.t, h.s.Run(h.clock, at(to), func(id int64) error { return h.svc.HandleTimer(h.ctx, id) }))
 }
 
 // sent lists the notices queued so far as "type ref → recipient", and
 // forgets them.
-func (h *harness) sent() []string {
-	var out []string
-	for _, n := range h.s.notices {
-		to := n.To.String()
-		if n.To == (core.Recipient{}) {
-			to = "(update)"
-		}
-		out = append(out, n.Type()+" "+n.Ref+" → "+to)
-	}
-	h.s.notices = nil
-	return out
-}
+func (h *harness) sent() []string { return h.s.Sent() }
 
 // bodies returns the payloads queued so far of type T.
-func bodies[T core.Payload](h *harness) []T {
-	var out []T
-	for _, n := range h.s.notices {
-		if p, ok := n.Body.(T); ok {
-			out = append(out, p)
-		}
-	}
-	return out
-}
+func bodies[T core.Payload](h *harness) []T { return routinetest.Bodies[T](h.s.Core) }
 
 // actions lists the audit actions recorded so far.
-func (h *harness) actions() []string {
-	var out []string
-	for _, e := range h.s.trail {
-		out = append(out, e.Action)
-	}
-	return out
-}
+func (h *harness) actions() []string { return h.s.Actions() }
 
 // pending lists the pending timers as "kind ref stage due".
 func (h *harness) pending() []string {
 	var out []string
-	for _, tm := range h.s.timers {
-		if !tm.fired && !tm.cancelled {
-			out = append(out, strings.Join(strings.Fields(tm.Kind+" "+tm.Ref+" "+tm.Data["stage"]+" "+tm.DueAt.In(cst).Format("2006-01-02 15:04")), " "))
-		}
+	for _, tm := range h.s.Pending() {
+		out = append(out, strings.Join(strings.Fields(tm.Kind+" "+tm.Ref+" "+tm.Data["stage"]+" "+tm.DueAt.In(cst).Format("2006-01-02 15:04")), " "))
 	}
-	slices.Sort(out)
-	return out
+	return routinetest.Sorted(out)
 }

@@ -84,7 +84,7 @@ func TestRunDuePerCronSlotOnce(t *testing.T) {
 	}, h.pending())
 
 	// The slot's timer fires once, however often it is handled.
-	for _, tm := range h.s.timers {
+	for _, tm := range h.s.Timers {
 		require.NoError(t, h.svc.HandleTimer(h.ctx, tm.ID))
 	}
 	require.Len(t, h.s.runs, 1)
@@ -96,8 +96,8 @@ func TestRunAfterAnOutageResumesFromNow(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, "2026-11-19 10:00")
 	newPlan(t, h)
-	h.clock.now = at("2026-11-23 10:00") // down since before the 20th's slot
-	for _, tm := range h.s.timers {
+	h.clock.T = at("2026-11-23 10:00") // down since before the 20th's slot
+	for _, tm := range h.s.Timers {
 		require.NoError(t, h.svc.HandleTimer(h.ctx, tm.ID))
 	}
 	require.Len(t, h.s.runs, 1, "the missed slot runs once, the ones after it are not replayed")
@@ -149,12 +149,12 @@ func TestIssueOpensAnIncidentInTheSameTransaction(t *testing.T) {
 	out, err := h.svc.Mark(h.ctx, operator, 1, []int{1}, false, " 95% full ")
 	require.NoError(t, err)
 	require.Len(t, out.Incidents, 1)
-	require.Len(t, h.inc.opened, 1)
-	inc := h.inc.opened[0]
+	require.Len(t, h.inc.Opened, 1)
+	inc := h.inc.Opened[0]
 	require.Equal(t, "daily · disk: 95% full", inc.Title)
 	require.Equal(t, 2, inc.Level, "the plan's level")
-	require.Equal(t, "op1", inc.actor)
-	require.Equal(t, h.s.runTx[1], inc.tx, "the incident opens in the transaction that records the item")
+	require.Equal(t, "op1", inc.Actor)
+	require.Same(t, h.s.runTx[1], inc.Tx, "the incident opens in the transaction that records the item")
 	require.Equal(t, inc.ID, out.Run.Results[1].Incident)
 	require.False(t, out.Run.Results[1].OK)
 	require.Equal(t, inspect.StatePending, out.Run.State, "one item left")

@@ -3,7 +3,6 @@ package routine_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"testing"
 	"time"
 
@@ -12,44 +11,12 @@ import (
 	"opsbot/core"
 	"opsbot/core/org"
 	"opsbot/core/routine"
+	"opsbot/core/routine/routinetest"
 )
-
-// timers records what Step schedules.
-type timers struct{ scheduled []core.Timer }
-
-func (t *timers) Schedule(_ context.Context, tm core.Timer) error {
-	t.scheduled = append(t.scheduled, tm)
-	return nil
-}
-func (t *timers) CancelTimers(context.Context, string, string) error { return nil }
-func (t *timers) ClaimTimer(context.Context, int64, time.Time) (core.Timer, bool, error) {
-	return core.Timer{}, false, nil
-}
-
-// dir is an org with role holders and each user's admins.
-type dir struct {
-	holders map[org.Role][]string
-	admins  map[string][]string
-}
-
-func (d dir) HoldersOf(_ context.Context, r org.Role) ([]string, error) { return d.holders[r], nil }
-func (d dir) AdminsOf(_ context.Context, u string) ([]string, error) {
-	as, ok := d.admins[u]
-	if !ok {
-		return nil, fmt.Errorf("user %s: %w", u, core.ErrNotFound)
-	}
-	return as, nil
-}
 
 var cst = time.FixedZone("CST", 8*3600)
 
-func at(s string) time.Time {
-	t, err := time.ParseInLocation("2006-01-02 15:04", s, cst)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
+func at(s string) time.Time { return routinetest.At(cst, s) }
 
 func TestStep(t *testing.T) {
 	t.Parallel()
@@ -72,20 +39,25 @@ func TestStep(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tx := &timers{}
+			tx := &routinetest.Core{}
 			ran := ""
 			err := routine.Step(context.Background(), tx, o, tc.stage, tc.escalateAt, routine.Chase{Done: tc.done,
 				Remind:   func() error { ran = "remind"; return nil },
 				Escalate: func() error { ran = "escalate"; return nil }})
 			require.NoError(t, err)
 			require.Equal(t, tc.want, ran)
-			require.Equal(t, tc.scheduled, tx.scheduled)
+			var scheduled []core.Timer
+			for _, tm := range tx.Timers {
+				tm.ID = 0
+				scheduled = append(scheduled, tm.Timer)
+			}
+			require.Equal(t, tc.scheduled, scheduled)
 		})
 	}
 	t.Run("an error of the stage is returned", func(t *testing.T) {
 		t.Parallel()
 		boom := errors.New("boom")
-		err := routine.Step(context.Background(), &timers{}, o, routine.Escalate, time.Time{}, routine.Chase{Escalate: func() error { return boom }})
+		err := routine.Step(context.Background(), &routinetest.Core{}, o, routine.Escalate, time.Time{}, routine.Chase{Escalate: func() error { return boom }})
 		require.ErrorIs(t, err, boom)
 	})
 }
@@ -129,8 +101,8 @@ func TestDailyAndNext(t *testing.T) {
 func TestOrgLookups(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	o := dir{holders: map[org.Role][]string{org.RoleOperator: {"op1", "op2"}, org.RoleSysAdmin: {"root"}},
-		admins: map[string][]string{"op1": {"ua1"}, "op2": {"ua1", "ua2"}}}
+	o := routinetest.Org{Holders: map[org.Role][]string{org.RoleOperator: {"op1", "op2"}, org.RoleSysAdmin: {"root"}},
+		Admins: map[string][]string{"op1": {"ua1"}, "op2": {"ua1", "ua2"}}}
 	for _, tc := range []struct {
 		user string
 		ok   bool
@@ -159,22 +131,14 @@ func TestOrgLookups(t *testing.T) {
 
 func TestTell(t *testing.T) {
 	t.Parallel()
-	rec := &recorder{}
+	rec := &routinetest.Core{}
 	require.NoError(t, routine.Tell(context.Background(), rec, "plan:1", []string{"a", "b"}, payload{}))
-	require.Equal(t, []core.Notice{{Ref: "plan:1", To: core.Recipient{User: "a"}, Body: payload{}}, {Ref: "plan:1", To: core.Recipient{User: "b"}, Body: payload{}}}, rec.notices)
+	require.Equal(t, []string{"x.test plan:1 → user:a", "x.test plan:1 → user:b"}, rec.Sent())
 }
 
 type payload struct{}
 
 func (payload) NoticeType() string { return "x.test" }
-
-type recorder struct{ notices []core.Notice }
-
-func (r *recorder) Audit(context.Context, core.AuditEntry) error { return nil }
-func (r *recorder) Notify(_ context.Context, n core.Notice) error {
-	r.notices = append(r.notices, n)
-	return nil
-}
 
 func TestLegacyTime(t *testing.T) {
 	t.Parallel()
