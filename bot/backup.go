@@ -4,39 +4,67 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	"opsbot/core"
 	"opsbot/core/backup"
 )
 
-func (b *Bot) registerBackups() {
-	for _, c := range []*Command{
-		{Path: "backup plan add", Usage: "<system> --daily HH:MM [--full-monthly <day>]", MinArgs: 1, MaxArgs: 1,
-			Flags: map[string]bool{"daily": true, "full-monthly": true}, Required: []string{"daily"}, Run: b.backupPlanAdd},
-		{Path: "backup plan list", Run: b.backupPlanList},
-		{Path: "backup plan remove", Usage: "<system>", MinArgs: 1, MaxArgs: 1, Run: b.backupPlanRemove},
-		{Path: "backup report", Usage: "<system> ok|fail [--kind full|incremental] [--note …]", MinArgs: 2, MaxArgs: 2,
-			Flags: map[string]bool{"kind": true, "note": true}, Run: b.backupReport},
-		{Path: "backup verify", Usage: "<system> ok|fail [--note …]", MinArgs: 2, MaxArgs: 2, Flags: map[string]bool{"note": true}, Run: b.backupVerify},
-		{Path: "backup log", Usage: "<system>", MinArgs: 1, MaxArgs: 1, Run: b.backupLog},
-		{Path: "backup audit", Usage: "[YYYY-MM]", MaxArgs: 1, Run: b.backupAudit},
-	} {
-		c.Topic = "backup"
-		b.router.Handle(c)
+// backupBot is the backup domain's part of the bot.
+type backupBot struct {
+	*Bot
+	svc *backup.Service
+}
+
+// Backups plugs backup plans, reports, restore tests and the monthly
+// audit (sent at 09:00 on the 1st, caught up until the evening).
+func Backups(svc *backup.Service) Plug {
+	return func(b *Bot) Module {
+		k := backupBot{Bot: b, svc: svc}
+		return Module{
+			Name:  "backup",
+			Topic: "backup",
+			Commands: []*Command{
+				{Path: "backup plan add", Usage: "<system> --daily HH:MM [--full-monthly <day>]", MinArgs: 1, MaxArgs: 1,
+					Flags: map[string]bool{"daily": true, "full-monthly": true}, Required: []string{"daily"}, Run: k.planAdd},
+				{Path: "backup plan list", Run: k.planList},
+				{Path: "backup plan remove", Usage: "<system>", MinArgs: 1, MaxArgs: 1, Run: k.planRemove},
+				{Path: "backup plan show", Usage: "<system>", MinArgs: 1, MaxArgs: 1, Run: k.planShow},
+				{Path: "backup report", Usage: "<system> ok|fail [--kind full|incremental] [--note …]", MinArgs: 2, MaxArgs: 2,
+					Flags: map[string]bool{"kind": true, "note": true}, Run: k.report},
+				{Path: "backup verify", Usage: "<system> ok|fail [--note …]", MinArgs: 2, MaxArgs: 2, Flags: map[string]bool{"note": true}, Run: k.verify},
+				{Path: "backup log", Usage: "<system>", MinArgs: 1, MaxArgs: 1, Run: k.history},
+				{Path: "backup audit", Usage: "[YYYY-MM]", MaxArgs: 1, Run: k.audit},
+			},
+			Actions: map[string]ActionFunc{"backup.signoff": k.signOff},
+			Notices: []NoticeRenderer{
+				Renders(k.renderMissing), Renders(k.renderEscalated), Renders(k.renderFailed), Renders(k.renderRecovered),
+				Renders(k.renderRestoreDue), Renders(k.renderRestoreMissed), Renders(k.renderAuditCard), Renders(k.renderAuditSigned),
+			},
+			Timers: map[string]TimerFunc{backup.TimerCheck: svc.HandleTimer, backup.TimerVerify: svc.HandleTimer},
+			Jobs: []Job{{Type: backup.TaskAudit, At: "09:00", CatchUp: 15 * time.Hour, Run: func(ctx context.Context, _ time.Time) error {
+				created, err := svc.MonthlyAudit(ctx)
+				if created {
+					b.log.Info("monthly backup audit sent")
+				}
+				return err
+			}}},
+		}
 	}
-	b.HandleAction("backup.signoff", func(ctx context.Context, actor core.Actor, ev Event) ([]Message, error) {
-		month, ok := strings.CutPrefix(ev.Value, "backup-audit:")
-		if !ok {
-			return nil, core.Invalid("button_value", "value", ev.Value)
-		}
-		a, err := b.backups.SignOff(ctx, actor, month)
-		if err != nil {
-			return nil, err
-		}
-		m := b.auditCard(a.Ref(), backup.AuditData(a))
-		m.Status = StatusOK
-		return []Message{m}, nil
-	})
+}
+
+func (k backupBot) signOff(ctx context.Context, actor core.Actor, ev Event) ([]Message, error) {
+	month, ok := strings.CutPrefix(ev.Value, "backup-audit:")
+	if !ok {
+		return nil, core.Invalid("button_value", "value", ev.Value)
+	}
+	a, err := k.svc.SignOff(ctx, actor, month)
+	if err != nil {
+		return nil, err
+	}
+	m := k.auditCard(a.Ref(), backup.SheetOf(a))
+	m.Status = StatusOK
+	return []Message{m}, nil
 }
 
 func outcomeOK(v string) (bool, error) {
@@ -49,7 +77,7 @@ func outcomeOK(v string) (bool, error) {
 	return false, core.Invalid("backup_outcome", "value", v)
 }
 
-func (b *Bot) backupPlanAdd(ctx context.Context, r *Request) ([]Message, error) {
+func (k backupBot) planAdd(ctx context.Context, r *Request) ([]Message, error) {
 	full := 0
 	if v := r.Flag("full-monthly"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -58,117 +86,150 @@ func (b *Bot) backupPlanAdd(ctx context.Context, r *Request) ([]Message, error) 
 		}
 		full = n
 	}
-	p, err := b.backups.AddPlan(ctx, r.Actor, r.Args[0], r.Flag("daily"), full)
+	p, err := k.svc.AddPlan(ctx, r.Actor, r.Args[0], r.Flag("daily"), full)
 	if err != nil {
 		return nil, err
 	}
-	return reply(Message{Ref: p.Ref(), Title: b.t("backup.plan.added", "system", p.System), Text: b.backupPlanLine(p)})
+	return reply(Message{Ref: p.Ref(), Title: k.t("backup.plan.added", "system", p.System), Text: k.planLine(p)})
 }
 
-func (b *Bot) backupPlanLine(p backup.Plan) string {
-	full := b.t("backup.full.none")
+func (k backupBot) planLine(p backup.Plan) string {
+	full := k.t("backup.full.none")
 	if p.FullDay > 0 {
-		full = b.t("backup.full.day", "day", strconv.Itoa(p.FullDay))
+		full = k.t("backup.full.day", "day", strconv.Itoa(p.FullDay))
 	}
-	return b.t("backup.plan.line", "system", p.System, "daily", p.DailyAt, "full", full)
+	return k.t("backup.plan.line", "system", p.System, "daily", p.DailyAt, "full", full)
 }
 
-func (b *Bot) backupPlanList(ctx context.Context, _ *Request) ([]Message, error) {
-	ps, err := b.backups.Plans(ctx)
+func (k backupBot) planList(ctx context.Context, _ *Request) ([]Message, error) {
+	ps, err := k.svc.Plans(ctx)
 	if err != nil {
 		return nil, err
 	}
 	lines := []string{}
 	for _, p := range ps {
-		lines = append(lines, b.backupPlanLine(p))
+		lines = append(lines, k.planLine(p))
 	}
 	if len(lines) == 0 {
-		lines = append(lines, b.t("none"))
+		lines = append(lines, k.t("none"))
 	}
-	return reply(Message{Title: b.t("backup.plan.list"), Text: strings.Join(lines, "\n")})
+	return reply(Message{Title: k.t("backup.plan.list"), Text: strings.Join(lines, "\n")})
 }
 
-func (b *Bot) backupPlanRemove(ctx context.Context, r *Request) ([]Message, error) {
-	p, err := b.backups.RemovePlan(ctx, r.Actor, r.Args[0])
+func (k backupBot) planShow(ctx context.Context, r *Request) ([]Message, error) {
+	d, err := k.svc.PlanDetails(ctx, r.Args[0])
 	if err != nil {
 		return nil, err
 	}
-	return reply(Message{Ref: p.Ref(), Text: b.t("backup.plan.removed", "system", p.System)})
+	full := k.t("backup.full.none")
+	if d.Plan.FullDay > 0 {
+		full = k.t("backup.full.day", "day", strconv.Itoa(d.Plan.FullDay))
+	}
+	faults := []string{}
+	for _, f := range d.Faults {
+		faults = append(faults, k.t("backup.show.fault", "fault", itoa64(f.ID), "incident", itoa64(f.IncidentID)))
+	}
+	if len(faults) == 0 {
+		faults = append(faults, k.t("none"))
+	}
+	lines := []string{k.t("backup.show.reports")}
+	for _, rep := range d.Reports {
+		lines = append(lines, k.t("backup.show.report", "day", rep.Day, "kind", k.t("backup.kind."+rep.Kind),
+			"result", k.t("backup.result."+strconv.FormatBool(rep.OK)), "by", rep.By, "at", k.fmtTime(rep.At)))
+	}
+	if len(d.Reports) == 0 {
+		lines = append(lines, k.t("none"))
+	}
+	return reply(Message{Ref: d.Plan.Ref(), Title: k.t("backup.show.title", "system", d.Plan.System), Fields: []Field{
+		{Name: k.t("backup.show.daily"), Value: d.Plan.DailyAt},
+		{Name: k.t("backup.show.full"), Value: full},
+		{Name: k.t("backup.show.next_check"), Value: k.fmtTime(d.NextCheck)},
+		{Name: k.t("backup.show.faults"), Value: strings.Join(faults, "、")},
+		{Name: k.t("backup.show.restore"), Value: k.fmtTime(d.NextRestore)},
+	}, Text: strings.Join(lines, "\n")})
 }
 
-func (b *Bot) backupReport(ctx context.Context, r *Request) ([]Message, error) {
+func (k backupBot) planRemove(ctx context.Context, r *Request) ([]Message, error) {
+	p, err := k.svc.RemovePlan(ctx, r.Actor, r.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	return reply(Message{Ref: p.Ref(), Text: k.t("backup.plan.removed", "system", p.System)})
+}
+
+func (k backupBot) report(ctx context.Context, r *Request) ([]Message, error) {
 	ok, err := outcomeOK(r.Args[1])
 	if err != nil {
 		return nil, err
 	}
-	res, err := b.backups.Report(ctx, r.Actor, r.Args[0], ok, r.Flag("kind"), r.Flag("note"), "chat")
+	res, err := k.svc.Report(ctx, r.Actor, r.Args[0], ok, r.Flag("kind"), r.Flag("note"), "chat")
 	if err != nil {
 		return nil, err
 	}
-	return reply(b.reportReply(res))
+	return reply(k.reportReply(res))
 }
 
 // reportReply says what a backup report did.
-func (b *Bot) reportReply(res backup.ReportResult) Message {
+func (k backupBot) reportReply(res backup.ReportResult) Message {
 	rep := res.Report
-	m := Message{Ref: "backup-report:" + itoa64(rep.ID), Title: b.t("backup.report.title", "day", rep.Day),
-		Fields: []Field{{Name: b.t("field.kind"), Value: b.t("backup.kind." + rep.Kind)}, {Name: b.t("field.result"), Value: b.t("backup.result." + strconv.FormatBool(rep.OK))}}}
+	m := Message{Ref: "backup-report:" + itoa64(rep.ID), Title: k.t("backup.report.title", "day", rep.Day),
+		Fields: []Field{{Name: k.t("field.kind"), Value: k.t("backup.kind." + rep.Kind)}, {Name: k.t("field.result"), Value: k.t("backup.result." + strconv.FormatBool(rep.OK))}}}
 	if res.Fault != nil {
-		m.Text = b.t("backup.report.fault", "fault", itoa64(res.Fault.ID), "incident", itoa64(res.Incident.ID), "assignees", strings.Join(res.Fault.Assignees, "、"))
+		m.Text = k.t("backup.report.fault", "fault", itoa64(res.Fault.ID), "incident", itoa64(res.Incident.ID), "assignees", strings.Join(res.Fault.Assignees, "、"))
 	}
 	for _, f := range res.Closed {
-		m.Text += b.t("backup.report.closed", "fault", itoa64(f.ID), "incident", itoa64(f.IncidentID)) + "\n"
+		m.Text += k.t("backup.report.closed", "fault", itoa64(f.ID), "incident", itoa64(f.IncidentID)) + "\n"
 	}
 	m.Text = strings.TrimSpace(m.Text)
 	return m
 }
 
-func (b *Bot) backupVerify(ctx context.Context, r *Request) ([]Message, error) {
+func (k backupBot) verify(ctx context.Context, r *Request) ([]Message, error) {
 	ok, err := outcomeOK(r.Args[1])
 	if err != nil {
 		return nil, err
 	}
-	res, err := b.backups.Verify(ctx, r.Actor, r.Args[0], ok, r.Flag("note"))
+	res, err := k.svc.Verify(ctx, r.Actor, r.Args[0], ok, r.Flag("note"))
 	if err != nil {
 		return nil, err
 	}
 	v := res.Verification
-	m := Message{Ref: "backup-verify:" + itoa64(v.ID), Text: b.t("backup.verify.recorded", "system", r.Args[0], "month", v.Month,
-		"result", b.t("backup.result."+strconv.FormatBool(v.OK)))}
+	m := Message{Ref: "backup-verify:" + itoa64(v.ID), Text: k.t("backup.verify.recorded", "system", r.Args[0], "month", v.Month,
+		"result", k.t("backup.result."+strconv.FormatBool(v.OK)))}
 	if res.Incident != nil {
-		m.Text += "\n" + b.t("backup.verify.incident", "incident", itoa64(res.Incident.ID))
+		m.Text += "\n" + k.t("backup.verify.incident", "incident", itoa64(res.Incident.ID))
 	}
 	return reply(m)
 }
 
-func (b *Bot) backupLog(ctx context.Context, r *Request) ([]Message, error) {
-	l, err := b.backups.History(ctx, r.Args[0])
+func (k backupBot) history(ctx context.Context, r *Request) ([]Message, error) {
+	l, err := k.svc.History(ctx, r.Args[0])
 	if err != nil {
 		return nil, err
 	}
 	lines := []string{}
 	for _, c := range l.Checks {
-		lines = append(lines, "- "+c.Day+" "+b.t("backup.check."+c.State))
+		lines = append(lines, "- "+c.Day+" "+k.t("backup.check."+c.State))
 	}
 	for _, f := range l.Faults {
-		lines = append(lines, b.t("backup.log.fault", "fault", itoa64(f.ID), "incident", itoa64(f.IncidentID), "assignees", strings.Join(f.Assignees, "、")))
+		lines = append(lines, k.t("backup.log.fault", "fault", itoa64(f.ID), "incident", itoa64(f.IncidentID), "assignees", strings.Join(f.Assignees, "、")))
 	}
 	if len(lines) == 0 {
-		lines = append(lines, b.t("none"))
+		lines = append(lines, k.t("none"))
 	}
-	return reply(Message{Ref: l.Plan.Ref(), Title: b.t("backup.log.title", "system", l.Plan.System), Text: strings.Join(lines, "\n")})
+	return reply(Message{Ref: l.Plan.Ref(), Title: k.t("backup.log.title", "system", l.Plan.System), Text: strings.Join(lines, "\n")})
 }
 
-func (b *Bot) backupAudit(ctx context.Context, r *Request) ([]Message, error) {
-	month := b.now().In(b.cfg.Location).AddDate(0, -1, 0).Format("2006-01")
+func (k backupBot) audit(ctx context.Context, r *Request) ([]Message, error) {
+	month := k.now().In(k.cfg.Location).AddDate(0, -1, 0).Format("2006-01")
 	if len(r.Args) > 0 {
 		month = r.Args[0]
 	}
-	a, err := b.backups.Audit(ctx, month)
+	a, err := k.svc.Audit(ctx, month)
 	if err != nil {
 		return nil, err
 	}
-	m := b.auditCard(a.Ref(), backup.AuditData(a))
+	m := k.auditCard(a.Ref(), backup.SheetOf(a))
 	m.Status = StatusOK
 	m.Buttons = nil
 	return reply(m)
@@ -176,50 +237,70 @@ func (b *Bot) backupAudit(ctx context.Context, r *Request) ([]Message, error) {
 
 // auditCard shows the monthly backup-record audit, with the sign-off
 // button until it is signed.
-func (b *Bot) auditCard(ref string, d map[string]string) Message {
-	m := Message{Ref: ref, Status: StatusNotice, Title: b.t("backup.audit.title", "month", d["month"])}
-	for _, line := range strings.Split(d["systems"], "\n") {
-		f := strings.Split(line, "|")
-		if len(f) != 7 {
-			continue
-		}
-		m.Fields = append(m.Fields, Field{Name: f[0], Value: b.t("backup.audit.line", "expected", f[1], "reported", f[2], "failed", f[3],
-			"missing", f[4], "full", f[5], "verified", b.t("backup.verified."+f[6]))})
+func (k backupBot) auditCard(ref string, a backup.AuditSheet) Message {
+	m := Message{Ref: ref, Status: StatusNotice, Title: k.t("backup.audit.title", "month", a.Month)}
+	for _, sm := range a.Systems {
+		m.Fields = append(m.Fields, Field{Name: sm.System, Value: k.t("backup.audit.line", "expected", strconv.Itoa(sm.Expected),
+			"reported", strconv.Itoa(sm.Reported), "failed", strconv.Itoa(sm.Failed), "missing", strconv.Itoa(sm.Missing),
+			"full", strconv.Itoa(sm.Full), "verified", k.t("backup.verified."+strconv.FormatBool(sm.Verified)))})
 	}
-	if d["signed_by"] != "" {
-		m.Text = b.t("backup.audit.signed", "by", d["signed_by"])
+	if a.SignedBy != "" {
+		m.Text = k.t("backup.audit.signed", "by", a.SignedBy)
 	} else {
-		m.Text = b.t("backup.audit.ask")
-		m.Buttons = []Button{{Action: "backup.signoff", Value: ref, Label: b.t("backup.audit.button"), Style: "primary"}}
+		m.Text = k.t("backup.audit.ask")
+		m.Buttons = []Button{{Action: "backup.signoff", Value: ref, Label: k.t("backup.audit.button"), Style: "primary"}}
 	}
 	return m
 }
 
-// renderBackup renders backup notices; ok is false for other kinds.
-func (b *Bot) renderBackup(n notice) (Message, bool) {
-	d := n.Data
-	title := b.t("backup.title", "system", d["system"])
-	text := ""
-	switch n.Kind {
-	case backup.NoticeMissing:
-		text = b.t("backup.missing", "system", d["system"], "due", d["due"])
-		if d["full"] == "true" {
-			text += b.t("backup.missing.full")
-		}
-	case backup.NoticeEscalated:
-		text = b.t("backup.escalated", "system", d["system"], "due", d["due"])
-	case backup.NoticeFault:
-		text = b.t("backup.fault", "system", d["system"], "day", d["day"], "note", d["note"], "fault", d["fault"], "incident", d["incident"])
-	case backup.NoticeRecovered:
-		text = b.t("backup.recovered", "system", d["system"], "fault", d["fault"], "incident", d["incident"], "by", d["by"])
-	case backup.NoticeVerifyDue:
-		text = b.t("backup.verify_due", "system", d["system"], "month", d["month"], "due", d["due"])
-	case backup.NoticeVerifyMissed:
-		text = b.t("backup.verify_missed", "system", d["system"], "month", d["month"], "due", d["due"])
-	case backup.NoticeAudit, backup.NoticeAuditDone:
-		return b.auditCard(n.Ref, d), true
-	default:
-		return Message{}, false
+// due shows a deadline in the bot's zone, or as a notice of the previous
+// release carried it.
+func (k backupBot) due(t time.Time, text string) string {
+	if text != "" {
+		return text
 	}
-	return Message{Ref: n.Ref, Status: StatusNotice, Title: title, Text: text}, true
+	return k.fmtTime(t)
+}
+
+// notice is a backup notice about a system.
+func (k backupBot) notice(ref, system, text string) Message {
+	return Message{Ref: ref, Status: StatusNotice, Title: k.t("backup.title", "system", system), Text: text}
+}
+
+func (k backupBot) renderMissing(ref string, n backup.Missing) (Message, error) {
+	text := k.t("backup.missing", "system", n.System, "due", k.due(n.Due, n.DueText()))
+	if n.Full {
+		text += k.t("backup.missing.full")
+	}
+	return k.notice(ref, n.System, text), nil
+}
+
+func (k backupBot) renderEscalated(ref string, n backup.Escalated) (Message, error) {
+	return k.notice(ref, n.System, k.t("backup.escalated", "system", n.System, "due", k.due(n.Due, n.DueText()))), nil
+}
+
+func (k backupBot) renderFailed(ref string, n backup.Failed) (Message, error) {
+	return k.notice(ref, n.System, k.t("backup.fault", "system", n.System, "day", n.Day, "note", n.Note,
+		"fault", itoa64(n.Fault), "incident", itoa64(n.Incident))), nil
+}
+
+func (k backupBot) renderRecovered(ref string, n backup.Recovered) (Message, error) {
+	return k.notice(ref, n.System, k.t("backup.recovered", "system", n.System, "fault", itoa64(n.Fault),
+		"incident", itoa64(n.Incident), "by", n.By)), nil
+}
+
+func (k backupBot) renderRestoreDue(ref string, n backup.RestoreDue) (Message, error) {
+	return k.notice(ref, n.System, k.t("backup.verify_due", "system", n.System, "month", n.Month, "due", k.due(n.Due, n.DueText()))), nil
+}
+
+func (k backupBot) renderRestoreMissed(ref string, n backup.RestoreMissed) (Message, error) {
+	return k.notice(ref, n.System, k.t("backup.verify_missed", "system", n.System, "month", n.Month, "due", k.due(n.Due, n.DueText()))), nil
+}
+
+func (k backupBot) renderAuditCard(ref string, n backup.AuditCard) (Message, error) {
+	return k.auditCard(ref, n.AuditSheet), nil
+}
+
+func (k backupBot) renderAuditSigned(ref string, n backup.AuditSigned) (Message, error) {
+	return k.auditCard(ref, n.AuditSheet), nil
 }

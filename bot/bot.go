@@ -312,12 +312,6 @@ func (b *Bot) renderLegacy(sn core.StoredNotice) (Message, error) {
 	if m, ok := b.renderAlertNotice(n); ok {
 		return m, nil
 	}
-	if m, ok := b.renderBackup(n); ok {
-		return m, nil
-	}
-	if m, ok := b.renderInspect(n); ok {
-		return m, nil
-	}
 	args := map[string]string{}
 	for k, v := range n.Data {
 		args[k] = v

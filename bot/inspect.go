@@ -11,26 +11,38 @@ import (
 	"opsbot/core/inspect"
 )
 
-func (b *Bot) registerInspections() {
-	for _, c := range []*Command{
-		{Path: "inspect plan add", Usage: `<name> --cron "<m h dom mon dow>" --assignee <userid|role> --items a,b,c [--grace 2h] [--level 1-4]`, MinArgs: 1, MaxArgs: 1,
-			Flags: map[string]bool{"cron": true, "assignee": true, "items": true, "grace": true, "level": true}, Required: []string{"cron", "assignee", "items"}, Run: b.inspectPlanAdd},
-		{Path: "inspect plan list", Run: b.inspectPlanList},
-		{Path: "inspect plan remove", Usage: "<name>", MinArgs: 1, MaxArgs: 1, Run: b.inspectPlanRemove},
-		{Path: "inspect report", Usage: "<plan> ok|issues [--item n[,m]] [--note …]", MinArgs: 2, MaxArgs: 2,
-			Flags: map[string]bool{"item": true, "note": true}, Run: b.inspectReport},
-		{Path: "inspect log", Usage: "<plan>", MinArgs: 1, MaxArgs: 1, Run: b.inspectLog},
-		{Path: "report inspections", Usage: "[--month YYYY-MM | --quarter YYYY-Qn]", Flags: map[string]bool{"month": true, "quarter": true}, Run: b.reportInspections},
-	} {
-		c.Topic = "inspect"
-		b.router.Handle(c)
-	}
-	for _, verb := range []string{"ok", "issue"} {
-		b.HandleAction("inspect."+verb, b.inspectAction(verb == "ok"))
+// inspectBot is the inspection domain's part of the bot.
+type inspectBot struct {
+	*Bot
+	svc *inspect.Service
+}
+
+// Inspections plugs inspection plans and checklists.
+func Inspections(svc *inspect.Service) Plug {
+	return func(b *Bot) Module {
+		k := inspectBot{Bot: b, svc: svc}
+		return Module{
+			Name:  "inspect",
+			Topic: "inspect",
+			Commands: []*Command{
+				{Path: "inspect plan add", Usage: `<name> --cron "<m h dom mon dow>" --assignee <userid|role> --items a,b,c [--grace 2h] [--level 1-4]`, MinArgs: 1, MaxArgs: 1,
+					Flags: map[string]bool{"cron": true, "assignee": true, "items": true, "grace": true, "level": true}, Required: []string{"cron", "assignee", "items"}, Run: k.planAdd},
+				{Path: "inspect plan list", Run: k.planList},
+				{Path: "inspect plan remove", Usage: "<name>", MinArgs: 1, MaxArgs: 1, Run: k.planRemove},
+				{Path: "inspect report", Usage: "<plan> ok|issues [--item n[,m]] [--note …]", MinArgs: 2, MaxArgs: 2,
+					Flags: map[string]bool{"item": true, "note": true}, Run: k.report},
+				{Path: "inspect log", Usage: "<plan>", MinArgs: 1, MaxArgs: 1, Run: k.runLog},
+				{Path: "report inspections", Usage: "[--month YYYY-MM | --quarter YYYY-Qn]", Flags: map[string]bool{"month": true, "quarter": true}, Run: k.summary},
+			},
+			Actions: map[string]ActionFunc{"inspect.ok": k.action(true), "inspect.issue": k.action(false)},
+			Notices: []NoticeRenderer{Renders(k.renderCard), Renders(k.renderUpdated), Renders(k.renderRemind),
+				Renders(k.renderEscalated), Renders(k.renderIssue)},
+			Timers: map[string]TimerFunc{inspect.TimerDue: svc.HandleTimer, inspect.TimerGrace: svc.HandleTimer},
+		}
 	}
 }
 
-func (b *Bot) inspectPlanAdd(ctx context.Context, r *Request) ([]Message, error) {
+func (k inspectBot) planAdd(ctx context.Context, r *Request) ([]Message, error) {
 	var opts inspect.PlanOptions
 	if v := r.Flag("grace"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -46,58 +58,58 @@ func (b *Bot) inspectPlanAdd(ctx context.Context, r *Request) ([]Message, error)
 		}
 		opts.Level = n
 	}
-	p, err := b.inspections.AddPlan(ctx, r.Actor, r.Args[0], r.Flag("cron"), canonicalValue(r.Flag("assignee")), splitList(r.Flag("items")), opts)
+	p, err := k.svc.AddPlan(ctx, r.Actor, r.Args[0], r.Flag("cron"), canonicalValue(r.Flag("assignee")), splitList(r.Flag("items")), opts)
 	if err != nil {
 		return nil, err
 	}
-	infos, err := b.inspections.Plans(ctx)
+	infos, err := k.svc.Plans(ctx)
 	if err != nil {
 		return nil, err
 	}
 	next := ""
 	for _, i := range infos {
 		if i.Plan.ID == p.ID && !i.Next.IsZero() {
-			next = b.fmtTime(i.Next)
+			next = k.fmtTime(i.Next)
 		}
 	}
-	return reply(Message{Ref: p.Ref(), Title: b.t("inspect.plan.added", "name", p.Name), Fields: []Field{
-		{Name: b.t("field.cron"), Value: p.Cron},
-		{Name: b.t("field.assignees"), Value: b.assigneeName(p.Assignee)},
-		{Name: b.t("field.items"), Value: strings.Join(p.Items, "、")},
-		{Name: b.t("field.next_run"), Value: next},
-		{Name: b.t("field.grace_level"), Value: b.t("inspect.grace_level", "grace", p.Grace.String(), "level", strconv.Itoa(p.Level))},
+	return reply(Message{Ref: p.Ref(), Title: k.t("inspect.plan.added", "name", p.Name), Fields: []Field{
+		{Name: k.t("field.cron"), Value: p.Cron},
+		{Name: k.t("field.assignees"), Value: k.assigneeName(p.Assignee)},
+		{Name: k.t("field.items"), Value: strings.Join(p.Items, "、")},
+		{Name: k.t("field.next_run"), Value: next},
+		{Name: k.t("field.grace_level"), Value: k.t("inspect.grace_level", "grace", p.Grace.String(), "level", strconv.Itoa(p.Level))},
 	}})
 }
 
-func (b *Bot) assigneeName(a string) string {
+func (k inspectBot) assigneeName(a string) string {
 	if _, ok := zh["role."+a]; ok {
-		return b.roleName(a)
+		return k.roleName(a)
 	}
 	return a
 }
 
-func (b *Bot) inspectPlanList(ctx context.Context, r *Request) ([]Message, error) {
-	infos, err := b.inspections.Plans(ctx)
+func (k inspectBot) planList(ctx context.Context, r *Request) ([]Message, error) {
+	infos, err := k.svc.Plans(ctx)
 	if err != nil {
 		return nil, err
 	}
 	lines := []string{}
 	for _, i := range infos {
-		lines = append(lines, b.t("inspect.plan.line", "name", i.Plan.Name, "cron", i.Plan.Cron, "assignee", b.assigneeName(i.Plan.Assignee),
-			"items", strconv.Itoa(len(i.Plan.Items)), "next", b.fmtTime(i.Next)))
+		lines = append(lines, k.t("inspect.plan.line", "name", i.Plan.Name, "cron", i.Plan.Cron, "assignee", k.assigneeName(i.Plan.Assignee),
+			"items", strconv.Itoa(len(i.Plan.Items)), "next", k.fmtTime(i.Next)))
 	}
 	if len(lines) == 0 {
-		lines = append(lines, b.t("none"))
+		lines = append(lines, k.t("none"))
 	}
-	return reply(Message{Title: b.t("inspect.plan.list"), Text: strings.Join(lines, "\n")})
+	return reply(Message{Title: k.t("inspect.plan.list"), Text: strings.Join(lines, "\n")})
 }
 
-func (b *Bot) inspectPlanRemove(ctx context.Context, r *Request) ([]Message, error) {
-	p, err := b.inspections.RemovePlan(ctx, r.Actor, r.Args[0])
+func (k inspectBot) planRemove(ctx context.Context, r *Request) ([]Message, error) {
+	p, err := k.svc.RemovePlan(ctx, r.Actor, r.Args[0])
 	if err != nil {
 		return nil, err
 	}
-	return reply(Message{Ref: p.Ref(), Text: b.t("inspect.plan.removed", "name", p.Name)})
+	return reply(Message{Ref: p.Ref(), Text: k.t("inspect.plan.removed", "name", p.Name)})
 }
 
 func parseItems(s string) ([]int, error) {
@@ -112,7 +124,7 @@ func parseItems(s string) ([]int, error) {
 	return out, nil
 }
 
-func (b *Bot) inspectReport(ctx context.Context, r *Request) ([]Message, error) {
+func (k inspectBot) report(ctx context.Context, r *Request) ([]Message, error) {
 	var ok bool
 	switch canonicalValue(r.Args[1]) {
 	case "ok", "正常":
@@ -125,92 +137,97 @@ func (b *Bot) inspectReport(ctx context.Context, r *Request) ([]Message, error) 
 	if err != nil {
 		return nil, err
 	}
-	out, err := b.inspections.Report(ctx, r.Actor, r.Args[0], items, ok, r.Flag("note"))
+	out, err := k.svc.Report(ctx, r.Actor, r.Args[0], items, ok, r.Flag("note"))
 	if err != nil {
 		return nil, err
 	}
-	return b.inspectOutcome(out), nil
+	return k.outcome(out), nil
 }
 
-func (b *Bot) inspectOutcome(out inspect.Outcome) []Message {
-	m := b.inspectCardData(out.Run.Ref(), b.inspections.CardData(out.Run), false)
+func (k inspectBot) outcome(out inspect.Outcome) []Message {
+	m := k.card(out.Run.Ref(), inspect.ChecklistOf(out.Run), false)
 	m.Status = StatusOK
 	for _, inc := range out.Incidents {
-		m.Text += "\n" + b.t("inspect.issue.opened", "id", itoa64(inc.ID), "level", strconv.Itoa(inc.Level))
+		m.Text += "\n" + k.t("inspect.issue.opened", "id", itoa64(inc.ID), "level", strconv.Itoa(inc.Level))
 	}
 	return []Message{m}
 }
 
-func (b *Bot) inspectAction(ok bool) ActionFunc {
+func (k inspectBot) action(ok bool) ActionFunc {
 	return func(ctx context.Context, actor core.Actor, ev Event) ([]Message, error) {
 		var run int64
 		var item int
 		if _, err := fmt.Sscanf(ev.Value, "inspect:%d:%d", &run, &item); err != nil {
 			return nil, core.Invalid("button_value", "value", ev.Value)
 		}
-		out, err := b.inspections.Mark(ctx, actor, run, []int{item}, ok, ev.Text)
+		out, err := k.svc.Mark(ctx, actor, run, []int{item}, ok, ev.Text)
 		if err != nil {
 			return nil, err
 		}
-		return b.inspectOutcome(out), nil
+		return k.outcome(out), nil
 	}
 }
 
-func (b *Bot) inspectCardData(ref string, d map[string]string, withButtons bool) Message {
-	items := strings.Split(d["items"], "\n")
-	states := strings.Split(d["states"], "\n")
-	m := Message{Ref: ref, Status: StatusNotice, Title: b.t("inspect.card.title", "plan", d["plan"], "id", d["id"]),
-		Text: b.t("inspect.card.text", "due", d["due"], "plan", d["plan"])}
-	for i, it := range items {
+// card shows a run's checklist, with OK / Issue buttons per open item
+// when withButtons.
+func (k inspectBot) card(ref string, c inspect.Checklist, withButtons bool) Message {
+	id := itoa64(c.ID)
+	due := c.DueText()
+	if due == "" {
+		due = k.fmtTime(c.Due)
+	}
+	m := Message{Ref: ref, Status: StatusNotice, Title: k.t("inspect.card.title", "plan", c.Plan, "id", id),
+		Text: k.t("inspect.card.text", "due", due, "plan", c.Plan)}
+	for i, it := range c.Items {
 		st := ""
-		if i < len(states) {
-			st = states[i]
+		if i < len(c.States) {
+			st = c.States[i]
 		}
-		label := b.t("inspect.state.todo")
+		label := k.t("inspect.state.todo")
 		if st != "" {
-			label = b.t("inspect.state." + st)
+			label = k.t("inspect.state." + st)
 		}
 		m.Fields = append(m.Fields, Field{Name: strconv.Itoa(i+1) + ". " + it, Value: label})
-		if withButtons && st == "" && d["state"] == inspect.StatePending {
-			v := "inspect:" + d["id"] + ":" + strconv.Itoa(i+1)
+		if withButtons && st == "" && c.State == inspect.StatePending {
+			v := "inspect:" + id + ":" + strconv.Itoa(i+1)
 			m.Buttons = append(m.Buttons,
-				Button{Action: "inspect.ok", Value: v, Label: b.t("inspect.btn.ok", "n", strconv.Itoa(i+1)), Style: "primary"},
-				Button{Action: "inspect.issue", Value: v, Label: b.t("inspect.btn.issue", "n", strconv.Itoa(i+1)), Style: "danger",
-					Confirm: b.t("inspect.btn.issue_confirm", "item", it)})
+				Button{Action: "inspect.ok", Value: v, Label: k.t("inspect.btn.ok", "n", strconv.Itoa(i+1)), Style: "primary"},
+				Button{Action: "inspect.issue", Value: v, Label: k.t("inspect.btn.issue", "n", strconv.Itoa(i+1)), Style: "danger",
+					Confirm: k.t("inspect.btn.issue_confirm", "item", it)})
 		}
 	}
-	if d["state"] == inspect.StateDone {
-		m.Text = b.t("inspect.card.done", "plan", d["plan"])
-	} else if d["missed"] == "true" {
-		m.Text += "\n" + b.t("inspect.card.missed")
+	if c.State == inspect.StateDone {
+		m.Text = k.t("inspect.card.done", "plan", c.Plan)
+	} else if c.Missed {
+		m.Text += "\n" + k.t("inspect.card.missed")
 	}
 	return m
 }
 
-func (b *Bot) inspectLog(ctx context.Context, r *Request) ([]Message, error) {
-	p, runs, err := b.inspections.Log(ctx, r.Args[0], 30)
+func (k inspectBot) runLog(ctx context.Context, r *Request) ([]Message, error) {
+	p, runs, err := k.svc.Log(ctx, r.Args[0], 30)
 	if err != nil {
 		return nil, err
 	}
 	lines := []string{}
 	for _, run := range runs {
-		state := b.t("inspect.log." + run.State)
+		state := k.t("inspect.log." + run.State)
 		if run.Missed {
-			state += "（" + b.t("inspect.log.missed") + "）"
+			state += "（" + k.t("inspect.log.missed") + "）"
 		}
-		lines = append(lines, b.t("inspect.log.line", "id", itoa64(run.ID), "due", b.fmtTime(run.DueAt), "state", state,
+		lines = append(lines, k.t("inspect.log.line", "id", itoa64(run.ID), "due", k.fmtTime(run.DueAt), "state", state,
 			"issues", strconv.Itoa(run.Issues()), "items", strconv.Itoa(len(run.Items))))
 	}
 	if len(lines) == 0 {
-		lines = append(lines, b.t("none"))
+		lines = append(lines, k.t("none"))
 	}
-	return reply(Message{Ref: p.Ref(), Title: b.t("inspect.log.title", "name", p.Name), Text: strings.Join(lines, "\n")})
+	return reply(Message{Ref: p.Ref(), Title: k.t("inspect.log.title", "name", p.Name), Text: strings.Join(lines, "\n")})
 }
 
 // period parses --month YYYY-MM or --quarter YYYY-Qn into [from, to).
-func (b *Bot) period(r *Request) (from, to time.Time, label string, err error) {
-	loc := b.cfg.Location
-	now := b.now().In(loc)
+func (k inspectBot) period(r *Request) (from, to time.Time, label string, err error) {
+	loc := k.cfg.Location
+	now := k.now().In(loc)
 	if q := r.Flag("quarter"); q != "" {
 		var y, n int
 		if _, e := fmt.Sscanf(strings.ToUpper(q), "%d-Q%d", &y, &n); e != nil || n < 1 || n > 4 {
@@ -230,12 +247,12 @@ func (b *Bot) period(r *Request) (from, to time.Time, label string, err error) {
 	return m, m.AddDate(0, 1, 0), month, nil
 }
 
-func (b *Bot) reportInspections(ctx context.Context, r *Request) ([]Message, error) {
-	from, to, label, err := b.period(r)
+func (k inspectBot) summary(ctx context.Context, r *Request) ([]Message, error) {
+	from, to, label, err := k.period(r)
 	if err != nil {
 		return nil, err
 	}
-	sums, err := b.inspections.Summary(ctx, from, to)
+	sums, err := k.svc.Summary(ctx, from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -243,40 +260,51 @@ func (b *Bot) reportInspections(ctx context.Context, r *Request) ([]Message, err
 	var runs, done, missed, issues int
 	for _, s := range sums {
 		runs, done, missed, issues = runs+s.Runs, done+s.Done, missed+s.Missed, issues+s.Issues
-		lines = append(lines, b.t("inspect.summary.line", "plan", s.Plan, "runs", strconv.Itoa(s.Runs), "done", strconv.Itoa(s.Done),
+		lines = append(lines, k.t("inspect.summary.line", "plan", s.Plan, "runs", strconv.Itoa(s.Runs), "done", strconv.Itoa(s.Done),
 			"missed", strconv.Itoa(s.Missed), "pending", strconv.Itoa(s.Pending), "issues", strconv.Itoa(s.Issues)))
 		for _, it := range s.IssueItems {
 			lines = append(lines, "    · "+it)
 		}
 	}
 	if len(lines) == 0 {
-		lines = append(lines, b.t("none"))
+		lines = append(lines, k.t("none"))
 	}
-	return reply(Message{Title: b.t("inspect.summary.title", "period", label), Fields: []Field{
-		{Name: b.t("field.runs"), Value: strconv.Itoa(runs)},
-		{Name: b.t("field.done"), Value: strconv.Itoa(done)},
-		{Name: b.t("field.missed"), Value: strconv.Itoa(missed)},
-		{Name: b.t("field.issues"), Value: strconv.Itoa(issues)},
+	return reply(Message{Title: k.t("inspect.summary.title", "period", label), Fields: []Field{
+		{Name: k.t("field.runs"), Value: strconv.Itoa(runs)},
+		{Name: k.t("field.done"), Value: strconv.Itoa(done)},
+		{Name: k.t("field.missed"), Value: strconv.Itoa(missed)},
+		{Name: k.t("field.issues"), Value: strconv.Itoa(issues)},
 	}, Text: strings.Join(lines, "\n")})
 }
 
-// renderInspect renders inspection notices; ok is false for other kinds.
-func (b *Bot) renderInspect(n notice) (Message, bool) {
-	d := n.Data
-	switch n.Kind {
-	case inspect.NoticeCard:
-		return b.inspectCardData(n.Ref, d, true), true
-	case inspect.NoticeUpdate:
-		return b.inspectCardData(n.Ref, d, true), true
-	case inspect.NoticeRemind:
-		return Message{Ref: n.Ref + "#remind", Status: StatusNotice, Title: b.t("inspect.card.title", "plan", d["plan"], "id", d["id"]),
-			Text: b.t("inspect.remind", "plan", d["plan"], "due", d["due"])}, true
-	case inspect.NoticeEscalated:
-		return Message{Ref: n.Ref + "#escalated", Status: StatusNotice, Title: b.t("inspect.card.title", "plan", d["plan"], "id", d["id"]),
-			Text: b.t("inspect.escalated", "plan", d["plan"], "due", d["due"], "assignees", d["assignees"])}, true
-	case inspect.NoticeIssue:
-		return Message{Ref: "incident:" + d["incident"], Status: StatusNotice, Title: b.t("inspect.card.title", "plan", d["plan"], "id", d["id"]),
-			Text: b.t("inspect.issue.notice", "by", d["by"], "incident", d["incident"], "note", d["note"])}, true
+func (k inspectBot) renderCard(ref string, n inspect.Card) (Message, error) {
+	return k.card(ref, n.Checklist, true), nil
+}
+
+func (k inspectBot) renderUpdated(ref string, n inspect.Updated) (Message, error) {
+	return k.card(ref, n.Checklist, true), nil
+}
+
+func (k inspectBot) renderRemind(ref string, n inspect.Remind) (Message, error) {
+	return Message{Ref: ref + "#remind", Status: StatusNotice, Title: k.t("inspect.card.title", "plan", n.Plan, "id", itoa64(n.ID)),
+		Text: k.t("inspect.remind", "plan", n.Plan, "due", k.dueOf(n.Checklist))}, nil
+}
+
+func (k inspectBot) renderEscalated(ref string, n inspect.Escalated) (Message, error) {
+	return Message{Ref: ref + "#escalated", Status: StatusNotice, Title: k.t("inspect.card.title", "plan", n.Plan, "id", itoa64(n.ID)),
+		Text: k.t("inspect.escalated", "plan", n.Plan, "due", k.dueOf(n.Checklist), "assignees", strings.Join(n.Assignees, ","))}, nil
+}
+
+func (k inspectBot) renderIssue(_ string, n inspect.Issue) (Message, error) {
+	return Message{Ref: "incident:" + itoa64(n.Incident), Status: StatusNotice, Title: k.t("inspect.card.title", "plan", n.Plan, "id", itoa64(n.ID)),
+		Text: k.t("inspect.issue.notice", "by", n.By, "incident", itoa64(n.Incident), "note", n.Note)}, nil
+}
+
+// dueOf shows a run's due time in the bot's zone, or as a notice of the
+// previous release carried it.
+func (k inspectBot) dueOf(c inspect.Checklist) string {
+	if t := c.DueText(); t != "" {
+		return t
 	}
-	return Message{}, false
+	return k.fmtTime(c.Due)
 }

@@ -5,9 +5,7 @@ import (
 	"time"
 
 	"opsbot/core/approval"
-	"opsbot/core/backup"
 	"opsbot/core/incident"
-	"opsbot/core/inspect"
 )
 
 // The plugs below wrap domains whose commands still register themselves
@@ -45,36 +43,6 @@ func Incidents(svc *incident.Service, silencer Silencer, handoverEvery time.Dura
 				n, err := svc.StartHandovers(ctx)
 				if n > 0 {
 					b.log.Info("handovers started", "count", n)
-				}
-				return err
-			}}},
-		}
-	}
-}
-
-// Inspections plugs inspection plans and checklists.
-func Inspections(svc *inspect.Service) Plug {
-	return func(b *Bot) Module {
-		b.inspections = svc
-		b.registerInspections()
-		return Module{Name: "inspect", Topic: "inspect", Timers: map[string]TimerFunc{
-			inspect.TimerDue: svc.HandleTimer, inspect.TimerGrace: svc.HandleTimer,
-		}}
-	}
-}
-
-// Backups plugs backup plans, reports, restore tests and the monthly
-// audit (sent at 09:00 on the 1st, caught up until the evening).
-func Backups(svc *backup.Service) Plug {
-	return func(b *Bot) Module {
-		b.backups = svc
-		b.registerBackups()
-		return Module{Name: "backup", Topic: "backup",
-			Timers: map[string]TimerFunc{backup.TimerCheck: svc.HandleTimer, backup.TimerVerify: svc.HandleTimer},
-			Jobs: []Job{{Type: backup.TaskAudit, At: "09:00", CatchUp: 15 * time.Hour, Run: func(ctx context.Context, _ time.Time) error {
-				created, err := svc.MonthlyAudit(ctx)
-				if created {
-					b.log.Info("monthly backup audit sent")
 				}
 				return err
 			}}},

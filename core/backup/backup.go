@@ -15,7 +15,9 @@ import (
 	"strconv"
 	"time"
 
+	"opsbot/core"
 	"opsbot/core/incident"
+	"opsbot/core/org"
 )
 
 // Timer and periodic task kinds.
@@ -23,18 +25,6 @@ const (
 	TimerCheck  = "backup:check"  // ref plan; data day, stage remind|escalate
 	TimerVerify = "backup:verify" // ref plan; data month, stage remind|escalate
 	TaskAudit   = "backup:audit"  // daily periodic task: last month's audit, once
-)
-
-// Notice kinds.
-const (
-	NoticeMissing      = "backup.missing"   // to operators: no report by the deadline
-	NoticeEscalated    = "backup.escalated" // to the lead and admins: still none
-	NoticeFault        = "backup.fault"     // to operators: failed, re-run task
-	NoticeRecovered    = "backup.recovered" // to operators: re-run ok, fault closed
-	NoticeVerifyDue    = "backup.verify_due"
-	NoticeVerifyMissed = "backup.verify_missed"
-	NoticeAudit        = "backup.audit"        // to the lead: sign-off card
-	NoticeAuditDone    = "update.backup.audit" // replaces the sign-off cards
 )
 
 // Check states.
@@ -131,34 +121,93 @@ type Audit struct {
 // Ref is the audit's entity reference.
 func (a Audit) Ref() string { return "backup-audit:" + a.Month }
 
-// Tx is what backups need from a store.
-type Tx interface {
-	incident.Tx
+// Ports. Backups work in five kinds of transaction, each with a port
+// holding only what it calls; storage implements all of them with one
+// transaction type.
+
+// PlanTx is what adding and removing plans and recording restore tests
+// need.
+type PlanTx interface {
+	core.Tx
 	InsertBackupPlan(ctx context.Context, p *Plan) error
+	// BackupPlan returns the active plan of system, else its latest removed one.
+	BackupPlan(ctx context.Context, system string) (Plan, error)
+	UpdateBackupPlan(ctx context.Context, p Plan) error
+	InsertVerification(ctx context.Context, v *Verification) error
+	// App returns an app by code (a failed restore test's incident is about it).
+	App(ctx context.Context, code string) (org.App, error)
+	// HoldersOf returns the active users holding role, each once.
+	HoldersOf(ctx context.Context, role org.Role) ([]string, error)
+}
+
+// ReportTx is what recording a backup report needs: the day's check, the
+// fault a failure files and the faults a good report closes.
+type ReportTx interface {
+	core.Tx
 	BackupPlan(ctx context.Context, system string) (Plan, error)
 	BackupPlanByID(ctx context.Context, id int64, lock bool) (Plan, error)
-	UpdateBackupPlan(ctx context.Context, p Plan) error
-	// BackupPlans lists plans by system; with all, removed ones too.
-	BackupPlans(ctx context.Context, all bool) ([]Plan, error)
 	InsertBackupReport(ctx context.Context, r *Report) error
 	// BackupCheck returns a plan's check of a day, locked.
 	BackupCheck(ctx context.Context, planID int64, day string) (Check, error)
 	UpsertBackupCheck(ctx context.Context, c Check) error
+	OpenBackupFaults(ctx context.Context, planID int64) ([]Fault, error)
+	InsertBackupFault(ctx context.Context, f *Fault) error
+	UpdateBackupFault(ctx context.Context, f Fault) error
+	App(ctx context.Context, code string) (org.App, error)
+	HoldersOf(ctx context.Context, role org.Role) ([]string, error)
+}
+
+// CheckTx is what the daily-check and restore-test timers need.
+type CheckTx interface {
+	core.Tx
+	BackupPlanByID(ctx context.Context, id int64, lock bool) (Plan, error)
+	BackupCheck(ctx context.Context, planID int64, day string) (Check, error)
+	UpsertBackupCheck(ctx context.Context, c Check) error
+	Verifications(ctx context.Context, planID int64, month string) ([]Verification, error)
+	HoldersOf(ctx context.Context, role org.Role) ([]string, error)
+	// AdminsOf returns the admins nearest to a user's unit.
+	AdminsOf(ctx context.Context, userID string) ([]string, error)
+}
+
+// Tx is what the monthly record needs: the month's checks, reports and
+// restore tests of every plan, and the audit the lead signs.
+type Tx interface {
+	core.Tx
+	// BackupPlans lists plans by system; with all, removed ones too.
+	BackupPlans(ctx context.Context, all bool) ([]Plan, error)
 	// BackupChecks lists a plan's checks (planID 0: all) for days in [from, to], newest first.
 	BackupChecks(ctx context.Context, planID int64, from, to string) ([]Check, error)
 	BackupReports(ctx context.Context, planID int64, limit int) ([]Report, error)
-	InsertBackupFault(ctx context.Context, f *Fault) error
-	OpenBackupFaults(ctx context.Context, planID int64) ([]Fault, error)
-	UpdateBackupFault(ctx context.Context, f Fault) error
-	InsertVerification(ctx context.Context, v *Verification) error
 	Verifications(ctx context.Context, planID int64, month string) ([]Verification, error)
 	// InsertBackupAudit inserts the audit unless its month has one; it reports whether it did.
 	InsertBackupAudit(ctx context.Context, a Audit) (bool, error)
 	BackupAudit(ctx context.Context, month string, lock bool) (Audit, error)
 	UpdateBackupAudit(ctx context.Context, a Audit) error
+	HoldersOf(ctx context.Context, role org.Role) ([]string, error)
 }
 
-// Store runs backup work in transactions.
+// Reader is what the read-only commands need.
+type Reader interface {
+	BackupPlan(ctx context.Context, system string) (Plan, error)
+	BackupPlans(ctx context.Context, all bool) ([]Plan, error)
+	BackupChecks(ctx context.Context, planID int64, from, to string) ([]Check, error)
+	BackupReports(ctx context.Context, planID int64, limit int) ([]Report, error)
+	OpenBackupFaults(ctx context.Context, planID int64) ([]Fault, error)
+	Verifications(ctx context.Context, planID int64, month string) ([]Verification, error)
+	BackupAudit(ctx context.Context, month string, lock bool) (Audit, error)
+}
+
+// Store runs backup work in transactions, each handing its port.
 type Store interface {
 	InTx(ctx context.Context, fn func(tx Tx) error) error
+	InPlanTx(ctx context.Context, fn func(tx PlanTx) error) error
+	InReportTx(ctx context.Context, fn func(tx ReportTx) error) error
+	InCheckTx(ctx context.Context, fn func(tx CheckTx) error) error
+	Read(ctx context.Context, fn func(r Reader) error) error
+}
+
+// IncidentOpener opens an incident inside another domain's transaction,
+// so a failed backup and its incident commit together.
+type IncidentOpener interface {
+	DeclareIn(ctx context.Context, tx core.Tx, actor core.Actor, title string, level int, system, unit string) (incident.Incident, error)
 }

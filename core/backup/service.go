@@ -13,6 +13,7 @@ import (
 	"opsbot/core/calendar"
 	"opsbot/core/incident"
 	"opsbot/core/org"
+	"opsbot/core/routine"
 )
 
 // Config tunes backup checks.
@@ -28,12 +29,12 @@ type Service struct {
 	store     Store
 	clock     core.Clock
 	cal       *calendar.Calendar
-	incidents *incident.Service
+	incidents IncidentOpener
 	cfg       Config
 }
 
 // NewService returns the backup service.
-func NewService(store Store, clock core.Clock, cal *calendar.Calendar, incidents *incident.Service, cfg Config) *Service {
+func NewService(store Store, clock core.Clock, cal *calendar.Calendar, incidents IncidentOpener, cfg Config) *Service {
 	if cfg.Grace <= 0 {
 		cfg.Grace = time.Hour
 	}
@@ -53,28 +54,22 @@ const dayLayout = "2006-01-02"
 
 func (s *Service) loc() *time.Location { return s.cal.Location() }
 
-func (s *Service) audit(ctx context.Context, tx Tx, actor core.Actor, action, entity string, after, before any) error {
-	return tx.Audit(ctx, core.Change(s.clock.Now(), actor, action, entity, before, after))
+// daily is a plan's schedule: its report deadline every day.
+func (s *Service) daily(p Plan) routine.Daily { return routine.Daily{At: p.DailyAt, Loc: s.loc()} }
+
+// checkOf is the daily check of day as a routine occurrence.
+func checkOf(p Plan, day string) routine.Occurrence {
+	return routine.Occurrence{Kind: TimerCheck, Ref: p.Ref(), Key: map[string]string{"day": day}}
 }
 
-// deadline is a plan's report deadline on day (midnight of that day in loc).
-func deadline(p Plan, day time.Time) time.Time {
-	hm, _ := time.Parse("15:04", p.DailyAt)
-	return time.Date(day.Year(), day.Month(), day.Day(), hm.Hour(), hm.Minute(), 0, 0, day.Location())
+// restoreOf is the restore test of month as a routine occurrence.
+func restoreOf(p Plan, month string) routine.Occurrence {
+	return routine.Occurrence{Kind: TimerVerify, Ref: p.Ref(), Key: map[string]string{"month": month}}
 }
 
-func (s *Service) midnight(t time.Time) time.Time {
-	t = t.In(s.loc())
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, s.loc())
-}
-
-// nextDeadline is the first deadline of p after t.
-func (s *Service) nextDeadline(p Plan, t time.Time) time.Time {
-	d := deadline(p, s.midnight(t))
-	if !d.After(t) {
-		d = deadline(p, s.midnight(t).AddDate(0, 0, 1))
-	}
-	return d
+// scheduleCheck sets the timer of the plan's check due at deadline.
+func scheduleCheck(ctx context.Context, tx core.Timers, p Plan, deadline time.Time) error {
+	return checkOf(p, deadline.Format(dayLayout)).Schedule(ctx, tx, routine.Remind, deadline)
 }
 
 // verifyDue is the restore-test deadline of month m (its VerifyDay, 18:00).
@@ -89,15 +84,16 @@ func (s *Service) verifyRemind(m time.Time) time.Time {
 }
 
 // scheduleVerify sets the plan's next restore-test timer after now.
-func (s *Service) scheduleVerify(ctx context.Context, tx Tx, p Plan, now time.Time) error {
-	m := s.midnight(now)
+func (s *Service) scheduleVerify(ctx context.Context, tx core.Timers, p Plan, now time.Time) error {
+	m := now.In(s.loc())
 	month := time.Date(m.Year(), m.Month(), 1, 0, 0, 0, 0, s.loc())
 	for range 3 {
+		o := restoreOf(p, month.Format("2006-01"))
 		if r := s.verifyRemind(month); r.After(now) {
-			return tx.Schedule(ctx, core.Timer{Kind: TimerVerify, Ref: p.Ref(), DueAt: r, Data: map[string]string{"month": month.Format("2006-01"), "stage": "remind"}})
+			return o.Schedule(ctx, tx, routine.Remind, r)
 		}
 		if d := s.verifyDue(month); d.After(now) {
-			return tx.Schedule(ctx, core.Timer{Kind: TimerVerify, Ref: p.Ref(), DueAt: d, Data: map[string]string{"month": month.Format("2006-01"), "stage": "escalate"}})
+			return o.Schedule(ctx, tx, routine.Escalate, d)
 		}
 		month = month.AddDate(0, 1, 0)
 	}
@@ -117,8 +113,8 @@ func (s *Service) AddPlan(ctx context.Context, actor core.Actor, system, dailyAt
 		return Plan{}, core.Invalid("backup_full_day", "value", strconv.Itoa(fullDay))
 	}
 	var p Plan
-	err = s.store.InTx(ctx, func(tx Tx) error {
-		if err := org.RequirePlatform(ctx, tx, actor.UserID, "backup_manage"); err != nil {
+	err = s.store.InPlanTx(ctx, func(tx PlanTx) error {
+		if err := routine.RequirePlatform(ctx, tx, actor.UserID, "backup_manage"); err != nil {
 			return err
 		}
 		if _, err := tx.BackupPlan(ctx, system); err == nil {
@@ -131,14 +127,13 @@ func (s *Service) AddPlan(ctx context.Context, actor core.Actor, system, dailyAt
 		if err := tx.InsertBackupPlan(ctx, &p); err != nil {
 			return err
 		}
-		next := s.nextDeadline(p, now)
-		if err := tx.Schedule(ctx, core.Timer{Kind: TimerCheck, Ref: p.Ref(), DueAt: next, Data: map[string]string{"day": next.Format(dayLayout), "stage": "remind"}}); err != nil {
+		if err := scheduleCheck(ctx, tx, p, s.daily(p).Next(now)); err != nil {
 			return err
 		}
 		if err := s.scheduleVerify(ctx, tx, p, now); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actor, "backup.plan.add", p.Ref(), p, nil)
+		return core.Record(ctx, tx, now, actor, "backup.plan.add", p.Ref(), nil, p)
 	})
 	return p, err
 }
@@ -146,12 +141,12 @@ func (s *Service) AddPlan(ctx context.Context, actor core.Actor, system, dailyAt
 // RemovePlan stops a plan's checks; its records stay.
 func (s *Service) RemovePlan(ctx context.Context, actor core.Actor, system string) (Plan, error) {
 	var p Plan
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		if err := org.RequirePlatform(ctx, tx, actor.UserID, "backup_manage"); err != nil {
+	err := s.store.InPlanTx(ctx, func(tx PlanTx) error {
+		if err := routine.RequirePlatform(ctx, tx, actor.UserID, "backup_manage"); err != nil {
 			return err
 		}
 		var err error
-		if p, err = s.plan(ctx, tx, system); err != nil {
+		if p, err = activePlan(ctx, tx, system); err != nil {
 			return err
 		}
 		before := p
@@ -162,12 +157,18 @@ func (s *Service) RemovePlan(ctx context.Context, actor core.Actor, system strin
 		if err := tx.CancelTimers(ctx, p.Ref(), ""); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actor, "backup.plan.remove", p.Ref(), p, before)
+		return core.Record(ctx, tx, s.clock.Now(), actor, "backup.plan.remove", p.Ref(), before, p)
 	})
 	return p, err
 }
 
-func (s *Service) plan(ctx context.Context, tx Tx, system string) (Plan, error) {
+// planFinder finds plans by system.
+type planFinder interface {
+	BackupPlan(ctx context.Context, system string) (Plan, error)
+}
+
+// activePlan is system's active plan, or backup_plan_not_found.
+func activePlan(ctx context.Context, tx planFinder, system string) (Plan, error) {
 	p, err := tx.BackupPlan(ctx, system)
 	if errors.Is(err, core.ErrNotFound) || (err == nil && !p.Active) {
 		return Plan{}, core.NotFound("backup_plan_not_found", "system", system)
@@ -178,7 +179,7 @@ func (s *Service) plan(ctx context.Context, tx Tx, system string) (Plan, error) 
 // Plans lists the active plans.
 func (s *Service) Plans(ctx context.Context) ([]Plan, error) {
 	var out []Plan
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.Read(ctx, func(tx Reader) error {
 		var err error
 		out, err = tx.BackupPlans(ctx, false)
 		return err
@@ -186,37 +187,13 @@ func (s *Service) Plans(ctx context.Context) ([]Plan, error) {
 	return out, err
 }
 
-func (s *Service) operators(ctx context.Context, tx Tx) ([]string, error) {
-	return org.HoldersOf(ctx, tx, org.RoleOperator)
+func operators(ctx context.Context, dir routine.Directory) ([]string, error) {
+	return dir.HoldersOf(ctx, org.RoleOperator)
 }
 
 // leads resolves the audit lead (a user id or a role).
-func (s *Service) leads(ctx context.Context, tx Tx) ([]string, error) {
-	if r := org.Role(s.cfg.Lead); r.Valid() {
-		return org.HoldersOf(ctx, tx, r)
-	}
-	return []string{s.cfg.Lead}, nil
-}
-
-func (s *Service) tell(ctx context.Context, tx Tx, kind, ref string, users []string, data map[string]string) error {
-	for _, u := range users {
-		if err := tx.Notify(ctx, core.Notice{Ref: ref, To: core.Recipient{User: u}, Body: core.Legacy{Kind: kind, Data: data}}); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func union(lists ...[]string) []string {
-	var out []string
-	for _, l := range lists {
-		for _, u := range l {
-			if u != "" && !slices.Contains(out, u) {
-				out = append(out, u)
-			}
-		}
-	}
-	return out
+func (s *Service) leads(ctx context.Context, dir routine.Directory) ([]string, error) {
+	return routine.Resolve(ctx, dir, s.cfg.Lead)
 }
 
 // ReportResult is what a report did.
@@ -239,13 +216,13 @@ func (s *Service) Report(ctx context.Context, actor core.Actor, system string, o
 		return ReportResult{}, core.Invalid("note_too_long")
 	}
 	var res ReportResult
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InReportTx(ctx, func(tx ReportTx) error {
 		if actor.Platform != core.PlatformAPI {
-			if err := org.RequirePlatform(ctx, tx, actor.UserID, "backup_manage"); err != nil {
+			if err := routine.RequirePlatform(ctx, tx, actor.UserID, "backup_manage"); err != nil {
 				return err
 			}
 		}
-		p, err := s.plan(ctx, tx, system)
+		p, err := activePlan(ctx, tx, system)
 		if err != nil {
 			return err
 		}
@@ -273,14 +250,13 @@ func (s *Service) Report(ctx context.Context, actor core.Actor, system string, o
 			state = CheckFailed
 		}
 		dd, _ := time.ParseInLocation(dayLayout, day, s.loc())
-		if err := tx.UpsertBackupCheck(ctx, Check{PlanID: p.ID, Day: day, DueAt: deadline(p, dd), State: state, ReportID: &r.ID}); err != nil {
+		if err := tx.UpsertBackupCheck(ctx, Check{PlanID: p.ID, Day: day, DueAt: s.daily(p).On(dd), State: state, ReportID: &r.ID}); err != nil {
 			return err
 		}
-		ops, err := s.operators(ctx, tx)
+		ops, err := operators(ctx, tx)
 		if err != nil {
 			return err
 		}
-		data := map[string]string{"system": p.System, "day": day, "kind": kind, "note": note, "by": actor.UserID, "report": strconv.FormatInt(r.ID, 10)}
 		if ok {
 			faults, err := tx.OpenBackupFaults(ctx, p.ID)
 			if err != nil {
@@ -292,16 +268,16 @@ func (s *Service) Report(ctx context.Context, actor core.Actor, system string, o
 				if err := tx.UpdateBackupFault(ctx, f); err != nil {
 					return err
 				}
-				d := map[string]string{"system": p.System, "fault": strconv.FormatInt(f.ID, 10), "incident": strconv.FormatInt(f.IncidentID, 10), "by": actor.UserID}
-				if err := s.tell(ctx, tx, NoticeRecovered, f.Ref(), union(f.Assignees, ops), d); err != nil {
+				rec := Recovered{System: p.System, Fault: f.ID, Incident: f.IncidentID, By: actor.UserID}
+				if err := routine.Tell(ctx, tx, f.Ref(), routine.Union(f.Assignees, ops), rec); err != nil {
 					return err
 				}
-				if err := s.audit(ctx, tx, actor, "backup.fault.close", f.Ref(), f, before); err != nil {
+				if err := core.Record(ctx, tx, now, actor, "backup.fault.close", f.Ref(), before, f); err != nil {
 					return err
 				}
 				res.Closed = append(res.Closed, f)
 			}
-			return s.audit(ctx, tx, actor, "backup.report", p.Ref(), r, nil)
+			return core.Record(ctx, tx, now, actor, "backup.report", p.Ref(), nil, r)
 		}
 		by := actor
 		if actor.Platform == core.PlatformAPI {
@@ -316,21 +292,27 @@ func (s *Service) Report(ctx context.Context, actor core.Actor, system string, o
 			return err
 		}
 		res.Fault, res.Incident = &f, &inc
-		data["fault"], data["incident"] = strconv.FormatInt(f.ID, 10), strconv.FormatInt(inc.ID, 10)
-		if err := s.tell(ctx, tx, NoticeFault, f.Ref(), ops, data); err != nil {
+		failed := Failed{System: p.System, Day: day, Kind: kind, Note: note, By: actor.UserID, Report: r.ID, Fault: f.ID, Incident: inc.ID}
+		if err := routine.Tell(ctx, tx, f.Ref(), ops, failed); err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, actor, "backup.report", p.Ref(), r, nil); err != nil {
+		if err := core.Record(ctx, tx, now, actor, "backup.report", p.Ref(), nil, r); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actor, "backup.fault.open", f.Ref(), f, nil)
+		return core.Record(ctx, tx, now, actor, "backup.fault.open", f.Ref(), nil, f)
 	})
 	return res, err
 }
 
+// appTx is a transaction that can tell whether a system is an app.
+type appTx interface {
+	core.Tx
+	App(ctx context.Context, code string) (org.App, error)
+}
+
 // openIncident opens the incident of a failed backup or restore test of
 // p, about the app of that code when there is one.
-func (s *Service) openIncident(ctx context.Context, tx Tx, by core.Actor, p Plan, what, note string) (incident.Incident, error) {
+func (s *Service) openIncident(ctx context.Context, tx appTx, by core.Actor, p Plan, what, note string) (incident.Incident, error) {
 	system := ""
 	if _, err := tx.App(ctx, p.System); err == nil {
 		system = p.System
@@ -342,9 +324,10 @@ func (s *Service) openIncident(ctx context.Context, tx Tx, by core.Actor, p Plan
 // check if that is still open (a late report, or one just after the
 // deadline before its check fired) or failed with its fault open (the
 // re-run), else the next deadline's.
-func (s *Service) dayFor(ctx context.Context, tx Tx, p Plan, now time.Time) (string, error) {
-	next := s.nextDeadline(p, now)
-	prev := deadline(p, s.midnight(next).AddDate(0, 0, -1))
+func (s *Service) dayFor(ctx context.Context, tx ReportTx, p Plan, now time.Time) (string, error) {
+	d := s.daily(p)
+	next := d.Next(now)
+	prev := d.On(d.Midnight(next).AddDate(0, 0, -1))
 	if prev.Before(p.CreatedAt) {
 		return next.Format(dayLayout), nil
 	}
@@ -374,11 +357,7 @@ func (s *Service) dayFor(ctx context.Context, tx Tx, p Plan, now time.Time) (str
 
 // HandleTimer fires a daily check or a restore-test timer, once.
 func (s *Service) HandleTimer(ctx context.Context, id int64) error {
-	return s.store.InTx(ctx, func(tx Tx) error {
-		tm, ok, err := tx.ClaimTimer(ctx, id, s.clock.Now())
-		if err != nil || !ok {
-			return err
-		}
+	return core.Fire(ctx, s.store.InCheckTx, id, s.clock.Now(), func(tx CheckTx, tm core.Timer) error {
 		var pid int64
 		if _, err := fmt.Sscanf(tm.Ref, "backup-plan:%d", &pid); err != nil {
 			return fmt.Errorf("backup: timer ref %q: %w", tm.Ref, err)
@@ -397,7 +376,10 @@ func (s *Service) HandleTimer(ctx context.Context, id int64) error {
 	})
 }
 
-func (s *Service) check(ctx context.Context, tx Tx, p Plan, tm core.Timer) error {
+// check runs a day's check: at the deadline it schedules the next day's
+// and, with no report, reminds the operators; after the grace it counts
+// the day missed and tells the lead and the operators' admins.
+func (s *Service) check(ctx context.Context, tx CheckTx, p Plan, tm core.Timer) error {
 	day := tm.Data["day"]
 	c, err := tx.BackupCheck(ctx, p.ID, day)
 	if err != nil && !errors.Is(err, core.ErrNotFound) {
@@ -405,99 +387,99 @@ func (s *Service) check(ctx context.Context, tx Tx, p Plan, tm core.Timer) error
 	}
 	done := err == nil && (c.State == CheckOK || c.State == CheckFailed)
 	dueDay, _ := time.ParseInLocation(dayLayout, day, s.loc())
-	data := map[string]string{"system": p.System, "day": day, "due": deadline(p, dueDay).Format("2006-01-02 15:04")}
-	if p.FullDay != 0 && dueDay.Day() == p.FullDay {
-		data["full"] = "true"
-	}
-	if tm.Data["stage"] != "escalate" {
-		next := s.nextDeadline(p, tm.DueAt)
-		if now := s.clock.Now(); next.Before(now) {
-			next = s.nextDeadline(p, now) // after an outage, resume from now
-		}
-		if err := tx.Schedule(ctx, core.Timer{Kind: TimerCheck, Ref: p.Ref(), DueAt: next, Data: map[string]string{"day": next.Format(dayLayout), "stage": "remind"}}); err != nil {
+	late := Overdue{System: p.System, Day: day, Due: s.daily(p).On(dueDay), Full: p.FullDay != 0 && dueDay.Day() == p.FullDay}
+	ref := p.Ref() + "#" + day
+	stage := routine.StageOf(tm)
+	if stage == routine.Remind {
+		next := routine.Next(s.daily(p).Next, tm.DueAt, s.clock.Now())
+		if err := scheduleCheck(ctx, tx, p, next); err != nil {
 			return err
 		}
-		if done {
-			return nil
-		}
-		if err := tx.UpsertBackupCheck(ctx, Check{PlanID: p.ID, Day: day, DueAt: tm.DueAt, State: CheckPending}); err != nil {
-			return err
-		}
-		if err := tx.Schedule(ctx, core.Timer{Kind: TimerCheck, Ref: p.Ref(), DueAt: tm.DueAt.Add(s.cfg.Grace), Data: map[string]string{"day": day, "stage": "escalate"}}); err != nil {
-			return err
-		}
-		ops, err := s.operators(ctx, tx)
-		if err != nil {
-			return err
-		}
-		return s.tell(ctx, tx, NoticeMissing, p.Ref()+"#"+day, ops, data)
 	}
-	if done {
-		return nil
-	}
-	before := c
-	c = Check{PlanID: p.ID, Day: day, DueAt: tm.DueAt, State: CheckMissing}
-	if err := tx.UpsertBackupCheck(ctx, c); err != nil {
-		return err
-	}
-	leads, err := s.leads(ctx, tx)
-	if err != nil {
-		return err
-	}
-	ops, err := s.operators(ctx, tx)
-	if err != nil {
-		return err
-	}
-	var admins []string
-	for _, o := range ops {
-		as, err := org.AdminsOf(ctx, tx, o)
-		if err != nil && !errors.Is(err, core.ErrNotFound) {
-			return err
-		}
-		admins = union(admins, as)
-	}
-	if err := s.tell(ctx, tx, NoticeEscalated, p.Ref()+"#"+day, union(leads, admins), data); err != nil {
-		return err
-	}
-	return s.audit(ctx, tx, core.SystemActor(), "backup.missing", p.Ref(), c, before)
+	return routine.Step(ctx, tx, checkOf(p, day), stage, tm.DueAt.Add(s.cfg.Grace), routine.Chase{
+		Done: done,
+		Remind: func() error {
+			if err := tx.UpsertBackupCheck(ctx, Check{PlanID: p.ID, Day: day, DueAt: tm.DueAt, State: CheckPending}); err != nil {
+				return err
+			}
+			ops, err := operators(ctx, tx)
+			if err != nil {
+				return err
+			}
+			return routine.Tell(ctx, tx, ref, ops, Missing{late})
+		},
+		Escalate: func() error {
+			before := c
+			c = Check{PlanID: p.ID, Day: day, DueAt: tm.DueAt, State: CheckMissing}
+			if err := tx.UpsertBackupCheck(ctx, c); err != nil {
+				return err
+			}
+			leads, err := s.leads(ctx, tx)
+			if err != nil {
+				return err
+			}
+			ops, err := operators(ctx, tx)
+			if err != nil {
+				return err
+			}
+			admins, err := routine.AdminsOf(ctx, tx, ops)
+			if err != nil {
+				return err
+			}
+			if err := routine.Tell(ctx, tx, ref, routine.Union(leads, admins), Escalated{late}); err != nil {
+				return err
+			}
+			return core.Record(ctx, tx, s.clock.Now(), core.SystemActor(), "backup.missing", p.Ref(), before, c)
+		},
+	})
 }
 
-func (s *Service) verifyTimer(ctx context.Context, tx Tx, p Plan, tm core.Timer) error {
+// verifyTimer runs a month's restore test: three days before its
+// deadline it reminds the operators, at the deadline it tells the lead
+// and the operators, and sets the next month's.
+func (s *Service) verifyTimer(ctx context.Context, tx CheckTx, p Plan, tm core.Timer) error {
 	month := tm.Data["month"]
 	vs, err := tx.Verifications(ctx, p.ID, month)
 	if err != nil {
 		return err
 	}
-	verified := anyPassed(vs)
 	m, _ := time.ParseInLocation("2006-01", month, s.loc())
-	data := map[string]string{"system": p.System, "month": month, "due": s.verifyDue(m).Format("2006-01-02 15:04")}
-	ops, err := s.operators(ctx, tx)
+	late := RestoreOverdue{System: p.System, Month: month, Due: s.verifyDue(m)}
+	ref := p.Ref() + "#verify-" + month
+	ops, err := operators(ctx, tx)
 	if err != nil {
 		return err
 	}
-	if tm.Data["stage"] != "escalate" {
-		if err := tx.Schedule(ctx, core.Timer{Kind: TimerVerify, Ref: p.Ref(), DueAt: s.verifyDue(m), Data: map[string]string{"month": month, "stage": "escalate"}}); err != nil {
+	o, stage := restoreOf(p, month), routine.StageOf(tm)
+	// The escalation stage rolls the monthly cycle on, so it is set
+	// whether or not the test was recorded.
+	if stage == routine.Remind {
+		if err := o.Schedule(ctx, tx, routine.Escalate, s.verifyDue(m)); err != nil {
 			return err
 		}
-		if verified {
-			return nil
-		}
-		return s.tell(ctx, tx, NoticeVerifyDue, p.Ref()+"#verify-"+month, ops, data)
-	}
-	if err := s.scheduleVerify(ctx, tx, p, s.verifyDue(m)); err != nil {
+	} else if err := s.scheduleVerify(ctx, tx, p, s.verifyDue(m)); err != nil {
 		return err
 	}
-	if verified {
-		return nil
-	}
-	leads, err := s.leads(ctx, tx)
-	if err != nil {
-		return err
-	}
-	if err := s.tell(ctx, tx, NoticeVerifyMissed, p.Ref()+"#verify-"+month, union(leads, ops), data); err != nil {
-		return err
-	}
-	return s.audit(ctx, tx, core.SystemActor(), "backup.verify.missed", p.Ref(), data, nil)
+	return routine.Step(ctx, tx, o, stage, time.Time{}, routine.Chase{
+		Done:   anyPassed(vs),
+		Remind: func() error { return routine.Tell(ctx, tx, ref, ops, RestoreDue{late}) },
+		Escalate: func() error {
+			leads, err := s.leads(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if err := routine.Tell(ctx, tx, ref, routine.Union(leads, ops), RestoreMissed{late}); err != nil {
+				return err
+			}
+			return core.Record(ctx, tx, s.clock.Now(), core.SystemActor(), "backup.verify.missed", p.Ref(), nil, missedAudit(late))
+		},
+	})
+}
+
+// missedAudit is what the audit trail records of a missed restore test
+// (the map the previous release recorded).
+func missedAudit(o RestoreOverdue) map[string]string {
+	return map[string]string{"system": o.System, "month": o.Month, "due": o.Due.Format("2006-01-02 15:04")}
 }
 
 // VerifyResult is what a restore-test record did.
@@ -510,11 +492,11 @@ type VerifyResult struct {
 func (s *Service) Verify(ctx context.Context, actor core.Actor, system string, ok bool, note string) (VerifyResult, error) {
 	note = strings.TrimSpace(note)
 	var res VerifyResult
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		if err := org.RequirePlatform(ctx, tx, actor.UserID, "backup_manage"); err != nil {
+	err := s.store.InPlanTx(ctx, func(tx PlanTx) error {
+		if err := routine.RequirePlatform(ctx, tx, actor.UserID, "backup_manage"); err != nil {
 			return err
 		}
-		p, err := s.plan(ctx, tx, system)
+		p, err := activePlan(ctx, tx, system)
 		if err != nil {
 			return err
 		}
@@ -531,7 +513,7 @@ func (s *Service) Verify(ctx context.Context, actor core.Actor, system string, o
 			}
 			res.Incident = &inc
 		}
-		return s.audit(ctx, tx, actor, "backup.verify", p.Ref(), v, nil)
+		return core.Record(ctx, tx, now, actor, "backup.verify", p.Ref(), nil, v)
 	})
 	return res, err
 }
@@ -547,12 +529,12 @@ type Log struct {
 // History returns a plan's last 14 days of checks and its open faults.
 func (s *Service) History(ctx context.Context, system string) (Log, error) {
 	var l Log
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.Read(ctx, func(tx Reader) error {
 		var err error
-		if l.Plan, err = s.plan(ctx, tx, system); err != nil {
+		if l.Plan, err = activePlan(ctx, tx, system); err != nil {
 			return err
 		}
-		today := s.midnight(s.clock.Now())
+		today := routine.Daily{Loc: s.loc()}.Midnight(s.clock.Now())
 		if l.Checks, err = tx.BackupChecks(ctx, l.Plan.ID, today.AddDate(0, 0, -14).Format(dayLayout), today.AddDate(0, 0, 1).Format(dayLayout)); err != nil {
 			return err
 		}
@@ -563,6 +545,50 @@ func (s *Service) History(ctx context.Context, system string) (Log, error) {
 		return err
 	})
 	return l, err
+}
+
+// Details is a plan as /backup plan show tells it.
+type Details struct {
+	Plan      Plan
+	NextCheck time.Time // the next daily report deadline
+	Reports   []Report  // the latest reports, newest first
+	Faults    []Fault   // open fault reports
+	// NextRestore is the deadline of the next restore test due: this
+	// month's unless one passed already (then next month's), past when
+	// this month's is overdue.
+	NextRestore time.Time
+}
+
+// PlanDetails returns system's plan with its next deadline, its last five
+// reports, its open faults and its next restore test.
+func (s *Service) PlanDetails(ctx context.Context, system string) (Details, error) {
+	var d Details
+	err := s.store.Read(ctx, func(tx Reader) error {
+		var err error
+		if d.Plan, err = activePlan(ctx, tx, system); err != nil {
+			return err
+		}
+		now := s.clock.Now()
+		d.NextCheck = s.daily(d.Plan).Next(now)
+		if d.Reports, err = tx.BackupReports(ctx, d.Plan.ID, 5); err != nil {
+			return err
+		}
+		if d.Faults, err = tx.OpenBackupFaults(ctx, d.Plan.ID); err != nil {
+			return err
+		}
+		local := now.In(s.loc())
+		month := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, s.loc())
+		vs, err := tx.Verifications(ctx, d.Plan.ID, month.Format("2006-01"))
+		if err != nil {
+			return err
+		}
+		if anyPassed(vs) {
+			month = month.AddDate(0, 1, 0)
+		}
+		d.NextRestore = s.verifyDue(month)
+		return nil
+	})
+	return d, err
 }
 
 // MonthSummary counts each plan's checks and restore tests in month (YYYY-MM).
@@ -581,7 +607,7 @@ func (s *Service) MonthSummary(ctx context.Context, tx Tx, month string) ([]Syst
 	for _, p := range plans {
 		sm := SystemMonth{System: p.System}
 		for d := m; d.Before(end); d = d.AddDate(0, 0, 1) {
-			if dl := deadline(p, d); dl.After(p.CreatedAt) && !dl.After(now) && (p.Active || dl.Before(end)) {
+			if dl := s.daily(p).On(d); dl.After(p.CreatedAt) && !dl.After(now) && (p.Active || dl.Before(end)) {
 				sm.Expected++
 			}
 		}
@@ -648,26 +674,12 @@ func (s *Service) MonthlyAudit(ctx context.Context) (bool, error) {
 		if err != nil {
 			return err
 		}
-		if err := s.tell(ctx, tx, NoticeAudit, a.Ref(), leads, AuditData(a)); err != nil {
+		if err := routine.Tell(ctx, tx, a.Ref(), leads, AuditCard{SheetOf(a)}); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, core.SystemActor(), "backup.audit", a.Ref(), a, nil)
+		return core.Record(ctx, tx, a.CreatedAt, core.SystemActor(), "backup.audit", a.Ref(), nil, a)
 	})
 	return created, err
-}
-
-// AuditData flattens an audit for a card: one line per system,
-// "system|expected|reported|failed|missing|full|verified".
-func AuditData(a Audit) map[string]string {
-	lines := make([]string, len(a.Systems))
-	for i, s := range a.Systems {
-		lines[i] = fmt.Sprintf("%s|%d|%d|%d|%d|%d|%t", s.System, s.Expected, s.Reported, s.Failed, s.Missing, s.Full, s.Verified)
-	}
-	d := map[string]string{"month": a.Month, "systems": strings.Join(lines, "\n"), "signed_by": a.SignedBy}
-	if a.SignedAt != nil {
-		d["signed_at"] = a.SignedAt.Format(time.RFC3339)
-	}
-	return d
 }
 
 // SignOff records the lead's sign-off of a month's audit.
@@ -696,10 +708,10 @@ func (s *Service) SignOff(ctx context.Context, actor core.Actor, month string) (
 		if err := tx.UpdateBackupAudit(ctx, a); err != nil {
 			return err
 		}
-		if err := tx.Notify(ctx, core.Notice{Ref: a.Ref(), Body: core.Legacy{Kind: NoticeAuditDone, Data: AuditData(a)}}); err != nil {
+		if err := tx.Notify(ctx, core.Notice{Ref: a.Ref(), Body: AuditSigned{SheetOf(a)}}); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actor, "backup.audit.signoff", a.Ref(), a, before)
+		return core.Record(ctx, tx, now, actor, "backup.audit.signoff", a.Ref(), before, a)
 	})
 	return a, err
 }
@@ -707,7 +719,7 @@ func (s *Service) SignOff(ctx context.Context, actor core.Actor, month string) (
 // Audit returns a month's audit.
 func (s *Service) Audit(ctx context.Context, month string) (Audit, error) {
 	var a Audit
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.Read(ctx, func(tx Reader) error {
 		var err error
 		a, err = tx.BackupAudit(ctx, month, false)
 		if errors.Is(err, core.ErrNotFound) {

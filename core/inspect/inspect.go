@@ -16,22 +16,15 @@ import (
 	"strconv"
 	"time"
 
+	"opsbot/core"
 	"opsbot/core/incident"
+	"opsbot/core/org"
 )
 
 // Timer kinds.
 const (
 	TimerDue   = "inspection:due"   // ref plan; creates the next run
 	TimerGrace = "inspection:grace" // ref run; data stage remind|escalate
-)
-
-// Notice kinds.
-const (
-	NoticeCard      = "inspect.card"      // to assignees (and the channel): the checklist
-	NoticeRemind    = "inspect.remind"    // to assignees: not reported yet
-	NoticeEscalated = "inspect.escalated" // to the assignees' admins: missed
-	NoticeIssue     = "inspect.issue"     // to assignees: an item opened an incident
-	NoticeUpdate    = "update.inspect"    // replaces the checklist cards of a run
 )
 
 // Run states.
@@ -94,22 +87,51 @@ func (r Run) Issues() int {
 	return n
 }
 
-// Tx is what inspections need from a store.
-type Tx interface {
-	incident.Tx
+// PlanTx is what adding and removing plans needs.
+type PlanTx interface {
+	core.Tx
 	InsertPlan(ctx context.Context, p *Plan) error
 	Plan(ctx context.Context, name string) (Plan, error)
-	PlanByID(ctx context.Context, id int64, lock bool) (Plan, error)
 	UpdatePlan(ctx context.Context, p Plan) error
-	Plans(ctx context.Context) ([]Plan, error)
+	// User returns an org user (an assignee).
+	User(ctx context.Context, id string) (org.User, error)
+	// HoldersOf returns the active users holding role, each once.
+	HoldersOf(ctx context.Context, role org.Role) ([]string, error)
+}
+
+// Tx is what running inspections needs: the timers that start runs and
+// chase them, and the reports that mark their items.
+type Tx interface {
+	core.Tx
+	Plan(ctx context.Context, name string) (Plan, error)
+	PlanByID(ctx context.Context, id int64, lock bool) (Plan, error)
 	InsertRun(ctx context.Context, r *Run) error
 	Run(ctx context.Context, id int64, lock bool) (Run, error)
 	UpdateRun(ctx context.Context, r Run) error
 	// Runs lists a plan's runs (planID 0: every plan) due in [from, to), newest first.
 	Runs(ctx context.Context, planID int64, from, to time.Time, limit int) ([]Run, error)
+	User(ctx context.Context, id string) (org.User, error)
+	HoldersOf(ctx context.Context, role org.Role) ([]string, error)
+	// AdminsOf returns the admins nearest to a user's unit.
+	AdminsOf(ctx context.Context, userID string) ([]string, error)
 }
 
-// Store runs inspection work in transactions.
+// Reader is what the read-only commands need.
+type Reader interface {
+	Plan(ctx context.Context, name string) (Plan, error)
+	Plans(ctx context.Context) ([]Plan, error)
+	Runs(ctx context.Context, planID int64, from, to time.Time, limit int) ([]Run, error)
+}
+
+// Store runs inspection work in transactions, each handing its port.
 type Store interface {
 	InTx(ctx context.Context, fn func(tx Tx) error) error
+	InPlanTx(ctx context.Context, fn func(tx PlanTx) error) error
+	Read(ctx context.Context, fn func(r Reader) error) error
+}
+
+// IncidentOpener opens an incident inside another domain's transaction,
+// so an item marked Issue and its incident commit together.
+type IncidentOpener interface {
+	DeclareIn(ctx context.Context, tx core.Tx, actor core.Actor, title string, level int, system, unit string) (incident.Incident, error)
 }

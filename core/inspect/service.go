@@ -15,6 +15,7 @@ import (
 	"opsbot/core/cron"
 	"opsbot/core/incident"
 	"opsbot/core/org"
+	"opsbot/core/routine"
 )
 
 // Config tunes inspections.
@@ -29,12 +30,12 @@ type Service struct {
 	store     Store
 	clock     core.Clock
 	cal       *calendar.Calendar
-	incidents *incident.Service
+	incidents IncidentOpener
 	cfg       Config
 }
 
 // NewService returns the inspection service.
-func NewService(store Store, clock core.Clock, cal *calendar.Calendar, incidents *incident.Service, cfg Config) *Service {
+func NewService(store Store, clock core.Clock, cal *calendar.Calendar, incidents IncidentOpener, cfg Config) *Service {
 	if cfg.Grace <= 0 {
 		cfg.Grace = 2 * time.Hour
 	}
@@ -46,14 +47,17 @@ func NewService(store Store, clock core.Clock, cal *calendar.Calendar, incidents
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-func (s *Service) audit(ctx context.Context, tx Tx, actor core.Actor, action, entity string, after, before any) error {
-	return tx.Audit(ctx, core.Change(s.clock.Now(), actor, action, entity, before, after))
+// directory is the org look-up resolving assignees.
+type directory interface {
+	routine.Directory
+	User(ctx context.Context, id string) (org.User, error)
 }
 
-// assignees resolves a plan's assignee (a user id or a role) to users.
-func assignees(ctx context.Context, tx Tx, assignee string) ([]string, error) {
+// assignees resolves a plan's assignee (a user id or a role) to users;
+// a user must be in the org.
+func assignees(ctx context.Context, tx directory, assignee string) ([]string, error) {
 	if r := org.Role(assignee); r.Valid() {
-		return org.HoldersOf(ctx, tx, r)
+		return tx.HoldersOf(ctx, r)
 	}
 	u, err := tx.User(ctx, assignee)
 	if errors.Is(err, core.ErrNotFound) || (err == nil && u.Removed) {
@@ -102,8 +106,8 @@ func (s *Service) AddPlan(ctx context.Context, actor core.Actor, name, spec, ass
 		return Plan{}, core.Invalid("inspect_items")
 	}
 	var p Plan
-	err = s.store.InTx(ctx, func(tx Tx) error {
-		if err := org.RequirePlatform(ctx, tx, actor.UserID, "inspect_manage"); err != nil {
+	err = s.store.InPlanTx(ctx, func(tx PlanTx) error {
+		if err := routine.RequirePlatform(ctx, tx, actor.UserID, "inspect_manage"); err != nil {
 			return err
 		}
 		if us, err := assignees(ctx, tx, assignee); err != nil {
@@ -129,7 +133,7 @@ func (s *Service) AddPlan(ctx context.Context, actor core.Actor, name, spec, ass
 		if err := tx.Schedule(ctx, core.Timer{Kind: TimerDue, Ref: p.Ref(), DueAt: next}); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actor, "inspect.plan.add", p.Ref(), p, nil)
+		return core.Record(ctx, tx, now, actor, "inspect.plan.add", p.Ref(), nil, p)
 	})
 	return p, err
 }
@@ -137,12 +141,12 @@ func (s *Service) AddPlan(ctx context.Context, actor core.Actor, name, spec, ass
 // RemovePlan stops a plan; its runs stay on record.
 func (s *Service) RemovePlan(ctx context.Context, actor core.Actor, name string) (Plan, error) {
 	var p Plan
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		if err := org.RequirePlatform(ctx, tx, actor.UserID, "inspect_manage"); err != nil {
+	err := s.store.InPlanTx(ctx, func(tx PlanTx) error {
+		if err := routine.RequirePlatform(ctx, tx, actor.UserID, "inspect_manage"); err != nil {
 			return err
 		}
 		var err error
-		if p, err = s.plan(ctx, tx, name); err != nil {
+		if p, err = activePlan(ctx, tx, name); err != nil {
 			return err
 		}
 		before := p
@@ -153,12 +157,18 @@ func (s *Service) RemovePlan(ctx context.Context, actor core.Actor, name string)
 		if err := tx.CancelTimers(ctx, p.Ref(), TimerDue); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actor, "inspect.plan.remove", p.Ref(), p, before)
+		return core.Record(ctx, tx, s.clock.Now(), actor, "inspect.plan.remove", p.Ref(), before, p)
 	})
 	return p, err
 }
 
-func (s *Service) plan(ctx context.Context, tx Tx, name string) (Plan, error) {
+// planFinder finds plans by name.
+type planFinder interface {
+	Plan(ctx context.Context, name string) (Plan, error)
+}
+
+// activePlan is the active plan of that name, or inspect_plan_not_found.
+func activePlan(ctx context.Context, tx planFinder, name string) (Plan, error) {
 	p, err := tx.Plan(ctx, name)
 	if errors.Is(err, core.ErrNotFound) || (err == nil && !p.Active) {
 		return Plan{}, core.NotFound("inspect_plan_not_found", "name", name)
@@ -169,7 +179,7 @@ func (s *Service) plan(ctx context.Context, tx Tx, name string) (Plan, error) {
 // Plans lists the active plans with their next run.
 func (s *Service) Plans(ctx context.Context) ([]PlanInfo, error) {
 	var out []PlanInfo
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.Read(ctx, func(tx Reader) error {
 		ps, err := tx.Plans(ctx)
 		for _, p := range ps {
 			info := PlanInfo{Plan: p}
@@ -189,41 +199,9 @@ type PlanInfo struct {
 	Next time.Time
 }
 
-// CardData is what a checklist card shows: the run, its items and their
-// states ("ok", "issue" or "" when not reported), joined by newlines.
-func (s *Service) CardData(r Run) map[string]string {
-	states := make([]string, len(r.Items))
-	for i := range r.Items {
-		if res, ok := r.Results[i+1]; ok {
-			states[i] = map[bool]string{true: "ok", false: "issue"}[res.OK]
-		}
-	}
-	return map[string]string{"id": itoa(r.ID), "plan": r.Plan, "items": strings.Join(r.Items, "\n"),
-		"states": strings.Join(states, "\n"), "state": r.State, "assignees": strings.Join(r.Assignees, ","),
-		"due": r.DueAt.In(s.cal.Location()).Format("2006-01-02 15:04"), "issues": strconv.Itoa(r.Issues()),
-		"missed": strconv.FormatBool(r.Missed)}
-}
-
-func (s *Service) tell(ctx context.Context, tx Tx, kind string, r Run, users []string, extra map[string]string) error {
-	data := s.CardData(r)
-	for k, v := range extra {
-		data[k] = v
-	}
-	for _, u := range users {
-		if err := tx.Notify(ctx, core.Notice{Ref: r.Ref(), To: core.Recipient{User: u}, Body: core.Legacy{Kind: kind, Data: data}}); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // HandleTimer fires a plan's run or a run's grace timer, once.
 func (s *Service) HandleTimer(ctx context.Context, id int64) error {
-	return s.store.InTx(ctx, func(tx Tx) error {
-		tm, ok, err := tx.ClaimTimer(ctx, id, s.clock.Now())
-		if err != nil || !ok {
-			return err
-		}
+	return core.Fire(ctx, s.store.InTx, id, s.clock.Now(), func(tx Tx, tm core.Timer) error {
 		switch tm.Kind {
 		case TimerDue:
 			return s.startRun(ctx, tx, tm)
@@ -232,6 +210,11 @@ func (s *Service) HandleTimer(ctx context.Context, id int64) error {
 		}
 		return fmt.Errorf("inspect: unknown timer kind %q", tm.Kind)
 	})
+}
+
+// graceOf is a run as a routine occurrence chased by its grace timers.
+func graceOf(r Run) routine.Occurrence {
+	return routine.Occurrence{Kind: TimerGrace, Ref: r.Ref()}
 }
 
 // startRun creates a plan's run, sends the checklist and schedules the
@@ -247,11 +230,8 @@ func (s *Service) startRun(ctx context.Context, tx Tx, tm core.Timer) error {
 	}
 	now := s.clock.Now()
 	if sched, err := cron.Parse(p.Cron); err == nil {
-		from := tm.DueAt
-		if now.After(from) {
-			from = now // after an outage, resume from now rather than replaying missed slots
-		}
-		if next := sched.Next(from.In(s.cal.Location())); !next.IsZero() {
+		slot := func(after time.Time) time.Time { return sched.Next(after.In(s.cal.Location())) }
+		if next := routine.Next(slot, tm.DueAt, now); !next.IsZero() {
 			if err := tx.Schedule(ctx, core.Timer{Kind: TimerDue, Ref: p.Ref(), DueAt: next}); err != nil {
 				return err
 			}
@@ -265,18 +245,19 @@ func (s *Service) startRun(ctx context.Context, tx Tx, tm core.Timer) error {
 	if err := tx.InsertRun(ctx, &r); err != nil {
 		return err
 	}
-	if err := s.tell(ctx, tx, NoticeCard, r, users, nil); err != nil {
+	card := Card{ChecklistOf(r)}
+	if err := routine.Tell(ctx, tx, r.Ref(), users, card); err != nil {
 		return err
 	}
 	if s.cfg.Channel != "" {
-		if err := tx.Notify(ctx, core.Notice{Ref: r.Ref(), To: core.Recipient{Channel: s.cfg.Channel}, Body: core.Legacy{Kind: NoticeCard, Data: s.CardData(r)}}); err != nil {
+		if err := tx.Notify(ctx, core.Notice{Ref: r.Ref(), To: core.Recipient{Channel: s.cfg.Channel}, Body: card}); err != nil {
 			return err
 		}
 	}
-	if err := tx.Schedule(ctx, core.Timer{Kind: TimerGrace, Ref: r.Ref(), DueAt: tm.DueAt.Add(p.Grace), Data: map[string]string{"stage": "remind"}}); err != nil {
+	if err := graceOf(r).Schedule(ctx, tx, routine.Remind, tm.DueAt.Add(p.Grace)); err != nil {
 		return err
 	}
-	return s.audit(ctx, tx, core.SystemActor(), "inspect.run", r.Ref(), r, nil)
+	return core.Record(ctx, tx, now, core.SystemActor(), "inspect.run", r.Ref(), nil, r)
 }
 
 // grace reminds the assignees of an unreported run, then tells their admins.
@@ -286,45 +267,42 @@ func (s *Service) grace(ctx context.Context, tx Tx, tm core.Timer) error {
 		return fmt.Errorf("inspect: timer ref %q: %w", tm.Ref, err)
 	}
 	r, err := tx.Run(ctx, rid, true)
-	if err != nil || r.State != StatePending {
+	if err != nil {
 		return err
 	}
-	if tm.Data["stage"] != "escalate" {
+	stage := routine.StageOf(tm)
+	escalateAt := time.Time{}
+	if stage == routine.Remind && r.State == StatePending {
 		p, err := tx.PlanByID(ctx, r.PlanID, false)
 		if err != nil {
 			return err
 		}
-		if err := tx.Schedule(ctx, core.Timer{Kind: TimerGrace, Ref: r.Ref(), DueAt: s.clock.Now().Add(p.Grace), Data: map[string]string{"stage": "escalate"}}); err != nil {
-			return err
-		}
-		return s.tell(ctx, tx, NoticeRemind, r, r.Assignees, nil)
+		escalateAt = s.clock.Now().Add(p.Grace)
 	}
-	before := r
-	r.Missed = true
-	if err := tx.UpdateRun(ctx, r); err != nil {
-		return err
-	}
-	var admins []string
-	for _, u := range r.Assignees {
-		as, err := org.AdminsOf(ctx, tx, u)
-		if err != nil && !errors.Is(err, core.ErrNotFound) {
-			return err
-		}
-		for _, a := range as {
-			if !slices.Contains(admins, a) {
-				admins = append(admins, a)
+	return routine.Step(ctx, tx, graceOf(r), stage, escalateAt, routine.Chase{
+		Done:   r.State != StatePending,
+		Remind: func() error { return routine.Tell(ctx, tx, r.Ref(), r.Assignees, Remind{ChecklistOf(r)}) },
+		Escalate: func() error {
+			before := r
+			r.Missed = true
+			if err := tx.UpdateRun(ctx, r); err != nil {
+				return err
 			}
-		}
-	}
-	if len(admins) == 0 {
-		if admins, err = org.HoldersOf(ctx, tx, org.RoleSysAdmin); err != nil {
-			return err
-		}
-	}
-	if err := s.tell(ctx, tx, NoticeEscalated, r, admins, nil); err != nil {
-		return err
-	}
-	return s.audit(ctx, tx, core.SystemActor(), "inspect.missed", r.Ref(), r, before)
+			admins, err := routine.AdminsOf(ctx, tx, r.Assignees)
+			if err != nil {
+				return err
+			}
+			if len(admins) == 0 {
+				if admins, err = tx.HoldersOf(ctx, org.RoleSysAdmin); err != nil {
+					return err
+				}
+			}
+			if err := routine.Tell(ctx, tx, r.Ref(), admins, Escalated{ChecklistOf(r)}); err != nil {
+				return err
+			}
+			return core.Record(ctx, tx, s.clock.Now(), core.SystemActor(), "inspect.missed", r.Ref(), before, r)
+		},
+	})
 }
 
 // Outcome is what marking items did.
@@ -356,7 +334,7 @@ func (s *Service) Report(ctx context.Context, actor core.Actor, planName string,
 	var out Outcome
 	note = strings.TrimSpace(note)
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		p, err := s.plan(ctx, tx, planName)
+		p, err := activePlan(ctx, tx, planName)
 		if err != nil {
 			return err
 		}
@@ -380,7 +358,7 @@ func (s *Service) Report(ctx context.Context, actor core.Actor, planName string,
 
 func (s *Service) mark(ctx context.Context, tx Tx, actor core.Actor, r Run, items []int, ok bool, note string) (Outcome, error) {
 	if !slices.Contains(r.Assignees, actor.UserID) {
-		if err := org.RequirePlatform(ctx, tx, actor.UserID, "inspect_not_yours", "id", itoa(r.ID)); err != nil {
+		if err := routine.RequirePlatform(ctx, tx, actor.UserID, "inspect_not_yours", "id", itoa(r.ID)); err != nil {
 			return Outcome{}, err
 		}
 	}
@@ -436,16 +414,17 @@ func (s *Service) mark(ctx context.Context, tx Tx, actor core.Actor, r Run, item
 	if err := tx.UpdateRun(ctx, r); err != nil {
 		return Outcome{}, err
 	}
-	if err := tx.Notify(ctx, core.Notice{Ref: r.Ref(), Body: core.Legacy{Kind: NoticeUpdate, Data: s.CardData(r)}}); err != nil {
+	if err := tx.Notify(ctx, core.Notice{Ref: r.Ref(), Body: Updated{ChecklistOf(r)}}); err != nil {
 		return Outcome{}, err
 	}
 	for _, inc := range out.Incidents {
-		if err := s.tell(ctx, tx, NoticeIssue, r, without(r.Assignees, actor.UserID), map[string]string{"incident": itoa(inc.ID), "by": actor.UserID, "note": note}); err != nil {
+		issue := Issue{Checklist: ChecklistOf(r), Incident: inc.ID, By: actor.UserID, Note: note}
+		if err := routine.Tell(ctx, tx, r.Ref(), without(r.Assignees, actor.UserID), issue); err != nil {
 			return Outcome{}, err
 		}
 	}
 	out.Run = r
-	return out, s.audit(ctx, tx, actor, "inspect.report", r.Ref(), r, before)
+	return out, core.Record(ctx, tx, now, actor, "inspect.report", r.Ref(), before, r)
 }
 
 func without(users []string, u string) []string {
@@ -456,7 +435,7 @@ func without(users []string, u string) []string {
 func (s *Service) Log(ctx context.Context, planName string, limit int) (Plan, []Run, error) {
 	var p Plan
 	var runs []Run
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.Read(ctx, func(tx Reader) error {
 		var err error
 		if p, err = tx.Plan(ctx, planName); errors.Is(err, core.ErrNotFound) {
 			return core.NotFound("inspect_plan_not_found", "name", planName)
@@ -480,7 +459,7 @@ type PlanSummary struct {
 // Summary is the periodic inspection report (monthly, quarterly) for [from, to).
 func (s *Service) Summary(ctx context.Context, from, to time.Time) ([]PlanSummary, error) {
 	var out []PlanSummary
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.Read(ctx, func(tx Reader) error {
 		runs, err := tx.Runs(ctx, 0, from, to, 100000)
 		if err != nil {
 			return err

@@ -21,6 +21,26 @@ func (k backupStore) InTx(ctx context.Context, fn func(backup.Tx) error) error {
 	return k.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
 }
 
+// InPlanTx runs fn in one transaction.
+func (k backupStore) InPlanTx(ctx context.Context, fn func(backup.PlanTx) error) error {
+	return k.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
+}
+
+// InReportTx runs fn in one transaction.
+func (k backupStore) InReportTx(ctx context.Context, fn func(backup.ReportTx) error) error {
+	return k.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
+}
+
+// InCheckTx runs fn in one transaction.
+func (k backupStore) InCheckTx(ctx context.Context, fn func(backup.CheckTx) error) error {
+	return k.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
+}
+
+// Read runs fn in one transaction.
+func (k backupStore) Read(ctx context.Context, fn func(backup.Reader) error) error {
+	return k.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
+}
+
 const backupPlanColumns = "id, system, daily_at, full_day, active, created_by, created_at"
 
 func scanBackupPlan(r pgx.Row) (backup.Plan, error) {

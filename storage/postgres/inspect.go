@@ -21,6 +21,16 @@ func (k inspectStore) InTx(ctx context.Context, fn func(inspect.Tx) error) error
 	return k.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
 }
 
+// InPlanTx runs fn in one transaction.
+func (k inspectStore) InPlanTx(ctx context.Context, fn func(inspect.PlanTx) error) error {
+	return k.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
+}
+
+// Read runs fn in one transaction.
+func (k inspectStore) Read(ctx context.Context, fn func(inspect.Reader) error) error {
+	return k.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
+}
+
 const planColumns = "id, name, cron, assignee, items, grace, level, active, created_by, created_at"
 
 func scanPlan(r pgx.Row) (inspect.Plan, error) {

@@ -20,6 +20,10 @@ var _ ticket.Reader = (*Tx)(nil)
 
 var _ inspect.Tx = (*Tx)(nil)
 
+var _ inspect.PlanTx = (*Tx)(nil)
+
+var _ inspect.Reader = (*Tx)(nil)
+
 var _ backup.Tx = (*Tx)(nil)
 
 var (
@@ -28,3 +32,11 @@ var (
 	_ digest.IncidentReader = (*Tx)(nil)
 	_ digest.WorkReader     = (*Tx)(nil)
 )
+
+var _ backup.PlanTx = (*Tx)(nil)
+
+var _ backup.ReportTx = (*Tx)(nil)
+
+var _ backup.CheckTx = (*Tx)(nil)
+
+var _ backup.Reader = (*Tx)(nil)
