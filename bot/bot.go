@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"opsbot/core"
-	"opsbot/core/approval"
 	"opsbot/core/backup"
 	"opsbot/core/calendar"
 	"opsbot/core/digest"
@@ -43,7 +42,6 @@ type Hooks struct {
 type Bot struct {
 	cfg         Config
 	org         *org.Service
-	approvals   *approval.Service
 	incidents   *incident.Service
 	silencer    Silencer
 	calendar    *calendar.Service
@@ -300,9 +298,6 @@ func (b *Bot) renderLegacy(sn core.StoredNotice) (Message, error) {
 	n := notice{Kind: sn.Type, Ref: sn.Ref, To: sn.To}
 	if err := json.Unmarshal(sn.Payload, &n.Data); err != nil {
 		return Message{}, core.Invalid("bad_notice", "kind", sn.Type, "reason", err.Error())
-	}
-	if m, ok := b.renderApproval(n); ok {
-		return m, nil
 	}
 	if m, ok := b.renderIncident(n); ok {
 		return m, nil

@@ -10,7 +10,12 @@ import (
 )
 
 // Tx implements every store port core defines.
-var _ approval.Tx = (*Tx)(nil)
+var (
+	_ approval.Tx        = (*Tx)(nil)
+	_ approval.Reader    = (*Tx)(nil)
+	_ approval.Directory = (*Tx)(nil)
+	_ approval.Register  = (*Tx)(nil)
+)
 
 var _ incident.Tx = (*Tx)(nil)
 
