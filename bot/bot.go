@@ -84,10 +84,8 @@ func New(cfg Config, orgs *org.Service, logger *slog.Logger, hooks Hooks, plugs 
 		actions: map[string]ActionFunc{}, hooks: hooks, renderers: map[string]NoticeRenderer{}}
 	b.plug(Module{Name: "general", Topic: "general"})
 	b.registerGeneral()
-	b.plug(Module{Name: "org", Topic: "org"})
-	b.registerOrg()
-	b.registerOrgSync()
-	b.registerWebchat()
+	b.plug(b.orgModule())
+	b.plug(b.webchatLinkModule())
 	for _, p := range plugs {
 		b.plug(p(b))
 	}
@@ -323,19 +321,5 @@ func (b *Bot) renderLegacy(sn core.StoredNotice) (Message, error) {
 	if m, ok := b.renderInspect(n); ok {
 		return m, nil
 	}
-	args := map[string]string{}
-	for k, v := range n.Data {
-		args[k] = v
-	}
-	if r, ok := args["role"]; ok {
-		args["role"] = b.roleName(r)
-	}
-	key := "notice." + n.Kind
-	if _, ok := zh[key]; !ok {
-		return Message{}, core.Invalid("unknown_notice", "kind", n.Kind)
-	}
-	return Message{
-		Ref: n.Ref, Status: StatusNotice, Title: b.t("notice.title"),
-		Text: strings.TrimSpace(tmap(b.cfg.Language, key, args)),
-	}, nil
+	return Message{}, core.Invalid("unknown_notice", "kind", n.Kind)
 }

@@ -6,6 +6,7 @@ import (
 	"opsbot/core/digest"
 	"opsbot/core/incident"
 	"opsbot/core/inspect"
+	"opsbot/core/org"
 	"opsbot/core/ticket"
 )
 
@@ -15,6 +16,14 @@ var (
 	_ approval.Reader    = (*Tx)(nil)
 	_ approval.Directory = (*Tx)(nil)
 	_ approval.Register  = (*Tx)(nil)
+)
+
+var (
+	_ org.Directory = (*Tx)(nil)
+	_ org.Editor    = (*Tx)(nil)
+	_ org.Accounts  = (*Tx)(nil)
+	_ org.Seeder    = (*Tx)(nil)
+	_ org.Trail     = (*Tx)(nil)
 )
 
 var _ incident.Tx = (*Tx)(nil)
