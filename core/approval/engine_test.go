@@ -29,16 +29,16 @@ var monday = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 func newEngine(t *testing.T) engine {
 	t.Helper()
 	f := newFake()
-	f.addUnit("city", org.LevelCity, "")
-	f.addUnit("dongcheng", org.LevelDistrict, "city")
-	f.addUnit("dc-edu", org.LevelUnit, "dongcheng")
-	f.addUser("admin", "city", org.RoleSysAdmin, "city")
-	f.addUser("admin2", "city", org.RoleSysAdmin, "city")
-	f.addUser("liqiang", "dongcheng", org.RoleDistrictAdmin, "dongcheng")
-	f.addUser("zhangwei", "dc-edu", org.RoleUnitAdmin, "dc-edu")
-	f.addUser("sunli", "city", org.RoleOperator, "city")
-	f.addUser("zhoujie", "city", org.RoleOperator, "city")
-	f.apps["edu"] = org.App{Code: "edu", Name: "教育平台", Owner: "dc-edu", Scope: "unit", Level: "unit", Status: approval.AppRegistered}
+	f.AddUnit("city", org.LevelCity, "")
+	f.AddUnit("dongcheng", org.LevelDistrict, "city")
+	f.AddUnit("dc-edu", org.LevelUnit, "dongcheng")
+	f.AddUser("admin", "city", org.RoleSysAdmin, "city")
+	f.AddUser("admin2", "city", org.RoleSysAdmin, "city")
+	f.AddUser("liqiang", "dongcheng", org.RoleDistrictAdmin, "dongcheng")
+	f.AddUser("zhangwei", "dc-edu", org.RoleUnitAdmin, "dc-edu")
+	f.AddUser("sunli", "city", org.RoleOperator, "city")
+	f.AddUser("zhoujie", "city", org.RoleOperator, "city")
+	f.AppByCode["edu"] = org.App{Code: "edu", Name: "教育平台", Owner: "dc-edu", Scope: "unit", Level: "unit", Status: approval.AppRegistered}
 	// The routes of migration 002 these tests walk.
 	both := []org.Role{org.RoleOperator, org.RoleSysAdmin}
 	approveReject := []string{approval.VerbApprove, approval.VerbReject}
@@ -136,7 +136,7 @@ func TestRequesterNeverApproves(t *testing.T) {
 func TestRequesterWithoutOtherDecider(t *testing.T) {
 	t.Parallel()
 	e := newEngine(t)
-	e.f.grants = e.f.grants[1:] // admin2 alone holds sys_admin
+	e.f.RemoveGrant("admin", org.RoleSysAdmin, "city") // admin2 alone holds sys_admin
 	_, err := e.svc.RequestChange(context.Background(), as("admin2"), approval.ChangeInput{Title: "t", Target: "db", Risk: "low", Plan: "p",
 		Rollback: "r", Start: monday.Add(10 * time.Hour), End: monday.Add(12 * time.Hour)})
 	requireCode(t, err, "no_decider")
@@ -379,7 +379,7 @@ func TestChangeWindowEnd(t *testing.T) {
 				w := e.f.sent(approval.NoticeWindowMiss)[0].Body.(approval.WindowMissed)
 				require.Equal(t, "implement", w.StepName)
 				require.Equal(t, monday, w.Since)
-				require.Equal(t, "change.window_missed", e.f.audits[len(e.f.audits)-1].Action)
+				require.Equal(t, "change.window_missed", e.f.Audits[len(e.f.Audits)-1].Action)
 			}
 		})
 	}

@@ -12,6 +12,7 @@ import (
 	"opsbot/core"
 	"opsbot/core/approval"
 	"opsbot/core/org"
+	"opsbot/core/org/orgtest"
 )
 
 // clock is a fixed clock moved by hand.
@@ -28,29 +29,23 @@ type fakeTimer struct {
 // fake is an in-memory store behind every port of the engine. InTx runs
 // fn directly and restores what fn changed when it fails.
 type fake struct {
-	users     map[string]org.User
-	units     map[string]org.Unit
-	grants    []org.Grant
-	apps      map[string]org.App
+	*orgtest.Org
 	appGrants []approval.AppGrant
 	routes    map[string][]approval.Step
 	requests  map[int64]approval.Request
 	decisions []approval.Decision
-	notices   []core.Notice
-	audits    []core.AuditEntry
 	timers    map[int64]fakeTimer
 	lastID    int64
 }
 
 func newFake() *fake {
-	return &fake{users: map[string]org.User{}, units: map[string]org.Unit{}, apps: map[string]org.App{},
-		routes: map[string][]approval.Step{}, requests: map[int64]approval.Request{}, timers: map[int64]fakeTimer{}}
+	return &fake{Org: orgtest.New(), routes: map[string][]approval.Step{}, requests: map[int64]approval.Request{}, timers: map[int64]fakeTimer{}}
 }
 
 // InTx runs fn with the fake as every port, rolling back on error.
 func (f *fake) InTx(_ context.Context, fn func(p approval.Ports) error) error {
 	saved := *f
-	saved.apps, saved.requests, saved.timers = maps.Clone(f.apps), maps.Clone(f.requests), maps.Clone(f.timers)
+	saved.Org, saved.requests, saved.timers = f.Org.Clone(), maps.Clone(f.requests), maps.Clone(f.timers)
 	saved.appGrants = slices.Clone(f.appGrants)
 	err := fn(approval.Ports{Tx: f, Reader: f, Directory: f, Register: f})
 	if err != nil {
@@ -61,19 +56,7 @@ func (f *fake) InTx(_ context.Context, fn func(p approval.Ports) error) error {
 
 func (f *fake) id() int64 { f.lastID++; return f.lastID }
 
-func notFound(what, key string) error { return fmt.Errorf("%s %s: %w", what, key, core.ErrNotFound) }
-
 // core.Tx
-
-func (f *fake) Audit(_ context.Context, e core.AuditEntry) error {
-	f.audits = append(f.audits, e)
-	return nil
-}
-
-func (f *fake) Notify(_ context.Context, n core.Notice) error {
-	f.notices = append(f.notices, n)
-	return nil
-}
 
 func (f *fake) Schedule(_ context.Context, t core.Timer) error {
 	t.ID = f.id()
@@ -112,7 +95,7 @@ func (f *fake) InsertRequest(_ context.Context, r *approval.Request) error {
 func (f *fake) Request(_ context.Context, id int64, _ bool) (approval.Request, error) {
 	r, ok := f.requests[id]
 	if !ok {
-		return r, notFound("request", fmt.Sprint(id))
+		return r, orgtest.NotFound("request", fmt.Sprint(id))
 	}
 	r.Payload = maps.Clone(r.Payload)
 	return r, nil
@@ -157,71 +140,13 @@ func (f *fake) Route(_ context.Context, route string) ([]approval.Step, error) {
 	return f.routes[route], nil
 }
 
-// approval.Directory
-
-func (f *fake) User(_ context.Context, id string) (org.User, error) {
-	u, ok := f.users[id]
-	if !ok {
-		return u, notFound("user", id)
-	}
-	return u, nil
-}
-
-func (f *fake) Unit(_ context.Context, code string) (org.Unit, error) {
-	u, ok := f.units[code]
-	if !ok {
-		return u, notFound("unit", code)
-	}
-	return u, nil
-}
-
-func (f *fake) Root(_ context.Context) (org.Unit, error) {
-	for _, u := range f.units {
-		if u.Parent == "" {
-			return u, nil
-		}
-	}
-	return org.Unit{}, notFound("unit", "root")
-}
-
-func (f *fake) Holders(_ context.Context, role org.Role) ([]org.Grant, error) {
-	var out []org.Grant
-	for _, g := range f.grants {
-		if g.Role == role && !f.users[g.UserID].Removed {
-			out = append(out, g)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].UserID < out[j].UserID })
-	return out, nil
-}
-
-func (f *fake) GrantsOf(_ context.Context, userID string) ([]org.Grant, error) {
-	var out []org.Grant
-	for _, g := range f.grants {
-		if g.UserID == userID {
-			out = append(out, g)
-		}
-	}
-	return out, nil
-}
-
-// approval.Register
-
-func (f *fake) App(_ context.Context, code string) (org.App, error) {
-	a, ok := f.apps[code]
-	if !ok {
-		return a, notFound("app", code)
-	}
-	return a, nil
-}
+// approval.Register (App and InsertApp come with orgtest.Org)
 
 func (f *fake) Apps(_ context.Context) ([]org.App, error) {
-	return slices.SortedFunc(maps.Values(f.apps), func(a, b org.App) int { return strings.Compare(a.Code, b.Code) }), nil
+	return slices.SortedFunc(maps.Values(f.AppByCode), func(a, b org.App) int { return strings.Compare(a.Code, b.Code) }), nil
 }
 
-func (f *fake) InsertApp(_ context.Context, a org.App) error { f.apps[a.Code] = a; return nil }
-
-func (f *fake) UpdateApp(_ context.Context, a org.App) error { f.apps[a.Code] = a; return nil }
+func (f *fake) UpdateApp(_ context.Context, a org.App) error { f.AppByCode[a.Code] = a; return nil }
 
 func (f *fake) UpsertAppGrant(_ context.Context, g approval.AppGrant) error {
 	f.appGrants = append(f.appGrants, g)
@@ -251,27 +176,12 @@ func (f *fake) AppGrants(_ context.Context, app string) ([]approval.AppGrant, er
 	return out, nil
 }
 
-// Helpers to build the org and read what the engine wrote.
-
-func (f *fake) addUnit(code string, level org.Level, parent string) {
-	path := "/" + code + "/"
-	if parent != "" {
-		path = f.units[parent].Path + code + "/"
-	}
-	f.units[code] = org.Unit{Code: code, Name: code, Level: level, Parent: parent, Path: path}
-}
-
-func (f *fake) addUser(id, unit string, role org.Role, scope string) {
-	f.users[id] = org.User{ID: id, Name: "name of " + id, Unit: unit}
-	if role != "" {
-		f.grants = append(f.grants, org.Grant{UserID: id, Role: role, Scope: scope})
-	}
-}
+// Helpers to read what the engine wrote.
 
 // sent returns the notices of type typ, in order.
 func (f *fake) sent(typ string) []core.Notice {
 	var out []core.Notice
-	for _, n := range f.notices {
+	for _, n := range f.Notices {
 		if n.Type() == typ {
 			out = append(out, n)
 		}

@@ -2,40 +2,32 @@ package org_test
 
 import (
 	"context"
-	"fmt"
-	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
 	"opsbot/core"
 	"opsbot/core/org"
+	"opsbot/core/org/orgtest"
 )
 
 // fake is an in-memory store behind every org port. InTx runs fn directly
 // and restores what fn changed when it fails.
 type fake struct {
-	units      map[string]org.Unit
-	users      map[string]org.User
-	grants     []org.Grant
+	*orgtest.Org
 	identities []org.Identity
 	tokens     []org.WebToken
-	apps       map[string]org.App
 	rotations  []org.Rotation
-	audits     []core.AuditEntry
-	notices    []core.Notice
 }
 
 func newFake() *fake {
-	return &fake{units: map[string]org.Unit{}, users: map[string]org.User{}, apps: map[string]org.App{}}
+	return &fake{Org: orgtest.New()}
 }
 
 // InTx runs fn with the fake as every port, rolling back on error.
 func (f *fake) InTx(_ context.Context, fn func(p org.Ports) error) error {
 	saved := *f
-	saved.units, saved.users, saved.apps = maps.Clone(f.units), maps.Clone(f.users), maps.Clone(f.apps)
-	saved.grants, saved.tokens = slices.Clone(f.grants), slices.Clone(f.tokens)
+	saved.Org, saved.tokens = f.Org.Clone(), slices.Clone(f.tokens)
 	err := fn(org.Ports{Directory: f, Editor: f, Accounts: f, Seeder: f, Trail: f})
 	if err != nil {
 		*f = saved
@@ -43,116 +35,35 @@ func (f *fake) InTx(_ context.Context, fn func(p org.Ports) error) error {
 	return err
 }
 
-func notFound(what, key string) error { return fmt.Errorf("%s %s: %w", what, key, core.ErrNotFound) }
-
-// Directory
-
-func (f *fake) Unit(_ context.Context, code string) (org.Unit, error) {
-	u, ok := f.units[code]
-	if !ok {
-		return u, notFound("unit", code)
-	}
-	return u, nil
-}
-
-func (f *fake) Subtree(_ context.Context, prefix string) ([]org.Unit, error) {
-	var out []org.Unit
-	for _, u := range f.units {
-		if strings.HasPrefix(u.Path, prefix) && !u.Removed {
-			out = append(out, u)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	return out, nil
-}
-
-func (f *fake) Root(_ context.Context) (org.Unit, error) {
-	for _, u := range f.units {
-		if u.Parent == "" {
-			return u, nil
-		}
-	}
-	return org.Unit{}, notFound("unit", "root")
-}
-
-func (f *fake) User(_ context.Context, id string) (org.User, error) {
-	u, ok := f.users[id]
-	if !ok {
-		return u, notFound("user", id)
-	}
-	return u, nil
-}
-
-func (f *fake) UsersIn(_ context.Context, codes []string) ([]org.User, error) {
-	var out []org.User
-	for _, u := range f.users {
-		if slices.Contains(codes, u.Unit) && !u.Removed {
-			out = append(out, u)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, nil
-}
-
-func (f *fake) grantsWhere(keep func(g org.Grant) bool) []org.Grant {
-	var out []org.Grant
-	for _, g := range f.grants {
-		if keep(g) {
-			out = append(out, g)
-		}
-	}
-	return out
-}
-
-func (f *fake) GrantsOf(_ context.Context, userID string) ([]org.Grant, error) {
-	return f.grantsWhere(func(g org.Grant) bool { return g.UserID == userID }), nil
-}
-
-func (f *fake) GrantsOn(_ context.Context, scope string) ([]org.Grant, error) {
-	return f.grantsWhere(func(g org.Grant) bool { return g.Scope == scope }), nil
-}
-
-func (f *fake) Holders(_ context.Context, role org.Role) ([]org.Grant, error) {
-	return f.grantsWhere(func(g org.Grant) bool { return g.Role == role && !f.users[g.UserID].Removed }), nil
-}
+// Directory comes with orgtest.Org.
 
 // Editor
 
-func (f *fake) Audit(_ context.Context, e core.AuditEntry) error {
-	f.audits = append(f.audits, e)
-	return nil
-}
+func (f *fake) InsertUnit(_ context.Context, u org.Unit) error { f.Units[u.Code] = u; return nil }
 
-func (f *fake) Notify(_ context.Context, n core.Notice) error {
-	f.notices = append(f.notices, n)
-	return nil
-}
-
-func (f *fake) InsertUnit(_ context.Context, u org.Unit) error { f.units[u.Code] = u; return nil }
-
-func (f *fake) UpdateUnit(_ context.Context, u org.Unit) error { f.units[u.Code] = u; return nil }
+func (f *fake) UpdateUnit(_ context.Context, u org.Unit) error { f.Units[u.Code] = u; return nil }
 
 func (f *fake) RepathSubtree(_ context.Context, oldPrefix, newPrefix string) error {
-	for code, u := range f.units {
+	for code, u := range f.Units {
 		if rest, ok := strings.CutPrefix(u.Path, oldPrefix); ok {
 			u.Path = newPrefix + rest
-			f.units[code] = u
+			f.Units[code] = u
 		}
 	}
 	return nil
 }
 
-func (f *fake) InsertUser(_ context.Context, u org.User) error { f.users[u.ID] = u; return nil }
+func (f *fake) InsertUser(_ context.Context, u org.User) error { f.Users[u.ID] = u; return nil }
 
-func (f *fake) UpdateUser(_ context.Context, u org.User) error { f.users[u.ID] = u; return nil }
+func (f *fake) UpdateUser(_ context.Context, u org.User) error { f.Users[u.ID] = u; return nil }
 
 func (f *fake) InsertGrant(_ context.Context, g org.Grant) error {
-	f.grants = append(f.grants, g)
+	f.Grants = append(f.Grants, g)
 	return nil
 }
 
 func (f *fake) DeleteGrant(_ context.Context, userID string, role org.Role, scope string) error {
-	f.grants = f.grantsWhere(func(g org.Grant) bool { return g.UserID != userID || g.Role != role || g.Scope != scope })
+	f.RemoveGrant(userID, role, scope)
 	return nil
 }
 
@@ -164,7 +75,7 @@ func (f *fake) Identity(_ context.Context, platform, externalID string) (org.Ide
 			return i, nil
 		}
 	}
-	return org.Identity{}, notFound("identity", externalID)
+	return org.Identity{}, orgtest.NotFound("identity", externalID)
 }
 
 func (f *fake) IdentitiesOf(_ context.Context, userID string) ([]org.Identity, error) {
@@ -193,7 +104,7 @@ func (f *fake) WebTokenUser(_ context.Context, hash string, now time.Time) (stri
 			return t.UserID, nil
 		}
 	}
-	return "", notFound("token", "")
+	return "", orgtest.NotFound("token", "")
 }
 
 func (f *fake) RevokeWebTokens(_ context.Context, userID string, now time.Time) (int, error) {
@@ -207,17 +118,7 @@ func (f *fake) RevokeWebTokens(_ context.Context, userID string, now time.Time) 
 	return n, nil
 }
 
-// Seeder and Trail
-
-func (f *fake) App(_ context.Context, code string) (org.App, error) {
-	a, ok := f.apps[code]
-	if !ok {
-		return a, notFound("app", code)
-	}
-	return a, nil
-}
-
-func (f *fake) InsertApp(_ context.Context, a org.App) error { f.apps[a.Code] = a; return nil }
+// Seeder (App and InsertApp come with orgtest.Org) and Trail
 
 func (f *fake) InsertRotation(_ context.Context, r org.Rotation) error {
 	f.rotations = append(f.rotations, r)
@@ -226,7 +127,7 @@ func (f *fake) InsertRotation(_ context.Context, r org.Rotation) error {
 
 func (f *fake) AuditTrail(_ context.Context, entity string) ([]core.AuditEntry, error) {
 	var out []core.AuditEntry
-	for _, e := range f.audits {
+	for _, e := range f.Audits {
 		if e.Entity == entity {
 			out = append(out, e)
 		}

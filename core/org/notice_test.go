@@ -21,7 +21,7 @@ func demo(t *testing.T) (*fake, *org.Service) {
 	_, err := svc.Bootstrap(ctx, "admin", "系统管理员", "city", "示范市")
 	require.NoError(t, err)
 	require.NoError(t, svc.LoadDemo(ctx))
-	f.notices = nil
+	f.Notices = nil
 	return f, svc
 }
 
@@ -75,10 +75,10 @@ func TestNoticesToTheUserConcerned(t *testing.T) {
 			f, svc := demo(t)
 			if tc.prep != nil {
 				require.NoError(t, tc.prep(svc))
-				f.notices = nil
+				f.Notices = nil
 			}
 			require.NoError(t, tc.act(svc))
-			require.Equal(t, tc.want, f.notices)
+			require.Equal(t, tc.want, f.Notices)
 		})
 	}
 }
@@ -121,15 +121,15 @@ func TestGrantRules(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f, svc := demo(t)
-			grants, audits := len(f.grants), len(f.audits)
+			grants, audits := len(f.Grants), len(f.Audits)
 			err := tc.act(svc)
 			require.Error(t, err)
 			var ce *core.Error
 			require.ErrorAs(t, err, &ce)
 			require.Equal(t, tc.code, ce.Code)
-			require.Len(t, f.grants, grants)
-			require.Len(t, f.audits, audits)
-			require.Empty(t, f.notices)
+			require.Len(t, f.Grants, grants)
+			require.Len(t, f.Audits, audits)
+			require.Empty(t, f.Notices)
 		})
 	}
 }
