@@ -20,4 +20,9 @@
 //     sys_admin cannot be revoked or removed.
 //
 // Every change writes an audit entry and notices in the same transaction.
+// The service works through narrow ports of one transaction (Ports):
+// Directory (reads), Editor (changes with audit and notices), Accounts
+// (identities and web tokens), Seeder (demo data) and Trail (the audit
+// log). Its notices are typed: UserAdded, UserMoved, RoleGranted and
+// RoleRevoked, each to the user concerned.
 package org
