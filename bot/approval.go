@@ -23,42 +23,62 @@ var approvalVerbs = map[string]string{
 var payloadFields = []string{"version", "notes", "grantee", "grant", "target", "window", "risk", "plan", "rollback",
 	"emergency", "reason", "note", "implementer", "result", "review"}
 
-func (b *Bot) registerApprovals() {
-	id := func(c *Command) *Command { c.Topic = "approval"; return c }
+// approvalBot is the approval engine's part of the bot.
+type approvalBot struct {
+	*Bot
+	svc *approval.Service
+}
+
+// Approvals plugs the approval domain: app onboarding, releases, grants,
+// changes and dual-person operations, their cards and reminders.
+func Approvals(svc *approval.Service) Plug {
+	return func(b *Bot) Module {
+		a := approvalBot{Bot: b, svc: svc}
+		actions := map[string]ActionFunc{}
+		for verb := range approvalVerbs {
+			actions["approval."+verb] = a.approvalAction(verb)
+		}
+		return Module{Name: "approval", Topic: "approval", Commands: a.commands(), Actions: actions,
+			Notices: []NoticeRenderer{
+				Renders(a.renderCard), Renders(a.renderReminder), Renders(a.renderUpdate), Renders(a.renderProgress),
+				Renders(a.renderWindowMissed), Renders(a.renderAppOnline), Renders(a.renderAppOffline),
+				Renders(a.renderReleaseNotice), Renders(a.renderReleaseAdmin),
+			},
+			Timers: map[string]TimerFunc{approval.TimerRemind: svc.HandleTimer, approval.TimerWindowEnd: svc.HandleTimer},
+		}
+	}
+}
+
+func (a approvalBot) commands() []*Command {
 	note := map[string]bool{"note": true}
-	for _, c := range []*Command{
+	return []*Command{
 		{Path: "app register", Usage: "<code> <name> --owner <unit> --scope unit|cross [--level city|district|unit]", MinArgs: 2, MaxArgs: 2,
-			Flags: map[string]bool{"owner": true, "scope": true, "level": true}, Required: []string{"owner", "scope"}, Run: b.appRegister},
-		{Path: "app online", Usage: "<app> [--note …]", MinArgs: 1, MaxArgs: 1, Flags: note, Run: b.appOnline},
-		{Path: "app offline", Usage: "<app> [--note …]", MinArgs: 1, MaxArgs: 1, Flags: note, Run: b.appOffline},
-		{Path: "app release", Usage: "<app> <version> --notes …", MinArgs: 2, MaxArgs: 2, Flags: map[string]bool{"notes": true}, Required: []string{"notes"}, Run: b.appRelease},
-		{Path: "app uat", Usage: "<request> request|pass|fail [--note …]", MinArgs: 2, MaxArgs: 2, Flags: note, Run: b.appUAT},
-		{Path: "app publish", Usage: "<request> [--note …]", MinArgs: 1, MaxArgs: 1, Flags: note, Run: b.verbCommand(approval.VerbPublish)},
-		{Path: "app confirm", Usage: "<request>", MinArgs: 1, MaxArgs: 1, Run: b.verbCommand(approval.VerbConfirm)},
+			Flags: map[string]bool{"owner": true, "scope": true, "level": true}, Required: []string{"owner", "scope"}, Run: a.appRegister},
+		{Path: "app online", Usage: "<app> [--note …]", MinArgs: 1, MaxArgs: 1, Flags: note, Run: a.appOnline},
+		{Path: "app offline", Usage: "<app> [--note …]", MinArgs: 1, MaxArgs: 1, Flags: note, Run: a.appOffline},
+		{Path: "app release", Usage: "<app> <version> --notes …", MinArgs: 2, MaxArgs: 2, Flags: map[string]bool{"notes": true}, Required: []string{"notes"}, Run: a.appRelease},
+		{Path: "app uat", Usage: "<request> request|pass|fail [--note …]", MinArgs: 2, MaxArgs: 2, Flags: note, Run: a.appUAT},
+		{Path: "app publish", Usage: "<request> [--note …]", MinArgs: 1, MaxArgs: 1, Flags: note, Run: a.verbCommand(approval.VerbPublish)},
+		{Path: "app confirm", Usage: "<request>", MinArgs: 1, MaxArgs: 1, Run: a.verbCommand(approval.VerbConfirm)},
 		{Path: "app grant", Usage: "<app> --to <userid|unit> --kind visible|inapp:<name>", MinArgs: 1, MaxArgs: 1,
-			Flags: map[string]bool{"to": true, "kind": true}, Required: []string{"to", "kind"}, Run: b.appGrant},
-		{Path: "app access", Usage: "<app>", MinArgs: 1, MaxArgs: 1, Run: b.appAccess},
-		{Path: "app list", Run: b.appList},
-		{Path: "app show", Usage: "<app>", MinArgs: 1, MaxArgs: 1, Run: b.appShow},
+			Flags: map[string]bool{"to": true, "kind": true}, Required: []string{"to", "kind"}, Run: a.appGrant},
+		{Path: "app access", Usage: "<app>", MinArgs: 1, MaxArgs: 1, Run: a.appAccess},
+		{Path: "app list", Run: a.appList},
+		{Path: "app show", Usage: "<app>", MinArgs: 1, MaxArgs: 1, Run: a.appShow},
 		{Path: "change new", Usage: `<title> --target <system> --window "<start>~<end>" --risk low|medium|high --plan … --rollback … [--emergency]`,
 			MinArgs: 1, MaxArgs: -1, Flags: map[string]bool{"target": true, "window": true, "risk": true, "plan": true, "rollback": true, "emergency": false},
-			Required: []string{"target", "window", "risk", "plan", "rollback"}, Run: b.changeNew},
-		{Path: "change start", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: b.verbCommand(approval.VerbStart)},
-		{Path: "change done", Usage: "<id> --result …", MinArgs: 1, MaxArgs: 1, Flags: map[string]bool{"result": true}, Required: []string{"result"}, Run: b.verbCommand(approval.VerbDone)},
-		{Path: "change review", Usage: "<id> ok|issues [--note …]", MinArgs: 2, MaxArgs: 2, Flags: note, Run: b.changeReview},
-		{Path: "op request", Usage: "<title> --reason …", MinArgs: 1, MaxArgs: -1, Flags: map[string]bool{"reason": true}, Required: []string{"reason"}, Run: b.opRequest},
-		{Path: "op done", Usage: "<id> --result …", MinArgs: 1, MaxArgs: 1, Flags: map[string]bool{"result": true}, Required: []string{"result"}, Run: b.verbCommand(approval.VerbDone)},
-		{Path: "request list", Usage: "[--mine|--pending]", Flags: map[string]bool{"mine": false, "pending": false}, Run: b.requestList},
-		{Path: "request show", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: b.requestShow},
-		{Path: "request cancel", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: b.requestCancel},
-		{Path: "request approve", Usage: "<id> [note]", MinArgs: 1, MaxArgs: -1, Run: b.verbArgs(approval.VerbApprove)},
-		{Path: "request reject", Usage: "<id> <reason>", MinArgs: 2, MaxArgs: -1, Run: b.verbArgs(approval.VerbReject)},
-		{Path: "request done", Usage: "<id> [note]", MinArgs: 1, MaxArgs: -1, Run: b.verbArgs(approval.VerbDone)},
-	} {
-		b.router.Handle(id(c))
-	}
-	for verb := range approvalVerbs {
-		b.HandleAction("approval."+verb, b.approvalAction(verb))
+			Required: []string{"target", "window", "risk", "plan", "rollback"}, Run: a.changeNew},
+		{Path: "change start", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: a.verbCommand(approval.VerbStart)},
+		{Path: "change done", Usage: "<id> --result …", MinArgs: 1, MaxArgs: 1, Flags: map[string]bool{"result": true}, Required: []string{"result"}, Run: a.verbCommand(approval.VerbDone)},
+		{Path: "change review", Usage: "<id> ok|issues [--note …]", MinArgs: 2, MaxArgs: 2, Flags: note, Run: a.changeReview},
+		{Path: "op request", Usage: "<title> --reason …", MinArgs: 1, MaxArgs: -1, Flags: map[string]bool{"reason": true}, Required: []string{"reason"}, Run: a.opRequest},
+		{Path: "op done", Usage: "<id> --result …", MinArgs: 1, MaxArgs: 1, Flags: map[string]bool{"result": true}, Required: []string{"result"}, Run: a.verbCommand(approval.VerbDone)},
+		{Path: "request list", Usage: "[--mine|--pending]", Flags: map[string]bool{"mine": false, "pending": false}, Run: a.requestList},
+		{Path: "request show", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: a.requestShow},
+		{Path: "request cancel", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: a.requestCancel},
+		{Path: "request approve", Usage: "<id> [note]", MinArgs: 1, MaxArgs: -1, Run: a.verbArgs(approval.VerbApprove)},
+		{Path: "request reject", Usage: "<id> <reason>", MinArgs: 2, MaxArgs: -1, Run: a.verbArgs(approval.VerbReject)},
+		{Path: "request done", Usage: "<id> [note]", MinArgs: 1, MaxArgs: -1, Run: a.verbArgs(approval.VerbDone)},
 	}
 }
 
@@ -104,7 +124,7 @@ func noteHint(verb string, id int64) string {
 	}
 }
 
-func (b *Bot) approvalAction(verb string) ActionFunc {
+func (a approvalBot) approvalAction(verb string) ActionFunc {
 	return func(ctx context.Context, actor core.Actor, ev Event) ([]Message, error) {
 		id, step, err := parseStepRef(ev.Value)
 		if err != nil {
@@ -112,17 +132,17 @@ func (b *Bot) approvalAction(verb string) ActionFunc {
 		}
 		if approval.NeedsNote[verb] {
 			if note := strings.TrimSpace(ev.Text); note != "" {
-				return b.decide(ctx, actor, id, step, verb, note) // a reason asked for in a dialog (Slack's modal)
+				return a.decide(ctx, actor, id, step, verb, note) // a reason asked for in a dialog (Slack's modal)
 			}
-			return reply(Message{Ref: "request:" + strconv.FormatInt(id, 10), Title: b.t("approval.need_note.title", "verb", b.t("verb."+verb)),
-				Text: b.t("approval.need_note", "hint", noteHint(verb, id))})
+			return reply(Message{Ref: "request:" + strconv.FormatInt(id, 10), Title: a.t("approval.need_note.title", "verb", a.t("verb."+verb)),
+				Text: a.t("approval.need_note", "hint", noteHint(verb, id))})
 		}
-		return b.decide(ctx, actor, id, step, verb, "")
+		return a.decide(ctx, actor, id, step, verb, "")
 	}
 }
 
-func (b *Bot) decide(ctx context.Context, actor core.Actor, id int64, step int, verb, note string) ([]Message, error) {
-	res, err := b.approvals.Decide(ctx, actor, id, step, verb, note)
+func (a approvalBot) decide(ctx context.Context, actor core.Actor, id int64, step int, verb, note string) ([]Message, error) {
+	res, err := a.svc.Decide(ctx, actor, id, step, verb, note)
 	if err != nil {
 		if ce, ok := err.(*core.Error); ok && ce.Code == "note_required" {
 			ce.Args["hint"] = noteHint(verb, id)
@@ -130,20 +150,20 @@ func (b *Bot) decide(ctx context.Context, actor core.Actor, id int64, step int, 
 		return nil, err
 	}
 	r := res.Request
-	m := Message{Ref: r.Ref(), Title: b.t("approval.decided.title", "verb", b.t("verb."+verb), "id", itoa64(r.ID)),
-		Text: b.requestLine(r)}
+	m := Message{Ref: r.Ref(), Title: a.t("approval.decided.title", "verb", a.t("verb."+verb), "id", itoa64(r.ID)),
+		Text: a.requestLine(r)}
 	switch {
 	case res.Waiting > 0:
-		m.Fields = append(m.Fields, Field{Name: b.t("field.status"), Value: b.t("approval.waiting", "n", strconv.Itoa(res.Waiting))})
+		m.Fields = append(m.Fields, Field{Name: a.t("field.status"), Value: a.t("approval.waiting", "n", strconv.Itoa(res.Waiting))})
 	case r.State == approval.StatePending:
-		m.Fields = append(m.Fields, Field{Name: b.t("field.next"), Value: b.stepLabel(res.Step, r.Step, res.Steps) + " · " + b.names(ctx, res.Next)})
+		m.Fields = append(m.Fields, Field{Name: a.t("field.next"), Value: a.stepLabel(res.Step, r.Step, res.Steps) + " · " + a.names(ctx, res.Next)})
 	default:
-		m.Fields = append(m.Fields, Field{Name: b.t("field.status"), Value: b.t("state." + string(r.State))})
+		m.Fields = append(m.Fields, Field{Name: a.t("field.status"), Value: a.t("state." + string(r.State))})
 	}
 	return reply(m)
 }
 
-func (b *Bot) verbCommand(verb string) func(context.Context, *Request) ([]Message, error) {
+func (a approvalBot) verbCommand(verb string) func(context.Context, *Request) ([]Message, error) {
 	return func(ctx context.Context, r *Request) ([]Message, error) {
 		id, err := requestID(r.Args[0])
 		if err != nil {
@@ -153,11 +173,11 @@ func (b *Bot) verbCommand(verb string) func(context.Context, *Request) ([]Messag
 		if note == "" {
 			note = r.Flag("result")
 		}
-		return b.decide(ctx, r.Actor, id, 0, verb, note)
+		return a.decide(ctx, r.Actor, id, 0, verb, note)
 	}
 }
 
-func (b *Bot) verbArgs(verb string) func(context.Context, *Request) ([]Message, error) {
+func (a approvalBot) verbArgs(verb string) func(context.Context, *Request) ([]Message, error) {
 	return func(ctx context.Context, r *Request) ([]Message, error) {
 		id, err := requestID(r.Args[0])
 		if err != nil {
@@ -167,11 +187,11 @@ func (b *Bot) verbArgs(verb string) func(context.Context, *Request) ([]Message, 
 		if len(r.Args) > 1 {
 			note = r.Args[1]
 		}
-		return b.decide(ctx, r.Actor, id, 0, verb, note)
+		return a.decide(ctx, r.Actor, id, 0, verb, note)
 	}
 }
 
-func (b *Bot) appUAT(ctx context.Context, r *Request) ([]Message, error) {
+func (a approvalBot) appUAT(ctx context.Context, r *Request) ([]Message, error) {
 	verbs := map[string]string{"request": approval.VerbUATRequest, "pass": approval.VerbPass, "fail": approval.VerbFail,
 		"申请": approval.VerbUATRequest, "通过": approval.VerbPass, "不通过": approval.VerbFail}
 	verb, ok := verbs[r.Args[1]]
@@ -182,10 +202,10 @@ func (b *Bot) appUAT(ctx context.Context, r *Request) ([]Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	return b.decide(ctx, r.Actor, id, 0, verb, r.Flag("note"))
+	return a.decide(ctx, r.Actor, id, 0, verb, r.Flag("note"))
 }
 
-func (b *Bot) changeReview(ctx context.Context, r *Request) ([]Message, error) {
+func (a approvalBot) changeReview(ctx context.Context, r *Request) ([]Message, error) {
 	verbs := map[string]string{"ok": approval.VerbOK, "issues": approval.VerbIssues, "通过": approval.VerbOK, "有问题": approval.VerbIssues}
 	verb, ok := verbs[r.Args[1]]
 	if !ok {
@@ -195,113 +215,113 @@ func (b *Bot) changeReview(ctx context.Context, r *Request) ([]Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	return b.decide(ctx, r.Actor, id, 0, verb, r.Flag("note"))
+	return a.decide(ctx, r.Actor, id, 0, verb, r.Flag("note"))
 }
 
 // submitted is the requester's confirmation of a new request.
-func (b *Bot) submitted(ctx context.Context, res approval.Result) ([]Message, error) {
+func (a approvalBot) submitted(ctx context.Context, res approval.Result) ([]Message, error) {
 	r := res.Request
 	return reply(Message{
 		Ref:   r.Ref(),
-		Title: b.t("approval.submitted.title", "id", itoa64(r.ID), "kind", b.t("kind."+string(r.Kind))),
-		Text:  b.requestLine(r),
-		Fields: append(b.payloadFields(r.Payload), Field{Name: b.t("field.next"),
-			Value: b.stepLabel(res.Step, r.Step, res.Steps) + " · " + b.names(ctx, res.Next)}),
+		Title: a.t("approval.submitted.title", "id", itoa64(r.ID), "kind", a.t("kind."+string(r.Kind))),
+		Text:  a.requestLine(r),
+		Fields: append(a.payloadFields(r.Payload), Field{Name: a.t("field.next"),
+			Value: a.stepLabel(res.Step, r.Step, res.Steps) + " · " + a.names(ctx, res.Next)}),
 	})
 }
 
-func (b *Bot) appRegister(ctx context.Context, r *Request) ([]Message, error) {
-	app, err := b.approvals.RegisterApp(ctx, r.Actor, r.Args[0], r.Args[1], r.Flag("owner"), canonicalValue(r.Flag("scope")), canonicalValue(r.Flag("level")))
+func (a approvalBot) appRegister(ctx context.Context, r *Request) ([]Message, error) {
+	app, err := a.svc.RegisterApp(ctx, r.Actor, r.Args[0], r.Args[1], r.Flag("owner"), canonicalValue(r.Flag("scope")), canonicalValue(r.Flag("level")))
 	if err != nil {
 		return nil, err
 	}
-	return reply(Message{Ref: "app:" + app.Code, Text: b.t("app.registered", "name", app.Name, "code", app.Code, "owner", app.Owner,
-		"scope", b.t("scope."+app.Scope), "level", b.t("level."+app.Level))})
+	return reply(Message{Ref: "app:" + app.Code, Text: a.t("app.registered", "name", app.Name, "code", app.Code, "owner", app.Owner,
+		"scope", a.t("scope."+app.Scope), "level", a.t("level."+app.Level))})
 }
 
-func (b *Bot) appOnline(ctx context.Context, r *Request) ([]Message, error) {
-	res, err := b.approvals.RequestOnline(ctx, r.Actor, r.Args[0], r.Flag("note"))
+func (a approvalBot) appOnline(ctx context.Context, r *Request) ([]Message, error) {
+	res, err := a.svc.RequestOnline(ctx, r.Actor, r.Args[0], r.Flag("note"))
 	if err != nil {
 		return nil, err
 	}
-	return b.submitted(ctx, res)
+	return a.submitted(ctx, res)
 }
 
-func (b *Bot) appOffline(ctx context.Context, r *Request) ([]Message, error) {
-	res, err := b.approvals.RequestOffline(ctx, r.Actor, r.Args[0], r.Flag("note"))
+func (a approvalBot) appOffline(ctx context.Context, r *Request) ([]Message, error) {
+	res, err := a.svc.RequestOffline(ctx, r.Actor, r.Args[0], r.Flag("note"))
 	if err != nil {
 		return nil, err
 	}
-	return b.submitted(ctx, res)
+	return a.submitted(ctx, res)
 }
 
-func (b *Bot) appRelease(ctx context.Context, r *Request) ([]Message, error) {
-	res, err := b.approvals.RequestRelease(ctx, r.Actor, r.Args[0], r.Args[1], r.Flag("notes"))
+func (a approvalBot) appRelease(ctx context.Context, r *Request) ([]Message, error) {
+	res, err := a.svc.RequestRelease(ctx, r.Actor, r.Args[0], r.Args[1], r.Flag("notes"))
 	if err != nil {
 		return nil, err
 	}
-	return b.submitted(ctx, res)
+	return a.submitted(ctx, res)
 }
 
-func (b *Bot) appGrant(ctx context.Context, r *Request) ([]Message, error) {
-	res, err := b.approvals.RequestPermission(ctx, r.Actor, r.Args[0], r.Flag("to"), r.Flag("kind"))
+func (a approvalBot) appGrant(ctx context.Context, r *Request) ([]Message, error) {
+	res, err := a.svc.RequestPermission(ctx, r.Actor, r.Args[0], r.Flag("to"), r.Flag("kind"))
 	if err != nil {
 		return nil, err
 	}
-	return b.submitted(ctx, res)
+	return a.submitted(ctx, res)
 }
 
-func (b *Bot) appAccess(ctx context.Context, r *Request) ([]Message, error) {
-	info, err := b.approvals.ShowApp(ctx, r.Actor, r.Args[0])
+func (a approvalBot) appAccess(ctx context.Context, r *Request) ([]Message, error) {
+	info, err := a.svc.ShowApp(ctx, r.Actor, r.Args[0])
 	if err != nil {
 		return nil, err
 	}
 	lines := make([]string, 0, len(info.Grants))
 	for _, g := range info.Grants {
-		lines = append(lines, "- "+g.Grantee+" · "+g.Kind+" · #"+itoa64(g.RequestID)+" · "+b.fmtTime(g.GrantedAt))
+		lines = append(lines, "- "+g.Grantee+" · "+g.Kind+" · #"+itoa64(g.RequestID)+" · "+a.fmtTime(g.GrantedAt))
 	}
 	text := strings.Join(lines, "\n")
 	if len(lines) == 0 {
-		text = b.t("app.no_grants")
+		text = a.t("app.no_grants")
 	}
-	return reply(Message{Ref: "app:" + info.App.Code, Title: b.t("app.access.title", "name", info.App.Name, "code", info.App.Code), Text: text})
+	return reply(Message{Ref: "app:" + info.App.Code, Title: a.t("app.access.title", "name", info.App.Name, "code", info.App.Code), Text: text})
 }
 
-func (b *Bot) appList(ctx context.Context, r *Request) ([]Message, error) {
-	apps, err := b.approvals.Apps(ctx, r.Actor)
+func (a approvalBot) appList(ctx context.Context, r *Request) ([]Message, error) {
+	apps, err := a.svc.Apps(ctx, r.Actor)
 	if err != nil {
 		return nil, err
 	}
 	lines := make([]string, 0, len(apps))
-	for _, a := range apps {
+	for _, app := range apps {
 		v := ""
-		if a.Version != "" {
-			v = " " + a.Version
+		if app.Version != "" {
+			v = " " + app.Version
 		}
-		lines = append(lines, fmt.Sprintf("- **%s**（%s%s）· %s · %s · %s", a.Name, a.Code, v, b.t("app.status."+a.Status), a.Owner, b.t("scope."+a.Scope)))
+		lines = append(lines, fmt.Sprintf("- **%s**（%s%s）· %s · %s · %s", app.Name, app.Code, v, a.t("app.status."+app.Status), app.Owner, a.t("scope."+app.Scope)))
 	}
-	return reply(Message{Title: b.t("app.list.title"), Text: strings.Join(lines, "\n")})
+	return reply(Message{Title: a.t("app.list.title"), Text: strings.Join(lines, "\n")})
 }
 
-func (b *Bot) appShow(ctx context.Context, r *Request) ([]Message, error) {
-	info, err := b.approvals.ShowApp(ctx, r.Actor, r.Args[0])
+func (a approvalBot) appShow(ctx context.Context, r *Request) ([]Message, error) {
+	info, err := a.svc.ShowApp(ctx, r.Actor, r.Args[0])
 	if err != nil {
 		return nil, err
 	}
-	a := info.App
+	app := info.App
 	fields := []Field{
-		{Name: b.t("field.status"), Value: b.t("app.status." + a.Status)},
-		{Name: b.t("field.owner"), Value: a.Owner},
-		{Name: b.t("field.scope"), Value: b.t("scope."+a.Scope) + " · " + b.t("level."+a.Level)},
-		{Name: b.t("field.version"), Value: orNone(b, a.Version)},
-		{Name: b.t("field.grants"), Value: strconv.Itoa(len(info.Grants))},
+		{Name: a.t("field.status"), Value: a.t("app.status." + app.Status)},
+		{Name: a.t("field.owner"), Value: app.Owner},
+		{Name: a.t("field.scope"), Value: a.t("scope."+app.Scope) + " · " + a.t("level."+app.Level)},
+		{Name: a.t("field.version"), Value: orNone(a.Bot, app.Version)},
+		{Name: a.t("field.grants"), Value: strconv.Itoa(len(info.Grants))},
 	}
 	var pend []string
 	for _, p := range info.Pending {
-		pend = append(pend, "#"+itoa64(p.ID)+" "+b.t("kind."+string(p.Kind)))
+		pend = append(pend, "#"+itoa64(p.ID)+" "+a.t("kind."+string(p.Kind)))
 	}
-	fields = append(fields, Field{Name: b.t("field.pending"), Value: orNone(b, strings.Join(pend, "; "))})
-	return reply(Message{Ref: "app:" + a.Code, Title: a.Name + "（" + a.Code + "）", Fields: fields})
+	fields = append(fields, Field{Name: a.t("field.pending"), Value: orNone(a.Bot, strings.Join(pend, "; "))})
+	return reply(Message{Ref: "app:" + app.Code, Title: app.Name + "（" + app.Code + "）", Fields: fields})
 }
 
 func orNone(b *Bot, s string) string {
@@ -313,24 +333,24 @@ func orNone(b *Bot, s string) string {
 
 // parseWindow parses "2026-11-25 22:00~2026-11-26 02:00" or
 // "2026-11-25 22:00~02:00" (the end on the next day when earlier).
-func (b *Bot) parseWindow(s string) (time.Time, time.Time, error) {
+func (a approvalBot) parseWindow(s string) (time.Time, time.Time, error) {
 	s = strings.NewReplacer("～", "~", "—", "~", "至", "~").Replace(s)
 	from, to, ok := strings.Cut(s, "~")
 	if !ok {
 		return time.Time{}, time.Time{}, core.Invalid("window_format", "value", s)
 	}
-	start, err := time.ParseInLocation("2006-01-02 15:04", strings.TrimSpace(from), b.cfg.Location)
+	start, err := time.ParseInLocation("2006-01-02 15:04", strings.TrimSpace(from), a.cfg.Location)
 	if err != nil {
 		return time.Time{}, time.Time{}, core.Invalid("window_format", "value", s)
 	}
 	to = strings.TrimSpace(to)
-	end, err := time.ParseInLocation("2006-01-02 15:04", to, b.cfg.Location)
+	end, err := time.ParseInLocation("2006-01-02 15:04", to, a.cfg.Location)
 	if err != nil {
 		hm, err2 := time.Parse("15:04", to)
 		if err2 != nil {
 			return time.Time{}, time.Time{}, core.Invalid("window_format", "value", s)
 		}
-		end = time.Date(start.Year(), start.Month(), start.Day(), hm.Hour(), hm.Minute(), 0, 0, b.cfg.Location)
+		end = time.Date(start.Year(), start.Month(), start.Day(), hm.Hour(), hm.Minute(), 0, 0, a.cfg.Location)
 		if !end.After(start) {
 			end = end.AddDate(0, 0, 1)
 		}
@@ -338,117 +358,117 @@ func (b *Bot) parseWindow(s string) (time.Time, time.Time, error) {
 	return start, end, nil
 }
 
-func (b *Bot) changeNew(ctx context.Context, r *Request) ([]Message, error) {
-	start, end, err := b.parseWindow(r.Flag("window"))
+func (a approvalBot) changeNew(ctx context.Context, r *Request) ([]Message, error) {
+	start, end, err := a.parseWindow(r.Flag("window"))
 	if err != nil {
 		return nil, err
 	}
-	res, err := b.approvals.RequestChange(ctx, r.Actor, approval.ChangeInput{
+	res, err := a.svc.RequestChange(ctx, r.Actor, approval.ChangeInput{
 		Title: r.Args[0], Target: r.Flag("target"), Risk: canonicalValue(r.Flag("risk")), Plan: r.Flag("plan"),
 		Rollback: r.Flag("rollback"), Start: start, End: end, Emergency: r.Has("emergency"),
 	})
 	if err != nil {
 		return nil, err
 	}
-	return b.submitted(ctx, res)
+	return a.submitted(ctx, res)
 }
 
-func (b *Bot) opRequest(ctx context.Context, r *Request) ([]Message, error) {
-	res, err := b.approvals.RequestOperation(ctx, r.Actor, r.Args[0], r.Flag("reason"))
+func (a approvalBot) opRequest(ctx context.Context, r *Request) ([]Message, error) {
+	res, err := a.svc.RequestOperation(ctx, r.Actor, r.Args[0], r.Flag("reason"))
 	if err != nil {
 		return nil, err
 	}
-	return b.submitted(ctx, res)
+	return a.submitted(ctx, res)
 }
 
-func (b *Bot) requestList(ctx context.Context, r *Request) ([]Message, error) {
+func (a approvalBot) requestList(ctx context.Context, r *Request) ([]Message, error) {
 	mine, pending := r.Has("mine"), r.Has("pending")
 	if !mine && !pending {
 		mine, pending = true, true
 	}
-	own, waiting, err := b.approvals.List(ctx, r.Actor, mine, pending)
+	own, waiting, err := a.svc.List(ctx, r.Actor, mine, pending)
 	if err != nil {
 		return nil, err
 	}
 	var parts []string
 	if pending {
-		parts = append(parts, "**"+b.t("request.list.pending")+"**")
-		parts = append(parts, b.detailLines(waiting)...)
+		parts = append(parts, "**"+a.t("request.list.pending")+"**")
+		parts = append(parts, a.detailLines(waiting)...)
 	}
 	if mine {
-		parts = append(parts, "**"+b.t("request.list.mine")+"**")
-		parts = append(parts, b.detailLines(own)...)
+		parts = append(parts, "**"+a.t("request.list.mine")+"**")
+		parts = append(parts, a.detailLines(own)...)
 	}
-	return reply(Message{Title: b.t("request.list.title"), Text: strings.Join(parts, "\n")})
+	return reply(Message{Title: a.t("request.list.title"), Text: strings.Join(parts, "\n")})
 }
 
-func (b *Bot) detailLines(ds []approval.Detail) []string {
+func (a approvalBot) detailLines(ds []approval.Detail) []string {
 	if len(ds) == 0 {
-		return []string{b.t("none")}
+		return []string{a.t("none")}
 	}
 	out := make([]string, 0, len(ds))
 	for _, d := range ds {
 		r := d.Request
-		line := "- #" + itoa64(r.ID) + " " + b.t("kind."+string(r.Kind)) + " · " + r.Title + " · " + b.t("state."+string(r.State))
+		line := "- #" + itoa64(r.ID) + " " + a.t("kind."+string(r.Kind)) + " · " + r.Title + " · " + a.t("state."+string(r.State))
 		if r.State == approval.StatePending {
-			line += " · " + b.stepLabel(d.Steps[r.Step-1], r.Step, len(d.Steps)) + " · " + b.t("field.since") + " " + b.fmtTime(r.StepSince)
+			line += " · " + a.stepLabel(d.Steps[r.Step-1], r.Step, len(d.Steps)) + " · " + a.t("field.since") + " " + a.fmtTime(r.StepSince)
 		}
 		out = append(out, line)
 	}
 	return out
 }
 
-func (b *Bot) requestShow(ctx context.Context, r *Request) ([]Message, error) {
+func (a approvalBot) requestShow(ctx context.Context, r *Request) ([]Message, error) {
 	id, err := requestID(r.Args[0])
 	if err != nil {
 		return nil, err
 	}
-	d, err := b.approvals.Show(ctx, r.Actor, id)
+	d, err := a.svc.Show(ctx, r.Actor, id)
 	if err != nil {
 		return nil, err
 	}
 	req := d.Request
 	fields := []Field{
-		{Name: b.t("field.requester"), Value: req.Requester},
-		{Name: b.t("field.status"), Value: b.t("state." + string(req.State))},
+		{Name: a.t("field.requester"), Value: req.Requester},
+		{Name: a.t("field.status"), Value: a.t("state." + string(req.State))},
 	}
 	if req.State == approval.StatePending {
-		fields = append(fields, Field{Name: b.t("field.next"), Value: b.stepLabel(d.Steps[req.Step-1], req.Step, len(d.Steps)) + " · " + b.names(ctx, d.Next)})
+		fields = append(fields, Field{Name: a.t("field.next"), Value: a.stepLabel(d.Steps[req.Step-1], req.Step, len(d.Steps)) + " · " + a.names(ctx, d.Next)})
 	}
-	fields = append(fields, b.payloadFields(req.Payload)...)
-	lines := []string{"- " + b.fmtTime(req.CreatedAt) + " " + req.Requester + " " + b.t("verb.submit")}
+	fields = append(fields, a.payloadFields(req.Payload)...)
+	lines := []string{"- " + a.fmtTime(req.CreatedAt) + " " + req.Requester + " " + a.t("verb.submit")}
 	for _, dec := range d.Decisions {
-		line := "- " + b.fmtTime(dec.At) + " " + dec.Actor + "（" + dec.Platform + "）" + b.t("verb."+dec.Verb) +
-			" · " + b.stepLabel(d.Steps[dec.Step-1], dec.Step, len(d.Steps))
+		line := "- " + a.fmtTime(dec.At) + " " + dec.Actor + "（" + dec.Platform + "）" + a.t("verb."+dec.Verb) +
+			" · " + a.stepLabel(d.Steps[dec.Step-1], dec.Step, len(d.Steps))
 		if dec.Note != "" {
 			line += "：" + dec.Note
 		}
 		lines = append(lines, line)
 	}
-	return reply(Message{Ref: req.Ref(), Title: b.t("approval.show.title", "id", itoa64(req.ID), "kind", b.t("kind."+string(req.Kind)), "title", req.Title),
+	return reply(Message{Ref: req.Ref(), Title: a.t("approval.show.title", "id", itoa64(req.ID), "kind", a.t("kind."+string(req.Kind)), "title", req.Title),
 		Text: strings.Join(lines, "\n"), Fields: fields})
 }
 
-func (b *Bot) requestCancel(ctx context.Context, r *Request) ([]Message, error) {
+func (a approvalBot) requestCancel(ctx context.Context, r *Request) ([]Message, error) {
 	id, err := requestID(r.Args[0])
 	if err != nil {
 		return nil, err
 	}
-	req, err := b.approvals.Cancel(ctx, r.Actor, id)
+	req, err := a.svc.Cancel(ctx, r.Actor, id)
 	if err != nil {
 		return nil, err
 	}
-	return reply(Message{Ref: req.Ref(), Text: b.t("approval.cancelled", "id", itoa64(req.ID))})
+	return reply(Message{Ref: req.Ref(), Text: a.t("approval.cancelled", "id", itoa64(req.ID))})
 }
 
 // requestLine is "应用上线 · 双随机抽查系统".
-func (b *Bot) requestLine(r approval.Request) string {
-	return b.t("kind."+string(r.Kind)) + " · " + r.Title
+func (a approvalBot) requestLine(r approval.Request) string {
+	return a.t("kind."+string(r.Kind)) + " · " + r.Title
 }
 
 // stepLabel is "第 1/2 步：审批".
-func (b *Bot) stepLabel(st approval.Step, n, of int) string {
-	return b.t("approval.step", "n", strconv.Itoa(n), "of", strconv.Itoa(of), "name", b.t("step."+st.Name))
+func (a approvalBot) stepLabel(st approval.Step, n, of int) string {
+	return a.t("approval.step", "n", strconv.Itoa(n), "of", strconv.Itoa(of), "name", a.t("step."+st.Name))
 }
 
 // names renders user ids with names where known.
@@ -466,103 +486,142 @@ func (b *Bot) names(ctx context.Context, ids []string) string {
 	return strings.Join(out, "、")
 }
 
-func (b *Bot) payloadFields(p map[string]string) []Field {
+func (a approvalBot) payloadFields(p map[string]string) []Field {
 	var out []Field
 	for _, k := range payloadFields {
 		if v := p[k]; v != "" {
 			if k == "emergency" {
-				v = b.t("yesno." + v)
+				v = a.t("yesno." + v)
 			}
-			out = append(out, Field{Name: b.t("field." + k), Value: v})
+			out = append(out, Field{Name: a.t("field." + k), Value: v})
 		}
 	}
 	return out
 }
 
 // cardButtons turns step verbs into buttons.
-func (b *Bot) cardButtons(verbs, value string) []Button {
+func (a approvalBot) cardButtons(verbs []string, value string) []Button {
 	var out []Button
-	for _, v := range strings.Split(verbs, ",") {
+	for _, v := range verbs {
 		if v == "" {
 			continue
 		}
-		btn := Button{Action: "approval." + v, Value: value, Label: b.t("verb." + v), Style: approvalVerbs[v]}
+		btn := Button{Action: "approval." + v, Value: value, Label: a.t("verb." + v), Style: approvalVerbs[v]}
 		if v == approval.VerbConfirm || v == approval.VerbPublish {
-			btn.Confirm = b.t("confirm." + v)
+			btn.Confirm = a.t("confirm." + v)
 		}
 		out = append(out, btn)
 	}
 	return out
 }
 
-// renderApproval renders approval notices; ok is false for other kinds.
-func (b *Bot) renderApproval(n notice) (Message, bool) {
-	d := n.Data
-	p := map[string]string{}
-	for k, v := range d {
-		if rest, ok := strings.CutPrefix(k, "p."); ok {
-			p[rest] = v
-		}
+// cardParts are what every card of a request shows: the kind, the step
+// line and the requester, app and payload fields.
+func (a approvalBot) cardParts(c approval.Card) (kind, step string, fields []Field) {
+	kind = a.t("kind." + string(c.Kind))
+	step = a.stepLabel(approval.Step{Name: c.StepName}, c.Step, c.Steps)
+	fields = []Field{{Name: a.t("field.requester"), Value: c.RequesterName + "(" + c.Requester + ")"}}
+	if c.App != "" {
+		fields = append(fields, Field{Name: a.t("field.app"), Value: c.App})
 	}
-	kind := b.t("kind." + d["kind"])
-	step, _ := strconv.Atoi(d["step"])
-	steps, _ := strconv.Atoi(d["steps"])
-	stepText := b.stepLabel(approval.Step{Name: d["step_name"]}, step, steps)
-	base := []Field{{Name: b.t("field.requester"), Value: d["requester_name"] + "(" + d["requester"] + ")"}}
-	if d["app"] != "" {
-		base = append(base, Field{Name: b.t("field.app"), Value: d["app"]})
+	return kind, step, append(fields, a.payloadFields(c.Payload)...)
+}
+
+func (a approvalBot) cardTitle(c approval.Card, kind string) string {
+	return a.t("approval.card.title", "step", a.t("step."+c.StepName), "kind", kind, "title", c.Title, "id", itoa64(c.ID))
+}
+
+func (a approvalBot) renderCard(ref string, c approval.Card) (Message, error) {
+	kind, step, fields := a.cardParts(c)
+	m := Message{Ref: ref, Status: StatusNotice, Title: a.cardTitle(c, kind), Text: step, Fields: fields,
+		Buttons: a.cardButtons(c.Verbs, ref)}
+	if len(c.ApprovedBy) > 0 {
+		m.Fields = append(m.Fields, Field{Name: a.t("field.approved_by"), Value: strings.Join(c.ApprovedBy, ",")})
 	}
-	base = append(base, b.payloadFields(p)...)
-	switch {
-	case n.Kind == approval.NoticeCard || n.Kind == approval.NoticeRemind:
-		m := Message{Ref: n.Ref, Status: StatusNotice,
-			Title:   b.t("approval.card.title", "step", b.t("step."+d["step_name"]), "kind", kind, "title", d["title"], "id", d["id"]),
-			Text:    stepText,
-			Fields:  base,
-			Buttons: b.cardButtons(d["verbs"], n.Ref),
-		}
-		if d["approved_by"] != "" {
-			m.Fields = append(m.Fields, Field{Name: b.t("field.approved_by"), Value: d["approved_by"]})
-		}
-		if n.Kind == approval.NoticeRemind {
-			m.Title = b.t("approval.remind.title") + m.Title
-			m.Text = b.t("approval.remind", "since", d["since"]) + "\n" + stepText
-		}
-		return m, true
-	case n.Kind == approval.NoticeUpdate:
-		outcome := b.t("approval.outcome", "by", d["decided_by_name"]+"("+d["decided_by"]+")", "verb", b.t("verb."+d["decided_verb"]), "at", d["decided_at"])
-		if d["note"] != "" {
-			outcome += "：" + d["note"]
-		}
-		m := Message{Ref: n.Ref, Status: StatusNotice,
-			Title:  b.t("approval.done.title", "verb", b.t("verb."+d["decided_verb"]), "kind", kind, "title", d["title"], "id", d["id"]),
-			Text:   stepText + "\n" + outcome,
-			Fields: base,
-		}
-		if d["waiting"] != "" {
-			m.Title = b.t("approval.card.title", "step", b.t("step."+d["step_name"]), "kind", kind, "title", d["title"], "id", d["id"])
-			m.Text = stepText + "\n" + outcome + "\n" + b.t("approval.waiting", "n", d["waiting"])
-			m.Buttons = b.cardButtons(d["verbs"], n.Ref)
-		}
-		return m, true
-	case n.Kind == approval.NoticeProgress:
-		text := b.t("approval.progress", "id", d["id"], "kind", kind, "title", d["title"], "by", d["by_name"], "verb", b.t("verb."+d["verb"]))
-		if d["note"] != "" {
-			text += "：" + d["note"]
-		}
-		if d["next_step"] != "" {
-			text += "\n" + b.t("approval.progress.next", "step", b.t("step."+d["next_step"]))
-		} else {
-			text += "\n" + b.t("field.status") + "：" + b.t("state."+d["state"])
-		}
-		return Message{Ref: n.Ref, Status: StatusNotice, Title: b.t("approval.progress.title", "id", d["id"]), Text: text}, true
-	case n.Kind == approval.NoticeWindowMiss:
-		return Message{Ref: n.Ref, Status: StatusNotice, Title: b.t("change.window_missed.title", "id", d["id"]),
-			Text: b.t("change.window_missed", "id", d["id"], "title", d["title"], "window", p["window"]), Fields: base}, true
-	case strings.HasPrefix(n.Kind, approval.NoticeAnnounce+"."):
-		what := strings.TrimPrefix(n.Kind, approval.NoticeAnnounce+".")
-		return Message{Ref: n.Ref, Status: StatusNotice, Title: b.t("announce."+what+".title", "app_name", d["app_name"], "title", d["title"]),
-			Text: tmap(b.cfg.Language, "announce."+what, d)}, true
+	return m, nil
+}
+
+func (a approvalBot) renderReminder(ref string, r approval.Reminder) (Message, error) {
+	m, err := a.renderCard(ref, r.Card)
+	since, ok := r.SinceShown()
+	if !ok {
+		since = a.fmtTime(r.Since)
 	}
-	return Message{}, false
+	m.Title = a.t("approval.remind.title") + m.Title
+	m.Text = a.t("approval.remind", "since", since) + "\n" + m.Text
+	return m, err
+}
+
+func (a approvalBot) renderUpdate(ref string, u approval.CardUpdate) (Message, error) {
+	kind, step, fields := a.cardParts(u.Card)
+	at, ok := u.DecidedShown()
+	if !ok {
+		at = a.fmtTime(u.DecidedAt)
+	}
+	outcome := a.t("approval.outcome", "by", u.DecidedByName+"("+u.DecidedBy+")", "verb", a.t("verb."+u.DecidedVerb), "at", at)
+	if u.Note != "" {
+		outcome += "：" + u.Note
+	}
+	m := Message{Ref: ref, Status: StatusNotice,
+		Title:  a.t("approval.done.title", "verb", a.t("verb."+u.DecidedVerb), "kind", kind, "title", u.Title, "id", itoa64(u.ID)),
+		Text:   step + "\n" + outcome,
+		Fields: fields,
+	}
+	if u.Waiting > 0 {
+		m.Title = a.cardTitle(u.Card, kind)
+		m.Text += "\n" + a.t("approval.waiting", "n", strconv.Itoa(u.Waiting))
+		m.Buttons = a.cardButtons(u.Verbs, ref)
+	}
+	return m, nil
+}
+
+func (a approvalBot) renderProgress(ref string, p approval.Progress) (Message, error) {
+	id := itoa64(p.ID)
+	text := a.t("approval.progress", "id", id, "kind", a.t("kind."+string(p.Kind)), "title", p.Title, "by", p.ByName, "verb", a.t("verb."+p.Verb))
+	if p.Note != "" {
+		text += "：" + p.Note
+	}
+	if p.NextStep != "" {
+		text += "\n" + a.t("approval.progress.next", "step", a.t("step."+p.NextStep))
+	} else {
+		text += "\n" + a.t("field.status") + "：" + a.t("state."+string(p.State))
+	}
+	return Message{Ref: ref, Status: StatusNotice, Title: a.t("approval.progress.title", "id", id), Text: text}, nil
+}
+
+func (a approvalBot) renderWindowMissed(ref string, w approval.WindowMissed) (Message, error) {
+	_, _, fields := a.cardParts(w.Card)
+	id := itoa64(w.ID)
+	return Message{Ref: ref, Status: StatusNotice, Title: a.t("change.window_missed.title", "id", id),
+		Text: a.t("change.window_missed", "id", id, "title", w.Title, "window", w.Payload["window"]), Fields: fields}, nil
+}
+
+// announcement renders an approvals-channel announcement of kind what.
+func (a approvalBot) announcement(ref, what string, kv ...string) Message {
+	return Message{Ref: ref, Status: StatusNotice, Title: a.t("announce."+what+".title", kv...), Text: a.t("announce."+what, kv...)}
+}
+
+func (a approvalBot) appStatusArgs(s approval.AppStatus) []string {
+	return []string{"id", itoa64(s.ID), "app", s.App, "app_name", s.AppName, "title", s.Title, "note", s.Note}
+}
+
+func (a approvalBot) renderAppOnline(ref string, n approval.AppWentOnline) (Message, error) {
+	return a.announcement(ref, "app_online", a.appStatusArgs(n.AppStatus)...), nil
+}
+
+func (a approvalBot) renderAppOffline(ref string, n approval.AppWentOffline) (Message, error) {
+	return a.announcement(ref, "app_offline", a.appStatusArgs(n.AppStatus)...), nil
+}
+
+func (a approvalBot) releaseArgs(r approval.Release) []string {
+	return []string{"id", itoa64(r.ID), "app", r.App, "title", r.Title, "version", r.Version, "notes", r.Notes,
+		"by_name", r.ByName, "note", r.Note}
+}
+
+func (a approvalBot) renderReleaseNotice(ref string, n approval.ReleaseNotice) (Message, error) {
+	return a.announcement(ref, "release_notice", a.releaseArgs(n.Release)...), nil
+}
+
+func (a approvalBot) renderReleaseAdmin(ref string, n approval.ReleaseAdmin) (Message, error) {
+	return a.announcement(ref, "release_admin", a.releaseArgs(n.Release)...), nil
 }

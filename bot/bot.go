@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"opsbot/core"
-	"opsbot/core/approval"
 	"opsbot/core/backup"
 	"opsbot/core/calendar"
 	"opsbot/core/incident"
@@ -41,7 +40,6 @@ type Hooks struct {
 type Bot struct {
 	cfg         Config
 	org         *org.Service
-	approvals   *approval.Service
 	incidents   *incident.Service
 	silencer    Silencer
 	calendar    *calendar.Service
@@ -82,10 +80,8 @@ func New(cfg Config, orgs *org.Service, logger *slog.Logger, hooks Hooks, plugs 
 		actions: map[string]ActionFunc{}, hooks: hooks, renderers: map[string]NoticeRenderer{}}
 	b.plug(Module{Name: "general", Topic: "general"})
 	b.registerGeneral()
-	b.plug(Module{Name: "org", Topic: "org"})
-	b.registerOrg()
-	b.registerOrgSync()
-	b.registerWebchat()
+	b.plug(b.orgModule())
+	b.plug(b.webchatLinkModule())
 	for _, p := range plugs {
 		b.plug(p(b))
 	}
@@ -297,9 +293,6 @@ func (b *Bot) renderLegacy(sn core.StoredNotice) (Message, error) {
 	if err := json.Unmarshal(sn.Payload, &n.Data); err != nil {
 		return Message{}, core.Invalid("bad_notice", "kind", sn.Type, "reason", err.Error())
 	}
-	if m, ok := b.renderApproval(n); ok {
-		return m, nil
-	}
 	if m, ok := b.renderIncident(n); ok {
 		return m, nil
 	}
@@ -312,19 +305,5 @@ func (b *Bot) renderLegacy(sn core.StoredNotice) (Message, error) {
 	if m, ok := b.renderAlertNotice(n); ok {
 		return m, nil
 	}
-	args := map[string]string{}
-	for k, v := range n.Data {
-		args[k] = v
-	}
-	if r, ok := args["role"]; ok {
-		args["role"] = b.roleName(r)
-	}
-	key := "notice." + n.Kind
-	if _, ok := zh[key]; !ok {
-		return Message{}, core.Invalid("unknown_notice", "kind", n.Kind)
-	}
-	return Message{
-		Ref: n.Ref, Status: StatusNotice, Title: b.t("notice.title"),
-		Text: strings.TrimSpace(tmap(b.cfg.Language, key, args)),
-	}, nil
+	return Message{}, core.Invalid("unknown_notice", "kind", n.Kind)
 }

@@ -8,27 +8,50 @@ import (
 	"opsbot/core/org"
 )
 
-func (b *Bot) registerOrg() {
+// orgModule is the org's part of the bot, built in: the /org commands,
+// the contacts sync and the org's notices.
+func (b *Bot) orgModule() Module {
 	level := map[string]bool{"parent": true, "level": true}
 	unitFlag := map[string]bool{"unit": true}
 	scope := map[string]bool{"scope": true}
-	for _, c := range []*Command{
-		{Path: "org tree", Usage: "[unit]", MaxArgs: 1, Run: b.orgTree},
-		{Path: "org unit add", Usage: "<code> <name> --parent <code> --level district|unit|department", MinArgs: 2, MaxArgs: 2, Flags: level, Required: []string{"parent", "level"}, Run: b.unitAdd},
-		{Path: "org unit rename", Usage: "<code> <name>", MinArgs: 2, MaxArgs: 2, Run: b.unitRename},
-		{Path: "org unit remove", Usage: "<code>", MinArgs: 1, MaxArgs: 1, Run: b.unitRemove},
-		{Path: "org unit merge", Usage: "<from> <into>", MinArgs: 2, MaxArgs: 2, Run: b.unitMerge},
-		{Path: "org user add", Usage: "<userid> <name> --unit <code>", MinArgs: 2, MaxArgs: 2, Flags: unitFlag, Required: []string{"unit"}, Run: b.userAdd},
-		{Path: "org user move", Usage: "<userid> --unit <code>", MinArgs: 1, MaxArgs: 1, Flags: unitFlag, Required: []string{"unit"}, Run: b.userMove},
-		{Path: "org user remove", Usage: "<userid>", MinArgs: 1, MaxArgs: 1, Run: b.userRemove},
-		{Path: "org user show", Usage: "<userid>", MinArgs: 1, MaxArgs: 1, Run: b.userShow},
-		{Path: "org user link", Usage: "<userid> --platform wecom|slack --id <platform id>", MinArgs: 1, MaxArgs: 1, Flags: map[string]bool{"platform": true, "id": true}, Required: []string{"platform", "id"}, Run: b.userLink},
-		{Path: "org role grant", Usage: "<userid> <role> [--scope <unit|app>]", MinArgs: 2, MaxArgs: 2, Flags: scope, Run: b.roleGrant},
-		{Path: "org role revoke", Usage: "<userid> <role> [--scope <unit|app>]", MinArgs: 2, MaxArgs: 2, Flags: scope, Run: b.roleRevoke},
-	} {
-		c.Topic = "org"
-		b.router.Handle(c)
+	sync, syncActions := b.orgSyncCommands()
+	return Module{Name: "org", Topic: "org",
+		Commands: append([]*Command{
+			{Path: "org tree", Usage: "[unit]", MaxArgs: 1, Run: b.orgTree},
+			{Path: "org unit add", Usage: "<code> <name> --parent <code> --level district|unit|department", MinArgs: 2, MaxArgs: 2, Flags: level, Required: []string{"parent", "level"}, Run: b.unitAdd},
+			{Path: "org unit rename", Usage: "<code> <name>", MinArgs: 2, MaxArgs: 2, Run: b.unitRename},
+			{Path: "org unit remove", Usage: "<code>", MinArgs: 1, MaxArgs: 1, Run: b.unitRemove},
+			{Path: "org unit merge", Usage: "<from> <into>", MinArgs: 2, MaxArgs: 2, Run: b.unitMerge},
+			{Path: "org user add", Usage: "<userid> <name> --unit <code>", MinArgs: 2, MaxArgs: 2, Flags: unitFlag, Required: []string{"unit"}, Run: b.userAdd},
+			{Path: "org user move", Usage: "<userid> --unit <code>", MinArgs: 1, MaxArgs: 1, Flags: unitFlag, Required: []string{"unit"}, Run: b.userMove},
+			{Path: "org user remove", Usage: "<userid>", MinArgs: 1, MaxArgs: 1, Run: b.userRemove},
+			{Path: "org user show", Usage: "<userid>", MinArgs: 1, MaxArgs: 1, Run: b.userShow},
+			{Path: "org user link", Usage: "<userid> --platform wecom|slack --id <platform id>", MinArgs: 1, MaxArgs: 1, Flags: map[string]bool{"platform": true, "id": true}, Required: []string{"platform", "id"}, Run: b.userLink},
+			{Path: "org role grant", Usage: "<userid> <role> [--scope <unit|app>]", MinArgs: 2, MaxArgs: 2, Flags: scope, Run: b.roleGrant},
+			{Path: "org role revoke", Usage: "<userid> <role> [--scope <unit|app>]", MinArgs: 2, MaxArgs: 2, Flags: scope, Run: b.roleRevoke},
+		}, sync...),
+		Actions: syncActions,
+		Notices: []NoticeRenderer{
+			Renders(func(ref string, n org.UserAdded) (Message, error) {
+				return b.orgNotice(ref, n.NoticeType(), "unit", n.UnitName, "by", n.ByName), nil
+			}),
+			Renders(func(ref string, n org.UserMoved) (Message, error) {
+				return b.orgNotice(ref, n.NoticeType(), "from", n.From, "to", n.To, "by", n.ByName), nil
+			}),
+			Renders(func(ref string, n org.RoleGranted) (Message, error) {
+				return b.orgNotice(ref, n.NoticeType(), "role", b.roleName(string(n.Role)), "scope", n.Scope, "by", n.ByName), nil
+			}),
+			Renders(func(ref string, n org.RoleRevoked) (Message, error) {
+				return b.orgNotice(ref, n.NoticeType(), "role", b.roleName(string(n.Role)), "scope", n.Scope, "by", n.ByName, "reason", n.Reason), nil
+			}),
+		},
 	}
+}
+
+// orgNotice is a notice of the org to the user concerned, in the text
+// under "notice.<type>".
+func (b *Bot) orgNotice(ref, typ string, kv ...string) Message {
+	return Message{Ref: ref, Status: StatusNotice, Title: b.t("notice.title"), Text: strings.TrimSpace(b.t("notice."+typ, kv...))}
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

@@ -103,9 +103,11 @@ func syncReport(p org.SyncPlan) OrgSyncReport {
 // SetOrgSync registers a platform's contacts sync.
 func (b *Bot) SetOrgSync(platform string, s OrgSyncer) { b.syncers[platform] = s }
 
-func (b *Bot) registerOrgSync() {
-	b.router.Handle(&Command{Path: "org sync", Usage: "wecom", MinArgs: 1, MaxArgs: 1, Topic: "org", Run: b.orgSync})
-	b.HandleAction("org.sync.apply", func(ctx context.Context, actor core.Actor, ev Event) ([]Message, error) {
+// orgSyncCommands are /org sync and the buttons of its preview.
+func (b *Bot) orgSyncCommands() ([]*Command, map[string]ActionFunc) {
+	cmds := []*Command{{Path: "org sync", Usage: "wecom", MinArgs: 1, MaxArgs: 1, Topic: "org", Run: b.orgSync}}
+	actions := map[string]ActionFunc{}
+	actions["org.sync.apply"] = func(ctx context.Context, actor core.Actor, ev Event) ([]Message, error) {
 		s, ok := b.syncers[ev.Value]
 		if !ok {
 			return nil, core.Invalid("sync_platform", "value", ev.Value)
@@ -119,10 +121,11 @@ func (b *Bot) registerOrgSync() {
 			lines = append(lines, b.t("sync.failed", "step", f.Step, "err", b.ErrorReply(f.Err, nil).Text))
 		}
 		return reply(Message{Ref: "sync:" + ev.Value, Title: b.t("sync.done.title"), Text: strings.Join(lines, "\n")})
-	})
-	b.HandleAction("org.sync.cancel", func(ctx context.Context, actor core.Actor, ev Event) ([]Message, error) {
+	}
+	actions["org.sync.cancel"] = func(ctx context.Context, actor core.Actor, ev Event) ([]Message, error) {
 		return reply(Message{Ref: "sync:" + ev.Value, Text: b.t("sync.cancelled")})
-	})
+	}
+	return cmds, actions
 }
 
 func (b *Bot) orgSync(ctx context.Context, r *Request) ([]Message, error) {

@@ -4,25 +4,12 @@ import (
 	"context"
 	"time"
 
-	"opsbot/core/approval"
 	"opsbot/core/incident"
 )
 
 // The plugs below wrap domains whose commands still register themselves
 // and whose notices still render from string maps; each moves into its
 // domain's file as a full Module when its notices are typed.
-
-// Approvals plugs the approval domain: app onboarding, releases, grants,
-// changes and dual-person operations.
-func Approvals(svc *approval.Service) Plug {
-	return func(b *Bot) Module {
-		b.approvals = svc
-		b.registerApprovals()
-		return Module{Name: "approval", Topic: "approval", Timers: map[string]TimerFunc{
-			approval.TimerRemind: svc.HandleTimer, approval.TimerWindowEnd: svc.HandleTimer,
-		}}
-	}
-}
 
 // Incidents plugs incidents, duty, handovers, problems and alerts;
 // handovers are looked for every handoverEvery.

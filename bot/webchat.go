@@ -6,14 +6,13 @@ import (
 	"strings"
 )
 
-func (b *Bot) registerWebchat() {
-	for _, c := range []*Command{
+// webchatLinkModule is the built-in "webchat-link" module: personal
+// sign-in links to the web chat and ending its sessions.
+func (b *Bot) webchatLinkModule() Module {
+	return Module{Name: "webchat-link", Topic: "general", Commands: []*Command{
 		{Path: "webchat link", Usage: "[userid]", MaxArgs: 1, Run: b.webchatLink},
 		{Path: "webchat logout", Usage: "[userid]", MaxArgs: 1, Run: b.webchatLogout},
-	} {
-		c.Topic = "general"
-		b.router.Handle(c)
-	}
+	}}
 }
 
 // webchatLink issues a personal sign-in link to the web chat: for oneself,

@@ -122,30 +122,61 @@ type Filter struct {
 	Limit     int
 }
 
-// Tx is what the engine needs from a store inside one transaction.
+// Tx is the engine's transactional port: requests and their decisions,
+// with audit entries, notices and timers committed with them.
 type Tx interface {
-	org.Tx
-	core.Timers
+	core.Tx
 
 	InsertRequest(ctx context.Context, r *Request) error
 	// Request returns a request; lock takes a row lock until commit.
 	Request(ctx context.Context, id int64, lock bool) (Request, error)
 	UpdateRequest(ctx context.Context, r Request) error
-	Requests(ctx context.Context, f Filter) ([]Request, error)
-	Route(ctx context.Context, route string) ([]Step, error)
 	InsertDecision(ctx context.Context, d Decision) error
-	Decisions(ctx context.Context, requestID int64) ([]Decision, error)
+	Requests(ctx context.Context, f Filter) ([]Request, error)
+}
 
+// Reader reads a request's decisions and the routes requests follow.
+type Reader interface {
+	Decisions(ctx context.Context, requestID int64) ([]Decision, error)
+	Route(ctx context.Context, route string) ([]Step, error)
+}
+
+// Directory is what the engine reads of the org: who a user is, the unit
+// tree, and who holds which role where. Getters return an error wrapping
+// core.ErrNotFound for a missing row and include removed rows.
+type Directory interface {
+	User(ctx context.Context, id string) (org.User, error)
+	Unit(ctx context.Context, code string) (org.Unit, error)
+	Root(ctx context.Context) (org.Unit, error)
+	// Holders returns the active users holding role (on any scope).
+	Holders(ctx context.Context, role org.Role) ([]org.Grant, error)
+	GrantsOf(ctx context.Context, userID string) ([]org.Grant, error)
+}
+
+// Register is the app register: apps and the permissions granted on them.
+type Register interface {
+	App(ctx context.Context, code string) (org.App, error)
 	Apps(ctx context.Context) ([]org.App, error)
+	InsertApp(ctx context.Context, a org.App) error
 	UpdateApp(ctx context.Context, a org.App) error
 	UpsertAppGrant(ctx context.Context, g AppGrant) error
 	DeleteAppGrants(ctx context.Context, app string) ([]AppGrant, error)
 	AppGrants(ctx context.Context, app string) ([]AppGrant, error)
 }
 
-// Store runs approval work in transactions.
+// Ports are one transaction seen through the engine's four narrow ports;
+// a store hands the same transaction as each, so reads and writes commit
+// or roll back together.
+type Ports struct {
+	Tx
+	Reader
+	Directory
+	Register
+}
+
+// Store runs approval work in transactions. fn's error rolls everything back.
 type Store interface {
-	InTx(ctx context.Context, fn func(tx Tx) error) error
+	InTx(ctx context.Context, fn func(p Ports) error) error
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -25,4 +25,10 @@
 // people; an approver of an earlier step does not approve again (the
 // emergency change's second approval); a change's reviewer is not its
 // implementer.
+//
+// The engine works through four narrow ports of one transaction (Ports):
+// Tx (requests, decisions, audit, notices, timers), Reader (decisions and
+// routes), Directory (the org it reads) and Register (apps and their
+// grants). What it tells people are typed notices: Card, Reminder,
+// CardUpdate, Progress, WindowMissed and the channel's announcements.
 package approval

@@ -18,7 +18,7 @@ const (
 	AppOffline    = "offline"
 )
 
-func getApp(ctx context.Context, tx Tx, code string) (org.App, error) {
+func getApp(ctx context.Context, tx Register, code string) (org.App, error) {
 	a, err := tx.App(ctx, code)
 	if errors.Is(err, core.ErrNotFound) {
 		return org.App{}, core.NotFound("app_not_found", "code", code)
@@ -26,7 +26,7 @@ func getApp(ctx context.Context, tx Tx, code string) (org.App, error) {
 	return a, err
 }
 
-func getUnit(ctx context.Context, tx Tx, code string) (org.Unit, error) {
+func getUnit(ctx context.Context, tx Directory, code string) (org.Unit, error) {
 	u, err := tx.Unit(ctx, code)
 	if errors.Is(err, core.ErrNotFound) || (err == nil && u.Removed) {
 		return org.Unit{}, core.NotFound("unit_not_found", "code", code)
@@ -36,7 +36,7 @@ func getUnit(ctx context.Context, tx Tx, code string) (org.Unit, error) {
 
 // holdsOver reports whether user holds one of roles over unit u (or, for
 // access_party, over app).
-func holdsOver(ctx context.Context, tx Tx, user string, u org.Unit, app string, roles ...org.Role) (bool, error) {
+func holdsOver(ctx context.Context, tx Directory, user string, u org.Unit, app string, roles ...org.Role) (bool, error) {
 	grants, err := tx.GrantsOf(ctx, user)
 	if err != nil {
 		return false, err
@@ -63,7 +63,7 @@ func holdsOver(ctx context.Context, tx Tx, user string, u org.Unit, app string, 
 }
 
 // mayActForApp: the app's access party, or an admin or contact covering its owner unit.
-func mayActForApp(ctx context.Context, tx Tx, actor string, app org.App) (bool, error) {
+func mayActForApp(ctx context.Context, tx Directory, actor string, app org.App) (bool, error) {
 	owner, err := tx.Unit(ctx, app.Owner)
 	if err != nil {
 		return false, err
@@ -89,7 +89,7 @@ func pendingFor(ctx context.Context, tx Tx, kind Kind, app string) error {
 // appRequest checks a request of kind about app code may be made: the
 // actor acts for the app, the app is in one of the statuses from, and no
 // request of that kind is pending on it.
-func appRequest(ctx context.Context, tx Tx, actor core.Actor, kind Kind, code string, from ...string) (org.App, error) {
+func appRequest(ctx context.Context, tx Ports, actor core.Actor, kind Kind, code string, from ...string) (org.App, error) {
 	if _, err := activeActor(ctx, tx, actor); err != nil {
 		return org.App{}, err
 	}
@@ -127,7 +127,7 @@ func (s *Service) RegisterApp(ctx context.Context, actor core.Actor, code, name,
 		return org.App{}, core.Invalid("app_level", "value", level)
 	}
 	var app org.App
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(tx Ports) error {
 		if _, err := activeActor(ctx, tx, actor); err != nil {
 			return err
 		}
@@ -151,7 +151,7 @@ func (s *Service) RegisterApp(ctx context.Context, actor core.Actor, code, name,
 		if err := tx.InsertApp(ctx, app); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actor, "app.register", "app:"+code, nil, app)
+		return core.Record(ctx, tx, s.clock.Now(), actor, "app.register", "app:"+code, nil, app)
 	})
 	return app, err
 }
@@ -170,7 +170,7 @@ func (s *Service) RequestOffline(ctx context.Context, actor core.Actor, code, no
 
 func (s *Service) requestApp(ctx context.Context, actor core.Actor, kind Kind, code, note string, from ...string) (Result, error) {
 	var res Result
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(tx Ports) error {
 		app, err := appRequest(ctx, tx, actor, kind, code, from...)
 		if err != nil {
 			return err
@@ -194,7 +194,7 @@ func (s *Service) RequestRelease(ctx context.Context, actor core.Actor, code, ve
 		return Result{}, core.Invalid("notes_required")
 	}
 	var res Result
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(tx Ports) error {
 		app, err := appRequest(ctx, tx, actor, KindRelease, code, AppOnline)
 		if err != nil {
 			return err
@@ -215,7 +215,7 @@ func (s *Service) RequestPermission(ctx context.Context, actor core.Actor, code,
 		return Result{}, core.Invalid("grant_kind", "value", kind)
 	}
 	var res Result
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(tx Ports) error {
 		if _, err := activeActor(ctx, tx, actor); err != nil {
 			return err
 		}
@@ -299,7 +299,7 @@ func (s *Service) RequestChange(ctx context.Context, actor core.Actor, in Change
 		}
 	}
 	var res Result
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(tx Ports) error {
 		if _, err := activeActor(ctx, tx, actor); err != nil {
 			return err
 		}
@@ -353,7 +353,7 @@ func (s *Service) RequestOperation(ctx context.Context, actor core.Actor, title,
 		return Result{}, core.Invalid("reason_required")
 	}
 	var res Result
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(tx Ports) error {
 		if _, err := activeActor(ctx, tx, actor); err != nil {
 			return err
 		}
@@ -376,7 +376,7 @@ func (s *Service) RequestOperation(ctx context.Context, actor core.Actor, title,
 }
 
 // effects applies what completing step st with dec means for r's kind.
-func (s *Service) effects(ctx context.Context, tx Tx, actor core.Actor, r *Request, st Step, dec Decision) error {
+func (s *Service) effects(ctx context.Context, tx Ports, actor core.Actor, r *Request, st Step, dec Decision) error {
 	if r.Payload == nil {
 		r.Payload = map[string]string{}
 	}
@@ -396,7 +396,7 @@ func (s *Service) effects(ctx context.Context, tx Tx, actor core.Actor, r *Reque
 				return err
 			}
 			for _, g := range grants {
-				if err := s.audit(ctx, tx, actor, "app.grant.revoke", "app:"+app.Code, g, map[string]string{"reason": "app offline"}); err != nil {
+				if err := core.Record(ctx, tx, s.clock.Now(), actor, "app.grant.revoke", "app:"+app.Code, g, map[string]string{"reason": "app offline"}); err != nil {
 					return err
 				}
 			}
@@ -404,16 +404,20 @@ func (s *Service) effects(ctx context.Context, tx Tx, actor core.Actor, r *Reque
 		if err := tx.UpdateApp(ctx, app); err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, actor, "app.status", "app:"+app.Code, before, app); err != nil {
+		if err := core.Record(ctx, tx, s.clock.Now(), actor, "app.status", "app:"+app.Code, before, app); err != nil {
 			return err
 		}
-		return s.announce(ctx, tx, *r, string(r.Kind), map[string]string{"app_name": app.Name, "note": dec.Note})
+		status := AppStatus{ID: r.ID, App: r.App, AppName: app.Name, Title: r.Title, Note: dec.Note}
+		if r.Kind == KindAppOffline {
+			return s.announce(ctx, tx, *r, AppWentOffline{status})
+		}
+		return s.announce(ctx, tx, *r, AppWentOnline{status})
 	case r.Kind == KindPermission && st.Name == "approve":
 		g := AppGrant{App: r.App, Grantee: r.Payload["grantee"], Kind: r.Payload["grant"], RequestID: r.ID, GrantedAt: now}
 		if err := tx.UpsertAppGrant(ctx, g); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actor, "app.grant", "app:"+r.App, nil, g)
+		return core.Record(ctx, tx, s.clock.Now(), actor, "app.grant", "app:"+r.App, nil, g)
 	case r.Kind == KindRelease && st.Name == "notice":
 		// The operator tells the city admins and posts the release notice.
 		root, err := tx.Root(ctx)
@@ -424,14 +428,14 @@ func (s *Service) effects(ctx context.Context, tx Tx, actor core.Actor, r *Reque
 		if err != nil {
 			return err
 		}
-		data := map[string]string{"id": itoa(r.ID), "title": r.Title, "app": r.App, "version": r.Payload["version"],
-			"notes": r.Payload["notes"], "by_name": actor.Name, "note": dec.Note}
+		rel := Release{ID: r.ID, App: r.App, Title: r.Title, Version: r.Payload["version"], Notes: r.Payload["notes"],
+			ByName: actor.Name, Note: dec.Note}
 		for _, u := range admins {
-			if err := tx.Notify(ctx, core.Notice{Ref: r.Ref(), To: core.Recipient{User: u}, Body: core.Legacy{Kind: NoticeAnnounce + ".release_admin", Data: data}}); err != nil {
+			if err := tx.Notify(ctx, core.Notice{Ref: r.Ref(), To: core.Recipient{User: u}, Body: ReleaseAdmin{rel}}); err != nil {
 				return err
 			}
 		}
-		return s.announce(ctx, tx, *r, "release_notice", data)
+		return s.announce(ctx, tx, *r, ReleaseNotice{rel})
 	case r.Kind == KindRelease && st.Name == "release":
 		app, err := getApp(ctx, tx, r.App)
 		if err != nil {
@@ -442,7 +446,7 @@ func (s *Service) effects(ctx context.Context, tx Tx, actor core.Actor, r *Reque
 		if err := tx.UpdateApp(ctx, app); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actor, "app.release", "app:"+app.Code, before, app)
+		return core.Record(ctx, tx, s.clock.Now(), actor, "app.release", "app:"+app.Code, before, app)
 	case r.Kind == KindChange && (st.Name == "approve" || st.Name == "approve2"):
 		// Once fully approved the change waits for its window; not started by
 		// its end, its approvers are told.
@@ -467,21 +471,17 @@ func (s *Service) effects(ctx context.Context, tx Tx, actor core.Actor, r *Reque
 }
 
 // announce posts an announcement to the approvals channel.
-func (s *Service) announce(ctx context.Context, tx Tx, r Request, what string, data map[string]string) error {
+func (s *Service) announce(ctx context.Context, tx core.Recorder, r Request, p core.Payload) error {
 	if s.cfg.Channel == "" {
 		return nil
 	}
-	d := map[string]string{"id": itoa(r.ID), "app": r.App, "title": r.Title}
-	for k, v := range data {
-		d[k] = v
-	}
-	return tx.Notify(ctx, core.Notice{Ref: r.Ref(), To: core.Recipient{Channel: s.cfg.Channel}, Body: core.Legacy{Kind: NoticeAnnounce + "." + what, Data: d}})
+	return tx.Notify(ctx, core.Notice{Ref: r.Ref(), To: core.Recipient{Channel: s.cfg.Channel}, Body: p})
 }
 
 // Apps lists every app.
 func (s *Service) Apps(ctx context.Context, actor core.Actor) ([]org.App, error) {
 	var out []org.App
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(tx Ports) error {
 		if _, err := activeActor(ctx, tx, actor); err != nil {
 			return err
 		}
@@ -502,7 +502,7 @@ type AppInfo struct {
 // ShowApp returns an app with who may see it and what is pending on it.
 func (s *Service) ShowApp(ctx context.Context, actor core.Actor, code string) (AppInfo, error) {
 	var info AppInfo
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(tx Ports) error {
 		if _, err := activeActor(ctx, tx, actor); err != nil {
 			return err
 		}

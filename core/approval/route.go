@@ -16,7 +16,7 @@ type target struct {
 	user string    // scope user (the requester)
 }
 
-func (s *Service) stepTarget(ctx context.Context, tx Tx, r Request, st Step) (target, error) {
+func (s *Service) stepTarget(ctx context.Context, tx Directory, r Request, st Step) (target, error) {
 	switch st.Scope {
 	case "app":
 		return target{app: r.App}, nil
@@ -32,7 +32,7 @@ func (s *Service) stepTarget(ctx context.Context, tx Tx, r Request, st Step) (ta
 }
 
 // holders returns the active users holding one of roles over t, sorted.
-func holders(ctx context.Context, tx Tx, roles []org.Role, t target) ([]string, error) {
+func holders(ctx context.Context, tx Directory, roles []org.Role, t target) ([]string, error) {
 	if t.user != "" {
 		return []string{t.user}, nil
 	}
@@ -66,7 +66,7 @@ func holders(ctx context.Context, tx Tx, roles []org.Role, t target) ([]string, 
 // them may act now (ready). When nobody holding the roles may act (a unit
 // without an admin, or its only admin is the requester) the step falls
 // back to its fallback roles.
-func (s *Service) deciders(ctx context.Context, tx Tx, r Request, st Step, decisions []Decision, verb string) (cands, ready []string, err error) {
+func (s *Service) deciders(ctx context.Context, tx Directory, r Request, st Step, decisions []Decision, verb string) (cands, ready []string, err error) {
 	t, err := s.stepTarget(ctx, tx, r, st)
 	if err != nil {
 		return nil, nil, err

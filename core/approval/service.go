@@ -2,9 +2,10 @@ package approval
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,17 +18,6 @@ import (
 const (
 	TimerRemind    = "approval:remind"
 	TimerWindowEnd = "change:window_end"
-)
-
-// Notice kinds this package writes. Kinds starting with "update." address
-// the cards of a ref instead of a recipient.
-const (
-	NoticeCard       = "approval.card"     // a card with buttons to a decider or channel
-	NoticeProgress   = "approval.progress" // to the requester: a step was decided
-	NoticeRemind     = "approval.remind"   // to a decider: still waiting
-	NoticeAnnounce   = "approval.announce" // to the channel: app online/offline, release notice
-	NoticeWindowMiss = "change.window_missed"
-	NoticeUpdate     = "update.approval" // replaces the cards of a step
 )
 
 // Config tunes the engine.
@@ -66,21 +56,8 @@ type Result struct {
 	Next     []string // who may act next
 }
 
-func (s *Service) audit(ctx context.Context, tx Tx, actor core.Actor, action, entity string, before, after any) error {
-	e := core.AuditEntry{At: s.clock.Now(), Actor: actor.UserID, Platform: actor.Platform, Action: action, Entity: entity}
-	if before != nil {
-		b, _ := json.Marshal(before)
-		e.Before = string(b)
-	}
-	if after != nil {
-		b, _ := json.Marshal(after)
-		e.After = string(b)
-	}
-	return tx.Audit(ctx, e)
-}
-
 // activeActor checks the actor is a registered, active user.
-func activeActor(ctx context.Context, tx Tx, actor core.Actor) (org.User, error) {
+func activeActor(ctx context.Context, tx Directory, actor core.Actor) (org.User, error) {
 	u, err := tx.User(ctx, actor.UserID)
 	if errors.Is(err, core.ErrNotFound) {
 		return org.User{}, core.Forbidden("not_registered", "id", actor.UserID)
@@ -95,7 +72,7 @@ func activeActor(ctx context.Context, tx Tx, actor core.Actor) (org.User, error)
 }
 
 // submit stores a new request and posts the first step's cards.
-func (s *Service) submit(ctx context.Context, tx Tx, actor core.Actor, r Request) (Result, error) {
+func (s *Service) submit(ctx context.Context, tx Ports, actor core.Actor, r Request) (Result, error) {
 	steps, err := tx.Route(ctx, r.Route)
 	if err != nil {
 		return Result{}, err
@@ -109,7 +86,7 @@ func (s *Service) submit(ctx context.Context, tx Tx, actor core.Actor, r Request
 	if err := tx.InsertRequest(ctx, &r); err != nil {
 		return Result{}, err
 	}
-	if err := s.audit(ctx, tx, actor, "request.submit", r.Ref(), nil, r); err != nil {
+	if err := core.Record(ctx, tx, s.clock.Now(), actor, "request.submit", r.Ref(), nil, r); err != nil {
 		return Result{}, err
 	}
 	next, err := s.enterStep(ctx, tx, r, steps, nil)
@@ -122,7 +99,7 @@ func (s *Service) submit(ctx context.Context, tx Tx, actor core.Actor, r Request
 // enterStep posts cards for r's current step to everyone who may act on
 // it and the channel, and schedules the reminder. It refuses a step nobody
 // can act on, so no request is left waiting for no one.
-func (s *Service) enterStep(ctx context.Context, tx Tx, r Request, steps []Step, decisions []Decision) ([]string, error) {
+func (s *Service) enterStep(ctx context.Context, tx Ports, r Request, steps []Step, decisions []Decision) ([]string, error) {
 	st := steps[r.Step-1]
 	_, next, err := s.deciders(ctx, tx, r, st, decisions, st.Verbs[0])
 	if err != nil {
@@ -131,14 +108,14 @@ func (s *Service) enterStep(ctx context.Context, tx Tx, r Request, steps []Step,
 	if len(next) == 0 {
 		return nil, core.Conflict("no_decider", "step", st.Name, "roles", joinRoles(st.Roles))
 	}
-	data := s.cardData(ctx, tx, r, st, len(steps), decisions)
+	card := s.card(ctx, tx, r, st, len(steps), decisions)
 	for _, u := range next {
-		if err := tx.Notify(ctx, core.Notice{Ref: r.StepRef(r.Step), To: core.Recipient{User: u}, Body: core.Legacy{Kind: NoticeCard, Data: data}}); err != nil {
+		if err := tx.Notify(ctx, core.Notice{Ref: r.StepRef(r.Step), To: core.Recipient{User: u}, Body: card}); err != nil {
 			return nil, err
 		}
 	}
 	if s.cfg.Channel != "" {
-		if err := tx.Notify(ctx, core.Notice{Ref: r.StepRef(r.Step), To: core.Recipient{Channel: s.cfg.Channel}, Body: core.Legacy{Kind: NoticeCard, Data: data}}); err != nil {
+		if err := tx.Notify(ctx, core.Notice{Ref: r.StepRef(r.Step), To: core.Recipient{Channel: s.cfg.Channel}, Body: card}); err != nil {
 			return nil, err
 		}
 	}
@@ -157,28 +134,19 @@ func joinRoles(rs []org.Role) string {
 	return strings.Join(out, ",")
 }
 
-// cardData is what the bot needs to render a request card.
-func (s *Service) cardData(ctx context.Context, tx Tx, r Request, st Step, steps int, decisions []Decision) map[string]string {
-	d := map[string]string{
-		"id": itoa(r.ID), "kind": string(r.Kind), "title": r.Title, "requester": r.Requester,
-		"step": itoa(int64(r.Step)), "steps": itoa(int64(steps)), "step_name": st.Name,
-		"verbs": strings.Join(st.Verbs, ","), "app": r.App, "unit": r.Unit, "state": string(r.State),
-		"count": itoa(int64(st.Count)),
-	}
+// card is what a card shows of r at step st.
+func (s *Service) card(ctx context.Context, tx Directory, r Request, st Step, steps int, decisions []Decision) Card {
+	c := Card{ID: r.ID, Kind: r.Kind, Title: r.Title, Requester: r.Requester, Step: r.Step, Steps: steps, StepName: st.Name,
+		Verbs: slices.Clone(st.Verbs), App: r.App, Unit: r.Unit, State: r.State, Count: st.Count, Payload: maps.Clone(r.Payload)}
 	if u, err := tx.User(ctx, r.Requester); err == nil {
-		d["requester_name"] = u.Name
+		c.RequesterName = u.Name
 	}
-	var approvals []string
 	for _, dec := range decisions {
 		if dec.Step == r.Step && dec.Verb == VerbApprove {
-			approvals = append(approvals, dec.Actor)
+			c.ApprovedBy = append(c.ApprovedBy, dec.Actor)
 		}
 	}
-	d["approved_by"] = strings.Join(approvals, ",")
-	for k, v := range r.Payload {
-		d["p."+k] = v
-	}
-	return d
+	return c
 }
 
 // lastDecision returns the latest decision on step (any step when 0).
@@ -205,7 +173,7 @@ func (s *Service) alreadyDecided(r Request, decisions []Decision, step int) erro
 func (s *Service) Decide(ctx context.Context, actor core.Actor, id int64, step int, verb, note string) (Result, error) {
 	note = strings.TrimSpace(note)
 	var res Result
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(tx Ports) error {
 		if _, err := activeActor(ctx, tx, actor); err != nil {
 			return err
 		}
@@ -256,7 +224,7 @@ func (s *Service) Decide(ctx context.Context, actor core.Actor, id int64, step i
 		if err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actor, "request."+verb, r.Ref(), before, map[string]any{
+		return core.Record(ctx, tx, s.clock.Now(), actor, "request."+verb, r.Ref(), before, map[string]any{
 			"state": res.Request.State, "step": res.Request.Step, "note": note, "decided_step": dec.Step,
 		})
 	})
@@ -264,12 +232,12 @@ func (s *Service) Decide(ctx context.Context, actor core.Actor, id int64, step i
 }
 
 // transition moves r on after dec and writes the notices.
-func (s *Service) transition(ctx context.Context, tx Tx, actor core.Actor, r Request, steps []Step, st Step, dec Decision, decisions []Decision) (Result, error) {
+func (s *Service) transition(ctx context.Context, tx Ports, actor core.Actor, r Request, steps []Step, st Step, dec Decision, decisions []Decision) (Result, error) {
 	now := s.clock.Now()
 	res := Result{Decision: dec, Steps: len(steps)}
 	decided := r.Step
-	progress := map[string]string{"id": itoa(r.ID), "kind": string(r.Kind), "title": r.Title, "verb": dec.Verb,
-		"by": actor.UserID, "by_name": actor.Name, "note": dec.Note, "step_name": st.Name}
+	progress := Progress{ID: r.ID, Kind: r.Kind, Title: r.Title, Verb: dec.Verb, By: actor.UserID, ByName: actor.Name,
+		Note: dec.Note, StepName: st.Name}
 	switch {
 	case dec.Verb == VerbReject:
 		r.State, r.ClosedAt = StateRejected, &now
@@ -293,14 +261,10 @@ func (s *Service) transition(ctx context.Context, tx Tx, actor core.Actor, r Req
 	}
 	res.Request = r
 	// The decided step's cards now show the outcome (or who approved so far).
-	upd := s.cardData(ctx, tx, r, st, len(steps), decisions)
-	upd["step"], upd["decided_verb"], upd["decided_by"], upd["decided_by_name"] = itoa(int64(decided)), dec.Verb, dec.Actor, actor.Name
-	upd["decided_at"] = now.In(s.cal.Location()).Format("2006-01-02 15:04")
-	upd["note"] = dec.Note
-	if res.Waiting > 0 {
-		upd["waiting"] = itoa(int64(res.Waiting))
-	}
-	if err := tx.Notify(ctx, core.Notice{Ref: r.StepRef(decided), Body: core.Legacy{Kind: NoticeUpdate, Data: upd}}); err != nil {
+	upd := CardUpdate{Card: s.card(ctx, tx, r, st, len(steps), decisions), DecidedVerb: dec.Verb, DecidedBy: dec.Actor,
+		DecidedByName: actor.Name, DecidedAt: now, Note: dec.Note, Waiting: res.Waiting}
+	upd.Step = decided
+	if err := tx.Notify(ctx, core.Notice{Ref: r.StepRef(decided), Body: upd}); err != nil {
 		return Result{}, err
 	}
 	if res.Waiting > 0 {
@@ -312,13 +276,13 @@ func (s *Service) transition(ctx context.Context, tx Tx, actor core.Actor, r Req
 			return Result{}, err
 		}
 		res.Step, res.Next = steps[r.Step-1], next
-		progress["next_step"] = res.Step.Name
+		progress.NextStep = res.Step.Name
 	} else if err := tx.CancelTimers(ctx, r.Ref(), ""); err != nil {
 		return Result{}, err
 	}
-	progress["state"] = string(r.State)
+	progress.State = r.State
 	if r.Requester != actor.UserID {
-		if err := tx.Notify(ctx, core.Notice{Ref: r.Ref(), To: core.Recipient{User: r.Requester}, Body: core.Legacy{Kind: NoticeProgress, Data: progress}}); err != nil {
+		if err := tx.Notify(ctx, core.Notice{Ref: r.Ref(), To: core.Recipient{User: r.Requester}, Body: progress}); err != nil {
 			return Result{}, err
 		}
 	}
@@ -338,7 +302,7 @@ func countApprovals(decisions []Decision, step int) int {
 // Cancel withdraws a pending request; only its requester may.
 func (s *Service) Cancel(ctx context.Context, actor core.Actor, id int64) (Request, error) {
 	var out Request
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(tx Ports) error {
 		r, err := tx.Request(ctx, id, true)
 		if errors.Is(err, core.ErrNotFound) {
 			return core.NotFound("request_not_found", "id", itoa(id))
@@ -370,17 +334,16 @@ func (s *Service) Cancel(ctx context.Context, actor core.Actor, id int64) (Reque
 		if err != nil {
 			return err
 		}
-		upd := s.cardData(ctx, tx, r, steps[r.Step-1], len(steps), decisions)
-		upd["decided_verb"], upd["decided_by"], upd["decided_by_name"] = "cancel", actor.UserID, actor.Name
-		upd["decided_at"] = now.In(s.cal.Location()).Format("2006-01-02 15:04")
-		if err := tx.Notify(ctx, core.Notice{Ref: r.StepRef(r.Step), Body: core.Legacy{Kind: NoticeUpdate, Data: upd}}); err != nil {
+		upd := CardUpdate{Card: s.card(ctx, tx, r, steps[r.Step-1], len(steps), decisions), DecidedVerb: "cancel",
+			DecidedBy: actor.UserID, DecidedByName: actor.Name, DecidedAt: now}
+		if err := tx.Notify(ctx, core.Notice{Ref: r.StepRef(r.Step), Body: upd}); err != nil {
 			return err
 		}
 		if err := tx.CancelTimers(ctx, r.Ref(), ""); err != nil {
 			return err
 		}
 		out = r
-		return s.audit(ctx, tx, actor, "request.cancel", r.Ref(), before, r)
+		return core.Record(ctx, tx, s.clock.Now(), actor, "request.cancel", r.Ref(), before, r)
 	})
 	return out, err
 }
@@ -395,7 +358,7 @@ type Detail struct {
 
 // mayView reports whether actor may see r: its requester, anyone who
 // decided or may decide it, sys admins and operators.
-func (s *Service) mayView(ctx context.Context, tx Tx, actor string, d Detail) (bool, error) {
+func (s *Service) mayView(ctx context.Context, tx Directory, actor string, d Detail) (bool, error) {
 	if d.Request.Requester == actor {
 		return true, nil
 	}
@@ -421,7 +384,7 @@ func (s *Service) mayView(ctx context.Context, tx Tx, actor string, d Detail) (b
 	return false, nil
 }
 
-func (s *Service) detail(ctx context.Context, tx Tx, id int64) (Detail, error) {
+func (s *Service) detail(ctx context.Context, tx Ports, id int64) (Detail, error) {
 	r, err := tx.Request(ctx, id, false)
 	if errors.Is(err, core.ErrNotFound) {
 		return Detail{}, core.NotFound("request_not_found", "id", itoa(id))
@@ -447,7 +410,7 @@ func (s *Service) detail(ctx context.Context, tx Tx, id int64) (Detail, error) {
 // Show returns a request's full history, to those who may see it.
 func (s *Service) Show(ctx context.Context, actor core.Actor, id int64) (Detail, error) {
 	var d Detail
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(tx Ports) error {
 		if _, err := activeActor(ctx, tx, actor); err != nil {
 			return err
 		}
@@ -468,7 +431,7 @@ func (s *Service) Show(ctx context.Context, actor core.Actor, id int64) (Detail,
 // List returns the actor's own requests (mine) and the pending ones
 // waiting for them (pending).
 func (s *Service) List(ctx context.Context, actor core.Actor, mine, pending bool) (own, waiting []Detail, err error) {
-	err = s.store.InTx(ctx, func(tx Tx) error {
+	err = s.store.InTx(ctx, func(tx Ports) error {
 		if _, err := activeActor(ctx, tx, actor); err != nil {
 			return err
 		}
@@ -512,11 +475,7 @@ func (s *Service) List(ctx context.Context, actor core.Actor, mine, pending bool
 // step still waits for, or a change whose window ended before it started.
 // The timer is claimed in the same transaction, so it acts once.
 func (s *Service) HandleTimer(ctx context.Context, id int64) error {
-	return s.store.InTx(ctx, func(tx Tx) error {
-		t, ok, err := tx.ClaimTimer(ctx, id, s.clock.Now())
-		if err != nil || !ok {
-			return err
-		}
+	return core.Fire(ctx, s.store.InTx, id, s.clock.Now(), func(tx Ports, t core.Timer) error {
 		var rid int64
 		if _, err := fmt.Sscanf(t.Ref, "request:%d", &rid); err != nil {
 			return fmt.Errorf("approval: timer %d has ref %q: %w", id, t.Ref, err)
@@ -529,27 +488,21 @@ func (s *Service) HandleTimer(ctx context.Context, id int64) error {
 		if r.State != StatePending || itoa(int64(r.Step)) != t.Data["step"] {
 			return nil // moved on since; nothing to say
 		}
-		st := d.Steps[r.Step-1]
-		data := s.cardData(ctx, tx, r, st, len(d.Steps), d.Decisions)
-		data["since"] = r.StepSince.In(s.cal.Location()).Format("2006-01-02 15:04")
-		kind := NoticeRemind
+		card := s.card(ctx, tx, r, d.Steps[r.Step-1], len(d.Steps), d.Decisions)
 		if t.Kind == TimerWindowEnd {
-			kind = NoticeWindowMiss
-			var approvers []string
+			missed := WindowMissed{Card: card, Since: r.StepSince}
 			for _, dec := range d.Decisions {
-				if dec.Verb == VerbApprove {
-					approvers = append(approvers, dec.Actor)
+				if dec.Verb != VerbApprove {
+					continue
 				}
-			}
-			for _, u := range approvers {
-				if err := tx.Notify(ctx, core.Notice{Ref: r.Ref(), To: core.Recipient{User: u}, Body: core.Legacy{Kind: kind, Data: data}}); err != nil {
+				if err := tx.Notify(ctx, core.Notice{Ref: r.Ref(), To: core.Recipient{User: dec.Actor}, Body: missed}); err != nil {
 					return err
 				}
 			}
-			return s.audit(ctx, tx, core.SystemActor(), "change.window_missed", r.Ref(), nil, data)
+			return core.Record(ctx, tx, s.clock.Now(), core.SystemActor(), "change.window_missed", r.Ref(), nil, missed)
 		}
 		for _, u := range d.Next {
-			if err := tx.Notify(ctx, core.Notice{Ref: r.StepRef(r.Step), To: core.Recipient{User: u}, Body: core.Legacy{Kind: kind, Data: data}}); err != nil {
+			if err := tx.Notify(ctx, core.Notice{Ref: r.StepRef(r.Step), To: core.Recipient{User: u}, Body: Reminder{Card: card, Since: r.StepSince}}); err != nil {
 				return err
 			}
 		}

@@ -182,7 +182,7 @@ func TestRoutesAreData(t *testing.T) {
 	ctx := context.Background()
 	for _, route := range []string{"app_online/unit", "app_online/cross", "app_offline/unit", "app_offline/cross",
 		"app_release/city", "app_release/district", "app_release/unit", "permission/unit", "change/normal", "change/emergency", "operation/dual"} {
-		err := b.store.Approvals().InTx(ctx, func(tx approval.Tx) error {
+		err := b.store.Approvals().InTx(ctx, func(tx approval.Ports) error {
 			steps, err := tx.Route(ctx, route)
 			require.NoError(t, err)
 			require.NotEmpty(t, steps, route)

@@ -10,7 +10,7 @@ import (
 // AdminsOf returns the admins nearest to a user's unit: the unit admins
 // whose scope holds it, else the district admins, else the sys admins.
 // It is who hears when someone misses a duty (an inspection, a backup).
-func AdminsOf(ctx context.Context, tx Tx, userID string) ([]string, error) {
+func AdminsOf(ctx context.Context, tx AdminFinder, userID string) ([]string, error) {
 	u, err := tx.User(ctx, userID)
 	if err != nil {
 		return nil, err
@@ -42,7 +42,7 @@ func AdminsOf(ctx context.Context, tx Tx, userID string) ([]string, error) {
 }
 
 // HoldersOf returns the users holding role on any scope, each once.
-func HoldersOf(ctx context.Context, tx Tx, role Role) ([]string, error) {
+func HoldersOf(ctx context.Context, tx HolderLister, role Role) ([]string, error) {
 	grants, err := tx.Holders(ctx, role)
 	if err != nil {
 		return nil, err
@@ -58,7 +58,7 @@ func HoldersOf(ctx context.Context, tx Tx, role Role) ([]string, error) {
 
 // RunsPlatform reports whether a user is an operator or the sys admin: who
 // manages and reports inspections and backups.
-func RunsPlatform(ctx context.Context, tx Tx, userID string) (bool, error) {
+func RunsPlatform(ctx context.Context, tx GrantLister, userID string) (bool, error) {
 	grants, err := tx.GrantsOf(ctx, userID)
 	if err != nil {
 		return false, err
@@ -68,7 +68,7 @@ func RunsPlatform(ctx context.Context, tx Tx, userID string) (bool, error) {
 
 // RequirePlatform is nil for an operator or the sys admin and
 // core.Forbidden(code, kv...) for anyone else.
-func RequirePlatform(ctx context.Context, tx Tx, userID, code string, kv ...string) error {
+func RequirePlatform(ctx context.Context, tx GrantLister, userID, code string, kv ...string) error {
 	ok, err := RunsPlatform(ctx, tx, userID)
 	if err != nil {
 		return err

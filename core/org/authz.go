@@ -19,7 +19,7 @@ type authz struct {
 
 // loadAuthz loads the actor's grants and the units they cover. The system
 // actor may do everything; a removed or unknown user nothing.
-func loadAuthz(ctx context.Context, tx Tx, actor core.Actor) (*authz, error) {
+func loadAuthz(ctx context.Context, tx Directory, actor core.Actor) (*authz, error) {
 	a := &authz{actor: actor, scopes: map[string]Unit{}}
 	if actor.UserID == core.SystemUser && actor.Platform == core.PlatformSystem {
 		a.system = true
@@ -100,7 +100,7 @@ func ancestorCodes(u Unit) []string {
 
 // enclosing returns the nearest unit at or above u with the given level,
 // or u's root when there is none.
-func enclosing(ctx context.Context, tx Tx, u Unit, level Level) (Unit, error) {
+func enclosing(ctx context.Context, tx Directory, u Unit, level Level) (Unit, error) {
 	if u.Level == level {
 		return u, nil
 	}

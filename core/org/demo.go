@@ -61,7 +61,7 @@ func ignoreExists(err error) error {
 func (s *Service) LoadDemo(ctx context.Context) error {
 	sys := core.SystemActor()
 	var root Unit
-	if err := s.store.InTx(ctx, func(tx Tx) (err error) { root, err = tx.Root(ctx); return err }); err != nil {
+	if err := s.store.InTx(ctx, func(tx Ports) (err error) { root, err = tx.Root(ctx); return err }); err != nil {
 		return err
 	}
 	for _, u := range demoUnits {
@@ -73,7 +73,7 @@ func (s *Service) LoadDemo(ctx context.Context) error {
 			return err
 		}
 	}
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(tx Ports) error {
 		if _, err := tx.App(ctx, demoApp.Code); err == nil {
 			return nil
 		} else if !errors.Is(err, core.ErrNotFound) {
@@ -82,7 +82,7 @@ func (s *Service) LoadDemo(ctx context.Context) error {
 		if err := tx.InsertApp(ctx, demoApp); err != nil {
 			return err
 		}
-		if err := s.record(ctx, tx, sys, "app.register", "app:"+demoApp.Code, nil, demoApp); err != nil {
+		if err := core.Record(ctx, tx, s.clock.Now(), sys, "app.register", "app:"+demoApp.Code, nil, demoApp); err != nil {
 			return err
 		}
 		r := demoRotation
@@ -90,7 +90,7 @@ func (s *Service) LoadDemo(ctx context.Context) error {
 		if err := tx.InsertRotation(ctx, r); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, sys, "duty.rotation.add", "rotation:"+r.Name, nil, r)
+		return core.Record(ctx, tx, s.clock.Now(), sys, "duty.rotation.add", "rotation:"+r.Name, nil, r)
 	})
 	if err != nil {
 		return err

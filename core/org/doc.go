@@ -25,4 +25,10 @@
 // contacts (departments and members) into Contacts; DiffContacts plans
 // what to add, rename, move and link, never removing anyone; ApplySync
 // makes each change through the Service, so each is checked and audited.
+//
+// The service works through narrow ports of one transaction (Ports):
+// Directory (reads), Editor (changes with audit and notices), Accounts
+// (identities and web tokens), Seeder (demo data) and Trail (the audit
+// log). Its notices are typed: UserAdded, UserMoved, RoleGranted and
+// RoleRevoked, each to the user concerned.
 package org

@@ -123,57 +123,108 @@ type Rotation struct {
 	SkipHolidays bool     `json:"skip_holidays"`
 }
 
-// Tx is what the org needs from a store inside one transaction. Getters
-// return an error wrapping core.ErrNotFound for a missing row and include
-// removed rows (check Removed).
-type Tx interface {
-	core.Recorder
-
+// Directory reads the org: units, users and who holds which role where.
+// Getters return an error wrapping core.ErrNotFound for a missing row and
+// include removed rows (check Removed).
+type Directory interface {
 	Unit(ctx context.Context, code string) (Unit, error)
 	// Subtree returns the active units under the path prefix, ordered by path.
 	Subtree(ctx context.Context, pathPrefix string) ([]Unit, error)
-	InsertUnit(ctx context.Context, u Unit) error
-	UpdateUnit(ctx context.Context, u Unit) error
-	// RepathSubtree rewrites the paths of every unit under oldPrefix to start with newPrefix.
-	RepathSubtree(ctx context.Context, oldPrefix, newPrefix string) error
 	Root(ctx context.Context) (Unit, error)
-
 	User(ctx context.Context, id string) (User, error)
 	// UsersIn returns the active users whose unit is one of codes, ordered by id.
 	UsersIn(ctx context.Context, codes []string) ([]User, error)
-	InsertUser(ctx context.Context, u User) error
-	UpdateUser(ctx context.Context, u User) error
-
 	// GrantsOf returns a user's grants, ordered by role then scope.
 	GrantsOf(ctx context.Context, userID string) ([]Grant, error)
 	// GrantsOn returns the grants held on a scope, ordered by user.
 	GrantsOn(ctx context.Context, scope string) ([]Grant, error)
 	// Holders returns the active users holding role (on any scope), ordered by id.
 	Holders(ctx context.Context, role Role) ([]Grant, error)
+}
+
+// Editor changes units, users and grants, with the audit entries and
+// notices of each change.
+type Editor interface {
+	core.Recorder
+	InsertUnit(ctx context.Context, u Unit) error
+	UpdateUnit(ctx context.Context, u Unit) error
+	// RepathSubtree rewrites the paths of every unit under oldPrefix to start with newPrefix.
+	RepathSubtree(ctx context.Context, oldPrefix, newPrefix string) error
+	InsertUser(ctx context.Context, u User) error
+	UpdateUser(ctx context.Context, u User) error
 	InsertGrant(ctx context.Context, g Grant) error
 	DeleteGrant(ctx context.Context, userID string, role Role, scope string) error
+}
 
+// Accounts are how users sign in: their platform identities and their
+// personal web chat tokens.
+type Accounts interface {
 	Identity(ctx context.Context, platform, externalID string) (Identity, error)
 	IdentitiesOf(ctx context.Context, userID string) ([]Identity, error)
 	UpsertIdentity(ctx context.Context, id Identity) error
-
 	InsertWebToken(ctx context.Context, t WebToken) error
 	// WebTokenUser returns the user of an unrevoked token unexpired at now.
 	WebTokenUser(ctx context.Context, hash string, now time.Time) (string, error)
 	// RevokeWebTokens revokes a user's tokens and says how many were live.
 	RevokeWebTokens(ctx context.Context, userID string, now time.Time) (int, error)
+}
 
+// Seeder is what the demo org adds besides units, users and roles, and
+// the app lookup access_party grants are scoped by.
+type Seeder interface {
 	App(ctx context.Context, code string) (App, error)
 	InsertApp(ctx context.Context, a App) error
 	InsertRotation(ctx context.Context, r Rotation) error
+}
 
+// Trail reads the audit log.
+type Trail interface {
 	// AuditTrail returns the audit entries about an entity, oldest first.
 	AuditTrail(ctx context.Context, entity string) ([]core.AuditEntry, error)
 }
 
+// Ports are one transaction seen through the org's narrow ports; a store
+// hands the same transaction as each, so everything commits together.
+type Ports struct {
+	Directory
+	Editor
+	Accounts
+	Seeder
+	Trail
+}
+
 // Store runs org work in transactions. fn's error rolls everything back.
 type Store interface {
-	InTx(ctx context.Context, fn func(tx Tx) error) error
+	InTx(ctx context.Context, fn func(p Ports) error) error
+}
+
+// Tx is every org port in one interface.
+//
+// Deprecated: take the ports you call (Directory, or a one-method
+// interface of your own) instead; Tx stays until no domain embeds it.
+type Tx interface {
+	Directory
+	Editor
+	Accounts
+	Seeder
+	Trail
+}
+
+// HolderLister lists who holds a role.
+type HolderLister interface {
+	Holders(ctx context.Context, role Role) ([]Grant, error)
+}
+
+// GrantLister lists a user's grants.
+type GrantLister interface {
+	GrantsOf(ctx context.Context, userID string) ([]Grant, error)
+}
+
+// AdminFinder is what AdminsOf reads.
+type AdminFinder interface {
+	HolderLister
+	User(ctx context.Context, id string) (User, error)
+	Unit(ctx context.Context, code string) (Unit, error)
 }
 
 var codePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)

@@ -2,9 +2,7 @@ package org
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,37 +44,12 @@ type MergeResult struct {
 	RevokedGrants []Grant
 }
 
-func toJSON(v any) string {
-	if v == nil {
-		return ""
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprintf("%q", fmt.Sprint(v))
-	}
-	return string(b)
+// notify tells user about a change to their place in the org.
+func notify(ctx context.Context, tx core.Recorder, user string, p core.Payload) error {
+	return tx.Notify(ctx, core.Notice{Ref: "user:" + user, To: core.Recipient{User: user}, Body: p})
 }
 
-// record appends an audit entry for a change.
-func (s *Service) record(ctx context.Context, tx Tx, actor core.Actor, action, entity string, before, after any) error {
-	e := core.AuditEntry{
-		At: s.clock.Now(), Actor: actor.UserID, Platform: actor.Platform,
-		Action: action, Entity: entity,
-	}
-	if before != nil {
-		e.Before = toJSON(before)
-	}
-	if after != nil {
-		e.After = toJSON(after)
-	}
-	return tx.Audit(ctx, e)
-}
-
-func notifyUser(ctx context.Context, tx Tx, kind, ref, user string, data map[string]string) error {
-	return tx.Notify(ctx, core.Notice{Ref: ref, To: core.Recipient{User: user}, Body: core.Legacy{Kind: kind, Data: data}})
-}
-
-func getUnit(ctx context.Context, tx Tx, code string) (Unit, error) {
+func getUnit(ctx context.Context, tx Directory, code string) (Unit, error) {
 	u, err := tx.Unit(ctx, code)
 	if errors.Is(err, core.ErrNotFound) {
 		return Unit{}, core.NotFound("unit_not_found", "code", code)
@@ -90,7 +63,7 @@ func getUnit(ctx context.Context, tx Tx, code string) (Unit, error) {
 	return u, nil
 }
 
-func getUser(ctx context.Context, tx Tx, id string) (User, error) {
+func getUser(ctx context.Context, tx Directory, id string) (User, error) {
 	u, err := tx.User(ctx, id)
 	if errors.Is(err, core.ErrNotFound) {
 		return User{}, core.NotFound("user_not_found", "id", id)
@@ -108,7 +81,7 @@ func getUser(ctx context.Context, tx Tx, id string) (User, error) {
 // is the org user id; elsewhere it goes through the identities table.
 func (s *Service) Resolve(ctx context.Context, platform, externalID string) (core.Actor, error) {
 	var actor core.Actor
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(tx Ports) error {
 		userID := externalID
 		if platform != core.PlatformWebchat {
 			id, err := tx.Identity(ctx, platform, externalID)
@@ -146,7 +119,7 @@ func (s *Service) Bootstrap(ctx context.Context, userID, userName, unitCode, uni
 		}
 	}
 	actor := core.SystemActor()
-	err = s.store.InTx(ctx, func(tx Tx) error {
+	err = s.store.InTx(ctx, func(tx Ports) error {
 		root, err := tx.Root(ctx)
 		switch {
 		case errors.Is(err, core.ErrNotFound):
@@ -154,7 +127,7 @@ func (s *Service) Bootstrap(ctx context.Context, userID, userName, unitCode, uni
 			if err := tx.InsertUnit(ctx, root); err != nil {
 				return err
 			}
-			if err := s.record(ctx, tx, actor, "org.unit.add", "unit:"+root.Code, nil, root); err != nil {
+			if err := core.Record(ctx, tx, s.clock.Now(), actor, "org.unit.add", "unit:"+root.Code, nil, root); err != nil {
 				return err
 			}
 		case err != nil:
@@ -171,7 +144,7 @@ func (s *Service) Bootstrap(ctx context.Context, userID, userName, unitCode, uni
 			if err := tx.InsertUser(ctx, u); err != nil {
 				return err
 			}
-			if err := s.record(ctx, tx, actor, "org.user.add", "user:"+u.ID, nil, u); err != nil {
+			if err := core.Record(ctx, tx, s.clock.Now(), actor, "org.user.add", "user:"+u.ID, nil, u); err != nil {
 				return err
 			}
 		case err != nil:
@@ -184,7 +157,7 @@ func (s *Service) Bootstrap(ctx context.Context, userID, userName, unitCode, uni
 			return err
 		}
 		created = true
-		return s.record(ctx, tx, actor, "org.role.grant", "user:"+userID, nil, g)
+		return core.Record(ctx, tx, s.clock.Now(), actor, "org.role.grant", "user:"+userID, nil, g)
 	})
 	return created, err
 }
@@ -197,7 +170,7 @@ func (s *Service) Whoami(ctx context.Context, actor core.Actor) (Profile, error)
 // ShowUser returns a user's profile. Any registered user may look.
 func (s *Service) ShowUser(ctx context.Context, actor core.Actor, id string) (Profile, error) {
 	var p Profile
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(tx Ports) error {
 		if _, err := loadAuthz(ctx, tx, actor); err != nil {
 			return err
 		}
@@ -222,7 +195,7 @@ func (s *Service) ShowUser(ctx context.Context, actor core.Actor, id string) (Pr
 // first, with the number of users directly in each.
 func (s *Service) Tree(ctx context.Context, actor core.Actor, root string) ([]TreeNode, error) {
 	var nodes []TreeNode
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(tx Ports) error {
 		if _, err := loadAuthz(ctx, tx, actor); err != nil {
 			return err
 		}
@@ -273,7 +246,7 @@ func (s *Service) AddUnit(ctx context.Context, actor core.Actor, code, name, par
 		return Unit{}, core.Invalid("level", "value", string(level))
 	}
 	var u Unit
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(tx Ports) error {
 		a, err := loadAuthz(ctx, tx, actor)
 		if err != nil {
 			return err
@@ -301,13 +274,13 @@ func (s *Service) AddUnit(ctx context.Context, actor core.Actor, code, name, par
 		if err := tx.InsertUnit(ctx, u); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, actor, "org.unit.add", "unit:"+code, nil, u)
+		return core.Record(ctx, tx, s.clock.Now(), actor, "org.unit.add", "unit:"+code, nil, u)
 	})
 	return u, err
 }
 
 // parentOf returns u's parent, or u itself for the city.
-func parentOf(ctx context.Context, tx Tx, u Unit) (Unit, error) {
+func parentOf(ctx context.Context, tx Directory, u Unit) (Unit, error) {
 	if u.Parent == "" {
 		return u, nil
 	}
@@ -316,7 +289,7 @@ func parentOf(ctx context.Context, tx Tx, u Unit) (Unit, error) {
 
 // canEdit reports whether the actor may rename or remove u: an admin
 // covering its parent, and for the city only a sys admin.
-func canEdit(ctx context.Context, tx Tx, a *authz, u Unit) (bool, error) {
+func canEdit(ctx context.Context, tx Directory, a *authz, u Unit) (bool, error) {
 	if u.Level == LevelCity {
 		return a.sys(), nil
 	}
@@ -333,7 +306,7 @@ func (s *Service) RenameUnit(ctx context.Context, actor core.Actor, code, name s
 		return Unit{}, err
 	}
 	var after Unit
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(tx Ports) error {
 		a, err := loadAuthz(ctx, tx, actor)
 		if err != nil {
 			return err
@@ -355,13 +328,13 @@ func (s *Service) RenameUnit(ctx context.Context, actor core.Actor, code, name s
 		if err := tx.UpdateUnit(ctx, after); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, actor, "org.unit.rename", "unit:"+code, before, after)
+		return core.Record(ctx, tx, s.clock.Now(), actor, "org.unit.rename", "unit:"+code, before, after)
 	})
 	return after, err
 }
 
 // revokeAll revokes every grant on scope and audits each.
-func (s *Service) revokeAll(ctx context.Context, tx Tx, actor core.Actor, scope, why string) ([]Grant, error) {
+func (s *Service) revokeAll(ctx context.Context, tx Ports, actor core.Actor, scope, why string) ([]Grant, error) {
 	grants, err := tx.GrantsOn(ctx, scope)
 	if err != nil {
 		return nil, err
@@ -370,12 +343,10 @@ func (s *Service) revokeAll(ctx context.Context, tx Tx, actor core.Actor, scope,
 		if err := tx.DeleteGrant(ctx, g.UserID, g.Role, g.Scope); err != nil {
 			return nil, err
 		}
-		if err := s.record(ctx, tx, actor, "org.role.revoke", "user:"+g.UserID, g, map[string]string{"reason": why}); err != nil {
+		if err := core.Record(ctx, tx, s.clock.Now(), actor, "org.role.revoke", "user:"+g.UserID, g, map[string]string{"reason": why}); err != nil {
 			return nil, err
 		}
-		if err := notifyUser(ctx, tx, "org.role_revoked", "user:"+g.UserID, g.UserID, map[string]string{
-			"role": string(g.Role), "scope": g.Scope, "by": actor.Name, "reason": why,
-		}); err != nil {
+		if err := notify(ctx, tx, g.UserID, RoleRevoked{Role: g.Role, Scope: g.Scope, ByName: actor.Name, Reason: why}); err != nil {
 			return nil, err
 		}
 	}
@@ -385,7 +356,7 @@ func (s *Service) revokeAll(ctx context.Context, tx Tx, actor core.Actor, scope,
 // RemoveUnit removes an empty unit (no users, no child units) and revokes
 // the roles held on it.
 func (s *Service) RemoveUnit(ctx context.Context, actor core.Actor, code string) error {
-	return s.store.InTx(ctx, func(tx Tx) error {
+	return s.store.InTx(ctx, func(tx Ports) error {
 		a, err := loadAuthz(ctx, tx, actor)
 		if err != nil {
 			return err
@@ -421,7 +392,7 @@ func (s *Service) RemoveUnit(ctx context.Context, actor core.Actor, code string)
 		if err := tx.UpdateUnit(ctx, after); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, actor, "org.unit.remove", "unit:"+code, u, nil)
+		return core.Record(ctx, tx, s.clock.Now(), actor, "org.unit.remove", "unit:"+code, u, nil)
 	})
 }
 
@@ -432,7 +403,7 @@ func (s *Service) MergeUnits(ctx context.Context, actor core.Actor, from, into s
 	if from == into {
 		return res, core.Invalid("merge_same", "code", from)
 	}
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(tx Ports) error {
 		a, err := loadAuthz(ctx, tx, actor)
 		if err != nil {
 			return err
@@ -471,12 +442,10 @@ func (s *Service) MergeUnits(ctx context.Context, actor core.Actor, from, into s
 			if err := tx.UpdateUser(ctx, moved); err != nil {
 				return err
 			}
-			if err := s.record(ctx, tx, actor, "org.user.move", "user:"+u.ID, u, moved); err != nil {
+			if err := core.Record(ctx, tx, s.clock.Now(), actor, "org.user.move", "user:"+u.ID, u, moved); err != nil {
 				return err
 			}
-			if err := notifyUser(ctx, tx, "org.user_moved", "user:"+u.ID, u.ID, map[string]string{
-				"from": f.Name, "to": t.Name, "by": actor.Name,
-			}); err != nil {
+			if err := notify(ctx, tx, u.ID, UserMoved{From: f.Name, To: t.Name, ByName: actor.Name}); err != nil {
 				return err
 			}
 			res.MovedUsers = append(res.MovedUsers, u.ID)
@@ -498,7 +467,7 @@ func (s *Service) MergeUnits(ctx context.Context, actor core.Actor, from, into s
 			if err := tx.RepathSubtree(ctx, c.Path, moved.Path); err != nil {
 				return err
 			}
-			if err := s.record(ctx, tx, actor, "org.unit.move", "unit:"+c.Code, c, moved); err != nil {
+			if err := core.Record(ctx, tx, s.clock.Now(), actor, "org.unit.move", "unit:"+c.Code, c, moved); err != nil {
 				return err
 			}
 			res.MovedUnits = append(res.MovedUnits, c.Code)
@@ -511,7 +480,7 @@ func (s *Service) MergeUnits(ctx context.Context, actor core.Actor, from, into s
 		if err := tx.UpdateUnit(ctx, gone); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, actor, "org.unit.merge", "unit:"+from, f, map[string]any{
+		return core.Record(ctx, tx, s.clock.Now(), actor, "org.unit.merge", "unit:"+from, f, map[string]any{
 			"into": into, "moved_users": res.MovedUsers, "moved_units": res.MovedUnits,
 		})
 	})
@@ -527,7 +496,7 @@ func (s *Service) AddUser(ctx context.Context, actor core.Actor, id, name, unit 
 		return User{}, err
 	}
 	var u User
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(tx Ports) error {
 		a, err := loadAuthz(ctx, tx, actor)
 		if err != nil {
 			return err
@@ -548,10 +517,10 @@ func (s *Service) AddUser(ctx context.Context, actor core.Actor, id, name, unit 
 		if err := tx.InsertUser(ctx, u); err != nil {
 			return err
 		}
-		if err := s.record(ctx, tx, actor, "org.user.add", "user:"+id, nil, u); err != nil {
+		if err := core.Record(ctx, tx, s.clock.Now(), actor, "org.user.add", "user:"+id, nil, u); err != nil {
 			return err
 		}
-		return notifyUser(ctx, tx, "org.user_added", "user:"+id, id, map[string]string{"unit": target.Name, "by": actor.Name})
+		return notify(ctx, tx, id, UserAdded{UnitName: target.Name, ByName: actor.Name})
 	})
 	return u, err
 }
@@ -561,7 +530,7 @@ func (s *Service) AddUser(ctx context.Context, actor core.Actor, id, name, unit 
 // covering both ends.
 func (s *Service) MoveUser(ctx context.Context, actor core.Actor, id, unit string) (User, error) {
 	var after User
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(tx Ports) error {
 		a, err := loadAuthz(ctx, tx, actor)
 		if err != nil {
 			return err
@@ -605,16 +574,16 @@ func (s *Service) MoveUser(ctx context.Context, actor core.Actor, id, unit strin
 		if err := tx.UpdateUser(ctx, after); err != nil {
 			return err
 		}
-		if err := s.record(ctx, tx, actor, "org.user.move", "user:"+id, before, after); err != nil {
+		if err := core.Record(ctx, tx, s.clock.Now(), actor, "org.user.move", "user:"+id, before, after); err != nil {
 			return err
 		}
-		return notifyUser(ctx, tx, "org.user_moved", "user:"+id, id, map[string]string{"from": from.Name, "to": to.Name, "by": actor.Name})
+		return notify(ctx, tx, id, UserMoved{From: from.Name, To: to.Name, ByName: actor.Name})
 	})
 	return after, err
 }
 
 // lastSysAdmin reports whether removing g would leave no sys admin.
-func lastSysAdmin(ctx context.Context, tx Tx, userID string) (bool, error) {
+func lastSysAdmin(ctx context.Context, tx Directory, userID string) (bool, error) {
 	holders, err := tx.Holders(ctx, RoleSysAdmin)
 	if err != nil {
 		return false, err
@@ -630,7 +599,7 @@ func lastSysAdmin(ctx context.Context, tx Tx, userID string) (bool, error) {
 
 // adminOfUser loads the actor's rights and the active user id, and checks
 // the actor is an admin covering the user's unit.
-func adminOfUser(ctx context.Context, tx Tx, actor core.Actor, id, action string) (*authz, User, error) {
+func adminOfUser(ctx context.Context, tx Directory, actor core.Actor, id, action string) (*authz, User, error) {
 	a, err := loadAuthz(ctx, tx, actor)
 	if err != nil {
 		return nil, User{}, err
@@ -651,7 +620,7 @@ func adminOfUser(ctx context.Context, tx Tx, actor core.Actor, id, action string
 
 // RemoveUser deactivates a user and revokes all their roles.
 func (s *Service) RemoveUser(ctx context.Context, actor core.Actor, id string) error {
-	return s.store.InTx(ctx, func(tx Tx) error {
+	return s.store.InTx(ctx, func(tx Ports) error {
 		a, u, err := adminOfUser(ctx, tx, actor, id, "org.user.remove")
 		if err != nil {
 			return err
@@ -674,7 +643,7 @@ func (s *Service) RemoveUser(ctx context.Context, actor core.Actor, id string) e
 			if err := tx.DeleteGrant(ctx, g.UserID, g.Role, g.Scope); err != nil {
 				return err
 			}
-			if err := s.record(ctx, tx, actor, "org.role.revoke", "user:"+id, g, map[string]string{"reason": "user removed"}); err != nil {
+			if err := core.Record(ctx, tx, s.clock.Now(), actor, "org.role.revoke", "user:"+id, g, map[string]string{"reason": "user removed"}); err != nil {
 				return err
 			}
 		}
@@ -683,7 +652,7 @@ func (s *Service) RemoveUser(ctx context.Context, actor core.Actor, id string) e
 		if err := tx.UpdateUser(ctx, after); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, actor, "org.user.remove", "user:"+id, u, nil)
+		return core.Record(ctx, tx, s.clock.Now(), actor, "org.user.remove", "user:"+id, u, nil)
 	})
 }
 
@@ -696,7 +665,7 @@ func (s *Service) LinkIdentity(ctx context.Context, actor core.Actor, userID, pl
 	if strings.TrimSpace(externalID) == "" || len(externalID) > 128 {
 		return core.Invalid("external_id", "value", externalID)
 	}
-	return s.store.InTx(ctx, func(tx Tx) error {
+	return s.store.InTx(ctx, func(tx Ports) error {
 		_, _, err := adminOfUser(ctx, tx, actor, userID, "org.user.link")
 		if err != nil {
 			return err
@@ -714,14 +683,14 @@ func (s *Service) LinkIdentity(ctx context.Context, actor core.Actor, userID, pl
 		if err := tx.UpsertIdentity(ctx, id); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, actor, "org.user.link", "user:"+userID, nil, id)
+		return core.Record(ctx, tx, s.clock.Now(), actor, "org.user.link", "user:"+userID, nil, id)
 	})
 }
 
 // scopeFor resolves the scope a role is granted on, checking its level.
 // An empty scope defaults to the city for city-wide roles and to the
 // grantee's enclosing district or unit otherwise.
-func scopeFor(ctx context.Context, tx Tx, role Role, scope string, grantee User) (unit Unit, app App, err error) {
+func scopeFor(ctx context.Context, tx Ports, role Role, scope string, grantee User) (unit Unit, app App, err error) {
 	if role == RoleAccessParty {
 		if scope == "" {
 			return Unit{}, App{}, core.Invalid("scope_required", "role", string(role))
@@ -779,7 +748,7 @@ func (s *Service) GrantRole(ctx context.Context, actor core.Actor, userID string
 		return Grant{}, core.Invalid("role", "value", string(role))
 	}
 	var g Grant
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(tx Ports) error {
 		a, err := loadAuthz(ctx, tx, actor)
 		if err != nil {
 			return err
@@ -823,12 +792,10 @@ func (s *Service) GrantRole(ctx context.Context, actor core.Actor, userID string
 		if err := tx.InsertGrant(ctx, g); err != nil {
 			return err
 		}
-		if err := s.record(ctx, tx, actor, "org.role.grant", "user:"+userID, nil, g); err != nil {
+		if err := core.Record(ctx, tx, s.clock.Now(), actor, "org.role.grant", "user:"+userID, nil, g); err != nil {
 			return err
 		}
-		return notifyUser(ctx, tx, "org.role_granted", "user:"+userID, userID, map[string]string{
-			"role": string(role), "scope": g.Scope, "by": actor.Name,
-		})
+		return notify(ctx, tx, userID, RoleGranted{Role: role, Scope: g.Scope, ByName: actor.Name})
 	})
 	return g, err
 }
@@ -839,7 +806,7 @@ func (s *Service) RevokeRole(ctx context.Context, actor core.Actor, userID strin
 		return Grant{}, core.Invalid("role", "value", string(role))
 	}
 	var g Grant
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(tx Ports) error {
 		a, err := loadAuthz(ctx, tx, actor)
 		if err != nil {
 			return err
@@ -889,12 +856,10 @@ func (s *Service) RevokeRole(ctx context.Context, actor core.Actor, userID strin
 		if err := tx.DeleteGrant(ctx, g.UserID, g.Role, g.Scope); err != nil {
 			return err
 		}
-		if err := s.record(ctx, tx, actor, "org.role.revoke", "user:"+userID, g, nil); err != nil {
+		if err := core.Record(ctx, tx, s.clock.Now(), actor, "org.role.revoke", "user:"+userID, g, nil); err != nil {
 			return err
 		}
-		return notifyUser(ctx, tx, "org.role_revoked", "user:"+userID, userID, map[string]string{
-			"role": string(role), "scope": g.Scope, "by": actor.Name,
-		})
+		return notify(ctx, tx, userID, RoleRevoked{Role: role, Scope: g.Scope, ByName: actor.Name})
 	})
 	return g, err
 }
@@ -908,7 +873,7 @@ func (s *Service) AuditTrail(ctx context.Context, actor core.Actor, entity strin
 		return nil, core.Invalid("entity_ref", "value", entity)
 	}
 	var out []core.AuditEntry
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(tx Ports) error {
 		a, err := loadAuthz(ctx, tx, actor)
 		if err != nil {
 			return err
@@ -941,7 +906,7 @@ func (s *Service) AuditTrail(ctx context.Context, actor core.Actor, entity strin
 // On webchat a user is reached by their org id.
 func (s *Service) Addresses(ctx context.Context, userID string) (map[string]string, error) {
 	out := map[string]string{}
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(tx Ports) error {
 		u, err := getUser(ctx, tx, userID)
 		if err != nil {
 			return err
@@ -960,7 +925,7 @@ func (s *Service) Addresses(ctx context.Context, userID string) (map[string]stri
 // webchat user picker in dev mode.
 func (s *Service) Directory(ctx context.Context) ([]Profile, error) {
 	var out []Profile
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(tx Ports) error {
 		root, err := tx.Root(ctx)
 		if err != nil {
 			return err

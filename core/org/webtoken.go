@@ -37,7 +37,7 @@ func (s *Service) IssueWebToken(ctx context.Context, actor core.Actor, userID st
 	}
 	token := base64.RawURLEncoding.EncodeToString(raw[:])
 	var wt WebToken
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(tx Ports) error {
 		if userID != actor.UserID {
 			if _, _, err := adminOfUser(ctx, tx, actor, userID, "webchat.link"); err != nil {
 				return err
@@ -50,7 +50,7 @@ func (s *Service) IssueWebToken(ctx context.Context, actor core.Actor, userID st
 		if err := tx.InsertWebToken(ctx, wt); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, actor, "webchat.token.issue", "user:"+userID, nil, wt)
+		return core.Record(ctx, tx, s.clock.Now(), actor, "webchat.token.issue", "user:"+userID, nil, wt)
 	})
 	return token, wt, err
 }
@@ -59,7 +59,7 @@ func (s *Service) IssueWebToken(ctx context.Context, actor core.Actor, userID st
 // admin covering them) and says how many there were.
 func (s *Service) RevokeWebTokens(ctx context.Context, actor core.Actor, userID string) (int, error) {
 	var n int
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(tx Ports) error {
 		if userID != actor.UserID {
 			if _, _, err := adminOfUser(ctx, tx, actor, userID, "webchat.logout"); err != nil {
 				return err
@@ -69,7 +69,7 @@ func (s *Service) RevokeWebTokens(ctx context.Context, actor core.Actor, userID 
 		if n, err = tx.RevokeWebTokens(ctx, userID, s.clock.Now()); err != nil || n == 0 {
 			return err
 		}
-		return s.record(ctx, tx, actor, "webchat.token.revoke", "user:"+userID, nil, map[string]int{"revoked": n})
+		return core.Record(ctx, tx, s.clock.Now(), actor, "webchat.token.revoke", "user:"+userID, nil, map[string]int{"revoked": n})
 	})
 	return n, err
 }
@@ -78,7 +78,7 @@ func (s *Service) RevokeWebTokens(ctx context.Context, actor core.Actor, userID 
 // core.ErrNotFound for an unknown, expired or revoked token.
 func (s *Service) WebTokenUser(ctx context.Context, token string) (string, error) {
 	var user string
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(tx Ports) error {
 		var err error
 		user, err = tx.WebTokenUser(ctx, WebTokenHash(token), s.clock.Now())
 		if err != nil {

@@ -18,8 +18,10 @@ type approvalStore struct{ s *Store }
 func (s *Store) Approvals() approval.Store { return approvalStore{s} }
 
 // InTx runs fn in one transaction.
-func (a approvalStore) InTx(ctx context.Context, fn func(approval.Tx) error) error {
-	return a.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
+func (a approvalStore) InTx(ctx context.Context, fn func(approval.Ports) error) error {
+	return a.s.WithTx(ctx, func(tx *Tx) error {
+		return fn(approval.Ports{Tx: tx, Reader: tx, Directory: tx, Register: tx})
+	})
 }
 
 const requestColumns = "id, kind, route, state, step, requester, title, app, unit, payload, created_at, updated_at, step_since, closed_at"

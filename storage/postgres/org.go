@@ -17,8 +17,10 @@ type orgStore struct{ s *Store }
 func (s *Store) Org() org.Store { return orgStore{s} }
 
 // InTx runs fn in one transaction.
-func (o orgStore) InTx(ctx context.Context, fn func(org.Tx) error) error {
-	return o.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
+func (o orgStore) InTx(ctx context.Context, fn func(org.Ports) error) error {
+	return o.s.WithTx(ctx, func(tx *Tx) error {
+		return fn(org.Ports{Directory: tx, Editor: tx, Accounts: tx, Seeder: tx, Trail: tx})
+	})
 }
 
 const unitColumns = "code, name, level, coalesce(parent, ''), path, created_at, removed"

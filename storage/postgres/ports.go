@@ -6,11 +6,25 @@ import (
 	"opsbot/core/digest"
 	"opsbot/core/incident"
 	"opsbot/core/inspect"
+	"opsbot/core/org"
 	"opsbot/core/ticket"
 )
 
 // Tx implements every store port core defines.
-var _ approval.Tx = (*Tx)(nil)
+var (
+	_ approval.Tx        = (*Tx)(nil)
+	_ approval.Reader    = (*Tx)(nil)
+	_ approval.Directory = (*Tx)(nil)
+	_ approval.Register  = (*Tx)(nil)
+)
+
+var (
+	_ org.Directory = (*Tx)(nil)
+	_ org.Editor    = (*Tx)(nil)
+	_ org.Accounts  = (*Tx)(nil)
+	_ org.Seeder    = (*Tx)(nil)
+	_ org.Trail     = (*Tx)(nil)
+)
 
 var _ incident.Tx = (*Tx)(nil)
 
