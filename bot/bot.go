@@ -15,7 +15,6 @@ import (
 	"opsbot/core/backup"
 	"opsbot/core/calendar"
 	"opsbot/core/digest"
-	"opsbot/core/incident"
 	"opsbot/core/inspect"
 	"opsbot/core/org"
 	"opsbot/core/ticket"
@@ -44,7 +43,6 @@ type Bot struct {
 	cfg         Config
 	org         *org.Service
 	approvals   *approval.Service
-	incidents   *incident.Service
 	silencer    Silencer
 	calendar    *calendar.Service
 	tickets     *ticket.Service
@@ -302,18 +300,6 @@ func (b *Bot) renderLegacy(sn core.StoredNotice) (Message, error) {
 		return Message{}, core.Invalid("bad_notice", "kind", sn.Type, "reason", err.Error())
 	}
 	if m, ok := b.renderApproval(n); ok {
-		return m, nil
-	}
-	if m, ok := b.renderIncident(n); ok {
-		return m, nil
-	}
-	if m, ok := b.renderHandover(n); ok {
-		return m, nil
-	}
-	if m, ok := b.renderProblem(n); ok {
-		return m, nil
-	}
-	if m, ok := b.renderAlertNotice(n); ok {
 		return m, nil
 	}
 	if m, ok := b.renderTicket(n); ok {
