@@ -15,7 +15,7 @@ import (
 	"opsbot/core/org"
 )
 
-var cst = time.FixedZone("CST", 8*3600)
+var cst = fakestore.CST
 
 var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, cst)
 

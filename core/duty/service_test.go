@@ -2,7 +2,6 @@ package duty_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -16,7 +15,7 @@ import (
 	"opsbot/core/org"
 )
 
-var cst = time.FixedZone("CST", 8*3600)
+var cst = fakestore.CST
 
 // monday is 2026-11-23 08:00, an hour before the ops rotation's first handover.
 var monday = time.Date(2026, 11, 23, 8, 0, 0, 0, cst)
@@ -31,13 +30,7 @@ func world(t *testing.T) *fakestore.World {
 	return w
 }
 
-func code(err error) string {
-	var e *core.Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return ""
-}
+var code = fakestore.Code
 
 // TestRotationAndOverride: a rotation is added by an admin covering its
 // unit only; shifts follow its members; a swap puts someone else on one

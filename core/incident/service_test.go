@@ -2,7 +2,6 @@ package incident_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -16,7 +15,7 @@ import (
 	"opsbot/core/org"
 )
 
-var cst = time.FixedZone("CST", 8*3600)
+var cst = fakestore.CST
 
 // t0 is a Monday 10:00; the ops rotation hands over at 09:00 daily, so
 // zhangsan is primary and lisi secondary (and primary of the next shift).
@@ -35,13 +34,7 @@ func world(t *testing.T) *fakestore.World {
 	return w
 }
 
-func code(err error) string {
-	var e *core.Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return ""
-}
+var code = fakestore.Code
 
 func users(list []string) []string {
 	var out []string

@@ -2,7 +2,6 @@ package problem_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -16,15 +15,9 @@ import (
 	"opsbot/core/problem"
 )
 
-var cst = time.FixedZone("CST", 8*3600)
+var cst = fakestore.CST
 
-func code(err error) string {
-	var e *core.Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return ""
-}
+var code = fakestore.Code
 
 // TestProblemOnThirdRepeat (W 8.5: recurring incidents become problems):
 // the review closing the third incident with the same system and cause

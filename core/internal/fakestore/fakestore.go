@@ -7,6 +7,7 @@ package fakestore
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sort"
 	"strings"
@@ -578,4 +579,16 @@ func (w *World) Fire(ctx context.Context) ([]string, error) {
 		kinds = append(kinds, t.Kind)
 	}
 	return kinds, nil
+}
+
+// CST is the zone the tests run in (UTC+8).
+var CST = time.FixedZone("CST", 8*3600)
+
+// Code is the code of a core error, "" for nil or any other error.
+func Code(err error) string {
+	var e *core.Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
 }
