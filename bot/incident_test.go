@@ -17,7 +17,7 @@ func TestLegacyIncidentCardsRender(t *testing.T) {
 	t.Parallel()
 	b := testBot(LangEN)
 	for _, c := range []struct {
-		kind, data string
+		kind, data  string
 		title, text string
 		fields      []Field
 		buttons     []string
