@@ -152,6 +152,17 @@ func TestHandover(t *testing.T) {
 				if at < 30*time.Minute {
 					require.Empty(t, w.Tx.Sent("duty.handover_late"), "no reminder before 30 min")
 				}
+				admins := 0
+				for _, p := range w.Tx.Payloads("duty.handover_late") {
+					if p.(duty.HandoverLate).Round == 2 {
+						admins++
+					}
+				}
+				if at < time.Hour || c.acceptAt != 0 {
+					require.Zero(t, admins, "no admins before an hour (%s)", at)
+				} else {
+					require.Equal(t, 2, admins, "the admins after an hour (%s)", at)
+				}
 			}
 			var reminded, admins []string
 			for k, p := range w.Tx.Payloads("duty.handover_late") {
