@@ -36,13 +36,16 @@ import (
 	"opsbot/bot"
 	"opsbot/configs"
 	"opsbot/core"
+	"opsbot/core/alert"
 	"opsbot/core/approval"
 	"opsbot/core/backup"
 	"opsbot/core/calendar"
 	"opsbot/core/digest"
+	"opsbot/core/duty"
 	"opsbot/core/incident"
 	"opsbot/core/inspect"
 	"opsbot/core/org"
+	"opsbot/core/problem"
 	"opsbot/core/ticket"
 	"opsbot/storage/postgres"
 	"opsbot/storage/redis"
@@ -233,19 +236,22 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 		Daytime: calendar.Period{Start: dayStart, End: dayEnd},
 	})
 	policy, _ := cfg.Incidents.Policy() // validated at load
+	rotations := duty.NewService(store.Duty(), clock, cal)
 	incidents := incident.NewService(store.Incidents(), clock, cal, incident.Config{
 		Channel: cfg.Incidents.Channel, Rotation: cfg.Incidents.Rotation, Policy: policy,
-	})
-	routes := make([]incident.AlertRoute, len(cfg.Alerts.Routes))
+	}, incident.Deps{Roster: rotations, Coverer: rotations, Problems: problem.NewProposer(clock, cfg.Incidents.Channel)})
+	handovers := duty.NewHandovers(store.Handovers(), clock, cal, incidents)
+	problems := problem.NewService(store.Problems(), clock, cal, incidents)
+	routes := make([]alert.Route, len(cfg.Alerts.Routes))
 	for i, r := range cfg.Alerts.Routes {
-		routes[i] = incident.AlertRoute{Match: r.Match, Rotation: r.Rotation, Channel: r.Channel, Unit: r.Unit}
+		routes[i] = alert.Route{Match: r.Match, Rotation: r.Rotation, Channel: r.Channel, Unit: r.Unit}
 	}
-	incidents.SetAlertConfig(incident.AlertConfig{
+	alertSvc := alert.NewService(store.Alerts(), clock, cal, alert.Config{
 		SeverityLevels: cfg.Alerts.SeverityLevels, LevelLabel: cfg.Alerts.LevelLabel, Routes: routes,
 		ReopenWindow: cfg.Alerts.ReopenWindow.D(), UpdateEvery: cfg.Alerts.UpdateEvery.D(),
 		HTTPKindLabel: cfg.Alerts.HTTPKindLabel, HTTPKindValue: cfg.Alerts.HTTPKindValue, AppLabel: cfg.Alerts.AppLabel,
 		Non200After: cfg.Alerts.Non200After.D(),
-	})
+	}, incidents)
 	tickets := ticket.NewService(store.Tickets(), clock, cal)
 	digests := digest.NewService(store.Digests(), clock, cal)
 	backups := backup.NewService(store.Backups(), clock, cal, incidents, backup.Config{
@@ -256,7 +262,7 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 	})
 	var silencer bot.Silencer
 	if cfg.Alerts.AlertmanagerURL != "" {
-		silencer = alerts.NewSilencer(incidents, alerts.NewClient(cfg.Alerts.AlertmanagerURL, nil), cfg.Bot.Location(), clock)
+		silencer = alerts.NewSilencer(alertSvc, incidents, alerts.NewClient(cfg.Alerts.AlertmanagerURL, nil), cfg.Bot.Location(), clock)
 	}
 	webURL := cfg.Webchat.PublicURL
 	if webURL == "" {
@@ -265,7 +271,8 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 	b := bot.New(bot.Config{Language: cfg.Bot.Language, Location: cfg.Bot.Location(), Clock: clock,
 		WebchatURL: webURL, SessionTTL: cfg.Webchat.SessionTTL.D()},
 		orgs, logger, bot.Hooks{Command: metrics.Command},
-		bot.Approvals(approvals), bot.Incidents(incidents, silencer, cfg.Scheduler.SweepInterval.D()), bot.Tickets(tickets),
+		bot.Approvals(approvals), bot.Incidents(incidents), bot.Duty(rotations, handovers, cfg.Scheduler.SweepInterval.D()),
+		bot.Problems(problems), bot.Alerts(alertSvc, silencer), bot.Tickets(tickets),
 		bot.Inspections(inspections), bot.Backups(backups), bot.Calendar(calendars), bot.Digests(digests, cfg.Digest.At))
 	wc := webchat.New(webchat.Config{DevMode: cfg.Webchat.DevMode, Token: cfg.Webchat.Token, MaxBodyBytes: cfg.Server.MaxBodyBytes,
 		Sessions: orgs.WebTokenUser},
@@ -386,7 +393,7 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 			cfg.Server.MaxBodyBytes, logger).Routes(srv.Mux)
 		// Webhooks share transactions under load; the batcher outlives the
 		// HTTP server's graceful shutdown (it stops when run returns).
-		batcher := incident.NewBatcher(incidents, 4, 16) // measured best of 2–8 workers × 16–64 (make bench)
+		batcher := alerts.NewBatcher(alertSvc, 4, 16) // measured best of 2–8 workers × 16–64 (make bench)
 		bctx, bcancel := context.WithCancel(context.WithoutCancel(ctx))
 		defer bcancel()
 		batcher.Start(bctx)

@@ -22,7 +22,7 @@ import (
 
 	"github.com/prometheus/alertmanager/template"
 
-	"opsbot/core/incident"
+	"opsbot/core/alert"
 )
 
 // Receiver is one set of credentials Alertmanager's http_config uses.
@@ -39,9 +39,9 @@ type Config struct {
 	MaxBodyBytes int64
 }
 
-// Ingester applies a notification (the incident service).
+// Ingester applies a notification (the batcher, or the alert service).
 type Ingester interface {
-	Ingest(ctx context.Context, g incident.AlertGroup) (incident.IngestResult, error)
+	Ingest(ctx context.Context, g alert.Group) (alert.IngestResult, error)
 }
 
 // payload is Alertmanager's webhook body: template.Data plus the webhook's own fields.
@@ -131,31 +131,31 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Decode parses and checks a webhook body.
-func Decode(body []byte) (incident.AlertGroup, error) {
+func Decode(body []byte) (alert.Group, error) {
 	var p payload
 	if err := json.Unmarshal(body, &p); err != nil {
-		return incident.AlertGroup{}, fmt.Errorf("alerts: malformed JSON: %w", err)
+		return alert.Group{}, fmt.Errorf("alerts: malformed JSON: %w", err)
 	}
 	if p.Version != "4" {
-		return incident.AlertGroup{}, fmt.Errorf("alerts: webhook version %q is not supported (want \"4\")", p.Version)
+		return alert.Group{}, fmt.Errorf("alerts: webhook version %q is not supported (want \"4\")", p.Version)
 	}
 	if p.GroupKey == "" {
-		return incident.AlertGroup{}, errors.New("alerts: groupKey is missing")
+		return alert.Group{}, errors.New("alerts: groupKey is missing")
 	}
 	if p.Status != "firing" && p.Status != "resolved" {
-		return incident.AlertGroup{}, fmt.Errorf("alerts: status %q is neither firing nor resolved", p.Status)
+		return alert.Group{}, fmt.Errorf("alerts: status %q is neither firing nor resolved", p.Status)
 	}
-	g := incident.AlertGroup{Receiver: p.Receiver, GroupKey: p.GroupKey, Status: p.Status, GroupLabels: p.GroupLabels,
+	g := alert.Group{Receiver: p.Receiver, GroupKey: p.GroupKey, Status: p.Status, GroupLabels: p.GroupLabels,
 		CommonLabels: p.CommonLabels, CommonAnnotations: p.CommonAnnotations, ExternalURL: p.ExternalURL, Truncated: p.TruncatedAlerts}
 	for i, a := range p.Alerts {
 		if a.Status != "firing" && a.Status != "resolved" {
-			return incident.AlertGroup{}, fmt.Errorf("alerts: alert %d: status %q is neither firing nor resolved", i, a.Status)
+			return alert.Group{}, fmt.Errorf("alerts: alert %d: status %q is neither firing nor resolved", i, a.Status)
 		}
 		fp := a.Fingerprint
 		if fp == "" {
 			fp = fingerprint(a.Labels)
 		}
-		g.Alerts = append(g.Alerts, incident.Alert{Fingerprint: fp, Status: a.Status, Labels: a.Labels, Annotations: a.Annotations,
+		g.Alerts = append(g.Alerts, alert.Alert{Fingerprint: fp, Status: a.Status, Labels: a.Labels, Annotations: a.Annotations,
 			StartsAt: a.StartsAt, EndsAt: a.EndsAt, GeneratorURL: a.GeneratorURL})
 	}
 	return g, nil

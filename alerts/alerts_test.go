@@ -13,18 +13,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"opsbot/alerts"
-	"opsbot/core/incident"
+	"opsbot/core/alert"
 )
 
 // recorder stands in for the incident service.
 type recorder struct {
-	got []incident.AlertGroup
+	got []alert.Group
 	err error
 }
 
-func (r *recorder) Ingest(_ context.Context, g incident.AlertGroup) (incident.IngestResult, error) {
+func (r *recorder) Ingest(_ context.Context, g alert.Group) (alert.IngestResult, error) {
 	r.got = append(r.got, g)
-	return incident.IngestResult{IncidentID: 7, Created: true}, r.err
+	return alert.IngestResult{IncidentID: 7, Created: true}, r.err
 }
 
 const body = `{"version":"4","groupKey":"{}:{alertname=\"Down\"}","truncatedAlerts":0,"status":"firing","receiver":"opsbot",

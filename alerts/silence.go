@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"opsbot/core"
+	"opsbot/core/alert"
 	"opsbot/core/incident"
 )
 
@@ -76,17 +77,28 @@ func (c *Client) CreateSilence(ctx context.Context, labels map[string]string, st
 	return r.SilenceID, nil
 }
 
+// Targets finds the matchers of an alert incident's group (the alert service).
+type Targets interface {
+	SilenceTarget(ctx context.Context, id int64) (alert.SilenceTarget, error)
+}
+
+// Notes records a silence on its incident (the incident service).
+type Notes interface {
+	RecordSilence(ctx context.Context, actor core.Actor, id int64, silenceID string, until time.Time) (incident.Incident, error)
+}
+
 // Silencer creates silences for alert incidents and records who did.
 type Silencer struct {
-	incidents *incident.Service
-	client    *Client
-	loc       *time.Location
-	clock     core.Clock
+	targets Targets
+	notes   Notes
+	client  *Client
+	loc     *time.Location
+	clock   core.Clock
 }
 
 // NewSilencer returns a silencer; client may be nil when no Alertmanager URL is configured.
-func NewSilencer(incidents *incident.Service, client *Client, loc *time.Location, clock core.Clock) *Silencer {
-	return &Silencer{incidents: incidents, client: client, loc: loc, clock: clock}
+func NewSilencer(targets Targets, notes Notes, client *Client, loc *time.Location, clock core.Clock) *Silencer {
+	return &Silencer{targets: targets, notes: notes, client: client, loc: loc, clock: clock}
 }
 
 // Until turns a button's span ("1h", "4h", "tomorrow": the next 09:00) into an end time.
@@ -116,7 +128,7 @@ func (s *Silencer) Silence(ctx context.Context, actor core.Actor, id int64, span
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	t, err := s.incidents.SilenceTarget(ctx, id)
+	t, err := s.targets.SilenceTarget(ctx, id)
 	if err != nil {
 		return "", time.Time{}, err
 	}
@@ -125,7 +137,7 @@ func (s *Silencer) Silence(ctx context.Context, actor core.Actor, id int64, span
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	if _, err := s.incidents.RecordSilence(ctx, actor, id, sid, until); err != nil {
+	if _, err := s.notes.RecordSilence(ctx, actor, id, sid, until); err != nil {
 		return sid, until, err
 	}
 	return sid, until, nil

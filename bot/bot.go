@@ -4,17 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
 	"time"
 
 	"opsbot/core"
-	"opsbot/core/backup"
-	"opsbot/core/calendar"
-	"opsbot/core/incident"
-	"opsbot/core/inspect"
 	"opsbot/core/org"
 )
 
@@ -38,21 +33,17 @@ type Hooks struct {
 
 // Bot turns events into core calls and replies.
 type Bot struct {
-	cfg         Config
-	org         *org.Service
-	incidents   *incident.Service
-	silencer    Silencer
-	calendar    *calendar.Service
-	inspections *inspect.Service
-	backups     *backup.Service
-	syncers     map[string]OrgSyncer
-	log         *slog.Logger
-	router      *Router
-	actions     map[string]ActionFunc
-	hooks       Hooks
-	modules     []Module
-	renderers   map[string]NoticeRenderer
-	topics      []string // help topics in the order modules were plugged
+	cfg       Config
+	org       *org.Service
+	silencer  Silencer // set by the Alerts module; incident cards show silence buttons with it
+	syncers   map[string]OrgSyncer
+	log       *slog.Logger
+	router    *Router
+	actions   map[string]ActionFunc
+	hooks     Hooks
+	modules   []Module
+	renderers map[string]NoticeRenderer
+	topics    []string // help topics in the order modules were plugged
 }
 
 // ActionFunc handles a button click.
@@ -277,33 +268,3 @@ func newRef() string {
 
 // fmtTime shows a time in the bot's zone.
 func (b *Bot) fmtTime(t time.Time) string { return t.In(b.cfg.Location).Format("2006-01-02 15:04") }
-
-// notice is a version-0 notice: the kind and string map the release
-// before typed notices wrote, and that domains not yet typed still emit.
-type notice struct {
-	Kind string
-	Ref  string
-	To   core.Recipient
-	Data map[string]string
-}
-
-// renderLegacy renders a version-0 notice no typed renderer claims.
-func (b *Bot) renderLegacy(sn core.StoredNotice) (Message, error) {
-	n := notice{Kind: sn.Type, Ref: sn.Ref, To: sn.To}
-	if err := json.Unmarshal(sn.Payload, &n.Data); err != nil {
-		return Message{}, core.Invalid("bad_notice", "kind", sn.Type, "reason", err.Error())
-	}
-	if m, ok := b.renderIncident(n); ok {
-		return m, nil
-	}
-	if m, ok := b.renderHandover(n); ok {
-		return m, nil
-	}
-	if m, ok := b.renderProblem(n); ok {
-		return m, nil
-	}
-	if m, ok := b.renderAlertNotice(n); ok {
-		return m, nil
-	}
-	return Message{}, core.Invalid("unknown_notice", "kind", n.Kind)
-}

@@ -21,7 +21,6 @@ type calendarBot struct {
 func Calendar(svc *calendar.Service) Plug {
 	return func(b *Bot) Module {
 		c := calendarBot{Bot: b, svc: svc}
-		b.calendar = svc
 		return Module{
 			Name:  "calendar",
 			Topic: "general",

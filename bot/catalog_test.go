@@ -30,7 +30,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // testPlugs plugs every domain with no services behind it: enough to list
 // commands and render notices.
 func testPlugs() []Plug {
-	return []Plug{Approvals(nil), Incidents(nil, nil, time.Minute), Tickets(nil), Inspections(nil), Backups(nil),
+	return []Plug{Approvals(nil), Incidents(nil), Duty(nil, nil, time.Minute), Problems(nil), Alerts(nil, nil), Tickets(nil), Inspections(nil), Backups(nil),
 		Calendar(nil), Digests(nil, "08:30")}
 }
 

@@ -4,51 +4,81 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	"opsbot/core"
-	"opsbot/core/incident"
+	"opsbot/core/duty"
 )
 
-func (b *Bot) registerHandovers() {
-	for _, c := range []*Command{
-		{Path: "duty handover", Usage: "[notes]", MaxArgs: -1, Run: b.dutyHandover},
-		{Path: "duty log", Usage: "[rotation]", MaxArgs: 1, Run: b.dutyLog},
-	} {
-		c.Topic = "incident"
-		b.router.Handle(c)
-	}
-	b.HandleAction("duty.accept", func(ctx context.Context, actor core.Actor, ev Event) ([]Message, error) {
-		id, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(ev.Value, "handover:"), "#card"), 10, 64)
-		if err != nil {
-			return nil, core.Invalid("button_value", "value", ev.Value)
-		}
-		h, err := b.incidents.AcceptHandover(ctx, actor, id)
-		if err != nil {
-			return nil, err
-		}
-		return reply(Message{Ref: h.Ref(), Title: b.t("handover.accepted.title", "rotation", h.Rotation),
-			Text: b.t("handover.accepted", "outgoing", h.Outgoing, "incoming", h.Incoming, "at", b.fmtTime(*h.AcceptedAt))})
-	})
+// dutyBot is the duty rotations' and handovers' part of the bot.
+type dutyBot struct {
+	*Bot
+	rotations *duty.Service
+	handovers *duty.Handovers
 }
 
-func (b *Bot) dutyHandover(ctx context.Context, r *Request) ([]Message, error) {
+// Duty plugs duty rotations, swaps and shift handovers; handovers are
+// looked for every handoverEvery.
+func Duty(rotations *duty.Service, handovers *duty.Handovers, handoverEvery time.Duration) Plug {
+	return func(b *Bot) Module {
+		c := dutyBot{Bot: b, rotations: rotations, handovers: handovers}
+		return Module{
+			Name:  "duty",
+			Topic: "incident",
+			Commands: []*Command{
+				{Path: "duty now", Usage: "[rotation]", MaxArgs: 1, Run: c.now},
+				{Path: "duty rotation add", Usage: "<name> --members a,b,c --every day|week --handover HH:MM [--unit <code>] [--skip-holidays]", MinArgs: 1, MaxArgs: 1,
+					Flags:    map[string]bool{"members": true, "every": true, "handover": true, "unit": true, "skip-holidays": false},
+					Required: []string{"members", "every", "handover"}, Run: c.rotationAdd},
+				{Path: "duty swap", Usage: "<rotation> <date> <userid>", MinArgs: 3, MaxArgs: 3, Run: c.swap},
+				{Path: "duty handover", Usage: "[notes]", MaxArgs: -1, Run: c.handover},
+				{Path: "duty log", Usage: "[rotation]", MaxArgs: 1, Run: c.log},
+			},
+			Actions: map[string]ActionFunc{"duty.accept": c.accept},
+			Notices: []NoticeRenderer{Renders(c.renderCard), Renders(c.renderUpdate), Renders(c.renderLate)},
+			Timers:  map[string]TimerFunc{duty.TimerHandoverCheck: handovers.HandleTimer},
+			Jobs: []Job{{Type: "duty:handover", Every: handoverEvery, Run: func(ctx context.Context, _ time.Time) error {
+				n, err := handovers.Start(ctx)
+				if n > 0 {
+					b.log.Info("handovers started", "count", n)
+				}
+				return err
+			}}},
+		}
+	}
+}
+
+func (b dutyBot) accept(ctx context.Context, actor core.Actor, ev Event) ([]Message, error) {
+	id, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(ev.Value, "handover:"), "#card"), 10, 64)
+	if err != nil {
+		return nil, core.Invalid("button_value", "value", ev.Value)
+	}
+	h, err := b.handovers.Accept(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	return reply(Message{Ref: h.Ref(), Title: b.t("handover.accepted.title", "rotation", h.Rotation),
+		Text: b.t("handover.accepted", "outgoing", h.Outgoing, "incoming", h.Incoming, "at", b.fmtTime(*h.AcceptedAt))})
+}
+
+func (b dutyBot) handover(ctx context.Context, r *Request) ([]Message, error) {
 	notes := ""
 	if len(r.Args) > 0 {
 		notes = r.Args[0]
 	}
-	h, err := b.incidents.HandoverNotes(ctx, r.Actor, notes)
+	h, err := b.handovers.Notes(ctx, r.Actor, notes)
 	if err != nil {
 		return nil, err
 	}
 	return reply(Message{Ref: h.Ref(), Text: b.t("handover.noted", "rotation", h.Rotation, "incoming", h.Incoming)})
 }
 
-func (b *Bot) dutyLog(ctx context.Context, r *Request) ([]Message, error) {
+func (b dutyBot) log(ctx context.Context, r *Request) ([]Message, error) {
 	name := ""
 	if len(r.Args) > 0 {
 		name = r.Args[0]
 	}
-	hs, err := b.incidents.HandoverLog(ctx, r.Actor, name)
+	hs, err := b.handovers.Log(ctx, r.Actor, name)
 	if err != nil {
 		return nil, err
 	}
@@ -74,33 +104,85 @@ func (b *Bot) dutyLog(ctx context.Context, r *Request) ([]Message, error) {
 	return reply(Message{Title: b.t("handover.log.title"), Text: strings.Join(lines, "\n")})
 }
 
-// renderHandover renders handover notices; ok is false for other kinds.
-func (b *Bot) renderHandover(n notice) (Message, bool) {
-	d := n.Data
-	switch n.Kind {
-	case incident.NoticeHandover, incident.NoticeHandoverUpd:
-		m := Message{Ref: n.Ref, Status: StatusNotice,
-			Title: b.t("handover.card.title", "rotation", d["rotation"], "at", d["shift_start"]),
-			Fields: []Field{
-				{Name: b.t("field.outgoing"), Value: d["outgoing"]},
-				{Name: b.t("field.incoming"), Value: d["incoming"]},
-				{Name: b.t("field.open_items"), Value: orNone(b, d["open_items"])},
-				{Name: b.t("field.notes_handover"), Value: orNone(b, d["notes"])},
-			}}
-		if d["state"] == "accepted" {
-			m.Text = b.t("handover.accepted", "outgoing", d["outgoing"], "incoming", d["incoming"], "at", d["accepted_at"])
-		} else {
-			m.Text = b.t("handover.card", "outgoing", d["outgoing"], "incoming", d["incoming"])
-			m.Buttons = []Button{{Action: "duty.accept", Value: "handover:" + d["id"], Label: b.t("btn.accept"), Style: "primary"}}
+func (b dutyBot) handoverCard(ref string, p duty.HandoverNotice) Message {
+	at := b.wallOr(p.ShiftStart, p.Wall)
+	m := Message{Ref: ref, Status: StatusNotice,
+		Title: b.t("handover.card.title", "rotation", p.Rotation, "at", at),
+		Fields: []Field{
+			{Name: b.t("field.outgoing"), Value: p.Outgoing},
+			{Name: b.t("field.incoming"), Value: p.Incoming},
+			{Name: b.t("field.open_items"), Value: orNone(b.Bot, p.OpenItems)},
+			{Name: b.t("field.notes_handover"), Value: orNone(b.Bot, p.Notes)},
+		}}
+	if p.State == "accepted" {
+		accepted := ""
+		if p.AcceptedAt != nil {
+			accepted = b.wallOr(*p.AcceptedAt, p.Wall)
 		}
-		return m, true
-	case incident.NoticeHandoverLate:
-		key := "handover.late.incoming"
-		if d["round"] == "2" {
-			key = "handover.late.admin"
-		}
-		return Message{Ref: n.Ref, Status: StatusNotice, Title: b.t("handover.late.title", "rotation", d["rotation"]),
-			Text: b.t(key, "incoming", d["incoming"], "outgoing", d["outgoing"], "at", d["shift_start"])}, true
+		m.Text = b.t("handover.accepted", "outgoing", p.Outgoing, "incoming", p.Incoming, "at", accepted)
+	} else {
+		m.Text = b.t("handover.card", "outgoing", p.Outgoing, "incoming", p.Incoming)
+		m.Buttons = []Button{{Action: "duty.accept", Value: "handover:" + itoa64(p.ID), Label: b.t("btn.accept"), Style: "primary"}}
 	}
-	return Message{}, false
+	return m
+}
+
+func (b dutyBot) renderCard(ref string, p duty.HandoverCard) (Message, error) {
+	return b.handoverCard(ref, p.HandoverNotice), nil
+}
+
+func (b dutyBot) renderUpdate(ref string, p duty.HandoverUpdate) (Message, error) {
+	return b.handoverCard(ref, p.HandoverNotice), nil
+}
+
+func (b dutyBot) renderLate(ref string, p duty.HandoverLate) (Message, error) {
+	key := "handover.late.incoming"
+	if p.Round == 2 {
+		key = "handover.late.admin"
+	}
+	return Message{Ref: ref, Status: StatusNotice, Title: b.t("handover.late.title", "rotation", p.Rotation),
+		Text: b.t(key, "incoming", p.Incoming, "outgoing", p.Outgoing, "at", b.wallOr(p.ShiftStart, p.Wall))}, nil
+}
+
+func (b dutyBot) now(ctx context.Context, r *Request) ([]Message, error) {
+	name := ""
+	if len(r.Args) > 0 {
+		name = r.Args[0]
+	}
+	list, err := b.rotations.Now(ctx, r.Actor, name)
+	if err != nil {
+		return nil, err
+	}
+	var lines []string
+	for _, od := range list {
+		lines = append(lines, "**"+od.Rotation.Name+"**："+b.t("duty.line", "primary", b.names(ctx, []string{od.Now.Primary}),
+			"secondary", b.names(ctx, []string{od.Now.Secondary}), "until", b.fmtTime(od.Now.End), "next", b.names(ctx, []string{od.Next.Primary})))
+	}
+	if len(lines) == 0 {
+		lines = append(lines, b.t("none"))
+	}
+	return reply(Message{Title: b.t("duty.now.title"), Text: strings.Join(lines, "\n")})
+}
+
+func (b dutyBot) rotationAdd(ctx context.Context, r *Request) ([]Message, error) {
+	var members []string
+	for _, m := range splitList(r.Flag("members")) {
+		if m = strings.TrimSpace(m); m != "" {
+			members = append(members, m)
+		}
+	}
+	rot, err := b.rotations.AddRotation(ctx, r.Actor, duty.Rotation{Name: r.Args[0], Unit: r.Flag("unit"), Members: members,
+		Every: canonicalValue(r.Flag("every")), Handover: r.Flag("handover"), SkipHolidays: r.Has("skip-holidays")})
+	if err != nil {
+		return nil, err
+	}
+	return reply(Message{Ref: "rotation:" + rot.Name, Text: b.t("duty.rotation.added", "name", rot.Name, "members", strings.Join(rot.Members, "、"),
+		"every", rot.Every, "handover", rot.Handover)})
+}
+
+func (b dutyBot) swap(ctx context.Context, r *Request) ([]Message, error) {
+	if err := b.rotations.Swap(ctx, r.Actor, r.Args[0], r.Args[1], r.Args[2]); err != nil {
+		return nil, err
+	}
+	return reply(Message{Ref: "rotation:" + r.Args[0], Text: b.t("duty.swapped", "rotation", r.Args[0], "day", r.Args[1], "user", r.Args[2])})
 }

@@ -4,57 +4,72 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	"opsbot/core"
-	"opsbot/core/duty"
 	"opsbot/core/incident"
 )
 
-func (b *Bot) registerIncidents() {
-	for _, c := range []*Command{
-		{Path: "incident declare", Usage: "<title> --level 1|2|3|4 [--system <app>] [--unit <code>]", MinArgs: 1, MaxArgs: -1,
-			Flags: map[string]bool{"level": true, "system": true, "unit": true}, Required: []string{"level"}, Run: b.incidentDeclare},
-		{Path: "incident ack", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: b.incidentSimple(b.incidents.Ack)},
-		{Path: "incident escalate", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: b.incidentSimple(b.incidents.Escalate)},
-		{Path: "incident show", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: b.incidentShow},
-		{Path: "incident assign", Usage: "<id> <userid>", MinArgs: 2, MaxArgs: 2, Run: b.incidentText(b.incidents.Assign)},
-		{Path: "incident update", Usage: "<id> <text>", MinArgs: 2, MaxArgs: -1, Run: b.incidentText(b.incidents.Update)},
-		{Path: "incident mitigate", Usage: "<id> [text]", MinArgs: 1, MaxArgs: -1, Run: b.incidentMitigate},
-		{Path: "incident level", Usage: "<id> <1-4>", MinArgs: 2, MaxArgs: 2, Run: b.incidentLevel},
-		{Path: "incident resolve", Usage: "<id> <summary>", MinArgs: 2, MaxArgs: -1, Run: b.incidentText(b.incidents.Resolve)},
-		{Path: "incident review", Usage: "<id> --cause … --actions \"<action>@<userid>@<YYYY-MM-DD>; …\"", MinArgs: 1, MaxArgs: 1,
-			Flags: map[string]bool{"cause": true, "actions": true}, Required: []string{"cause", "actions"}, Run: b.incidentReview},
-		{Path: "incident list", Usage: "[--open]", Flags: map[string]bool{"open": false}, Run: b.incidentList},
-		{Path: "duty now", Usage: "[rotation]", MaxArgs: 1, Run: b.dutyNow},
-		{Path: "duty rotation add", Usage: "<name> --members a,b,c --every day|week --handover HH:MM [--unit <code>] [--skip-holidays]", MinArgs: 1, MaxArgs: 1,
-			Flags:    map[string]bool{"members": true, "every": true, "handover": true, "unit": true, "skip-holidays": false},
-			Required: []string{"members", "every", "handover"}, Run: b.dutyRotationAdd},
-		{Path: "duty swap", Usage: "<rotation> <date> <userid>", MinArgs: 3, MaxArgs: 3, Run: b.dutySwap},
-	} {
-		c.Topic = "incident"
-		b.router.Handle(c)
+// incidentBot is the incident lifecycle's part of the bot.
+type incidentBot struct {
+	*Bot
+	svc *incident.Service
+}
+
+// Incidents plugs the incident lifecycle: declare, acknowledge, assign,
+// update, regrade, escalate, mitigate, resolve, review, the timeline, the
+// escalation policy, and the escalation, progress and action-due timers.
+func Incidents(svc *incident.Service) Plug {
+	return func(b *Bot) Module {
+		c := incidentBot{Bot: b, svc: svc}
+		return Module{
+			Name:  "incident",
+			Topic: "incident",
+			Commands: []*Command{
+				{Path: "incident declare", Usage: "<title> --level 1|2|3|4 [--system <app>] [--unit <code>]", MinArgs: 1, MaxArgs: -1,
+					Flags: map[string]bool{"level": true, "system": true, "unit": true}, Required: []string{"level"}, Run: c.declare},
+				{Path: "incident ack", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: c.simple(svc.Ack)},
+				{Path: "incident escalate", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: c.simple(svc.Escalate)},
+				{Path: "incident show", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: c.show},
+				{Path: "incident assign", Usage: "<id> <userid>", MinArgs: 2, MaxArgs: 2, Run: c.text(svc.Assign)},
+				{Path: "incident update", Usage: "<id> <text>", MinArgs: 2, MaxArgs: -1, Run: c.text(svc.Update)},
+				{Path: "incident mitigate", Usage: "<id> [text]", MinArgs: 1, MaxArgs: -1, Run: c.mitigate},
+				{Path: "incident level", Usage: "<id> <1-4>", MinArgs: 2, MaxArgs: 2, Run: c.level},
+				{Path: "incident resolve", Usage: "<id> <summary>", MinArgs: 2, MaxArgs: -1, Run: c.text(svc.Resolve)},
+				{Path: "incident review", Usage: "<id> --cause … --actions \"<action>@<userid>@<YYYY-MM-DD>; …\"", MinArgs: 1, MaxArgs: 1,
+					Flags: map[string]bool{"cause": true, "actions": true}, Required: []string{"cause", "actions"}, Run: c.review},
+				{Path: "incident list", Usage: "[--open]", Flags: map[string]bool{"open": false}, Run: c.list},
+				{Path: "duty policy", Run: c.policy},
+			},
+			Actions: map[string]ActionFunc{
+				"incident.ack":      c.button(svc.Ack),
+				"incident.escalate": c.button(svc.Escalate),
+				"incident.resolve": func(_ context.Context, _ core.Actor, ev Event) ([]Message, error) {
+					id := strings.TrimPrefix(ev.Value, "incident:")
+					return reply(Message{Ref: ev.Value, Title: c.t("incident.resolve_prompt.title"), Text: c.t("incident.resolve_prompt", "id", id)})
+				},
+			},
+			Notices: []NoticeRenderer{Renders(c.renderCard), Renders(c.renderCardUpdate), Renders(c.renderEvent), Renders(c.renderProgress),
+				Renders(c.renderOverdue), Renders(c.renderDuty24), Renders(c.renderActionDue)},
+			Timers: map[string]TimerFunc{incident.TimerEscalation: svc.HandleTimer, incident.TimerProgress: svc.HandleTimer,
+				incident.TimerActionDue: svc.HandleActionDue},
+		}
 	}
-	for _, a := range []struct {
-		action string
-		fn     func(context.Context, core.Actor, int64) (incident.Incident, error)
-	}{{"incident.ack", b.incidents.Ack}, {"incident.escalate", b.incidents.Escalate}} {
-		fn := a.fn
-		b.HandleAction(a.action, func(ctx context.Context, actor core.Actor, ev Event) ([]Message, error) {
-			id, err := incidentID(strings.TrimPrefix(ev.Value, "incident:"))
-			if err != nil {
-				return nil, err
-			}
-			i, err := fn(ctx, actor, id)
-			if err != nil {
-				return nil, err
-			}
-			return reply(b.incidentReply(i))
-		})
+}
+
+// button acknowledges or escalates from a card's button.
+func (c incidentBot) button(fn func(context.Context, core.Actor, int64) (incident.Incident, error)) ActionFunc {
+	return func(ctx context.Context, actor core.Actor, ev Event) ([]Message, error) {
+		id, err := incidentID(strings.TrimPrefix(ev.Value, "incident:"))
+		if err != nil {
+			return nil, err
+		}
+		i, err := fn(ctx, actor, id)
+		if err != nil {
+			return nil, err
+		}
+		return reply(c.incidentReply(i))
 	}
-	b.HandleAction("incident.resolve", func(ctx context.Context, actor core.Actor, ev Event) ([]Message, error) {
-		id := strings.TrimPrefix(ev.Value, "incident:")
-		return reply(Message{Ref: ev.Value, Title: b.t("incident.resolve_prompt.title"), Text: b.t("incident.resolve_prompt", "id", id)})
-	})
 }
 
 func incidentID(s string) (int64, error) {
@@ -70,7 +85,7 @@ func (b *Bot) incidentReply(i incident.Incident) Message {
 		Text: b.t("level.n"+strconv.Itoa(i.Level)) + " · " + i.Title, Fields: []Field{{Name: b.t("field.owner_person"), Value: orNone(b, i.Owner)}}}
 }
 
-func (b *Bot) incidentSimple(fn func(context.Context, core.Actor, int64) (incident.Incident, error)) func(context.Context, *Request) ([]Message, error) {
+func (b incidentBot) simple(fn func(context.Context, core.Actor, int64) (incident.Incident, error)) func(context.Context, *Request) ([]Message, error) {
 	return func(ctx context.Context, r *Request) ([]Message, error) {
 		id, err := incidentID(r.Args[0])
 		if err != nil {
@@ -84,7 +99,7 @@ func (b *Bot) incidentSimple(fn func(context.Context, core.Actor, int64) (incide
 	}
 }
 
-func (b *Bot) incidentText(fn func(context.Context, core.Actor, int64, string) (incident.Incident, error)) func(context.Context, *Request) ([]Message, error) {
+func (b incidentBot) text(fn func(context.Context, core.Actor, int64, string) (incident.Incident, error)) func(context.Context, *Request) ([]Message, error) {
 	return func(ctx context.Context, r *Request) ([]Message, error) {
 		id, err := incidentID(r.Args[0])
 		if err != nil {
@@ -98,7 +113,7 @@ func (b *Bot) incidentText(fn func(context.Context, core.Actor, int64, string) (
 	}
 }
 
-func (b *Bot) incidentMitigate(ctx context.Context, r *Request) ([]Message, error) {
+func (b incidentBot) mitigate(ctx context.Context, r *Request) ([]Message, error) {
 	text := ""
 	if len(r.Args) > 1 {
 		text = r.Args[1]
@@ -107,7 +122,7 @@ func (b *Bot) incidentMitigate(ctx context.Context, r *Request) ([]Message, erro
 	if err != nil {
 		return nil, err
 	}
-	i, err := b.incidents.Mitigate(ctx, r.Actor, id, text)
+	i, err := b.svc.Mitigate(ctx, r.Actor, id, text)
 	if err != nil {
 		return nil, err
 	}
@@ -122,22 +137,22 @@ func parseLevel(s string) (int, error) {
 	return n, nil
 }
 
-func (b *Bot) incidentDeclare(ctx context.Context, r *Request) ([]Message, error) {
+func (b incidentBot) declare(ctx context.Context, r *Request) ([]Message, error) {
 	level, err := parseLevel(r.Flag("level"))
 	if err != nil {
 		return nil, err
 	}
-	i, err := b.incidents.Declare(ctx, r.Actor, r.Args[0], level, r.Flag("system"), r.Flag("unit"))
+	i, err := b.svc.Declare(ctx, r.Actor, r.Args[0], level, r.Flag("system"), r.Flag("unit"))
 	if err != nil {
 		return nil, err
 	}
 	m := b.incidentReply(i)
 	m.Title = b.t("incident.declared.title", "id", itoa64(i.ID))
-	m.Fields = append(m.Fields, Field{Name: b.t("field.rotation"), Value: orNone(b, i.Rotation)})
+	m.Fields = append(m.Fields, Field{Name: b.t("field.rotation"), Value: orNone(b.Bot, i.Rotation)})
 	return reply(m)
 }
 
-func (b *Bot) incidentLevel(ctx context.Context, r *Request) ([]Message, error) {
+func (b incidentBot) level(ctx context.Context, r *Request) ([]Message, error) {
 	id, err := incidentID(r.Args[0])
 	if err != nil {
 		return nil, err
@@ -146,34 +161,34 @@ func (b *Bot) incidentLevel(ctx context.Context, r *Request) ([]Message, error) 
 	if err != nil {
 		return nil, err
 	}
-	i, err := b.incidents.SetLevel(ctx, r.Actor, id, level)
+	i, err := b.svc.SetLevel(ctx, r.Actor, id, level)
 	if err != nil {
 		return nil, err
 	}
 	return reply(b.incidentReply(i))
 }
 
-func (b *Bot) incidentReview(ctx context.Context, r *Request) ([]Message, error) {
+func (b incidentBot) review(ctx context.Context, r *Request) ([]Message, error) {
 	id, err := incidentID(r.Args[0])
 	if err != nil {
 		return nil, err
 	}
-	i, err := b.incidents.Review(ctx, r.Actor, id, r.Flag("cause"), r.Flag("actions"))
+	i, err := b.svc.Review(ctx, r.Actor, id, r.Flag("cause"), r.Flag("actions"))
 	if err != nil {
 		return nil, err
 	}
 	return reply(b.incidentReply(i))
 }
 
-func (b *Bot) incidentList(ctx context.Context, r *Request) ([]Message, error) {
-	list, err := b.incidents.List(ctx, r.Actor, r.Has("open"))
+func (b incidentBot) list(ctx context.Context, r *Request) ([]Message, error) {
+	list, err := b.svc.List(ctx, r.Actor, r.Has("open"))
 	if err != nil {
 		return nil, err
 	}
 	lines := make([]string, 0, len(list))
 	for _, i := range list {
 		lines = append(lines, "- #"+itoa64(i.ID)+" "+b.t("level.n"+strconv.Itoa(i.Level))+" · "+i.Title+" · "+b.t("istate."+i.State)+
-			" · "+orNone(b, i.Owner)+" · "+b.fmtTime(i.CreatedAt))
+			" · "+orNone(b.Bot, i.Owner)+" · "+b.fmtTime(i.CreatedAt))
 	}
 	if len(lines) == 0 {
 		lines = append(lines, b.t("none"))
@@ -181,16 +196,16 @@ func (b *Bot) incidentList(ctx context.Context, r *Request) ([]Message, error) {
 	return reply(Message{Title: b.t("incident.list.title"), Text: strings.Join(lines, "\n")})
 }
 
-func (b *Bot) incidentShow(ctx context.Context, r *Request) ([]Message, error) {
+func (b incidentBot) show(ctx context.Context, r *Request) ([]Message, error) {
 	id, err := incidentID(r.Args[0])
 	if err != nil {
 		return nil, err
 	}
-	d, err := b.incidents.Show(ctx, r.Actor, id)
+	d, err := b.svc.Show(ctx, r.Actor, id)
 	if err != nil {
 		return nil, err
 	}
-	m := b.incidentCard(d.Incident, map[string]string{})
+	m := b.incidentCard(d.Incident, incident.CardData{})
 	m.Buttons = nil
 	if d.Incident.Open() && d.OnDuty.Primary != "" {
 		m.Fields = append(m.Fields, Field{Name: b.t("field.on_duty"), Value: d.OnDuty.Primary + "、" + d.OnDuty.Secondary})
@@ -217,7 +232,7 @@ func (b *Bot) incidentShow(ctx context.Context, r *Request) ([]Message, error) {
 }
 
 // incidentCard renders an incident as a card with the buttons its state allows.
-func (b *Bot) incidentCard(i incident.Incident, d map[string]string) Message {
+func (b *Bot) incidentCard(i incident.Incident, c incident.CardData) Message {
 	m := Message{Ref: i.Ref(), Title: b.t("incident.card.title", "level", b.t("level.n"+strconv.Itoa(i.Level)), "title", i.Title, "id", itoa64(i.ID)),
 		Text: b.t("istate." + i.State),
 		Fields: []Field{
@@ -235,8 +250,8 @@ func (b *Bot) incidentCard(i incident.Incident, d map[string]string) Message {
 	}
 	if i.Level <= 2 && i.Open() {
 		v := b.t("incident.duty24")
-		if d["on_duty"] != "" {
-			v += "：" + b.t("incident.duty24.who", "on_duty", d["on_duty"], "next", d["next_duty"])
+		if len(c.OnDuty) > 0 {
+			v += "：" + b.t("incident.duty24.who", "on_duty", strings.Join(c.OnDuty, "、"), "next", c.NextDuty)
 		}
 		m.Fields = append(m.Fields, Field{Name: b.t("field.duty24"), Value: v})
 	}
@@ -249,89 +264,91 @@ func (b *Bot) incidentCard(i incident.Incident, d map[string]string) Message {
 			Button{Action: "incident.escalate", Value: value, Label: b.t("btn.escalate"), Style: "danger", Confirm: b.t("confirm.escalate")},
 			Button{Action: "incident.resolve", Value: value, Label: b.t("btn.resolve")})
 	}
-	b.alertFields(&m, i, d)
+	b.alertFields(&m, i, c.Alert)
 	return m
 }
 
-// incidentFromData rebuilds an incident from notice data.
-func incidentFromData(d map[string]string) incident.Incident {
-	id, _ := strconv.ParseInt(d["id"], 10, 64)
-	level, _ := strconv.Atoi(d["level"])
-	return incident.Incident{ID: id, Title: d["title"], Level: level, State: d["state"], System: d["system"], Unit: d["unit"],
-		Owner: d["owner"], DeclaredBy: d["declared_by"], Summary: d["summary"]}
+// wallOr shows a notice's time in the bot's zone, or as it is when it
+// came from a version-0 row (wall clock already).
+func (b *Bot) wallOr(t time.Time, wall bool) string {
+	if wall {
+		return t.Format(incident.LegacyTime)
+	}
+	return b.fmtTime(t)
 }
 
-// renderIncident renders incident notices; ok is false for other kinds.
-func (b *Bot) renderIncident(n notice) (Message, bool) {
-	d := n.Data
-	i := incidentFromData(d)
-	switch n.Kind {
-	case incident.NoticeCard, incident.NoticeUpdate:
-		m := b.incidentCard(i, d)
-		m.Ref, m.Status = n.Ref, StatusNotice
-		if d["escalated"] == "1" {
-			m.Title = b.t("incident.escalated") + m.Title
+func (b incidentBot) card(ref string, c incident.CardData) Message {
+	m := b.incidentCard(c.Brief.Incident(), c)
+	m.Ref, m.Status = ref, StatusNotice
+	if c.Escalated {
+		m.Title = b.t("incident.escalated") + m.Title
+	}
+	return m
+}
+
+func (b incidentBot) renderCard(ref string, p incident.Card) (Message, error) {
+	return b.card(ref, p.CardData), nil
+}
+
+func (b incidentBot) renderCardUpdate(ref string, p incident.CardUpdate) (Message, error) {
+	return b.card(ref, p.CardData), nil
+}
+
+func (b incidentBot) title(p incident.Brief) string {
+	return b.t("incident.card.title", "level", b.t("level.n"+strconv.Itoa(p.Level)), "title", p.Title, "id", itoa64(p.ID))
+}
+
+func (b incidentBot) renderEvent(ref string, p incident.EventNotice) (Message, error) {
+	text := b.t("incident.event", "by", p.ByName, "event", b.t("ievent."+p.Event))
+	if p.Body != "" {
+		text += "：" + p.Body
+	}
+	return Message{Ref: ref, Status: StatusNotice, Title: b.title(p.Brief),
+		Text: text + "\n" + b.t("field.status") + "：" + b.t("istate."+p.State)}, nil
+}
+
+func (b incidentBot) renderProgress(ref string, p incident.ProgressDue) (Message, error) {
+	id := itoa64(p.ID)
+	return Message{Ref: ref, Status: StatusNotice, Title: b.t("incident.progress.title", "id", id),
+		Text: b.t("incident.progress", "id", id, "title", p.Title, "last", b.wallOr(p.LastUpdate, p.Wall))}, nil
+}
+
+func (b incidentBot) renderOverdue(ref string, p incident.ReportOverdue) (Message, error) {
+	id := itoa64(p.ID)
+	return Message{Ref: ref, Status: StatusNotice, Title: b.t("incident.overdue.title", "id", id),
+		Text: b.t("incident.overdue", "id", id, "title", p.Title, "owner", p.Owner, "last", b.wallOr(p.LastUpdate, p.Wall))}, nil
+}
+
+func (b incidentBot) renderDuty24(ref string, p incident.Duty24) (Message, error) {
+	id := itoa64(p.ID)
+	return Message{Ref: ref, Status: StatusNotice, Title: b.t("incident.duty24.title", "id", id),
+		Text: b.t("incident.duty24.text", "id", id, "title", p.Title, "level", b.t("level.n"+strconv.Itoa(p.Level)), "on_duty", strings.Join(p.OnDuty, ","))}, nil
+}
+
+func (b incidentBot) renderActionDue(ref string, p incident.ActionDue) (Message, error) {
+	id := itoa64(p.ID)
+	return Message{Ref: ref, Status: StatusNotice, Title: b.t("action_due.title", "id", id),
+		Text: b.t("action_due", "id", id, "title", p.Title, "action", p.Action, "due", p.Due.Format("2006-01-02"))}, nil
+}
+
+func (b incidentBot) policy(_ context.Context, _ *Request) ([]Message, error) {
+	pol := b.svc.Policy()
+	var fields []Field
+	for level := 1; level <= 4; level++ {
+		var steps []string
+		for _, st := range pol.Steps[level] {
+			names := make([]string, len(st.Notify))
+			for i, n := range st.Notify {
+				names[i] = b.t("target." + n)
+			}
+			when := "+" + fmtDur(st.After)
+			if st.After == 0 {
+				when = b.t("policy.now")
+			}
+			steps = append(steps, when+" "+strings.Join(names, "、"))
 		}
-		return m, true
-	case incident.NoticeEvent:
-		text := b.t("incident.event", "by", d["by_name"], "event", b.t("ievent."+d["event"]))
-		if d["body"] != "" {
-			text += "：" + d["body"]
-		}
-		return Message{Ref: n.Ref, Status: StatusNotice, Title: b.t("incident.card.title", "level", b.t("level.n"+d["level"]), "title", d["title"], "id", d["id"]),
-			Text: text + "\n" + b.t("field.status") + "：" + b.t("istate."+d["state"])}, true
-	case incident.NoticeProgress:
-		return Message{Ref: n.Ref, Status: StatusNotice, Title: b.t("incident.progress.title", "id", d["id"]),
-			Text: b.t("incident.progress", "id", d["id"], "title", d["title"], "last", d["last_update"])}, true
-	case incident.NoticeOverdue:
-		return Message{Ref: n.Ref, Status: StatusNotice, Title: b.t("incident.overdue.title", "id", d["id"]),
-			Text: b.t("incident.overdue", "id", d["id"], "title", d["title"], "owner", d["owner"], "last", d["last_update"])}, true
-	case incident.NoticeDuty24:
-		return Message{Ref: n.Ref, Status: StatusNotice, Title: b.t("incident.duty24.title", "id", d["id"]),
-			Text: b.t("incident.duty24.text", "id", d["id"], "title", d["title"], "level", b.t("level.n"+d["level"]), "on_duty", d["on_duty"])}, true
+		fields = append(fields, Field{Name: b.t("level.n" + strconv.Itoa(level)),
+			Value: strings.Join(steps, " → ") + "；" + b.t("policy.progress", "every", fmtDur(pol.Progress[level]))})
 	}
-	return Message{}, false
-}
-
-func (b *Bot) dutyNow(ctx context.Context, r *Request) ([]Message, error) {
-	name := ""
-	if len(r.Args) > 0 {
-		name = r.Args[0]
-	}
-	list, err := b.incidents.Now(ctx, r.Actor, name)
-	if err != nil {
-		return nil, err
-	}
-	var lines []string
-	for _, od := range list {
-		lines = append(lines, "**"+od.Rotation.Name+"**："+b.t("duty.line", "primary", b.names(ctx, []string{od.Now.Primary}),
-			"secondary", b.names(ctx, []string{od.Now.Secondary}), "until", b.fmtTime(od.Now.End), "next", b.names(ctx, []string{od.Next.Primary})))
-	}
-	if len(lines) == 0 {
-		lines = append(lines, b.t("none"))
-	}
-	return reply(Message{Title: b.t("duty.now.title"), Text: strings.Join(lines, "\n")})
-}
-
-func (b *Bot) dutyRotationAdd(ctx context.Context, r *Request) ([]Message, error) {
-	var members []string
-	for _, m := range splitList(r.Flag("members")) {
-		if m = strings.TrimSpace(m); m != "" {
-			members = append(members, m)
-		}
-	}
-	rot, err := b.incidents.AddRotation(ctx, r.Actor, duty.Rotation{Name: r.Args[0], Unit: r.Flag("unit"), Members: members,
-		Every: canonicalValue(r.Flag("every")), Handover: r.Flag("handover"), SkipHolidays: r.Has("skip-holidays")})
-	if err != nil {
-		return nil, err
-	}
-	return reply(Message{Ref: "rotation:" + rot.Name, Text: b.t("duty.rotation.added", "name", rot.Name, "members", strings.Join(rot.Members, "、"),
-		"every", rot.Every, "handover", rot.Handover)})
-}
-
-func (b *Bot) dutySwap(ctx context.Context, r *Request) ([]Message, error) {
-	if err := b.incidents.Swap(ctx, r.Actor, r.Args[0], r.Args[1], r.Args[2]); err != nil {
-		return nil, err
-	}
-	return reply(Message{Ref: "rotation:" + r.Args[0], Text: b.t("duty.swapped", "rotation", r.Args[0], "day", r.Args[1], "user", r.Args[2])})
+	return reply(Message{Title: b.t("policy.title"), Text: b.t("policy.text"), Fields: fields})
 }

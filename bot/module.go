@@ -321,9 +321,6 @@ func containsString(list []string, s string) bool {
 func (b *Bot) Render(_ context.Context, n core.StoredNotice) (Message, error) {
 	r, ok := b.renderers[n.Type]
 	if !ok {
-		if n.Version == 0 {
-			return b.renderLegacy(n)
-		}
 		return Message{}, core.Invalid("unknown_notice", "kind", n.Type)
 	}
 	p, err := r.decode(n.Version, n.Payload)

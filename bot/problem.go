@@ -9,20 +9,31 @@ import (
 	"time"
 
 	"opsbot/core"
-	"opsbot/core/incident"
+	"opsbot/core/problem"
 )
 
-func (b *Bot) registerProblems() {
-	for _, c := range []*Command{
-		{Path: "problem list", Run: b.problemList},
-		{Path: "problem show", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: b.problemShow},
-		{Path: "problem link", Usage: "<incident> <problem>", MinArgs: 2, MaxArgs: 2, Run: b.problemLink},
-		{Path: "problem add", Usage: "<title> [--system <app>]", MinArgs: 1, MaxArgs: -1, Flags: map[string]bool{"system": true}, Run: b.problemAdd},
-		{Path: "report incidents", Usage: "--month YYYY-MM", Flags: map[string]bool{"month": true}, Run: b.reportIncidents},
-		{Path: "duty policy", Run: b.dutyPolicy},
-	} {
-		c.Topic = "incident"
-		b.router.Handle(c)
+// problemBot is the problem library's part of the bot.
+type problemBot struct {
+	*Bot
+	svc *problem.Service
+}
+
+// Problems plugs the problem library and the monthly incident analysis.
+func Problems(svc *problem.Service) Plug {
+	return func(b *Bot) Module {
+		c := problemBot{Bot: b, svc: svc}
+		return Module{
+			Name:  "problem",
+			Topic: "incident",
+			Commands: []*Command{
+				{Path: "problem list", Run: c.list},
+				{Path: "problem show", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: c.show},
+				{Path: "problem link", Usage: "<incident> <problem>", MinArgs: 2, MaxArgs: 2, Run: c.link},
+				{Path: "problem add", Usage: "<title> [--system <app>]", MinArgs: 1, MaxArgs: -1, Flags: map[string]bool{"system": true}, Run: c.add},
+				{Path: "report incidents", Usage: "--month YYYY-MM", Flags: map[string]bool{"month": true}, Run: c.report},
+			},
+			Notices: []NoticeRenderer{Renders(c.renderProposed)},
+		}
 	}
 }
 
@@ -34,7 +45,7 @@ func problemID(s string) (int64, error) {
 	return n, nil
 }
 
-func (b *Bot) problemLine(d incident.ProblemDetail) string {
+func (b problemBot) line(d problem.Detail) string {
 	p := d.Problem
 	line := "- #" + itoa64(p.ID) + " " + p.Title + " · " + b.t("pstate."+p.State) + " · " + b.t("problem.count", "n", strconv.Itoa(len(d.Incidents)))
 	if p.Proposed {
@@ -43,14 +54,14 @@ func (b *Bot) problemLine(d incident.ProblemDetail) string {
 	return line
 }
 
-func (b *Bot) problemList(ctx context.Context, r *Request) ([]Message, error) {
-	ps, err := b.incidents.Problems(ctx, r.Actor)
+func (b problemBot) list(ctx context.Context, r *Request) ([]Message, error) {
+	ps, err := b.svc.List(ctx, r.Actor)
 	if err != nil {
 		return nil, err
 	}
 	lines := []string{}
 	for _, d := range ps {
-		lines = append(lines, b.problemLine(d))
+		lines = append(lines, b.line(d))
 	}
 	if len(lines) == 0 {
 		lines = append(lines, b.t("none"))
@@ -58,12 +69,12 @@ func (b *Bot) problemList(ctx context.Context, r *Request) ([]Message, error) {
 	return reply(Message{Title: b.t("problem.list.title"), Text: strings.Join(lines, "\n")})
 }
 
-func (b *Bot) problemShow(ctx context.Context, r *Request) ([]Message, error) {
+func (b problemBot) show(ctx context.Context, r *Request) ([]Message, error) {
 	id, err := problemID(r.Args[0])
 	if err != nil {
 		return nil, err
 	}
-	d, err := b.incidents.ShowProblem(ctx, r.Actor, id)
+	d, err := b.svc.Show(ctx, r.Actor, id)
 	if err != nil {
 		return nil, err
 	}
@@ -74,11 +85,11 @@ func (b *Bot) problemShow(ctx context.Context, r *Request) ([]Message, error) {
 	p := d.Problem
 	return reply(Message{Ref: "problem:" + itoa64(p.ID), Title: b.t("problem.title", "id", itoa64(p.ID), "title", p.Title),
 		Text: strings.Join(lines, "\n"), Fields: []Field{
-			{Name: b.t("field.system"), Value: orNone(b, p.System)}, {Name: b.t("field.cause"), Value: orNone(b, p.Cause)},
+			{Name: b.t("field.system"), Value: orNone(b.Bot, p.System)}, {Name: b.t("field.cause"), Value: orNone(b.Bot, p.Cause)},
 			{Name: b.t("field.status"), Value: b.t("pstate." + p.State)}}})
 }
 
-func (b *Bot) problemLink(ctx context.Context, r *Request) ([]Message, error) {
+func (b problemBot) link(ctx context.Context, r *Request) ([]Message, error) {
 	iid, err := incidentID(r.Args[0])
 	if err != nil {
 		return nil, err
@@ -87,14 +98,14 @@ func (b *Bot) problemLink(ctx context.Context, r *Request) ([]Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := b.incidents.Link(ctx, r.Actor, iid, pid); err != nil {
+	if err := b.svc.Link(ctx, r.Actor, iid, pid); err != nil {
 		return nil, err
 	}
 	return reply(Message{Ref: "problem:" + itoa64(pid), Text: b.t("problem.linked", "incident", itoa64(iid), "problem", itoa64(pid))})
 }
 
-func (b *Bot) problemAdd(ctx context.Context, r *Request) ([]Message, error) {
-	p, err := b.incidents.AddProblem(ctx, r.Actor, r.Args[0], r.Flag("system"))
+func (b problemBot) add(ctx context.Context, r *Request) ([]Message, error) {
+	p, err := b.svc.Add(ctx, r.Actor, r.Args[0], r.Flag("system"))
 	if err != nil {
 		return nil, err
 	}
@@ -126,12 +137,12 @@ func countsLine(m map[string]int) string {
 	return strings.Join(parts, "，")
 }
 
-func (b *Bot) reportIncidents(ctx context.Context, r *Request) ([]Message, error) {
+func (b problemBot) report(ctx context.Context, r *Request) ([]Message, error) {
 	month := r.Flag("month")
 	if month == "" {
 		month = time.Now().In(b.cfg.Location).Format("2006-01")
 	}
-	rep, err := b.incidents.MonthlyReport(ctx, r.Actor, month)
+	rep, err := b.svc.MonthlyReport(ctx, r.Actor, month)
 	if err != nil {
 		return nil, err
 	}
@@ -141,16 +152,16 @@ func (b *Bot) reportIncidents(ctx context.Context, r *Request) ([]Message, error
 	}
 	fields := []Field{
 		{Name: b.t("report.total"), Value: b.t("report.total_value", "total", strconv.Itoa(rep.Total), "open", strconv.Itoa(rep.Open))},
-		{Name: b.t("report.by_level"), Value: orNone(b, countsLine(levels))},
-		{Name: b.t("report.by_unit"), Value: orNone(b, countsLine(rep.ByUnit))},
-		{Name: b.t("report.by_system"), Value: orNone(b, countsLine(rep.BySystem))},
+		{Name: b.t("report.by_level"), Value: orNone(b.Bot, countsLine(levels))},
+		{Name: b.t("report.by_unit"), Value: orNone(b.Bot, countsLine(rep.ByUnit))},
+		{Name: b.t("report.by_system"), Value: orNone(b.Bot, countsLine(rep.BySystem))},
 		{Name: "MTTA", Value: fmtDur(rep.MTTA)},
 		{Name: "MTTR", Value: fmtDur(rep.MTTR)},
 		{Name: b.t("report.escalations"), Value: strconv.Itoa(rep.Escalations)},
 	}
 	var lines []string
 	for _, d := range rep.Repeats {
-		lines = append(lines, b.problemLine(d))
+		lines = append(lines, b.line(d))
 	}
 	text := b.t("report.repeats") + "：" + b.t("none")
 	if len(lines) > 0 {
@@ -159,38 +170,8 @@ func (b *Bot) reportIncidents(ctx context.Context, r *Request) ([]Message, error
 	return reply(Message{Ref: "report:incidents:" + month, Title: b.t("report.title", "month", month), Text: text, Fields: fields})
 }
 
-func (b *Bot) dutyPolicy(_ context.Context, _ *Request) ([]Message, error) {
-	pol := b.incidents.Policy()
-	var fields []Field
-	for level := 1; level <= 4; level++ {
-		var steps []string
-		for _, st := range pol.Steps[level] {
-			names := make([]string, len(st.Notify))
-			for i, n := range st.Notify {
-				names[i] = b.t("target." + n)
-			}
-			when := "+" + fmtDur(st.After)
-			if st.After == 0 {
-				when = b.t("policy.now")
-			}
-			steps = append(steps, when+" "+strings.Join(names, "、"))
-		}
-		fields = append(fields, Field{Name: b.t("level.n" + strconv.Itoa(level)),
-			Value: strings.Join(steps, " → ") + "；" + b.t("policy.progress", "every", fmtDur(pol.Progress[level]))})
-	}
-	return reply(Message{Title: b.t("policy.title"), Text: b.t("policy.text"), Fields: fields})
-}
-
-// renderProblem renders action-due and problem notices.
-func (b *Bot) renderProblem(n notice) (Message, bool) {
-	d := n.Data
-	switch n.Kind {
-	case incident.NoticeActionDue:
-		return Message{Ref: n.Ref, Status: StatusNotice, Title: b.t("action_due.title", "id", d["id"]),
-			Text: b.t("action_due", "id", d["id"], "title", d["title"], "action", d["action"], "due", d["due"])}, true
-	case incident.NoticeProblem:
-		return Message{Ref: n.Ref, Status: StatusNotice, Title: b.t("problem.proposed.title", "id", d["problem"]),
-			Text: b.t("problem.proposed.text", "id", d["problem"], "title", d["title"], "count", d["count"])}, true
-	}
-	return Message{}, false
+func (b problemBot) renderProposed(ref string, p problem.Proposed) (Message, error) {
+	id := itoa64(p.Problem)
+	return Message{Ref: ref, Status: StatusNotice, Title: b.t("problem.proposed.title", "id", id),
+		Text: b.t("problem.proposed.text", "id", id, "title", p.Title, "count", strconv.Itoa(p.Count))}, nil
 }

@@ -83,26 +83,3 @@ type Delivery struct {
 	Attempts           int
 	DeliveredPlatforms []string
 }
-
-// Legacy is a notice still carried as a string map of the renderer's
-// arguments, as every notice was before payloads were typed. It is stored
-// as version 0, the same as the rows the previous release queued. New
-// code emits typed payloads; Legacy goes once every domain has.
-type Legacy struct {
-	Kind string
-	Data map[string]string
-}
-
-// NoticeType returns the legacy kind.
-func (l Legacy) NoticeType() string { return l.Kind }
-
-// NoticeVersion is 0: the string map.
-func (Legacy) NoticeVersion() int { return 0 }
-
-// MarshalJSON stores the map alone, as the previous release did.
-func (l Legacy) MarshalJSON() ([]byte, error) {
-	if l.Data == nil {
-		return []byte("{}"), nil
-	}
-	return json.Marshal(l.Data)
-}

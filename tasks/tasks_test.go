@@ -131,7 +131,7 @@ func TestPermanentFailureIsMarkedFailed(t *testing.T) {
 	b := setup(t, 2)
 	ctx := context.Background()
 	err := b.store.WithTx(ctx, func(tx *postgres.Tx) error {
-		return tx.Notify(ctx, core.Notice{To: core.Recipient{Channel: "nowhere"}, Body: core.Legacy{Kind: "org.user_added", Data: map[string]string{"by": "x", "unit": "y"}}})
+		return tx.Notify(ctx, core.Notice{To: core.Recipient{Channel: "nowhere"}, Body: org.UserAdded{ByName: "x", UnitName: "y"}})
 	})
 	require.NoError(t, err)
 	require.NoError(t, b.del.Deliver(ctx, 1))

@@ -1,14 +1,21 @@
 // Package incident handles incidents (事件, W 8.5, W 9): declared with a
 // level (1 特别重大 … 4 一般), sent to whoever is on duty, escalated step by
 // step while nobody acknowledges, reminded for progress reports while open
-// ("持续报告，不得迟报漏报"), resolved, and closed only after a review.
+// ("持续报告，不得迟报漏报"), resolved, and closed only after a review whose
+// improvement actions are reminded on their due dates.
 //
 //	declared → acknowledged → mitigated → resolved → closed (review)
 //
 // Escalation steps and progress reminders are timers kept in the store:
 // acknowledging cancels the pending escalation steps, resolving cancels
-// the reminders, and each fires at most once (claimed in the transaction
-// that acts on it).
+// the reminders, and each fires at most once (core.Fire).
+//
+// Who is on duty comes from the duty service, the problem proposed on a
+// review's third repeat from the problem package, both through one-method
+// interfaces (Roster, Coverer, ProblemProposer). Alert ingestion
+// (core/alert) and the problem library change incidents inside their own
+// transactions through Service.In, which returns the incident operations
+// bound to that transaction.
 package incident
 
 import (
@@ -34,16 +41,7 @@ const (
 const (
 	TimerEscalation = "escalation:step"
 	TimerProgress   = "incident:progress"
-)
-
-// Notice kinds.
-const (
-	NoticeCard     = "incident.card"     // to on-call, escalation targets, the channel: with buttons
-	NoticeUpdate   = "update.incident"   // replaces the incident's cards
-	NoticeEvent    = "incident.event"    // to stakeholders: an update, resolve, level change…
-	NoticeProgress = "incident.progress" // to the owner: a progress report is due
-	NoticeOverdue  = "incident.overdue"  // to the escalation targets: a report was missed
-	NoticeDuty24   = "incident.duty24"   // level 1–2: to the people on duty until closure
+	TimerActionDue  = "incident:action_due"
 )
 
 // Incident is one incident.
@@ -117,31 +115,56 @@ func DefaultPolicy() Policy {
 	}
 }
 
-// Tx is what incidents need from a store inside one transaction.
-type Tx interface {
-	org.Tx
-	core.Timers
-	HandoverTx
-	ProblemTx
-	AlertTx
-
+// WriteTx is what the incident lifecycle needs inside one transaction:
+// incidents, their timeline and review actions, and the org look-ups
+// User, Unit, App and Holders.
+type WriteTx interface {
+	core.Tx
 	InsertIncident(ctx context.Context, i *Incident) error
 	Incident(ctx context.Context, id int64, lock bool) (Incident, error)
 	UpdateIncident(ctx context.Context, i Incident) error
-	Incidents(ctx context.Context, open bool, limit int) ([]Incident, error)
 	InsertEvent(ctx context.Context, incidentID int64, e Event) error
-	Events(ctx context.Context, incidentID int64) ([]Event, error)
+	InsertAction(ctx context.Context, a *Action) error
+	User(ctx context.Context, id string) (org.User, error)
+	Unit(ctx context.Context, code string) (org.Unit, error)
+	App(ctx context.Context, code string) (org.App, error)
+	Holders(ctx context.Context, role org.Role) ([]org.Grant, error)
+}
 
-	Rotation(ctx context.Context, name string) (duty.Rotation, error)
-	Rotations(ctx context.Context) ([]duty.Rotation, error)
-	UpsertRotation(ctx context.Context, r duty.Rotation) error
-	Overrides(ctx context.Context, rotation string) (map[string]string, error)
-	SetOverride(ctx context.Context, rotation, day, user, by string, at time.Time) error
+// ReadTx is what showing and listing incidents reads, and what the
+// reminders that only notify (an action's due date) need.
+type ReadTx interface {
+	core.Tx
+	User(ctx context.Context, id string) (org.User, error)
+	Incident(ctx context.Context, id int64, lock bool) (Incident, error)
+	Incidents(ctx context.Context, open bool, limit int) ([]Incident, error)
+	Events(ctx context.Context, incidentID int64) ([]Event, error)
+	Actions(ctx context.Context, incidentID int64) ([]Action, error)
+	ProblemOf(ctx context.Context, incidentID int64) (int64, error) // 0 when none
 }
 
 // Store runs incident work in transactions.
 type Store interface {
-	InTx(ctx context.Context, fn func(tx Tx) error) error
+	InTx(ctx context.Context, fn func(tx WriteTx) error) error
+	Read(ctx context.Context, fn func(tx ReadTx) error) error
+}
+
+// Roster tells who is on duty on a rotation now and next (the duty
+// service), inside the incident's transaction.
+type Roster interface {
+	OnDuty(ctx context.Context, tx core.Tx, rotation string) (duty.OnDuty, error)
+}
+
+// Coverer picks the rotation covering a unit, else fallback (the duty
+// service), inside the incident's transaction.
+type Coverer interface {
+	Covering(ctx context.Context, tx core.Tx, unit, fallback string) (string, error)
+}
+
+// ProblemProposer links a reviewed incident to a problem when it repeats
+// (the problem package), inside the review's transaction; 0 when none.
+type ProblemProposer interface {
+	ProposeIn(ctx context.Context, tx core.Tx, i Incident) (problemID int64, err error)
 }
 
 // maxTitle is the longest incident title, in characters.

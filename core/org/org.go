@@ -198,18 +198,6 @@ type Store interface {
 	InTx(ctx context.Context, fn func(p Ports) error) error
 }
 
-// Tx is every org port in one interface.
-//
-// Deprecated: take the ports you call (Directory, or a one-method
-// interface of your own) instead; Tx stays until no domain embeds it.
-type Tx interface {
-	Directory
-	Editor
-	Accounts
-	Seeder
-	Trail
-}
-
 // HolderLister lists who holds a role.
 type HolderLister interface {
 	Holders(ctx context.Context, role Role) ([]Grant, error)

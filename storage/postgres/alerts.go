@@ -8,8 +8,20 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"opsbot/core/alert"
 	"opsbot/core/incident"
 )
+
+// alertStore adapts Store to alert.Store.
+type alertStore struct{ s *Store }
+
+// Alerts returns the alert ingestion store.
+func (s *Store) Alerts() alert.Store { return alertStore{s} }
+
+// InTx runs fn in one transaction.
+func (a alertStore) InTx(ctx context.Context, fn func(alert.Tx) error) error {
+	return a.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
+}
 
 // LockKey takes a transaction-scoped advisory lock on a key.
 func (t *Tx) LockKey(ctx context.Context, key string) error {
@@ -19,8 +31,8 @@ func (t *Tx) LockKey(ctx context.Context, key string) error {
 
 const groupColumns = "group_key, receiver, incident_id, labels, status, firing, resolved, external_url, http_kind, app, joint, updated_at, notified_at, flush_due"
 
-func scanGroup(row pgx.Row) (incident.GroupRow, error) {
-	var g incident.GroupRow
+func scanGroup(row pgx.Row) (alert.GroupRow, error) {
+	var g alert.GroupRow
 	var labels []byte
 	err := row.Scan(&g.GroupKey, &g.Receiver, &g.IncidentID, &labels, &g.Status, &g.Firing, &g.Resolved, &g.ExternalURL,
 		&g.HTTPKind, &g.App, &g.Joint, &g.UpdatedAt, &g.NotifiedAt, &g.FlushDue)
@@ -31,7 +43,7 @@ func scanGroup(row pgx.Row) (incident.GroupRow, error) {
 }
 
 // AlertGroup returns a stored group by its key, locked when lock is set.
-func (t *Tx) AlertGroup(ctx context.Context, key string, lock bool) (incident.GroupRow, error) {
+func (t *Tx) AlertGroup(ctx context.Context, key string, lock bool) (alert.GroupRow, error) {
 	q := lockable("SELECT "+groupColumns+" FROM alert_groups WHERE group_key = $1", lock)
 	g, err := scanGroup(t.tx.QueryRow(ctx, q, key))
 	return g, notFound(err, "alert group")
@@ -40,7 +52,7 @@ func (t *Tx) AlertGroup(ctx context.Context, key string, lock bool) (incident.Gr
 // LockAlertGroup returns a group and its incident, row-locked in that
 // order, in one round trip. Deferred writes go first, so a batch that saw
 // a group earlier in the transaction reads what it wrote.
-func (t *Tx) LockAlertGroup(ctx context.Context, key string) (incident.GroupRow, incident.Incident, error) {
+func (t *Tx) LockAlertGroup(ctx context.Context, key string) (alert.GroupRow, incident.Incident, error) {
 	batch := &pgx.Batch{}
 	later := t.later
 	t.later = nil
@@ -53,7 +65,7 @@ func (t *Tx) LockAlertGroup(ctx context.Context, key string) (incident.GroupRow,
 	defer br.Close()
 	for _, q := range later {
 		if _, err := br.Exec(); err != nil {
-			return incident.GroupRow{}, incident.Incident{}, mapErr(fmt.Errorf("postgres: %s: %w", q.what, err))
+			return alert.GroupRow{}, incident.Incident{}, mapErr(fmt.Errorf("postgres: %s: %w", q.what, err))
 		}
 	}
 	g, err := scanGroup(br.QueryRow())
@@ -65,7 +77,7 @@ func (t *Tx) LockAlertGroup(ctx context.Context, key string) (incident.GroupRow,
 }
 
 // AlertGroupOf returns the latest group of an incident.
-func (t *Tx) AlertGroupOf(ctx context.Context, incidentID int64) (incident.GroupRow, error) {
+func (t *Tx) AlertGroupOf(ctx context.Context, incidentID int64) (alert.GroupRow, error) {
 	g, err := scanGroup(t.tx.QueryRow(ctx, "SELECT "+groupColumns+" FROM alert_groups WHERE incident_id = $1 ORDER BY updated_at DESC LIMIT 1", incidentID))
 	return g, notFound(err, "alert group of incident")
 }
@@ -75,7 +87,7 @@ const saveGroupSQL = `INSERT INTO alert_groups (` + groupColumns + `) VALUES ($1
 		status = excluded.status, firing = excluded.firing, resolved = excluded.resolved, external_url = excluded.external_url,
 		http_kind = excluded.http_kind, app = excluded.app, joint = excluded.joint, updated_at = excluded.updated_at, notified_at = excluded.notified_at, flush_due = excluded.flush_due`
 
-func groupArgs(g incident.GroupRow) []any {
+func groupArgs(g alert.GroupRow) []any {
 	labels, _ := json.Marshal(g.Labels)
 	if g.Labels == nil {
 		labels = []byte("{}")
@@ -84,19 +96,19 @@ func groupArgs(g incident.GroupRow) []any {
 }
 
 // SaveAlertGroup upserts a group.
-func (t *Tx) SaveAlertGroup(ctx context.Context, g incident.GroupRow) error {
+func (t *Tx) SaveAlertGroup(ctx context.Context, g alert.GroupRow) error {
 	_, err := t.tx.Exec(ctx, saveGroupSQL, groupArgs(g)...)
 	return wrap(err, "save alert group")
 }
 
 // SaveAlertGroupAtCommit upserts a group with the transaction's last writes.
-func (t *Tx) SaveAlertGroupAtCommit(_ context.Context, g incident.GroupRow) error {
+func (t *Tx) SaveAlertGroupAtCommit(_ context.Context, g alert.GroupRow) error {
 	t.later = append(t.later, queued{sql: saveGroupSQL, args: groupArgs(g), what: "save alert group"})
 	return nil
 }
 
 // SaveAlerts upserts a group's alerts in one statement and counts them.
-func (t *Tx) SaveAlerts(ctx context.Context, key string, alerts []incident.Alert, at time.Time, kindLabel, kindValue string) (int, int, *time.Time, error) {
+func (t *Tx) SaveAlerts(ctx context.Context, key string, alerts []alert.Alert, at time.Time, kindLabel, kindValue string) (int, int, *time.Time, error) {
 	if len(alerts) > 0 {
 		fps := make([]string, len(alerts))
 		statuses := make([]string, len(alerts))

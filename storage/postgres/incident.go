@@ -18,8 +18,24 @@ type incidentStore struct{ s *Store }
 func (s *Store) Incidents() incident.Store { return incidentStore{s} }
 
 // InTx runs fn in one transaction.
-func (i incidentStore) InTx(ctx context.Context, fn func(incident.Tx) error) error {
+func (i incidentStore) InTx(ctx context.Context, fn func(incident.WriteTx) error) error {
 	return i.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
+}
+
+// Read runs fn in one transaction.
+func (i incidentStore) Read(ctx context.Context, fn func(incident.ReadTx) error) error {
+	return i.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
+}
+
+// dutyStore adapts Store to duty.Store.
+type dutyStore struct{ s *Store }
+
+// Duty returns the rotation store.
+func (s *Store) Duty() duty.Store { return dutyStore{s} }
+
+// InTx runs fn in one transaction.
+func (d dutyStore) InTx(ctx context.Context, fn func(duty.Tx) error) error {
+	return d.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
 }
 
 const incidentColumns = `id, title, level, state, system, unit, rotation, channel, source, owner, declared_by, stakeholders, escalation, summary, cause, actions,

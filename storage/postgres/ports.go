@@ -1,12 +1,15 @@
 package postgres
 
 import (
+	"opsbot/core/alert"
 	"opsbot/core/approval"
 	"opsbot/core/backup"
 	"opsbot/core/digest"
+	"opsbot/core/duty"
 	"opsbot/core/incident"
 	"opsbot/core/inspect"
 	"opsbot/core/org"
+	"opsbot/core/problem"
 	"opsbot/core/ticket"
 )
 
@@ -26,7 +29,19 @@ var (
 	_ org.Trail     = (*Tx)(nil)
 )
 
-var _ incident.Tx = (*Tx)(nil)
+var _ incident.WriteTx = (*Tx)(nil)
+
+var _ incident.ReadTx = (*Tx)(nil)
+
+var _ duty.Tx = (*Tx)(nil)
+
+var _ duty.HandoverTx = (*Tx)(nil)
+
+var _ problem.ProposeTx = (*Tx)(nil)
+
+var _ problem.Tx = (*Tx)(nil)
+
+var _ alert.Tx = (*Tx)(nil)
 
 var _ ticket.Tx = (*Tx)(nil)
 

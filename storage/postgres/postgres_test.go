@@ -12,6 +12,7 @@ import (
 
 	"opsbot/core"
 	"opsbot/core/chat"
+	"opsbot/core/org"
 	"opsbot/storage/postgres"
 	"opsbot/storage/postgres/pgtest"
 )
@@ -69,7 +70,7 @@ func TestWebchatUpdateComesBackAfterTheCursor(t *testing.T) {
 }
 
 func notice(to string) core.Notice {
-	return core.Notice{Ref: "user:" + to, To: core.Recipient{User: to}, Body: core.Legacy{Kind: "org.user_added", Data: map[string]string{"by": "x", "unit": "y"}}}
+	return core.Notice{Ref: "user:" + to, To: core.Recipient{User: to}, Body: org.UserAdded{ByName: "x", UnitName: "y"}}
 }
 
 func TestOutboxWrittenOnlyOnCommit(t *testing.T) {
@@ -96,7 +97,7 @@ func TestOutboxWrittenOnlyOnCommit(t *testing.T) {
 	require.NoError(t, s.WithTx(ctx, func(tx *postgres.Tx) error { return tx.Notify(ctx, notice("a")) }))
 	require.Len(t, kicked, 1)
 	err = s.WithTx(ctx, func(tx *postgres.Tx) error {
-		return tx.Notify(ctx, core.Notice{Body: core.Legacy{Kind: "x", Data: nil}})
+		return tx.Notify(ctx, core.Notice{Body: org.UserAdded{}})
 	})
 	require.Error(t, err, "a notice needs a recipient")
 }

@@ -9,7 +9,19 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"opsbot/core/incident"
+	"opsbot/core/problem"
 )
+
+// problemStore adapts Store to problem.Store.
+type problemStore struct{ s *Store }
+
+// Problems returns the problem library store.
+func (s *Store) Problems() problem.Store { return problemStore{s} }
+
+// InTx runs fn in one transaction.
+func (p problemStore) InTx(ctx context.Context, fn func(problem.Tx) error) error {
+	return p.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
+}
 
 // InsertAction records a review action and sets its id.
 func (t *Tx) InsertAction(ctx context.Context, a *incident.Action) error {
@@ -33,27 +45,27 @@ func (t *Tx) Actions(ctx context.Context, incidentID int64) ([]incident.Action, 
 
 const problemColumns = "id, title, system, cause, state, proposed, created_by, created_at"
 
-func scanProblem(r pgx.Row) (incident.Problem, error) {
-	var p incident.Problem
+func scanProblem(r pgx.Row) (problem.Problem, error) {
+	var p problem.Problem
 	err := r.Scan(&p.ID, &p.Title, &p.System, &p.Cause, &p.State, &p.Proposed, &p.CreatedBy, &p.CreatedAt)
 	return p, err
 }
 
 // InsertProblem records a problem and sets its id.
-func (t *Tx) InsertProblem(ctx context.Context, p *incident.Problem) error {
+func (t *Tx) InsertProblem(ctx context.Context, p *problem.Problem) error {
 	err := t.tx.QueryRow(ctx, `INSERT INTO problems (title, system, cause, state, proposed, created_by, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, p.Title, p.System, p.Cause, p.State, p.Proposed, p.CreatedBy, p.CreatedAt).Scan(&p.ID)
 	return wrap(err, "insert problem")
 }
 
 // Problem returns a problem.
-func (t *Tx) Problem(ctx context.Context, id int64) (incident.Problem, error) {
+func (t *Tx) Problem(ctx context.Context, id int64) (problem.Problem, error) {
 	p, err := scanProblem(t.tx.QueryRow(ctx, "SELECT "+problemColumns+" FROM problems WHERE id = $1", id))
 	return p, notFound(err, "problem")
 }
 
 // Problems lists the problem library, newest first.
-func (t *Tx) Problems(ctx context.Context) ([]incident.Problem, error) {
+func (t *Tx) Problems(ctx context.Context) ([]problem.Problem, error) {
 	rows, err := t.tx.Query(ctx, "SELECT "+problemColumns+" FROM problems ORDER BY id DESC LIMIT 200")
 	if err != nil {
 		return nil, fmt.Errorf("postgres: problems: %w", err)

@@ -1,4 +1,4 @@
-package incident_test
+package alerts_test
 
 import (
 	"context"
@@ -9,18 +9,21 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"opsbot/alerts"
 	"opsbot/core"
+	"opsbot/core/alert"
 	"opsbot/core/calendar"
+	"opsbot/core/duty"
 	"opsbot/core/incident"
 	"opsbot/core/org"
 	"opsbot/storage/postgres/pgtest"
 )
 
-func group(key string, status string, fps ...string) incident.AlertGroup {
-	g := incident.AlertGroup{Receiver: "opsbot", GroupKey: key, Status: status,
+func group(key string, status string, fps ...string) alert.Group {
+	g := alert.Group{Receiver: "opsbot", GroupKey: key, Status: status,
 		GroupLabels: map[string]string{"alertname": key}, CommonLabels: map[string]string{"alertname": key, "severity": "warning"}}
 	for _, fp := range fps {
-		g.Alerts = append(g.Alerts, incident.Alert{Fingerprint: fp, Status: status, Labels: map[string]string{"alertname": key, "instance": fp},
+		g.Alerts = append(g.Alerts, alert.Alert{Fingerprint: fp, Status: status, Labels: map[string]string{"alertname": key, "instance": fp},
 			StartsAt: time.Now().Add(-time.Minute)})
 	}
 	return g
@@ -36,11 +39,14 @@ func TestIngestBatch(t *testing.T) {
 	orgs := org.NewService(store.Org(), core.SystemClock{})
 	_, err := orgs.Bootstrap(ctx, "admin", "管理员", "city", "市级")
 	require.NoError(t, err)
-	svc := incident.NewService(store.Incidents(), core.SystemClock{}, calendar.New(time.UTC, nil), incident.Config{Policy: incident.DefaultPolicy()})
-	svc.SetAlertConfig(incident.AlertConfig{SeverityLevels: map[string]int{"warning": 3}, LevelLabel: "level", ReopenWindow: 30 * time.Minute,
-		UpdateEvery: 30 * time.Second})
+	cal := calendar.New(time.UTC, nil)
+	rotations := duty.NewService(store.Duty(), core.SystemClock{}, cal)
+	incidents := incident.NewService(store.Incidents(), core.SystemClock{}, cal, incident.Config{Policy: incident.DefaultPolicy()},
+		incident.Deps{Roster: rotations, Coverer: rotations})
+	svc := alert.NewService(store.Alerts(), core.SystemClock{}, cal, alert.Config{SeverityLevels: map[string]int{"warning": 3}, LevelLabel: "level",
+		ReopenWindow: 30 * time.Minute, UpdateEvery: 30 * time.Second}, incidents)
 
-	res, errs := svc.IngestBatch(ctx, []incident.AlertGroup{
+	res, errs := svc.IngestBatch(ctx, []alert.Group{
 		group("disk", "firing", "a"), group("cpu", "firing", "x"), group("disk", "firing", "a", "b"),
 	})
 	for _, err := range errs {
@@ -54,7 +60,7 @@ func TestIngestBatch(t *testing.T) {
 
 	// A post the database refuses (one fingerprint twice) fails alone.
 	bad := group("mem", "firing", "dup", "dup")
-	res, errs = svc.IngestBatch(ctx, []incident.AlertGroup{group("cpu", "resolved", "x"), bad, group("net", "firing", "n")})
+	res, errs = svc.IngestBatch(ctx, []alert.Group{group("cpu", "resolved", "x"), bad, group("net", "firing", "n")})
 	require.NoError(t, errs[0])
 	require.True(t, res[0].Resolved)
 	require.Error(t, errs[1])
@@ -62,7 +68,7 @@ func TestIngestBatch(t *testing.T) {
 	require.True(t, res[2].Created)
 
 	// The batcher: many concurrent posts, each acknowledged once committed.
-	b := incident.NewBatcher(svc, 2, 8)
+	b := alerts.NewBatcher(svc, 2, 8)
 	bctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	b.Start(bctx)
@@ -82,7 +88,7 @@ func TestIngestBatch(t *testing.T) {
 	for i := range 40 {
 		require.Equal(t, ids[i%4], ids[i], "one incident per group")
 	}
-	open, err := svc.List(ctx, core.Actor{UserID: "admin"}, true)
+	open, err := incidents.List(ctx, core.Actor{UserID: "admin"}, true)
 	require.NoError(t, err)
 	require.Len(t, open, 6, "disk, net and g1–g4; cpu is resolved and mem was refused")
 }

@@ -1,8 +1,16 @@
-package incident
+package alerts
 
 import (
 	"context"
+
+	"opsbot/core/alert"
 )
+
+// BatchIngester applies several notifications in one transaction, each
+// failing alone (the alert service).
+type BatchIngester interface {
+	IngestBatch(ctx context.Context, gs []alert.Group) ([]alert.IngestResult, []error)
+}
 
 // Batcher applies Alertmanager notifications in small batches, one
 // transaction each, so concurrent webhooks share their transaction's
@@ -10,7 +18,7 @@ import (
 // worker takes whatever is queued when it is free, so at low load every
 // batch has one notification and under load they grow to max.
 type Batcher struct {
-	s       *Service
+	s       BatchIngester
 	jobs    chan *batchJob
 	max     int
 	workers int
@@ -18,15 +26,15 @@ type Batcher struct {
 
 type batchJob struct {
 	ctx  context.Context
-	g    AlertGroup
-	res  IngestResult
+	g    alert.Group
+	res  alert.IngestResult
 	err  error
 	done chan struct{}
 }
 
 // NewBatcher returns a batcher over s with workers concurrent batches of
 // at most max notifications. Start it before use.
-func NewBatcher(s *Service, workers, max int) *Batcher {
+func NewBatcher(s BatchIngester, workers, max int) *Batcher {
 	if workers < 1 {
 		workers = 1
 	}
@@ -63,7 +71,7 @@ func (b *Batcher) work(ctx context.Context) {
 			}
 		}
 		live := batch[:0:0]
-		gs := make([]AlertGroup, 0, len(batch))
+		gs := make([]alert.Group, 0, len(batch))
 		for _, j := range batch {
 			if j.ctx.Err() != nil { // the caller gave up: it was not acknowledged
 				j.err = j.ctx.Err()
@@ -85,17 +93,17 @@ func (b *Batcher) work(ctx context.Context) {
 }
 
 // Ingest queues one notification and waits for its batch to commit.
-func (b *Batcher) Ingest(ctx context.Context, g AlertGroup) (IngestResult, error) {
+func (b *Batcher) Ingest(ctx context.Context, g alert.Group) (alert.IngestResult, error) {
 	j := &batchJob{ctx: ctx, g: g, done: make(chan struct{})}
 	select {
 	case b.jobs <- j:
 	case <-ctx.Done():
-		return IngestResult{}, ctx.Err()
+		return alert.IngestResult{}, ctx.Err()
 	}
 	select {
 	case <-j.done:
 		return j.res, j.err
 	case <-ctx.Done():
-		return IngestResult{}, ctx.Err()
+		return alert.IngestResult{}, ctx.Err()
 	}
 }

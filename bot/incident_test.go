@@ -1,0 +1,56 @@
+package bot
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"opsbot/core"
+)
+
+// TestLegacyIncidentCardsRender: version-0 rows of the kinds that
+// tasks/upgrade_test.go cannot check by text (card titles and fields, and
+// the update.* kinds, which replace cards) render as the previous
+// release rendered them (29bd5a3: bot/incident.go, handover.go, alert.go).
+func TestLegacyIncidentCardsRender(t *testing.T) {
+	t.Parallel()
+	b := testBot(LangEN)
+	for _, c := range []struct {
+		kind, data  string
+		title, text string
+		fields      []Field
+		buttons     []string
+	}{
+		{"update.incident", `{"id":"13","title":"HTTP 5xx portal","level":"2","state":"declared","system":"portal","unit":"","owner":"zhangsan","declared_by":"system","rotation":"ops","escalation":"1","created_at":"2026-11-23 10:00","summary":"","on_duty":"zhangsan、wangwu","next_duty":"zhaoliu","escalated":"1","source":"alertmanager","firing":"2","resolved":"1","group_labels":"alertname=HTTP5xx, app=portal","joint":"1","external_url":"http://am:9093"}`,
+			"Escalated [Level II (major)] HTTP 5xx portal (incident #13)", "unacknowledged",
+			[]Field{{Name: "Owner", Value: "zhangsan"}, {Name: "Declared by", Value: "system"}, {Name: "System", Value: "portal"},
+				{Name: "24-hour duty", Value: b.t("incident.duty24") + "：" + b.t("incident.duty24.who", "on_duty", "zhangsan、wangwu", "next", "zhaoliu")},
+				{Name: "Alerts", Value: "2 firing, 1 resolved"}, {Name: "Group", Value: "alertname=HTTP5xx, app=portal"},
+				{Name: "Joint troubleshooting", Value: b.t("alert.joint")}},
+			[]string{"incident.ack", "incident.escalate", "incident.resolve"}},
+		{"update.duty.handover", `{"id":"4","rotation":"ops","outgoing":"zhangsan","incoming":"wangwu","state":"accepted","notes":"watch vpn","open_items":"","shift_start":"2026-11-23 09:00","accepted_at":"2026-11-23 09:12"}`,
+			"[Handover] ops · 2026-11-23 09:00", "zhangsan → wangwu, signed at 2026-11-23 09:12.",
+			[]Field{{Name: "Outgoing", Value: "zhangsan"}, {Name: "Incoming", Value: "wangwu"}, {Name: "Open items", Value: b.t("none")},
+				{Name: "Notes", Value: "watch vpn"}}, nil},
+		{"update.incident.notice", `{"id":"13","title":"HTTP 5xx portal","level":"3","state":"declared","notice":"outage","app":"portal","app_name":"门户网站","by":"admin","by_name":"管理员","since":"2026-11-23 10:00","published":"1"}`,
+			b.t("notice_draft.published", "id", "13", "by", "管理员"),
+			"门户网站 has been partly unavailable since 2026-11-23 10:00; operations and the app's team are working on it. We will announce the recovery.",
+			nil, nil},
+		{"incident.notice_draft", `{"id":"13","title":"HTTP 5xx portal","level":"3","state":"declared","notice":"outage","app":"portal","app_name":"门户网站","since":"2026-11-23 10:00"}`,
+			b.t("notice_draft.title.outage", "id", "13"),
+			"门户网站 has been partly unavailable since 2026-11-23 10:00; operations and the app's team are working on it. We will announce the recovery.",
+			nil, []string{"alert.notice"}},
+	} {
+		m, err := b.Render(context.Background(), core.StoredNotice{Type: c.kind, Version: 0, Ref: "r", Payload: []byte(c.data)})
+		require.NoError(t, err, c.kind)
+		require.Equal(t, c.title, m.Title, c.kind)
+		require.Equal(t, c.text, m.Text, c.kind)
+		require.Equal(t, c.fields, m.Fields, c.kind)
+		var actions []string
+		for _, bt := range m.Buttons {
+			actions = append(actions, bt.Action)
+		}
+		require.Equal(t, c.buttons, actions, c.kind)
+	}
+}

@@ -1,0 +1,602 @@
+// Package alert holds the rules that turn Alertmanager notifications into
+// incidents (M 7.3.2, M 7.3.3, W 9.2): one incident per alert group; a
+// group firing again within the reopen window reopens its incident, after
+// it a new one; a group whose alerts all resolved resolves its incident;
+// card updates are coalesced; an HTTP-availability alert firing longer
+// than Non200After makes it joint troubleshooting with the app's access
+// party and drafts a public notice for the sys admins to publish (the
+// non-200 rule); a silence is noted on the incident.
+//
+// The incidents themselves change through incident.Ops, inside the
+// alert's transaction. The HTTP receiver and the worker pool that batches
+// notifications are plumbing, in package alerts.
+package alert
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"opsbot/core"
+	"opsbot/core/calendar"
+	"opsbot/core/incident"
+	"opsbot/core/org"
+)
+
+// Timer kinds.
+const (
+	TimerFlush  = "alert:flush"  // a coalesced card update is due
+	TimerNon200 = "alert:non200" // an HTTP-availability alert may have fired for too long
+)
+
+// Alert is one alert of a group, as Alertmanager sends it.
+type Alert struct {
+	Fingerprint  string
+	Status       string // firing | resolved
+	Labels       map[string]string
+	Annotations  map[string]string
+	StartsAt     time.Time
+	EndsAt       time.Time
+	GeneratorURL string
+}
+
+// Group is one Alertmanager notification: the current state of a group.
+type Group struct {
+	Receiver          string
+	GroupKey          string
+	Status            string // firing | resolved (every alert resolved)
+	GroupLabels       map[string]string
+	CommonLabels      map[string]string
+	CommonAnnotations map[string]string
+	ExternalURL       string
+	Alerts            []Alert
+	Truncated         int
+}
+
+// GroupRow is a stored alert group.
+type GroupRow struct {
+	GroupKey    string
+	Receiver    string
+	IncidentID  int64
+	Labels      map[string]string
+	Status      string
+	Firing      int
+	Resolved    int
+	ExternalURL string
+	HTTPKind    bool
+	App         string
+	Joint       bool
+	UpdatedAt   time.Time
+	NotifiedAt  *time.Time
+	FlushDue    *time.Time // a coalesced update is scheduled for then
+}
+
+// Tx is what alert ingestion needs inside one transaction: alert groups
+// and their alerts (a group is saved before its alerts), and the org
+// look-ups App, GrantsOf and Holders.
+type Tx interface {
+	core.Tx
+	// LockKey serialises work on one key until the transaction ends.
+	LockKey(ctx context.Context, key string) error
+	// LockAlertGroup returns a stored group and its incident, both row-locked,
+	// in one round trip.
+	LockAlertGroup(ctx context.Context, groupKey string) (GroupRow, incident.Incident, error)
+	AlertGroupOf(ctx context.Context, incidentID int64) (GroupRow, error)
+	SaveAlertGroup(ctx context.Context, g GroupRow) error
+	// SaveAlertGroupAtCommit upserts the group with the transaction's last
+	// writes (one round trip with its notices and timers).
+	SaveAlertGroupAtCommit(ctx context.Context, g GroupRow) error
+	// SaveAlerts upserts alerts and returns the group's firing and resolved counts
+	// and the earliest start of its firing alerts matching kindLabel=kindValue.
+	SaveAlerts(ctx context.Context, groupKey string, alerts []Alert, at time.Time, kindLabel, kindValue string) (firing, resolved int, httpSince *time.Time, err error)
+	App(ctx context.Context, code string) (org.App, error)
+	GrantsOf(ctx context.Context, userID string) ([]org.Grant, error)
+	Holders(ctx context.Context, role org.Role) ([]org.Grant, error)
+}
+
+// Store runs alert work in transactions.
+type Store interface {
+	InTx(ctx context.Context, fn func(tx Tx) error) error
+}
+
+// Incidents binds the incident operations to the alert's transaction (the
+// incident service).
+type Incidents interface {
+	In(tx core.Tx) (incident.Ops, error)
+}
+
+// Route sends matching alerts to a rotation, channel and unit.
+type Route struct {
+	Match    map[string]string
+	Rotation string
+	Channel  string
+	Unit     string
+}
+
+// Config tunes ingestion.
+type Config struct {
+	SeverityLevels map[string]int // severity label value → level
+	LevelLabel     string         // a label overriding the level (1–4)
+	Routes         []Route
+	ReopenWindow   time.Duration // a resolved incident firing again within it reopens
+	UpdateEvery    time.Duration // at most one chat update per incident per this
+	HTTPKindLabel  string        // label marking HTTP-availability alerts …
+	HTTPKindValue  string        // … and its value
+	AppLabel       string        // label naming the app (access party paged)
+	Non200After    time.Duration // firing this long → joint troubleshooting
+}
+
+// DefaultConfig is the ingestion of DESIGN.
+func DefaultConfig() Config {
+	return Config{SeverityLevels: map[string]int{"critical": 2, "warning": 3, "info": 4}, LevelLabel: "level",
+		ReopenWindow: 30 * time.Minute, UpdateEvery: 30 * time.Second, HTTPKindLabel: "kind", HTTPKindValue: "http_status",
+		AppLabel: "app", Non200After: 10 * time.Minute}
+}
+
+// Service applies alert notifications to incidents.
+type Service struct {
+	store     Store
+	clock     core.Clock
+	cal       *calendar.Calendar
+	cfg       Config
+	incidents Incidents
+}
+
+// NewService returns the alert service.
+func NewService(store Store, clock core.Clock, cal *calendar.Calendar, cfg Config, incidents Incidents) *Service {
+	return &Service{store: store, clock: clock, cal: cal, cfg: cfg, incidents: incidents}
+}
+
+// IngestResult says what a notification did.
+type IngestResult struct {
+	IncidentID int64
+	Created    bool
+	Reopened   bool
+	Resolved   bool
+	Ignored    bool // every alert resolved and no incident to resolve
+}
+
+func (s *Service) level(labels map[string]string) int {
+	if v, err := strconv.Atoi(labels[s.cfg.LevelLabel]); err == nil && v >= 1 && v <= 4 {
+		return v
+	}
+	if l, ok := s.cfg.SeverityLevels[strings.ToLower(labels["severity"])]; ok {
+		return l
+	}
+	return 3
+}
+
+func title(g Group, labels map[string]string) string {
+	if t := g.CommonAnnotations["summary"]; t != "" {
+		return t
+	}
+	parts := []string{labels["alertname"]}
+	for _, k := range []string{"app", "job", "instance"} {
+		if v := labels[k]; v != "" {
+			parts = append(parts, v)
+		}
+	}
+	t := strings.TrimSpace(strings.Join(parts, " "))
+	if t == "" {
+		t = "Alertmanager " + g.GroupKey
+	}
+	return t
+}
+
+func merged(a, b map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
+
+func (s *Service) route(labels map[string]string) Route {
+	for _, r := range s.cfg.Routes {
+		ok := true
+		for k, v := range r.Match {
+			ok = ok && labels[k] == v
+		}
+		if ok {
+			return r
+		}
+	}
+	return Route{}
+}
+
+// ingestActor is who changes incidents for Alertmanager.
+func ingestActor() core.Actor {
+	return core.Actor{UserID: core.SystemUser, Name: "Alertmanager", Platform: "alertmanager"}
+}
+
+// Ingest applies one Alertmanager notification: the group's incident is
+// created, reopened, updated or resolved, in one transaction. Repeated
+// posts of the same state change nothing visible (at-least-once delivery).
+func (s *Service) Ingest(ctx context.Context, g Group) (IngestResult, error) {
+	var res IngestResult
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		var err error
+		res, err = s.ingest(ctx, tx, g)
+		return err
+	})
+	return res, err
+}
+
+// IngestBatch applies several notifications in one transaction, in group
+// key order (so concurrent batches take row locks in the same order). When
+// the transaction fails, each notification is applied on its own, so one
+// bad notification fails alone.
+func (s *Service) IngestBatch(ctx context.Context, gs []Group) ([]IngestResult, []error) {
+	res, errs := make([]IngestResult, len(gs)), make([]error, len(gs))
+	order := make([]int, len(gs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(gs[a].GroupKey, gs[b].GroupKey) })
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		for _, i := range order {
+			r, err := s.ingest(ctx, tx, gs[i])
+			if err != nil {
+				return err
+			}
+			res[i] = r
+		}
+		return nil
+	})
+	if err == nil || len(gs) == 1 {
+		for i := range errs {
+			errs[i] = err
+		}
+		return res, errs
+	}
+	for _, i := range order {
+		res[i], errs[i] = s.Ingest(ctx, gs[i])
+	}
+	return res, errs
+}
+
+// stateOf is what an alert incident's card shows of its group.
+func stateOf(g GroupRow) *incident.AlertState {
+	return &incident.AlertState{Firing: g.Firing, Resolved: g.Resolved, Labels: g.Labels, Joint: g.Joint, ExternalURL: g.ExternalURL}
+}
+
+// ingest applies one notification inside tx.
+func (s *Service) ingest(ctx context.Context, tx Tx, g Group) (res IngestResult, err error) {
+	ops, err := s.incidents.In(tx)
+	if err != nil {
+		return res, err
+	}
+	now := s.clock.Now()
+	// An existing group's row lock serialises its posts; a new group's
+	// key is locked before looking again, so two first posts make one incident.
+	row, inc, err := tx.LockAlertGroup(ctx, g.GroupKey)
+	if errors.Is(err, core.ErrNotFound) {
+		if err := tx.LockKey(ctx, "alert-group:"+g.GroupKey); err != nil {
+			return res, err
+		}
+		row, inc, err = tx.LockAlertGroup(ctx, g.GroupKey)
+	}
+	found := err == nil
+	if err != nil && !errors.Is(err, core.ErrNotFound) {
+		return res, err
+	}
+	changed := false
+	labels := merged(g.CommonLabels, g.GroupLabels)
+	anyFiring := false
+	for _, a := range g.Alerts {
+		anyFiring = anyFiring || a.Status == "firing"
+	}
+	sys := ingestActor()
+	switch {
+	case !found && !anyFiring:
+		res.Ignored = true
+		return res, nil
+	case !found || (!inc.Open() && anyFiring && (inc.State == incident.StateClosed || inc.ResolvedAt == nil || now.Sub(*inc.ResolvedAt) > s.cfg.ReopenWindow)):
+		// A new incident for a new group, or for one that fired again long after.
+		rt := s.route(labels)
+		inc = incident.Incident{Title: title(g, labels), Level: s.level(labels), State: incident.StateDeclared,
+			System: labels[s.cfg.AppLabel], Unit: rt.Unit, Channel: rt.Channel, Rotation: rt.Rotation, Source: "alertmanager",
+			DeclaredBy: core.SystemUser, CreatedAt: now, LastUpdateAt: now}
+		if inc.System != "" {
+			if _, err := tx.App(ctx, inc.System); err != nil {
+				inc.System = "" // an app label opsbot does not know
+			}
+		}
+		if _, err := ops.Open(ctx, &inc, sys, "Alertmanager "+g.Receiver); err != nil {
+			return res, err
+		}
+		row = GroupRow{GroupKey: g.GroupKey, Receiver: g.Receiver, IncidentID: inc.ID, Labels: g.GroupLabels, App: labels[s.cfg.AppLabel]}
+		res.Created, changed = true, true
+	case !inc.Open() && anyFiring:
+		// Firing again soon after it resolved: reopen it.
+		before := inc
+		inc.State, inc.ResolvedAt, inc.LastUpdateAt, inc.Escalation = incident.StateDeclared, nil, now, 0
+		if err := ops.Note(ctx, inc.ID, sys.UserID, "reopen", ""); err != nil {
+			return res, err
+		}
+		if err := ops.Restart(ctx, inc); err != nil {
+			return res, err
+		}
+		res.Reopened, changed = true, true
+		if err := ops.Record(ctx, sys, "incident.reopen", inc, before); err != nil {
+			return res, err
+		}
+	}
+	res.IncidentID = inc.ID
+	row.UpdatedAt = now
+	if row.Status == "" {
+		row.Status = g.Status
+	}
+	if !found || res.Created {
+		// The alerts' foreign key needs the group row first.
+		if err := tx.SaveAlertGroup(ctx, row); err != nil {
+			return res, err
+		}
+	}
+	firing, resolved, httpSince, err := tx.SaveAlerts(ctx, g.GroupKey, g.Alerts, now, s.cfg.HTTPKindLabel, s.cfg.HTTPKindValue)
+	if err != nil {
+		return res, err
+	}
+	row.Status, row.Firing, row.Resolved, row.ExternalURL, row.UpdatedAt = g.Status, firing, resolved, g.ExternalURL, now
+	row.HTTPKind = row.HTTPKind || httpSince != nil
+	wasJoint := row.Joint
+	if g.Status == "resolved" && firing == 0 && inc.Open() {
+		before := inc
+		inc.State, inc.ResolvedAt, inc.Summary = incident.StateResolved, &now, "Alertmanager: all alerts resolved"
+		if inc.AckedAt == nil {
+			inc.AckedAt = &now
+		}
+		if err := ops.Stop(ctx, inc); err != nil {
+			return res, err
+		}
+		if err := ops.Note(ctx, inc.ID, sys.UserID, "auto_resolve", ""); err != nil {
+			return res, err
+		}
+		if err := ops.Record(ctx, sys, "incident.auto_resolve", inc, before); err != nil {
+			return res, err
+		}
+		res.Resolved, changed = true, true
+		if wasJoint {
+			if err := s.draft(ctx, tx, ops, inc, row, "recovery"); err != nil {
+				return res, err
+			}
+		}
+	}
+	if changed {
+		if err := ops.Save(ctx, inc); err != nil {
+			return res, err
+		}
+	}
+	// The non-200 rule: an HTTP-availability alert firing this long makes
+	// it joint troubleshooting with the app's access party.
+	if httpSince != nil && !row.Joint && inc.Open() && s.cfg.Non200After > 0 {
+		if err := tx.CancelTimers(ctx, inc.Ref(), TimerNon200); err != nil {
+			return res, err
+		}
+		if err := tx.Schedule(ctx, core.Timer{Kind: TimerNon200, Ref: inc.Ref(), DueAt: httpSince.Add(s.cfg.Non200After)}); err != nil {
+			return res, err
+		}
+	}
+	switch {
+	case res.Created || res.Reopened:
+		first := []string{}
+		if inc.Owner != "" {
+			first = append(first, inc.Owner)
+		}
+		if err := ops.Send(ctx, inc.CardRef(), first, ops.Channel(inc), incident.Card{CardData: ops.Card(ctx, inc, stateOf(row))}); err != nil {
+			return res, err
+		}
+		row.NotifiedAt = &now
+	case res.Resolved:
+		if err := tx.Notify(ctx, core.Notice{Ref: inc.CardRef(), Body: incident.CardUpdate{CardData: ops.Card(ctx, inc, stateOf(row))}}); err != nil {
+			return res, err
+		}
+		if err := ops.Broadcast(ctx, inc, sys, "auto_resolve", ""); err != nil {
+			return res, err
+		}
+		row.NotifiedAt = &now
+	case row.FlushDue != nil:
+		// An update is already scheduled; it will show this state too.
+	case row.NotifiedAt == nil || now.Sub(*row.NotifiedAt) >= s.cfg.UpdateEvery:
+		if err := tx.Notify(ctx, core.Notice{Ref: inc.CardRef(), Body: incident.CardUpdate{CardData: ops.Card(ctx, inc, stateOf(row))}}); err != nil {
+			return res, err
+		}
+		row.NotifiedAt = &now
+	default:
+		// Coalesce: one update when the interval is over.
+		due := row.NotifiedAt.Add(s.cfg.UpdateEvery)
+		if err := tx.Schedule(ctx, core.Timer{Kind: TimerFlush, Ref: inc.Ref(), DueAt: due}); err != nil {
+			return res, err
+		}
+		row.FlushDue = &due
+	}
+	return res, tx.SaveAlertGroupAtCommit(ctx, row)
+}
+
+// appName is an app's name, else its code.
+func appName(ctx context.Context, tx Tx, code string) string {
+	if a, err := tx.App(ctx, code); err == nil {
+		return a.Name
+	}
+	return code
+}
+
+// draft posts a public-notice draft (outage or recovery) to the sys
+// admins for approval (M 7.3.3 b).
+func (s *Service) draft(ctx context.Context, tx Tx, ops incident.Ops, i incident.Incident, g GroupRow, kind string) error {
+	admins, err := ops.Targets(ctx, incident.Incident{}, string(org.RoleSysAdmin))
+	if err != nil {
+		return err
+	}
+	p := NoticeDraft{PublicText{Brief: incident.BriefOf(i), Notice: kind, App: g.App, AppName: appName(ctx, tx, g.App), Since: i.CreatedAt}}
+	return ops.Send(ctx, i.Ref()+"#notice:"+kind, admins, "", p)
+}
+
+// HandleTimer fires a coalesced card update or the non-200 rule, once.
+func (s *Service) HandleTimer(ctx context.Context, id int64) error {
+	now := s.clock.Now()
+	return core.Fire(ctx, s.store.InTx, id, now, func(tx Tx, t core.Timer) error {
+		var iid int64
+		if _, err := fmt.Sscanf(t.Ref, "incident:%d", &iid); err != nil {
+			return fmt.Errorf("alert: timer %d has ref %q: %w", id, t.Ref, err)
+		}
+		ops, err := s.incidents.In(tx)
+		if err != nil {
+			return err
+		}
+		i, err := ops.Get(ctx, iid, true)
+		if err != nil {
+			return err
+		}
+		g, err := tx.AlertGroupOf(ctx, iid)
+		if err != nil {
+			return err
+		}
+		switch t.Kind {
+		case TimerFlush:
+			g.NotifiedAt, g.FlushDue = &now, nil
+			if err := tx.Notify(ctx, core.Notice{Ref: i.CardRef(), Body: incident.CardUpdate{CardData: ops.Card(ctx, i, stateOf(g))}}); err != nil {
+				return err
+			}
+			return tx.SaveAlertGroup(ctx, g)
+		case TimerNon200:
+			return s.joint(ctx, tx, ops, i, g)
+		}
+		return nil
+	})
+}
+
+// joint applies the non-200 rule: the app's access party and the
+// operators are paged, and a public outage notice is drafted.
+func (s *Service) joint(ctx context.Context, tx Tx, ops incident.Ops, i incident.Incident, g GroupRow) error {
+	if !i.Open() || g.Joint || g.Firing == 0 {
+		return nil
+	}
+	g.Joint = true
+	var to []string
+	if g.App != "" {
+		holders, err := tx.Holders(ctx, org.RoleAccessParty)
+		if err != nil {
+			return err
+		}
+		for _, h := range holders {
+			if h.Scope == g.App {
+				to = append(to, h.UserID)
+			}
+		}
+	}
+	ops2, err := ops.Targets(ctx, i, "operator")
+	if err != nil {
+		return err
+	}
+	to = append(to, ops2...)
+	incident.AddStakeholders(&i, to...)
+	if err := ops.Save(ctx, i); err != nil {
+		return err
+	}
+	if err := tx.SaveAlertGroup(ctx, g); err != nil {
+		return err
+	}
+	if err := ops.Note(ctx, i.ID, core.SystemUser, "joint", strings.Join(to, ",")); err != nil {
+		return err
+	}
+	if err := ops.Send(ctx, i.CardRef(), to, "", incident.Card{CardData: ops.Card(ctx, i, stateOf(g))}); err != nil {
+		return err
+	}
+	if err := tx.Notify(ctx, core.Notice{Ref: i.CardRef(), Body: incident.CardUpdate{CardData: ops.Card(ctx, i, stateOf(g))}}); err != nil {
+		return err
+	}
+	if err := s.draft(ctx, tx, ops, i, g, "outage"); err != nil {
+		return err
+	}
+	return ops.Record(ctx, core.SystemActor(), "incident.joint", i, nil)
+}
+
+// PublishNotice approves a drafted public notice: a sys admin only. The
+// notice goes to the incident's channel and the draft cards are updated.
+func (s *Service) PublishNotice(ctx context.Context, actor core.Actor, id int64, kind string) error {
+	if kind != "outage" && kind != "recovery" {
+		return core.Invalid("notice_kind", "value", kind)
+	}
+	return s.store.InTx(ctx, func(tx Tx) error {
+		grants, err := tx.GrantsOf(ctx, actor.UserID)
+		if err != nil {
+			return err
+		}
+		if !org.HasRole(grants, org.RoleSysAdmin) {
+			return core.Forbidden("need_sys_admin", "action", "incident.notice")
+		}
+		ops, err := s.incidents.In(tx)
+		if err != nil {
+			return err
+		}
+		i, err := ops.Get(ctx, id, true)
+		if err != nil {
+			return err
+		}
+		g, err := tx.AlertGroupOf(ctx, id)
+		if err != nil {
+			return err
+		}
+		events, err := ops.Events(ctx, id)
+		if err != nil {
+			return err
+		}
+		for _, e := range events {
+			if e.Kind == "notice" && e.Body == kind {
+				return core.AlreadyDecided("notice_published", "id", strconv.FormatInt(id, 10), "by", e.Actor, "at", e.At.In(s.cal.Location()).Format("2006-01-02 15:04"))
+			}
+		}
+		text := PublicText{Brief: incident.BriefOf(i), Notice: kind, App: g.App, AppName: appName(ctx, tx, g.App), Since: i.CreatedAt}
+		if err := ops.Note(ctx, id, actor.UserID, "notice", kind); err != nil {
+			return err
+		}
+		if err := tx.Notify(ctx, core.Notice{Ref: i.Ref() + "#notice:" + kind, Body: NoticePublished{PublicText: text, By: actor.UserID, ByName: actor.Name}}); err != nil {
+			return err
+		}
+		if ch := ops.Channel(i); ch != "" {
+			if err := tx.Notify(ctx, core.Notice{Ref: i.Ref(), To: core.Recipient{Channel: ch}, Body: PublicNotice{text}}); err != nil {
+				return err
+			}
+		}
+		return ops.Record(ctx, actor, "incident.notice."+kind, i, nil)
+	})
+}
+
+// SilenceTarget is what an Alertmanager silence needs: the group's matchers.
+type SilenceTarget struct {
+	Incident incident.Incident
+	Labels   map[string]string
+	Receiver string
+}
+
+// SilenceTarget returns the matchers of an alert incident's group.
+func (s *Service) SilenceTarget(ctx context.Context, id int64) (SilenceTarget, error) {
+	var t SilenceTarget
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		ops, err := s.incidents.In(tx)
+		if err != nil {
+			return err
+		}
+		i, err := ops.Get(ctx, id, false)
+		if err != nil {
+			return err
+		}
+		g, err := tx.AlertGroupOf(ctx, id)
+		if errors.Is(err, core.ErrNotFound) {
+			return core.Invalid("not_alert_incident", "id", strconv.FormatInt(id, 10))
+		} else if err != nil {
+			return err
+		}
+		t = SilenceTarget{Incident: i, Labels: g.Labels, Receiver: g.Receiver}
+		return nil
+	})
+	return t, err
+}

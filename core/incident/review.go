@@ -1,0 +1,119 @@
+package incident
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"opsbot/core"
+	"opsbot/core/paging"
+)
+
+// Action is an improvement action of a review, with an owner and a due date.
+type Action struct {
+	ID         int64     `json:"id"`
+	IncidentID int64     `json:"incident_id"`
+	Body       string    `json:"body"`
+	Owner      string    `json:"owner"`
+	Due        time.Time `json:"due"`
+	Done       bool      `json:"done"`
+}
+
+// ParseActions parses "text@owner@YYYY-MM-DD; text@owner@YYYY-MM-DD".
+func ParseActions(s string, loc *time.Location) ([]Action, error) {
+	var out []Action
+	for _, item := range strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == '；' || r == '\n' }) {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		parts := strings.Split(item, "@")
+		if len(parts) != 3 || strings.TrimSpace(parts[0]) == "" {
+			return nil, core.Invalid("action_format", "value", item)
+		}
+		due, err := time.ParseInLocation("2006-01-02", strings.TrimSpace(parts[2]), loc)
+		if err != nil {
+			return nil, core.Invalid("action_format", "value", item)
+		}
+		out = append(out, Action{Body: strings.TrimSpace(parts[0]), Owner: strings.TrimSpace(parts[1]), Due: due})
+	}
+	if len(out) == 0 {
+		return nil, core.Invalid("review_fields")
+	}
+	return out, nil
+}
+
+// Review records the cause and the improvement actions of a resolved
+// incident and closes it (W 9.4). Each action's owner is reminded at 09:00
+// on its due date; the third incident with the same system and cause in
+// 30 days proposes a problem (W 8.5).
+func (s *Service) Review(ctx context.Context, actor core.Actor, id int64, cause, actions string) (Incident, error) {
+	cause, actions = strings.TrimSpace(cause), strings.TrimSpace(actions)
+	if cause == "" || actions == "" {
+		return Incident{}, core.Invalid("review_fields")
+	}
+	items, err := ParseActions(actions, s.cal.Location())
+	if err != nil {
+		return Incident{}, err
+	}
+	return s.change(ctx, actor, id, "incident.review", func(tx WriteTx, i *Incident) (string, string, error) {
+		if err := notClosed(i); err != nil {
+			return "", "", err
+		}
+		if i.State != StateResolved {
+			return "", "", core.Conflict("review_before_resolve", "id", itoa(i.ID), "istate", i.State)
+		}
+		for k := range items {
+			a := &items[k]
+			if _, err := paging.ActiveUser(ctx, tx, a.Owner); err != nil {
+				return "", "", err
+			}
+			a.IncidentID = i.ID
+			if err := tx.InsertAction(ctx, a); err != nil {
+				return "", "", err
+			}
+			due := time.Date(a.Due.Year(), a.Due.Month(), a.Due.Day(), 9, 0, 0, 0, s.cal.Location())
+			if err := tx.Schedule(ctx, core.Timer{Kind: TimerActionDue, Ref: i.Ref() + "/action:" + itoa(a.ID), DueAt: due,
+				Data: map[string]string{"action": itoa(a.ID), "incident": itoa(i.ID)}}); err != nil {
+				return "", "", err
+			}
+		}
+		now := s.clock.Now()
+		i.State, i.ClosedAt, i.Cause, i.Actions = StateClosed, &now, cause, actions
+		body := cause + " / " + actions
+		if s.deps.Problems != nil {
+			if p, err := s.deps.Problems.ProposeIn(ctx, tx, *i); err != nil {
+				return "", "", err
+			} else if p != 0 {
+				body += " / problem #" + itoa(p)
+			}
+		}
+		return "review", body, nil
+	})
+}
+
+// HandleActionDue reminds an open review action's owner on its due date, once.
+func (s *Service) HandleActionDue(ctx context.Context, id int64) error {
+	return core.Fire(ctx, s.store.Read, id, s.clock.Now(), func(tx ReadTx, t core.Timer) error {
+		iid, err := incidentOf(t)
+		if err != nil {
+			return err
+		}
+		actions, err := tx.Actions(ctx, iid)
+		if err != nil {
+			return err
+		}
+		for _, a := range actions {
+			if itoa(a.ID) != t.Data["action"] || a.Done {
+				continue
+			}
+			i, err := tx.Incident(ctx, iid, false)
+			if err != nil {
+				return err
+			}
+			return tx.Notify(ctx, core.Notice{Ref: i.Ref(), To: core.Recipient{User: a.Owner},
+				Body: ActionDue{Brief: BriefOf(i), Action: a.Body, Due: a.Due, ActionOwner: a.Owner}})
+		}
+		return nil
+	})
+}
