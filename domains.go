@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"opsbot/alerts"
+	"opsbot/bot"
+	"opsbot/configs"
+	"opsbot/core"
+	"opsbot/core/alert"
+	"opsbot/core/approval"
+	"opsbot/core/backup"
+	"opsbot/core/calendar"
+	"opsbot/core/digest"
+	"opsbot/core/duty"
+	"opsbot/core/incident"
+	"opsbot/core/inspect"
+	"opsbot/core/org"
+	"opsbot/core/problem"
+	"opsbot/core/ticket"
+	"opsbot/storage/postgres"
+)
+
+// domainSet is the core services built from the config, as bot modules,
+// and the few services the HTTP side and the process loops use directly.
+type domainSet struct {
+	orgs      *org.Service
+	calendars *calendar.Service
+	backups   *backup.Service
+	alerts    *alert.Service
+	plugs     []bot.Plug
+}
+
+// domains builds every core service on store and the module of each.
+func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, clock core.Clock, logger *slog.Logger) (domainSet, error) {
+	hours, _ := cfg.Calendar.Periods() // validated at load
+	cal := calendar.New(cfg.Bot.Location(), hours)
+	if err := configs.LoadPRCHolidays(cal); err != nil {
+		return domainSet{}, err
+	}
+	calendars := calendar.NewService(store.Calendar(), cal, clock)
+	if err := calendars.LoadOverrides(ctx); err != nil {
+		logger.Warn("calendar overrides not loaded", "err", err)
+	}
+	dayStart, dayEnd, _ := cfg.Approvals.DaytimeMinutes() // validated at load
+	approvals := approval.NewService(store.Approvals(), clock, cal, approval.Config{
+		RemindEvery: cfg.Approvals.RemindEvery.D(), Channel: cfg.Approvals.Channel,
+		Daytime: calendar.Period{Start: dayStart, End: dayEnd},
+	})
+	policy, _ := cfg.Incidents.Policy() // validated at load
+	rotations := duty.NewService(store.Duty(), clock, cal)
+	incidents := incident.NewService(store.Incidents(), clock, cal, incident.Config{
+		Channel: cfg.Incidents.Channel, Rotation: cfg.Incidents.Rotation, Policy: policy,
+	}, incident.Deps{Roster: rotations, Coverer: rotations, Problems: problem.NewProposer(clock, cfg.Incidents.Channel)})
+	handovers := duty.NewHandovers(store.Handovers(), clock, cal, incidents)
+	problems := problem.NewService(store.Problems(), clock, cal, incidents)
+	routes := make([]alert.Route, len(cfg.Alerts.Routes))
+	for i, r := range cfg.Alerts.Routes {
+		routes[i] = alert.Route{Match: r.Match, Rotation: r.Rotation, Channel: r.Channel, Unit: r.Unit}
+	}
+	alertSvc := alert.NewService(store.Alerts(), clock, cal, alert.Config{
+		SeverityLevels: cfg.Alerts.SeverityLevels, LevelLabel: cfg.Alerts.LevelLabel, Routes: routes,
+		ReopenWindow: cfg.Alerts.ReopenWindow.D(), UpdateEvery: cfg.Alerts.UpdateEvery.D(),
+		HTTPKindLabel: cfg.Alerts.HTTPKindLabel, HTTPKindValue: cfg.Alerts.HTTPKindValue, AppLabel: cfg.Alerts.AppLabel,
+		Non200After: cfg.Alerts.Non200After.D(),
+	}, incidents)
+	var silencer bot.Silencer
+	if cfg.Alerts.AlertmanagerURL != "" {
+		silencer = alerts.NewSilencer(alertSvc, incidents, alerts.NewClient(cfg.Alerts.AlertmanagerURL, nil), cfg.Bot.Location(), clock)
+	}
+	backups := backup.NewService(store.Backups(), clock, cal, incidents, backup.Config{
+		Grace: cfg.Backups.Grace.D(), FailLevel: cfg.Backups.FailLevel, VerifyDay: cfg.Backups.VerifyDay, Lead: cfg.Backups.Lead,
+	})
+	inspections := inspect.NewService(store.Inspections(), clock, cal, incidents, inspect.Config{
+		Grace: cfg.Inspections.Grace.D(), IssueLevel: cfg.Inspections.IssueLevel, Channel: cfg.Inspections.Channel,
+	})
+	return domainSet{
+		orgs: org.NewService(store.Org(), clock), calendars: calendars, backups: backups, alerts: alertSvc,
+		plugs: []bot.Plug{
+			bot.Approvals(approvals), bot.Incidents(incidents), bot.Duty(rotations, handovers, cfg.Scheduler.SweepInterval.D()),
+			bot.Problems(problems), bot.Alerts(alertSvc, silencer),
+			bot.Tickets(ticket.NewService(store.Tickets(), clock, cal)),
+			bot.Inspections(inspections), bot.Backups(backups), bot.Calendar(calendars),
+			bot.Digests(digest.NewService(store.Digests(), clock, cal), cfg.Digest.At),
+		},
+	}, nil
+}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+	goredis "github.com/redis/go-redis/v9"
+	"golang.org/x/sync/errgroup"
+
+	"opsbot/adapters/api"
+	"opsbot/adapters/server"
+	"opsbot/alerts"
+	"opsbot/bot"
+	"opsbot/configs"
+	"opsbot/core"
+	"opsbot/storage/postgres"
+	"opsbot/tasks"
+)
+
+// process is one opsbot process's parts, wired; serve, work and schedule run
+// the HTTP side, the worker and the scheduler.
+type process struct {
+	cfg       *configs.Config
+	log       *slog.Logger
+	clock     core.Clock
+	store     *postgres.Store
+	rdb       *goredis.Client
+	queue     *tasks.Queue
+	metrics   *server.Metrics
+	dom       domainSet
+	bot       *bot.Bot
+	plat      *platformSet
+	deliverer *tasks.Deliverer
+}
+
+// reloadCalendar brings calendar overrides set on another replica to this
+// one within 30 s.
+func (a *process) reloadCalendar(ctx context.Context) error {
+	t := time.NewTicker(30 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if err := a.dom.calendars.LoadOverrides(ctx); err != nil && ctx.Err() == nil {
+				a.log.Warn("calendar overrides not reloaded; next try in 30s", "err", err)
+			}
+		}
+	}
+}
+
+// serve bootstraps the org, then serves every HTTP route in g until gctx
+// ends. ctx outlives the server's graceful shutdown (the alert batcher
+// keeps running until run returns).
+func (a *process) serve(ctx, gctx context.Context, g *errgroup.Group, ready func(addr string)) error {
+	cfg := a.cfg
+	boot := cfg.Bootstrap.Admin
+	if _, err := a.dom.orgs.Bootstrap(ctx, boot.User, boot.Name, boot.Unit, boot.UnitName); err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	if cfg.Demo.Enabled {
+		if err := a.dom.orgs.LoadDemo(ctx); err != nil {
+			return fmt.Errorf("demo org: %w", err)
+		}
+	}
+	for _, c := range cfg.Channels {
+		for _, u := range c.Members {
+			if err := a.plat.webchat.Join(ctx, c.Name, u); err != nil {
+				return err
+			}
+		}
+	}
+	srv := server.New(a.metrics, []server.Check{
+		{Name: "postgres", Fn: a.store.Ping},
+		{Name: "redis", Fn: func(ctx context.Context) error { return a.rdb.Ping(ctx).Err() }},
+	}, a.log)
+	if cfg.Webchat.Enabled {
+		a.plat.webchat.Routes(srv.Mux)
+	}
+	if a.plat.wecom != nil {
+		a.plat.wecom.Routes(srv.Mux)
+	}
+	if a.plat.slack != nil {
+		a.plat.slack.Routes(srv.Mux)
+		g.Go(func() error { return a.plat.slack.Run(gctx) }) // returns at once unless socket_mode
+	}
+	receivers := make([]alerts.Receiver, len(cfg.Alerts.Receivers))
+	for i, r := range cfg.Alerts.Receivers {
+		receivers[i] = alerts.Receiver{Name: r.Name, BearerToken: r.BearerToken, Username: r.Username, Password: r.Password}
+	}
+	api.NewBackups(cfg.Backups.Token, a.dom.backups, func(err error) string { return a.bot.ErrorReply(err, nil).Text },
+		cfg.Server.MaxBodyBytes, a.log).Routes(srv.Mux)
+	// Webhooks share transactions under load.
+	batcher := alerts.NewBatcher(a.dom.alerts, 4, 16) // measured best of 2–8 workers × 16–64 (make bench)
+	batcher.Start(ctx)
+	alerts.New(alerts.Config{Receivers: receivers, MaxBodyBytes: cfg.Alerts.MaxBodyBytes}, batcher, a.log).Routes(srv.Mux)
+	g.Go(func() error { return srv.Serve(gctx, cfg.Server.Listen, cfg.Server.ShutdownTimeout.D(), ready) })
+	return nil
+}
+
+// work runs the asynq worker in g: deliveries, the sweep, and every
+// module's timers and jobs.
+func (a *process) work(gctx context.Context, g *errgroup.Group) {
+	w := tasks.NewWorker(a.rdb, tasks.WorkerConfig{Queue: a.cfg.Worker.Queue, Concurrency: a.cfg.Worker.Concurrency,
+		ShutdownTimeout: a.cfg.Server.ShutdownTimeout.D()}, a.log, a.metrics.Task)
+	w.Handle(tasks.TypeNotifyDeliver, a.deliverer.HandleDeliver)
+	w.Handle(tasks.TypeTimersSweep, func(ctx context.Context, _ *asynq.Task) error {
+		n, err := a.deliverer.Sweep(ctx)
+		if err != nil {
+			return err
+		}
+		if a.plat.wecom != nil {
+			if err := a.plat.wecom.Flush(ctx); err != nil {
+				a.log.Warn("wecom: releasing held messages failed; next sweep retries", "err", err)
+			}
+		}
+		t, err := tasks.SweepTimers(ctx, a.store.Timers(), a.queue, a.clock.Now())
+		if n+t > 0 {
+			a.log.Info("sweep re-enqueued due work", "notices", n, "timers", t)
+		}
+		return err
+	})
+	for kind, fn := range a.bot.Timers() {
+		w.Handle(kind, tasks.TimerHandler(fn, a.log))
+	}
+	for _, j := range a.bot.Jobs() {
+		w.Handle(j.Type, tasks.JobHandler(j))
+	}
+	g.Go(func() error { return w.Run(gctx) })
+}
+
+// schedule runs the scheduler in g: the sweep and every module's jobs.
+func (a *process) schedule(gctx context.Context, g *errgroup.Group) {
+	entries := append([]tasks.Periodic{{Type: tasks.TypeTimersSweep, Every: a.cfg.Scheduler.SweepInterval.D()}},
+		tasks.JobEntries(a.bot.Jobs(), a.cfg.Bot.Location(), a.clock.Now)...)
+	s := tasks.NewScheduler(a.queue, entries, time.Now, a.log)
+	g.Go(func() error { return s.Run(gctx) })
+}
