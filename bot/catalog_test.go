@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -246,4 +247,45 @@ func TestLegacyDecode(t *testing.T) {
 	require.NoError(t, DecodeLegacy([]byte(`{"id":"42","title":"t","ok":"true","due":"2026-11-23T09:30:00Z","names":"a,b"}`), &got))
 	require.Equal(t, p{ID: 42, Title: "t", OK: true, Due: time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC), Names: []string{"a", "b"}}, got)
 	require.Error(t, DecodeLegacy([]byte(`{"id":"x"}`), &got))
+}
+
+// TestEveryNoticeTypeIsRendered: each payload type core declares (a type
+// with a NoticeType method) has a renderer registered by some module.
+func TestEveryNoticeTypeIsRendered(t *testing.T) {
+	t.Parallel()
+	declared := map[string]string{} // "opsbot/core/x.Type" → file
+	err := filepath.WalkDir(filepath.Join("..", "core"), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+		if err != nil {
+			return err
+		}
+		pkg := "opsbot/" + filepath.ToSlash(filepath.Dir(strings.TrimPrefix(path, ".."+string(filepath.Separator))))
+		for _, decl := range f.Decls {
+			fd, ok := decl.(*ast.FuncDecl)
+			if !ok || fd.Recv == nil || fd.Name.Name != "NoticeType" || len(fd.Recv.List) != 1 {
+				continue
+			}
+			rt := fd.Recv.List[0].Type
+			if st, ok := rt.(*ast.StarExpr); ok {
+				rt = st.X
+			}
+			if id, ok := rt.(*ast.Ident); ok {
+				declared[pkg+"."+id.Name] = path
+			}
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	require.Greater(t, len(declared), 30, "the scan finds core's payload types")
+	registered := map[string]bool{}
+	for _, r := range testBot(LangEN).renderers {
+		typ := reflect.TypeOf(r.sample())
+		registered[typ.PkgPath()+"."+typ.Name()] = true
+	}
+	for name, where := range declared {
+		require.Truef(t, registered[name], "notice payload %s (%s) has no renderer in any module", name, where)
+	}
 }

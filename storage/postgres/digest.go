@@ -67,11 +67,8 @@ func (t *Tx) MarkDigestSent(ctx context.Context, day, user string, at time.Time)
 func (t *Tx) DigestSubscription(ctx context.Context, user string) (*bool, error) {
 	var on bool
 	err := t.tx.QueryRow(ctx, `SELECT subscribed FROM digest_subscriptions WHERE user_id = $1`, user).Scan(&on)
-	if err == pgx.ErrNoRows {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, wrap(err, "digest subscription")
+	if none, err := missing(err, "digest subscription"); none || err != nil {
+		return nil, err
 	}
 	return &on, nil
 }

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -34,10 +33,8 @@ func (t *Tx) InsertHandover(ctx context.Context, h *duty.Handover) (bool, error)
 	err := t.tx.QueryRow(ctx, `INSERT INTO handovers (rotation, shift_start, outgoing, incoming, state, notes, open_items, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (rotation, shift_start) DO NOTHING RETURNING id`,
 		h.Rotation, h.ShiftStart, h.Outgoing, h.Incoming, h.State, h.Notes, h.OpenItems, h.CreatedAt).Scan(&h.ID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
-	return err == nil, wrap(err, "insert handover")
+	none, err := missing(err, "insert handover")
+	return !none && err == nil, mapErr(err)
 }
 
 // Handover returns a handover, locked when lock is set.

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -83,10 +82,10 @@ func (t *Tx) LinkProblem(ctx context.Context, incidentID, problemID int64) error
 func (t *Tx) ProblemOf(ctx context.Context, incidentID int64) (int64, error) {
 	var id *int64
 	err := t.tx.QueryRow(ctx, `SELECT problem_id FROM incidents WHERE id = $1`, incidentID).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) || id == nil {
-		return 0, nil
+	if none, err := missing(err, "problem of"); none || err != nil || id == nil {
+		return 0, err
 	}
-	return *id, wrap(err, "problem of")
+	return *id, nil
 }
 
 // ProblemIncidents returns a problem's incidents, oldest first.

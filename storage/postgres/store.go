@@ -180,8 +180,8 @@ func mapErr(err error) error {
 }
 
 // missing reports whether err is "no row" — for look-ups where absence is
-// an answer, not an error — and otherwise wraps err with what. Together
-// with notFound it is the one place pgx.ErrNoRows is read.
+// an answer, not an error — and otherwise wraps err with what. It is the
+// one place pgx.ErrNoRows is read.
 func missing(err error, what string) (bool, error) {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return true, nil
@@ -194,13 +194,11 @@ func missing(err error, what string) (bool, error) {
 
 // notFound maps pgx.ErrNoRows to core.ErrNotFound, once, here.
 func notFound(err error, what string) error {
-	if errors.Is(err, pgx.ErrNoRows) {
+	none, err := missing(err, what)
+	if none {
 		return fmt.Errorf("postgres: %s: %w", what, core.ErrNotFound)
 	}
-	if err != nil {
-		return fmt.Errorf("postgres: %s: %w", what, err)
-	}
-	return nil
+	return err
 }
 
 // flushWrites sends the deferred writes, the outbox rows and the timers in
