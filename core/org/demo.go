@@ -57,8 +57,14 @@ func ignoreExists(err error) error {
 
 // LoadDemo fills the org with the demo units, users, roles, one app and one
 // duty rotation, through the same audited operations chat commands use.
-// It runs after Bootstrap and is idempotent.
+// It runs after Bootstrap and is idempotent; replicas starting together
+// load it one at a time, so it is loaded once.
 func (s *Service) LoadDemo(ctx context.Context) error {
+	return s.store.Exclusive(ctx, seedLock, s.loadDemo)
+}
+
+// loadDemo is LoadDemo under the seed lock.
+func (s *Service) loadDemo(ctx context.Context) error {
 	sys := core.SystemActor()
 	var root Unit
 	if err := s.store.InTx(ctx, func(tx Ports) (err error) { root, err = tx.Root(ctx); return err }); err != nil {

@@ -35,6 +35,11 @@ func (f *fake) InTx(_ context.Context, fn func(p org.Ports) error) error {
 	return err
 }
 
+// Exclusive runs fn: the fake serves one process.
+func (f *fake) Exclusive(ctx context.Context, _ string, fn func(ctx context.Context) error) error {
+	return fn(ctx)
+}
+
 // Directory comes with orgtest.Org.
 
 // Editor

@@ -196,6 +196,10 @@ type Ports struct {
 // Store runs org work in transactions. fn's error rolls everything back.
 type Store interface {
 	InTx(ctx context.Context, fn func(p Ports) error) error
+	// Exclusive runs fn while holding the lock name, shared by every
+	// process on the same database: replicas that start together seed
+	// the org one at a time.
+	Exclusive(ctx context.Context, name string, fn func(ctx context.Context) error) error
 }
 
 // HolderLister lists who holds a role.

@@ -109,15 +109,28 @@ func (s *Service) Resolve(ctx context.Context, platform, externalID string) (cor
 	return actor, err
 }
 
+// seedLock is the lock Bootstrap and LoadDemo hold across replicas.
+const seedLock = "org.seed"
+
 // Bootstrap makes sure the city unit and a first sys_admin exist, so an
 // empty database can be built up through chat. It changes nothing when a
-// sys_admin exists already.
+// sys_admin exists already. Replicas starting together bootstrap one at a
+// time, each reading what the one before wrote.
 func (s *Service) Bootstrap(ctx context.Context, userID, userName, unitCode, unitName string) (created bool, err error) {
 	for _, c := range [][2]string{{"bootstrap.admin.user", userID}, {"bootstrap.admin.unit", unitCode}} {
 		if err := checkCode(c[0], c[1]); err != nil {
 			return false, err
 		}
 	}
+	err = s.store.Exclusive(ctx, seedLock, func(ctx context.Context) error {
+		created, err = s.bootstrap(ctx, userID, userName, unitCode, unitName)
+		return err
+	})
+	return created, err
+}
+
+// bootstrap is Bootstrap under the seed lock.
+func (s *Service) bootstrap(ctx context.Context, userID, userName, unitCode, unitName string) (created bool, err error) {
 	actor := core.SystemActor()
 	err = s.store.InTx(ctx, func(tx Ports) error {
 		root, err := tx.Root(ctx)

@@ -23,6 +23,12 @@ func (o orgStore) InTx(ctx context.Context, fn func(org.Ports) error) error {
 	})
 }
 
+// Exclusive runs fn under the advisory lock name, so replicas seed the
+// org one at a time.
+func (o orgStore) Exclusive(ctx context.Context, name string, fn func(ctx context.Context) error) error {
+	return o.s.Exclusive(ctx, name, fn)
+}
+
 const unitColumns = "code, name, level, coalesce(parent, ''), path, created_at, removed"
 
 func scanUnit(row pgx.Row) (org.Unit, error) {

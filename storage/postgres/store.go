@@ -103,6 +103,28 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
+// Exclusive runs fn while holding the advisory lock name, taken on a
+// connection of its own: replicas sharing the database (and schema) run
+// such work one at a time. The lock goes with the session, so a process
+// that dies while holding it frees it.
+func (s *Store) Exclusive(ctx context.Context, name string, fn func(ctx context.Context) error) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: lock %s: %w", name, err)
+	}
+	defer conn.Release()
+	const key = "hashtextextended(current_schema() || '/' || $1, 0)"
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock("+key+")", name); err != nil {
+		return fmt.Errorf("postgres: lock %s: %w", name, err)
+	}
+	defer func() {
+		if _, err := conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock("+key+")", name); err != nil {
+			_ = conn.Conn().Close(context.WithoutCancel(ctx)) // a closed session holds no lock
+		}
+	}()
+	return fn(ctx)
+}
+
 // Tx is one transaction. Audit entries and notices recorded on it are
 // written just before commit.
 type Tx struct {
