@@ -3,14 +3,18 @@
 // Alertmanager silences from chat buttons.
 //
 // Alertmanager delivers at least once and retries 5xx and network errors,
-// never 4xx: a malformed body gets 400 and is dropped by Alertmanager; a
+// never 4xx: a malformed body, or one that can never be stored, gets 400
+// with the reason and is dropped by Alertmanager; text Postgres cannot
+// hold is cleaned and an alert repeated within a payload is kept once; a
 // store failure gets 500 so Alertmanager tries again; ingestion is
 // idempotent for a repeated post.
 package alerts
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,6 +26,7 @@ import (
 
 	"github.com/prometheus/alertmanager/template"
 
+	"opsbot/core"
 	"opsbot/core/alert"
 )
 
@@ -122,6 +127,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.Receiver = rc.Name
 	}
 	res, err := h.in.Ingest(r.Context(), g)
+	if errors.Is(err, core.ErrInvalid) {
+		// Retrying cannot help: say why, and Alertmanager drops it.
+		h.log.Warn("notification refused", "group_key", g.GroupKey, "err", err)
+		reply(w, http.StatusBadRequest, map[string]string{"error": "alerts: the notification cannot be stored: " + err.Error()})
+		return
+	}
 	if err != nil {
 		h.log.Error("ingest failed; Alertmanager will retry", "group_key", g.GroupKey, "err", err)
 		reply(w, http.StatusInternalServerError, map[string]string{"error": "alerts: could not store the notification"})
@@ -130,7 +141,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reply(w, http.StatusOK, map[string]any{"status": "ok", "incident": res.IncidentID, "created": res.Created, "resolved": res.Resolved})
 }
 
-// Decode parses and checks a webhook body.
+// Limits on the keys an alert is stored under (Postgres indexes hold at
+// most about 2,700 bytes per row). Alertmanager's own are far shorter.
+const (
+	maxGroupKey    = 2000
+	maxFingerprint = 200
+	// longLabels is the length from which a fingerprint computed from
+	// labels is their SHA-256 rather than the labels themselves.
+	longLabels = 200
+)
+
+// Decode parses and checks a webhook body. Text Postgres cannot store (a
+// NUL character, invalid UTF-8) is cleaned with core.CleanText; an alert
+// sent twice in one payload (the same fingerprint, or the same labels
+// when there is none) is kept once, the last time; keys too long to
+// index are refused.
 func Decode(body []byte) (alert.Group, error) {
 	var p payload
 	if err := json.Unmarshal(body, &p); err != nil {
@@ -139,29 +164,65 @@ func Decode(body []byte) (alert.Group, error) {
 	if p.Version != "4" {
 		return alert.Group{}, fmt.Errorf("alerts: webhook version %q is not supported (want \"4\")", p.Version)
 	}
+	p.GroupKey = core.CleanText(p.GroupKey)
 	if p.GroupKey == "" {
 		return alert.Group{}, errors.New("alerts: groupKey is missing")
+	}
+	if len(p.GroupKey) > maxGroupKey {
+		return alert.Group{}, fmt.Errorf("alerts: groupKey is %d bytes long, more than the %d that can be stored", len(p.GroupKey), maxGroupKey)
 	}
 	if p.Status != "firing" && p.Status != "resolved" {
 		return alert.Group{}, fmt.Errorf("alerts: status %q is neither firing nor resolved", p.Status)
 	}
-	g := alert.Group{Receiver: p.Receiver, GroupKey: p.GroupKey, Status: p.Status, GroupLabels: p.GroupLabels,
-		CommonLabels: p.CommonLabels, CommonAnnotations: p.CommonAnnotations, ExternalURL: p.ExternalURL, Truncated: p.TruncatedAlerts}
+	g := alert.Group{Receiver: core.CleanText(p.Receiver), GroupKey: p.GroupKey, Status: p.Status, GroupLabels: cleanMap(p.GroupLabels),
+		CommonLabels: cleanMap(p.CommonLabels), CommonAnnotations: cleanMap(p.CommonAnnotations),
+		ExternalURL: core.CleanText(p.ExternalURL), Truncated: p.TruncatedAlerts}
+	at := map[string]int{} // fingerprint → index in g.Alerts
 	for i, a := range p.Alerts {
 		if a.Status != "firing" && a.Status != "resolved" {
 			return alert.Group{}, fmt.Errorf("alerts: alert %d: status %q is neither firing nor resolved", i, a.Status)
 		}
-		fp := a.Fingerprint
+		labels := cleanMap(a.Labels)
+		fp := core.CleanText(a.Fingerprint)
 		if fp == "" {
-			fp = fingerprint(a.Labels)
+			fp = fingerprint(labels)
 		}
-		g.Alerts = append(g.Alerts, alert.Alert{Fingerprint: fp, Status: a.Status, Labels: a.Labels, Annotations: a.Annotations,
-			StartsAt: a.StartsAt, EndsAt: a.EndsAt, GeneratorURL: a.GeneratorURL})
+		if len(fp) > maxFingerprint {
+			return alert.Group{}, fmt.Errorf("alerts: alert %d: fingerprint is %d bytes long, more than the %d that can be stored", i, len(fp), maxFingerprint)
+		}
+		al := alert.Alert{Fingerprint: fp, Status: a.Status, Labels: labels, Annotations: cleanMap(a.Annotations),
+			StartsAt: a.StartsAt, EndsAt: a.EndsAt, GeneratorURL: core.CleanText(a.GeneratorURL)}
+		if j, seen := at[fp]; seen {
+			g.Alerts[j] = al
+			continue
+		}
+		at[fp] = len(g.Alerts)
+		g.Alerts = append(g.Alerts, al)
 	}
 	return g, nil
 }
 
-// fingerprint identifies an alert sent without one by its sorted labels.
+// cleanMap returns m with its keys and values cleaned for storage.
+func cleanMap(m template.KV) template.KV {
+	dirty := false
+	for k, v := range m {
+		if core.TextProblem(k) != "" || core.TextProblem(v) != "" {
+			dirty = true
+			break
+		}
+	}
+	if !dirty {
+		return m
+	}
+	out := make(template.KV, len(m))
+	for k, v := range m {
+		out[core.CleanText(k)] = core.CleanText(v)
+	}
+	return out
+}
+
+// fingerprint identifies an alert sent without one by its sorted labels,
+// or by their SHA-256 when they are long.
 func fingerprint(labels map[string]string) string {
 	keys := make([]string, 0, len(labels))
 	for k := range labels {
@@ -171,6 +232,10 @@ func fingerprint(labels map[string]string) string {
 	var b strings.Builder
 	for _, k := range keys {
 		b.WriteString(k + "=" + labels[k] + ";")
+	}
+	if b.Len() > longLabels {
+		sum := sha256.Sum256([]byte(b.String()))
+		return "sha256:" + hex.EncodeToString(sum[:])
 	}
 	return b.String()
 }

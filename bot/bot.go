@@ -91,8 +91,19 @@ func (b *Bot) t(key string, kv ...string) string { return T(b.cfg.Language, key,
 // HandleAction registers a button action handler.
 func (b *Bot) HandleAction(action string, fn ActionFunc) { b.actions[action] = fn }
 
+// storable returns ev with every field cleaned of what Postgres cannot
+// store (a NUL character, invalid UTF-8), so a command, its arguments and
+// an action's value reach the core as text that can be kept.
+func storable(ev Event) Event {
+	for _, f := range []*string{&ev.Platform, &ev.UserRef, &ev.Channel, &ev.Text, &ev.Action, &ev.Value, &ev.MessageID} {
+		*f = core.CleanText(*f)
+	}
+	return ev
+}
+
 // Handle answers one event. It never panics and never returns no reply:
-// any failure becomes an error message that says what was wrong.
+// any failure becomes an error message that says what was wrong. Text
+// Postgres cannot store is cleaned first (see storable).
 func (b *Bot) Handle(ctx context.Context, ev Event) (out []Message) {
 	name := "unknown"
 	defer func() {
@@ -103,6 +114,7 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (out []Message) {
 			b.hooks.Command(name, "error")
 		}
 	}()
+	ev = storable(ev)
 	actor, err := b.org.Resolve(ctx, ev.Platform, ev.UserRef)
 	if err != nil {
 		b.hooks.Command(name, outcome(err))

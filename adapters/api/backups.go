@@ -76,6 +76,17 @@ func (b *Backups) authorized(r *http.Request) bool {
 	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(b.token)) == 1
 }
 
+// unstorable refuses a field Postgres could not store (a NUL character,
+// invalid UTF-8), naming it: a script's report is not silently changed.
+func unstorable(req ReportRequest) error {
+	for _, f := range [][2]string{{"system", req.System}, {"kind", req.Kind}, {"note", req.Note}} {
+		if err := core.CheckText(f[0], f[1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (b *Backups) report(w http.ResponseWriter, r *http.Request) {
 	if !b.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="opsbot"`)
@@ -99,7 +110,11 @@ func (b *Backups) report(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	actor := core.Actor{UserID: core.SystemUser, Name: "backup script", Platform: core.PlatformAPI}
-	res, err := b.reporter.Report(r.Context(), actor, req.System, ok, req.Kind, req.Note, "api")
+	err := unstorable(req)
+	var res backup.ReportResult
+	if err == nil {
+		res, err = b.reporter.Report(r.Context(), actor, req.System, ok, req.Kind, req.Note, "api")
+	}
 	if err != nil {
 		code := http.StatusInternalServerError
 		var ce *core.Error

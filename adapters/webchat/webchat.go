@@ -201,8 +201,12 @@ func principal(r *http.Request) string {
 }
 
 // as is the user a request acts as: the given one, which must be the
-// signed-in user when there is one.
+// signed-in user when there is one. A user id Postgres could not store
+// (a NUL character, invalid UTF-8) is refused.
 func as(r *http.Request, user string) (string, error) {
+	if why := core.TextProblem(user); why != "" {
+		return "", badRequest("webchat: user cannot be stored: %s", unstorable(why))
+	}
 	p := principal(r)
 	switch {
 	case p == "":
@@ -276,6 +280,14 @@ type apiError struct {
 }
 
 func (e *apiError) Error() string { return e.msg }
+
+// unstorable explains a reason core.TextProblem gives.
+func unstorable(why string) string {
+	if why == core.TextNUL {
+		return "it contains a NUL character (U+0000)"
+	}
+	return "it is not valid UTF-8"
+}
 
 func badRequest(format string, args ...any) error {
 	return &apiError{status: http.StatusBadRequest, msg: fmt.Sprintf(format, args...)}

@@ -111,11 +111,11 @@ func appRequest(ctx context.Context, tx Ports, actor core.Actor, kind Kind, code
 // RegisterApp records a new app (status registered). An admin or contact
 // covering the owner unit, or an operator, may register it.
 func (s *Service) RegisterApp(ctx context.Context, actor core.Actor, code, name, owner, scope, level string) (org.App, error) {
-	if !org.ValidCode(code) {
-		return org.App{}, core.Invalid("code", "field", "app", "value", code)
+	if err := org.CheckCode("app", code); err != nil {
+		return org.App{}, err
 	}
-	if strings.TrimSpace(name) == "" {
-		return org.App{}, core.Invalid("name", "field", "name", "value", name)
+	if err := core.CheckName("name", name, core.MaxName); err != nil {
+		return org.App{}, err
 	}
 	if scope != "unit" && scope != "cross" {
 		return org.App{}, core.Invalid("app_scope", "value", scope)
@@ -182,13 +182,16 @@ func (s *Service) requestApp(ctx context.Context, actor core.Actor, kind Kind, c
 	return res, err
 }
 
+// maxVersion is the longest release version, in bytes.
+const maxVersion = 64
+
 // RequestRelease asks to release a new version of an online app (M 7.2):
 // approval by the admin of the app's level, then UAT, the release notice
 // and the access party's release.
 func (s *Service) RequestRelease(ctx context.Context, actor core.Actor, code, version, notes string) (Result, error) {
 	version, notes = strings.TrimSpace(version), strings.TrimSpace(notes)
-	if version == "" || len(version) > 64 {
-		return Result{}, core.Invalid("version", "value", version)
+	if version == "" || len(version) > maxVersion {
+		return Result{}, core.LimitError("version", "version", version, maxVersion)
 	}
 	if notes == "" {
 		return Result{}, core.Invalid("notes_required")
@@ -274,9 +277,10 @@ type ChangeInput struct {
 // operations on a working day (the refusal suggests the next allowed
 // window); an emergency change may, with a second approval.
 func (s *Service) RequestChange(ctx context.Context, actor core.Actor, in ChangeInput) (Result, error) {
+	if err := core.CheckName("title", in.Title, core.MaxTitle); err != nil {
+		return Result{}, err
+	}
 	switch {
-	case strings.TrimSpace(in.Title) == "":
-		return Result{}, core.Invalid("name", "field", "title", "value", in.Title)
 	case strings.TrimSpace(in.Target) == "":
 		return Result{}, core.Invalid("change_target")
 	case in.Risk != "low" && in.Risk != "medium" && in.Risk != "high":
@@ -346,8 +350,8 @@ func maxTime(a, b time.Time) time.Time {
 // RequestOperation asks for a special or temporary operation that two
 // people other than the requester must approve before it starts (W 8.2 c).
 func (s *Service) RequestOperation(ctx context.Context, actor core.Actor, title, reason string) (Result, error) {
-	if strings.TrimSpace(title) == "" {
-		return Result{}, core.Invalid("name", "field", "title", "value", title)
+	if err := core.CheckName("title", title, core.MaxTitle); err != nil {
+		return Result{}, err
 	}
 	if strings.TrimSpace(reason) == "" {
 		return Result{}, core.Invalid("reason_required")

@@ -102,8 +102,8 @@ func (s *Service) scheduleVerify(ctx context.Context, tx core.Timers, p Plan, no
 
 // AddPlan adds a backup plan for system.
 func (s *Service) AddPlan(ctx context.Context, actor core.Actor, system, dailyAt string, fullDay int) (Plan, error) {
-	if !org.ValidCode(system) {
-		return Plan{}, core.Invalid("code", "field", "system", "value", system)
+	if err := org.CheckCode("system", system); err != nil {
+		return Plan{}, err
 	}
 	hm, err := time.Parse("15:04", dailyAt)
 	if err != nil {
@@ -212,8 +212,8 @@ func (s *Service) Report(ctx context.Context, actor core.Actor, system string, o
 	if kind != "" && kind != "full" && kind != "incremental" {
 		return ReportResult{}, core.Invalid("backup_kind", "value", kind)
 	}
-	if len([]rune(note)) > 1000 {
-		return ReportResult{}, core.Invalid("note_too_long")
+	if len([]rune(note)) > core.MaxNote {
+		return ReportResult{}, core.Invalid("note_too_long", "max", strconv.Itoa(core.MaxNote))
 	}
 	var res ReportResult
 	err := s.store.InReportTx(ctx, func(tx ReportTx) error {

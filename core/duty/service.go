@@ -80,8 +80,8 @@ func mayManage(ctx context.Context, tx Tx, actor string, unit org.Unit) (bool, e
 
 // AddRotation creates a duty rotation (or replaces its settings).
 func (s *Service) AddRotation(ctx context.Context, actor core.Actor, r Rotation) (Rotation, error) {
-	if !org.ValidCode(r.Name) {
-		return r, core.Invalid("code", "field", "rotation", "value", r.Name)
+	if err := org.CheckCode("rotation", r.Name); err != nil {
+		return r, err
 	}
 	if err := r.Validate(); err != nil {
 		return r, core.Invalid("rotation", "why", err.Error())

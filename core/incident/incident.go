@@ -168,7 +168,7 @@ type ProblemProposer interface {
 }
 
 // maxTitle is the longest incident title, in characters.
-const maxTitle = 200
+const maxTitle = core.MaxTitle
 
 // TitleWithNote makes the title of an incident another record opens
 // ("<what>: <note>"), cut to the longest title allowed.

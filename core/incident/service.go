@@ -237,8 +237,8 @@ func (s *Service) DeclareIn(ctx context.Context, tx core.Tx, actor core.Actor, t
 
 func (s *Service) declareIn(ctx context.Context, tx WriteTx, actor core.Actor, title string, level int, system, unit string) (Incident, error) {
 	title = strings.TrimSpace(title)
-	if title == "" || len([]rune(title)) > maxTitle {
-		return Incident{}, core.Invalid("name", "field", "title", "value", title)
+	if err := core.CheckName("title", title, maxTitle); err != nil {
+		return Incident{}, err
 	}
 	if level < 1 || level > 4 {
 		return Incident{}, core.Invalid("incident_level", "value", strconv.Itoa(level))

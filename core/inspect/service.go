@@ -75,10 +75,13 @@ type PlanOptions struct {
 	Level int           // of incidents opened by Issue items
 }
 
+// maxItems is the most items a checklist holds.
+const maxItems = 20
+
 // AddPlan adds an inspection plan and schedules its first run.
 func (s *Service) AddPlan(ctx context.Context, actor core.Actor, name, spec, assignee string, items []string, opts PlanOptions) (Plan, error) {
-	if !org.ValidCode(name) {
-		return Plan{}, core.Invalid("code", "field", "name", "value", name)
+	if err := org.CheckCode("name", name); err != nil {
+		return Plan{}, err
 	}
 	if opts.Grace == 0 {
 		opts.Grace = s.cfg.Grace
@@ -102,8 +105,8 @@ func (s *Service) AddPlan(ctx context.Context, actor core.Actor, name, spec, ass
 			clean = append(clean, it)
 		}
 	}
-	if len(clean) == 0 || len(clean) > 20 {
-		return Plan{}, core.Invalid("inspect_items")
+	if len(clean) == 0 || len(clean) > maxItems {
+		return Plan{}, core.Invalid("inspect_items", "max", strconv.Itoa(maxItems))
 	}
 	var p Plan
 	err = s.store.InPlanTx(ctx, func(tx PlanTx) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -219,22 +220,26 @@ type AdminFinder interface {
 	Unit(ctx context.Context, code string) (Unit, error)
 }
 
-var codePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
+// Limits on codes and platform accounts, in characters.
+const (
+	// MaxCode is the longest unit, user, app or plan code.
+	MaxCode = 64
+	// MaxExternalID is the longest platform account id.
+	MaxExternalID = 128
+)
+
+var codePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,` + strconv.Itoa(MaxCode-1) + `}$`)
 
 // ValidCode reports whether s can be a unit, user or app code.
 func ValidCode(s string) bool { return codePattern.MatchString(s) }
 
-func checkCode(field, s string) error {
+// CheckCode returns an ErrInvalid "code" error, carrying MaxCode, when s
+// is not a valid code for field.
+func CheckCode(field, s string) error {
 	if !ValidCode(s) {
-		return core.Invalid("code", "field", field, "value", s)
+		return core.LimitError("code", field, s, MaxCode)
 	}
 	return nil
 }
 
-func checkName(field, s string) error {
-	s = strings.TrimSpace(s)
-	if s == "" || len([]rune(s)) > 100 {
-		return core.Invalid("name", "field", field, "value", s)
-	}
-	return nil
-}
+func checkName(field, s string) error { return core.CheckName(field, s, core.MaxName) }

@@ -118,7 +118,7 @@ const seedLock = "org.seed"
 // time, each reading what the one before wrote.
 func (s *Service) Bootstrap(ctx context.Context, userID, userName, unitCode, unitName string) (created bool, err error) {
 	for _, c := range [][2]string{{"bootstrap.admin.user", userID}, {"bootstrap.admin.unit", unitCode}} {
-		if err := checkCode(c[0], c[1]); err != nil {
+		if err := CheckCode(c[0], c[1]); err != nil {
 			return false, err
 		}
 	}
@@ -249,7 +249,7 @@ func (s *Service) Tree(ctx context.Context, actor core.Actor, root string) ([]Tr
 
 // AddUnit creates a unit under parent. It needs an admin covering parent.
 func (s *Service) AddUnit(ctx context.Context, actor core.Actor, code, name, parent string, level Level) (Unit, error) {
-	if err := checkCode("code", code); err != nil {
+	if err := CheckCode("code", code); err != nil {
 		return Unit{}, err
 	}
 	if err := checkName("name", name); err != nil {
@@ -502,7 +502,7 @@ func (s *Service) MergeUnits(ctx context.Context, actor core.Actor, from, into s
 
 // AddUser adds a user to a unit. It needs an admin covering the unit.
 func (s *Service) AddUser(ctx context.Context, actor core.Actor, id, name, unit string) (User, error) {
-	if err := checkCode("userid", id); err != nil {
+	if err := CheckCode("userid", id); err != nil {
 		return User{}, err
 	}
 	if err := checkName("name", name); err != nil {
@@ -675,8 +675,8 @@ func (s *Service) LinkIdentity(ctx context.Context, actor core.Actor, userID, pl
 	if platform != core.PlatformWeCom && platform != core.PlatformSlack {
 		return core.Invalid("platform", "value", platform)
 	}
-	if strings.TrimSpace(externalID) == "" || len(externalID) > 128 {
-		return core.Invalid("external_id", "value", externalID)
+	if strings.TrimSpace(externalID) == "" || len(externalID) > MaxExternalID {
+		return core.LimitError("external_id", "id", externalID, MaxExternalID)
 	}
 	return s.store.InTx(ctx, func(tx Ports) error {
 		_, _, err := adminOfUser(ctx, tx, actor, userID, "org.user.link")

@@ -245,8 +245,8 @@ func (s *Service) Show(ctx context.Context, actor core.Actor, id int64) (Detail,
 // Add records a problem by hand.
 func (s *Service) Add(ctx context.Context, actor core.Actor, title, system string) (Problem, error) {
 	title = strings.TrimSpace(title)
-	if title == "" {
-		return Problem{}, core.Invalid("name", "field", "title", "value", title)
+	if err := core.CheckName("title", title, core.MaxTitle); err != nil {
+		return Problem{}, err
 	}
 	var p Problem
 	err := s.store.InTx(ctx, func(tx Tx) error {

@@ -81,8 +81,8 @@ func (s *Service) Open(ctx context.Context, actor core.Actor, kind, title, app, 
 		return Ticket{}, core.Invalid("ticket_kind", "value", kind)
 	}
 	title = strings.TrimSpace(title)
-	if title == "" || len([]rune(title)) > 200 {
-		return Ticket{}, core.Invalid("name", "field", "title", "value", title)
+	if err := core.CheckName("title", title, core.MaxTitle); err != nil {
+		return Ticket{}, err
 	}
 	var t Ticket
 	err := s.store.InTx(ctx, func(tx Tx) error {
