@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +23,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"opsbot/adapters/wecom/wecomtest"
+	"opsbot/core"
 	"opsbot/storage/redis/redistest"
 )
 
@@ -80,11 +83,16 @@ const (
 	wecomKey   = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG" // 43 characters
 )
 
-// wecomPost sends a callback as WeCom does: encrypted and signed.
+// wecomPost sends a callback as WeCom does: encrypted and signed, now.
 func (a *app) wecomPost(t *testing.T, xml string) int {
+	return a.wecomPostAt(t, xml, time.Now())
+}
+
+// wecomPostAt sends a callback signed with timestamp at.
+func (a *app) wecomPostAt(t *testing.T, xml string, at time.Time) int {
 	enc, err := util.EncryptMsg([]byte("0123456789abcdef"), []byte(xml), wecomCorp, wecomKey)
 	require.NoError(t, err)
-	ts, nonce := strconv.FormatInt(time.Now().Unix(), 10), "nonce1"
+	ts, nonce := strconv.FormatInt(at.Unix(), 10), "nonce1"
 	parts := []string{wecomToken, ts, nonce, string(enc)}
 	sort.Strings(parts)
 	q := url.Values{"msg_signature": {util.Signature(parts...)}, "timestamp": {ts}, "nonce": {nonce}}
@@ -95,21 +103,174 @@ func (a *app) wecomPost(t *testing.T, xml string) int {
 	return resp.StatusCode
 }
 
+// wecomText is a decrypted text message callback from user.
+func wecomText(user, text string) string {
+	return fmt.Sprintf(`<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[%s]]></FromUserName><CreateTime>%d</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[%s]]></Content><MsgId>%d</MsgId><AgentID>1000002</AgentID></xml>`,
+		wecomCorp, user, time.Now().Unix(), text, time.Now().UnixNano())
+}
+
+// wecomAPI stands in for qyapi.weixin.qq.com: it checks every request as
+// WeCom documents it (wecomtest.CheckRequest: agentid an integer, required
+// fields, at most 6 buttons a card) and refuses the others with 40058,
+// which fails the test; inject, when set, may answer a call with an
+// errcode of its choice first.
+type wecomAPI struct {
+	*fakeAPI
+	mu       sync.Mutex
+	refused  []string
+	accepted []apiCall
+	inject   func(c apiCall) int64
+}
+
+func newWeComAPI(t *testing.T, extra func(c apiCall, out map[string]any)) *wecomAPI {
+	w := &wecomAPI{}
+	w.fakeAPI = newFakeAPI(t, func(c apiCall, n int) map[string]any {
+		out := map[string]any{"errcode": 0, "errmsg": "ok"}
+		path := strings.TrimPrefix(c.Path, "/cgi-bin/")
+		if err := wecomtest.CheckRequest(path, c.Body); err != nil {
+			w.mu.Lock()
+			w.refused = append(w.refused, path+": "+err.Error())
+			w.mu.Unlock()
+			return map[string]any{"errcode": wecomtest.CodeInvalidParameter, "errmsg": err.Error()}
+		}
+		w.mu.Lock()
+		inject := w.inject
+		w.mu.Unlock()
+		if inject != nil {
+			if code := inject(c); code != 0 {
+				return map[string]any{"errcode": code, "errmsg": "injected"}
+			}
+		}
+		switch path {
+		case "gettoken":
+			out["access_token"], out["expires_in"] = "tok", 7200
+		case "message/send":
+			if c.Body["msgtype"] == "template_card" {
+				out["response_code"] = fmt.Sprintf("rc-send-%d", n)
+			}
+		}
+		if extra != nil {
+			extra(c, out)
+		}
+		w.mu.Lock()
+		w.accepted = append(w.accepted, c)
+		w.mu.Unlock()
+		return out
+	})
+	t.Cleanup(func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		assert.Empty(t, w.refused, "the WeCom stand-in refused requests as WeCom would")
+	})
+	return w
+}
+
+// cardButtons lists the button keys of the cards WeCom accepted for user
+// whose keys start with prefix, and how many cards carried them.
+func (w *wecomAPI) cardButtons(user, prefix string) (keys []string, cards int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, c := range w.accepted {
+		tc, _ := c.Body["template_card"].(map[string]any)
+		if c.Path != "/cgi-bin/message/send" || c.Body["touser"] != user || tc == nil {
+			continue
+		}
+		found := false
+		buttons, _ := tc["button_list"].([]any)
+		for _, b := range buttons {
+			if k, _ := b.(map[string]any)["key"].(string); strings.HasPrefix(k, prefix) {
+				keys, found = append(keys, k), true
+			}
+		}
+		if found {
+			cards++
+		}
+	}
+	return keys, cards
+}
+
+// startWeComApp starts opsbot with WeCom first in delivery, on api.
+func startWeComApp(t *testing.T, api *wecomAPI, clock core.Clock) *app {
+	return startAppWith(t, clock, "OPSBOT_WECOM_ENABLED=true", "OPSBOT_WECOM_CORP_ID="+wecomCorp, "OPSBOT_WECOM_AGENT_ID=1000002",
+		"OPSBOT_WECOM_SECRET=s3cret", "OPSBOT_WECOM_TOKEN="+wecomToken, "OPSBOT_WECOM_ENCODING_AES_KEY="+wecomKey,
+		"OPSBOT_WECOM_API_BASE="+api.srv.URL, "OPSBOT_DELIVERY_PLATFORMS=wecom,webchat")
+}
+
+// TestWeComNeverDropsAMessage: /帮助 (7 topic buttons, more than a WeCom
+// card holds) reaches a WeCom user; a reply that meets 45009 once is
+// delivered on retry, once; a callback captured 10 minutes ago is refused
+// with 403 and nothing runs.
+func TestWeComNeverDropsAMessage(t *testing.T) {
+	api := newWeComAPI(t, nil)
+	a := startWeComApp(t, api, nil)
+	requireOK(t, a.say("admin", "/org user link liqiang --platform wecom --id LiQiang"))
+	topics := len(a.say("liqiang", "/help").Buttons)
+	require.Greater(t, topics, 6, "the help card has more buttons than a WeCom card holds")
+
+	require.Equal(t, 200, a.wecomPost(t, wecomText("LiQiang", "/帮助")))
+	eventually(t, "the help card with every topic reaches LiQiang", func() bool {
+		keys, _ := api.cardButtons("LiQiang", "help.topic|")
+		return len(keys) == topics
+	})
+	_, cards := api.cardButtons("LiQiang", "help.topic|")
+	require.Equal(t, 2, cards, "sent as two cards of at most 6 buttons")
+
+	// WeCom throttles the next send once: the reply goes out on retry, once.
+	var throttled atomic.Bool
+	api.mu.Lock()
+	api.inject = func(c apiCall) int64 {
+		if c.Path == "/cgi-bin/message/send" && c.Body["touser"] == "LiQiang" && throttled.CompareAndSwap(false, true) {
+			return 45009
+		}
+		return 0
+	}
+	api.mu.Unlock()
+	require.Equal(t, 200, a.wecomPost(t, wecomText("LiQiang", "/帮助")))
+	eventually(t, "the throttled reply is delivered on retry", func() bool {
+		keys, _ := api.cardButtons("LiQiang", "help.topic|")
+		return len(keys) == 2*topics
+	})
+	require.True(t, throttled.Load())
+	never(t, "the reply is not sent twice", func() bool {
+		keys, _ := api.cardButtons("LiQiang", "help.topic|")
+		return len(keys) > 2*topics
+	})
+
+	// A captured callback replayed 10 minutes later is refused; nothing runs.
+	before := len(api.to("/cgi-bin/message/send"))
+	require.Equal(t, http.StatusForbidden, a.wecomPostAt(t, wecomText("LiQiang", "/incident declare 重放的事件 --level 3"), time.Now().Add(-10*time.Minute)))
+	never(t, "a stale callback runs nothing", func() bool { return len(api.to("/cgi-bin/message/send")) > before })
+	require.NotContains(t, a.say("admin", "/incident list").all(), "重放的事件")
+}
+
+// TestWeComChecklistOfFiveItems: a 5-item inspection checklist (10
+// buttons) reaches an operator linked to WeCom as cards of at most 6
+// buttons, each item's OK and Issue together.
+func TestWeComChecklistOfFiveItems(t *testing.T) {
+	at := shanghai(t)
+	clock := &testClock{now: at("2026-11-24 08:00")} // a Tuesday
+	api := newWeComAPI(t, nil)
+	a := startWeComApp(t, api, clock)
+	requireOK(t, a.say("admin", "/org user link sunli --platform wecom --id SunLi"))
+	requireOK(t, a.say("sunli", `/inspect plan add daily-host --cron "0 9 * * 1-5" --assignee sunli --items cpu,disk,backup,network,certs`))
+	clock.Set(at("2026-11-24 09:00"))
+	eventually(t, "the 5-item checklist reaches SunLi on WeCom", func() bool {
+		keys, _ := api.cardButtons("SunLi", "inspect.")
+		return len(keys) == 10
+	})
+	keys, cards := api.cardButtons("SunLi", "inspect.")
+	require.Equal(t, 2, cards)
+	require.Equal(t, "inspect.ok|inspect:1:4", keys[6], "the second card starts with item 4, its pair whole")
+}
+
 // TestWeComApprovalCardRoundTrip: with WeCom first in delivery, an
 // approver linked to WeCom gets the request as a template card; a command
 // typed in WeCom is answered there; tapping Approve decides the request,
 // the card is updated with the click's response_code and the outcome is
 // sent as a new message.
 func TestWeComApprovalCardRoundTrip(t *testing.T) {
-	api := newFakeAPI(t, func(c apiCall, n int) map[string]any {
-		out := map[string]any{"errcode": 0, "errmsg": "ok"}
+	api := newWeComAPI(t, func(c apiCall, out map[string]any) {
 		switch c.Path {
-		case "/cgi-bin/gettoken":
-			out["access_token"], out["expires_in"] = "tok", 7200
-		case "/cgi-bin/message/send":
-			if c.Body["msgtype"] == "template_card" {
-				out["response_code"] = fmt.Sprintf("rc-send-%d", n)
-			}
 		case "/cgi-bin/department/list":
 			out["department"] = []map[string]any{{"id": 1, "name": "示范市", "parentid": 0}, {"id": 7, "name": "大数据中心", "parentid": 1}}
 		case "/cgi-bin/user/list":
@@ -118,11 +279,8 @@ func TestWeComApprovalCardRoundTrip(t *testing.T) {
 				out["userlist"] = []map[string]any{{"userid": "wangxin", "name": "王鑫", "department": []int{7}, "main_department": 7, "status": 1}}
 			}
 		}
-		return out
 	})
-	a := startApp(t, "OPSBOT_WECOM_ENABLED=true", "OPSBOT_WECOM_CORP_ID="+wecomCorp, "OPSBOT_WECOM_AGENT_ID=1000002",
-		"OPSBOT_WECOM_SECRET=s3cret", "OPSBOT_WECOM_TOKEN="+wecomToken, "OPSBOT_WECOM_ENCODING_AES_KEY="+wecomKey,
-		"OPSBOT_WECOM_API_BASE="+api.srv.URL, "OPSBOT_DELIVERY_PLATFORMS=wecom,webchat")
+	a := startWeComApp(t, api, nil)
 	requireOK(t, a.say("admin", "/org user link liqiang --platform wecom --id LiQiang"))
 
 	// URL verification.

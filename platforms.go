@@ -46,9 +46,9 @@ func platforms(cfg *configs.Config, store *postgres.Store, rdb *goredis.Client, 
 			ContactsSecret: cfg.WeCom.ContactsSecret, Token: cfg.WeCom.Token, EncodingAESKey: cfg.WeCom.EncodingAESKey,
 			APIBase: cfg.WeCom.APIBase, PerMemberMinute: cfg.WeCom.Limits.PerMemberMinute,
 			PerMemberHour: cfg.WeCom.Limits.PerMemberHour, RobotPerMinute: cfg.WeCom.Limits.RobotPerMinute,
-			MaxBodyBytes: cfg.Server.MaxBodyBytes,
-			DoneLabel:    bot.T(cfg.Bot.Language, "wecom.done"), ButtonHint: bot.T(cfg.Bot.Language, "wecom.button_hint"),
-		}, b, store.PlatformMessages(), redis.NewShared(rdb), logger)
+			MaxBodyBytes: cfg.Server.MaxBodyBytes, CallbackWindow: cfg.WeCom.CallbackWindow.D(),
+			DoneLabel: bot.T(cfg.Bot.Language, "wecom.done"), ButtonHint: bot.T(cfg.Bot.Language, "wecom.button_hint"),
+		}, b, store.PlatformMessages(), redis.NewShared(rdb), b.DeferredReplies(queueNotice(store)), logger)
 		if err != nil {
 			return nil, err
 		}
@@ -79,6 +79,14 @@ func platforms(cfg *configs.Config, store *postgres.Store, rdb *goredis.Client, 
 		p.senders = append(p.senders, p.slack)
 	}
 	return p, nil
+}
+
+// queueNotice writes one notice into the outbox in a transaction of its
+// own (a direct reply a platform could not send at once).
+func queueNotice(store *postgres.Store) bot.ReplyQueue {
+	return func(ctx context.Context, n core.Notice) error {
+		return store.WithTx(ctx, func(tx *postgres.Tx) error { return tx.Notify(ctx, n) })
+	}
 }
 
 func (p *platformSet) address(channel, platform, addr string) {

@@ -69,7 +69,7 @@ func New(cfg Config, orgs *org.Service, logger *slog.Logger, hooks Hooks, plugs 
 	}
 	b := &Bot{cfg: cfg, org: orgs, syncers: map[string]OrgSyncer{}, log: logger.With("component", "bot"), router: NewRouter(),
 		actions: map[string]ActionFunc{}, hooks: hooks, renderers: map[string]NoticeRenderer{}}
-	b.plug(Module{Name: "general", Topic: "general"})
+	b.plug(Module{Name: "general", Topic: "general", Notices: []NoticeRenderer{Renders(renderReply)}})
 	b.registerGeneral()
 	b.plug(b.orgModule())
 	b.plug(b.webchatLinkModule())

@@ -146,6 +146,10 @@ type WeCom struct {
 	APIBase string `yaml:"api_base"`
 	// Limits are WeCom's send quotas.
 	Limits WeComLimits `yaml:"limits"`
+	// CallbackWindow is how far a callback's timestamp may be from now,
+	// either way, for it to be handled (default 5m, at most 1h: the time
+	// a callback id is remembered against retries).
+	CallbackWindow Duration `yaml:"callback_window"`
 }
 
 // WeComLimits are WeCom's send quotas; messages over them are held and sent later.
@@ -639,6 +643,7 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.WeCom.Limits.PerMemberMinute, 30)
 	setDefault(&c.WeCom.Limits.PerMemberHour, 1000)
 	setDefault(&c.WeCom.Limits.RobotPerMinute, 20)
+	setDefault(&c.WeCom.CallbackWindow, Duration(5*time.Minute))
 	setDefault(&c.Log.Level, "info")
 	setDefault(&c.Log.Format, "text")
 }
@@ -801,6 +806,9 @@ func (c *Config) Validate() error {
 		}
 		if l := w.Limits; l.PerMemberMinute < 1 || l.PerMemberHour < l.PerMemberMinute || l.RobotPerMinute < 1 {
 			add("wecom.limits", "need 1 <= per_member_minute <= per_member_hour and robot_per_minute >= 1, got %d/%d/%d", l.PerMemberMinute, l.PerMemberHour, l.RobotPerMinute)
+		}
+		if cw := w.CallbackWindow.D(); cw < time.Second || cw > time.Hour {
+			add("wecom.callback_window", "must be between 1s and 1h (callback ids are remembered for 1h), got %s", cw)
 		}
 	}
 	for i, ch := range c.Channels {

@@ -101,7 +101,7 @@ func TestLoadDefaults(t *testing.T) {
 		Inspections: Inspections{Grace: Duration(2 * time.Hour), IssueLevel: 3},
 		Backups:     Backups{Grace: Duration(time.Hour), FailLevel: 3, VerifyDay: 25, Lead: "sys_admin"},
 		Digest:      Digest{At: "09:00"},
-		WeCom:       WeCom{APIBase: "https://qyapi.weixin.qq.com", Limits: WeComLimits{PerMemberMinute: 30, PerMemberHour: 1000, RobotPerMinute: 20}},
+		WeCom:       WeCom{APIBase: "https://qyapi.weixin.qq.com", Limits: WeComLimits{PerMemberMinute: 30, PerMemberHour: 1000, RobotPerMinute: 20}, CallbackWindow: Duration(5 * time.Minute)},
 		Log:         Log{Level: "info", Format: "text"},
 	}
 	tests := []struct {
@@ -300,6 +300,11 @@ func TestValidate(t *testing.T) {
 			want: `delivery.platforms[1]: must be "webchat", "wecom" or "slack", got "email"`},
 		{name: "platform duplicate", mutate: func(c *Config) { c.Delivery.Platforms = []string{"slack", "wecom", "slack"} },
 			want: `delivery.platforms[2]: duplicate "slack"`},
+		{name: "wecom callback window over the dedupe hour", mutate: func(c *Config) {
+			c.WeCom = WeCom{Enabled: true, CorpID: "ww1", AgentID: 1000002, Secret: "s", Token: "t", EncodingAESKey: strings.Repeat("k", 43),
+				APIBase: "https://qyapi.weixin.qq.com", Limits: WeComLimits{PerMemberMinute: 30, PerMemberHour: 1000, RobotPerMinute: 20},
+				CallbackWindow: Duration(2 * time.Hour)}
+		}, want: "wecom.callback_window: must be between 1s and 1h (callback ids are remembered for 1h), got 2h0m0s"},
 		{name: "platforms empty", mutate: func(c *Config) { c.Delivery.Platforms = nil },
 			want: "delivery.platforms: must list at least one platform"},
 		{name: "max attempts zero", mutate: func(c *Config) { c.Delivery.MaxAttempts = 0 },

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/silenceper/wechat/v2/util"
 
@@ -153,8 +154,25 @@ func (a *Adapter) callback(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "wecom: malformed callback", http.StatusBadRequest)
 		return
 	}
+	if !a.fresh(q.Get("timestamp")) {
+		a.log.Warn("callback refused: timestamp outside the window", "remote", r.RemoteAddr, "timestamp", q.Get("timestamp"), "window", a.cfg.CallbackWindow.String())
+		http.Error(w, "wecom: stale callback", http.StatusForbidden)
+		return
+	}
 	w.WriteHeader(http.StatusOK)
 	a.background(func(ctx context.Context) { a.process(ctx, in) })
+}
+
+// fresh reports whether a callback's signed timestamp (unix seconds) is
+// within CallbackWindow of now, either way. A captured callback replayed
+// later is refused, even after its dedupe key expired.
+func (a *Adapter) fresh(timestamp string) bool {
+	ts, err := strconv.ParseInt(timestamp, 10, 64)
+	if err != nil {
+		return false
+	}
+	d := a.cfg.Now().Sub(time.Unix(ts, 0))
+	return d <= a.cfg.CallbackWindow && d >= -a.cfg.CallbackWindow
 }
 
 // background runs fn detached from the request, bounded in time and in
@@ -239,7 +257,7 @@ func (a *Adapter) onClick(ctx context.Context, in inbound) {
 		Platform: core.PlatformWeCom, UserRef: in.FromUserName, Action: action, Value: value, MessageID: in.TaskID,
 	})
 	if d, ok := decision(replies); ok && in.ResponseCode != "" {
-		if err := a.updateCard(ctx, in.FromUserName, in.ResponseCode, d); err != nil {
+		if err := a.updateCard(ctx, in.FromUserName, in.ResponseCode, d, 0); err != nil {
 			a.log.Error("update of the clicked card failed", "user", in.FromUserName, "task_id", in.TaskID, "ref", d.Ref, "err", err)
 		}
 	}
@@ -258,12 +276,34 @@ func decision(replies []bot.Message) (bot.Message, bool) {
 }
 
 // reply sends the bot's direct answers to a member. They go through the
-// rate limiter like everything else (held when over); failures are logged,
-// as nobody else would see them.
+// rate limiter like everything else (held when over). One that meets a
+// temporary failure (WeCom busy or throttling, 5xx, a timeout) is handed
+// to the Deferrer, which queues it in the outbox to be retried like a
+// notice, and so are the replies after it, to keep their order. Only
+// hopeless ones (unknown user, content WeCom refuses) are logged and
+// dropped.
 func (a *Adapter) reply(ctx context.Context, userID string, replies []bot.Message) {
+	deferring := false
 	for _, m := range replies {
-		if err := a.deliver(ctx, address{kind: kindUser, id: userID}, m); err != nil {
-			a.log.Error("reply not delivered", "user", userID, "ref", m.Ref, "title", m.Title, "err", err)
+		if !deferring {
+			err := a.deliver(ctx, address{kind: kindUser, id: userID}, m)
+			var perm *bot.PermanentError
+			switch {
+			case err == nil:
+				continue
+			case errors.As(err, &perm):
+				a.log.Error("reply not deliverable", "user", userID, "ref", m.Ref, "title", m.Title, "err", err)
+				continue
+			}
+			a.log.Warn("reply not delivered; retrying it through the outbox", "user", userID, "ref", m.Ref, "title", m.Title, "err", err)
+			deferring = true
+		}
+		// Queue it even when the callback's time is up.
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.CallTimeout)
+		err := a.deferrer.Defer(dctx, core.PlatformWeCom, userID, m)
+		cancel()
+		if err != nil {
+			a.log.Error("reply lost: not delivered and not queued for retry", "user", userID, "ref", m.Ref, "title", m.Title, "err", err)
 		}
 	}
 }

@@ -69,7 +69,7 @@ func TestCommandRoundTrip(t *testing.T) {
 	require.Equal(t, "ZhangSan", sends[0].str("touser"))
 	require.Equal(t, "text", sends[0].str("msgtype"))
 	require.Equal(t, "你是 张三（zhangsan）", sends[0].str("text", "content"))
-	require.Equal(t, "1000002", sends[0].str("agentid"))
+	require.Equal(t, float64(testAgentID), sends[0].Body["agentid"], "agentid is an integer")
 	require.Equal(t, "markdown", sends[1].str("msgtype"))
 	require.Contains(t, sends[1].str("markdown", "content"), "**角色**")
 	require.Contains(t, sends[1].str("markdown", "content"), "单位")

@@ -53,6 +53,9 @@ type Config struct {
 	KeyPrefix string
 	// DedupeTTL is how long a callback's id is remembered (default 1h).
 	DedupeTTL time.Duration
+	// CallbackWindow is how far a callback's timestamp may be from now,
+	// either way, for it to be handled (default 5m).
+	CallbackWindow time.Duration
 	// CallTimeout bounds one WeCom API call (default 10s).
 	CallTimeout time.Duration
 	// HandleTimeout bounds the asynchronous handling of one callback,
@@ -91,6 +94,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.DedupeTTL <= 0 {
 		c.DedupeTTL = time.Hour
+	}
+	if c.CallbackWindow <= 0 {
+		c.CallbackWindow = 5 * time.Minute
 	}
 	if c.CallTimeout <= 0 {
 		c.CallTimeout = 10 * time.Second

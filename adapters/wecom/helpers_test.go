@@ -25,6 +25,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"opsbot/adapters/wecom/wecomtest"
 	"opsbot/bot"
 	"opsbot/storage/postgres"
 	"opsbot/storage/postgres/pgtest"
@@ -71,15 +72,26 @@ type fakeWeCom struct {
 	tokens  int
 	codes   int
 	errs    map[string][]int64 // path → errcodes to answer next, in order
-	depts   []Department
-	members map[int64][]Member
+	status  map[string][]int   // path → HTTP statuses to answer next, in order
+	refused []string           // requests wecomtest.CheckRequest refused
+	// refusalsExpected turns off the end-of-test check that nothing was refused.
+	refusalsExpected bool
+	depts            []Department
+	members          map[int64][]Member
 }
 
 func newFakeWeCom(t *testing.T) *fakeWeCom {
 	t.Helper()
-	f := &fakeWeCom{errs: map[string][]int64{}, members: map[int64][]Member{}}
+	f := &fakeWeCom{errs: map[string][]int64{}, status: map[string][]int{}, members: map[int64][]Member{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
+	t.Cleanup(func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if len(f.refused) > 0 && !t.Failed() && !f.refusalsExpected {
+			t.Errorf("the WeCom stand-in refused requests as WeCom would:\n%s", strings.Join(f.refused, "\n"))
+		}
+	})
 	return f
 }
 
@@ -101,6 +113,18 @@ func (f *fakeWeCom) serve(w http.ResponseWriter, r *http.Request) {
 	f.calls = append(f.calls, call)
 	if path != "webhook/send" && call.Query.Get("access_token") == "" {
 		_ = json.NewEncoder(w).Encode(map[string]any{"errcode": 41001, "errmsg": "access_token missing"})
+		return
+	}
+	if q := f.status[path]; len(q) > 0 {
+		f.status[path] = q[1:]
+		if q[0] != 0 { // 0: answer this call normally
+			w.WriteHeader(q[0])
+			return
+		}
+	}
+	if err := wecomtest.CheckRequest(path, call.Body); err != nil {
+		f.refused = append(f.refused, path+": "+err.Error())
+		_ = json.NewEncoder(w).Encode(map[string]any{"errcode": wecomtest.CodeInvalidParameter, "errmsg": err.Error()})
 		return
 	}
 	if q := f.errs[path]; len(q) > 0 {
@@ -137,6 +161,13 @@ func (f *fakeWeCom) fail(path string, codes ...int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.errs[path] = append(f.errs[path], codes...)
+}
+
+// failHTTP makes the next calls to path answer these HTTP statuses.
+func (f *fakeWeCom) failHTTP(path string, statuses ...int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.status[path] = append(f.status[path], statuses...)
 }
 
 // callsTo returns the calls made to path so far.
@@ -182,6 +213,31 @@ func (h *fakeHandler) seen() []bot.Event {
 	return append([]bot.Event(nil), h.events...)
 }
 
+// deferredReply is one reply handed to the Deferrer.
+type deferredReply struct {
+	Platform, User string
+	Message        bot.Message
+}
+
+// fakeDeferrer records the replies the adapter could not send at once.
+type fakeDeferrer struct {
+	mu      sync.Mutex
+	replies []deferredReply
+}
+
+func (d *fakeDeferrer) Defer(_ context.Context, platform, userRef string, m bot.Message) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.replies = append(d.replies, deferredReply{Platform: platform, User: userRef, Message: m})
+	return nil
+}
+
+func (d *fakeDeferrer) seen() []deferredReply {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]deferredReply(nil), d.replies...)
+}
+
 // fakeClock is a settable clock.
 type fakeClock struct {
 	mu sync.Mutex
@@ -202,13 +258,14 @@ func (c *fakeClock) Advance(d time.Duration) {
 
 // bundle is what a test works with.
 type bundle struct {
-	a     *Adapter
-	api   *fakeWeCom
-	bot   *fakeHandler
-	store *postgres.Store
-	refs  *postgres.PlatformMessages
-	clock *fakeClock
-	mux   *http.ServeMux
+	a        *Adapter
+	api      *fakeWeCom
+	bot      *fakeHandler
+	store    *postgres.Store
+	refs     *postgres.PlatformMessages
+	clock    *fakeClock
+	mux      *http.ServeMux
+	deferred *fakeDeferrer
 }
 
 // setup returns an adapter on a fake WeCom API, a real Postgres schema and
@@ -233,12 +290,13 @@ func setup(t *testing.T, tweak ...func(*Config)) *bundle {
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	a, err := New(cfg, h, refs, redis.NewShared(rdb), logger)
+	deferrer := &fakeDeferrer{}
+	a, err := New(cfg, h, refs, redis.NewShared(rdb), deferrer, logger)
 	require.NoError(t, err)
 	t.Cleanup(a.Wait)
 	mux := http.NewServeMux()
 	a.Routes(mux)
-	return &bundle{a: a, api: api, bot: h, store: store, refs: refs, clock: clock, mux: mux}
+	return &bundle{a: a, api: api, bot: h, store: store, refs: refs, clock: clock, mux: mux, deferred: deferrer}
 }
 
 type testWriter struct{ t *testing.T }
@@ -279,13 +337,25 @@ func sign(parts ...string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// callbackRequest builds a signed, encrypted callback POST for msg.
+// testNow is the unix time the test clock starts at (2026-03-02 09:00 UTC),
+// the timestamp of callbackRequest.
+const testNow = 1772442000
+
+// callbackRequest builds a signed, encrypted callback POST for msg, sent
+// at the test clock's start.
 func callbackRequest(t testing.TB, msg string) *http.Request {
 	t.Helper()
+	return callbackRequestAt(t, msg, testNow)
+}
+
+// callbackRequestAt builds a signed, encrypted callback POST for msg
+// carrying timestamp ts (unix seconds).
+func callbackRequestAt(t testing.TB, msg string, ts int64) *http.Request {
+	t.Helper()
 	enc := encrypt(t, msg, testCorpID)
-	ts, nonce := "1772442000", "n0nce"
+	nonce := "n0nce"
 	body := fmt.Sprintf("<xml><ToUserName><![CDATA[%s]]></ToUserName><AgentID><![CDATA[%d]]></AgentID><Encrypt><![CDATA[%s]]></Encrypt></xml>", testCorpID, testAgentID, enc)
-	q := url.Values{"msg_signature": {sign(testToken, ts, nonce, enc)}, "timestamp": {ts}, "nonce": {nonce}}
+	q := url.Values{"msg_signature": {sign(testToken, fmt.Sprint(ts), nonce, enc)}, "timestamp": {fmt.Sprint(ts)}, "nonce": {nonce}}
 	return httptest.NewRequest(http.MethodPost, "/wecom/callback?"+q.Encode(), strings.NewReader(body))
 }
 

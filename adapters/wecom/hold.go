@@ -95,11 +95,22 @@ func (a *Adapter) sendHeld(ctx context.Context, d address, held []chat.HeldMessa
 	batches := merge(msgs, limitBytes)
 	free := len(batches)
 	if q, limited := a.quota(d); limited {
-		n, err := a.limit.take(ctx, d.String(), q, len(batches))
+		// A card message split into several cards costs one slot each.
+		want := 0
+		for _, b := range batches {
+			want += a.batchCost(d, b)
+		}
+		n, err := a.limit.take(ctx, d.String(), q, want)
 		if err != nil {
 			return fmt.Errorf("wecom: rate limit for %s: %w", d.redacted(), err)
 		}
-		free = n
+		free = 0
+		for _, b := range batches {
+			if n -= a.batchCost(d, b); n < 0 {
+				break
+			}
+			free++
+		}
 	}
 	if free == 0 && len(batches) > 0 {
 		return errWindowFull
@@ -164,6 +175,14 @@ func merge(msgs []bot.Message, limit int) []batch {
 	}
 	flush()
 	return out
+}
+
+// batchCost is how many WeCom messages a batch takes to d.
+func (a *Adapter) batchCost(d address, b batch) int {
+	if b.merged != "" {
+		return 1
+	}
+	return a.cost(d, b.message)
 }
 
 // sources lists the messages behind batches.

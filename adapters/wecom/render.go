@@ -8,8 +8,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/silenceper/wechat/v2/work/message"
-
 	"opsbot/bot"
 )
 
@@ -45,9 +43,12 @@ type textBody struct {
 	Content string `json:"content"`
 }
 
-// sendRequest is a message/send body, built on the library's common part.
+// sendRequest is a message/send body. agentid is an integer, as WeCom
+// documents it (the library's common part sends it as a string).
 type sendRequest struct {
-	*message.SendRequestCommon
+	ToUser       string        `json:"touser"`
+	MsgType      string        `json:"msgtype"`
+	AgentID      int64         `json:"agentid"`
 	Text         *textBody     `json:"text,omitempty"`
 	Markdown     *textBody     `json:"markdown,omitempty"`
 	TemplateCard *templateCard `json:"template_card,omitempty"`
@@ -237,23 +238,106 @@ func card(m bot.Message, taskID, done string) (*templateCard, error) {
 	return c, nil
 }
 
-// userMessage renders m for message/send to one member: a card when it
-// has buttons, text when it is just text, markdown otherwise.
-func (a *Adapter) userMessage(userID string, m bot.Message) (*sendRequest, error) {
-	req := &sendRequest{SendRequestCommon: &message.SendRequestCommon{ToUser: userID, AgentID: itoa(a.cfg.AgentID)}}
-	switch {
-	case len(m.Buttons) > 0:
-		c, err := card(m, newTaskID(), a.cfg.DoneLabel)
+// splitButtons groups buttons, in order, into the cards that carry them:
+// at most maxCardButtons each. Neighbours that share a value (the OK and
+// Issue buttons of one checklist item, Approve and Reject of one request)
+// stay on one card.
+func splitButtons(bs []bot.Button) [][]bot.Button {
+	var out [][]bot.Button
+	var cur []bot.Button
+	for i := 0; i < len(bs); {
+		j := i + 1
+		for j < len(bs) && bs[j].Value == bs[i].Value {
+			j++
+		}
+		group := bs[i:j]
+		if len(cur) > 0 && len(cur)+len(group) > maxCardButtons {
+			out, cur = append(out, cur), nil
+		}
+		for len(group) > maxCardButtons { // a group no card holds whole
+			out, group = append(out, group[:maxCardButtons]), group[maxCardButtons:]
+		}
+		cur = append(cur, group...)
+		i = j
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// cardCount is how many cards m is sent as to a member.
+func cardCount(m bot.Message) int {
+	return max(1, len(splitButtons(m.Buttons)))
+}
+
+// cardPart renders card part (0-based) of m. WeCom cards hold at most 6
+// buttons, so a message with more is sent as several cards: the first
+// shows the title, text and fields, the others the title only; each
+// carries its share of the buttons (splitButtons) and, when there are
+// several, "k/n" beside the title. An update renders each stored part
+// the same way, so a decision reaches every card; a part beyond the
+// buttons left shows done.
+func cardPart(m bot.Message, part int, taskID, done string) (*templateCard, error) {
+	chunks := splitButtons(m.Buttons)
+	pm := m
+	if part > 0 {
+		pm = bot.Message{Status: m.Status, Title: m.Title}
+		if pm.Title == "" {
+			pm.Title = m.Text
+		}
+	}
+	pm.Buttons = nil
+	if part < len(chunks) {
+		pm.Buttons = chunks[part]
+	}
+	c, err := card(pm, taskID, done)
+	if err != nil {
+		return nil, err
+	}
+	if len(chunks) > 1 && part < len(chunks) {
+		c.MainTitle.Desc = fmt.Sprintf("%d/%d", part+1, len(chunks))
+	}
+	return c, nil
+}
+
+// rest is what is left of m once its first sent cards went out: a card
+// message with the buttons of the other parts.
+func rest(m bot.Message, sent int) bot.Message {
+	var buttons []bot.Button
+	for _, chunk := range splitButtons(m.Buttons)[sent:] {
+		buttons = append(buttons, chunk...)
+	}
+	title := m.Title
+	if title == "" {
+		title = m.Text
+	}
+	return bot.Message{Ref: m.Ref, Status: m.Status, Title: title, Buttons: buttons}
+}
+
+// userMessages renders m for message/send to one member: cards when it
+// has buttons (several when it has more than a card holds), text when it
+// is just text, markdown otherwise.
+func (a *Adapter) userMessages(userID string, m bot.Message) ([]*sendRequest, error) {
+	if len(m.Buttons) == 0 {
+		req := &sendRequest{ToUser: userID, AgentID: a.cfg.AgentID}
+		if plain(m) {
+			req.MsgType, req.Text = msgText, &textBody{Content: cutBytes(m.Text, maxTextBytes)}
+		} else {
+			req.MsgType, req.Markdown = msgMarkdown, &textBody{Content: cutBytes(markdown(m, ""), maxTextBytes)}
+		}
+		return []*sendRequest{req}, nil
+	}
+	n := cardCount(m)
+	reqs := make([]*sendRequest, n)
+	for i := range n {
+		c, err := cardPart(m, i, newTaskID(), a.cfg.DoneLabel)
 		if err != nil {
 			return nil, err
 		}
-		req.MsgType, req.TemplateCard = msgCard, c
-	case plain(m):
-		req.MsgType, req.Text = msgText, &textBody{Content: cutBytes(m.Text, maxTextBytes)}
-	default:
-		req.MsgType, req.Markdown = msgMarkdown, &textBody{Content: cutBytes(markdown(m, ""), maxTextBytes)}
+		reqs[i] = &sendRequest{ToUser: userID, AgentID: a.cfg.AgentID, MsgType: msgCard, TemplateCard: c}
 	}
-	return req, nil
+	return reqs, nil
 }
 
 // chatMessage renders m for a group chat: buttons become a hint, as

@@ -230,20 +230,20 @@ func TestRender(t *testing.T) {
 	long := strings.Repeat("长", 3000)
 	a := &Adapter{cfg: Config{AgentID: 1}.withDefaults()}
 
-	req, err := a.userMessage("u", bot.Message{Text: long})
+	req, err := firstMessage(a, bot.Message{Text: long})
 	require.NoError(t, err)
 	require.LessOrEqual(t, len(req.Text.Content), maxTextBytes)
 
-	_, err = a.userMessage("u", bot.Message{Title: "t", Buttons: []bot.Button{{Action: "a|b", Value: "v", Label: "x"}}})
+	_, err = firstMessage(a, bot.Message{Title: "t", Buttons: []bot.Button{{Action: "a|b", Value: "v", Label: "x"}}})
 	require.Error(t, err, "the key separator cannot be part of an action")
-	_, err = a.userMessage("u", bot.Message{Title: "t", Buttons: []bot.Button{{Action: "a", Value: strings.Repeat("v", 1100), Label: "x"}}})
+	_, err = firstMessage(a, bot.Message{Title: "t", Buttons: []bot.Button{{Action: "a", Value: strings.Repeat("v", 1100), Label: "x"}}})
 	require.Error(t, err, "keys longer than WeCom's 1024 bytes are refused")
 
 	fields := make([]bot.Field, 8)
 	for i := range fields {
 		fields[i] = bot.Field{Name: fmt.Sprint("f", i), Value: "v"}
 	}
-	req, err = a.userMessage("u", bot.Message{Title: "t", Fields: fields, Buttons: []bot.Button{{Action: "a", Value: "v", Label: "非常非常非常非常长的按钮文字"}}})
+	req, err = firstMessage(a, bot.Message{Title: "t", Fields: fields, Buttons: []bot.Button{{Action: "a", Value: "v", Label: "非常非常非常非常长的按钮文字"}}})
 	require.NoError(t, err)
 	require.Len(t, req.TemplateCard.HorizontalContentList, 6)
 	require.Contains(t, req.TemplateCard.SubTitleText, "f7：v")

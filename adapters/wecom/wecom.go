@@ -76,17 +76,25 @@ type Shared interface {
 	Delete(ctx context.Context, key string) error
 }
 
+// Deferrer takes the direct replies (command and click answers) that met
+// a temporary failure, so they are retried like outbox notices instead of
+// being lost; bot.DeferredReplies implements it.
+type Deferrer interface {
+	Defer(ctx context.Context, platform, userRef string, m bot.Message) error
+}
+
 // Adapter is the WeCom platform: an http handler for callbacks, a
 // bot.Sender and a bot.Updater.
 type Adapter struct {
-	cfg    Config
-	bot    Handler
-	refs   Refs
-	api    *apiClient
-	crypt  crypt
-	limit  *limiter
-	shared Shared
-	log    *slog.Logger
+	cfg      Config
+	bot      Handler
+	refs     Refs
+	api      *apiClient
+	crypt    crypt
+	limit    *limiter
+	shared   Shared
+	deferrer Deferrer
+	log      *slog.Logger
 
 	wg  sync.WaitGroup
 	sem chan struct{}
@@ -99,12 +107,12 @@ var (
 
 // New returns the WeCom adapter. The access token is cached in shared
 // under cfg.KeyPrefix, shared by every replica.
-func New(cfg Config, h Handler, refs Refs, shared Shared, logger *slog.Logger) (*Adapter, error) {
+func New(cfg Config, h Handler, refs Refs, shared Shared, deferred Deferrer, logger *slog.Logger) (*Adapter, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if h == nil || refs == nil || shared == nil {
-		return nil, errors.New("wecom: handler, refs and redis are required")
+	if h == nil || refs == nil || shared == nil || deferred == nil {
+		return nil, errors.New("wecom: handler, refs, redis and deferrer are required")
 	}
 	cfg = cfg.withDefaults()
 	if cfg.APIBase != DefaultAPIBase {
@@ -120,15 +128,16 @@ func New(cfg Config, h Handler, refs Refs, shared Shared, logger *slog.Logger) (
 	}
 	tc := &tokenCache{shared: shared, prefix: cfg.KeyPrefix + "token:"}
 	return &Adapter{
-		cfg:    cfg,
-		bot:    h,
-		refs:   refs,
-		api:    newAPIClient(cfg.APIBase, cfg.CorpID, cfg.Secret, itoa(cfg.AgentID), tc, cfg.CallTimeout),
-		crypt:  crypt{token: cfg.Token, key: cfg.EncodingAESKey, corpID: cfg.CorpID},
-		limit:  &limiter{shared: shared, prefix: cfg.KeyPrefix, now: cfg.Now},
-		shared: shared,
-		log:    logger.With("component", "wecom"),
-		sem:    make(chan struct{}, 64),
+		cfg:      cfg,
+		bot:      h,
+		refs:     refs,
+		api:      newAPIClient(cfg.APIBase, cfg.CorpID, cfg.Secret, itoa(cfg.AgentID), tc, cfg.CallTimeout),
+		crypt:    crypt{token: cfg.Token, key: cfg.EncodingAESKey, corpID: cfg.CorpID},
+		limit:    &limiter{shared: shared, prefix: cfg.KeyPrefix, now: cfg.Now},
+		shared:   shared,
+		deferrer: deferred,
+		log:      logger.With("component", "wecom"),
+		sem:      make(chan struct{}, 64),
 	}, nil
 }
 
@@ -211,11 +220,12 @@ func (a *Adapter) Send(ctx context.Context, to core.Recipient, m bot.Message) er
 // deliver sends m now when the address has a free slot, else holds it.
 func (a *Adapter) deliver(ctx context.Context, d address, m bot.Message) error {
 	if q, limited := a.quota(d); limited {
-		n, err := a.limit.take(ctx, d.String(), q, 1)
+		want := a.cost(d, m)
+		n, err := a.limit.take(ctx, d.String(), q, want)
 		if err != nil {
 			return fmt.Errorf("wecom: rate limit for %s: %w", d.redacted(), err)
 		}
-		if n == 0 {
+		if n < want {
 			return a.hold(ctx, d, m)
 		}
 	}
@@ -224,6 +234,15 @@ func (a *Adapter) deliver(ctx context.Context, d address, m bot.Message) error {
 	}
 	a.sendImage(ctx, d, m)
 	return nil
+}
+
+// cost is how many WeCom messages m takes to d: one, or one per card of
+// a message split into several cards for a member.
+func (a *Adapter) cost(d address, m bot.Message) int {
+	if d.kind != kindUser {
+		return 1
+	}
+	return cardCount(m)
 }
 
 // post sends one message (or, with merged set, that pre-rendered markdown)
@@ -255,18 +274,40 @@ type cardData struct {
 	User         string `json:"user"`
 	SentAt       int64  `json:"sent_at"` // unix seconds
 	Spent        bool   `json:"spent,omitempty"`
+	Part         int    `json:"part,omitempty"` // which card of a split message (0-based)
 }
 
-// sendUser sends a message to one member with message/send and remembers
-// a card's response_code for Update.
+// sendUser sends a message to one member with message/send — as several
+// cards when it has more buttons than a card holds — and remembers each
+// card's response_code for Update. When a later card meets a temporary
+// failure after the first went out, the rest is held for Flush, so a
+// retry never sends the first again.
 func (a *Adapter) sendUser(ctx context.Context, userID string, m bot.Message, merged string) error {
-	req, err := a.userMessage(userID, m)
+	reqs, err := a.userMessages(userID, m)
 	if err != nil {
 		return bot.Permanent(err)
 	}
 	if merged != "" {
-		req.MsgType, req.Text, req.Markdown, req.TemplateCard = msgMarkdown, nil, &textBody{Content: merged}, nil
+		reqs = []*sendRequest{{ToUser: userID, AgentID: a.cfg.AgentID, MsgType: msgMarkdown, Markdown: &textBody{Content: merged}}}
 	}
+	for i, req := range reqs {
+		err := a.sendOne(ctx, userID, req, m.Ref, i)
+		var perm *bot.PermanentError
+		switch {
+		case err == nil:
+		case i == 0 || errors.As(err, &perm):
+			return err
+		default:
+			a.log.Warn("card not sent; holding the rest of the message", "user", userID, "ref", m.Ref, "part", i, "err", err)
+			return a.hold(ctx, address{kind: kindUser, id: userID}, rest(m, i))
+		}
+	}
+	return nil
+}
+
+// sendOne sends one message/send request and remembers a card (part of
+// the message about ref) for Update.
+func (a *Adapter) sendOne(ctx context.Context, userID string, req *sendRequest, ref string, part int) error {
 	var resp message.SendResponse
 	if err := a.api.call(ctx, "message/send", nil, req, &resp); err != nil {
 		return classify(err)
@@ -274,20 +315,21 @@ func (a *Adapter) sendUser(ctx context.Context, userID string, m bot.Message, me
 	if resp.InvalidUser != "" {
 		return bot.Permanent(fmt.Errorf("wecom: message/send: invalid user %q", resp.InvalidUser))
 	}
-	if req.TemplateCard != nil && m.Ref != "" {
-		data, _ := json.Marshal(cardData{TaskID: req.TemplateCard.TaskID, ResponseCode: resp.ResponseCode, User: userID, SentAt: a.cfg.Now().Unix()})
-		if _, err := a.refs.Save(ctx, core.PlatformWeCom, m.Ref, address{kind: kindUser, id: userID}.String(), data); err != nil {
+	if req.TemplateCard != nil && ref != "" {
+		data, _ := json.Marshal(cardData{TaskID: req.TemplateCard.TaskID, ResponseCode: resp.ResponseCode, User: userID, SentAt: a.cfg.Now().Unix(), Part: part})
+		if _, err := a.refs.Save(ctx, core.PlatformWeCom, ref, address{kind: kindUser, id: userID}.String(), data); err != nil {
 			// Sent already: a retry would duplicate it. The card just
 			// cannot be updated later.
-			a.log.Error("sent card not recorded; it will not be updated", "ref", m.Ref, "user", userID, "err", err)
+			a.log.Error("sent card not recorded; it will not be updated", "ref", ref, "user", userID, "err", err)
 		}
 	}
 	return nil
 }
 
-// updateCard replaces a member's card with m using a response_code.
-func (a *Adapter) updateCard(ctx context.Context, userID, code string, m bot.Message) error {
-	c, err := card(m, "", a.cfg.DoneLabel)
+// updateCard replaces a member's card (part of a split message) with m
+// using a response_code.
+func (a *Adapter) updateCard(ctx context.Context, userID, code string, m bot.Message, part int) error {
+	c, err := cardPart(m, part, "", a.cfg.DoneLabel)
 	if err != nil {
 		return bot.Permanent(err)
 	}
@@ -333,7 +375,7 @@ func (a *Adapter) Update(ctx context.Context, ref string, m bot.Message) error {
 			}
 			continue
 		}
-		err := a.updateCard(ctx, data.User, data.ResponseCode, m)
+		err := a.updateCard(ctx, data.User, data.ResponseCode, m, data.Part)
 		if err != nil && retryableUpdate(err) {
 			errs = append(errs, err)
 			continue
