@@ -362,14 +362,24 @@ var channelName = func(s string) bool {
 	return true
 }
 
-// replies stores the bot's direct replies to user and returns them on the wire.
+// replies stores the bot's direct replies to user and returns them on the
+// wire. A reply carrying a secret is stored redacted and answered whole,
+// this once.
 func (a *Adapter) replies(ctx context.Context, user string, msgs []bot.Message) (any, error) {
-	stored, err := a.insert(ctx, Target{User: user}, msgs)
+	kept := make([]bot.Message, len(msgs))
+	for i, m := range msgs {
+		kept[i] = m.Redacted()
+	}
+	stored, err := a.insert(ctx, Target{User: user}, kept)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]wireMessage, len(stored))
 	for i, r := range stored {
+		if i < len(msgs) && msgs[i].Secret != "" {
+			m := msgs[i]
+			r.Message.Title, r.Message.Text, r.Message.Fields, r.Message.Buttons = m.Title, m.Text, m.Fields, m.Buttons
+		}
 		out[i] = wire(r)
 	}
 	return map[string]any{"replies": out}, nil
