@@ -67,7 +67,7 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 	}, incidents)
 	var silencer bot.Silencer
 	if cfg.Alerts.AlertmanagerURL != "" {
-		silencer = alerts.NewSilencer(alertSvc, incidents, alerts.NewClient(cfg.Alerts.AlertmanagerURL, nil), cfg.Bot.Location(), clock)
+		silencer = alerts.NewSilencer(alertSvc, alerts.NewClient(cfg.Alerts.AlertmanagerURL, nil), cfg.Bot.Location(), clock)
 	}
 	backups := backup.NewService(store.Backups(), clock, cal, incidents, backup.Config{
 		Grace: cfg.Backups.Grace.D(), FailLevel: cfg.Backups.FailLevel, VerifyDay: cfg.Backups.VerifyDay, Lead: cfg.Backups.Lead,
