@@ -447,11 +447,7 @@ func (s *Service) HandleTimer(ctx context.Context, id int64) error {
 		if _, err := fmt.Sscanf(t.Ref, "incident:%d", &iid); err != nil {
 			return fmt.Errorf("alert: timer %d has ref %q: %w", id, t.Ref, err)
 		}
-		ops, err := s.incidents.In(tx)
-		if err != nil {
-			return err
-		}
-		i, err := ops.Get(ctx, iid, true)
+		ops, i, err := s.incidentIn(ctx, tx, iid, true)
 		if err != nil {
 			return err
 		}
@@ -533,11 +529,7 @@ func (s *Service) PublishNotice(ctx context.Context, actor core.Actor, id int64,
 		if !org.HasRole(grants, org.RoleSysAdmin) {
 			return core.Forbidden("need_sys_admin", "action", "incident.notice")
 		}
-		ops, err := s.incidents.In(tx)
-		if err != nil {
-			return err
-		}
-		i, err := ops.Get(ctx, id, true)
+		ops, i, err := s.incidentIn(ctx, tx, id, true)
 		if err != nil {
 			return err
 		}
@@ -570,6 +562,17 @@ func (s *Service) PublishNotice(ctx context.Context, actor core.Actor, id int64,
 	})
 }
 
+// incidentIn binds the incident operations to tx and loads incident id
+// (row-locked with lock).
+func (s *Service) incidentIn(ctx context.Context, tx Tx, id int64, lock bool) (incident.Ops, incident.Incident, error) {
+	ops, err := s.incidents.In(tx)
+	if err != nil {
+		return ops, incident.Incident{}, err
+	}
+	i, err := ops.Get(ctx, id, lock)
+	return ops, i, err
+}
+
 // SilenceTarget is what an Alertmanager silence needs: the group's matchers.
 type SilenceTarget struct {
 	Incident incident.Incident
@@ -594,11 +597,7 @@ func silencers(ctx context.Context, ops incident.Ops, i incident.Incident) ([]st
 func (s *Service) SilenceTarget(ctx context.Context, actor core.Actor, id int64) (SilenceTarget, error) {
 	var t SilenceTarget
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		ops, err := s.incidents.In(tx)
-		if err != nil {
-			return err
-		}
-		i, err := ops.Get(ctx, id, false)
+		ops, i, err := s.incidentIn(ctx, tx, id, false)
 		if err != nil {
 			return err
 		}
@@ -649,11 +648,7 @@ func Matchers(labels map[string]string) []Matcher {
 // ("alert.silence") with the matchers, in one transaction.
 func (s *Service) RecordSilence(ctx context.Context, actor core.Actor, id int64, silenceID string, matchers []Matcher, until time.Time) error {
 	return s.store.InTx(ctx, func(tx Tx) error {
-		ops, err := s.incidents.In(tx)
-		if err != nil {
-			return err
-		}
-		i, err := ops.Get(ctx, id, true)
+		ops, i, err := s.incidentIn(ctx, tx, id, true)
 		if err != nil {
 			return err
 		}
