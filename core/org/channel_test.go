@@ -9,53 +9,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"opsbot/core"
+	"opsbot/core/internal/fakestore"
 	"opsbot/core/org"
 )
 
-// chanFake is an in-memory org.ChannelTx.
+// chanFake is an in-memory org.ChannelTx: the shared fake store's users,
+// grants and audit, and the members admins added.
 type chanFake struct {
-	users  map[string]org.User
-	grants []org.Grant
-	added  map[string][]string // channel → users
-	audits []core.AuditEntry
+	*fakestore.Tx
+	added map[string][]string // channel → users
 }
 
 func (f *chanFake) InTx(_ context.Context, fn func(org.ChannelTx) error) error { return fn(f) }
-
-func (f *chanFake) Audit(_ context.Context, e core.AuditEntry) error {
-	f.audits = append(f.audits, e)
-	return nil
-}
-
-func (f *chanFake) Notify(context.Context, core.Notice) error { return nil }
-
-func (f *chanFake) User(_ context.Context, id string) (org.User, error) {
-	u, ok := f.users[id]
-	if !ok {
-		return u, core.ErrNotFound
-	}
-	return u, nil
-}
-
-func (f *chanFake) GrantsOf(_ context.Context, id string) ([]org.Grant, error) {
-	var out []org.Grant
-	for _, g := range f.grants {
-		if g.UserID == id {
-			out = append(out, g)
-		}
-	}
-	return out, nil
-}
-
-func (f *chanFake) Holders(_ context.Context, r org.Role) ([]org.Grant, error) {
-	var out []org.Grant
-	for _, g := range f.grants {
-		if g.Role == r {
-			out = append(out, g)
-		}
-	}
-	return out, nil
-}
 
 func (f *chanFake) AddChannelMember(_ context.Context, ch, u string) (bool, error) {
 	if slices.Contains(f.added[ch], u) {
@@ -97,12 +62,12 @@ func (nowClock) Now() time.Time { return time.Date(2026, 11, 29, 10, 0, 0, 0, ti
 func TestChannelMembership(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := &chanFake{users: map[string]org.User{}, added: map[string][]string{}}
-	for _, u := range []string{"admin", "cfg", "op", "member", "gone"} {
-		f.users[u] = org.User{ID: u, Removed: u == "gone"}
-	}
-	f.grants = []org.Grant{{UserID: "admin", Role: org.RoleSysAdmin, Scope: "city"}, {UserID: "op", Role: org.RoleOperator, Scope: "city"},
-		{UserID: "gone", Role: org.RoleOperator, Scope: "city"}}
+	f := &chanFake{Tx: fakestore.New(), added: map[string][]string{}}
+	f.AddUser("city", "admin", "cfg", "op", "member", "gone")
+	f.Users["gone"] = org.User{ID: "gone", Removed: true}
+	f.Grant("admin", org.RoleSysAdmin, "city")
+	f.Grant("op", org.RoleOperator, "city")
+	f.Grant("gone", org.RoleOperator, "city")
 	c := org.NewChannels(f, nowClock{}, []org.ChannelRule{
 		{Name: "ops", Members: []string{"cfg"}, Roles: []org.Role{org.RoleOperator}},
 		{Name: "incidents", Members: []string{"cfg"}},
@@ -121,13 +86,13 @@ func TestChannelMembership(t *testing.T) {
 	require.ErrorIs(t, c.Add(ctx, core.Actor{UserID: "op"}, "ops", "member"), core.ErrForbidden)
 	require.ErrorIs(t, c.Add(ctx, core.Actor{UserID: "admin"}, "nochan", "member"), core.ErrNotFound)
 	require.ErrorIs(t, c.Add(ctx, core.Actor{UserID: "admin"}, "ops", "nobody"), core.ErrNotFound)
-	require.Empty(t, f.audits)
+	require.Empty(t, f.Audits)
 	require.NoError(t, c.Add(ctx, core.Actor{UserID: "admin"}, "incidents", "member"))
 	require.ErrorIs(t, c.Add(ctx, core.Actor{UserID: "admin"}, "incidents", "member"), core.ErrConflict)
 	require.Equal(t, []string{"incidents"}, of("member"))
-	require.Len(t, f.audits, 1)
-	require.Equal(t, "channel.member.add", f.audits[0].Action)
-	require.Equal(t, "channel:incidents", f.audits[0].Entity)
+	require.Len(t, f.Audits, 1)
+	require.Equal(t, "channel.member.add", f.Audits[0].Action)
+	require.Equal(t, "channel:incidents", f.Audits[0].Entity)
 
 	ms, err := c.Members(ctx, core.Actor{UserID: "admin"}, "ops")
 	require.NoError(t, err)
@@ -138,6 +103,6 @@ func TestChannelMembership(t *testing.T) {
 	require.ErrorIs(t, c.Remove(ctx, core.Actor{UserID: "admin"}, "ops", "op"), core.ErrNotFound)
 	require.NoError(t, c.Remove(ctx, core.Actor{UserID: "admin"}, "incidents", "member"))
 	require.Empty(t, of("member"))
-	require.Len(t, f.audits, 2)
-	require.Equal(t, "channel.member.remove", f.audits[1].Action)
+	require.Len(t, f.Audits, 2)
+	require.Equal(t, "channel.member.remove", f.Audits[1].Action)
 }
