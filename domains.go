@@ -29,6 +29,7 @@ type domainSet struct {
 	calendars *calendar.Service
 	backups   *backup.Service
 	alerts    *alert.Service
+	channels  *org.Channels
 	plugs     []bot.Plug
 }
 
@@ -67,7 +68,7 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 	}, incidents)
 	var silencer bot.Silencer
 	if cfg.Alerts.AlertmanagerURL != "" {
-		silencer = alerts.NewSilencer(alertSvc, incidents, alerts.NewClient(cfg.Alerts.AlertmanagerURL, nil), cfg.Bot.Location(), clock)
+		silencer = alerts.NewSilencer(alertSvc, alerts.NewClient(cfg.Alerts.AlertmanagerURL, nil), cfg.Bot.Location(), clock)
 	}
 	backups := backup.NewService(store.Backups(), clock, cal, incidents, backup.Config{
 		Grace: cfg.Backups.Grace.D(), FailLevel: cfg.Backups.FailLevel, VerifyDay: cfg.Backups.VerifyDay, Lead: cfg.Backups.Lead,
@@ -75,9 +76,18 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 	inspections := inspect.NewService(store.Inspections(), clock, cal, incidents, inspect.Config{
 		Grace: cfg.Inspections.Grace.D(), IssueLevel: cfg.Inspections.IssueLevel, Channel: cfg.Inspections.Channel,
 	})
+	rules := make([]org.ChannelRule, len(cfg.Channels))
+	for i, c := range cfg.Channels {
+		rules[i] = org.ChannelRule{Name: c.Name, Members: c.Members}
+		for _, r := range c.Roles {
+			rules[i].Roles = append(rules[i].Roles, org.Role(r))
+		}
+	}
+	channels := org.NewChannels(store.Channels(), clock, rules)
 	return domainSet{
-		orgs: org.NewService(store.Org(), clock), calendars: calendars, backups: backups, alerts: alertSvc,
+		orgs: org.NewService(store.Org(), clock), calendars: calendars, backups: backups, alerts: alertSvc, channels: channels,
 		plugs: []bot.Plug{
+			bot.Channels(channels),
 			bot.Approvals(approvals), bot.Incidents(incidents), bot.Duty(rotations, handovers, cfg.Scheduler.SweepInterval.D()),
 			bot.Problems(problems), bot.Alerts(alertSvc, silencer),
 			bot.Tickets(ticket.NewService(store.Tickets(), clock, cal)),

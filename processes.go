@@ -67,13 +67,6 @@ func (a *process) serve(ctx, gctx context.Context, g *errgroup.Group, ready func
 			return fmt.Errorf("demo org: %w", err)
 		}
 	}
-	for _, c := range cfg.Channels {
-		for _, u := range c.Members {
-			if err := a.plat.webchat.Join(ctx, c.Name, u); err != nil {
-				return err
-			}
-		}
-	}
 	srv := server.New(a.metrics, []server.Check{
 		{Name: "postgres", Fn: a.store.Ping},
 		{Name: "redis", Fn: func(ctx context.Context) error { return a.rdb.Ping(ctx).Err() }},

@@ -14,7 +14,6 @@ import (
 
 	"opsbot/core"
 	"opsbot/core/alert"
-	"opsbot/core/incident"
 )
 
 // Client talks to Alertmanager's v2 API.
@@ -77,28 +76,24 @@ func (c *Client) CreateSilence(ctx context.Context, labels map[string]string, st
 	return r.SilenceID, nil
 }
 
-// Targets finds the matchers of an alert incident's group (the alert service).
+// Targets finds the matchers of an alert incident's group for an actor
+// who may silence it, and records a silence (the alert service).
 type Targets interface {
-	SilenceTarget(ctx context.Context, id int64) (alert.SilenceTarget, error)
-}
-
-// Notes records a silence on its incident (the incident service).
-type Notes interface {
-	RecordSilence(ctx context.Context, actor core.Actor, id int64, silenceID string, until time.Time) (incident.Incident, error)
+	SilenceTarget(ctx context.Context, actor core.Actor, id int64) (alert.SilenceTarget, error)
+	RecordSilence(ctx context.Context, actor core.Actor, id int64, silenceID string, matchers []alert.Matcher, until time.Time) error
 }
 
 // Silencer creates silences for alert incidents and records who did.
 type Silencer struct {
 	targets Targets
-	notes   Notes
 	client  *Client
 	loc     *time.Location
 	clock   core.Clock
 }
 
 // NewSilencer returns a silencer; client may be nil when no Alertmanager URL is configured.
-func NewSilencer(targets Targets, notes Notes, client *Client, loc *time.Location, clock core.Clock) *Silencer {
-	return &Silencer{targets: targets, notes: notes, client: client, loc: loc, clock: clock}
+func NewSilencer(targets Targets, client *Client, loc *time.Location, clock core.Clock) *Silencer {
+	return &Silencer{targets: targets, client: client, loc: loc, clock: clock}
 }
 
 // Until turns a button's span ("1h", "4h", "tomorrow": the next 09:00) into an end time.
@@ -119,7 +114,9 @@ func (s *Silencer) Until(span string) (time.Time, error) {
 	return time.Time{}, core.Invalid("silence_span", "value", span)
 }
 
-// Silence silences an alert incident's group for span and notes it on the incident.
+// Silence silences an alert incident's group for span, when actor may
+// (nothing reaches Alertmanager otherwise), and records it on the incident
+// and in the audit log with its matchers.
 func (s *Silencer) Silence(ctx context.Context, actor core.Actor, id int64, span string) (string, time.Time, error) {
 	if s.client == nil {
 		return "", time.Time{}, core.Invalid("no_alertmanager")
@@ -128,7 +125,7 @@ func (s *Silencer) Silence(ctx context.Context, actor core.Actor, id int64, span
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	t, err := s.targets.SilenceTarget(ctx, id)
+	t, err := s.targets.SilenceTarget(ctx, actor, id)
 	if err != nil {
 		return "", time.Time{}, err
 	}
@@ -137,7 +134,7 @@ func (s *Silencer) Silence(ctx context.Context, actor core.Actor, id int64, span
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	if _, err := s.notes.RecordSilence(ctx, actor, id, sid, until); err != nil {
+	if err := s.targets.RecordSilence(ctx, actor, id, sid, alert.Matchers(t.Labels), until); err != nil {
 		return sid, until, err
 	}
 	return sid, until, nil

@@ -15,7 +15,7 @@ func TestSilenceUntil(t *testing.T) {
 	t.Parallel()
 	cst := time.FixedZone("CST", 8*3600)
 	now := time.Date(2026, 11, 24, 23, 30, 0, 0, cst)
-	s := NewSilencer(nil, nil, nil, cst, fixed{now})
+	s := NewSilencer(nil, nil, cst, fixed{now})
 	for span, want := range map[string]time.Time{
 		"1h":       now.Add(time.Hour),
 		"4h":       now.Add(4 * time.Hour),
@@ -30,7 +30,7 @@ func TestSilenceUntil(t *testing.T) {
 		time.Date(2026, 11, 25, 1, 30, 0, 0, cst): time.Date(2026, 11, 25, 9, 0, 0, 0, cst),
 		time.Date(2026, 11, 25, 9, 0, 0, 0, cst):  time.Date(2026, 11, 26, 9, 0, 0, 0, cst),
 	} {
-		got, err := NewSilencer(nil, nil, nil, cst, fixed{at}).Until("tomorrow")
+		got, err := NewSilencer(nil, nil, cst, fixed{at}).Until("tomorrow")
 		require.NoError(t, err)
 		require.True(t, want.Equal(got), "at %s: %s", at, got)
 	}

@@ -8,6 +8,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"opsbot/core"
@@ -31,6 +32,41 @@ type Message struct {
 	// Image is a PNG shown with the message (the digest's chart); on the
 	// webchat API it is base64 in "image".
 	Image []byte `json:"image,omitempty"`
+	// Secret is a credential the message carries in its text (the token of
+	// a personal sign-in link). It is delivered once, to whom the reply is
+	// for; every stored copy (webchat history, held messages) is Redacted.
+	// It never goes on the wire.
+	Secret string `json:"-"`
+}
+
+// Redaction replaces a message's secret in every stored copy.
+const Redaction = "[redacted]"
+
+// Redacted returns m as it may be stored: its secret replaced by
+// Redaction wherever it appears (title, text, fields, buttons) and the
+// Secret flag cleared. A message without a secret comes back unchanged.
+func (m Message) Redacted() Message {
+	if m.Secret == "" {
+		return m
+	}
+	hide := func(s string) string { return strings.ReplaceAll(s, m.Secret, Redaction) }
+	out := m
+	out.Secret = ""
+	out.Title, out.Text = hide(m.Title), hide(m.Text)
+	if m.Fields != nil {
+		out.Fields = make([]Field, len(m.Fields))
+		for i, f := range m.Fields {
+			out.Fields[i] = Field{Name: hide(f.Name), Value: hide(f.Value)}
+		}
+	}
+	if m.Buttons != nil {
+		out.Buttons = make([]Button, len(m.Buttons))
+		for i, b := range m.Buttons {
+			b.Value, b.Label, b.Confirm = hide(b.Value), hide(b.Label), hide(b.Confirm)
+			out.Buttons[i] = b
+		}
+	}
+	return out
 }
 
 // Field is a name/value row of a card.

@@ -57,7 +57,7 @@ var aliases = map[string]string{
 	"巡检": "inspect", "计划": "plan", "上报": "report", "报告": "report", "记录": "log", "列表": "list",
 	"备份": "backup", "验证": "verify", "恢复测试": "verify", "简报": "digest", "日报": "digest",
 	"订阅": "subscribe", "退订": "unsubscribe", "今天": "today", "昨天": "yesterday",
-	"网页版": "webchat", "登录": "link", "注销": "logout",
+	"网页版": "webchat", "登录": "link", "注销": "logout", "频道": "channel",
 }
 
 // flagAliases maps Chinese flag names onto the English ones.

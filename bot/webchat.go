@@ -31,7 +31,7 @@ func (b *Bot) webchatLink(ctx context.Context, r *Request) ([]Message, error) {
 	if user != r.Actor.UserID {
 		key = "webchat.link.other"
 	}
-	return reply(Message{Ref: "user:" + user, Title: b.t("webchat.link.title"),
+	return reply(Message{Ref: "user:" + user, Title: b.t("webchat.link.title"), Secret: token,
 		Text: b.t(key, "user", user, "link", link, "until", b.fmtTime(wt.ExpiresAt))})
 }
 

@@ -26,6 +26,7 @@ import (
 
 	"opsbot/core/calendar"
 	"opsbot/core/incident"
+	"opsbot/core/org"
 )
 
 // DevYAML is the embedded copy of configs/dev.yaml, used by Load when no
@@ -409,6 +410,9 @@ type Channel struct {
 	Name string `yaml:"name"`
 	// Members are org user ids.
 	Members []string `yaml:"members"`
+	// Roles make every holder of one of these roles (on any scope) a
+	// member too, e.g. [operator]. Default none.
+	Roles []string `yaml:"roles"`
 	// Slack is the channel's Slack address: a channel id (C0123ABCD, preferred) or "#name".
 	Slack string `yaml:"slack"`
 	// WeCom is the channel's WeCom address: appchat:<chatid>, robot:<webhook key> or user:<userid>.
@@ -656,6 +660,15 @@ func setDefault[T comparable](p *T, v T) {
 	}
 }
 
+// roleNames lists the org roles a channel may name.
+func roleNames() string {
+	names := make([]string, len(org.Roles))
+	for i, r := range org.Roles {
+		names[i] = string(r)
+	}
+	return strings.Join(names, ", ")
+}
+
 // hasChannel reports whether name is one of channels[].name.
 func (c *Config) hasChannel(name string) bool {
 	return slices.ContainsFunc(c.Channels, func(x Channel) bool { return x.Name == name })
@@ -740,6 +753,11 @@ func (c *Config) Validate() error {
 				add(mp, "duplicate %q", m)
 			}
 			seen[m] = true
+		}
+		for j, r := range ch.Roles {
+			if !org.Role(r).Valid() {
+				add(fmt.Sprintf("%s.roles[%d]", p, j), "must be one of %s, got %q", roleNames(), r)
+			}
 		}
 	}
 

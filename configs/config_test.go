@@ -296,6 +296,8 @@ func TestValidate(t *testing.T) {
 			want: `channels[0].members[1]: must be a user id matching ^[a-z0-9][a-z0-9_.-]{0,63}$, got "Bob"`},
 		{name: "channel member duplicate", mutate: func(c *Config) { c.Channels = []Channel{{Name: "ops", Members: []string{"admin", "admin"}}} },
 			want: `channels[0].members[1]: duplicate "admin"`},
+		{name: "channel role unknown", mutate: func(c *Config) { c.Channels = []Channel{{Name: "ops", Roles: []string{"operator", "boss"}}} },
+			want: `channels[0].roles[1]: must be one of sys_admin, district_admin, unit_admin, unit_contact, operator, access_party, got "boss"`},
 		{name: "platform unknown", mutate: func(c *Config) { c.Delivery.Platforms = []string{"webchat", "email"} },
 			want: `delivery.platforms[1]: must be "webchat", "wecom" or "slack", got "email"`},
 		{name: "platform duplicate", mutate: func(c *Config) { c.Delivery.Platforms = []string{"slack", "wecom", "slack"} },

@@ -143,7 +143,7 @@ func wire(r record) wireMessage {
 }
 
 // Store keeps webchat messages (core/chat records whose content the
-// adapter encodes) and channel membership; *postgres.Webchat implements it.
+// adapter encodes); *postgres.Webchat implements it.
 type Store interface {
 	// Insert stores messages and returns them with ids, seqs and times.
 	Insert(ctx context.Context, recs []chat.WebchatMessage) ([]chat.WebchatMessage, error)
@@ -157,8 +157,6 @@ type Store interface {
 	Inbox(ctx context.Context, user string, channels []string, after int64, limit int) ([]chat.WebchatMessage, error)
 	// Channel returns messages posted to a channel with seq > after.
 	Channel(ctx context.Context, name string, after int64, limit int) ([]chat.WebchatMessage, error)
-	Join(ctx context.Context, channel, user string) error
-	ChannelsOf(ctx context.Context, user string) ([]string, error)
 }
 
 // Handler answers events (the bot).
@@ -187,7 +185,11 @@ type Config struct {
 	Token string
 	// Sessions resolves a personal sign-in token to its user (an error
 	// wrapping core.ErrNotFound for an unknown, expired or revoked one).
-	Sessions     func(ctx context.Context, token string) (string, error)
+	Sessions func(ctx context.Context, token string) (string, error)
+	// Channels lists the channels a user is in (core/org channel
+	// membership: config, roles, sys admins' /channel add). Channels are
+	// closed: posting into one joins nothing. Nil: nobody is in any.
+	Channels     func(ctx context.Context, user string) ([]string, error)
 	MaxBodyBytes int64
 }
 
@@ -269,9 +271,25 @@ func (a *Adapter) Update(ctx context.Context, ref string, m bot.Message) error {
 	return err
 }
 
-// Join makes user a member of channel (configured members at start).
-func (a *Adapter) Join(ctx context.Context, channel, user string) error {
-	return a.store.Join(ctx, channel, user)
+// channelsOf lists the channels user is in.
+func (a *Adapter) channelsOf(ctx context.Context, user string) ([]string, error) {
+	if a.cfg.Channels == nil || user == "" {
+		return nil, nil
+	}
+	return a.cfg.Channels(ctx, user)
+}
+
+// member refuses a user who is not in channel (403).
+func (a *Adapter) member(ctx context.Context, channel, user string) error {
+	chans, err := a.channelsOf(ctx, user)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(chans, channel) {
+		return &apiError{status: http.StatusForbidden, msg: fmt.Sprintf(
+			"webchat: %s is not a member of channel %s; channels are closed: a sys admin adds members with /channel add", user, channel)}
+	}
+	return nil
 }
 
 type apiError struct {
@@ -374,14 +392,24 @@ var channelName = func(s string) bool {
 	return true
 }
 
-// replies stores the bot's direct replies to user and returns them on the wire.
+// replies stores the bot's direct replies to user and returns them on the
+// wire. A reply carrying a secret is stored redacted and answered whole,
+// this once.
 func (a *Adapter) replies(ctx context.Context, user string, msgs []bot.Message) (any, error) {
-	stored, err := a.insert(ctx, Target{User: user}, msgs)
+	kept := make([]bot.Message, len(msgs))
+	for i, m := range msgs {
+		kept[i] = m.Redacted()
+	}
+	stored, err := a.insert(ctx, Target{User: user}, kept)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]wireMessage, len(stored))
 	for i, r := range stored {
+		if i < len(msgs) && msgs[i].Secret != "" {
+			m := msgs[i]
+			r.Message.Title, r.Message.Text, r.Message.Fields, r.Message.Buttons = m.Title, m.Text, m.Fields, m.Buttons
+		}
 		out[i] = wire(r)
 	}
 	return map[string]any{"replies": out}, nil
@@ -411,7 +439,7 @@ func (a *Adapter) postMessage(_ http.ResponseWriter, r *http.Request) (any, erro
 	}
 	ctx := r.Context()
 	if in.Channel != "" {
-		if err := a.store.Join(ctx, in.Channel, in.User); err != nil {
+		if err := a.member(ctx, in.Channel, in.User); err != nil {
 			return nil, err
 		}
 	}
@@ -471,16 +499,11 @@ func (a *Adapter) visible(ctx context.Context, rec record, user string) (bool, e
 	if rec.To.User != "" {
 		return rec.To.User == user, nil
 	}
-	chans, err := a.store.ChannelsOf(ctx, user)
+	chans, err := a.channelsOf(ctx, user)
 	if err != nil {
 		return false, err
 	}
-	for _, c := range chans {
-		if c == rec.To.Channel {
-			return true, nil
-		}
-	}
-	return false, nil
+	return slices.Contains(chans, rec.To.Channel), nil
 }
 
 const pageLimit = 200
@@ -521,7 +544,7 @@ func (a *Adapter) getInbox(_ http.ResponseWriter, r *http.Request) (any, error) 
 	if err != nil {
 		return nil, err
 	}
-	chans, err := a.store.ChannelsOf(r.Context(), user)
+	chans, err := a.channelsOf(r.Context(), user)
 	if err != nil {
 		return nil, err
 	}
@@ -541,13 +564,15 @@ func (a *Adapter) getChannel(_ http.ResponseWriter, r *http.Request) (any, error
 	if err != nil {
 		return nil, err
 	}
-	if p := principal(r); p != "" {
-		chans, err := a.store.ChannelsOf(r.Context(), p)
-		if err != nil {
+	// A reader who is named or signed in must be a member; only dev mode
+	// and the service token, which may act as anyone, read unnamed.
+	user, err := as(r, r.URL.Query().Get("user"))
+	if err != nil {
+		return nil, err
+	}
+	if user != "" {
+		if err := a.member(r.Context(), name, user); err != nil {
 			return nil, err
-		}
-		if !slices.Contains(chans, name) {
-			return nil, &apiError{status: http.StatusForbidden, msg: "webchat: " + p + " is not in channel " + name}
 		}
 	}
 	recs, err := decodeAll(a.store.Channel(r.Context(), name, after, pageLimit))
@@ -562,7 +587,7 @@ func (a *Adapter) getChannels(_ http.ResponseWriter, r *http.Request) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	chans, err := a.store.ChannelsOf(r.Context(), user)
+	chans, err := a.channelsOf(r.Context(), user)
 	if err != nil {
 		return nil, err
 	}

@@ -89,16 +89,30 @@ func TestRequestLimits(t *testing.T) {
 	require.Equal(t, 400, code, out)
 }
 
-func TestChannelPostJoinsChannel(t *testing.T) {
+// TestChannelsAreClosed: posting into a channel one is not in is refused
+// and joins nothing; a member posts and reads.
+func TestChannelsAreClosed(t *testing.T) {
 	t.Parallel()
-	ts := server(t, webchat.Config{DevMode: true})
+	members := func(_ context.Context, user string) ([]string, error) {
+		if user == "m" {
+			return []string{"ops"}, nil
+		}
+		return nil, nil
+	}
+	ts := server(t, webchat.Config{DevMode: true, Channels: members})
 	code, out := post(t, ts.URL+"/webchat/api/messages", "", `{"user":"u","channel":"ops","text":"/x"}`)
+	require.Equal(t, 403, code, out)
+	require.Contains(t, out, "not a member of channel ops")
+	code, out = get(t, ts.URL+"/webchat/api/channels?user=u", "")
+	require.Equal(t, 200, code)
+	require.JSONEq(t, `{"channels":[]}`, out)
+	code, out = get(t, ts.URL+"/webchat/api/channel?name=ops&user=u&after=0", "")
+	require.Equal(t, 403, code, out)
+
+	code, out = post(t, ts.URL+"/webchat/api/messages", "", `{"user":"m","channel":"ops","text":"/x"}`)
 	require.Equal(t, 200, code, out)
-	resp, err := http.Get(ts.URL + "/webchat/api/channels?user=u")
-	require.NoError(t, err)
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	require.JSONEq(t, `{"channels":[{"name":"ops"}]}`, string(b))
+	code, out = get(t, ts.URL+"/webchat/api/channel?name=ops&user=m&after=0", "")
+	require.Equal(t, 200, code, out)
 }
 
 func get(t *testing.T, url, token string) (int, string) {

@@ -22,7 +22,7 @@ func (a *Adapter) hold(ctx context.Context, d address, msgs ...bot.Message) erro
 		return nil
 	}
 	for _, m := range msgs {
-		body, err := json.Marshal(heldBody{Message: m})
+		body, err := json.Marshal(heldBody{Message: m.Redacted()}) // a secret is never kept
 		if err != nil {
 			return bot.Permanent(fmt.Errorf("wecom: hold: %w", err))
 		}

@@ -447,11 +447,7 @@ func (s *Service) HandleTimer(ctx context.Context, id int64) error {
 		if _, err := fmt.Sscanf(t.Ref, "incident:%d", &iid); err != nil {
 			return fmt.Errorf("alert: timer %d has ref %q: %w", id, t.Ref, err)
 		}
-		ops, err := s.incidents.In(tx)
-		if err != nil {
-			return err
-		}
-		i, err := ops.Get(ctx, iid, true)
+		ops, i, err := s.incidentIn(ctx, tx, iid, true)
 		if err != nil {
 			return err
 		}
@@ -533,11 +529,7 @@ func (s *Service) PublishNotice(ctx context.Context, actor core.Actor, id int64,
 		if !org.HasRole(grants, org.RoleSysAdmin) {
 			return core.Forbidden("need_sys_admin", "action", "incident.notice")
 		}
-		ops, err := s.incidents.In(tx)
-		if err != nil {
-			return err
-		}
-		i, err := ops.Get(ctx, id, true)
+		ops, i, err := s.incidentIn(ctx, tx, id, true)
 		if err != nil {
 			return err
 		}
@@ -570,6 +562,17 @@ func (s *Service) PublishNotice(ctx context.Context, actor core.Actor, id int64,
 	})
 }
 
+// incidentIn binds the incident operations to tx and loads incident id
+// (row-locked with lock).
+func (s *Service) incidentIn(ctx context.Context, tx Tx, id int64, lock bool) (incident.Ops, incident.Incident, error) {
+	ops, err := s.incidents.In(tx)
+	if err != nil {
+		return ops, incident.Incident{}, err
+	}
+	i, err := ops.Get(ctx, id, lock)
+	return ops, i, err
+}
+
 // SilenceTarget is what an Alertmanager silence needs: the group's matchers.
 type SilenceTarget struct {
 	Incident incident.Incident
@@ -577,15 +580,24 @@ type SilenceTarget struct {
 	Receiver string
 }
 
-// SilenceTarget returns the matchers of an alert incident's group.
-func (s *Service) SilenceTarget(ctx context.Context, id int64) (SilenceTarget, error) {
+// silencers are the people who may silence incident i: the on-call of its
+// rotation, operators, sys admins and, when it has a unit, the admins
+// covering that unit.
+func silencers(ctx context.Context, ops incident.Ops, i incident.Incident) ([]string, error) {
+	names := []string{"primary", "secondary", string(org.RoleOperator), string(org.RoleSysAdmin)}
+	if i.Unit != "" {
+		names = append(names, string(org.RoleDistrictAdmin), string(org.RoleUnitAdmin))
+	}
+	return ops.Targets(ctx, i, names...)
+}
+
+// SilenceTarget returns the matchers of an alert incident's group for
+// actor, who must be one of its silencers: its on-call, an operator, or an
+// admin covering its unit (not_silencer otherwise).
+func (s *Service) SilenceTarget(ctx context.Context, actor core.Actor, id int64) (SilenceTarget, error) {
 	var t SilenceTarget
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		ops, err := s.incidents.In(tx)
-		if err != nil {
-			return err
-		}
-		i, err := ops.Get(ctx, id, false)
+		ops, i, err := s.incidentIn(ctx, tx, id, false)
 		if err != nil {
 			return err
 		}
@@ -595,8 +607,59 @@ func (s *Service) SilenceTarget(ctx context.Context, id int64) (SilenceTarget, e
 		} else if err != nil {
 			return err
 		}
+		who, err := silencers(ctx, ops, i)
+		if err != nil {
+			return err
+		}
+		if actor.UserID == core.SystemUser || !slices.Contains(who, actor.UserID) {
+			return core.Forbidden("not_silencer", "id", strconv.FormatInt(id, 10), "user", actor.UserID)
+		}
 		t = SilenceTarget{Incident: i, Labels: g.Labels, Receiver: g.Receiver}
 		return nil
 	})
 	return t, err
+}
+
+// Matcher is one label matcher of a silence.
+type Matcher struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// SilenceRecord is what the audit log keeps of a silence.
+type SilenceRecord struct {
+	SilenceID string    `json:"silence_id"`
+	Matchers  []Matcher `json:"matchers"`
+	Until     time.Time `json:"until"`
+}
+
+// Matchers are the equality matchers of labels, sorted by name.
+func Matchers(labels map[string]string) []Matcher {
+	out := make([]Matcher, 0, len(labels))
+	for k, v := range labels {
+		out = append(out, Matcher{Name: k, Value: v})
+	}
+	slices.SortFunc(out, func(a, b Matcher) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// RecordSilence notes on the incident that actor silenced its group with
+// silence silenceID until until, tells its stakeholders, and audits it
+// ("alert.silence") with the matchers, in one transaction.
+func (s *Service) RecordSilence(ctx context.Context, actor core.Actor, id int64, silenceID string, matchers []Matcher, until time.Time) error {
+	return s.store.InTx(ctx, func(tx Tx) error {
+		ops, i, err := s.incidentIn(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		body := silenceID + " → " + until.In(s.cal.Location()).Format("2006-01-02 15:04")
+		if err := ops.Note(ctx, id, actor.UserID, "silence", body); err != nil {
+			return err
+		}
+		if err := ops.Broadcast(ctx, i, actor, "silence", body); err != nil {
+			return err
+		}
+		return core.Record(ctx, tx, s.clock.Now(), actor, "alert.silence", i.Ref(), nil,
+			SilenceRecord{SilenceID: silenceID, Matchers: matchers, Until: until})
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"opsbot/core/chat"
+	"opsbot/core/org"
 )
 
 // Webchat is the webchat adapter's message store.
@@ -99,21 +100,57 @@ func (w *Webchat) Channel(ctx context.Context, name string, after int64, limit i
 	return collect(rows, scanWebchat, "webchat channel")
 }
 
-// Join adds a channel member.
-func (w *Webchat) Join(ctx context.Context, channel, user string) error {
-	_, err := w.s.pool.Exec(ctx, `INSERT INTO webchat_channel_members (channel, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, channel, user)
-	return wrap(err, "webchat join")
+// channelStore adapts Store to org.ChannelStore: the members sys admins
+// added to channels (configured members come from the config).
+type channelStore struct{ s *Store }
+
+// Channels returns the channel membership store.
+func (s *Store) Channels() org.ChannelStore { return channelStore{s} }
+
+var _ org.ChannelTx = (*Tx)(nil)
+
+// InTx runs fn in one transaction.
+func (c channelStore) InTx(ctx context.Context, fn func(org.ChannelTx) error) error {
+	return c.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
 }
 
-// ChannelsOf lists a user's channels.
-func (w *Webchat) ChannelsOf(ctx context.Context, user string) ([]string, error) {
-	rows, err := w.s.pool.Query(ctx, `SELECT channel FROM webchat_channel_members WHERE user_id = $1 ORDER BY channel`, user)
+// AddChannelMember adds a channel member and reports whether they were new.
+func (t *Tx) AddChannelMember(ctx context.Context, channel, user string) (bool, error) {
+	tag, err := t.tx.Exec(ctx, `INSERT INTO webchat_channel_members (channel, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, channel, user)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: webchat channels: %w", err)
+		return false, fmt.Errorf("postgres: channel member add: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// RemoveChannelMember removes a channel member and reports whether they were one.
+func (t *Tx) RemoveChannelMember(ctx context.Context, channel, user string) (bool, error) {
+	tag, err := t.tx.Exec(ctx, `DELETE FROM webchat_channel_members WHERE channel = $1 AND user_id = $2`, channel, user)
+	if err != nil {
+		return false, fmt.Errorf("postgres: channel member remove: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// ChannelMembers lists the added members of a channel.
+func (t *Tx) ChannelMembers(ctx context.Context, channel string) ([]string, error) {
+	return t.strings(ctx, "channel members", `SELECT user_id FROM webchat_channel_members WHERE channel = $1 ORDER BY user_id`, channel)
+}
+
+// MemberChannels lists the channels a user was added to.
+func (t *Tx) MemberChannels(ctx context.Context, user string) ([]string, error) {
+	return t.strings(ctx, "member channels", `SELECT channel FROM webchat_channel_members WHERE user_id = $1 ORDER BY channel`, user)
+}
+
+// strings runs a query of one text column.
+func (t *Tx) strings(ctx context.Context, what, q string, args ...any) ([]string, error) {
+	rows, err := t.tx.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %s: %w", what, err)
 	}
 	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return nil, fmt.Errorf("postgres: webchat channels: %w", err)
+		return nil, fmt.Errorf("postgres: %s: %w", what, err)
 	}
 	return out, nil
 }
