@@ -45,8 +45,11 @@ func (d *DeferredReplies) Defer(ctx context.Context, platform, userRef string, m
 	return nil
 }
 
-// replyPayload carries a rendered message in a chat.reply notice.
+// replyPayload carries a rendered message in a chat.reply notice. The
+// outbox is a stored copy: a secret the reply carried is redacted (the
+// user asks again for a new sign-in link).
 func replyPayload(platform string, m Message) chat.Reply {
+	m = m.Redacted()
 	p := chat.Reply{Platform: platform, Ref: m.Ref, Status: m.Status, Title: m.Title, Text: m.Text, Image: m.Image}
 	for _, f := range m.Fields {
 		p.Fields = append(p.Fields, chat.ReplyField{Name: f.Name, Value: f.Value})
