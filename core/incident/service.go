@@ -499,13 +499,6 @@ func (s *Service) Resolve(ctx context.Context, actor core.Actor, id int64, summa
 	})
 }
 
-// RecordSilence notes on the incident that actor silenced its alerts until until.
-func (s *Service) RecordSilence(ctx context.Context, actor core.Actor, id int64, silenceID string, until time.Time) (Incident, error) {
-	return s.change(ctx, actor, id, "incident.silence", func(tx WriteTx, i *Incident) (string, string, error) {
-		return "silence", silenceID + " → " + until.In(s.cal.Location()).Format("2006-01-02 15:04"), nil
-	})
-}
-
 // Detail is an incident with its timeline.
 type Detail struct {
 	Incident Incident
