@@ -191,17 +191,26 @@ func (d *Deliverer) backoff(attempt int, err error) time.Duration {
 	return delay
 }
 
-// HandleDeliver is the notify:deliver handler.
+// HandleDeliver is the notify:deliver handler. It fails only on a bad
+// payload: any other error (the database is down, the outcome could not
+// be recorded) is logged and the task ends, because the outbox row is
+// still pending in Postgres and the sweep enqueues it again. asynq thus
+// never retries a delivery task until it archives it, which made a long
+// outage lose notices (issue 21).
 func (d *Deliverer) HandleDeliver(ctx context.Context, t *asynq.Task) error {
 	var p DeliverPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.OutboxID <= 0 {
 		return fmt.Errorf("notify:deliver: bad payload %q: %w", t.Payload(), asynq.SkipRetry)
 	}
-	return d.Deliver(ctx, p.OutboxID)
+	if err := d.Deliver(ctx, p.OutboxID); err != nil {
+		d.log.Warn("delivery not done; the sweep retries it", "outbox_id", p.OutboxID, "err", err)
+	}
+	return nil
 }
 
-// Sweep enqueues every due outbox row again. Enqueuing a row whose task is
-// still queued is a no-op (same task id).
+// Sweep enqueues every due outbox row again. A row whose task is still
+// queued or running is left to it (same task id); one whose task asynq
+// archived, or holds for a later retry, is run now (Queue.Revive).
 func (d *Deliverer) Sweep(ctx context.Context) (int, error) {
 	// A page at a time: the rest are picked up on the next sweep, once
 	// these have been claimed, so a sweep cannot spin on the same rows.
@@ -210,7 +219,8 @@ func (d *Deliverer) Sweep(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	for _, r := range due {
-		if err := d.queue.EnqueueDelivery(ctx, r.ID, r.Attempts, time.Time{}); err != nil {
+		t, _ := NewDeliverTask(r.ID, r.Attempts)
+		if err := d.queue.Revive(ctx, t, deliverTaskID(r.ID, r.Attempts), asynq.MaxRetry(3)); err != nil {
 			return 0, err
 		}
 	}

@@ -37,21 +37,28 @@ type DeliverPayload struct {
 func NewDeliverTask(outboxID int64, attempt int) (*asynq.Task, []asynq.Option) {
 	b, _ := json.Marshal(DeliverPayload{OutboxID: outboxID})
 	return asynq.NewTask(TypeNotifyDeliver, b), []asynq.Option{
-		asynq.TaskID(fmt.Sprintf("notify:%d:%d", outboxID, attempt)),
+		asynq.TaskID(deliverTaskID(outboxID, attempt)),
 		asynq.MaxRetry(3),
 	}
 }
 
+// deliverTaskID is the id of the task delivering an outbox row's attempt.
+func deliverTaskID(outboxID int64, attempt int) string {
+	return fmt.Sprintf("notify:%d:%d", outboxID, attempt)
+}
+
 // Queue enqueues opsbot tasks on one asynq queue.
 type Queue struct {
-	client *asynq.Client
-	name   string
-	log    *slog.Logger
+	client  *asynq.Client
+	inspect *asynq.Inspector
+	name    string
+	log     *slog.Logger
 }
 
 // NewQueue returns a queue over a shared Redis client.
 func NewQueue(rdb redis.UniversalClient, name string, logger *slog.Logger) *Queue {
-	return &Queue{client: asynq.NewClientFromRedisClient(rdb), name: name, log: logger.With("component", "queue")}
+	return &Queue{client: asynq.NewClientFromRedisClient(rdb), inspect: asynq.NewInspectorFromRedisClient(rdb),
+		name: name, log: logger.With("component", "queue")}
 }
 
 // Name returns the asynq queue name.
@@ -65,6 +72,41 @@ func (q *Queue) Enqueue(ctx context.Context, t *asynq.Task, opts ...asynq.Option
 		return nil
 	}
 	return err
+}
+
+// Revive enqueues a task the sweep owns (the row or timer behind it is
+// due in Postgres) so that it runs now. When a task with the same id
+// exists and is archived (asynq gave up on it: an older release, or a
+// task whose lease ran out while Redis was frozen), retrying or scheduled
+// for later, it is moved to pending; one pending or running is left as it
+// is. So whatever asynq did with a task, the sweep brings it back.
+func (q *Queue) Revive(ctx context.Context, t *asynq.Task, id string, opts ...asynq.Option) error {
+	opts = append(opts, asynq.Queue(q.name), asynq.TaskID(id))
+	_, err := q.client.EnqueueContext(ctx, t, opts...)
+	if !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return err
+	}
+	info, err := q.inspect.GetTaskInfo(q.name, id)
+	if errors.Is(err, asynq.ErrTaskNotFound) {
+		// Gone meanwhile (it ran, or was deleted): enqueue it afresh.
+		return q.Enqueue(ctx, t, opts...)
+	}
+	if err != nil {
+		return fmt.Errorf("queue: inspect task %s: %w", id, err)
+	}
+	switch info.State {
+	case asynq.TaskStateArchived, asynq.TaskStateRetry, asynq.TaskStateScheduled:
+		if err := q.inspect.RunTask(q.name, id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+			return fmt.Errorf("queue: run task %s: %w", id, err)
+		}
+		q.log.Info("sweep revived a task", "task_id", id, "was", info.State.String())
+	case asynq.TaskStateCompleted:
+		if err := q.inspect.DeleteTask(q.name, id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+			return fmt.Errorf("queue: delete task %s: %w", id, err)
+		}
+		return q.Enqueue(ctx, t, opts...)
+	}
+	return nil
 }
 
 // EnqueueDelivery enqueues the delivery of an outbox row, at once or at a time.
@@ -96,5 +138,5 @@ func (q *Queue) Kick(ids []int64) {
 	}
 }
 
-// Close closes the asynq client (not the shared Redis client).
-func (q *Queue) Close() error { return q.client.Close() }
+// Close closes the asynq client and inspector (not the shared Redis client).
+func (q *Queue) Close() error { return errors.Join(q.client.Close(), q.inspect.Close()) }

@@ -62,7 +62,14 @@ type bundle struct {
 
 func setup(t *testing.T, db int) *bundle {
 	t.Helper()
-	b := &bundle{store: pgtest.New(t), rdb: redistest.Client(t, db), rec: &recorder{},
+	return setupOn(t, pgtest.New(t), redistest.Client(t, db))
+}
+
+// setupOn wires a bundle on a given store and Redis client (fault tests
+// pass private servers they stop and freeze).
+func setupOn(t *testing.T, store *postgres.Store, rdb *goredis.Client) *bundle {
+	t.Helper()
+	b := &bundle{store: store, rdb: rdb, rec: &recorder{},
 		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	b.queue = tasks.NewQueue(b.rdb, redistest.Name("q"), b.log)
 	t.Cleanup(func() { _ = b.queue.Close() })
