@@ -20,6 +20,7 @@ import (
 type Outbox interface {
 	Claim(ctx context.Context, id int64, fn func(d core.Delivery) (delivered []string, err error)) (found bool, err error)
 	Reschedule(ctx context.Context, id int64, delay time.Duration, giveUp bool) error
+	MarkSent(ctx context.Context, id int64, platform string) error
 	Due(ctx context.Context, limit int) ([]core.Delivery, error)
 }
 
@@ -97,6 +98,7 @@ func (d *Deliverer) targets(ctx context.Context, to core.Recipient) ([][2]string
 // so a retry never sends twice where it went through.
 func (d *Deliverer) Deliver(ctx context.Context, id int64) error {
 	var attempts int
+	sctx := bot.WithOutbox(ctx, id) // platforms with a key store it once
 	found, err := d.outbox.Claim(ctx, id, func(del core.Delivery) ([]string, error) {
 		attempts = del.Attempts + 1
 		done := slices.Clone(del.DeliveredPlatforms)
@@ -105,7 +107,7 @@ func (d *Deliverer) Deliver(ctx context.Context, id int64) error {
 			return done, bot.Permanent(err)
 		}
 		if core.IsUpdate(del.Notice.Type) {
-			return d.update(ctx, del.Notice.Ref, msg, done)
+			return d.update(ctx, id, del.Notice.Ref, msg, done)
 		}
 		targets, err := d.targets(ctx, del.Notice.To)
 		if err != nil {
@@ -115,13 +117,14 @@ func (d *Deliverer) Deliver(ctx context.Context, id int64) error {
 			if slices.Contains(done, t[0]) {
 				continue
 			}
-			err := d.senders[t[0]].Send(ctx, bot.Address(del.Notice.To, t[1]), msg)
+			err := d.senders[t[0]].Send(sctx, bot.Address(del.Notice.To, t[1]), msg)
 			if err != nil {
 				d.observe(t[0], "error")
 				return done, fmt.Errorf("%s: %w", t[0], err)
 			}
 			d.observe(t[0], "ok")
 			done = append(done, t[0])
+			d.markSent(ctx, id, t[0])
 		}
 		return done, nil
 	})
@@ -161,7 +164,7 @@ func (d *Deliverer) Deliver(ctx context.Context, id int64) error {
 }
 
 // update replaces the cards about ref on every platform that can.
-func (d *Deliverer) update(ctx context.Context, ref string, msg bot.Message, done []string) ([]string, error) {
+func (d *Deliverer) update(ctx context.Context, id int64, ref string, msg bot.Message, done []string) ([]string, error) {
 	for _, p := range d.cfg.Platforms {
 		u, ok := d.senders[p].(bot.Updater)
 		if !ok || slices.Contains(done, p) {
@@ -173,8 +176,19 @@ func (d *Deliverer) update(ctx context.Context, ref string, msg bot.Message, don
 		}
 		d.observe(p, "ok")
 		done = append(done, p)
+		d.markSent(ctx, id, p)
 	}
 	return done, nil
+}
+
+// markSent records at once that a notice went out on platform, so an
+// attempt after a crash skips it (the attempt's end records it too).
+func (d *Deliverer) markSent(ctx context.Context, id int64, platform string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := d.outbox.MarkSent(ctx, id, platform); err != nil {
+		d.log.Warn("sent mark not written; the attempt's end records it", "outbox_id", id, "platform", platform, "err", err)
+	}
 }
 
 // backoff is exponential from RetryBase to RetryMax, or what the platform

@@ -100,6 +100,15 @@ func (q *Queue) Revive(ctx context.Context, t *asynq.Task, id string, opts ...as
 			return fmt.Errorf("queue: run task %s: %w", id, err)
 		}
 		q.log.Info("sweep revived a task", "task_id", id, "was", info.State.String())
+	case asynq.TaskStateActive:
+		// Running by asynq's books, yet its row or timer is due and not
+		// leased in Postgres: the worker running it died (kill -9) and
+		// asynq recovers such a task only after its own lease and a
+		// retry delay. Run a twin now; the claim lets one of them act.
+		twin := fmt.Sprintf("%s:r%d", id, time.Now().UnixNano())
+		opts[len(opts)-1] = asynq.TaskID(twin)
+		q.log.Info("sweep runs a twin of an orphaned task", "task_id", id, "twin", twin)
+		return q.Enqueue(ctx, t, opts...)
 	case asynq.TaskStateCompleted:
 		if err := q.inspect.DeleteTask(q.name, id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
 			return fmt.Errorf("queue: delete task %s: %w", id, err)
