@@ -7,6 +7,7 @@ package tasks_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"opsbot/storage/postgres"
+	"opsbot/storage/postgres/pgtest"
 	"opsbot/tasks"
 	"opsbot/tasks/faulttest"
 )
@@ -198,4 +200,55 @@ func TestFaultSweepRevivesArchivedTasks(t *testing.T) {
 	b.runAll(t, c, 50*time.Millisecond, time.Second)
 	within(t, 3*time.Second, func() bool { return len(b.rec.sent()) == 1 && c.count() == 1 },
 		func() string { return fmt.Sprintf("%d of 1 notices, %d of 1 timers", len(b.rec.sent()), c.count()) })
+}
+
+// TestFaultRedisFreeze (issue 21 item 5): while Redis is frozen (SIGSTOP),
+// commits that write notices answer as soon as Postgres commits (the
+// queue kick is off the request path), and once Redis is back the outbox
+// drains within one sweep interval.
+func TestFaultRedisFreeze(t *testing.T) {
+	t.Parallel()
+	rs := faulttest.StartRedis(t)
+	opts, err := goredis.ParseURL(rs.URL()) // the client's defaults, as in production
+	require.NoError(t, err)
+	rdb := goredis.NewClient(opts)
+	t.Cleanup(func() { _ = rdb.Close() })
+	b := setupOn(t, pgtest.New(t), rdb)
+	const sweep = time.Second
+	b.runAll(t, &timerCounter{}, 0, sweep)
+	addUser(t, b, "fz00")
+	within(t, 5*time.Second, func() bool { return len(b.rec.sent()) == 1 }, func() string { return "warm-up notice not delivered" })
+
+	rs.Freeze(t)
+	frozen := time.Now()
+	want := []string{"user:fz00"}
+	var mu sync.Mutex
+	var slowest time.Duration
+	var wg sync.WaitGroup
+	for i := 1; i <= 30; i++ {
+		id := fmt.Sprintf("fz%02d", i)
+		want = append(want, "user:"+id)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start := time.Now()
+			addUser(t, b, id)
+			d := time.Since(start)
+			mu.Lock()
+			slowest = max(slowest, d)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	time.Sleep(5*time.Second - time.Since(frozen))
+	rs.Thaw(t)
+	back := time.Now()
+	within(t, sweep+4*time.Second, func() bool { return len(b.rec.sent()) >= len(want) },
+		func() string { return fmt.Sprintf("%d of %d notices", len(b.rec.sent()), len(want)) })
+	t.Logf("slowest commit while Redis was frozen: %s; all delivered %s after Redis came back",
+		slowest.Round(time.Millisecond), time.Since(back).Round(time.Millisecond))
+	time.Sleep(2 * sweep)
+	lost, dup := lostAndDuplicated(want, recipients(b.rec.sent()))
+	faultReport(t, "redis-freeze-5s/notices", lost, dup)
+	require.Less(t, slowest, time.Second, "a commit waited for the frozen Redis")
 }

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -53,12 +54,53 @@ type Queue struct {
 	inspect *asynq.Inspector
 	name    string
 	log     *slog.Logger
+	kicks   chan func(ctx context.Context) error // after-commit enqueues, run off the request path
+	stop    chan struct{}
+	stopped chan struct{}
 }
 
-// NewQueue returns a queue over a shared Redis client.
+// kickBacklog is how many commits' kicks may wait for Redis; beyond it a
+// kick is dropped (the sweep enqueues what is due).
+const kickBacklog = 1024
+
+// kickTimeout bounds one kick's enqueues.
+const kickTimeout = 2 * time.Second
+
+// NewQueue returns a queue over a shared Redis client. Close stops its
+// kicker.
 func NewQueue(rdb redis.UniversalClient, name string, logger *slog.Logger) *Queue {
-	return &Queue{client: asynq.NewClientFromRedisClient(rdb), inspect: asynq.NewInspectorFromRedisClient(rdb),
-		name: name, log: logger.With("component", "queue")}
+	q := &Queue{client: asynq.NewClientFromRedisClient(rdb), inspect: asynq.NewInspectorFromRedisClient(rdb),
+		name: name, log: logger.With("component", "queue"),
+		kicks: make(chan func(context.Context) error, kickBacklog), stop: make(chan struct{}), stopped: make(chan struct{})}
+	go q.kicker()
+	return q
+}
+
+// kicker runs kicks one at a time until Close.
+func (q *Queue) kicker() {
+	defer close(q.stopped)
+	for {
+		select {
+		case <-q.stop:
+			return
+		case kick := <-q.kicks:
+			ctx, cancel := context.WithTimeout(context.Background(), kickTimeout)
+			if err := kick(ctx); err != nil {
+				q.log.Warn("enqueue after commit failed; the sweep will enqueue it", "err", err)
+			}
+			cancel()
+		}
+	}
+}
+
+// kick queues an after-commit enqueue without waiting: Postgres is the
+// record, and whatever is dropped or fails here the sweep finds.
+func (q *Queue) kick(fn func(ctx context.Context) error) {
+	select {
+	case q.kicks <- fn:
+	default:
+		q.log.Warn("enqueue backlog full (Redis slow or down?); the sweep will enqueue the work")
+	}
 }
 
 // Name returns the asynq queue name.
@@ -134,18 +176,30 @@ func (q *Queue) EnqueueWait(ctx context.Context, outboxID int64, at time.Time) e
 	return q.Enqueue(ctx, t, asynq.TaskID(fmt.Sprintf("notify:%d:wait:%d", outboxID, at.UnixNano())), asynq.ProcessAt(at), asynq.MaxRetry(3))
 }
 
-// Kick enqueues fresh outbox rows right after their commit. A failure is
-// only logged: the sweeper will find the rows.
+// Kick enqueues fresh outbox rows after their commit, off the caller's
+// path: a commit never waits for Redis (a frozen Redis froze every
+// webhook and command, issue 21). A failure is only logged: the sweep
+// finds the rows.
 func (q *Queue) Kick(ids []int64) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	for _, id := range ids {
-		if err := q.EnqueueDelivery(ctx, id, 0, time.Time{}); err != nil {
-			q.log.Warn("enqueue delivery failed; the sweeper will retry", "outbox_id", id, "err", err)
-			return
+	ids = slices.Clone(ids)
+	q.kick(func(ctx context.Context) error {
+		for _, id := range ids {
+			if err := q.EnqueueDelivery(ctx, id, 0, time.Time{}); err != nil {
+				return fmt.Errorf("outbox %d: %w", id, err)
+			}
 		}
-	}
+		return nil
+	})
 }
 
-// Close closes the asynq client and inspector (not the shared Redis client).
-func (q *Queue) Close() error { return errors.Join(q.client.Close(), q.inspect.Close()) }
+// Close stops the kicker (kicks still waiting are left to the sweep) and
+// closes the asynq client and inspector (not the shared Redis client).
+func (q *Queue) Close() error {
+	select {
+	case <-q.stop:
+	default:
+		close(q.stop)
+	}
+	<-q.stopped
+	return errors.Join(q.client.Close(), q.inspect.Close())
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -29,18 +30,20 @@ func NewTimerTask(t core.Timer) (*asynq.Task, []asynq.Option) {
 	return asynq.NewTask(t.Kind, b), opts
 }
 
-// KickTimers enqueues freshly committed timers. A failure is only logged:
-// the sweeper finds due timers in Postgres.
+// KickTimers enqueues freshly committed timers, off the caller's path
+// (see Kick). A failure is only logged: the sweep finds due timers in
+// Postgres.
 func (q *Queue) KickTimers(timers []core.Timer) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	for _, t := range timers {
-		task, opts := NewTimerTask(t)
-		if err := q.Enqueue(ctx, task, opts...); err != nil {
-			q.log.Warn("enqueue timer failed; the sweeper will retry", "timer_id", t.ID, "kind", t.Kind, "err", err)
-			return
+	timers = slices.Clone(timers)
+	q.kick(func(ctx context.Context) error {
+		for _, t := range timers {
+			task, opts := NewTimerTask(t)
+			if err := q.Enqueue(ctx, task, opts...); err != nil {
+				return fmt.Errorf("timer %d (%s): %w", t.ID, t.Kind, err)
+			}
 		}
-	}
+		return nil
+	})
 }
 
 // DueTimers lists timers that are due by now (implemented by storage).
