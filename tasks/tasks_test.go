@@ -58,6 +58,8 @@ type bundle struct {
 	rec   *recorder
 	del   *tasks.Deliverer
 	log   *slog.Logger
+	// renderer is the bot that renders notices.
+	renderer *bot.Bot
 }
 
 func setup(t *testing.T, db int) *bundle {
@@ -79,6 +81,7 @@ func setupOn(t *testing.T, store *postgres.Store, rdb *goredis.Client) *bundle {
 	_, err := b.orgs.Bootstrap(ctx, "admin", "系统管理员", "city", "示范市")
 	require.NoError(t, err)
 	renderer := bot.New(bot.Config{Language: bot.LangEN}, b.orgs, b.log, bot.Hooks{})
+	b.renderer = renderer
 	b.del = tasks.NewDeliverer(tasks.DeliveryConfig{
 		Platforms: []string{core.PlatformWebchat}, RetryBase: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond,
 		MaxAttempts: 5, Channels: map[string]map[string]string{"ops": {core.PlatformWebchat: "ops"}},

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"opsbot/core"
+	"opsbot/core/delivery"
 )
 
 // Outbox is the delivery side of the outbox.
@@ -163,6 +164,54 @@ func (o *Outbox) Pending(ctx context.Context) (int, error) {
 	var n int
 	err := o.s.pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE state = 'pending'`).Scan(&n)
 	return n, err
+}
+
+// RecordFailure records that a notice failed for good on platform ("" when
+// no platform could take it), for the sys admins' hourly count.
+func (o *Outbox) RecordFailure(ctx context.Context, id int64, platform string, cause error) error {
+	_, err := o.s.pool.Exec(ctx, `INSERT INTO delivery_failures (outbox_id, platform, error) VALUES ($1, $2, $3)`,
+		id, platform, truncate(cause.Error(), 1000))
+	if err != nil {
+		return fmt.Errorf("postgres: record delivery failure of outbox %d: %w", id, err)
+	}
+	return nil
+}
+
+var _ delivery.Tx = (*Tx)(nil)
+
+// deliveryStore adapts Store to delivery.Store.
+type deliveryStore struct{ s *Store }
+
+// Delivery returns the delivery failures store.
+func (s *Store) Delivery() delivery.Store { return deliveryStore{s} }
+
+// InTx runs fn in one transaction.
+func (d deliveryStore) InTx(ctx context.Context, fn func(delivery.Tx) error) error {
+	return d.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
+}
+
+// TakeFailures marks every unreported delivery failure reported and
+// returns their counts by platform (most first) and the oldest's time. A
+// replica reporting at the same time waits for the rows, then finds them
+// reported.
+func (t *Tx) TakeFailures(ctx context.Context) ([]delivery.PlatformCount, time.Time, error) {
+	rows, err := t.tx.Query(ctx, `WITH taken AS (
+			UPDATE delivery_failures SET reported_at = now() WHERE reported_at IS NULL RETURNING platform, failed_at)
+		SELECT platform, count(*), min(failed_at) FROM taken GROUP BY platform ORDER BY count(*) DESC, platform`)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("postgres: take delivery failures: %w", err)
+	}
+	var since time.Time
+	counts, err := collect(rows, func(r pgx.Row) (delivery.PlatformCount, error) {
+		var c delivery.PlatformCount
+		var first time.Time
+		err := r.Scan(&c.Platform, &c.Count, &first)
+		if since.IsZero() || first.Before(since) {
+			since = first
+		}
+		return c, err
+	}, "take delivery failures")
+	return counts, since, err
 }
 
 func truncate(s string, n int) string {
