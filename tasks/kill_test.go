@@ -21,15 +21,14 @@ import (
 	"opsbot/core"
 	"opsbot/core/org"
 	"opsbot/storage/postgres"
-	"opsbot/storage/postgres/pgtest"
-	"opsbot/storage/redis/redistest"
 	"opsbot/tasks"
+	"opsbot/tasks/faulttest"
 )
 
 // Environment of the worker child process of TestFaultKillWorker.
 const (
 	envChild  = "OPSBOT_FAULT_CHILD"
-	envSchema = "OPSBOT_FAULT_SCHEMA"
+	envPG     = "OPSBOT_FAULT_PG"
 	envRedis  = "OPSBOT_FAULT_REDIS"
 	envQueue  = "OPSBOT_FAULT_QUEUE"
 )
@@ -58,7 +57,7 @@ func TestFaultWorkerChild(t *testing.T) {
 	}
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	store, err := postgres.Open(ctx, pgtest.URL(), postgres.Options{MaxConns: 8, SearchPath: os.Getenv(envSchema)})
+	store, err := postgres.Open(ctx, os.Getenv(envPG), postgres.Options{MaxConns: 8})
 	require.NoError(t, err)
 	opts, err := goredis.ParseURL(os.Getenv(envRedis))
 	require.NoError(t, err)
@@ -86,13 +85,9 @@ func TestFaultKillWorker(t *testing.T) {
 	if os.Getenv(envChild) != "" {
 		t.Skip("not inside a child")
 	}
-	schema := pgtest.Schema(t)
+	pg, rs, b := private(t)
 	ctx := context.Background()
-	store, err := postgres.Open(ctx, pgtest.URL(), postgres.Options{MaxConns: 8, SearchPath: schema})
-	require.NoError(t, err)
-	t.Cleanup(store.Close)
-	require.NoError(t, store.Migrate(ctx))
-	b := setupOn(t, store, redistest.Client(t, 2))
+	store := b.store
 	const users, each = 40, 35
 	for u := range users {
 		addUser(t, b, fmt.Sprintf("k%02d", u))
@@ -113,8 +108,8 @@ func TestFaultKillWorker(t *testing.T) {
 
 	start := func() *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestFaultWorkerChild$")
-		cmd.Env = append(os.Environ(), envChild+"=worker", envSchema+"="+schema,
-			envRedis+"="+redistest.URL(2), envQueue+"="+b.queue.Name())
+		cmd.Env = append(os.Environ(), envChild+"=worker", envPG+"="+pg.URL(),
+			envRedis+"="+rs.URL(), envQueue+"="+b.queue.Name())
 		require.NoError(t, cmd.Start())
 		return cmd
 	}
@@ -144,7 +139,7 @@ func TestFaultKillWorker(t *testing.T) {
 	var stored, distinct int
 	require.NoError(t, store.Pool().QueryRow(ctx, `SELECT count(*), count(DISTINCT (to_user, title, body))
 		FROM webchat_messages WHERE to_user LIKE 'k%'`).Scan(&stored, &distinct))
-	faultReport(t, "worker-kill-9x20/webchat", want-distinct, stored-distinct)
+	faulttest.Report(t, "worker-kill-9x20/webchat", want-distinct, stored-distinct)
 	require.Zero(t, pending(), "all delivered within %s of the last kill", drain)
 }
 

@@ -215,3 +215,15 @@ func (p *Postgres) Stop(t testing.TB) {
 	}
 	p.running = false
 }
+
+// Report prints a fault case's outcome as `make faults` collects it
+// ("FAULT <case> lost=N duplicated=M") and fails the test unless both are
+// zero. Every fault case reports through it.
+func Report(t testing.TB, name string, lost, duplicated int) {
+	t.Helper()
+	line := fmt.Sprintf("FAULT %-32s lost=%d duplicated=%d", name, lost, duplicated)
+	t.Log(line)
+	if lost != 0 || duplicated != 0 {
+		t.Errorf("%s: want nothing lost or duplicated", line)
+	}
+}
