@@ -27,10 +27,10 @@ import (
 
 // Environment of the worker child process of TestFaultKillWorker.
 const (
-	envChild  = "OPSBOT_FAULT_CHILD"
-	envPG     = "OPSBOT_FAULT_PG"
-	envRedis  = "OPSBOT_FAULT_REDIS"
-	envQueue  = "OPSBOT_FAULT_QUEUE"
+	envChild = "OPSBOT_FAULT_CHILD"
+	envPG    = "OPSBOT_FAULT_PG"
+	envRedis = "OPSBOT_FAULT_REDIS"
+	envQueue = "OPSBOT_FAULT_QUEUE"
 )
 
 // childLease is the outbox lease of the child worker: what a kill may
