@@ -15,7 +15,6 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
-	"opsbot/storage/postgres"
 	"opsbot/tasks"
 	"opsbot/tasks/faulttest"
 )
@@ -25,11 +24,7 @@ func private(t *testing.T) (*faulttest.Postgres, *faulttest.Redis, *bundle) {
 	t.Helper()
 	pg := faulttest.StartPostgres(t)
 	rs := faulttest.StartRedis(t)
-	ctx := context.Background()
-	store, err := postgres.Open(ctx, pg.URL(), postgres.Options{MaxConns: 8})
-	require.NoError(t, err)
-	t.Cleanup(store.Close)
-	require.NoError(t, store.Migrate(ctx))
+	store := pg.Store(t)
 	rdb := goredis.NewClient(&goredis.Options{Addr: rs.Addr(), ReadTimeout: 500 * time.Millisecond, WriteTimeout: 500 * time.Millisecond})
 	t.Cleanup(func() { _ = rdb.Close() })
 	b := setupOn(t, store, rdb)
@@ -209,12 +204,7 @@ func TestFaultRedisFreeze(t *testing.T) {
 	require.NoError(t, err)
 	rdb := goredis.NewClient(opts)
 	t.Cleanup(func() { _ = rdb.Close() })
-	pg := faulttest.StartPostgres(t)
-	store, err := postgres.Open(context.Background(), pg.URL(), postgres.Options{MaxConns: 8})
-	require.NoError(t, err)
-	t.Cleanup(store.Close)
-	require.NoError(t, store.Migrate(context.Background()))
-	b := setupOn(t, store, rdb)
+	b := setupOn(t, faulttest.StartPostgres(t).Store(t), rdb)
 	const sweep = time.Second
 	b.runAll(t, &timerCounter{}, 0, sweep)
 	addUser(t, b, "fz00")

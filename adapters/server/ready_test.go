@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"opsbot/adapters/server"
-	"opsbot/storage/postgres"
 	"opsbot/tasks/faulttest"
 )
 
@@ -36,10 +35,7 @@ func readyz(t *testing.T, url string) (int, time.Duration) {
 func TestReadyzTellsTheTruth(t *testing.T) {
 	pg := faulttest.StartPostgres(t)
 	rs := faulttest.StartRedis(t)
-	ctx := context.Background()
-	store, err := postgres.Open(ctx, pg.URL(), postgres.Options{MaxConns: 4})
-	require.NoError(t, err)
-	t.Cleanup(store.Close)
+	store := pg.Store(t)
 	opts, err := goredis.ParseURL(rs.URL())
 	require.NoError(t, err)
 	rdb := goredis.NewClient(opts)

@@ -5,6 +5,7 @@
 package faulttest
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -17,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"opsbot/storage/postgres"
 )
 
 // FreePort returns a TCP port nobody listens on right now.
@@ -226,4 +229,20 @@ func Report(t testing.TB, name string, lost, duplicated int) {
 	if lost != 0 || duplicated != 0 {
 		t.Errorf("%s: want nothing lost or duplicated", line)
 	}
+}
+
+// Store opens a store on the server with every migration applied, closed
+// when the test ends.
+func (p *Postgres) Store(t testing.TB) *postgres.Store {
+	t.Helper()
+	ctx := context.Background()
+	store, err := postgres.Open(ctx, p.URL(), postgres.Options{MaxConns: 8})
+	if err != nil {
+		t.Fatalf("faulttest: open store: %v", err)
+	}
+	t.Cleanup(store.Close)
+	if err := store.Migrate(ctx); err != nil {
+		t.Fatalf("faulttest: migrate: %v", err)
+	}
+	return store
 }
