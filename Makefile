@@ -6,7 +6,8 @@
 # Chromium, Alertmanager, a C compiler for -race).
 #
 #   make run            start opsbot (all components) with configs/dev.yaml
-#   make test           go vet + go test -race with every service available
+#   make test           go vet + go test -race with every service available, then make faults
+#   make faults         the fault suite: private Postgres/Redis stopped, frozen, killed (scripts/faults.sh)
 #   make build          build bin/opsbot
 #   make migrate        apply the database migrations (configs/dev.yaml)
 #   make lint           go vet, gofmt, staticcheck (best effort)
@@ -42,10 +43,10 @@ STATICCHECK_VERSION := v0.6.1
 # eval "$(...)" would not).
 load = _svc_out="$$($(SERVICES) $(1))"; eval "$$_svc_out"
 
-.PHONY: help run test build migrate lint bench cover services-stop clean
+.PHONY: help run test faults build migrate lint bench cover services-stop clean
 
 help:
-	@sed -n '3,17p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
+	@sed -n '3,18p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
 
 run:
 	@echo "==> Services: Postgres + Redis (scripts/services.sh env)"
@@ -54,13 +55,13 @@ run:
 	exec $(GO) run . all --config $(CONFIG)
 
 test:
-	@echo "==> [1/6] Services: Postgres + Redis (scripts/services.sh env)"
+	@echo "==> [1/7] Services: Postgres + Redis (scripts/services.sh env)"
 	$(call load,env)
-	echo "==> [2/6] Chromium (scripts/services.sh browser)"
+	echo "==> [2/7] Chromium (scripts/services.sh browser)"
 	$(call load,browser)
-	echo "==> [3/6] Alertmanager (scripts/services.sh alertmanager)"
+	echo "==> [3/7] Alertmanager (scripts/services.sh alertmanager)"
 	$(call load,alertmanager)
-	echo "==> [4/6] C compiler for -race (scripts/services.sh toolchain)"
+	echo "==> [4/7] C compiler for -race (scripts/services.sh toolchain)"
 	$(call load,toolchain)
 	export OPSBOT_REQUIRE_BROWSER=1
 	echo "    DATABASE_URL=$$DATABASE_URL"
@@ -69,10 +70,15 @@ test:
 	echo "    CHROMIUM_PATH=$$CHROMIUM_PATH OPSBOT_REQUIRE_BROWSER=$$OPSBOT_REQUIRE_BROWSER"
 	echo "    ALERTMANAGER_PATH=$$ALERTMANAGER_PATH AMTOOL_PATH=$$AMTOOL_PATH"
 	echo "    $$($(GO) version)"
-	echo "==> [5/6] go vet ./..."
+	echo "==> [5/7] go vet ./..."
 	$(GO) vet ./...
-	echo "==> [6/6] go test -race -count=1 -timeout 15m ./..."
-	$(GO) test -race -count=1 -timeout 15m ./...
+	echo "==> [6/7] go test -race -count=1 -timeout 15m -skip '^TestFault' ./..."
+	$(GO) test -race -count=1 -timeout 15m -skip '^TestFault' ./...
+	echo "==> [7/7] Fault suite, under -race (scripts/faults.sh; about a minute)"
+	FAULT_GOFLAGS=-race scripts/faults.sh
+
+faults:
+	@scripts/faults.sh
 
 build:
 	@echo "==> go build -o bin/opsbot ."

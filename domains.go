@@ -12,6 +12,7 @@ import (
 	"opsbot/core/approval"
 	"opsbot/core/backup"
 	"opsbot/core/calendar"
+	"opsbot/core/delivery"
 	"opsbot/core/digest"
 	"opsbot/core/duty"
 	"opsbot/core/incident"
@@ -92,6 +93,7 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 			bot.Problems(problems), bot.Alerts(alertSvc, silencer),
 			bot.Tickets(ticket.NewService(store.Tickets(), clock, cal)),
 			bot.Inspections(inspections), bot.Backups(backups), bot.Calendar(calendars),
+			bot.Delivery(delivery.NewService(store.Delivery(), clock)),
 			bot.Digests(digest.NewService(store.Digests(), clock, cal), cfg.Digest.At),
 		},
 	}, nil

@@ -20,6 +20,8 @@ import (
 type Outbox interface {
 	Claim(ctx context.Context, id int64, fn func(d core.Delivery) (delivered []string, err error)) (found bool, err error)
 	Reschedule(ctx context.Context, id int64, delay time.Duration, giveUp bool) error
+	MarkSent(ctx context.Context, id int64, platform string) error
+	RecordFailure(ctx context.Context, id int64, platform string, cause error) error
 	Due(ctx context.Context, limit int) ([]core.Delivery, error)
 }
 
@@ -67,7 +69,10 @@ func NewDeliverer(cfg DeliveryConfig, outbox Outbox, render Renderer, senders []
 		log: logger.With("component", "deliver"), observe: observe}
 }
 
-// targets lists where a notice goes: (platform, address) pairs.
+// targets lists where a notice goes: (platform, address) pairs. A
+// channel goes to every platform it is configured on; a user to the
+// first of theirs that takes it, in order of preference, webchat last
+// when it is enabled but not listed (the fallback of last resort).
 func (d *Deliverer) targets(ctx context.Context, to core.Recipient) ([][2]string, error) {
 	var out [][2]string
 	if to.Channel != "" {
@@ -85,18 +90,37 @@ func (d *Deliverer) targets(ctx context.Context, to core.Recipient) ([][2]string
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range d.cfg.Platforms {
+	platforms := d.cfg.Platforms
+	if !slices.Contains(platforms, core.PlatformWebchat) {
+		platforms = append(slices.Clone(platforms), core.PlatformWebchat)
+	}
+	for _, p := range platforms {
 		if addr, ok := addrs[p]; ok && d.senders[p] != nil {
-			return [][2]string{{p, addr}}, nil
+			out = append(out, [2]string{p, addr})
 		}
 	}
-	return nil, bot.Permanent(fmt.Errorf("user %q is not reachable on any enabled platform", to.User))
+	if len(out) == 0 {
+		return nil, bot.Permanent(fmt.Errorf("user %q is not reachable on any enabled platform", to.User))
+	}
+	return out, nil
 }
 
+// failedMark is the mark in an outbox row's delivered platforms of a
+// platform the notice failed on for good: no later attempt tries it again
+// (nor counts the failure twice).
+func failedMark(platform string) string { return "failed:" + platform }
+
+// errAllFailed says every platform a notice could go to failed for good
+// (each failure is recorded already).
+var errAllFailed = errors.New("failed for good on every platform")
+
 // Deliver sends one outbox row. Platforms that already got it are skipped,
-// so a retry never sends twice where it went through.
+// so a retry never sends twice where it went through. A platform that
+// fails for good is recorded (for the sys admins' hourly count) and, for a
+// user, the notice goes to their next platform.
 func (d *Deliverer) Deliver(ctx context.Context, id int64) error {
 	var attempts int
+	sctx := bot.WithOutbox(ctx, id) // platforms with a key store it once
 	found, err := d.outbox.Claim(ctx, id, func(del core.Delivery) ([]string, error) {
 		attempts = del.Attempts + 1
 		done := slices.Clone(del.DeliveredPlatforms)
@@ -105,23 +129,52 @@ func (d *Deliverer) Deliver(ctx context.Context, id int64) error {
 			return done, bot.Permanent(err)
 		}
 		if core.IsUpdate(del.Notice.Type) {
-			return d.update(ctx, del.Notice.Ref, msg, done)
+			return d.update(ctx, id, del.Notice.Ref, msg, done)
 		}
 		targets, err := d.targets(ctx, del.Notice.To)
 		if err != nil {
 			return done, err
 		}
+		toUser := del.Notice.To.Channel == ""
+		sent, failed := 0, 0
 		for _, t := range targets {
+			if slices.Contains(done, t[0]) {
+				sent++
+			}
+		}
+		for _, t := range targets {
+			if toUser && sent > 0 {
+				break // a user gets a notice once, on one platform
+			}
 			if slices.Contains(done, t[0]) {
 				continue
 			}
-			err := d.senders[t[0]].Send(ctx, bot.Address(del.Notice.To, t[1]), msg)
-			if err != nil {
+			if slices.Contains(done, failedMark(t[0])) {
+				failed++
+				continue
+			}
+			err := d.senders[t[0]].Send(sctx, bot.Address(del.Notice.To, t[1]), msg)
+			var perm *bot.PermanentError
+			switch {
+			case err == nil:
+				d.observe(t[0], "ok")
+				done = append(done, t[0])
+				d.markSent(ctx, id, t[0])
+				sent++
+			case errors.As(err, &perm):
+				d.observe(t[0], "failed")
+				d.log.Warn("delivery failed for good on a platform; trying the next", "outbox_id", id, "platform", t[0], "err", err)
+				done = append(done, failedMark(t[0]))
+				d.markSent(ctx, id, failedMark(t[0]))
+				d.recordFailure(ctx, id, t[0], err)
+				failed++
+			default:
 				d.observe(t[0], "error")
 				return done, fmt.Errorf("%s: %w", t[0], err)
 			}
-			d.observe(t[0], "ok")
-			done = append(done, t[0])
+		}
+		if sent == 0 && failed > 0 {
+			return done, bot.Permanent(errAllFailed)
 		}
 		return done, nil
 	})
@@ -141,6 +194,9 @@ func (d *Deliverer) Deliver(ctx context.Context, id int64) error {
 	var perm *bot.PermanentError
 	if errors.As(err, &perm) {
 		d.log.Error("delivery failed for good", "outbox_id", id, "err", err)
+		if !errors.Is(err, errAllFailed) { // per-platform failures are recorded already
+			d.recordFailure(ctx, id, "", err)
+		}
 		return d.outbox.Reschedule(ctx, id, 0, true)
 	}
 	delay := d.backoff(attempts, err)
@@ -161,7 +217,7 @@ func (d *Deliverer) Deliver(ctx context.Context, id int64) error {
 }
 
 // update replaces the cards about ref on every platform that can.
-func (d *Deliverer) update(ctx context.Context, ref string, msg bot.Message, done []string) ([]string, error) {
+func (d *Deliverer) update(ctx context.Context, id int64, ref string, msg bot.Message, done []string) ([]string, error) {
 	for _, p := range d.cfg.Platforms {
 		u, ok := d.senders[p].(bot.Updater)
 		if !ok || slices.Contains(done, p) {
@@ -173,8 +229,29 @@ func (d *Deliverer) update(ctx context.Context, ref string, msg bot.Message, don
 		}
 		d.observe(p, "ok")
 		done = append(done, p)
+		d.markSent(ctx, id, p)
 	}
 	return done, nil
+}
+
+// markSent records at once that a notice went out on platform, so an
+// attempt after a crash skips it (the attempt's end records it too).
+func (d *Deliverer) markSent(ctx context.Context, id int64, platform string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := d.outbox.MarkSent(ctx, id, platform); err != nil {
+		d.log.Warn("sent mark not written; the attempt's end records it", "outbox_id", id, "platform", platform, "err", err)
+	}
+}
+
+// recordFailure records a notice that failed for good on platform ("":
+// on none), for the sys admins' hourly count.
+func (d *Deliverer) recordFailure(ctx context.Context, id int64, platform string, cause error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := d.outbox.RecordFailure(ctx, id, platform, cause); err != nil {
+		d.log.Warn("delivery failure not recorded; the hourly count misses it", "outbox_id", id, "platform", platform, "err", err)
+	}
 }
 
 // backoff is exponential from RetryBase to RetryMax, or what the platform
@@ -191,17 +268,26 @@ func (d *Deliverer) backoff(attempt int, err error) time.Duration {
 	return delay
 }
 
-// HandleDeliver is the notify:deliver handler.
+// HandleDeliver is the notify:deliver handler. It fails only on a bad
+// payload: any other error (the database is down, the outcome could not
+// be recorded) is logged and the task ends, because the outbox row is
+// still pending in Postgres and the sweep enqueues it again. asynq thus
+// never retries a delivery task until it archives it, which made a long
+// outage lose notices (issue 21).
 func (d *Deliverer) HandleDeliver(ctx context.Context, t *asynq.Task) error {
 	var p DeliverPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.OutboxID <= 0 {
 		return fmt.Errorf("notify:deliver: bad payload %q: %w", t.Payload(), asynq.SkipRetry)
 	}
-	return d.Deliver(ctx, p.OutboxID)
+	if err := d.Deliver(ctx, p.OutboxID); err != nil {
+		d.log.Warn("delivery not done; the sweep retries it", "outbox_id", p.OutboxID, "err", err)
+	}
+	return nil
 }
 
-// Sweep enqueues every due outbox row again. Enqueuing a row whose task is
-// still queued is a no-op (same task id).
+// Sweep enqueues every due outbox row again. A row whose task is still
+// queued or running is left to it (same task id); one whose task asynq
+// archived, or holds for a later retry, is run now (Queue.Revive).
 func (d *Deliverer) Sweep(ctx context.Context) (int, error) {
 	// A page at a time: the rest are picked up on the next sweep, once
 	// these have been claimed, so a sweep cannot spin on the same rows.
@@ -210,7 +296,8 @@ func (d *Deliverer) Sweep(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	for _, r := range due {
-		if err := d.queue.EnqueueDelivery(ctx, r.ID, r.Attempts, time.Time{}); err != nil {
+		t, _ := NewDeliverTask(r.ID, r.Attempts)
+		if err := d.queue.Revive(ctx, t, deliverTaskID(r.ID, r.Attempts), asynq.MaxRetry(3)); err != nil {
 			return 0, err
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -37,21 +38,69 @@ type DeliverPayload struct {
 func NewDeliverTask(outboxID int64, attempt int) (*asynq.Task, []asynq.Option) {
 	b, _ := json.Marshal(DeliverPayload{OutboxID: outboxID})
 	return asynq.NewTask(TypeNotifyDeliver, b), []asynq.Option{
-		asynq.TaskID(fmt.Sprintf("notify:%d:%d", outboxID, attempt)),
+		asynq.TaskID(deliverTaskID(outboxID, attempt)),
 		asynq.MaxRetry(3),
 	}
 }
 
-// Queue enqueues opsbot tasks on one asynq queue.
-type Queue struct {
-	client *asynq.Client
-	name   string
-	log    *slog.Logger
+// deliverTaskID is the id of the task delivering an outbox row's attempt.
+func deliverTaskID(outboxID int64, attempt int) string {
+	return fmt.Sprintf("notify:%d:%d", outboxID, attempt)
 }
 
-// NewQueue returns a queue over a shared Redis client.
+// Queue enqueues opsbot tasks on one asynq queue.
+type Queue struct {
+	client  *asynq.Client
+	inspect *asynq.Inspector
+	name    string
+	log     *slog.Logger
+	kicks   chan func(ctx context.Context) error // after-commit enqueues, run off the request path
+	stop    chan struct{}
+	stopped chan struct{}
+}
+
+// kickBacklog is how many commits' kicks may wait for Redis; beyond it a
+// kick is dropped (the sweep enqueues what is due).
+const kickBacklog = 1024
+
+// kickTimeout bounds one kick's enqueues.
+const kickTimeout = 2 * time.Second
+
+// NewQueue returns a queue over a shared Redis client. Close stops its
+// kicker.
 func NewQueue(rdb redis.UniversalClient, name string, logger *slog.Logger) *Queue {
-	return &Queue{client: asynq.NewClientFromRedisClient(rdb), name: name, log: logger.With("component", "queue")}
+	q := &Queue{client: asynq.NewClientFromRedisClient(rdb), inspect: asynq.NewInspectorFromRedisClient(rdb),
+		name: name, log: logger.With("component", "queue"),
+		kicks: make(chan func(context.Context) error, kickBacklog), stop: make(chan struct{}), stopped: make(chan struct{})}
+	go q.kicker()
+	return q
+}
+
+// kicker runs kicks one at a time until Close.
+func (q *Queue) kicker() {
+	defer close(q.stopped)
+	for {
+		select {
+		case <-q.stop:
+			return
+		case kick := <-q.kicks:
+			ctx, cancel := context.WithTimeout(context.Background(), kickTimeout)
+			if err := kick(ctx); err != nil {
+				q.log.Warn("enqueue after commit failed; the sweep will enqueue it", "err", err)
+			}
+			cancel()
+		}
+	}
+}
+
+// kick queues an after-commit enqueue without waiting: Postgres is the
+// record, and whatever is dropped or fails here the sweep finds.
+func (q *Queue) kick(fn func(ctx context.Context) error) {
+	select {
+	case q.kicks <- fn:
+	default:
+		q.log.Warn("enqueue backlog full (Redis slow or down?); the sweep will enqueue the work")
+	}
 }
 
 // Name returns the asynq queue name.
@@ -65,6 +114,50 @@ func (q *Queue) Enqueue(ctx context.Context, t *asynq.Task, opts ...asynq.Option
 		return nil
 	}
 	return err
+}
+
+// Revive enqueues a task the sweep owns (the row or timer behind it is
+// due in Postgres) so that it runs now. When a task with the same id
+// exists and is archived (asynq gave up on it: an older release, or a
+// task whose lease ran out while Redis was frozen), retrying or scheduled
+// for later, it is moved to pending; one pending or running is left as it
+// is. So whatever asynq did with a task, the sweep brings it back.
+func (q *Queue) Revive(ctx context.Context, t *asynq.Task, id string, opts ...asynq.Option) error {
+	opts = append(opts, asynq.Queue(q.name), asynq.TaskID(id))
+	_, err := q.client.EnqueueContext(ctx, t, opts...)
+	if !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return err
+	}
+	info, err := q.inspect.GetTaskInfo(q.name, id)
+	if errors.Is(err, asynq.ErrTaskNotFound) {
+		// Gone meanwhile (it ran, or was deleted): enqueue it afresh.
+		return q.Enqueue(ctx, t, opts...)
+	}
+	if err != nil {
+		return fmt.Errorf("queue: inspect task %s: %w", id, err)
+	}
+	switch info.State {
+	case asynq.TaskStateArchived, asynq.TaskStateRetry, asynq.TaskStateScheduled:
+		if err := q.inspect.RunTask(q.name, id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+			return fmt.Errorf("queue: run task %s: %w", id, err)
+		}
+		q.log.Info("sweep revived a task", "task_id", id, "was", info.State.String())
+	case asynq.TaskStateActive:
+		// Running by asynq's books, yet its row or timer is due and not
+		// leased in Postgres: the worker running it died (kill -9) and
+		// asynq recovers such a task only after its own lease and a
+		// retry delay. Run a twin now; the claim lets one of them act.
+		twin := fmt.Sprintf("%s:r%d", id, time.Now().UnixNano())
+		opts[len(opts)-1] = asynq.TaskID(twin)
+		q.log.Info("sweep runs a twin of an orphaned task", "task_id", id, "twin", twin)
+		return q.Enqueue(ctx, t, opts...)
+	case asynq.TaskStateCompleted:
+		if err := q.inspect.DeleteTask(q.name, id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+			return fmt.Errorf("queue: delete task %s: %w", id, err)
+		}
+		return q.Enqueue(ctx, t, opts...)
+	}
+	return nil
 }
 
 // EnqueueDelivery enqueues the delivery of an outbox row, at once or at a time.
@@ -83,18 +176,30 @@ func (q *Queue) EnqueueWait(ctx context.Context, outboxID int64, at time.Time) e
 	return q.Enqueue(ctx, t, asynq.TaskID(fmt.Sprintf("notify:%d:wait:%d", outboxID, at.UnixNano())), asynq.ProcessAt(at), asynq.MaxRetry(3))
 }
 
-// Kick enqueues fresh outbox rows right after their commit. A failure is
-// only logged: the sweeper will find the rows.
+// Kick enqueues fresh outbox rows after their commit, off the caller's
+// path: a commit never waits for Redis (a frozen Redis froze every
+// webhook and command, issue 21). A failure is only logged: the sweep
+// finds the rows.
 func (q *Queue) Kick(ids []int64) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	for _, id := range ids {
-		if err := q.EnqueueDelivery(ctx, id, 0, time.Time{}); err != nil {
-			q.log.Warn("enqueue delivery failed; the sweeper will retry", "outbox_id", id, "err", err)
-			return
+	ids = slices.Clone(ids)
+	q.kick(func(ctx context.Context) error {
+		for _, id := range ids {
+			if err := q.EnqueueDelivery(ctx, id, 0, time.Time{}); err != nil {
+				return fmt.Errorf("outbox %d: %w", id, err)
+			}
 		}
-	}
+		return nil
+	})
 }
 
-// Close closes the asynq client (not the shared Redis client).
-func (q *Queue) Close() error { return q.client.Close() }
+// Close stops the kicker (kicks still waiting are left to the sweep) and
+// closes the asynq client and inspector (not the shared Redis client).
+func (q *Queue) Close() error {
+	select {
+	case <-q.stop:
+	default:
+		close(q.stop)
+	}
+	<-q.stopped
+	return errors.Join(q.client.Close(), q.inspect.Close())
+}

@@ -58,11 +58,20 @@ type bundle struct {
 	rec   *recorder
 	del   *tasks.Deliverer
 	log   *slog.Logger
+	// renderer is the bot that renders notices.
+	renderer *bot.Bot
 }
 
 func setup(t *testing.T, db int) *bundle {
 	t.Helper()
-	b := &bundle{store: pgtest.New(t), rdb: redistest.Client(t, db), rec: &recorder{},
+	return setupOn(t, pgtest.New(t), redistest.Client(t, db))
+}
+
+// setupOn wires a bundle on a given store and Redis client (fault tests
+// pass private servers they stop and freeze).
+func setupOn(t *testing.T, store *postgres.Store, rdb *goredis.Client) *bundle {
+	t.Helper()
+	b := &bundle{store: store, rdb: rdb, rec: &recorder{},
 		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	b.queue = tasks.NewQueue(b.rdb, redistest.Name("q"), b.log)
 	t.Cleanup(func() { _ = b.queue.Close() })
@@ -72,6 +81,7 @@ func setup(t *testing.T, db int) *bundle {
 	_, err := b.orgs.Bootstrap(ctx, "admin", "系统管理员", "city", "示范市")
 	require.NoError(t, err)
 	renderer := bot.New(bot.Config{Language: bot.LangEN}, b.orgs, b.log, bot.Hooks{})
+	b.renderer = renderer
 	b.del = tasks.NewDeliverer(tasks.DeliveryConfig{
 		Platforms: []string{core.PlatformWebchat}, RetryBase: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond,
 		MaxAttempts: 5, Channels: map[string]map[string]string{"ops": {core.PlatformWebchat: "ops"}},
@@ -152,9 +162,10 @@ func TestRedisFlushLosesNothing(t *testing.T) {
 		addUser(t, b, id)
 	}
 	insp := asynq.NewInspectorFromRedisClient(b.rdb)
-	info, err := insp.GetQueueInfo(b.queue.Name())
-	require.NoError(t, err)
-	require.Equal(t, 3, info.Pending, "the commits enqueued a delivery each")
+	require.Eventually(t, func() bool {
+		info, err := insp.GetQueueInfo(b.queue.Name())
+		return err == nil && info.Pending == 3
+	}, 5*time.Second, 20*time.Millisecond, "the commits enqueued a delivery each (after the commit, off its path)")
 	require.NoError(t, b.rdb.FlushDB(ctx).Err())
 	b.startWorker(t, true)
 	require.Eventually(t, func() bool { return len(b.rec.sent()) == 3 }, 15*time.Second, 50*time.Millisecond)

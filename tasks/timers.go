@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -29,18 +30,20 @@ func NewTimerTask(t core.Timer) (*asynq.Task, []asynq.Option) {
 	return asynq.NewTask(t.Kind, b), opts
 }
 
-// KickTimers enqueues freshly committed timers. A failure is only logged:
-// the sweeper finds due timers in Postgres.
+// KickTimers enqueues freshly committed timers, off the caller's path
+// (see Kick). A failure is only logged: the sweep finds due timers in
+// Postgres.
 func (q *Queue) KickTimers(timers []core.Timer) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	for _, t := range timers {
-		task, opts := NewTimerTask(t)
-		if err := q.Enqueue(ctx, task, opts...); err != nil {
-			q.log.Warn("enqueue timer failed; the sweeper will retry", "timer_id", t.ID, "kind", t.Kind, "err", err)
-			return
+	timers = slices.Clone(timers)
+	q.kick(func(ctx context.Context) error {
+		for _, t := range timers {
+			task, opts := NewTimerTask(t)
+			if err := q.Enqueue(ctx, task, opts...); err != nil {
+				return fmt.Errorf("timer %d (%s): %w", t.ID, t.Kind, err)
+			}
 		}
-	}
+		return nil
+	})
 }
 
 // DueTimers lists timers that are due by now (implemented by storage).
@@ -49,7 +52,8 @@ type DueTimers interface {
 }
 
 // SweepTimers enqueues every timer due by now again (same task id: a timer
-// still queued is not duplicated; one lost with Redis comes back).
+// still queued is not duplicated; one lost with Redis, or archived by
+// asynq, comes back: Queue.Revive).
 func SweepTimers(ctx context.Context, due DueTimers, q *Queue, now time.Time) (int, error) {
 	ts, err := due.Due(ctx, now, 1000)
 	if err != nil {
@@ -59,7 +63,7 @@ func SweepTimers(ctx context.Context, due DueTimers, q *Queue, now time.Time) (i
 		// Due by the app's clock: run now, under an id of its own, even if
 		// the task enqueued at scheduling time waits for a later real time.
 		task, _ := NewTimerTask(t)
-		if err := q.Enqueue(ctx, task, asynq.TaskID(fmt.Sprintf("timer:%d:due", t.ID)), asynq.MaxRetry(5)); err != nil {
+		if err := q.Revive(ctx, task, fmt.Sprintf("timer:%d:due", t.ID), asynq.MaxRetry(5)); err != nil {
 			return 0, err
 		}
 	}
@@ -67,16 +71,18 @@ func SweepTimers(ctx context.Context, due DueTimers, q *Queue, now time.Time) (i
 }
 
 // TimerHandler adapts a core timer handler (which claims the timer in its
-// own transaction) to an asynq handler.
+// own transaction) to an asynq handler that fails only on a bad payload.
 func TimerHandler(fn func(ctx context.Context, timerID int64) error, log *slog.Logger) func(context.Context, *asynq.Task) error {
 	return func(ctx context.Context, t *asynq.Task) error {
 		var p TimerPayload
 		if err := json.Unmarshal(t.Payload(), &p); err != nil || p.TimerID <= 0 {
 			return fmt.Errorf("%s: bad payload %q: %w", t.Type(), t.Payload(), asynq.SkipRetry)
 		}
+		// A failure ends the task: the timer is still pending in Postgres
+		// and the sweep enqueues it again, so asynq never archives a timer
+		// after its retries (issue 21).
 		if err := fn(ctx, p.TimerID); err != nil {
-			log.Warn("timer failed", "type", t.Type(), "timer_id", p.TimerID, "err", err)
-			return err
+			log.Warn("timer failed; the sweep retries it", "type", t.Type(), "timer_id", p.TimerID, "err", err)
 		}
 		return nil
 	}

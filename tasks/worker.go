@@ -15,6 +15,10 @@ type WorkerConfig struct {
 	Queue           string
 	Concurrency     int
 	ShutdownTimeout time.Duration
+	// RetryDelay, when set, is the delay before every asynq retry (tests
+	// and the fault suite use a short one to live through a long outage
+	// in seconds); zero keeps asynq's exponential default.
+	RetryDelay time.Duration
 }
 
 // Worker runs task handlers.
@@ -27,6 +31,10 @@ type Worker struct {
 // nil) is told each task's type and outcome.
 func NewWorker(rdb redis.UniversalClient, cfg WorkerConfig, logger *slog.Logger, observe func(taskType, outcome string)) *Worker {
 	log := logger.With("component", "worker")
+	var retryDelay asynq.RetryDelayFunc
+	if cfg.RetryDelay > 0 {
+		retryDelay = func(int, error, *asynq.Task) time.Duration { return cfg.RetryDelay }
+	}
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:              cfg.Concurrency,
 		Queues:                   map[string]int{cfg.Queue: 1},
@@ -35,6 +43,7 @@ func NewWorker(rdb redis.UniversalClient, cfg WorkerConfig, logger *slog.Logger,
 		// timers up to 2 s late on top of the delayed-task check).
 		TaskCheckInterval: 100 * time.Millisecond,
 		ShutdownTimeout:   cfg.ShutdownTimeout,
+		RetryDelayFunc:    retryDelay,
 		Logger:            slogAdapter{log},
 		LogLevel:          asynq.WarnLevel,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {

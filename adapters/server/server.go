@@ -91,12 +91,37 @@ func New(metrics *Metrics, checks []Check, logger *slog.Logger) *Server {
 	return s
 }
 
+// CheckTimeout bounds each readiness check.
+const CheckTimeout = time.Second
+
+// ready runs every check afresh, all at once, each under CheckTimeout: a
+// round trip to each store on every call, never a cached answer. A check
+// whose client does not honour its context (go-redis waits for its own
+// read timeout) is not waited for past the timeout.
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
-	defer cancel()
+	errs := make([]chan error, len(s.checks))
+	for i, c := range s.checks {
+		errs[i] = make(chan error, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), CheckTimeout)
+			defer cancel()
+			errs[i] <- c.Fn(ctx)
+		}()
+	}
+	deadline := time.Now().Add(CheckTimeout + 50*time.Millisecond)
 	status, body := http.StatusOK, ""
-	for _, c := range s.checks {
-		if err := c.Fn(ctx); err != nil {
+	for i, c := range s.checks {
+		var err error
+		select {
+		case err = <-errs[i]:
+		default:
+			select {
+			case err = <-errs[i]:
+			case <-time.After(time.Until(deadline)):
+				err = errors.New("no answer within " + CheckTimeout.String())
+			}
+		}
+		if err != nil {
 			status = http.StatusServiceUnavailable
 			body += c.Name + ": " + err.Error() + "\n"
 			s.log.Warn("not ready", "check", c.Name, "err", err)
@@ -105,6 +130,7 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write([]byte(body))
 }

@@ -147,6 +147,9 @@ func wire(r record) wireMessage {
 type Store interface {
 	// Insert stores messages and returns them with ids, seqs and times.
 	Insert(ctx context.Context, recs []chat.WebchatMessage) ([]chat.WebchatMessage, error)
+	// InsertOnce stores the message of outbox notice outboxID to one
+	// recipient unless it is stored already (then inserted is false).
+	InsertOnce(ctx context.Context, outboxID int64, rec chat.WebchatMessage) (inserted bool, err error)
 	// UpdateByRef replaces the title, text, fields and buttons of every
 	// message with ref, bumping revision and seq, and returns how many
 	// changed.
@@ -256,6 +259,16 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 func (a *Adapter) Send(ctx context.Context, to core.Recipient, m bot.Message) error {
 	if m.Status == "" {
 		m.Status = bot.StatusNotice
+	}
+	if id := bot.OutboxOf(ctx); id > 0 {
+		// An outbox notice is stored once per recipient, however often a
+		// killed or failed attempt is retried.
+		c, err := content(m)
+		if err != nil {
+			return err
+		}
+		_, err = a.store.InsertOnce(ctx, id, chat.WebchatMessage{ToUser: to.User, ToChannel: to.Channel, Content: c})
+		return err
 	}
 	_, err := a.insert(ctx, Target{User: to.User, Channel: to.Channel}, []bot.Message{m})
 	return err

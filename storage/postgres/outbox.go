@@ -8,17 +8,26 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"opsbot/core"
+	"opsbot/core/delivery"
 )
 
 // Outbox is the delivery side of the outbox.
-type Outbox struct{ s *Store }
+type Outbox struct {
+	s     *Store
+	lease time.Duration
+}
 
 // Outbox returns the outbox.
-func (s *Store) Outbox() *Outbox { return &Outbox{s: s} }
+func (s *Store) Outbox() *Outbox { return &Outbox{s: s, lease: DefaultLease} }
 
-// leaseTime is how long a claimed row is reserved for one delivery attempt;
-// a worker that dies mid-send gives the row back when the lease runs out.
-const leaseTime = 2 * time.Minute
+// DefaultLease is how long a claimed row is reserved for one delivery
+// attempt. The lease is renewed every third of it while the attempt runs,
+// so a slow platform keeps its row, and a worker that dies mid-send
+// (kill -9) gives its rows back within one lease, not minutes later.
+const DefaultLease = 15 * time.Second
+
+// WithLease returns the outbox with another lease time.
+func (o *Outbox) WithLease(d time.Duration) *Outbox { return &Outbox{s: o.s, lease: d} }
 
 // Claim leases a due pending row and hands it to fn, which sends it and
 // says on which platforms it went out. Success marks the row delivered;
@@ -34,7 +43,7 @@ func (o *Outbox) Claim(ctx context.Context, id int64, fn func(d core.Delivery) (
 		  -- so it never lands before the card it replaces, nor before an older update.
 		  AND (kind NOT LIKE 'update.%' OR NOT EXISTS (
 		        SELECT 1 FROM outbox e WHERE e.ref = outbox.ref AND e.id < outbox.id AND e.state = 'pending'))
-		RETURNING id, kind, version, ref, to_user, to_channel, data, created_at, attempts, delivered_platforms`, id, leaseTime.Seconds()).
+		RETURNING id, kind, version, ref, to_user, to_channel, data, created_at, attempts, delivered_platforms`, id, o.lease.Seconds()).
 		Scan(&it.ID, &it.Notice.Type, &it.Notice.Version, &it.Notice.Ref, &it.Notice.To.User, &it.Notice.To.Channel, &it.Notice.Payload, &it.CreatedAt, &it.Attempts, &it.DeliveredPlatforms)
 	none, err := missing(err, fmt.Sprintf("claim outbox %d", id))
 	if err != nil {
@@ -51,7 +60,7 @@ func (o *Outbox) Claim(ctx context.Context, id int64, fn func(d core.Delivery) (
 		}
 		return false, nil
 	}
-	delivered, sendErr := fn(it)
+	delivered, sendErr := o.whileLeased(ctx, id, func() ([]string, error) { return fn(it) })
 	if delivered == nil {
 		delivered = []string{}
 	}
@@ -70,6 +79,46 @@ func (o *Outbox) Claim(ctx context.Context, id int64, fn func(d core.Delivery) (
 		return true, fmt.Errorf("postgres: record delivery of outbox %d: %w", id, err)
 	}
 	return true, sendErr
+}
+
+// whileLeased runs send while renewing the row's lease every third of
+// the lease time.
+func (o *Outbox) whileLeased(ctx context.Context, id int64, send func() ([]string, error)) ([]string, error) {
+	done := make(chan struct{})
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		t := time.NewTicker(o.lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.lease/3)
+				// A failed renewal is tried again at the next tick; should the
+				// lease run out meanwhile, the platform-side key (webchat) and
+				// the sent marks keep a second attempt from sending twice.
+				_, _ = o.s.pool.Exec(rctx, `UPDATE outbox SET lease_until = now() + make_interval(secs => $2)
+					WHERE id = $1 AND state = 'pending'`, id, o.lease.Seconds())
+				cancel()
+			}
+		}
+	}()
+	defer func() { close(done); <-renewed }()
+	return send()
+}
+
+// MarkSent records at once that a pending row went out on platform, so
+// that no later attempt sends it there again even when the worker dies
+// before the attempt ends.
+func (o *Outbox) MarkSent(ctx context.Context, id int64, platform string) error {
+	_, err := o.s.pool.Exec(ctx, `UPDATE outbox SET delivered_platforms = array_append(delivered_platforms, $2)
+		WHERE id = $1 AND state = 'pending' AND NOT ($2 = ANY(delivered_platforms))`, id, platform)
+	if err != nil {
+		return fmt.Errorf("postgres: mark outbox %d sent on %s: %w", id, platform, err)
+	}
+	return nil
 }
 
 // Reschedule makes a pending row due again after delay, or marks it failed
@@ -115,6 +164,54 @@ func (o *Outbox) Pending(ctx context.Context) (int, error) {
 	var n int
 	err := o.s.pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE state = 'pending'`).Scan(&n)
 	return n, err
+}
+
+// RecordFailure records that a notice failed for good on platform ("" when
+// no platform could take it), for the sys admins' hourly count.
+func (o *Outbox) RecordFailure(ctx context.Context, id int64, platform string, cause error) error {
+	_, err := o.s.pool.Exec(ctx, `INSERT INTO delivery_failures (outbox_id, platform, error) VALUES ($1, $2, $3)`,
+		id, platform, truncate(cause.Error(), 1000))
+	if err != nil {
+		return fmt.Errorf("postgres: record delivery failure of outbox %d: %w", id, err)
+	}
+	return nil
+}
+
+var _ delivery.Tx = (*Tx)(nil)
+
+// deliveryStore adapts Store to delivery.Store.
+type deliveryStore struct{ s *Store }
+
+// Delivery returns the delivery failures store.
+func (s *Store) Delivery() delivery.Store { return deliveryStore{s} }
+
+// InTx runs fn in one transaction.
+func (d deliveryStore) InTx(ctx context.Context, fn func(delivery.Tx) error) error {
+	return d.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
+}
+
+// TakeFailures marks every unreported delivery failure reported and
+// returns their counts by platform (most first) and the oldest's time. A
+// replica reporting at the same time waits for the rows, then finds them
+// reported.
+func (t *Tx) TakeFailures(ctx context.Context) ([]delivery.PlatformCount, time.Time, error) {
+	rows, err := t.tx.Query(ctx, `WITH taken AS (
+			UPDATE delivery_failures SET reported_at = now() WHERE reported_at IS NULL RETURNING platform, failed_at)
+		SELECT platform, count(*), min(failed_at) FROM taken GROUP BY platform ORDER BY count(*) DESC, platform`)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("postgres: take delivery failures: %w", err)
+	}
+	var since time.Time
+	counts, err := collect(rows, func(r pgx.Row) (delivery.PlatformCount, error) {
+		var c delivery.PlatformCount
+		var first time.Time
+		err := r.Scan(&c.Platform, &c.Count, &first)
+		if since.IsZero() || first.Before(since) {
+			since = first
+		}
+		return c, err
+	}, "take delivery failures")
+	return counts, since, err
 }
 
 func truncate(s string, n int) string {

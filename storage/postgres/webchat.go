@@ -58,6 +58,27 @@ func (w *Webchat) Insert(ctx context.Context, recs []chat.WebchatMessage) ([]cha
 	return out, err
 }
 
+// InsertOnce stores the message an outbox notice sends to one recipient,
+// at most once per (outbox id, recipient): a second attempt stores
+// nothing and reports inserted false.
+func (w *Webchat) InsertOnce(ctx context.Context, outboxID int64, r chat.WebchatMessage) (inserted bool, err error) {
+	recipient := "user:" + r.ToUser
+	if r.ToChannel != "" {
+		recipient = "channel:" + r.ToChannel
+	}
+	c := r.Content
+	tag, err := w.s.pool.Exec(ctx, `
+		WITH n AS (SELECT nextval('webchat_seq') AS v)
+		INSERT INTO webchat_messages (id, seq, to_user, to_channel, status, ref, title, body, fields, buttons, image, outbox_id, recipient)
+		SELECT n.v, n.v, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM n
+		ON CONFLICT (outbox_id, recipient) WHERE outbox_id IS NOT NULL DO NOTHING`,
+		r.ToUser, r.ToChannel, c.Status, c.Ref, c.Title, c.Text, jsonArray(c.Fields), jsonArray(c.Buttons), c.Image, outboxID, recipient)
+	if err != nil {
+		return false, fmt.Errorf("postgres: webchat insert of outbox %d: %w", outboxID, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
 // UpdateByRef replaces the title, text, fields and buttons of every
 // message about ref (status and image stay).
 func (w *Webchat) UpdateByRef(ctx context.Context, ref string, c chat.WebchatContent) (int, error) {
