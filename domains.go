@@ -75,6 +75,10 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 	inspections := inspect.NewService(store.Inspections(), clock, cal, incidents, inspect.Config{
 		Grace: cfg.Inspections.Grace.D(), IssueLevel: cfg.Inspections.IssueLevel, Channel: cfg.Inspections.Channel,
 	})
+	audits, err := auditService(cfg, store, clock)
+	if err != nil {
+		return domainSet{}, err
+	}
 	return domainSet{
 		orgs: org.NewService(store.Org(), clock), calendars: calendars, backups: backups, alerts: alertSvc,
 		plugs: []bot.Plug{
@@ -83,6 +87,7 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 			bot.Tickets(ticket.NewService(store.Tickets(), clock, cal)),
 			bot.Inspections(inspections), bot.Backups(backups), bot.Calendar(calendars),
 			bot.Digests(digest.NewService(store.Digests(), clock, cal), cfg.Digest.At),
+			bot.Audit(audits, cfg.Audit.CheckpointEvery.D()),
 		},
 	}, nil
 }

@@ -155,7 +155,7 @@ func (s *Service) Export(ctx context.Context, actor core.Actor, from, to time.Ti
 		return Export{}, err
 	}
 	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
-		return Export{}, core.Invalid("audit_range", "from", from.Format(time.DateOnly), "to", to.Format(time.DateOnly))
+		return Export{}, core.Invalid("audit_range", "from", from.Format(time.DateOnly), "to", to.Add(-time.Nanosecond).Format(time.DateOnly))
 	}
 	var out Export
 	var last core.AuditEntry
@@ -177,6 +177,9 @@ func (s *Service) Export(ctx context.Context, actor core.Actor, from, to time.Ti
 	}
 	return out, nil
 }
+
+// Keyed reports whether the service has a key to sign checkpoints with.
+func (s *Service) Keyed() bool { return s.key != nil }
 
 // allowed checks that actor may checkpoint and export: opsbot itself or a
 // sys admin; and that there is a key to sign with.
