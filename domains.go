@@ -75,6 +75,9 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 	inspections := inspect.NewService(store.Inspections(), clock, cal, incidents, inspect.Config{
 		Grace: cfg.Inspections.Grace.D(), IssueLevel: cfg.Inspections.IssueLevel, Channel: cfg.Inspections.Channel,
 	})
+	if err := store.CheckAuditKey(ctx); err != nil {
+		return domainSet{}, err
+	}
 	audits, err := auditService(cfg, store, clock)
 	if err != nil {
 		return domainSet{}, err

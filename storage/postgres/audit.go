@@ -169,3 +169,32 @@ func (s *Store) VerifyAudit(ctx context.Context) (int64, *audit.Break, error) {
 	}
 	return v.Count(), brk, nil
 }
+
+// CheckAuditKey makes sure the store's key is the one that sealed the
+// chain: the rekey checkpoint must verify with it. Without a key it makes
+// sure the chain is not keyed. Run at start, it turns a wrong or missing
+// key into a clear refusal instead of a broken chain.
+func (s *Store) CheckAuditKey(ctx context.Context) error {
+	var keyedFrom int64
+	if err := s.pool.QueryRow(ctx, "SELECT keyed_from FROM audit_head WHERE id = 1").Scan(&keyedFrom); err != nil {
+		return fmt.Errorf("postgres: audit head: %w", err)
+	}
+	if keyedFrom == 0 {
+		return nil
+	}
+	if s.auditKey == nil {
+		return ErrAuditKeyRequired
+	}
+	e, err := scanAudit(s.pool.QueryRow(ctx, "SELECT "+auditColumns+" FROM audit_log WHERE seq = $1", keyedFrom))
+	if none, err := missing(err, "audit rekey entry"); none || err != nil {
+		if err == nil {
+			err = fmt.Errorf("postgres: the audit chain's rekey checkpoint (entry %d) is gone; run opsbot audit verify", keyedFrom)
+		}
+		return err
+	}
+	if !audit.IsRekey(e) || s.auditKey.MAC(e) != e.Hash {
+		return fmt.Errorf("postgres: audit.key_file (key %s) is not the key that sealed the audit chain at entry %d, or that entry was changed; run opsbot audit verify",
+			s.auditKey.ID(), keyedFrom)
+	}
+	return nil
+}
