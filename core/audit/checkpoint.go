@@ -117,6 +117,30 @@ func (f FileSink) Publish(_ context.Context, c Checkpoint) error {
 	return nil
 }
 
+// Published returns the checkpoints in the file, their signatures checked
+// with key; none when the file does not exist yet.
+func (f FileSink) Published(_ context.Context, key *Key) ([]Checkpoint, error) {
+	fh, err := os.Open(f.Path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint file: %w", err)
+	}
+	defer fh.Close()
+	cps, err := ReadCheckpoints(fh, key)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint file %s: %w", f.Path, err)
+	}
+	return cps, nil
+}
+
+// Source is a publisher whose checkpoints can be read back: a new
+// checkpoint is signed only when the chain still matches them.
+type Source interface {
+	Published(ctx context.Context, key *Key) ([]Checkpoint, error)
+}
+
 // WriterSink writes checkpoints as JSON lines to w (syslog, a log stream).
 type WriterSink struct {
 	W      io.Writer

@@ -102,15 +102,27 @@ type Checkpointed struct {
 // NoticeType names the payload.
 func (Checkpointed) NoticeType() string { return "audit.checkpoint" }
 
-// Checkpoint verifies the whole chain, signs a checkpoint of its head and
-// publishes it to every publisher and, as a notice, to the sys admins.
-// A broken chain is not signed: the sys admins hear where it breaks and
+// Checkpoint verifies the whole chain (against the checkpoints published
+// before, where a publisher can read them back), signs a checkpoint of its
+// head and publishes it to every publisher and, as a notice, to the sys
+// admins. A broken chain is not signed, so a truncated log is never
+// vouched for: the sys admins hear where it breaks and
 // the error says so. actor is a sys admin, or opsbot itself (hourly).
 func (s *Service) Checkpoint(ctx context.Context, actor core.Actor) (Checkpoint, error) {
 	if err := s.allowed(ctx, actor); err != nil {
 		return Checkpoint{}, err
 	}
-	r, err := s.Verify(ctx, nil)
+	var published []Checkpoint
+	for _, p := range s.pubs {
+		if src, ok := p.(Source); ok {
+			cps, err := src.Published(ctx, s.key)
+			if err != nil {
+				return Checkpoint{}, err
+			}
+			published = append(published, cps...)
+		}
+	}
+	r, err := s.Verify(ctx, published)
 	if err != nil {
 		return Checkpoint{}, err
 	}
