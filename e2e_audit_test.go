@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"opsbot/configs"
 	"opsbot/core"
 	"opsbot/core/audit"
 	"opsbot/storage/postgres/pgtest"
@@ -201,4 +204,45 @@ func TestAuditCheckpointAndExportInChat(t *testing.T) {
 	// The old `/audit <entity>` command still answers.
 	r = a.say("admin", "/audit user:zhangwei")
 	require.Equal(t, "ok", r.Status, r.all())
+}
+
+// TestAuditKeyRequired: production refuses to start without a key unless
+// audit.unkeyed; dev generates one, with a log line, once.
+func TestAuditKeyRequired(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	_, err := loadAuditKey(configs.Audit{}, logger, false)
+	require.ErrorContains(t, err, "audit.key_file is required")
+
+	key, err := loadAuditKey(configs.Audit{Unkeyed: true}, logger, false)
+	require.NoError(t, err)
+	require.Nil(t, key)
+	require.Contains(t, logs.String(), "WITHOUT an audit key")
+
+	path := filepath.Join(t.TempDir(), "sub", "audit.key")
+	_, err = loadAuditKey(configs.Audit{KeyFile: path}, logger, false)
+	require.ErrorIs(t, err, fs.ErrNotExist)
+	k1, err := loadAuditKey(configs.Audit{KeyFile: path, GenerateKey: true}, logger, true)
+	require.NoError(t, err)
+	require.Contains(t, logs.String(), "generated a new audit key")
+	st, err := os.Stat(path)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+	k2, err := loadAuditKey(configs.Audit{KeyFile: path, GenerateKey: true}, logger, true)
+	require.NoError(t, err)
+	require.Equal(t, k1.ID(), k2.ID(), "an existing key is kept")
+
+	require.NoError(t, os.WriteFile(path, []byte("short"), 0o600))
+	_, err = loadAuditKey(configs.Audit{KeyFile: path}, logger, false)
+	require.ErrorIs(t, err, audit.ErrBadKey)
+
+	// The whole app refuses to start without a key.
+	cfg, err := configs.Load("configs/dev.yaml", nil)
+	require.NoError(t, err)
+	cfg.Audit.KeyFile, cfg.Audit.GenerateKey = "", false
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = run(ctx, cfg, logger, modes["all"], nil)
+	require.ErrorContains(t, err, "audit.key_file is required")
 }
