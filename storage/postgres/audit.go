@@ -152,22 +152,11 @@ func (k auditStore) Walk(ctx context.Context, fn func(core.AuditEntry) error) (i
 // returns how many entries checked out and the first break, or nil when
 // the chain is whole.
 func (s *Store) VerifyAudit(ctx context.Context) (int64, *audit.Break, error) {
-	v := &audit.Verifier{Key: s.auditKey}
-	var brk *audit.Break
-	errStop := errors.New("stop")
-	headSeq, headHash, err := s.Audit().Walk(ctx, func(e core.AuditEntry) error {
-		if brk = v.Next(e); brk != nil {
-			return errStop
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, errStop) {
-		return v.Count(), nil, fmt.Errorf("postgres: verify: %w", err)
+	r, err := audit.NewService(s.Audit(), s.auditKey, nil).Verify(ctx, nil)
+	if err != nil {
+		return 0, nil, fmt.Errorf("postgres: verify: %w", err)
 	}
-	if brk == nil {
-		brk = v.Finish(headSeq, headHash)
-	}
-	return v.Count(), brk, nil
+	return r.Count, r.Break, nil
 }
 
 // CheckAuditKey makes sure the store's key is the one that sealed the
