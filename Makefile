@@ -78,7 +78,9 @@ test:
 	FAULT_GOFLAGS=-race scripts/faults.sh
 
 faults:
-	@scripts/faults.sh
+	@echo "==> Services: Postgres + Redis (scripts/services.sh env)"
+	$(call load,env)
+	scripts/faults.sh
 
 build:
 	@echo "==> go build -o bin/opsbot ."

@@ -85,6 +85,13 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 		}
 	}
 	channels := org.NewChannels(store.Channels(), clock, rules)
+	if err := store.CheckAuditKey(ctx); err != nil {
+		return domainSet{}, err
+	}
+	audits, err := auditService(cfg, store, clock)
+	if err != nil {
+		return domainSet{}, err
+	}
 	return domainSet{
 		orgs: org.NewService(store.Org(), clock), calendars: calendars, backups: backups, alerts: alertSvc, channels: channels,
 		plugs: []bot.Plug{
@@ -95,6 +102,7 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 			bot.Inspections(inspections), bot.Backups(backups), bot.Calendar(calendars),
 			bot.Delivery(delivery.NewService(store.Delivery(), clock)),
 			bot.Digests(digest.NewService(store.Digests(), clock, cal), cfg.Digest.At),
+			bot.Audit(audits, cfg.Audit.CheckpointEvery.D()),
 		},
 	}, nil
 }

@@ -5,7 +5,9 @@
 //	opsbot worker         asynq task handlers only
 //	opsbot scheduler      periodic task scheduler only
 //	opsbot migrate        apply database migrations and exit
-//	opsbot audit verify   check the audit hash chain
+//	opsbot audit verify   check the audit chain (--checkpoint FILE: and published checkpoints)
+//	opsbot audit checkpoint  sign and publish a checkpoint of the chain head
+//	opsbot audit export   the audit log as JSON lines with its end checkpoint
 //
 // Every subcommand takes --config FILE (or $OPSBOT_CONFIG; configs/dev.yaml
 // or its embedded copy when neither is given). main.go only wires.
@@ -50,7 +52,7 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 		a.clock = h.clock
 	}
 	var err error
-	if a.store, err = openStore(ctx, cfg); err != nil {
+	if a.store, err = openStore(ctx, cfg, logger); err != nil {
 		return err
 	}
 	defer a.store.Close()

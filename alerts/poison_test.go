@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"opsbot/core/org"
 	"opsbot/storage/postgres"
 	"opsbot/storage/postgres/pgtest"
+	"opsbot/tasks/faulttest"
 )
 
 // realReceiver serves the webhook over the real alert service and Postgres.
@@ -51,9 +53,15 @@ func realReceiver(t *testing.T) (*httptest.Server, *postgres.Store) {
 // label or annotation, the same alert twice in one payload) is cleaned or
 // deduplicated and stored (200), or refused with the reason (400) — never
 // a 500 that Alertmanager would retry for ever.
-func TestReceiverPoisonInput(t *testing.T) {
+//
+// It is a case of the fault suite (scripts/faults.sh): lost counts the
+// answers Alertmanager would retry for ever (5xx), duplicated the alerts
+// stored more than once.
+func TestFaultReceiverPoisonInput(t *testing.T) {
 	t.Parallel()
 	ts, store := realReceiver(t)
+	var lost, duplicated atomic.Int64
+	t.Cleanup(func() { faulttest.Report(t, "poison-input-alertmanager", int(lost.Load()), int(duplicated.Load())) })
 	var long [3000]byte
 	_, _ = rand.Read(long[:])
 	tests := []struct {
@@ -85,6 +93,9 @@ func TestReceiverPoisonInput(t *testing.T) {
 			b := strings.ReplaceAll(tt.body, `alertname=\"`, `alertname=\"`+string(rune('a'+i)))
 			for range 2 { // Alertmanager's retry gets the same answer
 				code, out := post(t, ts, b, bearer("tok"))
+				if code >= 500 {
+					lost.Add(1)
+				}
 				require.Equal(t, tt.code, code, out)
 				require.Contains(t, out, tt.want)
 			}
@@ -98,6 +109,9 @@ func TestReceiverPoisonInput(t *testing.T) {
 			if strings.Contains(tt.name, "group key") {
 				require.NoError(t, store.Pool().QueryRow(context.Background(),
 					`SELECT count(*) FROM alerts WHERE group_key LIKE '%' || $1 || '%'`, string(rune('a'+i))+"Do").Scan(&n))
+			}
+			if n > tt.alerts {
+				duplicated.Add(int64(n - tt.alerts))
 			}
 			require.Equal(t, tt.alerts, n)
 		})

@@ -10,7 +10,6 @@ import (
 func (b *Bot) registerGeneral() {
 	b.router.Handle(&Command{Path: "help", Usage: "[command|topic]", MaxArgs: -1, Topic: "general", Run: b.help})
 	b.router.Handle(&Command{Path: "whoami", Topic: "general", Run: b.whoami})
-	b.router.Handle(&Command{Path: "audit", Usage: "<entity ref>", MinArgs: 1, MaxArgs: 1, Topic: "general", Run: b.audit})
 	b.HandleAction("help.topic", func(ctx context.Context, actor core.Actor, ev Event) ([]Message, error) {
 		return b.helpTopic(ev.Value)
 	})
@@ -57,26 +56,6 @@ func (b *Bot) whoami(ctx context.Context, r *Request) ([]Message, error) {
 	m := b.profileMessage(p)
 	m.Fields = append(m.Fields, Field{Name: b.t("field.platform"), Value: r.Actor.Platform})
 	return []Message{m}, nil
-}
-
-func (b *Bot) audit(ctx context.Context, r *Request) ([]Message, error) {
-	entity := r.Args[0]
-	entries, err := b.org.AuditTrail(ctx, r.Actor, entity)
-	if err != nil {
-		return nil, err
-	}
-	if len(entries) == 0 {
-		return []Message{{Ref: entity, Title: b.t("audit.title", "entity", entity), Text: b.t("audit.empty", "entity", entity)}}, nil
-	}
-	lines := make([]string, 0, len(entries))
-	for _, e := range entries {
-		line := b.t("audit.line", "seq", itoa64(e.Seq), "at", b.fmtTime(e.At), "actor", e.Actor, "platform", e.Platform, "action", e.Action)
-		if e.After != "" {
-			line += "  `" + clip(e.After, 160) + "`"
-		}
-		lines = append(lines, "- "+line)
-	}
-	return []Message{{Ref: entity, Title: b.t("audit.title", "entity", entity), Text: strings.Join(lines, "\n")}}, nil
 }
 
 func clip(s string, n int) string {

@@ -61,6 +61,7 @@ type Config struct {
 	Calendar    Calendar    `yaml:"calendar"`
 	Inspections Inspections `yaml:"inspections"`
 	Backups     Backups     `yaml:"backups"`
+	Audit       Audit       `yaml:"audit"`
 	Digest      Digest      `yaml:"digest"`
 	Slack       Slack       `yaml:"slack"`
 	WeCom       WeCom       `yaml:"wecom"`
@@ -118,6 +119,33 @@ type Backups struct {
 	// Lead signs off the monthly backup-record audit: a user id or a role (default "sys_admin").
 	Lead string `yaml:"lead"`
 }
+
+// Audit configures the audit chain's key, its signed checkpoints and
+// retention (README "Audit chain").
+type Audit struct {
+	// KeyFile holds the HMAC key (64+ hex digits) that seals the chain and
+	// signs checkpoints, kept outside the database. Required unless Unkeyed.
+	KeyFile string `yaml:"key_file"`
+	// GenerateKey creates KeyFile with a new random key when it is missing
+	// (development; configs/dev.yaml sets it).
+	GenerateKey bool `yaml:"generate_key"`
+	// Unkeyed runs without a key: the chain is then only hash-linked, and a
+	// database admin can rewrite it unseen. Refused once the chain is keyed.
+	Unkeyed bool `yaml:"unkeyed"`
+	// CheckpointFile is where signed checkpoints are appended as JSON lines
+	// ("" none); keep it where the database's admins cannot write.
+	CheckpointFile string `yaml:"checkpoint_file"`
+	// CheckpointSyslog also sends each checkpoint to the local syslog.
+	CheckpointSyslog bool `yaml:"checkpoint_syslog"`
+	// CheckpointEvery is how often a checkpoint is published (default 1h, at most 1h).
+	CheckpointEvery Duration `yaml:"checkpoint_every"`
+	// Retention is how long entries are kept (default and minimum 4392h,
+	// 183 days). opsbot never deletes entries; this is the promise made.
+	Retention Duration `yaml:"retention"`
+}
+
+// MinAuditRetention is the shortest audit retention allowed: six months.
+const MinAuditRetention = 183 * 24 * time.Hour
 
 // WeCom configures the Enterprise WeChat platform (adapters/wecom/README.md).
 type WeCom struct {
@@ -643,6 +671,8 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Backups.VerifyDay, 25)
 	setDefault(&c.Backups.Lead, "sys_admin")
 	setDefault(&c.Digest.At, "09:00")
+	setDefault(&c.Audit.CheckpointEvery, Duration(time.Hour))
+	setDefault(&c.Audit.Retention, Duration(MinAuditRetention))
 	setDefault(&c.WeCom.APIBase, "https://qyapi.weixin.qq.com")
 	setDefault(&c.WeCom.Limits.PerMemberMinute, 30)
 	setDefault(&c.WeCom.Limits.PerMemberHour, 1000)
@@ -877,6 +907,20 @@ func (c *Config) Validate() error {
 	}
 	if _, err := time.Parse("15:04", c.Digest.At); err != nil {
 		add("digest.at", "want HH:MM, got %q", c.Digest.At)
+	}
+
+	// audit
+	if c.Audit.Unkeyed && c.Audit.KeyFile != "" {
+		add("audit.unkeyed", "cannot be set together with audit.key_file")
+	}
+	if c.Audit.GenerateKey && c.Audit.KeyFile == "" {
+		add("audit.generate_key", "needs audit.key_file (where to write the key)")
+	}
+	if d := c.Audit.CheckpointEvery.D(); d < time.Minute || d > time.Hour {
+		add("audit.checkpoint_every", "must be 1m..1h, got %s", c.Audit.CheckpointEvery)
+	}
+	if c.Audit.Retention.D() < MinAuditRetention {
+		add("audit.retention", "must be at least %s (six months), got %s", Duration(MinAuditRetention), c.Audit.Retention)
 	}
 
 	// incidents

@@ -100,6 +100,7 @@ func TestLoadDefaults(t *testing.T) {
 		Calendar:    Calendar{WorkingHours: "08:30-12:00,14:00-17:30"},
 		Inspections: Inspections{Grace: Duration(2 * time.Hour), IssueLevel: 3},
 		Backups:     Backups{Grace: Duration(time.Hour), FailLevel: 3, VerifyDay: 25, Lead: "sys_admin"},
+		Audit:       Audit{CheckpointEvery: Duration(time.Hour), Retention: Duration(MinAuditRetention)},
 		Digest:      Digest{At: "09:00"},
 		WeCom:       WeCom{APIBase: "https://qyapi.weixin.qq.com", Limits: WeComLimits{PerMemberMinute: 30, PerMemberHour: 1000, RobotPerMinute: 20}, CallbackWindow: Duration(5 * time.Minute)},
 		Log:         Log{Level: "info", Format: "text"},
@@ -1165,4 +1166,27 @@ func TestWorkingHours(t *testing.T) {
 	require.Contains(t, strings.Join(ps, "\n"), "inspections.issue_level")
 	require.Contains(t, strings.Join(ps, "\n"), "backups.verify_day")
 	require.Contains(t, strings.Join(ps, "\n"), "digest.at")
+}
+
+// TestAuditConfig: retention never below six months, checkpoints at
+// least hourly, a key or an explicit unkeyed.
+func TestAuditConfig(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, yaml, want string }{
+		{name: "retention below six months", yaml: "audit: {retention: 720h}", want: "audit.retention: must be at least 4392h0m0s"},
+		{name: "checkpoints less than hourly", yaml: "audit: {checkpoint_every: 2h}", want: "audit.checkpoint_every: must be 1m..1h"},
+		{name: "key and unkeyed", yaml: "audit: {key_file: /k, unkeyed: true}", want: "audit.unkeyed: cannot be set"},
+		{name: "generate without a file", yaml: "audit: {generate_key: true}", want: "audit.generate_key: needs audit.key_file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := loadYAML(t, minimalYAML+tt.yaml+"\n", nil)
+			require.ErrorContains(t, err, tt.want)
+		})
+	}
+	c, err := loadYAML(t, minimalYAML+"audit: {retention: 8784h, key_file: /k}\n", []string{"OPSBOT_AUDIT_KEY_FILE=/etc/k"})
+	require.NoError(t, err)
+	require.Equal(t, "/etc/k", c.Audit.KeyFile)
+	require.Equal(t, 8784*time.Hour, c.Audit.Retention.D())
 }

@@ -13,9 +13,8 @@
 # come from FAULT_GOFLAGS.
 #
 # Cases: one line per package, "<package> <go test -run pattern>". Every
-# test a pattern selects reports through faulttest.Report. To add a case
-# (replicas starting together, poison input), add its package and pattern
-# here.
+# test a pattern selects reports through faulttest.Report. Cases 3 and 4
+# use the shared test Postgres (TEST_DATABASE_URL, set by make).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -25,6 +24,8 @@ fi
 
 CASES=(
 	"./tasks/ ^TestFault" # 1 long Postgres outage, archived tasks; 2 kill -9 of the worker; 5 Redis freeze
+	". ^TestFault"        # 3 replicas started at the same instant on an empty database
+	"./alerts/ ^TestFault" # 4 poison input from Alertmanager (NUL, the same alert twice, oversize keys)
 )
 
 log=$(mktemp -t opsbot-faults.XXXXXX)

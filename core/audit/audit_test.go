@@ -16,7 +16,7 @@ func chain(n int) []core.AuditEntry {
 	at := time.Date(2026, 11, 24, 9, 0, 0, 123456789, time.UTC)
 	for i := 0; i < n; i++ {
 		e := audit.Seal(core.AuditEntry{At: at.Add(time.Duration(i) * time.Minute), Actor: "admin", Platform: "webchat",
-			Action: "org.user.add", Entity: "user:u" + string(rune('a'+i)), After: `{"id":"x"}`}, prev)
+			Action: "org.user.add", Entity: "user:u" + string(rune('a'+i)), After: `{"id":"x"}`}, prev, nil)
 		out = append(out, e)
 		prev = &out[len(out)-1]
 	}

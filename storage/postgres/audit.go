@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -13,9 +14,15 @@ import (
 // auditLock is the advisory lock that serialises appends to the chain.
 const auditLock = int64(0x6f7073626f74) // "opsbot"
 
-// flushAudit appends the queued entries to the chain. It takes the chain
-// lock last, so the lock is held only for the few statements before commit.
-func (t *Tx) flushAudit(ctx context.Context) error {
+// ErrAuditKeyRequired means the chain is keyed and this process has no key:
+// an unkeyed append would break it, so nothing is written.
+var ErrAuditKeyRequired = errors.New("postgres: the audit chain is sealed with a key; configure audit.key_file")
+
+// flushAudit appends the queued entries to the chain, sealed with key. The
+// first keyed append writes the rekey checkpoint before them. It takes the
+// chain lock last, so the lock is held only for the few statements before
+// commit.
+func (t *Tx) flushAudit(ctx context.Context, key *audit.Key) error {
 	if len(t.audits) == 0 {
 		return nil
 	}
@@ -24,26 +31,49 @@ func (t *Tx) flushAudit(ctx context.Context) error {
 	}
 	var prev *core.AuditEntry
 	var head core.AuditEntry
-	if err := t.tx.QueryRow(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1").Scan(&head.Seq, &head.Hash); err != nil {
+	var keyedFrom int64
+	if err := t.tx.QueryRow(ctx, "SELECT seq, hash, keyed_from FROM audit_head WHERE id = 1").Scan(&head.Seq, &head.Hash, &keyedFrom); err != nil {
 		return fmt.Errorf("postgres: audit head: %w", err)
 	}
 	if head.Seq > 0 {
 		prev = &head
 	}
-	batch := &pgx.Batch{}
-	for _, e := range t.audits {
-		sealed := audit.Seal(e, prev)
-		prev = &sealed
-		batch.Queue(`INSERT INTO audit_log (seq, at, actor, platform, action, entity, before, after, prev_hash, hash)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			sealed.Seq, sealed.At, sealed.Actor, sealed.Platform, sealed.Action, sealed.Entity,
-			sealed.Before, sealed.After, sealed.PrevHash, sealed.Hash)
+	if key == nil && keyedFrom > 0 {
+		return ErrAuditKeyRequired
 	}
-	batch.Queue("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", prev.Seq, prev.Hash)
+	entries := t.audits
+	if key != nil && keyedFrom == 0 {
+		rk := audit.Rekey(entries[0].At, prev, key)
+		prev, keyedFrom = &rk, rk.Seq
+		if err := insertAudit(ctx, t.tx, rk); err != nil {
+			return err
+		}
+	}
+	batch := &pgx.Batch{}
+	for _, e := range entries {
+		sealed := audit.Seal(e, prev, key)
+		prev = &sealed
+		queueAudit(batch, sealed)
+	}
+	batch.Queue("UPDATE audit_head SET seq = $1, hash = $2, keyed_from = $3 WHERE id = 1", prev.Seq, prev.Hash, keyedFrom)
 	if err := t.tx.SendBatch(ctx, batch).Close(); err != nil {
 		return fmt.Errorf("postgres: audit append: %w", err)
 	}
 	t.audits = nil
+	return nil
+}
+
+const insertAuditSQL = `INSERT INTO audit_log (seq, at, actor, platform, action, entity, before, after, prev_hash, hash)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+
+func queueAudit(b *pgx.Batch, e core.AuditEntry) {
+	b.Queue(insertAuditSQL, e.Seq, e.At, e.Actor, e.Platform, e.Action, e.Entity, e.Before, e.After, e.PrevHash, e.Hash)
+}
+
+func insertAudit(ctx context.Context, tx pgx.Tx, e core.AuditEntry) error {
+	if _, err := tx.Exec(ctx, insertAuditSQL, e.Seq, e.At, e.Actor, e.Platform, e.Action, e.Entity, e.Before, e.After, e.PrevHash, e.Hash); err != nil {
+		return fmt.Errorf("postgres: audit rekey: %w", err)
+	}
 	return nil
 }
 
@@ -68,36 +98,92 @@ func (t *Tx) AuditTrail(ctx context.Context, entity string) ([]core.AuditEntry, 
 	return out, nil
 }
 
-// VerifyAudit walks the whole chain in order and returns how many entries
-// checked out and the first break, or nil when the chain is whole.
-func (s *Store) VerifyAudit(ctx context.Context) (int64, *audit.Break, error) {
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+// AuditKey returns the key the store seals the chain with (nil: unkeyed).
+func (s *Store) AuditKey() *audit.Key { return s.auditKey }
+
+// Tx implements the audit service's transaction port.
+var _ audit.Tx = (*Tx)(nil)
+
+// auditStore is the audit service's store.
+type auditStore struct{ s *Store }
+
+// Audit returns the audit service's store.
+func (s *Store) Audit() audit.Store { return auditStore{s} }
+
+// InTx runs fn in one transaction.
+func (k auditStore) InTx(ctx context.Context, fn func(audit.Tx) error) error {
+	return k.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
+}
+
+// Walk calls fn with every entry in sequence order from one read-only
+// snapshot and returns the head record; fn's error ends the walk.
+func (k auditStore) Walk(ctx context.Context, fn func(core.AuditEntry) error) (int64, string, error) {
+	tx, err := k.s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
-		return 0, nil, fmt.Errorf("postgres: verify: %w", err)
+		return 0, "", fmt.Errorf("postgres: audit walk: %w", err)
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
 	var headSeq int64
 	var headHash string
 	if err := tx.QueryRow(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1").Scan(&headSeq, &headHash); err != nil {
-		return 0, nil, fmt.Errorf("postgres: verify: head: %w", err)
+		return 0, "", fmt.Errorf("postgres: audit walk: head: %w", err)
 	}
 	rows, err := tx.Query(ctx, "SELECT "+auditColumns+" FROM audit_log ORDER BY seq")
 	if err != nil {
-		return 0, nil, fmt.Errorf("postgres: verify: %w", err)
+		return 0, "", fmt.Errorf("postgres: audit walk: %w", err)
 	}
 	defer rows.Close()
-	var v audit.Verifier
 	for rows.Next() {
 		e, err := scanAudit(rows)
 		if err != nil {
-			return v.Count(), nil, fmt.Errorf("postgres: verify: %w", err)
+			return 0, "", fmt.Errorf("postgres: audit walk: %w", err)
 		}
-		if b := v.Next(e); b != nil {
-			return v.Count(), b, nil
+		if err := fn(e); err != nil {
+			return headSeq, headHash, err
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return v.Count(), nil, fmt.Errorf("postgres: verify: %w", err)
+		return 0, "", fmt.Errorf("postgres: audit walk: %w", err)
 	}
-	return v.Count(), v.Finish(headSeq, headHash), nil
+	return headSeq, headHash, nil
+}
+
+// VerifyAudit walks the whole chain in order with the store's key and
+// returns how many entries checked out and the first break, or nil when
+// the chain is whole.
+func (s *Store) VerifyAudit(ctx context.Context) (int64, *audit.Break, error) {
+	r, err := audit.NewService(s.Audit(), s.auditKey, nil).Verify(ctx, nil)
+	if err != nil {
+		return 0, nil, fmt.Errorf("postgres: verify: %w", err)
+	}
+	return r.Count, r.Break, nil
+}
+
+// CheckAuditKey makes sure the store's key is the one that sealed the
+// chain: the rekey checkpoint must verify with it. Without a key it makes
+// sure the chain is not keyed. Run at start, it turns a wrong or missing
+// key into a clear refusal instead of a broken chain.
+func (s *Store) CheckAuditKey(ctx context.Context) error {
+	var keyedFrom int64
+	if err := s.pool.QueryRow(ctx, "SELECT keyed_from FROM audit_head WHERE id = 1").Scan(&keyedFrom); err != nil {
+		return fmt.Errorf("postgres: audit head: %w", err)
+	}
+	if keyedFrom == 0 {
+		return nil
+	}
+	if s.auditKey == nil {
+		return ErrAuditKeyRequired
+	}
+	e, err := scanAudit(s.pool.QueryRow(ctx, "SELECT "+auditColumns+" FROM audit_log WHERE seq = $1", keyedFrom))
+	if none, err := missing(err, "audit rekey entry"); none || err != nil {
+		if err == nil {
+			err = fmt.Errorf("postgres: the audit chain's rekey checkpoint (entry %d) is gone; run opsbot audit verify", keyedFrom)
+		}
+		return err
+	}
+	if !audit.IsRekey(e) || s.auditKey.MAC(e) != e.Hash {
+		return fmt.Errorf("postgres: audit.key_file (key %s) is not the key that sealed the audit chain at entry %d, or that entry was changed; run opsbot audit verify",
+			s.auditKey.ID(), keyedFrom)
+	}
+	return nil
 }

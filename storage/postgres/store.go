@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/tern/v2/migrate"
 
 	"opsbot/core"
+	"opsbot/core/audit"
 )
 
 //go:embed migrations/*.sql
@@ -27,6 +28,7 @@ type Store struct {
 	pool       *pgxpool.Pool
 	kick       func(outboxIDs []int64)
 	kickTimers func(timers []core.Timer)
+	auditKey   *audit.Key // seals the audit chain; nil: unkeyed
 }
 
 // Options tune Open.
@@ -35,6 +37,9 @@ type Options struct {
 	// SearchPath, when set, puts every connection in that schema (tests
 	// use a fresh schema each).
 	SearchPath string
+	// AuditKey seals the audit chain (see core/audit); nil appends
+	// unkeyed entries, refused once the chain is keyed.
+	AuditKey *audit.Key
 }
 
 // Open connects to Postgres and checks the connection.
@@ -58,7 +63,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: ping: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	return &Store{pool: pool, auditKey: opts.AuditKey}, nil
 }
 
 // Close closes the pool.
@@ -177,7 +182,7 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return err
 	}
-	if err := t.flushAudit(ctx); err != nil {
+	if err := t.flushAudit(ctx, s.auditKey); err != nil {
 		return err
 	}
 	if err := ptx.Commit(ctx); err != nil {
