@@ -45,14 +45,14 @@ func startTogether(t *testing.T, n int, demo bool) (schema string, errs []error)
 	if strings.Contains(dbURL, "?") {
 		sep = "&"
 	}
-	cfg, err := configs.Load("configs/dev.yaml", []string{
+	cfg, err := configs.Load("configs/dev.yaml", append([]string{
 		"OPSBOT_DATABASE_URL=" + dbURL + sep + "search_path=" + schema,
 		"OPSBOT_REDIS_URL=" + redistest.URL(1),
 		"OPSBOT_SERVER_LISTEN=127.0.0.1:0",
 		"OPSBOT_WORKER_QUEUE=" + redistest.Name("e2e"),
 		"OPSBOT_LOG_LEVEL=warn",
 		fmt.Sprintf("OPSBOT_DEMO_ENABLED=%v", demo),
-	})
+	}, auditFiles(t)...))
 	require.NoError(t, err)
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx, cancel := context.WithCancel(context.Background())

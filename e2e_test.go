@@ -89,7 +89,7 @@ func startAppWith(t *testing.T, clock core.Clock, extra ...string) *app {
 		"OPSBOT_WORKER_QUEUE=" + redistest.Name("e2e"),
 		"OPSBOT_SCHEDULER_SWEEP_INTERVAL=1s",
 		"OPSBOT_LOG_LEVEL=warn",
-	}, extra...)}
+	}, append(auditFiles(t), extra...)...)}
 	t.Cleanup(func() {
 		if a.stop != nil {
 			a.stop()
@@ -97,6 +97,14 @@ func startAppWith(t *testing.T, clock core.Clock, extra ...string) *app {
 	})
 	a.boot()
 	return a
+}
+
+// auditFiles gives a test app its own audit key and checkpoint file, so
+// tests never touch the developer's .data/ (whose checkpoints vouch for
+// the dev database's chain).
+func auditFiles(t *testing.T) []string {
+	dir := t.TempDir()
+	return []string{"OPSBOT_AUDIT_KEY_FILE=" + dir + "/audit.key", "OPSBOT_AUDIT_CHECKPOINT_FILE=" + dir + "/checkpoints.jsonl"}
 }
 
 // boot runs the app until stop is called.
