@@ -61,6 +61,7 @@ var zhIncident = catalog{
 	"err.incident_closed":           "事件 #{id} 已关闭。",
 	"err.incident_not_open":         "事件 #{id} {istate}，不能再操作。",
 	"err.incident_acked":            "事件 #{id} 已由 {by} 于 {at} 认领。",
+	"err.incident_not_authorized":   "你（{user}）无权处置事件 #{id}：认领、指派、调整级别、缓解、解决和复盘关闭只能由其处理人（{owner}）、值班人员（{on_duty}）、运营方和管辖单位（{unit}）的管理员进行；任何人都可以补充进展或升级。",
 	// Handovers.
 	"help.duty handover":      "交班：填写交接说明",
 	"help.duty log":           "交接班记录",
@@ -190,6 +191,7 @@ var enIncident = catalog{
 	"err.incident_closed":           "Incident #{id} is closed.",
 	"err.incident_not_open":         "Incident #{id} is {istate}; nothing more to do.",
 	"err.incident_acked":            "Incident #{id} was acknowledged by {by} at {at}.",
+	"err.incident_not_authorized":   "You ({user}) may not act on incident #{id}: acknowledging, assigning, regrading, mitigating, resolving and closing it (review) are for its owner ({owner}), the people on duty ({on_duty}), operators and the admins covering its unit ({unit}); anyone may add an update or escalate.",
 	// Handovers.
 	"help.duty handover":      "Hand over: add handover notes",
 	"help.duty log":           "Handover log",

@@ -288,6 +288,18 @@ func (s *Service) declareIn(ctx context.Context, tx WriteTx, actor core.Actor, t
 // change loads an incident under lock, applies fn and records the event:
 // the cards are refreshed and the stakeholders told.
 func (s *Service) change(ctx context.Context, actor core.Actor, id int64, action string, fn func(tx WriteTx, i *Incident) (event, body string, err error)) (Incident, error) {
+	return s.changeAs(ctx, actor, id, action, true, fn)
+}
+
+// changeOpen is change for the verbs open to every member (an update,
+// escalating by hand): no authority check.
+func (s *Service) changeOpen(ctx context.Context, actor core.Actor, id int64, action string, fn func(tx WriteTx, i *Incident) (event, body string, err error)) (Incident, error) {
+	return s.changeAs(ctx, actor, id, action, false, fn)
+}
+
+// changeAs is change, checking the actor's authority over the incident
+// (after its state's own refusals) when restricted.
+func (s *Service) changeAs(ctx context.Context, actor core.Actor, id int64, action string, restricted bool, fn func(tx WriteTx, i *Incident) (event, body string, err error)) (Incident, error) {
 	var out Incident
 	err := s.store.InTx(ctx, func(tx WriteTx) error {
 		if err := paging.Registered(ctx, tx, actor); err != nil {
@@ -298,6 +310,11 @@ func (s *Service) change(ctx context.Context, actor core.Actor, id int64, action
 			return err
 		}
 		before := i
+		if restricted && notClosed(&i) == nil {
+			if err := s.authorize(ctx, tx, actor, i); err != nil {
+				return err
+			}
+		}
 		event, body, err := fn(tx, &i)
 		if err != nil {
 			return err
@@ -387,7 +404,7 @@ func (s *Service) Update(ctx context.Context, actor core.Actor, id int64, text s
 	if text == "" {
 		return Incident{}, core.Invalid("update_text")
 	}
-	return s.change(ctx, actor, id, "incident.update", func(tx WriteTx, i *Incident) (string, string, error) {
+	return s.changeOpen(ctx, actor, id, "incident.update", func(tx WriteTx, i *Incident) (string, string, error) {
 		if err := stillOpen(i); err != nil {
 			return "", "", err
 		}
@@ -425,7 +442,7 @@ func (s *Service) SetLevel(ctx context.Context, actor core.Actor, id int64, leve
 
 // Escalate moves the incident to its next escalation step now.
 func (s *Service) Escalate(ctx context.Context, actor core.Actor, id int64) (Incident, error) {
-	return s.change(ctx, actor, id, "incident.escalate", func(tx WriteTx, i *Incident) (string, string, error) {
+	return s.changeOpen(ctx, actor, id, "incident.escalate", func(tx WriteTx, i *Incident) (string, string, error) {
 		if err := stillOpen(i); err != nil {
 			return "", "", err
 		}

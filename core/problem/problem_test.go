@@ -31,6 +31,7 @@ func TestProblemOnThirdRepeat(t *testing.T) {
 	w := fakestore.NewWorld(start, cst, incident.DefaultPolicy(), alert.DefaultConfig())
 	w.Tx.AddUser("city", "zhangsan", "admin")
 	w.Tx.Grant("admin", org.RoleSysAdmin, "city")
+	w.Tx.Grant("zhangsan", org.RoleOperator, "city") // resolves and reviews (W 8.5 a: authority over incidents)
 	w.Tx.Apps["portal"] = org.App{Code: "portal", Name: "门户"}
 	w.Tx.Apps["mail"] = org.App{Code: "mail", Name: "邮件"}
 	zs := core.Actor{UserID: "zhangsan"}
