@@ -283,6 +283,9 @@ func (b incidentBot) card(ref string, c incident.CardData) Message {
 	if c.Escalated {
 		m.Title = b.t("incident.escalated") + m.Title
 	}
+	if len(c.NoUnit) > 0 {
+		m.Fields = append(m.Fields, Field{Name: b.t("field.no_unit"), Value: b.t("incident.no_unit", "to", strings.Join(c.NoUnit, "、"))})
+	}
 	return m
 }
 

@@ -87,11 +87,15 @@ func (a AlertState) SortedLabels() []string {
 // 1–2 incident still open (24-hour duty), and an alert incident's group.
 type CardData struct {
 	Brief
-	OnDuty     []string    `json:"on_duty,omitempty"` // primary, secondary
-	NextDuty   string      `json:"next_duty,omitempty"`
-	Escalated  bool        `json:"escalated,omitempty"`
-	AssignedBy string      `json:"assigned_by,omitempty"`
-	Alert      *AlertState `json:"alert,omitempty"`
+	OnDuty     []string `json:"on_duty,omitempty"` // primary, secondary
+	NextDuty   string   `json:"next_duty,omitempty"`
+	Escalated  bool     `json:"escalated,omitempty"`
+	AssignedBy string   `json:"assigned_by,omitempty"`
+	// NoUnit lists who an escalation step paged in place of the unit or
+	// district admins because the incident has no unit: the operators'
+	// admins (or the sys admins).
+	NoUnit []string    `json:"no_unit,omitempty"`
+	Alert  *AlertState `json:"alert,omitempty"`
 }
 
 // DecodeLegacy reads a version-0 row.

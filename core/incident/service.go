@@ -10,6 +10,7 @@ import (
 
 	"opsbot/core"
 	"opsbot/core/calendar"
+	"opsbot/core/org"
 	"opsbot/core/paging"
 )
 
@@ -65,20 +66,57 @@ func (s *Service) onDuty(ctx context.Context, tx core.Tx, i Incident) (od struct
 
 // targets resolves escalation target names to users.
 func (s *Service) targets(ctx context.Context, tx WriteTx, i Incident, names []string) ([]string, error) {
-	var out []string
+	out, _, err := s.stepTargets(ctx, tx, i, names)
+	return out, err
+}
+
+// stepTargets resolves escalation target names to users. The unit and
+// district admins are those covering the incident's unit; an incident
+// with no unit has none, so those names go to the operators' admins (the
+// sys admins when the operators have none), returned as well in
+// substitutes so the card can say why — never to every admin in the city.
+func (s *Service) stepTargets(ctx context.Context, tx WriteTx, i Incident, names []string) (out, substitutes []string, err error) {
 	od, _ := s.onDuty(ctx, tx, i)
 	for _, n := range names {
-		switch n {
-		case "primary":
+		switch {
+		case n == "primary":
 			out = paging.Add(out, od.Primary)
-		case "secondary":
+		case n == "secondary":
 			out = paging.Add(out, od.Secondary)
+		case i.Unit == "" && (n == string(org.RoleUnitAdmin) || n == string(org.RoleDistrictAdmin)):
+			if substitutes == nil {
+				if substitutes, err = operatorsAdmins(ctx, tx); err != nil {
+					return nil, nil, err
+				}
+			}
+			out = paging.Add(out, substitutes...)
 		default:
-			var err error
 			if out, err = paging.Holders(ctx, tx, out, i.Unit, n); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
+	}
+	return out, substitutes, nil
+}
+
+// operatorsAdmins returns the admins nearest to the operators' units, or
+// the sys admins when there are none: who answers for an incident no
+// unit owns.
+func operatorsAdmins(ctx context.Context, tx WriteTx) ([]string, error) {
+	ops, err := org.HoldersOf(ctx, tx, org.RoleOperator)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, op := range ops {
+		admins, err := org.AdminsOf(ctx, tx, op)
+		if err != nil && !errors.Is(err, core.ErrNotFound) {
+			return nil, err
+		}
+		out = paging.Add(out, admins...)
+	}
+	if len(out) == 0 {
+		return org.HoldersOf(ctx, tx, org.RoleSysAdmin)
 	}
 	return out, nil
 }
@@ -185,6 +223,14 @@ func (s *Service) startClocks(ctx context.Context, tx core.Tx, inc Incident) err
 // stakeholders, its timeline starts with the declaration, its clocks
 // start and the declaration is audited.
 func (s *Service) open(ctx context.Context, tx WriteTx, inc *Incident, by core.Actor, body string) (first []string, err error) {
+	if inc.Unit == "" && inc.System != "" {
+		// No unit given: the app's owner unit answers for it.
+		if app, err := tx.App(ctx, inc.System); err == nil && app.Owner != "" {
+			if u, err := tx.Unit(ctx, app.Owner); err == nil && !u.Removed {
+				inc.Unit = u.Code
+			}
+		}
+	}
 	if inc.Rotation == "" {
 		inc.Rotation = s.cfg.Rotation
 		if s.deps.Coverer != nil {
@@ -458,14 +504,14 @@ func (s *Service) escalate(ctx context.Context, tx WriteTx, i *Incident) ([]stri
 	if n >= len(steps) {
 		n = len(steps) - 1
 	}
-	to, err := s.targets(ctx, tx, *i, steps[n].Notify)
+	to, substitutes, err := s.stepTargets(ctx, tx, *i, steps[n].Notify)
 	if err != nil {
 		return nil, err
 	}
 	i.Escalation = n
 	addStakeholders(i, to...)
 	c := s.card(ctx, tx, *i, nil)
-	c.Escalated = true
+	c.Escalated, c.NoUnit = true, substitutes
 	if err := send(ctx, tx, i.CardRef(), to, "", Card{c}); err != nil {
 		return nil, err
 	}

@@ -57,7 +57,7 @@ func TestEscalationPolicyPerLevel(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			w := world(t)
-			i, err := w.Incidents.Declare(ctx, core.Actor{UserID: "reporter"}, "site down", level, "", "")
+			i, err := w.Incidents.Declare(ctx, core.Actor{UserID: "reporter"}, "site down", level, "", "city")
 			require.NoError(t, err)
 			require.Equal(t, "zhangsan", i.Owner)
 			require.Equal(t, "ops", i.Rotation)
