@@ -150,7 +150,12 @@ func (b problemBot) report(ctx context.Context, r *Request) ([]Message, error) {
 	for l, n := range rep.ByLevel {
 		levels[b.t("level.n"+strconv.Itoa(l))] = n
 	}
+	scope := b.t("report.scope_city")
+	if rep.Scope != nil {
+		scope = orNone(b.Bot, strings.Join(rep.Scope, "、"))
+	}
 	fields := []Field{
+		{Name: b.t("report.scope"), Value: scope},
 		{Name: b.t("report.total"), Value: b.t("report.total_value", "total", strconv.Itoa(rep.Total), "open", strconv.Itoa(rep.Open))},
 		{Name: b.t("report.by_level"), Value: orNone(b.Bot, countsLine(levels))},
 		{Name: b.t("report.by_unit"), Value: orNone(b.Bot, countsLine(rep.ByUnit))},
