@@ -580,15 +580,11 @@ type SilenceTarget struct {
 	Receiver string
 }
 
-// silencers are the people who may silence incident i: the on-call of its
-// rotation, operators, sys admins and, when it has a unit, the admins
-// covering that unit.
+// silencers are the people who may silence incident i: those with
+// authority over it (its owner, its on-call, operators, sys admins and
+// the admins covering its unit).
 func silencers(ctx context.Context, ops incident.Ops, i incident.Incident) ([]string, error) {
-	names := []string{"primary", "secondary", string(org.RoleOperator), string(org.RoleSysAdmin)}
-	if i.Unit != "" {
-		names = append(names, string(org.RoleDistrictAdmin), string(org.RoleUnitAdmin))
-	}
-	return ops.Targets(ctx, i, names...)
+	return ops.Authorities(ctx, i)
 }
 
 // SilenceTarget returns the matchers of an alert incident's group for

@@ -19,7 +19,7 @@ import (
 // every member: they only add information or people. The system actor
 // (timers, Alertmanager) is not checked.
 
-// Authorities returns who has authority over i, the owner first.
+// authorities returns who has authority over i, the owner first.
 func (s *Service) authorities(ctx context.Context, tx WriteTx, i Incident) ([]string, error) {
 	out := paging.Add(nil, i.Owner)
 	od, _ := s.onDuty(ctx, tx, i)

@@ -92,3 +92,9 @@ func (o Ops) Record(ctx context.Context, actor core.Actor, action string, i Inci
 
 // AddStakeholders adds users to those told about the incident.
 func AddStakeholders(i *Incident, users ...string) { addStakeholders(i, users...) }
+
+// Authorities returns who has authority over i (W 8.5 a): its owner, the
+// people on duty for it, operators, sys admins and the admins covering its unit.
+func (o Ops) Authorities(ctx context.Context, i Incident) ([]string, error) {
+	return o.s.authorities(ctx, o.tx, i)
+}
