@@ -121,6 +121,49 @@ func TestInspectionPlanRunsRemindsAndEscalates(t *testing.T) {
 	never(t, "a removed plan does not run", func() bool { _, ok := a.refCard("sunli", "inspect:3"); return ok })
 }
 
+// TestWorkdaysInspectionFollowsThePRCCalendar: a plan on "working days
+// at 09:00" (M 7.3.2.2.1) runs on 2026-09-30, not on the National Day
+// holidays 10-01..07, again on 10-08 and on the make-up Saturday 10-10;
+// plain cron plans stay available and /inspect plan list tells the two
+// apart.
+func TestWorkdaysInspectionFollowsThePRCCalendar(t *testing.T) {
+	at := shanghai(t)
+	clock := &testClock{now: at("2026-09-29 10:00")} // a Tuesday
+	a := startAppWith(t, clock)
+
+	requireRefused(t, a.say("sunli", "/inspect plan add wd --assignee operator --items cpu"), "--workdays")
+	requireRefused(t, a.say("sunli", `/inspect plan add wd --cron "0 9 * * *" --workdays 09:00 --assignee operator --items cpu`), "二者之一")
+	requireRefused(t, a.say("sunli", "/inspect plan add wd --workdays 9点 --assignee operator --items cpu"), "HH:MM")
+	r := a.say("sunli", "/inspect plan add wd --workdays 09:00 --assignee sunli --items 主机CPU,磁盘空间")
+	requireOK(t, r)
+	require.Contains(t, r.all(), "周期: 工作日 09:00")
+	require.Contains(t, r.all(), "下次执行: 2026-09-30 09:00")
+	requireOK(t, a.say("sunli", `/inspect plan add weekly --cron "0 10 * * 1" --assignee sunli --items 机房`))
+	list := a.say("sunli", "/inspect plan list").all()
+	require.Contains(t, list, "- wd · 工作日 09:00（遵循法定节假日与调休） · 责任人 sunli · 2 项 · 下次 2026-09-30 09:00")
+	require.Contains(t, list, "- weekly · cron 0 10 * * 1 · 责任人 sunli · 1 项 · 下次 2026-10-05 10:00")
+
+	runsOf := func() string { return a.say("sunli", "/inspect log wd").Text }
+	clock.Set(at("2026-09-30 09:00"))
+	eventually(t, "the 09-30 run", func() bool { return strings.Contains(runsOf(), "第 1 次 · 2026-09-30 09:00") })
+	requireOK(t, a.say("sunli", "/inspect report wd ok"))
+	for _, day := range []string{"2026-10-01", "2026-10-02", "2026-10-05", "2026-10-07"} {
+		clock.Set(at(day + " 09:30"))
+		never(t, "no run on the holiday "+day, func() bool { return strings.Count(runsOf(), "第 ") > 1 })
+	}
+	eventually(t, "the cron plan ran on Monday 10-05 all the same", func() bool {
+		return strings.Contains(a.say("sunli", "/inspect log weekly").Text, "2026-10-05 10:00")
+	})
+	clock.Set(at("2026-10-08 09:00"))
+	eventually(t, "the 10-08 run", func() bool { return strings.Contains(runsOf(), "2026-10-08 09:00 · 未完成") })
+	clock.Set(at("2026-10-09 09:00"))
+	eventually(t, "the 10-09 run", func() bool { return strings.Contains(runsOf(), "2026-10-09 09:00 · 未完成") })
+	clock.Set(at("2026-10-10 09:00"))
+	eventually(t, "the run on the make-up Saturday", func() bool { return strings.Contains(runsOf(), "2026-10-10 09:00 · 未完成") })
+	require.Equal(t, 4, strings.Count(runsOf(), "第 "), "09-30, 10-08, 10-09, 10-10")
+	require.Contains(t, a.say("sunli", "/inspect plan list").all(), "- wd · 工作日 09:00（遵循法定节假日与调休） · 责任人 sunli · 2 项 · 下次 2026-10-12 09:00")
+}
+
 // postBackup posts a backup script's report.
 func (a *app) postBackup(token string, body map[string]any) (int, map[string]any) {
 	a.t.Helper()

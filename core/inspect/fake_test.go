@@ -144,6 +144,7 @@ type harness struct {
 	ctx   context.Context
 	s     *state
 	clock *routinetest.Clock
+	cal   *calendar.Calendar
 	inc   *routinetest.Opener
 	svc   *inspect.Service
 }
@@ -158,8 +159,9 @@ func newHarness(t *testing.T, now string) *harness {
 			Admins: map[string][]string{"op1": {"ua1"}, "op2": {"ua1"}, "u9": {}}}, runTx: map[int64]*tx{}}
 	c := &routinetest.Clock{T: at(now)}
 	inc := &routinetest.Opener{}
-	svc := inspect.NewService(store{s}, c, calendar.New(cst, nil), inc, inspect.Config{Grace: 2 * time.Hour, IssueLevel: 3, Channel: "ops"})
-	return &harness{t: t, ctx: context.Background(), s: s, clock: c, inc: inc, svc: svc}
+	cal := calendar.New(cst, nil)
+	svc := inspect.NewService(store{s}, c, cal, inc, inspect.Config{Grace: 2 * time.Hour, IssueLevel: 3, Channel: "ops"})
+	return &harness{t: t, ctx: context.Background(), s: s, clock: c, cal: cal, inc: inc, svc: svc}
 }
 
 // until fires every timer due up to to, in order, as the worker would,

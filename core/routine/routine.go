@@ -130,6 +130,50 @@ func (d Daily) Next(t time.Time) time.Time {
 	return s
 }
 
+// WorkingDays tells working days from days off (weekends, statutory
+// holidays, make-up workdays); *calendar.Calendar is one.
+type WorkingDays interface {
+	// IsWorkday reports whether t's date (in the calendar's zone) is worked.
+	IsWorkday(t time.Time) bool
+	// Location returns the calendar's time zone.
+	Location() *time.Location
+}
+
+// maxDaysOff bounds the search for the next working day: no run of days
+// off is this long, so a calendar that says otherwise has no slot.
+const maxDaysOff = 60
+
+// Workdays is a schedule due at a wall-clock time on each working day of
+// a calendar: not on statutory holidays, and on make-up workdays even
+// when they fall on a weekend (M 7.3.2.2.1 "每个工作日").
+type Workdays struct {
+	At  string // HH:MM
+	Cal WorkingDays
+}
+
+func (w Workdays) daily() Daily { return Daily{At: w.At, Loc: w.Cal.Location()} }
+
+// Due reports whether slot is one of the schedule's: the time of day on a
+// working day. A slot scheduled before a day was declared a holiday is
+// not due any more.
+func (w Workdays) Due(slot time.Time) bool {
+	return w.Cal.IsWorkday(slot) && w.daily().On(slot).Equal(slot)
+}
+
+// Next is the first slot strictly after t; zero when no working day
+// comes within maxDaysOff days.
+func (w Workdays) Next(t time.Time) time.Time {
+	d := w.daily()
+	s := d.Next(t)
+	for i := 0; i < maxDaysOff; i++ {
+		if w.Cal.IsWorkday(s) {
+			return s
+		}
+		s = d.On(d.Midnight(s).AddDate(0, 0, 1))
+	}
+	return time.Time{}
+}
+
 // Directory is the org look-up a routine needs: the users holding a role.
 type Directory interface {
 	// HoldersOf returns the active users holding role on any scope, each once.
