@@ -262,6 +262,14 @@ func TestBackupChecksFaultsAndMonthlyAudit(t *testing.T) {
 	requireOK(t, r)
 	require.Contains(t, r.all(), "备份结果已登记（2026-11-26）")
 	require.Contains(t, r.all(), "故障报告 #2 已关闭")
+	// The log keeps the failed attempt next to its re-run (W 8.4.4).
+	log = a.say("sunli", "/backup log cmdb").Text
+	require.Contains(t, log, "- 2026-11-26 ✅ 成功\n"+
+		"    · 2026-11-26 10:30 增量 失败（sunli）：存储离线\n"+
+		"    · 2026-11-26 10:30 增量 成功（sunli）：重跑成功 · 重跑\n")
+	require.Contains(t, log, "- 2026-11-25 ✅ 成功\n"+
+		"    · 2026-11-25 09:30 增量 失败（system）：磁盘空间不足\n"+
+		"    · 2026-11-25 09:30 增量 成功（zhoujie）：清理后重跑成功 · 重跑\n")
 
 	clock.Set(at("2026-12-01 09:00"))
 	var card wmsg
@@ -270,7 +278,7 @@ func TestBackupChecksFaultsAndMonthlyAudit(t *testing.T) {
 		card = c
 		return ok
 	})
-	require.Contains(t, card.all(), "cmdb: 应报 7，已报 3，失败 2，缺报 4，全量 0，恢复测试 已做")
+	require.Contains(t, card.all(), "cmdb: 应报 7，已报 3，失败 2，缺报 4，全量 0，缺全量 0，恢复测试 已做")
 	require.Len(t, card.Buttons, 1)
 	r = a.click("admin", card.ID, "backup.signoff", "backup-audit:2026-11")
 	requireOK(t, r)
@@ -288,6 +296,33 @@ func TestBackupChecksFaultsAndMonthlyAudit(t *testing.T) {
 		}
 		return n > 1
 	})
+
+	// On the full-backup day (the 1st) an incremental report is accepted
+	// but flagged at once, to the reporter and the operators, and December
+	// counts a missing full backup (W 8.4.4).
+	r = a.say("sunli", "/backup report cmdb ok --kind incremental")
+	requireOK(t, r)
+	require.Contains(t, r.all(), "备份结果已登记（2026-12-01）", "a late report answers the 1st")
+	require.Contains(t, r.all(), "今日应为全量备份")
+	eventually(t, "the operators are told at once", func() bool {
+		return countText(a, "sunli", "2026-12-01 为全量备份日") == 1 && countText(a, "zhoujie", "2026-12-01 为全量备份日") == 1
+	})
+	clock.Set(at("2027-01-01 09:30"))
+	code, out = a.postBackup("bk-token", map[string]any{"system": "cmdb", "status": "ok", "kind": "incremental"})
+	require.Equal(t, 200, code, out)
+	require.Equal(t, "2027-01-01", out["day"])
+	require.Equal(t, true, out["not_full"])
+	eventually(t, "the operators are told of the script's report too", func() bool {
+		return countText(a, "sunli", "2027-01-01 为全量备份日") == 1 && countText(a, "zhoujie", "2027-01-01 为全量备份日") == 1
+	})
+	r = a.say("sunli", "/backup report cmdb ok --kind incremental --note 第二次")
+	requireOK(t, r)
+	require.Contains(t, r.all(), "今日应为全量备份", "the reply says so too")
+	require.Contains(t, a.say("sunli", "/backup log cmdb").Text, "- 2027-01-01 ✅ 成功（全量备份日）\n"+
+		"    · 2027-01-01 09:30 增量 成功（system） · 今日应为全量备份\n")
+	eventually(t, "December's audit", func() bool { _, ok := a.refCard("admin", "backup-audit:2026-12"); return ok })
+	card, _ = a.refCard("admin", "backup-audit:2026-12")
+	require.Contains(t, card.all(), "全量 0，缺全量 1", "the 1st of December had no full backup either")
 }
 
 // TestDigestNumbersChartAndOnePerManager: /digest shows, per manager
