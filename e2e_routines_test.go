@@ -164,6 +164,40 @@ func TestWorkdaysInspectionFollowsThePRCCalendar(t *testing.T) {
 	require.Contains(t, a.say("sunli", "/inspect plan list").all(), "- wd · 工作日 09:00（遵循法定节假日与调休） · 责任人 sunli · 2 项 · 下次 2026-10-12 09:00")
 }
 
+// TestInspectionReportIsScoped: /report inspections shows a district
+// admin the runs whose assignees are in their district only; the sys
+// admin sees the city.
+func TestInspectionReportIsScoped(t *testing.T) {
+	at := shanghai(t)
+	clock := &testClock{now: at("2026-11-24 08:00")}
+	a := startAppWith(t, clock)
+	requireOK(t, a.say("sunli", `/inspect plan add dc-check --cron "0 9 * * *" --assignee zhangwei --items 机房`)) // 东城 dc-edu
+	requireOK(t, a.say("sunli", `/inspect plan add xc-check --cron "0 9 * * *" --assignee chenjing --items 机房`)) // 西城 xc-market
+	clock.Set(at("2026-11-24 09:00"))
+	eventually(t, "both plans ran", func() bool {
+		_, z := a.refCard("zhangwei", "inspect:1")
+		_, c := a.refCard("chenjing", "inspect:2")
+		_, z2 := a.refCard("zhangwei", "inspect:2")
+		_, c2 := a.refCard("chenjing", "inspect:1")
+		return (z && c) || (z2 && c2)
+	})
+	dc := a.say("liqiang", "/report inspections --month 2026-11").all()
+	require.Contains(t, dc, "dc-check：1 次")
+	require.NotContains(t, dc, "xc-check", "another district's plan")
+	require.Contains(t, dc, "巡检次数: 1")
+	xc := a.say("wangfang", "/report inspections --month 2026-11").all()
+	require.Contains(t, xc, "xc-check：1 次")
+	require.NotContains(t, xc, "dc-check")
+	unit := a.say("chenjing", "/report inspections --month 2026-11").all()
+	require.Contains(t, unit, "xc-check：1 次")
+	require.NotContains(t, unit, "dc-check")
+	city := a.say("admin", "/report inspections --month 2026-11").all()
+	require.Contains(t, city, "dc-check：1 次")
+	require.Contains(t, city, "xc-check：1 次")
+	member := a.say("zhaolei", "/report inspections --month 2026-11").all()
+	require.NotContains(t, member, "-check", "a plain member is assigned none")
+}
+
 // postBackup posts a backup script's report.
 func (a *app) postBackup(token string, body map[string]any) (int, map[string]any) {
 	a.t.Helper()

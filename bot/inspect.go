@@ -261,7 +261,7 @@ func (k inspectBot) summary(ctx context.Context, r *Request) ([]Message, error) 
 	if err != nil {
 		return nil, err
 	}
-	sums, err := k.svc.Summary(ctx, from, to)
+	sums, err := k.svc.Summary(ctx, r.Actor, from, to)
 	if err != nil {
 		return nil, err
 	}

@@ -493,10 +493,19 @@ type PlanSummary struct {
 	IssueItems         []string // "item (incident #n)"
 }
 
-// Summary is the periodic inspection report (monthly, quarterly) for [from, to).
-func (s *Service) Summary(ctx context.Context, from, to time.Time) ([]PlanSummary, error) {
+// Summary is the periodic inspection report (monthly, quarterly) for
+// [from, to) as viewer sees it: the sys admin and operators every run, a
+// district or unit admin the runs with an assignee (now) in a unit they
+// administer or below it, anyone the runs assigned to them
+// (routine.ScopeOf).
+func (s *Service) Summary(ctx context.Context, viewer core.Actor, from, to time.Time) ([]PlanSummary, error) {
 	var out []PlanSummary
 	err := s.store.Read(ctx, func(tx Reader) error {
+		sc, err := routine.ScopeOf(ctx, tx, viewer.UserID)
+		if err != nil {
+			return err
+		}
+		unitOf := routine.UnitOf(ctx, tx)
 		runs, err := tx.Runs(ctx, 0, from, to, 100000)
 		if err != nil {
 			return err
@@ -504,6 +513,11 @@ func (s *Service) Summary(ctx context.Context, from, to time.Time) ([]PlanSummar
 		idx := map[string]int{}
 		for i := len(runs) - 1; i >= 0; i-- { // oldest first
 			r := runs[i]
+			if ok, err := sc.Covers(r.Assignees, unitOf); err != nil {
+				return err
+			} else if !ok {
+				continue
+			}
 			k, ok := idx[r.Plan]
 			if !ok {
 				k = len(out)

@@ -8,6 +8,7 @@ import (
 
 	"opsbot/core"
 	"opsbot/core/inspect"
+	"opsbot/core/org"
 )
 
 func TestAddPlan(t *testing.T) {
@@ -124,7 +125,7 @@ func TestUnreportedRunRemindsThenEscalatesCountedMissed(t *testing.T) {
 	require.Equal(t, inspect.StatePending, h.s.runs[0].State, "and may still be reported")
 	require.Contains(t, h.actions(), "inspect.missed")
 
-	sums, err := h.svc.Summary(h.ctx, at("2026-11-01 00:00"), at("2026-12-01 00:00"))
+	sums, err := h.svc.Summary(h.ctx, operator, at("2026-11-01 00:00"), at("2026-12-01 00:00"))
 	require.NoError(t, err)
 	require.Equal(t, []inspect.PlanSummary{{Plan: "daily", Runs: 1, Missed: 1}}, sums)
 }
@@ -303,5 +304,49 @@ func TestScheduleIsCronOrWorkdays(t *testing.T) {
 		h := newHarness(t, "2026-11-19 10:00")
 		_, err := h.svc.AddPlan(h.ctx, operator, "daily", sc, "op1", []string{"disk"}, inspect.PlanOptions{})
 		require.ErrorIs(t, err, core.ErrInvalid, "%+v", sc)
+	}
+}
+
+// TestSummaryScope: /report inspections shows a district or unit admin
+// the runs whose assignees are in units they administer (or below); the
+// sys admin and operators see every run; anyone else the runs assigned to
+// them.
+func TestSummaryScope(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "2026-11-19 10:00")
+	h.s.units = []org.Unit{{Code: "city", Path: "/city/"}, {Code: "d1", Path: "/city/d1/"}, {Code: "u1", Path: "/city/d1/u1/"}, {Code: "d2", Path: "/city/d2/"}}
+	h.s.users["a1"] = org.User{ID: "a1", Unit: "u1"}
+	h.s.users["b1"] = org.User{ID: "b1", Unit: "d2"}
+	h.s.grants = map[string][]org.Grant{
+		"root": {{UserID: "root", Role: org.RoleSysAdmin, Scope: "city"}},
+		"op1":  {{UserID: "op1", Role: org.RoleOperator, Scope: "city"}},
+		"da1":  {{UserID: "da1", Role: org.RoleDistrictAdmin, Scope: "d1"}},
+		"ua1":  {{UserID: "ua1", Role: org.RoleUnitAdmin, Scope: "u1"}},
+		"da2":  {{UserID: "da2", Role: org.RoleDistrictAdmin, Scope: "d2"}},
+	}
+	for _, p := range []struct{ name, who string }{{"plan-a", "a1"}, {"plan-b", "b1"}} {
+		_, err := h.svc.AddPlan(h.ctx, operator, p.name, inspect.Schedule{Cron: "0 9 * * *"}, p.who, []string{"disk"}, inspect.PlanOptions{})
+		require.NoError(t, err)
+	}
+	h.until("2026-11-20 09:00")
+	for _, tc := range []struct {
+		viewer string
+		want   []string
+	}{
+		{"root", []string{"plan-a", "plan-b"}},
+		{"op1", []string{"plan-a", "plan-b"}},
+		{"da1", []string{"plan-a"}},
+		{"ua1", []string{"plan-a"}},
+		{"da2", []string{"plan-b"}},
+		{"a1", []string{"plan-a"}},
+		{"u9", nil},
+	} {
+		sums, err := h.svc.Summary(h.ctx, core.Actor{UserID: tc.viewer}, at("2026-11-01 00:00"), at("2026-12-01 00:00"))
+		require.NoError(t, err)
+		var got []string
+		for _, s := range sums {
+			got = append(got, s.Plan)
+		}
+		require.Equal(t, tc.want, got, tc.viewer)
 	}
 }
