@@ -121,6 +121,83 @@ func TestInspectionPlanRunsRemindsAndEscalates(t *testing.T) {
 	never(t, "a removed plan does not run", func() bool { _, ok := a.refCard("sunli", "inspect:3"); return ok })
 }
 
+// TestWorkdaysInspectionFollowsThePRCCalendar: a plan on "working days
+// at 09:00" (M 7.3.2.2.1) runs on 2026-09-30, not on the National Day
+// holidays 10-01..07, again on 10-08 and on the make-up Saturday 10-10;
+// plain cron plans stay available and /inspect plan list tells the two
+// apart.
+func TestWorkdaysInspectionFollowsThePRCCalendar(t *testing.T) {
+	at := shanghai(t)
+	clock := &testClock{now: at("2026-09-29 10:00")} // a Tuesday
+	a := startAppWith(t, clock)
+
+	requireRefused(t, a.say("sunli", "/inspect plan add wd --assignee operator --items cpu"), "--workdays")
+	requireRefused(t, a.say("sunli", `/inspect plan add wd --cron "0 9 * * *" --workdays 09:00 --assignee operator --items cpu`), "二者之一")
+	requireRefused(t, a.say("sunli", "/inspect plan add wd --workdays 9点 --assignee operator --items cpu"), "HH:MM")
+	r := a.say("sunli", "/inspect plan add wd --workdays 09:00 --assignee sunli --items 主机CPU,磁盘空间")
+	requireOK(t, r)
+	require.Contains(t, r.all(), "周期: 工作日 09:00")
+	require.Contains(t, r.all(), "下次执行: 2026-09-30 09:00")
+	requireOK(t, a.say("sunli", `/inspect plan add weekly --cron "0 10 * * 1" --assignee sunli --items 机房`))
+	list := a.say("sunli", "/inspect plan list").all()
+	require.Contains(t, list, "- wd · 工作日 09:00（遵循法定节假日与调休） · 责任人 sunli · 2 项 · 下次 2026-09-30 09:00")
+	require.Contains(t, list, "- weekly · cron 0 10 * * 1 · 责任人 sunli · 1 项 · 下次 2026-10-05 10:00")
+
+	runsOf := func() string { return a.say("sunli", "/inspect log wd").Text }
+	clock.Set(at("2026-09-30 09:00"))
+	eventually(t, "the 09-30 run", func() bool { return strings.Contains(runsOf(), "第 1 次 · 2026-09-30 09:00") })
+	requireOK(t, a.say("sunli", "/inspect report wd ok"))
+	for _, day := range []string{"2026-10-01", "2026-10-02", "2026-10-05", "2026-10-07"} {
+		clock.Set(at(day + " 09:30"))
+		never(t, "no run on the holiday "+day, func() bool { return strings.Count(runsOf(), "第 ") > 1 })
+	}
+	eventually(t, "the cron plan ran on Monday 10-05 all the same", func() bool {
+		return strings.Contains(a.say("sunli", "/inspect log weekly").Text, "2026-10-05 10:00")
+	})
+	clock.Set(at("2026-10-08 09:00"))
+	eventually(t, "the 10-08 run", func() bool { return strings.Contains(runsOf(), "2026-10-08 09:00 · 未完成") })
+	clock.Set(at("2026-10-09 09:00"))
+	eventually(t, "the 10-09 run", func() bool { return strings.Contains(runsOf(), "2026-10-09 09:00 · 未完成") })
+	clock.Set(at("2026-10-10 09:00"))
+	eventually(t, "the run on the make-up Saturday", func() bool { return strings.Contains(runsOf(), "2026-10-10 09:00 · 未完成") })
+	require.Equal(t, 4, strings.Count(runsOf(), "第 "), "09-30, 10-08, 10-09, 10-10")
+	require.Contains(t, a.say("sunli", "/inspect plan list").all(), "- wd · 工作日 09:00（遵循法定节假日与调休） · 责任人 sunli · 2 项 · 下次 2026-10-12 09:00")
+}
+
+// TestInspectionReportIsScoped: /report inspections shows a district
+// admin the runs whose assignees are in their district only; the sys
+// admin sees the city.
+func TestInspectionReportIsScoped(t *testing.T) {
+	at := shanghai(t)
+	clock := &testClock{now: at("2026-11-24 08:00")}
+	a := startAppWith(t, clock)
+	requireOK(t, a.say("sunli", `/inspect plan add dc-check --cron "0 9 * * *" --assignee zhangwei --items 机房`)) // 东城 dc-edu
+	requireOK(t, a.say("sunli", `/inspect plan add xc-check --cron "0 9 * * *" --assignee chenjing --items 机房`)) // 西城 xc-market
+	clock.Set(at("2026-11-24 09:00"))
+	eventually(t, "both plans ran", func() bool {
+		_, z := a.refCard("zhangwei", "inspect:1")
+		_, c := a.refCard("chenjing", "inspect:2")
+		_, z2 := a.refCard("zhangwei", "inspect:2")
+		_, c2 := a.refCard("chenjing", "inspect:1")
+		return (z && c) || (z2 && c2)
+	})
+	dc := a.say("liqiang", "/report inspections --month 2026-11").all()
+	require.Contains(t, dc, "dc-check：1 次")
+	require.NotContains(t, dc, "xc-check", "another district's plan")
+	require.Contains(t, dc, "巡检次数: 1")
+	xc := a.say("wangfang", "/report inspections --month 2026-11").all()
+	require.Contains(t, xc, "xc-check：1 次")
+	require.NotContains(t, xc, "dc-check")
+	unit := a.say("chenjing", "/report inspections --month 2026-11").all()
+	require.Contains(t, unit, "xc-check：1 次")
+	require.NotContains(t, unit, "dc-check")
+	city := a.say("admin", "/report inspections --month 2026-11").all()
+	require.Contains(t, city, "dc-check：1 次")
+	require.Contains(t, city, "xc-check：1 次")
+	member := a.say("zhaolei", "/report inspections --month 2026-11").all()
+	require.NotContains(t, member, "-check", "a plain member is assigned none")
+}
+
 // postBackup posts a backup script's report.
 func (a *app) postBackup(token string, body map[string]any) (int, map[string]any) {
 	a.t.Helper()
@@ -219,6 +296,14 @@ func TestBackupChecksFaultsAndMonthlyAudit(t *testing.T) {
 	requireOK(t, r)
 	require.Contains(t, r.all(), "备份结果已登记（2026-11-26）")
 	require.Contains(t, r.all(), "故障报告 #2 已关闭")
+	// The log keeps the failed attempt next to its re-run (W 8.4.4).
+	log = a.say("sunli", "/backup log cmdb").Text
+	require.Contains(t, log, "- 2026-11-26 ✅ 成功\n"+
+		"    · 2026-11-26 10:30 增量 失败（sunli）：存储离线\n"+
+		"    · 2026-11-26 10:30 增量 成功（sunli）：重跑成功 · 重跑\n")
+	require.Contains(t, log, "- 2026-11-25 ✅ 成功\n"+
+		"    · 2026-11-25 09:30 增量 失败（system）：磁盘空间不足\n"+
+		"    · 2026-11-25 09:30 增量 成功（zhoujie）：清理后重跑成功 · 重跑\n")
 
 	clock.Set(at("2026-12-01 09:00"))
 	var card wmsg
@@ -227,7 +312,7 @@ func TestBackupChecksFaultsAndMonthlyAudit(t *testing.T) {
 		card = c
 		return ok
 	})
-	require.Contains(t, card.all(), "cmdb: 应报 7，已报 3，失败 2，缺报 4，全量 0，恢复测试 已做")
+	require.Contains(t, card.all(), "cmdb: 应报 7，已报 3，失败 2，缺报 4，全量 0，缺全量 0，恢复测试 已做")
 	require.Len(t, card.Buttons, 1)
 	r = a.click("admin", card.ID, "backup.signoff", "backup-audit:2026-11")
 	requireOK(t, r)
@@ -245,6 +330,33 @@ func TestBackupChecksFaultsAndMonthlyAudit(t *testing.T) {
 		}
 		return n > 1
 	})
+
+	// On the full-backup day (the 1st) an incremental report is accepted
+	// but flagged at once, to the reporter and the operators, and December
+	// counts a missing full backup (W 8.4.4).
+	r = a.say("sunli", "/backup report cmdb ok --kind incremental")
+	requireOK(t, r)
+	require.Contains(t, r.all(), "备份结果已登记（2026-12-01）", "a late report answers the 1st")
+	require.Contains(t, r.all(), "今日应为全量备份")
+	eventually(t, "the operators are told at once", func() bool {
+		return countText(a, "sunli", "2026-12-01 为全量备份日") == 1 && countText(a, "zhoujie", "2026-12-01 为全量备份日") == 1
+	})
+	clock.Set(at("2027-01-01 09:30"))
+	code, out = a.postBackup("bk-token", map[string]any{"system": "cmdb", "status": "ok", "kind": "incremental"})
+	require.Equal(t, 200, code, out)
+	require.Equal(t, "2027-01-01", out["day"])
+	require.Equal(t, true, out["not_full"])
+	eventually(t, "the operators are told of the script's report too", func() bool {
+		return countText(a, "sunli", "2027-01-01 为全量备份日") == 1 && countText(a, "zhoujie", "2027-01-01 为全量备份日") == 1
+	})
+	r = a.say("sunli", "/backup report cmdb ok --kind incremental --note 第二次")
+	requireOK(t, r)
+	require.Contains(t, r.all(), "今日应为全量备份", "the reply says so too")
+	require.Contains(t, a.say("sunli", "/backup log cmdb").Text, "- 2027-01-01 ✅ 成功（全量备份日）\n"+
+		"    · 2027-01-01 09:30 增量 成功（system） · 今日应为全量备份\n")
+	eventually(t, "December's audit", func() bool { _, ok := a.refCard("admin", "backup-audit:2026-12"); return ok })
+	card, _ = a.refCard("admin", "backup-audit:2026-12")
+	require.Contains(t, card.all(), "全量 0，缺全量 1", "the 1st of December had no full backup either")
 }
 
 // TestDigestNumbersChartAndOnePerManager: /digest shows, per manager

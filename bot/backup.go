@@ -38,7 +38,7 @@ func Backups(svc *backup.Service) Plug {
 			},
 			Actions: map[string]ActionFunc{"backup.signoff": k.signOff},
 			Notices: []NoticeRenderer{
-				Renders(k.renderMissing), Renders(k.renderEscalated), Renders(k.renderFailed), Renders(k.renderRecovered),
+				Renders(k.renderMissing), Renders(k.renderEscalated), Renders(k.renderFailed), Renders(k.renderRecovered), Renders(k.renderNotFull),
 				Renders(k.renderRestoreDue), Renders(k.renderRestoreMissed), Renders(k.renderAuditCard), Renders(k.renderAuditSigned),
 			},
 			Timers: map[string]TimerFunc{backup.TimerCheck: svc.HandleTimer, backup.TimerVerify: svc.HandleTimer},
@@ -174,8 +174,11 @@ func (k backupBot) reportReply(res backup.ReportResult) Message {
 	rep := res.Report
 	m := Message{Ref: "backup-report:" + itoa64(rep.ID), Title: k.t("backup.report.title", "day", rep.Day),
 		Fields: []Field{{Name: k.t("field.kind"), Value: k.t("backup.kind." + rep.Kind)}, {Name: k.t("field.result"), Value: k.t("backup.result." + strconv.FormatBool(rep.OK))}}}
+	if res.NotFull {
+		m.Text = k.t("backup.report.not_full") + "\n"
+	}
 	if res.Fault != nil {
-		m.Text = k.t("backup.report.fault", "fault", itoa64(res.Fault.ID), "incident", itoa64(res.Incident.ID), "assignees", strings.Join(res.Fault.Assignees, "、"))
+		m.Text += k.t("backup.report.fault", "fault", itoa64(res.Fault.ID), "incident", itoa64(res.Incident.ID), "assignees", strings.Join(res.Fault.Assignees, "、"))
 	}
 	for _, f := range res.Closed {
 		m.Text += k.t("backup.report.closed", "fault", itoa64(f.ID), "incident", itoa64(f.IncidentID)) + "\n"
@@ -208,8 +211,26 @@ func (k backupBot) history(ctx context.Context, r *Request) ([]Message, error) {
 		return nil, err
 	}
 	lines := []string{}
-	for _, c := range l.Checks {
-		lines = append(lines, "- "+c.Day+" "+k.t("backup.check."+c.State))
+	for _, d := range l.Days {
+		day := "- " + d.Check.Day + " " + k.t("backup.check."+d.Check.State)
+		if l.Plan.FullOn(d.Check.Day) {
+			day += k.t("backup.log.full_day")
+		}
+		lines = append(lines, day)
+		for _, a := range d.Attempts {
+			line := k.t("backup.log.attempt", "at", k.fmtTime(a.Report.At), "kind", k.t("backup.kind."+a.Report.Kind),
+				"result", k.t("backup.result."+strconv.FormatBool(a.Report.OK)), "by", a.Report.By)
+			if a.Report.Note != "" {
+				line += k.t("backup.log.note", "note", a.Report.Note)
+			}
+			if a.Rerun {
+				line += k.t("backup.log.rerun")
+			}
+			if a.NotFull {
+				line += k.t("backup.log.not_full")
+			}
+			lines = append(lines, line)
+		}
 	}
 	for _, f := range l.Faults {
 		lines = append(lines, k.t("backup.log.fault", "fault", itoa64(f.ID), "incident", itoa64(f.IncidentID), "assignees", strings.Join(f.Assignees, "、")))
@@ -242,7 +263,7 @@ func (k backupBot) auditCard(ref string, a backup.AuditSheet) Message {
 	for _, sm := range a.Systems {
 		m.Fields = append(m.Fields, Field{Name: sm.System, Value: k.t("backup.audit.line", "expected", strconv.Itoa(sm.Expected),
 			"reported", strconv.Itoa(sm.Reported), "failed", strconv.Itoa(sm.Failed), "missing", strconv.Itoa(sm.Missing),
-			"full", strconv.Itoa(sm.Full), "verified", k.t("backup.verified."+strconv.FormatBool(sm.Verified)))})
+			"full", strconv.Itoa(sm.Full), "full_missing", strconv.Itoa(sm.FullMissing), "verified", k.t("backup.verified."+strconv.FormatBool(sm.Verified)))})
 	}
 	if a.SignedBy != "" {
 		m.Text = k.t("backup.audit.signed", "by", a.SignedBy)
@@ -287,6 +308,10 @@ func (k backupBot) renderFailed(ref string, n backup.Failed) (Message, error) {
 func (k backupBot) renderRecovered(ref string, n backup.Recovered) (Message, error) {
 	return k.notice(ref, n.System, k.t("backup.recovered", "system", n.System, "fault", itoa64(n.Fault),
 		"incident", itoa64(n.Incident), "by", n.By)), nil
+}
+
+func (k backupBot) renderNotFull(ref string, n backup.NotFull) (Message, error) {
+	return k.notice(ref, n.System, k.t("backup.not_full", "system", n.System, "day", n.Day, "by", n.By, "report", itoa64(n.Report))), nil
 }
 
 func (k backupBot) renderRestoreDue(ref string, n backup.RestoreDue) (Message, error) {

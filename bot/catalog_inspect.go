@@ -5,13 +5,13 @@ package bot
 
 var zhInspect = catalog{
 	"help.inspect":               "巡检",
-	"help.inspect plan add":      "新增巡检计划：按 cron 定时给责任人发检查清单（运营方或系统总管理员）",
+	"help.inspect plan add":      "新增巡检计划：按 cron 或每个工作日（--workdays 09:00，遵循法定节假日与调休）给责任人发检查清单（运营方或系统总管理员）",
 	"help.inspect plan list":     "巡检计划及下次执行时间",
 	"help.inspect plan remove":   "停用巡检计划",
 	"help.inspect report":        "上报最近一次巡检结果：ok 全部正常；issues --item 序号 --note 说明 登记问题并开事件",
 	"help.inspect log":           "某计划的巡检记录",
 	"inspect.plan.added":         "巡检计划 {name} 已创建",
-	"inspect.plan.line":          "- {name} · {cron} · 责任人 {assignee} · {items} 项 · 下次 {next}",
+	"inspect.plan.line":          "- {name} · {schedule} · 责任人 {assignee} · {items} 项 · 下次 {next}",
 	"inspect.plan.list":          "巡检计划",
 	"inspect.plan.removed":       "巡检计划 {name} 已停用，历史记录保留。",
 	"inspect.issue.opened":       "已就该问题开启 {level} 级事件 #{id}；可用 /incident update {id} <说明> 补充情况。",
@@ -49,17 +49,21 @@ var zhInspect = catalog{
 	"err.inspect_outcome":        "巡检结果“{value}”无效，应为 ok 或 issues。",
 	"inspect.grace_level":        "{grace} 未报即提醒，再过 {grace} 上报管理员；问题开 {level} 级事件",
 	"err.inspect_grace":          "时限“{value}”无效，应为 1m 到 168h 之间，例如 2h。",
+	"inspect.schedule.cron":      "cron {cron}",
+	"inspect.schedule.workdays":  "工作日 {at}（遵循法定节假日与调休）",
+	"err.inspect_schedule":       "请给出 --cron \"<分 时 日 月 周>\" 或 --workdays HH:MM 二者之一。",
+	"err.inspect_workdays":       "时间“{value}”无效，应为 HH:MM，例如 09:00。",
 }
 
 var enInspect = catalog{
 	"help.inspect":               "Inspections",
-	"help.inspect plan add":      "Add an inspection plan: a checklist sent to the assignee on a cron schedule (operator or sys admin)",
+	"help.inspect plan add":      "Add an inspection plan: a checklist sent to the assignee on a cron schedule or each working day (--workdays 09:00, following statutory holidays and make-up workdays) (operator or sys admin)",
 	"help.inspect plan list":     "Inspection plans and their next run",
 	"help.inspect plan remove":   "Stop an inspection plan",
 	"help.inspect report":        "Report the latest run: ok for all items; issues --item n --note … records an issue and opens an incident",
 	"help.inspect log":           "A plan's runs",
 	"inspect.plan.added":         "Inspection plan {name} added",
-	"inspect.plan.line":          "- {name} · {cron} · assignee {assignee} · {items} items · next {next}",
+	"inspect.plan.line":          "- {name} · {schedule} · assignee {assignee} · {items} items · next {next}",
 	"inspect.plan.list":          "Inspection plans",
 	"inspect.plan.removed":       "Inspection plan {name} stopped; its runs stay on record.",
 	"inspect.issue.opened":       "Level {level} incident #{id} opened for the issue; add details with /incident update {id} <text>.",
@@ -97,4 +101,8 @@ var enInspect = catalog{
 	"err.inspect_outcome":        "Outcome \"{value}\" is not valid: use ok or issues.",
 	"inspect.grace_level":        "reminder {grace} after due, admins {grace} later; issues open level {level} incidents",
 	"err.inspect_grace":          "Grace \"{value}\" is not valid: use 1m to 168h, e.g. 2h.",
+	"inspect.schedule.cron":      "cron {cron}",
+	"inspect.schedule.workdays":  "working days at {at} (following statutory holidays and make-up workdays)",
+	"err.inspect_schedule":       "Give either --cron \"<m h dom mon dow>\" or --workdays HH:MM.",
+	"err.inspect_workdays":       "Time \"{value}\" is not valid: use HH:MM, e.g. 09:00.",
 }

@@ -25,8 +25,9 @@ func Inspections(svc *inspect.Service) Plug {
 			Name:  "inspect",
 			Topic: "inspect",
 			Commands: []*Command{
-				{Path: "inspect plan add", Usage: `<name> --cron "<m h dom mon dow>" --assignee <userid|role> --items a,b,c [--grace 2h] [--level 1-4]`, MinArgs: 1, MaxArgs: 1,
-					Flags: map[string]bool{"cron": true, "assignee": true, "items": true, "grace": true, "level": true}, Required: []string{"cron", "assignee", "items"}, Run: k.planAdd},
+				{Path: "inspect plan add", Usage: `<name> --cron "<m h dom mon dow>"|--workdays HH:MM --assignee <userid|role> --items a,b,c [--grace 2h] [--level 1-4]`, MinArgs: 1, MaxArgs: 1,
+					Flags:    map[string]bool{"cron": true, "workdays": true, "assignee": true, "items": true, "grace": true, "level": true},
+					Required: []string{"assignee", "items"}, Run: k.planAdd},
 				{Path: "inspect plan list", Run: k.planList},
 				{Path: "inspect plan remove", Usage: "<name>", MinArgs: 1, MaxArgs: 1, Run: k.planRemove},
 				{Path: "inspect report", Usage: "<plan> ok|issues [--item n[,m]] [--note …]", MinArgs: 2, MaxArgs: 2,
@@ -58,7 +59,7 @@ func (k inspectBot) planAdd(ctx context.Context, r *Request) ([]Message, error) 
 		}
 		opts.Level = n
 	}
-	p, err := k.svc.AddPlan(ctx, r.Actor, r.Args[0], r.Flag("cron"), canonicalValue(r.Flag("assignee")), splitList(r.Flag("items")), opts)
+	p, err := k.svc.AddPlan(ctx, r.Actor, r.Args[0], inspect.Schedule{Cron: r.Flag("cron"), Workdays: r.Flag("workdays")}, canonicalValue(r.Flag("assignee")), splitList(r.Flag("items")), opts)
 	if err != nil {
 		return nil, err
 	}
@@ -73,12 +74,20 @@ func (k inspectBot) planAdd(ctx context.Context, r *Request) ([]Message, error) 
 		}
 	}
 	return reply(Message{Ref: p.Ref(), Title: k.t("inspect.plan.added", "name", p.Name), Fields: []Field{
-		{Name: k.t("field.cron"), Value: p.Cron},
+		{Name: k.t("field.cron"), Value: k.schedule(p)},
 		{Name: k.t("field.assignees"), Value: k.assigneeName(p.Assignee)},
 		{Name: k.t("field.items"), Value: strings.Join(p.Items, "、")},
 		{Name: k.t("field.next_run"), Value: next},
 		{Name: k.t("field.grace_level"), Value: k.t("inspect.grace_level", "grace", p.Grace.String(), "level", strconv.Itoa(p.Level))},
 	}})
+}
+
+// schedule says when a plan runs: its cron spec, or working days at a time.
+func (k inspectBot) schedule(p inspect.Plan) string {
+	if p.Workdays != "" {
+		return k.t("inspect.schedule.workdays", "at", p.Workdays)
+	}
+	return k.t("inspect.schedule.cron", "cron", p.Cron)
 }
 
 func (k inspectBot) assigneeName(a string) string {
@@ -95,7 +104,7 @@ func (k inspectBot) planList(ctx context.Context, r *Request) ([]Message, error)
 	}
 	lines := []string{}
 	for _, i := range infos {
-		lines = append(lines, k.t("inspect.plan.line", "name", i.Plan.Name, "cron", i.Plan.Cron, "assignee", k.assigneeName(i.Plan.Assignee),
+		lines = append(lines, k.t("inspect.plan.line", "name", i.Plan.Name, "schedule", k.schedule(i.Plan), "assignee", k.assigneeName(i.Plan.Assignee),
 			"items", strconv.Itoa(len(i.Plan.Items)), "next", k.fmtTime(i.Next)))
 	}
 	if len(lines) == 0 {
@@ -252,7 +261,7 @@ func (k inspectBot) summary(ctx context.Context, r *Request) ([]Message, error) 
 	if err != nil {
 		return nil, err
 	}
-	sums, err := k.svc.Summary(ctx, from, to)
+	sums, err := k.svc.Summary(ctx, r.Actor, from, to)
 	if err != nil {
 		return nil, err
 	}

@@ -63,6 +63,9 @@ type ReportResponse struct {
 	Fault    int64   `json:"fault,omitempty"`
 	Incident int64   `json:"incident,omitempty"`
 	Closed   []int64 `json:"closed_faults,omitempty"`
+	// NotFull: an incremental backup on the full-backup day, accepted but
+	// counted as a missing full backup (the operators are told).
+	NotFull bool `json:"not_full,omitempty"`
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
@@ -136,7 +139,7 @@ func (b *Backups) report(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, code, map[string]string{"error": "internal", "message": b.explain(err)})
 		return
 	}
-	out := ReportResponse{Report: res.Report.ID, Day: res.Report.Day}
+	out := ReportResponse{Report: res.Report.ID, Day: res.Report.Day, NotFull: res.NotFull}
 	if res.Fault != nil {
 		out.Fault, out.Incident = res.Fault.ID, res.Incident.ID
 	}

@@ -49,6 +49,12 @@ type Plan struct {
 // Ref is the plan's entity reference.
 func (p Plan) Ref() string { return "backup-plan:" + strconv.FormatInt(p.ID, 10) }
 
+// FullOn reports whether day (YYYY-MM-DD) is the plan's full-backup day.
+func (p Plan) FullOn(day string) bool {
+	d, err := time.Parse("2006-01-02", day)
+	return err == nil && p.FullDay != 0 && d.Day() == p.FullDay
+}
+
 // Report is one backup report.
 type Report struct {
 	ID     int64     `json:"id"`
@@ -106,7 +112,10 @@ type SystemMonth struct {
 	Failed   int    `json:"failed"`
 	Missing  int    `json:"missing"`
 	Full     int    `json:"full"`
-	Verified bool   `json:"verified"`
+	// FullMissing counts the month's full-backup days that passed without
+	// a successful full backup (none, or only an incremental one).
+	FullMissing int  `json:"full_missing"`
+	Verified    bool `json:"verified"`
 }
 
 // Audit is the monthly backup-record audit.

@@ -267,3 +267,17 @@ func (h *harness) pending() []string {
 	}
 	return routinetest.Sorted(out)
 }
+
+// report moves the clock to when and records a report by actor (from the
+// API when actor's platform is, else chat), which must succeed.
+func (h *harness) report(when string, actor core.Actor, ok bool, kind, note string) backup.ReportResult {
+	h.t.Helper()
+	h.until(when)
+	source := "chat"
+	if actor.Platform == core.PlatformAPI {
+		source = "api"
+	}
+	res, err := h.svc.Report(h.ctx, actor, "db1", ok, kind, note, source)
+	require.NoError(h.t, err)
+	return res
+}

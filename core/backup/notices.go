@@ -58,6 +58,19 @@ type Failed struct {
 // NoticeType is "backup.fault".
 func (Failed) NoticeType() string { return "backup.fault" }
 
+// NotFull tells the operators that the backup reported on the plan's
+// full-backup day was incremental: accepted, but the month's full backup
+// counts as missing until a full one is reported for that day (W 8.4.4).
+type NotFull struct {
+	System string `json:"system"`
+	Day    string `json:"day"`
+	Report int64  `json:"report"`
+	By     string `json:"by"`
+}
+
+// NoticeType is "backup.not_full".
+func (NotFull) NoticeType() string { return "backup.not_full" }
+
 // Recovered tells the fault's assignees and the operators that a good
 // report closed the fault.
 type Recovered struct {

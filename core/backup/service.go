@@ -199,6 +199,7 @@ func (s *Service) leads(ctx context.Context, dir routine.Directory) ([]string, e
 // ReportResult is what a report did.
 type ReportResult struct {
 	Report   Report
+	NotFull  bool // an incremental backup on the full-backup day
 	Fault    *Fault
 	Incident *incident.Incident
 	Closed   []Fault // faults a good report closed
@@ -236,7 +237,7 @@ func (s *Service) Report(ctx context.Context, actor core.Actor, system string, o
 		}
 		if kind == "" {
 			kind = "incremental"
-			if d, _ := time.ParseInLocation(dayLayout, day, s.loc()); p.FullDay != 0 && d.Day() == p.FullDay {
+			if p.FullOn(day) {
 				kind = "full"
 			}
 		}
@@ -245,6 +246,12 @@ func (s *Service) Report(ctx context.Context, actor core.Actor, system string, o
 			return err
 		}
 		res.Report = r
+		if kind == "incremental" && p.FullOn(day) {
+			res.NotFull = true
+			if err := s.flagNotFull(ctx, tx, actor, p, r); err != nil {
+				return err
+			}
+		}
 		state := CheckOK
 		if !ok {
 			state = CheckFailed
@@ -302,6 +309,20 @@ func (s *Service) Report(ctx context.Context, actor core.Actor, system string, o
 		return core.Record(ctx, tx, now, actor, "backup.fault.open", f.Ref(), nil, f)
 	})
 	return res, err
+}
+
+// flagNotFull tells the operators at once that the full-backup day's
+// report r was incremental, and records the missing full backup.
+func (s *Service) flagNotFull(ctx context.Context, tx ReportTx, actor core.Actor, p Plan, r Report) error {
+	ops, err := operators(ctx, tx)
+	if err != nil {
+		return err
+	}
+	ref := p.Ref() + "#" + r.Day
+	if err := routine.Tell(ctx, tx, ref, ops, NotFull{System: p.System, Day: r.Day, Report: r.ID, By: actor.UserID}); err != nil {
+		return err
+	}
+	return core.Record(ctx, tx, r.At, actor, "backup.full.missing", ref, nil, r)
 }
 
 // appTx is a transaction that can tell whether a system is an app.
@@ -524,9 +545,31 @@ type Log struct {
 	Checks  []Check
 	Reports []Report
 	Faults  []Fault
+	// Days is each check (newest first) with every report that answered
+	// it, in the order they came: a failed attempt stays visible next to
+	// its re-run.
+	Days []DayLog
 }
 
-// History returns a plan's last 14 days of checks and its open faults.
+// DayLog is one day's check with its reports.
+type DayLog struct {
+	Check    Check
+	Attempts []Attempt // oldest first
+}
+
+// Attempt is one report of a day.
+type Attempt struct {
+	Report Report
+	Rerun  bool // a report after a failed one of the same day
+	// NotFull: an incremental backup on the plan's full-backup day.
+	NotFull bool
+}
+
+// historyDays is how far back /backup log looks.
+const historyDays = 14
+
+// History returns a plan's last 14 days of checks, each with its reports
+// in order, and its open faults.
 func (s *Service) History(ctx context.Context, system string) (Log, error) {
 	var l Log
 	err := s.store.Read(ctx, func(tx Reader) error {
@@ -535,16 +578,41 @@ func (s *Service) History(ctx context.Context, system string) (Log, error) {
 			return err
 		}
 		today := routine.Daily{Loc: s.loc()}.Midnight(s.clock.Now())
-		if l.Checks, err = tx.BackupChecks(ctx, l.Plan.ID, today.AddDate(0, 0, -14).Format(dayLayout), today.AddDate(0, 0, 1).Format(dayLayout)); err != nil {
+		first := today.AddDate(0, 0, -historyDays).Format(dayLayout)
+		if l.Checks, err = tx.BackupChecks(ctx, l.Plan.ID, first, today.AddDate(0, 0, 1).Format(dayLayout)); err != nil {
 			return err
 		}
-		if l.Reports, err = tx.BackupReports(ctx, l.Plan.ID, 20); err != nil {
+		// Reports newest first; a plan reports about once a day, re-runs
+		// and duplicates aside: ten per day is plenty.
+		if l.Reports, err = tx.BackupReports(ctx, l.Plan.ID, 10*(historyDays+2)); err != nil {
 			return err
 		}
+		l.Days = daysOf(l.Plan, l.Checks, l.Reports)
 		l.Faults, err = tx.OpenBackupFaults(ctx, l.Plan.ID)
 		return err
 	})
 	return l, err
+}
+
+// days pairs each check with the reports of its day (reports newest
+// first), oldest report first, marking re-runs and incremental backups
+// on the full-backup day.
+func daysOf(p Plan, checks []Check, reports []Report) []DayLog {
+	out := make([]DayLog, 0, len(checks))
+	for _, c := range checks {
+		d := DayLog{Check: c}
+		failed := false
+		for i := len(reports) - 1; i >= 0; i-- {
+			r := reports[i]
+			if r.Day != c.Day {
+				continue
+			}
+			d.Attempts = append(d.Attempts, Attempt{Report: r, Rerun: failed, NotFull: r.Kind == "incremental" && p.FullOn(r.Day)})
+			failed = failed || !r.OK
+		}
+		out = append(out, d)
+	}
+	return out
 }
 
 // Details is a plan as /backup plan show tells it.
@@ -606,9 +674,13 @@ func (s *Service) MonthSummary(ctx context.Context, tx Tx, month string) ([]Syst
 	var out []SystemMonth
 	for _, p := range plans {
 		sm := SystemMonth{System: p.System}
+		var fullDue []string // the month's full-backup days whose deadline passed
 		for d := m; d.Before(end); d = d.AddDate(0, 0, 1) {
 			if dl := s.daily(p).On(d); dl.After(p.CreatedAt) && !dl.After(now) && (p.Active || dl.Before(end)) {
 				sm.Expected++
+				if p.FullDay != 0 && d.Day() == p.FullDay {
+					fullDue = append(fullDue, d.Format(dayLayout))
+				}
 			}
 		}
 		checks, err := tx.BackupChecks(ctx, p.ID, m.Format(dayLayout), end.AddDate(0, 0, -1).Format(dayLayout))
@@ -637,6 +709,11 @@ func (s *Service) MonthSummary(ctx context.Context, tx Tx, month string) ([]Syst
 			}
 		}
 		sm.Failed, sm.Full = len(failedDays), len(fullDays)
+		for _, d := range fullDue {
+			if !fullDays[d] {
+				sm.FullMissing++
+			}
+		}
 		sm.Missing = max(sm.Expected-sm.Reported, 0)
 		vs, err := tx.Verifications(ctx, p.ID, month)
 		if err != nil {

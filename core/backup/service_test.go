@@ -1,6 +1,7 @@
 package backup_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -396,4 +397,80 @@ func TestPlanDetails(t *testing.T) {
 
 	_, err = h.svc.PlanDetails(h.ctx, "db2")
 	require.ErrorIs(t, err, core.ErrNotFound)
+}
+
+// TestIncrementalOnFullBackupDay: on the plan's full-backup day an
+// incremental report is accepted but flagged at once (to the reporter and
+// the operators) and the day counts as a missing full backup in the
+// monthly audit (W 8.4.4: monthly full backups).
+func TestIncrementalOnFullBackupDay(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "2026-11-19 10:00")
+	_, err := h.svc.AddPlan(h.ctx, operator, "db1", "02:00", 20)
+	require.NoError(t, err)
+	h.until("2026-11-20 01:00")
+	h.s.Notices = nil
+	res := h.report("2026-11-20 01:00", script, true, "incremental", "")
+	require.Equal(t, "incremental", res.Report.Kind, "accepted as reported")
+	require.True(t, res.NotFull, "flagged")
+	require.Equal(t, []backup.NotFull{{System: "db1", Day: "2026-11-20", Report: res.Report.ID, By: "backup-bot"}}, bodies[backup.NotFull](h)[:1])
+	require.Equal(t, []string{"backup.not_full backup-plan:1#2026-11-20 → user:op1", "backup.not_full backup-plan:1#2026-11-20 → user:op2"},
+		of(h.sent(), "backup.not_full"))
+	require.Contains(t, h.actions(), "backup.full.missing")
+
+	require.False(t, h.report("2026-11-21 01:00", script, true, "incremental", "").NotFull, "an ordinary day")
+	require.False(t, h.report("2026-11-21 01:00", script, true, "", "").NotFull)
+
+	h.until("2026-12-01 09:00")
+	_, err = h.svc.MonthlyAudit(h.ctx)
+	require.NoError(t, err)
+	a, err := h.svc.Audit(h.ctx, "2026-11")
+	require.NoError(t, err)
+	require.Len(t, a.Systems, 1)
+	require.Equal(t, 0, a.Systems[0].Full)
+	require.Equal(t, 1, a.Systems[0].FullMissing, "the full-backup day had only an incremental backup")
+
+	t.Run("a full report on the day counts", func(t *testing.T) {
+		h := newHarness(t, "2026-11-19 10:00")
+		_, err := h.svc.AddPlan(h.ctx, operator, "db1", "02:00", 20)
+		require.NoError(t, err)
+		res := h.report("2026-11-20 01:00", script, true, "", "")
+		require.Equal(t, "full", res.Report.Kind)
+		require.False(t, res.NotFull)
+		h.until("2026-12-01 09:00")
+		_, err = h.svc.MonthlyAudit(h.ctx)
+		require.NoError(t, err)
+		a, err := h.svc.Audit(h.ctx, "2026-11")
+		require.NoError(t, err)
+		require.Equal(t, 1, a.Systems[0].Full)
+		require.Equal(t, 0, a.Systems[0].FullMissing)
+	})
+}
+
+// TestHistoryKeepsTheFailedAttemptNextToItsRerun: the log lists each
+// day's reports in order, the failed attempt and its successful re-run,
+// the re-run marked as such (W 8.4.4).
+func TestHistoryKeepsTheFailedAttemptNextToItsRerun(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "2026-11-19 10:00")
+	_, err := h.svc.AddPlan(h.ctx, operator, "db1", "02:00", 0)
+	require.NoError(t, err)
+	h.report("2026-11-20 01:00", script, false, "", "disk full")
+	h.report("2026-11-20 05:00", operator, true, "", "")
+	h.report("2026-11-21 01:00", script, true, "", "")
+
+	l, err := h.svc.History(h.ctx, "db1")
+	require.NoError(t, err)
+	var got []string
+	for _, d := range l.Days {
+		line := d.Check.Day + " " + d.Check.State + ":"
+		for _, a := range d.Attempts {
+			line += fmt.Sprintf(" %s/%v/rerun=%v", a.Report.At.In(cst).Format("15:04"), a.Report.OK, a.Rerun)
+		}
+		got = append(got, line)
+	}
+	require.Equal(t, []string{
+		"2026-11-21 ok: 01:00/true/rerun=false",
+		"2026-11-20 ok: 01:00/false/rerun=false 05:00/true/rerun=true",
+	}, got)
 }

@@ -22,10 +22,12 @@ import (
 type state struct {
 	*routinetest.Core
 	routinetest.Org
-	plans []inspect.Plan
-	runs  []inspect.Run
-	users map[string]org.User
-	runTx map[int64]*tx // run id → transaction that last saved it
+	plans  []inspect.Plan
+	runs   []inspect.Run
+	users  map[string]org.User
+	grants map[string][]org.Grant // by user
+	units  []org.Unit
+	runTx  map[int64]*tx // run id → transaction that last saved it
 }
 
 // tx is one transaction on the state: a new one each time, so tests can
@@ -120,6 +122,26 @@ func (t *tx) Runs(_ context.Context, planID int64, from, to time.Time, limit int
 	return out, nil
 }
 
+func (t *tx) GrantsOf(_ context.Context, userID string) ([]org.Grant, error) {
+	return t.grants[userID], nil
+}
+func (t *tx) Unit(_ context.Context, code string) (org.Unit, error) {
+	for _, u := range t.units {
+		if u.Code == code {
+			return u, nil
+		}
+	}
+	return org.Unit{}, notFound("unit")
+}
+func (t *tx) Subtree(_ context.Context, prefix string) ([]org.Unit, error) {
+	var out []org.Unit
+	for _, u := range t.units {
+		if strings.HasPrefix(u.Path, prefix) {
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
 func (t *tx) User(_ context.Context, id string) (org.User, error) {
 	u, ok := t.users[id]
 	if !ok {
@@ -144,6 +166,7 @@ type harness struct {
 	ctx   context.Context
 	s     *state
 	clock *routinetest.Clock
+	cal   *calendar.Calendar
 	inc   *routinetest.Opener
 	svc   *inspect.Service
 }
@@ -155,11 +178,14 @@ func newHarness(t *testing.T, now string) *harness {
 	t.Helper()
 	s := &state{Core: &routinetest.Core{}, users: map[string]org.User{"op1": {ID: "op1"}, "op2": {ID: "op2"}, "u9": {ID: "u9"}, "gone": {ID: "gone", Removed: true}},
 		Org: routinetest.Org{Holders: map[org.Role][]string{org.RoleOperator: {"op1", "op2"}, org.RoleSysAdmin: {"root"}},
-			Admins: map[string][]string{"op1": {"ua1"}, "op2": {"ua1"}, "u9": {}}}, runTx: map[int64]*tx{}}
+			Admins: map[string][]string{"op1": {"ua1"}, "op2": {"ua1"}, "u9": {}}}, runTx: map[int64]*tx{},
+		grants: map[string][]org.Grant{"op1": {{UserID: "op1", Role: org.RoleOperator, Scope: "city"}},
+			"op2": {{UserID: "op2", Role: org.RoleOperator, Scope: "city"}}, "root": {{UserID: "root", Role: org.RoleSysAdmin, Scope: "city"}}}}
 	c := &routinetest.Clock{T: at(now)}
 	inc := &routinetest.Opener{}
-	svc := inspect.NewService(store{s}, c, calendar.New(cst, nil), inc, inspect.Config{Grace: 2 * time.Hour, IssueLevel: 3, Channel: "ops"})
-	return &harness{t: t, ctx: context.Background(), s: s, clock: c, inc: inc, svc: svc}
+	cal := calendar.New(cst, nil)
+	svc := inspect.NewService(store{s}, c, cal, inc, inspect.Config{Grace: 2 * time.Hour, IssueLevel: 3, Channel: "ops"})
+	return &harness{t: t, ctx: context.Background(), s: s, clock: c, cal: cal, inc: inc, svc: svc}
 }
 
 // until fires every timer due up to to, in order, as the worker would,

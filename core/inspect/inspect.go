@@ -1,5 +1,6 @@
 // Package inspect runs inspection plans (巡检, M 7.3.2, W 6): a plan names
-// a cron schedule, an assignee (a user or a role) and checklist items. At
+// a schedule (a cron spec, or each working day of the PRC calendar at a
+// time, M 7.3.2.2.1), an assignee (a user or a role) and checklist items. At
 // each run the assignees get a checklist card with OK / Issue per item;
 // a run not reported within the grace time reminds them, and after the
 // same time again their admins are told and the run counts as missed. An
@@ -37,8 +38,9 @@ const (
 type Plan struct {
 	ID        int64         `json:"id"`
 	Name      string        `json:"name"`
-	Cron      string        `json:"cron"`
-	Assignee  string        `json:"assignee"` // a user id or a role
+	Cron      string        `json:"cron"`               // a cron spec, "" for a Workdays plan
+	Workdays  string        `json:"workdays,omitempty"` // HH:MM on each working day, "" for a cron plan
+	Assignee  string        `json:"assignee"`           // a user id or a role
 	Items     []string      `json:"items"`
 	Grace     time.Duration `json:"grace"`
 	Level     int           `json:"level"` // of incidents opened by Issue items
@@ -46,6 +48,17 @@ type Plan struct {
 	CreatedBy string        `json:"created_by"`
 	CreatedAt time.Time     `json:"created_at"`
 }
+
+// Schedule is when a plan runs: by a cron spec, or on each working day
+// of the PRC calendar (statutory holidays off, make-up workdays on) at a
+// time. Exactly one is set.
+type Schedule struct {
+	Cron     string
+	Workdays string // HH:MM
+}
+
+// Schedule is the plan's schedule.
+func (p Plan) Schedule() Schedule { return Schedule{Cron: p.Cron, Workdays: p.Workdays} }
 
 // Ref is the plan's entity reference.
 func (p Plan) Ref() string { return "inspect-plan:" + strconv.FormatInt(p.ID, 10) }
@@ -121,6 +134,11 @@ type Reader interface {
 	Plan(ctx context.Context, name string) (Plan, error)
 	Plans(ctx context.Context) ([]Plan, error)
 	Runs(ctx context.Context, planID int64, from, to time.Time, limit int) ([]Run, error)
+	// GrantsOf, Unit, Subtree and User tell whose runs a report shows.
+	GrantsOf(ctx context.Context, userID string) ([]org.Grant, error)
+	Unit(ctx context.Context, code string) (org.Unit, error)
+	Subtree(ctx context.Context, pathPrefix string) ([]org.Unit, error)
+	User(ctx context.Context, id string) (org.User, error)
 }
 
 // Store runs inspection work in transactions, each handing its port.

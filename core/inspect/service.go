@@ -78,8 +78,38 @@ type PlanOptions struct {
 // maxItems is the most items a checklist holds.
 const maxItems = 20
 
+// slots is a schedule's next-slot function (the first slot strictly
+// after a time) and whether a slot is still due: a workday plan's slot on
+// a day declared a holiday since it was scheduled is not.
+type slots struct {
+	next func(after time.Time) time.Time
+	due  func(slot time.Time) bool
+}
+
+// slotsOf checks a schedule: a cron spec, or a time of day on working
+// days; exactly one of them.
+func (s *Service) slotsOf(sc Schedule) (Schedule, slots, error) {
+	switch {
+	case (sc.Cron == "") == (sc.Workdays == ""):
+		return sc, slots{}, core.Invalid("inspect_schedule")
+	case sc.Workdays != "":
+		hm, err := time.Parse("15:04", sc.Workdays)
+		if err != nil {
+			return sc, slots{}, core.Invalid("inspect_workdays", "value", sc.Workdays)
+		}
+		w := routine.Workdays{At: hm.Format("15:04"), Cal: s.cal}
+		return Schedule{Workdays: w.At}, slots{next: w.Next, due: w.Due}, nil
+	}
+	c, err := cron.Parse(sc.Cron)
+	if err != nil {
+		return sc, slots{}, core.Invalid("cron", "value", sc.Cron, "reason", err.Error())
+	}
+	next := func(after time.Time) time.Time { return c.Next(after.In(s.cal.Location())) }
+	return Schedule{Cron: c.String()}, slots{next: next, due: func(time.Time) bool { return true }}, nil
+}
+
 // AddPlan adds an inspection plan and schedules its first run.
-func (s *Service) AddPlan(ctx context.Context, actor core.Actor, name, spec, assignee string, items []string, opts PlanOptions) (Plan, error) {
+func (s *Service) AddPlan(ctx context.Context, actor core.Actor, name string, sc Schedule, assignee string, items []string, opts PlanOptions) (Plan, error) {
 	if err := org.CheckCode("name", name); err != nil {
 		return Plan{}, err
 	}
@@ -95,9 +125,9 @@ func (s *Service) AddPlan(ctx context.Context, actor core.Actor, name, spec, ass
 	if opts.Level < 1 || opts.Level > 4 {
 		return Plan{}, core.Invalid("incident_level", "value", strconv.Itoa(opts.Level))
 	}
-	sched, err := cron.Parse(spec)
+	sc, sched, err := s.slotsOf(sc)
 	if err != nil {
-		return Plan{}, core.Invalid("cron", "value", spec, "reason", err.Error())
+		return Plan{}, err
 	}
 	var clean []string
 	for _, it := range items {
@@ -124,11 +154,11 @@ func (s *Service) AddPlan(ctx context.Context, actor core.Actor, name, spec, ass
 			return err
 		}
 		now := s.clock.Now()
-		next := sched.Next(now.In(s.cal.Location()))
+		next := sched.next(now)
 		if next.IsZero() {
-			return core.Invalid("cron", "value", spec, "reason", "never matches")
+			return core.Invalid("cron", "value", sc.Cron+sc.Workdays, "reason", "never matches")
 		}
-		p = Plan{Name: name, Cron: sched.String(), Assignee: assignee, Items: clean, Grace: opts.Grace, Level: opts.Level,
+		p = Plan{Name: name, Cron: sc.Cron, Workdays: sc.Workdays, Assignee: assignee, Items: clean, Grace: opts.Grace, Level: opts.Level,
 			Active: true, CreatedBy: actor.UserID, CreatedAt: now}
 		if err := tx.InsertPlan(ctx, &p); err != nil {
 			return err
@@ -186,8 +216,8 @@ func (s *Service) Plans(ctx context.Context) ([]PlanInfo, error) {
 		ps, err := tx.Plans(ctx)
 		for _, p := range ps {
 			info := PlanInfo{Plan: p}
-			if sched, err := cron.Parse(p.Cron); err == nil {
-				info.Next = sched.Next(s.clock.Now().In(s.cal.Location()))
+			if _, sched, err := s.slotsOf(p.Schedule()); err == nil {
+				info.Next = sched.next(s.clock.Now())
 			}
 			out = append(out, info)
 		}
@@ -232,13 +262,17 @@ func (s *Service) startRun(ctx context.Context, tx Tx, tm core.Timer) error {
 		return err
 	}
 	now := s.clock.Now()
-	if sched, err := cron.Parse(p.Cron); err == nil {
-		slot := func(after time.Time) time.Time { return sched.Next(after.In(s.cal.Location())) }
-		if next := routine.Next(slot, tm.DueAt, now); !next.IsZero() {
-			if err := tx.Schedule(ctx, core.Timer{Kind: TimerDue, Ref: p.Ref(), DueAt: next}); err != nil {
-				return err
-			}
+	_, sched, err := s.slotsOf(p.Schedule())
+	if err != nil {
+		return fmt.Errorf("inspect: plan %s: %w", p.Name, err)
+	}
+	if next := routine.Next(sched.next, tm.DueAt, now); !next.IsZero() {
+		if err := tx.Schedule(ctx, core.Timer{Kind: TimerDue, Ref: p.Ref(), DueAt: next}); err != nil {
+			return err
 		}
+	}
+	if !sched.due(tm.DueAt) {
+		return nil // the day became a holiday after this run was scheduled
 	}
 	users, err := assignees(ctx, tx, p.Assignee)
 	if err != nil && !errors.Is(err, core.ErrNotFound) {
@@ -459,10 +493,19 @@ type PlanSummary struct {
 	IssueItems         []string // "item (incident #n)"
 }
 
-// Summary is the periodic inspection report (monthly, quarterly) for [from, to).
-func (s *Service) Summary(ctx context.Context, from, to time.Time) ([]PlanSummary, error) {
+// Summary is the periodic inspection report (monthly, quarterly) for
+// [from, to) as viewer sees it: the sys admin and operators every run, a
+// district or unit admin the runs with an assignee (now) in a unit they
+// administer or below it, anyone the runs assigned to them
+// (routine.ScopeOf).
+func (s *Service) Summary(ctx context.Context, viewer core.Actor, from, to time.Time) ([]PlanSummary, error) {
 	var out []PlanSummary
 	err := s.store.Read(ctx, func(tx Reader) error {
+		sc, err := routine.ScopeOf(ctx, tx, viewer.UserID)
+		if err != nil {
+			return err
+		}
+		unitOf := routine.UnitOf(ctx, tx)
 		runs, err := tx.Runs(ctx, 0, from, to, 100000)
 		if err != nil {
 			return err
@@ -470,6 +513,11 @@ func (s *Service) Summary(ctx context.Context, from, to time.Time) ([]PlanSummar
 		idx := map[string]int{}
 		for i := len(runs) - 1; i >= 0; i-- { // oldest first
 			r := runs[i]
+			if ok, err := sc.Covers(r.Assignees, unitOf); err != nil {
+				return err
+			} else if !ok {
+				continue
+			}
 			k, ok := idx[r.Plan]
 			if !ok {
 				k = len(out)

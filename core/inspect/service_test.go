@@ -8,6 +8,7 @@ import (
 
 	"opsbot/core"
 	"opsbot/core/inspect"
+	"opsbot/core/org"
 )
 
 func TestAddPlan(t *testing.T) {
@@ -41,10 +42,10 @@ func TestAddPlan(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, "2026-11-19 10:00")
 			if tc.name == "a second plan of that name" {
-				_, err := h.svc.AddPlan(h.ctx, operator, "daily", "0 9 * * *", "operator", items, inspect.PlanOptions{})
+				_, err := h.svc.AddPlan(h.ctx, operator, "daily", inspect.Schedule{Cron: "0 9 * * *"}, "operator", items, inspect.PlanOptions{})
 				require.NoError(t, err)
 			}
-			p, err := h.svc.AddPlan(h.ctx, tc.actor, tc.plan, tc.cron, tc.assignee, tc.items, tc.opts)
+			p, err := h.svc.AddPlan(h.ctx, tc.actor, tc.plan, inspect.Schedule{Cron: tc.cron}, tc.assignee, tc.items, tc.opts)
 			if tc.wantErr != nil {
 				require.ErrorIs(t, err, tc.wantErr)
 				return
@@ -62,7 +63,7 @@ func TestAddPlan(t *testing.T) {
 // newPlan adds plan "daily" at 09:00 every day for the operators.
 func newPlan(t *testing.T, h *harness) inspect.Plan {
 	t.Helper()
-	p, err := h.svc.AddPlan(h.ctx, operator, "daily", "0 9 * * *", "operator", []string{"disk", "backup"}, inspect.PlanOptions{Level: 2})
+	p, err := h.svc.AddPlan(h.ctx, operator, "daily", inspect.Schedule{Cron: "0 9 * * *"}, "operator", []string{"disk", "backup"}, inspect.PlanOptions{Level: 2})
 	require.NoError(t, err)
 	return p
 }
@@ -124,7 +125,7 @@ func TestUnreportedRunRemindsThenEscalatesCountedMissed(t *testing.T) {
 	require.Equal(t, inspect.StatePending, h.s.runs[0].State, "and may still be reported")
 	require.Contains(t, h.actions(), "inspect.missed")
 
-	sums, err := h.svc.Summary(h.ctx, at("2026-11-01 00:00"), at("2026-12-01 00:00"))
+	sums, err := h.svc.Summary(h.ctx, operator, at("2026-11-01 00:00"), at("2026-12-01 00:00"))
 	require.NoError(t, err)
 	require.Equal(t, []inspect.PlanSummary{{Plan: "daily", Runs: 1, Missed: 1}}, sums)
 }
@@ -132,7 +133,7 @@ func TestUnreportedRunRemindsThenEscalatesCountedMissed(t *testing.T) {
 func TestEscalationWithoutAdminsGoesToTheSysAdmins(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, "2026-11-19 10:00")
-	_, err := h.svc.AddPlan(h.ctx, operator, "solo", "0 9 * * *", "u9", []string{"disk"}, inspect.PlanOptions{Grace: time.Hour})
+	_, err := h.svc.AddPlan(h.ctx, operator, "solo", inspect.Schedule{Cron: "0 9 * * *"}, "u9", []string{"disk"}, inspect.PlanOptions{Grace: time.Hour})
 	require.NoError(t, err)
 	h.until("2026-11-20 11:00")
 	require.Equal(t, []string{"inspect.card inspect:1 → user:u9", "inspect.card inspect:1 → channel:ops", "inspect.remind inspect:1 → user:u9",
@@ -263,4 +264,89 @@ func TestChecklistOf(t *testing.T) {
 		State: inspect.StatePending, Missed: true, Results: map[int]inspect.Result{1: {OK: true}, 3: {OK: false, Incident: 7}}}
 	require.Equal(t, inspect.Checklist{ID: 4, Plan: "daily", Items: []string{"a", "b", "c"}, States: []string{inspect.ItemOK, "", inspect.ItemIssue},
 		State: inspect.StatePending, Assignees: []string{"op1"}, Due: at("2026-11-20 09:00"), Issues: 1, Missed: true}, inspect.ChecklistOf(r))
+}
+
+// TestWorkdaysPlanFollowsThePRCCalendar: a plan on "working days at
+// 09:00" (M 7.3.2.2.1) does not run on the 2026 National Day holidays
+// (10-01..07) and runs on the make-up Saturday 10-10; a day declared a
+// holiday after its run was scheduled gets no run.
+func TestWorkdaysPlanFollowsThePRCCalendar(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "2026-09-29 10:00")
+	for _, d := range []string{"2026-10-01", "2026-10-02", "2026-10-05", "2026-10-06", "2026-10-07"} {
+		h.cal.SetHoliday(d)
+	}
+	h.cal.SetWorkday("2026-10-10")
+	p, err := h.svc.AddPlan(h.ctx, operator, "workday", inspect.Schedule{Workdays: "09:00"}, "op1", []string{"disk"}, inspect.PlanOptions{})
+	require.NoError(t, err)
+	require.Equal(t, "09:00", p.Workdays)
+	require.Empty(t, p.Cron)
+	infos, err := h.svc.Plans(h.ctx)
+	require.NoError(t, err)
+	require.Equal(t, at("2026-09-30 09:00"), infos[0].Next)
+
+	h.until("2026-10-13 09:30")
+	var due []string
+	for _, r := range h.s.runs {
+		due = append(due, r.DueAt.In(cst).Format("01-02 Mon"))
+	}
+	require.Equal(t, []string{"09-30 Wed", "10-08 Thu", "10-09 Fri", "10-10 Sat", "10-12 Mon", "10-13 Tue"}, due)
+
+	h.cal.SetHoliday("2026-10-14") // declared after the 10-14 run was scheduled
+	h.until("2026-10-15 09:30")
+	require.Len(t, h.s.runs, 7)
+	require.Equal(t, at("2026-10-15 09:00"), h.s.runs[6].DueAt)
+}
+
+func TestScheduleIsCronOrWorkdays(t *testing.T) {
+	t.Parallel()
+	for _, sc := range []inspect.Schedule{{}, {Cron: "0 9 * * *", Workdays: "09:00"}, {Workdays: "9am"}, {Workdays: "25:00"}} {
+		h := newHarness(t, "2026-11-19 10:00")
+		_, err := h.svc.AddPlan(h.ctx, operator, "daily", sc, "op1", []string{"disk"}, inspect.PlanOptions{})
+		require.ErrorIs(t, err, core.ErrInvalid, "%+v", sc)
+	}
+}
+
+// TestSummaryScope: /report inspections shows a district or unit admin
+// the runs whose assignees are in units they administer (or below); the
+// sys admin and operators see every run; anyone else the runs assigned to
+// them.
+func TestSummaryScope(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "2026-11-19 10:00")
+	h.s.units = []org.Unit{{Code: "city", Path: "/city/"}, {Code: "d1", Path: "/city/d1/"}, {Code: "u1", Path: "/city/d1/u1/"}, {Code: "d2", Path: "/city/d2/"}}
+	h.s.users["a1"] = org.User{ID: "a1", Unit: "u1"}
+	h.s.users["b1"] = org.User{ID: "b1", Unit: "d2"}
+	h.s.grants = map[string][]org.Grant{
+		"root": {{UserID: "root", Role: org.RoleSysAdmin, Scope: "city"}},
+		"op1":  {{UserID: "op1", Role: org.RoleOperator, Scope: "city"}},
+		"da1":  {{UserID: "da1", Role: org.RoleDistrictAdmin, Scope: "d1"}},
+		"ua1":  {{UserID: "ua1", Role: org.RoleUnitAdmin, Scope: "u1"}},
+		"da2":  {{UserID: "da2", Role: org.RoleDistrictAdmin, Scope: "d2"}},
+	}
+	for _, p := range []struct{ name, who string }{{"plan-a", "a1"}, {"plan-b", "b1"}} {
+		_, err := h.svc.AddPlan(h.ctx, operator, p.name, inspect.Schedule{Cron: "0 9 * * *"}, p.who, []string{"disk"}, inspect.PlanOptions{})
+		require.NoError(t, err)
+	}
+	h.until("2026-11-20 09:00")
+	for _, tc := range []struct {
+		viewer string
+		want   []string
+	}{
+		{"root", []string{"plan-a", "plan-b"}},
+		{"op1", []string{"plan-a", "plan-b"}},
+		{"da1", []string{"plan-a"}},
+		{"ua1", []string{"plan-a"}},
+		{"da2", []string{"plan-b"}},
+		{"a1", []string{"plan-a"}},
+		{"u9", nil},
+	} {
+		sums, err := h.svc.Summary(h.ctx, core.Actor{UserID: tc.viewer}, at("2026-11-01 00:00"), at("2026-12-01 00:00"))
+		require.NoError(t, err)
+		var got []string
+		for _, s := range sums {
+			got = append(got, s.Plan)
+		}
+		require.Equal(t, tc.want, got, tc.viewer)
+	}
 }

@@ -130,6 +130,50 @@ func (d Daily) Next(t time.Time) time.Time {
 	return s
 }
 
+// WorkingDays tells working days from days off (weekends, statutory
+// holidays, make-up workdays); *calendar.Calendar is one.
+type WorkingDays interface {
+	// IsWorkday reports whether t's date (in the calendar's zone) is worked.
+	IsWorkday(t time.Time) bool
+	// Location returns the calendar's time zone.
+	Location() *time.Location
+}
+
+// maxDaysOff bounds the search for the next working day: no run of days
+// off is this long, so a calendar that says otherwise has no slot.
+const maxDaysOff = 60
+
+// Workdays is a schedule due at a wall-clock time on each working day of
+// a calendar: not on statutory holidays, and on make-up workdays even
+// when they fall on a weekend (M 7.3.2.2.1 "每个工作日").
+type Workdays struct {
+	At  string // HH:MM
+	Cal WorkingDays
+}
+
+func (w Workdays) daily() Daily { return Daily{At: w.At, Loc: w.Cal.Location()} }
+
+// Due reports whether slot is one of the schedule's: the time of day on a
+// working day. A slot scheduled before a day was declared a holiday is
+// not due any more.
+func (w Workdays) Due(slot time.Time) bool {
+	return w.Cal.IsWorkday(slot) && w.daily().On(slot).Equal(slot)
+}
+
+// Next is the first slot strictly after t; zero when no working day
+// comes within maxDaysOff days.
+func (w Workdays) Next(t time.Time) time.Time {
+	d := w.daily()
+	s := d.Next(t)
+	for i := 0; i < maxDaysOff; i++ {
+		if w.Cal.IsWorkday(s) {
+			return s
+		}
+		s = d.On(d.Midnight(s).AddDate(0, 0, 1))
+	}
+	return time.Time{}
+}
+
 // Directory is the org look-up a routine needs: the users holding a role.
 type Directory interface {
 	// HoldersOf returns the active users holding role on any scope, each once.
@@ -230,4 +274,95 @@ func LegacyTime(s string) (t time.Time, text string) {
 		return t, ""
 	}
 	return time.Time{}, s
+}
+
+// ScopeReader is the org look-up a scoped report of routine runs needs.
+type ScopeReader interface {
+	// GrantsOf returns a user's grants.
+	GrantsOf(ctx context.Context, userID string) ([]org.Grant, error)
+	Unit(ctx context.Context, code string) (org.Unit, error)
+	// Subtree returns the active units under the path prefix.
+	Subtree(ctx context.Context, pathPrefix string) ([]org.Unit, error)
+	User(ctx context.Context, id string) (org.User, error)
+}
+
+// Scope is what a viewer sees of routine runs (inspections): everything
+// (the sys admin and operators, who run the platform), the runs whose
+// assignees are in units a district or unit admin administers (or below
+// them), and in any case the runs assigned to the viewer.
+type Scope struct {
+	All   bool
+	Self  string
+	Units map[string]bool // unit codes covered
+}
+
+// ScopeOf is userID's scope.
+func ScopeOf(ctx context.Context, r ScopeReader, userID string) (Scope, error) {
+	sc := Scope{Self: userID, Units: map[string]bool{}}
+	grants, err := r.GrantsOf(ctx, userID)
+	if err != nil {
+		return Scope{}, err
+	}
+	for _, g := range grants {
+		switch g.Role {
+		case org.RoleSysAdmin, org.RoleOperator:
+			sc.All = true
+		case org.RoleDistrictAdmin, org.RoleUnitAdmin:
+			u, err := r.Unit(ctx, g.Scope)
+			if errors.Is(err, core.ErrNotFound) {
+				continue
+			} else if err != nil {
+				return Scope{}, err
+			}
+			sub, err := r.Subtree(ctx, u.Path)
+			if err != nil {
+				return Scope{}, err
+			}
+			sc.Units[u.Code] = true
+			for _, x := range sub {
+				sc.Units[x.Code] = true
+			}
+		}
+	}
+	return sc, nil
+}
+
+// Covers reports whether a run assigned to users is in scope: the scope
+// is everything, one of users is the viewer, or one of them is (now) in a
+// covered unit. unitOf returns a user's unit ("" for a user not in the
+// org).
+func (sc Scope) Covers(users []string, unitOf func(string) (string, error)) (bool, error) {
+	if sc.All || slices.Contains(users, sc.Self) {
+		return true, nil
+	}
+	if len(sc.Units) == 0 {
+		return false, nil
+	}
+	for _, u := range users {
+		unit, err := unitOf(u)
+		if err != nil {
+			return false, err
+		}
+		if sc.Units[unit] {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// UnitOf returns a cached look-up of users' units for Scope.Covers: ""
+// for a user not in the org.
+func UnitOf(ctx context.Context, r ScopeReader) func(string) (string, error) {
+	cache := map[string]string{}
+	return func(id string) (string, error) {
+		if u, ok := cache[id]; ok {
+			return u, nil
+		}
+		u, err := r.User(ctx, id)
+		if err != nil && !errors.Is(err, core.ErrNotFound) {
+			return "", err
+		}
+		cache[id] = u.Unit
+		return u.Unit, nil
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"opsbot/core"
+	"opsbot/core/calendar"
 	"opsbot/core/org"
 	"opsbot/core/routine"
 	"opsbot/core/routine/routinetest"
@@ -151,4 +152,42 @@ func TestLegacyTime(t *testing.T) {
 	tm, text = routine.LegacyTime("")
 	require.True(t, tm.IsZero())
 	require.Empty(t, text)
+}
+
+// nationalDay2026 is a calendar with the 2026 National Day holidays
+// (10-01..07, of which 10-03 and 10-04 fall on a weekend) and their
+// make-up workdays (Sunday 09-20, Saturday 10-10).
+func nationalDay2026() *calendar.Calendar {
+	cal := calendar.New(cst, nil)
+	for _, d := range []string{"2026-10-01", "2026-10-02", "2026-10-05", "2026-10-06", "2026-10-07"} {
+		cal.SetHoliday(d)
+	}
+	cal.SetWorkday("2026-09-20")
+	cal.SetWorkday("2026-10-10")
+	cal.MarkYear(2026)
+	return cal
+}
+
+func TestWorkdaysFollowTheWorkingCalendar(t *testing.T) {
+	t.Parallel()
+	w := routine.Workdays{At: "09:00", Cal: nationalDay2026()}
+	var got []string
+	for n := at("2026-09-18 10:00"); n.Before(at("2026-10-14 00:00")); n = w.Next(n) {
+		if s := w.Next(n); s.Before(at("2026-10-14 00:00")) {
+			got = append(got, s.Format("01-02 Mon 15:04"))
+		}
+	}
+	require.Equal(t, []string{
+		"09-20 Sun 09:00", // make-up workday
+		"09-21 Mon 09:00", "09-22 Tue 09:00", "09-23 Wed 09:00", "09-24 Thu 09:00", "09-25 Fri 09:00",
+		"09-28 Mon 09:00", "09-29 Tue 09:00", "09-30 Wed 09:00",
+		// 10-01..07 off
+		"10-08 Thu 09:00", "10-09 Fri 09:00",
+		"10-10 Sat 09:00", // make-up workday
+		"10-12 Mon 09:00", "10-13 Tue 09:00",
+	}, got)
+	require.Equal(t, at("2026-10-08 09:00"), w.Next(at("2026-09-30 09:00")), "strictly after")
+	require.Equal(t, at("2026-09-30 09:00"), w.Next(at("2026-09-30 08:59")))
+	require.True(t, w.Due(at("2026-10-10 09:00")))
+	require.False(t, w.Due(at("2026-10-01 09:00")), "a holiday is no slot")
 }

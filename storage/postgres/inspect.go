@@ -31,19 +31,19 @@ func (k inspectStore) Read(ctx context.Context, fn func(inspect.Reader) error) e
 	return k.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
 }
 
-const planColumns = "id, name, cron, assignee, items, grace, level, active, created_by, created_at"
+const planColumns = "id, name, cron, workdays, assignee, items, grace, level, active, created_by, created_at"
 
 func scanPlan(r pgx.Row) (inspect.Plan, error) {
 	var p inspect.Plan
-	err := r.Scan(&p.ID, &p.Name, &p.Cron, &p.Assignee, &p.Items, &p.Grace, &p.Level, &p.Active, &p.CreatedBy, &p.CreatedAt)
+	err := r.Scan(&p.ID, &p.Name, &p.Cron, &p.Workdays, &p.Assignee, &p.Items, &p.Grace, &p.Level, &p.Active, &p.CreatedBy, &p.CreatedAt)
 	return p, err
 }
 
 // InsertPlan inserts an inspection plan and sets its id.
 func (t *Tx) InsertPlan(ctx context.Context, p *inspect.Plan) error {
-	err := t.tx.QueryRow(ctx, `INSERT INTO inspection_plans (name, cron, assignee, items, grace, level, active, created_by, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-		p.Name, p.Cron, p.Assignee, p.Items, p.Grace, p.Level, p.Active, p.CreatedBy, p.CreatedAt).Scan(&p.ID)
+	err := t.tx.QueryRow(ctx, `INSERT INTO inspection_plans (name, cron, workdays, assignee, items, grace, level, active, created_by, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+		p.Name, p.Cron, p.Workdays, p.Assignee, p.Items, p.Grace, p.Level, p.Active, p.CreatedBy, p.CreatedAt).Scan(&p.ID)
 	return wrap(err, "insert inspection plan")
 }
 
@@ -62,8 +62,8 @@ func (t *Tx) PlanByID(ctx context.Context, id int64, lock bool) (inspect.Plan, e
 
 // UpdatePlan saves a plan.
 func (t *Tx) UpdatePlan(ctx context.Context, p inspect.Plan) error {
-	_, err := t.tx.Exec(ctx, `UPDATE inspection_plans SET cron = $2, assignee = $3, items = $4, grace = $5, level = $6, active = $7 WHERE id = $1`,
-		p.ID, p.Cron, p.Assignee, p.Items, p.Grace, p.Level, p.Active)
+	_, err := t.tx.Exec(ctx, `UPDATE inspection_plans SET cron = $2, workdays = $3, assignee = $4, items = $5, grace = $6, level = $7, active = $8 WHERE id = $1`,
+		p.ID, p.Cron, p.Workdays, p.Assignee, p.Items, p.Grace, p.Level, p.Active)
 	return wrap(err, "update inspection plan")
 }
 
