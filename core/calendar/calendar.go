@@ -125,6 +125,33 @@ func (c *Calendar) DueAfterDays(received time.Time, n int) time.Time {
 	return at(day, c.closing())
 }
 
+// PeriodStart returns when a period of working days received at
+// received starts running: with NextDay the opening of the next working
+// day, with ElapsedHours received itself. A pause before it costs the
+// period nothing.
+func (c *Calendar) PeriodStart(received time.Time) time.Time {
+	if c.Rule() == ElapsedHours {
+		return received
+	}
+	day := c.midnight(received)
+	for i := 0; i < 3660; i++ {
+		day = day.AddDate(0, 0, 1)
+		if c.IsWorkday(day) {
+			break
+		}
+	}
+	return at(day, c.opening())
+}
+
+// opening is the start of the first working period of a day, in minutes.
+func (c *Calendar) opening() int {
+	start := 24 * 60
+	for _, p := range c.hours {
+		start = min(start, p.Start)
+	}
+	return start
+}
+
 // closing is the end of the last working period of a day, in minutes.
 func (c *Calendar) closing() int {
 	end := 0

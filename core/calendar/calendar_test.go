@@ -124,6 +124,9 @@ func TestDueAfterDays(t *testing.T) {
 			require.False(t, c.Provisional(ts(tt.from), c.DueAfterDays(ts(tt.from), tt.n)))
 		})
 	}
+	c := national2026(calendar.NextDay)
+	require.Equal(t, ts("2026-10-09 08:30"), c.PeriodStart(ts("2026-09-30 10:00")))
+	require.Equal(t, ts("2026-09-30 10:00"), national2026(calendar.ElapsedHours).PeriodStart(ts("2026-09-30 10:00")))
 	r, err := calendar.ParsePeriodRule("")
 	require.NoError(t, err)
 	require.Equal(t, calendar.NextDay, r)
