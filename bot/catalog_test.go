@@ -52,7 +52,7 @@ func domainCatalogs() map[string][2]catalog {
 		"incident": {zhIncident, enIncident}, "ticket": {zhTicket, enTicket}, "inspect": {zhInspect, enInspect},
 		"backup": {zhBackup, enBackup}, "digest": {zhDigest, enDigest}, "calendar": {zhCalendar, enCalendar},
 		"delivery": {zhDelivery, enDelivery},
-		"audit": {zhAudit, enAudit},
+		"audit":    {zhAudit, enAudit},
 	}
 }
 
