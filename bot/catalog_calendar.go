@@ -11,7 +11,7 @@ var zhCalendar = catalog{
 	"calendar.title":         "{year} 年工作日历",
 	"calendar.workday":       "调休上班",
 	"calendar.holiday":       "放假",
-	"calendar.no_data":       "{year} 年还没有正式放假安排：暂按法定节日推算（元旦、春节、清明、劳动节、端午、中秋、国庆，不含调休），据此计算的期限标为“暂定”。通知发布后请用 /calendar import 导入。",
+	"calendar.no_data":       "{year} 年没有节假日数据（正式放假安排未公布）：暂按法定节日推算（元旦、春节、清明、劳动节、端午、中秋、国庆，不含调休），据此计算的期限标为“暂定”。通知发布后请用 /calendar import 导入。",
 	"calendar.computed":      "放假（推算）",
 	"calendar.imported":      "已导入 {years} 年的放假安排，共 {days} 天。",
 	"calendar.recomputed":    "已重算 {count} 张未结工单的期限。",

@@ -30,7 +30,7 @@ func TestPRCHolidays2026(t *testing.T) {
 	require.Equal(t, at("2026-02-14 09:00"), cal.AddWorking(at("2026-02-13 17:00"), time.Hour))
 	require.Equal(t, at("2026-02-24 09:00"), cal.AddWorking(at("2026-02-14 17:00"), time.Hour))
 	require.True(t, cal.HasData(2026))
-	require.False(t, cal.HasData(2027), "2027 has no data: only weekends count")
+	require.False(t, cal.HasData(2027), "2027 has no data: its statutory holidays are computed")
 	days := cal.Special(2026)
 	require.Contains(t, days, calendar.Day{Date: "2026-02-14", Off: false, Name: "调休上班"})
 	require.Contains(t, days, calendar.Day{Date: "2026-10-01", Off: true, Name: "法定节假日"})

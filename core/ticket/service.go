@@ -325,12 +325,13 @@ const ListLimit = 1000
 // List returns the unclosed tickets the actor may follow (only the open
 // overdue ones with overdue): with mine, those they asked or must answer;
 // else also those of their scope — a sys admin all, a district or unit
-// admin those of the units under them, an operator the technical ones,
-// an app's access party the business ones of its apps.
+// admin those of the units under them, an operator the technical ones
+// (and every overdue one: operators are told of each), an app's access
+// party the business ones of its apps.
 func (s *Service) List(ctx context.Context, actor core.Actor, overdue, mine bool) ([]Ticket, error) {
 	var out []Ticket
 	err := s.store.Read(ctx, func(r Reader) error {
-		see, err := s.scope(ctx, r, actor, mine)
+		see, err := s.scope(ctx, r, actor, mine, overdue)
 		if err != nil {
 			return err
 		}
@@ -346,7 +347,7 @@ func (s *Service) List(ctx context.Context, actor core.Actor, overdue, mine bool
 }
 
 // scope returns which tickets beyond their own an actor's grants show.
-func (s *Service) scope(ctx context.Context, r Reader, actor core.Actor, mine bool) (func(Ticket) bool, error) {
+func (s *Service) scope(ctx context.Context, r Reader, actor core.Actor, mine, overdue bool) (func(Ticket) bool, error) {
 	none := func(Ticket) bool { return false }
 	if mine {
 		return none, nil
@@ -377,7 +378,7 @@ func (s *Service) scope(ctx context.Context, r Reader, actor core.Actor, mine bo
 	}
 	units := map[string]org.Unit{}
 	return func(t Ticket) bool {
-		if (tech && t.Kind == "tech") || (t.Kind == "business" && apps[t.App]) {
+		if (tech && (t.Kind == "tech" || overdue)) || (t.Kind == "business" && apps[t.App]) {
 			return true
 		}
 		if len(roots) == 0 || t.Unit == "" {

@@ -574,4 +574,16 @@ func TestListScope(t *testing.T) {
 	require.Equal(t, []int64{taxDisc.ID}, ids("taxcontact", false), "its own assignment only")
 	require.Equal(t, all, ids("asker", false))
 	require.Empty(t, ids("other", false))
+
+	// Overdue: operators are told of every overdue ticket, so they list them all.
+	b.clock.T = tickettest.At(4, 30, 9, 0)
+	for _, tk := range []ticket.Ticket{tech, biz, taxDisc} {
+		b.fire(t, tk.Ref(), "100")
+	}
+	overdue, err := b.svc.List(ctx, actor("op1"), true, false)
+	require.NoError(t, err)
+	require.Len(t, overdue, 3)
+	overdue, err = b.svc.List(ctx, actor("dist"), true, false)
+	require.NoError(t, err)
+	require.Len(t, overdue, 2)
 }
