@@ -9,13 +9,8 @@ import (
 	"opsbot/core/calendar"
 )
 
-func date(s string) time.Time {
-	t, err := time.Parse("2006-01-02", s)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
+// date is a civil date as the lunar conversions return it (UTC midnight).
+func date(s string) time.Time { return ts(s + " 00:00").In(time.UTC).Add(8 * time.Hour) }
 
 // TestLunarConversion pins the table against known dates: Spring
 // Festivals, Dragon Boat and Mid-Autumn days, a leap month, both ends.
