@@ -26,7 +26,7 @@ func Statutory(year int) []Day {
 	if year > LunarFirstYear && year <= LunarLastYear {
 		// 除夕 is the last day of the previous lunar year.
 		if t, err := ToSolar(LunarDate{Year: year, Month: 1, Day: 1}); err == nil {
-			out = append(out, Day{Date: t.AddDate(0, 0, -1).Format("2006-01-02"), Off: true, Name: "春节（除夕）"})
+			out = append(out, Day{Date: t.AddDate(0, 0, -1).Format("2006-01-02"), Off: true, Name: "除夕"})
 		}
 		for i := 1; i <= 3; i++ {
 			lunar(1, i, "春节")
