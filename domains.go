@@ -38,6 +38,8 @@ type domainSet struct {
 func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, clock core.Clock, logger *slog.Logger) (domainSet, error) {
 	hours, _ := cfg.Calendar.Periods() // validated at load
 	cal := calendar.New(cfg.Bot.Location(), hours)
+	rule, _ := calendar.ParsePeriodRule(cfg.Calendar.PeriodRule) // validated at load
+	cal.SetPeriodRule(rule)
 	if err := configs.LoadPRCHolidays(cal); err != nil {
 		return domainSet{}, err
 	}
@@ -45,6 +47,8 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 	if err := calendars.LoadOverrides(ctx); err != nil {
 		logger.Warn("calendar overrides not loaded", "err", err)
 	}
+	tickets := ticket.NewService(store.Tickets(), clock, cal)
+	calendars.OnChange(tickets.Recompute)                 // loading a year's schedule moves open deadlines
 	dayStart, dayEnd, _ := cfg.Approvals.DaytimeMinutes() // validated at load
 	approvals := approval.NewService(store.Approvals(), clock, cal, approval.Config{
 		RemindEvery: cfg.Approvals.RemindEvery.D(), Channel: cfg.Approvals.Channel,
@@ -98,7 +102,7 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 			bot.Channels(channels),
 			bot.Approvals(approvals), bot.Incidents(incidents), bot.Duty(rotations, handovers, cfg.Scheduler.SweepInterval.D()),
 			bot.Problems(problems), bot.Alerts(alertSvc, silencer),
-			bot.Tickets(ticket.NewService(store.Tickets(), clock, cal)),
+			bot.Tickets(tickets),
 			bot.Inspections(inspections), bot.Backups(backups), bot.Calendar(calendars),
 			bot.Delivery(delivery.NewService(store.Delivery(), clock)),
 			bot.Digests(digest.NewService(store.Digests(), clock, cal), cfg.Digest.At),

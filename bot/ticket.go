@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	"opsbot/core"
 	"opsbot/core/ticket"
@@ -31,11 +32,12 @@ func Tickets(svc *ticket.Service) Plug {
 				{Path: "ticket wait", Usage: "<id> <question to the asker>", MinArgs: 2, MaxArgs: -1, Run: c.text(svc.Wait)},
 				{Path: "ticket reply", Usage: "<id> <text>", MinArgs: 2, MaxArgs: -1, Run: c.text(svc.Reply)},
 				{Path: "ticket close", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: c.close},
-				{Path: "ticket list", Usage: "[--overdue]", Flags: map[string]bool{"overdue": false}, Run: c.list},
+				{Path: "ticket list", Usage: "[--overdue] [--mine]", Flags: map[string]bool{"overdue": false, "mine": false}, Run: c.list},
 				{Path: "ticket show", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: c.show},
 			},
-			Notices: []NoticeRenderer{Renders(c.renderAssigned), Renders(c.renderStep), Renders(c.renderReminder), Renders(c.renderOverdue)},
-			Timers:  map[string]TimerFunc{ticket.TimerSLA: svc.HandleTimer},
+			Notices: []NoticeRenderer{Renders(c.renderAssigned), Renders(c.renderStep), Renders(c.renderReminder), Renders(c.renderOverdue),
+				Renders(c.renderRecomputed)},
+			Timers: map[string]TimerFunc{ticket.TimerSLA: svc.HandleTimer},
 		}
 	}
 }
@@ -52,12 +54,29 @@ func ticketID(s string) (int64, error) {
 }
 
 func (c ticketBot) card(t ticket.Ticket) Message {
-	return Message{Ref: t.Ref(), Title: c.title(t.ID, t.Kind, t.Title),
-		Fields: []Field{
-			{Name: c.t("field.status"), Value: c.t("tstate." + t.State)},
-			{Name: c.t("field.assignees"), Value: strings.Join(t.Assignees, "、")},
-			{Name: c.t("field.due"), Value: c.fmtTime(t.DueAt)},
-		}}
+	fields := []Field{
+		{Name: c.t("field.status"), Value: c.t("tstate." + t.State)},
+		{Name: c.t("field.assignees"), Value: strings.Join(t.Assignees, "、")},
+		{Name: c.t("field.due"), Value: c.dueText(t.DueAt, t.Provisional)},
+	}
+	if l := t.FirstLeg; l != nil {
+		fields = append(fields, Field{Name: c.t("ticket.first_leg.field"), Value: c.leg(l)})
+	}
+	return Message{Ref: t.Ref(), Title: c.title(t.ID, t.Kind, t.Title), Fields: fields}
+}
+
+// dueText is a due time, marked when it is provisional.
+func (c ticketBot) dueText(due time.Time, provisional bool) string {
+	s := c.fmtTime(due)
+	if provisional {
+		s += c.t("ticket.provisional")
+	}
+	return s
+}
+
+// leg describes a ticket's first leg.
+func (c ticketBot) leg(l *ticket.Leg) string {
+	return c.t("ticket.first_leg", "kind", c.t("tkind."+l.Kind), "due", c.fmtTime(l.DueAt), "at", c.fmtTime(l.ForwardedAt))
 }
 
 func (c ticketBot) title(id int64, kind, title string) string {
@@ -104,13 +123,13 @@ func (c ticketBot) close(ctx context.Context, r *Request) ([]Message, error) {
 }
 
 func (c ticketBot) list(ctx context.Context, r *Request) ([]Message, error) {
-	ts, err := c.svc.List(ctx, r.Actor, r.Has("overdue"))
+	ts, err := c.svc.List(ctx, r.Actor, r.Has("overdue"), r.Has("mine"))
 	if err != nil {
 		return nil, err
 	}
 	var lines []string
 	for _, t := range ts {
-		line := "- #" + itoa64(t.ID) + " " + c.t("tkind."+t.Kind) + " · " + t.Title + " · " + c.t("tstate."+t.State) + " · " + c.t("field.due") + " " + c.fmtTime(t.DueAt)
+		line := "- #" + itoa64(t.ID) + " " + c.t("tkind."+t.Kind) + " · " + t.Title + " · " + c.t("tstate."+t.State) + " · " + c.t("field.due") + " " + c.dueText(t.DueAt, t.Provisional)
 		if t.Overdue && t.State == "open" {
 			line += " · **" + c.t("ticket.overdue_tag") + "**"
 		}
@@ -144,17 +163,21 @@ func (c ticketBot) show(ctx context.Context, r *Request) ([]Message, error) {
 	return reply(m)
 }
 
-// due shows a notice's due time in the bot's zone; rows queued by the
-// previous release carry it as text already.
+// due shows a notice's due time in the bot's zone, marked when
+// provisional; rows queued by the previous release carry it as text already.
 func (c ticketBot) due(s ticket.Subject) string {
 	if d := s.LegacyDue(); d != "" {
 		return d
 	}
-	return c.fmtTime(s.Due)
+	return c.dueText(s.Due, s.Provisional)
 }
 
 func (c ticketBot) notice(ref string, s ticket.Subject, text string) Message {
-	return Message{Ref: ref, Status: StatusNotice, Title: c.title(s.ID, s.Kind, s.Title), Text: text}
+	m := Message{Ref: ref, Status: StatusNotice, Title: c.title(s.ID, s.Kind, s.Title), Text: text}
+	if s.FirstLeg != nil {
+		m.Fields = []Field{{Name: c.t("ticket.first_leg.field"), Value: c.leg(s.FirstLeg)}}
+	}
+	return m
 }
 
 func (c ticketBot) renderAssigned(ref string, n ticket.Assigned) (Message, error) {
@@ -178,4 +201,9 @@ func (c ticketBot) renderReminder(ref string, n ticket.Reminder) (Message, error
 func (c ticketBot) renderOverdue(ref string, n ticket.Overdue) (Message, error) {
 	s := n.Ticket
 	return c.notice(ref, s, c.t("ticket.overdue", "id", itoa64(s.ID), "due", c.due(s), "assignees", strings.Join(s.Assignees, ","))), nil
+}
+
+func (c ticketBot) renderRecomputed(ref string, n ticket.Recomputed) (Message, error) {
+	s := n.Ticket
+	return c.notice(ref, s, c.t("ticket.recomputed", "id", itoa64(s.ID), "before", c.fmtTime(n.Before), "due", c.due(s))), nil
 }

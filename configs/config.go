@@ -75,6 +75,11 @@ type Calendar struct {
 	// WorkingHours are the working periods of a working day, "HH:MM-HH:MM,…"
 	// (default "08:30-12:00,14:00-17:30").
 	WorkingHours string `yaml:"working_hours"`
+	// PeriodRule says how "within N working days of receipt" is counted:
+	// next_day (default: from the working day after receipt to the close
+	// of working hours of the Nth working day, M 6.2) or elapsed_hours
+	// (N days of working hours from the moment of receipt, the old rule).
+	PeriodRule string `yaml:"period_rule"`
 }
 
 // Periods parses WorkingHours into minutes after midnight.
@@ -664,6 +669,7 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Incidents.Progress.Level4, Duration(def.Progress[4]))
 	setDefault(&c.Webchat.SessionTTL, Duration(720*time.Hour))
 	setDefault(&c.Calendar.WorkingHours, "08:30-12:00,14:00-17:30")
+	setDefault(&c.Calendar.PeriodRule, string(calendar.NextDay))
 	setDefault(&c.Inspections.Grace, Duration(2*time.Hour))
 	setDefault(&c.Inspections.IssueLevel, 3)
 	setDefault(&c.Backups.Grace, Duration(time.Hour))
@@ -886,6 +892,9 @@ func (c *Config) Validate() error {
 	// calendar, inspections, backups, digest
 	if _, err := c.Calendar.Periods(); err != nil {
 		add("calendar.working_hours", "%v", err)
+	}
+	if _, err := calendar.ParsePeriodRule(c.Calendar.PeriodRule); err != nil {
+		add("calendar.period_rule", "want next_day or elapsed_hours, got %q", c.Calendar.PeriodRule)
 	}
 	if c.Inspections.Grace.D() < time.Minute {
 		add("inspections.grace", "must be at least 1m, got %s", c.Inspections.Grace)

@@ -97,7 +97,7 @@ func TestLoadDefaults(t *testing.T) {
 			ReopenWindow: Duration(30 * time.Minute), UpdateEvery: Duration(30 * time.Second), HTTPKindLabel: "kind",
 			HTTPKindValue: "http_status", AppLabel: "app", Non200After: Duration(10 * time.Minute)},
 		Webchat:     Webchat{SessionTTL: Duration(720 * time.Hour)},
-		Calendar:    Calendar{WorkingHours: "08:30-12:00,14:00-17:30"},
+		Calendar:    Calendar{WorkingHours: "08:30-12:00,14:00-17:30", PeriodRule: "next_day"},
 		Inspections: Inspections{Grace: Duration(2 * time.Hour), IssueLevel: 3},
 		Backups:     Backups{Grace: Duration(time.Hour), FailLevel: 3, VerifyDay: 25, Lead: "sys_admin"},
 		Audit:       Audit{CheckpointEvery: Duration(time.Hour), Retention: Duration(MinAuditRetention)},
@@ -1166,6 +1166,20 @@ func TestWorkingHours(t *testing.T) {
 	require.Contains(t, strings.Join(ps, "\n"), "inspections.issue_level")
 	require.Contains(t, strings.Join(ps, "\n"), "backups.verify_day")
 	require.Contains(t, strings.Join(ps, "\n"), "digest.at")
+}
+
+// TestPeriodRule: calendar.period_rule defaults to next_day, takes
+// elapsed_hours, refuses anything else.
+func TestPeriodRule(t *testing.T) {
+	t.Parallel()
+	c, err := loadYAML(t, minimalYAML, nil)
+	require.NoError(t, err)
+	require.Equal(t, "next_day", c.Calendar.PeriodRule)
+	c, err = loadYAML(t, minimalYAML+"calendar: {period_rule: elapsed_hours}\n", nil)
+	require.NoError(t, err)
+	require.Equal(t, "elapsed_hours", c.Calendar.PeriodRule)
+	_, err = loadYAML(t, minimalYAML+"calendar: {period_rule: calendar_days}\n", nil)
+	require.Contains(t, strings.Join(problems(t, err), "\n"), "calendar.period_rule")
 }
 
 // TestAuditConfig: retention never below six months, checkpoints at

@@ -30,8 +30,26 @@ func TestPRCHolidays2026(t *testing.T) {
 	require.Equal(t, at("2026-02-14 09:00"), cal.AddWorking(at("2026-02-13 17:00"), time.Hour))
 	require.Equal(t, at("2026-02-24 09:00"), cal.AddWorking(at("2026-02-14 17:00"), time.Hour))
 	require.True(t, cal.HasData(2026))
-	require.False(t, cal.HasData(2027), "2027 has no data: only weekends count")
+	require.False(t, cal.HasData(2027), "2027 has no data: its statutory holidays are computed")
 	days := cal.Special(2026)
 	require.Contains(t, days, calendar.Day{Date: "2026-02-14", Off: false, Name: "调休上班"})
 	require.Contains(t, days, calendar.Day{Date: "2026-10-01", Off: true, Name: "法定节假日"})
+}
+
+// TestStatutoryWithinOfficial: under the rules in force from 2025 every
+// day calendar.Statutory computes was a day off in the State Council's
+// schedule (the bundled data), so a year without data errs only by the
+// bridging days and make-up days it cannot guess.
+func TestStatutoryWithinOfficial(t *testing.T) {
+	t.Parallel()
+	sh := time.FixedZone("CST", 8*3600)
+	cal := calendar.New(sh, nil)
+	require.NoError(t, LoadPRCHolidays(cal))
+	for _, year := range []int{2025, 2026} {
+		for _, d := range calendar.Statutory(year) {
+			day, err := time.ParseInLocation("2006-01-02", d.Date, sh)
+			require.NoError(t, err)
+			require.Falsef(t, cal.IsWorkday(day.Add(10*time.Hour)), "%s %s", d.Date, d.Name)
+		}
+	}
 }

@@ -23,7 +23,7 @@ var oldRows = []struct {
 }{
 	{"org.user_added", "user:u1", `{"by":"admin","unit":"示范市"}`, "admin added you to 示范市. Type /help to see what you can do."},
 	{"calendar.missing_year", "calendar:2027", `{"year":"2027"}`,
-		"The working calendar has no statutory holidays or make-up days for 2027; SLAs, reminders and rotations would count weekends only. Enter them with /calendar set <date> holiday|workday once announced."},
+		"The working calendar has no official holidays or make-up days for 2027; until then the statutory holidays are computed (no make-up days) and ticket deadlines through 2027 are provisional. Load the State Council's schedule with /calendar import (one \"date holiday|workday name\" a line) or enter days with /calendar set <date> holiday|workday once announced."},
 	{"ticket.card", "ticket:12", `{"id":"12","kind":"tech","title":"VPN 无法登录","asker":"u7","app":"","state":"open","due":"2026-12-02 17:30","assignees":"op1,op2","answer":""}`,
 		"Ticket #12 from u7 is due by 2026-12-02 17:30 (/ticket answer 12 <answer>)."},
 	{"ticket.event", "ticket:12", `{"id":"12","kind":"tech","title":"VPN 无法登录","asker":"u7","app":"","state":"waiting","due":"2026-12-02 17:30","assignees":"op1","answer":"","event":"wait","body":"哪个账号？","by":"op1"}`,

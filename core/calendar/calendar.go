@@ -1,7 +1,13 @@
 // Package calendar knows working days and working hours: weekends and
-// statutory holidays are off, make-up workdays (调休) are on. It is pure
-// data: holidays and make-up days are handed in by whoever loads them
-// (configs/holidays, admin overrides); without data only weekends are off.
+// statutory holidays are off, make-up workdays (调休) are on. Holidays and
+// make-up days are handed in by whoever loads them (configs/holidays,
+// admin overrides, /calendar import). A year without that data is
+// provisional: its statutory holidays are computed from the national
+// rules (Statutory: the fixed dates and the lunar ones), with no make-up
+// days guessed.
+//
+// Working-day periods ("within N working days of receipt", M 6.2, W 5.5 c)
+// are counted here and nowhere else: see DueAfterDays and PeriodRule.
 package calendar
 
 import (
@@ -28,11 +34,14 @@ func ParseClock(s string) (int, error) {
 type Calendar struct {
 	loc      *time.Location
 	mu       sync.RWMutex
-	holidays map[string]bool   // "2026-10-01": a day off that would be a weekday
-	workdays map[string]bool   // "2026-09-28": a weekend day that is worked
-	names    map[string]string // names of special days
-	years    map[int]bool      // years with holiday data
-	hours    []Period          // working hours of a working day
+	holidays map[string]bool           // "2026-10-01": a day off that would be a weekday
+	workdays map[string]bool           // "2026-09-28": a weekend day that is worked
+	names    map[string]string         // names of special days
+	years    map[int]bool              // years with holiday data
+	cmu      sync.Mutex                // guards computed
+	computed map[int]map[string]string // per year without data: its statutory days off, by date
+	hours    []Period                  // working hours of a working day
+	rule     PeriodRule
 }
 
 // Day is a special day: a holiday on a weekday or a worked weekend day.
@@ -52,7 +61,104 @@ func New(loc *time.Location, hours []Period) *Calendar {
 		hours = []Period{{8*60 + 30, 12 * 60}, {14 * 60, 17*60 + 30}}
 	}
 	return &Calendar{loc: loc, holidays: map[string]bool{}, workdays: map[string]bool{}, names: map[string]string{},
-		years: map[int]bool{}, hours: hours}
+		years: map[int]bool{}, computed: map[int]map[string]string{}, hours: hours, rule: NextDay}
+}
+
+// PeriodRule says how "within N working days of receipt" is counted.
+type PeriodRule string
+
+// The period rules.
+const (
+	// NextDay (the default): the day of receipt is not counted (as in the
+	// Civil Code art. 201); the period runs from the next working day and
+	// ends at the close of working hours of the Nth working day.
+	NextDay PeriodRule = "next_day"
+	// ElapsedHours (the behaviour before it): N days' worth of working
+	// hours from the moment of receipt; received Tue 09:00, two working
+	// days are due Thu 09:00.
+	ElapsedHours PeriodRule = "elapsed_hours"
+)
+
+// ParsePeriodRule checks a rule's name ("" is NextDay).
+func ParsePeriodRule(s string) (PeriodRule, error) {
+	switch PeriodRule(s) {
+	case "", NextDay:
+		return NextDay, nil
+	case ElapsedHours:
+		return ElapsedHours, nil
+	}
+	return "", fmt.Errorf("calendar: period rule %q is not next_day or elapsed_hours", s)
+}
+
+// SetPeriodRule sets how working-day periods are counted.
+func (c *Calendar) SetPeriodRule(r PeriodRule) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r != ElapsedHours {
+		r = NextDay
+	}
+	c.rule = r
+}
+
+// Rule returns how working-day periods are counted.
+func (c *Calendar) Rule() PeriodRule { c.mu.RLock(); defer c.mu.RUnlock(); return c.rule }
+
+// DueAfterDays returns the end of a period of n working days from
+// receipt, by the calendar's rule: with NextDay the close of working
+// hours of the nth working day after the day of receipt; with
+// ElapsedHours n days of working hours after received. Every working-day
+// period (the tickets' 2, 5 and 20 days) is counted here.
+func (c *Calendar) DueAfterDays(received time.Time, n int) time.Time {
+	if n <= 0 {
+		return received
+	}
+	if c.Rule() == ElapsedHours {
+		return c.AddWorking(received, time.Duration(n)*c.DayLength())
+	}
+	day := c.midnight(received)
+	for i := 0; i < 3660 && n > 0; i++ { // ten years of days at most
+		day = day.AddDate(0, 0, 1)
+		if c.IsWorkday(day) {
+			n--
+		}
+	}
+	return at(day, c.closing())
+}
+
+// PeriodStart returns when a period of working days received at
+// received starts running: with NextDay the opening of the next working
+// day, with ElapsedHours received itself. A pause before it costs the
+// period nothing.
+func (c *Calendar) PeriodStart(received time.Time) time.Time {
+	if c.Rule() == ElapsedHours {
+		return received
+	}
+	day := c.midnight(received)
+	for i := 0; i < 3660; i++ {
+		day = day.AddDate(0, 0, 1)
+		if c.IsWorkday(day) {
+			break
+		}
+	}
+	return at(day, c.opening())
+}
+
+// opening is the start of the first working period of a day, in minutes.
+func (c *Calendar) opening() int {
+	start := 24 * 60
+	for _, p := range c.hours {
+		start = min(start, p.Start)
+	}
+	return start
+}
+
+// closing is the end of the last working period of a day, in minutes.
+func (c *Calendar) closing() int {
+	end := 0
+	for _, p := range c.hours {
+		end = max(end, p.End)
+	}
+	return end
 }
 
 // DayLength is the working time of one working day.
@@ -128,7 +234,45 @@ func (c *Calendar) IsWorkday(t time.Time) bool {
 		return false
 	}
 	wd := t.Weekday()
-	return wd != time.Saturday && wd != time.Sunday
+	if wd == time.Saturday || wd == time.Sunday {
+		return false
+	}
+	if c.years[t.Year()] {
+		return true
+	}
+	_, off := c.statutory(t.Year())[d]
+	return !off
+}
+
+// statutory returns the computed days off of a year without data, by
+// date; each year's are computed once.
+func (c *Calendar) statutory(year int) map[string]string {
+	c.cmu.Lock()
+	defer c.cmu.Unlock()
+	if m, ok := c.computed[year]; ok {
+		return m
+	}
+	m := map[string]string{}
+	for _, d := range Statutory(year) {
+		m[d.Date] = d.Name
+	}
+	c.computed[year] = m
+	return m
+}
+
+// Provisional reports whether a span from one time to another touches a
+// year without holiday data: working days counted in it follow the
+// computed statutory holidays and may move when the official schedule
+// is loaded.
+func (c *Calendar) Provisional(from, to time.Time) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for y := from.In(c.loc).Year(); y <= to.In(c.loc).Year(); y++ {
+		if !c.years[y] {
+			return true
+		}
+	}
+	return false
 }
 
 // midnight returns the start of t's day in the calendar's zone.
@@ -142,8 +286,13 @@ func at(day time.Time, minutes int) time.Time {
 	return time.Date(day.Year(), day.Month(), day.Day(), minutes/60, minutes%60, 0, 0, day.Location())
 }
 
-// AddWorking returns the time d of working hours after t.
+// AddWorking returns the time d of working hours after t (t itself when d
+// is not positive). It counts hours, not working-day periods: those are
+// DueAfterDays.
 func (c *Calendar) AddWorking(t time.Time, d time.Duration) time.Time {
+	if d <= 0 {
+		return t
+	}
 	cur := t.In(c.loc)
 	day := c.midnight(cur)
 	for i := 0; i < 3660; i++ { // ten years of days at most

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +31,22 @@ type Tx interface {
 	Holders(ctx context.Context, role org.Role) ([]org.Grant, error)
 	UpsertDayOverride(ctx context.Context, o Override) error
 	DayOverrides(ctx context.Context) ([]Override, error)
+	// MarkYearLoaded records that an admin loaded a year's official schedule.
+	MarkYearLoaded(ctx context.Context, year int, by string, at time.Time) error
+	// LoadedYears lists the years whose official schedule an admin loaded.
+	LoadedYears(ctx context.Context) ([]int, error)
+}
+
+// Listener hears, once a calendar change is committed and applied, that
+// deadlines counted in working days may have moved; it returns how many
+// it recomputed (the tickets' Recompute).
+type Listener func(ctx context.Context, actor core.Actor) (int, error)
+
+// Change is what a /calendar set or import did.
+type Change struct {
+	Days       []Override // the days set
+	Years      []int      // the years now loaded (import)
+	Recomputed int        // open deadlines recomputed
 }
 
 // Store runs calendar work in transactions.
@@ -38,10 +56,14 @@ type Store interface {
 
 // Service keeps the calendar's admin overrides.
 type Service struct {
-	store Store
-	cal   *Calendar
-	clock core.Clock
+	store     Store
+	cal       *Calendar
+	clock     core.Clock
+	listeners []Listener
 }
+
+// OnChange adds a listener to calendar changes.
+func (s *Service) OnChange(l Listener) { s.listeners = append(s.listeners, l) }
 
 // NewService returns the calendar service over cal.
 func NewService(store Store, cal *Calendar, clock core.Clock) *Service {
@@ -51,40 +73,38 @@ func NewService(store Store, cal *Calendar, clock core.Clock) *Service {
 // Calendar returns the calendar the service keeps.
 func (s *Service) Calendar() *Calendar { return s.cal }
 
-// LoadOverrides applies every stored override to the calendar.
+// LoadOverrides applies every stored override and loaded year to the calendar.
 func (s *Service) LoadOverrides(ctx context.Context) error {
 	return s.store.InTx(ctx, func(tx Tx) error {
 		os, err := tx.DayOverrides(ctx)
 		for _, o := range os {
 			s.cal.Set(o.Date, o.Off, o.Name)
 		}
+		if err != nil {
+			return err
+		}
+		years, err := tx.LoadedYears(ctx)
+		for _, y := range years {
+			s.cal.MarkYear(y)
+		}
 		return err
 	})
 }
 
-// Set marks a date a working day or a holiday; sys admins only.
-func (s *Service) Set(ctx context.Context, actor core.Actor, date, kind, name string) (Override, error) {
+// Set marks a date a working day or a holiday; sys admins only. Open
+// deadlines are recomputed.
+func (s *Service) Set(ctx context.Context, actor core.Actor, date, kind, name string) (Change, error) {
 	d, err := time.ParseInLocation("2006-01-02", date, s.cal.Location())
 	if err != nil {
-		return Override{}, core.Invalid("date", "value", date)
+		return Change{}, core.Invalid("date", "value", date)
 	}
 	if kind != "workday" && kind != "holiday" {
-		return Override{}, core.Invalid("day_kind", "value", kind)
+		return Change{}, core.Invalid("day_kind", "value", kind)
 	}
 	o := Override{Date: d.Format("2006-01-02"), Off: kind == "holiday", Name: strings.TrimSpace(name), SetBy: actor.UserID, SetAt: s.clock.Now()}
 	err = s.store.InTx(ctx, func(tx Tx) error {
-		if u, err := tx.User(ctx, actor.UserID); err != nil || u.Removed {
-			if err != nil && !errors.Is(err, core.ErrNotFound) {
-				return err
-			}
-			return core.Forbidden("not_registered", "id", actor.UserID)
-		}
-		grants, err := tx.GrantsOf(ctx, actor.UserID)
-		if err != nil {
+		if err := needSysAdmin(ctx, tx, actor, "calendar.set"); err != nil {
 			return err
-		}
-		if !org.HasRole(grants, org.RoleSysAdmin) {
-			return core.Forbidden("need_sys_admin", "action", "calendar.set")
 		}
 		if err := tx.UpsertDayOverride(ctx, o); err != nil {
 			return err
@@ -94,11 +114,149 @@ func (s *Service) Set(ctx context.Context, actor core.Actor, date, kind, name st
 			Entity: "calendar:" + o.Date, After: string(b)})
 	})
 	if err != nil {
-		return Override{}, err
+		return Change{}, err
 	}
-	// Applied once committed; other replicas apply it at their next start.
+	// Applied once committed; other replicas apply it at their next reload.
 	s.cal.Set(o.Date, o.Off, o.Name)
-	return o, nil
+	return s.changed(ctx, actor, Change{Days: []Override{o}})
+}
+
+// needSysAdmin refuses anyone but a registered sys admin.
+func needSysAdmin(ctx context.Context, tx Tx, actor core.Actor, action string) error {
+	if u, err := tx.User(ctx, actor.UserID); err != nil || u.Removed {
+		if err != nil && !errors.Is(err, core.ErrNotFound) {
+			return err
+		}
+		return core.Forbidden("not_registered", "id", actor.UserID)
+	}
+	grants, err := tx.GrantsOf(ctx, actor.UserID)
+	if err != nil {
+		return err
+	}
+	if !org.HasRole(grants, org.RoleSysAdmin) {
+		return core.Forbidden("need_sys_admin", "action", action)
+	}
+	return nil
+}
+
+// changed tells the listeners of a committed change.
+func (s *Service) changed(ctx context.Context, actor core.Actor, c Change) (Change, error) {
+	for _, l := range s.listeners {
+		n, err := l(ctx, actor)
+		c.Recomputed += n
+		if err != nil {
+			return c, fmt.Errorf("calendar: saved, but recomputing deadlines failed: %w", err)
+		}
+	}
+	return c, nil
+}
+
+// isDate reports whether s looks like YYYY-MM-DD.
+func isDate(s string) bool { return len(s) == 10 && s[4] == '-' && s[7] == '-' }
+
+// ParseSchedule reads a year's official schedule (the State Council's
+// notice) in the import format: one day a line,
+//
+//	2027-01-01 holiday 元旦
+//	2027-02-07 workday 春节调休
+//
+// a date, holiday|workday (or 放假 / 上班), an optional name; blank lines
+// and lines starting with # are skipped. Entries run together on one line
+// (as some chat clients send them) are split at each date. Every error
+// names its line.
+func ParseSchedule(text string, loc *time.Location) ([]Override, error) {
+	var out []Override
+	seen := map[string]bool{}
+	for i, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields := strings.Fields(line)
+		for j := 0; j < len(fields); {
+			n := strconv.Itoa(i + 1)
+			date := fields[j]
+			d, err := time.ParseInLocation("2006-01-02", date, loc)
+			if !isDate(date) || err != nil {
+				return nil, core.Invalid("schedule_line", "line", n, "value", date)
+			}
+			if j+1 >= len(fields) {
+				return nil, core.Invalid("schedule_kind", "line", n, "value", "")
+			}
+			kind := map[string]string{"holiday": "holiday", "workday": "workday", "放假": "holiday", "休": "holiday", "上班": "workday", "班": "workday"}[fields[j+1]]
+			if kind == "" {
+				return nil, core.Invalid("schedule_kind", "line", n, "value", fields[j+1])
+			}
+			k := j + 2
+			for k < len(fields) && !isDate(fields[k]) {
+				k++
+			}
+			date = d.Format("2006-01-02")
+			if seen[date] {
+				return nil, core.Invalid("schedule_twice", "line", n, "value", date)
+			}
+			seen[date] = true
+			out = append(out, Override{Date: date, Off: kind == "holiday", Name: strings.Join(fields[j+2:k], " ")})
+			j = k
+		}
+	}
+	if len(out) == 0 {
+		return nil, core.Invalid("schedule_empty")
+	}
+	return out, nil
+}
+
+// Import loads the official schedule of one or more years (ParseSchedule's
+// format); sys admins only. Every listed day is set, each year it covers is
+// recorded as loaded (its computed holidays and the provisional mark of
+// deadlines through it go), all in one transaction, audited; then open
+// deadlines are recomputed.
+func (s *Service) Import(ctx context.Context, actor core.Actor, text string) (Change, error) {
+	days, err := ParseSchedule(text, s.cal.Location())
+	if err != nil {
+		return Change{}, err
+	}
+	now := s.clock.Now()
+	var years []int
+	for i := range days {
+		days[i].SetBy, days[i].SetAt = actor.UserID, now
+		if y, _ := strconv.Atoi(days[i].Date[:4]); !slices.Contains(years, y) {
+			years = append(years, y)
+		}
+	}
+	slices.Sort(years)
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		if err := needSysAdmin(ctx, tx, actor, "calendar.import"); err != nil {
+			return err
+		}
+		for _, o := range days {
+			if err := tx.UpsertDayOverride(ctx, o); err != nil {
+				return err
+			}
+		}
+		for _, y := range years {
+			if err := tx.MarkYearLoaded(ctx, y, actor.UserID, now); err != nil {
+				return err
+			}
+		}
+		b, _ := json.Marshal(struct {
+			Years []int      `json:"years"`
+			Days  []Override `json:"days"`
+		}{years, days})
+		entity := "calendar:" + strconv.Itoa(years[0])
+		return tx.Audit(ctx, core.AuditEntry{At: now, Actor: actor.UserID, Platform: actor.Platform, Action: "calendar.import",
+			Entity: entity, After: string(b)})
+	})
+	if err != nil {
+		return Change{}, err
+	}
+	for _, o := range days {
+		s.cal.Set(o.Date, o.Off, o.Name)
+	}
+	for _, y := range years {
+		s.cal.MarkYear(y)
+	}
+	return s.changed(ctx, actor, Change{Days: days, Years: years})
 }
 
 // MissingYear tells a sys admin next year has no holiday data.

@@ -114,6 +114,16 @@ func (f *fake) Holders(_ context.Context, role org.Role) ([]org.Grant, error) {
 	return out, nil
 }
 
+func (f *fake) GrantsOf(_ context.Context, userID string) ([]org.Grant, error) {
+	var out []org.Grant
+	for _, g := range f.grants {
+		if g.UserID == userID && !f.users[userID].Removed {
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}
+
 func (f *fake) InsertTicket(_ context.Context, t *ticket.Ticket) error {
 	t.ID = int64(len(f.tickets) + 1)
 	f.tickets[t.ID] = *t

@@ -10,10 +10,11 @@ import (
 // Notice types. Each is exactly the kind the release before typed notices
 // wrote, so rows it queued decode into these payloads.
 const (
-	NoticeTicket  = "ticket.card"    // to assignees: a ticket to answer
-	NoticeEvent   = "ticket.event"   // to the asker (or the assignees on a reply): every step
-	NoticeRemind  = "ticket.remind"  // to assignees at 50 % / 80 %
-	NoticeOverdue = "ticket.overdue" // to the assignees' admins and operators
+	NoticeTicket   = "ticket.card"       // to assignees: a ticket to answer
+	NoticeEvent    = "ticket.event"      // to the asker (or the assignees on a reply): every step
+	NoticeRemind   = "ticket.remind"     // to assignees at 50 % / 80 %
+	NoticeOverdue  = "ticket.overdue"    // to the assignees' admins and operators
+	NoticeDueMoved = "ticket.recomputed" // to assignees: the deadline was recomputed
 )
 
 // Subject is the ticket a notice is about, as its notices show it.
@@ -24,6 +25,11 @@ type Subject struct {
 	Asker     string    `json:"asker"`
 	Due       time.Time `json:"due"`
 	Assignees []string  `json:"assignees"`
+	// Provisional: the due time runs through a year without official
+	// holiday data and may move when it is loaded.
+	Provisional bool `json:"provisional,omitempty"`
+	// FirstLeg is the technical leg of a ticket forwarded to an access party.
+	FirstLeg *Leg `json:"first_leg,omitempty"`
 	// legacyDue is the due time as the previous release wrote it: the
 	// calendar zone's wall clock, "2006-01-02 15:04".
 	legacyDue string
@@ -31,7 +37,8 @@ type Subject struct {
 
 // subjectOf is the notice subject of a ticket.
 func subjectOf(t Ticket) Subject {
-	return Subject{ID: t.ID, Kind: t.Kind, Title: t.Title, Asker: t.Asker, Due: t.DueAt, Assignees: t.Assignees}
+	return Subject{ID: t.ID, Kind: t.Kind, Title: t.Title, Asker: t.Asker, Due: t.DueAt, Assignees: t.Assignees,
+		Provisional: t.Provisional, FirstLeg: t.FirstLeg}
 }
 
 // LegacyDue returns the due time of a row queued by the previous release
@@ -110,3 +117,13 @@ func (Overdue) NoticeType() string { return NoticeOverdue }
 
 // DecodeLegacy reads a row of the previous release.
 func (o *Overdue) DecodeLegacy(d map[string]string) error { return o.Ticket.decodeLegacy(d) }
+
+// Recomputed tells the assignees that the ticket's deadline moved when the
+// working calendar changed (e.g. the official holidays of a year were loaded).
+type Recomputed struct {
+	Ticket Subject   `json:"ticket"`
+	Before time.Time `json:"before"`
+}
+
+// NoticeType is "ticket.recomputed".
+func (Recomputed) NoticeType() string { return NoticeDueMoved }

@@ -52,26 +52,39 @@ func holdersOf(ctx context.Context, tx Directory, role org.Role, scope string) (
 	return out, nil
 }
 
-// total is a ticket kind's working time: its days of the calendar's working hours.
-func (s *Service) total(kind string) time.Duration {
-	return time.Duration(SLADays[kind]) * s.cal.DayLength()
+// deadline sets a ticket's due time from its clock: the kind's working
+// days from the leg's start (counted by the calendar's period rule), plus
+// the working time it was paused, and whether that is provisional.
+func (s *Service) deadline(t *Ticket) {
+	start := t.start()
+	t.DueAt = s.cal.AddWorking(s.cal.DueAfterDays(start, SLADays[t.Kind]), t.PausedFor)
+	t.Provisional = s.cal.Provisional(start, t.DueAt)
 }
 
-// schedule sets the 50 %, 80 % and due timers of a ticket whose clock
-// started at start (or resumes with the remaining working time).
-func (s *Service) schedule(ctx context.Context, tx Tx, t Ticket, start time.Time, remaining time.Duration) error {
-	full := s.total(t.Kind)
-	for _, mark := range []int{50, 80, 100} {
+// schedule sets the 50 %, 80 % and due timers of an open ticket from now:
+// the marks are shares of the leg's working time (less its pauses), and
+// only those still ahead are set. An overdue ticket whose deadline moved
+// past now is no longer overdue.
+func (s *Service) schedule(ctx context.Context, tx Tx, t *Ticket, now time.Time) error {
+	full := s.cal.WorkingBetween(t.start(), t.DueAt) - t.PausedFor
+	remaining := s.cal.WorkingBetween(now, t.DueAt)
+	for _, mark := range []int{50, 80} {
 		left := full * time.Duration(100-mark) / 100 // working time still to go at that mark
-		if remaining <= left && mark != 100 {
+		if remaining <= left {
 			continue // already past this mark
 		}
-		due := s.cal.AddWorking(start, remaining-left)
+		due := s.cal.AddWorking(now, remaining-left)
 		if err := tx.Schedule(ctx, core.Timer{Kind: TimerSLA, Ref: t.Ref(), DueAt: due, Data: map[string]string{"mark": strconv.Itoa(mark)}}); err != nil {
 			return err
 		}
 	}
-	return nil
+	if t.Overdue {
+		if !t.DueAt.After(now) {
+			return nil // told already
+		}
+		t.Overdue = false
+	}
+	return tx.Schedule(ctx, core.Timer{Kind: TimerSLA, Ref: t.Ref(), DueAt: t.DueAt, Data: map[string]string{"mark": "100"}})
 }
 
 // Open opens a ticket. Technical questions go to the operators, business
@@ -134,14 +147,15 @@ func (s *Service) Open(ctx context.Context, actor core.Actor, kind, title, app, 
 		}
 		now := s.clock.Now()
 		t = Ticket{Kind: kind, Title: title, Asker: actor.UserID, App: app, Unit: unit, Assignees: assignees, State: "open",
-			CreatedAt: now, DueAt: s.cal.AddWorking(now, s.total(kind))}
+			CreatedAt: now, ClockStart: now}
+		s.deadline(&t)
 		if err := tx.InsertTicket(ctx, &t); err != nil {
 			return err
 		}
 		if err := tx.InsertTicketEvent(ctx, t.ID, Event{At: now, Actor: actor.UserID, Kind: "open", Body: title}); err != nil {
 			return err
 		}
-		if err := s.schedule(ctx, tx, t, now, s.total(kind)); err != nil {
+		if err := s.schedule(ctx, tx, &t, now); err != nil {
 			return err
 		}
 		if err := tell(ctx, tx, t, assignees, Assigned{Ticket: subjectOf(t)}); err != nil {
@@ -212,7 +226,10 @@ func (s *Service) Answer(ctx context.Context, actor core.Actor, id int64, text s
 	})
 }
 
-// Forward hands a ticket to a user or to an app's access party; its clock runs on.
+// Forward hands a ticket to a user or to an app's access party; its clock
+// runs on, except that a technical question forwarded to an app's access
+// party becomes a business question with a fresh clock of 5 working days
+// from now (M 6.2), its first leg kept.
 func (s *Service) Forward(ctx context.Context, actor core.Actor, id int64, to string) (Ticket, error) {
 	return s.change(ctx, actor, id, "ticket.forward", false, func(tx Tx, t *Ticket) (string, error) {
 		if u, err := tx.User(ctx, to); err == nil && !u.Removed {
@@ -223,14 +240,35 @@ func (s *Service) Forward(ctx context.Context, actor core.Actor, id int64, to st
 				return "", err
 			}
 			if len(ap) == 0 {
-				return "", core.Conflict("ticket_no_assignee", "kind", t.Kind)
+				return "", core.Conflict("ticket_no_assignee", "kind", "business")
 			}
 			t.Assignees, t.App = ap, to
+			if t.Kind == "tech" && t.State != "answered" {
+				if err := s.newLeg(ctx, tx, t); err != nil {
+					return "", err
+				}
+			}
 		} else {
 			return "", core.NotFound("forward_target", "value", to)
 		}
 		return to, tell(ctx, tx, *t, t.Assignees, Assigned{Ticket: subjectOf(*t)})
 	})
+}
+
+// newLeg makes a technical ticket a business question whose clock starts now.
+func (s *Service) newLeg(ctx context.Context, tx Tx, t *Ticket) error {
+	now := s.clock.Now()
+	t.FirstLeg = &Leg{Kind: t.Kind, DueAt: t.DueAt, ForwardedAt: now}
+	t.Kind, t.ClockStart, t.PausedFor, t.Overdue = "business", now, 0, false
+	s.deadline(t)
+	if err := tx.CancelTimers(ctx, t.Ref(), ""); err != nil {
+		return err
+	}
+	if t.State == "waiting" {
+		t.PausedAt = &now // the new clock starts paused
+		return nil
+	}
+	return s.schedule(ctx, tx, t, now)
 }
 
 // Wait pauses the clock while the ticket waits on the asker.
@@ -254,9 +292,11 @@ func (s *Service) Reply(ctx context.Context, actor core.Actor, id int64, text st
 		}
 		if t.State == "waiting" && t.PausedAt != nil {
 			now := s.clock.Now()
-			left := s.cal.WorkingBetween(*t.PausedAt, t.DueAt)
-			t.State, t.PausedAt, t.DueAt = "open", nil, s.cal.AddWorking(now, left)
-			if err := s.schedule(ctx, tx, *t, now, left); err != nil {
+			// Only the pause inside the period counts (not on the day of receipt).
+			t.PausedFor += s.cal.WorkingBetween(maxTime(*t.PausedAt, s.cal.PeriodStart(t.start())), now)
+			t.State, t.PausedAt = "open", nil
+			s.deadline(t)
+			if err := s.schedule(ctx, tx, t, now); err != nil {
 				return "", err
 			}
 		}
@@ -279,19 +319,137 @@ type Detail struct {
 	Events []Event
 }
 
-// List returns open tickets the actor asked or must answer, or every overdue one.
-func (s *Service) List(ctx context.Context, actor core.Actor, overdue bool) ([]Ticket, error) {
+// ListLimit is how many unclosed tickets /ticket list reads at most.
+const ListLimit = 1000
+
+// List returns the unclosed tickets the actor may follow (only the open
+// overdue ones with overdue): with mine, those they asked or must answer;
+// else also those of their scope — a sys admin all, a district or unit
+// admin those of the units under them, an operator the technical ones
+// (and every overdue one: operators are told of each), an app's access
+// party the business ones of its apps.
+func (s *Service) List(ctx context.Context, actor core.Actor, overdue, mine bool) ([]Ticket, error) {
 	var out []Ticket
 	err := s.store.Read(ctx, func(r Reader) error {
-		ts, err := r.Tickets(ctx, overdue, 200)
+		see, err := s.scope(ctx, r, actor, mine, overdue)
+		if err != nil {
+			return err
+		}
+		ts, err := r.Tickets(ctx, overdue, ListLimit)
 		for _, t := range ts {
-			if overdue || t.Asker == actor.UserID || slices.Contains(t.Assignees, actor.UserID) {
+			if t.Asker == actor.UserID || slices.Contains(t.Assignees, actor.UserID) || see(t) {
 				out = append(out, t)
 			}
 		}
 		return err
 	})
 	return out, err
+}
+
+// scope returns which tickets beyond their own an actor's grants show.
+func (s *Service) scope(ctx context.Context, r Reader, actor core.Actor, mine, overdue bool) (func(Ticket) bool, error) {
+	none := func(Ticket) bool { return false }
+	if mine {
+		return none, nil
+	}
+	grants, err := r.GrantsOf(ctx, actor.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if org.HasRole(grants, org.RoleSysAdmin) {
+		return func(Ticket) bool { return true }, nil
+	}
+	var roots []org.Unit
+	apps := map[string]bool{}
+	tech := false
+	for _, g := range grants {
+		switch g.Role {
+		case org.RoleDistrictAdmin, org.RoleUnitAdmin:
+			if u, err := r.Unit(ctx, g.Scope); err == nil {
+				roots = append(roots, u)
+			} else if !errors.Is(err, core.ErrNotFound) {
+				return nil, err
+			}
+		case org.RoleOperator:
+			tech = true
+		case org.RoleAccessParty:
+			apps[g.Scope] = true
+		}
+	}
+	units := map[string]org.Unit{}
+	return func(t Ticket) bool {
+		if (tech && (t.Kind == "tech" || overdue)) || (t.Kind == "business" && apps[t.App]) {
+			return true
+		}
+		if len(roots) == 0 || t.Unit == "" {
+			return false
+		}
+		u, ok := units[t.Unit]
+		if !ok {
+			u, _ = r.Unit(ctx, t.Unit) // a unit gone from the org matches no scope
+			units[t.Unit] = u
+		}
+		for _, root := range roots {
+			if u.Path != "" && root.Contains(u) {
+				return true
+			}
+		}
+		return false
+	}, nil
+}
+
+// Recompute recomputes the deadlines of every ticket not yet answered
+// after the working calendar changed (an admin loaded a year's schedule
+// or set a day): each changed deadline and provisional mark is saved,
+// its timers set again, recorded in the ticket's history and the audit
+// log, and its assignees told. It returns how many tickets changed.
+func (s *Service) Recompute(ctx context.Context, actor core.Actor) (int, error) {
+	n := 0
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		ts, err := tx.Tickets(ctx, false, ListLimit)
+		if err != nil {
+			return err
+		}
+		now := s.clock.Now()
+		for _, listed := range ts {
+			if listed.State != "open" && listed.State != "waiting" {
+				continue
+			}
+			t, err := tx.Ticket(ctx, listed.ID, true)
+			if err != nil {
+				return err
+			}
+			before := t
+			s.deadline(&t)
+			if t.DueAt.Equal(before.DueAt) && t.Provisional == before.Provisional {
+				continue
+			}
+			if t.State == "open" {
+				if err := tx.CancelTimers(ctx, t.Ref(), ""); err != nil {
+					return err
+				}
+				if err := s.schedule(ctx, tx, &t, now); err != nil {
+					return err
+				}
+			}
+			if err := tx.UpdateTicket(ctx, t); err != nil {
+				return err
+			}
+			body := before.DueAt.In(s.cal.Location()).Format("2006-01-02 15:04") + " → " + t.DueAt.In(s.cal.Location()).Format("2006-01-02 15:04")
+			if err := tx.InsertTicketEvent(ctx, t.ID, Event{At: now, Actor: actor.UserID, Kind: "recompute", Body: body}); err != nil {
+				return err
+			}
+			if err := tell(ctx, tx, t, t.Assignees, Recomputed{Ticket: subjectOf(t), Before: before.DueAt}); err != nil {
+				return err
+			}
+			if err := core.Record(ctx, tx, now, actor, "ticket.recompute", t.Ref(), before, t); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
 }
 
 // Show returns a ticket and its history.
@@ -376,4 +534,11 @@ func overdueRecipients(ctx context.Context, tx Directory, t Ticket) ([]string, e
 	}
 	slices.Sort(to)
 	return slices.Compact(to), nil
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }

@@ -3,12 +3,15 @@ package ticket_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"opsbot/core"
+	"opsbot/core/calendar"
+	"opsbot/core/org"
 	"opsbot/core/ticket"
 	"opsbot/core/ticket/tickettest"
 )
@@ -21,10 +24,15 @@ type bundle struct {
 
 func setup(t *testing.T, now time.Time) bundle {
 	t.Helper()
+	return setupCal(t, now, tickettest.SpringFestival2026())
+}
+
+func setupCal(t *testing.T, now time.Time, cal *calendar.Calendar) bundle {
+	t.Helper()
 	f := newFake()
 	city(f)
 	c := &tickettest.Clock{T: now}
-	return bundle{f: f, clock: c, svc: ticket.NewService(f, c, tickettest.SpringFestival2026())}
+	return bundle{f: f, clock: c, svc: ticket.NewService(f, c, cal)}
 }
 
 func actor(id string) core.Actor { return core.Actor{UserID: id, Platform: core.PlatformWebchat} }
@@ -57,9 +65,11 @@ func (b bundle) fire(t *testing.T, ref, mark string) {
 }
 
 // TestDeadlines: M 6.2 and W 5.5 c — technical questions 2, business 5,
-// disclosure 20 working days, counted in working hours of the calendar
-// (the 2026 Spring Festival holidays and make-up Saturdays included),
-// with reminders at 50 % and 80 % of the working time.
+// disclosure 20 working days of receipt: the day of receipt is not
+// counted, the period ends at the close of working hours (17:30) of the
+// last working day of the calendar (the 2026 Spring Festival holidays and
+// make-up Saturdays included), with reminders at 50 % and 80 % of the
+// working time from receipt to the deadline.
 func TestDeadlines(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -70,15 +80,15 @@ func TestDeadlines(t *testing.T) {
 		m50, m80 time.Time
 	}{
 		{name: "tech before the holiday ends on the make-up Saturday", kind: "tech", opened: tickettest.At(2, 12, 10, 0),
-			due: tickettest.At(2, 14, 10, 0), m50: tickettest.At(2, 13, 10, 0), m80: tickettest.At(2, 13, 16, 12)},
+			due: tickettest.At(2, 14, 17, 30), m50: tickettest.At(2, 13, 14, 45), m80: tickettest.At(2, 14, 11, 36)},
 		{name: "business spans the Spring Festival", kind: "business", opened: tickettest.At(2, 12, 10, 0),
-			due: tickettest.At(2, 26, 10, 0), m50: tickettest.At(2, 14, 15, 30), m80: tickettest.At(2, 25, 10, 0)},
+			due: tickettest.At(2, 26, 17, 30), m50: tickettest.At(2, 24, 9, 15), m80: tickettest.At(2, 25, 16, 24)},
 		{name: "disclosure: 20 working days with the make-up Saturday Feb 28", kind: "disclosure", opened: tickettest.At(2, 12, 10, 0),
-			due: tickettest.At(3, 18, 10, 0), m50: tickettest.At(3, 4, 10, 0), m80: tickettest.At(3, 12, 10, 0)},
+			due: tickettest.At(3, 18, 17, 30), m50: tickettest.At(3, 4, 14, 45), m80: tickettest.At(3, 12, 16, 24)},
 		{name: "tech received on a holiday evening starts on the next working day", kind: "tech", opened: tickettest.At(2, 15, 20, 0),
 			due: tickettest.At(2, 25, 17, 30), m50: tickettest.At(2, 24, 17, 30), m80: tickettest.At(2, 25, 14, 42)},
 		{name: "business received late on Friday", kind: "business", opened: tickettest.At(2, 13, 16, 0),
-			due: tickettest.At(2, 27, 16, 0), m50: tickettest.At(2, 25, 10, 30), m80: tickettest.At(2, 26, 16, 0)},
+			due: tickettest.At(2, 27, 17, 30), m50: tickettest.At(2, 25, 11, 15), m80: tickettest.At(2, 26, 17, 12)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -181,7 +191,7 @@ func TestRemindersAndOverdue(t *testing.T) {
 	require.Empty(t, b.f.take(), "a reminder fires once")
 
 	b.fire(t, ref, "100")
-	require.Equal(t, tickettest.At(2, 14, 10, 0), b.clock.T.In(tickettest.CST()))
+	require.Equal(t, tickettest.At(2, 14, 17, 30), b.clock.T.In(tickettest.CST()))
 	ns := b.f.take()
 	// The asker's unit edu-it is under edu (unit admin) under east (district admin).
 	require.Equal(t, []string{"dist", "eduadm", "op1", "op2", "sys"}, recipients(ns))
@@ -199,10 +209,10 @@ func TestRemindersAndOverdue(t *testing.T) {
 	require.Contains(t, last.Before, `"overdue":false`)
 	require.Contains(t, last.After, `"overdue":true`)
 
-	overdue, err := b.svc.List(ctx, actor("sys"), true)
+	overdue, err := b.svc.List(ctx, actor("sys"), true, false)
 	require.NoError(t, err)
 	require.Len(t, overdue, 1)
-	mine, err := b.svc.List(ctx, actor("sys"), false)
+	mine, err := b.svc.List(ctx, actor("sys"), false, true)
 	require.NoError(t, err)
 	require.Empty(t, mine, "the sys admin neither asked nor answers it")
 }
@@ -231,12 +241,12 @@ func TestWaitReply(t *testing.T) {
 		due         time.Time
 		marks       map[string]time.Time
 	}{
-		{name: "paused over the Spring Festival with 13 h left", wait: tickettest.At(2, 12, 11, 0), reply: tickettest.At(2, 24, 9, 0), due: tickettest.At(2, 25, 17, 0),
-			marks: map[string]time.Time{"50": tickettest.At(2, 24, 17, 0), "80": tickettest.At(2, 25, 14, 12), "100": tickettest.At(2, 25, 17, 0)}},
-		{name: "paused past the 50 % mark", wait: tickettest.At(2, 13, 11, 0), reply: tickettest.At(3, 2, 9, 0), due: tickettest.At(3, 2, 17, 0),
-			marks: map[string]time.Time{"80": tickettest.At(3, 2, 14, 12), "100": tickettest.At(3, 2, 17, 0)}},
-		{name: "reply in the evening resumes next morning", wait: tickettest.At(2, 12, 11, 0), reply: tickettest.At(2, 12, 20, 0), due: tickettest.At(2, 14, 16, 30),
-			marks: map[string]time.Time{"50": tickettest.At(2, 13, 16, 30), "80": tickettest.At(2, 14, 11, 42), "100": tickettest.At(2, 14, 16, 30)}},
+		{name: "paused over the Spring Festival: 14.5 h of the period added back", wait: tickettest.At(2, 12, 11, 0), reply: tickettest.At(2, 24, 9, 0), due: tickettest.At(2, 26, 9, 0),
+			marks: map[string]time.Time{"50": tickettest.At(2, 24, 15, 15), "80": tickettest.At(2, 25, 14, 6), "100": tickettest.At(2, 26, 9, 0)}},
+		{name: "paused past the 50 % mark with 5.5 h left", wait: tickettest.At(2, 14, 10, 0), reply: tickettest.At(3, 2, 9, 0), due: tickettest.At(3, 2, 16, 30),
+			marks: map[string]time.Time{"80": tickettest.At(3, 2, 10, 36), "100": tickettest.At(3, 2, 16, 30)}},
+		{name: "a pause on the day of receipt costs the period nothing", wait: tickettest.At(2, 12, 11, 0), reply: tickettest.At(2, 12, 20, 0), due: tickettest.At(2, 14, 17, 30),
+			marks: map[string]time.Time{"50": tickettest.At(2, 13, 14, 45), "80": tickettest.At(2, 14, 11, 36), "100": tickettest.At(2, 14, 17, 30)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -292,7 +302,8 @@ func TestReplyWhileOpen(t *testing.T) {
 }
 
 // TestForward: a ticket goes to a user or to an app's access party; its
-// clock runs on.
+// clock runs on (a technical question forwarded to an app starts a new
+// leg: TestForwardNewLeg).
 func TestForward(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -304,7 +315,6 @@ func TestForward(t *testing.T) {
 		code      string
 	}{
 		{name: "to a user", to: "other", assignees: []string{"other"}},
-		{name: "to an app's access party", to: "oa", assignees: []string{"ap"}, app: "oa"},
 		{name: "to an app without access party", to: "mail", err: core.ErrConflict, code: "ticket_no_assignee"},
 		{name: "to a removed user", to: "gone", err: core.ErrNotFound, code: "forward_target"},
 		{name: "to nobody", to: "nobody", err: core.ErrNotFound, code: "forward_target"},
@@ -395,4 +405,185 @@ func TestAnswerClose(t *testing.T) {
 	require.Equal(t, []string{"ticket.open", "ticket.answer", "ticket.close"}, actions)
 	_, err = b.svc.Show(ctx, actor("asker"), 99)
 	require.ErrorIs(t, err, core.ErrNotFound)
+}
+
+// TestForwardNewLeg: M 6.2 — a technical question forwarded to an app's
+// access party becomes a business question with 5 working days from the
+// forward; the first leg (its kind and deadline) stays on the ticket and
+// in its notices. A business question forwarded to another app keeps its
+// clock; a waiting one starts its new clock paused.
+func TestForwardNewLeg(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t, tickettest.At(2, 12, 10, 0))
+	tk := b.open(t, "tech", "", "")
+	require.Equal(t, tickettest.At(2, 14, 17, 30), tk.DueAt)
+	b.clock.T = tickettest.At(2, 13, 11, 0)
+	got, err := b.svc.Forward(ctx, actor("op1"), tk.ID, "oa")
+	require.NoError(t, err)
+	require.Equal(t, "business", got.Kind)
+	require.Equal(t, []string{"ap"}, got.Assignees)
+	require.Equal(t, &ticket.Leg{Kind: "tech", DueAt: tk.DueAt, ForwardedAt: tickettest.At(2, 13, 11, 0)}, got.FirstLeg)
+	// Feb 14 (make-up), 24, 25, 26, 27: the fifth working day after the forward.
+	require.Equal(t, tickettest.At(2, 27, 17, 30), got.DueAt.In(tickettest.CST()))
+	require.Equal(t, tickettest.At(2, 27, 17, 30), b.f.pending(tk.Ref())["100"])
+	require.Len(t, b.f.pending(tk.Ref()), 3, "a fresh clock: 50 %, 80 %, deadline")
+	ns := b.f.take()
+	require.Equal(t, ticket.Assigned{Ticket: ticket.Subject{ID: tk.ID, Kind: "business", Title: tk.Title, Asker: "asker", Due: got.DueAt,
+		Assignees: []string{"ap"}, FirstLeg: got.FirstLeg}}, ns[0].Body)
+	last := b.f.audit[len(b.f.audit)-1]
+	require.Equal(t, "ticket.forward", last.Action)
+	require.Contains(t, last.Before, `"kind":"tech"`)
+	require.Contains(t, last.After, `"first_leg":{"kind":"tech"`)
+
+	// Forwarded again to another app: the business clock runs on.
+	b.f.apps["crm"] = org.App{Code: "crm", Name: "客户管理"}
+	b.f.grants = append(b.f.grants, org.Grant{UserID: "other", Role: org.RoleAccessParty, Scope: "crm"})
+	before := b.f.pending(tk.Ref())
+	b.clock.T = tickettest.At(2, 24, 9, 0)
+	again, err := b.svc.Forward(ctx, actor("ap"), tk.ID, "crm")
+	require.NoError(t, err)
+	require.Equal(t, got.DueAt, again.DueAt)
+	require.Equal(t, got.FirstLeg, again.FirstLeg)
+	require.Equal(t, before, b.f.pending(tk.Ref()))
+
+	// A waiting technical question forwarded starts its clock paused.
+	b.clock.T = tickettest.At(3, 2, 9, 0)
+	w := b.open(t, "tech", "", "")
+	_, err = b.svc.Wait(ctx, actor("op1"), w.ID, "哪个系统？")
+	require.NoError(t, err)
+	fw, err := b.svc.Forward(ctx, actor("op1"), w.ID, "oa")
+	require.NoError(t, err)
+	require.Equal(t, "waiting", fw.State)
+	require.Empty(t, b.f.pending(w.Ref()))
+	b.clock.T = tickettest.At(3, 3, 9, 0)
+	fw, err = b.svc.Reply(ctx, actor("asker"), w.ID, "OA")
+	require.NoError(t, err)
+	// 5 working days from Mar 2 (Mar 3–9), plus the paused half hour of the period (Mar 3 08:30–09:00).
+	require.Equal(t, tickettest.At(3, 10, 9, 0), fw.DueAt.In(tickettest.CST()))
+}
+
+// TestDeadlinesOverNationalDay: received Wed 2026-09-30 10:00, a
+// technical, business and disclosure ticket are due at 17:30 of the 2nd,
+// 5th and 20th working day after it — Oct 1–7 off, Oct 8 the first
+// working day, Sat Oct 10 a make-up workday. With elapsed_hours (the old
+// rule) the technical one was due Oct 9 10:00.
+func TestDeadlinesOverNationalDay(t *testing.T) {
+	t.Parallel()
+	received := tickettest.At(9, 30, 10, 0)
+	for kind, due := range map[string]time.Time{"tech": tickettest.At(10, 9, 17, 30), "business": tickettest.At(10, 13, 17, 30),
+		"disclosure": tickettest.At(11, 3, 17, 30)} {
+		b := setupCal(t, received, tickettest.National2026())
+		app := map[string]string{"business": "oa"}[kind]
+		tk := b.open(t, kind, app, "")
+		require.Equal(t, due, tk.DueAt.In(tickettest.CST()), kind)
+		require.False(t, tk.Provisional)
+		require.Equal(t, due, b.f.pending(tk.Ref())["100"])
+	}
+	cal := tickettest.National2026()
+	cal.SetPeriodRule(calendar.ElapsedHours)
+	b := setupCal(t, received, cal)
+	require.Equal(t, tickettest.At(10, 9, 10, 0), b.open(t, "tech", "", "").DueAt.In(tickettest.CST()))
+}
+
+// TestProvisionalDeadline: a ticket received 2026-12-15 counts through
+// 2027, which has no holiday data: 2027-01-01 (元旦) is skipped by the
+// statutory rules and the deadline is provisional, in its notices too.
+// Loading 2027 recomputes open deadlines (audited, in the history, the
+// assignees told) and drops the mark; a corrected day moves them.
+func TestProvisionalDeadline(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cal := tickettest.National2026()
+	b := setupCal(t, tickettest.At(12, 15, 10, 0), cal)
+	tk, err := b.svc.Open(ctx, actor("asker"), "disclosure", "2026 年报公开", "", "")
+	require.NoError(t, err)
+	jan := func(day int) time.Time { return time.Date(2027, 1, day, 17, 30, 0, 0, tickettest.CST()) }
+	require.Equal(t, jan(13), tk.DueAt.In(tickettest.CST()), "Dec 16–31 are 12 working days, Jan 1 is skipped, Jan 4–13 the other 8")
+	require.True(t, tk.Provisional)
+	ns := b.f.take()
+	require.True(t, ns[0].Body.(ticket.Assigned).Ticket.Provisional)
+	short := b.open(t, "tech", "", "")
+	require.False(t, short.Provisional, "a deadline inside 2026 is not provisional")
+
+	// Nothing changed: nothing recomputed.
+	n, err := b.svc.Recompute(ctx, actor("sys"))
+	require.NoError(t, err)
+	require.Zero(t, n)
+
+	// The official 2027 schedule is loaded: same days, the mark goes.
+	cal.Set("2027-01-01", true, "元旦")
+	cal.MarkYear(2027)
+	b.clock.T = tickettest.At(12, 20, 10, 0)
+	n, err = b.svc.Recompute(ctx, actor("sys"))
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	got := b.f.tickets[tk.ID]
+	require.Equal(t, jan(13), got.DueAt.In(tickettest.CST()))
+	require.False(t, got.Provisional)
+	last := b.f.audit[len(b.f.audit)-1]
+	require.Equal(t, "ticket.recompute", last.Action)
+	require.Equal(t, "sys", last.Actor)
+	require.Contains(t, last.Before, `"provisional":true`)
+	require.NotContains(t, last.After, `"provisional"`)
+	ns = b.f.take()
+	require.Equal(t, []string{"eduadm"}, recipients(ns))
+	require.Equal(t, ticket.Recomputed{Ticket: ticket.Subject{ID: tk.ID, Kind: "disclosure", Title: tk.Title, Asker: "asker", Due: got.DueAt,
+		Assignees: []string{"eduadm"}}, Before: tk.DueAt}, ns[0].Body)
+
+	// An admin makes Dec 31 a day off: the deadline moves a day, the timers with it.
+	cal.Set("2026-12-31", true, "调整")
+	n, err = b.svc.Recompute(ctx, actor("sys"))
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "the technical ticket (due Dec 17) does not run through Dec 31")
+	require.Equal(t, jan(14), b.f.tickets[tk.ID].DueAt.In(tickettest.CST()))
+	require.Equal(t, jan(14), b.f.pending(tk.Ref())["100"])
+	evs := b.f.events[tk.ID]
+	require.Equal(t, ticket.Event{At: b.clock.T, Actor: "sys", Kind: "recompute", Body: "2027-01-13 17:30 → 2027-01-14 17:30"}, evs[len(evs)-1])
+}
+
+// TestListScope: /ticket list shows a sys admin every ticket, a district
+// or unit admin the tickets of units under them, an operator the
+// technical ones, an access party the business ones of its apps, anyone
+// their own; --mine only their own.
+func TestListScope(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t, tickettest.At(3, 2, 9, 0))
+	tech := b.open(t, "tech", "", "")             // asker of edu-it
+	biz := b.open(t, "business", "oa", "")        // asker of edu-it
+	taxDisc := b.open(t, "disclosure", "", "tax") // unit tax, under the city only
+	ids := func(who string, mine bool) []int64 {
+		ts, err := b.svc.List(ctx, actor(who), false, mine)
+		require.NoError(t, err)
+		var out []int64
+		for _, t := range ts {
+			out = append(out, t.ID)
+		}
+		slices.Sort(out)
+		return out
+	}
+	all := []int64{tech.ID, biz.ID, taxDisc.ID}
+	require.Equal(t, all, ids("sys", false))
+	require.Empty(t, ids("sys", true))
+	require.Equal(t, []int64{tech.ID, biz.ID}, ids("dist", false), "east holds edu-it, not tax")
+	require.Equal(t, []int64{tech.ID, biz.ID}, ids("eduadm", false))
+	require.Equal(t, []int64{tech.ID}, ids("op1", false))
+	require.Equal(t, []int64{tech.ID}, ids("op1", true), "assigned to it")
+	require.Equal(t, []int64{biz.ID}, ids("ap", false))
+	require.Equal(t, []int64{taxDisc.ID}, ids("taxcontact", false), "its own assignment only")
+	require.Equal(t, all, ids("asker", false))
+	require.Empty(t, ids("other", false))
+
+	// Overdue: operators are told of every overdue ticket, so they list them all.
+	b.clock.T = tickettest.At(4, 30, 9, 0)
+	for _, tk := range []ticket.Ticket{tech, biz, taxDisc} {
+		b.fire(t, tk.Ref(), "100")
+	}
+	overdue, err := b.svc.List(ctx, actor("op1"), true, false)
+	require.NoError(t, err)
+	require.Len(t, overdue, 3)
+	overdue, err = b.svc.List(ctx, actor("dist"), true, false)
+	require.NoError(t, err)
+	require.Len(t, overdue, 2)
 }

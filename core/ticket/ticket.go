@@ -6,6 +6,15 @@
 //
 //	open ⇄ waiting (clock paused while waiting on the asker) → answered → closed
 //
+// A period "within N working days of receipt" is counted by core/calendar
+// (DueAfterDays): by default from the working day after receipt to the
+// close of working hours of the Nth. Time spent waiting on the asker is
+// added back in working hours. A technical question forwarded to an app's
+// access party becomes a business question with a fresh 5-working-day
+// clock from the forward; the first leg stays on the ticket. A deadline
+// that runs through a year without official holiday data is provisional
+// and is recomputed when the schedule is loaded (Recompute).
+//
 // The assignees are reminded at 50 % and 80 % of the working time; when it
 // runs out their admins and the operators are told, and the ticket stays
 // on the overdue list until answered. Working time follows core/calendar.
@@ -43,6 +52,34 @@ type Ticket struct {
 	AnsweredAt *time.Time `json:"answered_at,omitempty"`
 	ClosedAt   *time.Time `json:"closed_at,omitempty"`
 	Overdue    bool       `json:"overdue"`
+	// ClockStart is when the current leg's clock started: receipt, or the
+	// forward that made it a business question.
+	ClockStart time.Time `json:"clock_start"`
+	// PausedFor is the working time the clock was paused (waiting on the
+	// asker); it is added to the period's end.
+	PausedFor time.Duration `json:"paused_for,omitempty"`
+	// Provisional is set while the deadline runs through a year without
+	// official holiday data.
+	Provisional bool `json:"provisional,omitempty"`
+	// FirstLeg is the technical leg before the ticket was forwarded to an
+	// app's access party, nil when it was not.
+	FirstLeg *Leg `json:"first_leg,omitempty"`
+}
+
+// Leg is a ticket's first leg, kept when it was forwarded.
+type Leg struct {
+	Kind        string    `json:"kind"`
+	DueAt       time.Time `json:"due_at"`
+	ForwardedAt time.Time `json:"forwarded_at"`
+}
+
+// start is when the current leg's clock started (rows from before
+// clock_start have their receipt).
+func (t Ticket) start() time.Time {
+	if t.ClockStart.IsZero() {
+		return t.CreatedAt
+	}
+	return t.ClockStart
 }
 
 // Ref is the ticket's entity reference.
@@ -75,6 +112,8 @@ type Tx interface {
 	// Ticket returns a ticket (core.ErrNotFound when missing), locked when lock is set.
 	Ticket(ctx context.Context, id int64, lock bool) (Ticket, error)
 	UpdateTicket(ctx context.Context, t Ticket) error
+	// Tickets lists unclosed tickets (only open overdue ones when overdueOnly), oldest due first.
+	Tickets(ctx context.Context, overdueOnly bool, limit int) ([]Ticket, error)
 	InsertTicketEvent(ctx context.Context, id int64, e Event) error
 }
 
@@ -84,6 +123,9 @@ type Reader interface {
 	// Tickets lists unclosed tickets (only open overdue ones when overdueOnly), oldest due first.
 	Tickets(ctx context.Context, overdueOnly bool, limit int) ([]Ticket, error)
 	TicketEvents(ctx context.Context, id int64) ([]Event, error)
+	// GrantsOf returns a user's active grants (the scope of /ticket list).
+	GrantsOf(ctx context.Context, userID string) ([]org.Grant, error)
+	Unit(ctx context.Context, code string) (org.Unit, error)
 }
 
 // Store runs ticket work in transactions.

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -39,4 +40,24 @@ func (t *Tx) DayOverrides(ctx context.Context) ([]calendar.Override, error) {
 		err := r.Scan(&o.Date, &o.Off, &o.Name, &o.SetBy, &o.SetAt)
 		return o, err
 	}, "calendar overrides")
+}
+
+// MarkYearLoaded records that an admin loaded a year's official schedule.
+func (t *Tx) MarkYearLoaded(ctx context.Context, year int, by string, at time.Time) error {
+	_, err := t.tx.Exec(ctx, `INSERT INTO calendar_years (year, loaded_by, loaded_at) VALUES ($1, $2, $3)
+		ON CONFLICT (year) DO UPDATE SET loaded_by = excluded.loaded_by, loaded_at = excluded.loaded_at`, year, by, at)
+	return wrap(err, "mark calendar year")
+}
+
+// LoadedYears lists the years whose official schedule an admin loaded.
+func (t *Tx) LoadedYears(ctx context.Context) ([]int, error) {
+	rows, err := t.tx.Query(ctx, `SELECT year FROM calendar_years ORDER BY year`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: calendar years: %w", err)
+	}
+	return collect(rows, func(r pgx.Row) (int, error) {
+		var y int
+		err := r.Scan(&y)
+		return y, err
+	}, "calendar years")
 }

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -25,21 +26,48 @@ func (k ticketStore) Read(ctx context.Context, fn func(ticket.Reader) error) err
 	return k.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
 }
 
-const ticketColumns = "id, kind, title, asker, app, unit, assignees, state, answer, created_at, due_at, paused_at, answered_at, closed_at, overdue"
+const ticketColumns = "id, kind, title, asker, app, unit, assignees, state, answer, created_at, due_at, paused_at, answered_at, closed_at, overdue, " +
+	"clock_start, paused_for, provisional, first_kind, first_due_at, forwarded_at"
 
 func scanTicket(r pgx.Row) (ticket.Ticket, error) {
 	var t ticket.Ticket
+	var pausedFor int64
+	var firstKind string
+	var firstDue, forwarded *time.Time
 	err := r.Scan(&t.ID, &t.Kind, &t.Title, &t.Asker, &t.App, &t.Unit, &t.Assignees, &t.State, &t.Answer, &t.CreatedAt, &t.DueAt,
-		&t.PausedAt, &t.AnsweredAt, &t.ClosedAt, &t.Overdue)
+		&t.PausedAt, &t.AnsweredAt, &t.ClosedAt, &t.Overdue, &t.ClockStart, &pausedFor, &t.Provisional, &firstKind, &firstDue, &forwarded)
+	t.PausedFor = time.Duration(pausedFor)
+	if firstKind != "" && firstDue != nil && forwarded != nil {
+		t.FirstLeg = &ticket.Leg{Kind: firstKind, DueAt: *firstDue, ForwardedAt: *forwarded}
+	}
 	return t, err
+}
+
+// legColumns are a ticket's first leg as its three columns.
+func legColumns(k ticket.Ticket) (string, *time.Time, *time.Time) {
+	if k.FirstLeg == nil {
+		return "", nil, nil
+	}
+	return k.FirstLeg.Kind, &k.FirstLeg.DueAt, &k.FirstLeg.ForwardedAt
 }
 
 // InsertTicket inserts a ticket and sets its id.
 func (t *Tx) InsertTicket(ctx context.Context, k *ticket.Ticket) error {
-	err := t.tx.QueryRow(ctx, `INSERT INTO tickets (kind, title, asker, app, unit, assignees, state, created_at, due_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-		k.Kind, k.Title, k.Asker, k.App, k.Unit, k.Assignees, k.State, k.CreatedAt, k.DueAt).Scan(&k.ID)
+	fk, fd, fa := legColumns(*k)
+	err := t.tx.QueryRow(ctx, `INSERT INTO tickets (kind, title, asker, app, unit, assignees, state, created_at, due_at,
+		clock_start, paused_for, provisional, first_kind, first_due_at, forwarded_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
+		k.Kind, k.Title, k.Asker, k.App, k.Unit, k.Assignees, k.State, k.CreatedAt, k.DueAt,
+		clockStart(*k), int64(k.PausedFor), k.Provisional, fk, fd, fa).Scan(&k.ID)
 	return wrap(err, "insert ticket")
+}
+
+// clockStart is the start of a ticket's current leg (its receipt when unset).
+func clockStart(k ticket.Ticket) time.Time {
+	if k.ClockStart.IsZero() {
+		return k.CreatedAt
+	}
+	return k.ClockStart
 }
 
 // Ticket returns a ticket, locked when lock is set.
@@ -51,9 +79,12 @@ func (t *Tx) Ticket(ctx context.Context, id int64, lock bool) (ticket.Ticket, er
 
 // UpdateTicket saves a ticket.
 func (t *Tx) UpdateTicket(ctx context.Context, k ticket.Ticket) error {
+	fk, fd, fa := legColumns(k)
 	_, err := t.tx.Exec(ctx, `UPDATE tickets SET app = $2, assignees = $3, state = $4, answer = $5, due_at = $6, paused_at = $7,
-		answered_at = $8, closed_at = $9, overdue = $10 WHERE id = $1`,
-		k.ID, k.App, k.Assignees, k.State, k.Answer, k.DueAt, k.PausedAt, k.AnsweredAt, k.ClosedAt, k.Overdue)
+		answered_at = $8, closed_at = $9, overdue = $10, kind = $11, clock_start = $12, paused_for = $13, provisional = $14,
+		first_kind = $15, first_due_at = $16, forwarded_at = $17 WHERE id = $1`,
+		k.ID, k.App, k.Assignees, k.State, k.Answer, k.DueAt, k.PausedAt, k.AnsweredAt, k.ClosedAt, k.Overdue,
+		k.Kind, clockStart(k), int64(k.PausedFor), k.Provisional, fk, fd, fa)
 	return wrap(err, "update ticket")
 }
 

@@ -32,6 +32,22 @@ func SpringFestival2026() *calendar.Calendar {
 	return cal
 }
 
+// National2026 is a working calendar (08:30–12:00, 14:00–17:30) with the
+// State Council's 2026 arrangement from the Mid-Autumn Festival to the
+// end of the year: Sep 25 (中秋) and Oct 1–7 (国庆) off, Sun Sep 20 and
+// Sat Oct 10 worked. 2027 has no data: its holidays are computed.
+func National2026() *calendar.Calendar {
+	cal := calendar.New(CST(), []calendar.Period{{Start: 8*60 + 30, End: 12 * 60}, {Start: 14 * 60, End: 17*60 + 30}})
+	cal.Set("2026-09-25", true, "中秋节")
+	for _, d := range []string{"2026-10-01", "2026-10-02", "2026-10-05", "2026-10-06", "2026-10-07"} {
+		cal.Set(d, true, "国庆节")
+	}
+	cal.SetWorkday("2026-09-20")
+	cal.SetWorkday("2026-10-10")
+	cal.MarkYear(2026)
+	return cal
+}
+
 // Clock is a clock moved by hand.
 type Clock struct{ T time.Time }
 
