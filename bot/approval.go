@@ -199,16 +199,20 @@ func (a approvalBot) verbCommand(verb string) func(context.Context, *Request) ([
 
 func (a approvalBot) verbArgs(verb string) func(context.Context, *Request) ([]Message, error) {
 	return func(ctx context.Context, r *Request) ([]Message, error) {
-		id, err := requestID(r.Args[0])
+		id, note, err := idAndNote(r.Args)
 		if err != nil {
 			return nil, err
 		}
-		note := ""
-		if len(r.Args) > 1 {
-			note = r.Args[1]
-		}
 		return a.decide(ctx, r.Actor, id, 0, verb, note)
 	}
+}
+
+// idAndNote splits "<id> [note]": the router joins a command's trailing
+// words into its last argument, which for "<id> [note]" is the first.
+func idAndNote(args []string) (int64, string, error) {
+	first, rest, _ := strings.Cut(strings.TrimSpace(strings.Join(args, " ")), " ")
+	id, err := requestID(first)
+	return id, strings.TrimSpace(rest), err
 }
 
 // requestApprove approves a request; a change's approver may set its
@@ -217,7 +221,7 @@ func (a approvalBot) requestApprove(ctx context.Context, r *Request) ([]Message,
 	if r.Flag("window") == "" {
 		return a.verbArgs(approval.VerbApprove)(ctx, r)
 	}
-	id, err := requestID(r.Args[0])
+	id, note, err := idAndNote(r.Args)
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +229,7 @@ func (a approvalBot) requestApprove(ctx context.Context, r *Request) ([]Message,
 	if err != nil {
 		return nil, err
 	}
-	res, err := a.svc.ApproveWindow(ctx, r.Actor, id, 0, strings.Join(r.Args[1:], " "), start, end)
+	res, err := a.svc.ApproveWindow(ctx, r.Actor, id, 0, note, start, end)
 	return a.decided(ctx, r.Actor, id, approval.VerbApprove, res, err)
 }
 
