@@ -57,7 +57,9 @@ func (a approvalBot) commands() []*Command {
 		{Path: "app online", Usage: "<app> [--note …]", MinArgs: 1, MaxArgs: 1, Flags: note, Run: a.appOnline},
 		{Path: "app offline", Usage: "<app> [--note …]", MinArgs: 1, MaxArgs: 1, Flags: note, Run: a.appOffline},
 		{Path: "app release", Usage: "<app> <version> --notes …", MinArgs: 2, MaxArgs: 2, Flags: map[string]bool{"notes": true}, Required: []string{"notes"}, Run: a.appRelease},
-		{Path: "app uat", Usage: "<request> request|pass|fail [--note …]", MinArgs: 2, MaxArgs: 2, Flags: note, Run: a.appUAT},
+		{Path: "app uat", Usage: "<request> request|pass|fail [--note …]", MinArgs: 2, MaxArgs: 2, Flags: note,
+			Run: a.verbChoice("uat_verb", map[string]string{"request": approval.VerbUATRequest, "pass": approval.VerbPass, "fail": approval.VerbFail,
+				"申请": approval.VerbUATRequest, "通过": approval.VerbPass, "不通过": approval.VerbFail})},
 		{Path: "app publish", Usage: "<request> [--note …]", MinArgs: 1, MaxArgs: 1, Flags: note, Run: a.verbCommand(approval.VerbPublish)},
 		{Path: "app confirm", Usage: "<request>", MinArgs: 1, MaxArgs: 1, Run: a.verbCommand(approval.VerbConfirm)},
 		{Path: "app grant", Usage: "<app> --to <userid|unit> --kind visible|inapp:<name>", MinArgs: 1, MaxArgs: 1,
@@ -70,10 +72,10 @@ func (a approvalBot) commands() []*Command {
 			Required: []string{"target", "window", "risk", "plan", "rollback"}, Run: a.changeNew},
 		{Path: "change start", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: a.verbCommand(approval.VerbStart)},
 		{Path: "change done", Usage: "<id> --result …", MinArgs: 1, MaxArgs: 1, Flags: map[string]bool{"result": true}, Required: []string{"result"}, Run: a.verbCommand(approval.VerbDone)},
-		{Path: "change review", Usage: "<id> ok|issues [--note …]", MinArgs: 2, MaxArgs: 2, Flags: note, Run: a.changeReview},
+		{Path: "change review", Usage: "<id> ok|issues [--note …]", MinArgs: 2, MaxArgs: 2, Flags: note, Run: a.verbChoice("review_verb", reviewVerbs)},
 		{Path: "op request", Usage: "<title> --reason …", MinArgs: 1, MaxArgs: -1, Flags: map[string]bool{"reason": true}, Required: []string{"reason"}, Run: a.opRequest},
 		{Path: "op done", Usage: "<id> --result …", MinArgs: 1, MaxArgs: 1, Flags: map[string]bool{"result": true}, Required: []string{"result"}, Run: a.verbCommand(approval.VerbDone)},
-		{Path: "op check", Usage: "<id> ok|issues [--note …]", MinArgs: 2, MaxArgs: 2, Flags: note, Run: a.opCheck},
+		{Path: "op check", Usage: "<id> ok|issues [--note …]", MinArgs: 2, MaxArgs: 2, Flags: note, Run: a.verbChoice("check_verb", reviewVerbs)},
 		{Path: "request list", Usage: "[--mine|--pending]", Flags: map[string]bool{"mine": false, "pending": false}, Run: a.requestList},
 		{Path: "request show", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: a.requestShow},
 		{Path: "request cancel", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: a.requestCancel},
@@ -233,45 +235,23 @@ func (a approvalBot) requestApprove(ctx context.Context, r *Request) ([]Message,
 	return a.decided(ctx, r.Actor, id, approval.VerbApprove, res, err)
 }
 
-// opCheck is the second operator's check of an operation's result (W 8.2 c).
-func (a approvalBot) opCheck(ctx context.Context, r *Request) ([]Message, error) {
-	verbs := map[string]string{"ok": approval.VerbOK, "issues": approval.VerbIssues, "通过": approval.VerbOK, "有问题": approval.VerbIssues}
-	verb, ok := verbs[r.Args[1]]
-	if !ok {
-		return nil, core.Invalid("check_verb", "value", r.Args[1])
-	}
-	id, err := requestID(r.Args[0])
-	if err != nil {
-		return nil, err
-	}
-	return a.decide(ctx, r.Actor, id, 0, verb, r.Flag("note"))
-}
+// reviewVerbs are the outcomes of a change's review and an operation's check.
+var reviewVerbs = map[string]string{"ok": approval.VerbOK, "issues": approval.VerbIssues, "通过": approval.VerbOK, "有问题": approval.VerbIssues}
 
-func (a approvalBot) appUAT(ctx context.Context, r *Request) ([]Message, error) {
-	verbs := map[string]string{"request": approval.VerbUATRequest, "pass": approval.VerbPass, "fail": approval.VerbFail,
-		"申请": approval.VerbUATRequest, "通过": approval.VerbPass, "不通过": approval.VerbFail}
-	verb, ok := verbs[r.Args[1]]
-	if !ok {
-		return nil, core.Invalid("uat_verb", "value", r.Args[1])
+// verbChoice runs "<id> <choice> [--note …]": the choice names the verb
+// (refused with code when it is none of verbs).
+func (a approvalBot) verbChoice(code string, verbs map[string]string) func(context.Context, *Request) ([]Message, error) {
+	return func(ctx context.Context, r *Request) ([]Message, error) {
+		verb, ok := verbs[r.Args[1]]
+		if !ok {
+			return nil, core.Invalid(code, "value", r.Args[1])
+		}
+		id, err := requestID(r.Args[0])
+		if err != nil {
+			return nil, err
+		}
+		return a.decide(ctx, r.Actor, id, 0, verb, r.Flag("note"))
 	}
-	id, err := requestID(r.Args[0])
-	if err != nil {
-		return nil, err
-	}
-	return a.decide(ctx, r.Actor, id, 0, verb, r.Flag("note"))
-}
-
-func (a approvalBot) changeReview(ctx context.Context, r *Request) ([]Message, error) {
-	verbs := map[string]string{"ok": approval.VerbOK, "issues": approval.VerbIssues, "通过": approval.VerbOK, "有问题": approval.VerbIssues}
-	verb, ok := verbs[r.Args[1]]
-	if !ok {
-		return nil, core.Invalid("review_verb", "value", r.Args[1])
-	}
-	id, err := requestID(r.Args[0])
-	if err != nil {
-		return nil, err
-	}
-	return a.decide(ctx, r.Actor, id, 0, verb, r.Flag("note"))
 }
 
 // submitted is the requester's confirmation of a new request.
