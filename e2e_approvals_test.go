@@ -360,6 +360,7 @@ func TestApprovalDualPersonOperation(t *testing.T) {
 	require.Contains(t, r.Text, "sunli（webchat）已完成 · 第 2/3 步：执行：已清理 12GB")
 	require.Contains(t, r.Text, "huangyu（webchat）复核通过 · 第 3/3 步：复核")
 	require.Contains(t, r.all(), "复核人: huangyu")
+	require.Contains(t, r.all(), "复核结论: 复核通过")
 }
 
 func TestApprovalListCancelAndShow(t *testing.T) {

@@ -526,8 +526,11 @@ func (a approvalBot) payloadFields(p map[string]string) []Field {
 	var out []Field
 	for _, k := range payloadFields {
 		if v := p[k]; v != "" {
-			if k == "emergency" {
+			switch k {
+			case "emergency":
 				v = a.t("yesno." + v)
+			case "review", "check":
+				v = a.t("verb." + v)
 			}
 			out = append(out, Field{Name: a.t("field." + k), Value: v})
 		}
