@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -135,11 +136,15 @@ func TestApprovalOffboardingCrossUnitAndSelfApproval(t *testing.T) {
 	requireOK(t, a.say("chenjing", "/org role grant huangyu unit_contact"))
 	g := a.submit("chenjing", "/app grant sjsj --to huangyu --kind visible")
 	requireOK(t, a.press("wangfang", a.card("wangfang", g, 1), "approval.approve"))
+	// M 7.1.2.2 b: the owner unit's admin agrees first, then the sys admin.
 	id := a.submit("wuhao", "/app offline sjsj --note 系统迁移")
-	a.noCard("chenjing", id, 1)
-	card := a.card("admin", id, 1)
-	requireOK(t, a.press("admin", card, "approval.approve"))
-	requireOK(t, a.press("zhoujie", a.card("zhoujie", id, 2), "approval.done"))
+	card := a.card("chenjing", id, 1)
+	require.Contains(t, card.Title, "归属单位同意")
+	a.noCard("admin", id, 1)
+	requireRefused(t, a.click("admin", "", "approval.approve", fmt.Sprintf("request:%d#1", id)), "不是申请")
+	requireOK(t, a.press("chenjing", card, "approval.approve"))
+	requireOK(t, a.press("admin", a.card("admin", id, 2), "approval.approve"))
+	requireOK(t, a.press("zhoujie", a.card("zhoujie", id, 3), "approval.done"))
 	r := a.say("wuhao", "/app access sjsj")
 	require.Contains(t, r.Text, "尚无授权", "offboarding revokes the app's grants")
 	// A unit admin asking for their own unit's app: they cannot approve it;
@@ -148,6 +153,30 @@ func TestApprovalOffboardingCrossUnitAndSelfApproval(t *testing.T) {
 	id = a.submit("zhangwei", "/app online jiaowu")
 	requireRefused(t, a.click("zhangwei", "", "approval.approve", fmt.Sprintf("request:%d#1", id)), "不能审批自己提交的申请")
 	requireOK(t, a.press("liqiang", a.card("liqiang", id, 1), "approval.approve"))
+}
+
+// TestApprovalCrossUnitOnboarding (M 7.1.1 b): a cross-unit app's
+// onboarding goes to its owner unit's admin, then to the sys admin, then
+// to an operator.
+func TestApprovalCrossUnitOnboarding(t *testing.T) {
+	a := startApp(t)
+	requireOK(t, a.say("zhangwei", "/app register kaoqin 考勤系统 --owner dc-edu --scope cross"))
+	requireOK(t, a.say("zhangwei", "/org role grant zhengmin unit_contact"))
+	id := a.submit("zhengmin", "/app online kaoqin")
+	a.noCard("admin", id, 1)
+	requireRefused(t, a.click("admin", "", "approval.approve", fmt.Sprintf("request:%d#1", id)), "不是申请")
+	first := a.card("zhangwei", id, 1)
+	require.Contains(t, first.all(), "第 1/3 步：归属单位同意")
+	r := a.press("zhangwei", first, "approval.approve")
+	requireOK(t, r)
+	require.Contains(t, r.all(), "系统管理员(admin)")
+	a.noCard("zhangwei", id, 2)
+	requireOK(t, a.press("admin", a.card("admin", id, 2), "approval.approve"))
+	requireOK(t, a.press("sunli", a.card("sunli", id, 3), "approval.done"))
+	require.Contains(t, a.say("zhangwei", "/app show kaoqin").all(), "已上线")
+	r = a.say("zhengmin", fmt.Sprintf("/request show %d", id))
+	require.Contains(t, r.Text, "zhangwei（webchat）同意 · 第 1/3 步：归属单位同意")
+	require.Contains(t, r.Text, "admin（webchat）同意 · 第 2/3 步：审批")
 }
 
 func TestApprovalReleaseWithUAT(t *testing.T) {
@@ -213,8 +242,11 @@ func nextWorkday() time.Time {
 }
 
 func TestApprovalChange(t *testing.T) {
-	a := startApp(t)
-	day := nextWorkday().Format("2006-01-02")
+	clock := &testClock{now: time.Now()}
+	a := startAppWith(t, clock)
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	next := nextWorkday()
+	day := next.Format("2006-01-02")
 	base := `/change new "数据库扩容" --target sjsj-db --risk medium --plan "扩容并迁移" --rollback "切回旧实例"`
 	r := a.say("sunli", base+` --window "`+day+` 10:00~`+day+` 11:00"`)
 	requireRefused(t, r, "非紧急变更不能安排在工作日日间业务时段")
@@ -226,6 +258,19 @@ func TestApprovalChange(t *testing.T) {
 	requireRefused(t, a.click("sunli", "", "approval.approve", fmt.Sprintf("request:%d#1", id)), "不能审批自己")
 	requireRefused(t, a.click("zhoujie", "", "approval.approve", fmt.Sprintf("request:%d#1", id)), "不是申请")
 	requireOK(t, a.press("admin", a.card("admin", id, 1), "approval.approve"))
+	// W 8.6 d: not before its window.
+	requireRefused(t, a.say("sunli", fmt.Sprintf("/change start %d", id)), "窗口 "+day+" 22:00 开始后才能实施")
+
+	// An emergency change in the daytime needs a second, different approver,
+	// then may start at once, before its window.
+	eid := a.submit("sunli", base+` --emergency --window "`+day+` 10:00~`+day+` 11:00"`)
+	requireOK(t, a.press("admin", a.card("admin", eid, 1), "approval.approve"))
+	requireRefused(t, a.click("admin", "", "approval.approve", fmt.Sprintf("request:%d#2", eid)), "另一人审批")
+	requireOK(t, a.press("zhoujie", a.card("zhoujie", eid, 2), "approval.approve"))
+	requireOK(t, a.say("sunli", fmt.Sprintf("/change start %d", eid)))
+
+	// Inside its window the normal change starts.
+	clock.Set(time.Date(next.Year(), next.Month(), next.Day(), 22, 5, 0, 0, loc))
 	requireOK(t, a.say("sunli", fmt.Sprintf("/change start %d", id)))
 	requireRefused(t, a.say("zhoujie", fmt.Sprintf("/change done %d --result 完成", id)), "只有开始实施的人")
 	requireOK(t, a.say("sunli", fmt.Sprintf(`/change done %d --result "扩容完成，读写正常"`, id)))
@@ -234,13 +279,49 @@ func TestApprovalChange(t *testing.T) {
 	r = a.say("sunli", fmt.Sprintf("/request show %d", id))
 	require.Contains(t, r.all(), "已完成")
 	require.Contains(t, r.all(), "扩容完成，读写正常")
+}
 
-	// An emergency change in the daytime needs a second, different approver.
-	id = a.submit("sunli", base+` --emergency --window "`+day+` 10:00~`+day+` 11:00"`)
-	requireOK(t, a.press("admin", a.card("admin", id, 1), "approval.approve"))
-	requireRefused(t, a.click("admin", "", "approval.approve", fmt.Sprintf("request:%d#2", id)), "另一人审批")
-	requireOK(t, a.press("zhoujie", a.card("zhoujie", id, 2), "approval.approve"))
+// TestApprovalChangeWindowOnTheClock (W 8.6 d): the approver narrows the
+// window; the change is refused before it and starts inside it; another
+// change whose window passes unstarted expires, and its requester and
+// approver are told.
+func TestApprovalChangeWindowOnTheClock(t *testing.T) {
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	clock := &testClock{now: time.Date(2026, 12, 2, 10, 0, 0, 0, loc)} // a Wednesday
+	a := startAppWith(t, clock)
+	base := `/change new "数据库扩容" --target sjsj-db --risk medium --plan "扩容并迁移" --rollback "切回旧实例"`
+	id := a.submit("sunli", base+` --window "2026-12-02 22:00~2026-12-03 02:00"`)
+	late := a.submit("zhoujie", base+` --window "2026-12-02 20:00~2026-12-02 21:00"`)
+	requireRefused(t, a.say("admin", fmt.Sprintf(`/request approve %d --window "2026-12-02 16:00~2026-12-02 19:00"`, id)), "日间业务时段")
+	r := a.say("admin", fmt.Sprintf(`/request approve %d 请缩短窗口 --window "2026-12-02 23:00~2026-12-03 01:00"`, id))
+	requireOK(t, r)
+	card := a.card("sunli", id, 2)
+	require.Contains(t, card.all(), "批准窗口: 2026-12-02 23:00 ~ 2026-12-03 01:00")
+	require.Contains(t, card.all(), "变更窗口: 2026-12-02 22:00 ~ 2026-12-03 02:00")
+	requireOK(t, a.press("admin", a.card("admin", late, 1), "approval.approve"))
+
+	clock.Set(time.Date(2026, 12, 2, 20, 30, 0, 0, loc))
+	requireRefused(t, a.say("sunli", fmt.Sprintf("/change start %d", id)), "批准窗口为 2026-12-02 23:00 ~ 2026-12-03 01:00，窗口 2026-12-02 23:00 开始后才能实施")
+	// The other change's window passes unstarted: it expires, and both hear.
+	clock.Set(time.Date(2026, 12, 2, 21, 0, 30, 0, loc))
+	a.waitNotice("zhoujie", fmt.Sprintf("变更 #%d（数据库扩容）的窗口 2026-12-02 20:00 ~ 2026-12-02 21:00 已结束，未开始实施，已过期", late))
+	a.waitNotice("admin", fmt.Sprintf("变更 #%d 已过期", late))
+	requireRefused(t, a.say("zhoujie", fmt.Sprintf("/change start %d", late)), "已过期")
+	require.Contains(t, a.say("zhoujie", fmt.Sprintf("/request show %d", late)).all(), "状态: 已过期")
+
+	clock.Set(time.Date(2026, 12, 2, 23, 5, 0, 0, loc))
 	requireOK(t, a.say("sunli", fmt.Sprintf("/change start %d", id)))
+	r = a.say("sunli", fmt.Sprintf("/request show %d", id))
+	require.Contains(t, r.Text, "admin（webchat）同意 · 第 1/4 步：审批：请缩短窗口")
+	code, out := a.auditVerify()
+	require.Equal(t, 0, code, out)
+	var n int
+	require.NoError(t, a.store.Pool().QueryRow(context.Background(),
+		`SELECT count(*) FROM audit_log WHERE action = 'request.approve' AND after::text LIKE '%2026-12-02 23:00 ~ 2026-12-03 01:00%'`).Scan(&n))
+	require.Equal(t, 1, n, "the approved window is audited")
+	require.NoError(t, a.store.Pool().QueryRow(context.Background(),
+		`SELECT count(*) FROM audit_log WHERE action = 'change.expire' AND entity = $1`, fmt.Sprintf("request:%d", late)).Scan(&n))
+	require.Equal(t, 1, n, "the expiry is audited")
 }
 
 func TestApprovalDualPersonOperation(t *testing.T) {
@@ -257,10 +338,29 @@ func TestApprovalDualPersonOperation(t *testing.T) {
 	require.Contains(t, r.all(), "还需 1 人同意")
 	requireRefused(t, a.press("admin", card, "approval.approve"), "双人审批需要另一位审批人")
 	requireOK(t, a.press("zhoujie", a.card("zhoujie", id, 1), "approval.approve"))
+	// W 8.2 a/c: executed by two people. The requester executes; a checker
+	// other than the requester, the approvers and the executor confirms.
+	requireRefused(t, a.say("sunli", fmt.Sprintf("/op done %d --result 已清理 12GB", id)), "没有人能处理“复核”步骤")
+	requireOK(t, a.say("admin", "/org role grant huangyu operator"))
 	requireOK(t, a.say("sunli", fmt.Sprintf("/op done %d --result 已清理 12GB", id)))
 	r = a.say("admin", fmt.Sprintf("/request show %d", id))
+	require.Contains(t, r.all(), "处理中", "not complete before the check")
+	require.Contains(t, r.all(), "第 3/3 步：复核 · 黄宇(huangyu)")
+	requireRefused(t, a.say("sunli", fmt.Sprintf("/op check %d ok", id)), "复核人不能是申请人")
+	requireRefused(t, a.say("zhoujie", fmt.Sprintf("/op check %d ok", id)), "复核人不能是审批人")
+	requireRefused(t, a.say("admin", fmt.Sprintf("/op check %d ok", id)), "复核人不能是审批人")
+	requireRefused(t, a.say("huangyu", fmt.Sprintf("/op check %d 也许", id)), "复核结论")
+	check := a.card("huangyu", id, 3)
+	require.Contains(t, check.all(), "已清理 12GB")
+	requireOK(t, a.press("huangyu", check, "approval.ok"))
+	a.waitNotice("sunli", "黄宇 复核通过")
+	r = a.say("admin", fmt.Sprintf("/request show %d", id))
 	require.Contains(t, r.all(), "已完成")
-	require.Equal(t, 2, strings.Count(r.Text, "同意 · 第 1/2 步"))
+	require.Equal(t, 2, strings.Count(r.Text, "同意 · 第 1/3 步"))
+	require.Contains(t, r.Text, "sunli（webchat）已完成 · 第 2/3 步：执行：已清理 12GB")
+	require.Contains(t, r.Text, "huangyu（webchat）复核通过 · 第 3/3 步：复核")
+	require.Contains(t, r.all(), "复核人: huangyu")
+	require.Contains(t, r.all(), "复核结论: 复核通过")
 }
 
 func TestApprovalListCancelAndShow(t *testing.T) {

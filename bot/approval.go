@@ -20,8 +20,8 @@ var approvalVerbs = map[string]string{
 }
 
 // payloadFields are the request payload keys shown on cards, in order.
-var payloadFields = []string{"version", "notes", "grantee", "grant", "target", "window", "risk", "plan", "rollback",
-	"emergency", "reason", "note", "implementer", "result", "review"}
+var payloadFields = []string{"version", "notes", "grantee", "grant", "target", "window", "window_approved", "risk", "plan", "rollback",
+	"emergency", "reason", "note", "implementer", "executor", "result", "review", "checker", "check"}
 
 // approvalBot is the approval engine's part of the bot.
 type approvalBot struct {
@@ -57,7 +57,9 @@ func (a approvalBot) commands() []*Command {
 		{Path: "app online", Usage: "<app> [--note …]", MinArgs: 1, MaxArgs: 1, Flags: note, Run: a.appOnline},
 		{Path: "app offline", Usage: "<app> [--note …]", MinArgs: 1, MaxArgs: 1, Flags: note, Run: a.appOffline},
 		{Path: "app release", Usage: "<app> <version> --notes …", MinArgs: 2, MaxArgs: 2, Flags: map[string]bool{"notes": true}, Required: []string{"notes"}, Run: a.appRelease},
-		{Path: "app uat", Usage: "<request> request|pass|fail [--note …]", MinArgs: 2, MaxArgs: 2, Flags: note, Run: a.appUAT},
+		{Path: "app uat", Usage: "<request> request|pass|fail [--note …]", MinArgs: 2, MaxArgs: 2, Flags: note,
+			Run: a.verbChoice("uat_verb", map[string]string{"request": approval.VerbUATRequest, "pass": approval.VerbPass, "fail": approval.VerbFail,
+				"申请": approval.VerbUATRequest, "通过": approval.VerbPass, "不通过": approval.VerbFail})},
 		{Path: "app publish", Usage: "<request> [--note …]", MinArgs: 1, MaxArgs: 1, Flags: note, Run: a.verbCommand(approval.VerbPublish)},
 		{Path: "app confirm", Usage: "<request>", MinArgs: 1, MaxArgs: 1, Run: a.verbCommand(approval.VerbConfirm)},
 		{Path: "app grant", Usage: "<app> --to <userid|unit> --kind visible|inapp:<name>", MinArgs: 1, MaxArgs: 1,
@@ -70,13 +72,15 @@ func (a approvalBot) commands() []*Command {
 			Required: []string{"target", "window", "risk", "plan", "rollback"}, Run: a.changeNew},
 		{Path: "change start", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: a.verbCommand(approval.VerbStart)},
 		{Path: "change done", Usage: "<id> --result …", MinArgs: 1, MaxArgs: 1, Flags: map[string]bool{"result": true}, Required: []string{"result"}, Run: a.verbCommand(approval.VerbDone)},
-		{Path: "change review", Usage: "<id> ok|issues [--note …]", MinArgs: 2, MaxArgs: 2, Flags: note, Run: a.changeReview},
+		{Path: "change review", Usage: "<id> ok|issues [--note …]", MinArgs: 2, MaxArgs: 2, Flags: note, Run: a.verbChoice("review_verb", reviewVerbs)},
 		{Path: "op request", Usage: "<title> --reason …", MinArgs: 1, MaxArgs: -1, Flags: map[string]bool{"reason": true}, Required: []string{"reason"}, Run: a.opRequest},
 		{Path: "op done", Usage: "<id> --result …", MinArgs: 1, MaxArgs: 1, Flags: map[string]bool{"result": true}, Required: []string{"result"}, Run: a.verbCommand(approval.VerbDone)},
+		{Path: "op check", Usage: "<id> ok|issues [--note …]", MinArgs: 2, MaxArgs: 2, Flags: note, Run: a.verbChoice("check_verb", reviewVerbs)},
 		{Path: "request list", Usage: "[--mine|--pending]", Flags: map[string]bool{"mine": false, "pending": false}, Run: a.requestList},
 		{Path: "request show", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: a.requestShow},
 		{Path: "request cancel", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: a.requestCancel},
-		{Path: "request approve", Usage: "<id> [note]", MinArgs: 1, MaxArgs: -1, Run: a.verbArgs(approval.VerbApprove)},
+		{Path: "request approve", Usage: `<id> [note] [--window "<start>~<end>"]`, MinArgs: 1, MaxArgs: -1,
+			Flags: map[string]bool{"window": true}, Run: a.requestApprove},
 		{Path: "request reject", Usage: "<id> <reason>", MinArgs: 2, MaxArgs: -1, Run: a.verbArgs(approval.VerbReject)},
 		{Path: "request done", Usage: "<id> [note]", MinArgs: 1, MaxArgs: -1, Run: a.verbArgs(approval.VerbDone)},
 	}
@@ -110,14 +114,18 @@ func parseStepRef(v string) (id int64, step int, err error) {
 }
 
 // noteHint is the command that carries a reason for verbs that need one.
-func noteHint(verb string, id int64) string {
+func noteHint(kind approval.Kind, verb string, id int64) string {
 	n := strconv.FormatInt(id, 10)
-	switch verb {
-	case approval.VerbFail:
+	switch {
+	case verb == approval.VerbFail:
 		return "/app uat " + n + " fail --note …"
-	case approval.VerbIssues:
+	case verb == approval.VerbIssues && kind == approval.KindOperation:
+		return "/op check " + n + " issues --note …"
+	case verb == approval.VerbIssues:
 		return "/change review " + n + " issues --note …"
-	case approval.VerbDone:
+	case verb == approval.VerbDone && kind == approval.KindOperation:
+		return "/op done " + n + " --result …"
+	case verb == approval.VerbDone:
 		return "/change done " + n + " --result …"
 	default:
 		return "/request reject " + n + " …"
@@ -135,17 +143,31 @@ func (a approvalBot) approvalAction(verb string) ActionFunc {
 				return a.decide(ctx, actor, id, step, verb, note) // a reason asked for in a dialog (Slack's modal)
 			}
 			return reply(Message{Ref: "request:" + strconv.FormatInt(id, 10), Title: a.t("approval.need_note.title", "verb", a.t("verb."+verb)),
-				Text: a.t("approval.need_note", "hint", noteHint(verb, id))})
+				Text: a.t("approval.need_note", "hint", noteHint(a.kindOf(ctx, actor, id), verb, id))})
 		}
 		return a.decide(ctx, actor, id, step, verb, "")
 	}
 }
 
+// kindOf is request id's kind as actor may see it ("" when they may not).
+func (a approvalBot) kindOf(ctx context.Context, actor core.Actor, id int64) approval.Kind {
+	d, err := a.svc.Show(ctx, actor, id)
+	if err != nil {
+		return ""
+	}
+	return d.Request.Kind
+}
+
 func (a approvalBot) decide(ctx context.Context, actor core.Actor, id int64, step int, verb, note string) ([]Message, error) {
 	res, err := a.svc.Decide(ctx, actor, id, step, verb, note)
+	return a.decided(ctx, actor, id, verb, res, err)
+}
+
+// decided is the reply to a decision (or its refusal).
+func (a approvalBot) decided(ctx context.Context, actor core.Actor, id int64, verb string, res approval.Result, err error) ([]Message, error) {
 	if err != nil {
 		if ce, ok := err.(*core.Error); ok && ce.Code == "note_required" {
-			ce.Args["hint"] = noteHint(verb, id)
+			ce.Args["hint"] = noteHint(a.kindOf(ctx, actor, id), verb, id)
 		}
 		return nil, err
 	}
@@ -179,43 +201,57 @@ func (a approvalBot) verbCommand(verb string) func(context.Context, *Request) ([
 
 func (a approvalBot) verbArgs(verb string) func(context.Context, *Request) ([]Message, error) {
 	return func(ctx context.Context, r *Request) ([]Message, error) {
-		id, err := requestID(r.Args[0])
+		id, note, err := idAndNote(r.Args)
 		if err != nil {
 			return nil, err
-		}
-		note := ""
-		if len(r.Args) > 1 {
-			note = r.Args[1]
 		}
 		return a.decide(ctx, r.Actor, id, 0, verb, note)
 	}
 }
 
-func (a approvalBot) appUAT(ctx context.Context, r *Request) ([]Message, error) {
-	verbs := map[string]string{"request": approval.VerbUATRequest, "pass": approval.VerbPass, "fail": approval.VerbFail,
-		"申请": approval.VerbUATRequest, "通过": approval.VerbPass, "不通过": approval.VerbFail}
-	verb, ok := verbs[r.Args[1]]
-	if !ok {
-		return nil, core.Invalid("uat_verb", "value", r.Args[1])
-	}
-	id, err := requestID(r.Args[0])
-	if err != nil {
-		return nil, err
-	}
-	return a.decide(ctx, r.Actor, id, 0, verb, r.Flag("note"))
+// idAndNote splits "<id> [note]": the router joins a command's trailing
+// words into its last argument, which for "<id> [note]" is the first.
+func idAndNote(args []string) (int64, string, error) {
+	first, rest, _ := strings.Cut(strings.TrimSpace(strings.Join(args, " ")), " ")
+	id, err := requestID(first)
+	return id, strings.TrimSpace(rest), err
 }
 
-func (a approvalBot) changeReview(ctx context.Context, r *Request) ([]Message, error) {
-	verbs := map[string]string{"ok": approval.VerbOK, "issues": approval.VerbIssues, "通过": approval.VerbOK, "有问题": approval.VerbIssues}
-	verb, ok := verbs[r.Args[1]]
-	if !ok {
-		return nil, core.Invalid("review_verb", "value", r.Args[1])
+// requestApprove approves a request; a change's approver may set its
+// window with --window (W 8.6 d).
+func (a approvalBot) requestApprove(ctx context.Context, r *Request) ([]Message, error) {
+	if r.Flag("window") == "" {
+		return a.verbArgs(approval.VerbApprove)(ctx, r)
 	}
-	id, err := requestID(r.Args[0])
+	id, note, err := idAndNote(r.Args)
 	if err != nil {
 		return nil, err
 	}
-	return a.decide(ctx, r.Actor, id, 0, verb, r.Flag("note"))
+	start, end, err := a.parseWindow(r.Flag("window"))
+	if err != nil {
+		return nil, err
+	}
+	res, err := a.svc.ApproveWindow(ctx, r.Actor, id, 0, note, start, end)
+	return a.decided(ctx, r.Actor, id, approval.VerbApprove, res, err)
+}
+
+// reviewVerbs are the outcomes of a change's review and an operation's check.
+var reviewVerbs = map[string]string{"ok": approval.VerbOK, "issues": approval.VerbIssues, "通过": approval.VerbOK, "有问题": approval.VerbIssues}
+
+// verbChoice runs "<id> <choice> [--note …]": the choice names the verb
+// (refused with code when it is none of verbs).
+func (a approvalBot) verbChoice(code string, verbs map[string]string) func(context.Context, *Request) ([]Message, error) {
+	return func(ctx context.Context, r *Request) ([]Message, error) {
+		verb, ok := verbs[r.Args[1]]
+		if !ok {
+			return nil, core.Invalid(code, "value", r.Args[1])
+		}
+		id, err := requestID(r.Args[0])
+		if err != nil {
+			return nil, err
+		}
+		return a.decide(ctx, r.Actor, id, 0, verb, r.Flag("note"))
+	}
 }
 
 // submitted is the requester's confirmation of a new request.
@@ -490,8 +526,11 @@ func (a approvalBot) payloadFields(p map[string]string) []Field {
 	var out []Field
 	for _, k := range payloadFields {
 		if v := p[k]; v != "" {
-			if k == "emergency" {
+			switch k {
+			case "emergency":
 				v = a.t("yesno." + v)
+			case "review", "check":
+				v = a.t("verb." + v)
 			}
 			out = append(out, Field{Name: a.t("field." + k), Value: v})
 		}
@@ -592,8 +631,22 @@ func (a approvalBot) renderProgress(ref string, p approval.Progress) (Message, e
 func (a approvalBot) renderWindowMissed(ref string, w approval.WindowMissed) (Message, error) {
 	_, _, fields := a.cardParts(w.Card)
 	id := itoa64(w.ID)
-	return Message{Ref: ref, Status: StatusNotice, Title: a.t("change.window_missed.title", "id", id),
-		Text: a.t("change.window_missed", "id", id, "title", w.Title, "window", w.Payload["window"]), Fields: fields}, nil
+	// The previous release sent this notice without closing the change.
+	key := "change.window_missed"
+	if w.State == approval.StateExpired {
+		key = "change.expired"
+	}
+	return Message{Ref: ref, Status: StatusNotice, Title: a.t(key+".title", "id", id),
+		Text: a.t(key, "id", id, "title", w.Title, "window", changeWindowText(w.Payload)), Fields: fields}, nil
+}
+
+// changeWindowText is the window a change may be carried out in: the
+// approved one, else the requested one.
+func changeWindowText(p map[string]string) string {
+	if w := p["window_approved"]; w != "" {
+		return w
+	}
+	return p["window"]
 }
 
 // announcement renders an approvals-channel announcement of kind what.

@@ -32,6 +32,7 @@ const (
 	StateDone      State = "done"
 	StateRejected  State = "rejected"
 	StateCancelled State = "cancelled"
+	StateExpired   State = "expired" // a change whose window passed before it started (W 8.6 d)
 )
 
 // Verbs deciders use. Approve and reject are approvals; the requester may
@@ -102,6 +103,7 @@ type Decision struct {
 	Actor     string    `json:"actor"`
 	Verb      string    `json:"verb"`
 	Note      string    `json:"note,omitempty"`
+	Window    string    `json:"window,omitempty"` // the change window an approver set ("" when unchanged)
 	Platform  string    `json:"platform"`
 	At        time.Time `json:"at"`
 }

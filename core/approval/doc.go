@@ -12,8 +12,18 @@
 //	      │ reject                          ▲
 //	      ▼                                 │ last step's verb
 //	   rejected          cancelled (requester, while pending)
+//	                     expired (a change not started by its window's end)
 //
-// A "fail" verb sends the request back to the step its route names (UAT).
+// A "fail" or "issues" verb sends the request back to the step its route
+// names (UAT; an operation's check back to its execution).
+//
+// Changes (W 8.6 d) start only inside their window (an emergency change as
+// soon as it is approved); an approver may narrow or move the window
+// (ApproveWindow), recorded on the decision; a change whose window ends
+// before it started expires and its requester and approvers are told.
+// Operations (W 8.2 a/c) are approved by two people, executed by the
+// requester and checked (复核) by another operator, who is neither the
+// requester, an approver nor the executor; they are done only once checked.
 // Each transition happens under a row lock in one transaction with its
 // decision record, audit entry, notices (cards to the next deciders, card
 // updates, the requester's notice) and timers (reminders, change-window
@@ -24,7 +34,7 @@
 // their own request; a step needing two approvals needs two distinct
 // people; an approver of an earlier step does not approve again (the
 // emergency change's second approval); a change's reviewer is not its
-// implementer.
+// implementer; an operation's checker is none of the others.
 //
 // The engine works through four narrow ports of one transaction (Ports):
 // Tx (requests, decisions, audit, notices, timers), Reader (decisions and

@@ -287,20 +287,9 @@ func (s *Service) RequestChange(ctx context.Context, actor core.Actor, in Change
 		return Result{}, core.Invalid("change_risk", "value", in.Risk)
 	case strings.TrimSpace(in.Plan) == "" || strings.TrimSpace(in.Rollback) == "":
 		return Result{}, core.Invalid("change_plan_required")
-	case !in.End.After(in.Start):
-		return Result{}, core.Invalid("window_order")
-	case in.End.Before(s.clock.Now()):
-		return Result{}, core.Invalid("window_past")
 	}
-	loc := s.cal.Location()
-	layout := "2006-01-02 15:04"
-	if !in.Emergency {
-		if from, to, overlap := s.cal.Overlap(in.Start, in.End, s.cfg.Daytime); overlap {
-			next := s.cal.NextOutside(maxTime(in.Start, s.clock.Now()), in.End.Sub(in.Start), s.cfg.Daytime)
-			return Result{}, core.Invalid("change_window_daytime",
-				"from", from.In(loc).Format(layout), "to", to.In(loc).Format(layout),
-				"next_start", next.In(loc).Format(layout), "next_end", next.Add(in.End.Sub(in.Start)).In(loc).Format(layout))
-		}
+	if err := s.checkWindow(in.Start, in.End, in.Emergency); err != nil {
+		return Result{}, err
 	}
 	var res Result
 	err := s.store.InTx(ctx, func(tx Ports) error {
@@ -322,15 +311,94 @@ func (s *Service) RequestChange(ctx context.Context, actor core.Actor, in Change
 		if in.Emergency {
 			route = "change/emergency"
 		}
-		res, err = s.submit(ctx, tx, actor, Request{Kind: KindChange, Route: route, Title: in.Title, Unit: root.Code,
-			Payload: map[string]string{
-				"target": in.Target, "risk": in.Risk, "plan": in.Plan, "rollback": in.Rollback,
-				"window":     in.Start.In(loc).Format(layout) + " ~ " + in.End.In(loc).Format(layout),
-				"window_end": in.End.UTC().Format(time.RFC3339), "emergency": boolText(in.Emergency),
-			}})
-		return err
+		r := Request{Kind: KindChange, Route: route, Title: in.Title, Unit: root.Code,
+			Payload: map[string]string{"target": in.Target, "risk": in.Risk, "plan": in.Plan, "rollback": in.Rollback,
+				"emergency": boolText(in.Emergency)}}
+		r.Payload["window"] = s.setWindow(&r, in.Start, in.End)
+		delete(r.Payload, "window_approved")
+		if res, err = s.submit(ctx, tx, actor, r); err != nil {
+			return err
+		}
+		// Not started by the end of its window, approved or not, it expires.
+		return tx.Schedule(ctx, core.Timer{Kind: TimerWindowEnd, Ref: res.Request.Ref(), DueAt: in.End,
+			Data: map[string]string{"step": "1"}})
 	})
 	return res, err
+}
+
+// windowLayout is how windows are written in payloads and refusals.
+const windowLayout = "2006-01-02 15:04"
+
+// checkWindow checks a change window: in order, not over, and for a normal
+// change clear of working-day daytime operations (the refusal suggests the
+// next allowed window).
+func (s *Service) checkWindow(start, end time.Time, emergency bool) error {
+	switch {
+	case !end.After(start):
+		return core.Invalid("window_order")
+	case end.Before(s.clock.Now()):
+		return core.Invalid("window_past")
+	}
+	if emergency {
+		return nil
+	}
+	loc := s.cal.Location()
+	if from, to, overlap := s.cal.Overlap(start, end, s.cfg.Daytime); overlap {
+		next := s.cal.NextOutside(maxTime(start, s.clock.Now()), end.Sub(start), s.cfg.Daytime)
+		return core.Invalid("change_window_daytime",
+			"from", from.In(loc).Format(windowLayout), "to", to.In(loc).Format(windowLayout),
+			"next_start", next.In(loc).Format(windowLayout), "next_end", next.Add(end.Sub(start)).In(loc).Format(windowLayout))
+	}
+	return nil
+}
+
+// setWindow makes start–end the window r may be carried out in and
+// returns it as text; the requested window stays in "window".
+func (s *Service) setWindow(r *Request, start, end time.Time) string {
+	loc := s.cal.Location()
+	text := start.In(loc).Format(windowLayout) + " ~ " + end.In(loc).Format(windowLayout)
+	r.Payload["window_approved"] = text
+	r.Payload["window_start"], r.Payload["window_end"] = start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339)
+	return text
+}
+
+// changeWindow returns the window a change may be carried out in and its
+// text. Requests of earlier releases have no "window_start": their start
+// is read from the window's text.
+func (s *Service) changeWindow(r Request) (start, end time.Time, text string, ok bool) {
+	text = r.Payload["window_approved"]
+	if text == "" {
+		text = r.Payload["window"]
+	}
+	end, err := time.Parse(time.RFC3339, r.Payload["window_end"])
+	if err != nil {
+		return start, end, text, false
+	}
+	if start, err = time.Parse(time.RFC3339, r.Payload["window_start"]); err == nil {
+		return start, end, text, true
+	}
+	from, _, _ := strings.Cut(r.Payload["window"], " ~ ")
+	start, err = time.ParseInLocation(windowLayout, from, s.cal.Location())
+	return start, end, text, err == nil
+}
+
+// startable refuses to start a change outside its window (W 8.6 d): not
+// before it opens, unless it is an emergency change (which may start as
+// soon as it is approved), and never after it closed.
+func (s *Service) startable(r Request) error {
+	start, end, text, ok := s.changeWindow(r)
+	if !ok {
+		return nil
+	}
+	now := s.clock.Now()
+	switch {
+	case !now.Before(end):
+		return core.Conflict("change_window_expired", "id", itoa(r.ID), "window", text)
+	case now.Before(start) && r.Payload["emergency"] != "yes":
+		return core.Conflict("change_window_not_open", "id", itoa(r.ID), "window", text,
+			"start", start.In(s.cal.Location()).Format(windowLayout))
+	}
+	return nil
 }
 
 func boolText(b bool) string {
@@ -452,8 +520,11 @@ func (s *Service) effects(ctx context.Context, tx Ports, actor core.Actor, r *Re
 		}
 		return core.Record(ctx, tx, s.clock.Now(), actor, "app.release", "app:"+app.Code, before, app)
 	case r.Kind == KindChange && (st.Name == "approve" || st.Name == "approve2"):
-		// Once fully approved the change waits for its window; not started by
-		// its end, its approvers are told.
+		// Once approved the change waits for its window; not started by its
+		// end, it expires.
+		if r.Payload["window_approved"] == "" {
+			r.Payload["window_approved"] = r.Payload["window"]
+		}
 		if end, err := time.Parse(time.RFC3339, r.Payload["window_end"]); err == nil {
 			if err := tx.CancelTimers(ctx, r.Ref(), TimerWindowEnd); err != nil {
 				return err
@@ -469,7 +540,9 @@ func (s *Service) effects(ctx context.Context, tx Ports, actor core.Actor, r *Re
 	case r.Kind == KindChange && st.Name == "review":
 		r.Payload["review"], r.Payload["reviewer"] = dec.Verb, actor.UserID
 	case r.Kind == KindOperation && st.Name == "execute":
-		r.Payload["result"] = dec.Note
+		r.Payload["result"], r.Payload["executor"] = dec.Note, actor.UserID
+	case r.Kind == KindOperation && st.Name == "check":
+		r.Payload["check"], r.Payload["checker"] = dec.Verb, actor.UserID
 	}
 	return nil
 }

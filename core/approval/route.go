@@ -92,6 +92,11 @@ func refusal(r Request, st Step, decisions []Decision, actor, verb string, candi
 	if isApproval(verb) && actor == r.Requester {
 		return "self_approval"
 	}
+	if st.Name == "check" {
+		if code := checkRefusal(r, decisions, actor); code != "" {
+			return code
+		}
+	}
 	if !slices.Contains(candidates, actor) {
 		return "not_eligible"
 	}
@@ -115,6 +120,28 @@ func refusal(r Request, st Step, decisions []Decision, actor, verb string, candi
 		if impl := implementer(r, decisions); impl == actor {
 			return "reviewer_is_implementer"
 		}
+	}
+	return ""
+}
+
+// checkRefusal says why actor may not check an operation's result (W 8.2
+// c: the second person is neither its requester, an approver nor the
+// executor), or "" when they may.
+func checkRefusal(r Request, decisions []Decision, actor string) string {
+	if actor == r.Requester {
+		return "checker_is_requester"
+	}
+	executor := ""
+	for _, d := range decisions {
+		switch {
+		case d.Actor == actor && d.Verb == VerbApprove:
+			return "checker_is_approver"
+		case d.Verb == VerbDone:
+			executor = d.Actor
+		}
+	}
+	if executor == actor {
+		return "checker_is_executor"
 	}
 	return ""
 }

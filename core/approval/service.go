@@ -160,6 +160,9 @@ func lastDecision(decisions []Decision, step int) (Decision, bool) {
 }
 
 func (s *Service) alreadyDecided(r Request, decisions []Decision, step int) error {
+	if r.State == StateExpired {
+		return core.AlreadyDecided("request_expired", "id", itoa(r.ID), "window", r.Payload["window_approved"])
+	}
 	if d, ok := lastDecision(decisions, step); ok {
 		return core.AlreadyDecided("already_decided", "id", itoa(r.ID), "by", d.Actor, "verb", d.Verb,
 			"at", d.At.In(s.cal.Location()).Format("2006-01-02 15:04"), "state", string(r.State))
@@ -171,6 +174,22 @@ func (s *Service) alreadyDecided(r Request, decisions []Decision, step int) erro
 // It is safe against double clicks and races: the request row is locked,
 // and a decision on a step that has moved on is refused with who decided.
 func (s *Service) Decide(ctx context.Context, actor core.Actor, id int64, step int, verb, note string) (Result, error) {
+	return s.decide(ctx, actor, id, step, verb, note, nil)
+}
+
+// ApproveWindow approves a change's current approval step and sets the
+// window it may be carried out in (W 8.6 d): a narrower one inside the
+// requested window, or one that moves it. The window obeys the rules of a
+// requested one (in order, not past, a normal change not in daytime); the
+// decision, the audit entry and the cards show it.
+func (s *Service) ApproveWindow(ctx context.Context, actor core.Actor, id int64, step int, note string, start, end time.Time) (Result, error) {
+	return s.decide(ctx, actor, id, step, VerbApprove, note, &window{start: start, end: end})
+}
+
+// window is a change window an approver sets.
+type window struct{ start, end time.Time }
+
+func (s *Service) decide(ctx context.Context, actor core.Actor, id int64, step int, verb, note string, win *window) (Result, error) {
 	note = strings.TrimSpace(note)
 	var res Result
 	err := s.store.InTx(ctx, func(tx Ports) error {
@@ -211,22 +230,39 @@ func (s *Service) Decide(ctx context.Context, actor core.Actor, id int64, step i
 		if code := refusal(r, st, decisions, actor.UserID, verb, cands); code != "" {
 			return core.Forbidden(code, "id", itoa(id), "step", st.Name, "roles", joinRoles(st.Roles))
 		}
-		if r.Kind == KindChange && st.Name == "complete" && note == "" {
+		if ((r.Kind == KindChange && st.Name == "complete") || (r.Kind == KindOperation && st.Name == "execute")) && note == "" {
 			return core.Invalid("note_required", "id", itoa(id), "verb", verb)
 		}
+		if r.Kind == KindChange && verb == VerbStart {
+			if err := s.startable(r); err != nil {
+				return err
+			}
+		}
+		before := r
+		before.Payload = maps.Clone(r.Payload)
 		dec := Decision{RequestID: id, Step: r.Step, Actor: actor.UserID, Verb: verb, Note: note, Platform: actor.Platform, At: s.clock.Now()}
+		if win != nil {
+			if r.Kind != KindChange {
+				return core.Invalid("window_not_change", "id", itoa(id), "kind", string(r.Kind))
+			}
+			if err := s.checkWindow(win.start, win.end, r.Payload["emergency"] == "yes"); err != nil {
+				return err
+			}
+			dec.Window = s.setWindow(&r, win.start, win.end)
+		}
 		if err := tx.InsertDecision(ctx, dec); err != nil {
 			return err
 		}
 		decisions = append(decisions, dec)
-		before := r
 		res, err = s.transition(ctx, tx, actor, r, steps, st, dec, decisions)
 		if err != nil {
 			return err
 		}
-		return core.Record(ctx, tx, s.clock.Now(), actor, "request."+verb, r.Ref(), before, map[string]any{
-			"state": res.Request.State, "step": res.Request.Step, "note": note, "decided_step": dec.Step,
-		})
+		after := map[string]any{"state": res.Request.State, "step": res.Request.Step, "note": note, "decided_step": dec.Step}
+		if dec.Window != "" {
+			after["window"] = dec.Window
+		}
+		return core.Record(ctx, tx, s.clock.Now(), actor, "request."+verb, r.Ref(), before, after)
 	})
 	return res, err
 }
@@ -241,7 +277,7 @@ func (s *Service) transition(ctx context.Context, tx Ports, actor core.Actor, r 
 	switch {
 	case dec.Verb == VerbReject:
 		r.State, r.ClosedAt = StateRejected, &now
-	case dec.Verb == VerbFail && st.BackTo > 0:
+	case (dec.Verb == VerbFail || dec.Verb == VerbIssues) && st.BackTo > 0:
 		r.Step, r.StepSince = st.BackTo, now
 	case dec.Verb == VerbApprove && countApprovals(decisions, r.Step) < st.Count:
 		res.Waiting = st.Count - countApprovals(decisions, r.Step)
@@ -488,19 +524,10 @@ func (s *Service) HandleTimer(ctx context.Context, id int64) error {
 		if r.State != StatePending || itoa(int64(r.Step)) != t.Data["step"] {
 			return nil // moved on since; nothing to say
 		}
-		card := s.card(ctx, tx, r, d.Steps[r.Step-1], len(d.Steps), d.Decisions)
 		if t.Kind == TimerWindowEnd {
-			missed := WindowMissed{Card: card, Since: r.StepSince}
-			for _, dec := range d.Decisions {
-				if dec.Verb != VerbApprove {
-					continue
-				}
-				if err := tx.Notify(ctx, core.Notice{Ref: r.Ref(), To: core.Recipient{User: dec.Actor}, Body: missed}); err != nil {
-					return err
-				}
-			}
-			return core.Record(ctx, tx, s.clock.Now(), core.SystemActor(), "change.window_missed", r.Ref(), nil, missed)
+			return s.expire(ctx, tx, d)
 		}
+		card := s.card(ctx, tx, r, d.Steps[r.Step-1], len(d.Steps), d.Decisions)
 		for _, u := range d.Next {
 			if err := tx.Notify(ctx, core.Notice{Ref: r.StepRef(r.Step), To: core.Recipient{User: u}, Body: Reminder{Card: card, Since: r.StepSince}}); err != nil {
 				return err
@@ -509,4 +536,37 @@ func (s *Service) HandleTimer(ctx context.Context, id int64) error {
 		return tx.Schedule(ctx, core.Timer{Kind: TimerRemind, Ref: r.Ref(), DueAt: s.cal.AddWorking(s.clock.Now(), s.cfg.RemindEvery),
 			Data: map[string]string{"step": t.Data["step"]}})
 	})
+}
+
+// expire closes a change whose window passed before it started (W 8.6 d):
+// its open cards lose their buttons, its timers go, and its requester and
+// everyone who approved it are told.
+func (s *Service) expire(ctx context.Context, tx Ports, d Detail) error {
+	r, now, sys := d.Request, s.clock.Now(), core.SystemActor()
+	before := r
+	r.State, r.ClosedAt, r.UpdatedAt = StateExpired, &now, now
+	if err := tx.UpdateRequest(ctx, r); err != nil {
+		return err
+	}
+	card := s.card(ctx, tx, r, d.Steps[r.Step-1], len(d.Steps), d.Decisions)
+	upd := CardUpdate{Card: card, DecidedVerb: "expire", DecidedBy: sys.UserID, DecidedByName: sys.Name, DecidedAt: now}
+	if err := tx.Notify(ctx, core.Notice{Ref: r.StepRef(r.Step), Body: upd}); err != nil {
+		return err
+	}
+	if err := tx.CancelTimers(ctx, r.Ref(), ""); err != nil {
+		return err
+	}
+	told := []string{r.Requester}
+	for _, dec := range d.Decisions {
+		if dec.Verb == VerbApprove && !slices.Contains(told, dec.Actor) {
+			told = append(told, dec.Actor)
+		}
+	}
+	missed := WindowMissed{Card: card, Since: r.StepSince}
+	for _, u := range told {
+		if err := tx.Notify(ctx, core.Notice{Ref: r.Ref(), To: core.Recipient{User: u}, Body: missed}); err != nil {
+			return err
+		}
+	}
+	return core.Record(ctx, tx, now, sys, "change.expire", r.Ref(), before, r)
 }

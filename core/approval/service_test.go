@@ -62,6 +62,9 @@ func TestConcurrentApprovalsMakeOneTransition(t *testing.T) {
 	res, err := b.svc.RequestOffline(ctx, as("wuhao"), "sjsj", "迁移")
 	require.NoError(t, err)
 	id := res.Request.ID
+	require.Equal(t, []string{"chenjing"}, res.Next, "the owner unit's admin agrees first")
+	res, err = b.svc.Decide(ctx, as("chenjing"), id, 1, approval.VerbApprove, "")
+	require.NoError(t, err)
 	require.Equal(t, []string{"admin", "admin2"}, res.Next)
 	outboxBefore := count(t, b.store, `SELECT count(*) FROM outbox`)
 
@@ -76,7 +79,7 @@ func TestConcurrentApprovalsMakeOneTransition(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			_, err := b.svc.Decide(ctx, as(who), id, 1, approval.VerbApprove, "")
+			_, err := b.svc.Decide(ctx, as(who), id, 2, approval.VerbApprove, "")
 			mu.Lock()
 			defer mu.Unlock()
 			if err == nil {
@@ -97,10 +100,10 @@ func TestConcurrentApprovalsMakeOneTransition(t *testing.T) {
 		require.Equal(t, "already_decided", ce.Code)
 		require.Contains(t, []string{"admin", "admin2"}, ce.Args["by"])
 	}
-	require.Equal(t, 1, count(t, b.store, `SELECT count(*) FROM request_decisions WHERE request_id = $1`, id))
-	require.Equal(t, 1, count(t, b.store, `SELECT count(*) FROM audit_log WHERE entity = $1 AND action = 'request.approve'`, "request:1"))
+	require.Equal(t, 1, count(t, b.store, `SELECT count(*) FROM request_decisions WHERE request_id = $1 AND step = 2`, id))
+	require.Equal(t, 2, count(t, b.store, `SELECT count(*) FROM audit_log WHERE entity = $1 AND action = 'request.approve'`, "request:1"))
 	// The transition's notices: one card per operator and one to the channel
-	// for step 2, one card update for step 1, one progress to the requester.
+	// for step 3, one card update for step 2, one progress to the requester.
 	rows, err := b.store.Pool().Query(ctx, `SELECT kind, to_user, to_channel, count(*) FROM outbox WHERE id > $1
 		GROUP BY kind, to_user, to_channel ORDER BY kind, to_user, to_channel`, outboxBefore)
 	require.NoError(t, err)
@@ -121,7 +124,7 @@ func TestConcurrentApprovalsMakeOneTransition(t *testing.T) {
 	}, got)
 	d, err := b.svc.Show(ctx, as("wuhao"), id)
 	require.NoError(t, err)
-	require.Equal(t, 2, d.Request.Step)
+	require.Equal(t, 3, d.Request.Step)
 }
 
 func TestRemindersFireOnceAndStopOnDecision(t *testing.T) {
@@ -142,13 +145,16 @@ func TestRemindersFireOnceAndStopOnDecision(t *testing.T) {
 	pgtest.Exec(t, b.store, `UPDATE timers SET due_at = now() - interval '1 second' WHERE id = $1`, timerID)
 	require.NoError(t, b.svc.HandleTimer(ctx, timerID))
 	require.NoError(t, b.svc.HandleTimer(ctx, timerID))
-	require.Equal(t, 1, count(t, b.store, `SELECT count(*) FROM outbox WHERE kind = 'approval.remind' AND to_user = 'admin'`))
+	// chenjing, the owner unit's admin, asked: the district admin above agrees.
+	require.Equal(t, 1, count(t, b.store, `SELECT count(*) FROM outbox WHERE kind = 'approval.remind' AND to_user = 'wangfang'`))
 	require.Equal(t, 1, count(t, b.store, `SELECT count(*) FROM timers WHERE ref = 'request:1' AND state = 'pending'`))
 	// A decision cancels the pending reminder of that step and sets one for the next.
-	_, err = b.svc.Decide(ctx, as("admin"), id, 0, approval.VerbApprove, "")
+	_, err = b.svc.Decide(ctx, as("wangfang"), id, 0, approval.VerbApprove, "")
 	require.NoError(t, err)
 	require.Equal(t, 1, count(t, b.store, `SELECT count(*) FROM timers WHERE ref = 'request:1' AND state = 'pending' AND data->>'step' = '2'`))
 	require.Equal(t, 1, count(t, b.store, `SELECT count(*) FROM timers WHERE ref = 'request:1' AND state = 'pending'`))
+	_, err = b.svc.Decide(ctx, as("admin"), id, 0, approval.VerbApprove, "")
+	require.NoError(t, err)
 	// Closing the request cancels everything.
 	_, err = b.svc.Decide(ctx, as("sunli"), id, 0, approval.VerbDone, "")
 	require.NoError(t, err)
@@ -171,8 +177,29 @@ func TestChangeNotStartedInWindowIsFlagged(t *testing.T) {
 	require.NoError(t, b.store.Pool().QueryRow(ctx, `SELECT id FROM timers WHERE kind = $1 AND state = 'pending'`, approval.TimerWindowEnd).Scan(&timerID))
 	pgtest.Exec(t, b.store, `UPDATE timers SET due_at = now() WHERE id = $1`, timerID)
 	require.NoError(t, b.svc.HandleTimer(ctx, timerID))
-	require.Equal(t, 1, count(t, b.store, `SELECT count(*) FROM outbox WHERE kind = 'change.window_missed' AND to_user = 'admin'`))
-	require.Equal(t, 1, count(t, b.store, `SELECT count(*) FROM outbox WHERE kind = 'change.window_missed' AND to_user = 'zhoujie'`))
+	for _, who := range []string{"sunli", "admin", "zhoujie"} {
+		require.Equal(t, 1, count(t, b.store, `SELECT count(*) FROM outbox WHERE kind = 'change.window_missed' AND to_user = $1`, who), who)
+	}
+	require.Equal(t, 1, count(t, b.store, `SELECT count(*) FROM requests WHERE id = $1 AND state = 'expired'`, res.Request.ID))
+}
+
+// TestApprovedWindowIsRecorded: the window an approver sets is stored on
+// the decision.
+func TestApprovedWindowIsRecorded(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	start := time.Now().Add(time.Hour).Truncate(time.Minute)
+	res, err := b.svc.RequestChange(ctx, as("sunli"), approval.ChangeInput{Title: "升级", Target: "db", Risk: "low",
+		Plan: "p", Rollback: "r", Start: start, End: start.Add(2 * time.Hour), Emergency: true})
+	require.NoError(t, err)
+	_, err = b.svc.ApproveWindow(ctx, as("admin"), res.Request.ID, 0, "", start.Add(30*time.Minute), start.Add(time.Hour))
+	require.NoError(t, err)
+	d, err := b.svc.Show(ctx, as("admin"), res.Request.ID)
+	require.NoError(t, err)
+	want := start.Add(30*time.Minute).UTC().Format("2006-01-02 15:04") + " ~ " + start.Add(time.Hour).UTC().Format("2006-01-02 15:04")
+	require.Equal(t, want, d.Decisions[0].Window)
+	require.Equal(t, want, d.Request.Payload["window_approved"])
 }
 
 // TestRoutesAreData: every route's steps are well formed.
@@ -181,7 +208,9 @@ func TestRoutesAreData(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	for _, route := range []string{"app_online/unit", "app_online/cross", "app_offline/unit", "app_offline/cross",
-		"app_release/city", "app_release/district", "app_release/unit", "permission/unit", "change/normal", "change/emergency", "operation/dual"} {
+		"app_release/city", "app_release/district", "app_release/unit", "permission/unit", "change/normal", "change/emergency", "operation/dual",
+		// Migration 018 kept the routes it replaced for the requests filed on them.
+		"app_online/cross.1", "app_offline/cross.1", "operation/dual.1"} {
 		err := b.store.Approvals().InTx(ctx, func(tx approval.Ports) error {
 			steps, err := tx.Route(ctx, route)
 			require.NoError(t, err)

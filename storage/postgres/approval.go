@@ -103,21 +103,21 @@ func (t *Tx) Route(ctx context.Context, route string) ([]approval.Step, error) {
 
 // InsertDecision records a decision.
 func (t *Tx) InsertDecision(ctx context.Context, d approval.Decision) error {
-	_, err := t.tx.Exec(ctx, `INSERT INTO request_decisions (request_id, step, actor, verb, note, platform, at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, d.RequestID, d.Step, d.Actor, d.Verb, d.Note, d.Platform, d.At)
+	_, err := t.tx.Exec(ctx, `INSERT INTO request_decisions (request_id, step, actor, verb, note, window_set, platform, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, d.RequestID, d.Step, d.Actor, d.Verb, d.Note, d.Window, d.Platform, d.At)
 	return wrap(err, "insert decision")
 }
 
 // Decisions returns a request's decisions in order.
 func (t *Tx) Decisions(ctx context.Context, id int64) ([]approval.Decision, error) {
-	rows, err := t.tx.Query(ctx, `SELECT id, request_id, step, actor, verb, note, platform, at FROM request_decisions
+	rows, err := t.tx.Query(ctx, `SELECT id, request_id, step, actor, verb, note, window_set, platform, at FROM request_decisions
 		WHERE request_id = $1 ORDER BY id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: decisions: %w", err)
 	}
 	return collect(rows, func(r pgx.Row) (approval.Decision, error) {
 		var d approval.Decision
-		err := r.Scan(&d.ID, &d.RequestID, &d.Step, &d.Actor, &d.Verb, &d.Note, &d.Platform, &d.At)
+		err := r.Scan(&d.ID, &d.RequestID, &d.Step, &d.Actor, &d.Verb, &d.Note, &d.Window, &d.Platform, &d.At)
 		return d, err
 	}, "decisions")
 }
