@@ -14,10 +14,13 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"opsbot/configs"
 	"opsbot/core"
@@ -35,7 +38,17 @@ var modes = map[string]mode{
 	"scheduler": {scheduler: true},
 }
 
+// Build stamps, set by the linker (make dist: -ldflags "-X main.version=…");
+// they are the only package variables, since -X can set nothing else.
+var (
+	version   = "dev"
+	commit    = "unknown"
+	buildDate = "unknown"
+)
+
 const usage = `usage: opsbot [all|serve|worker|scheduler|migrate] [--config FILE]
+       opsbot check-config [--config FILE]
+       opsbot version
        opsbot audit verify [--checkpoint FILE]... [--config FILE]
        opsbot audit checkpoint [--config FILE]
        opsbot audit export [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--config FILE]`
@@ -44,6 +57,10 @@ func cli(args, environ []string, stdout, stderr io.Writer) int {
 	sub := "all"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		sub, args = args[0], args[1:]
+		if sub == "version" {
+			fmt.Fprintf(stdout, "opsbot %s (commit %s, built %s, %s %s/%s)\n", version, commit, buildDate, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			return 0
+		}
 		if sub == "audit" {
 			if len(args) == 0 || !slices.Contains([]string{"verify", "checkpoint", "export"}, args[0]) {
 				fmt.Fprintln(stderr, usage)
@@ -96,6 +113,8 @@ func cli(args, environ []string, stdout, stderr io.Writer) int {
 	defer stop()
 
 	switch sub {
+	case "check-config":
+		err = checkConfig(cfg, source, logger, stdout, stderr)
 	case "migrate":
 		err = migrate(ctx, cfg)
 		if err == nil {
@@ -121,6 +140,25 @@ func cli(args, environ []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// checkConfig prints the effective config (defaults, environment and
+// *_file secrets applied) with secrets redacted, after the checks Load does
+// and those that need files: the audit key.
+func checkConfig(cfg *configs.Config, source string, logger *slog.Logger, stdout, stderr io.Writer) error {
+	if _, err := loadAuditKey(cfg.Audit, logger, false); err != nil {
+		if !(cfg.Audit.GenerateKey && errors.Is(err, fs.ErrNotExist)) {
+			return err
+		}
+	}
+	red := cfg.Redacted()
+	out, err := yaml.Marshal(&red)
+	if err != nil {
+		return fmt.Errorf("check-config: %w", err)
+	}
+	fmt.Fprintf(stdout, "# effective opsbot config from %s (secrets redacted)\n%s", source, out)
+	fmt.Fprintf(stderr, "config ok: %s\n", source)
+	return nil
 }
 
 func newLogger(c configs.Log, w io.Writer) *slog.Logger {

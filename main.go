@@ -79,6 +79,9 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 	webURL := cfg.Webchat.PublicURL
 	if webURL == "" {
 		webURL = "http://" + cfg.Server.Listen
+		if cfg.Server.TLSCert != "" {
+			webURL = "https://" + cfg.Server.Listen
+		}
 	}
 	a.bot = bot.New(bot.Config{Language: cfg.Bot.Language, Location: cfg.Bot.Location(), Clock: a.clock,
 		WebchatURL: webURL, SessionTTL: cfg.Webchat.SessionTTL.D()},

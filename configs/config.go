@@ -341,6 +341,62 @@ type Server struct {
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
 	// MaxBodyBytes caps request bodies (default 1 MiB).
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// TLSCert and TLSKey name PEM files; when both are set the server
+	// speaks HTTPS only (default "": plain HTTP, e.g. behind a reverse proxy).
+	TLSCert string `yaml:"tls_cert"`
+	// TLSKey is the private key file matching TLSCert.
+	TLSKey string `yaml:"tls_key"`
+	// TrustedProxies are the IP addresses or CIDRs of reverse proxies whose
+	// X-Forwarded-For header gives the client address (default none: the
+	// peer address is the client).
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// AllowDevOnNetwork lets webchat.dev_mode run on a non-loopback
+	// server.listen (default false: refused, since dev mode lets anyone act
+	// as anyone).
+	AllowDevOnNetwork bool `yaml:"allow_dev_on_network"`
+}
+
+// TrustedNets parses TrustedProxies; a bare address is a /32 or /128.
+func (s Server) TrustedNets() ([]*net.IPNet, error) {
+	out := make([]*net.IPNet, 0, len(s.TrustedProxies))
+	for i, p := range s.TrustedProxies {
+		n, err := parseNet(p)
+		if err != nil {
+			return nil, fmt.Errorf("server.trusted_proxies[%d]: %w", i, err)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// parseNet parses an IP address or a CIDR.
+func parseNet(s string) (*net.IPNet, error) {
+	if ip := net.ParseIP(s); ip != nil {
+		bits := 128
+		if ip.To4() != nil {
+			ip, bits = ip.To4(), 32
+		}
+		return &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)}, nil
+	}
+	_, n, err := net.ParseCIDR(s)
+	if err != nil {
+		return nil, fmt.Errorf("must be an IP address or CIDR, got %q", s)
+	}
+	return n, nil
+}
+
+// isLoopbackListen reports whether the host of a host:port address is a
+// loopback address or "localhost" (an empty host means every interface).
+func isLoopbackListen(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Database configures the Postgres connection.
@@ -477,7 +533,7 @@ type Scheduler struct {
 type Log struct {
 	// Level is debug, info (default), warn or error.
 	Level string `yaml:"level"`
-	// Format is text (default) or json.
+	// Format is text or json (default json, text when webchat.dev_mode is on).
 	Format string `yaml:"format"`
 }
 
@@ -591,6 +647,7 @@ func Load(path string, environ []string) (*Config, error) {
 	if err := applyFiles(&c, envSet); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	c.applyLateDefaults()
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -679,7 +736,15 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.WeCom.Limits.RobotPerMinute, 20)
 	setDefault(&c.WeCom.CallbackWindow, Duration(5*time.Minute))
 	setDefault(&c.Log.Level, "info")
-	setDefault(&c.Log.Format, "text")
+}
+
+// applyLateDefaults fills defaults that depend on other keys once the
+// environment has been applied: logs are JSON unless in dev mode.
+func (c *Config) applyLateDefaults() {
+	if c.Webchat.DevMode {
+		setDefault(&c.Log.Format, "text")
+	}
+	setDefault(&c.Log.Format, "json")
 }
 
 // setDefault sets *p to v when *p is the zero value.
@@ -726,6 +791,7 @@ func (c *Config) Validate() error {
 	if c.Server.MaxBodyBytes <= 0 {
 		add("server.max_body_bytes", "must be positive, got %d", c.Server.MaxBodyBytes)
 	}
+	c.validateServerDeploy(add)
 
 	// database, redis
 	checkURL(add, "database.url", c.Database.URL, "postgres://", "postgresql://")
@@ -974,6 +1040,35 @@ func (c *Config) Validate() error {
 		return &ValidationError{Problems: problems}
 	}
 	return nil
+}
+
+// validateServerDeploy checks the production keys of server: the TLS pair,
+// trusted proxies, and dev mode only on loopback unless forced.
+func (c *Config) validateServerDeploy(add adder) {
+	s := c.Server
+	switch {
+	case s.TLSCert != "" && s.TLSKey == "":
+		add("server.tls_key", "required when server.tls_cert is set")
+	case s.TLSKey != "" && s.TLSCert == "":
+		add("server.tls_cert", "required when server.tls_key is set")
+	}
+	for _, f := range []struct{ path, name string }{{"server.tls_cert", s.TLSCert}, {"server.tls_key", s.TLSKey}} {
+		if f.name == "" {
+			continue
+		}
+		if _, err := os.Stat(f.name); err != nil {
+			add(f.path, "cannot read %s: %v", f.name, err)
+		}
+	}
+	for i, p := range s.TrustedProxies {
+		if _, err := parseNet(p); err != nil {
+			add(fmt.Sprintf("server.trusted_proxies[%d]", i), "%v", err)
+		}
+	}
+	if c.Webchat.DevMode && !s.AllowDevOnNetwork && s.Listen != "" && !isLoopbackListen(s.Listen) {
+		add("webchat.dev_mode", "refused: server.listen %q is not a loopback address and dev mode lets anyone act as any user; "+
+			"listen on 127.0.0.1, turn dev_mode off, or set server.allow_dev_on_network: true", s.Listen)
+	}
 }
 
 // adder records one validation problem.

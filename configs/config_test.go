@@ -103,7 +103,7 @@ func TestLoadDefaults(t *testing.T) {
 		Audit:       Audit{CheckpointEvery: Duration(time.Hour), Retention: Duration(MinAuditRetention)},
 		Digest:      Digest{At: "09:00"},
 		WeCom:       WeCom{APIBase: "https://qyapi.weixin.qq.com", Limits: WeComLimits{PerMemberMinute: 30, PerMemberHour: 1000, RobotPerMinute: 20}, CallbackWindow: Duration(5 * time.Minute)},
-		Log:         Log{Level: "info", Format: "text"},
+		Log:         Log{Level: "info", Format: "json"}, // not dev mode: JSON logs
 	}
 	tests := []struct {
 		name string
