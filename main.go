@@ -64,7 +64,10 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 			return err
 		}
 	}
-	if a.rdb, err = redis.Open(ctx, cfg.Redis.URL); err != nil {
+	r := cfg.Redis
+	if a.rdb, err = redis.Connect(ctx, redis.Options{Mode: r.Mode, URL: r.URL, MasterName: r.MasterName, Addrs: r.Addrs,
+		Username: r.Username, Password: r.Password, SentinelPassword: r.SentinelPassword, DB: r.DB,
+		TLS: r.TLS, TLSCAFile: r.TLSCAFile}); err != nil {
 		return err
 	}
 	defer a.rdb.Close()

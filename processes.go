@@ -27,7 +27,7 @@ type process struct {
 	log       *slog.Logger
 	clock     core.Clock
 	store     *postgres.Store
-	rdb       *goredis.Client
+	rdb       goredis.UniversalClient
 	queue     *tasks.Queue
 	metrics   *server.Metrics
 	dom       domainSet

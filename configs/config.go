@@ -420,12 +420,37 @@ func (d Database) MigrateOnStartOr() bool {
 	return *d.MigrateOnStart
 }
 
-// Redis configures the Redis connection used by the asynq worker.
+// Redis configures the Redis connection shared by go-redis and asynq.
 type Redis struct {
-	// URL is the redis:// or rediss:// URL (required, secret).
+	// Mode is single (default: url), sentinel (master_name, addrs) or
+	// cluster (addrs).
+	Mode string `yaml:"mode"`
+	// URL is the redis:// or rediss:// URL (required in single mode, secret).
 	URL string `yaml:"url" secret:"url"`
 	// URLFile names a file holding URL.
 	URLFile string `yaml:"url_file"`
+	// MasterName is the Sentinel master name (sentinel mode).
+	MasterName string `yaml:"master_name"`
+	// Addrs are the Sentinels' host:port (sentinel mode) or cluster seed
+	// nodes (cluster mode).
+	Addrs []string `yaml:"addrs"`
+	// Username is the Redis ACL user (sentinel and cluster modes; in single
+	// mode it is part of url).
+	Username string `yaml:"username"`
+	// Password is the Redis password (sentinel and cluster modes, secret).
+	Password string `yaml:"password" secret:"true"`
+	// PasswordFile names a file holding Password.
+	PasswordFile string `yaml:"password_file"`
+	// SentinelPassword authenticates to the Sentinels themselves (secret).
+	SentinelPassword string `yaml:"sentinel_password" secret:"true"`
+	// SentinelPasswordFile names a file holding SentinelPassword.
+	SentinelPasswordFile string `yaml:"sentinel_password_file"`
+	// DB is the database number (sentinel mode; cluster has only 0).
+	DB int `yaml:"db"`
+	// TLS connects with TLS (sentinel and cluster modes; single mode uses rediss://).
+	TLS bool `yaml:"tls"`
+	// TLSCAFile names a PEM file of CAs to trust instead of the system's.
+	TLSCAFile string `yaml:"tls_ca_file"`
 }
 
 // Bot configures the bot's locale.
@@ -735,6 +760,7 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.WeCom.Limits.PerMemberHour, 1000)
 	setDefault(&c.WeCom.Limits.RobotPerMinute, 20)
 	setDefault(&c.WeCom.CallbackWindow, Duration(5*time.Minute))
+	setDefault(&c.Redis.Mode, "single")
 	setDefault(&c.Log.Level, "info")
 }
 
@@ -798,7 +824,7 @@ func (c *Config) Validate() error {
 	if c.Database.MaxConns < 1 || c.Database.MaxConns > 1000 {
 		add("database.max_conns", "must be between 1 and 1000, got %d", c.Database.MaxConns)
 	}
-	checkURL(add, "redis.url", c.Redis.URL, "redis://", "rediss://")
+	c.validateRedis(add)
 
 	// bot
 	if c.Bot.Language != "zh-CN" && c.Bot.Language != "en" {
@@ -1068,6 +1094,44 @@ func (c *Config) validateServerDeploy(add adder) {
 	if c.Webchat.DevMode && !s.AllowDevOnNetwork && s.Listen != "" && !isLoopbackListen(s.Listen) {
 		add("webchat.dev_mode", "refused: server.listen %q is not a loopback address and dev mode lets anyone act as any user; "+
 			"listen on 127.0.0.1, turn dev_mode off, or set server.allow_dev_on_network: true", s.Listen)
+	}
+}
+
+// validateRedis checks the redis section per mode.
+func (c *Config) validateRedis(add adder) {
+	r := c.Redis
+	switch r.Mode {
+	case "single":
+		checkURL(add, "redis.url", r.URL, "redis://", "rediss://")
+		return
+	case "sentinel":
+		checkRequired(add, "redis.master_name", r.MasterName)
+	case "cluster":
+		if r.DB != 0 {
+			add("redis.db", "must be 0 in cluster mode, got %d", r.DB)
+		}
+	default:
+		add("redis.mode", `must be "single", "sentinel" or "cluster", got %q`, r.Mode)
+		return
+	}
+	if r.URL != "" {
+		add("redis.url", "only for mode single; in %s mode set redis.addrs", r.Mode)
+	}
+	if len(r.Addrs) == 0 {
+		add("redis.addrs", "required in %s mode (host:port of each %s)", r.Mode, map[string]string{"sentinel": "Sentinel", "cluster": "seed node"}[r.Mode])
+	}
+	for i, a := range r.Addrs {
+		if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
+			add(fmt.Sprintf("redis.addrs[%d]", i), "must be host:port, got %q", a)
+		}
+	}
+	if r.DB < 0 {
+		add("redis.db", "must be >= 0, got %d", r.DB)
+	}
+	if r.TLSCAFile != "" {
+		if _, err := os.Stat(r.TLSCAFile); err != nil {
+			add("redis.tls_ca_file", "cannot read %s: %v", r.TLSCAFile, err)
+		}
 	}
 }
 

@@ -72,7 +72,7 @@ func TestLoadDefaults(t *testing.T) {
 	want := &Config{
 		Server:   Server{Listen: "127.0.0.1:8080", ShutdownTimeout: Duration(10 * time.Second), MaxBodyBytes: 1 << 20},
 		Database: Database{URL: "postgres://u:pw@db:5432/opsbot", MaxConns: 10, MigrateOnStart: &on},
-		Redis:    Redis{URL: "redis://127.0.0.1:6379/0"},
+		Redis:    Redis{Mode: "single", URL: "redis://127.0.0.1:6379/0"},
 		Bot:      Bot{Language: "zh-CN", Timezone: "Asia/Shanghai"},
 		Bootstrap: Bootstrap{Admin: BootstrapAdmin{
 			User: "admin", Name: "Admin", Unit: "city", UnitName: "City",

@@ -113,3 +113,47 @@ func TestServerTLSAndProxies(t *testing.T) {
 	require.Len(t, nets, 2)
 	require.True(t, nets[1].Contains([]byte{127, 0, 0, 1}))
 }
+
+func TestRedisModes(t *testing.T) {
+	t.Parallel()
+	base := `
+database: {url: "postgres://u:pw@db:5432/opsbot"}
+bootstrap: {admin: {user: admin, name: Admin, unit: city, unit_name: City}}
+`
+	tests := []struct {
+		name    string
+		redis   string
+		environ []string
+		wantErr string
+	}{
+		{name: "single by default", redis: `{url: "redis://127.0.0.1:6379/0"}`},
+		{name: "single needs url", redis: `{mode: single}`, wantErr: "redis.url: required"},
+		{name: "sentinel", redis: `{mode: sentinel, master_name: mymaster, addrs: ["s1:26379", "s2:26379"], password: pw, sentinel_password: spw, db: 2, tls: true}`},
+		{name: "sentinel from env", redis: `{}`, environ: []string{"OPSBOT_REDIS_MODE=sentinel", "OPSBOT_REDIS_MASTER_NAME=m", "OPSBOT_REDIS_ADDRS=s1:26379,s2:26379"}},
+		{name: "sentinel needs master", redis: `{mode: sentinel, addrs: ["s1:26379"]}`, wantErr: "redis.master_name: required"},
+		{name: "sentinel needs addrs", redis: `{mode: sentinel, master_name: m}`, wantErr: "redis.addrs: required in sentinel mode"},
+		{name: "sentinel with url", redis: `{mode: sentinel, master_name: m, addrs: ["s1:26379"], url: "redis://x:6379"}`, wantErr: "redis.url: only for mode single"},
+		{name: "bad addr", redis: `{mode: cluster, addrs: ["nohost"]}`, wantErr: `redis.addrs[0]: must be host:port, got "nohost"`},
+		{name: "cluster", redis: `{mode: cluster, addrs: ["n1:6379", "n2:6379", "n3:6379"]}`},
+		{name: "cluster db", redis: `{mode: cluster, addrs: ["n1:6379"], db: 1}`, wantErr: "redis.db: must be 0 in cluster mode"},
+		{name: "unknown mode", redis: `{mode: ring}`, wantErr: `redis.mode: must be "single", "sentinel" or "cluster", got "ring"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := loadYAML(t, base+"redis: "+tt.redis+"\n", tt.environ)
+			if tt.wantErr == "" {
+				require.NoError(t, err)
+				require.NotEmpty(t, c.Redis.Mode)
+				red := c.Redis
+				r := c.Redacted().Redis
+				if red.Password != "" {
+					require.Equal(t, "***", r.Password)
+					require.Equal(t, "***", r.SentinelPassword)
+				}
+				return
+			}
+			require.Contains(t, strings.Join(problems(t, err), "\n"), tt.wantErr)
+		})
+	}
+}
