@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"log/syslog"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -49,6 +50,7 @@ var (
 const usage = `usage: opsbot [all|serve|worker|scheduler|migrate] [--config FILE]
        opsbot check-config [--config FILE]
        opsbot version
+       opsbot probe [URL]   (default http://127.0.0.1:8080/readyz; for image health checks)
        opsbot audit verify [--checkpoint FILE]... [--config FILE]
        opsbot audit checkpoint [--config FILE]
        opsbot audit export [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--config FILE]`
@@ -57,6 +59,9 @@ func cli(args, environ []string, stdout, stderr io.Writer) int {
 	sub := "all"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		sub, args = args[0], args[1:]
+		if sub == "probe" {
+			return probe(args, stderr)
+		}
 		if sub == "version" {
 			fmt.Fprintf(stdout, "opsbot %s (commit %s, built %s, %s %s/%s)\n", version, commit, buildDate, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 			return 0
@@ -137,6 +142,33 @@ func cli(args, environ []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "opsbot:", err)
+		return 1
+	}
+	return 0
+}
+
+// probe GETs the URL in args (default the local /readyz) and exits 0 on a
+// 2xx answer, 1 otherwise: the health check of images without a shell.
+func probe(args []string, stderr io.Writer) int {
+	url := "http://127.0.0.1:8080/readyz"
+	switch len(args) {
+	case 0:
+	case 1:
+		url = args[0]
+	default:
+		fmt.Fprintln(stderr, usage)
+		return 2
+	}
+	client := &http.Client{Timeout: 3 * time.Second}
+	resp, err := client.Get(url)
+	if err != nil {
+		fmt.Fprintln(stderr, "opsbot probe:", err)
+		return 1
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	_ = resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		fmt.Fprintf(stderr, "opsbot probe: %s: %s\n%s", url, resp.Status, body)
 		return 1
 	}
 	return 0

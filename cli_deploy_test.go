@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,4 +74,21 @@ audit: {key_file: "` + key + `"}
 			require.Contains(t, back, "server")
 		})
 	}
+}
+
+func TestProbeCommand(t *testing.T) {
+	t.Parallel()
+	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/readyz" {
+			http.Error(w, "postgres: down", http.StatusServiceUnavailable)
+		}
+	}))
+	defer ok.Close()
+	var out, errOut bytes.Buffer
+	require.Equal(t, 0, cli([]string{"probe", ok.URL + "/readyz"}, nil, &out, &errOut), errOut.String())
+	errOut.Reset()
+	require.Equal(t, 1, cli([]string{"probe", ok.URL + "/other"}, nil, &out, &errOut))
+	require.Contains(t, errOut.String(), "503")
+	require.Equal(t, 1, cli([]string{"probe", "http://127.0.0.1:1/readyz"}, nil, &out, &errOut))
+	require.Equal(t, 2, cli([]string{"probe", "a", "b"}, nil, &out, &errOut))
 }

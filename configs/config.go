@@ -1029,11 +1029,8 @@ func (c *Config) Validate() error {
 		if r.Name == "" {
 			add(key+".name", "required")
 		}
-		for _, f := range []struct{ val, file, name string }{{r.BearerToken, r.BearerTokenFile, "bearer_token"}, {r.Password, r.PasswordFile, "password"}} {
-			if f.val != "" && f.file != "" {
-				add(key+"."+f.name, "set either %s or %s_file, not both", f.name, f.name)
-			}
-		}
+		// Both a value and its *_file are refused when the file is read
+		// (applyFiles); here the value has been read from the file.
 		if r.BearerToken == "" && r.BearerTokenFile == "" && r.Username == "" {
 			add(key, "needs bearer_token(_file) or username and password(_file)")
 		}

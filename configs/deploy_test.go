@@ -157,3 +157,17 @@ bootstrap: {admin: {user: admin, name: Admin, unit: city, unit_name: City}}
 		})
 	}
 }
+
+// TestAlertReceiverTokenFile: a receiver's bearer_token_file is read like
+// every other *_file secret (it used to be refused as "both set" once read).
+func TestAlertReceiverTokenFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	tok := filepath.Join(dir, "token")
+	require.NoError(t, os.WriteFile(tok, []byte("s3cret\n"), 0o600))
+	c, err := loadYAML(t, prodYAML+"alerts: {receivers: [{name: am, bearer_token_file: \""+tok+"\"}]}\n", nil)
+	require.NoError(t, err)
+	require.Equal(t, "s3cret", c.Alerts.Receivers[0].BearerToken)
+	_, err = loadYAML(t, prodYAML+"alerts: {receivers: [{name: am, bearer_token: x, bearer_token_file: \""+tok+"\"}]}\n", nil)
+	require.ErrorContains(t, err, "both set")
+}
