@@ -8,6 +8,9 @@
 //	opsbot audit verify   check the audit chain (--checkpoint FILE: and published checkpoints)
 //	opsbot audit checkpoint  sign and publish a checkpoint of the chain head
 //	opsbot audit export   the audit log as JSON lines with its end checkpoint
+//	opsbot check-config   validate and print the effective config, secrets redacted
+//	opsbot version        version, commit and build date (set by make dist)
+//	opsbot probe [URL]    exit 0 when URL (default the local /readyz) answers 2xx
 //
 // Every subcommand takes --config FILE (or $OPSBOT_CONFIG; configs/dev.yaml
 // or its embedded copy when neither is given). main.go only wires.

@@ -24,7 +24,7 @@ CGO_ENABLED=0 GOOS=$goos GOARCH=$goarch go build -trimpath \
 	-o "$dir/bin/opsbot" .
 cp configs/opsbot.example.yaml "$dir/configs/"
 cp deploy/systemd/* "$dir/systemd/"
-cp deploy/install.sh "$dir/"
+cp deploy/install.sh deploy/Containerfile.dist "$dir/"
 cp README.md "$dir/"
 echo "$version" > "$dir/VERSION"
 # Reproducible: fixed owner, order and times.

@@ -49,7 +49,7 @@ func TestDistInstall(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, entries, 1, "one top directory")
 	top := filepath.Join(unpack, entries[0].Name())
-	for _, f := range []string{"bin/opsbot", "install.sh", "configs/opsbot.example.yaml", "systemd/opsbot@.service",
+	for _, f := range []string{"bin/opsbot", "install.sh", "Containerfile.dist", "configs/opsbot.example.yaml", "systemd/opsbot@.service",
 		"systemd/opsbot-migrate.service", "systemd/opsbot.target", "systemd/opsbot.env", "README.md", "VERSION"} {
 		require.FileExists(t, filepath.Join(top, f))
 	}
