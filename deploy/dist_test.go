@@ -20,7 +20,14 @@ func run(t *testing.T, dir string, env []string, name string, args ...string) st
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
+	// The caller's OPSBOT_* (make test exports OPSBOT_DATABASE_URL …) must
+	// not leak into the installed binary's config.
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "OPSBOT_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s %s:\n%s", name, strings.Join(args, " "), out)
 	return string(out)
