@@ -9,6 +9,8 @@
 #   make test           go vet + go test -race with every service available, then make faults
 #   make faults         the fault suite: private Postgres/Redis stopped, frozen, killed (scripts/faults.sh)
 #   make build          build bin/opsbot
+#   make dist           offline install tarball in dist/ (static binary, units, install.sh)
+#   make deploy-check   render deploy/k8s with kubectl kustomize, test the deploy/ artefacts
 #   make migrate        apply the database migrations (configs/dev.yaml)
 #   make lint           go vet, gofmt, staticcheck (best effort)
 #   make bench          run the benchmarks in bench/, if any
@@ -43,10 +45,10 @@ STATICCHECK_VERSION := v0.6.1
 # eval "$(...)" would not).
 load = _svc_out="$$($(SERVICES) $(1))"; eval "$$_svc_out"
 
-.PHONY: help run test faults build migrate lint bench cover services-stop clean
+.PHONY: help run test faults build dist deploy-check migrate lint bench cover services-stop clean
 
 help:
-	@sed -n '3,18p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
+	@sed -n '3,20p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
 
 run:
 	@echo "==> Services: Postgres + Redis (scripts/services.sh env)"
@@ -70,8 +72,9 @@ test:
 	echo "    CHROMIUM_PATH=$$CHROMIUM_PATH OPSBOT_REQUIRE_BROWSER=$$OPSBOT_REQUIRE_BROWSER"
 	echo "    ALERTMANAGER_PATH=$$ALERTMANAGER_PATH AMTOOL_PATH=$$AMTOOL_PATH"
 	echo "    $$($(GO) version)"
-	echo "==> [5/7] go vet ./..."
+	echo "==> [5/7] go vet ./..., kubectl kustomize deploy/k8s"
 	$(GO) vet ./...
+	if command -v kubectl >/dev/null; then kubectl kustomize deploy/k8s >/dev/null; fi
 	echo "==> [6/7] go test -race -count=1 -timeout 15m -skip '^TestFault' ./..."
 	$(GO) test -race -count=1 -timeout 15m -skip '^TestFault' ./...
 	echo "==> [7/7] Fault suite, under -race (scripts/faults.sh; about a minute)"
@@ -85,6 +88,21 @@ faults:
 build:
 	@echo "==> go build -o bin/opsbot ."
 	$(GO) build -o bin/opsbot .
+
+# VERSION defaults to `git describe`; override with make dist VERSION=v1.2.3.
+dist:
+	@echo "==> deploy/dist.sh dist (CGO_ENABLED=0 -trimpath, version via -ldflags)"
+	deploy/dist.sh dist
+
+deploy-check:
+	@echo "==> kubectl kustomize deploy/k8s"
+	if command -v kubectl >/dev/null; then
+		kubectl kustomize deploy/k8s >/dev/null && echo "    renders"
+	else
+		echo "    kubectl not installed: the Go test in deploy/ parses the manifests instead"
+	fi
+	echo "==> go test ./deploy/ (tarball + install.sh --prefix, compose and k8s checks)"
+	$(GO) test -count=1 ./deploy/
 
 migrate:
 	@echo "==> Services: Postgres + Redis (scripts/services.sh env)"
@@ -143,5 +161,5 @@ services-stop:
 	@$(SERVICES) stop
 
 clean:
-	@echo "==> rm -rf bin/"
-	rm -rf bin/
+	@echo "==> rm -rf bin/ dist/"
+	rm -rf bin/ dist/

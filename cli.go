@@ -11,13 +11,17 @@ import (
 	"io/fs"
 	"log/slog"
 	"log/syslog"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"opsbot/configs"
 	"opsbot/core"
@@ -35,7 +39,18 @@ var modes = map[string]mode{
 	"scheduler": {scheduler: true},
 }
 
+// Build stamps, set by the linker (make dist: -ldflags "-X main.version=…");
+// they are the only package variables, since -X can set nothing else.
+var (
+	version   = "dev"
+	commit    = "unknown"
+	buildDate = "unknown"
+)
+
 const usage = `usage: opsbot [all|serve|worker|scheduler|migrate] [--config FILE]
+       opsbot check-config [--config FILE]
+       opsbot version
+       opsbot probe [URL]   (default http://127.0.0.1:8080/readyz; for image health checks)
        opsbot audit verify [--checkpoint FILE]... [--config FILE]
        opsbot audit checkpoint [--config FILE]
        opsbot audit export [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--config FILE]`
@@ -44,6 +59,13 @@ func cli(args, environ []string, stdout, stderr io.Writer) int {
 	sub := "all"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		sub, args = args[0], args[1:]
+		if sub == "probe" {
+			return probe(args, stderr)
+		}
+		if sub == "version" {
+			fmt.Fprintf(stdout, "opsbot %s (commit %s, built %s, %s %s/%s)\n", version, commit, buildDate, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			return 0
+		}
 		if sub == "audit" {
 			if len(args) == 0 || !slices.Contains([]string{"verify", "checkpoint", "export"}, args[0]) {
 				fmt.Fprintln(stderr, usage)
@@ -96,6 +118,8 @@ func cli(args, environ []string, stdout, stderr io.Writer) int {
 	defer stop()
 
 	switch sub {
+	case "check-config":
+		err = checkConfig(cfg, source, logger, stdout, stderr)
 	case "migrate":
 		err = migrate(ctx, cfg)
 		if err == nil {
@@ -121,6 +145,52 @@ func cli(args, environ []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// probe GETs the URL in args (default the local /readyz) and exits 0 on a
+// 2xx answer, 1 otherwise: the health check of images without a shell.
+func probe(args []string, stderr io.Writer) int {
+	url := "http://127.0.0.1:8080/readyz"
+	switch len(args) {
+	case 0:
+	case 1:
+		url = args[0]
+	default:
+		fmt.Fprintln(stderr, usage)
+		return 2
+	}
+	client := &http.Client{Timeout: 3 * time.Second}
+	resp, err := client.Get(url)
+	if err != nil {
+		fmt.Fprintln(stderr, "opsbot probe:", err)
+		return 1
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	_ = resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		fmt.Fprintf(stderr, "opsbot probe: %s: %s\n%s", url, resp.Status, body)
+		return 1
+	}
+	return 0
+}
+
+// checkConfig prints the effective config (defaults, environment and
+// *_file secrets applied) with secrets redacted, after the checks Load does
+// and those that need files: the audit key.
+func checkConfig(cfg *configs.Config, source string, logger *slog.Logger, stdout, stderr io.Writer) error {
+	if _, err := loadAuditKey(cfg.Audit, logger, false); err != nil {
+		if !(cfg.Audit.GenerateKey && errors.Is(err, fs.ErrNotExist)) {
+			return err
+		}
+	}
+	red := cfg.Redacted()
+	out, err := yaml.Marshal(&red)
+	if err != nil {
+		return fmt.Errorf("check-config: %w", err)
+	}
+	fmt.Fprintf(stdout, "# effective opsbot config from %s (secrets redacted)\n%s", source, out)
+	fmt.Fprintf(stderr, "config ok: %s\n", source)
+	return nil
 }
 
 func newLogger(c configs.Log, w io.Writer) *slog.Logger {

@@ -8,6 +8,9 @@
 //	opsbot audit verify   check the audit chain (--checkpoint FILE: and published checkpoints)
 //	opsbot audit checkpoint  sign and publish a checkpoint of the chain head
 //	opsbot audit export   the audit log as JSON lines with its end checkpoint
+//	opsbot check-config   validate and print the effective config, secrets redacted
+//	opsbot version        version, commit and build date (set by make dist)
+//	opsbot probe [URL]    exit 0 when URL (default the local /readyz) answers 2xx
 //
 // Every subcommand takes --config FILE (or $OPSBOT_CONFIG; configs/dev.yaml
 // or its embedded copy when neither is given). main.go only wires.
@@ -64,7 +67,10 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 			return err
 		}
 	}
-	if a.rdb, err = redis.Open(ctx, cfg.Redis.URL); err != nil {
+	r := cfg.Redis
+	if a.rdb, err = redis.Connect(ctx, redis.Options{Mode: r.Mode, URL: r.URL, MasterName: r.MasterName, Addrs: r.Addrs,
+		Username: r.Username, Password: r.Password, SentinelPassword: r.SentinelPassword, DB: r.DB,
+		TLS: r.TLS, TLSCAFile: r.TLSCAFile}); err != nil {
 		return err
 	}
 	defer a.rdb.Close()
@@ -79,6 +85,9 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 	webURL := cfg.Webchat.PublicURL
 	if webURL == "" {
 		webURL = "http://" + cfg.Server.Listen
+		if cfg.Server.TLSCert != "" {
+			webURL = "https://" + cfg.Server.Listen
+		}
 	}
 	a.bot = bot.New(bot.Config{Language: cfg.Bot.Language, Location: cfg.Bot.Location(), Clock: a.clock,
 		WebchatURL: webURL, SessionTTL: cfg.Webchat.SessionTTL.D()},

@@ -28,7 +28,7 @@ type platformSet struct {
 }
 
 // platforms builds the enabled chat adapters around the bot.
-func platforms(cfg *configs.Config, store *postgres.Store, rdb *goredis.Client, b *bot.Bot, orgs *org.Service, channels *org.Channels, logger *slog.Logger) (*platformSet, error) {
+func platforms(cfg *configs.Config, store *postgres.Store, rdb goredis.UniversalClient, b *bot.Bot, orgs *org.Service, channels *org.Channels, logger *slog.Logger) (*platformSet, error) {
 	p := &platformSet{channels: map[string]map[string]string{}}
 	p.webchat = webchat.New(webchat.Config{DevMode: cfg.Webchat.DevMode, Token: cfg.Webchat.Token, MaxBodyBytes: cfg.Server.MaxBodyBytes,
 		Sessions: orgs.WebTokenUser, Channels: channels.Of},

@@ -27,7 +27,7 @@ type process struct {
 	log       *slog.Logger
 	clock     core.Clock
 	store     *postgres.Store
-	rdb       *goredis.Client
+	rdb       goredis.UniversalClient
 	queue     *tasks.Queue
 	metrics   *server.Metrics
 	dom       domainSet
@@ -71,6 +71,9 @@ func (a *process) serve(ctx, gctx context.Context, g *errgroup.Group, ready func
 		{Name: "postgres", Fn: a.store.Ping},
 		{Name: "redis", Fn: func(ctx context.Context) error { return a.rdb.Ping(ctx).Err() }},
 	}, a.log)
+	if err := a.deployServer(srv); err != nil {
+		return err
+	}
 	if cfg.Webchat.Enabled {
 		a.plat.webchat.Routes(srv.Mux)
 	}
@@ -132,4 +135,27 @@ func (a *process) schedule(gctx context.Context, g *errgroup.Group) {
 		tasks.JobEntries(a.bot.Jobs(), a.cfg.Bot.Location(), a.clock.Now)...)
 	s := tasks.NewScheduler(a.queue, entries, time.Now, a.log)
 	g.Go(func() error { return s.Run(gctx) })
+}
+
+// deployServer applies the production keys of server (TLS, trusted
+// proxies) to srv and exports the outbox and timer backlog on /metrics.
+func (a *process) deployServer(srv *server.Server) error {
+	if a.cfg.Server.TLSCert != "" {
+		srv.UseTLS(a.cfg.Server.TLSCert, a.cfg.Server.TLSKey)
+	}
+	nets, err := a.cfg.Server.TrustedNets()
+	if err != nil {
+		return err
+	}
+	srv.TrustProxies(nets)
+	outbox, timers := a.store.Outbox(), a.store.Timers()
+	a.metrics.WatchBacklog(outbox.Pending, func(ctx context.Context) (time.Duration, error) {
+		now := a.clock.Now()
+		due, err := timers.Due(ctx, now, 1)
+		if err != nil || len(due) == 0 {
+			return 0, err
+		}
+		return now.Sub(due[0].DueAt), nil
+	})
+	return nil
 }

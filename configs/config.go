@@ -346,6 +346,62 @@ type Server struct {
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
 	// MaxBodyBytes caps request bodies (default 1 MiB).
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// TLSCert and TLSKey name PEM files; when both are set the server
+	// speaks HTTPS only (default "": plain HTTP, e.g. behind a reverse proxy).
+	TLSCert string `yaml:"tls_cert"`
+	// TLSKey is the private key file matching TLSCert.
+	TLSKey string `yaml:"tls_key"`
+	// TrustedProxies are the IP addresses or CIDRs of reverse proxies whose
+	// X-Forwarded-For header gives the client address (default none: the
+	// peer address is the client).
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// AllowDevOnNetwork lets webchat.dev_mode run on a non-loopback
+	// server.listen (default false: refused, since dev mode lets anyone act
+	// as anyone).
+	AllowDevOnNetwork bool `yaml:"allow_dev_on_network"`
+}
+
+// TrustedNets parses TrustedProxies; a bare address is a /32 or /128.
+func (s Server) TrustedNets() ([]*net.IPNet, error) {
+	out := make([]*net.IPNet, 0, len(s.TrustedProxies))
+	for i, p := range s.TrustedProxies {
+		n, err := parseNet(p)
+		if err != nil {
+			return nil, fmt.Errorf("server.trusted_proxies[%d]: %w", i, err)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// parseNet parses an IP address or a CIDR.
+func parseNet(s string) (*net.IPNet, error) {
+	if ip := net.ParseIP(s); ip != nil {
+		bits := 128
+		if ip.To4() != nil {
+			ip, bits = ip.To4(), 32
+		}
+		return &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)}, nil
+	}
+	_, n, err := net.ParseCIDR(s)
+	if err != nil {
+		return nil, fmt.Errorf("must be an IP address or CIDR, got %q", s)
+	}
+	return n, nil
+}
+
+// isLoopbackListen reports whether the host of a host:port address is a
+// loopback address or "localhost" (an empty host means every interface).
+func isLoopbackListen(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Database configures the Postgres connection.
@@ -369,12 +425,37 @@ func (d Database) MigrateOnStartOr() bool {
 	return *d.MigrateOnStart
 }
 
-// Redis configures the Redis connection used by the asynq worker.
+// Redis configures the Redis connection shared by go-redis and asynq.
 type Redis struct {
-	// URL is the redis:// or rediss:// URL (required, secret).
+	// Mode is single (default: url), sentinel (master_name, addrs) or
+	// cluster (addrs).
+	Mode string `yaml:"mode"`
+	// URL is the redis:// or rediss:// URL (required in single mode, secret).
 	URL string `yaml:"url" secret:"url"`
 	// URLFile names a file holding URL.
 	URLFile string `yaml:"url_file"`
+	// MasterName is the Sentinel master name (sentinel mode).
+	MasterName string `yaml:"master_name"`
+	// Addrs are the Sentinels' host:port (sentinel mode) or cluster seed
+	// nodes (cluster mode).
+	Addrs []string `yaml:"addrs"`
+	// Username is the Redis ACL user (sentinel and cluster modes; in single
+	// mode it is part of url).
+	Username string `yaml:"username"`
+	// Password is the Redis password (sentinel and cluster modes, secret).
+	Password string `yaml:"password" secret:"true"`
+	// PasswordFile names a file holding Password.
+	PasswordFile string `yaml:"password_file"`
+	// SentinelPassword authenticates to the Sentinels themselves (secret).
+	SentinelPassword string `yaml:"sentinel_password" secret:"true"`
+	// SentinelPasswordFile names a file holding SentinelPassword.
+	SentinelPasswordFile string `yaml:"sentinel_password_file"`
+	// DB is the database number (sentinel mode; cluster has only 0).
+	DB int `yaml:"db"`
+	// TLS connects with TLS (sentinel and cluster modes; single mode uses rediss://).
+	TLS bool `yaml:"tls"`
+	// TLSCAFile names a PEM file of CAs to trust instead of the system's.
+	TLSCAFile string `yaml:"tls_ca_file"`
 }
 
 // Bot configures the bot's locale.
@@ -482,7 +563,7 @@ type Scheduler struct {
 type Log struct {
 	// Level is debug, info (default), warn or error.
 	Level string `yaml:"level"`
-	// Format is text (default) or json.
+	// Format is text or json (default json, text when webchat.dev_mode is on).
 	Format string `yaml:"format"`
 }
 
@@ -596,6 +677,7 @@ func Load(path string, environ []string) (*Config, error) {
 	if err := applyFiles(&c, envSet); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	c.applyLateDefaults()
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -684,8 +766,17 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.WeCom.Limits.PerMemberHour, 1000)
 	setDefault(&c.WeCom.Limits.RobotPerMinute, 20)
 	setDefault(&c.WeCom.CallbackWindow, Duration(5*time.Minute))
+	setDefault(&c.Redis.Mode, "single")
 	setDefault(&c.Log.Level, "info")
-	setDefault(&c.Log.Format, "text")
+}
+
+// applyLateDefaults fills defaults that depend on other keys once the
+// environment has been applied: logs are JSON unless in dev mode.
+func (c *Config) applyLateDefaults() {
+	if c.Webchat.DevMode {
+		setDefault(&c.Log.Format, "text")
+	}
+	setDefault(&c.Log.Format, "json")
 }
 
 // setDefault sets *p to v when *p is the zero value.
@@ -732,13 +823,14 @@ func (c *Config) Validate() error {
 	if c.Server.MaxBodyBytes <= 0 {
 		add("server.max_body_bytes", "must be positive, got %d", c.Server.MaxBodyBytes)
 	}
+	c.validateServerDeploy(add)
 
 	// database, redis
 	checkURL(add, "database.url", c.Database.URL, "postgres://", "postgresql://")
 	if c.Database.MaxConns < 1 || c.Database.MaxConns > 1000 {
 		add("database.max_conns", "must be between 1 and 1000, got %d", c.Database.MaxConns)
 	}
-	checkURL(add, "redis.url", c.Redis.URL, "redis://", "rediss://")
+	c.validateRedis(add)
 
 	// bot
 	if c.Bot.Language != "zh-CN" && c.Bot.Language != "en" {
@@ -946,11 +1038,8 @@ func (c *Config) Validate() error {
 		if r.Name == "" {
 			add(key+".name", "required")
 		}
-		for _, f := range []struct{ val, file, name string }{{r.BearerToken, r.BearerTokenFile, "bearer_token"}, {r.Password, r.PasswordFile, "password"}} {
-			if f.val != "" && f.file != "" {
-				add(key+"."+f.name, "set either %s or %s_file, not both", f.name, f.name)
-			}
-		}
+		// Both a value and its *_file are refused when the file is read
+		// (applyFiles); here the value has been read from the file.
 		if r.BearerToken == "" && r.BearerTokenFile == "" && r.Username == "" {
 			add(key, "needs bearer_token(_file) or username and password(_file)")
 		}
@@ -983,6 +1072,73 @@ func (c *Config) Validate() error {
 		return &ValidationError{Problems: problems}
 	}
 	return nil
+}
+
+// validateServerDeploy checks the production keys of server: the TLS pair,
+// trusted proxies, and dev mode only on loopback unless forced.
+func (c *Config) validateServerDeploy(add adder) {
+	s := c.Server
+	switch {
+	case s.TLSCert != "" && s.TLSKey == "":
+		add("server.tls_key", "required when server.tls_cert is set")
+	case s.TLSKey != "" && s.TLSCert == "":
+		add("server.tls_cert", "required when server.tls_key is set")
+	}
+	for _, f := range []struct{ path, name string }{{"server.tls_cert", s.TLSCert}, {"server.tls_key", s.TLSKey}} {
+		if f.name == "" {
+			continue
+		}
+		if _, err := os.Stat(f.name); err != nil {
+			add(f.path, "cannot read %s: %v", f.name, err)
+		}
+	}
+	for i, p := range s.TrustedProxies {
+		if _, err := parseNet(p); err != nil {
+			add(fmt.Sprintf("server.trusted_proxies[%d]", i), "%v", err)
+		}
+	}
+	if c.Webchat.DevMode && !s.AllowDevOnNetwork && s.Listen != "" && !isLoopbackListen(s.Listen) {
+		add("webchat.dev_mode", "refused: server.listen %q is not a loopback address and dev mode lets anyone act as any user; "+
+			"listen on 127.0.0.1, turn dev_mode off, or set server.allow_dev_on_network: true", s.Listen)
+	}
+}
+
+// validateRedis checks the redis section per mode.
+func (c *Config) validateRedis(add adder) {
+	r := c.Redis
+	switch r.Mode {
+	case "single":
+		checkURL(add, "redis.url", r.URL, "redis://", "rediss://")
+		return
+	case "sentinel":
+		checkRequired(add, "redis.master_name", r.MasterName)
+	case "cluster":
+		if r.DB != 0 {
+			add("redis.db", "must be 0 in cluster mode, got %d", r.DB)
+		}
+	default:
+		add("redis.mode", `must be "single", "sentinel" or "cluster", got %q`, r.Mode)
+		return
+	}
+	if r.URL != "" {
+		add("redis.url", "only for mode single; in %s mode set redis.addrs", r.Mode)
+	}
+	if len(r.Addrs) == 0 {
+		add("redis.addrs", "required in %s mode (host:port of each %s)", r.Mode, map[string]string{"sentinel": "Sentinel", "cluster": "seed node"}[r.Mode])
+	}
+	for i, a := range r.Addrs {
+		if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
+			add(fmt.Sprintf("redis.addrs[%d]", i), "must be host:port, got %q", a)
+		}
+	}
+	if r.DB < 0 {
+		add("redis.db", "must be >= 0, got %d", r.DB)
+	}
+	if r.TLSCAFile != "" {
+		if _, err := os.Stat(r.TLSCAFile); err != nil {
+			add("redis.tls_ca_file", "cannot read %s: %v", r.TLSCAFile, err)
+		}
+	}
 }
 
 // adder records one validation problem.

@@ -72,7 +72,7 @@ func TestLoadDefaults(t *testing.T) {
 	want := &Config{
 		Server:   Server{Listen: "127.0.0.1:8080", ShutdownTimeout: Duration(10 * time.Second), MaxBodyBytes: 1 << 20},
 		Database: Database{URL: "postgres://u:pw@db:5432/opsbot", MaxConns: 10, MigrateOnStart: &on},
-		Redis:    Redis{URL: "redis://127.0.0.1:6379/0"},
+		Redis:    Redis{Mode: "single", URL: "redis://127.0.0.1:6379/0"},
 		Bot:      Bot{Language: "zh-CN", Timezone: "Asia/Shanghai"},
 		Bootstrap: Bootstrap{Admin: BootstrapAdmin{
 			User: "admin", Name: "Admin", Unit: "city", UnitName: "City",
@@ -103,7 +103,7 @@ func TestLoadDefaults(t *testing.T) {
 		Audit:       Audit{CheckpointEvery: Duration(time.Hour), Retention: Duration(MinAuditRetention)},
 		Digest:      Digest{At: "09:00"},
 		WeCom:       WeCom{APIBase: "https://qyapi.weixin.qq.com", Limits: WeComLimits{PerMemberMinute: 30, PerMemberHour: 1000, RobotPerMinute: 20}, CallbackWindow: Duration(5 * time.Minute)},
-		Log:         Log{Level: "info", Format: "text"},
+		Log:         Log{Level: "info", Format: "json"}, // not dev mode: JSON logs
 	}
 	tests := []struct {
 		name string

@@ -5,11 +5,14 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -64,6 +67,44 @@ func (m *Metrics) Delivery(platform, outcome string) {
 	m.deliveries.WithLabelValues(platform, outcome).Inc()
 }
 
+// BacklogTimeout bounds each backlog query made during a scrape.
+const BacklogTimeout = 2 * time.Second
+
+// WatchBacklog registers two gauges read at scrape time:
+// opsbot_outbox_pending (notices not yet delivered) and
+// opsbot_timers_late_seconds (how far past due the oldest pending timer
+// is, 0 when none is due). A query that fails leaves its gauge out of
+// that scrape rather than reporting a false zero.
+func (m *Metrics) WatchBacklog(outboxPending func(context.Context) (int, error), timersLate func(context.Context) (time.Duration, error)) {
+	m.Registry.MustRegister(&backlog{
+		pending: prometheus.NewDesc("opsbot_outbox_pending", "Outbox notices waiting to be delivered.", nil, nil),
+		late:    prometheus.NewDesc("opsbot_timers_late_seconds", "How late the oldest due, unfired timer is (0 when none is due).", nil, nil),
+		pendFn:  outboxPending, lateFn: timersLate,
+	})
+}
+
+// backlog is the collector behind WatchBacklog.
+type backlog struct {
+	pending, late *prometheus.Desc
+	pendFn        func(context.Context) (int, error)
+	lateFn        func(context.Context) (time.Duration, error)
+}
+
+// Describe implements prometheus.Collector.
+func (b *backlog) Describe(ch chan<- *prometheus.Desc) { ch <- b.pending; ch <- b.late }
+
+// Collect implements prometheus.Collector.
+func (b *backlog) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), BacklogTimeout)
+	defer cancel()
+	if n, err := b.pendFn(ctx); err == nil {
+		ch <- prometheus.MustNewConstMetric(b.pending, prometheus.GaugeValue, float64(n))
+	}
+	if d, err := b.lateFn(ctx); err == nil {
+		ch <- prometheus.MustNewConstMetric(b.late, prometheus.GaugeValue, max(d, 0).Seconds())
+	}
+}
+
 // Check is a readiness check: it names what it checks and returns its error.
 type Check struct {
 	Name string
@@ -77,6 +118,57 @@ type Server struct {
 	checks  []Check
 	log     *slog.Logger
 	srv     *http.Server
+	tlsCert string
+	tlsKey  string
+	proxies []*net.IPNet
+}
+
+// UseTLS makes Serve speak HTTPS only, with the PEM certificate and key
+// files.
+func (s *Server) UseTLS(certFile, keyFile string) { s.tlsCert, s.tlsKey = certFile, keyFile }
+
+// TrustProxies makes requests whose peer is in one of nets take their
+// client address from X-Forwarded-For: the rightmost address not itself a
+// trusted proxy. Without trusted proxies the header is ignored.
+func (s *Server) TrustProxies(nets []*net.IPNet) { s.proxies = nets }
+
+// clientAddr returns the client's address for r: the peer, or, when the
+// peer is a trusted proxy, the rightmost untrusted X-Forwarded-For entry
+// (as "ip:0"). Entries left of it are the client's own claims and ignored.
+func (s *Server) clientAddr(r *http.Request) string {
+	if len(s.proxies) == 0 || !s.trusted(hostIP(r.RemoteAddr)) {
+		return r.RemoteAddr
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		ip := net.ParseIP(strings.TrimSpace(hops[i]))
+		if ip == nil {
+			return r.RemoteAddr
+		}
+		if !s.trusted(ip) {
+			return net.JoinHostPort(ip.String(), "0")
+		}
+	}
+	return r.RemoteAddr
+}
+
+// trusted reports whether ip is one of the trusted proxies.
+func (s *Server) trusted(ip net.IP) bool {
+	for _, n := range s.proxies {
+		if ip != nil && n.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// hostIP parses the IP of a host:port address (nil when it is not one).
+func hostIP(addr string) net.IP {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	return net.ParseIP(host)
 }
 
 // New returns a server with /healthz, /readyz and /metrics registered.
@@ -150,6 +242,9 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		if len(s.proxies) > 0 {
+			r.RemoteAddr = s.clientAddr(r)
+		}
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 		_, route := s.Mux.Handler(r)
 		if route == "" {
@@ -178,15 +273,28 @@ func (s *Server) Handler() http.Handler {
 }
 
 // Serve listens on addr and serves until ctx ends, then shuts down within
-// grace. ready, when set, is told the bound address.
+// grace. ready, when set, is told the bound address. With UseTLS it serves
+// HTTPS only and fails at once when the certificate or key cannot be loaded.
 func (s *Server) Serve(ctx context.Context, addr string, grace time.Duration, ready func(addr string)) error {
+	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
+	scheme := "http"
+	if s.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(s.tlsCert, s.tlsKey)
+		if err != nil {
+			return fmt.Errorf("server: tls: %w", err)
+		}
+		s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		scheme = "https"
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
-	s.log.Info("listening", "addr", ln.Addr().String())
+	if s.srv.TLSConfig != nil {
+		ln = tls.NewListener(ln, s.srv.TLSConfig)
+	}
+	s.log.Info("listening", "addr", ln.Addr().String(), "scheme", scheme)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}

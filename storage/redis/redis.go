@@ -5,7 +5,10 @@ package redis
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
+	"os"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -23,6 +26,61 @@ func Open(ctx context.Context, url string) (*goredis.Client, error) {
 	if err := c.Ping(pctx).Err(); err != nil {
 		_ = c.Close()
 		return nil, fmt.Errorf("redis: ping %s: %w", opts.Addr, err)
+	}
+	return c, nil
+}
+
+// Options say how to reach Redis: one server (Mode "single", URL), a
+// master found through Sentinels ("sentinel": MasterName, Addrs) or a
+// Redis Cluster ("cluster": Addrs).
+type Options struct {
+	Mode             string
+	URL              string
+	MasterName       string
+	Addrs            []string
+	Username         string
+	Password         string
+	SentinelPassword string
+	DB               int
+	TLS              bool
+	TLSCAFile        string
+}
+
+// Connect opens the client o describes, the one go-redis and asynq share,
+// and pings it. A Sentinel client follows failovers to the new master; a
+// cluster client follows slot moves.
+func Connect(ctx context.Context, o Options) (goredis.UniversalClient, error) {
+	var tc *tls.Config
+	if o.TLS {
+		tc = &tls.Config{MinVersion: tls.VersionTLS12}
+		if o.TLSCAFile != "" {
+			pem, err := os.ReadFile(o.TLSCAFile)
+			if err != nil {
+				return nil, fmt.Errorf("redis: tls ca: %w", err)
+			}
+			tc.RootCAs = x509.NewCertPool()
+			if !tc.RootCAs.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("redis: tls ca: no certificate in %s", o.TLSCAFile)
+			}
+		}
+	}
+	var c goredis.UniversalClient
+	switch o.Mode {
+	case "", "single":
+		return Open(ctx, o.URL)
+	case "sentinel":
+		c = goredis.NewFailoverClient(&goredis.FailoverOptions{MasterName: o.MasterName, SentinelAddrs: o.Addrs,
+			SentinelPassword: o.SentinelPassword, Username: o.Username, Password: o.Password, DB: o.DB, TLSConfig: tc})
+	case "cluster":
+		c = goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: o.Addrs, Username: o.Username, Password: o.Password, TLSConfig: tc})
+	default:
+		return nil, fmt.Errorf("redis: unknown mode %q (single, sentinel or cluster)", o.Mode)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := c.Ping(pctx).Err(); err != nil {
+		_ = c.Close()
+		return nil, fmt.Errorf("redis: ping %s %v: %w", o.Mode, o.Addrs, err)
 	}
 	return c, nil
 }
