@@ -334,6 +334,11 @@ func TestBackupChecksFaultsAndMonthlyAudit(t *testing.T) {
 	// On the full-backup day (the 1st) an incremental report is accepted
 	// but flagged at once, to the reporter and the operators, and December
 	// counts a missing full backup (W 8.4.4).
+	// The 1st's check has come due (its timer fired after the clock moved):
+	// only then is a report the next morning a late report of the 1st.
+	eventually(t, "the 1st's report missed", func() bool {
+		return countText(a, "admin", "cmdb 的备份结果（截止 2026-12-01 10:00）超时仍未上报") == 1
+	})
 	r = a.say("sunli", "/backup report cmdb ok --kind incremental")
 	requireOK(t, r)
 	require.Contains(t, r.all(), "备份结果已登记（2026-12-01）", "a late report answers the 1st")
