@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -40,6 +42,10 @@ type Options struct {
 	// AuditKey seals the audit chain (see core/audit); nil appends
 	// unkeyed entries, refused once the chain is keyed.
 	AuditKey *audit.Key
+	// StatementTimeout, when positive, is set as statement_timeout on
+	// every connection: a statement running longer fails with SQLSTATE
+	// 57014 ("canceling statement due to statement timeout").
+	StatementTimeout time.Duration
 }
 
 // Open connects to Postgres and checks the connection.
@@ -55,6 +61,16 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		cfg.ConnConfig.RuntimeParams["search_path"] = opts.SearchPath
 	}
 	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	if opts.StatementTimeout > 0 {
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
+	}
+	// Failover: a host that does not answer (a frozen primary, a dropped
+	// route) must not hold a connect or a liveness ping forever, so the
+	// next host of a multi-host URL, or the promoted standby, is tried.
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = 10 * time.Second
+	}
+	cfg.PingTimeout = 5 * time.Second
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
