@@ -101,13 +101,55 @@ func TestE2EBackupRestoreVerifies(t *testing.T) {
 	require.Contains(t, opsbot("opsbot", "audit", "checkpoint"), "audit checkpoint signed")
 	require.FileExists(t, cpFile)
 
-	// Back up, restore into the empty database, migrate, verify.
-	dump := filepath.Join(dir, "opsbot.dump")
-	out, err := exec.Command(pgDump, "-Fc", "-f", dump, dbURL("opsbot")).CombinedOutput()
-	require.NoError(t, err, "pg_dump: %s", out)
-	out, err = exec.Command(pgRestore, "--no-owner", "--exit-on-error", "-d", dbURL("restored"), dump).CombinedOutput()
+	// Back up with the example unit's own script (deploy/backup), restore
+	// into the empty database, migrate, verify with the backed-up
+	// checkpoint file.
+	state, creds, conf := filepath.Join(dir, "state"), filepath.Join(dir, "creds"), filepath.Join(dir, "conf")
+	for _, d := range []string{state, creds, conf} {
+		require.NoError(t, os.MkdirAll(d, 0o700))
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(creds, "database_url"), []byte(dbURL("opsbot")+"\n"), 0o600))
+	yamlText, err := os.ReadFile("configs/dev.yaml")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(conf, "opsbot.yaml"), yamlText, 0o600))
+	backup := exec.Command("/bin/sh", "-ec", unitScript(t, "deploy/backup/opsbot-backup.service"))
+	backup.Env = append(subprocessEnv(), "PATH="+filepath.Dir(pgDump)+":"+os.Getenv("PATH"),
+		"STATE_DIRECTORY="+state, "CREDENTIALS_DIRECTORY="+creds, "OPSBOT_CONFDIR="+conf,
+		"CHECKPOINT_FILE="+cpFile, "KEEP_DAYS=14")
+	out, err := backup.CombinedOutput()
+	require.NoError(t, err, "opsbot-backup.service script: %s", out)
+	taken, err := filepath.Glob(filepath.Join(state, "*"))
+	require.NoError(t, err)
+	require.Len(t, taken, 1, "one backup directory: %s", out)
+	for _, f := range []string{"opsbot.dump", filepath.Base(cpFile), "opsbot.yaml"} {
+		require.FileExists(t, filepath.Join(taken[0], f))
+	}
+	out, err = exec.Command(pgRestore, "--no-owner", "--exit-on-error", "-d", dbURL("restored"), filepath.Join(taken[0], "opsbot.dump")).CombinedOutput()
 	require.NoError(t, err, "pg_restore: %s", out)
+	cpFile = filepath.Join(taken[0], filepath.Base(cpFile))
 	opsbot("restored", "migrate")
 	verified := opsbot("restored", "audit", "verify", "--checkpoint", cpFile)
 	require.Regexp(t, `audit chain ok: [1-9]\d* entries verified \(sealed with key .*; [1-9]\d* checkpoints matched\)`, verified)
+}
+
+// unitScript returns the shell script of a unit's `ExecStart=/bin/sh -ec
+// '…'` (continuation lines joined, systemd's $$ and %% unescaped).
+func unitScript(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	_, rest, ok := strings.Cut(string(b), "ExecStart=/bin/sh -ec '")
+	require.True(t, ok, "%s: no ExecStart=/bin/sh -ec '…'", path)
+	var script strings.Builder
+	for _, line := range strings.Split(rest, "\n") {
+		if body, cont := strings.CutSuffix(line, "\\"); cont {
+			script.WriteString(body + "\n")
+			continue
+		}
+		body, closed := strings.CutSuffix(line, "'")
+		require.True(t, closed, "%s: ExecStart does not end in '", path)
+		script.WriteString(body)
+		break
+	}
+	return strings.NewReplacer("$$", "$", "%%", "%").Replace(script.String())
 }
