@@ -97,3 +97,44 @@ func TestStatementTimeoutCutsALongQuery(t *testing.T) {
 	_, err = s.Pool().Exec(ctx, "SELECT pg_sleep(0.05)")
 	require.NoError(t, err)
 }
+
+// Waiting on a lock and running migrations are not bounded by
+// database.statement_timeout: a replica that waits for another's
+// migration or seeding longer than the timeout still starts.
+func TestStatementTimeoutSparesLocksAndMigrations(t *testing.T) {
+	pg := faulttest.StartPostgres(t)
+	ctx := context.Background()
+	holder, err := postgres.Open(ctx, pg.URL(), postgres.Options{MaxConns: 2})
+	require.NoError(t, err)
+	defer holder.Close()
+	s, err := postgres.Open(ctx, pg.URL(), postgres.Options{MaxConns: 2, StatementTimeout: 300 * time.Millisecond})
+	require.NoError(t, err)
+	defer s.Close()
+
+	held, release := make(chan struct{}), make(chan struct{})
+	holderDone := make(chan error, 1)
+	go func() {
+		holderDone <- holder.Exclusive(ctx, "seed", func(context.Context) error {
+			close(held)
+			<-release
+			return nil
+		})
+	}()
+	<-held
+	time.AfterFunc(time.Second, func() { close(release) })
+	ran := false
+	require.NoError(t, s.Exclusive(ctx, "seed", func(context.Context) error { ran = true; return nil }),
+		"waiting for the lock longer than the statement timeout")
+	require.True(t, ran)
+	require.NoError(t, <-holderDone)
+
+	// Migrations run without the timeout (a statement of theirs may be
+	// long), and the connection gets it back afterwards.
+	tiny, err := postgres.Open(ctx, pg.URL(), postgres.Options{MaxConns: 1, StatementTimeout: time.Millisecond})
+	require.NoError(t, err)
+	defer tiny.Close()
+	require.NoError(t, tiny.Migrate(ctx))
+	var got string
+	require.NoError(t, tiny.Pool().QueryRow(ctx, "SHOW statement_timeout").Scan(&got))
+	require.Equal(t, "1ms", got)
+}
