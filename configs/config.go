@@ -416,7 +416,7 @@ type Database struct {
 	MigrateOnStart *bool `yaml:"migrate_on_start"`
 	// StatementTimeout is set as Postgres' statement_timeout on every
 	// connection of serve, worker and scheduler (default 30s, 1s..1h);
-	// migrations and `audit verify` run without it.
+	// migrations, advisory-lock waits and the audit chain walk are exempt.
 	StatementTimeout Duration `yaml:"statement_timeout"`
 }
 
