@@ -128,13 +128,21 @@ func TestStatementTimeoutSparesLocksAndMigrations(t *testing.T) {
 	require.True(t, ran)
 	require.NoError(t, <-holderDone)
 
-	// Migrations run without the timeout (a statement of theirs may be
-	// long), and the connection gets it back afterwards.
-	tiny, err := postgres.Open(ctx, pg.URL(), postgres.Options{MaxConns: 1, StatementTimeout: time.Millisecond})
+	// A replica migrating waits for another's migration (tern's advisory
+	// lock, held here for 1s) past the timeout, and the connection gets the
+	// timeout back afterwards.
+	const ternLock = int64(9628173550095224) // github.com/jackc/tern/v2/migrate lockNum
+	conn, err := holder.Pool().Acquire(ctx)
 	require.NoError(t, err)
-	defer tiny.Close()
-	require.NoError(t, tiny.Migrate(ctx))
+	defer conn.Release()
+	_, err = conn.Exec(ctx, "SELECT pg_advisory_lock($1)", ternLock)
+	require.NoError(t, err)
+	time.AfterFunc(time.Second, func() { _, _ = conn.Exec(context.Background(), "SELECT pg_advisory_unlock($1)", ternLock) })
+	one, err := postgres.Open(ctx, pg.URL(), postgres.Options{MaxConns: 1, StatementTimeout: 300 * time.Millisecond})
+	require.NoError(t, err)
+	defer one.Close()
+	require.NoError(t, one.Migrate(ctx), "waiting for another replica's migration longer than the statement timeout")
 	var got string
-	require.NoError(t, tiny.Pool().QueryRow(ctx, "SHOW statement_timeout").Scan(&got))
-	require.Equal(t, "1ms", got)
+	require.NoError(t, one.Pool().QueryRow(ctx, "SHOW statement_timeout").Scan(&got))
+	require.Equal(t, "300ms", got)
 }
