@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,7 +11,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -79,25 +77,9 @@ func TestE2EBackupRestoreVerifies(t *testing.T) {
 	// The live database: migrated, then a serve run bootstraps the org
 	// (audited) and generates the audit key.
 	opsbot("opsbot", "migrate")
-	serve := exec.Command(bin, "serve", "--config", "configs/dev.yaml")
-	serve.Env = env("opsbot")
-	logPath := filepath.Join(dir, "serve.log")
-	logf, err := os.Create(logPath)
-	require.NoError(t, err)
-	defer logf.Close()
-	serve.Stdout, serve.Stderr = logf, logf
-	require.NoError(t, serve.Start())
-	t.Cleanup(func() { _ = serve.Process.Kill(); _ = serve.Wait() })
-	require.Eventually(t, func() bool {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, 60*time.Second, 100*time.Millisecond, "serve did not become ready")
+	serve, exited := startServe(t, bin, env("opsbot"), addr)
 	require.NoError(t, serve.Process.Signal(syscall.SIGTERM))
-	require.NoError(t, serve.Wait())
+	require.NoError(t, <-exited)
 	require.Contains(t, opsbot("opsbot", "audit", "checkpoint"), "audit checkpoint signed")
 	require.FileExists(t, cpFile)
 

@@ -74,36 +74,7 @@ func TestE2EServeDrainsOnSIGTERM(t *testing.T) {
 	migrate.Env = env
 	migrated, err := migrate.CombinedOutput()
 	require.NoError(t, err, "opsbot migrate: %s", migrated)
-	cmd := exec.Command(bin, "serve", "--config", "configs/dev.yaml")
-	cmd.Env = env
-	logPath := filepath.Join(t.TempDir(), "serve.log")
-	logf, err := os.Create(logPath)
-	require.NoError(t, err)
-	defer logf.Close()
-	cmd.Stdout, cmd.Stderr = logf, logf
-	require.NoError(t, cmd.Start())
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		if t.Failed() {
-			b, _ := os.ReadFile(logPath)
-			t.Logf("serve log:\n%s", b)
-		}
-	})
-	require.Eventually(t, func() bool {
-		select {
-		case err := <-exited:
-			t.Fatalf("serve exited before it was ready: %v", err)
-		default:
-		}
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, 60*time.Second, 100*time.Millisecond, "serve did not become ready")
+	cmd, exited := startServe(t, bin, env, addr)
 
 	// A request in flight: headers and half the body sent.
 	body, _ := json.Marshal(map[string]string{"user": "admin", "channel": "", "text": "/whoami"})
@@ -151,4 +122,42 @@ func TestE2EServeDrainsOnSIGTERM(t *testing.T) {
 	case <-time.After(25 * time.Second):
 		t.Fatal("serve did not exit after draining")
 	}
+}
+
+// startServe starts `opsbot serve` with env, waits until addr answers
+// /readyz and returns the process and its exit; the test's end kills it
+// and a failed test shows its log.
+func startServe(t *testing.T, bin string, env []string, addr string) (*exec.Cmd, <-chan error) {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "--config", "configs/dev.yaml")
+	cmd.Env = env
+	logPath := filepath.Join(t.TempDir(), "serve.log")
+	logf, err := os.Create(logPath)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = logf.Close() })
+	cmd.Stdout, cmd.Stderr = logf, logf
+	require.NoError(t, cmd.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		if t.Failed() {
+			b, _ := os.ReadFile(logPath)
+			t.Logf("serve log:\n%s", b)
+		}
+	})
+	require.Eventually(t, func() bool {
+		select {
+		case err := <-exited:
+			t.Fatalf("serve exited before it was ready: %v", err)
+		default:
+		}
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 60*time.Second, 100*time.Millisecond, "serve did not become ready")
+	return cmd, exited
 }
