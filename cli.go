@@ -208,7 +208,8 @@ func openStore(ctx context.Context, cfg *configs.Config, logger *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	return postgres.Open(ctx, cfg.Database.URL, postgres.Options{MaxConns: cfg.Database.MaxConns, AuditKey: key})
+	return postgres.Open(ctx, cfg.Database.URL, postgres.Options{MaxConns: cfg.Database.MaxConns, AuditKey: key,
+		StatementTimeout: cfg.Database.StatementTimeout.D()})
 }
 
 func migrate(ctx context.Context, cfg *configs.Config) error {

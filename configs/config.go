@@ -414,6 +414,10 @@ type Database struct {
 	MaxConns int32 `yaml:"max_conns"`
 	// MigrateOnStart runs migrations at startup (default true).
 	MigrateOnStart *bool `yaml:"migrate_on_start"`
+	// StatementTimeout is set as Postgres' statement_timeout on every
+	// connection of serve, worker and scheduler (default 30s, 1s..1h);
+	// migrations, advisory-lock waits and the audit chain walk are exempt.
+	StatementTimeout Duration `yaml:"statement_timeout"`
 }
 
 // MigrateOnStartOr reports whether migrations run at startup; it is true when
@@ -712,6 +716,7 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Server.ShutdownTimeout, Duration(10*time.Second))
 	setDefault(&c.Server.MaxBodyBytes, 1<<20)
 	setDefault(&c.Database.MaxConns, 10)
+	setDefault(&c.Database.StatementTimeout, Duration(30*time.Second))
 	if c.Database.MigrateOnStart == nil {
 		on := true
 		c.Database.MigrateOnStart = &on
@@ -829,6 +834,9 @@ func (c *Config) Validate() error {
 	checkURL(add, "database.url", c.Database.URL, "postgres://", "postgresql://")
 	if c.Database.MaxConns < 1 || c.Database.MaxConns > 1000 {
 		add("database.max_conns", "must be between 1 and 1000, got %d", c.Database.MaxConns)
+	}
+	if c.Database.StatementTimeout < Duration(time.Second) || c.Database.StatementTimeout > Duration(time.Hour) {
+		add("database.statement_timeout", "must be between 1s and 1h, got %s", c.Database.StatementTimeout)
 	}
 	c.validateRedis(add)
 

@@ -70,10 +70,11 @@ func TestLoadDefaults(t *testing.T) {
 	t.Parallel()
 	on := true
 	want := &Config{
-		Server:   Server{Listen: "127.0.0.1:8080", ShutdownTimeout: Duration(10 * time.Second), MaxBodyBytes: 1 << 20},
-		Database: Database{URL: "postgres://u:pw@db:5432/opsbot", MaxConns: 10, MigrateOnStart: &on},
-		Redis:    Redis{Mode: "single", URL: "redis://127.0.0.1:6379/0"},
-		Bot:      Bot{Language: "zh-CN", Timezone: "Asia/Shanghai"},
+		Server: Server{Listen: "127.0.0.1:8080", ShutdownTimeout: Duration(10 * time.Second), MaxBodyBytes: 1 << 20},
+		Database: Database{URL: "postgres://u:pw@db:5432/opsbot", MaxConns: 10, MigrateOnStart: &on,
+			StatementTimeout: Duration(30 * time.Second)},
+		Redis: Redis{Mode: "single", URL: "redis://127.0.0.1:6379/0"},
+		Bot:   Bot{Language: "zh-CN", Timezone: "Asia/Shanghai"},
 		Bootstrap: Bootstrap{Admin: BootstrapAdmin{
 			User: "admin", Name: "Admin", Unit: "city", UnitName: "City",
 		}},
@@ -240,6 +241,10 @@ func TestValidate(t *testing.T) {
 			want: "server.shutdown_timeout: must be positive, got -1s"},
 		{name: "max body bytes zero", mutate: func(c *Config) { c.Server.MaxBodyBytes = 0 },
 			want: "server.max_body_bytes: must be positive, got 0"},
+		{name: "statement timeout negative", mutate: func(c *Config) { c.Database.StatementTimeout = Duration(-time.Second) },
+			want: "database.statement_timeout: must be between 1s and 1h, got -1s"},
+		{name: "statement timeout too short", mutate: func(c *Config) { c.Database.StatementTimeout = Duration(time.Millisecond) },
+			want: "database.statement_timeout: must be between 1s and 1h, got 1ms"},
 		{name: "database url missing", mutate: func(c *Config) { c.Database.URL = "" },
 			want: "database.url: required (set database.url, database.url_file or OPSBOT_DATABASE_URL)"},
 		{name: "database url scheme", mutate: func(c *Config) { c.Database.URL = "mysql://u:pw@h/db" },

@@ -123,6 +123,11 @@ func (k auditStore) Walk(ctx context.Context, fn func(core.AuditEntry) error) (i
 		return 0, "", fmt.Errorf("postgres: audit walk: %w", err)
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
+	// The walk streams the whole chain, as long as the chain is: not bounded
+	// by database.statement_timeout.
+	if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = 0"); err != nil {
+		return 0, "", fmt.Errorf("postgres: audit walk: %w", err)
+	}
 	var headSeq int64
 	var headHash string
 	if err := tx.QueryRow(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1").Scan(&headSeq, &headHash); err != nil {

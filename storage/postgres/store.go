@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -40,6 +42,10 @@ type Options struct {
 	// AuditKey seals the audit chain (see core/audit); nil appends
 	// unkeyed entries, refused once the chain is keyed.
 	AuditKey *audit.Key
+	// StatementTimeout, when positive, is set as statement_timeout on
+	// every connection: a statement running longer fails with SQLSTATE
+	// 57014 ("canceling statement due to statement timeout").
+	StatementTimeout time.Duration
 }
 
 // Open connects to Postgres and checks the connection.
@@ -55,6 +61,16 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		cfg.ConnConfig.RuntimeParams["search_path"] = opts.SearchPath
 	}
 	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	if opts.StatementTimeout > 0 {
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
+	}
+	// Failover: a host that does not answer (a frozen primary, a dropped
+	// route) must not hold a connect or a liveness ping forever, so the
+	// next host of a multi-host URL, or the promoted standby, is tried.
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = 10 * time.Second
+	}
+	cfg.PingTimeout = 5 * time.Second
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
@@ -91,9 +107,19 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
 	defer conn.Release()
+	restore, err := untimed(ctx, conn)
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	defer restore()
 	m, err := migrate.NewMigrator(ctx, conn.Conn(), "schema_version")
 	if err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	// tern runs RESET ALL after each migration: lift the timeout again
+	// before the next one.
+	m.OnStart = func(int32, string, string, string) {
+		_, _ = conn.Exec(ctx, "SET statement_timeout = 0") // on failure the migration runs with the timeout
 	}
 	sub, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
@@ -118,6 +144,11 @@ func (s *Store) Exclusive(ctx context.Context, name string, fn func(ctx context.
 		return fmt.Errorf("postgres: lock %s: %w", name, err)
 	}
 	defer conn.Release()
+	restore, err := untimed(ctx, conn)
+	if err != nil {
+		return fmt.Errorf("postgres: lock %s: %w", name, err)
+	}
+	defer restore()
 	const key = "hashtextextended(current_schema() || '/' || $1, 0)"
 	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock("+key+")", name); err != nil {
 		return fmt.Errorf("postgres: lock %s: %w", name, err)
@@ -128,6 +159,21 @@ func (s *Store) Exclusive(ctx context.Context, name string, fn func(ctx context.
 		}
 	}()
 	return fn(ctx)
+}
+
+// untimed lifts statement_timeout on conn for work that may rightly take
+// long (migrations, waiting for another replica's lock); restore puts the
+// connection's own value back (RESET returns to the value set at connect),
+// or closes the connection when it cannot.
+func untimed(ctx context.Context, conn *pgxpool.Conn) (restore func(), err error) {
+	if _, err := conn.Exec(ctx, "SET statement_timeout = 0"); err != nil {
+		return nil, err
+	}
+	return func() {
+		if _, err := conn.Exec(context.WithoutCancel(ctx), "RESET statement_timeout"); err != nil {
+			_ = conn.Conn().Close(context.WithoutCancel(ctx))
+		}
+	}, nil
 }
 
 // Tx is one transaction. Audit entries and notices recorded on it are

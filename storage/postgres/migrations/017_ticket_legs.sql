@@ -13,6 +13,10 @@ ALTER TABLE tickets
     ADD COLUMN first_due_at timestamptz,
     ADD COLUMN forwarded_at timestamptz;
 UPDATE tickets SET clock_start = created_at;
+-- contract: written before the expand/contract rule (issue 13). A build
+-- without 017 inserts tickets without clock_start, which this refuses, so it
+-- must not run beside this schema; no such build was put into service, and
+-- README Deploy → Upgrades says to stop every replica of one before migrating.
 ALTER TABLE tickets ALTER COLUMN clock_start SET NOT NULL;
 
 -- Years whose official holiday schedule an admin loaded (/calendar import).
