@@ -93,7 +93,7 @@ SCALEOUT_DURATION ?= 2m
 scaleout:
 	@echo "==> go test ./scaleout/ (OPSBOT_SCALEOUT=1, SCALEOUT_DURATION=$(SCALEOUT_DURATION))"
 	OPSBOT_SCALEOUT=1 SCALEOUT_DURATION=$(SCALEOUT_DURATION) $(GO) test -count=1 -v -timeout 15m -run '^TestScaleOut$$' ./scaleout/ \
-		| grep -v '^    scaleout_test.go'
+		| grep -v 'scaleout_test.go:[0-9]*: \[t+'
 
 build:
 	@echo "==> go build -o bin/opsbot ."

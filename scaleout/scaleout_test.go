@@ -33,6 +33,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"opsbot/core/approval"
+	"opsbot/core/calendar"
+	"opsbot/core/digest"
 	"opsbot/tasks/faulttest"
 )
 
@@ -239,6 +241,15 @@ func TestScaleOut(t *testing.T) {
 	}, 30*time.Second, 200*time.Millisecond, "the Sentinels see the replica")
 	r.logf("Postgres on %d, Redis master %d + replica %d, Sentinels %v", pg.Port, redisMaster, redisReplica, sentinels)
 
+	// The managers' daily digest comes due inside a window of 2 minutes
+	// or more (digest.at, a minute 45–105 s from now).
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	require.NoError(t, err)
+	digestAt := time.Now().Add(45 * time.Second).Truncate(time.Minute).Add(time.Minute).In(shanghai)
+	digestDue := window >= 2*time.Minute
+	if !digestDue {
+		digestAt = time.Now().Add(-time.Hour).In(shanghai) // passed: not sent today by this run
+	}
 	// Config: the dev config's org, channels and routes; sentinel mode.
 	r.config = filepath.Join(dir, "opsbot.yaml")
 	cfg := fmt.Sprintf(`server:
@@ -270,9 +281,10 @@ alerts:
   alertmanager_url: http://127.0.0.1:9
   routes: [{match: {}, rotation: ops-oncall, channel: ops}]
 scheduler: {sweep_interval: 1s}
+digest: {at: "%s"}
 worker: {concurrency: 10}
 log: {level: warn, format: json}
-`, basePort, pg.URL(), masterName, strings.Join(sentinels, ", "), filepath.Join(dir, "audit.key"), filepath.Join(dir, "audit-checkpoints.jsonl"))
+`, basePort, pg.URL(), masterName, strings.Join(sentinels, ", "), filepath.Join(dir, "audit.key"), filepath.Join(dir, "audit-checkpoints.jsonl"), digestAt.Format("15:04"))
 	require.NoError(t, os.WriteFile(r.config, []byte(cfg), 0o600))
 	mig := exec.Command(r.bin, "migrate", "--config", r.config)
 	mig.Env = environ()
@@ -516,6 +528,7 @@ log: {level: warn, format: json}
 	drainDeadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(drainDeadline) {
 		if count(`SELECT count(*) FROM outbox WHERE state <> 'delivered'`) == 0 &&
+			(!digestDue || time.Now().After(digestAt.Add(5*time.Second))) &&
 			count(`SELECT count(*) FROM timers WHERE data->>'scaleout' = '1' AND state = 'pending'`) == 0 {
 			break
 		}
@@ -561,6 +574,21 @@ log: {level: warn, format: json}
 	rows = append(rows, row{fmt.Sprintf("timers fired (latest %.1fs late)", late), timerCount, fired, timerCount - fired, 0})
 	rows = append(rows, row{fmt.Sprintf("reminders sent by them (%d approver each)", approvers), timerCount * max(approvers, 1), reminders,
 		max(0, timerCount*max(approvers, 1)-reminders), max(0, reminders-fired*max(approvers, 1))})
+
+	// The digest: once per manager, on a working day.
+	managers := count(`SELECT count(DISTINCT user_id) FROM role_grants WHERE role IN ('sys_admin', 'district_admin', 'unit_admin')`)
+	digests := count(`SELECT count(*) FROM outbox WHERE kind = $1`, digest.NoticeDigest)
+	digestUsers := count(`SELECT count(DISTINCT to_user) FROM outbox WHERE kind = $1`, digest.NoticeDigest)
+	switch {
+	case !digestDue:
+		r.logf("digest: not due in a window under 2m")
+	case !calendar.New(shanghai, nil).IsWorkday(digestAt):
+		r.logf("digest: %s is not a working day in Asia/Shanghai; none due", digestAt.Format(time.DateOnly))
+		rows = append(rows, row{"digests (not a working day: none)", 0, digests, 0, digests})
+	default:
+		r.logf("digest due at %s (Asia/Shanghai)", digestAt.Format("15:04:05"))
+		rows = append(rows, row{"digests (one per manager)", managers, digests, managers - digestUsers, digests - digestUsers})
+	}
 
 	// Outbox: every notice delivered, stored once per (outbox id, recipient).
 	notices := count(`SELECT count(*) FROM outbox`)
