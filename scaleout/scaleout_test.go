@@ -134,6 +134,14 @@ func (r *run) kill9(name string) {
 	r.logf("kill -9 %s (pid %d)", name, cmd.Process.Pid)
 }
 
+// restart kills the named process with SIGKILL and starts it again 3 s later.
+func (r *run) restart(name, sub string, extra ...string) {
+	r.kill9(name)
+	time.Sleep(3 * time.Second)
+	r.start(name, sub, extra...)
+	r.logf("restarted %s", name)
+}
+
 // serveURL is serve i's base URL.
 func serveURL(i int) string { return fmt.Sprintf("http://127.0.0.1:%d", basePort+i) }
 
@@ -190,6 +198,19 @@ func (r *run) say(first int, user, text string) (reply, error) {
 		return reply{}, fmt.Errorf("%s: bad reply %s", text, body)
 	}
 	return out.Replies[0], nil
+}
+
+// submit asks, as the requester, for an in-app permission on sjsj (an
+// approval request the approver decides) and returns the request's id.
+func (r *run) submit(i int, perm string) int64 {
+	t := r.t
+	rep, err := r.say(i%3, requester, "/app grant sjsj --to zhengmin --kind inapp:"+perm)
+	require.NoError(t, err)
+	require.Equal(t, "ok", rep.Status, "%s %s", rep.Title, rep.Text)
+	var id int64
+	_, err = fmt.Sscanf(rep.Title[strings.Index(rep.Title, "#")+1:], "%d", &id)
+	require.NoError(t, err, rep.Title)
+	return id
 }
 
 func TestScaleOut(t *testing.T) {
@@ -326,22 +347,14 @@ log: {level: warn, format: json}
 	// cards are clicked inside it.
 	reqIDs := make([]int64, cards)
 	for i := range cards {
-		rep, err := r.say(i%3, requester, fmt.Sprintf("/app grant sjsj --to zhengmin --kind inapp:scaleout-%02d", i))
-		require.NoError(t, err)
-		require.Equal(t, "ok", rep.Status, "%s %s", rep.Title, rep.Text)
-		_, err = fmt.Sscanf(rep.Title[strings.Index(rep.Title, "#")+1:], "%d", &reqIDs[i])
-		require.NoError(t, err, rep.Title)
+		reqIDs[i] = r.submit(i, fmt.Sprintf("scaleout-%02d", i))
 	}
 	r.logf("%d approval requests submitted", cards)
 	// Requests nobody decides in the window: the timers remind about them.
 	const waiting = 10
 	waitIDs := make([]int64, waiting)
 	for i := range waiting {
-		rep, err := r.say(i%3, requester, fmt.Sprintf("/app grant sjsj --to zhengmin --kind inapp:scaleout-timer-%02d", i))
-		require.NoError(t, err)
-		require.Equal(t, "ok", rep.Status, "%s %s", rep.Title, rep.Text)
-		_, err = fmt.Sscanf(rep.Title[strings.Index(rep.Title, "#")+1:], "%d", &waitIDs[i])
-		require.NoError(t, err, rep.Title)
+		waitIDs[i] = r.submit(i, fmt.Sprintf("scaleout-timer-%02d", i))
 	}
 	waitRefs := make([]string, waiting)
 	for i, id := range waitIDs {
@@ -479,10 +492,7 @@ log: {level: warn, format: json}
 		defer wg.Done()
 		at := func(frac float64) { time.Sleep(time.Until(windowStart.Add(time.Duration(frac * float64(window))))) }
 		at(0.20)
-		r.kill9("serve2")
-		time.Sleep(3 * time.Second)
-		r.start("serve2", "serve", fmt.Sprintf("OPSBOT_SERVER_LISTEN=127.0.0.1:%d", basePort+1))
-		r.logf("restarted serve2")
+		r.restart("serve2", "serve", fmt.Sprintf("OPSBOT_SERVER_LISTEN=127.0.0.1:%d", basePort+1))
 		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 			if ready(1) {
 				r.logf("serve2 ready again")
@@ -490,10 +500,7 @@ log: {level: warn, format: json}
 			}
 		}
 		at(0.35)
-		r.kill9("worker1")
-		time.Sleep(3 * time.Second)
-		r.start("worker1", "worker")
-		r.logf("restarted worker1")
+		r.restart("worker1", "worker")
 		at(0.50)
 		before, _ := sc.GetMasterAddrByName(ctx, masterName).Result()
 		err := sc.Failover(ctx, masterName).Err()
@@ -507,10 +514,7 @@ log: {level: warn, format: json}
 			}
 		}
 		at(0.65)
-		r.kill9("scheduler1")
-		time.Sleep(3 * time.Second)
-		r.start("scheduler1", "scheduler")
-		r.logf("restarted scheduler1")
+		r.restart("scheduler1", "scheduler")
 	}()
 
 	wg.Wait()
@@ -586,7 +590,7 @@ log: {level: warn, format: json}
 		r.logf("digest: %s is not a working day in Asia/Shanghai; none due", digestAt.Format(time.DateOnly))
 		rows = append(rows, row{"digests (not a working day: none)", 0, digests, 0, digests})
 	default:
-		r.logf("digest due at %s (Asia/Shanghai)", digestAt.Format("15:04:05"))
+		r.logf("digest was due at %s (Asia/Shanghai)", digestAt.Format("15:04:05"))
 		rows = append(rows, row{"digests (one per manager)", managers, digests, managers - digestUsers, digests - digestUsers})
 	}
 
