@@ -8,6 +8,7 @@
 #   make run            start opsbot (all components) with configs/dev.yaml
 #   make test           go vet + go test -race with every service available, then make faults
 #   make faults         the fault suite: private Postgres/Redis stopped, frozen, killed (scripts/faults.sh)
+#   make scaleout       3 serve, 2 worker, 2 scheduler under load, kill -9 and a Sentinel failover (SCALEOUT_DURATION=2m)
 #   make build          build bin/opsbot
 #   make dist           offline install tarball in dist/ (static binary, units, install.sh)
 #   make deploy-check   render deploy/k8s with kubectl kustomize, test the deploy/ artefacts
@@ -45,10 +46,10 @@ STATICCHECK_VERSION := v0.6.1
 # eval "$(...)" would not).
 load = _svc_out="$$($(SERVICES) $(1))"; eval "$$_svc_out"
 
-.PHONY: help run test faults build dist deploy-check migrate lint bench cover services-stop clean
+.PHONY: help run test faults scaleout build dist deploy-check migrate lint bench cover services-stop clean
 
 help:
-	@sed -n '3,20p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
+	@sed -n '3,21p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
 
 run:
 	@echo "==> Services: Postgres + Redis (scripts/services.sh env)"
@@ -84,6 +85,15 @@ faults:
 	@echo "==> Services: Postgres + Redis (scripts/services.sh env)"
 	$(call load,env)
 	scripts/faults.sh
+
+# The scale-out proof (issue 13 item 4): private Postgres, Redis master +
+# replica + 3 Sentinels on ports 26100-26299, real opsbot processes built
+# once; prints a table and fails on anything lost or duplicated.
+SCALEOUT_DURATION ?= 2m
+scaleout:
+	@echo "==> go test ./scaleout/ (OPSBOT_SCALEOUT=1, SCALEOUT_DURATION=$(SCALEOUT_DURATION))"
+	OPSBOT_SCALEOUT=1 SCALEOUT_DURATION=$(SCALEOUT_DURATION) $(GO) test -count=1 -v -timeout 15m -run '^TestScaleOut$$' ./scaleout/ \
+		| grep -v 'scaleout_test.go:[0-9]*: \[t+'
 
 build:
 	@echo "==> go build -o bin/opsbot ."
