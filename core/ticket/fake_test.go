@@ -9,28 +9,21 @@ import (
 
 	"opsbot/core"
 	"opsbot/core/org"
+	"opsbot/core/routine/routinetest"
 	"opsbot/core/ticket"
 	"opsbot/core/ticket/tickettest"
 )
 
-// timer is a scheduled timer and what became of it.
-type timer struct {
-	core.Timer
-	cancelled, fired bool
-}
-
 // fake is an in-memory ticket store: the org, the tickets, their
 // history, timers, notices and audit entries.
 type fake struct {
-	users   map[string]org.User
-	units   map[string]org.Unit
-	apps    map[string]org.App
-	grants  []org.Grant
-	tickets map[int64]ticket.Ticket
-	events  map[int64][]ticket.Event
-	timers  []*timer
-	notices []core.Notice
-	audit   []core.AuditEntry
+	users            map[string]org.User
+	units            map[string]org.Unit
+	apps             map[string]org.App
+	grants           []org.Grant
+	tickets          map[int64]ticket.Ticket
+	events           map[int64][]ticket.Event
+	routinetest.Core // the audit trail, notices and timers
 }
 
 func newFake() *fake {
@@ -40,42 +33,6 @@ func newFake() *fake {
 
 func (f *fake) InTx(_ context.Context, fn func(tx ticket.Tx) error) error    { return fn(f) }
 func (f *fake) Read(_ context.Context, fn func(r ticket.Reader) error) error { return fn(f) }
-
-func (f *fake) Audit(_ context.Context, e core.AuditEntry) error {
-	f.audit = append(f.audit, e)
-	return nil
-}
-func (f *fake) Notify(_ context.Context, n core.Notice) error {
-	f.notices = append(f.notices, n)
-	return nil
-}
-
-func (f *fake) Schedule(_ context.Context, t core.Timer) error {
-	t.ID = int64(len(f.timers) + 1)
-	f.timers = append(f.timers, &timer{Timer: t})
-	return nil
-}
-
-func (f *fake) CancelTimers(_ context.Context, ref, kind string) error {
-	for _, t := range f.timers {
-		if t.Ref == ref && (kind == "" || t.Kind == kind) && !t.fired {
-			t.cancelled = true
-		}
-	}
-	return nil
-}
-
-func (f *fake) ClaimTimer(_ context.Context, id int64, now time.Time) (core.Timer, bool, error) {
-	if id < 1 || int(id) > len(f.timers) {
-		return core.Timer{}, false, nil
-	}
-	t := f.timers[id-1]
-	if t.cancelled || t.fired || t.DueAt.After(now) {
-		return core.Timer{}, false, nil
-	}
-	t.fired = true
-	return t.Timer, true, nil
-}
 
 func notFound(what, key string) error { return fmt.Errorf("%s %s: %w", what, key, core.ErrNotFound) }
 
@@ -169,8 +126,8 @@ func (f *fake) TicketEvents(_ context.Context, id int64) ([]ticket.Event, error)
 // pending returns the pending SLA timers about ref, by mark.
 func (f *fake) pending(ref string) map[string]time.Time {
 	out := map[string]time.Time{}
-	for _, t := range f.timers {
-		if t.Ref == ref && !t.cancelled && !t.fired {
+	for _, t := range f.Timers {
+		if t.Ref == ref && !t.Cancelled && !t.Fired {
 			out[t.Data["mark"]] = t.DueAt.In(tickettest.CST())
 		}
 	}
@@ -179,8 +136,8 @@ func (f *fake) pending(ref string) map[string]time.Time {
 
 // timerID returns the id of the pending timer about ref at mark.
 func (f *fake) timerID(ref, mark string) int64 {
-	for _, t := range f.timers {
-		if t.Ref == ref && !t.cancelled && !t.fired && t.Data["mark"] == mark {
+	for _, t := range f.Timers {
+		if t.Ref == ref && !t.Cancelled && !t.Fired && t.Data["mark"] == mark {
 			return t.ID
 		}
 	}
@@ -189,8 +146,8 @@ func (f *fake) timerID(ref, mark string) int64 {
 
 // take returns the notices queued so far and forgets them.
 func (f *fake) take() []core.Notice {
-	out := f.notices
-	f.notices = nil
+	out := f.Notices
+	f.Notices = nil
 	return out
 }
 

@@ -60,7 +60,7 @@ func (b bundle) fire(t *testing.T, ref, mark string) {
 	t.Helper()
 	id := b.f.timerID(ref, mark)
 	require.NotZerof(t, id, "no pending %s%% timer", mark)
-	b.clock.T = b.f.timers[id-1].DueAt
+	b.clock.T = b.f.Timers[id-1].DueAt
 	require.NoError(t, b.svc.HandleTimer(context.Background(), id))
 }
 
@@ -157,9 +157,9 @@ func TestOpenRouting(t *testing.T) {
 					Due: tk.DueAt, Assignees: tt.assignees}}, n.Body)
 				require.Equal(t, tk.Ref(), n.Ref)
 			}
-			require.Len(t, b.f.audit, 1)
-			require.Equal(t, "ticket.open", b.f.audit[0].Action)
-			require.Empty(t, b.f.audit[0].Before)
+			require.Len(t, b.f.Trail, 1)
+			require.Equal(t, "ticket.open", b.f.Trail[0].Action)
+			require.Empty(t, b.f.Trail[0].Before)
 			require.Equal(t, []ticket.Event{{At: tickettest.At(3, 2, 9, 0), Actor: tt.asker, Kind: "open", Body: title}}, b.f.events[tk.ID])
 		})
 	}
@@ -203,7 +203,7 @@ func TestRemindersAndOverdue(t *testing.T) {
 	require.Equal(t, "open", got.State)
 	evs := b.f.events[tk.ID]
 	require.Equal(t, ticket.Event{At: b.clock.T, Actor: core.SystemUser, Kind: "overdue", Body: "dist,eduadm,op1,op2,sys"}, evs[len(evs)-1])
-	last := b.f.audit[len(b.f.audit)-1]
+	last := b.f.Trail[len(b.f.Trail)-1]
 	require.Equal(t, "ticket.overdue", last.Action)
 	require.Equal(t, core.SystemUser, last.Actor)
 	require.Contains(t, last.Before, `"overdue":false`)
@@ -398,7 +398,7 @@ func TestAnswerClose(t *testing.T) {
 	}
 	require.Equal(t, []string{"open", "answer", "close"}, kinds)
 	var actions []string
-	for _, e := range b.f.audit {
+	for _, e := range b.f.Trail {
 		actions = append(actions, e.Action)
 		require.Equal(t, tk.Ref(), e.Entity)
 	}
@@ -431,7 +431,7 @@ func TestForwardNewLeg(t *testing.T) {
 	ns := b.f.take()
 	require.Equal(t, ticket.Assigned{Ticket: ticket.Subject{ID: tk.ID, Kind: "business", Title: tk.Title, Asker: "asker", Due: got.DueAt,
 		Assignees: []string{"ap"}, FirstLeg: got.FirstLeg}}, ns[0].Body)
-	last := b.f.audit[len(b.f.audit)-1]
+	last := b.f.Trail[len(b.f.Trail)-1]
 	require.Equal(t, "ticket.forward", last.Action)
 	require.Contains(t, last.Before, `"kind":"tech"`)
 	require.Contains(t, last.After, `"first_leg":{"kind":"tech"`)
@@ -521,7 +521,7 @@ func TestProvisionalDeadline(t *testing.T) {
 	got := b.f.tickets[tk.ID]
 	require.Equal(t, jan(13), got.DueAt.In(tickettest.CST()))
 	require.False(t, got.Provisional)
-	last := b.f.audit[len(b.f.audit)-1]
+	last := b.f.Trail[len(b.f.Trail)-1]
 	require.Equal(t, "ticket.recompute", last.Action)
 	require.Equal(t, "sys", last.Actor)
 	require.Contains(t, last.Before, `"provisional":true`)

@@ -1,6 +1,7 @@
 // Package routinetest holds what the unit tests of routines (backups,
 // inspections) share: a clock moved by hand and an in-memory core.Tx
-// whose timers fire in order, as the worker would fire them.
+// whose timers fire in order, as the worker would fire them. Core serves
+// the fakes of other domains too (tickets).
 package routinetest
 
 import (
