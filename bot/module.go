@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -106,15 +107,7 @@ func DecodeLegacy(raw []byte, into any) error {
 	if v.Kind() != reflect.Pointer {
 		return fmt.Errorf("legacy notice: decode into %T", into)
 	}
-	v = v.Elem()
-	if v.Kind() == reflect.Interface {
-		// A generic *T with T an interface cannot happen; T is a struct.
-		return fmt.Errorf("legacy notice: decode into %T", into)
-	}
-	if pd, ok := v.Addr().Interface().(LegacyDecoder); ok {
-		return pd.DecodeLegacy(data)
-	}
-	return setFields(v, data)
+	return setFields(v.Elem(), data)
 }
 
 func setFields(v reflect.Value, data map[string]string) error {
@@ -302,19 +295,10 @@ func (b *Bot) plug(m Module) {
 	for _, r := range m.Notices {
 		b.renderers[r.Type] = r
 	}
-	if m.Topic != "" && !containsString(b.topics, m.Topic) {
+	if m.Topic != "" && !slices.Contains(b.topics, m.Topic) {
 		b.topics = append(b.topics, m.Topic)
 	}
 	b.modules = append(b.modules, m)
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Render turns an outbox notice into the message to deliver.
