@@ -24,8 +24,6 @@ import (
 const (
 	TypeNotifyDeliver = "notify:deliver"
 	TypeTimersSweep   = "timers:sweep"
-	TypeDutyHandover  = "duty:handover"  // opens the handovers of shifts that just changed
-	TypeCalendarCheck = "calendar:check" // daily: warns in December when next year has no holiday data
 )
 
 // DeliverPayload is the payload of notify:deliver.
