@@ -38,7 +38,9 @@ type bundle struct {
 	clock  *clock
 }
 
-func actor(id string) core.Actor { return core.Actor{UserID: id, Name: id, Platform: core.PlatformWebchat} }
+func actor(id string) core.Actor {
+	return core.Actor{UserID: id, Name: id, Platform: core.PlatformWebchat}
+}
 
 // setup seeds the demo org (admin is the sys admin; zhangwei the unit
 // admin of dc-edu, which holds zhengmin; huangyu is a member of
