@@ -32,7 +32,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // commands and render notices.
 func testPlugs() []Plug {
 	return []Plug{Approvals(nil), Incidents(nil), Duty(nil, nil, time.Minute), Problems(nil), Alerts(nil, nil), Tickets(nil), Inspections(nil), Backups(nil),
-		Calendar(nil), Digests(nil, "08:30"), Channels(nil), Delivery(nil), Audit(nil, time.Hour)}
+		Calendar(nil), Digests(nil, "08:30"), Channels(nil), Delivery(nil), Audit(nil, time.Hour), Tokens(nil)}
 }
 
 func testBot(lang string) *Bot {
@@ -53,6 +53,7 @@ func domainCatalogs() map[string][2]catalog {
 		"backup": {zhBackup, enBackup}, "digest": {zhDigest, enDigest}, "calendar": {zhCalendar, enCalendar},
 		"delivery": {zhDelivery, enDelivery},
 		"audit":    {zhAudit, enAudit},
+		"token":    {zhToken, enToken},
 	}
 }
 

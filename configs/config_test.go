@@ -97,7 +97,9 @@ func TestLoadDefaults(t *testing.T) {
 		Alerts: Alerts{MaxBodyBytes: 1 << 20, SeverityLevels: map[string]int{"critical": 2, "warning": 3, "info": 4}, LevelLabel: "level",
 			ReopenWindow: Duration(30 * time.Minute), UpdateEvery: Duration(30 * time.Second), HTTPKindLabel: "kind",
 			HTTPKindValue: "http_status", AppLabel: "app", Non200After: Duration(10 * time.Minute)},
-		Webchat:     Webchat{SessionTTL: Duration(720 * time.Hour)},
+		Webchat: Webchat{SessionTTL: Duration(720 * time.Hour), ServiceUser: "svc-webchat"},
+		API: API{Tokens: APITokens{DefaultTTL: Duration(90 * 24 * time.Hour), MaxTTL: Duration(365 * 24 * time.Hour),
+			RatePerMinute: 600, Burst: 60}},
 		Calendar:    Calendar{WorkingHours: "08:30-12:00,14:00-17:30", PeriodRule: "next_day"},
 		Inspections: Inspections{Grace: Duration(2 * time.Hour), IssueLevel: 3},
 		Backups:     Backups{Grace: Duration(time.Hour), FailLevel: 3, VerifyDay: 25, Lead: "sys_admin"},
@@ -848,7 +850,7 @@ func TestDevConfig(t *testing.T) {
 			require.Equal(t, Bot{Language: "zh-CN", Timezone: "Asia/Shanghai"}, c.Bot)
 			require.Equal(t, BootstrapAdmin{User: "admin", Name: "系统管理员", Unit: "city", UnitName: "示范市"}, c.Bootstrap.Admin)
 			require.True(t, c.Demo.Enabled)
-			require.Equal(t, Webchat{Enabled: true, DevMode: true, SessionTTL: Duration(720 * time.Hour)}, c.Webchat)
+			require.Equal(t, Webchat{Enabled: true, DevMode: true, SessionTTL: Duration(720 * time.Hour), ServiceUser: "svc-webchat"}, c.Webchat)
 			require.Equal(t, []Channel{
 				{Name: "ops", Members: []string{"admin", "sunli", "zhoujie", "liqiang", "wangfang"}},
 				{Name: "incidents", Members: []string{"admin", "sunli", "zhoujie"}},
