@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"opsbot/configs"
 	"opsbot/core"
+	"opsbot/core/access"
 	"opsbot/core/org"
 )
 
@@ -118,4 +121,29 @@ func TestE2EServiceUsers(t *testing.T) {
 	_, _, err := org.NewService(a.store.Org(), core.SystemClock{}).IssueWebToken(context.Background(),
 		core.Actor{UserID: "admin", Platform: core.PlatformWeCom}, "svc-webchat", time.Hour)
 	require.ErrorIs(t, err, core.ErrForbidden)
+}
+
+// TestServiceUsersFromConfig: api.service_users, webchat.token and
+// backups.token become service users with their roles and tokens.
+func TestServiceUsersFromConfig(t *testing.T) {
+	t.Parallel()
+	cfg, err := configs.Load("configs/dev.yaml", []string{"OPSBOT_WEBCHAT_TOKEN=legacy-webchat", "OPSBOT_BACKUPS_TOKEN=legacy-backup"})
+	require.NoError(t, err)
+	hash := strings.Repeat("ab", 32)
+	cfg.API.ServiceUsers = []configs.ServiceUser{{ID: "svc-monitor", Name: "监控", Unit: "dongcheng",
+		Roles: []configs.ServiceRole{{Role: "operator"}, {Role: "unit_contact", Scope: "dc-edu"}}, TokenSHA256: hash, Scope: "read"},
+		{ID: "svc-none", Name: "no token"}}
+	cfg.Webchat.ServiceRoles = []configs.ServiceRole{{Role: "sys_admin"}}
+	users, tokens := serviceUsers(cfg)
+	require.Equal(t, []org.ServiceUser{
+		{ID: "svc-monitor", Name: "监控", Unit: "dongcheng", Roles: []org.Grant{{Role: org.RoleOperator}, {Role: org.RoleUnitContact, Scope: "dc-edu"}}},
+		{ID: "svc-none", Name: "no token", Roles: []org.Grant{}},
+		{ID: "svc-webchat", Name: "web chat integration (webchat.token)", Roles: []org.Grant{{Role: org.RoleSysAdmin}}},
+		{ID: "svc-backup", Name: "backup scripts (backups.token)", Roles: []org.Grant{{Role: org.RoleOperator}}},
+	}, users)
+	require.Equal(t, []access.ConfiguredToken{
+		{UserID: "svc-monitor", SHA256: hash, Scope: "read"},
+		{UserID: "svc-webchat", Secret: "legacy-webchat"},
+		{UserID: "svc-backup", Secret: "legacy-backup"},
+	}, tokens)
 }

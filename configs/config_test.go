@@ -337,6 +337,29 @@ func TestValidate(t *testing.T) {
 			want: `log.level: must be "debug", "info", "warn" or "error", got "trace"`},
 		{name: "log format", mutate: func(c *Config) { c.Log.Format = "xml" },
 			want: `log.format: must be "text" or "json", got "xml"`},
+		{name: "service user", mutate: func(c *Config) {
+			c.API.ServiceUsers = []ServiceUser{{ID: "svc-ci", Name: "CI", Roles: []ServiceRole{{Role: "operator"}},
+				TokenSHA256: strings.Repeat("ab", 32), Scope: "read"}}
+		}},
+		{name: "service user role", mutate: func(c *Config) {
+			c.API.ServiceUsers = []ServiceUser{{ID: "svc-ci", Name: "CI", Roles: []ServiceRole{{Role: "god"}}}}
+		}, want: `api.service_users[0].roles[0].role: must be one of sys_admin, district_admin, unit_admin, unit_contact, operator, access_party, got "god"`},
+		{name: "service user id taken", mutate: func(c *Config) {
+			c.API.ServiceUsers = []ServiceUser{{ID: c.Bootstrap.Admin.User, Name: "CI"}}
+		}, want: `api.service_users[0].id: "admin" is already bootstrap.admin.user`},
+		{name: "service user token and hash", mutate: func(c *Config) {
+			c.API.ServiceUsers = []ServiceUser{{ID: "svc-ci", Name: "CI", Token: strings.Repeat("x", 20), TokenSHA256: strings.Repeat("ab", 32)}}
+		}, want: "api.service_users[0].token_sha256: set either token (or token_file) or token_sha256, not both"},
+		{name: "service user short token", mutate: func(c *Config) {
+			c.API.ServiceUsers = []ServiceUser{{ID: "svc-ci", Name: "CI", Token: "short"}}
+		}, want: "api.service_users[0].token: must be at least 20 characters (use /token service create, or a long random string)"},
+		{name: "service user bad hash", mutate: func(c *Config) {
+			c.API.ServiceUsers = []ServiceUser{{ID: "svc-ci", Name: "CI", TokenSHA256: "abc"}}
+		}, want: "api.service_users[0].token_sha256: must be 64 hex digits, got 3 characters"},
+		{name: "token burst above rate", mutate: func(c *Config) { c.API.Tokens.Burst = 601 },
+			want: "api.tokens.burst: must be between 1 and api.tokens.rate_per_minute (600), got 601"},
+		{name: "token default ttl above max", mutate: func(c *Config) { c.API.Tokens.DefaultTTL = Duration(9000 * time.Hour) },
+			want: "api.tokens.default_ttl: must be between 1h and api.tokens.max_ttl (8760h0m0s), got 9000h0m0s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
