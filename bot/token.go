@@ -33,6 +33,7 @@ func Tokens(svc *access.TokenService) Plug {
 					Flags: map[string]bool{"scope": true}, Run: k.createService},
 				{Path: "token service list", Run: k.listService},
 			},
+			Notices: []NoticeRenderer{Renders(k.renderRevoked)},
 		}
 	}
 }
@@ -148,4 +149,10 @@ func (k tokenBot) revoke(ctx context.Context, r *Request) ([]Message, error) {
 	}
 	return reply(Message{Ref: "token:" + strconv.FormatInt(id, 10),
 		Text: k.t("token.revoked", "id", strconv.FormatInt(id, 10), "name", t.Name, "user", t.UserID)})
+}
+
+// renderRevoked tells a token's owner that an admin revoked it.
+func (k tokenBot) renderRevoked(ref string, n access.TokenRevoked) (Message, error) {
+	return Message{Ref: ref, Title: k.t("token.revoked_by.title"),
+		Text: k.t("token.revoked_by", "id", strconv.FormatInt(n.ID, 10), "name", n.Name, "by", n.ByName)}, nil
 }

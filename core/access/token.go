@@ -50,6 +50,17 @@ func (t Token) Live(now time.Time) bool {
 	return t.RevokedAt.IsZero() && (t.ExpiresAt.IsZero() || now.Before(t.ExpiresAt))
 }
 
+// TokenRevoked tells a token's owner that someone else revoked it.
+type TokenRevoked struct {
+	ID     int64  `json:"id"`
+	Name   string `json:"name"`
+	By     string `json:"by"`
+	ByName string `json:"by_name"`
+}
+
+// NoticeType is "token.revoked".
+func (TokenRevoked) NoticeType() string { return "token.revoked" }
+
 // Secret format: TokenPrefix, then secretBody characters of base62 (32
 // random bytes), then checksumLen characters of base62 (the CRC-32 of the
 // body), so a scanner can tell a real token from a look-alike offline.
@@ -423,9 +434,25 @@ func (s *TokenService) Revoke(ctx context.Context, actor core.Actor, id int64) (
 		if err := tx.UpdateToken(ctx, after); err != nil {
 			return err
 		}
-		return core.Record(ctx, tx, after.RevokedAt, actor, "token.revoke", tokenRef(id), t, after)
+		if err := core.Record(ctx, tx, after.RevokedAt, actor, "token.revoke", tokenRef(id), t, after); err != nil {
+			return err
+		}
+		return tellOwner(ctx, tx, actor, t)
 	})
 	return after, err
+}
+
+// tellOwner tells an active person that someone else revoked their token.
+func tellOwner(ctx context.Context, tx TokenTx, actor core.Actor, t Token) error {
+	if t.UserID == actor.UserID {
+		return nil
+	}
+	u, err := tx.User(ctx, t.UserID)
+	if err != nil || u.Removed || u.Service {
+		return err
+	}
+	return tx.Notify(ctx, core.Notice{Ref: tokenRef(t.ID), To: core.Recipient{User: u.ID},
+		Body: TokenRevoked{ID: t.ID, Name: t.Name, By: actor.UserID, ByName: actor.Name}})
 }
 
 // Authenticate resolves a bearer secret to the principal it acts as. An

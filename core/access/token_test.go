@@ -225,6 +225,10 @@ func TestRevokeIsImmediateAndAudited(t *testing.T) {
 	_, err = b.tokens.Revoke(ctx, actor("zhengmin"), 99999)
 	requireCode(t, err, core.ErrNotFound, "token_not_found")
 
+	var to, kind string
+	require.NoError(t, b.store.Pool().QueryRow(ctx, "SELECT to_user, kind FROM outbox WHERE ref = $1", "token:"+itoa(tok.ID)).Scan(&to, &kind))
+	require.Equal(t, []string{"zhengmin", "token.revoked"}, []string{to, kind}, "the owner hears that their admin revoked it")
+
 	entries := trail(t, b.store, "token:"+itoa(tok.ID))
 	require.Len(t, entries, 2)
 	require.Equal(t, []string{"token.create", "token.revoke"}, []string{entries[0].Action, entries[1].Action})
@@ -239,6 +243,9 @@ func TestRevokeIsImmediateAndAudited(t *testing.T) {
 	require.NoError(t, err, "a revoked token's name is free again")
 	_, err = b.tokens.Revoke(ctx, actor("zhengmin"), tok2.ID)
 	require.NoError(t, err)
+	var n int
+	require.NoError(t, b.store.Pool().QueryRow(ctx, "SELECT count(*) FROM outbox WHERE ref = $1", "token:"+itoa(tok2.ID)).Scan(&n))
+	require.Zero(t, n, "revoking one's own token tells nobody")
 }
 
 func TestRemovedOwnerIsUnauthenticated(t *testing.T) {
