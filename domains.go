@@ -120,11 +120,6 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 	}, nil
 }
 
-// Service users opsbot keeps for the legacy single tokens.
-const (
-	backupServiceUser = "svc-backup" // acts for backups.token, as an operator
-)
-
 // serviceUsers turns the config's service users (api.service_users, and
 // those of webchat.token and backups.token) into the org's and their
 // configured tokens.
@@ -150,9 +145,9 @@ func serviceUsers(cfg *configs.Config) ([]org.ServiceUser, []access.ConfiguredTo
 		tokens = append(tokens, access.ConfiguredToken{UserID: id, Secret: cfg.Webchat.Token})
 	}
 	if cfg.Backups.Token != "" {
-		users = append(users, org.ServiceUser{ID: backupServiceUser, Name: "backup scripts (backups.token)",
+		users = append(users, org.ServiceUser{ID: configs.BackupServiceUser, Name: "backup scripts (backups.token)",
 			Roles: []org.Grant{{Role: org.RoleOperator}}})
-		tokens = append(tokens, access.ConfiguredToken{UserID: backupServiceUser, Secret: cfg.Backups.Token})
+		tokens = append(tokens, access.ConfiguredToken{UserID: configs.BackupServiceUser, Secret: cfg.Backups.Token})
 	}
 	return users, tokens
 }

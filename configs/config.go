@@ -1390,8 +1390,14 @@ func (c *Config) validateAPI(add adder) {
 		}
 	}
 	seen := map[string]string{c.Bootstrap.Admin.User: "bootstrap.admin.user"}
+	if c.Backups.Token != "" {
+		seen[BackupServiceUser] = "the service user of backups.token"
+	}
 	if c.Webchat.Token != "" && c.Webchat.ServiceUser != "" {
 		checkCode(add, "webchat.service_user", c.Webchat.ServiceUser, "_.-")
+		if first, dup := seen[c.Webchat.ServiceUser]; dup {
+			add("webchat.service_user", "%q is already %s", c.Webchat.ServiceUser, first)
+		}
 		seen[c.Webchat.ServiceUser] = "webchat.service_user"
 		checkRoles("webchat.service_roles", c.Webchat.ServiceRoles)
 	}
@@ -1423,3 +1429,6 @@ func (c *Config) validateAPI(add adder) {
 }
 
 var sha256Hex = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+
+// BackupServiceUser is the service user backups.token acts as (an operator).
+const BackupServiceUser = "svc-backup"

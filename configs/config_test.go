@@ -356,6 +356,12 @@ func TestValidate(t *testing.T) {
 		{name: "service user bad hash", mutate: func(c *Config) {
 			c.API.ServiceUsers = []ServiceUser{{ID: "svc-ci", Name: "CI", TokenSHA256: "abc"}}
 		}, want: "api.service_users[0].token_sha256: must be 64 hex digits, got 3 characters"},
+		{name: "webchat service user is the admin", mutate: func(c *Config) { c.Webchat.Token, c.Webchat.ServiceUser = "tok", "admin" },
+			want: `webchat.service_user: "admin" is already bootstrap.admin.user`},
+		{name: "service user of backups.token", mutate: func(c *Config) {
+			c.Backups.Token = "tok"
+			c.API.ServiceUsers = []ServiceUser{{ID: "svc-backup", Name: "mine"}}
+		}, want: `api.service_users[0].id: "svc-backup" is already the service user of backups.token`},
 		{name: "token burst above rate", mutate: func(c *Config) { c.API.Tokens.Burst = 601 },
 			want: "api.tokens.burst: must be between 1 and api.tokens.rate_per_minute (600), got 601"},
 		{name: "token default ttl above max", mutate: func(c *Config) { c.API.Tokens.DefaultTTL = Duration(9000 * time.Hour) },
