@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 
@@ -8,6 +9,7 @@ import (
 	"opsbot/bot"
 	"opsbot/configs"
 	"opsbot/core"
+	"opsbot/core/access"
 	"opsbot/core/alert"
 	"opsbot/core/approval"
 	"opsbot/core/backup"
@@ -31,6 +33,7 @@ type domainSet struct {
 	backups   *backup.Service
 	alerts    *alert.Service
 	channels  *org.Channels
+	tokens    *access.TokenService
 	plugs     []bot.Plug
 	// The services the REST API calls besides (the chat reaches them
 	// through plugs).
@@ -39,8 +42,9 @@ type domainSet struct {
 	approvals *approval.Service
 }
 
-// domains builds every core service on store and the module of each.
-func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, clock core.Clock, logger *slog.Logger) (domainSet, error) {
+// domains builds every core service on store and the module of each;
+// limit spaces each API token's requests across replicas.
+func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, clock core.Clock, limit access.Limiter, logger *slog.Logger) (domainSet, error) {
 	hours, _ := cfg.Calendar.Periods() // validated at load
 	cal := calendar.New(cfg.Bot.Location(), hours)
 	rule, _ := calendar.ParsePeriodRule(cfg.Calendar.PeriodRule) // validated at load
@@ -101,9 +105,13 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 	if err != nil {
 		return domainSet{}, err
 	}
+	t := cfg.API.Tokens
+	tokens := access.NewTokenService(store.Tokens(), clock, limit, access.TokenConfig{DefaultTTL: t.DefaultTTL.D(), MaxTTL: t.MaxTTL.D(),
+		PerMinute: t.RatePerMinute, Burst: t.Burst, RateKey: cfg.Worker.Queue + ":token-rate:"})
 	return domainSet{
 		orgs: org.NewService(store.Org(), clock), calendars: calendars, backups: backups, alerts: alertSvc, channels: channels,
 		incidents: incidents, tickets: tickets, approvals: approvals,
+		tokens: tokens,
 		plugs: []bot.Plug{
 			bot.Channels(channels),
 			bot.Approvals(approvals), bot.Incidents(incidents), bot.Duty(rotations, handovers, cfg.Scheduler.SweepInterval.D()),
@@ -113,6 +121,39 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 			bot.Delivery(delivery.NewService(store.Delivery(), clock)),
 			bot.Digests(digest.NewService(store.Digests(), clock, cal), cfg.Digest.At),
 			bot.Audit(audits, cfg.Audit.CheckpointEvery.D()),
+			bot.Tokens(tokens),
 		},
 	}, nil
+}
+
+// serviceUsers turns the config's service users (api.service_users, and
+// those of webchat.token and backups.token) into the org's and their
+// configured tokens.
+func serviceUsers(cfg *configs.Config) ([]org.ServiceUser, []access.ConfiguredToken) {
+	var users []org.ServiceUser
+	var tokens []access.ConfiguredToken
+	roles := func(rs []configs.ServiceRole) []org.Grant {
+		out := make([]org.Grant, len(rs))
+		for i, r := range rs {
+			out[i] = org.Grant{Role: org.Role(r.Role), Scope: r.Scope}
+		}
+		return out
+	}
+	for _, u := range cfg.API.ServiceUsers {
+		users = append(users, org.ServiceUser{ID: u.ID, Name: u.Name, Unit: u.Unit, Roles: roles(u.Roles)})
+		if u.Token != "" || u.TokenSHA256 != "" {
+			tokens = append(tokens, access.ConfiguredToken{UserID: u.ID, Secret: u.Token, SHA256: u.TokenSHA256, Scope: u.Scope})
+		}
+	}
+	if cfg.Webchat.Token != "" {
+		id := cmp.Or(cfg.Webchat.ServiceUser, "svc-webchat")
+		users = append(users, org.ServiceUser{ID: id, Name: "web chat integration (webchat.token)", Roles: roles(cfg.Webchat.ServiceRoles)})
+		tokens = append(tokens, access.ConfiguredToken{UserID: id, Secret: cfg.Webchat.Token})
+	}
+	if cfg.Backups.Token != "" {
+		users = append(users, org.ServiceUser{ID: configs.BackupServiceUser, Name: "backup scripts (backups.token)",
+			Roles: []org.Grant{{Role: org.RoleOperator}}})
+		tokens = append(tokens, access.ConfiguredToken{UserID: configs.BackupServiceUser, Secret: cfg.Backups.Token})
+	}
+	return users, tokens
 }

@@ -557,8 +557,11 @@ func TestWebchatPersonalSignIn(t *testing.T) {
 	code, _ := a.call("POST", "/webchat/api/messages", map[string]string{"user": "admin", "text": "/whoami"})
 	require.Equal(t, 401, code, "no sign-in, no access")
 
-	// zhengmin asks for a link (here through the service token, as WeCom would).
+	// webchat.token acts as its service user only (issue 14), not as zhengmin.
 	code, out := a.authed(t, "POST", "/webchat/api/messages", "svc-token", map[string]string{"user": "zhengmin", "text": "/网页版 登录"})
+	require.Equal(t, 403, code, out)
+	// zhengmin asks for a link (as on WeCom), then for another in the web chat.
+	code, out = a.authed(t, "POST", "/webchat/api/messages", a.signInLink(t, "zhengmin"), map[string]string{"text": "/网页版 登录"})
 	require.Equal(t, 200, code, out)
 	m := regexp.MustCompile(`https://opsbot\.example\.gov\.cn/webchat/#token=([A-Za-z0-9_-]+)`).FindStringSubmatch(out)
 	require.NotNil(t, m, out)
@@ -578,16 +581,16 @@ func TestWebchatPersonalSignIn(t *testing.T) {
 	code, out = a.authed(t, "POST", "/webchat/api/messages", token, map[string]string{"text": "/webchat link maxin"})
 	require.Equal(t, 200, code)
 	require.Contains(t, out, `"status":"error"`)
-	code, out = a.authed(t, "POST", "/webchat/api/messages", "svc-token", map[string]string{"user": "liuyang", "text": "/webchat link maxin"})
+	code, out = a.authed(t, "POST", "/webchat/api/messages", a.signInLink(t, "liuyang"), map[string]string{"text": "/webchat link maxin"})
 	require.Equal(t, 200, code)
 	require.Contains(t, out, "maxin 的网页版登录链接")
 
 	code, out = a.authed(t, "POST", "/webchat/api/messages", token, map[string]string{"text": "/webchat logout"})
 	require.Equal(t, 200, code, out)
-	require.Contains(t, out, "1 个链接失效")
+	require.Contains(t, out, "2 个链接失效")
 	code, _ = a.authed(t, "GET", "/webchat/api/inbox?after=0", token, nil)
 	require.Equal(t, 401, code, "a revoked link stops working")
-	r := a.say2(t, "svc-token", "admin", "/audit user:zhengmin")
+	r := a.say2(t, a.signInLink(t, "admin"), "admin", "/audit user:zhengmin")
 	require.Contains(t, r, "webchat.token.issue")
 	require.Contains(t, r, "webchat.token.revoke")
 }

@@ -70,14 +70,14 @@ var linkToken = regexp.MustCompile(`#token=([A-Za-z0-9_-]{20,})`)
 // and no text column of the database holds its token afterwards (issue 21
 // item 7); the link signs its user in.
 func TestSecretsNotStoredAtRest(t *testing.T) {
-	a := startApp(t, "OPSBOT_WEBCHAT_DEV_MODE=false", "OPSBOT_WEBCHAT_TOKEN=svc-token-for-tests")
-	const svc = "svc-token-for-tests"
+	a := startApp(t, "OPSBOT_WEBCHAT_DEV_MODE=false")
+	signedIn := map[string]string{"sunli": a.signInLink(t, "sunli"), "admin": a.signInLink(t, "admin")}
 	var tokens []string
 	for _, c := range []struct{ user, text string }{
 		{"sunli", "/webchat link"},
 		{"admin", "/webchat link zhengmin"}, // an admin's link for someone else
 	} {
-		code, body := a.callAs(svc, "POST", "/webchat/api/messages", map[string]string{"user": c.user, "text": c.text})
+		code, body := a.callAs(signedIn[c.user], "POST", "/webchat/api/messages", map[string]string{"user": c.user, "text": c.text})
 		require.Equal(t, 200, code, string(body))
 		m := linkToken.FindStringSubmatch(string(body))
 		require.NotNil(t, m, "no link in %s", body)
@@ -87,7 +87,7 @@ func TestSecretsNotStoredAtRest(t *testing.T) {
 		require.Empty(t, textColumnsHolding(t, a, tok), "token %d is stored in plain text", i)
 	}
 	// The history keeps the reply, redacted.
-	code, body := a.callAs(svc, "GET", "/webchat/api/inbox?user=sunli&after=0", nil)
+	code, body := a.callAs(signedIn["sunli"], "GET", "/webchat/api/inbox?user=sunli&after=0", nil)
 	require.Equal(t, 200, code, string(body))
 	require.Contains(t, string(body), "/webchat/#token=")
 	require.NotContains(t, string(body), tokens[0])

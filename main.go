@@ -81,7 +81,7 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 	a.store.OnOutbox(a.queue.Kick)
 	a.store.OnTimers(a.queue.KickTimers)
 
-	if a.dom, err = domains(ctx, cfg, a.store, a.clock, logger); err != nil {
+	if a.dom, err = domains(ctx, cfg, a.store, a.clock, redis.NewShared(a.rdb), logger); err != nil {
 		return err
 	}
 	webURL := cfg.Webchat.PublicURL
@@ -94,7 +94,7 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 	a.bot = bot.New(bot.Config{Language: cfg.Bot.Language, Location: cfg.Bot.Location(), Clock: a.clock,
 		WebchatURL: webURL, SessionTTL: cfg.Webchat.SessionTTL.D()},
 		a.dom.orgs, logger, bot.Hooks{Command: a.metrics.Command}, a.dom.plugs...)
-	if a.plat, err = platforms(cfg, a.store, a.rdb, a.bot, a.dom.orgs, a.dom.channels, logger); err != nil {
+	if a.plat, err = platforms(cfg, a.store, a.rdb, a.bot, a.dom.orgs, a.dom.tokens, a.dom.channels, logger); err != nil {
 		return err
 	}
 	defer a.plat.wait() // acknowledged platform requests finish before the store closes

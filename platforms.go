@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -12,6 +13,7 @@ import (
 	"opsbot/bot"
 	"opsbot/configs"
 	"opsbot/core"
+	"opsbot/core/access"
 	"opsbot/core/org"
 	"opsbot/storage/postgres"
 	"opsbot/storage/redis"
@@ -28,10 +30,13 @@ type platformSet struct {
 }
 
 // platforms builds the enabled chat adapters around the bot.
-func platforms(cfg *configs.Config, store *postgres.Store, rdb goredis.UniversalClient, b *bot.Bot, orgs *org.Service, channels *org.Channels, logger *slog.Logger) (*platformSet, error) {
+func platforms(cfg *configs.Config, store *postgres.Store, rdb goredis.UniversalClient, b *bot.Bot, orgs *org.Service,
+	tokens *access.TokenService, channels *org.Channels, logger *slog.Logger) (*platformSet, error) {
 	p := &platformSet{channels: map[string]map[string]string{}}
-	p.webchat = webchat.New(webchat.Config{DevMode: cfg.Webchat.DevMode, Token: cfg.Webchat.Token, MaxBodyBytes: cfg.Server.MaxBodyBytes,
-		Sessions: orgs.WebTokenUser, Channels: channels.Of},
+	// webchat.token is no longer the adapter's act-as-anyone Token: it is
+	// the service token of its service user, resolved with the others.
+	p.webchat = webchat.New(webchat.Config{DevMode: cfg.Webchat.DevMode, MaxBodyBytes: cfg.Server.MaxBodyBytes,
+		Sessions: webchatBearer(orgs, tokens), Channels: channels.Of},
 		store.Webchat(), b, directory(orgs), logger)
 	if cfg.Webchat.Enabled {
 		p.senders = append(p.senders, p.webchat)
@@ -79,6 +84,26 @@ func platforms(cfg *configs.Config, store *postgres.Store, rdb goredis.Universal
 		p.senders = append(p.senders, p.slack)
 	}
 	return p, nil
+}
+
+// webchatBearer resolves a web chat bearer to the user it acts as: a
+// write-scoped API token (personal, or a service user's, webchat.token
+// included), else a personal sign-in link. An interim bridge until the web
+// chat authenticates through the sign-in Guard; a read-only token is
+// refused here, since web chat commands change state.
+func webchatBearer(orgs *org.Service, tokens *access.TokenService) func(ctx context.Context, secret string) (string, error) {
+	return func(ctx context.Context, secret string) (string, error) {
+		p, err := tokens.Authenticate(ctx, secret)
+		switch {
+		case err == nil && p.CanWrite():
+			return p.Actor.UserID, nil
+		case err == nil:
+			return "", core.ErrNotFound
+		case !errors.Is(err, access.ErrUnauthenticated):
+			return "", err
+		}
+		return orgs.WebTokenUser(ctx, secret)
+	}
 }
 
 // queueNotice writes one notice into the outbox in a transaction of its

@@ -67,6 +67,13 @@ func (a *process) serve(ctx, gctx context.Context, g *errgroup.Group, ready func
 			return fmt.Errorf("demo org: %w", err)
 		}
 	}
+	users, tokens := serviceUsers(cfg)
+	if err := a.dom.orgs.EnsureServiceUsers(ctx, users); err != nil {
+		return fmt.Errorf("service users: %w", err)
+	}
+	if err := a.dom.tokens.EnsureConfigured(ctx, tokens); err != nil {
+		return fmt.Errorf("service tokens: %w", err)
+	}
 	srv := server.New(a.metrics, []server.Check{
 		{Name: "postgres", Fn: a.store.Ping},
 		{Name: "redis", Fn: func(ctx context.Context) error { return a.rdb.Ping(ctx).Err() }},

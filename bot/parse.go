@@ -58,11 +58,13 @@ var aliases = map[string]string{
 	"备份": "backup", "验证": "verify", "恢复测试": "verify", "简报": "digest", "日报": "digest",
 	"订阅": "subscribe", "退订": "unsubscribe", "今天": "today", "昨天": "yesterday",
 	"网页版": "webchat", "登录": "link", "注销": "logout", "频道": "channel",
+	"令牌": "token", "创建": "create", "吊销": "revoke", "服务": "service",
 }
 
 // flagAliases maps Chinese flag names onto the English ones.
 var flagAliases = map[string]string{
 	"上级": "parent", "级别": "level", "单位": "unit", "范围": "scope", "平台": "platform", "账号": "id",
+	"有效期": "expires", "用户": "user",
 }
 
 // valueAliases maps Chinese values of enumerations onto the English ones.
@@ -70,7 +72,7 @@ var valueAliases = map[string]string{
 	"区县": "district", "县市区": "district", "单位": "unit", "部门": "department",
 	"系统管理员": "sys_admin", "系统总管理员": "sys_admin", "分级管理员": "district_admin",
 	"单位管理员": "unit_admin", "单位联络人": "unit_contact", "运营方": "operator", "接入方": "access_party",
-	"企业微信": "wecom",
+	"企业微信": "wecom", "只读": "read", "读写": "write",
 }
 
 func canonicalWord(w string) string {

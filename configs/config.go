@@ -51,6 +51,7 @@ type Config struct {
 	Bootstrap   Bootstrap   `yaml:"bootstrap"`
 	Demo        Demo        `yaml:"demo"`
 	Webchat     Webchat     `yaml:"webchat"`
+	API         API         `yaml:"api"`
 	Channels    []Channel   `yaml:"channels"`
 	Delivery    Delivery    `yaml:"delivery"`
 	Worker      Worker      `yaml:"worker"`
@@ -511,8 +512,9 @@ type Webchat struct {
 	Enabled bool `yaml:"enabled"`
 	// DevMode lets anyone act as any org user, no sign-in (local development only).
 	DevMode bool `yaml:"dev_mode"`
-	// Token is an optional service token that may act as any user
-	// (integrations); people sign in with personal links (/webchat link).
+	// Token is an optional service token for integrations: it acts as the
+	// service user ServiceUser only, with ServiceRoles (before issue 14 it
+	// could act as anyone). People sign in with personal links.
 	Token string `yaml:"token" secret:"true"`
 	// TokenFile names a file holding Token.
 	TokenFile string `yaml:"token_file"`
@@ -520,6 +522,61 @@ type Webchat struct {
 	PublicURL string `yaml:"public_url"`
 	// SessionTTL is how long a personal sign-in link works (default 720h).
 	SessionTTL Duration `yaml:"session_ttl"`
+	// ServiceUser is the service user Token acts as (default svc-webchat).
+	ServiceUser string `yaml:"service_user"`
+	// ServiceRoles are the roles of ServiceUser (default none).
+	ServiceRoles []ServiceRole `yaml:"service_roles"`
+}
+
+// API configures API tokens and the service users integrations act as.
+type API struct {
+	// Tokens tunes personal and service API tokens.
+	Tokens APITokens `yaml:"tokens"`
+	// ServiceUsers are the integrations' own org users, reconciled at
+	// start: each exists, is marked a service user and holds exactly its
+	// roles; its configured token is registered as its service token.
+	ServiceUsers []ServiceUser `yaml:"service_users"`
+}
+
+// APITokens tunes API tokens.
+type APITokens struct {
+	// DefaultTTL is a personal token's life without --expires (default 2160h, 90 days).
+	DefaultTTL Duration `yaml:"default_ttl"`
+	// MaxTTL is the longest life a personal token may ask for (default 8760h, 365 days).
+	MaxTTL Duration `yaml:"max_ttl"`
+	// RatePerMinute is each token's sustained request rate (default 600).
+	RatePerMinute int `yaml:"rate_per_minute"`
+	// Burst is how many requests a token may make at once (default 60).
+	Burst int `yaml:"burst"`
+}
+
+// ServiceUser is an integration's own org user.
+type ServiceUser struct {
+	// ID is the org user id (ASCII code).
+	ID string `yaml:"id"`
+	// Name is the display name.
+	Name string `yaml:"name"`
+	// Unit is the org unit code (default the root unit).
+	Unit string `yaml:"unit"`
+	// Roles are exactly the roles it holds.
+	Roles []ServiceRole `yaml:"roles"`
+	// Token is its service token (an opsb_… secret from /token service
+	// create, or any long random string).
+	Token string `yaml:"token" secret:"true"`
+	// TokenFile names a file holding Token.
+	TokenFile string `yaml:"token_file"`
+	// TokenSHA256 is the token's SHA-256 in hex, instead of the token.
+	TokenSHA256 string `yaml:"token_sha256"`
+	// Scope of the configured token: read or write (default write).
+	Scope string `yaml:"scope"`
+}
+
+// ServiceRole is one role a service user holds.
+type ServiceRole struct {
+	// Role is one of the org roles.
+	Role string `yaml:"role"`
+	// Scope is a unit code (an app code for access_party); "" is the role's default scope.
+	Scope string `yaml:"scope"`
 }
 
 // Channel is a named group of org users that notifications can target.
@@ -755,6 +812,11 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Incidents.Progress.Level3, Duration(def.Progress[3]))
 	setDefault(&c.Incidents.Progress.Level4, Duration(def.Progress[4]))
 	setDefault(&c.Webchat.SessionTTL, Duration(720*time.Hour))
+	setDefault(&c.Webchat.ServiceUser, "svc-webchat")
+	setDefault(&c.API.Tokens.DefaultTTL, Duration(90*24*time.Hour))
+	setDefault(&c.API.Tokens.MaxTTL, Duration(365*24*time.Hour))
+	setDefault(&c.API.Tokens.RatePerMinute, 600)
+	setDefault(&c.API.Tokens.Burst, 60)
 	setDefault(&c.Calendar.WorkingHours, "08:30-12:00,14:00-17:30")
 	setDefault(&c.Calendar.PeriodRule, string(calendar.NextDay))
 	setDefault(&c.Inspections.Grace, Duration(2*time.Hour))
@@ -864,6 +926,8 @@ func (c *Config) Validate() error {
 	if c.Webchat.SessionTTL.D() < time.Minute {
 		add("webchat.session_ttl", "must be at least 1m, got %s", c.Webchat.SessionTTL)
 	}
+
+	c.validateAPI(add)
 
 	// channels
 	channelAt := map[string]int{}
@@ -1298,3 +1362,73 @@ func redactURL(s string) string {
 	}
 	return strings.ReplaceAll(u.String(), mark, "***")
 }
+
+// validateAPI checks api (tokens, service users) and the service users of
+// webchat.token.
+func (c *Config) validateAPI(add adder) {
+	t := c.API.Tokens
+	if t.MaxTTL.D() < time.Hour {
+		add("api.tokens.max_ttl", "must be at least 1h, got %s", t.MaxTTL)
+	}
+	if t.DefaultTTL.D() < time.Hour || t.DefaultTTL > t.MaxTTL {
+		add("api.tokens.default_ttl", "must be between 1h and api.tokens.max_ttl (%s), got %s", t.MaxTTL, t.DefaultTTL)
+	}
+	if t.RatePerMinute < 1 || t.RatePerMinute > 60000 {
+		add("api.tokens.rate_per_minute", "must be between 1 and 60000, got %d", t.RatePerMinute)
+	}
+	if t.Burst < 1 || t.Burst > t.RatePerMinute {
+		add("api.tokens.burst", "must be between 1 and api.tokens.rate_per_minute (%d), got %d", t.RatePerMinute, t.Burst)
+	}
+	checkRoles := func(p string, roles []ServiceRole) {
+		for j, r := range roles {
+			if !org.Role(r.Role).Valid() {
+				add(fmt.Sprintf("%s[%d].role", p, j), "must be one of %s, got %q", roleNames(), r.Role)
+			}
+			if r.Scope != "" && !isCode(r.Scope, "_.-") {
+				add(fmt.Sprintf("%s[%d].scope", p, j), "must be a unit or app code, got %q", r.Scope)
+			}
+		}
+	}
+	seen := map[string]string{c.Bootstrap.Admin.User: "bootstrap.admin.user"}
+	if c.Backups.Token != "" {
+		seen[BackupServiceUser] = "the service user of backups.token"
+	}
+	if c.Webchat.Token != "" && c.Webchat.ServiceUser != "" {
+		checkCode(add, "webchat.service_user", c.Webchat.ServiceUser, "_.-")
+		if first, dup := seen[c.Webchat.ServiceUser]; dup {
+			add("webchat.service_user", "%q is already %s", c.Webchat.ServiceUser, first)
+		}
+		seen[c.Webchat.ServiceUser] = "webchat.service_user"
+		checkRoles("webchat.service_roles", c.Webchat.ServiceRoles)
+	}
+	for i, u := range c.API.ServiceUsers {
+		p := fmt.Sprintf("api.service_users[%d]", i)
+		checkCode(add, p+".id", u.ID, "_.-")
+		if first, dup := seen[u.ID]; dup && u.ID != "" {
+			add(p+".id", "%q is already %s", u.ID, first)
+		}
+		seen[u.ID] = p + ".id"
+		checkRequired(add, p+".name", u.Name)
+		if u.Unit != "" && !isCode(u.Unit, "_.-") {
+			add(p+".unit", "must be a unit code, got %q", u.Unit)
+		}
+		checkRoles(p+".roles", u.Roles)
+		if u.Token != "" && u.TokenSHA256 != "" {
+			add(p+".token_sha256", "set either token (or token_file) or token_sha256, not both")
+		}
+		if h := u.TokenSHA256; h != "" && !sha256Hex.MatchString(h) {
+			add(p+".token_sha256", "must be 64 hex digits, got %d characters", len(h))
+		}
+		if u.Token != "" && len(u.Token) < 20 {
+			add(p+".token", "must be at least 20 characters (use /token service create, or a long random string)")
+		}
+		if u.Scope != "" && u.Scope != "read" && u.Scope != "write" {
+			add(p+".scope", `must be "read" or "write", got %q`, u.Scope)
+		}
+	}
+}
+
+var sha256Hex = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+
+// BackupServiceUser is the service user backups.token acts as (an operator).
+const BackupServiceUser = "svc-backup"

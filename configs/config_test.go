@@ -97,7 +97,9 @@ func TestLoadDefaults(t *testing.T) {
 		Alerts: Alerts{MaxBodyBytes: 1 << 20, SeverityLevels: map[string]int{"critical": 2, "warning": 3, "info": 4}, LevelLabel: "level",
 			ReopenWindow: Duration(30 * time.Minute), UpdateEvery: Duration(30 * time.Second), HTTPKindLabel: "kind",
 			HTTPKindValue: "http_status", AppLabel: "app", Non200After: Duration(10 * time.Minute)},
-		Webchat:     Webchat{SessionTTL: Duration(720 * time.Hour)},
+		Webchat: Webchat{SessionTTL: Duration(720 * time.Hour), ServiceUser: "svc-webchat"},
+		API: API{Tokens: APITokens{DefaultTTL: Duration(90 * 24 * time.Hour), MaxTTL: Duration(365 * 24 * time.Hour),
+			RatePerMinute: 600, Burst: 60}},
 		Calendar:    Calendar{WorkingHours: "08:30-12:00,14:00-17:30", PeriodRule: "next_day"},
 		Inspections: Inspections{Grace: Duration(2 * time.Hour), IssueLevel: 3},
 		Backups:     Backups{Grace: Duration(time.Hour), FailLevel: 3, VerifyDay: 25, Lead: "sys_admin"},
@@ -335,6 +337,35 @@ func TestValidate(t *testing.T) {
 			want: `log.level: must be "debug", "info", "warn" or "error", got "trace"`},
 		{name: "log format", mutate: func(c *Config) { c.Log.Format = "xml" },
 			want: `log.format: must be "text" or "json", got "xml"`},
+		{name: "service user", mutate: func(c *Config) {
+			c.API.ServiceUsers = []ServiceUser{{ID: "svc-ci", Name: "CI", Roles: []ServiceRole{{Role: "operator"}},
+				TokenSHA256: strings.Repeat("ab", 32), Scope: "read"}}
+		}},
+		{name: "service user role", mutate: func(c *Config) {
+			c.API.ServiceUsers = []ServiceUser{{ID: "svc-ci", Name: "CI", Roles: []ServiceRole{{Role: "god"}}}}
+		}, want: `api.service_users[0].roles[0].role: must be one of sys_admin, district_admin, unit_admin, unit_contact, operator, access_party, got "god"`},
+		{name: "service user id taken", mutate: func(c *Config) {
+			c.API.ServiceUsers = []ServiceUser{{ID: c.Bootstrap.Admin.User, Name: "CI"}}
+		}, want: `api.service_users[0].id: "admin" is already bootstrap.admin.user`},
+		{name: "service user token and hash", mutate: func(c *Config) {
+			c.API.ServiceUsers = []ServiceUser{{ID: "svc-ci", Name: "CI", Token: strings.Repeat("x", 20), TokenSHA256: strings.Repeat("ab", 32)}}
+		}, want: "api.service_users[0].token_sha256: set either token (or token_file) or token_sha256, not both"},
+		{name: "service user short token", mutate: func(c *Config) {
+			c.API.ServiceUsers = []ServiceUser{{ID: "svc-ci", Name: "CI", Token: "short"}}
+		}, want: "api.service_users[0].token: must be at least 20 characters (use /token service create, or a long random string)"},
+		{name: "service user bad hash", mutate: func(c *Config) {
+			c.API.ServiceUsers = []ServiceUser{{ID: "svc-ci", Name: "CI", TokenSHA256: "abc"}}
+		}, want: "api.service_users[0].token_sha256: must be 64 hex digits, got 3 characters"},
+		{name: "webchat service user is the admin", mutate: func(c *Config) { c.Webchat.Token, c.Webchat.ServiceUser = "tok", "admin" },
+			want: `webchat.service_user: "admin" is already bootstrap.admin.user`},
+		{name: "service user of backups.token", mutate: func(c *Config) {
+			c.Backups.Token = "tok"
+			c.API.ServiceUsers = []ServiceUser{{ID: "svc-backup", Name: "mine"}}
+		}, want: `api.service_users[0].id: "svc-backup" is already the service user of backups.token`},
+		{name: "token burst above rate", mutate: func(c *Config) { c.API.Tokens.Burst = 601 },
+			want: "api.tokens.burst: must be between 1 and api.tokens.rate_per_minute (600), got 601"},
+		{name: "token default ttl above max", mutate: func(c *Config) { c.API.Tokens.DefaultTTL = Duration(9000 * time.Hour) },
+			want: "api.tokens.default_ttl: must be between 1h and api.tokens.max_ttl (8760h0m0s), got 9000h0m0s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -848,7 +879,7 @@ func TestDevConfig(t *testing.T) {
 			require.Equal(t, Bot{Language: "zh-CN", Timezone: "Asia/Shanghai"}, c.Bot)
 			require.Equal(t, BootstrapAdmin{User: "admin", Name: "系统管理员", Unit: "city", UnitName: "示范市"}, c.Bootstrap.Admin)
 			require.True(t, c.Demo.Enabled)
-			require.Equal(t, Webchat{Enabled: true, DevMode: true, SessionTTL: Duration(720 * time.Hour)}, c.Webchat)
+			require.Equal(t, Webchat{Enabled: true, DevMode: true, SessionTTL: Duration(720 * time.Hour), ServiceUser: "svc-webchat"}, c.Webchat)
 			require.Equal(t, []Channel{
 				{Name: "ops", Members: []string{"admin", "sunli", "zhoujie", "liqiang", "wangfang"}},
 				{Name: "incidents", Members: []string{"admin", "sunli", "zhoujie"}},

@@ -60,7 +60,7 @@ func ignoreExists(err error) error {
 // It runs after Bootstrap and is idempotent; replicas starting together
 // load it one at a time, so it is loaded once.
 func (s *Service) LoadDemo(ctx context.Context) error {
-	return s.store.Exclusive(ctx, seedLock, s.loadDemo)
+	return s.store.Exclusive(ctx, SeedLock, s.loadDemo)
 }
 
 // loadDemo is LoadDemo under the seed lock.

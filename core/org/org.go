@@ -84,6 +84,11 @@ type User struct {
 	Unit      string    `json:"unit"`
 	CreatedAt time.Time `json:"-"`
 	Removed   bool      `json:"removed,omitempty"`
+	// Service marks a service user: an integration acting under its own
+	// name with the roles the config gives it (api.service_users). It
+	// signs in with service tokens only, and is never chosen as a person
+	// to notify, to approve or to be on duty (Directory.Holders skips it).
+	Service bool `json:"service,omitempty"`
 }
 
 // Grant is a role held by a user over a scope: a unit code, or an app code
@@ -139,7 +144,9 @@ type Directory interface {
 	GrantsOf(ctx context.Context, userID string) ([]Grant, error)
 	// GrantsOn returns the grants held on a scope, ordered by user.
 	GrantsOn(ctx context.Context, scope string) ([]Grant, error)
-	// Holders returns the active users holding role (on any scope), ordered by id.
+	// Holders returns the active people holding role (on any scope),
+	// ordered by id: service users are left out, since holders are whom
+	// notices, approvals and duty go to.
 	Holders(ctx context.Context, role Role) ([]Grant, error)
 }
 

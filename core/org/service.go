@@ -63,7 +63,7 @@ func getUnit(ctx context.Context, tx Directory, code string) (Unit, error) {
 	return u, nil
 }
 
-func getUser(ctx context.Context, tx Directory, id string) (User, error) {
+func getUser(ctx context.Context, tx Rights, id string) (User, error) {
 	u, err := tx.User(ctx, id)
 	if errors.Is(err, core.ErrNotFound) {
 		return User{}, core.NotFound("user_not_found", "id", id)
@@ -103,14 +103,18 @@ func (s *Service) Resolve(ctx context.Context, platform, externalID string) (cor
 		if u.Removed {
 			return core.Forbidden("user_removed", "id", u.ID)
 		}
+		if u.Service && platform != core.PlatformWebchat {
+			return core.Forbidden("service_user_signin", "id", u.ID)
+		}
 		actor = core.Actor{UserID: u.ID, Name: u.Name, Platform: platform}
 		return nil
 	})
 	return actor, err
 }
 
-// seedLock is the lock Bootstrap and LoadDemo hold across replicas.
-const seedLock = "org.seed"
+// SeedLock is the lock Bootstrap, LoadDemo and the reconciling of service
+// users and their configured tokens hold across replicas.
+const SeedLock = "org.seed"
 
 // Bootstrap makes sure the city unit and a first sys_admin exist, so an
 // empty database can be built up through chat. It changes nothing when a
@@ -122,7 +126,7 @@ func (s *Service) Bootstrap(ctx context.Context, userID, userName, unitCode, uni
 			return false, err
 		}
 	}
-	err = s.store.Exclusive(ctx, seedLock, func(ctx context.Context) error {
+	err = s.store.Exclusive(ctx, SeedLock, func(ctx context.Context) error {
 		created, err = s.bootstrap(ctx, userID, userName, unitCode, unitName)
 		return err
 	})
@@ -612,7 +616,7 @@ func lastSysAdmin(ctx context.Context, tx Directory, userID string) (bool, error
 
 // adminOfUser loads the actor's rights and the active user id, and checks
 // the actor is an admin covering the user's unit.
-func adminOfUser(ctx context.Context, tx Directory, actor core.Actor, id, action string) (*authz, User, error) {
+func adminOfUser(ctx context.Context, tx Rights, actor core.Actor, id, action string) (*authz, User, error) {
 	a, err := loadAuthz(ctx, tx, actor)
 	if err != nil {
 		return nil, User{}, err
@@ -679,9 +683,12 @@ func (s *Service) LinkIdentity(ctx context.Context, actor core.Actor, userID, pl
 		return core.LimitError("external_id", "id", externalID, MaxExternalID)
 	}
 	return s.store.InTx(ctx, func(tx Ports) error {
-		_, _, err := adminOfUser(ctx, tx, actor, userID, "org.user.link")
+		_, u, err := adminOfUser(ctx, tx, actor, userID, "org.user.link")
 		if err != nil {
 			return err
+		}
+		if u.Service {
+			return core.Forbidden("service_user_signin", "id", userID)
 		}
 		prev, err := tx.Identity(ctx, platform, externalID)
 		switch {
@@ -769,6 +776,9 @@ func (s *Service) GrantRole(ctx context.Context, actor core.Actor, userID string
 		grantee, err := getUser(ctx, tx, userID)
 		if err != nil {
 			return err
+		}
+		if grantee.Service {
+			return core.Forbidden("service_user_roles", "id", userID)
 		}
 		unit, app, err := scopeFor(ctx, tx, role, scope, grantee)
 		if err != nil {

@@ -38,12 +38,18 @@ func (s *Service) IssueWebToken(ctx context.Context, actor core.Actor, userID st
 	token := base64.RawURLEncoding.EncodeToString(raw[:])
 	var wt WebToken
 	err := s.store.InTx(ctx, func(tx Ports) error {
+		var u User
+		var err error
 		if userID != actor.UserID {
-			if _, _, err := adminOfUser(ctx, tx, actor, userID, "webchat.link"); err != nil {
-				return err
-			}
-		} else if _, err := getUser(ctx, tx, userID); err != nil {
+			_, u, err = adminOfUser(ctx, tx, actor, userID, "webchat.link")
+		} else {
+			u, err = getUser(ctx, tx, userID)
+		}
+		if err != nil {
 			return err
+		}
+		if u.Service {
+			return core.Forbidden("service_user_signin", "id", userID)
 		}
 		now := s.clock.Now()
 		wt = WebToken{Hash: WebTokenHash(token), UserID: userID, IssuedBy: actor.UserID, CreatedAt: now, ExpiresAt: now.Add(ttl)}

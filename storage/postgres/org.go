@@ -88,11 +88,11 @@ func (t *Tx) RepathSubtree(ctx context.Context, oldPrefix, newPrefix string) err
 	return wrap(err, "repath subtree")
 }
 
-const userColumns = "id, name, unit, created_at, removed"
+const userColumns = "id, name, unit, created_at, removed, service"
 
 func scanUser(row pgx.Row) (org.User, error) {
 	var u org.User
-	err := row.Scan(&u.ID, &u.Name, &u.Unit, &u.CreatedAt, &u.Removed)
+	err := row.Scan(&u.ID, &u.Name, &u.Unit, &u.CreatedAt, &u.Removed, &u.Service)
 	return u, err
 }
 
@@ -113,14 +113,15 @@ func (t *Tx) UsersIn(ctx context.Context, codes []string) ([]org.User, error) {
 
 // InsertUser inserts a user.
 func (t *Tx) InsertUser(ctx context.Context, u org.User) error {
-	_, err := t.tx.Exec(ctx, `INSERT INTO users (id, name, unit, created_at, removed) VALUES ($1, $2, $3, $4, $5)`,
-		u.ID, u.Name, u.Unit, u.CreatedAt, u.Removed)
+	_, err := t.tx.Exec(ctx, `INSERT INTO users (id, name, unit, created_at, removed, service) VALUES ($1, $2, $3, $4, $5, $6)`,
+		u.ID, u.Name, u.Unit, u.CreatedAt, u.Removed, u.Service)
 	return wrap(err, "insert user")
 }
 
 // UpdateUser updates a user's name, unit and removed flag.
 func (t *Tx) UpdateUser(ctx context.Context, u org.User) error {
-	_, err := t.tx.Exec(ctx, `UPDATE users SET name = $2, unit = $3, removed = $4 WHERE id = $1`, u.ID, u.Name, u.Unit, u.Removed)
+	_, err := t.tx.Exec(ctx, `UPDATE users SET name = $2, unit = $3, removed = $4, service = $5 WHERE id = $1`,
+		u.ID, u.Name, u.Unit, u.Removed, u.Service)
 	return wrap(err, "update user")
 }
 
@@ -151,9 +152,10 @@ func (t *Tx) GrantsOn(ctx context.Context, scope string) ([]org.Grant, error) {
 	return t.grants(ctx, "g.scope = $1", scope)
 }
 
-// Holders returns the grants of a role held by active users.
+// Holders returns the grants of a role held by active people: service
+// users are never whom notices, approvals and duty go to.
 func (t *Tx) Holders(ctx context.Context, role org.Role) ([]org.Grant, error) {
-	return t.grants(ctx, "g.role = $1", string(role))
+	return t.grants(ctx, "g.role = $1 AND NOT u.service", string(role))
 }
 
 // InsertGrant inserts a grant.

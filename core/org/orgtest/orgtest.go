@@ -132,7 +132,9 @@ func (o *Org) GrantsOn(_ context.Context, scope string) ([]org.Grant, error) {
 
 // Holders returns the grants of role held by active users, ordered by user.
 func (o *Org) Holders(_ context.Context, role org.Role) ([]org.Grant, error) {
-	out := o.grantsWhere(func(g org.Grant) bool { return g.Role == role && !o.Users[g.UserID].Removed })
+	out := o.grantsWhere(func(g org.Grant) bool {
+		return g.Role == role && !o.Users[g.UserID].Removed && !o.Users[g.UserID].Service
+	})
 	sort.SliceStable(out, func(i, j int) bool { return out[i].UserID < out[j].UserID })
 	return out, nil
 }

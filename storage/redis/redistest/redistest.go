@@ -3,7 +3,7 @@
 // Test packages share one Redis server, so each uses its own database
 // index and, inside it, its own asynq queue names:
 //
-//	1 main (end-to-end)   2 tasks   3 storage/redis   4, 5 tasks (flush tests, exclusive)
+//	1 main (end-to-end)   2 tasks   3 storage/redis   4, 5 tasks (flush tests, exclusive)   6 core/access
 //	8 adapters/wecom   9 adapters/slack   7 manual walks   11 bench
 package redistest
 
