@@ -793,9 +793,12 @@ func (s *Service) SignOff(ctx context.Context, actor core.Actor, month string) (
 	return a, err
 }
 
-// Audit returns a month's audit.
+// Audit returns a month's audit (month YYYY-MM).
 func (s *Service) Audit(ctx context.Context, month string) (Audit, error) {
 	var a Audit
+	if _, err := time.Parse("2006-01", month); err != nil {
+		return a, core.Invalid("month", "value", month)
+	}
 	err := s.store.Read(ctx, func(tx Reader) error {
 		var err error
 		a, err = tx.BackupAudit(ctx, month, false)

@@ -313,6 +313,10 @@ func TestMonthlyAuditOncePerMonthSignedByTheLead(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []backup.SystemMonth{{System: "db1", Expected: 2, Reported: 2, Failed: 1, Missing: 0, Full: 1, Verified: false}}, a.Systems,
 		"the failure counts although its re-run succeeded")
+	_, err = h.svc.Audit(h.ctx, "2026-09")
+	require.ErrorIs(t, err, core.ErrNotFound, "no audit that month")
+	_, err = h.svc.Audit(h.ctx, "October")
+	require.ErrorIs(t, err, core.ErrInvalid, "not a month")
 
 	h.until("2026-11-02 09:00")
 	h.s.Notices = nil
