@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"opsbot/core"
-	"opsbot/core/calendar"
 	"opsbot/core/inspect"
 )
 
@@ -234,17 +233,8 @@ func (k inspectBot) runLog(ctx context.Context, r *Request) ([]Message, error) {
 	return reply(Message{Ref: p.Ref(), Title: k.t("inspect.log.title", "name", p.Name), Text: strings.Join(lines, "\n")})
 }
 
-// period parses --month YYYY-MM or --quarter YYYY-Qn into [from, to).
-func (k inspectBot) period(r *Request) (from, to time.Time, label string, err error) {
-	return calendar.ReportSpan(r.Flag("month"), r.Flag("quarter"), k.now(), k.cfg.Location)
-}
-
 func (k inspectBot) summary(ctx context.Context, r *Request) ([]Message, error) {
-	from, to, label, err := k.period(r)
-	if err != nil {
-		return nil, err
-	}
-	sums, err := k.svc.Summary(ctx, r.Actor, from, to)
+	label, sums, err := k.svc.PeriodSummary(ctx, r.Actor, r.Flag("month"), r.Flag("quarter"))
 	if err != nil {
 		return nil, err
 	}
