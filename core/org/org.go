@@ -197,7 +197,7 @@ type AuditQuery struct {
 }
 
 // MaxAuditPage is the most entries one audit search returns.
-const MaxAuditPage = 200
+const MaxAuditPage = 1000
 
 // Ports are one transaction seen through the org's narrow ports; a store
 // hands the same transaction as each, so everything commits together.
