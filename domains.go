@@ -32,6 +32,11 @@ type domainSet struct {
 	alerts    *alert.Service
 	channels  *org.Channels
 	plugs     []bot.Plug
+	// The services the REST API calls besides (the chat reaches them
+	// through plugs).
+	incidents *incident.Service
+	tickets   *ticket.Service
+	approvals *approval.Service
 }
 
 // domains builds every core service on store and the module of each.
@@ -98,6 +103,7 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 	}
 	return domainSet{
 		orgs: org.NewService(store.Org(), clock), calendars: calendars, backups: backups, alerts: alertSvc, channels: channels,
+		incidents: incidents, tickets: tickets, approvals: approvals,
 		plugs: []bot.Plug{
 			bot.Channels(channels),
 			bot.Approvals(approvals), bot.Incidents(incidents), bot.Duty(rotations, handovers, cfg.Scheduler.SweepInterval.D()),

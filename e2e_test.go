@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"opsbot/adapters/api"
 	"opsbot/configs"
 	"opsbot/core"
 	"opsbot/storage/postgres"
@@ -32,6 +33,8 @@ type app struct {
 	environ []string
 	clock   core.Clock // nil: the system clock
 	stop    func()
+	api     *api.API // the REST API and the mux patterns its routes went through
+	apiMux  *api.Mux
 }
 
 // testClock is a clock the test moves forward.
@@ -119,7 +122,7 @@ func (a *app) boot() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	go func() {
 		done <- run(ctx, cfg, logger, modes["all"], &hooks{clock: a.clock, ready: func(addr string) { ready <- addr },
-			store: func(s *postgres.Store) { a.store = s }})
+			store: func(s *postgres.Store) { a.store = s }, api: func(v1 *api.API, mux *api.Mux) { a.api, a.apiMux = v1, mux }})
 	}()
 	select {
 	case addr := <-ready:

@@ -24,6 +24,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"opsbot/adapters/api"
 	"opsbot/adapters/server"
 	"opsbot/bot"
 	"opsbot/configs"
@@ -39,9 +40,10 @@ func main() {
 
 // hooks lets tests reach inside a running app.
 type hooks struct {
-	ready func(addr string)     // told the HTTP address once listening
-	clock core.Clock            // replaces the system clock
-	store func(*postgres.Store) // told the store once open
+	ready func(addr string)        // told the HTTP address once listening
+	clock core.Clock               // replaces the system clock
+	store func(*postgres.Store)    // told the store once open
+	api   func(*api.API, *api.Mux) // told the REST API and the /api/v1 routes once registered
 }
 
 // run starts the parts of opsbot that m selects and blocks until ctx ends:
@@ -107,7 +109,7 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 		// The alert batcher outlives the HTTP server's graceful shutdown.
 		bctx, bcancel := context.WithCancel(context.WithoutCancel(ctx))
 		defer bcancel()
-		if err := a.serve(bctx, gctx, g, h.ready); err != nil {
+		if err := a.serve(bctx, gctx, g, h.ready, h.api); err != nil {
 			return err
 		}
 	}

@@ -54,9 +54,9 @@ func (a *process) reloadCalendar(ctx context.Context) error {
 }
 
 // serve bootstraps the org, then serves every HTTP route in g until gctx
-// ends. ctx outlives the server's graceful shutdown (the alert batcher
+// ends; apiReady (when set) is told the REST API and its routes. ctx outlives the server's graceful shutdown (the alert batcher
 // keeps running until run returns).
-func (a *process) serve(ctx, gctx context.Context, g *errgroup.Group, ready func(addr string)) error {
+func (a *process) serve(ctx, gctx context.Context, g *errgroup.Group, ready func(addr string), apiReady func(*api.API, *api.Mux)) error {
 	cfg := a.cfg
 	boot := cfg.Bootstrap.Admin
 	if _, err := a.dom.orgs.Bootstrap(ctx, boot.User, boot.Name, boot.Unit, boot.UnitName); err != nil {
@@ -88,8 +88,18 @@ func (a *process) serve(ctx, gctx context.Context, g *errgroup.Group, ready func
 	for i, r := range cfg.Alerts.Receivers {
 		receivers[i] = alerts.Receiver{Name: r.Name, BearerToken: r.BearerToken, Username: r.Username, Password: r.Password}
 	}
-	api.NewBackups(cfg.Backups.Token, a.dom.backups, func(err error) string { return a.bot.ErrorReply(err, nil).Text },
-		cfg.Server.MaxBodyBytes, a.log).Routes(srv.Mux)
+	explain := func(err error) string { return a.bot.ErrorReply(err, nil).Text }
+	mux := api.NewMux(srv.Mux)
+	api.NewBackups(cfg.Backups.Token, a.dom.backups, explain, cfg.Server.MaxBodyBytes, a.log).Routes(mux)
+	v1, err := api.New(api.Config{DevMode: cfg.Webchat.DevMode, Explain: explain, MaxBodyBytes: cfg.Server.MaxBodyBytes,
+		Profiles: a.dom.orgs}, a.log)
+	if err != nil {
+		return err
+	}
+	v1.Routes(mux)
+	if apiReady != nil {
+		apiReady(v1, mux)
+	}
 	// Webhooks share transactions under load.
 	batcher := alerts.NewBatcher(a.dom.alerts, 4, 16) // measured best of 2–8 workers × 16–64 (make bench)
 	batcher.Start(ctx)

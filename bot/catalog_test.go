@@ -53,6 +53,7 @@ func domainCatalogs() map[string][2]catalog {
 		"backup": {zhBackup, enBackup}, "digest": {zhDigest, enDigest}, "calendar": {zhCalendar, enCalendar},
 		"delivery": {zhDelivery, enDelivery},
 		"audit":    {zhAudit, enAudit},
+		"api":      {zhAPI, enAPI},
 	}
 }
 

@@ -1,5 +1,8 @@
-// Package api is opsbot's small machine API: backup scripts report their
-// results here (W 8.4.4), so a check needs no person to type it.
+// Package api is opsbot's REST API, /api/v1: a table of routes (Route),
+// each served on the mux and described in the OpenAPI 3.1 document
+// generated from the same table, calling the same core services as the
+// chat commands. Backup scripts report their results here too (W 8.4.4),
+// so a check needs no person to type it.
 package api
 
 import (
@@ -41,7 +44,7 @@ func NewBackups(token string, reporter Reporter, explain Explain, maxBody int64,
 }
 
 // Routes registers the endpoint when a token is configured.
-func (b *Backups) Routes(mux *http.ServeMux) {
+func (b *Backups) Routes(mux Registrar) {
 	if b.token == "" {
 		return
 	}
