@@ -37,6 +37,9 @@ type domainSet struct {
 	incidents *incident.Service
 	tickets   *ticket.Service
 	approvals *approval.Service
+	rotations *duty.Service
+	inspects  *inspect.Service
+	problems  *problem.Service
 }
 
 // domains builds every core service on store and the module of each.
@@ -104,6 +107,7 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 	return domainSet{
 		orgs: org.NewService(store.Org(), clock), calendars: calendars, backups: backups, alerts: alertSvc, channels: channels,
 		incidents: incidents, tickets: tickets, approvals: approvals,
+		rotations: rotations, inspects: inspections, problems: problems,
 		plugs: []bot.Plug{
 			bot.Channels(channels),
 			bot.Approvals(approvals), bot.Incidents(incidents), bot.Duty(rotations, handovers, cfg.Scheduler.SweepInterval.D()),

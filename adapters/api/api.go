@@ -35,6 +35,9 @@ type Profiles interface {
 // dev mode (webchat.dev_mode, loopback only); ignored outside dev mode.
 const DevUserHeader = "X-Opsbot-User"
 
+// Explain turns an error into the message a person would read.
+type Explain func(err error) string
+
 // Config is what the API serves with. Each domain's service is an
 // interface declared in that domain's file (incidents.go, …).
 type Config struct {
@@ -53,6 +56,19 @@ type Config struct {
 	SessionCookie string
 
 	Profiles Profiles
+
+	// Duty, Inspections, Backups, IncidentReports, Audit and Org serve
+	// duty.go, routines.go, reports.go, audit.go and org.go.
+	Duty            DutyService
+	Inspections     InspectionService
+	Backups         BackupService
+	IncidentReports IncidentReports
+	Audit           AuditReader
+	Org             OrgService
+	// BackupsToken is the legacy credential of POST /api/v1/backups/report
+	// (backups.token): a script presenting it as a bearer token reports as
+	// opsbot itself (backup.ScriptActor). "" turns it off.
+	BackupsToken string
 }
 
 // API is the REST API /api/v1: a table of routes, each registered on
@@ -90,6 +106,7 @@ func newAPI(cfg Config, logger *slog.Logger, extra []Route) (*API, error) {
 func (a *API) table() []Route {
 	return slices.Concat(
 		a.metaRoutes(),
+		a.dutyRoutes(), a.routineRoutes(), a.reportRoutes(), a.auditRoutes(), a.orgRoutes(),
 	)
 }
 
