@@ -959,13 +959,7 @@ func (s *Service) AuditTrail(ctx context.Context, actor core.Actor, entity strin
 		allowed := a.sys()
 		switch kind {
 		case "user":
-			if a.isSelf(key) {
-				allowed = true
-			} else if u, err := tx.User(ctx, key); err == nil {
-				if unit, err := tx.Unit(ctx, u.Unit); err == nil {
-					allowed = allowed || a.admin(unit)
-				}
-			}
+			allowed = allowed || a.seesUser(ctx, tx, key)
 		case "unit":
 			if u, err := tx.Unit(ctx, key); err == nil {
 				allowed = allowed || a.admin(u)
@@ -998,20 +992,11 @@ func (s *Service) AuditSearch(ctx context.Context, actor core.Actor, q AuditQuer
 		if err != nil {
 			return err
 		}
-		allowed := a.sys()
-		if q.Actor == "" && !allowed {
+		switch {
+		case a.sys():
+		case q.Actor == "":
 			return core.Forbidden("audit_search_all")
-		}
-		if !allowed && a.isSelf(q.Actor) {
-			allowed = true
-		} else if !allowed {
-			if u, err := tx.User(ctx, q.Actor); err == nil {
-				if unit, err := tx.Unit(ctx, u.Unit); err == nil {
-					allowed = a.admin(unit)
-				}
-			}
-		}
-		if !allowed {
+		case !a.seesUser(ctx, tx, q.Actor):
 			return core.Forbidden("audit_forbidden", "entity", "user:"+q.Actor)
 		}
 		out, err = tx.AuditSearch(ctx, q)
