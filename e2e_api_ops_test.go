@@ -62,7 +62,7 @@ func dutyScenario(t *testing.T, s *apiSession) {
 	require.Equal(t, []string{"sunli", "zhoujie"}, rots.Items[i].Members)
 	s.fails(t, "", "GET", "/api/v1/duty/rotations", nil, 401, "unauthenticated")
 
-	var now api.OnDutyList
+	var now api.DutyNowList
 	s.ok(t, "zhengmin", "GET", "/api/v1/duty/now", nil, 200, &now)
 	require.NotEmpty(t, now.Items)
 	s.ok(t, "zhengmin", "GET", "/api/v1/duty/now?rotation=ops-oncall", nil, 200, &now)

@@ -55,7 +55,10 @@ type Config struct {
 	// (default "opsbot_session").
 	SessionCookie string
 
-	Profiles Profiles
+	Profiles  Profiles
+	Incidents Incidents
+	Tickets   Tickets
+	Approvals Approvals
 
 	// Duty, Inspections, Backups, IncidentReports, Audit and Org serve
 	// duty.go, routines.go, reports.go, audit.go and org.go.
@@ -83,11 +86,11 @@ type API struct {
 
 // New builds the API and its OpenAPI document from the route table.
 func New(cfg Config, logger *slog.Logger) (*API, error) {
-	return newAPI(cfg, logger, nil)
+	return newAPI(cfg, logger, (*API).table)
 }
 
-// newAPI builds the API with the table and extra routes (tests).
-func newAPI(cfg Config, logger *slog.Logger, extra []Route) (*API, error) {
+// newAPI builds the API with the routes table returns (tests: their own).
+func newAPI(cfg Config, logger *slog.Logger, table func(*API) []Route) (*API, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
@@ -95,7 +98,7 @@ func newAPI(cfg Config, logger *slog.Logger, extra []Route) (*API, error) {
 		cfg.SessionCookie = "opsbot_session"
 	}
 	a := &API{cfg: cfg, log: logger.With("component", "api")}
-	a.routes = append(a.table(), extra...)
+	a.routes = table(a)
 	if err := a.buildSpec(); err != nil {
 		return nil, fmt.Errorf("api: openapi: %w", err)
 	}
@@ -106,6 +109,9 @@ func newAPI(cfg Config, logger *slog.Logger, extra []Route) (*API, error) {
 func (a *API) table() []Route {
 	return slices.Concat(
 		a.metaRoutes(),
+		a.incidentRoutes(),
+		a.ticketRoutes(),
+		a.requestRoutes(),
 		a.dutyRoutes(), a.routineRoutes(), a.reportRoutes(), a.auditRoutes(), a.orgRoutes(),
 	)
 }

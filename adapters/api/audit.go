@@ -32,7 +32,7 @@ type AuditEntry struct {
 }
 
 func auditEntry(e core.AuditEntry) AuditEntry {
-	return AuditEntry{Seq: e.Seq, At: e.At, Actor: e.Actor, Platform: e.Platform, Action: e.Action, Entity: e.Entity,
+	return AuditEntry{Seq: e.Seq, At: utc(e.At), Actor: e.Actor, Platform: e.Platform, Action: e.Action, Entity: e.Entity,
 		Before: e.Before, After: e.After, Hash: e.Hash}
 }
 

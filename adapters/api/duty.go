@@ -39,16 +39,16 @@ type DutyShift struct {
 	Override  bool      `json:"override" doc:"The primary took this shift by a swap."`
 }
 
-// OnDuty is who is on a rotation at a time, and who comes next.
-type OnDuty struct {
+// DutyNow is who is on a rotation at a time, and who comes next.
+type DutyNow struct {
 	Rotation string    `json:"rotation"`
 	Now      DutyShift `json:"now" doc:"The shift on duty at the time asked about."`
 	Next     DutyShift `json:"next" doc:"The shift after it."`
 }
 
-// OnDutyList is who is on duty on each rotation asked for.
-type OnDutyList struct {
-	Items []OnDuty `json:"items"`
+// DutyNowList is who is on duty on each rotation asked for.
+type DutyNowList struct {
+	Items []DutyNow `json:"items"`
 }
 
 // DutyShifts is a rotation's shifts during a range of days.
@@ -76,7 +76,7 @@ func dutyRotation(r duty.Rotation) DutyRotation {
 }
 
 func dutyShift(s duty.Shift) DutyShift {
-	return DutyShift{Primary: s.Primary, Secondary: s.Secondary, Start: s.Start, End: s.End, Override: s.Override}
+	return DutyShift{Primary: s.Primary, Secondary: s.Secondary, Start: utc(s.Start), End: utc(s.End), Override: s.Override}
 }
 
 // dutyRoutes are the duty rotations: who is on duty, shifts, swaps.
@@ -88,7 +88,7 @@ func (a *API) dutyRoutes() []Route {
 		{Method: http.MethodGet, Path: "/api/v1/duty/now", OperationID: "getOnDuty", Tag: "duty",
 			Summary:  "Who is on duty now or at a time, and who is next (/duty now)",
 			Params:   []Param{rotation, {Name: "at", Type: TypeTime, Description: "The time to ask about (RFC 3339); now when absent."}},
-			Response: OnDutyList{}, Handle: a.onDuty},
+			Response: DutyNowList{}, Handle: a.onDuty},
 		{Method: http.MethodGet, Path: "/api/v1/duty/shifts", OperationID: "listDutyShifts", Tag: "duty",
 			Summary:     "A rotation's shifts during a range of days, swaps and skipped holidays included",
 			Description: "Every shift on duty at some time from the start of day from to the end of day to (at most 366 days).",
@@ -121,8 +121,8 @@ func (a *API) onDuty(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return OnDutyList{Items: Convert(list, func(od duty.OnDuty) OnDuty {
-		return OnDuty{Rotation: od.Rotation.Name, Now: dutyShift(od.Now), Next: dutyShift(od.Next)}
+	return DutyNowList{Items: Convert(list, func(od duty.OnDuty) DutyNow {
+		return DutyNow{Rotation: od.Rotation.Name, Now: dutyShift(od.Now), Next: dutyShift(od.Next)}
 	})}, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Page is one page of a list: its items and, unless it is the last page,
@@ -71,4 +72,17 @@ func Convert[S, T any](in []S, f func(S) T) []T {
 		out = append(out, f(v))
 	}
 	return out
+}
+
+// utc is t in UTC: every time on the wire is RFC 3339 in UTC, whichever
+// zone the store or the clock gave it in.
+func utc(t time.Time) time.Time { return t.UTC() }
+
+// utcp is utc for an optional time.
+func utcp(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }

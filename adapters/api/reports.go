@@ -148,7 +148,7 @@ func (a *API) backupAudit(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return BackupAudit{Month: au.Month, CreatedAt: au.CreatedAt, SignedBy: au.SignedBy, SignedAt: au.SignedAt,
+	return BackupAudit{Month: au.Month, CreatedAt: utc(au.CreatedAt), SignedBy: au.SignedBy, SignedAt: utcp(au.SignedAt),
 		Systems: Convert(au.Systems, func(s backup.SystemMonth) BackupSystem {
 			return BackupSystem{System: s.System, Expected: s.Expected, Reported: s.Reported, Failed: s.Failed, Missing: s.Missing,
 				Full: s.Full, FullMissing: s.FullMissing, Verified: s.Verified}

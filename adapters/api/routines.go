@@ -93,21 +93,20 @@ type InspectionOutcome struct {
 func inspectionPlan(i inspect.PlanInfo) InspectionPlan {
 	p := i.Plan
 	out := InspectionPlan{ID: p.ID, Name: p.Name, Cron: p.Cron, Workdays: p.Workdays, Assignee: p.Assignee, Items: nonNil(p.Items),
-		GraceMinutes: int64(p.Grace / time.Minute), Level: p.Level, CreatedBy: p.CreatedBy, CreatedAt: p.CreatedAt}
+		GraceMinutes: int64(p.Grace / time.Minute), Level: p.Level, CreatedBy: p.CreatedBy, CreatedAt: utc(p.CreatedAt)}
 	if !i.Next.IsZero() {
-		out.NextRun = &i.Next
+		out.NextRun = utcp(&i.Next)
 	}
 	return out
 }
 
 func inspectionRun(r inspect.Run) InspectionRun {
-	out := InspectionRun{ID: r.ID, Plan: r.Plan, DueAt: r.DueAt, State: r.State, Missed: r.Missed, Assignees: nonNil(r.Assignees),
-		Items: make([]InspectionItem, 0, len(r.Items)), Issues: r.Issues(), DoneAt: r.DoneAt}
+	out := InspectionRun{ID: r.ID, Plan: r.Plan, DueAt: utc(r.DueAt), State: r.State, Missed: r.Missed, Assignees: nonNil(r.Assignees),
+		Items: make([]InspectionItem, 0, len(r.Items)), Issues: r.Issues(), DoneAt: utcp(r.DoneAt)}
 	for i, name := range r.Items {
 		it := InspectionItem{N: i + 1, Name: name, State: "todo"}
 		if res, ok := r.Results[i+1]; ok {
-			at := res.At
-			it.State, it.Note, it.By, it.At, it.Incident = "issue", res.Note, res.By, &at, res.Incident
+			it.State, it.Note, it.By, it.At, it.Incident = "issue", res.Note, res.By, utcp(&res.At), res.Incident
 			if res.OK {
 				it.State = "ok"
 			}
@@ -198,19 +197,19 @@ type BackupReportResult struct {
 }
 
 func backupPlan(p backup.Plan) BackupPlan {
-	return BackupPlan{ID: p.ID, System: p.System, DailyAt: p.DailyAt, FullDay: p.FullDay, CreatedBy: p.CreatedBy, CreatedAt: p.CreatedAt}
+	return BackupPlan{ID: p.ID, System: p.System, DailyAt: p.DailyAt, FullDay: p.FullDay, CreatedBy: p.CreatedBy, CreatedAt: utc(p.CreatedAt)}
 }
 
 func backupReport(r backup.Report) BackupReport {
-	return BackupReport{ID: r.ID, Day: r.Day, At: r.At, Kind: r.Kind, OK: r.OK, Note: r.Note, By: r.By, Source: r.Source}
+	return BackupReport{ID: r.ID, Day: r.Day, At: utc(r.At), Kind: r.Kind, OK: r.OK, Note: r.Note, By: r.By, Source: r.Source}
 }
 
 func backupFault(f backup.Fault) BackupFault {
-	return BackupFault{ID: f.ID, Report: f.ReportID, Incident: f.IncidentID, Assignees: nonNil(f.Assignees), CreatedAt: f.CreatedAt}
+	return BackupFault{ID: f.ID, Report: f.ReportID, Incident: f.IncidentID, Assignees: nonNil(f.Assignees), CreatedAt: utc(f.CreatedAt)}
 }
 
 func backupDay(d backup.DayLog) BackupDay {
-	out := BackupDay{Day: d.Check.Day, DueAt: d.Check.DueAt, State: d.Check.State, Attempts: make([]BackupReport, 0, len(d.Attempts))}
+	out := BackupDay{Day: d.Check.Day, DueAt: utc(d.Check.DueAt), State: d.Check.State, Attempts: make([]BackupReport, 0, len(d.Attempts))}
 	for _, at := range d.Attempts {
 		r := backupReport(at.Report)
 		r.Rerun, r.NotFull = at.Rerun, at.NotFull
@@ -291,7 +290,7 @@ func (a *API) backupPlan(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return BackupPlanDetails{Plan: backupPlan(d.Plan), NextCheck: d.NextCheck, NextRestore: d.NextRestore,
+	return BackupPlanDetails{Plan: backupPlan(d.Plan), NextCheck: utc(d.NextCheck), NextRestore: utc(d.NextRestore),
 		Faults: Convert(d.Faults, backupFault), Days: Convert(l.Days, backupDay)}, nil
 }
 

@@ -21,6 +21,7 @@ package incident
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 
 	"opsbot/core"
@@ -138,9 +139,40 @@ type ReadTx interface {
 	User(ctx context.Context, id string) (org.User, error)
 	Incident(ctx context.Context, id int64, lock bool) (Incident, error)
 	Incidents(ctx context.Context, open bool, limit int) ([]Incident, error)
+	// FindIncidents lists the incidents f selects, newest first.
+	FindIncidents(ctx context.Context, f Filter) ([]Incident, error)
 	Events(ctx context.Context, incidentID int64) ([]Event, error)
 	Actions(ctx context.Context, incidentID int64) ([]Action, error)
 	ProblemOf(ctx context.Context, incidentID int64) (int64, error) // 0 when none
+}
+
+// StateOpen selects, in a Filter, the incidents still needing work (not
+// resolved or closed).
+const StateOpen = "open"
+
+// Filter selects incidents for a list (newest first). Zero fields select
+// everything.
+type Filter struct {
+	State  string // a state, or StateOpen
+	Level  int
+	Unit   string
+	System string
+	// Since and Until bound when incidents were declared: [Since, Until).
+	Since, Until time.Time
+	// Text is looked for in the title and summary, ignoring case.
+	Text string
+	// Before keeps ids below it (the next page after id Before).
+	Before int64
+	Limit  int
+}
+
+// Match reports whether f selects i (Before and Limit aside).
+func (f Filter) Match(i Incident) bool {
+	text := strings.ToLower(f.Text)
+	return (f.State == "" || f.State == i.State || (f.State == StateOpen && i.Open())) &&
+		(f.Level == 0 || f.Level == i.Level) && (f.Unit == "" || f.Unit == i.Unit) && (f.System == "" || f.System == i.System) &&
+		(f.Since.IsZero() || !i.CreatedAt.Before(f.Since)) && (f.Until.IsZero() || i.CreatedAt.Before(f.Until)) &&
+		(text == "" || strings.Contains(strings.ToLower(i.Title+" "+i.Summary), text))
 }
 
 // Store runs incident work in transactions.

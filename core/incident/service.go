@@ -615,6 +615,33 @@ func (s *Service) List(ctx context.Context, actor core.Actor, open bool) ([]Inci
 	return out, err
 }
 
+// MaxQuery is the most incidents Query returns at once.
+const MaxQuery = 500
+
+// Query returns the incidents f selects, newest first, to any registered
+// user (as List does): at most f.Limit (50 when unset, MaxQuery at most).
+func (s *Service) Query(ctx context.Context, actor core.Actor, f Filter) ([]Incident, error) {
+	switch f.State {
+	case "", StateOpen, StateDeclared, StateAcknowledged, StateMitigated, StateResolved, StateClosed:
+	default:
+		return nil, core.Invalid("incident_state", "value", f.State)
+	}
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	f.Limit = min(f.Limit, MaxQuery)
+	var out []Incident
+	err := s.store.Read(ctx, func(tx ReadTx) error {
+		if err := paging.Registered(ctx, tx, actor); err != nil {
+			return err
+		}
+		var err error
+		out, err = tx.FindIncidents(ctx, f)
+		return err
+	})
+	return out, err
+}
+
 // Backlog lists what an outgoing person hands over, one line each: the
 // open incidents and the number of pending requests, inside another
 // domain's transaction (which must read them: the store's does).

@@ -259,3 +259,49 @@ func TestSetLevelReschedules(t *testing.T) {
 	require.Len(t, prog, 1)
 	require.Equal(t, t0.Add(30*time.Minute), prog[0].DueAt)
 }
+
+// TestQueryFilters: Query selects by state, level, unit, system, time and
+// text, newest first, pages by id, and refuses a bad state and an
+// unregistered actor, like the chat's list.
+func TestQueryFilters(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := world(t)
+	r := core.Actor{UserID: "reporter"}
+	w.Tx.Apps["mail"] = org.App{Code: "mail", Owner: "city"}
+	w.Tx.Apps["portal"] = org.App{Code: "portal", Owner: "city"}
+	a, err := w.Incidents.Declare(ctx, r, "mail down", 2, "mail", "city")
+	require.NoError(t, err)
+	w.Clock.T = t0.Add(time.Hour)
+	b, err := w.Incidents.Declare(ctx, r, "Portal slow", 3, "portal", "city")
+	require.NoError(t, err)
+	_, err = w.Incidents.Resolve(ctx, core.Actor{UserID: "zhangsan"}, a.ID, "restarted the relay")
+	require.NoError(t, err)
+	ids := func(f incident.Filter) []int64 {
+		t.Helper()
+		list, err := w.Incidents.Query(ctx, r, f)
+		require.NoError(t, err)
+		var out []int64
+		for _, i := range list {
+			out = append(out, i.ID)
+		}
+		return out
+	}
+	require.Equal(t, []int64{b.ID, a.ID}, ids(incident.Filter{}))
+	require.Equal(t, []int64{b.ID}, ids(incident.Filter{State: incident.StateOpen}))
+	require.Equal(t, []int64{a.ID}, ids(incident.Filter{State: incident.StateResolved}))
+	require.Equal(t, []int64{a.ID}, ids(incident.Filter{Level: 2}))
+	require.Equal(t, []int64{b.ID}, ids(incident.Filter{System: "portal"}))
+	require.Empty(t, ids(incident.Filter{Unit: "elsewhere"}))
+	require.Equal(t, []int64{b.ID}, ids(incident.Filter{Since: t0.Add(time.Minute)}))
+	require.Equal(t, []int64{a.ID}, ids(incident.Filter{Until: t0.Add(time.Minute)}))
+	require.Equal(t, []int64{b.ID}, ids(incident.Filter{Text: "portal"}), "any case")
+	require.Equal(t, []int64{a.ID}, ids(incident.Filter{Text: "RELAY"}), "the summary too")
+	require.Equal(t, []int64{b.ID}, ids(incident.Filter{Limit: 1}))
+	require.Equal(t, []int64{a.ID}, ids(incident.Filter{Before: b.ID}))
+
+	_, err = w.Incidents.Query(ctx, r, incident.Filter{State: "sleeping"})
+	require.Equal(t, "incident_state", code(err))
+	_, err = w.Incidents.Query(ctx, core.Actor{UserID: "stranger"}, incident.Filter{})
+	require.Equal(t, "not_registered", code(err))
+}

@@ -313,10 +313,45 @@ func (s *Service) Close(ctx context.Context, actor core.Actor, id int64) (Ticket
 	})
 }
 
-// Detail is a ticket with its history.
+// Detail is a ticket with its history and its clock.
 type Detail struct {
 	Ticket Ticket
 	Events []Event
+	Clock  Clock
+}
+
+// Clock is a ticket's SLA clock as it stands.
+type Clock struct {
+	Due time.Time
+	// Running: the ticket is open and its clock runs; Paused: it waits
+	// on the asker (the clock stopped at PausedAt). Neither: answered or
+	// closed.
+	Running, Paused bool
+	// Remaining is the working time left until Due, as of now (or of the
+	// pause); negative when overdue by that much. Zero when stopped.
+	Remaining   time.Duration
+	Overdue     bool
+	Provisional bool
+}
+
+// ClockOf returns t's clock as of now.
+func (s *Service) ClockOf(t Ticket) Clock {
+	c := Clock{Due: t.DueAt, Overdue: t.Overdue, Provisional: t.Provisional}
+	at := s.clock.Now()
+	switch {
+	case t.State == "open":
+		c.Running = true
+	case t.State == "waiting" && t.PausedAt != nil:
+		c.Paused, at = true, *t.PausedAt
+	default:
+		return c
+	}
+	if at.After(t.DueAt) {
+		c.Remaining = -s.cal.WorkingBetween(t.DueAt, at)
+	} else {
+		c.Remaining = s.cal.WorkingBetween(at, t.DueAt)
+	}
+	return c
 }
 
 // ListLimit is how many unclosed tickets /ticket list reads at most.
@@ -452,7 +487,9 @@ func (s *Service) Recompute(ctx context.Context, actor core.Actor) (int, error) 
 	return n, err
 }
 
-// Show returns a ticket and its history.
+// Show returns a ticket, its history and its clock to those who may
+// follow it (as List shows it): its asker, its assignees and those whose
+// scope covers it; others are refused (ticket_forbidden).
 func (s *Service) Show(ctx context.Context, actor core.Actor, id int64) (Detail, error) {
 	var d Detail
 	err := s.store.Read(ctx, func(r Reader) error {
@@ -462,7 +499,16 @@ func (s *Service) Show(ctx context.Context, actor core.Actor, id int64) (Detail,
 		} else if err != nil {
 			return err
 		}
-		d.Ticket = t
+		if t.Asker != actor.UserID && !slices.Contains(t.Assignees, actor.UserID) {
+			see, err := s.scope(ctx, r, actor, false, t.Overdue && t.State == "open")
+			if err != nil {
+				return err
+			}
+			if !see(t) {
+				return core.Forbidden("ticket_forbidden", "id", itoa(id))
+			}
+		}
+		d.Ticket, d.Clock = t, s.ClockOf(t)
 		d.Events, err = r.TicketEvents(ctx, id)
 		return err
 	})

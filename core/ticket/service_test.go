@@ -587,3 +587,68 @@ func TestListScope(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, overdue, 2)
 }
+
+// TestShowScope: a ticket is shown to exactly those whose list holds it
+// (its asker, assignees, the admins whose scope covers it); others are
+// refused with ticket_forbidden, as in chat.
+func TestShowScope(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t, tickettest.At(3, 2, 9, 0))
+	tickets := []ticket.Ticket{b.open(t, "tech", "", ""), b.open(t, "business", "oa", ""), b.open(t, "disclosure", "", "tax")}
+	for _, who := range []string{"sys", "dist", "eduadm", "op1", "ap", "taxcontact", "asker", "other"} {
+		listed, err := b.svc.List(ctx, actor(who), false, false)
+		require.NoError(t, err)
+		for _, tk := range tickets {
+			_, err := b.svc.Show(ctx, actor(who), tk.ID)
+			if slices.ContainsFunc(listed, func(l ticket.Ticket) bool { return l.ID == tk.ID }) {
+				require.NoErrorf(t, err, "%s sees #%d in the list", who, tk.ID)
+			} else {
+				require.ErrorIsf(t, err, core.ErrForbidden, "%s may not see #%d", who, tk.ID)
+				require.Equal(t, "ticket_forbidden", code(err))
+			}
+		}
+	}
+	_, err := b.svc.Show(ctx, actor("other"), tickets[2].ID)
+	require.Equal(t, "ticket_forbidden", code(err), "a member of the ticket's unit who is not its contact")
+}
+
+// TestShowClock: the clock counts the working time left, stops while
+// waiting on the asker, goes negative once overdue, and stops when answered.
+func TestShowClock(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t, tickettest.At(3, 2, 9, 0)) // Monday 09:00; due Wednesday 17:30
+	tk := b.open(t, "tech", "", "")
+	d, err := b.svc.Show(ctx, actor("asker"), tk.ID)
+	require.NoError(t, err)
+	day := tickettest.SpringFestival2026().DayLength()
+	r0 := d.Clock.Remaining
+	require.Equal(t, ticket.Clock{Due: tk.DueAt, Running: true, Remaining: r0}, d.Clock)
+	require.True(t, r0 > 2*day && r0 <= 3*day, "most of the day of receipt and two more: %s", r0)
+
+	b.clock.T = tickettest.At(3, 3, 9, 0)
+	_, err = b.svc.Wait(ctx, actor("op1"), tk.ID, "which account?")
+	require.NoError(t, err)
+	b.clock.T = tickettest.At(3, 4, 9, 0)
+	d, err = b.svc.Show(ctx, actor("asker"), tk.ID)
+	require.NoError(t, err)
+	require.True(t, d.Clock.Paused)
+	require.False(t, d.Clock.Running)
+	require.Equal(t, r0-day, d.Clock.Remaining, "as of the pause, a working day later")
+
+	_, err = b.svc.Reply(ctx, actor("asker"), tk.ID, "zhangsan")
+	require.NoError(t, err)
+	d, err = b.svc.Show(ctx, actor("asker"), tk.ID)
+	require.NoError(t, err)
+	b.clock.T = d.Clock.Due.Add(24 * time.Hour) // the next working day, same time
+	d, err = b.svc.Show(ctx, actor("asker"), tk.ID)
+	require.NoError(t, err)
+	require.Equal(t, -day, d.Clock.Remaining)
+
+	_, err = b.svc.Answer(ctx, actor("op1"), tk.ID, "done")
+	require.NoError(t, err)
+	d, err = b.svc.Show(ctx, actor("asker"), tk.ID)
+	require.NoError(t, err)
+	require.Equal(t, ticket.Clock{Due: d.Ticket.DueAt}, d.Clock, "stopped")
+}

@@ -91,6 +91,29 @@ func (t *Tx) Incidents(ctx context.Context, open bool, limit int) ([]incident.In
 	return collect(rows, scanIncident, "incidents")
 }
 
+// FindIncidents lists the incidents f selects, newest first (by id, the
+// primary key, so paging by Before walks the index).
+func (t *Tx) FindIncidents(ctx context.Context, f incident.Filter) ([]incident.Incident, error) {
+	var since, until *time.Time
+	if !f.Since.IsZero() {
+		since = &f.Since
+	}
+	if !f.Until.IsZero() {
+		until = &f.Until
+	}
+	rows, err := t.tx.Query(ctx, "SELECT "+incidentColumns+` FROM incidents
+		WHERE ($1 = '' OR state = $1 OR ($1 = 'open' AND state NOT IN ('resolved', 'closed')))
+		AND ($2 = 0 OR level = $2) AND ($3 = '' OR unit = $3) AND ($4 = '' OR system = $4)
+		AND ($5::timestamptz IS NULL OR created_at >= $5) AND ($6::timestamptz IS NULL OR created_at < $6)
+		AND ($7 = '' OR strpos(lower(title || ' ' || summary), lower($7)) > 0)
+		AND ($8 = 0 OR id < $8)
+		ORDER BY id DESC LIMIT $9`, f.State, f.Level, f.Unit, f.System, since, until, f.Text, f.Before, f.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: find incidents: %w", err)
+	}
+	return collect(rows, scanIncident, "find incidents")
+}
+
 // InsertEvent appends to an incident's timeline.
 func (t *Tx) InsertEvent(ctx context.Context, id int64, e incident.Event) error {
 	_, err := t.tx.Exec(ctx, `INSERT INTO incident_events (incident_id, at, actor, kind, body) VALUES ($1, $2, $3, $4, $5)`,

@@ -265,6 +265,17 @@ func (t *Tx) Incidents(_ context.Context, open bool, limit int) ([]incident.Inci
 	return out, nil
 }
 
+// FindIncidents lists the incidents f selects, newest first.
+func (t *Tx) FindIncidents(_ context.Context, f incident.Filter) ([]incident.Incident, error) {
+	var out []incident.Incident
+	for id := int64(len(t.IncidentMap)); id >= 1 && len(out) < f.Limit; id-- {
+		if i := t.IncidentMap[id]; i != nil && (f.Before == 0 || id < f.Before) && f.Match(*i) {
+			out = append(out, *i)
+		}
+	}
+	return out, nil
+}
+
 // IncidentsBetween lists the incidents declared in [from, to).
 func (t *Tx) IncidentsBetween(_ context.Context, from, to time.Time) ([]incident.Incident, error) {
 	var out []incident.Incident
