@@ -90,6 +90,7 @@ func (a *process) serve(ctx, gctx context.Context, g *errgroup.Group, ready func
 	}
 	explain := func(err error) string { return a.bot.ErrorReply(err, nil).Text }
 	mux := api.NewMux(srv.Mux)
+	// Auth stays nil until the sign-in Guard (adapters/auth) is wired: only dev mode gets in.
 	v1, err := api.New(api.Config{DevMode: cfg.Webchat.DevMode, Explain: explain, MaxBodyBytes: cfg.Server.MaxBodyBytes,
 		Profiles: a.dom.orgs, Incidents: a.dom.incidents, Tickets: a.dom.tickets, Approvals: a.dom.approvals,
 		Duty: a.dom.rotations, Inspections: a.dom.inspects, Backups: a.dom.backups, IncidentReports: a.dom.problems,
