@@ -40,6 +40,9 @@ type domainSet struct {
 	incidents *incident.Service
 	tickets   *ticket.Service
 	approvals *approval.Service
+	rotations *duty.Service
+	inspects  *inspect.Service
+	problems  *problem.Service
 }
 
 // domains builds every core service on store and the module of each;
@@ -112,6 +115,7 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 		orgs: org.NewService(store.Org(), clock), calendars: calendars, backups: backups, alerts: alertSvc, channels: channels,
 		incidents: incidents, tickets: tickets, approvals: approvals,
 		tokens: tokens,
+		rotations: rotations, inspects: inspections, problems: problems,
 		plugs: []bot.Plug{
 			bot.Channels(channels),
 			bot.Approvals(approvals), bot.Incidents(incidents), bot.Duty(rotations, handovers, cfg.Scheduler.SweepInterval.D()),

@@ -114,6 +114,6 @@ func TestE2ELengthLimits(t *testing.T) {
 	st, out := a.postBackup("bk-token", map[string]any{"system": "cmdb", "status": "ok", "note": x(1000)})
 	require.Equal(t, 200, st, out)
 	st, out = a.postBackup("bk-token", map[string]any{"system": "cmdb", "status": "ok", "note": x(1001)})
-	require.Equal(t, 400, st, out)
+	require.Equal(t, 422, st, out)
 	require.Contains(t, out["message"], "1000")
 }

@@ -198,7 +198,9 @@ func TestInspectionReportIsScoped(t *testing.T) {
 	require.NotContains(t, member, "-check", "a plain member is assigned none")
 }
 
-// postBackup posts a backup script's report.
+// postBackup posts a backup script's report. An error answer
+// {"error":{"code","message"}} comes back flattened: out["error"] is the
+// code, out["message"] the text.
 func (a *app) postBackup(token string, body map[string]any) (int, map[string]any) {
 	a.t.Helper()
 	buf, err := json.Marshal(body)
@@ -211,6 +213,9 @@ func (a *app) postBackup(token string, body map[string]any) (int, map[string]any
 	defer resp.Body.Close()
 	var out map[string]any
 	_ = json.NewDecoder(resp.Body).Decode(&out)
+	if e, ok := out["error"].(map[string]any); ok {
+		out["error"], out["message"] = e["code"], e["message"]
+	}
 	return resp.StatusCode, out
 }
 
@@ -249,8 +254,8 @@ func TestBackupChecksFaultsAndMonthlyAudit(t *testing.T) {
 	require.Equal(t, 404, code)
 	require.Contains(t, out["message"], "nosuch 没有备份计划")
 	code, out = a.postBackup("bk-token", map[string]any{"system": "cmdb", "status": "weird"})
-	require.Equal(t, 400, code)
-	require.Equal(t, "bad_status", out["error"])
+	require.Equal(t, 422, code)
+	require.Equal(t, "backup_outcome", out["error"])
 	code, out = a.postBackup("bk-token", map[string]any{"system": "cmdb", "status": "fail", "note": "磁盘空间不足"})
 	require.Equal(t, 200, code, out)
 	require.Equal(t, "2026-11-25", out["day"])

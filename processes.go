@@ -97,10 +97,11 @@ func (a *process) serve(ctx, gctx context.Context, g *errgroup.Group, ready func
 	}
 	explain := func(err error) string { return a.bot.ErrorReply(err, nil).Text }
 	mux := api.NewMux(srv.Mux)
-	api.NewBackups(cfg.Backups.Token, a.dom.backups, explain, cfg.Server.MaxBodyBytes, a.log).Routes(mux)
 	// Auth stays nil until the sign-in Guard (adapters/auth) is wired: only dev mode gets in.
 	v1, err := api.New(api.Config{DevMode: cfg.Webchat.DevMode, Explain: explain, MaxBodyBytes: cfg.Server.MaxBodyBytes,
-		Profiles: a.dom.orgs, Incidents: a.dom.incidents, Tickets: a.dom.tickets, Approvals: a.dom.approvals}, a.log)
+		Profiles: a.dom.orgs, Incidents: a.dom.incidents, Tickets: a.dom.tickets, Approvals: a.dom.approvals,
+		Duty: a.dom.rotations, Inspections: a.dom.inspects, Backups: a.dom.backups, IncidentReports: a.dom.problems,
+		Audit: a.dom.orgs, Org: a.dom.orgs, BackupsToken: cfg.Backups.Token}, a.log)
 	if err != nil {
 		return err
 	}

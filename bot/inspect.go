@@ -233,35 +233,8 @@ func (k inspectBot) runLog(ctx context.Context, r *Request) ([]Message, error) {
 	return reply(Message{Ref: p.Ref(), Title: k.t("inspect.log.title", "name", p.Name), Text: strings.Join(lines, "\n")})
 }
 
-// period parses --month YYYY-MM or --quarter YYYY-Qn into [from, to).
-func (k inspectBot) period(r *Request) (from, to time.Time, label string, err error) {
-	loc := k.cfg.Location
-	now := k.now().In(loc)
-	if q := r.Flag("quarter"); q != "" {
-		var y, n int
-		if _, e := fmt.Sscanf(strings.ToUpper(q), "%d-Q%d", &y, &n); e != nil || n < 1 || n > 4 {
-			return from, to, "", core.Invalid("quarter", "value", q)
-		}
-		from = time.Date(y, time.Month(3*n-2), 1, 0, 0, 0, 0, loc)
-		return from, from.AddDate(0, 3, 0), fmt.Sprintf("%d-Q%d", y, n), nil
-	}
-	month := r.Flag("month")
-	if month == "" {
-		month = now.Format("2006-01")
-	}
-	m, e := time.ParseInLocation("2006-01", month, loc)
-	if e != nil {
-		return from, to, "", core.Invalid("month", "value", month)
-	}
-	return m, m.AddDate(0, 1, 0), month, nil
-}
-
 func (k inspectBot) summary(ctx context.Context, r *Request) ([]Message, error) {
-	from, to, label, err := k.period(r)
-	if err != nil {
-		return nil, err
-	}
-	sums, err := k.svc.Summary(ctx, r.Actor, from, to)
+	label, sums, err := k.svc.PeriodSummary(ctx, r.Actor, r.Flag("month"), r.Flag("quarter"))
 	if err != nil {
 		return nil, err
 	}

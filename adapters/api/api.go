@@ -35,6 +35,9 @@ type Profiles interface {
 // dev mode (webchat.dev_mode, loopback only); ignored outside dev mode.
 const DevUserHeader = "X-Opsbot-User"
 
+// Explain turns an error into the message a person would read.
+type Explain func(err error) string
+
 // Config is what the API serves with. Each domain's service is an
 // interface declared in that domain's file (incidents.go, …).
 type Config struct {
@@ -56,6 +59,19 @@ type Config struct {
 	Incidents Incidents
 	Tickets   Tickets
 	Approvals Approvals
+
+	// Duty, Inspections, Backups, IncidentReports, Audit and Org serve
+	// duty.go, routines.go, reports.go, audit.go and org.go.
+	Duty            DutyService
+	Inspections     InspectionService
+	Backups         BackupService
+	IncidentReports IncidentReports
+	Audit           AuditReader
+	Org             OrgService
+	// BackupsToken is the legacy credential of POST /api/v1/backups/report
+	// (backups.token): a script presenting it as a bearer token reports as
+	// opsbot itself (backup.ScriptActor). "" turns it off.
+	BackupsToken string
 }
 
 // API is the REST API /api/v1: a table of routes, each registered on
@@ -96,6 +112,7 @@ func (a *API) table() []Route {
 		a.incidentRoutes(),
 		a.ticketRoutes(),
 		a.requestRoutes(),
+		a.dutyRoutes(), a.routineRoutes(), a.reportRoutes(), a.auditRoutes(), a.orgRoutes(),
 	)
 }
 

@@ -224,7 +224,7 @@ type harness struct {
 
 var (
 	operator = core.Actor{UserID: "op1", Platform: core.PlatformWebchat}
-	script   = core.Actor{UserID: "backup-bot", Platform: core.PlatformAPI}
+	script   = backup.ScriptActor()
 	lead     = core.Actor{UserID: "lead1", Platform: core.PlatformWebchat}
 )
 

@@ -205,9 +205,17 @@ type ReportResult struct {
 	Closed   []Fault // faults a good report closed
 }
 
-// Report records a backup report from chat (source "chat") or a backup
-// script (source "api"). kind "" means full on the plan's full-backup day,
-// else incremental.
+// ScriptActor is who a backup script reports as with the legacy
+// backups.token: opsbot itself, through the API. Any other actor, an API
+// token's user included, must run the platform (operators, sys admins).
+func ScriptActor() core.Actor {
+	return core.Actor{UserID: core.SystemUser, Name: "backup script", Platform: core.PlatformAPI}
+}
+
+// Report records a backup report from chat (source "chat") or through the
+// API (source "api": a script with backups.token as ScriptActor, or an
+// operator's API token). kind "" means full on the plan's full-backup
+// day, else incremental.
 func (s *Service) Report(ctx context.Context, actor core.Actor, system string, ok bool, kind, note, source string) (ReportResult, error) {
 	note = strings.TrimSpace(note)
 	if kind != "" && kind != "full" && kind != "incremental" {
@@ -218,7 +226,7 @@ func (s *Service) Report(ctx context.Context, actor core.Actor, system string, o
 	}
 	var res ReportResult
 	err := s.store.InReportTx(ctx, func(tx ReportTx) error {
-		if actor.Platform != core.PlatformAPI {
+		if actor.UserID != core.SystemUser {
 			if err := routine.RequirePlatform(ctx, tx, actor.UserID, "backup_manage"); err != nil {
 				return err
 			}
@@ -287,7 +295,7 @@ func (s *Service) Report(ctx context.Context, actor core.Actor, system string, o
 			return core.Record(ctx, tx, now, actor, "backup.report", p.Ref(), nil, r)
 		}
 		by := actor
-		if actor.Platform == core.PlatformAPI {
+		if actor.UserID == core.SystemUser {
 			by = core.SystemActor()
 		}
 		inc, err := s.openIncident(ctx, tx, by, p, "backup failed "+day, note)
@@ -793,9 +801,12 @@ func (s *Service) SignOff(ctx context.Context, actor core.Actor, month string) (
 	return a, err
 }
 
-// Audit returns a month's audit.
+// Audit returns a month's audit (month YYYY-MM).
 func (s *Service) Audit(ctx context.Context, month string) (Audit, error) {
 	var a Audit
+	if _, err := time.Parse("2006-01", month); err != nil {
+		return a, core.Invalid("month", "value", month)
+	}
 	err := s.store.Read(ctx, func(tx Reader) error {
 		var err error
 		a, err = tx.BackupAudit(ctx, month, false)

@@ -145,7 +145,11 @@ func TestReportValidation(t *testing.T) {
 	require.ErrorIs(t, err, core.ErrNotFound)
 	res, err := h.svc.Report(h.ctx, script, "db1", true, "", "", "api")
 	require.NoError(t, err, "the backup script reports through the API without a role")
-	require.Equal(t, "backup-bot", res.Report.By)
+	require.Equal(t, core.SystemUser, res.Report.By)
+	viaToken := lead
+	viaToken.Platform = core.PlatformAPI
+	_, err = h.svc.Report(h.ctx, viaToken, "db1", true, "", "", "api")
+	require.ErrorIs(t, err, core.ErrForbidden, "an API token acts with its user's rights: only operators report")
 }
 
 func TestFailureFilesFaultIncidentAndRerunUntilAGoodReport(t *testing.T) {
@@ -171,7 +175,7 @@ func TestFailureFilesFaultIncidentAndRerunUntilAGoodReport(t *testing.T) {
 	require.Equal(t, inc.ID, res.Fault.IncidentID)
 	failed := bodies[backup.Failed](h)
 	require.Equal(t, []string{"backup.fault backup-fault:1 → user:op1", "backup.fault backup-fault:1 → user:op2"}, h.sent())
-	require.Equal(t, backup.Failed{System: "db1", Day: "2026-11-20", Kind: "full", Note: "disk full", By: "backup-bot",
+	require.Equal(t, backup.Failed{System: "db1", Day: "2026-11-20", Kind: "full", Note: "disk full", By: core.SystemUser,
 		Report: res.Report.ID, Fault: 1, Incident: inc.ID}, failed[0])
 	require.Equal(t, []string{"backup.plan.add", "backup.report", "backup.fault.open"}, h.actions())
 
@@ -313,6 +317,10 @@ func TestMonthlyAuditOncePerMonthSignedByTheLead(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []backup.SystemMonth{{System: "db1", Expected: 2, Reported: 2, Failed: 1, Missing: 0, Full: 1, Verified: false}}, a.Systems,
 		"the failure counts although its re-run succeeded")
+	_, err = h.svc.Audit(h.ctx, "2026-09")
+	require.ErrorIs(t, err, core.ErrNotFound, "no audit that month")
+	_, err = h.svc.Audit(h.ctx, "October")
+	require.ErrorIs(t, err, core.ErrInvalid, "not a month")
 
 	h.until("2026-11-02 09:00")
 	h.s.Notices = nil
@@ -413,7 +421,7 @@ func TestIncrementalOnFullBackupDay(t *testing.T) {
 	res := h.report("2026-11-20 01:00", script, true, "incremental", "")
 	require.Equal(t, "incremental", res.Report.Kind, "accepted as reported")
 	require.True(t, res.NotFull, "flagged")
-	require.Equal(t, []backup.NotFull{{System: "db1", Day: "2026-11-20", Report: res.Report.ID, By: "backup-bot"}}, bodies[backup.NotFull](h)[:1])
+	require.Equal(t, []backup.NotFull{{System: "db1", Day: "2026-11-20", Report: res.Report.ID, By: core.SystemUser}}, bodies[backup.NotFull](h)[:1])
 	require.Equal(t, []string{"backup.not_full backup-plan:1#2026-11-20 → user:op1", "backup.not_full backup-plan:1#2026-11-20 → user:op2"},
 		of(h.sent(), "backup.not_full"))
 	require.Contains(t, h.actions(), "backup.full.missing")

@@ -58,6 +58,35 @@ func (r Rotation) handoverOn(d time.Time) time.Time {
 	return time.Date(d.Year(), d.Month(), d.Day(), m/60, m%60, 0, 0, d.Location())
 }
 
+// MaxShiftDays is the longest range of days ShiftsBetween lists.
+const MaxShiftDays = 366
+
+// First is the start of the rotation's first shift: its handover time on
+// its start date, in the calendar's zone.
+func (r Rotation) First(loc *time.Location) time.Time {
+	return r.handoverOn(time.Date(r.StartDate.Year(), r.StartDate.Month(), r.StartDate.Day(), 0, 0, 0, 0, loc))
+}
+
+// ShiftsBetween returns the shifts on duty at some time in [from, to),
+// in order, as ShiftAt tells each of them: the first is the one on duty
+// at from (or the rotation's first shift when from is before it). It
+// lists at most MaxShiftDays×2 shifts.
+func (r Rotation) ShiftsBetween(from, to time.Time, cal *calendar.Calendar, overrides map[string]string) []Shift {
+	var out []Shift
+	if first := r.First(cal.Location()); from.Before(first) {
+		from = first
+	}
+	for t := from; t.Before(to) && len(out) < 2*MaxShiftDays; {
+		s := r.ShiftAt(t, cal, overrides)
+		out = append(out, s)
+		if !s.End.After(t) {
+			break
+		}
+		t = s.End
+	}
+	return out
+}
+
 // ShiftAt returns the shift on duty at t. overrides maps a shift's start
 // date ("2006-01-02") to the user who takes it instead.
 func (r Rotation) ShiftAt(t time.Time, cal *calendar.Calendar, overrides map[string]string) Shift {

@@ -56,3 +56,39 @@ func TestShiftAt(t *testing.T) {
 		})
 	}
 }
+
+// TestShiftsBetween: a range lists the shifts ShiftAt tells, in order and
+// without gaps, swaps and skipped holidays included, starting no earlier
+// than the rotation's first shift.
+func TestShiftsBetween(t *testing.T) {
+	t.Parallel()
+	cal := calendar.New(sh, nil)
+	cal.SetHoliday("2026-10-01")
+	cal.SetHoliday("2026-10-02")
+	skip := duty.Rotation{Members: []string{"a", "b", "c"}, Every: "day", Handover: "09:00", StartDate: at("2026-09-28 00:00"), SkipHolidays: true}
+	over := map[string]string{"2026-09-29": "z"}
+	tests := []struct {
+		name     string
+		from, to string
+		want     []string // "primary start"
+	}{
+		{"before the start: from the first shift", "2026-09-20 00:00", "2026-09-29 00:00", []string{"a 09-28 09:00"}},
+		{"a swap and a holiday stretch", "2026-09-29 00:00", "2026-10-06 00:00",
+			[]string{"a 09-28 09:00", "z 09-29 09:00", "c 09-30 09:00", "a 10-05 09:00"}},
+		{"all before the start", "2026-09-01 00:00", "2026-09-02 00:00", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			shifts := skip.ShiftsBetween(at(tt.from), at(tt.to), cal, over)
+			var got []string
+			for i, s := range shifts {
+				got = append(got, s.Primary+" "+s.Start.Format("01-02 15:04"))
+				require.Equal(t, skip.ShiftAt(s.Start, cal, over), s, "what ShiftAt tells")
+				if i > 0 {
+					require.Equal(t, shifts[i-1].End, s.Start, "no gap")
+				}
+			}
+			require.Equal(t, tt.want, got)
+		})
+	}
+}

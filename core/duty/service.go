@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"opsbot/core"
@@ -145,6 +146,13 @@ func onDuty(ctx context.Context, tx RosterTx, name string, now time.Time, cal *c
 
 // Now returns who is on duty on a rotation, or on every rotation when name is "".
 func (s *Service) Now(ctx context.Context, actor core.Actor, name string) ([]OnDuty, error) {
+	return s.At(ctx, actor, name, s.clock.Now())
+}
+
+// At returns who is on duty on a rotation at t, and who comes next, or on
+// every rotation when name is "". Any registered user may look, as with
+// /duty now.
+func (s *Service) At(ctx context.Context, actor core.Actor, name string, at time.Time) ([]OnDuty, error) {
 	var out []OnDuty
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		if err := paging.Registered(ctx, tx, actor); err != nil {
@@ -163,7 +171,7 @@ func (s *Service) Now(ctx context.Context, actor core.Actor, name string) ([]OnD
 			}
 		}
 		for _, n := range names {
-			od, err := onDuty(ctx, tx, n, s.clock.Now(), s.cal)
+			od, err := onDuty(ctx, tx, n, at, s.cal)
 			if err != nil {
 				return err
 			}
@@ -172,6 +180,60 @@ func (s *Service) Now(ctx context.Context, actor core.Actor, name string) ([]OnD
 		return nil
 	})
 	return out, err
+}
+
+// Rotations lists the rotations by name. Any registered user may look.
+func (s *Service) Rotations(ctx context.Context, actor core.Actor) ([]Rotation, error) {
+	var out []Rotation
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		if err := paging.Registered(ctx, tx, actor); err != nil {
+			return err
+		}
+		var err error
+		out, err = tx.Rotations(ctx)
+		return err
+	})
+	return out, err
+}
+
+// Shifts returns rotation name's shifts on duty at some time during the
+// days from to to (YYYY-MM-DD, both included, at most MaxShiftDays),
+// swaps and skipped holidays included: the schedule /duty now and the
+// handovers follow. Any registered user may look.
+func (s *Service) Shifts(ctx context.Context, actor core.Actor, name, from, to string) (Rotation, []Shift, error) {
+	loc := s.cal.Location()
+	start, err := time.ParseInLocation("2006-01-02", from, loc)
+	if err != nil {
+		return Rotation{}, nil, core.Invalid("date", "value", from)
+	}
+	end, err := time.ParseInLocation("2006-01-02", to, loc)
+	if err != nil {
+		return Rotation{}, nil, core.Invalid("date", "value", to)
+	}
+	end = end.AddDate(0, 0, 1)
+	if !start.Before(end) || end.After(start.AddDate(0, 0, MaxShiftDays)) {
+		return Rotation{}, nil, core.Invalid("duty_range", "from", from, "to", to, "max", strconv.Itoa(MaxShiftDays))
+	}
+	var r Rotation
+	var out []Shift
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		if err := paging.Registered(ctx, tx, actor); err != nil {
+			return err
+		}
+		var err error
+		if r, err = tx.Rotation(ctx, name); errors.Is(err, core.ErrNotFound) {
+			return core.NotFound("rotation_not_found", "name", name)
+		} else if err != nil {
+			return err
+		}
+		over, err := tx.Overrides(ctx, name)
+		if err != nil {
+			return err
+		}
+		out = r.ShiftsBetween(start, end, s.cal, over)
+		return nil
+	})
+	return r, out, err
 }
 
 // Swap puts user on duty for the shift starting on day (YYYY-MM-DD).

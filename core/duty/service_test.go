@@ -87,6 +87,63 @@ func TestRotationAndOverride(t *testing.T) {
 	require.Equal(t, "rotation_not_found", code(err))
 }
 
+// TestRotationReads: any registered user lists the rotations, asks who is
+// on duty at a given time (the same answer as Now at that time) and lists
+// a range of shifts with swaps; unknown rotations, bad dates and ranges
+// are refused.
+func TestRotationReads(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := world(t)
+	w.Tx.RotationMap["ops"] = duty.Rotation{Name: "ops", Unit: "dc", Members: []string{"zhangsan", "lisi", "wangwu"}, Every: "day",
+		Handover: "09:00", StartDate: time.Date(2026, 11, 23, 0, 0, 0, 0, cst)}
+	member := core.Actor{UserID: "outsider"}
+	require.NoError(t, w.Rotations.Swap(ctx, core.Actor{UserID: "lisi"}, "ops", "2026-11-25", "wangwu"))
+
+	rs, err := w.Rotations.Rotations(ctx, member)
+	require.NoError(t, err)
+	require.Len(t, rs, 1)
+	require.Equal(t, "ops", rs[0].Name)
+	_, err = w.Rotations.Rotations(ctx, core.Actor{UserID: "ghost"})
+	require.Equal(t, "not_registered", code(err))
+
+	at := time.Date(2026, 11, 25, 12, 0, 0, 0, cst)
+	od, err := w.Rotations.At(ctx, member, "ops", at)
+	require.NoError(t, err)
+	require.Equal(t, "wangwu", od[0].Now.Primary, "the swap")
+	require.True(t, od[0].Now.Override)
+	require.Equal(t, "zhangsan", od[0].Next.Primary)
+	w.Clock.T = at
+	now, err := w.Rotations.Now(ctx, member, "ops")
+	require.NoError(t, err)
+	require.Equal(t, od, now, "At(now) is Now")
+	_, err = w.Rotations.At(ctx, member, "nope", at)
+	require.Equal(t, "rotation_not_found", code(err))
+
+	r, shifts, err := w.Rotations.Shifts(ctx, member, "ops", "2026-11-24", "2026-11-26")
+	require.NoError(t, err)
+	require.Equal(t, "ops", r.Name)
+	var got []string
+	for _, s := range shifts {
+		got = append(got, s.Primary+" "+s.Start.In(cst).Format("01-02 15:04"))
+	}
+	require.Equal(t, []string{"zhangsan 11-23 09:00", "lisi 11-24 09:00", "wangwu 11-25 09:00", "zhangsan 11-26 09:00"}, got)
+
+	for _, c := range []struct{ name, from, to, code string }{
+		{"a bad date", "2026-11-xx", "2026-11-26", "date"},
+		{"a bad end", "2026-11-24", "26/11/2026", "date"},
+		{"the end before the start", "2026-11-26", "2026-11-24", "duty_range"},
+		{"too long", "2026-01-01", "2027-01-02", "duty_range"},
+	} {
+		_, _, err := w.Rotations.Shifts(ctx, member, "ops", c.from, c.to)
+		require.Equal(t, c.code, code(err), c.name)
+	}
+	_, _, err = w.Rotations.Shifts(ctx, member, "nope", "2026-11-24", "2026-11-26")
+	require.Equal(t, "rotation_not_found", code(err))
+	_, _, err = w.Rotations.Shifts(ctx, core.Actor{UserID: "ghost"}, "ops", "2026-11-24", "2026-11-26")
+	require.Equal(t, "not_registered", code(err))
+}
+
 // TestHandover (W 7 on-duty policy): when the shift changes the outgoing
 // and incoming people get the handover card with the open items; the
 // incoming person is reminded after 30 minutes and the rotation's admins

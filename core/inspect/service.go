@@ -493,6 +493,18 @@ type PlanSummary struct {
 	IssueItems         []string // "item (incident #n)"
 }
 
+// PeriodSummary is Summary for a month (YYYY-MM) or a quarter (YYYY-Qn),
+// this month when neither is given (calendar.ReportSpan), with the
+// period's label.
+func (s *Service) PeriodSummary(ctx context.Context, viewer core.Actor, month, quarter string) (string, []PlanSummary, error) {
+	from, to, label, err := calendar.ReportSpan(month, quarter, s.clock.Now(), s.cal.Location())
+	if err != nil {
+		return "", nil, err
+	}
+	sums, err := s.Summary(ctx, viewer, from, to)
+	return label, sums, err
+}
+
 // Summary is the periodic inspection report (monthly, quarterly) for
 // [from, to) as viewer sees it: the sys admin and operators every run, a
 // district or unit admin the runs with an assignee (now) in a unit they

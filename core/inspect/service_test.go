@@ -128,6 +128,17 @@ func TestUnreportedRunRemindsThenEscalatesCountedMissed(t *testing.T) {
 	sums, err := h.svc.Summary(h.ctx, operator, at("2026-11-01 00:00"), at("2026-12-01 00:00"))
 	require.NoError(t, err)
 	require.Equal(t, []inspect.PlanSummary{{Plan: "daily", Runs: 1, Missed: 1}}, sums)
+	for _, c := range []struct {
+		month, quarter, label string
+		runs                  int
+	}{{"", "", "2026-11", 1}, {"2026-11", "", "2026-11", 1}, {"", "2026-Q4", "2026-Q4", 1}, {"2026-10", "", "2026-10", 0}} {
+		label, sums, err := h.svc.PeriodSummary(h.ctx, operator, c.month, c.quarter)
+		require.NoError(t, err)
+		require.Equal(t, c.label, label, "this month when none is given")
+		require.Len(t, sums, c.runs, label)
+	}
+	_, _, err = h.svc.PeriodSummary(h.ctx, operator, "", "2026-Q5")
+	require.ErrorIs(t, err, core.ErrInvalid)
 }
 
 func TestEscalationWithoutAdminsGoesToTheSysAdmins(t *testing.T) {

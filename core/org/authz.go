@@ -119,6 +119,20 @@ func (a *authz) tiered(u Unit) bool {
 // sys reports whether the actor is a sys admin.
 func (a *authz) sys() bool { return a.holds(nil, RoleSysAdmin) }
 
+// seesUser reports whether the actor may read user id's audit history:
+// their own, or a user in a unit they administer.
+func (a *authz) seesUser(ctx context.Context, tx Directory, id string) bool {
+	if a.isSelf(id) {
+		return true
+	}
+	u, err := tx.User(ctx, id)
+	if err != nil {
+		return false
+	}
+	unit, err := tx.Unit(ctx, u.Unit)
+	return err == nil && a.admin(unit)
+}
+
 // isSelf reports whether userID is the actor.
 func (a *authz) isSelf(userID string) bool { return !a.system && a.actor.UserID == userID }
 

@@ -139,3 +139,15 @@ func (f *fake) AuditTrail(_ context.Context, entity string) ([]core.AuditEntry, 
 	}
 	return out, nil
 }
+
+func (f *fake) AuditSearch(_ context.Context, q org.AuditQuery) ([]core.AuditEntry, error) {
+	var out []core.AuditEntry
+	for i := len(f.Audits) - 1; i >= 0 && len(out) < q.Limit; i-- {
+		e := f.Audits[i]
+		if (q.Actor == "" || e.Actor == q.Actor) && (q.Since.IsZero() || !e.At.Before(q.Since)) &&
+			(q.Until.IsZero() || e.At.Before(q.Until)) && (q.Before == 0 || e.Seq < q.Before) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}

@@ -189,7 +189,22 @@ type Seeder interface {
 type Trail interface {
 	// AuditTrail returns the audit entries about an entity, oldest first.
 	AuditTrail(ctx context.Context, entity string) ([]core.AuditEntry, error)
+	// AuditSearch returns the entries q selects, newest first.
+	AuditSearch(ctx context.Context, q AuditQuery) ([]core.AuditEntry, error)
 }
+
+// AuditQuery selects audit entries: by who acted (Actor, "" anyone),
+// dated in [Since, Until) (a zero time leaves that end open), older than
+// entry Before (0: from the newest), newest first, at most Limit.
+type AuditQuery struct {
+	Actor        string
+	Since, Until time.Time
+	Before       int64
+	Limit        int
+}
+
+// MaxAuditPage is the most entries one audit search returns.
+const MaxAuditPage = 1000
 
 // Ports are one transaction seen through the org's narrow ports; a store
 // hands the same transaction as each, so everything commits together.

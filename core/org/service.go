@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"opsbot/core"
 )
@@ -249,6 +250,70 @@ func (s *Service) Tree(ctx context.Context, actor core.Actor, root string) ([]Tr
 		return nil
 	})
 	return nodes, err
+}
+
+// Users lists the active users of unit and the units below it, by id;
+// with unit "" the users the actor oversees: everyone for a sys admin or
+// an operator, the units an admin administers and those below them, else
+// the actor's own unit. Any registered user may look, as with /org tree
+// and /org user show.
+func (s *Service) Users(ctx context.Context, actor core.Actor, unit string) ([]User, error) {
+	var out []User
+	err := s.store.InTx(ctx, func(tx Ports) error {
+		a, err := loadAuthz(ctx, tx, actor)
+		if err != nil {
+			return err
+		}
+		var tops []Unit
+		switch {
+		case unit != "":
+			u, err := getUnit(ctx, tx, unit)
+			if err != nil {
+				return err
+			}
+			tops = []Unit{u}
+		case a.holds(nil, RoleSysAdmin, RoleOperator):
+			root, err := tx.Root(ctx)
+			if err != nil {
+				return err
+			}
+			tops = []Unit{root}
+		default:
+			for _, g := range a.grants {
+				if u, ok := a.scopes[g.Scope]; ok && (g.Role == RoleDistrictAdmin || g.Role == RoleUnitAdmin) {
+					tops = append(tops, u)
+				}
+			}
+			if len(tops) == 0 {
+				me, err := getUser(ctx, tx, actor.UserID)
+				if err != nil {
+					return err
+				}
+				own, err := getUnit(ctx, tx, me.Unit)
+				if err != nil {
+					return err
+				}
+				tops = []Unit{own}
+			}
+		}
+		seen := map[string]bool{}
+		var codes []string
+		for _, top := range tops {
+			units, err := tx.Subtree(ctx, top.Path)
+			if err != nil {
+				return err
+			}
+			for _, u := range units {
+				if !seen[u.Code] {
+					seen[u.Code] = true
+					codes = append(codes, u.Code)
+				}
+			}
+		}
+		out, err = tx.UsersIn(ctx, codes)
+		return err
+	})
+	return out, err
 }
 
 // AddUnit creates a unit under parent. It needs an admin covering parent.
@@ -904,13 +969,7 @@ func (s *Service) AuditTrail(ctx context.Context, actor core.Actor, entity strin
 		allowed := a.sys()
 		switch kind {
 		case "user":
-			if a.isSelf(key) {
-				allowed = true
-			} else if u, err := tx.User(ctx, key); err == nil {
-				if unit, err := tx.Unit(ctx, u.Unit); err == nil {
-					allowed = allowed || a.admin(unit)
-				}
-			}
+			allowed = allowed || a.seesUser(ctx, tx, key)
 		case "unit":
 			if u, err := tx.Unit(ctx, key); err == nil {
 				allowed = allowed || a.admin(u)
@@ -920,6 +979,37 @@ func (s *Service) AuditTrail(ctx context.Context, actor core.Actor, entity strin
 			return core.Forbidden("audit_forbidden", "entity", entity)
 		}
 		out, err = tx.AuditTrail(ctx, entity)
+		return err
+	})
+	return out, err
+}
+
+// AuditSearch returns the audit entries q selects, newest first, with
+// the rule of AuditTrail read for the person who acted: a sys admin may
+// search everyone's entries (q.Actor ""), an admin the entries of the
+// users they cover, a user their own. A Limit outside 1..MaxAuditPage is
+// MaxAuditPage.
+func (s *Service) AuditSearch(ctx context.Context, actor core.Actor, q AuditQuery) ([]core.AuditEntry, error) {
+	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {
+		return nil, core.Invalid("audit_search_range", "since", q.Since.Format(time.RFC3339), "until", q.Until.Format(time.RFC3339))
+	}
+	if q.Limit <= 0 || q.Limit > MaxAuditPage {
+		q.Limit = MaxAuditPage
+	}
+	var out []core.AuditEntry
+	err := s.store.InTx(ctx, func(tx Ports) error {
+		a, err := loadAuthz(ctx, tx, actor)
+		if err != nil {
+			return err
+		}
+		switch {
+		case a.sys():
+		case q.Actor == "":
+			return core.Forbidden("audit_search_all")
+		case !a.seesUser(ctx, tx, q.Actor):
+			return core.Forbidden("audit_forbidden", "entity", "user:"+q.Actor)
+		}
+		out, err = tx.AuditSearch(ctx, q)
 		return err
 	})
 	return out, err

@@ -376,3 +376,104 @@ func TestConcurrentAppendsKeepTheChain(t *testing.T) {
 	require.NoError(t, err)
 	require.Nil(t, brk)
 }
+
+// TestAuditSearch: entries by who acted and when, newest first, paged by
+// seq; the /audit rule read for the person who acted: a sys admin searches
+// everyone, an admin the users they cover, a user their own entries.
+func TestAuditSearch(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	_, err := b.svc.AddUser(ctx, as("zhangwei"), "u1", "用户一", "dc-edu")
+	require.NoError(t, err)
+	_, err = b.svc.AddUser(ctx, as("zhangwei"), "u2", "用户二", "dc-edu")
+	require.NoError(t, err)
+	_, err = b.svc.AddUser(ctx, as("wangfang"), "u3", "用户三", "xicheng")
+	require.NoError(t, err)
+	now := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC) // the fixed clock
+
+	all, err := b.svc.AuditSearch(ctx, as("admin"), org.AuditQuery{})
+	require.NoError(t, err)
+	require.Greater(t, len(all), 3)
+	require.Equal(t, "user:u3", all[0].Entity, "newest first")
+	for i := 1; i < len(all); i++ {
+		require.Less(t, all[i].Seq, all[i-1].Seq)
+	}
+
+	entities := func(es []core.AuditEntry) []string {
+		var out []string
+		for _, e := range es {
+			out = append(out, e.Actor+" "+e.Action+" "+e.Entity)
+		}
+		return out
+	}
+	page, err := b.svc.AuditSearch(ctx, as("zhangwei"), org.AuditQuery{Actor: "zhangwei", Limit: 1})
+	require.NoError(t, err)
+	require.Equal(t, []string{"zhangwei org.user.add user:u2"}, entities(page), "one's own, one page")
+	page, err = b.svc.AuditSearch(ctx, as("liqiang"), org.AuditQuery{Actor: "zhangwei", Before: page[0].Seq})
+	require.NoError(t, err)
+	require.Equal(t, []string{"zhangwei org.user.add user:u1"}, entities(page), "the next page, by the district's admin")
+
+	for _, c := range []struct {
+		name string
+		q    org.AuditQuery
+		want int
+	}{
+		{"since after everything", org.AuditQuery{Actor: "zhangwei", Since: now.Add(time.Second)}, 0},
+		{"until the first moment", org.AuditQuery{Actor: "zhangwei", Until: now}, 0},
+		{"the moment itself", org.AuditQuery{Actor: "zhangwei", Since: now, Until: now.Add(time.Second)}, 2},
+	} {
+		got, err := b.svc.AuditSearch(ctx, as("admin"), c.q)
+		require.NoError(t, err, c.name)
+		require.Len(t, got, c.want, c.name)
+	}
+
+	_, err = b.svc.AuditSearch(ctx, as("wangfang"), org.AuditQuery{Actor: "zhangwei"})
+	requireCode(t, err, core.ErrForbidden, "audit_forbidden")
+	_, err = b.svc.AuditSearch(ctx, as("zhengmin"), org.AuditQuery{Actor: "zhangwei"})
+	requireCode(t, err, core.ErrForbidden, "audit_forbidden")
+	_, err = b.svc.AuditSearch(ctx, as("zhengmin"), org.AuditQuery{})
+	requireCode(t, err, core.ErrForbidden, "audit_search_all")
+	_, err = b.svc.AuditSearch(ctx, as("ghost"), org.AuditQuery{Actor: "ghost"})
+	requireCode(t, err, core.ErrForbidden, "not_registered")
+	_, err = b.svc.AuditSearch(ctx, as("admin"), org.AuditQuery{Since: now, Until: now})
+	requireCode(t, err, core.ErrInvalid, "audit_search_range")
+}
+
+// TestUsers: a unit's users with those below it, for anyone registered;
+// without a unit, the users the actor oversees.
+func TestUsers(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	ids := func(us []org.User) []string {
+		var out []string
+		for _, u := range us {
+			out = append(out, u.ID)
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name, actor, unit string
+		want              []string
+	}{
+		{"a unit and its departments", "zhengmin", "dc-edu", []string{"zhangwei", "zhengmin"}},
+		{"a district", "huangyu", "dongcheng", []string{"liqiang", "liuyang", "maxin", "zhangwei", "zhengmin"}},
+		{"a member: their unit", "huangyu", "", []string{"chenjing", "huangyu", "wuhao"}},
+		{"a unit admin: their unit", "liuyang", "", []string{"liuyang", "maxin"}},
+		{"a district admin: their district", "wangfang", "", []string{"chenjing", "huangyu", "wangfang", "wuhao", "zhaolei"}},
+	} {
+		got, err := b.svc.Users(ctx, as(c.actor), c.unit)
+		require.NoError(t, err, c.name)
+		require.Equal(t, c.want, ids(got), c.name)
+	}
+	for _, actor := range []string{"admin", "sunli"} {
+		got, err := b.svc.Users(ctx, as(actor), "")
+		require.NoError(t, err)
+		require.Len(t, got, 13, "everyone, for %s", actor)
+	}
+	_, err := b.svc.Users(ctx, as("zhengmin"), "nowhere")
+	requireCode(t, err, core.ErrNotFound, "unit_not_found")
+	_, err = b.svc.Users(ctx, as("ghost"), "")
+	requireCode(t, err, core.ErrForbidden, "not_registered")
+}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"opsbot/core"
 	"opsbot/core/audit"
+	"opsbot/core/org"
 )
 
 // auditLock is the advisory lock that serialises appends to the chain.
@@ -94,6 +96,28 @@ func (t *Tx) AuditTrail(ctx context.Context, entity string) ([]core.AuditEntry, 
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.AuditEntry, error) { return scanAudit(r) })
 	if err != nil {
 		return nil, fmt.Errorf("postgres: audit trail: %w", err)
+	}
+	return out, nil
+}
+
+// AuditSearch returns the entries q selects, newest first.
+func (t *Tx) AuditSearch(ctx context.Context, q org.AuditQuery) ([]core.AuditEntry, error) {
+	var since, until *time.Time
+	if !q.Since.IsZero() {
+		since = &q.Since
+	}
+	if !q.Until.IsZero() {
+		until = &q.Until
+	}
+	rows, err := t.tx.Query(ctx, "SELECT "+auditColumns+` FROM audit_log
+		WHERE ($1 = '' OR actor = $1) AND ($2::timestamptz IS NULL OR at >= $2) AND ($3::timestamptz IS NULL OR at < $3)
+		AND ($4 = 0 OR seq < $4) ORDER BY seq DESC LIMIT $5`, q.Actor, since, until, q.Before, q.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: audit search: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.AuditEntry, error) { return scanAudit(r) })
+	if err != nil {
+		return nil, fmt.Errorf("postgres: audit search: %w", err)
 	}
 	return out, nil
 }
