@@ -114,7 +114,7 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 	return domainSet{
 		orgs: org.NewService(store.Org(), clock), calendars: calendars, backups: backups, alerts: alertSvc, channels: channels,
 		incidents: incidents, tickets: tickets, approvals: approvals,
-		tokens: tokens,
+		tokens:    tokens,
 		rotations: rotations, inspects: inspections, problems: problems,
 		plugs: []bot.Plug{
 			bot.Channels(channels),
