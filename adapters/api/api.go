@@ -187,10 +187,13 @@ func (a *API) authenticate(r *http.Request) (access.Principal, error) {
 	}
 	if errors.Is(err, access.ErrUnauthenticated) {
 		if dp, ok := devPrincipal(r, a.cfg.DevMode); ok {
+			// The named user must be an active org user, as in chat.
 			if a.cfg.Profiles != nil {
-				if prof, perr := a.cfg.Profiles.Whoami(r.Context(), dp.Actor); perr == nil {
-					dp.Actor.Name = prof.User.Name
+				prof, perr := a.cfg.Profiles.Whoami(r.Context(), dp.Actor)
+				if perr != nil { // not registered or removed: refused as in chat
+					return access.Principal{}, perr
 				}
+				dp.Actor.Name = prof.User.Name
 			}
 			return dp, nil
 		}
