@@ -86,6 +86,12 @@ ensure_pg_client() {
 	fi
 	have psql || die "psql still not found after installing postgresql-client"
 	have pg_isready || die "pg_isready still not found after installing postgresql-client"
+	# README's API examples are curl commands, and a test runs them.
+	if ! have curl; then
+		log "curl not found; installing curl"
+		APT_NO_RECOMMENDS=1 apt_install curl
+		hash -r
+	fi
 }
 
 # pg_url_split URL sets _PG_BASE (scheme://userinfo@host:port), _PG_DB, _PG_QUERY.
