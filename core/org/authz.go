@@ -19,7 +19,7 @@ type authz struct {
 
 // loadAuthz loads the actor's grants and the units they cover. The system
 // actor may do everything; a removed or unknown user nothing.
-func loadAuthz(ctx context.Context, tx Directory, actor core.Actor) (*authz, error) {
+func loadAuthz(ctx context.Context, tx UserReader, actor core.Actor) (*authz, error) {
 	a := &authz{actor: actor, scopes: map[string]Unit{}}
 	if actor.UserID == core.SystemUser && actor.Platform == core.PlatformSystem {
 		a.system = true
