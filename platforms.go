@@ -6,12 +6,14 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"opsbot/adapters/auth"
 	"opsbot/adapters/slack"
 	"opsbot/adapters/webchat"
 	"opsbot/adapters/wecom"
 	"opsbot/bot"
 	"opsbot/configs"
 	"opsbot/core"
+	"opsbot/core/access"
 	"opsbot/core/org"
 	"opsbot/storage/postgres"
 	"opsbot/storage/redis"
@@ -21,18 +23,24 @@ import (
 // where each configured channel lives on each.
 type platformSet struct {
 	webchat  *webchat.Adapter
+	signin   *auth.Handler  // the /auth/ pages
 	wecom    *wecom.Adapter // nil when disabled
 	slack    *slack.Adapter // nil when disabled
 	senders  []bot.Sender
 	channels map[string]map[string]string // channel → platform → address
 }
 
-// platforms builds the enabled chat adapters around the bot.
-func platforms(cfg *configs.Config, store *postgres.Store, rdb goredis.UniversalClient, b *bot.Bot, orgs *org.Service, channels *org.Channels, logger *slog.Logger) (*platformSet, error) {
+// platforms builds the enabled chat adapters around the bot, and the
+// sign-in pages.
+func platforms(cfg *configs.Config, store *postgres.Store, rdb goredis.UniversalClient, b *bot.Bot, orgs *org.Service, channels *org.Channels,
+	sessions *access.Sessions, clock core.Clock, logger *slog.Logger) (*platformSet, error) {
 	p := &platformSet{channels: map[string]map[string]string{}}
-	p.webchat = webchat.New(webchat.Config{DevMode: cfg.Webchat.DevMode, Token: cfg.Webchat.Token, MaxBodyBytes: cfg.Server.MaxBodyBytes,
-		Sessions: orgs.WebTokenUser, Channels: channels.Of},
-		store.Webchat(), b, directory(orgs), logger)
+	// tokens resolves bearer API tokens (opsb_…): nil until API tokens are
+	// wired, so every bearer token is refused.
+	var tokens auth.Tokens
+	guard := auth.NewGuard(sessions, tokens, cfg.Auth.CookieSecureOr())
+	p.webchat = webchat.New(webchat.Config{DevMode: cfg.Webchat.DevMode, Auth: guard, MaxBodyBytes: cfg.Server.MaxBodyBytes,
+		Channels: channels.Of}, store.Webchat(), b, directory(orgs), logger)
 	if cfg.Webchat.Enabled {
 		p.senders = append(p.senders, p.webchat)
 		for _, c := range cfg.Channels {
@@ -59,6 +67,9 @@ func platforms(cfg *configs.Config, store *postgres.Store, rdb goredis.Universal
 			}
 		}
 		b.SetOrgSync(core.PlatformWeCom, bot.NewOrgSyncer(org.NewSyncer(core.PlatformWeCom, p.wecom.Contacts(), orgs, org.SyncOptions{})))
+	}
+	if p.signin, err = signinPages(cfg, guard, sessions, orgs, rdb, b, p.wecom, clock, logger); err != nil {
+		return nil, err
 	}
 	if cfg.Slack.Enabled {
 		slackChannels := map[string]string{}
@@ -123,4 +134,33 @@ func directory(orgs *org.Service) webchat.Directory {
 		}
 		return out, nil
 	}
+}
+
+// signinPages builds the /auth/ pages: WeCom web login when WeCom is on
+// and auth.wecom_login is set, OIDC when an issuer is set, the dev picker
+// in dev mode.
+func signinPages(cfg *configs.Config, guard *auth.Guard, sessions *access.Sessions, orgs *org.Service, rdb goredis.UniversalClient,
+	b *bot.Bot, wc *wecom.Adapter, clock core.Clock, logger *slog.Logger) (*auth.Handler, error) {
+	ac := auth.Config{Language: cfg.Bot.Language, DevMode: cfg.Webchat.DevMode, AttemptsPerMinute: cfg.Auth.LoginAttemptsPerMinute, Now: clock.Now}
+	if wc != nil && cfg.Auth.WeComLogin {
+		ac.WeCom = &auth.WeComConfig{CorpID: cfg.WeCom.CorpID, AgentID: cfg.WeCom.AgentID, RedirectBase: cfg.Auth.RedirectBase,
+			AuthorizeURL: cfg.Auth.WeComAuthorizeURL, SSOURL: cfg.Auth.WeComSSOURL, Users: wc}
+	}
+	if o := cfg.Auth.OIDC; o.Issuer != "" {
+		ac.OIDC = &auth.OIDCConfig{Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret, RedirectURL: o.RedirectURL,
+			Scopes: o.Scopes, Claim: o.Claim, ClaimName: o.ClaimName, DisplayName: o.DisplayName}
+	}
+	dir := directory(orgs)
+	return auth.New(ac, auth.Deps{
+		Sessions: sessions, Guard: guard, Resolve: orgs.Resolve, LinkUser: orgs.WebTokenUser, Limiter: redis.NewShared(rdb),
+		DevUsers: func(ctx context.Context) ([]auth.DevUser, error) {
+			users, err := dir(ctx)
+			out := make([]auth.DevUser, len(users))
+			for i, u := range users {
+				out[i] = auth.DevUser{ID: u.ID, Name: u.Name}
+			}
+			return out, err
+		},
+		ErrorText: func(err error) string { return b.ErrorReply(err, nil).Text },
+	}, logger)
 }

@@ -77,6 +77,7 @@ func (a *process) serve(ctx, gctx context.Context, g *errgroup.Group, ready func
 	if cfg.Webchat.Enabled {
 		a.plat.webchat.Routes(srv.Mux)
 	}
+	a.plat.signin.Routes(srv.Mux)
 	if a.plat.wecom != nil {
 		a.plat.wecom.Routes(srv.Mux)
 	}

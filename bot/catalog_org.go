@@ -109,6 +109,9 @@ var zhOrg = catalog{
 	"err.sign_in_state":             "登录请求已过期或已使用，请重新登录。",
 	"err.not_your_session":          "会话 {id} 不属于你。",
 	"err.csrf":                      "请求缺少有效的 CSRF 令牌或来自其他站点，已拒绝；请刷新页面后重试。",
+	"err.not_member":                "该企业微信账号不是本企业成员，无法登录。",
+	"err.email_unverified":          "邮箱 {email} 尚未在身份提供方验证，无法用于登录。",
+	"err.read_only":                 "只读凭据不能执行会改变数据的操作。",
 	"err.sync_not_configured":       "{platform} 未接入（配置 wecom.enabled 等项后重启），无法同步通讯录。",
 }
 
@@ -216,5 +219,8 @@ var enOrg = catalog{
 	"err.sign_in_state":             "This sign-in request has expired or was used already; sign in again.",
 	"err.not_your_session":          "Session {id} is not yours.",
 	"err.csrf":                      "Refused: the request lacks a valid CSRF token or comes from another site; reload the page and try again.",
+	"err.not_member":                "This WeCom account is not a member of the corp and cannot sign in.",
+	"err.email_unverified":          "The email {email} is not verified at the identity provider and cannot sign in.",
+	"err.read_only":                 "A read-only credential cannot change anything.",
 	"err.sync_not_configured":       "{platform} is not connected (set wecom.enabled and its keys, then restart), so its contacts cannot be synced.",
 }

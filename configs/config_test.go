@@ -97,7 +97,10 @@ func TestLoadDefaults(t *testing.T) {
 		Alerts: Alerts{MaxBodyBytes: 1 << 20, SeverityLevels: map[string]int{"critical": 2, "warning": 3, "info": 4}, LevelLabel: "level",
 			ReopenWindow: Duration(30 * time.Minute), UpdateEvery: Duration(30 * time.Second), HTTPKindLabel: "kind",
 			HTTPKindValue: "http_status", AppLabel: "app", Non200After: Duration(10 * time.Minute)},
-		Webchat:     Webchat{SessionTTL: Duration(720 * time.Hour)},
+		Webchat: Webchat{SessionTTL: Duration(720 * time.Hour)},
+		Auth: Auth{SessionIdle: Duration(8 * time.Hour), SessionAbsolute: Duration(7 * 24 * time.Hour), LoginAttemptsPerMinute: 10,
+			WeComAuthorizeURL: "https://open.weixin.qq.com/connect/oauth2/authorize", WeComSSOURL: "https://login.work.weixin.qq.com/wwlogin/sso/login",
+			OIDC: OIDC{Claim: "userid"}},
 		Calendar:    Calendar{WorkingHours: "08:30-12:00,14:00-17:30", PeriodRule: "next_day"},
 		Inspections: Inspections{Grace: Duration(2 * time.Hour), IssueLevel: 3},
 		Backups:     Backups{Grace: Duration(time.Hour), FailLevel: 3, VerifyDay: 25, Lead: "sys_admin"},
@@ -876,6 +879,7 @@ func TestExampleConfig(t *testing.T) {
 					"OPSBOT_WECOM_SECRET_FILE=" + filepath.Join(dir, "token"),
 					"OPSBOT_WECOM_TOKEN_FILE=" + filepath.Join(dir, "token"),
 					"OPSBOT_WECOM_ENCODING_AES_KEY_FILE=" + filepath.Join(dir, "aes"),
+					"OPSBOT_AUTH_OIDC_CLIENT_SECRET_FILE=" + filepath.Join(dir, "token"),
 				}
 			},
 			dbURL: "postgres://opsbot:pw@db.internal:5432/opsbot?sslmode=verify-full",
@@ -889,6 +893,7 @@ func TestExampleConfig(t *testing.T) {
 					"OPSBOT_WEBCHAT_TOKEN=tok",
 					"OPSBOT_WECOM_SECRET=s", "OPSBOT_WECOM_TOKEN=t",
 					"OPSBOT_WECOM_ENCODING_AES_KEY=" + strings.Repeat("k", 43),
+					"OPSBOT_AUTH_OIDC_CLIENT_SECRET=tok",
 				}
 			},
 			dbURL: "postgres://opsbot:env@db/opsbot",
@@ -910,6 +915,7 @@ func TestExampleConfig(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, tt.dbURL, c.Database.URL)
 			require.Equal(t, "tok", c.Webchat.Token)
+			require.Equal(t, "tok", c.Auth.OIDC.ClientSecret)
 			require.True(t, c.Webchat.Enabled)
 			require.False(t, c.Webchat.DevMode)
 			require.False(t, c.Demo.Enabled)

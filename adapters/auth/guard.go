@@ -140,9 +140,10 @@ func sameOrigin(r *http.Request) bool {
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && strings.EqualFold(u.Host, r.Host)
 }
 
-// setCookie hands the browser a session.
-func (g *Guard) setCookie(w http.ResponseWriter, secret string, expires time.Time) {
-	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: secret, Path: "/", Expires: expires,
+// setCookie hands the browser a session that lasts at most ttl (as
+// Max-Age, so the browser's clock does not matter).
+func (g *Guard) setCookie(w http.ResponseWriter, secret string, ttl time.Duration) {
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: secret, Path: "/", MaxAge: max(1, int(ttl/time.Second)),
 		HttpOnly: true, Secure: g.secure, SameSite: http.SameSiteLaxMode})
 }
 

@@ -289,7 +289,7 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, a access.Attemp
 		h.refuse(w, r, a, err)
 		return
 	}
-	h.deps.Guard.setCookie(w, secret, ses.ExpiresAt)
+	h.deps.Guard.setCookie(w, secret, ses.ExpiresAt.Sub(ses.CreatedAt))
 	http.Redirect(w, r, access.LocalPath(ret), http.StatusSeeOther)
 }
 
@@ -439,8 +439,10 @@ func (h *Handler) signedIn(w http.ResponseWriter, r *http.Request) (access.Princ
 		err = core.Forbidden("csrf") // sign-out is for browser sessions
 	}
 	if err != nil {
-		h.deps.Guard.clearCookie(w)
 		status := Status(err)
+		if status == http.StatusUnauthorized {
+			h.deps.Guard.clearCookie(w)
+		}
 		if wantsJSON(r) {
 			writeJSON(w, status, errorBody(status, h.t("failed.signout")))
 		} else {
