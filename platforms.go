@@ -141,7 +141,8 @@ func directory(orgs *org.Service) webchat.Directory {
 // in dev mode.
 func signinPages(cfg *configs.Config, guard *auth.Guard, sessions *access.Sessions, orgs *org.Service, rdb goredis.UniversalClient,
 	b *bot.Bot, wc *wecom.Adapter, clock core.Clock, logger *slog.Logger) (*auth.Handler, error) {
-	ac := auth.Config{Language: cfg.Bot.Language, DevMode: cfg.Webchat.DevMode, AttemptsPerMinute: cfg.Auth.LoginAttemptsPerMinute, Now: clock.Now}
+	ac := auth.Config{Language: cfg.Bot.Language, DevMode: cfg.Webchat.DevMode, AttemptsPerMinute: cfg.Auth.LoginAttemptsPerMinute,
+		KeyPrefix: cfg.Worker.Queue + ":", Now: clock.Now}
 	if wc != nil && cfg.Auth.WeComLogin {
 		ac.WeCom = &auth.WeComConfig{CorpID: cfg.WeCom.CorpID, AgentID: cfg.WeCom.AgentID, RedirectBase: cfg.Auth.RedirectBase,
 			AuthorizeURL: cfg.Auth.WeComAuthorizeURL, SSOURL: cfg.Auth.WeComSSOURL, Users: wc}

@@ -542,7 +542,8 @@ type Auth struct {
 	WeComLogin bool `yaml:"wecom_login"`
 	// RedirectBase is the public http(s) address WeCom sends browsers back
 	// to, on the app's trusted domain (可信域名) (default
-	// webchat.public_url).
+	// webchat.public_url; when both are empty, the address the browser
+	// used).
 	RedirectBase string `yaml:"redirect_base"`
 	// WeComAuthorizeURL is WeCom's in-client OAuth2 page (default
 	// https://open.weixin.qq.com/connect/oauth2/authorize; tests point it
@@ -1199,12 +1200,8 @@ func (c *Config) validateAuth(add adder) {
 	if n := a.LoginAttemptsPerMinute; n < 1 || n > 1000 {
 		add("auth.login_attempts_per_minute", "must be 1..1000, got %d", n)
 	}
-	if a.WeComLogin && c.WeCom.Enabled {
-		if a.RedirectBase == "" {
-			add("auth.redirect_base", "required for auth.wecom_login: the public address on the WeCom app's trusted domain (or set webchat.public_url)")
-		} else if !strings.HasPrefix(a.RedirectBase, "http://") && !strings.HasPrefix(a.RedirectBase, "https://") {
-			add("auth.redirect_base", "must be an http(s) URL, got %q", a.RedirectBase)
-		}
+	if u := a.RedirectBase; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		add("auth.redirect_base", "must be an http(s) URL, got %q", u)
 	}
 	for _, u := range []struct{ path, v string }{{"auth.wecom_authorize_url", a.WeComAuthorizeURL}, {"auth.wecom_sso_url", a.WeComSSOURL}} {
 		if !strings.HasPrefix(u.v, "https://") && !strings.HasPrefix(u.v, "http://") {

@@ -115,7 +115,7 @@ func newFixture(t *testing.T, mutate func(c *auth.Config)) *fixture {
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
 	f.config = auth.Config{AttemptsPerMinute: 100, Now: f.clock.Now,
-		OIDC:  &auth.OIDCConfig{Issuer: f.oidc.Issuer(), ClientID: "opsbot", ClientSecret: "client-secret", Claim: auth.ClaimEmail, DisplayName: "Keycloak"},
+		OIDC: &auth.OIDCConfig{Issuer: f.oidc.Issuer(), ClientID: "opsbot", ClientSecret: "client-secret", Claim: auth.ClaimEmail, DisplayName: "Keycloak"},
 		WeCom: &auth.WeComConfig{CorpID: "wwcorp", AgentID: 1000002, RedirectBase: f.srv.URL, Users: fakeWeCom{f.wecom},
 			AuthorizeURL: f.wecom.Server.URL + "/connect/oauth2/authorize", SSOURL: f.wecom.Server.URL + "/wwlogin/sso/login"}}
 	if mutate != nil {

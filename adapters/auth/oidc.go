@@ -107,11 +107,7 @@ func (c *oidcClient) discover(ctx context.Context) (*oidc.Provider, error) {
 func (c *oidcClient) oauth(p *oidc.Provider, r *http.Request) *oauth2.Config {
 	redirect := c.cfg.RedirectURL
 	if redirect == "" {
-		scheme := "http"
-		if r.TLS != nil {
-			scheme = "https"
-		}
-		redirect = scheme + "://" + r.Host + "/auth/oidc/callback"
+		redirect = callbackURL("", r, "/auth/oidc/callback")
 	}
 	scopes := append([]string{oidc.ScopeOpenID}, slices.DeleteFunc(slices.Clone(c.cfg.Scopes), func(s string) bool { return s == oidc.ScopeOpenID })...)
 	return &oauth2.Config{ClientID: c.cfg.ClientID, ClientSecret: c.cfg.ClientSecret, Endpoint: p.Endpoint(),

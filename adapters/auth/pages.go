@@ -66,7 +66,8 @@ type WeComConfig struct {
 	CorpID  string
 	AgentID int64
 	// RedirectBase is the public http(s) address WeCom sends the browser
-	// back to (its host must be the app's trusted domain, 可信域名).
+	// back to (its host must be the app's trusted domain, 可信域名); ""
+	// takes the request's own address.
 	RedirectBase string
 	// AuthorizeURL is the in-client OAuth2 page (default
 	// https://open.weixin.qq.com/connect/oauth2/authorize).
@@ -85,9 +86,12 @@ type Config struct {
 	// AttemptsPerMinute limits sign-in attempts per client address and
 	// per account (default 10).
 	AttemptsPerMinute int
-	WeCom             *WeComConfig // nil: not offered
-	OIDC              *OIDCConfig  // nil: not offered
-	Now               func() time.Time
+	// KeyPrefix starts the rate-limit keys in Redis (one deployment's
+	// namespace, e.g. its worker queue name).
+	KeyPrefix string
+	WeCom     *WeComConfig // nil: not offered
+	OIDC      *OIDCConfig  // nil: not offered
+	Now       func() time.Time
 }
 
 // Deps are the services the pages use.
@@ -136,8 +140,8 @@ func New(cfg Config, deps Deps, logger *slog.Logger) (*Handler, error) {
 		if w.SSOURL == "" {
 			w.SSOURL = "https://login.work.weixin.qq.com/wwlogin/sso/login"
 		}
-		if w.Users == nil || w.CorpID == "" || w.RedirectBase == "" {
-			return nil, errors.New("auth: WeCom login needs the corp id, a redirect base and the WeCom client")
+		if w.Users == nil || w.CorpID == "" {
+			return nil, errors.New("auth: WeCom login needs the corp id and the WeCom client")
 		}
 	}
 	h := &Handler{cfg: cfg, deps: deps, log: logger.With("component", "auth")}
@@ -184,6 +188,7 @@ type pageData struct {
 
 // way is one sign-in button.
 type way struct {
+	ID    string
 	Href  string
 	Label string
 	Alt   bool
@@ -233,10 +238,10 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	q := "?return=" + url.QueryEscape(ret)
 	d := pageData{Title: h.t("login.title"), Return: ret}
 	if h.cfg.WeCom != nil {
-		d.Ways = append(d.Ways, way{Href: "/auth/wecom/start" + q, Label: h.t("login.wecom"), Alt: true})
+		d.Ways = append(d.Ways, way{ID: "signin-wecom", Href: "/auth/wecom/start" + q, Label: h.t("login.wecom"), Alt: true})
 	}
 	if h.oidc != nil {
-		d.Ways = append(d.Ways, way{Href: "/auth/oidc/start" + q, Label: h.t("login.oidc", "name", h.oidc.name)})
+		d.Ways = append(d.Ways, way{ID: "signin-oidc", Href: "/auth/oidc/start" + q, Label: h.t("login.oidc", "name", h.oidc.name)})
 	}
 	if h.devOffered(r) {
 		users, err := h.deps.DevUsers(r.Context())
@@ -256,7 +261,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 // limit takes one sign-in attempt of key's quota; *access.RateLimited
 // when it is spent.
 func (h *Handler) limit(ctx context.Context, key string) error {
-	n, err := h.deps.Limiter.Take(ctx, "auth:signin:"+key, h.cfg.Now(), h.cfg.AttemptsPerMinute, 0, 1)
+	n, err := h.deps.Limiter.Take(ctx, h.cfg.KeyPrefix+"auth:signin:"+key, h.cfg.Now(), h.cfg.AttemptsPerMinute, 0, 1)
 	if err != nil {
 		return err
 	}
@@ -529,7 +534,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-// callbackURL is where a provider sends the browser back.
-func callbackURL(base, path string) string {
+// callbackURL is where a provider sends the browser back: path on base,
+// or on the request's own address when base is "".
+func callbackURL(base string, r *http.Request, path string) string {
+	if base == "" {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		base = scheme + "://" + r.Host
+	}
 	return strings.TrimRight(base, "/") + path
 }

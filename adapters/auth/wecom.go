@@ -25,7 +25,7 @@ func (h *Handler) wecomStart(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	back := callbackURL(cfg.RedirectBase, "/auth/wecom/callback")
+	back := callbackURL(cfg.RedirectBase, r, "/auth/wecom/callback")
 	agent := strconv.FormatInt(cfg.AgentID, 10)
 	var to string
 	if inWeCom(r) {
