@@ -11,12 +11,9 @@ import (
 	"opsbot/core"
 	"opsbot/core/access"
 	"opsbot/core/org"
+	"opsbot/core/routine/routinetest"
 	"opsbot/storage/postgres/pgtest"
 )
-
-type testClock struct{ t time.Time }
-
-func (c *testClock) Now() time.Time { return c.t }
 
 // TestSessionsOnPostgres: sessions and pending sign-ins round-trip through
 // Postgres with the service's rules (hash only, idle and absolute expiry,
@@ -25,7 +22,7 @@ func TestSessionsOnPostgres(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	store := pgtest.New(t)
-	clock := &testClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	clock := &routinetest.Clock{T: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
 	orgs := org.NewService(store.Org(), clock)
 	_, err := orgs.Bootstrap(ctx, "root", "Root", "city", "City")
 	require.NoError(t, err)
@@ -48,13 +45,13 @@ func TestSessionsOnPostgres(t *testing.T) {
 	assert.Equal(t, "10.0.0.9", got.Address)
 	assert.True(t, got.CreatedAt.Equal(ses.CreatedAt))
 
-	clock.t = clock.t.Add(50 * time.Minute)
+	clock.T = clock.T.Add(50 * time.Minute)
 	_, _, err = s.Resolve(ctx, secret) // touches
 	require.NoError(t, err)
-	clock.t = clock.t.Add(50 * time.Minute)
+	clock.T = clock.T.Add(50 * time.Minute)
 	_, _, err = s.Resolve(ctx, secret)
 	require.NoError(t, err, "used 50 minutes ago: still live")
-	clock.t = clock.t.Add(61 * time.Minute)
+	clock.T = clock.T.Add(61 * time.Minute)
 	_, _, err = s.Resolve(ctx, secret)
 	assert.ErrorIs(t, err, access.ErrUnauthenticated, "idle")
 
@@ -74,7 +71,7 @@ func TestSessionsOnPostgres(t *testing.T) {
 
 	four, _, err := s.Start(ctx, "alice", access.SignInLink, "")
 	require.NoError(t, err)
-	clock.t = clock.t.Add(3 * time.Hour)
+	clock.T = clock.T.Add(3 * time.Hour)
 	_, _, err = s.Resolve(ctx, four)
 	assert.ErrorIs(t, err, access.ErrUnauthenticated, "absolute")
 
