@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -546,58 +545,4 @@ func (a *app) authed(t *testing.T, method, path, token string, body any) (int, s
 	defer resp.Body.Close()
 	out, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(out)
-}
-
-// TestWebchatPersonalSignIn: outside dev mode people sign in with a
-// personal link from /webchat link; it acts only as them, and
-// /webchat logout ends it.
-func TestWebchatPersonalSignIn(t *testing.T) {
-	a := startApp(t, "OPSBOT_WEBCHAT_DEV_MODE=false", "OPSBOT_WEBCHAT_TOKEN=svc-token",
-		"OPSBOT_WEBCHAT_PUBLIC_URL=https://opsbot.example.gov.cn")
-	code, _ := a.call("POST", "/webchat/api/messages", map[string]string{"user": "admin", "text": "/whoami"})
-	require.Equal(t, 401, code, "no sign-in, no access")
-
-	// webchat.token acts as its service user only (issue 14), not as zhengmin.
-	code, out := a.authed(t, "POST", "/webchat/api/messages", "svc-token", map[string]string{"user": "zhengmin", "text": "/网页版 登录"})
-	require.Equal(t, 403, code, out)
-	// zhengmin asks for a link (as on WeCom), then for another in the web chat.
-	code, out = a.authed(t, "POST", "/webchat/api/messages", a.signInLink(t, "zhengmin"), map[string]string{"text": "/网页版 登录"})
-	require.Equal(t, 200, code, out)
-	m := regexp.MustCompile(`https://opsbot\.example\.gov\.cn/webchat/#token=([A-Za-z0-9_-]+)`).FindStringSubmatch(out)
-	require.NotNil(t, m, out)
-	token := m[1]
-
-	code, out = a.authed(t, "POST", "/webchat/api/messages", token, map[string]string{"text": "/whoami"})
-	require.Equal(t, 200, code, out)
-	require.Contains(t, out, "zhengmin")
-	code, _ = a.authed(t, "POST", "/webchat/api/messages", token, map[string]string{"user": "admin", "text": "/org tree"})
-	require.Equal(t, 403, code, "a personal link cannot act as someone else")
-	code, out = a.authed(t, "GET", "/webchat/api/users", token, nil)
-	require.Equal(t, 200, code)
-	require.Contains(t, out, `"id":"zhengmin"`)
-	require.NotContains(t, out, `"id":"admin"`)
-
-	// An admin covering a user may make a link for them; others may not.
-	code, out = a.authed(t, "POST", "/webchat/api/messages", token, map[string]string{"text": "/webchat link maxin"})
-	require.Equal(t, 200, code)
-	require.Contains(t, out, `"status":"error"`)
-	code, out = a.authed(t, "POST", "/webchat/api/messages", a.signInLink(t, "liuyang"), map[string]string{"text": "/webchat link maxin"})
-	require.Equal(t, 200, code)
-	require.Contains(t, out, "maxin 的网页版登录链接")
-
-	code, out = a.authed(t, "POST", "/webchat/api/messages", token, map[string]string{"text": "/webchat logout"})
-	require.Equal(t, 200, code, out)
-	require.Contains(t, out, "2 个链接失效")
-	code, _ = a.authed(t, "GET", "/webchat/api/inbox?after=0", token, nil)
-	require.Equal(t, 401, code, "a revoked link stops working")
-	r := a.say2(t, a.signInLink(t, "admin"), "admin", "/audit user:zhengmin")
-	require.Contains(t, r, "webchat.token.issue")
-	require.Contains(t, r, "webchat.token.revoke")
-}
-
-// say2 sends a command with the service token and returns the raw answer.
-func (a *app) say2(t *testing.T, token, user, text string) string {
-	code, out := a.authed(t, "POST", "/webchat/api/messages", token, map[string]string{"user": user, "text": text})
-	require.Equal(t, 200, code, out)
-	return out
 }

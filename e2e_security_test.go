@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -68,18 +69,16 @@ var linkToken = regexp.MustCompile(`#token=([A-Za-z0-9_-]{20,})`)
 
 // TestSecretsNotStoredAtRest: a personal sign-in link is answered once
 // and no text column of the database holds its token afterwards (issue 21
-// item 7); the link signs its user in.
+// item 7), nor a session's secret; the link signs its user in.
 func TestSecretsNotStoredAtRest(t *testing.T) {
-	a := startApp(t, "OPSBOT_WEBCHAT_DEV_MODE=false")
-	signedIn := map[string]string{"sunli": a.signInLink(t, "sunli"), "admin": a.signInLink(t, "admin")}
+	a := signedOff(t)
 	var tokens []string
 	for _, c := range []struct{ user, text string }{
 		{"sunli", "/webchat link"},
 		{"admin", "/webchat link zhengmin"}, // an admin's link for someone else
 	} {
-		code, body := a.callAs(signedIn[c.user], "POST", "/webchat/api/messages", map[string]string{"user": c.user, "text": c.text})
-		require.Equal(t, 200, code, string(body))
-		m := linkToken.FindStringSubmatch(string(body))
+		body := a.signedIn(c.user).say(c.text)
+		m := linkToken.FindStringSubmatch(body)
 		require.NotNil(t, m, "no link in %s", body)
 		tokens = append(tokens, m[1])
 	}
@@ -87,15 +86,22 @@ func TestSecretsNotStoredAtRest(t *testing.T) {
 		require.Empty(t, textColumnsHolding(t, a, tok), "token %d is stored in plain text", i)
 	}
 	// The history keeps the reply, redacted.
-	code, body := a.callAs(signedIn["sunli"], "GET", "/webchat/api/inbox?user=sunli&after=0", nil)
-	require.Equal(t, 200, code, string(body))
-	require.Contains(t, string(body), "/webchat/#token=")
-	require.NotContains(t, string(body), tokens[0])
-	// The links sign their users in.
+	sunli := a.signedIn("sunli")
+	code, body := sunli.call("GET", "/webchat/api/inbox?after=0", nil)
+	require.Equal(t, 200, code, body)
+	require.Contains(t, body, "/webchat/#token=")
+	require.NotContains(t, body, tokens[0])
+	// The links sign their users in; the session secrets are kept hashed.
 	for i, who := range []string{"sunli", "zhengmin"} {
-		code, body = a.callAs(tokens[i], "GET", "/webchat/api/me", nil)
-		require.Equal(t, 200, code, string(body))
-		require.Contains(t, string(body), `"user":"`+who+`"`)
+		b := a.newBrowser()
+		b.exchange(tokens[i])
+		code, body = b.call("GET", "/webchat/api/me", nil)
+		require.Equal(t, 200, code, body)
+		require.Contains(t, body, `"user":"`+who+`"`)
+		u, _ := url.Parse(a.base)
+		for _, c := range b.c.Jar.Cookies(u) {
+			require.Empty(t, textColumnsHolding(t, a, c.Value), "session secret of %s stored in plain text", who)
+		}
 	}
 }
 

@@ -411,27 +411,8 @@ func TestBuildFromEmptyDatabase(t *testing.T) {
 // TestWebchatPageInBrowser loads the page in headless Chromium, types
 // /whoami and sees the answer.
 func TestWebchatPageInBrowser(t *testing.T) {
-	path := os.Getenv("CHROMIUM_PATH")
-	if path == "" {
-		path = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("OPSBOT_REQUIRE_BROWSER") == "1" {
-			t.Fatalf("no browser at %s: %v", path, err)
-		}
-		t.Skipf("no browser at %s", path)
-	}
+	ctx := browserCtx(t)
 	a := startApp(t)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), chromedp.ExecPath(path), chromedp.Headless,
-		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()))
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(alloc)
-	defer cancelBrowser()
-	require.NoError(t, chromedp.Do(bctx))
-	ctx, cancel := context.WithTimeout(bctx, 45*time.Second)
-	defer cancel()
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(a.base+"/webchat/?user=admin"),
 		chromedp.WaitVisible(chromedp.ID("input")),

@@ -29,6 +29,7 @@ import (
 	"opsbot/bot"
 	"opsbot/configs"
 	"opsbot/core"
+	"opsbot/core/access"
 	"opsbot/storage/postgres"
 	"opsbot/storage/redis"
 	"opsbot/tasks"
@@ -91,10 +92,11 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 			webURL = "https://" + cfg.Server.Listen
 		}
 	}
+	sessions := access.NewSessions(a.store.Sessions(), a.clock, access.SessionPolicy{Idle: cfg.Auth.SessionIdle.D(), Absolute: cfg.Auth.SessionAbsolute.D()})
 	a.bot = bot.New(bot.Config{Language: cfg.Bot.Language, Location: cfg.Bot.Location(), Clock: a.clock,
-		WebchatURL: webURL, SessionTTL: cfg.Webchat.SessionTTL.D()},
+		WebchatURL: webURL, SessionTTL: cfg.Webchat.SessionTTL.D(), Sessions: sessions},
 		a.dom.orgs, logger, bot.Hooks{Command: a.metrics.Command}, a.dom.plugs...)
-	if a.plat, err = platforms(cfg, a.store, a.rdb, a.bot, a.dom.orgs, a.dom.tokens, a.dom.channels, logger); err != nil {
+	if a.plat, err = platforms(cfg, a.store, a.rdb, a.bot, a.dom.orgs, a.dom.tokens, a.dom.channels, sessions, a.clock, logger); err != nil {
 		return err
 	}
 	defer a.plat.wait() // acknowledged platform requests finish before the store closes

@@ -7,6 +7,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"opsbot/adapters/auth"
 	"opsbot/adapters/slack"
 	"opsbot/adapters/webchat"
 	"opsbot/adapters/wecom"
@@ -23,21 +24,24 @@ import (
 // where each configured channel lives on each.
 type platformSet struct {
 	webchat  *webchat.Adapter
+	signin   *auth.Handler  // the /auth/ pages
+	guard    *auth.Guard    // who a web chat or API request acts as
 	wecom    *wecom.Adapter // nil when disabled
 	slack    *slack.Adapter // nil when disabled
 	senders  []bot.Sender
 	channels map[string]map[string]string // channel → platform → address
 }
 
-// platforms builds the enabled chat adapters around the bot.
+// platforms builds the enabled chat adapters around the bot, and the
+// sign-in pages. guard authenticates web chat and API requests alike.
 func platforms(cfg *configs.Config, store *postgres.Store, rdb goredis.UniversalClient, b *bot.Bot, orgs *org.Service,
-	tokens *access.TokenService, channels *org.Channels, logger *slog.Logger) (*platformSet, error) {
+	tokens *access.TokenService, channels *org.Channels, sessions *access.Sessions, clock core.Clock, logger *slog.Logger) (*platformSet, error) {
 	p := &platformSet{channels: map[string]map[string]string{}}
-	// webchat.token is no longer the adapter's act-as-anyone Token: it is
-	// the service token of its service user, resolved with the others.
-	p.webchat = webchat.New(webchat.Config{DevMode: cfg.Webchat.DevMode, MaxBodyBytes: cfg.Server.MaxBodyBytes,
-		Sessions: webchatBearer(orgs, tokens), Channels: channels.Of},
-		store.Webchat(), b, directory(orgs), logger)
+	// A bearer is an API token (personal, or a service user's, webchat.token
+	// included) or, as before sessions, a personal sign-in link.
+	p.guard = auth.NewGuard(sessions, bearers{tokens: tokens, links: orgs}, cfg.Auth.CookieSecureOr())
+	p.webchat = webchat.New(webchat.Config{DevMode: cfg.Webchat.DevMode, Auth: p.guard, MaxBodyBytes: cfg.Server.MaxBodyBytes,
+		Channels: channels.Of}, store.Webchat(), b, directory(orgs), logger)
 	if cfg.Webchat.Enabled {
 		p.senders = append(p.senders, p.webchat)
 		for _, c := range cfg.Channels {
@@ -65,6 +69,9 @@ func platforms(cfg *configs.Config, store *postgres.Store, rdb goredis.Universal
 		}
 		b.SetOrgSync(core.PlatformWeCom, bot.NewOrgSyncer(org.NewSyncer(core.PlatformWeCom, p.wecom.Contacts(), orgs, org.SyncOptions{})))
 	}
+	if p.signin, err = signinPages(cfg, p.guard, sessions, orgs, rdb, b, p.wecom, clock, logger); err != nil {
+		return nil, err
+	}
 	if cfg.Slack.Enabled {
 		slackChannels := map[string]string{}
 		for _, c := range cfg.Channels {
@@ -86,24 +93,28 @@ func platforms(cfg *configs.Config, store *postgres.Store, rdb goredis.Universal
 	return p, nil
 }
 
-// webchatBearer resolves a web chat bearer to the user it acts as: a
-// write-scoped API token (personal, or a service user's, webchat.token
-// included), else a personal sign-in link. An interim bridge until the web
-// chat authenticates through the sign-in Guard; a read-only token is
-// refused here, since web chat commands change state.
-func webchatBearer(orgs *org.Service, tokens *access.TokenService) func(ctx context.Context, secret string) (string, error) {
-	return func(ctx context.Context, secret string) (string, error) {
-		p, err := tokens.Authenticate(ctx, secret)
-		switch {
-		case err == nil && p.CanWrite():
-			return p.Actor.UserID, nil
-		case err == nil:
-			return "", core.ErrNotFound
-		case !errors.Is(err, access.ErrUnauthenticated):
-			return "", err
-		}
-		return orgs.WebTokenUser(ctx, secret)
+// bearers resolves a bearer secret: an API token first, else a personal
+// sign-in link from /webchat link (acting as its user, like a session).
+type bearers struct {
+	tokens *access.TokenService
+	links  *org.Service
+}
+
+// Authenticate implements auth.Tokens.
+func (b bearers) Authenticate(ctx context.Context, secret string) (access.Principal, error) {
+	p, err := b.tokens.Authenticate(ctx, secret)
+	if !errors.Is(err, access.ErrUnauthenticated) {
+		return p, err
 	}
+	user, err := b.links.WebTokenUser(ctx, secret)
+	if errors.Is(err, core.ErrNotFound) {
+		return access.Principal{}, access.ErrUnauthenticated
+	}
+	if err != nil {
+		return access.Principal{}, err
+	}
+	return access.Principal{Actor: core.Actor{UserID: user, Name: user, Platform: core.PlatformWebchat},
+		Via: access.ViaSession, Scope: access.ScopeWrite}, nil
 }
 
 // queueNotice writes one notice into the outbox in a transaction of its
@@ -148,4 +159,34 @@ func directory(orgs *org.Service) webchat.Directory {
 		}
 		return out, nil
 	}
+}
+
+// signinPages builds the /auth/ pages: WeCom web login when WeCom is on
+// and auth.wecom_login is set, OIDC when an issuer is set, the dev picker
+// in dev mode.
+func signinPages(cfg *configs.Config, guard *auth.Guard, sessions *access.Sessions, orgs *org.Service, rdb goredis.UniversalClient,
+	b *bot.Bot, wc *wecom.Adapter, clock core.Clock, logger *slog.Logger) (*auth.Handler, error) {
+	ac := auth.Config{Language: cfg.Bot.Language, DevMode: cfg.Webchat.DevMode, AttemptsPerMinute: cfg.Auth.LoginAttemptsPerMinute,
+		KeyPrefix: cfg.Worker.Queue + ":", Now: clock.Now}
+	if wc != nil && cfg.Auth.WeComLogin {
+		ac.WeCom = &auth.WeComConfig{CorpID: cfg.WeCom.CorpID, AgentID: cfg.WeCom.AgentID, RedirectBase: cfg.Auth.RedirectBase,
+			AuthorizeURL: cfg.Auth.WeComAuthorizeURL, SSOURL: cfg.Auth.WeComSSOURL, Users: wc}
+	}
+	if o := cfg.Auth.OIDC; o.Issuer != "" {
+		ac.OIDC = &auth.OIDCConfig{Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret, RedirectURL: o.RedirectURL,
+			Scopes: o.Scopes, Claim: o.Claim, ClaimName: o.ClaimName, DisplayName: o.DisplayName}
+	}
+	dir := directory(orgs)
+	return auth.New(ac, auth.Deps{
+		Sessions: sessions, Guard: guard, Resolve: orgs.Resolve, LinkUser: orgs.WebTokenUser, Limiter: redis.NewShared(rdb),
+		DevUsers: func(ctx context.Context) ([]auth.DevUser, error) {
+			users, err := dir(ctx)
+			out := make([]auth.DevUser, len(users))
+			for i, u := range users {
+				out[i] = auth.DevUser{ID: u.ID, Name: u.Name}
+			}
+			return out, err
+		},
+		ErrorText: func(err error) string { return b.ErrorReply(err, nil).Text },
+	}, logger)
 }

@@ -84,6 +84,7 @@ func (a *process) serve(ctx, gctx context.Context, g *errgroup.Group, ready func
 	if cfg.Webchat.Enabled {
 		a.plat.webchat.Routes(srv.Mux)
 	}
+	a.plat.signin.Routes(srv.Mux)
 	if a.plat.wecom != nil {
 		a.plat.wecom.Routes(srv.Mux)
 	}
@@ -97,8 +98,9 @@ func (a *process) serve(ctx, gctx context.Context, g *errgroup.Group, ready func
 	}
 	explain := func(err error) string { return a.bot.ErrorReply(err, nil).Text }
 	mux := api.NewMux(srv.Mux)
-	// Auth stays nil until the sign-in Guard (adapters/auth) is wired: only dev mode gets in.
-	v1, err := api.New(api.Config{DevMode: cfg.Webchat.DevMode, Explain: explain, MaxBodyBytes: cfg.Server.MaxBodyBytes,
+	// The same Guard as the web chat: API tokens, service tokens, session
+	// cookies (with CSRF); in dev mode also X-Opsbot-User.
+	v1, err := api.New(api.Config{Auth: a.plat.guard, DevMode: cfg.Webchat.DevMode, Explain: explain, MaxBodyBytes: cfg.Server.MaxBodyBytes,
 		Profiles: a.dom.orgs, Incidents: a.dom.incidents, Tickets: a.dom.tickets, Approvals: a.dom.approvals,
 		Duty: a.dom.rotations, Inspections: a.dom.inspects, Backups: a.dom.backups, IncidentReports: a.dom.problems,
 		Audit: a.dom.orgs, Org: a.dom.orgs, BackupsToken: cfg.Backups.Token}, a.log)

@@ -22,6 +22,15 @@ type Config struct {
 	WebchatURL string
 	// SessionTTL is how long a sign-in link works (default 30 days).
 	SessionTTL time.Duration
+	// Sessions ends a user's browser sessions on /webchat logout (nil:
+	// there are none to end).
+	Sessions SessionEnder
+}
+
+// SessionEnder ends every browser session of a user: the user themselves,
+// or an admin covering them (core/access.Sessions).
+type SessionEnder interface {
+	EndAll(ctx context.Context, actor core.Actor, userID string) (int, error)
 }
 
 // Hooks observe the bot (metrics).

@@ -26,7 +26,7 @@ func (b *Bot) orgModule() Module {
 			{Path: "org user move", Usage: "<userid> --unit <code>", MinArgs: 1, MaxArgs: 1, Flags: unitFlag, Required: []string{"unit"}, Run: b.userMove},
 			{Path: "org user remove", Usage: "<userid>", MinArgs: 1, MaxArgs: 1, Run: b.userRemove},
 			{Path: "org user show", Usage: "<userid>", MinArgs: 1, MaxArgs: 1, Run: b.userShow},
-			{Path: "org user link", Usage: "<userid> --platform wecom|slack --id <platform id>", MinArgs: 1, MaxArgs: 1, Flags: map[string]bool{"platform": true, "id": true}, Required: []string{"platform", "id"}, Run: b.userLink},
+			{Path: "org user link", Usage: "<userid> --platform wecom|slack|email|phone --id <platform id>", MinArgs: 1, MaxArgs: 1, Flags: map[string]bool{"platform": true, "id": true}, Required: []string{"platform", "id"}, Run: b.userLink},
 			{Path: "org role grant", Usage: "<userid> <role> [--scope <unit|app>]", MinArgs: 2, MaxArgs: 2, Flags: scope, Run: b.roleGrant},
 			{Path: "org role revoke", Usage: "<userid> <role> [--scope <unit|app>]", MinArgs: 2, MaxArgs: 2, Flags: scope, Run: b.roleRevoke},
 		}, sync...),

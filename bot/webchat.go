@@ -44,5 +44,11 @@ func (b *Bot) webchatLogout(ctx context.Context, r *Request) ([]Message, error) 
 	if err != nil {
 		return nil, err
 	}
-	return reply(Message{Ref: "user:" + user, Text: b.t("webchat.logout", "user", user, "n", strconv.Itoa(n))})
+	sessions := 0
+	if b.cfg.Sessions != nil {
+		if sessions, err = b.cfg.Sessions.EndAll(ctx, r.Actor, user); err != nil {
+			return nil, err
+		}
+	}
+	return reply(Message{Ref: "user:" + user, Text: b.t("webchat.logout", "user", user, "n", strconv.Itoa(n), "sessions", strconv.Itoa(sessions))})
 }

@@ -52,6 +52,7 @@ type Config struct {
 	Demo        Demo        `yaml:"demo"`
 	Webchat     Webchat     `yaml:"webchat"`
 	API         API         `yaml:"api"`
+	Auth        Auth        `yaml:"auth"`
 	Channels    []Channel   `yaml:"channels"`
 	Delivery    Delivery    `yaml:"delivery"`
 	Worker      Worker      `yaml:"worker"`
@@ -579,6 +580,70 @@ type ServiceRole struct {
 	Scope string `yaml:"scope"`
 }
 
+// Auth configures signing in to the web side (/auth/): sessions, WeCom
+// web login and OIDC. Personal links from /webchat link always work.
+type Auth struct {
+	// CookieSecure marks the session cookie Secure (default true); turn it
+	// off only for plain-http loopback development.
+	CookieSecure *bool `yaml:"cookie_secure"`
+	// SessionIdle ends a session unused this long (default 8h, 5m..30d).
+	SessionIdle Duration `yaml:"session_idle"`
+	// SessionAbsolute ends a session this long after sign-in (default
+	// 168h, at least session_idle, at most 90d).
+	SessionAbsolute Duration `yaml:"session_absolute"`
+	// LoginAttemptsPerMinute limits sign-in attempts per client address
+	// and per account (default 10, 1..1000).
+	LoginAttemptsPerMinute int `yaml:"login_attempts_per_minute"`
+	// WeComLogin offers WeCom web login (网页授权 / 扫码登录) when
+	// wecom.enabled is on.
+	WeComLogin bool `yaml:"wecom_login"`
+	// RedirectBase is the public http(s) address WeCom sends browsers back
+	// to, on the app's trusted domain (可信域名) (default
+	// webchat.public_url; when both are empty, the address the browser
+	// used).
+	RedirectBase string `yaml:"redirect_base"`
+	// WeComAuthorizeURL is WeCom's in-client OAuth2 page (default
+	// https://open.weixin.qq.com/connect/oauth2/authorize; tests point it
+	// at a stand-in).
+	WeComAuthorizeURL string `yaml:"wecom_authorize_url"`
+	// WeComSSOURL is WeCom's QR-code login page for other browsers
+	// (default https://login.work.weixin.qq.com/wwlogin/sso/login).
+	WeComSSOURL string `yaml:"wecom_sso_url"`
+	// OIDC configures sign-in with an OIDC provider (off unless issuer is set).
+	OIDC OIDC `yaml:"oidc"`
+}
+
+// CookieSecureOr reports whether the session cookie is Secure; true when unset.
+func (a Auth) CookieSecureOr() bool { return a.CookieSecure == nil || *a.CookieSecure }
+
+// OIDC configures an OIDC provider (Keycloak, Authing, ADFS …).
+type OIDC struct {
+	// Issuer is the provider's issuer URL (its discovery document lives
+	// at issuer + /.well-known/openid-configuration).
+	Issuer string `yaml:"issuer"`
+	// ClientID is opsbot's client at the provider.
+	ClientID string `yaml:"client_id"`
+	// ClientSecret is the client's secret (confidential client; PKCE is
+	// used either way).
+	ClientSecret string `yaml:"client_secret" secret:"true"`
+	// ClientSecretFile names a file holding ClientSecret.
+	ClientSecretFile string `yaml:"client_secret_file"`
+	// RedirectURL is https://<opsbot>/auth/oidc/callback as registered at
+	// the provider (default webchat.public_url + /auth/oidc/callback).
+	RedirectURL string `yaml:"redirect_url"`
+	// Scopes besides openid (default [profile, email]).
+	Scopes []string `yaml:"scopes"`
+	// Claim says how the ID token names the org user: userid (the claim is
+	// the user id; default), email or phone (the value must be linked to
+	// the user: /org user link <user> --platform email --id a@b.c).
+	Claim string `yaml:"claim"`
+	// ClaimName is the claim read (default preferred_username, email or
+	// phone_number by claim).
+	ClaimName string `yaml:"claim_name"`
+	// DisplayName names the provider on the sign-in page (default "OIDC").
+	DisplayName string `yaml:"display_name"`
+}
+
 // Channel is a named group of org users that notifications can target.
 type Channel struct {
 	// Name is the unique channel id.
@@ -817,6 +882,16 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.API.Tokens.MaxTTL, Duration(365*24*time.Hour))
 	setDefault(&c.API.Tokens.RatePerMinute, 600)
 	setDefault(&c.API.Tokens.Burst, 60)
+	setDefault(&c.Auth.SessionIdle, Duration(8*time.Hour))
+	setDefault(&c.Auth.SessionAbsolute, Duration(7*24*time.Hour))
+	setDefault(&c.Auth.LoginAttemptsPerMinute, 10)
+	setDefault(&c.Auth.RedirectBase, c.Webchat.PublicURL)
+	setDefault(&c.Auth.WeComAuthorizeURL, "https://open.weixin.qq.com/connect/oauth2/authorize")
+	setDefault(&c.Auth.WeComSSOURL, "https://login.work.weixin.qq.com/wwlogin/sso/login")
+	if c.Auth.OIDC.RedirectURL == "" && c.Webchat.PublicURL != "" {
+		c.Auth.OIDC.RedirectURL = strings.TrimRight(c.Webchat.PublicURL, "/") + "/auth/oidc/callback"
+	}
+	setDefault(&c.Auth.OIDC.Claim, "userid")
 	setDefault(&c.Calendar.WorkingHours, "08:30-12:00,14:00-17:30")
 	setDefault(&c.Calendar.PeriodRule, string(calendar.NextDay))
 	setDefault(&c.Inspections.Grace, Duration(2*time.Hour))
@@ -928,6 +1003,7 @@ func (c *Config) Validate() error {
 	}
 
 	c.validateAPI(add)
+	c.validateAuth(add)
 
 	// channels
 	channelAt := map[string]int{}
@@ -1172,6 +1248,44 @@ func (c *Config) validateServerDeploy(add adder) {
 	if c.Webchat.DevMode && !s.AllowDevOnNetwork && s.Listen != "" && !isLoopbackListen(s.Listen) {
 		add("webchat.dev_mode", "refused: server.listen %q is not a loopback address and dev mode lets anyone act as any user; "+
 			"listen on 127.0.0.1, turn dev_mode off, or set server.allow_dev_on_network: true", s.Listen)
+	}
+}
+
+// validateAuth checks the auth section.
+func (c *Config) validateAuth(add adder) {
+	a := c.Auth
+	if d := a.SessionIdle.D(); d < 5*time.Minute || d > 30*24*time.Hour {
+		add("auth.session_idle", "must be 5m..720h, got %s", a.SessionIdle)
+	}
+	if d := a.SessionAbsolute.D(); d < a.SessionIdle.D() || d > 90*24*time.Hour {
+		add("auth.session_absolute", "must be at least auth.session_idle (%s) and at most 2160h, got %s", a.SessionIdle, a.SessionAbsolute)
+	}
+	if n := a.LoginAttemptsPerMinute; n < 1 || n > 1000 {
+		add("auth.login_attempts_per_minute", "must be 1..1000, got %d", n)
+	}
+	if u := a.RedirectBase; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		add("auth.redirect_base", "must be an http(s) URL, got %q", u)
+	}
+	for _, u := range []struct{ path, v string }{{"auth.wecom_authorize_url", a.WeComAuthorizeURL}, {"auth.wecom_sso_url", a.WeComSSOURL}} {
+		if !strings.HasPrefix(u.v, "https://") && !strings.HasPrefix(u.v, "http://") {
+			add(u.path, "must be an http(s) URL, got %q", u.v)
+		}
+	}
+	o := a.OIDC
+	if o.Issuer == "" {
+		return
+	}
+	if !strings.HasPrefix(o.Issuer, "https://") && !strings.HasPrefix(o.Issuer, "http://") {
+		add("auth.oidc.issuer", "must be an http(s) URL, got %q", o.Issuer)
+	}
+	checkRequired(add, "auth.oidc.client_id", o.ClientID)
+	if u := o.RedirectURL; u != "" && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+		add("auth.oidc.redirect_url", "must be an http(s) URL, got %q", u)
+	}
+	switch o.Claim {
+	case "userid", "email", "phone":
+	default:
+		add("auth.oidc.claim", `must be "userid", "email" or "phone", got %q`, o.Claim)
 	}
 }
 

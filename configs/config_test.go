@@ -100,6 +100,9 @@ func TestLoadDefaults(t *testing.T) {
 		Webchat: Webchat{SessionTTL: Duration(720 * time.Hour), ServiceUser: "svc-webchat"},
 		API: API{Tokens: APITokens{DefaultTTL: Duration(90 * 24 * time.Hour), MaxTTL: Duration(365 * 24 * time.Hour),
 			RatePerMinute: 600, Burst: 60}},
+		Auth: Auth{SessionIdle: Duration(8 * time.Hour), SessionAbsolute: Duration(7 * 24 * time.Hour), LoginAttemptsPerMinute: 10,
+			WeComAuthorizeURL: "https://open.weixin.qq.com/connect/oauth2/authorize", WeComSSOURL: "https://login.work.weixin.qq.com/wwlogin/sso/login",
+			OIDC: OIDC{Claim: "userid"}},
 		Calendar:    Calendar{WorkingHours: "08:30-12:00,14:00-17:30", PeriodRule: "next_day"},
 		Inspections: Inspections{Grace: Duration(2 * time.Hour), IssueLevel: 3},
 		Backups:     Backups{Grace: Duration(time.Hour), FailLevel: 3, VerifyDay: 25, Lead: "sys_admin"},
@@ -292,6 +295,17 @@ func TestValidate(t *testing.T) {
 			want: `webchat.public_url: must be an http(s) URL, got "opsbot.gov.cn"`},
 		{name: "webchat session ttl", mutate: func(c *Config) { c.Webchat.SessionTTL = Duration(time.Second) },
 			want: "webchat.session_ttl: must be at least 1m, got 1s"},
+		{name: "auth session idle", mutate: func(c *Config) { c.Auth.SessionIdle = Duration(time.Minute) },
+			want: "auth.session_idle: must be 5m..720h, got 1m0s"},
+		{name: "auth absolute shorter than idle", mutate: func(c *Config) { c.Auth.SessionAbsolute = Duration(time.Hour) },
+			want: "auth.session_absolute: must be at least auth.session_idle (8h0m0s) and at most 2160h, got 1h0m0s"},
+		{name: "auth login attempts", mutate: func(c *Config) { c.Auth.LoginAttemptsPerMinute = 0 },
+			want: "auth.login_attempts_per_minute: must be 1..1000, got 0"},
+		{name: "auth oidc claim", mutate: func(c *Config) { c.Auth.OIDC = OIDC{Issuer: "https://sso", ClientID: "c", Claim: "name"} },
+			want: `auth.oidc.claim: must be "userid", "email" or "phone", got "name"`},
+		{name: "auth oidc client id", mutate: func(c *Config) { c.Auth.OIDC = OIDC{Issuer: "https://sso", Claim: "email"} },
+			want: "auth.oidc.client_id: required (set auth.oidc.client_id or OPSBOT_AUTH_OIDC_CLIENT_ID)"},
+		{name: "auth oidc ok", mutate: func(c *Config) { c.Auth.OIDC = OIDC{Issuer: "https://sso", ClientID: "c", Claim: "phone"} }},
 		{name: "channel name missing", mutate: func(c *Config) { c.Channels = []Channel{{Members: []string{"a"}}} },
 			want: "channels[0].name: required"},
 		{name: "channel name invalid", mutate: func(c *Config) { c.Channels = []Channel{{Name: "Ops"}} },
@@ -907,6 +921,7 @@ func TestExampleConfig(t *testing.T) {
 					"OPSBOT_WECOM_SECRET_FILE=" + filepath.Join(dir, "token"),
 					"OPSBOT_WECOM_TOKEN_FILE=" + filepath.Join(dir, "token"),
 					"OPSBOT_WECOM_ENCODING_AES_KEY_FILE=" + filepath.Join(dir, "aes"),
+					"OPSBOT_AUTH_OIDC_CLIENT_SECRET_FILE=" + filepath.Join(dir, "token"),
 				}
 			},
 			dbURL: "postgres://opsbot:pw@db.internal:5432/opsbot?sslmode=verify-full",
@@ -920,6 +935,7 @@ func TestExampleConfig(t *testing.T) {
 					"OPSBOT_WEBCHAT_TOKEN=tok",
 					"OPSBOT_WECOM_SECRET=s", "OPSBOT_WECOM_TOKEN=t",
 					"OPSBOT_WECOM_ENCODING_AES_KEY=" + strings.Repeat("k", 43),
+					"OPSBOT_AUTH_OIDC_CLIENT_SECRET=tok",
 				}
 			},
 			dbURL: "postgres://opsbot:env@db/opsbot",
@@ -941,6 +957,7 @@ func TestExampleConfig(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, tt.dbURL, c.Database.URL)
 			require.Equal(t, "tok", c.Webchat.Token)
+			require.Equal(t, "tok", c.Auth.OIDC.ClientSecret)
 			require.True(t, c.Webchat.Enabled)
 			require.False(t, c.Webchat.DevMode)
 			require.False(t, c.Demo.Enabled)

@@ -9,7 +9,6 @@ package webchat
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +23,7 @@ import (
 	"opsbot/adapters/webchat/page"
 	"opsbot/bot"
 	"opsbot/core"
+	"opsbot/core/access"
 	"opsbot/core/chat"
 )
 
@@ -179,16 +179,20 @@ type DirectoryUser struct {
 // Directory lists the users the page offers to act as.
 type Directory func(ctx context.Context) ([]DirectoryUser, error)
 
+// Authenticator resolves who a request acts as (adapters/auth.Guard): a
+// bearer API token, or a session cookie whose state-changing requests
+// carry its CSRF token. Errors: access.ErrUnauthenticated,
+// *access.RateLimited, core.ErrForbidden.
+type Authenticator interface {
+	Authenticate(r *http.Request) (access.Principal, error)
+}
+
 // Config configures the adapter.
 type Config struct {
-	DevMode bool // any org user may act, no login
-	// Token is an optional service token outside dev mode: it may act as
-	// any user (integrations, monitoring). People sign in with personal
-	// tokens instead (Sessions).
-	Token string
-	// Sessions resolves a personal sign-in token to its user (an error
-	// wrapping core.ErrNotFound for an unknown, expired or revoked one).
-	Sessions func(ctx context.Context, token string) (string, error)
+	DevMode bool // any org user may act, no sign-in (loopback only)
+	// Auth resolves every API call outside dev mode to its principal,
+	// who is the only user it acts as. Nil: every call is refused.
+	Auth Authenticator
 	// Channels lists the channels a user is in (core/org channel
 	// membership: config, roles, sys admins' /channel add). Channels are
 	// closed: posting into one joins nothing. Nil: nobody is in any.
@@ -196,8 +200,8 @@ type Config struct {
 	MaxBodyBytes int64
 }
 
-// principalKey holds the signed-in user of a request ("" for dev mode and
-// the service token, which may act as anyone).
+// principalKey holds the signed-in user of a request ("" in dev mode,
+// which may act as anyone).
 type principalKey struct{}
 
 func principal(r *http.Request) string {
@@ -326,29 +330,22 @@ func badRequest(format string, args ...any) error {
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request) (any, error)
 
-// auth checks the token outside dev mode and turns results into JSON.
+// auth resolves the principal outside dev mode and turns results into JSON.
 func (a *Adapter) auth(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !a.cfg.DevMode {
-			got, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			switch {
-			case a.cfg.Token != "" && subtle.ConstantTimeCompare([]byte(got), []byte(a.cfg.Token)) == 1:
-			case got != "" && a.cfg.Sessions != nil:
-				user, err := a.cfg.Sessions(r.Context(), got)
-				if errors.Is(err, core.ErrNotFound) {
-					writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "webchat: the sign-in link is unknown, expired or revoked; ask opsbot for a new one with /webchat link"})
-					return
-				}
-				if err != nil {
-					a.log.Error("session lookup failed", "err", err)
-					writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "webchat: internal error"})
-					return
-				}
-				r = r.WithContext(context.WithValue(r.Context(), principalKey{}, user))
-			default:
-				writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "webchat: sign in with your personal link (/webchat link in opsbot)"})
+			p, err := access.Principal{}, access.ErrUnauthenticated
+			if a.cfg.Auth != nil {
+				p, err = a.cfg.Auth.Authenticate(r)
+			}
+			if err == nil && r.Method != http.MethodGet && !p.CanWrite() {
+				err = core.Forbidden("read_only")
+			}
+			if err != nil {
+				a.refuse(w, err)
 				return
 			}
+			r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p.Actor.UserID))
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes)
 		out, err := h(w, r)
@@ -368,6 +365,33 @@ func (a *Adapter) auth(h handlerFunc) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, out)
 	})
+}
+
+// refuse answers a request the Authenticator refused: 401 (sign in at
+// /auth/login), 429 with Retry-After, 403 (a cross-site or token-less
+// state change, a read-only token), else 500.
+func (a *Adapter) refuse(w http.ResponseWriter, err error) {
+	var rl *access.RateLimited
+	var ce *core.Error
+	switch {
+	case errors.Is(err, access.ErrUnauthenticated):
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "webchat: not signed in or the session has ended; sign in at /auth/login", "login": "/auth/login"})
+	case errors.As(err, &rl):
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(rl.RetryAfter.Round(time.Second)/time.Second))))
+		writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": "webchat: too many requests; " + rl.Error()})
+	case errors.As(err, &ce) && errors.Is(err, core.ErrForbidden):
+		msg := "webchat: refused (" + ce.Code + ")"
+		switch ce.Code {
+		case "csrf":
+			msg = "webchat: refused: a state change needs the session's X-CSRF-Token (from /auth/session) and this site's origin"
+		case "read_only":
+			msg = "webchat: refused: a read-only token cannot send commands"
+		}
+		writeJSON(w, http.StatusForbidden, map[string]string{"error": msg})
+	default:
+		a.log.Error("sign-in check failed", "err", err)
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "webchat: internal error"})
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -577,8 +601,8 @@ func (a *Adapter) getChannel(_ http.ResponseWriter, r *http.Request) (any, error
 	if err != nil {
 		return nil, err
 	}
-	// A reader who is named or signed in must be a member; only dev mode
-	// and the service token, which may act as anyone, read unnamed.
+	// A reader who is named or signed in must be a member; only dev mode,
+	// which may act as anyone, reads unnamed.
 	user, err := as(r, r.URL.Query().Get("user"))
 	if err != nil {
 		return nil, err

@@ -2,19 +2,20 @@ package webchat_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"opsbot/adapters/webchat"
 	"opsbot/bot"
 	"opsbot/core"
+	"opsbot/core/access"
 	"opsbot/storage/postgres/pgtest"
 )
 
@@ -55,19 +56,72 @@ func call(t *testing.T, method, url, token string, body io.Reader) (int, string)
 	return resp.StatusCode, string(b)
 }
 
-func TestTokenRequiredOutsideDevMode(t *testing.T) {
+// fakeAuth stands in for the sign-in Guard: bearer "alice" is alice's
+// session, "reader" a read-only token, "limited" over its rate limit,
+// "nocsrf" a session without its CSRF token; anything else is refused.
+type fakeAuth struct{}
+
+func (fakeAuth) Authenticate(r *http.Request) (access.Principal, error) {
+	who := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	switch who {
+	case "alice":
+		return access.Principal{Actor: core.Actor{UserID: "alice"}, Via: access.ViaSession, Scope: access.ScopeWrite}, nil
+	case "reader":
+		return access.Principal{Actor: core.Actor{UserID: "rita"}, Via: access.ViaToken, Scope: access.ScopeRead}, nil
+	case "limited":
+		return access.Principal{}, &access.RateLimited{RetryAfter: 1500 * time.Millisecond}
+	case "nocsrf":
+		return access.Principal{}, core.Forbidden("csrf")
+	}
+	return access.Principal{}, access.ErrUnauthenticated
+}
+
+// TestSignedInUserOnly: outside dev mode every call goes through the
+// Authenticator and acts as its user only; user in a request must be
+// empty or that user (403 otherwise).
+func TestSignedInUserOnly(t *testing.T) {
 	t.Parallel()
-	ts := server(t, webchat.Config{Token: "s3cret"})
-	body := `{"user":"u","channel":"","text":"/whoami"}`
-	code, out := post(t, ts.URL+"/webchat/api/messages", "", body)
+	ts := server(t, webchat.Config{Auth: fakeAuth{}})
+	u := ts.URL + "/webchat/api/"
+	code, out := post(t, u+"messages", "", `{"user":"alice","channel":"","text":"/whoami"}`)
 	require.Equal(t, 401, code, out)
-	code, _ = post(t, ts.URL+"/webchat/api/messages", "wrong", body)
-	require.Equal(t, 401, code)
-	code, out = post(t, ts.URL+"/webchat/api/messages", "s3cret", body)
+	require.Contains(t, out, "/auth/login")
+	code, out = post(t, u+"messages", "alice", `{"channel":"","text":"/whoami"}`)
 	require.Equal(t, 200, code, out)
-	require.Contains(t, out, `"text":"/whoami"`)
-	// The page itself needs no token.
-	resp, err := http.Get(ts.URL + "/webchat/")
+	require.Contains(t, out, `"title":"alice"`, "the signed-in user acts, no user field needed")
+	code, out = post(t, u+"messages", "alice", `{"user":"admin","channel":"","text":"/whoami"}`)
+	require.Equal(t, 403, code, out)
+	require.Contains(t, out, "signed in as alice")
+	code, _ = get(t, u+"inbox?user=admin&after=0", "alice")
+	require.Equal(t, 403, code, "cannot read another's inbox")
+	code, _ = get(t, u+"inbox?after=0", "alice")
+	require.Equal(t, 200, code)
+	code, out = get(t, u+"channel?name=ops&after=0", "alice")
+	require.Equal(t, 403, code, "not a member: %s", out)
+	code, out = get(t, u+"me", "alice")
+	require.Equal(t, 200, code)
+	require.Contains(t, out, `"user":"alice"`)
+
+	code, out = post(t, u+"messages", "reader", `{"text":"/whoami"}`)
+	require.Equal(t, 403, code, "a read-only token sends no commands: %s", out)
+	code, _ = get(t, u+"inbox?after=0", "reader")
+	require.Equal(t, 200, code, "but reads")
+	code, out = post(t, u+"messages", "nocsrf", `{"text":"/whoami"}`)
+	require.Equal(t, 403, code)
+	require.Contains(t, out, "X-CSRF-Token")
+	req, _ := http.NewRequest("GET", u+"inbox?after=0", nil)
+	req.Header.Set("Authorization", "Bearer limited")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, 429, resp.StatusCode)
+	require.Equal(t, "2", resp.Header.Get("Retry-After"))
+
+	// Without an Authenticator nothing gets in; the page needs none.
+	none := server(t, webchat.Config{})
+	code, _ = post(t, none.URL+"/webchat/api/messages", "alice", `{"text":"/whoami"}`)
+	require.Equal(t, 401, code)
+	resp, err = http.Get(none.URL + "/webchat/")
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, 200, resp.StatusCode)
@@ -118,41 +172,4 @@ func TestChannelsAreClosed(t *testing.T) {
 func get(t *testing.T, url, token string) (int, string) {
 	t.Helper()
 	return call(t, "GET", url, token, nil)
-}
-
-// TestPersonalSignIn: a personal token acts only as its own user; the
-// service token may act as anyone; an unknown token is refused.
-func TestPersonalSignIn(t *testing.T) {
-	t.Parallel()
-	sessions := func(_ context.Context, token string) (string, error) {
-		if token == "tok-zhengmin" {
-			return "zhengmin", nil
-		}
-		return "", fmt.Errorf("no such token: %w", core.ErrNotFound)
-	}
-	ts := server(t, webchat.Config{Token: "svc", Sessions: sessions})
-	u := ts.URL + "/webchat/api/"
-
-	code, out := post(t, u+"messages", "tok-zhengmin", `{"channel":"","text":"/whoami"}`)
-	require.Equal(t, 200, code, out)
-	require.Contains(t, out, `"title":"zhengmin"`, "the signed-in user acts, no user field needed")
-	code, out = post(t, u+"messages", "tok-zhengmin", `{"user":"admin","channel":"","text":"/whoami"}`)
-	require.Equal(t, 403, code, out)
-	require.Contains(t, out, "signed in as zhengmin")
-	code, _ = get(t, u+"inbox?user=admin&after=0", "tok-zhengmin")
-	require.Equal(t, 403, code)
-	code, _ = get(t, u+"inbox?after=0", "tok-zhengmin")
-	require.Equal(t, 200, code)
-	code, out = get(t, u+"channel?name=ops&after=0", "tok-zhengmin")
-	require.Equal(t, 403, code, "not a member: %s", out)
-	code, out = get(t, u+"me", "tok-zhengmin")
-	require.Equal(t, 200, code)
-	require.Contains(t, out, `"user":"zhengmin"`)
-
-	code, out = post(t, u+"messages", "tok-unknown", `{"user":"zhengmin","channel":"","text":"/whoami"}`)
-	require.Equal(t, 401, code)
-	require.Contains(t, out, "/webchat link")
-	code, out = post(t, u+"messages", "svc", `{"user":"admin","channel":"","text":"/whoami"}`)
-	require.Equal(t, 200, code, out)
-	require.Contains(t, out, `"title":"admin"`)
 }

@@ -73,9 +73,6 @@ const (
 	displayChars = 6
 )
 
-// touchEvery is how often last_used_at is written at most.
-const touchEvery = time.Minute
-
 // MaxTokenName is the longest token name, in characters.
 const MaxTokenName = 64
 
@@ -155,7 +152,7 @@ type TokenQuery struct {
 // reads that decide who may see or revoke one, and the audit log.
 type TokenTx interface {
 	core.Recorder
-	org.Rights
+	org.UserReader
 	// InsertToken stores a token and returns its id.
 	InsertToken(ctx context.Context, t Token) (int64, error)
 	// Token returns a token by id (an error wrapping core.ErrNotFound).
@@ -259,14 +256,15 @@ func checkScope(scope string) (string, error) {
 	return "", core.Invalid("token_scope", "value", scope)
 }
 
-// activeUser returns the active user id, or core.NotFound.
-func activeUser(ctx context.Context, tx TokenTx, id string) (org.User, error) {
+// serviceUser returns the active service user id, or core.NotFound
+// user_not_found, or core.Invalid not_service_user.
+func serviceUser(ctx context.Context, tx TokenTx, id string) (org.User, error) {
 	u, err := tx.User(ctx, id)
-	if errors.Is(err, core.ErrNotFound) {
+	if errors.Is(err, core.ErrNotFound) || err == nil && u.Removed {
 		return u, core.NotFound("user_not_found", "id", id)
 	}
-	if err == nil && u.Removed {
-		return u, core.NotFound("user_removed", "id", id)
+	if err == nil && !u.Service {
+		return u, core.Invalid("not_service_user", "id", id)
 	}
 	return u, err
 }
@@ -353,12 +351,9 @@ func (s *TokenService) CreateService(ctx context.Context, actor core.Actor, user
 		if err := org.CheckSysAdmin(ctx, tx, actor, "token.service.create"); err != nil {
 			return err
 		}
-		u, err := activeUser(ctx, tx, userID)
+		u, err := serviceUser(ctx, tx, userID)
 		if err != nil {
 			return err
-		}
-		if !u.Service {
-			return core.Invalid("not_service_user", "id", userID)
 		}
 		secret, t, err = s.insert(ctx, tx, actor, Token{Name: strings.TrimSpace(name), UserID: u.ID, Kind: KindService,
 			Scope: scope, CreatedBy: actor.UserID, CreatedAt: s.clock.Now()})
@@ -580,12 +575,8 @@ func (s *TokenService) ensureConfigured(ctx context.Context, tx TokenTx, tokens 
 		t, err := tx.TokenByHash(ctx, c.SHA256)
 		switch {
 		case errors.Is(err, core.ErrNotFound):
-			u, err := activeUser(ctx, tx, c.UserID)
-			if err != nil {
+			if _, err := serviceUser(ctx, tx, c.UserID); err != nil {
 				return err
-			}
-			if !u.Service {
-				return core.Invalid("not_service_user", "id", c.UserID)
 			}
 			t = Token{Hash: c.SHA256, Prefix: displayPrefix(c.Secret), Name: "config-" + c.SHA256[:8], UserID: c.UserID, Kind: KindService,
 				Scope: c.Scope, FromConfig: true, CreatedBy: actor.UserID, CreatedAt: now}

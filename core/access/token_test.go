@@ -172,7 +172,7 @@ func TestCreateAuthenticateExpire(t *testing.T) {
 	_, _, err = b.tokens.Create(ctx, actor("zhengmin"), "  ", "", 0)
 	requireCode(t, err, core.ErrInvalid, "name")
 	_, _, err = b.tokens.Create(ctx, actor("nobody"), "x", "", 0)
-	requireCode(t, err, core.ErrNotFound, "user_not_found")
+	requireCode(t, err, core.ErrForbidden, "not_registered")
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -17,25 +17,17 @@ type authz struct {
 	scopes map[string]Unit // unit scopes of the actor's grants, by code
 }
 
-// Rights is what checking an actor's rights reads: users, units and
-// grants. Directory has it; other domains pass their own transaction.
-type Rights interface {
-	User(ctx context.Context, id string) (User, error)
-	Unit(ctx context.Context, code string) (Unit, error)
-	GrantsOf(ctx context.Context, userID string) ([]Grant, error)
-}
-
 // CheckAdminOf is nil when actor is an admin covering the unit of the
 // active user id (or the system), and otherwise a core error: the user is
 // unknown or removed, or core.Forbidden "not_covering" naming action.
-func CheckAdminOf(ctx context.Context, tx Rights, actor core.Actor, id, action string) error {
+func CheckAdminOf(ctx context.Context, tx UserReader, actor core.Actor, id, action string) error {
 	_, _, err := adminOfUser(ctx, tx, actor, id, action)
 	return err
 }
 
 // CheckSysAdmin is nil when actor is a sys admin (or the system), and
 // otherwise core.Forbidden "need_sys_admin" naming action.
-func CheckSysAdmin(ctx context.Context, tx Rights, actor core.Actor, action string) error {
+func CheckSysAdmin(ctx context.Context, tx UserReader, actor core.Actor, action string) error {
 	a, err := loadAuthz(ctx, tx, actor)
 	if err != nil {
 		return err
@@ -48,7 +40,7 @@ func CheckSysAdmin(ctx context.Context, tx Rights, actor core.Actor, action stri
 
 // loadAuthz loads the actor's grants and the units they cover. The system
 // actor may do everything; a removed or unknown user nothing.
-func loadAuthz(ctx context.Context, tx Rights, actor core.Actor) (*authz, error) {
+func loadAuthz(ctx context.Context, tx UserReader, actor core.Actor) (*authz, error) {
 	a := &authz{actor: actor, scopes: map[string]Unit{}}
 	if actor.UserID == core.SystemUser && actor.Platform == core.PlatformSystem {
 		a.system = true

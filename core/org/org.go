@@ -129,6 +129,23 @@ type Rotation struct {
 	SkipHolidays bool     `json:"skip_holidays"`
 }
 
+// Identity platforms besides the chat platforms: an OIDC sign-in maps its
+// email or phone claim to the user linked to that address.
+const (
+	IdentityEmail = "email"
+	IdentityPhone = "phone"
+)
+
+// LinkPlatforms are the platforms /org user link accepts.
+var LinkPlatforms = []string{core.PlatformWeCom, core.PlatformSlack, IdentityEmail, IdentityPhone}
+
+// UserReader is what deciding who may act for a user reads.
+type UserReader interface {
+	User(ctx context.Context, id string) (User, error)
+	Unit(ctx context.Context, code string) (Unit, error)
+	GrantsOf(ctx context.Context, userID string) ([]Grant, error)
+}
+
 // Directory reads the org: units, users and who holds which role where.
 // Getters return an error wrapping core.ErrNotFound for a missing row and
 // include removed rows (check Removed).

@@ -3,6 +3,7 @@ package org
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -64,7 +65,7 @@ func getUnit(ctx context.Context, tx Directory, code string) (Unit, error) {
 	return u, nil
 }
 
-func getUser(ctx context.Context, tx Rights, id string) (User, error) {
+func getUser(ctx context.Context, tx UserReader, id string) (User, error) {
 	u, err := tx.User(ctx, id)
 	if errors.Is(err, core.ErrNotFound) {
 		return User{}, core.NotFound("user_not_found", "id", id)
@@ -681,7 +682,7 @@ func lastSysAdmin(ctx context.Context, tx Directory, userID string) (bool, error
 
 // adminOfUser loads the actor's rights and the active user id, and checks
 // the actor is an admin covering the user's unit.
-func adminOfUser(ctx context.Context, tx Rights, actor core.Actor, id, action string) (*authz, User, error) {
+func adminOfUser(ctx context.Context, tx UserReader, actor core.Actor, id, action string) (*authz, User, error) {
 	a, err := loadAuthz(ctx, tx, actor)
 	if err != nil {
 		return nil, User{}, err
@@ -698,6 +699,19 @@ func adminOfUser(ctx context.Context, tx Rights, actor core.Actor, id, action st
 		return nil, User{}, core.Forbidden("not_covering", "action", action, "unit", u.Unit)
 	}
 	return a, u, nil
+}
+
+// CoversUser is nil when actor may act on userID's behalf in action (the
+// user themselves, or an admin covering their unit, as for web chat links)
+// and a core.Error otherwise; other domains (sign-in sessions) check with
+// it inside their own transaction.
+func CoversUser(ctx context.Context, tx UserReader, actor core.Actor, userID, action string) error {
+	if userID == actor.UserID {
+		_, err := getUser(ctx, tx, userID)
+		return err
+	}
+	_, _, err := adminOfUser(ctx, tx, actor, userID, action)
+	return err
 }
 
 // RemoveUser deactivates a user and revokes all their roles.
@@ -741,7 +755,7 @@ func (s *Service) RemoveUser(ctx context.Context, actor core.Actor, id string) e
 // LinkIdentity links a platform account to a user. An admin covering the
 // user's unit may; so may the user for themselves.
 func (s *Service) LinkIdentity(ctx context.Context, actor core.Actor, userID, platform, externalID string) error {
-	if platform != core.PlatformWeCom && platform != core.PlatformSlack {
+	if !slices.Contains(LinkPlatforms, platform) {
 		return core.Invalid("platform", "value", platform)
 	}
 	if strings.TrimSpace(externalID) == "" || len(externalID) > MaxExternalID {
