@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"opsbot/adapters/api"
+	"opsbot/adapters/ical"
 	"opsbot/adapters/server"
 	"opsbot/alerts"
 	"opsbot/bot"
@@ -85,6 +86,8 @@ func (a *process) serve(ctx, gctx context.Context, g *errgroup.Group, ready func
 		a.plat.webchat.Routes(srv.Mux)
 	}
 	a.plat.signin.Routes(srv.Mux)
+	lang := cfg.Bot.Language
+	ical.New(ical.Config{Text: func(k string, kv ...string) string { return bot.T(lang, k, kv...) }}, a.dom.feeds, a.log).Routes(srv.Mux)
 	if a.plat.wecom != nil {
 		a.plat.wecom.Routes(srv.Mux)
 	}
