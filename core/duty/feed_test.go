@@ -221,3 +221,101 @@ func TestFeedCalendar(t *testing.T) {
 	require.Equal(t, "zhangsan", cal.Owner.ID)
 	require.Equal(t, "lisi", cal.Shifts[0].SecondaryName)
 }
+
+func (f *feedTx) HandoversBetween(_ context.Context, rotation string, from, to time.Time) ([]duty.Handover, error) {
+	var out []duty.Handover
+	for _, h := range f.HandoverMap {
+		if h.Rotation == rotation && !h.ShiftStart.Before(from) && h.ShiftStart.Before(to) {
+			out = append(out, *h)
+		}
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].ShiftStart.Before(out[b].ShiftStart) })
+	return out, nil
+}
+
+// TestScheduleMonth: a rotation's month, day by day, marks PRC holidays
+// (the weekend inside 国庆 too), make-up workdays and weekends; tells who
+// is on duty each day (nobody before the first shift), the swaps, and the
+// handovers, signed or not; "my shifts" are the actor's on every rotation.
+func TestScheduleMonth(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := world(t)
+	w.Clock.T = time.Date(2026, 9, 15, 8, 0, 0, 0, cst)
+	for _, d := range []string{"2026-09-25", "2026-10-01", "2026-10-02", "2026-10-05", "2026-10-06", "2026-10-07"} {
+		w.Cal.Set(d, true, "法定节假日")
+	}
+	for _, d := range []string{"2026-09-20", "2026-10-10"} {
+		w.Cal.Set(d, false, "调休上班")
+	}
+	w.Cal.MarkYear(2026)
+	_, err := w.Rotations.AddRotation(ctx, core.Actor{UserID: "admin"},
+		duty.Rotation{Name: "desk", Unit: "dc", Members: []string{"zhangsan", "lisi"}, Every: "day", Handover: "09:00", SkipHolidays: true})
+	require.NoError(t, err)
+	require.NoError(t, w.Rotations.Swap(ctx, core.Actor{UserID: "lisi"}, "desk", "2026-09-29", "wangwu"))
+	signed := time.Date(2026, 9, 16, 9, 10, 0, 0, cst)
+	w.Tx.HandoverMap[1] = &duty.Handover{ID: 1, Rotation: "desk", ShiftStart: time.Date(2026, 9, 16, 9, 0, 0, 0, cst), Outgoing: "zhangsan",
+		Incoming: "lisi", State: "accepted", AcceptedAt: &signed}
+	w.Tx.HandoverMap[2] = &duty.Handover{ID: 2, Rotation: "desk", ShiftStart: time.Date(2026, 9, 17, 9, 0, 0, 0, cst), Outgoing: "lisi",
+		Incoming: "zhangsan", State: "pending"}
+	ft := &feedTx{Tx: w.Tx}
+	sched := duty.NewSchedule(scheduleStore{ft}, w.Clock, w.Cal)
+
+	_, err = sched.Month(ctx, core.Actor{UserID: "ghost"}, "desk", "2026-09")
+	require.Equal(t, "not_registered", code(err))
+	_, err = sched.Month(ctx, core.Actor{UserID: "outsider"}, "desk", "2026-9")
+	require.Equal(t, "month", code(err))
+	_, err = sched.Month(ctx, core.Actor{UserID: "outsider"}, "nope", "2026-09")
+	require.Equal(t, "rotation_not_found", code(err))
+
+	m, err := sched.Month(ctx, core.Actor{UserID: "outsider"}, "desk", "") // the current month
+	require.NoError(t, err)
+	require.Len(t, m.Days, 30)
+	day := func(n int) duty.MonthDay { return m.Days[n-1] }
+	require.True(t, day(15).Today)
+	require.Empty(t, day(14).Duty.Primary, "before the first shift")
+	require.Equal(t, "zhangsan", day(15).Duty.Primary)
+	require.False(t, day(15).Starts, "the first shift has no handover")
+	require.True(t, day(16).Starts)
+	require.Equal(t, "accepted", day(16).Handover.State)
+	require.Equal(t, "pending", day(17).Handover.State)
+	require.Nil(t, day(18).Handover, "no handover opened yet")
+	require.Equal(t, duty.DayMakeUp, day(20).Kind)
+	require.Equal(t, "调休上班", day(20).Name)
+	require.True(t, day(20).Starts, "a make-up workday hands over")
+	require.Equal(t, duty.DayWeekend, day(13).Kind)
+	require.Equal(t, duty.DayWorkday, day(28).Kind)
+	for _, d := range []int{25, 26, 27} { // 中秋 with its weekend
+		require.Equal(t, duty.DayHoliday, day(d).Kind, d)
+		require.Equal(t, "法定节假日", day(d).Name)
+		require.False(t, day(d).Starts)
+		require.Equal(t, day(24).Duty, day(d).Duty, "Thursday's shift stays on")
+	}
+	require.Equal(t, "wangwu", day(29).Duty.Primary)
+	require.True(t, day(29).Duty.Override)
+	require.Equal(t, "wangwu", m.Names["wangwu"])
+
+	m, err = sched.Month(ctx, core.Actor{UserID: "outsider"}, "desk", "2026-10")
+	require.NoError(t, err)
+	require.Len(t, m.Days, 31)
+	for d := 1; d <= 7; d++ {
+		require.Equal(t, duty.DayHoliday, day(d).Kind, "10-%02d", d)
+		require.Equal(t, m.Days[0].Duty, day(d).Duty, "one shift through 国庆")
+	}
+	require.Equal(t, duty.DayMakeUp, day(10).Kind)
+	require.Equal(t, duty.DayWeekend, day(11).Kind)
+	require.True(t, day(8).Starts)
+
+	mine, err := sched.Mine(ctx, core.Actor{UserID: "zhangsan"}, "2026-09")
+	require.NoError(t, err)
+	require.NotEmpty(t, mine)
+	for _, s := range mine {
+		require.Equal(t, "zhangsan", s.Shift.Primary)
+		require.Equal(t, "desk", s.Rotation)
+	}
+	require.Equal(t, time.Date(2026, 9, 15, 9, 0, 0, 0, cst), mine[0].Shift.Start)
+}
+
+type scheduleStore struct{ f *feedTx }
+
+func (s scheduleStore) InTx(_ context.Context, fn func(duty.ScheduleTx) error) error { return fn(s.f) }

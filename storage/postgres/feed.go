@@ -89,3 +89,27 @@ func (t *Tx) ShiftChanges(ctx context.Context, rotation string) (time.Time, map[
 	}
 	return orZero(changed), swaps, nil
 }
+
+// scheduleStore adapts Store to duty.ScheduleStore.
+type scheduleStore struct{ s *Store }
+
+// Schedule returns the duty calendar's store.
+func (s *Store) Schedule() duty.ScheduleStore { return scheduleStore{s} }
+
+var _ duty.ScheduleTx = (*Tx)(nil)
+
+// InTx runs fn in one transaction.
+func (d scheduleStore) InTx(ctx context.Context, fn func(duty.ScheduleTx) error) error {
+	return d.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
+}
+
+// HandoversBetween lists a rotation's handovers of the shifts starting in
+// [from, to), by shift start.
+func (t *Tx) HandoversBetween(ctx context.Context, rotation string, from, to time.Time) ([]duty.Handover, error) {
+	rows, err := t.tx.Query(ctx, "SELECT "+handoverColumns+` FROM handovers
+		WHERE rotation = $1 AND shift_start >= $2 AND shift_start < $3 ORDER BY shift_start`, rotation, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: handovers between: %w", err)
+	}
+	return collect(rows, scanHandover, "handovers between")
+}
