@@ -28,7 +28,23 @@ func TestFeedRows(t *testing.T) {
 		require.NoError(t, tx.UpsertRotation(ctx, duty.Rotation{Name: "ops", Unit: "city", Members: []string{"ann"}, Every: "day", Handover: "09:00", StartDate: at}))
 		require.NoError(t, core.Record(ctx, tx, at, core.SystemActor(), "duty.rotation.add", "rotation:ops", nil, map[string]string{}))
 		require.NoError(t, core.Record(ctx, tx, at.Add(time.Hour), core.SystemActor(), "duty.rotation.add", "rotation:ops", nil, map[string]string{}))
+		for _, d := range []int{0, 1, 2} {
+			h := duty.Handover{Rotation: "ops", ShiftStart: at.AddDate(0, 0, d), Outgoing: "ann", Incoming: "ann", State: "pending", CreatedAt: at}
+			if _, err := tx.InsertHandover(ctx, &h); err != nil {
+				return err
+			}
+		}
 		return tx.SetOverride(ctx, "ops", "2026-09-20", "ann", "ann", at.Add(2*time.Hour))
+	}))
+	require.NoError(t, s.Schedule().InTx(ctx, func(tx duty.ScheduleTx) error {
+		hs, err := tx.HandoversBetween(ctx, "ops", at.AddDate(0, 0, 1), at.AddDate(0, 0, 3))
+		require.NoError(t, err)
+		require.Len(t, hs, 2, "from included, to not")
+		require.True(t, hs[0].ShiftStart.Equal(at.AddDate(0, 0, 1)))
+		hs, err = tx.HandoversBetween(ctx, "other", at, at.AddDate(0, 0, 3))
+		require.NoError(t, err)
+		require.Empty(t, hs)
+		return nil
 	}))
 	require.NoError(t, s.Feeds().InTx(ctx, func(tx duty.FeedTx) error {
 		mine := duty.Feed{Hash: "h1", Prefix: "abcdef…", UserID: "ann", CreatedAt: at}
