@@ -11,6 +11,7 @@ import (
 	"opsbot/core"
 	"opsbot/core/duty"
 	"opsbot/core/internal/fakestore"
+	"opsbot/core/org"
 )
 
 // feedTx is the fake store with the feeds besides.
@@ -260,15 +261,16 @@ func TestScheduleMonth(t *testing.T) {
 		Incoming: "zhangsan", State: "pending"}
 	ft := &feedTx{Tx: w.Tx}
 	sched := duty.NewSchedule(scheduleStore{ft}, w.Clock, w.Cal)
+	city := org.View{Basis: org.ViewCity, All: true}
 
-	_, err = sched.Month(ctx, core.Actor{UserID: "ghost"}, "desk", "2026-09")
+	_, err = sched.Month(ctx, core.Actor{UserID: "ghost"}, city, "desk", "2026-09")
 	require.Equal(t, "not_registered", code(err))
-	_, err = sched.Month(ctx, core.Actor{UserID: "outsider"}, "desk", "2026-9")
+	_, err = sched.Month(ctx, core.Actor{UserID: "outsider"}, city, "desk", "2026-9")
 	require.Equal(t, "month", code(err))
-	_, err = sched.Month(ctx, core.Actor{UserID: "outsider"}, "nope", "2026-09")
+	_, err = sched.Month(ctx, core.Actor{UserID: "outsider"}, city, "nope", "2026-09")
 	require.Equal(t, "rotation_not_found", code(err))
 
-	m, err := sched.Month(ctx, core.Actor{UserID: "outsider"}, "desk", "") // the current month
+	m, err := sched.Month(ctx, core.Actor{UserID: "outsider"}, city, "desk", "") // the current month
 	require.NoError(t, err)
 	require.Len(t, m.Days, 30)
 	day := func(n int) duty.MonthDay { return m.Days[n-1] }
@@ -295,7 +297,7 @@ func TestScheduleMonth(t *testing.T) {
 	require.True(t, day(29).Duty.Override)
 	require.Equal(t, "wangwu", m.Names["wangwu"])
 
-	m, err = sched.Month(ctx, core.Actor{UserID: "outsider"}, "desk", "2026-10")
+	m, err = sched.Month(ctx, core.Actor{UserID: "outsider"}, city, "desk", "2026-10")
 	require.NoError(t, err)
 	require.Len(t, m.Days, 31)
 	for d := 1; d <= 7; d++ {
@@ -314,6 +316,52 @@ func TestScheduleMonth(t *testing.T) {
 		require.Equal(t, "desk", s.Rotation)
 	}
 	require.Equal(t, time.Date(2026, 9, 15, 9, 0, 0, 0, cst), mine[0].Shift.Start)
+}
+
+// TestRotationsInView: the city and operations see every rotation; an
+// admin the rotations of their units and those covering them; a member
+// the rotations they are in. A month outside the view is refused.
+func TestRotationsInView(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := world(t)
+	w.Tx.Units["xc"] = org.Unit{Code: "xc", Path: "/city/xc/"}
+	w.Tx.Units["dc-web"] = org.Unit{Code: "dc-web", Path: "/city/dc/web/"}
+	for _, r := range []duty.Rotation{
+		{Name: "city-ops", Unit: "city", Members: []string{"zhangsan"}, Every: "day", Handover: "09:00"},
+		{Name: "dc-desk", Unit: "dc", Members: []string{"lisi"}, Every: "day", Handover: "09:00"},
+		{Name: "dc-web", Unit: "dc-web", Members: []string{"lisi"}, Every: "day", Handover: "09:00"},
+		{Name: "xc-desk", Unit: "xc", Members: []string{"wangwu"}, Every: "day", Handover: "09:00"},
+	} {
+		_, err := w.Rotations.AddRotation(ctx, core.Actor{UserID: "admin"}, r)
+		require.NoError(t, err)
+	}
+	sched := duty.NewSchedule(scheduleStore{&feedTx{Tx: w.Tx}}, w.Clock, w.Cal)
+	dc := org.View{Basis: org.ViewUnits, Units: []string{"dc", "dc-web"}, Tree: []org.Unit{w.Tx.Units["dc"], w.Tx.Units["dc-web"]}}
+	web := org.View{Basis: org.ViewUnits, Units: []string{"dc-web"}, Tree: []org.Unit{w.Tx.Units["dc-web"]}}
+	for _, c := range []struct {
+		name string
+		view org.View
+		want []string
+	}{
+		{"city", org.View{Basis: org.ViewCity, All: true}, []string{"city-ops", "dc-desk", "dc-web", "xc-desk"}},
+		{"a district", dc, []string{"city-ops", "dc-desk", "dc-web"}},
+		{"a unit below it", web, []string{"city-ops", "dc-desk", "dc-web"}},
+		{"a member", org.View{Basis: org.ViewOwn, Own: "lisi"}, []string{"dc-desk", "dc-web"}},
+		{"a member of none", org.View{Basis: org.ViewOwn, Own: "outsider"}, nil},
+	} {
+		rs, err := sched.Rotations(ctx, core.Actor{UserID: "outsider"}, c.view)
+		require.NoError(t, err, c.name)
+		var got []string
+		for _, r := range rs {
+			got = append(got, r.Name)
+		}
+		require.Equal(t, c.want, got, c.name)
+	}
+	_, err := sched.Month(ctx, core.Actor{UserID: "outsider"}, dc, "xc-desk", "")
+	require.Equal(t, "outside_view", code(err))
+	_, err = sched.Month(ctx, core.Actor{UserID: "outsider"}, dc, "city-ops", "")
+	require.NoError(t, err)
 }
 
 type scheduleStore struct{ f *feedTx }

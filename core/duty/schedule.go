@@ -3,10 +3,12 @@ package duty
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"opsbot/core"
 	"opsbot/core/calendar"
+	"opsbot/core/org"
 	"opsbot/core/paging"
 )
 
@@ -18,6 +20,7 @@ type ScheduleTx interface {
 	Rotation(ctx context.Context, name string) (Rotation, error)
 	Rotations(ctx context.Context) ([]Rotation, error)
 	Overrides(ctx context.Context, rotation string) (map[string]string, error)
+	Unit(ctx context.Context, code string) (org.Unit, error)
 	// HandoversBetween lists a rotation's handovers of the shifts starting
 	// in [from, to), by shift start.
 	HandoversBetween(ctx context.Context, rotation string, from, to time.Time) ([]Handover, error)
@@ -30,8 +33,8 @@ type ScheduleStore interface {
 
 // Schedule is the duty calendar as the console shows it: a rotation's
 // month, day by day, with swaps, handovers and the working-day calendar
-// (PRC holidays, make-up workdays), and one person's shifts. Any
-// registered user may look, as with /duty now.
+// (PRC holidays, make-up workdays), and one person's shifts. Rotations
+// show inside a view of the org (InView); one's own shifts always do.
 type Schedule struct {
 	store ScheduleStore
 	clock core.Clock
@@ -75,6 +78,60 @@ type Month struct {
 	Days     []MonthDay
 	Shifts   []Shift
 	Names    map[string]string // user id → name
+}
+
+// InView reports whether rotation r (covering unit, its unit) shows in
+// view v, the console's scope rule for rotations: every rotation for the
+// city and city operations; for admins and contacts the rotations of
+// their units and those covering them (ops-oncall of the city covers a
+// district); for anyone else the rotations they are a member of.
+func InView(v org.View, r Rotation, unit org.Unit) bool {
+	switch {
+	case v.All:
+		return true
+	case v.Own != "" || v.Basis == org.ViewOwn:
+		return slices.Contains(r.Members, v.Own)
+	case v.Covers(r.Unit):
+		return true
+	}
+	for _, u := range v.Tree {
+		if unit.Code != "" && unit.Contains(u) {
+			return true
+		}
+	}
+	return false
+}
+
+// inView is InView reading the rotation's unit.
+func inView(ctx context.Context, tx ScheduleTx, v org.View, r Rotation) (bool, error) {
+	u, err := tx.Unit(ctx, r.Unit)
+	if err != nil && !errors.Is(err, core.ErrNotFound) {
+		return false, err
+	}
+	return InView(v, r, u), nil
+}
+
+// Rotations lists the rotations that show in view v, by name.
+func (s *Schedule) Rotations(ctx context.Context, actor core.Actor, v org.View) ([]Rotation, error) {
+	var out []Rotation
+	err := s.store.InTx(ctx, func(tx ScheduleTx) error {
+		if err := paging.Registered(ctx, tx, actor); err != nil {
+			return err
+		}
+		rs, err := tx.Rotations(ctx)
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			if ok, err := inView(ctx, tx, v, r); err != nil {
+				return err
+			} else if ok {
+				out = append(out, r)
+			}
+		}
+		return nil
+	})
+	return out, err
 }
 
 // ParseMonth reads "2006-01" in the calendar's zone; "" is the current
@@ -138,8 +195,9 @@ func (n names) of(id string) string {
 }
 
 // Month returns rotation name's month (month "2006-01", "" the current
-// one), day by day.
-func (s *Schedule) Month(ctx context.Context, actor core.Actor, name, month string) (Month, error) {
+// one), day by day; a rotation outside view v is core.Forbidden
+// outside_view.
+func (s *Schedule) Month(ctx context.Context, actor core.Actor, v org.View, name, month string) (Month, error) {
 	first, err := s.ParseMonth(month)
 	if err != nil {
 		return Month{}, err
@@ -156,6 +214,11 @@ func (s *Schedule) Month(ctx context.Context, actor core.Actor, name, month stri
 			return core.NotFound("rotation_not_found", "name", name)
 		} else if err != nil {
 			return err
+		}
+		if ok, err := inView(ctx, tx, v, r); err != nil {
+			return err
+		} else if !ok {
+			return core.Forbidden("outside_view", "unit", r.Unit)
 		}
 		over, err := tx.Overrides(ctx, name)
 		if err != nil {
