@@ -41,7 +41,8 @@ type domainSet struct {
 	tickets   *ticket.Service
 	approvals *approval.Service
 	rotations *duty.Service
-	feeds     *duty.Feeds // iCal feeds of duty shifts (/ical/{secret}.ics)
+	feeds     *duty.Feeds    // iCal feeds of duty shifts (/ical/{secret}.ics)
+	schedule  *duty.Schedule // the console's duty calendar
 	inspects  *inspect.Service
 	problems  *problem.Service
 }
@@ -117,7 +118,7 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 		orgs: org.NewService(store.Org(), clock), calendars: calendars, backups: backups, alerts: alertSvc, channels: channels,
 		incidents: incidents, tickets: tickets, approvals: approvals,
 		tokens:    tokens,
-		rotations: rotations, feeds: feeds, inspects: inspections, problems: problems,
+		rotations: rotations, feeds: feeds, schedule: duty.NewSchedule(store.Schedule(), clock, cal), inspects: inspections, problems: problems,
 		plugs: []bot.Plug{
 			bot.Channels(channels),
 			bot.Approvals(approvals), bot.Incidents(incidents), bot.Duty(rotations, handovers, cfg.Scheduler.SweepInterval.D()),
@@ -165,11 +166,11 @@ func serviceUsers(cfg *configs.Config) ([]org.ServiceUser, []access.ConfiguredTo
 	return users, tokens
 }
 
-// feedBase is the public address in iCal feed URLs: webchat.public_url,
-// else the listen address.
+// feedBase is the public address in iCal feed URLs: console.public_url
+// (which defaults to webchat.public_url), else the listen address.
 func feedBase(cfg *configs.Config) string {
-	if cfg.Webchat.PublicURL != "" {
-		return cfg.Webchat.PublicURL
+	if cfg.Console.PublicURL != "" {
+		return cfg.Console.PublicURL
 	}
 	if cfg.Server.TLSCert != "" {
 		return "https://" + cfg.Server.Listen

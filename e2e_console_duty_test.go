@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"regexp"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	ics "github.com/arran4/golang-ical"
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
 	"opsbot/adapters/api"
@@ -205,4 +207,112 @@ func slicesIndex(s []feedShift, start time.Time) int {
 		}
 	}
 	return -1
+}
+
+// acceptHandover waits for the handover card of rotation to reach its
+// incoming person and taps Accept.
+func acceptHandover(t *testing.T, a *app, rotation, incoming string) {
+	t.Helper()
+	m := a.waitNotice(incoming, "【交接班】"+rotation)
+	require.NotEmpty(t, m.Buttons, m.all())
+	r := a.click(incoming, m.ID, m.Buttons[0].Action, m.Buttons[0].Value)
+	require.Equal(t, "ok", r.Status, r.all())
+}
+
+// TestConsoleDutyCalendar (issue 15, must show): the duty calendar in
+// Chromium at 390 px and on a desktop. September/October 2026 of a
+// holiday-skipping rotation mark 10-01 to 10-07 as holidays (国庆 with
+// its weekend), 09-20 and 10-10 as make-up workdays (调休上班) and 09-28
+// as the working Monday that ends 中秋's shift; a swap shows, handovers
+// show signed or not; ‹ › move between months; a member sees only their
+// rotations; "my shifts" lists the member's shifts as /duty gives them;
+// a feed made on the page (POST with the CSRF token) parses and,
+// revoked there, answers 404.
+func TestConsoleDutyCalendar(t *testing.T) {
+	cst := time.FixedZone("CST", 8*3600)
+	clock := &testClock{now: time.Date(2026, 9, 15, 10, 0, 0, 0, cst)}
+	a := startAppWith(t, clock)
+	require.Equal(t, "ok", a.say("admin", "/duty rotation add holiday-desk --members sunli,zhoujie,zhengmin --every day --handover 09:00 --skip-holidays").Status)
+	require.Equal(t, "ok", a.say("sunli", "/duty swap holiday-desk 2026-09-29 zhengmin").Status)
+	// 09-16: sunli hands over to zhoujie, who signs; 09-17: zhoujie to
+	// zhengmin, who has not signed yet.
+	clock.Set(time.Date(2026, 9, 16, 9, 5, 0, 0, cst))
+	acceptHandover(t, a, "holiday-desk", "zhoujie")
+	clock.Set(time.Date(2026, 9, 17, 9, 5, 0, 0, cst))
+	a.waitNotice("zhengmin", "【交接班】holiday-desk")
+
+	// The member's scope: their rotation, not the city's ops-oncall.
+	r := a.consoleGet(t, "zhengmin", "/console/duty")
+	require.Equal(t, 200, r.Status, r.Body)
+	require.Contains(t, r.Body, `<option value="holiday-desk" selected>`)
+	require.NotContains(t, r.Body, `value="ops-oncall"`)
+	require.Equal(t, 403, a.consoleGet(t, "zhengmin", "/console/duty?rotation=ops-oncall").Status)
+	require.Contains(t, a.consoleGet(t, "liqiang", "/console/duty").Body, `value="ops-oncall"`, "a district admin sees the city's rotation covering them")
+
+	ctx := consoleBrowser(t, a, "zhengmin", true)
+	consolePage(t, ctx, a, "/console/duty?rotation=holiday-desk&month=2026-09")
+	cell := func(date, attr string) string {
+		return evalJS[string](t, ctx, `(document.querySelector('td[data-date="`+date+`"]')||{getAttribute:()=>"missing"}).getAttribute("`+attr+`")||""`)
+	}
+	require.Equal(t, "makeup", cell("2026-09-20", "data-kind"), "Sunday 09-20 is worked (调休上班)")
+	require.Equal(t, "holiday", cell("2026-09-25", "data-kind"), "中秋")
+	require.Equal(t, "holiday", cell("2026-09-27", "data-kind"), "中秋's weekend")
+	require.Equal(t, "workday", cell("2026-09-28", "data-kind"))
+	require.Equal(t, "zhengmin", cell("2026-09-27", "data-primary"), "Thursday's shift stays on through 中秋")
+	require.Equal(t, "sunli", cell("2026-09-28", "data-primary"), "and hands over on Monday 09-28")
+	require.Equal(t, "1", cell("2026-09-29", "data-swap"))
+	require.Equal(t, "zhengmin", cell("2026-09-29", "data-primary"))
+	require.Equal(t, "accepted", cell("2026-09-16", "data-handover"))
+	require.Equal(t, "pending", cell("2026-09-17", "data-handover"))
+	require.Contains(t, evalJS[string](t, ctx, `document.querySelector('td[data-date="2026-09-20"]').innerText`), "班")
+	require.LessOrEqual(t, evalJS[int](t, ctx, `document.documentElement.scrollWidth`), 390, "nothing scrolls sideways at 390 px")
+	shot(t, ctx, "duty-2026-09-390")
+
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.ID("next"))))
+	require.NoError(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#month[data-month="2026-10"]`))))
+	for d := 1; d <= 7; d++ {
+		date := fmt.Sprintf("2026-10-%02d", d)
+		require.Equal(t, "holiday", cell(date, "data-kind"), date)
+		require.Equal(t, "zhengmin", cell(date, "data-primary"), "09-30's shift runs through 国庆")
+	}
+	require.Contains(t, evalJS[string](t, ctx, `document.querySelector('td[data-date="2026-10-01"]').innerText`), "休")
+	require.Equal(t, "makeup", cell("2026-10-10", "data-kind"), "Saturday 10-10 is worked")
+	require.Equal(t, "weekend", cell("2026-10-11", "data-kind"))
+	shot(t, ctx, "duty-2026-10-390")
+
+	// My shifts: zhengmin's of September, as /duty gives them.
+	consolePage(t, ctx, a, "/console/duty/mine?month=2026-09")
+	var want []string
+	for _, s := range dutyShifts(t, a, "zhengmin", "holiday-desk", "2026-09-01", "2026-09-30").Shifts {
+		if s.Primary == "zhengmin" {
+			want = append(want, s.Start.In(cst).Format("2006-01-02 15:04"))
+		}
+	}
+	require.NotEmpty(t, want)
+	got := evalJS[[]string](t, ctx, `Array.from(document.querySelectorAll("#my-shifts tr[data-start]")).map(r => r.getAttribute("data-start"))`)
+	require.Equal(t, want, got)
+	require.Contains(t, want, "2026-09-29 09:00", "the swap onto them")
+	shot(t, ctx, "duty-mine-390")
+
+	// A feed made on the page, fetched, and revoked there.
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.ID("make-mine"))))
+	require.NoError(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("feed-url"))))
+	url := evalJS[string](t, ctx, `document.querySelector("#feed-url").value`)
+	require.Regexp(t, `^http://127\.0\.0\.1:\d+/ical/[a-z2-7]{52}\.ics$`, url)
+	code, _, body := fetchFeed(t, url)
+	require.Equal(t, 200, code)
+	_, events, _ := parseFeed(t, body)
+	require.NotEmpty(t, events)
+	shot(t, ctx, "duty-feed-390")
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#feed-list li button`))))
+	require.NoError(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("feed-revoked"))))
+	code, _, _ = fetchFeed(t, url)
+	require.Equal(t, 404, code, "revoked on the page: gone at once")
+
+	// A district admin on a desktop.
+	desk := consoleBrowser(t, a, "liqiang", false)
+	require.NoError(t, chromedp.Do(desk, chromedp.EmulateViewport(1280, 900)))
+	consolePage(t, desk, a, "/console/duty?rotation=holiday-desk&month=2026-10")
+	require.Equal(t, "holiday", evalJS[string](t, desk, `document.querySelector('td[data-date="2026-10-01"]').getAttribute("data-kind")`))
+	shot(t, desk, "duty-2026-10-desktop")
 }

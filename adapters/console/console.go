@@ -28,6 +28,7 @@ package console
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"embed"
 	"encoding/json"
@@ -92,6 +93,9 @@ type Services struct {
 	Clock   core.Clock
 
 	Incidents Incidents
+	// Duty and Feeds are the duty calendar and its iCal feeds (duty.go).
+	Duty  DutyCalendar
+	Feeds DutyFeeds
 }
 
 // Console serves /console/.
@@ -122,6 +126,9 @@ type Page struct {
 	Data bool
 	// Handle returns the template's data, a JSON value, or a *Download.
 	Handle func(r *Request) (any, error)
+	// Method is "" for GET, or http.MethodPost for a form post (the
+	// Guard checks a cookie session's CSRF token before Handle runs).
+	Method string
 }
 
 // Nav keys, in the order of the navigation bar.
@@ -248,7 +255,7 @@ func (c *Console) Routes(mux *http.ServeMux) {
 		http.Redirect(w, r, "/console/", http.StatusMovedPermanently)
 	})
 	for _, p := range c.pages {
-		mux.Handle("GET "+p.Path, c.handler(p))
+		mux.Handle(cmp.Or(p.Method, http.MethodGet)+" "+p.Path, c.handler(p))
 	}
 }
 
