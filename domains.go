@@ -166,11 +166,11 @@ func serviceUsers(cfg *configs.Config) ([]org.ServiceUser, []access.ConfiguredTo
 	return users, tokens
 }
 
-// feedBase is the public address in iCal feed URLs: console.public_url
-// (which defaults to webchat.public_url), else the listen address.
+// feedBase is the public address in iCal feed URLs: console.public_url,
+// else webchat.public_url, else the listen address.
 func feedBase(cfg *configs.Config) string {
-	if cfg.Console.PublicURL != "" {
-		return cfg.Console.PublicURL
+	if u := cmp.Or(cfg.Console.PublicURL, cfg.Webchat.PublicURL); u != "" {
+		return u
 	}
 	if cfg.Server.TLSCert != "" {
 		return "https://" + cfg.Server.Listen

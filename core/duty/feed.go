@@ -279,18 +279,7 @@ func (s *Feeds) Calendar(ctx context.Context, secret string) (FeedCalendar, erro
 		}
 		now := s.clock.Now()
 		out = FeedCalendar{Feed: f, Owner: owner, From: now.Add(-s.cfg.Back), To: now.Add(s.cfg.Ahead)}
-		names := map[string]string{}
-		name := func(id string) string {
-			if n, ok := names[id]; ok {
-				return n
-			}
-			n := id
-			if u, err := tx.User(ctx, id); err == nil && u.Name != "" {
-				n = u.Name
-			}
-			names[id] = n
-			return n
-		}
+		nm := names{ctx: ctx, tx: tx, m: map[string]string{}}
 		for _, r := range rotations {
 			over, err := tx.Overrides(ctx, r.Name)
 			if err != nil {
@@ -311,8 +300,8 @@ func (s *Feeds) Calendar(ctx context.Context, secret string) (FeedCalendar, erro
 				if at, ok := swapped[sh.Start.In(s.cal.Location()).Format("2006-01-02")]; ok && sh.Override && at.After(mod) {
 					mod = at
 				}
-				out.Shifts = append(out.Shifts, FeedShift{Rotation: r.Name, Shift: sh, PrimaryName: name(sh.Primary),
-					SecondaryName: name(sh.Secondary), Modified: mod})
+				out.Shifts = append(out.Shifts, FeedShift{Rotation: r.Name, Shift: sh, PrimaryName: nm.of(sh.Primary),
+					SecondaryName: nm.of(sh.Secondary), Modified: mod})
 			}
 		}
 		sortShifts(out.Shifts)
