@@ -11,6 +11,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"opsbot/adapters/api"
+	"opsbot/adapters/console"
+	"opsbot/adapters/ical"
 	"opsbot/adapters/server"
 	"opsbot/alerts"
 	"opsbot/bot"
@@ -85,6 +87,8 @@ func (a *process) serve(ctx, gctx context.Context, g *errgroup.Group, ready func
 		a.plat.webchat.Routes(srv.Mux)
 	}
 	a.plat.signin.Routes(srv.Mux)
+	lang := cfg.Bot.Language
+	ical.New(ical.Config{Text: func(k string, kv ...string) string { return bot.T(lang, k, kv...) }}, a.dom.feeds, a.log).Routes(srv.Mux)
 	if a.plat.wecom != nil {
 		a.plat.wecom.Routes(srv.Mux)
 	}
@@ -110,6 +114,11 @@ func (a *process) serve(ctx, gctx context.Context, g *errgroup.Group, ready func
 	v1.Routes(mux)
 	if apiReady != nil {
 		apiReady(v1, mux)
+	}
+	if cfg.Console.EnabledOr() {
+		if err := a.consoleRoutes(srv, explain); err != nil {
+			return err
+		}
 	}
 	// Webhooks share transactions under load.
 	batcher := alerts.NewBatcher(a.dom.alerts, 4, 16) // measured best of 2–8 workers × 16–64 (make bench)
@@ -178,5 +187,20 @@ func (a *process) deployServer(srv *server.Server) error {
 		}
 		return now.Sub(due[0].DueAt), nil
 	})
+	return nil
+}
+
+// consoleRoutes serves the web console /console/ on srv: the same Guard
+// as the web chat and the API, the same core services.
+func (a *process) consoleRoutes(srv *server.Server, explain func(error) string) error {
+	cfg := a.cfg
+	con, err := console.New(console.Config{Language: cfg.Bot.Language, Refresh: cfg.Console.Refresh.D(),
+		PublicURL: cfg.Console.PublicURL, Location: cfg.Bot.Location()},
+		console.Services{Auth: a.plat.guard, Views: a.dom.orgs, Explain: explain, Clock: a.clock,
+			Incidents: a.dom.incidents, Duty: a.dom.schedule, Feeds: a.dom.feeds}, a.log)
+	if err != nil {
+		return err
+	}
+	con.Routes(srv.Mux)
 	return nil
 }
