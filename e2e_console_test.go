@@ -192,7 +192,12 @@ func shot(t *testing.T, ctx context.Context, name string) string {
 // returns its id.
 func (a *app) declareIn(t *testing.T, user, title string, level int, unit string) int64 {
 	t.Helper()
-	r := a.say(user, fmt.Sprintf("/incident declare %q --level %d --unit %s", title, level, unit))
+	return replyID(t, a.say(user, fmt.Sprintf("/incident declare %q --level %d --unit %s", title, level, unit)))
+}
+
+// replyID is the number (#N) a successful reply names.
+func replyID(t *testing.T, r wmsg) int64 {
+	t.Helper()
 	require.Equal(t, "ok", r.Status, r.all())
 	m := regexp.MustCompile(`#(\d+)`).FindStringSubmatch(r.Title + r.Text)
 	require.NotNil(t, m, r.all())
@@ -260,14 +265,7 @@ func TestConsoleDevSignIn(t *testing.T) {
 // openTicket opens a technical ticket as user about unit and returns its id.
 func (a *app) openTicket(t *testing.T, user, title, unit string) int64 {
 	t.Helper()
-	r := a.say(user, fmt.Sprintf("/ticket open tech %q --unit %s", title, unit))
-	require.Equal(t, "ok", r.Status, r.all())
-	m := regexp.MustCompile(`#(\d+)`).FindStringSubmatch(r.Title + r.Text)
-	require.NotNil(t, m, r.all())
-	var id int64
-	_, err := fmt.Sscan(m[1], &id)
-	require.NoError(t, err)
-	return id
+	return replyID(t, a.say(user, fmt.Sprintf("/ticket open tech %q --unit %s", title, unit)))
 }
 
 // shows reports which of the ids the overview lists under section (a

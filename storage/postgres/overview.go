@@ -43,8 +43,11 @@ func (t *Tx) JointIncidents(ctx context.Context, ids []int64) ([]int64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: joint incidents: %w", err)
 	}
-	return collect(rows, func(r pgx.Row) (int64, error) {
-		var id int64
-		return id, r.Scan(&id)
-	}, "joint incidents")
+	return collect(rows, scanID, "joint incidents")
+}
+
+// scanID scans a row of one bigint.
+func scanID(r pgx.Row) (int64, error) {
+	var id int64
+	return id, r.Scan(&id)
 }
