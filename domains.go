@@ -20,6 +20,7 @@ import (
 	"opsbot/core/incident"
 	"opsbot/core/inspect"
 	"opsbot/core/org"
+	"opsbot/core/overview"
 	"opsbot/core/problem"
 	"opsbot/core/ticket"
 	"opsbot/storage/postgres"
@@ -45,6 +46,7 @@ type domainSet struct {
 	schedule  *duty.Schedule // the console's duty calendar
 	inspects  *inspect.Service
 	problems  *problem.Service
+	overview  *overview.Service // the console's overview
 }
 
 // domains builds every core service on store and the module of each;
@@ -119,6 +121,7 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 		incidents: incidents, tickets: tickets, approvals: approvals,
 		tokens:    tokens,
 		rotations: rotations, feeds: feeds, schedule: duty.NewSchedule(store.Schedule(), clock, cal), inspects: inspections, problems: problems,
+		overview: overview.NewService(store.Overview(), clock, cal),
 		plugs: []bot.Plug{
 			bot.Channels(channels),
 			bot.Approvals(approvals), bot.Incidents(incidents), bot.Duty(rotations, handovers, cfg.Scheduler.SweepInterval.D()),

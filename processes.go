@@ -197,7 +197,8 @@ func (a *process) consoleRoutes(srv *server.Server, explain func(error) string) 
 	con, err := console.New(console.Config{Language: cfg.Bot.Language, Refresh: cfg.Console.Refresh.D(),
 		PublicURL: cfg.Console.PublicURL, Location: cfg.Bot.Location()},
 		console.Services{Auth: a.plat.guard, Views: a.dom.orgs, Explain: explain, Clock: a.clock,
-			Incidents: a.dom.incidents, Duty: a.dom.schedule, Feeds: a.dom.feeds}, a.log)
+			Incidents: a.dom.incidents, Tickets: a.dom.tickets,
+			Overview: a.dom.overview, Duty: a.dom.schedule, Feeds: a.dom.feeds}, a.log)
 	if err != nil {
 		return err
 	}

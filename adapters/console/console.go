@@ -93,6 +93,8 @@ type Services struct {
 	Clock   core.Clock
 
 	Incidents Incidents
+	Overview  Overviews
+	Tickets   Tickets
 	// Duty and Feeds are the duty calendar and its iCal feeds (duty.go).
 	Duty  DutyCalendar
 	Feeds DutyFeeds
