@@ -130,9 +130,15 @@ func incidentScenarios() []apiScenario {
 			s.fails(t, "zhangwei", "POST", "/api/v1/incidents", api.DeclareIncident{Title: "x", Level: 7}, 422, "incident_level")
 			s.fails(t, "zhangwei", "POST", "/api/v1/incidents", `{"title":"x","level":3,"colour":"red"}`, 400, "api_bad_json")
 
-			ids := func(path string) []int64 {
-				return listIDs(t, s, "zhengmin", path, func(i api.Incident) int64 { return i.ID })
+			idsAs := func(user, path string) []int64 {
+				return listIDs(t, s, user, path, func(i api.Incident) int64 { return i.ID })
 			}
+			// Lists keep to the caller's scope (org.View), as the console does:
+			// an operator sees the city, a member their own, a unit admin elsewhere none.
+			ids := func(path string) []int64 { return idsAs("sunli", path) }
+			require.Equal(t, []int64{second.ID}, idsAs("maxin", "/api/v1/incidents"), "a member: their own")
+			require.Empty(t, idsAs("chenjing", "/api/v1/incidents"), "xicheng's admin sees nothing of dongcheng")
+			s.fails(t, "chenjing", "GET", "/api/v1/incidents?unit=dc-edu", nil, 403, "outside_view")
 			require.Equal(t, []int64{second.ID, first.ID}, ids("/api/v1/incidents?state=open"))
 			require.Equal(t, []int64{first.ID}, ids("/api/v1/incidents?unit=dc-edu&level=3"))
 			require.Equal(t, []int64{second.ID}, ids("/api/v1/incidents?q=portal"))
@@ -142,10 +148,10 @@ func incidentScenarios() []apiScenario {
 			require.Empty(t, ids("/api/v1/incidents?until="+since))
 			// Paging walks newest first, one at a time.
 			var p1, p2 api.Page[api.Incident]
-			s.ok(t, "zhengmin", "GET", "/api/v1/incidents?state=open&limit=1", nil, 200, &p1)
+			s.ok(t, "sunli", "GET", "/api/v1/incidents?state=open&limit=1", nil, 200, &p1)
 			require.Equal(t, second.ID, p1.Items[0].ID)
 			require.NotEmpty(t, p1.NextCursor)
-			s.ok(t, "zhengmin", "GET", "/api/v1/incidents?state=open&limit=1&cursor="+p1.NextCursor, nil, 200, &p2)
+			s.ok(t, "sunli", "GET", "/api/v1/incidents?state=open&limit=1&cursor="+p1.NextCursor, nil, 200, &p2)
 			require.Equal(t, first.ID, p2.Items[0].ID)
 			require.Empty(t, p2.NextCursor)
 			s.fails(t, "zhengmin", "GET", "/api/v1/incidents?limit=500", "", 400, "api_bad_param")

@@ -29,6 +29,9 @@ type Authenticator interface {
 // and the name of a dev-mode principal.
 type Profiles interface {
 	Whoami(ctx context.Context, actor core.Actor) (org.Profile, error)
+	// View is the actor's scope (org.View): lists show only what is in it,
+	// as the console's pages do.
+	View(ctx context.Context, actor core.Actor) (org.View, error)
 }
 
 // DevUserHeader names the org user a credential-less request acts as in

@@ -51,6 +51,10 @@ func (fakeProfiles) Whoami(_ context.Context, actor core.Actor) (org.Profile, er
 		Grants: []org.Grant{{UserID: "zhengmin", Role: org.RoleUnitContact, Scope: "dc-edu"}}}, nil
 }
 
+func (fakeProfiles) View(_ context.Context, actor core.Actor) (org.View, error) {
+	return org.View{Own: actor.UserID}, nil
+}
+
 // explain stands in for bot.ErrorReply: the code, marked, or a reference.
 func explain(err error) string {
 	var ce *core.Error

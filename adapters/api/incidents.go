@@ -198,8 +198,16 @@ func (a *API) listIncidents(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	view, err := a.cfg.Profiles.View(c.Ctx, c.Actor)
+	if err != nil {
+		return nil, err
+	}
+	// A unit outside the caller's scope is refused, as on the console.
+	if view, err = view.Narrow(c.String("unit")); err != nil {
+		return nil, err
+	}
 	f := incident.Filter{State: c.String("state"), Level: int(c.Int("level")), Unit: c.String("unit"), System: c.String("system"),
-		Since: c.Time("since"), Until: c.Time("until"), Text: c.String("q"), Before: before, Limit: c.Limit() + 1}
+		Since: c.Time("since"), Until: c.Time("until"), Text: c.String("q"), Before: before, Limit: c.Limit() + 1, View: &view}
 	list, err := a.cfg.Incidents.Query(c.Ctx, c.Actor, f)
 	if err != nil {
 		return nil, err
