@@ -141,6 +141,9 @@ type Tx interface {
 type Reader interface {
 	Decisions(ctx context.Context, requestID int64) ([]Decision, error)
 	Route(ctx context.Context, route string) ([]Step, error)
+	// RequestsBetween lists the requests submitted in [from, to), by id
+	// (the approvals month).
+	RequestsBetween(ctx context.Context, from, to time.Time) ([]Request, error)
 }
 
 // Directory is what the engine reads of the org: who a user is, the unit

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -169,7 +168,6 @@ type Tx interface {
 	IncidentsBetween(ctx context.Context, from, to time.Time) ([]incident.Incident, error)
 	User(ctx context.Context, id string) (org.User, error)
 	Unit(ctx context.Context, code string) (org.Unit, error)
-	GrantsOf(ctx context.Context, userID string) ([]org.Grant, error)
 }
 
 // Store runs problem work in transactions.
@@ -298,6 +296,7 @@ func (s *Service) Link(ctx context.Context, actor core.Actor, incidentID, proble
 type Report struct {
 	Month       string
 	Scope       []string // the units whose subtrees it counts; nil: the city
+	Own         string   // the user whose own incidents it counts (a member's view), else ""
 	Total       int
 	ByLevel     map[int]int
 	ByUnit      map[string]int
@@ -317,8 +316,12 @@ func orDash(s string) string {
 	return s
 }
 
-// MonthlyReport analyses the incidents declared in month ("2006-01").
-func (s *Service) MonthlyReport(ctx context.Context, actor core.Actor, month string) (Report, error) {
+// MonthlyReport analyses the incidents declared in month ("2006-01")
+// that keep keeps, given each incident's unit and people (declarer,
+// owner, as the console's lists); keep nil keeps every incident, those without a
+// unit too. Callers pass an org.View's Keeps (core/report) and set
+// Report.Scope from the view.
+func (s *Service) MonthlyReport(ctx context.Context, actor core.Actor, month string, keep func(unit string, people ...string) bool) (Report, error) {
 	start, err := time.ParseInLocation("2006-01", month, s.cal.Location())
 	if err != nil {
 		return Report{}, core.Invalid("month", "value", month)
@@ -328,24 +331,15 @@ func (s *Service) MonthlyReport(ctx context.Context, actor core.Actor, month str
 		if err := paging.Registered(ctx, tx, actor); err != nil {
 			return err
 		}
-		scope, err := reportScope(ctx, tx, actor)
-		if err != nil {
-			return err
-		}
 		all, err := tx.IncidentsBetween(ctx, start, start.AddDate(0, 1, 0))
 		if err != nil {
 			return err
 		}
 		var list []incident.Incident
 		for _, i := range all {
-			if ok, err := inScope(ctx, tx, scope, i.Unit); err != nil {
-				return err
-			} else if ok {
+			if keep == nil || keep(i.Unit, i.DeclaredBy, i.Owner) {
 				list = append(list, i)
 			}
-		}
-		for _, u := range scope {
-			rep.Scope = append(rep.Scope, u.Code)
 		}
 		var tta, ttr time.Duration
 		perProblem := map[int64]int{}
@@ -399,63 +393,4 @@ func (s *Service) MonthlyReport(ctx context.Context, actor core.Actor, month str
 		return nil
 	})
 	return rep, err
-}
-
-// reportScope is what actor's monthly report covers (M 6.1: per-unit
-// reports, the analysis to the city admin): nil, the whole city, for the
-// system, a sys admin or an operator (who run the city's platform); the
-// scopes of a district or unit admin's grants; else the actor's own unit.
-func reportScope(ctx context.Context, tx Tx, actor core.Actor) ([]org.Unit, error) {
-	if actor.UserID == core.SystemUser {
-		return nil, nil
-	}
-	grants, err := tx.GrantsOf(ctx, actor.UserID)
-	if err != nil {
-		return nil, err
-	}
-	if org.HasRole(grants, org.RoleSysAdmin) || org.HasRole(grants, org.RoleOperator) {
-		return nil, nil
-	}
-	var codes []string
-	for _, g := range grants {
-		if (g.Role == org.RoleDistrictAdmin || g.Role == org.RoleUnitAdmin) && !slices.Contains(codes, g.Scope) {
-			codes = append(codes, g.Scope)
-		}
-	}
-	if len(codes) == 0 {
-		u, err := tx.User(ctx, actor.UserID)
-		if err != nil {
-			return nil, err
-		}
-		codes = []string{u.Unit}
-	}
-	out := []org.Unit{}
-	for _, c := range codes {
-		u, err := tx.Unit(ctx, c)
-		if errors.Is(err, core.ErrNotFound) {
-			continue
-		} else if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, nil
-}
-
-// inScope reports whether unit lies in one of scope's subtrees (always,
-// for the city scope nil; an incident without a unit lies in no subtree).
-func inScope(ctx context.Context, tx Tx, scope []org.Unit, unit string) (bool, error) {
-	if scope == nil {
-		return true, nil
-	}
-	if unit == "" {
-		return false, nil
-	}
-	u, err := tx.Unit(ctx, unit)
-	if errors.Is(err, core.ErrNotFound) {
-		return false, nil
-	} else if err != nil {
-		return false, err
-	}
-	return slices.ContainsFunc(scope, func(s org.Unit) bool { return s.Contains(u) }), nil
 }

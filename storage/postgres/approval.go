@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -175,4 +176,13 @@ func (t *Tx) AppGrants(ctx context.Context, app string) ([]approval.AppGrant, er
 		return nil, fmt.Errorf("postgres: app grants: %w", err)
 	}
 	return collect(rows, scanAppGrant, "app grants")
+}
+
+// RequestsBetween lists the requests submitted in [from, to), by id.
+func (t *Tx) RequestsBetween(ctx context.Context, from, to time.Time) ([]approval.Request, error) {
+	rows, err := t.tx.Query(ctx, "SELECT "+requestColumns+` FROM requests WHERE created_at >= $1 AND created_at < $2 ORDER BY id`, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: requests between: %w", err)
+	}
+	return collect(rows, scanRequest, "requests between")
 }
