@@ -3,6 +3,9 @@ package main
 import (
 	"encoding/csv"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -31,6 +34,8 @@ func TestConsoleReports(t *testing.T) {
 	requireOK(t, a.say("huangyu", "/incident declare 抽查系统缓慢 --level 3 --unit xc-market"))
 	requireOK(t, a.say("zhengmin", "/ticket open tech 登录后页面空白"))
 	requireOK(t, a.say("huangyu", "/ticket open tech 导出失败"))
+	requireOK(t, a.say("zhangwei", "/app register kaoqin 考勤系统 --owner dc-edu --scope unit"))
+	requireOK(t, a.say("zhangwei", "/app online kaoqin")) // pending in dc-edu
 	const month = "2026-11"
 
 	// The chat's numbers for liqiang (district admin of dongcheng).
@@ -50,6 +55,7 @@ func TestConsoleReports(t *testing.T) {
 	require.Equal(t, []string{"概要", "按等级", "按单位", "按系统", "重复问题"}, f.GetSheetList())
 	summary := sheetPairs(t, f, "概要")
 	require.Equal(t, "2", summary["事件数"], "equal to the chat's total")
+	require.Equal(t, "东城区", summary["范围"])
 	require.Contains(t, chat.all(), "事件数: 2（")
 	require.Equal(t, chatByUnit, sheetCounts(t, f, "按单位", 0, 2))
 	rows, err := f.GetRows("按单位")
@@ -87,10 +93,12 @@ func TestConsoleReports(t *testing.T) {
 	require.Equal(t, []string{"项目", "数值"}, recs[1])
 	require.Contains(t, recs, []string{"事件数", "2"})
 	require.Contains(t, recs, []string{"按单位"}, "each section under its title row")
-	require.Contains(t, recs, []string{"dc-edu", "教育局", "1"})
+	require.Contains(t, recs, []string{"dc-edu", "东城区教育局", "1"})
 
 	// A bearer API token downloads with its owner's scope.
-	token := a.mintToken(t, "liqiang", "--scope read")
+	created := a.say("liqiang", "/token create reports --scope read")
+	token := apiSecret.FindString(created.all())
+	require.NotEmpty(t, token, created.all())
 	res = a.consoleGetToken(t, token, "/console/reports/tickets.xlsx?month="+month)
 	require.Equal(t, 200, res.Status, res.Body)
 	f, err = excelize.OpenReader(strings.NewReader(res.Body))
@@ -111,12 +119,42 @@ func TestConsoleReports(t *testing.T) {
 	require.Equal(t, chatByUnit, sheetCounts(t, f, "按单位", 0, 2))
 	require.Equal(t, 401, a.consoleGetToken(t, "", "/console/reports/incidents.csv?month="+month).Status)
 
+	// README's curl examples, as written, with liqiang's token.
+	var examples []string
+	for _, b := range readmeSection(t, "## Console") {
+		if strings.Contains(b, "/console/reports/") {
+			examples = append(examples, b)
+		}
+	}
+	require.Len(t, examples, 2, "README Console → Reports shows the downloads")
+	dir := t.TempDir()
+	for i, b := range examples {
+		cmd := exec.Command("bash", "-euo", "pipefail", "-c", b)
+		cmd.Dir, cmd.Env = dir, append(os.Environ(), "OPSBOT_URL="+a.base, "OPSBOT_TOKEN="+token)
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "README reports example %d:\n%s\n%s", i+1, b, out)
+	}
+	for _, name := range []string{"incidents.xlsx", "tickets-2026-11.csv", "inspections-2026-Q4.xlsx"} {
+		_, err := os.Stat(filepath.Join(dir, name))
+		require.NoError(t, err, name)
+	}
+	f, err = excelize.OpenFile(filepath.Join(dir, "incidents.xlsx"))
+	require.NoError(t, err)
+	require.Equal(t, chatByUnit, sheetCounts(t, f, "按单位", 0, 2))
+
 	// Outside the scope: the chat's reason, 403; a bad month: 400.
 	refused := a.say("liqiang", "/report incidents --month "+month+" --unit xc-market")
 	require.Equal(t, "error", refused.Status, refused.all())
 	res = a.consoleGetToken(t, token, "/console/reports/incidents.xlsx?month="+month+"&unit=xc-market")
 	require.Equal(t, 403, res.Status)
 	require.Equal(t, refused.Text, strings.TrimSpace(res.Body))
+	code, out := a.apiAs(t, token, "GET", "/api/v1/reports/incidents?month="+month+"&unit=xc-market", nil)
+	require.Equal(t, 403, code, "the API narrows the same way")
+	_, msg := errorOf(t, out)
+	require.Equal(t, refused.Text, msg)
+	code, out = a.apiAs(t, token, "GET", "/api/v1/reports/incidents?month="+month+"&unit=dc-edu", nil)
+	require.Equal(t, 200, code, out)
+	require.EqualValues(t, 1, out["total"])
 	res = a.consoleGet(t, "liqiang", "/console/reports/approvals.csv?month=2026-13")
 	require.Equal(t, 400, res.Status, res.Body)
 	require.Equal(t, 404, a.consoleGet(t, "liqiang", "/console/reports/nothing.xlsx").Status)
@@ -153,6 +191,7 @@ func TestConsoleReports(t *testing.T) {
 	require.Contains(t, evalJS[string](t, ctx, `document.querySelector("#sec-tickets").innerText`), "登录后页面空白")
 	require.NoError(t, chromedp.Do(ctx, chromedp.SetValue(chromedp.ID("r-kind"), "approvals"), chromedp.Click(chromedp.ID("r-go")),
 		chromedp.WaitVisible(chromedp.ID("sec-pending"))))
+	require.Contains(t, evalJS[string](t, ctx, `document.querySelector("#sec-pending").innerText`), "考勤系统")
 	shot(t, ctx, "reports-approvals-390")
 }
 

@@ -11,6 +11,7 @@ import (
 	"opsbot/core/backup"
 	"opsbot/core/inspect"
 	"opsbot/core/problem"
+	"opsbot/core/report"
 	"opsbot/core/ticket"
 )
 
@@ -147,13 +148,21 @@ func countRows(m map[string]int, name func(string) string) [][]cell {
 	return out
 }
 
-// scopeText names what a report counts: the unit filter's unit, else the
-// view's basis.
+// scopeText names what a report counts (report.Scope): the city, the
+// top units of the (narrowed) view by name, or the user's own items.
 func scopeText(r *Request) string {
-	if r.Unit != "" {
-		return r.UnitName(r.Unit)
+	units, own := report.Scope(r.View)
+	switch {
+	case own != "":
+		return r.T("report.scope_own", "user", own)
+	case units == nil:
+		return r.T("console.scope." + r.View.Basis)
 	}
-	return r.T("console.scope." + r.Scope.Basis)
+	names := make([]string, len(units))
+	for i, u := range units {
+		names[i] = r.UnitName(u)
+	}
+	return strings.Join(names, "、")
 }
 
 // incidentSheet is the monthly incident analysis (W 8.5 d), the numbers
@@ -332,7 +341,7 @@ func approvalSheet(r *Request, m approval.Month) sheet {
 	kinds := section{ID: "kinds", Title: r.T("console.reports.by_kind"),
 		Columns: cols(r, "console.reports.col.kind", 14, "console.reports.col.requested", 10, "console.reports.col.done", 10,
 			"console.reports.col.rejected", 10, "console.reports.col.cancelled", 10, "console.reports.col.expired", 10,
-			"console.reports.col.pending", 10, "console.reports.col.decisions", 10, "console.reports.col.mean_decision", 16,
+			"console.reports.col.waiting", 10, "console.reports.col.decisions", 10, "console.reports.col.mean_decision", 16,
 			"console.reports.col.median_decision", 16)}
 	line := func(name string, k approval.KindMonth) []cell {
 		return []cell{text(name), count(k.Requested), count(k.Done), count(k.Rejected), count(k.Cancelled), count(k.Expired), count(k.Pending),
@@ -365,7 +374,7 @@ func approvalSheet(r *Request, m approval.Month) sheet {
 			row(r, "console.reports.col.requested", count(m.Total.Requested)),
 			row(r, "console.reports.col.done", count(m.Total.Done)),
 			row(r, "console.reports.col.rejected", count(m.Total.Rejected)),
-			row(r, "console.reports.col.pending", count(m.Total.Pending)),
+			row(r, "console.reports.col.waiting", count(m.Total.Pending)),
 			row(r, "console.reports.col.mean_decision", duration(m.Total.MeanDecision)),
 			row(r, "console.reports.col.median_decision", duration(m.Total.MedianDecision)),
 		), kinds, pending, list,

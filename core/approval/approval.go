@@ -144,6 +144,8 @@ type Reader interface {
 	// RequestsBetween lists the requests submitted in [from, to), by id
 	// (the approvals month).
 	RequestsBetween(ctx context.Context, from, to time.Time) ([]Request, error)
+	// DecisionsOf returns the decisions of each of the requests, in order.
+	DecisionsOf(ctx context.Context, requestIDs []int64) (map[int64][]Decision, error)
 }
 
 // Directory is what the engine reads of the org: who a user is, the unit

@@ -220,3 +220,13 @@ func (f *fake) RequestsBetween(_ context.Context, from, to time.Time) ([]approva
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
 }
+
+func (f *fake) DecisionsOf(_ context.Context, ids []int64) (map[int64][]approval.Decision, error) {
+	out := map[int64][]approval.Decision{}
+	for _, d := range f.decisions {
+		if slices.Contains(ids, d.RequestID) {
+			out[d.RequestID] = append(out[d.RequestID], d)
+		}
+	}
+	return out, nil
+}

@@ -64,6 +64,14 @@ func (s *Service) Month(ctx context.Context, month string, keep func(unit string
 		if err != nil {
 			return err
 		}
+		ids := make([]int64, len(reqs))
+		for i, r := range reqs {
+			ids[i] = r.ID
+		}
+		decisions, err := p.DecisionsOf(ctx, ids)
+		if err != nil {
+			return err
+		}
 		now := s.clock.Now()
 		lines := map[Kind]*KindMonth{}
 		times := map[Kind][]time.Duration{}
@@ -90,12 +98,8 @@ func (s *Service) Month(ctx context.Context, month string, keep func(unit string
 				km.Pending++
 				out.Pending = append(out.Pending, Waiting{Request: r, Waited: s.cal.WorkingBetween(r.StepSince, now)})
 			}
-			ds, err := p.Decisions(ctx, r.ID)
-			if err != nil {
-				return err
-			}
 			mr := MonthRequest{Request: r}
-			for _, d := range decisionTimes(r, ds, s.cal.WorkingBetween) {
+			for _, d := range decisionTimes(r, decisions[r.ID], s.cal.WorkingBetween) {
 				km.Decisions++
 				mr.Decisions++
 				mr.DecisionTime += d

@@ -162,7 +162,8 @@ type Tx interface {
 	Problem(ctx context.Context, id int64) (Problem, error)
 	Problems(ctx context.Context) ([]Problem, error)
 	LinkProblem(ctx context.Context, incidentID, problemID int64) error
-	ProblemOf(ctx context.Context, incidentID int64) (int64, error) // 0 when none
+	// ProblemLinks returns the problem of each of the incidents that has one.
+	ProblemLinks(ctx context.Context, incidentIDs []int64) (map[int64]int64, error)
 	ProblemIncidents(ctx context.Context, problemID int64) ([]incident.Incident, error)
 	// IncidentsBetween returns the incidents declared in [from, to).
 	IncidentsBetween(ctx context.Context, from, to time.Time) ([]incident.Incident, error)
@@ -343,6 +344,14 @@ func (s *Service) MonthlyReport(ctx context.Context, actor core.Actor, month str
 		}
 		var tta, ttr time.Duration
 		perProblem := map[int64]int{}
+		ids := make([]int64, len(list))
+		for k, i := range list {
+			ids[k] = i.ID
+		}
+		links, err := tx.ProblemLinks(ctx, ids)
+		if err != nil {
+			return err
+		}
 		for _, i := range list {
 			rep.Total++
 			rep.ByLevel[i.Level]++
@@ -360,9 +369,7 @@ func (s *Service) MonthlyReport(ctx context.Context, actor core.Actor, month str
 			if i.Open() {
 				rep.Open++
 			}
-			if p, err := tx.ProblemOf(ctx, i.ID); err != nil {
-				return err
-			} else if p != 0 {
+			if p := links[i.ID]; p != 0 {
 				perProblem[p]++
 			}
 		}
@@ -372,14 +379,14 @@ func (s *Service) MonthlyReport(ctx context.Context, actor core.Actor, month str
 		if rep.Resolved > 0 {
 			rep.MTTR = ttr / time.Duration(rep.Resolved)
 		}
-		ids := make([]int64, 0, len(perProblem))
+		repeated := make([]int64, 0, len(perProblem))
 		for id, n := range perProblem {
 			if n >= 2 {
-				ids = append(ids, id)
+				repeated = append(repeated, id)
 			}
 		}
-		sort.Slice(ids, func(a, b int) bool { return ids[a] < ids[b] })
-		for _, id := range ids {
+		sort.Slice(repeated, func(a, b int) bool { return repeated[a] < repeated[b] })
+		for _, id := range repeated {
 			p, err := tx.Problem(ctx, id)
 			if err != nil {
 				return err

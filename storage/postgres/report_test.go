@@ -8,7 +8,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"opsbot/core/approval"
+	"opsbot/core/incident"
 	"opsbot/core/org"
+	"opsbot/core/problem"
 	"opsbot/core/ticket"
 	"opsbot/storage/postgres"
 	"opsbot/storage/postgres/pgtest"
@@ -66,6 +68,27 @@ func TestMonthReads(t *testing.T) {
 			got = append(got, k.ID)
 		}
 		require.Equal(t, []int64{ids["received"], ids["answered in Nov"], ids["due in Nov"]}, got)
+
+		require.NoError(t, tx.InsertDecision(ctx, approval.Decision{RequestID: reqs["Nov 1"], Step: 1, Actor: "ann", Verb: approval.VerbApprove,
+			Platform: "webchat", At: day(11, 2)}))
+		require.NoError(t, tx.InsertDecision(ctx, approval.Decision{RequestID: reqs["Nov 1"], Step: 1, Actor: "ann", Verb: approval.VerbReject,
+			Note: "再议", Platform: "webchat", At: day(11, 3)}))
+		ds, err := tx.DecisionsOf(ctx, []int64{reqs["Nov 1"], reqs["Nov 30"]})
+		require.NoError(t, err)
+		require.Len(t, ds, 1, "only requests with decisions")
+		require.Equal(t, []string{approval.VerbApprove, approval.VerbReject}, []string{ds[reqs["Nov 1"]][0].Verb, ds[reqs["Nov 1"]][1].Verb})
+
+		var linked, alone incident.Incident
+		for _, i := range []*incident.Incident{&linked, &alone} {
+			*i = incident.Incident{Title: "x", Level: 3, State: incident.StateDeclared, DeclaredBy: "ann", CreatedAt: day(11, 5), LastUpdateAt: day(11, 5)}
+			require.NoError(t, tx.InsertIncident(ctx, i))
+		}
+		p := problem.Problem{Title: "磁盘", State: "open", CreatedBy: "ann", CreatedAt: day(11, 6)}
+		require.NoError(t, tx.InsertProblem(ctx, &p))
+		require.NoError(t, tx.LinkProblem(ctx, linked.ID, p.ID))
+		links, err := tx.ProblemLinks(ctx, []int64{linked.ID, alone.ID})
+		require.NoError(t, err)
+		require.Equal(t, map[int64]int64{linked.ID: p.ID}, links)
 
 		rs, err := tx.RequestsBetween(ctx, from, to)
 		require.NoError(t, err)
