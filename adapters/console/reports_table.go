@@ -40,25 +40,27 @@ type cell struct {
 	d    time.Duration
 }
 
+// Cell constructors: text, a count, a duration, a date and time, yes/no
+// and a catalog label.
 func text(s string) cell            { return cell{kind: cellText, s: s} }
 func count(n int) cell              { return cell{kind: cellInt, n: float64(n)} }
 func duration(d time.Duration) cell { return cell{kind: cellDuration, d: d} }
-func percent(part, whole int) cell  { return share(part, whole) }
 func at(t time.Time) cell           { return cell{kind: cellTime, t: t} }
-func atP(t *time.Time) cell         { return timeOr(t) }
 func yesNo(r *Request, ok bool) cell {
 	return text(map[bool]string{true: r.T("console.reports.yes"), false: r.T("console.reports.no")}[ok])
 }
 func label(r *Request, key string) cell { return text(r.T(key)) }
 
-func share(part, whole int) cell {
+// percent is part of whole as a share ("-" for a whole of none).
+func percent(part, whole int) cell {
 	if whole == 0 {
 		return text("-")
 	}
 	return cell{kind: cellPercent, n: float64(part) / float64(whole)}
 }
 
-func timeOr(t *time.Time) cell {
+// atP is at of a time that may be missing ("" when nil).
+func atP(t *time.Time) cell {
 	if t == nil {
 		return text("")
 	}
@@ -126,10 +128,12 @@ func cols(r *Request, spec ...any) []column {
 	return out
 }
 
-// summary is a two-column section of named values.
-func summary(r *Request, rows ...[]cell) section {
+// summary is the two-column section of named values that starts every
+// report: the period (periodKey names it) and the scope, then rows.
+func summary(r *Request, periodKey, period string, rows ...[]cell) section {
+	head := [][]cell{row(r, periodKey, text(period)), row(r, "report.scope", text(scopeText(r)))}
 	return section{ID: "summary", Title: r.T("console.reports.summary"),
-		Columns: cols(r, "console.reports.col.item", 24, "console.reports.col.value", 28), Rows: rows}
+		Columns: cols(r, "console.reports.col.item", 24, "console.reports.col.value", 28), Rows: append(head, rows...)}
 }
 
 func row(r *Request, key string, c cell) []cell { return []cell{label(r, key), c} }
@@ -186,9 +190,7 @@ func incidentSheet(r *Request, rep problem.Report) sheet {
 			label(r, "pstate."+d.Problem.State), count(len(d.Incidents)), text(strings.Join(ids, " "))})
 	}
 	return sheet{Kind: "incidents", Sections: []section{
-		summary(r,
-			row(r, "console.reports.month", text(rep.Month)),
-			row(r, "report.scope", text(scopeText(r))),
+		summary(r, "console.reports.month", rep.Month,
 			row(r, "report.total", count(rep.Total)),
 			row(r, "console.reports.open", count(rep.Open)),
 			row(r, "console.reports.acked", count(rep.Acked)),
@@ -237,9 +239,7 @@ func inspectionSheet(r *Request, period string, sums []inspect.PlanSummary) shee
 		}
 	}
 	return sheet{Kind: "inspections", Sections: []section{
-		summary(r,
-			row(r, "console.reports.period", text(period)),
-			row(r, "report.scope", text(scopeText(r))),
+		summary(r, "console.reports.period", period,
 			row(r, "console.reports.col.runs", count(runs)),
 			row(r, "console.reports.col.done", count(done)),
 			row(r, "console.reports.col.missed", count(missed)),
@@ -271,9 +271,7 @@ func backupSheet(r *Request, a backup.AuditMonth) sheet {
 		made = text("")
 	}
 	return sheet{Kind: "backups", Sections: []section{
-		summary(r,
-			row(r, "console.reports.month", text(a.Month)),
-			row(r, "report.scope", text(scopeText(r))),
+		summary(r, "console.reports.month", a.Month,
 			row(r, "console.reports.audit_state", label(r, state)),
 			row(r, "console.reports.audit_at", made),
 			row(r, "console.reports.signed_by", text(a.SignedBy)),
@@ -315,9 +313,7 @@ func ticketSheet(r *Request, m ticket.SLAMonth) sheet {
 			text(r.UnitName(t.Unit)), text(ticketState(r, t.State)), at(t.CreatedAt), at(t.DueAt), atP(t.AnsweredAt), answer, sla})
 	}
 	return sheet{Kind: "tickets", Sections: []section{
-		summary(r,
-			row(r, "console.reports.month", text(m.Month)),
-			row(r, "report.scope", text(scopeText(r))),
+		summary(r, "console.reports.month", m.Month,
 			row(r, "console.reports.col.opened", count(m.Total.Opened)),
 			row(r, "console.reports.col.answered", count(m.Total.Answered)),
 			row(r, "console.reports.col.in_sla", count(m.Total.InSLA)),
@@ -368,9 +364,7 @@ func approvalSheet(r *Request, m approval.Month) sheet {
 			duration(q.DecisionTime)})
 	}
 	return sheet{Kind: "approvals", Sections: []section{
-		summary(r,
-			row(r, "console.reports.month", text(m.Month)),
-			row(r, "report.scope", text(scopeText(r))),
+		summary(r, "console.reports.month", m.Month,
 			row(r, "console.reports.col.requested", count(m.Total.Requested)),
 			row(r, "console.reports.col.done", count(m.Total.Done)),
 			row(r, "console.reports.col.rejected", count(m.Total.Rejected)),
