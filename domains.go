@@ -20,6 +20,7 @@ import (
 	"opsbot/core/incident"
 	"opsbot/core/inspect"
 	"opsbot/core/org"
+	"opsbot/core/overview"
 	"opsbot/core/problem"
 	"opsbot/core/report"
 	"opsbot/core/ticket"
@@ -44,6 +45,7 @@ type domainSet struct {
 	rotations *duty.Service
 	inspects  *inspect.Service
 	problems  *problem.Service
+	overview  *overview.Service // the console's overview
 	// reports are the periodic reports per view (chat, API, console).
 	reports *report.Service
 }
@@ -122,6 +124,7 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 		incidents: incidents, tickets: tickets, approvals: approvals,
 		tokens:    tokens,
 		rotations: rotations, inspects: inspections, problems: problems,
+		overview: overview.NewService(store.Overview(), clock, cal),
 		plugs: []bot.Plug{
 			bot.Channels(channels),
 			bot.Approvals(approvals), bot.Incidents(incidents), bot.Duty(rotations, handovers, cfg.Scheduler.SweepInterval.D()),

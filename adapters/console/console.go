@@ -92,6 +92,8 @@ type Services struct {
 	Clock   core.Clock
 
 	Incidents Incidents
+	Overview  Overviews
+	Tickets   Tickets
 	// Reports serve the reports page and its downloads (reports.go).
 	Reports Reports
 }
