@@ -237,3 +237,16 @@ func sheetCounts(t *testing.T, f *excelize.File, sheet string, name, value int) 
 	}
 	return out
 }
+
+// TestReportDefaultMonthIsTheBotClock: /report incidents without --month
+// reports the month of the bot's clock, not of the machine's.
+func TestReportDefaultMonthIsTheBotClock(t *testing.T) {
+	at := shanghai(t)
+	a := startAppWith(t, &testClock{now: at("2026-10-15 10:00")})
+	r := a.say("liqiang", "/report incidents")
+	requireOK(t, r)
+	require.Equal(t, "report:incidents:2026-10", r.Ref)
+	require.Equal(t, 200, a.consoleGet(t, "liqiang", "/console/reports").Status)
+	page := a.consoleGet(t, "liqiang", "/console/reports?kind=tickets")
+	require.Contains(t, page.Body, `value="2026-10"`, "the console's default month too")
+}
