@@ -22,6 +22,7 @@ import (
 	"opsbot/core/org"
 	"opsbot/core/overview"
 	"opsbot/core/problem"
+	"opsbot/core/report"
 	"opsbot/core/ticket"
 	"opsbot/storage/postgres"
 )
@@ -47,6 +48,8 @@ type domainSet struct {
 	inspects  *inspect.Service
 	problems  *problem.Service
 	overview  *overview.Service // the console's overview
+	// reports are the periodic reports per view (chat, API, console).
+	reports *report.Service
 }
 
 // domains builds every core service on store and the module of each;
@@ -98,6 +101,9 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 	inspections := inspect.NewService(store.Inspections(), clock, cal, incidents, inspect.Config{
 		Grace: cfg.Inspections.Grace.D(), IssueLevel: cfg.Inspections.IssueLevel, Channel: cfg.Inspections.Channel,
 	})
+	orgs := org.NewService(store.Org(), clock)
+	reports := report.NewService(report.Deps{Views: orgs, Incidents: problems, Inspections: inspections, Backups: backups,
+		Tickets: tickets, Approvals: approvals})
 	rules := make([]org.ChannelRule, len(cfg.Channels))
 	for i, c := range cfg.Channels {
 		rules[i] = org.ChannelRule{Name: c.Name, Members: c.Members}
@@ -117,7 +123,7 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 	tokens := access.NewTokenService(store.Tokens(), clock, limit, access.TokenConfig{DefaultTTL: t.DefaultTTL.D(), MaxTTL: t.MaxTTL.D(),
 		PerMinute: t.RatePerMinute, Burst: t.Burst, RateKey: cfg.Worker.Queue + ":token-rate:"})
 	return domainSet{
-		orgs: org.NewService(store.Org(), clock), calendars: calendars, backups: backups, alerts: alertSvc, channels: channels,
+		orgs: orgs, reports: reports, calendars: calendars, backups: backups, alerts: alertSvc, channels: channels,
 		incidents: incidents, tickets: tickets, approvals: approvals,
 		tokens:    tokens,
 		rotations: rotations, feeds: feeds, schedule: duty.NewSchedule(store.Schedule(), clock, cal), inspects: inspections, problems: problems,
@@ -125,9 +131,9 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 		plugs: []bot.Plug{
 			bot.Channels(channels),
 			bot.Approvals(approvals), bot.Incidents(incidents), bot.Duty(rotations, handovers, cfg.Scheduler.SweepInterval.D()),
-			bot.Problems(problems), bot.Alerts(alertSvc, silencer),
+			bot.Problems(problems, reports), bot.Alerts(alertSvc, silencer),
 			bot.Tickets(tickets),
-			bot.Inspections(inspections), bot.Backups(backups), bot.Calendar(calendars),
+			bot.Inspections(inspections, reports), bot.Backups(backups), bot.Calendar(calendars),
 			bot.Delivery(delivery.NewService(store.Delivery(), clock)),
 			bot.Digests(digest.NewService(store.Digests(), clock, cal), cfg.Digest.At),
 			bot.Audit(audits, cfg.Audit.CheckpointEvery.D()),

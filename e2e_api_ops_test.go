@@ -207,8 +207,10 @@ func reportScenario(t *testing.T, s *apiSession) {
 	require.NoError(t, err)
 	require.True(t, created)
 	var audit api.BackupAudit
-	s.ok(t, "zhengmin", "GET", "/api/v1/reports/backups?month=2026-01", nil, 200, &audit)
+	s.ok(t, "sunli", "GET", "/api/v1/reports/backups?month=2026-01", nil, 200, &audit)
 	require.Equal(t, []api.BackupSystem{{System: "api-db", Expected: 31, Reported: 30, Missing: 1, Verified: true}}, audit.Systems)
+	s.ok(t, "zhengmin", "GET", "/api/v1/reports/backups?month=2026-01", nil, 200, &audit)
+	require.Empty(t, audit.Systems, "a member's view (own items) holds no backup system")
 	s.fails(t, "zhengmin", "GET", "/api/v1/reports/backups?month=2025-01", nil, 404, "backup_audit_not_found")
 	s.fails(t, "zhengmin", "GET", "/api/v1/reports/backups?month=January", nil, 422, "month")
 }

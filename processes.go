@@ -106,7 +106,7 @@ func (a *process) serve(ctx, gctx context.Context, g *errgroup.Group, ready func
 	// cookies (with CSRF); in dev mode also X-Opsbot-User.
 	v1, err := api.New(api.Config{Auth: a.plat.guard, DevMode: cfg.Webchat.DevMode, Explain: explain, MaxBodyBytes: cfg.Server.MaxBodyBytes,
 		Profiles: a.dom.orgs, Incidents: a.dom.incidents, Tickets: a.dom.tickets, Approvals: a.dom.approvals,
-		Duty: a.dom.rotations, Inspections: a.dom.inspects, Backups: a.dom.backups, IncidentReports: a.dom.problems,
+		Duty: a.dom.rotations, Inspections: a.dom.inspects, Backups: a.dom.backups, Reports: a.dom.reports,
 		Audit: a.dom.orgs, Org: a.dom.orgs, BackupsToken: cfg.Backups.Token}, a.log)
 	if err != nil {
 		return err
@@ -198,7 +198,7 @@ func (a *process) consoleRoutes(srv *server.Server, explain func(error) string) 
 		PublicURL: cfg.Console.PublicURL, Location: cfg.Bot.Location()},
 		console.Services{Auth: a.plat.guard, Views: a.dom.orgs, Explain: explain, Clock: a.clock,
 			Incidents: a.dom.incidents, Tickets: a.dom.tickets,
-			Overview: a.dom.overview, Duty: a.dom.schedule, Feeds: a.dom.feeds}, a.log)
+			Overview: a.dom.overview, Duty: a.dom.schedule, Feeds: a.dom.feeds, Reports: a.dom.reports}, a.log)
 	if err != nil {
 		return err
 	}

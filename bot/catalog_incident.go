@@ -86,7 +86,7 @@ var zhIncident = catalog{
 	"help.problem show":           "查看问题及关联事件",
 	"help.problem link":           "把事件关联到问题",
 	"help.problem add":            "登记问题",
-	"help.report incidents":       "月度事件分析",
+	"help.report incidents":       "月度事件分析：--month YYYY-MM（默认本月），--unit 单位代码（限管辖范围内）；范围按身份：全市、所辖区县/单位，或本人事项",
 	"help.duty policy":            "查看升级策略",
 	"pstate.open":                 "未解决",
 	"pstate.resolved":             "已解决",
@@ -135,7 +135,7 @@ var zhIncident = catalog{
 	"ievent.notice":               "发布公告",
 	"ievent.problem":              "关联问题",
 	"err.silence_span":            "静默时长“{value}”无效。",
-	"help.report inspections":     "月度或季度巡检报告（运行、完成、漏检、问题）",
+	"help.report inspections":     "月度或季度巡检报告（运行、完成、漏检、问题）：--unit 单位代码（限管辖范围内）",
 }
 
 var enIncident = catalog{
@@ -221,7 +221,7 @@ var enIncident = catalog{
 	"help.problem show":           "Show a problem and its incidents",
 	"help.problem link":           "Link an incident to a problem",
 	"help.problem add":            "Record a problem",
-	"help.report incidents":       "Monthly incident analysis",
+	"help.report incidents":       "Monthly incident analysis: --month YYYY-MM (default this month), --unit <code> (inside your scope); the scope follows who you are: the city, your districts/units, or your own items",
 	"help.duty policy":            "Show the escalation policy",
 	"pstate.open":                 "open",
 	"pstate.resolved":             "resolved",
@@ -270,5 +270,5 @@ var enIncident = catalog{
 	"ievent.notice":               "notice published",
 	"ievent.problem":              "linked to problem",
 	"err.silence_span":            "Silence span \"{value}\" is not valid.",
-	"help.report inspections":     "Monthly or quarterly inspection report (runs, done, missed, issues)",
+	"help.report inspections":     "Monthly or quarterly inspection report (runs, done, missed, issues): --unit <code> (inside your scope)",
 }

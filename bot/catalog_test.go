@@ -31,7 +31,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // testPlugs plugs every domain with no services behind it: enough to list
 // commands and render notices.
 func testPlugs() []Plug {
-	return []Plug{Approvals(nil), Incidents(nil), Duty(nil, nil, time.Minute), Problems(nil), Alerts(nil, nil), Tickets(nil), Inspections(nil), Backups(nil),
+	return []Plug{Approvals(nil), Incidents(nil), Duty(nil, nil, time.Minute), Problems(nil, nil), Alerts(nil, nil), Tickets(nil), Inspections(nil, nil), Backups(nil),
 		Calendar(nil), Digests(nil, "08:30"), Channels(nil), Delivery(nil), Audit(nil, time.Hour), Tokens(nil), DutyFeeds(nil, "")}
 }
 
@@ -51,12 +51,13 @@ func domainCatalogs() map[string][2]catalog {
 		"general": {zhGeneral, enGeneral}, "org": {zhOrg, enOrg}, "approval": {zhApproval, enApproval},
 		"incident": {zhIncident, enIncident}, "ticket": {zhTicket, enTicket}, "inspect": {zhInspect, enInspect},
 		"backup": {zhBackup, enBackup}, "digest": {zhDigest, enDigest}, "calendar": {zhCalendar, enCalendar},
-		"delivery":     {zhDelivery, enDelivery},
-		"audit":        {zhAudit, enAudit},
-		"api":          {zhAPI, enAPI},
-		"token":        {zhToken, enToken},
-		"console":      {zhConsole, enConsole},
-		"console_duty": {zhConsoleDuty, enConsoleDuty},
+		"delivery":        {zhDelivery, enDelivery},
+		"audit":           {zhAudit, enAudit},
+		"api":             {zhAPI, enAPI},
+		"token":           {zhToken, enToken},
+		"console":         {zhConsole, enConsole},
+		"console_duty":    {zhConsoleDuty, enConsoleDuty},
+		"console_reports": {zhConsoleReports, enConsoleReports},
 	}
 }
 

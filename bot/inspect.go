@@ -14,13 +14,15 @@ import (
 // inspectBot is the inspection domain's part of the bot.
 type inspectBot struct {
 	*Bot
-	svc *inspect.Service
+	svc     *inspect.Service
+	reports Reports
 }
 
-// Inspections plugs inspection plans and checklists.
-func Inspections(svc *inspect.Service) Plug {
+// Inspections plugs inspection plans and checklists, and their report
+// (read through reports, per the actor's view).
+func Inspections(svc *inspect.Service, reports Reports) Plug {
 	return func(b *Bot) Module {
-		k := inspectBot{Bot: b, svc: svc}
+		k := inspectBot{Bot: b, svc: svc, reports: reports}
 		return Module{
 			Name:  "inspect",
 			Topic: "inspect",
@@ -33,7 +35,8 @@ func Inspections(svc *inspect.Service) Plug {
 				{Path: "inspect report", Usage: "<plan> ok|issues [--item n[,m]] [--note …]", MinArgs: 2, MaxArgs: 2,
 					Flags: map[string]bool{"item": true, "note": true}, Run: k.report},
 				{Path: "inspect log", Usage: "<plan>", MinArgs: 1, MaxArgs: 1, Run: k.runLog},
-				{Path: "report inspections", Usage: "[--month YYYY-MM | --quarter YYYY-Qn]", Flags: map[string]bool{"month": true, "quarter": true}, Run: k.summary},
+				{Path: "report inspections", Usage: "[--month YYYY-MM | --quarter YYYY-Qn] [--unit <code>]", Flags: map[string]bool{"month": true, "quarter": true, "unit": true},
+					Run: k.summary},
 			},
 			Actions: map[string]ActionFunc{"inspect.ok": k.action(true), "inspect.issue": k.action(false)},
 			Notices: []NoticeRenderer{Renders(k.renderCard), Renders(k.renderUpdated), Renders(k.renderRemind),
@@ -234,7 +237,11 @@ func (k inspectBot) runLog(ctx context.Context, r *Request) ([]Message, error) {
 }
 
 func (k inspectBot) summary(ctx context.Context, r *Request) ([]Message, error) {
-	label, sums, err := k.svc.PeriodSummary(ctx, r.Actor, r.Flag("month"), r.Flag("quarter"))
+	view, err := k.reports.View(ctx, r.Actor, r.Flag("unit"))
+	if err != nil {
+		return nil, err
+	}
+	label, sums, err := k.reports.Inspections(ctx, view, r.Flag("month"), r.Flag("quarter"))
 	if err != nil {
 		return nil, err
 	}

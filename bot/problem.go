@@ -9,19 +9,32 @@ import (
 	"time"
 
 	"opsbot/core"
+	"opsbot/core/inspect"
+	"opsbot/core/org"
 	"opsbot/core/problem"
 )
 
 // problemBot is the problem library's part of the bot.
 type problemBot struct {
 	*Bot
-	svc *problem.Service
+	svc     *problem.Service
+	reports Reports
 }
 
-// Problems plugs the problem library and the monthly incident analysis.
-func Problems(svc *problem.Service) Plug {
+// Reports are the periodic reports of an actor's view narrowed by a unit
+// (report.Service), as /report commands read them.
+type Reports interface {
+	// View is actor's view of the org narrowed to unit ("" the whole view).
+	View(ctx context.Context, actor core.Actor, unit string) (org.View, error)
+	Incidents(ctx context.Context, actor core.Actor, view org.View, month string) (problem.Report, error)
+	Inspections(ctx context.Context, view org.View, month, quarter string) (string, []inspect.PlanSummary, error)
+}
+
+// Problems plugs the problem library and the monthly incident analysis
+// (read through reports, per the actor's view).
+func Problems(svc *problem.Service, reports Reports) Plug {
 	return func(b *Bot) Module {
-		c := problemBot{Bot: b, svc: svc}
+		c := problemBot{Bot: b, svc: svc, reports: reports}
 		return Module{
 			Name:  "problem",
 			Topic: "incident",
@@ -30,7 +43,7 @@ func Problems(svc *problem.Service) Plug {
 				{Path: "problem show", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: c.show},
 				{Path: "problem link", Usage: "<incident> <problem>", MinArgs: 2, MaxArgs: 2, Run: c.link},
 				{Path: "problem add", Usage: "<title> [--system <app>]", MinArgs: 1, MaxArgs: -1, Flags: map[string]bool{"system": true}, Run: c.add},
-				{Path: "report incidents", Usage: "--month YYYY-MM", Flags: map[string]bool{"month": true}, Run: c.report},
+				{Path: "report incidents", Usage: "[--month YYYY-MM] [--unit <code>]", Flags: map[string]bool{"month": true, "unit": true}, Run: c.report},
 			},
 			Notices: []NoticeRenderer{Renders(c.renderProposed)},
 		}
@@ -140,9 +153,13 @@ func countsLine(m map[string]int) string {
 func (b problemBot) report(ctx context.Context, r *Request) ([]Message, error) {
 	month := r.Flag("month")
 	if month == "" {
-		month = time.Now().In(b.cfg.Location).Format("2006-01")
+		month = b.now().In(b.cfg.Location).Format("2006-01")
 	}
-	rep, err := b.svc.MonthlyReport(ctx, r.Actor, month)
+	view, err := b.reports.View(ctx, r.Actor, r.Flag("unit"))
+	if err != nil {
+		return nil, err
+	}
+	rep, err := b.reports.Incidents(ctx, r.Actor, view, month)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +168,10 @@ func (b problemBot) report(ctx context.Context, r *Request) ([]Message, error) {
 		levels[b.t("level.n"+strconv.Itoa(l))] = n
 	}
 	scope := b.t("report.scope_city")
-	if rep.Scope != nil {
+	switch {
+	case rep.Own != "":
+		scope = b.t("report.scope_own", "user", rep.Own)
+	case rep.Scope != nil:
 		scope = orNone(b.Bot, strings.Join(rep.Scope, "、"))
 	}
 	fields := []Field{

@@ -169,6 +169,6 @@ func TestOldReleaseNoticesDelivered(t *testing.T) {
 // allPlugs plugs every domain with no services behind it: enough to
 // render notices.
 func allPlugs() []bot.Plug {
-	return []bot.Plug{bot.Approvals(nil), bot.Incidents(nil), bot.Duty(nil, nil, time.Minute), bot.Problems(nil), bot.Alerts(nil, nil), bot.Tickets(nil), bot.Inspections(nil),
+	return []bot.Plug{bot.Approvals(nil), bot.Incidents(nil), bot.Duty(nil, nil, time.Minute), bot.Problems(nil, nil), bot.Alerts(nil, nil), bot.Tickets(nil), bot.Inspections(nil, nil),
 		bot.Backups(nil), bot.Calendar(nil), bot.Digests(nil, "08:30"), bot.Tokens(nil)}
 }

@@ -63,14 +63,14 @@ type Config struct {
 	Tickets   Tickets
 	Approvals Approvals
 
-	// Duty, Inspections, Backups, IncidentReports, Audit and Org serve
+	// Duty, Inspections, Backups, Reports, Audit and Org serve
 	// duty.go, routines.go, reports.go, audit.go and org.go.
-	Duty            DutyService
-	Inspections     InspectionService
-	Backups         BackupService
-	IncidentReports IncidentReports
-	Audit           AuditReader
-	Org             OrgService
+	Duty        DutyService
+	Inspections InspectionService
+	Backups     BackupService
+	Reports     Reports
+	Audit       AuditReader
+	Org         OrgService
 	// BackupsToken is the legacy credential of POST /api/v1/backups/report
 	// (backups.token): a script presenting it as a bearer token reports as
 	// opsbot itself (backup.ScriptActor). "" turns it off.

@@ -9,20 +9,27 @@ import (
 	"opsbot/core"
 	"opsbot/core/backup"
 	"opsbot/core/inspect"
+	"opsbot/core/org"
 	"opsbot/core/problem"
 )
 
-// IncidentReports is the monthly incident analysis (core/problem), as
-// /report incidents reads it.
-type IncidentReports interface {
-	MonthlyReport(ctx context.Context, actor core.Actor, month string) (problem.Report, error)
+// Reports are the periodic reports of the caller's view of the org
+// narrowed by ?unit= (core/report), as /report commands and the console
+// read them.
+type Reports interface {
+	// View is actor's view narrowed to unit ("" the whole view).
+	View(ctx context.Context, actor core.Actor, unit string) (org.View, error)
+	Incidents(ctx context.Context, actor core.Actor, view org.View, month string) (problem.Report, error)
+	Inspections(ctx context.Context, view org.View, month, quarter string) (string, []inspect.PlanSummary, error)
+	Backups(ctx context.Context, view org.View, month string) (backup.AuditMonth, error)
 }
 
 // IncidentReport is the monthly incident analysis, scoped to what the
 // caller oversees.
 type IncidentReport struct {
 	Month       string         `json:"month"`
-	Scope       []string       `json:"scope,omitempty" doc:"The units whose subtrees it counts; absent: the whole city."`
+	Scope       []string       `json:"scope,omitempty" doc:"The units whose subtrees it counts; absent: the whole city (or own items, see own)."`
+	Own         string         `json:"own,omitempty" doc:"The user whose own incidents it counts (a member's view)."`
 	Total       int            `json:"total"`
 	Open        int            `json:"open"`
 	Acked       int            `json:"acked"`
@@ -90,29 +97,39 @@ type BackupSystem struct {
 // reportRoutes are the periodic reports.
 func (a *API) reportRoutes() []Route {
 	month := Param{Name: "month", Required: true, Description: "YYYY-MM."}
+	unit := Param{Name: "unit", Description: "A unit code inside the caller's scope: the report of its subtree (403 outside_view for another)."}
 	return []Route{
 		{Method: http.MethodGet, Path: "/api/v1/reports/incidents", OperationID: "getIncidentReport", Tag: "reports",
 			Summary:     "The monthly incident analysis (/report incidents)",
-			Description: "Admins see the units they administer, sys admins and operators the whole city, others their own unit.",
-			Params:      []Param{month}, Response: IncidentReport{}, Handle: a.incidentReport},
+			Description: "Sys admins and operators see the whole city, district and unit admins and unit contacts their units, others their own incidents (declared or owned).",
+			Params:      []Param{month, unit}, Response: IncidentReport{}, Handle: a.incidentReport},
 		{Method: http.MethodGet, Path: "/api/v1/reports/inspections", OperationID: "getInspectionReport", Tag: "reports",
 			Summary:     "The inspections of a month or a quarter (/report inspections)",
-			Description: "quarter wins over month; this month when neither is given. Sys admins and operators see every run, admins the runs of their units' people, anyone the runs assigned to them.",
-			Params:      []Param{{Name: "month", Description: "YYYY-MM."}, {Name: "quarter", Description: "YYYY-Qn, e.g. 2026-Q4."}},
+			Description: "quarter wins over month; this month when neither is given. Sys admins and operators see every run, admins the runs of their units' people, others the runs assigned to them.",
+			Params:      []Param{{Name: "month", Description: "YYYY-MM."}, {Name: "quarter", Description: "YYYY-Qn, e.g. 2026-Q4."}, unit},
 			Response:    InspectionReportSummary{}, Handle: a.inspectionReport},
 		{Method: http.MethodGet, Path: "/api/v1/reports/backups", OperationID: "getBackupAudit", Tag: "reports",
-			Summary: "The monthly backup-record audit (/backup audit)", Params: []Param{month},
-			Description: "Made on the 1st for the month before: 404 until then.",
+			Summary: "The monthly backup-record audit (/backup audit)", Params: []Param{month, unit},
+			Description: "Made on the 1st for the month before: 404 until then. Only the systems whose app the caller's scope owns (all for the city).",
 			Response:    BackupAudit{}, Handle: a.backupAudit},
 	}
 }
 
+// view is the caller's view narrowed by ?unit=.
+func (a *API) view(c *Call) (org.View, error) {
+	return a.cfg.Reports.View(c.Ctx, c.Actor, c.String("unit"))
+}
+
 func (a *API) incidentReport(c *Call) (any, error) {
-	rep, err := a.cfg.IncidentReports.MonthlyReport(c.Ctx, c.Actor, c.String("month"))
+	v, err := a.view(c)
 	if err != nil {
 		return nil, err
 	}
-	out := IncidentReport{Month: rep.Month, Scope: rep.Scope, Total: rep.Total, Open: rep.Open, Acked: rep.Acked, Resolved: rep.Resolved,
+	rep, err := a.cfg.Reports.Incidents(c.Ctx, c.Actor, v, c.String("month"))
+	if err != nil {
+		return nil, err
+	}
+	out := IncidentReport{Month: rep.Month, Scope: rep.Scope, Own: rep.Own, Total: rep.Total, Open: rep.Open, Acked: rep.Acked, Resolved: rep.Resolved,
 		Escalations: rep.Escalations, ByLevel: map[string]int{}, ByUnit: rep.ByUnit, BySystem: rep.BySystem,
 		MTTASeconds: int64(rep.MTTA / time.Second), MTTRSeconds: int64(rep.MTTR / time.Second), Repeats: []RepeatedCase{}}
 	for l, n := range rep.ByLevel {
@@ -129,7 +146,11 @@ func (a *API) incidentReport(c *Call) (any, error) {
 }
 
 func (a *API) inspectionReport(c *Call) (any, error) {
-	label, sums, err := a.cfg.Inspections.PeriodSummary(c.Ctx, c.Actor, c.String("month"), c.String("quarter"))
+	v, err := a.view(c)
+	if err != nil {
+		return nil, err
+	}
+	label, sums, err := a.cfg.Reports.Inspections(c.Ctx, v, c.String("month"), c.String("quarter"))
 	if err != nil {
 		return nil, err
 	}
@@ -144,9 +165,16 @@ func (a *API) inspectionReport(c *Call) (any, error) {
 }
 
 func (a *API) backupAudit(c *Call) (any, error) {
-	au, err := a.cfg.Backups.Audit(c.Ctx, c.String("month"))
+	v, err := a.view(c)
 	if err != nil {
 		return nil, err
+	}
+	au, err := a.cfg.Reports.Backups(c.Ctx, v, c.String("month"))
+	if err != nil {
+		return nil, err
+	}
+	if au.Draft {
+		return nil, core.NotFound("backup_audit_not_found", "month", au.Month)
 	}
 	return BackupAudit{Month: au.Month, CreatedAt: utc(au.CreatedAt), SignedBy: au.SignedBy, SignedAt: utcp(au.SignedAt),
 		Systems: Convert(au.Systems, func(s backup.SystemMonth) BackupSystem {

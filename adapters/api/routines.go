@@ -20,18 +20,15 @@ type InspectionService interface {
 	Plans(ctx context.Context) ([]inspect.PlanInfo, error)
 	Log(ctx context.Context, planName string, limit int) (inspect.Plan, []inspect.Run, error)
 	Report(ctx context.Context, actor core.Actor, planName string, items []int, ok bool, note string) (inspect.Outcome, error)
-	PeriodSummary(ctx context.Context, viewer core.Actor, month, quarter string) (string, []inspect.PlanSummary, error)
 }
 
 // BackupService is the backup service (core/backup), as /backup plan
-// list, /backup plan show, /backup log, /backup report and /backup audit
-// use it.
+// list, /backup plan show, /backup log and /backup report use it.
 type BackupService interface {
 	Plans(ctx context.Context) ([]backup.Plan, error)
 	PlanDetails(ctx context.Context, system string) (backup.Details, error)
 	History(ctx context.Context, system string) (backup.Log, error)
 	Report(ctx context.Context, actor core.Actor, system string, ok bool, kind, note, source string) (backup.ReportResult, error)
-	Audit(ctx context.Context, month string) (backup.Audit, error)
 }
 
 // maxRuns is how many runs of a plan GET …/runs reads, as /inspect log.

@@ -98,6 +98,8 @@ type Services struct {
 	// Duty and Feeds are the duty calendar and its iCal feeds (duty.go).
 	Duty  DutyCalendar
 	Feeds DutyFeeds
+	// Reports serve the reports page and its downloads (reports.go).
+	Reports Reports
 }
 
 // Console serves /console/.

@@ -141,6 +141,11 @@ type Tx interface {
 type Reader interface {
 	Decisions(ctx context.Context, requestID int64) ([]Decision, error)
 	Route(ctx context.Context, route string) ([]Step, error)
+	// RequestsBetween lists the requests submitted in [from, to), by id
+	// (the approvals month).
+	RequestsBetween(ctx context.Context, from, to time.Time) ([]Request, error)
+	// DecisionsOf returns the decisions of each of the requests, in order.
+	DecisionsOf(ctx context.Context, requestIDs []int64) (map[int64][]Decision, error)
 }
 
 // Directory is what the engine reads of the org: who a user is, the unit

@@ -209,3 +209,24 @@ func (f *fake) pending(kind string) []core.Timer {
 	sort.Slice(out, func(i, j int) bool { return out[i].DueAt.Before(out[j].DueAt) })
 	return out
 }
+
+func (f *fake) RequestsBetween(_ context.Context, from, to time.Time) ([]approval.Request, error) {
+	var out []approval.Request
+	for _, r := range f.requests {
+		if !r.CreatedAt.Before(from) && r.CreatedAt.Before(to) {
+			out = append(out, r)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+func (f *fake) DecisionsOf(_ context.Context, ids []int64) (map[int64][]approval.Decision, error) {
+	out := map[int64][]approval.Decision{}
+	for _, d := range f.decisions {
+		if slices.Contains(ids, d.RequestID) {
+			out[d.RequestID] = append(out[d.RequestID], d)
+		}
+	}
+	return out, nil
+}

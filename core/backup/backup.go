@@ -204,6 +204,8 @@ type Reader interface {
 	OpenBackupFaults(ctx context.Context, planID int64) ([]Fault, error)
 	Verifications(ctx context.Context, planID int64, month string) ([]Verification, error)
 	BackupAudit(ctx context.Context, month string, lock bool) (Audit, error)
+	// App returns an app by code (a system's owner unit, for reports per unit).
+	App(ctx context.Context, code string) (org.App, error)
 }
 
 // Store runs backup work in transactions, each handing its port.

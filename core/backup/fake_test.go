@@ -28,7 +28,8 @@ type state struct {
 	verifs  []backup.Verification
 	audits  map[string]backup.Audit
 	apps    map[string]bool
-	faultTx map[int64]*tx // fault id → transaction that filed it
+	owners  map[string]string // app → owner unit
+	faultTx map[int64]*tx     // fault id → transaction that filed it
 }
 
 // tx is one transaction on the state: a new one each time, so tests can
@@ -205,7 +206,7 @@ func (t *tx) App(_ context.Context, code string) (org.App, error) {
 	if !t.apps[code] {
 		return org.App{}, notFound("app")
 	}
-	return org.App{Code: code}, nil
+	return org.App{Code: code, Owner: t.owners[code]}, nil
 }
 
 var cst = time.FixedZone("CST", 8*3600)

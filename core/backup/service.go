@@ -667,8 +667,17 @@ func (s *Service) PlanDetails(ctx context.Context, system string) (Details, erro
 	return d, err
 }
 
+// MonthRecords is what counting a month's backups reads; Tx and Reader
+// both hold it.
+type MonthRecords interface {
+	BackupPlans(ctx context.Context, all bool) ([]Plan, error)
+	BackupChecks(ctx context.Context, planID int64, from, to string) ([]Check, error)
+	BackupReports(ctx context.Context, planID int64, limit int) ([]Report, error)
+	Verifications(ctx context.Context, planID int64, month string) ([]Verification, error)
+}
+
 // MonthSummary counts each plan's checks and restore tests in month (YYYY-MM).
-func (s *Service) MonthSummary(ctx context.Context, tx Tx, month string) ([]SystemMonth, error) {
+func (s *Service) MonthSummary(ctx context.Context, tx MonthRecords, month string) ([]SystemMonth, error) {
 	m, err := time.ParseInLocation("2006-01", month, s.loc())
 	if err != nil {
 		return nil, core.Invalid("month", "value", month)

@@ -134,10 +134,7 @@ type Reader interface {
 	Plan(ctx context.Context, name string) (Plan, error)
 	Plans(ctx context.Context) ([]Plan, error)
 	Runs(ctx context.Context, planID int64, from, to time.Time, limit int) ([]Run, error)
-	// GrantsOf, Unit, Subtree and User tell whose runs a report shows.
-	GrantsOf(ctx context.Context, userID string) ([]org.Grant, error)
-	Unit(ctx context.Context, code string) (org.Unit, error)
-	Subtree(ctx context.Context, pathPrefix string) ([]org.Unit, error)
+	// User tells an assignee's unit (whose runs a report keeps).
 	User(ctx context.Context, id string) (org.User, error)
 }
 

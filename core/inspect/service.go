@@ -496,28 +496,45 @@ type PlanSummary struct {
 // PeriodSummary is Summary for a month (YYYY-MM) or a quarter (YYYY-Qn),
 // this month when neither is given (calendar.ReportSpan), with the
 // period's label.
-func (s *Service) PeriodSummary(ctx context.Context, viewer core.Actor, month, quarter string) (string, []PlanSummary, error) {
+func (s *Service) PeriodSummary(ctx context.Context, month, quarter string, keep func(unit string, people ...string) bool) (string, []PlanSummary, error) {
 	from, to, label, err := calendar.ReportSpan(month, quarter, s.clock.Now(), s.cal.Location())
 	if err != nil {
 		return "", nil, err
 	}
-	sums, err := s.Summary(ctx, viewer, from, to)
+	sums, err := s.Summary(ctx, from, to, keep)
 	return label, sums, err
 }
 
 // Summary is the periodic inspection report (monthly, quarterly) for
-// [from, to) as viewer sees it: the sys admin and operators every run, a
-// district or unit admin the runs with an assignee (now) in a unit they
-// administer or below it, anyone the runs assigned to them
-// (routine.ScopeOf).
-func (s *Service) Summary(ctx context.Context, viewer core.Actor, from, to time.Time) ([]PlanSummary, error) {
+// [from, to) of the runs keep keeps: a run is kept when one of its
+// assignees is, given the assignee's unit (now) and the assignee (so a
+// view of units keeps the runs of their people, a member's view the runs
+// assigned to them); keep nil keeps every run. Callers pass an org.View's
+// Keeps.
+func (s *Service) Summary(ctx context.Context, from, to time.Time, keep func(unit string, people ...string) bool) ([]PlanSummary, error) {
 	var out []PlanSummary
 	err := s.store.Read(ctx, func(tx Reader) error {
-		sc, err := routine.ScopeOf(ctx, tx, viewer.UserID)
-		if err != nil {
-			return err
+		units := map[string]string{} // assignee → unit
+		kept := func(r Run) (bool, error) {
+			if keep == nil {
+				return true, nil
+			}
+			for _, a := range r.Assignees {
+				u, ok := units[a]
+				if !ok {
+					user, err := tx.User(ctx, a)
+					if err != nil && !errors.Is(err, core.ErrNotFound) {
+						return false, err
+					}
+					u = user.Unit
+					units[a] = u
+				}
+				if keep(u, a) {
+					return true, nil
+				}
+			}
+			return false, nil
 		}
-		unitOf := routine.UnitOf(ctx, tx)
 		runs, err := tx.Runs(ctx, 0, from, to, 100000)
 		if err != nil {
 			return err
@@ -525,7 +542,7 @@ func (s *Service) Summary(ctx context.Context, viewer core.Actor, from, to time.
 		idx := map[string]int{}
 		for i := len(runs) - 1; i >= 0; i-- { // oldest first
 			r := runs[i]
-			if ok, err := sc.Covers(r.Assignees, unitOf); err != nil {
+			if ok, err := kept(r); err != nil {
 				return err
 			} else if !ok {
 				continue

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -163,13 +162,13 @@ type Tx interface {
 	Problem(ctx context.Context, id int64) (Problem, error)
 	Problems(ctx context.Context) ([]Problem, error)
 	LinkProblem(ctx context.Context, incidentID, problemID int64) error
-	ProblemOf(ctx context.Context, incidentID int64) (int64, error) // 0 when none
+	// ProblemLinks returns the problem of each of the incidents that has one.
+	ProblemLinks(ctx context.Context, incidentIDs []int64) (map[int64]int64, error)
 	ProblemIncidents(ctx context.Context, problemID int64) ([]incident.Incident, error)
 	// IncidentsBetween returns the incidents declared in [from, to).
 	IncidentsBetween(ctx context.Context, from, to time.Time) ([]incident.Incident, error)
 	User(ctx context.Context, id string) (org.User, error)
 	Unit(ctx context.Context, code string) (org.Unit, error)
-	GrantsOf(ctx context.Context, userID string) ([]org.Grant, error)
 }
 
 // Store runs problem work in transactions.
@@ -298,6 +297,7 @@ func (s *Service) Link(ctx context.Context, actor core.Actor, incidentID, proble
 type Report struct {
 	Month       string
 	Scope       []string // the units whose subtrees it counts; nil: the city
+	Own         string   // the user whose own incidents it counts (a member's view), else ""
 	Total       int
 	ByLevel     map[int]int
 	ByUnit      map[string]int
@@ -317,8 +317,12 @@ func orDash(s string) string {
 	return s
 }
 
-// MonthlyReport analyses the incidents declared in month ("2006-01").
-func (s *Service) MonthlyReport(ctx context.Context, actor core.Actor, month string) (Report, error) {
+// MonthlyReport analyses the incidents declared in month ("2006-01")
+// that keep keeps, given each incident's unit and people (declarer,
+// owner, as the console's lists); keep nil keeps every incident, those without a
+// unit too. Callers pass an org.View's Keeps (core/report) and set
+// Report.Scope from the view.
+func (s *Service) MonthlyReport(ctx context.Context, actor core.Actor, month string, keep func(unit string, people ...string) bool) (Report, error) {
 	start, err := time.ParseInLocation("2006-01", month, s.cal.Location())
 	if err != nil {
 		return Report{}, core.Invalid("month", "value", month)
@@ -328,27 +332,26 @@ func (s *Service) MonthlyReport(ctx context.Context, actor core.Actor, month str
 		if err := paging.Registered(ctx, tx, actor); err != nil {
 			return err
 		}
-		scope, err := reportScope(ctx, tx, actor)
-		if err != nil {
-			return err
-		}
 		all, err := tx.IncidentsBetween(ctx, start, start.AddDate(0, 1, 0))
 		if err != nil {
 			return err
 		}
 		var list []incident.Incident
 		for _, i := range all {
-			if ok, err := inScope(ctx, tx, scope, i.Unit); err != nil {
-				return err
-			} else if ok {
+			if keep == nil || keep(i.Unit, i.DeclaredBy, i.Owner) {
 				list = append(list, i)
 			}
 		}
-		for _, u := range scope {
-			rep.Scope = append(rep.Scope, u.Code)
-		}
 		var tta, ttr time.Duration
 		perProblem := map[int64]int{}
+		ids := make([]int64, len(list))
+		for k, i := range list {
+			ids[k] = i.ID
+		}
+		links, err := tx.ProblemLinks(ctx, ids)
+		if err != nil {
+			return err
+		}
 		for _, i := range list {
 			rep.Total++
 			rep.ByLevel[i.Level]++
@@ -366,9 +369,7 @@ func (s *Service) MonthlyReport(ctx context.Context, actor core.Actor, month str
 			if i.Open() {
 				rep.Open++
 			}
-			if p, err := tx.ProblemOf(ctx, i.ID); err != nil {
-				return err
-			} else if p != 0 {
+			if p := links[i.ID]; p != 0 {
 				perProblem[p]++
 			}
 		}
@@ -378,14 +379,14 @@ func (s *Service) MonthlyReport(ctx context.Context, actor core.Actor, month str
 		if rep.Resolved > 0 {
 			rep.MTTR = ttr / time.Duration(rep.Resolved)
 		}
-		ids := make([]int64, 0, len(perProblem))
+		repeated := make([]int64, 0, len(perProblem))
 		for id, n := range perProblem {
 			if n >= 2 {
-				ids = append(ids, id)
+				repeated = append(repeated, id)
 			}
 		}
-		sort.Slice(ids, func(a, b int) bool { return ids[a] < ids[b] })
-		for _, id := range ids {
+		sort.Slice(repeated, func(a, b int) bool { return repeated[a] < repeated[b] })
+		for _, id := range repeated {
 			p, err := tx.Problem(ctx, id)
 			if err != nil {
 				return err
@@ -399,63 +400,4 @@ func (s *Service) MonthlyReport(ctx context.Context, actor core.Actor, month str
 		return nil
 	})
 	return rep, err
-}
-
-// reportScope is what actor's monthly report covers (M 6.1: per-unit
-// reports, the analysis to the city admin): nil, the whole city, for the
-// system, a sys admin or an operator (who run the city's platform); the
-// scopes of a district or unit admin's grants; else the actor's own unit.
-func reportScope(ctx context.Context, tx Tx, actor core.Actor) ([]org.Unit, error) {
-	if actor.UserID == core.SystemUser {
-		return nil, nil
-	}
-	grants, err := tx.GrantsOf(ctx, actor.UserID)
-	if err != nil {
-		return nil, err
-	}
-	if org.HasRole(grants, org.RoleSysAdmin) || org.HasRole(grants, org.RoleOperator) {
-		return nil, nil
-	}
-	var codes []string
-	for _, g := range grants {
-		if (g.Role == org.RoleDistrictAdmin || g.Role == org.RoleUnitAdmin) && !slices.Contains(codes, g.Scope) {
-			codes = append(codes, g.Scope)
-		}
-	}
-	if len(codes) == 0 {
-		u, err := tx.User(ctx, actor.UserID)
-		if err != nil {
-			return nil, err
-		}
-		codes = []string{u.Unit}
-	}
-	out := []org.Unit{}
-	for _, c := range codes {
-		u, err := tx.Unit(ctx, c)
-		if errors.Is(err, core.ErrNotFound) {
-			continue
-		} else if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, nil
-}
-
-// inScope reports whether unit lies in one of scope's subtrees (always,
-// for the city scope nil; an incident without a unit lies in no subtree).
-func inScope(ctx context.Context, tx Tx, scope []org.Unit, unit string) (bool, error) {
-	if scope == nil {
-		return true, nil
-	}
-	if unit == "" {
-		return false, nil
-	}
-	u, err := tx.Unit(ctx, unit)
-	if errors.Is(err, core.ErrNotFound) {
-		return false, nil
-	} else if err != nil {
-		return false, err
-	}
-	return slices.ContainsFunc(scope, func(s org.Unit) bool { return s.Contains(u) }), nil
 }

@@ -201,3 +201,15 @@ func city(f *fake) {
 		{UserID: "ap", Role: org.RoleAccessParty, Scope: "oa"},
 	}
 }
+
+func (f *fake) TicketsBetween(_ context.Context, from, to time.Time) ([]ticket.Ticket, error) {
+	in := func(t *time.Time) bool { return t != nil && !t.Before(from) && t.Before(to) }
+	var out []ticket.Ticket
+	for _, t := range f.tickets {
+		if in(&t.CreatedAt) || in(t.AnsweredAt) || in(t.ClosedAt) || in(&t.DueAt) {
+			out = append(out, t)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}

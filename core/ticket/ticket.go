@@ -126,6 +126,9 @@ type Reader interface {
 	// waiting), oldest due first.
 	OpenTickets(ctx context.Context, limit int) ([]Ticket, error)
 	TicketEvents(ctx context.Context, id int64) ([]Event, error)
+	// TicketsBetween lists the tickets received, answered, closed or due
+	// in [from, to), by id (the tickets/SLA month).
+	TicketsBetween(ctx context.Context, from, to time.Time) ([]Ticket, error)
 	// GrantsOf returns a user's active grants (the scope of /ticket list).
 	GrantsOf(ctx context.Context, userID string) ([]org.Grant, error)
 	Unit(ctx context.Context, code string) (org.Unit, error)

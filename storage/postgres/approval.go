@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -115,11 +116,28 @@ func (t *Tx) Decisions(ctx context.Context, id int64) ([]approval.Decision, erro
 	if err != nil {
 		return nil, fmt.Errorf("postgres: decisions: %w", err)
 	}
-	return collect(rows, func(r pgx.Row) (approval.Decision, error) {
-		var d approval.Decision
-		err := r.Scan(&d.ID, &d.RequestID, &d.Step, &d.Actor, &d.Verb, &d.Note, &d.Window, &d.Platform, &d.At)
-		return d, err
-	}, "decisions")
+	return collect(rows, scanDecision, "decisions")
+}
+
+func scanDecision(r pgx.Row) (approval.Decision, error) {
+	var d approval.Decision
+	err := r.Scan(&d.ID, &d.RequestID, &d.Step, &d.Actor, &d.Verb, &d.Note, &d.Window, &d.Platform, &d.At)
+	return d, err
+}
+
+// DecisionsOf returns the decisions of each of the requests, in order.
+func (t *Tx) DecisionsOf(ctx context.Context, ids []int64) (map[int64][]approval.Decision, error) {
+	rows, err := t.tx.Query(ctx, `SELECT id, request_id, step, actor, verb, note, window_set, platform, at FROM request_decisions
+		WHERE request_id = ANY($1) ORDER BY id`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: decisions of: %w", err)
+	}
+	ds, err := collect(rows, scanDecision, "decisions of")
+	out := map[int64][]approval.Decision{}
+	for _, d := range ds {
+		out[d.RequestID] = append(out[d.RequestID], d)
+	}
+	return out, err
 }
 
 // Apps lists every app.
@@ -175,4 +193,13 @@ func (t *Tx) AppGrants(ctx context.Context, app string) ([]approval.AppGrant, er
 		return nil, fmt.Errorf("postgres: app grants: %w", err)
 	}
 	return collect(rows, scanAppGrant, "app grants")
+}
+
+// RequestsBetween lists the requests submitted in [from, to), by id.
+func (t *Tx) RequestsBetween(ctx context.Context, from, to time.Time) ([]approval.Request, error) {
+	rows, err := t.tx.Query(ctx, "SELECT "+requestColumns+` FROM requests WHERE created_at >= $1 AND created_at < $2 ORDER BY id`, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: requests between: %w", err)
+	}
+	return collect(rows, scanRequest, "requests between")
 }

@@ -88,6 +88,24 @@ func (t *Tx) ProblemOf(ctx context.Context, incidentID int64) (int64, error) {
 	return *id, nil
 }
 
+// ProblemLinks returns the problem of each of the incidents that has one.
+func (t *Tx) ProblemLinks(ctx context.Context, incidentIDs []int64) (map[int64]int64, error) {
+	rows, err := t.tx.Query(ctx, `SELECT id, problem_id FROM incidents WHERE id = ANY($1) AND problem_id IS NOT NULL`, incidentIDs)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: problem links: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]int64{}
+	for rows.Next() {
+		var id, p int64
+		if err := rows.Scan(&id, &p); err != nil {
+			return nil, fmt.Errorf("postgres: problem links: %w", err)
+		}
+		out[id] = p
+	}
+	return out, wrap(rows.Err(), "problem links")
+}
+
 // ProblemIncidents returns a problem's incidents, oldest first.
 func (t *Tx) ProblemIncidents(ctx context.Context, problemID int64) ([]incident.Incident, error) {
 	rows, err := t.tx.Query(ctx, "SELECT "+incidentColumns+" FROM incidents WHERE problem_id = $1 ORDER BY id", problemID)

@@ -127,3 +127,14 @@ func (t *Tx) TicketEvents(ctx context.Context, id int64) ([]ticket.Event, error)
 		return e, err
 	}, "ticket events")
 }
+
+// TicketsBetween lists the tickets received, answered, closed or due in [from, to), by id.
+func (t *Tx) TicketsBetween(ctx context.Context, from, to time.Time) ([]ticket.Ticket, error) {
+	rows, err := t.tx.Query(ctx, "SELECT "+ticketColumns+` FROM tickets
+		WHERE (created_at >= $1 AND created_at < $2) OR (answered_at >= $1 AND answered_at < $2)
+		   OR (closed_at >= $1 AND closed_at < $2) OR (due_at >= $1 AND due_at < $2) ORDER BY id`, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: tickets between: %w", err)
+	}
+	return collect(rows, scanTicket, "tickets between")
+}

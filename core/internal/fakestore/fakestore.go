@@ -333,6 +333,17 @@ func (t *Tx) PendingRequests(context.Context) (int, error) { return t.Pending, n
 // ProblemOf returns an incident's problem (0 none).
 func (t *Tx) ProblemOf(_ context.Context, id int64) (int64, error) { return t.Links[id], nil }
 
+// ProblemLinks returns the problem of each incident that has one.
+func (t *Tx) ProblemLinks(_ context.Context, ids []int64) (map[int64]int64, error) {
+	out := map[int64]int64{}
+	for _, id := range ids {
+		if p := t.Links[id]; p != 0 {
+			out[id] = p
+		}
+	}
+	return out, nil
+}
+
 // InsertProblem stores a problem.
 func (t *Tx) InsertProblem(_ context.Context, p *problem.Problem) error {
 	p.ID = int64(len(t.ProblemList) + 1)
