@@ -51,10 +51,11 @@ func domainCatalogs() map[string][2]catalog {
 		"general": {zhGeneral, enGeneral}, "org": {zhOrg, enOrg}, "approval": {zhApproval, enApproval},
 		"incident": {zhIncident, enIncident}, "ticket": {zhTicket, enTicket}, "inspect": {zhInspect, enInspect},
 		"backup": {zhBackup, enBackup}, "digest": {zhDigest, enDigest}, "calendar": {zhCalendar, enCalendar},
-		"delivery": {zhDelivery, enDelivery},
-		"audit":    {zhAudit, enAudit},
-		"api":      {zhAPI, enAPI},
-		"token":    {zhToken, enToken},
+		"delivery":       {zhDelivery, enDelivery},
+		"audit":          {zhAudit, enAudit},
+		"api":            {zhAPI, enAPI},
+		"token":          {zhToken, enToken},
+		"console_trends": {zhConsoleTrends, enConsoleTrends},
 	}
 }
 

@@ -17,8 +17,8 @@ type catalog map[string]string
 
 // zh and en join the domains' catalogs (catalog_<domain>.go).
 var (
-	zh = merged(zhGeneral, zhOrg, zhApproval, zhIncident, zhTicket, zhInspect, zhBackup, zhDigest, zhCalendar, zhDelivery, zhAudit, zhAPI, zhToken)
-	en = merged(enGeneral, enOrg, enApproval, enIncident, enTicket, enInspect, enBackup, enDigest, enCalendar, enDelivery, enAudit, enAPI, enToken)
+	zh = merged(zhGeneral, zhOrg, zhApproval, zhIncident, zhTicket, zhInspect, zhBackup, zhDigest, zhCalendar, zhDelivery, zhAudit, zhAPI, zhToken, zhConsoleTrends)
+	en = merged(enGeneral, enOrg, enApproval, enIncident, enTicket, enInspect, enBackup, enDigest, enCalendar, enDelivery, enAudit, enAPI, enToken, enConsoleTrends)
 )
 
 var catalogs = map[string]catalog{LangZH: zh, LangEN: en}
