@@ -131,12 +131,12 @@ func (s *Service) Read(ctx context.Context, units Units, r Range) (Trends, error
 			t.SLA[r.Key][i].Total += r.Total
 		}
 	}
-	runs, err := s.store.Inspections(ctx, w)
+	runs, err := s.store.Inspections(ctx, w, units)
 	if err != nil {
 		return Trends{}, err
 	}
 	addRatios(t.Inspections, runs, index)
-	backups, err := s.store.Backups(ctx, w)
+	backups, err := s.store.Backups(ctx, w, units)
 	if err != nil {
 		return Trends{}, err
 	}

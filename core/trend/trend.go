@@ -39,15 +39,23 @@ const (
 	Month Bucket = "month"
 )
 
-// Units selects whose work a series counts: every unit (All), or the
-// units listed (the subtree a view covers, or one unit it was narrowed to).
+// Units selects whose work a series counts: every unit (All), the units
+// listed (the subtree a view covers, or one unit it was narrowed to), or
+// one person's own items (Own: incidents they declared or own, tickets
+// they asked or hold, inspection runs assigned to them; no backups).
 type Units struct {
 	All   bool
 	Codes []string
+	Own   string
 }
 
-// Has reports whether unit is selected.
-func (u Units) Has(unit string) bool { return u.All || slices.Contains(u.Codes, unit) }
+// Has reports whether a row about unit involving people is selected.
+func (u Units) Has(unit string, people ...string) bool {
+	if u.Own != "" {
+		return slices.Contains(people, u.Own)
+	}
+	return u.All || slices.Contains(u.Codes, unit)
+}
 
 // Window is what a store query covers: [From, To) cut into buckets of
 // Bucket in Loc. Items that only count once they fall due (tickets,
@@ -151,11 +159,13 @@ type Store interface {
 	// were answered in time; Key is the ticket kind.
 	TicketSLA(ctx context.Context, w Window, u Units) ([]Ratio, error)
 	// Inspections counts inspection runs due per bucket (before w.Now) and
-	// how many were done. Inspections are platform-wide: u does not apply.
-	Inspections(ctx context.Context, w Window) ([]Ratio, error)
+	// how many were done. Inspections are platform-wide: only u.Own
+	// applies (the runs assigned to them).
+	Inspections(ctx context.Context, w Window, u Units) ([]Ratio, error)
 	// Backups counts expected daily backups per bucket (due before w.Now)
-	// and how many succeeded. Backups are platform-wide.
-	Backups(ctx context.Context, w Window) ([]Ratio, error)
+	// and how many succeeded. Backups are platform-wide; an Own selection
+	// has none.
+	Backups(ctx context.Context, w Window, u Units) ([]Ratio, error)
 	// Escalations counts incident escalations per bucket.
 	Escalations(ctx context.Context, w Window, u Units) ([]Count, error)
 }

@@ -28,7 +28,7 @@ func at(s string) time.Time {
 
 // incident is what the fake knows of an incident.
 type incident struct {
-	unit           string
+	unit, owner    string
 	level          int
 	declared       time.Time
 	acked, resolve time.Duration // 0: not yet
@@ -37,12 +37,14 @@ type incident struct {
 
 type ticket struct {
 	unit, kind    string
+	asker         string
 	due, answered time.Time // answered zero: not answered
 }
 
 type run struct {
-	due  time.Time
-	done bool
+	due      time.Time
+	done     bool
+	assignee string
 }
 
 // fake aggregates in Go what the SQL aggregates in Postgres.
@@ -60,7 +62,7 @@ func (f *fake) IncidentLevels(_ context.Context, w trend.Window, u trend.Units) 
 	f.windows = append(f.windows, w)
 	var out []trend.Count
 	for _, i := range f.incidents {
-		if in(w, i.declared) && u.Has(i.unit) {
+		if in(w, i.declared) && u.Has(i.unit, i.owner) {
 			out = append(out, trend.Count{Bucket: w.Key(i.declared), Key: strconv.Itoa(i.level), N: 1})
 		}
 	}
@@ -70,7 +72,7 @@ func (f *fake) IncidentLevels(_ context.Context, w trend.Window, u trend.Units) 
 func (f *fake) IncidentTimes(_ context.Context, w trend.Window, u trend.Units) ([]trend.Mean, error) {
 	var out []trend.Mean
 	for _, i := range f.incidents {
-		if !in(w, i.declared) || !u.Has(i.unit) {
+		if !in(w, i.declared) || !u.Has(i.unit, i.owner) {
 			continue
 		}
 		if i.acked > 0 {
@@ -86,7 +88,7 @@ func (f *fake) IncidentTimes(_ context.Context, w trend.Window, u trend.Units) (
 func (f *fake) TicketSLA(_ context.Context, w trend.Window, u trend.Units) ([]trend.Ratio, error) {
 	var out []trend.Ratio
 	for _, t := range f.tickets {
-		if !u.Has(t.unit) {
+		if !u.Has(t.unit, t.asker) {
 			continue
 		}
 		when, ok := t.answered, !t.answered.IsZero() && !t.answered.After(t.due)
@@ -107,10 +109,10 @@ func (f *fake) TicketSLA(_ context.Context, w trend.Window, u trend.Units) ([]tr
 	return out, nil
 }
 
-func ratios(w trend.Window, rs []run) []trend.Ratio {
+func ratios(w trend.Window, u trend.Units, rs []run) []trend.Ratio {
 	var out []trend.Ratio
 	for _, r := range rs {
-		if in(w, r.due) && r.due.Before(w.Now) {
+		if in(w, r.due) && r.due.Before(w.Now) && (u.Own == "" || r.assignee == u.Own) {
 			x := trend.Ratio{Bucket: w.Key(r.due), Total: 1}
 			if r.done {
 				x.OK = 1
@@ -121,19 +123,22 @@ func ratios(w trend.Window, rs []run) []trend.Ratio {
 	return out
 }
 
-func (f *fake) Inspections(_ context.Context, w trend.Window) ([]trend.Ratio, error) {
-	return ratios(w, f.runs), nil
+func (f *fake) Inspections(_ context.Context, w trend.Window, u trend.Units) ([]trend.Ratio, error) {
+	return ratios(w, u, f.runs), nil
 }
 
-func (f *fake) Backups(_ context.Context, w trend.Window) ([]trend.Ratio, error) {
-	return ratios(w, f.backups), nil
+func (f *fake) Backups(_ context.Context, w trend.Window, u trend.Units) ([]trend.Ratio, error) {
+	if u.Own != "" {
+		return nil, nil
+	}
+	return ratios(w, u, f.backups), nil
 }
 
 func (f *fake) Escalations(_ context.Context, w trend.Window, u trend.Units) ([]trend.Count, error) {
 	var out []trend.Count
 	for _, i := range f.incidents {
 		for _, e := range i.escalatedAt {
-			if in(w, e) && u.Has(i.unit) {
+			if in(w, e) && u.Has(i.unit, i.owner) {
 				out = append(out, trend.Count{Bucket: w.Key(e), N: 1})
 			}
 		}
@@ -174,7 +179,7 @@ func TestReadBucketsEverySeries(t *testing.T) {
 	now := at("2026-11-25 09:30")
 	f := &fake{
 		incidents: []incident{
-			{unit: "d1", level: 1, declared: at("2026-11-24 10:00"), acked: 4 * time.Minute, resolve: time.Hour,
+			{unit: "d1", owner: "li", level: 1, declared: at("2026-11-24 10:00"), acked: 4 * time.Minute, resolve: time.Hour,
 				escalatedAt: []time.Time{at("2026-11-24 10:15"), at("2026-11-24 10:30")}},
 			{unit: "d1", level: 3, declared: at("2026-11-24 23:59"), acked: 6 * time.Minute},
 			{unit: "d1", level: 3, declared: at("2026-11-25 00:00")},
@@ -182,13 +187,13 @@ func TestReadBucketsEverySeries(t *testing.T) {
 			{unit: "d1", level: 4, declared: at("2026-11-11 23:59")}, // the day before the window
 		},
 		tickets: []ticket{
-			{unit: "d1", kind: "tech", due: at("2026-11-24 18:00"), answered: at("2026-11-24 17:00")},
+			{unit: "d1", kind: "tech", asker: "li", due: at("2026-11-24 18:00"), answered: at("2026-11-24 17:00")},
 			{unit: "d1", kind: "tech", due: at("2026-11-24 18:00"), answered: at("2026-11-24 19:00")},
 			{unit: "d1", kind: "business", due: at("2026-11-23 18:00")},              // fell due unanswered
 			{unit: "d1", kind: "business", due: at("2026-11-25 18:00")},              // not due yet
 			{unit: "d2", kind: "disclosure", due: at("2026-11-24 18:00"), answered: at("2026-11-24 09:00")},
 		},
-		runs:    []run{{due: at("2026-11-24 09:00"), done: true}, {due: at("2026-11-24 15:00")}, {due: at("2026-11-25 15:00")}},
+		runs:    []run{{due: at("2026-11-24 09:00"), done: true, assignee: "li"}, {due: at("2026-11-24 15:00")}, {due: at("2026-11-25 15:00")}},
 		backups: []run{{due: at("2026-11-23 02:00"), done: true}, {due: at("2026-11-24 02:00")}},
 	}
 	s := trend.NewService(f, clock{now}, shanghai)
@@ -237,6 +242,14 @@ func TestReadBucketsEverySeries(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "2026-11-23", weeks.Window.Key(weeks.Starts[12]), "the last week starts on Monday")
 	require.Equal(t, 4, weeks.Incidents[0][12]+weeks.Incidents[1][12]+weeks.Incidents[2][12]+weeks.Incidents[3][12])
+
+	own, err := s.Read(context.Background(), trend.Units{Own: "li"}, trend.Days14)
+	require.NoError(t, err)
+	require.Equal(t, 1, own.Incidents[0][prev]+own.Incidents[1][prev]+own.Incidents[2][prev]+own.Incidents[3][prev], "li owns one incident")
+	require.Equal(t, trend.Pct{OK: 1, Total: 1}, own.SLA["tech"][prev], "li asked one ticket")
+	require.Equal(t, trend.Pct{OK: 1, Total: 1}, own.Inspections[prev], "one run is li's")
+	require.Equal(t, trend.Pct{}, own.Backups[prev], "no backups are anyone's own")
+	require.Equal(t, 2, own.Escalations[prev])
 
 	_, err = s.Read(context.Background(), trend.Units{All: true}, "1y")
 	require.ErrorIs(t, err, core.ErrInvalid)

@@ -19,17 +19,22 @@ type trendStore struct{ s *Store }
 func (s *Store) Trends() trend.Store { return trendStore{s} }
 
 // trendArgs are the window's bounds, its bucket starts, the unit codes
-// (NULL for every unit) and now, as $1..$5 of every trend query.
+// (NULL for every unit, or for one person's own items), now and the
+// person ("" for units), as $1..$6 of every trend query.
 func trendArgs(w trend.Window, u trend.Units) (starts []time.Time, args []any) {
 	starts = w.Starts()
 	var codes []string
-	if !u.All {
+	if !u.All && u.Own == "" {
 		codes = append([]string{}, u.Codes...) // non-nil: no units selects nothing
 	}
-	return starts, []any{w.From, w.To, starts, codes, w.Now}
+	return starts, []any{w.From, w.To, starts, codes, w.Now, u.Own}
 }
 
-const unitFilter = `($4::text[] IS NULL OR unit = ANY($4::text[]))`
+// incidentFilter and ticketFilter keep the rows of the units, or the person's own.
+const (
+	incidentFilter = `($4::text[] IS NULL OR i.unit = ANY($4::text[])) AND ($6 = '' OR i.declared_by = $6 OR i.owner = $6)`
+	ticketFilter   = `($4::text[] IS NULL OR unit = ANY($4::text[])) AND ($6 = '' OR asker = $6 OR $6 = ANY(assignees))`
+)
 
 // trendQuery runs sql, whose first column is width_bucket's 1-based
 // index, scans the other columns into dest and calls row with the
@@ -62,8 +67,8 @@ func (k trendStore) IncidentLevels(ctx context.Context, w trend.Window, u trend.
 	var out []trend.Count
 	var level, n int
 	err := k.trendQuery(ctx, "incident levels", w, starts, args, `
-		SELECT width_bucket(created_at, $3::timestamptz[]), level, count(*) FROM incidents
-		WHERE created_at >= $1 AND created_at < $2 AND `+unitFilter+` AND $5::timestamptz IS NOT NULL
+		SELECT width_bucket(created_at, $3::timestamptz[]), level, count(*) FROM incidents i
+		WHERE created_at >= $1 AND created_at < $2 AND `+incidentFilter+` AND $5::timestamptz IS NOT NULL
 		GROUP BY 1, 2`,
 		func(key string) { out = append(out, trend.Count{Bucket: key, Key: fmt.Sprint(level), N: n}) }, &level, &n)
 	return out, err
@@ -79,8 +84,8 @@ func (k trendStore) IncidentTimes(ctx context.Context, w trend.Window, u trend.U
 		SELECT width_bucket(created_at, $3::timestamptz[]),
 			coalesce(sum(extract(epoch FROM acked_at - created_at)) FILTER (WHERE acked_at IS NOT NULL), 0), count(acked_at),
 			coalesce(sum(extract(epoch FROM resolved_at - created_at)) FILTER (WHERE resolved_at IS NOT NULL), 0), count(resolved_at)
-		FROM incidents
-		WHERE created_at >= $1 AND created_at < $2 AND `+unitFilter+` AND $5::timestamptz IS NOT NULL
+		FROM incidents i
+		WHERE created_at >= $1 AND created_at < $2 AND `+incidentFilter+` AND $5::timestamptz IS NOT NULL
 		GROUP BY 1`,
 		func(key string) {
 			out = append(out, trend.Mean{Bucket: key, Key: "ack", Sum: seconds(ackSec), N: ackN},
@@ -101,23 +106,23 @@ func (k trendStore) TicketSLA(ctx context.Context, w trend.Window, u trend.Units
 	err := k.trendQuery(ctx, "ticket sla", w, starts, args, `
 		SELECT width_bucket(at, $3::timestamptz[]), kind, count(*) FILTER (WHERE on_time), count(*) FROM (
 			SELECT answered_at AS at, kind, answered_at <= due_at AS on_time FROM tickets
-			WHERE answered_at >= $1 AND answered_at < $2 AND `+unitFilter+`
+			WHERE answered_at >= $1 AND answered_at < $2 AND `+ticketFilter+`
 			UNION ALL
 			SELECT due_at, kind, false FROM tickets
-			WHERE answered_at IS NULL AND due_at >= $1 AND due_at < $2 AND due_at < $5 AND `+unitFilter+`
+			WHERE answered_at IS NULL AND due_at >= $1 AND due_at < $2 AND due_at < $5 AND `+ticketFilter+`
 		) t GROUP BY 1, 2`,
 		func(key string) { out = append(out, trend.Ratio{Bucket: key, Key: kind, OK: ok, Total: total}) }, &kind, &ok, &total)
 	return out, err
 }
 
 // Inspections counts inspection runs due per bucket before now and those done.
-func (k trendStore) Inspections(ctx context.Context, w trend.Window) ([]trend.Ratio, error) {
-	starts, args := trendArgs(w, trend.Units{All: true})
+func (k trendStore) Inspections(ctx context.Context, w trend.Window, u trend.Units) ([]trend.Ratio, error) {
+	starts, args := trendArgs(w, trend.Units{All: true, Own: u.Own})
 	var out []trend.Ratio
 	var ok, total int
 	err := k.trendQuery(ctx, "inspections", w, starts, args, `
 		SELECT width_bucket(due_at, $3::timestamptz[]), count(*) FILTER (WHERE state = 'done'), count(*) FROM inspection_runs
-		WHERE due_at >= $1 AND due_at < $2 AND due_at < $5 AND $4::text[] IS NULL
+		WHERE due_at >= $1 AND due_at < $2 AND due_at < $5 AND $4::text[] IS NULL AND ($6 = '' OR $6 = ANY(assignees))
 		GROUP BY 1`,
 		func(key string) { out = append(out, trend.Ratio{Bucket: key, OK: ok, Total: total}) }, &ok, &total)
 	return out, err
@@ -125,7 +130,10 @@ func (k trendStore) Inspections(ctx context.Context, w trend.Window) ([]trend.Ra
 
 // Backups counts the daily backups expected per bucket (due before now)
 // and those reported good. A day belongs to the bucket its date is in.
-func (k trendStore) Backups(ctx context.Context, w trend.Window) ([]trend.Ratio, error) {
+func (k trendStore) Backups(ctx context.Context, w trend.Window, u trend.Units) ([]trend.Ratio, error) {
+	if u.Own != "" {
+		return nil, nil // nobody's own
+	}
 	starts, args := trendArgs(w, trend.Units{All: true})
 	days := make([]string, len(starts))
 	for i, s := range starts {
@@ -137,7 +145,7 @@ func (k trendStore) Backups(ctx context.Context, w trend.Window) ([]trend.Ratio,
 	var ok, total int
 	err := k.trendQuery(ctx, "backups", w, starts, args, `
 		SELECT width_bucket(day, $3::date[]), count(*) FILTER (WHERE state = 'ok'), count(*) FROM backup_checks
-		WHERE day >= $1::date AND day < $2::date AND due_at < $5 AND $4::text[] IS NULL
+		WHERE day >= $1::date AND day < $2::date AND due_at < $5 AND $4::text[] IS NULL AND $6 = ''
 		GROUP BY 1`,
 		func(key string) { out = append(out, trend.Ratio{Bucket: key, OK: ok, Total: total}) }, &ok, &total)
 	return out, err
@@ -150,8 +158,7 @@ func (k trendStore) Escalations(ctx context.Context, w trend.Window, u trend.Uni
 	var n int
 	err := k.trendQuery(ctx, "escalations", w, starts, args, `
 		SELECT width_bucket(e.at, $3::timestamptz[]), count(*) FROM incident_events e JOIN incidents i ON i.id = e.incident_id
-		WHERE e.kind = 'escalate' AND e.at >= $1 AND e.at < $2 AND ($4::text[] IS NULL OR i.unit = ANY($4::text[]))
-			AND $5::timestamptz IS NOT NULL
+		WHERE e.kind = 'escalate' AND e.at >= $1 AND e.at < $2 AND `+incidentFilter+` AND $5::timestamptz IS NOT NULL
 		GROUP BY 1`,
 		func(key string) { out = append(out, trend.Count{Bucket: key, N: n}) }, &n)
 	return out, err

@@ -112,6 +112,17 @@ func TestTrendSeriesAggregateInPostgres(t *testing.T) {
 	require.Equal(t, 0, none.Incidents[0][prev], "no units select nothing")
 	require.Equal(t, 0, none.Escalations[prev])
 
+	own, err := svc.Read(ctx, trend.Units{Own: "u"}, trend.Days14)
+	require.NoError(t, err)
+	require.Equal(t, 4, sum(own.Incidents[0])+sum(own.Incidents[1])+sum(own.Incidents[2])+sum(own.Incidents[3]), "u declared every incident, in both districts")
+	require.Equal(t, 3, sum(own.Escalations))
+	require.Equal(t, trend.Pct{}, own.Backups[11], "backups are nobody's own")
+	require.Equal(t, trend.Pct{OK: 1, Total: 2}, own.Inspections[prev], "the runs are assigned to u")
+	other, err := svc.Read(ctx, trend.Units{Own: "someone"}, trend.Days14)
+	require.NoError(t, err)
+	require.Equal(t, 0, sum(other.Incidents[2])+sum(other.Escalations))
+	require.Equal(t, trend.Pct{}, other.SLA["tech"][prev])
+
 	city, err := svc.Read(ctx, trend.Units{All: true}, trend.Months12)
 	require.NoError(t, err)
 	nov := 11
