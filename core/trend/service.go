@@ -2,7 +2,9 @@ package trend
 
 import (
 	"context"
+	"errors"
 	"strconv"
+	"sync"
 	"time"
 
 	"opsbot/core"
@@ -92,8 +94,28 @@ func (s *Service) Read(ctx context.Context, units Units, r Range) (Trends, error
 	}
 	t.Inspections, t.Backups, t.Escalations = make([]Pct, n), make([]Pct, n), make([]int, n)
 
-	levels, err := s.store.IncidentLevels(ctx, w, units)
-	if err != nil {
+	// The six queries are independent: run them side by side (the store
+	// is a connection pool), then merge in one goroutine.
+	var (
+		levels, escs  []Count
+		times         []Mean
+		sla, runs, bk []Ratio
+		errs          [6]error
+		wg            sync.WaitGroup
+	)
+	for i, q := range []func() error{
+		func() (err error) { levels, err = s.store.IncidentLevels(ctx, w, units); return },
+		func() (err error) { times, err = s.store.IncidentTimes(ctx, w, units); return },
+		func() (err error) { sla, err = s.store.TicketSLA(ctx, w, units); return },
+		func() (err error) { runs, err = s.store.Inspections(ctx, w, units); return },
+		func() (err error) { bk, err = s.store.Backups(ctx, w, units); return },
+		func() (err error) { escs, err = s.store.Escalations(ctx, w, units); return },
+	} {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = q() }()
+	}
+	wg.Wait()
+	if err := errors.Join(errs[:]...); err != nil {
 		return Trends{}, err
 	}
 	for _, c := range levels {
@@ -101,10 +123,6 @@ func (s *Service) Read(ctx context.Context, units Units, r Range) (Trends, error
 		if i, ok := index[c.Bucket]; ok && err == nil && l >= 1 && l <= 4 {
 			t.Incidents[l-1][i] += c.N
 		}
-	}
-	times, err := s.store.IncidentTimes(ctx, w, units)
-	if err != nil {
-		return Trends{}, err
 	}
 	for _, m := range times {
 		i, ok := index[m.Bucket]
@@ -118,10 +136,6 @@ func (s *Service) Read(ctx context.Context, units Units, r Range) (Trends, error
 		dst.Sum += m.Sum
 		dst.N += m.N
 	}
-	sla, err := s.store.TicketSLA(ctx, w, units)
-	if err != nil {
-		return Trends{}, err
-	}
 	for _, r := range sla {
 		if i, ok := index[r.Bucket]; ok {
 			if _, known := t.SLA[r.Key]; !known {
@@ -131,20 +145,8 @@ func (s *Service) Read(ctx context.Context, units Units, r Range) (Trends, error
 			t.SLA[r.Key][i].Total += r.Total
 		}
 	}
-	runs, err := s.store.Inspections(ctx, w, units)
-	if err != nil {
-		return Trends{}, err
-	}
 	addRatios(t.Inspections, runs, index)
-	backups, err := s.store.Backups(ctx, w, units)
-	if err != nil {
-		return Trends{}, err
-	}
-	addRatios(t.Backups, backups, index)
-	escs, err := s.store.Escalations(ctx, w, units)
-	if err != nil {
-		return Trends{}, err
-	}
+	addRatios(t.Backups, bk, index)
 	for _, c := range escs {
 		if i, ok := index[c.Bucket]; ok {
 			t.Escalations[i] += c.N

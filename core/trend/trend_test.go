@@ -189,8 +189,8 @@ func TestReadBucketsEverySeries(t *testing.T) {
 		tickets: []ticket{
 			{unit: "d1", kind: "tech", asker: "li", due: at("2026-11-24 18:00"), answered: at("2026-11-24 17:00")},
 			{unit: "d1", kind: "tech", due: at("2026-11-24 18:00"), answered: at("2026-11-24 19:00")},
-			{unit: "d1", kind: "business", due: at("2026-11-23 18:00")},              // fell due unanswered
-			{unit: "d1", kind: "business", due: at("2026-11-25 18:00")},              // not due yet
+			{unit: "d1", kind: "business", due: at("2026-11-23 18:00")}, // fell due unanswered
+			{unit: "d1", kind: "business", due: at("2026-11-25 18:00")}, // not due yet
 			{unit: "d2", kind: "disclosure", due: at("2026-11-24 18:00"), answered: at("2026-11-24 09:00")},
 		},
 		runs:    []run{{due: at("2026-11-24 09:00"), done: true, assignee: "li"}, {due: at("2026-11-24 15:00")}, {due: at("2026-11-25 15:00")}},
