@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"opsbot/adapters/api"
+	"opsbot/adapters/console"
 	"opsbot/adapters/server"
 	"opsbot/alerts"
 	"opsbot/bot"
@@ -111,6 +112,11 @@ func (a *process) serve(ctx, gctx context.Context, g *errgroup.Group, ready func
 	if apiReady != nil {
 		apiReady(v1, mux)
 	}
+	if cfg.Console.EnabledOr() {
+		if err := a.consoleRoutes(srv, explain); err != nil {
+			return err
+		}
+	}
 	// Webhooks share transactions under load.
 	batcher := alerts.NewBatcher(a.dom.alerts, 4, 16) // measured best of 2–8 workers × 16–64 (make bench)
 	batcher.Start(ctx)
@@ -178,5 +184,20 @@ func (a *process) deployServer(srv *server.Server) error {
 		}
 		return now.Sub(due[0].DueAt), nil
 	})
+	return nil
+}
+
+// consoleRoutes serves the web console /console/ on srv: the same Guard
+// as the web chat and the API, the same core services.
+func (a *process) consoleRoutes(srv *server.Server, explain func(error) string) error {
+	cfg := a.cfg
+	con, err := console.New(console.Config{Language: cfg.Bot.Language, Refresh: cfg.Console.Refresh.D(),
+		PublicURL: cfg.Console.PublicURL, Location: cfg.Bot.Location()},
+		console.Services{Auth: a.plat.guard, Views: a.dom.orgs, Explain: explain, Clock: a.clock,
+			Incidents: a.dom.incidents}, a.log)
+	if err != nil {
+		return err
+	}
+	con.Routes(srv.Mux)
 	return nil
 }

@@ -55,6 +55,7 @@ func domainCatalogs() map[string][2]catalog {
 		"audit":          {zhAudit, enAudit},
 		"api":            {zhAPI, enAPI},
 		"token":          {zhToken, enToken},
+		"console":        {zhConsole, enConsole},
 		"console_trends": {zhConsoleTrends, enConsoleTrends},
 	}
 }

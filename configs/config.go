@@ -53,6 +53,7 @@ type Config struct {
 	Webchat     Webchat     `yaml:"webchat"`
 	API         API         `yaml:"api"`
 	Auth        Auth        `yaml:"auth"`
+	Console     Console     `yaml:"console"`
 	Channels    []Channel   `yaml:"channels"`
 	Delivery    Delivery    `yaml:"delivery"`
 	Worker      Worker      `yaml:"worker"`
@@ -529,6 +530,22 @@ type Webchat struct {
 	ServiceRoles []ServiceRole `yaml:"service_roles"`
 }
 
+// Console configures the web console under /console/ (issue 15): pages
+// for managers and operators, signed in as for the web chat.
+type Console struct {
+	// Enabled serves /console/ (default true).
+	Enabled *bool `yaml:"enabled"`
+	// PublicURL is the console's address in deep links on chat cards
+	// (default webchat.public_url).
+	PublicURL string `yaml:"public_url"`
+	// Refresh is how often the overview refreshes itself (default 15s,
+	// at least 2s).
+	Refresh Duration `yaml:"refresh"`
+}
+
+// EnabledOr reports whether the console is served (default true).
+func (c Console) EnabledOr() bool { return c.Enabled == nil || *c.Enabled }
+
 // API configures API tokens and the service users integrations act as.
 type API struct {
 	// Tokens tunes personal and service API tokens.
@@ -886,6 +903,8 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Auth.SessionAbsolute, Duration(7*24*time.Hour))
 	setDefault(&c.Auth.LoginAttemptsPerMinute, 10)
 	setDefault(&c.Auth.RedirectBase, c.Webchat.PublicURL)
+	setDefault(&c.Console.PublicURL, c.Webchat.PublicURL)
+	setDefault(&c.Console.Refresh, Duration(15*time.Second))
 	setDefault(&c.Auth.WeComAuthorizeURL, "https://open.weixin.qq.com/connect/oauth2/authorize")
 	setDefault(&c.Auth.WeComSSOURL, "https://login.work.weixin.qq.com/wwlogin/sso/login")
 	if c.Auth.OIDC.RedirectURL == "" && c.Webchat.PublicURL != "" {
@@ -997,6 +1016,12 @@ func (c *Config) Validate() error {
 	// webchat
 	if u := c.Webchat.PublicURL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
 		add("webchat.public_url", "must be an http(s) URL, got %q", u)
+	}
+	if u := c.Console.PublicURL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		add("console.public_url", "must be an http(s) URL, got %q", u)
+	}
+	if c.Console.Refresh.D() < 2*time.Second {
+		add("console.refresh", "must be at least 2s, got %s", c.Console.Refresh)
 	}
 	if c.Webchat.SessionTTL.D() < time.Minute {
 		add("webchat.session_ttl", "must be at least 1m, got %s", c.Webchat.SessionTTL)

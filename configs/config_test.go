@@ -98,6 +98,7 @@ func TestLoadDefaults(t *testing.T) {
 			ReopenWindow: Duration(30 * time.Minute), UpdateEvery: Duration(30 * time.Second), HTTPKindLabel: "kind",
 			HTTPKindValue: "http_status", AppLabel: "app", Non200After: Duration(10 * time.Minute)},
 		Webchat: Webchat{SessionTTL: Duration(720 * time.Hour), ServiceUser: "svc-webchat"},
+		Console: Console{Refresh: Duration(15 * time.Second)},
 		API: API{Tokens: APITokens{DefaultTTL: Duration(90 * 24 * time.Hour), MaxTTL: Duration(365 * 24 * time.Hour),
 			RatePerMinute: 600, Burst: 60}},
 		Auth: Auth{SessionIdle: Duration(8 * time.Hour), SessionAbsolute: Duration(7 * 24 * time.Hour), LoginAttemptsPerMinute: 10,

@@ -182,3 +182,21 @@ func RetryAfter(w http.ResponseWriter, err error) bool {
 	w.Header().Set("Retry-After", itoa(secs))
 	return true
 }
+
+// CSRF returns the CSRF token of r's cookie session, for a page that
+// posts a form (the console's sign-out); "" for a bearer token or no
+// valid session.
+func (g *Guard) CSRF(r *http.Request) string {
+	if r.Header.Get("Authorization") != "" {
+		return ""
+	}
+	c, err := r.Cookie(CookieName)
+	if err != nil || c.Value == "" {
+		return ""
+	}
+	_, ses, err := g.sessions.Resolve(r.Context(), c.Value)
+	if err != nil {
+		return ""
+	}
+	return ses.CSRF
+}

@@ -164,6 +164,10 @@ type Filter struct {
 	// Before keeps ids below it (the next page after id Before).
 	Before int64
 	Limit  int
+	// View, when set, keeps the incidents in an actor's view of the org
+	// (org.View.Keeps: by unit, or for own items those they declared or
+	// own); nil keeps every one.
+	View *org.View
 }
 
 // Match reports whether f selects i (Before and Limit aside).
@@ -172,7 +176,8 @@ func (f Filter) Match(i Incident) bool {
 	return (f.State == "" || f.State == i.State || (f.State == StateOpen && i.Open())) &&
 		(f.Level == 0 || f.Level == i.Level) && (f.Unit == "" || f.Unit == i.Unit) && (f.System == "" || f.System == i.System) &&
 		(f.Since.IsZero() || !i.CreatedAt.Before(f.Since)) && (f.Until.IsZero() || i.CreatedAt.Before(f.Until)) &&
-		(text == "" || strings.Contains(strings.ToLower(i.Title+" "+i.Summary), text))
+		(text == "" || strings.Contains(strings.ToLower(i.Title+" "+i.Summary), text)) &&
+		(f.View == nil || f.View.Keeps(i.Unit, i.DeclaredBy, i.Owner))
 }
 
 // Store runs incident work in transactions.

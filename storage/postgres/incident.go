@@ -9,6 +9,7 @@ import (
 
 	"opsbot/core/duty"
 	"opsbot/core/incident"
+	"opsbot/core/org"
 )
 
 // incidentStore adapts Store to incident.Store.
@@ -101,13 +102,16 @@ func (t *Tx) FindIncidents(ctx context.Context, f incident.Filter) ([]incident.I
 	if !f.Until.IsZero() {
 		until = &f.Until
 	}
+	all, units, own := viewArgs(f.View)
 	rows, err := t.tx.Query(ctx, "SELECT "+incidentColumns+` FROM incidents
 		WHERE ($1 = '' OR state = $1 OR ($1 = 'open' AND state NOT IN ('resolved', 'closed')))
 		AND ($2 = 0 OR level = $2) AND ($3 = '' OR unit = $3) AND ($4 = '' OR system = $4)
 		AND ($5::timestamptz IS NULL OR created_at >= $5) AND ($6::timestamptz IS NULL OR created_at < $6)
 		AND ($7 = '' OR strpos(lower(title || ' ' || summary), lower($7)) > 0)
 		AND ($8 = 0 OR id < $8)
-		ORDER BY id DESC LIMIT $9`, f.State, f.Level, f.Unit, f.System, since, until, f.Text, f.Before, f.Limit)
+		AND ($10 OR ($12 = '' AND unit = ANY($11::text[])) OR ($12 <> '' AND (declared_by = $12 OR owner = $12)))
+		ORDER BY id DESC LIMIT $9`, f.State, f.Level, f.Unit, f.System, since, until, f.Text, f.Before, f.Limit,
+		all, units, own)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: find incidents: %w", err)
 	}
@@ -190,4 +194,17 @@ func (t *Tx) SetOverride(ctx context.Context, rotation, day, user, by string, at
 		ON CONFLICT (rotation, day) DO UPDATE SET user_id = excluded.user_id, created_by = excluded.created_by, created_at = excluded.created_at`,
 		rotation, day, user, by, at)
 	return wrap(err, "set override")
+}
+
+// viewArgs are the SQL arguments of an org view: whether it keeps every
+// row, the unit codes it covers, and the user whose own rows it keeps
+// (org.View.Keeps); a nil view keeps every row.
+func viewArgs(v *org.View) (all bool, units []string, own string) {
+	if v == nil || v.All {
+		return true, nil, ""
+	}
+	if v.Own != "" {
+		return false, nil, v.Own
+	}
+	return false, append([]string{}, v.Units...), ""
 }

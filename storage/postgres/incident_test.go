@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"opsbot/core/incident"
+	"opsbot/core/org"
 	"opsbot/storage/postgres/pgtest"
 )
 
@@ -55,6 +56,9 @@ func TestFindIncidentsFilters(t *testing.T) {
 		{"text with a LIKE wildcard", incident.Filter{Text: "100%"}},
 		{"before", incident.Filter{Before: all[2].ID}},
 		{"combined", incident.Filter{State: incident.StateOpen, Unit: "city", Level: 1}},
+		{"view of units", incident.Filter{View: &org.View{Basis: org.ViewUnits, Units: []string{"dc-edu", "dc-edu-it"}}}},
+		{"view of the city", incident.Filter{View: &org.View{Basis: org.ViewCity, All: true}}},
+		{"view of own items", incident.Filter{View: &org.View{Basis: org.ViewOwn, Own: "admin"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
