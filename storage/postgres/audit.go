@@ -111,7 +111,10 @@ func (t *Tx) AuditSearch(ctx context.Context, q org.AuditQuery) ([]core.AuditEnt
 	}
 	rows, err := t.tx.Query(ctx, "SELECT "+auditColumns+` FROM audit_log
 		WHERE ($1 = '' OR actor = $1) AND ($2::timestamptz IS NULL OR at >= $2) AND ($3::timestamptz IS NULL OR at < $3)
-		AND ($4 = 0 OR seq < $4) ORDER BY seq DESC LIMIT $5`, q.Actor, since, until, q.Before, q.Limit)
+		AND ($4 = 0 OR seq < $4)
+		AND ($6 = '' OR action = $6 OR (right($6, 1) = '.' AND starts_with(action, $6)))
+		AND ($7 = '' OR entity = $7)
+		ORDER BY seq DESC LIMIT $5`, q.Actor, since, until, q.Before, q.Limit, q.Action, q.Entity)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: audit search: %w", err)
 	}

@@ -7,8 +7,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"opsbot/core"
+	"opsbot/core/org"
 	"opsbot/core/routine/routinetest"
 	"opsbot/core/trend"
+	"opsbot/storage/postgres"
 	"opsbot/storage/postgres/pgtest"
 )
 
@@ -142,4 +145,39 @@ func sum(xs []int) int {
 		n += x
 	}
 	return n
+}
+
+func TestAuditSearchByActionAndEntity(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := pgtest.New(t)
+	at := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	require.NoError(t, s.WithTx(ctx, func(tx *postgres.Tx) error {
+		for _, e := range [][3]string{{"a", "incident.declare", "incident:1"}, {"a", "incident.ack", "incident:1"},
+			{"b", "incident_x.other", "incident:2"}, {"b", "org.user.add", "user:u1"}} {
+			if err := core.Record(ctx, tx, at, core.Actor{UserID: e[0], Platform: "webchat"}, e[1], e[2], nil, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	search := func(q org.AuditQuery) []string {
+		t.Helper()
+		q.Limit = 10
+		var out []string
+		require.NoError(t, s.WithTx(ctx, func(tx *postgres.Tx) error {
+			es, err := tx.AuditSearch(ctx, q)
+			for _, e := range es {
+				out = append(out, e.Action+" "+e.Entity)
+			}
+			return err
+		}))
+		return out
+	}
+	require.Equal(t, []string{"incident.ack incident:1", "incident.declare incident:1"}, search(org.AuditQuery{Action: "incident."}),
+		"a prefix ends at its dot: incident_x is not under incident.")
+	require.Equal(t, []string{"incident.ack incident:1"}, search(org.AuditQuery{Action: "incident.ack"}))
+	require.Empty(t, search(org.AuditQuery{Action: "incident"}), "without a dot, one action")
+	require.Equal(t, []string{"org.user.add user:u1"}, search(org.AuditQuery{Entity: "user:u1"}))
+	require.Equal(t, []string{"incident_x.other incident:2"}, search(org.AuditQuery{Actor: "b", Action: "incident_x."}))
 }
