@@ -180,6 +180,29 @@ func (k auditStore) Walk(ctx context.Context, fn func(core.AuditEntry) error) (i
 	return headSeq, headHash, nil
 }
 
+// RecordVerification keeps the outcome of a walk of the chain.
+func (t *Tx) RecordVerification(ctx context.Context, v audit.Verification) error {
+	_, err := t.tx.Exec(ctx, `INSERT INTO audit_verifications (at, by_user, count, seq, broken_seq, broken, signed, took_ms)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, v.At, v.By, v.Count, v.Seq, v.BrokenSeq, v.Broken, v.Signed, v.Took.Milliseconds())
+	return wrap(err, "record audit verification")
+}
+
+// LastVerification is the newest walk recorded; false when none was.
+func (k auditStore) LastVerification(ctx context.Context) (audit.Verification, bool, error) {
+	var v audit.Verification
+	var ms int64
+	err := k.s.pool.QueryRow(ctx, `SELECT at, by_user, count, seq, broken_seq, broken, signed, took_ms FROM audit_verifications
+		ORDER BY id DESC LIMIT 1`).Scan(&v.At, &v.By, &v.Count, &v.Seq, &v.BrokenSeq, &v.Broken, &v.Signed, &ms)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return audit.Verification{}, false, nil
+	}
+	if err != nil {
+		return audit.Verification{}, false, fmt.Errorf("postgres: last audit verification: %w", err)
+	}
+	v.Took = time.Duration(ms) * time.Millisecond
+	return v, true, nil
+}
+
 // VerifyAudit walks the whole chain in order with the store's key and
 // returns how many entries checked out and the first break, or nil when
 // the chain is whole.

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"opsbot/core"
+	"opsbot/core/audit"
 	"opsbot/core/org"
 	"opsbot/core/routine/routinetest"
 	"opsbot/core/trend"
@@ -180,4 +181,28 @@ func TestAuditSearchByActionAndEntity(t *testing.T) {
 	require.Empty(t, search(org.AuditQuery{Action: "incident"}), "without a dot, one action")
 	require.Equal(t, []string{"org.user.add user:u1"}, search(org.AuditQuery{Entity: "user:u1"}))
 	require.Equal(t, []string{"incident_x.other incident:2"}, search(org.AuditQuery{Actor: "b", Action: "incident_x."}))
+}
+
+func TestAuditVerificationsKeepTheLast(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := pgtest.New(t)
+	_, ok, err := s.Audit().LastVerification(ctx)
+	require.NoError(t, err)
+	require.False(t, ok)
+	at := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	for _, v := range []audit.Verification{
+		{At: at, By: "system", Count: 10, Seq: 10, Signed: true, Took: 40 * time.Millisecond},
+		{At: at.Add(time.Hour), By: "admin", Count: 4, Seq: 4, BrokenSeq: 5, Broken: "hash mismatch", Took: time.Second},
+	} {
+		require.NoError(t, s.Audit().InTx(ctx, func(tx audit.Tx) error { return tx.RecordVerification(ctx, v) }))
+	}
+	v, ok, err := s.Audit().LastVerification(ctx)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, "admin", v.By)
+	require.Equal(t, int64(5), v.BrokenSeq)
+	require.Equal(t, "hash mismatch", v.Broken)
+	require.Equal(t, time.Second, v.Took)
+	require.True(t, at.Add(time.Hour).Equal(v.At))
 }
