@@ -12,6 +12,7 @@ import (
 	"opsbot/core/access"
 	"opsbot/core/alert"
 	"opsbot/core/approval"
+	"opsbot/core/audit"
 	"opsbot/core/backup"
 	"opsbot/core/calendar"
 	"opsbot/core/delivery"
@@ -22,6 +23,7 @@ import (
 	"opsbot/core/org"
 	"opsbot/core/problem"
 	"opsbot/core/ticket"
+	"opsbot/core/trend"
 	"opsbot/storage/postgres"
 )
 
@@ -43,6 +45,8 @@ type domainSet struct {
 	rotations *duty.Service
 	inspects  *inspect.Service
 	problems  *problem.Service
+	audits    *audit.Service // the console's audit page
+	trends    *trend.Service // the console's trends page
 }
 
 // domains builds every core service on store and the module of each;
@@ -116,6 +120,7 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 		incidents: incidents, tickets: tickets, approvals: approvals,
 		tokens:    tokens,
 		rotations: rotations, inspects: inspections, problems: problems,
+		audits: audits, trends: trend.NewService(store.Trends(), clock, cfg.Bot.Location()),
 		plugs: []bot.Plug{
 			bot.Channels(channels),
 			bot.Approvals(approvals), bot.Incidents(incidents), bot.Duty(rotations, handovers, cfg.Scheduler.SweepInterval.D()),

@@ -127,8 +127,12 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 	return nil
 }
 
-// consoleURL is the address chat cards link the console at: console.public_url,
-// else webchat.public_url; "" (no links) when neither is set.
+// consoleURL is the address chat cards link the console at:
+// console.public_url (whose default is webchat.public_url); "" (no links)
+// when neither is set or the console is off.
 func consoleURL(cfg *configs.Config) string {
-	return cfg.Webchat.PublicURL
+	if !cfg.Console.EnabledOr() {
+		return ""
+	}
+	return cfg.Console.PublicURL
 }

@@ -91,7 +91,10 @@ type Services struct {
 	Explain Explain
 	Clock   core.Clock
 
-	Incidents Incidents
+	Incidents  Incidents
+	Trends     Trends
+	AuditLog   AuditLog
+	AuditChain AuditChain
 }
 
 // Console serves /console/.
@@ -120,6 +123,10 @@ type Page struct {
 	// Data marks a machine endpoint (a download, JSON, a fragment):
 	// without a session it answers 401 instead of redirecting to sign in.
 	Data bool
+	// Method is "" for GET, or "POST" for a form that changes state: the
+	// Guard checks a cookie session's CSRF token, and a read-only API
+	// token is refused (read_only_token).
+	Method string
 	// Handle returns the template's data, a JSON value, or a *Download.
 	Handle func(r *Request) (any, error)
 }
@@ -141,6 +148,10 @@ var navOrder = [][2]string{
 	{NavIncidents, "/console/incidents"}, {NavDuty, "/console/duty"}, {NavReports, "/console/reports"},
 	{NavAudit, "/console/audit"},
 }
+
+// Redirect is a handler's answer sending the browser to a path (303
+// See Other: after a POST, the page to show).
+type Redirect string
 
 // JSON is a handler's answer written as JSON (200).
 type JSON struct{ Value any }
@@ -248,7 +259,11 @@ func (c *Console) Routes(mux *http.ServeMux) {
 		http.Redirect(w, r, "/console/", http.StatusMovedPermanently)
 	})
 	for _, p := range c.pages {
-		mux.Handle("GET "+p.Path, c.handler(p))
+		method := p.Method
+		if method == "" {
+			method = http.MethodGet
+		}
+		mux.Handle(method+" "+p.Path, c.handler(p))
 	}
 }
 
@@ -257,6 +272,18 @@ func (c *Console) Paths() []string {
 	out := make([]string, len(c.pages))
 	for i, p := range c.pages {
 		out[i] = p.Path
+	}
+	return out
+}
+
+// GetPaths lists the paths of the pages a browser reads (GET, no
+// downloads), for the benchmark to walk.
+func (c *Console) GetPaths() []string {
+	var out []string
+	for _, p := range c.pages {
+		if p.Method == "" && !p.Data {
+			out = append(out, p.Path)
+		}
 	}
 	return out
 }
@@ -277,6 +304,10 @@ func (c *Console) handler(p Page) http.Handler {
 			return
 		}
 		req := &Request{Request: r, Principal: pr, Actor: pr.Actor, Lang: c.lang(r, pr), c: c}
+		if p.Method != "" && !pr.CanWrite() {
+			c.fail(w, req, p, core.Forbidden("read_only_token"))
+			return
+		}
 		if req.Actor.Platform == "" {
 			req.Actor.Platform = access.PlatformAPI
 		}
@@ -305,6 +336,8 @@ func (c *Console) handler(p Page) http.Handler {
 			_, _ = w.Write(v.Body)
 		case JSON:
 			writeJSON(w, http.StatusOK, v.Value)
+		case Redirect:
+			http.Redirect(w, r, string(v), http.StatusSeeOther)
 		default:
 			c.render(w, req, p, http.StatusOK, v)
 		}

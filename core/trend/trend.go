@@ -14,6 +14,8 @@ import (
 	"context"
 	"slices"
 	"time"
+
+	"opsbot/core/org"
 )
 
 // Range is a period the console offers.
@@ -47,6 +49,19 @@ type Units struct {
 	All   bool
 	Codes []string
 	Own   string
+}
+
+// UnitsOf is what an org view selects (the scope rule): every unit for
+// the city or city operations, the view's units (subtrees, or the unit
+// filter's) for an admin, the user's own items for anyone else.
+func UnitsOf(v org.View) Units {
+	switch {
+	case v.Own != "":
+		return Units{Own: v.Own}
+	case v.All:
+		return Units{All: true}
+	}
+	return Units{Codes: v.Units}
 }
 
 // Has reports whether a row about unit involving people is selected.

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"opsbot/core"
+	"opsbot/core/org"
 	"opsbot/core/trend"
 )
 
@@ -253,4 +254,14 @@ func TestReadBucketsEverySeries(t *testing.T) {
 
 	_, err = s.Read(context.Background(), trend.Units{All: true}, "1y")
 	require.ErrorIs(t, err, core.ErrInvalid)
+}
+
+func TestUnitsOfAView(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, trend.Units{All: true}, trend.UnitsOf(org.View{Basis: org.ViewCity, All: true, Units: []string{"a", "b"}}))
+	require.Equal(t, trend.Units{Codes: []string{"d1", "d1-u"}}, trend.UnitsOf(org.View{Basis: org.ViewUnits, Units: []string{"d1", "d1-u"}}))
+	require.Equal(t, trend.Units{Own: "li"}, trend.UnitsOf(org.View{Basis: org.ViewOwn, Own: "li"}))
+	narrowed, err := org.View{Basis: org.ViewCity, All: true, Tree: []org.Unit{{Code: "city", Path: "/city/"}, {Code: "d1", Path: "/city/d1/"}}}.Narrow("d1")
+	require.NoError(t, err)
+	require.Equal(t, trend.Units{Codes: []string{"d1"}}, trend.UnitsOf(narrowed), "the unit filter narrows the city to a subtree")
 }
