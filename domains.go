@@ -21,6 +21,7 @@ import (
 	"opsbot/core/incident"
 	"opsbot/core/inspect"
 	"opsbot/core/org"
+	"opsbot/core/overview"
 	"opsbot/core/problem"
 	"opsbot/core/ticket"
 	"opsbot/core/trend"
@@ -45,8 +46,9 @@ type domainSet struct {
 	rotations *duty.Service
 	inspects  *inspect.Service
 	problems  *problem.Service
-	audits    *audit.Service // the console's audit page
-	trends    *trend.Service // the console's trends page
+	overview  *overview.Service // the console's overview
+	audits    *audit.Service    // the console's audit page
+	trends    *trend.Service    // the console's trends page
 }
 
 // domains builds every core service on store and the module of each;
@@ -120,7 +122,8 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 		incidents: incidents, tickets: tickets, approvals: approvals,
 		tokens:    tokens,
 		rotations: rotations, inspects: inspections, problems: problems,
-		audits: audits, trends: trend.NewService(store.Trends(), clock, cfg.Bot.Location()),
+		overview: overview.NewService(store.Overview(), clock, cal),
+		audits:   audits, trends: trend.NewService(store.Trends(), clock, cfg.Bot.Location()),
 		plugs: []bot.Plug{
 			bot.Channels(channels),
 			bot.Approvals(approvals), bot.Incidents(incidents), bot.Duty(rotations, handovers, cfg.Scheduler.SweepInterval.D()),

@@ -14,11 +14,13 @@ package main
 //     the token with a.mintToken(t, user, "--scope read").
 //   - consoleBrowser(t, a, user, mobile) is a headless Chromium signed in
 //     as user (the opsbot_session cookie set with network.SetCookie),
-//     with a 390×844 viewport when mobile; consolePage(t, ctx, a, path)
-//     opens a console page in it and waits for the page's title (#title).
+//     with a 390×844 viewport when mobile; consoleSignIn(t, ctx, a, user)
+//     switches it to another user; consolePage(t, ctx, a, path) opens a
+//     console page in it and waits for the page's title (#title).
 //   - shot(t, ctx, name) saves a full-page screenshot as
 //     $OPSBOT_ARTIFACTS/<test name>/<name>.png (default t.TempDir()).
-//   - evalJS[T](t, ctx, expr) evaluates a JavaScript expression.
+//   - evalJS[T](t, ctx, expr) evaluates a JavaScript expression;
+//     waitJS(t, ctx, expr, why) waits until one holds, across navigations.
 //
 // The demo org (configs/dev.yaml) has liqiang (district admin of
 // dongcheng), wangfang (district admin of xicheng), zhangwei (unit admin
@@ -108,14 +110,21 @@ func (a *app) consoleDo(t *testing.T, path string, prep func(*http.Request)) con
 func consoleBrowser(t *testing.T, a *app, user string, mobile bool) context.Context {
 	t.Helper()
 	ctx := browserCtx(t)
-	secret, _ := consoleSession(t, a, user)
-	_, err := chromedp.Call(ctx, network.SetCookie, network.SetCookieParams{Name: consoleCookie, Value: secret,
-		URL: a.base + "/", Path: "/", HTTPOnly: ptrTo(true)})
-	require.NoError(t, err)
+	consoleSignIn(t, ctx, a, user)
 	if mobile {
 		require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(390, 844)))
 	}
 	return ctx
+}
+
+// consoleSignIn signs the browser in as user (replacing any session
+// cookie): one browser can act as several users in turn.
+func consoleSignIn(t *testing.T, ctx context.Context, a *app, user string) {
+	t.Helper()
+	secret, _ := consoleSession(t, a, user)
+	_, err := chromedp.Call(ctx, network.SetCookie, network.SetCookieParams{Name: consoleCookie, Value: secret,
+		URL: a.base + "/", Path: "/", HTTPOnly: ptrTo(true)})
+	require.NoError(t, err)
 }
 
 func ptrTo[T any](v T) *T { return &v }
@@ -138,6 +147,20 @@ func evalJS[T any](t *testing.T, ctx context.Context, expr string) T {
 	out, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
 	require.NoError(t, err)
 	return out
+}
+
+// waitJS waits (15 s at most) until expr is true in the page, across
+// navigations (evaluation errors while a page loads are retried).
+func waitJS(t *testing.T, ctx context.Context, expr, why string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr)); err == nil && ok {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s: %s never held", why, expr)
 }
 
 // artifactDir is where a test's screenshots go: $OPSBOT_ARTIFACTS/<test>,
@@ -225,4 +248,107 @@ func TestConsoleHarnessInBrowser(t *testing.T) {
 	assert.Contains(t, evalJS[string](t, ctx, `document.querySelector("#who").textContent`), "liqiang")
 	assert.LessOrEqual(t, evalJS[int](t, ctx, `document.documentElement.scrollWidth`), 390)
 	shot(t, ctx, "overview-390")
+}
+
+// openTicket opens a technical ticket as user about unit and returns its id.
+func (a *app) openTicket(t *testing.T, user, title, unit string) int64 {
+	t.Helper()
+	r := a.say(user, fmt.Sprintf("/ticket open tech %q --unit %s", title, unit))
+	require.Equal(t, "ok", r.Status, r.all())
+	m := regexp.MustCompile(`#(\d+)`).FindStringSubmatch(r.Title + r.Text)
+	require.NotNil(t, m, r.all())
+	var id int64
+	_, err := fmt.Sscan(m[1], &id)
+	require.NoError(t, err)
+	return id
+}
+
+// shows reports which of the ids the overview lists under section (a
+// CSS selector of the card).
+func shows(t *testing.T, ctx context.Context, section string, ids ...int64) []bool {
+	t.Helper()
+	out := make([]bool, len(ids))
+	for i, id := range ids {
+		out[i] = evalJS[bool](t, ctx, fmt.Sprintf(`!!document.querySelector(%q)`, fmt.Sprintf(`%s li[data-id="%d"]`, section, id)))
+	}
+	return out
+}
+
+// TestConsoleScopeInBrowser is issue 15's "must show" for the overview,
+// the incident page and the SLA board, in Chromium at 390 px: seeded with
+// an incident and a ticket in dongcheng and another pair in xicheng, the
+// district admin liqiang never sees xicheng's, the operator sees both,
+// a member only their own; the unit filter narrows and refuses a unit
+// outside the scope; the incident page shows its timeline; the overview
+// shows a new incident without a reload; nothing scrolls sideways.
+func TestConsoleScopeInBrowser(t *testing.T) {
+	sh, err := time.LoadLocation("Asia/Shanghai")
+	require.NoError(t, err)
+	clock := &testClock{now: time.Date(2026, 11, 24, 9, 0, 0, 0, sh)} // a Tuesday
+	a := startAppWith(t, clock, "OPSBOT_CONSOLE_REFRESH=2s")
+	east := a.declareIn(t, "zhengmin", "东城门户无法访问", 2, "dc-edu")
+	west := a.declareIn(t, "huangyu", "西城抽查系统缓慢", 3, "xc-market")
+	eastTicket := a.openTicket(t, "zhengmin", "东城 VPN 无法登录", "dc-edu")
+	westTicket := a.openTicket(t, "huangyu", "西城账号被锁定", "xc-market")
+	clock.Set(time.Date(2026, 11, 26, 10, 0, 0, 0, sh)) // both tickets fall due at 17:30 today
+
+	ctx := consoleBrowser(t, a, "liqiang", true)
+	consolePage(t, ctx, a, "/console/")
+	require.Equal(t, []bool{true, false}, shows(t, ctx, "#open-incidents", east, west), "the district admin sees dongcheng's incident only")
+	require.Equal(t, []bool{true, false}, shows(t, ctx, "#tickets", eastTicket, westTicket), "and dongcheng's ticket only")
+	assert.Contains(t, evalJS[string](t, ctx, `document.querySelector("#duty").textContent`), "ops-oncall")
+	assert.LessOrEqual(t, evalJS[int](t, ctx, `document.documentElement.scrollWidth`), 390, "no sideways scroll at 390 px")
+	shot(t, ctx, "overview-liqiang-390")
+
+	// The unit filter narrows inside the scope (choosing a unit reloads
+	// the page with ?unit=) and refuses a unit outside it.
+	require.NoError(t, chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`(() => {
+		const s = document.querySelector("#unit"); s.value = "dc-health"; s.dispatchEvent(new Event("change", {bubbles: true})); })()`)))
+	waitJS(t, ctx, `location.search === "?unit=dc-health" && !!document.querySelector("#open-incidents")`, "the unit filter did not apply")
+	require.Equal(t, []bool{false}, shows(t, ctx, "#open-incidents", east), "dc-health has no incident")
+	consolePage(t, ctx, a, "/console/?unit=dc-edu")
+	require.Equal(t, []bool{true}, shows(t, ctx, "#open-incidents", east))
+	consolePage(t, ctx, a, "/console/?unit=xc-market")
+	assert.Contains(t, evalJS[string](t, ctx, `document.querySelector("#error").textContent`), "xc-market 不在您的管辖范围内")
+	assert.Equal(t, http.StatusForbidden, a.consoleGet(t, "liqiang", "/console/?unit=xc-market").Status)
+	assert.Equal(t, http.StatusForbidden, a.consoleGet(t, "liqiang", fmt.Sprintf("/console/incidents/%d", west)).Status)
+
+	// Live: a new incident in the district appears without a reload.
+	consolePage(t, ctx, a, "/console/")
+	require.NoError(t, chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`window.notReloaded = true`)))
+	fresh := a.declareIn(t, "maxin", "东城卫健委网站 502", 1, "dc-health")
+	waitJS(t, ctx, fmt.Sprintf(`!!document.querySelector('#open-incidents li[data-id="%d"]')`, fresh), "the overview did not refresh itself")
+	require.True(t, evalJS[bool](t, ctx, `window.notReloaded === true`), "refreshed in place, not reloaded")
+
+	// The incident page: its timeline.
+	consolePage(t, ctx, a, fmt.Sprintf("/console/incidents/%d", east))
+	timeline := evalJS[string](t, ctx, `document.querySelector("#timeline").textContent`)
+	assert.Contains(t, timeline, "申报")
+	assert.Contains(t, timeline, "zhengmin")
+	assert.LessOrEqual(t, evalJS[int](t, ctx, `document.documentElement.scrollWidth`), 390)
+	shot(t, ctx, "incident-390")
+
+	// The SLA board: the district's ticket with its working-time clock.
+	consolePage(t, ctx, a, "/console/sla")
+	board := evalJS[string](t, ctx, `document.querySelector("#board").textContent`)
+	assert.Contains(t, board, "东城 VPN 无法登录")
+	assert.NotContains(t, board, "西城账号被锁定")
+	assert.Contains(t, board, "5小时", "due at 17:30, 10:00 now: 2 h + 3.5 h of working time")
+	shot(t, ctx, "sla-390")
+
+	// The operator sees both districts.
+	consoleSignIn(t, ctx, a, "sunli")
+	consolePage(t, ctx, a, "/console/")
+	require.Equal(t, []bool{true, true}, shows(t, ctx, "#open-incidents", east, west))
+	require.Equal(t, []bool{true, true}, shows(t, ctx, "#tickets", eastTicket, westTicket))
+	shot(t, ctx, "overview-operator-390")
+
+	// A member sees their own items only.
+	consoleSignIn(t, ctx, a, "zhengmin")
+	consolePage(t, ctx, a, "/console/")
+	require.Equal(t, []bool{true, false, false}, shows(t, ctx, "#open-incidents", east, west, fresh))
+	require.Equal(t, []bool{true, false}, shows(t, ctx, "#tickets", eastTicket, westTicket))
+	assert.Zero(t, evalJS[int](t, ctx, `document.querySelectorAll("#unit").length`), "no unit filter for own items")
+	shot(t, ctx, "overview-member-390")
+	assert.Equal(t, http.StatusForbidden, a.consoleGet(t, "zhengmin", fmt.Sprintf("/console/incidents/%d", west)).Status)
 }

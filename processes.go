@@ -194,7 +194,8 @@ func (a *process) consoleRoutes(srv *server.Server, explain func(error) string) 
 	con, err := console.New(console.Config{Language: cfg.Bot.Language, Refresh: cfg.Console.Refresh.D(),
 		PublicURL: cfg.Console.PublicURL, Location: cfg.Bot.Location()},
 		console.Services{Auth: a.plat.guard, Views: a.dom.orgs, Explain: explain, Clock: a.clock,
-			Incidents: a.dom.incidents, Trends: a.dom.trends, AuditLog: a.dom.orgs, AuditChain: a.dom.audits}, a.log)
+			Incidents: a.dom.incidents, Tickets: a.dom.tickets,
+			Overview: a.dom.overview, Trends: a.dom.trends, AuditLog: a.dom.orgs, AuditChain: a.dom.audits}, a.log)
 	if err != nil {
 		return err
 	}

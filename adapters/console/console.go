@@ -92,6 +92,8 @@ type Services struct {
 	Clock   core.Clock
 
 	Incidents  Incidents
+	Overview   Overviews
+	Tickets    Tickets
 	Trends     Trends
 	AuditLog   AuditLog
 	AuditChain AuditChain

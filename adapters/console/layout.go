@@ -191,3 +191,7 @@ func (r *Request) Label(prefix, value string) string {
 
 // Level is an incident level's name ("Ⅱ级（重大）").
 func (r *Request) Level(n int) string { return r.Label("level.n", fmt.Sprint(n)) }
+
+// Registered reports whether a page serves path (a link to a page
+// another helper adds shows only once it is there).
+func (r *Request) Registered(path string) bool { return r.c.registered(path) }

@@ -2,12 +2,23 @@ package console
 
 import (
 	"bytes"
+	"context"
 
-	"opsbot/core/incident"
+	"opsbot/core"
+	"opsbot/core/org"
+	"opsbot/core/overview"
 )
+
+// Overviews computes the overview (overview.Service).
+type Overviews interface {
+	Read(ctx context.Context, actor core.Actor, view org.View) (overview.Overview, error)
+}
 
 // overviewPages are the overview, its live fragment and its JSON.
 func (c *Console) overviewPages() []Page {
+	if c.svc.Overview == nil {
+		return nil
+	}
 	return []Page{
 		{Path: "/console/{$}", Nav: NavOverview, Title: "console.overview.title", Template: "overview.html",
 			Handle: func(r *Request) (any, error) { return c.overview(r) }},
@@ -30,35 +41,16 @@ func (c *Console) overviewPages() []Page {
 	}
 }
 
-// overviewData is the overview.
-type overviewData struct {
-	Incidents []incident.Incident `json:"incidents"`
-	ByLevel   [4]int              `json:"by_level"`
-}
-
 // overview reads the overview inside the view.
-func (c *Console) overview(r *Request) (*overviewData, error) {
-	d := &overviewData{}
-	if c.svc.Incidents != nil {
-		list, err := c.svc.Incidents.Query(r.Context(), r.Actor, incident.Filter{State: incident.StateOpen, View: &r.View, Limit: incident.MaxQuery})
-		if err != nil {
-			return nil, err
-		}
-		d.Incidents = list
-		for _, i := range list {
-			if i.Level >= 1 && i.Level <= 4 {
-				d.ByLevel[i.Level-1]++
-			}
-		}
-	}
-	return d, nil
+func (c *Console) overview(r *Request) (overview.Overview, error) {
+	return c.svc.Overview.Read(r.Context(), r.Actor, r.View)
 }
 
 // fragment renders template name of page file tmpl with the layout's
 // helpers around data, as an HTML fragment (a live refresh).
 func (c *Console) fragment(r *Request, tmpl, name string, data any) (*Download, error) {
 	var buf bytes.Buffer
-	l := &Layout{Request: r, Data: data}
+	l := &Layout{Request: r, Data: data, Refresh: int(c.cfg.Refresh.Milliseconds())}
 	if err := c.tmpl[tmpl].ExecuteTemplate(&buf, name, l); err != nil {
 		return nil, err
 	}

@@ -174,3 +174,18 @@ func (v View) Check(unit string, people ...string) error {
 	}
 	return core.Forbidden("outside_view", "unit", unit)
 }
+
+// Reaches reports whether unit is in the view or above it (a rotation of
+// the city covers a district's incidents): any unit for All, a unit in
+// view or an ancestor of one otherwise, none for own items.
+func (v View) Reaches(unit string) bool {
+	if v.All || v.Covers(unit) {
+		return true
+	}
+	for _, u := range v.Tree {
+		if slices.Contains(ancestorCodes(u), unit) {
+			return true
+		}
+	}
+	return false
+}

@@ -93,6 +93,9 @@ func TestViewCoversAndNarrow(t *testing.T) {
 	require.False(t, district.Covers(""), "an incident of no unit is the city's")
 	require.True(t, district.Keeps("dc-edu"))
 	require.False(t, district.Keeps("xc-health", "liqiang"), "a district view keeps by unit, not by person")
+	require.True(t, district.Reaches("city"), "the city's rotation covers the district")
+	require.True(t, district.Reaches("dc-edu"))
+	require.False(t, district.Reaches("xicheng"))
 
 	same, err := district.Narrow("")
 	require.NoError(t, err)
