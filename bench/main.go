@@ -21,6 +21,11 @@
 //	    tasks.Scheduler running tasks.SweepTimers; the bench's pool has 20
 //	    connections and schedules 4 transactions at a time. Lateness is the
 //	    claim's time minus the due time; opsbot is stopped first.
+//	(e) console: a generated year of the demo city (50,000 incidents,
+//	    20,000 tickets, 7,300 backup reports, 12,045 inspection runs, 5,000
+//	    requests) in a fresh database opsbot_bench_console, and every GET
+//	    page of the console's page table rendered --console-rounds times as
+//	    the sys admin and a district admin (see console.go);
 //
 // It prints requests/s, p50/p99 latency, errors, peak RSS, and for the
 // storm the incidents created and chat messages sent, as a table; for the
@@ -28,7 +33,8 @@
 //
 // Flags size the phases (--steady, --storm, --webchat, --webchat-users,
 // --timers, --timers-spread, --timers-lead, --timer-workers) and pick them:
-// --only=c,d runs the webchat round trip and the timers only.
+// --only=c,d runs the webchat round trip and the timers only; --only=e
+// the console alone.
 package main
 
 import (
@@ -220,13 +226,14 @@ func main() {
 	timersSpread := flag.Duration("timers-spread", 60*time.Second, "window the timers' due times are spread over (d)")
 	timersLead := flag.Duration("timers-lead", 30*time.Second, "first due time, counted from the start of scheduling (d)")
 	timerWorkers := flag.Int("timer-workers", 10, "asynq worker concurrency for the timers (d); production's default is 10")
-	only := flag.String("only", "a,b,c,d", "phases to run, comma-separated: a steady, b storm, c webchat, d timers")
+	only := flag.String("only", "a,b,c,d,e", "phases to run, comma-separated: a steady, b storm, c webchat, d timers, e console")
+	consoleRounds := flag.Int("console-rounds", 20, "timed renders of each console page per user (e)")
 	flag.Parse()
 	phases := map[string]bool{}
 	for _, p := range strings.Split(*only, ",") {
 		p = strings.TrimSpace(p)
-		if p != "a" && p != "b" && p != "c" && p != "d" {
-			fmt.Fprintf(os.Stderr, "bench: --only: unknown phase %q (want a, b, c, d)\n", p)
+		if p != "a" && p != "b" && p != "c" && p != "d" && p != "e" {
+			fmt.Fprintf(os.Stderr, "bench: --only: unknown phase %q (want a, b, c, d, e)\n", p)
 			os.Exit(2)
 		}
 		phases[p] = true
@@ -240,6 +247,12 @@ func main() {
 	if err := run(*target, *token, *steadyFor, *stormFor, *webchatFor, *webchatUsers, tc, phases); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
+	}
+	if phases["e"] {
+		if err := consolePhase(context.Background(), consoleConfig{rounds: max(*consoleRounds, 1), size: demoYear}); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: console:", err)
+			os.Exit(1)
+		}
 	}
 }
 

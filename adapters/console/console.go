@@ -240,7 +240,31 @@ func (c *Console) table() []Page {
 		c.dutyPages(),
 		c.reportPages(),
 		c.auditPages(),
+		c.indexPages(),
 	)
+}
+
+// PageInfo describes a registered page for /console/pages.json.
+type PageInfo struct {
+	Path   string `json:"path"`   // the ServeMux pattern, e.g. "/console/incidents/{id}"
+	Method string `json:"method"` // GET or POST
+	Data   bool   `json:"data"`   // a download, JSON or fragment rather than a page
+}
+
+// indexPages is /console/pages.json: every page of the table, for
+// scripts and the benchmark (make bench renders each GET page).
+func (c *Console) indexPages() []Page {
+	return []Page{{Path: "/console/pages.json", Data: true, Handle: func(*Request) (any, error) {
+		out := make([]PageInfo, 0, len(c.pages))
+		for _, p := range c.pages {
+			m := p.Method
+			if m == "" {
+				m = http.MethodGet
+			}
+			out = append(out, PageInfo{Path: p.Path, Method: m, Data: p.Data})
+		}
+		return JSON{Value: out}, nil
+	}}}
 }
 
 func templatesOf(pages []Page) []string {
@@ -274,18 +298,6 @@ func (c *Console) Paths() []string {
 	out := make([]string, len(c.pages))
 	for i, p := range c.pages {
 		out[i] = p.Path
-	}
-	return out
-}
-
-// GetPaths lists the paths of the pages a browser reads (GET, no
-// downloads), for the benchmark to walk.
-func (c *Console) GetPaths() []string {
-	var out []string
-	for _, p := range c.pages {
-		if p.Method == "" && !p.Data {
-			out = append(out, p.Path)
-		}
 	}
 	return out
 }
