@@ -25,14 +25,15 @@
 //	    20,000 tickets, 7,300 backup reports, 12,045 inspection runs, 5,000
 //	    requests) in a fresh database opsbot_bench_console, and every GET
 //	    page of the console's page table rendered --console-rounds times as
-//	    the sys admin and a district admin (see console.go);
+//	    the sys admin and a district admin (see console.go).
 //
 // It prints requests/s, p50/p99 latency, errors, peak RSS, and for the
 // storm the incidents created and chat messages sent, as a table; for the
 // timers, how many fired, how many twice, and how late (p50/p99/max).
 //
 // Flags size the phases (--steady, --storm, --webchat, --webchat-users,
-// --timers, --timers-spread, --timers-lead, --timer-workers) and pick them:
+// --timers, --timers-spread, --timers-lead, --timer-workers, --console-rounds)
+// and pick them:
 // --only=c,d runs the webchat round trip and the timers only; --only=e
 // the console alone.
 package main
