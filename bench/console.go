@@ -59,28 +59,14 @@ func p95(lat []time.Duration) time.Duration {
 
 // consolePhase runs (e) and prints its table.
 func consolePhase(ctx context.Context, cc consoleConfig) error {
-	base := os.Getenv("DATABASE_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/opsbot?sslmode=disable"
-	}
-	admin, err := pgx.Connect(ctx, base)
+	dbURL, err := freshDatabase(ctx, "opsbot_bench_console")
 	if err != nil {
 		return err
 	}
-	_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS opsbot_bench_console")
-	if _, err := admin.Exec(ctx, "CREATE DATABASE opsbot_bench_console"); err != nil {
+	redisURL := redisIndex(13)
+	bin, err := buildOpsbot("opsbot-bench-console")
+	if err != nil {
 		return err
-	}
-	admin.Close(ctx)
-	dbURL := strings.Replace(base, "/opsbot?", "/opsbot_bench_console?", 1)
-	redisURL := os.Getenv("REDIS_URL")
-	if redisURL == "" {
-		redisURL = "redis://127.0.0.1:6379/0"
-	}
-	redisURL = redisURL[:strings.LastIndex(redisURL, "/")] + "/13"
-	bin := filepath.Join(os.TempDir(), "opsbot-bench-console")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		return fmt.Errorf("build: %v: %s", err, out)
 	}
 	// Its own audit key and checkpoint file: the fresh database starts a new chain.
 	auditDir, err := os.MkdirTemp("", "opsbot-bench-console-audit")
@@ -297,6 +283,44 @@ func ratio(v, floor time.Duration) float64 {
 		return 0
 	}
 	return float64(v) / float64(floor)
+}
+
+// freshDatabase drops and creates database name beside $DATABASE_URL's
+// and returns its URL.
+func freshDatabase(ctx context.Context, name string) (string, error) {
+	base := os.Getenv("DATABASE_URL")
+	if base == "" {
+		base = "postgres://postgres@127.0.0.1:5432/opsbot?sslmode=disable"
+	}
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return "", err
+	}
+	defer admin.Close(ctx)
+	_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		return "", err
+	}
+	return strings.Replace(base, "/opsbot?", "/"+name+"?", 1), nil
+}
+
+// redisIndex is $REDIS_URL with database index n (the bench's own).
+func redisIndex(n int) string {
+	u := os.Getenv("REDIS_URL")
+	if u == "" {
+		u = "redis://127.0.0.1:6379/0"
+	}
+	return u[:strings.LastIndex(u, "/")] + "/" + strconv.Itoa(n)
+}
+
+// buildOpsbot builds the binary (not go run, so RSS is opsbot's own) as
+// name in the temporary directory and returns its path.
+func buildOpsbot(name string) (string, error) {
+	bin := filepath.Join(os.TempDir(), name)
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build: %v: %s", err, out)
+	}
+	return bin, nil
 }
 
 // waitReady polls /readyz for up to 30 s.

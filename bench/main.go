@@ -49,7 +49,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -264,28 +263,14 @@ func run(target, token string, steadyFor, stormFor, webchatFor time.Duration, we
 	stopOpsbot := func() {}
 	if target == "" && (phases["a"] || phases["b"] || phases["c"]) {
 		// A fresh database and Redis index, and the built binary (not go run) so RSS is opsbot's own.
-		base := os.Getenv("DATABASE_URL")
-		if base == "" {
-			base = "postgres://postgres@127.0.0.1:5432/opsbot?sslmode=disable"
+		var err error
+		if dbURL, err = freshDatabase(ctx, "opsbot_bench"); err != nil {
+			return err
 		}
-		admin, err := pgx.Connect(ctx, base)
+		redisURL := redisIndex(11)
+		bin, err := buildOpsbot("opsbot-bench")
 		if err != nil {
 			return err
-		}
-		_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS opsbot_bench")
-		if _, err := admin.Exec(ctx, "CREATE DATABASE opsbot_bench"); err != nil {
-			return err
-		}
-		admin.Close(ctx)
-		dbURL = strings.Replace(base, "/opsbot?", "/opsbot_bench?", 1)
-		redisURL := os.Getenv("REDIS_URL")
-		if redisURL == "" {
-			redisURL = "redis://127.0.0.1:6379/0"
-		}
-		redisURL = redisURL[:strings.LastIndex(redisURL, "/")] + "/11"
-		bin := filepath.Join(os.TempDir(), "opsbot-bench")
-		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-			return fmt.Errorf("build: %v: %s", err, out)
 		}
 		cmd := exec.Command(bin, "all", "--config", "configs/dev.yaml")
 		cmd.Env = append(os.Environ(), "OPSBOT_DATABASE_URL="+dbURL, "OPSBOT_REDIS_URL="+redisURL,
@@ -300,15 +285,7 @@ func run(target, token string, steadyFor, stormFor, webchatFor time.Duration, we
 		defer stopOpsbot()
 		pid = cmd.Process.Pid
 		target = "http://127.0.0.1:18080"
-		ok := false
-		for i := 0; i < 300 && !ok; i++ {
-			time.Sleep(100 * time.Millisecond)
-			if resp, err := http.Get(target + "/readyz"); err == nil {
-				ok = resp.StatusCode == 200
-				resp.Body.Close()
-			}
-		}
-		if !ok {
+		if !waitReady(target) {
 			return fmt.Errorf("opsbot did not become ready")
 		}
 	}
