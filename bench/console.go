@@ -48,13 +48,16 @@ type consoleRow struct {
 	note       string
 }
 
-func p95(lat []time.Duration) time.Duration {
+func p95(lat []time.Duration) time.Duration { return quantile(lat, 0.95) }
+
+// quantile is the p-quantile of lat (0 for none).
+func quantile(lat []time.Duration, p float64) time.Duration {
 	if len(lat) == 0 {
 		return 0
 	}
 	s := append([]time.Duration(nil), lat...)
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	return s[int(float64(len(s)-1)*0.95)]
+	return s[int(float64(len(s)-1)*p)]
 }
 
 // consolePhase runs (e) and prints its table.
@@ -267,14 +270,7 @@ func registered(pages []struct {
 	return false
 }
 
-func pct50(lat []time.Duration) time.Duration {
-	if len(lat) == 0 {
-		return 0
-	}
-	s := append([]time.Duration(nil), lat...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	return s[len(s)/2].Round(100 * time.Microsecond)
-}
+func pct50(lat []time.Duration) time.Duration { return quantile(lat, 0.5).Round(100 * time.Microsecond) }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 

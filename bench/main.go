@@ -49,7 +49,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -67,14 +66,7 @@ type result struct {
 	latencies []time.Duration
 }
 
-func (r result) pct(p float64) time.Duration {
-	if len(r.latencies) == 0 {
-		return 0
-	}
-	s := append([]time.Duration(nil), r.latencies...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	return s[int(float64(len(s)-1)*p)]
-}
+func (r result) pct(p float64) time.Duration { return quantile(r.latencies, p) }
 
 // body builds one notification for group g with n alerts, resolved ones marked.
 func body(name string, g, n int, resolvedShare float64, rng *rand.Rand) []byte {
