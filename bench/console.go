@@ -270,7 +270,9 @@ func registered(pages []struct {
 	return false
 }
 
-func pct50(lat []time.Duration) time.Duration { return quantile(lat, 0.5).Round(100 * time.Microsecond) }
+func pct50(lat []time.Duration) time.Duration {
+	return quantile(lat, 0.5).Round(100 * time.Microsecond)
+}
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
