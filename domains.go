@@ -44,6 +44,8 @@ type domainSet struct {
 	tickets   *ticket.Service
 	approvals *approval.Service
 	rotations *duty.Service
+	feeds     *duty.Feeds    // iCal feeds of duty shifts (/ical/{secret}.ics)
+	schedule  *duty.Schedule // the console's duty calendar
 	inspects  *inspect.Service
 	problems  *problem.Service
 	overview  *overview.Service // the console's overview
@@ -78,6 +80,7 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 		Channel: cfg.Incidents.Channel, Rotation: cfg.Incidents.Rotation, Policy: policy,
 	}, incident.Deps{Roster: rotations, Coverer: rotations, Problems: problem.NewProposer(clock, cfg.Incidents.Channel)})
 	handovers := duty.NewHandovers(store.Handovers(), clock, cal, incidents)
+	feeds := duty.NewFeeds(store.Feeds(), clock, cal, duty.FeedConfig{})
 	problems := problem.NewService(store.Problems(), clock, cal, incidents)
 	routes := make([]alert.Route, len(cfg.Alerts.Routes))
 	for i, r := range cfg.Alerts.Routes {
@@ -121,7 +124,7 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 		orgs: org.NewService(store.Org(), clock), calendars: calendars, backups: backups, alerts: alertSvc, channels: channels,
 		incidents: incidents, tickets: tickets, approvals: approvals,
 		tokens:    tokens,
-		rotations: rotations, inspects: inspections, problems: problems,
+		rotations: rotations, feeds: feeds, schedule: duty.NewSchedule(store.Schedule(), clock, cal), inspects: inspections, problems: problems,
 		overview: overview.NewService(store.Overview(), clock, cal),
 		audits:   audits, trends: trend.NewService(store.Trends(), clock, cfg.Bot.Location()),
 		plugs: []bot.Plug{
@@ -134,6 +137,7 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 			bot.Digests(digest.NewService(store.Digests(), clock, cal), cfg.Digest.At),
 			bot.Audit(audits, cfg.Audit.CheckpointEvery.D()),
 			bot.Tokens(tokens),
+			bot.DutyFeeds(feeds, feedBase(cfg)),
 		},
 	}, nil
 }
@@ -168,4 +172,16 @@ func serviceUsers(cfg *configs.Config) ([]org.ServiceUser, []access.ConfiguredTo
 		tokens = append(tokens, access.ConfiguredToken{UserID: configs.BackupServiceUser, Secret: cfg.Backups.Token})
 	}
 	return users, tokens
+}
+
+// feedBase is the public address in iCal feed URLs: console.public_url,
+// else webchat.public_url, else the listen address.
+func feedBase(cfg *configs.Config) string {
+	if u := cmp.Or(cfg.Console.PublicURL, cfg.Webchat.PublicURL); u != "" {
+		return u
+	}
+	if cfg.Server.TLSCert != "" {
+		return "https://" + cfg.Server.Listen
+	}
+	return "http://" + cfg.Server.Listen
 }

@@ -125,6 +125,7 @@ func incidentScenarios() []apiScenario {
 			s.ok(t, "zhangwei", "POST", "/api/v1/incidents", api.DeclareIncident{Title: "考勤打卡失败", Level: 3, Unit: "dc-edu"}, 201, &first)
 			require.Equal(t, "declared", first.State)
 			require.Equal(t, "zhangwei", first.DeclaredBy)
+			require.Equal(t, "api", first.Source, "declared by a script, not in chat")
 			s.ok(t, "maxin", "POST", "/api/v1/incidents", api.DeclareIncident{Title: "Portal slow", Level: 4, Unit: "dc-health"}, 201, &second)
 			s.fails(t, "zhangwei", "POST", "/api/v1/incidents", api.DeclareIncident{Title: "x", Level: 7}, 422, "incident_level")
 			s.fails(t, "zhangwei", "POST", "/api/v1/incidents", `{"title":"x","level":3,"colour":"red"}`, 400, "api_bad_json")

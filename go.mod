@@ -3,6 +3,7 @@ module opsbot
 go 1.26.8
 
 require (
+	github.com/arran4/golang-ical v0.3.2
 	github.com/bastengao/chinese-holidays-go v1.7.0
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0

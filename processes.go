@@ -12,6 +12,7 @@ import (
 
 	"opsbot/adapters/api"
 	"opsbot/adapters/console"
+	"opsbot/adapters/ical"
 	"opsbot/adapters/server"
 	"opsbot/alerts"
 	"opsbot/bot"
@@ -86,6 +87,8 @@ func (a *process) serve(ctx, gctx context.Context, g *errgroup.Group, ready func
 		a.plat.webchat.Routes(srv.Mux)
 	}
 	a.plat.signin.Routes(srv.Mux)
+	lang := cfg.Bot.Language
+	ical.New(ical.Config{Text: func(k string, kv ...string) string { return bot.T(lang, k, kv...) }}, a.dom.feeds, a.log).Routes(srv.Mux)
 	if a.plat.wecom != nil {
 		a.plat.wecom.Routes(srv.Mux)
 	}
@@ -195,7 +198,8 @@ func (a *process) consoleRoutes(srv *server.Server, explain func(error) string) 
 		PublicURL: cfg.Console.PublicURL, Location: cfg.Bot.Location()},
 		console.Services{Auth: a.plat.guard, Views: a.dom.orgs, Explain: explain, Clock: a.clock,
 			Incidents: a.dom.incidents, Tickets: a.dom.tickets,
-			Overview: a.dom.overview, Trends: a.dom.trends, AuditLog: a.dom.orgs, AuditChain: a.dom.audits}, a.log)
+			Overview: a.dom.overview, Duty: a.dom.schedule, Feeds: a.dom.feeds,
+			Trends: a.dom.trends, AuditLog: a.dom.orgs, AuditChain: a.dom.audits}, a.log)
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // commands and render notices.
 func testPlugs() []Plug {
 	return []Plug{Approvals(nil), Incidents(nil), Duty(nil, nil, time.Minute), Problems(nil), Alerts(nil, nil), Tickets(nil), Inspections(nil), Backups(nil),
-		Calendar(nil), Digests(nil, "08:30"), Channels(nil), Delivery(nil), Audit(nil, time.Hour), Tokens(nil)}
+		Calendar(nil), Digests(nil, "08:30"), Channels(nil), Delivery(nil), Audit(nil, time.Hour), Tokens(nil), DutyFeeds(nil, "")}
 }
 
 func testBot(lang string) *Bot {
@@ -56,6 +56,7 @@ func domainCatalogs() map[string][2]catalog {
 		"api":            {zhAPI, enAPI},
 		"token":          {zhToken, enToken},
 		"console":        {zhConsole, enConsole},
+		"console_duty":   {zhConsoleDuty, enConsoleDuty},
 		"console_trends": {zhConsoleTrends, enConsoleTrends},
 	}
 }

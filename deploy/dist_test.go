@@ -102,7 +102,7 @@ func TestDistInstall(t *testing.T) {
 		"database_url": "postgres://opsbot:dbpw@db1:5432,db2:5432/opsbot?target_session_attrs=read-write",
 		"redis_url":    "redis://:redispw@127.0.0.1:6379/0",
 		"audit.key":    strings.Repeat("0f", 32),
-		"token":        "tok",
+		"token":        "tok-0123456789abcdefghij",
 		"aes":          strings.Repeat("a", 43),
 	} {
 		require.NoError(t, os.WriteFile(filepath.Join(sec, name), []byte(content+"\n"), 0o600))
@@ -116,6 +116,7 @@ func TestDistInstall(t *testing.T) {
 		"OPSBOT_WECOM_SECRET_FILE=" + filepath.Join(sec, "token"),
 		"OPSBOT_WECOM_TOKEN_FILE=" + filepath.Join(sec, "token"),
 		"OPSBOT_WECOM_ENCODING_AES_KEY_FILE=" + filepath.Join(sec, "aes"),
+		"OPSBOT_AUTH_OIDC_CLIENT_SECRET_FILE=" + filepath.Join(sec, "token"),
 	}
 	cc := run(t, root, env, installed, "check-config")
 	require.Contains(t, cc, "config ok")

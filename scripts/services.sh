@@ -532,6 +532,12 @@ cmd_browser() {
 		hash -r
 	fi
 	have chromium || die "chromium still not found after installing it"
+	# Pages are Chinese first: without a CJK font the screenshots the
+	# console tests keep show boxes instead of characters.
+	if have fc-list && [ -z "$(fc-list :lang=zh 2>/dev/null | head -1)" ]; then
+		log "no CJK font found; installing fonts-noto-cjk"
+		APT_NO_RECOMMENDS=1 apt_install fonts-noto-cjk || log "fonts-noto-cjk could not be installed; screenshots will show boxes"
+	fi
 	local path
 	path=$(command -v chromium)
 	log "Chromium: $path ($(dpkg-query -W -f '${Version}' chromium 2>/dev/null || echo 'version unknown'))"

@@ -128,9 +128,14 @@ func TestRetriesUntilDelivered(t *testing.T) {
 	b.startWorker(t, false)
 	addUser(t, b, "u2")
 	require.Eventually(t, func() bool { return len(b.rec.sent()) == 1 }, 10*time.Second, 20*time.Millisecond)
-	state, attempts, err := b.store.Outbox().State(context.Background(), 1)
-	require.NoError(t, err)
-	require.Equal(t, "delivered", state)
+	// The row is marked delivered just after the send returns.
+	var state string
+	var attempts int
+	require.Eventually(t, func() bool {
+		var err error
+		state, attempts, err = b.store.Outbox().State(context.Background(), 1)
+		return err == nil && state == "delivered"
+	}, 5*time.Second, 20*time.Millisecond, "state %q", state)
 	require.Equal(t, 3, attempts)
 	time.Sleep(500 * time.Millisecond)
 	require.Len(t, b.rec.sent(), 1, "delivered exactly once")

@@ -202,7 +202,9 @@ func (h *Handler) render(w http.ResponseWriter, status int, d pageData) {
 	hd.Set("Cache-Control", "no-store")
 	hd.Set("Content-Security-Policy", pageCSP)
 	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("Referrer-Policy", "no-referrer")
+	// same-origin, not no-referrer: under no-referrer a browser posts
+	// the dev picker's form with "Origin: null", which dev refuses.
+	hd.Set("Referrer-Policy", "same-origin")
 	w.WriteHeader(status)
 	d.CSS = template.CSS(pageCSS)
 	if err := pages.ExecuteTemplate(w, "page", d); err != nil {

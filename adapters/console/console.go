@@ -28,6 +28,7 @@ package console
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"embed"
 	"encoding/json"
@@ -91,9 +92,12 @@ type Services struct {
 	Explain Explain
 	Clock   core.Clock
 
-	Incidents  Incidents
-	Overview   Overviews
-	Tickets    Tickets
+	Incidents Incidents
+	Overview  Overviews
+	Tickets   Tickets
+	// Duty and Feeds are the duty calendar and its iCal feeds (duty.go).
+	Duty       DutyCalendar
+	Feeds      DutyFeeds
 	Trends     Trends
 	AuditLog   AuditLog
 	AuditChain AuditChain
@@ -285,11 +289,7 @@ func (c *Console) Routes(mux *http.ServeMux) {
 		http.Redirect(w, r, "/console/", http.StatusMovedPermanently)
 	})
 	for _, p := range c.pages {
-		method := p.Method
-		if method == "" {
-			method = http.MethodGet
-		}
-		mux.Handle(method+" "+p.Path, c.handler(p))
+		mux.Handle(cmp.Or(p.Method, http.MethodGet)+" "+p.Path, c.handler(p))
 	}
 }
 

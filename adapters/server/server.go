@@ -263,13 +263,22 @@ func (s *Server) Handler() http.Handler {
 			s.metrics.httpRequests.WithLabelValues(route, r.Method, strconv.Itoa(sw.code)).Inc()
 			s.metrics.httpDuration.WithLabelValues(route, r.Method).Observe(d.Seconds())
 			if sw.code >= 500 {
-				s.log.Warn("request", "method", r.Method, "path", r.URL.Path, "code", sw.code, "duration_ms", d.Milliseconds())
+				s.log.Warn("request", "method", r.Method, "path", logPath(r.URL.Path), "code", sw.code, "duration_ms", d.Milliseconds())
 			} else {
-				s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "code", sw.code, "duration_ms", d.Milliseconds())
+				s.log.Debug("request", "method", r.Method, "path", logPath(r.URL.Path), "code", sw.code, "duration_ms", d.Milliseconds())
 			}
 		}()
 		s.Mux.ServeHTTP(sw, r)
 	})
+}
+
+// logPath is a request's path as logged: an iCal feed's secret (the
+// file name under /ical/) is left out.
+func logPath(p string) string {
+	if strings.HasPrefix(p, "/ical/") {
+		return "/ical/[redacted].ics"
+	}
+	return p
 }
 
 // Serve listens on addr and serves until ctx ends, then shuts down within

@@ -16,7 +16,7 @@ import (
 
 // PlatformAPI is the platform recorded on audit entries made through the
 // REST API (core.Actor.Platform).
-const PlatformAPI = "api"
+const PlatformAPI = core.PlatformAPI
 
 // How a principal signed in.
 const (

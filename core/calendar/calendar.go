@@ -13,6 +13,7 @@ package calendar
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -219,6 +220,21 @@ func (c *Calendar) Special(year int) []Day {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Date < out[j].Date })
 	return out
+}
+
+// DayName returns a special day's name ("法定节假日", "调休上班", an
+// admin's name for it), or in a year without data a statutory holiday's
+// ("国庆节"); "" for an ordinary day. date is "2006-01-02".
+func (c *Calendar) DayName(date string) string {
+	year, err := strconv.Atoi(date[:min(4, len(date))])
+	c.mu.RLock()
+	name, special := c.names[date], c.holidays[date] || c.workdays[date]
+	known := c.years[year]
+	c.mu.RUnlock()
+	if special || known || err != nil {
+		return name
+	}
+	return c.statutory(year)[date]
 }
 
 // IsWorkday reports whether t's date (in the calendar's zone) is worked.

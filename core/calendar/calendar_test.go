@@ -161,3 +161,17 @@ func TestYearWithoutData(t *testing.T) {
 	require.False(t, c.Provisional(ts("2026-12-31 10:00"), c.DueAfterDays(ts("2026-12-31 10:00"), 2)))
 	require.True(t, c.IsWorkday(ts("2027-06-09 10:00")), "a loaded year has no computed days")
 }
+
+// TestDayName: special days carry their loaded name; in a year without
+// data the statutory holidays carry theirs; ordinary days none.
+func TestDayName(t *testing.T) {
+	t.Parallel()
+	c := calendar.New(time.UTC, nil)
+	c.Set("2026-09-20", false, "调休上班")
+	c.Set("2026-10-01", true, "法定节假日")
+	c.MarkYear(2026)
+	for date, want := range map[string]string{"2026-09-20": "调休上班", "2026-10-01": "法定节假日", "2026-10-09": "",
+		"2030-10-01": "国庆节", "2030-10-09": "", "bad": ""} {
+		require.Equal(t, want, c.DayName(date), date)
+	}
+}

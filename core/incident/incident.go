@@ -55,7 +55,7 @@ type Incident struct {
 	Unit         string     `json:"unit,omitempty"`
 	Rotation     string     `json:"rotation,omitempty"`
 	Channel      string     `json:"channel,omitempty"` // "" for the configured one
-	Source       string     `json:"source,omitempty"`  // chat | alertmanager
+	Source       string     `json:"source,omitempty"`  // SourceChat | SourceAPI | alertmanager
 	Owner        string     `json:"owner,omitempty"`
 	DeclaredBy   string     `json:"declared_by"`
 	Stakeholders []string   `json:"stakeholders,omitempty"`
@@ -219,3 +219,10 @@ func TitleWithNote(what, note string) string {
 	}
 	return title
 }
+
+// Where an incident was declared from (Incident.Source); alerts set
+// "alertmanager".
+const (
+	SourceChat = "chat" // a person, in chat or the console
+	SourceAPI  = "api"  // a script or integration through /api/v1
+)

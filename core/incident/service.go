@@ -306,7 +306,10 @@ func (s *Service) declareIn(ctx context.Context, tx WriteTx, actor core.Actor, t
 	}
 	now := s.clock.Now()
 	inc := Incident{Title: title, Level: level, State: StateDeclared, System: system, Unit: unit,
-		DeclaredBy: actor.UserID, CreatedAt: now, LastUpdateAt: now}
+		DeclaredBy: actor.UserID, CreatedAt: now, LastUpdateAt: now, Source: SourceChat}
+	if actor.Platform == core.PlatformAPI {
+		inc.Source = SourceAPI // a script or integration, not a person typing
+	}
 	first, err := s.open(ctx, tx, &inc, actor, title)
 	if err != nil {
 		return inc, err

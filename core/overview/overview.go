@@ -28,8 +28,9 @@ import (
 type Reads interface {
 	// User returns a user (core.ErrNotFound when unknown): the actor must be registered.
 	User(ctx context.Context, id string) (org.User, error)
-	// FindIncidents lists the incidents f selects, newest first.
-	FindIncidents(ctx context.Context, f incident.Filter) ([]incident.Incident, error)
+	// ActiveIncidents lists the incidents not yet resolved in view
+	// (org.View.Keeps), newest first.
+	ActiveIncidents(ctx context.Context, view org.View, limit int) ([]incident.Incident, error)
 	// JointIncidents returns which of ids are joint troubleshooting (an
 	// HTTP-availability alert group past the non-200 rule).
 	JointIncidents(ctx context.Context, ids []int64) ([]int64, error)
@@ -37,8 +38,9 @@ type Reads interface {
 	// Overrides returns a rotation's shift overrides.
 	Overrides(ctx context.Context, rotation string) (map[string]string, error)
 	Requests(ctx context.Context, f approval.Filter) ([]approval.Request, error)
-	// Tickets lists unclosed tickets (only open overdue ones when overdueOnly), oldest due first.
-	Tickets(ctx context.Context, overdueOnly bool, limit int) ([]ticket.Ticket, error)
+	// OpenTickets lists the tickets whose clock runs or is paused (open or
+	// waiting), oldest due first.
+	OpenTickets(ctx context.Context, limit int) ([]ticket.Ticket, error)
 	// Runs lists the inspection runs of a plan (0: every plan) due in [from, to).
 	Runs(ctx context.Context, planID int64, from, to time.Time, limit int) ([]inspect.Run, error)
 	// BackupChecks lists the daily backup checks of a plan (0: every plan) on days first..last.
@@ -126,7 +128,7 @@ func (s *Service) Read(ctx context.Context, actor core.Actor, view org.View) (Ov
 				return core.Forbidden("not_registered", "id", actor.UserID)
 			}
 		}
-		open, err := r.FindIncidents(ctx, incident.Filter{State: incident.StateOpen, View: &view, Limit: MaxIncidents})
+		open, err := r.ActiveIncidents(ctx, view, MaxIncidents)
 		if err != nil {
 			return err
 		}
@@ -162,7 +164,7 @@ func (s *Service) Read(ctx context.Context, actor core.Actor, view org.View) (Ov
 			}
 		}
 		slices.SortStableFunc(out.Approvals, func(a, b Waiting) int { return a.Request.StepSince.Compare(b.Request.StepSince) })
-		tks, err := r.Tickets(ctx, false, MaxItems)
+		tks, err := r.OpenTickets(ctx, MaxItems)
 		if err != nil {
 			return err
 		}

@@ -35,10 +35,11 @@ type fake struct {
 
 func (f *fake) Read(_ context.Context, fn func(overview.Reads) error) error { return fn(f) }
 
-func (f *fake) FindIncidents(_ context.Context, flt incident.Filter) ([]incident.Incident, error) {
+func (f *fake) ActiveIncidents(_ context.Context, view org.View, limit int) ([]incident.Incident, error) {
+	flt := incident.Filter{State: incident.StateOpen, View: &view}
 	var out []incident.Incident
 	for _, i := range f.incidents {
-		if flt.Match(i) {
+		if flt.Match(i) && len(out) < limit {
 			out = append(out, i)
 		}
 	}
@@ -63,7 +64,7 @@ func (f *fake) Requests(context.Context, approval.Filter) ([]approval.Request, e
 	return f.requests, nil
 }
 
-func (f *fake) Tickets(context.Context, bool, int) ([]ticket.Ticket, error) { return f.tickets, nil }
+func (f *fake) OpenTickets(context.Context, int) ([]ticket.Ticket, error) { return f.tickets, nil }
 
 func (f *fake) Runs(context.Context, int64, time.Time, time.Time, int) ([]inspect.Run, error) {
 	return f.runs, nil

@@ -114,6 +114,17 @@ func (f *fake) Tickets(_ context.Context, overdueOnly bool, limit int) ([]ticket
 	return out, nil
 }
 
+func (f *fake) OpenTickets(_ context.Context, limit int) ([]ticket.Ticket, error) {
+	var out []ticket.Ticket
+	for _, t := range f.tickets {
+		if t.State == "open" || t.State == "waiting" {
+			out = append(out, t)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].DueAt.Before(out[j].DueAt) })
+	return out[:min(len(out), limit)], nil
+}
+
 func (f *fake) InsertTicketEvent(_ context.Context, id int64, e ticket.Event) error {
 	f.events[id] = append(f.events[id], e)
 	return nil

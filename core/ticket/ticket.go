@@ -122,6 +122,9 @@ type Reader interface {
 	Ticket(ctx context.Context, id int64, lock bool) (Ticket, error)
 	// Tickets lists unclosed tickets (only open overdue ones when overdueOnly), oldest due first.
 	Tickets(ctx context.Context, overdueOnly bool, limit int) ([]Ticket, error)
+	// OpenTickets lists the tickets whose clock runs or is paused (open or
+	// waiting), oldest due first.
+	OpenTickets(ctx context.Context, limit int) ([]Ticket, error)
 	TicketEvents(ctx context.Context, id int64) ([]Event, error)
 	// GrantsOf returns a user's active grants (the scope of /ticket list).
 	GrantsOf(ctx context.Context, userID string) ([]org.Grant, error)

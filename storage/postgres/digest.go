@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"opsbot/core/digest"
 	"opsbot/core/incident"
 	"opsbot/core/ticket"
@@ -38,10 +36,7 @@ func (t *Tx) EventIncidents(ctx context.Context, kind string, from, to time.Time
 	if err != nil {
 		return nil, fmt.Errorf("postgres: event incidents: %w", err)
 	}
-	return collect(rows, func(r pgx.Row) (int64, error) {
-		var id int64
-		return id, r.Scan(&id)
-	}, "event incidents")
+	return collect(rows, scanID, "event incidents")
 }
 
 // TicketsSince lists tickets still unclosed, or due, answered or closed since.

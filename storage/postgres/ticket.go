@@ -98,6 +98,17 @@ func (t *Tx) Tickets(ctx context.Context, overdueOnly bool, limit int) ([]ticket
 	return collect(rows, scanTicket, "tickets")
 }
 
+// OpenTickets lists the tickets whose clock runs or is paused (open or
+// waiting), oldest due first (the tickets_open index).
+func (t *Tx) OpenTickets(ctx context.Context, limit int) ([]ticket.Ticket, error) {
+	rows, err := t.tx.Query(ctx, "SELECT "+ticketColumns+` FROM tickets
+		WHERE state IN ('open', 'waiting') ORDER BY due_at LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open tickets: %w", err)
+	}
+	return collect(rows, scanTicket, "open tickets")
+}
+
 // InsertTicketEvent appends to a ticket's history.
 func (t *Tx) InsertTicketEvent(ctx context.Context, id int64, e ticket.Event) error {
 	_, err := t.tx.Exec(ctx, `INSERT INTO ticket_events (ticket_id, at, actor, kind, body) VALUES ($1, $2, $3, $4, $5)`, id, e.At, e.Actor, e.Kind, e.Body)
