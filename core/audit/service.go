@@ -143,14 +143,11 @@ func (s *Service) Checkpoint(ctx context.Context, actor core.Actor) (Checkpoint,
 			published = append(published, cps...)
 		}
 	}
-	started := s.clock.Now()
-	r, err := s.Verify(ctx, published)
+	r, v, err := s.verify(ctx, actor, published)
 	if err != nil {
 		return Checkpoint{}, err
 	}
-	v := Verification{At: s.clock.Now(), By: actor.UserID, Count: r.Count, Seq: r.Seq, Took: s.clock.Now().Sub(started)}
 	if r.Break != nil {
-		v.BrokenSeq, v.Broken = r.Break.Seq, r.Break.Reason
 		n := Checkpointed{Seq: r.Seq, Hash: r.Hash, At: s.clock.Now(), By: actor.UserID, BrokenSeq: r.Break.Seq, Broken: r.Break.Reason}
 		if err := s.notify(ctx, n, v); err != nil {
 			return Checkpoint{}, err
@@ -237,16 +234,26 @@ func (s *Service) VerifyNow(ctx context.Context, actor core.Actor) (Verification
 	if err := s.sysAdmin(ctx, actor); err != nil {
 		return Verification{}, err
 	}
-	started := s.clock.Now()
-	r, err := s.Verify(ctx, nil)
+	_, v, err := s.verify(ctx, actor, nil)
 	if err != nil {
 		return Verification{}, err
+	}
+	return v, s.store.InTx(ctx, func(tx Tx) error { return tx.RecordVerification(ctx, v) })
+}
+
+// verify walks the chain for actor and returns the result and the
+// Verification to record.
+func (s *Service) verify(ctx context.Context, actor core.Actor, checkpoints []Checkpoint) (Result, Verification, error) {
+	started := s.clock.Now()
+	r, err := s.Verify(ctx, checkpoints)
+	if err != nil {
+		return Result{}, Verification{}, err
 	}
 	v := Verification{At: s.clock.Now(), By: actor.UserID, Count: r.Count, Seq: r.Seq, Took: s.clock.Now().Sub(started)}
 	if r.Break != nil {
 		v.BrokenSeq, v.Broken = r.Break.Seq, r.Break.Reason
 	}
-	return v, s.store.InTx(ctx, func(tx Tx) error { return tx.RecordVerification(ctx, v) })
+	return r, v, nil
 }
 
 // Keyed reports whether the service has a key to sign checkpoints with.
