@@ -12,6 +12,7 @@ import (
 	"opsbot/core/access"
 	"opsbot/core/alert"
 	"opsbot/core/approval"
+	"opsbot/core/audit"
 	"opsbot/core/backup"
 	"opsbot/core/calendar"
 	"opsbot/core/delivery"
@@ -24,6 +25,7 @@ import (
 	"opsbot/core/problem"
 	"opsbot/core/report"
 	"opsbot/core/ticket"
+	"opsbot/core/trend"
 	"opsbot/storage/postgres"
 )
 
@@ -50,6 +52,8 @@ type domainSet struct {
 	overview  *overview.Service // the console's overview
 	// reports are the periodic reports per view (chat, API, console).
 	reports *report.Service
+	audits  *audit.Service // the console's audit page
+	trends  *trend.Service // the console's trends page
 }
 
 // domains builds every core service on store and the module of each;
@@ -128,6 +132,7 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 		tokens:    tokens,
 		rotations: rotations, feeds: feeds, schedule: duty.NewSchedule(store.Schedule(), clock, cal), inspects: inspections, problems: problems,
 		overview: overview.NewService(store.Overview(), clock, cal),
+		audits:   audits, trends: trend.NewService(store.Trends(), clock, cfg.Bot.Location()),
 		plugs: []bot.Plug{
 			bot.Channels(channels),
 			bot.Approvals(approvals), bot.Incidents(incidents), bot.Duty(rotations, handovers, cfg.Scheduler.SweepInterval.D()),

@@ -94,7 +94,7 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 	}
 	sessions := access.NewSessions(a.store.Sessions(), a.clock, access.SessionPolicy{Idle: cfg.Auth.SessionIdle.D(), Absolute: cfg.Auth.SessionAbsolute.D()})
 	a.bot = bot.New(bot.Config{Language: cfg.Bot.Language, Location: cfg.Bot.Location(), Clock: a.clock,
-		WebchatURL: webURL, SessionTTL: cfg.Webchat.SessionTTL.D(), Sessions: sessions},
+		WebchatURL: webURL, ConsoleURL: consoleURL(cfg), SessionTTL: cfg.Webchat.SessionTTL.D(), Sessions: sessions},
 		a.dom.orgs, logger, bot.Hooks{Command: a.metrics.Command}, a.dom.plugs...)
 	if a.plat, err = platforms(cfg, a.store, a.rdb, a.bot, a.dom.orgs, a.dom.tokens, a.dom.channels, sessions, a.clock, logger); err != nil {
 		return err
@@ -125,4 +125,14 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 		return err
 	}
 	return nil
+}
+
+// consoleURL is the address chat cards link the console at:
+// console.public_url (whose default is webchat.public_url); "" (no links)
+// when neither is set or the console is off.
+func consoleURL(cfg *configs.Config) string {
+	if !cfg.Console.EnabledOr() {
+		return ""
+	}
+	return cfg.Console.PublicURL
 }

@@ -198,7 +198,8 @@ func (a *process) consoleRoutes(srv *server.Server, explain func(error) string) 
 		PublicURL: cfg.Console.PublicURL, Location: cfg.Bot.Location()},
 		console.Services{Auth: a.plat.guard, Views: a.dom.orgs, Explain: explain, Clock: a.clock,
 			Incidents: a.dom.incidents, Tickets: a.dom.tickets,
-			Overview: a.dom.overview, Duty: a.dom.schedule, Feeds: a.dom.feeds, Reports: a.dom.reports}, a.log)
+			Overview: a.dom.overview, Duty: a.dom.schedule, Feeds: a.dom.feeds, Reports: a.dom.reports,
+			Trends: a.dom.trends, AuditLog: a.dom.orgs, AuditChain: a.dom.audits}, a.log)
 	if err != nil {
 		return err
 	}

@@ -21,14 +21,21 @@
 //	    tasks.Scheduler running tasks.SweepTimers; the bench's pool has 20
 //	    connections and schedules 4 transactions at a time. Lateness is the
 //	    claim's time minus the due time; opsbot is stopped first.
+//	(e) console: a generated year of the demo city (50,000 incidents,
+//	    20,000 tickets, 7,300 backup reports, 12,045 inspection runs, 5,000
+//	    requests) in a fresh database opsbot_bench_console, and every GET
+//	    page of the console's page table rendered --console-rounds times as
+//	    the sys admin and a district admin (see console.go).
 //
 // It prints requests/s, p50/p99 latency, errors, peak RSS, and for the
 // storm the incidents created and chat messages sent, as a table; for the
 // timers, how many fired, how many twice, and how late (p50/p99/max).
 //
 // Flags size the phases (--steady, --storm, --webchat, --webchat-users,
-// --timers, --timers-spread, --timers-lead, --timer-workers) and pick them:
-// --only=c,d runs the webchat round trip and the timers only.
+// --timers, --timers-spread, --timers-lead, --timer-workers, --console-rounds)
+// and pick them:
+// --only=c,d runs the webchat round trip and the timers only; --only=e
+// the console alone.
 package main
 
 import (
@@ -42,8 +49,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -61,14 +66,7 @@ type result struct {
 	latencies []time.Duration
 }
 
-func (r result) pct(p float64) time.Duration {
-	if len(r.latencies) == 0 {
-		return 0
-	}
-	s := append([]time.Duration(nil), r.latencies...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	return s[int(float64(len(s)-1)*p)]
-}
+func (r result) pct(p float64) time.Duration { return quantile(r.latencies, p) }
 
 // body builds one notification for group g with n alerts, resolved ones marked.
 func body(name string, g, n int, resolvedShare float64, rng *rand.Rand) []byte {
@@ -220,13 +218,14 @@ func main() {
 	timersSpread := flag.Duration("timers-spread", 60*time.Second, "window the timers' due times are spread over (d)")
 	timersLead := flag.Duration("timers-lead", 30*time.Second, "first due time, counted from the start of scheduling (d)")
 	timerWorkers := flag.Int("timer-workers", 10, "asynq worker concurrency for the timers (d); production's default is 10")
-	only := flag.String("only", "a,b,c,d", "phases to run, comma-separated: a steady, b storm, c webchat, d timers")
+	only := flag.String("only", "a,b,c,d,e", "phases to run, comma-separated: a steady, b storm, c webchat, d timers, e console")
+	consoleRounds := flag.Int("console-rounds", 20, "timed renders of each console page per user (e)")
 	flag.Parse()
 	phases := map[string]bool{}
 	for _, p := range strings.Split(*only, ",") {
 		p = strings.TrimSpace(p)
-		if p != "a" && p != "b" && p != "c" && p != "d" {
-			fmt.Fprintf(os.Stderr, "bench: --only: unknown phase %q (want a, b, c, d)\n", p)
+		if p != "a" && p != "b" && p != "c" && p != "d" && p != "e" {
+			fmt.Fprintf(os.Stderr, "bench: --only: unknown phase %q (want a, b, c, d, e)\n", p)
 			os.Exit(2)
 		}
 		phases[p] = true
@@ -241,6 +240,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
+	if phases["e"] {
+		if err := consolePhase(context.Background(), consoleConfig{rounds: max(*consoleRounds, 1), size: demoYear}); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: console:", err)
+			os.Exit(1)
+		}
+	}
 }
 
 func run(target, token string, steadyFor, stormFor, webchatFor time.Duration, webchatUsers int, tc timerConfig, phases map[string]bool) error {
@@ -250,28 +255,14 @@ func run(target, token string, steadyFor, stormFor, webchatFor time.Duration, we
 	stopOpsbot := func() {}
 	if target == "" && (phases["a"] || phases["b"] || phases["c"]) {
 		// A fresh database and Redis index, and the built binary (not go run) so RSS is opsbot's own.
-		base := os.Getenv("DATABASE_URL")
-		if base == "" {
-			base = "postgres://postgres@127.0.0.1:5432/opsbot?sslmode=disable"
+		var err error
+		if dbURL, err = freshDatabase(ctx, "opsbot_bench"); err != nil {
+			return err
 		}
-		admin, err := pgx.Connect(ctx, base)
+		redisURL := redisIndex(11)
+		bin, err := buildOpsbot("opsbot-bench")
 		if err != nil {
 			return err
-		}
-		_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS opsbot_bench")
-		if _, err := admin.Exec(ctx, "CREATE DATABASE opsbot_bench"); err != nil {
-			return err
-		}
-		admin.Close(ctx)
-		dbURL = strings.Replace(base, "/opsbot?", "/opsbot_bench?", 1)
-		redisURL := os.Getenv("REDIS_URL")
-		if redisURL == "" {
-			redisURL = "redis://127.0.0.1:6379/0"
-		}
-		redisURL = redisURL[:strings.LastIndex(redisURL, "/")] + "/11"
-		bin := filepath.Join(os.TempDir(), "opsbot-bench")
-		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-			return fmt.Errorf("build: %v: %s", err, out)
 		}
 		cmd := exec.Command(bin, "all", "--config", "configs/dev.yaml")
 		cmd.Env = append(os.Environ(), "OPSBOT_DATABASE_URL="+dbURL, "OPSBOT_REDIS_URL="+redisURL,
@@ -286,15 +277,7 @@ func run(target, token string, steadyFor, stormFor, webchatFor time.Duration, we
 		defer stopOpsbot()
 		pid = cmd.Process.Pid
 		target = "http://127.0.0.1:18080"
-		ok := false
-		for i := 0; i < 300 && !ok; i++ {
-			time.Sleep(100 * time.Millisecond)
-			if resp, err := http.Get(target + "/readyz"); err == nil {
-				ok = resp.StatusCode == 200
-				resp.Body.Close()
-			}
-		}
-		if !ok {
+		if !waitReady(target) {
 			return fmt.Errorf("opsbot did not become ready")
 		}
 	}

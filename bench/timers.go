@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/jackc/pgx/v5"
 	goredis "github.com/redis/go-redis/v9"
 
 	"opsbot/core"
@@ -62,21 +61,11 @@ func (r timerResult) pct(p float64) time.Duration {
 // with TimerHandler claiming in a transaction, the 1 s sweep), in-process.
 func timerBench(ctx context.Context, cfg timerConfig) (timerResult, error) {
 	res := timerResult{cfg: cfg}
-	base := os.Getenv("DATABASE_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/opsbot?sslmode=disable"
-	}
-	admin, err := pgx.Connect(ctx, base)
+	dbURL, err := freshDatabase(ctx, "opsbot_bench_timers")
 	if err != nil {
 		return res, err
 	}
-	_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS opsbot_bench_timers")
-	if _, err := admin.Exec(ctx, "CREATE DATABASE opsbot_bench_timers"); err != nil {
-		admin.Close(ctx)
-		return res, err
-	}
-	admin.Close(ctx)
-	store, err := postgres.Open(ctx, strings.Replace(base, "/opsbot?", "/opsbot_bench_timers?", 1), postgres.Options{MaxConns: cfg.dbConns})
+	store, err := postgres.Open(ctx, dbURL, postgres.Options{MaxConns: cfg.dbConns})
 	if err != nil {
 		return res, err
 	}

@@ -20,6 +20,10 @@ type Config struct {
 	Clock    core.Clock     // "today" and default months (default the system clock)
 	// WebchatURL is the web chat's public address for sign-in links.
 	WebchatURL string
+	// ConsoleURL is the console's public address (console.public_url, else
+	// webchat.public_url); when set, every card about an incident, request,
+	// ticket or report carries a link to its console page (ConsoleLink).
+	ConsoleURL string
 	// SessionTTL is how long a sign-in link works (default 30 days).
 	SessionTTL time.Duration
 	// Sessions ends a user's browser sessions on /webchat logout (nil:
@@ -153,6 +157,7 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (out []Message) {
 		if msgs[i].Status == "" {
 			msgs[i].Status = StatusOK
 		}
+		msgs[i] = b.withLink(msgs[i])
 	}
 	return msgs
 }

@@ -36,7 +36,7 @@ func testPlugs() []Plug {
 }
 
 func testBot(lang string) *Bot {
-	return New(Config{Language: lang, Location: time.FixedZone("CST", 8*3600),
+	return New(Config{Language: lang, Location: time.FixedZone("CST", 8*3600), ConsoleURL: "https://ops.example.gov.cn/",
 		Clock: fixedClock{time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}}, nil,
 		slog.New(slog.NewTextHandler(io.Discard, nil)), Hooks{}, testPlugs()...)
 }
@@ -58,6 +58,7 @@ func domainCatalogs() map[string][2]catalog {
 		"console":         {zhConsole, enConsole},
 		"console_duty":    {zhConsoleDuty, enConsoleDuty},
 		"console_reports": {zhConsoleReports, enConsoleReports},
+		"console_trends":  {zhConsoleTrends, enConsoleTrends},
 	}
 }
 

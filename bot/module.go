@@ -321,7 +321,7 @@ func (b *Bot) Render(_ context.Context, n core.StoredNotice) (Message, error) {
 	if m.Status == "" {
 		m.Status = StatusNotice
 	}
-	return m, nil
+	return b.withLink(m), nil
 }
 
 // RenderNotice renders a notice as it would be delivered (tests, previews).

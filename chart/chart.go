@@ -1,7 +1,8 @@
-// Package chart draws the digest's 14-day chart as a PNG in pure Go:
-// incidents per day as bars (left axis) and ticket SLA compliance as a
-// line (right axis, 0-100 %). Labels are ASCII (dates and numbers), so no
-// font file is needed; the caption in chat says what the chart shows.
+// Package chart draws charts in pure Go: the digest's 14-day chart as a
+// PNG (incidents per day as bars on the left axis, ticket SLA compliance as
+// a line on the right, 0-100 %; ASCII labels, so no font file is needed),
+// and the console's trend charts as SVG (svg.go: line and stacked bar
+// charts whose Chinese labels are drawn by the browser's own fonts).
 package chart
 
 import (

@@ -96,8 +96,11 @@ type Services struct {
 	Overview  Overviews
 	Tickets   Tickets
 	// Duty and Feeds are the duty calendar and its iCal feeds (duty.go).
-	Duty  DutyCalendar
-	Feeds DutyFeeds
+	Duty       DutyCalendar
+	Feeds      DutyFeeds
+	Trends     Trends
+	AuditLog   AuditLog
+	AuditChain AuditChain
 	// Reports serve the reports page and its downloads (reports.go).
 	Reports Reports
 }
@@ -128,11 +131,12 @@ type Page struct {
 	// Data marks a machine endpoint (a download, JSON, a fragment):
 	// without a session it answers 401 instead of redirecting to sign in.
 	Data bool
+	// Method is "" for GET, or "POST" for a form that changes state: the
+	// Guard checks a cookie session's CSRF token, and a read-only API
+	// token is refused (read_only_token).
+	Method string
 	// Handle returns the template's data, a JSON value, or a *Download.
 	Handle func(r *Request) (any, error)
-	// Method is "" for GET, or http.MethodPost for a form post (the
-	// Guard checks a cookie session's CSRF token before Handle runs).
-	Method string
 }
 
 // Nav keys, in the order of the navigation bar.
@@ -152,6 +156,10 @@ var navOrder = [][2]string{
 	{NavIncidents, "/console/incidents"}, {NavDuty, "/console/duty"}, {NavReports, "/console/reports"},
 	{NavAudit, "/console/audit"},
 }
+
+// Redirect is a handler's answer sending the browser to a path (303
+// See Other: after a POST, the page to show).
+type Redirect string
 
 // JSON is a handler's answer written as JSON (200).
 type JSON struct{ Value any }
@@ -238,7 +246,31 @@ func (c *Console) table() []Page {
 		c.dutyPages(),
 		c.reportPages(),
 		c.auditPages(),
+		c.indexPages(),
 	)
+}
+
+// PageInfo describes a registered page for /console/pages.json.
+type PageInfo struct {
+	Path   string `json:"path"`   // the ServeMux pattern, e.g. "/console/incidents/{id}"
+	Method string `json:"method"` // GET or POST
+	Data   bool   `json:"data"`   // a download, JSON or fragment rather than a page
+}
+
+// indexPages is /console/pages.json: every page of the table, for
+// scripts and the benchmark (make bench renders each GET page).
+func (c *Console) indexPages() []Page {
+	return []Page{{Path: "/console/pages.json", Data: true, Handle: func(*Request) (any, error) {
+		out := make([]PageInfo, 0, len(c.pages))
+		for _, p := range c.pages {
+			m := p.Method
+			if m == "" {
+				m = http.MethodGet
+			}
+			out = append(out, PageInfo{Path: p.Path, Method: m, Data: p.Data})
+		}
+		return JSON{Value: out}, nil
+	}}}
 }
 
 func templatesOf(pages []Page) []string {
@@ -288,6 +320,10 @@ func (c *Console) handler(p Page) http.Handler {
 			return
 		}
 		req := &Request{Request: r, Principal: pr, Actor: pr.Actor, Lang: c.lang(r, pr), c: c}
+		if p.Method != "" && !pr.CanWrite() {
+			c.fail(w, req, p, core.Forbidden("read_only_token"))
+			return
+		}
 		if req.Actor.Platform == "" {
 			req.Actor.Platform = access.PlatformAPI
 		}
@@ -316,6 +352,8 @@ func (c *Console) handler(p Page) http.Handler {
 			_, _ = w.Write(v.Body)
 		case JSON:
 			writeJSON(w, http.StatusOK, v.Value)
+		case Redirect:
+			http.Redirect(w, r, string(v), http.StatusSeeOther)
 		default:
 			c.render(w, req, p, http.StatusOK, v)
 		}

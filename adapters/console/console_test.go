@@ -139,7 +139,7 @@ func TestPageTable(t *testing.T) {
 	t.Parallel()
 	c, err := New(Config{}, Services{Auth: fakeAuth{}, Views: fakeViews{}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, err)
-	require.Empty(t, c.Paths(), "no services, no pages")
+	require.Equal(t, []string{"/console/pages.json"}, c.Paths(), "no services: only the page index")
 	c.pages = append(c.pages, Page{Path: "/console/reports/x.csv", Data: true, Handle: func(r *Request) (any, error) {
 		return &Download{Name: "事件.csv", ContentType: "text/csv; charset=utf-8", Body: []byte("\uFEFFa,b\n")}, nil
 	}})
@@ -151,6 +151,10 @@ func TestPageTable(t *testing.T) {
 	require.True(t, strings.HasPrefix(w.Header().Get("Content-Disposition"), `attachment; filename="__.csv"; filename*=UTF-8''%E4%BA%8B%E4%BB%B6.csv`))
 	w = get(mux, "/console/reports/x.csv", "")
 	require.Equal(t, http.StatusUnauthorized, w.Code, "a download never redirects")
+	w = get(mux, "/console/pages.json", "zhang")
+	require.Equal(t, http.StatusOK, w.Code)
+	require.JSONEq(t, `[{"path":"/console/pages.json","method":"GET","data":true},{"path":"/console/reports/x.csv","method":"GET","data":true}]`,
+		w.Body.String(), "the index lists every page of the table (make bench walks it)")
 
 	mux2, _ := newTestConsole(t)
 	body := get(mux2, "/console/incidents", "zhang").Body.String()

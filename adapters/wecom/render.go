@@ -96,6 +96,8 @@ type cardTitle struct {
 type cardField struct {
 	KeyName string `json:"keyname"`
 	Value   string `json:"value,omitempty"`
+	Type    int    `json:"type,omitempty"` // 1: the value opens URL (a console link)
+	URL     string `json:"url,omitempty"`
 }
 
 type cardButton struct {
@@ -185,6 +187,10 @@ func markdown(m bot.Message, hint string) string {
 		b.WriteString("\n")
 	}
 	for _, f := range m.Fields {
+		if isURL(f.Value) {
+			fmt.Fprintf(&b, "> %s：[%s](%s)\n", f.Name, f.Value, f.Value)
+			continue
+		}
 		fmt.Fprintf(&b, "> %s：<font color=\"comment\">%s</font>\n", f.Name, f.Value)
 	}
 	if hint != "" && len(m.Buttons) > 0 {
@@ -205,19 +211,27 @@ func card(m bot.Message, taskID, done string) (*templateCard, error) {
 	sub := m.Text
 	fields := m.Fields
 	if len(fields) > maxCardFields {
-		for _, f := range fields[maxCardFields:] {
+		keep := maxCardFields
+		var link []bot.Field
+		if last := fields[len(fields)-1]; isURL(last.Value) {
+			keep, link = maxCardFields-1, []bot.Field{last} // the console link stays a field
+			fields = fields[:len(fields)-1]
+		}
+		for _, f := range fields[keep:] {
 			sub += "\n" + f.Name + "：" + f.Value
 		}
-		fields = fields[:maxCardFields]
+		fields = append(fields[:keep:keep], link...)
 	}
 	c.SubTitleText = cut(strings.TrimSpace(sub), maxCardSubRunes)
 	if c.MainTitle.Title == "" && c.SubTitleText == "" {
 		return nil, errors.New("wecom: a card needs a title or text")
 	}
 	for _, f := range fields {
-		c.HorizontalContentList = append(c.HorizontalContentList, cardField{
-			KeyName: cut(f.Name, maxCardKeyRunes), Value: cut(f.Value, maxCardValueRunes),
-		})
+		cf := cardField{KeyName: cut(f.Name, maxCardKeyRunes), Value: cut(f.Value, maxCardValueRunes)}
+		if isURL(f.Value) {
+			cf.Type, cf.URL = 1, f.Value
+		}
+		c.HorizontalContentList = append(c.HorizontalContentList, cf)
 	}
 	buttons := m.Buttons
 	if len(buttons) > maxCardButtons {
@@ -352,4 +366,10 @@ func (a *Adapter) chatMessage(chatID string, m bot.Message) *appchatRequest {
 // robotMessage renders m for a group robot (markdown, buttons as a hint).
 func (a *Adapter) robotMessage(m bot.Message) *robotRequest {
 	return &robotRequest{MsgType: msgMarkdown, Markdown: &textBody{Content: cutBytes(markdown(m, a.cfg.ButtonHint), maxRobotBytes)}}
+}
+
+// isURL reports whether a field's value is a bare http(s) link (the
+// console link bot.ConsoleLink adds), which cards make clickable.
+func isURL(v string) bool {
+	return (strings.HasPrefix(v, "https://") || strings.HasPrefix(v, "http://")) && !strings.ContainsAny(v, " \n")
 }

@@ -19,13 +19,34 @@ type Store interface {
 	Walk(ctx context.Context, fn func(core.AuditEntry) error) (headSeq int64, headHash string, err error)
 	// InTx runs fn in one transaction.
 	InTx(ctx context.Context, fn func(tx Tx) error) error
+	// LastVerification is the newest walk recorded; false when none was.
+	LastVerification(ctx context.Context) (Verification, bool, error)
 }
 
 // Tx is the transaction checkpoint notices are written in.
 type Tx interface {
 	core.Recorder
 	org.HolderLister
+	// RecordVerification keeps the outcome of a walk of the chain.
+	RecordVerification(ctx context.Context, v Verification) error
 }
+
+// Verification is the outcome of one walk of the whole chain (a
+// checkpoint, hourly or asked for), kept so the console can show the
+// chain's status without walking it on every page view.
+type Verification struct {
+	At        time.Time     `json:"at"`
+	By        string        `json:"by"`    // who asked; "system" for the hourly checkpoint
+	Count     int64         `json:"count"` // entries that verified
+	Seq       int64         `json:"seq"`   // the last verified entry
+	BrokenSeq int64         `json:"broken_seq,omitempty"`
+	Broken    string        `json:"broken,omitempty"` // what is wrong at BrokenSeq; "" when whole
+	Signed    bool          `json:"signed"`           // a checkpoint of the head was signed
+	Took      time.Duration `json:"took"`
+}
+
+// Whole reports whether the walk found the chain whole.
+func (v Verification) Whole() bool { return v.Broken == "" }
 
 // Service verifies the chain, publishes signed checkpoints of its head
 // and exports it, for the sys admins and the console.
@@ -122,17 +143,18 @@ func (s *Service) Checkpoint(ctx context.Context, actor core.Actor) (Checkpoint,
 			published = append(published, cps...)
 		}
 	}
-	r, err := s.Verify(ctx, published)
+	r, v, err := s.verify(ctx, actor, published)
 	if err != nil {
 		return Checkpoint{}, err
 	}
 	if r.Break != nil {
 		n := Checkpointed{Seq: r.Seq, Hash: r.Hash, At: s.clock.Now(), By: actor.UserID, BrokenSeq: r.Break.Seq, Broken: r.Break.Reason}
-		if err := s.notify(ctx, n); err != nil {
+		if err := s.notify(ctx, n, v); err != nil {
 			return Checkpoint{}, err
 		}
 		return Checkpoint{}, brokenErr(r.Break)
 	}
+	v.Signed = true
 	c := s.key.Sign(Checkpoint{Seq: r.Seq, Hash: r.Hash, At: s.clock.Now(), AnchorSeq: r.AnchorSeq, AnchorHash: r.AnchorHash})
 	var errs []error
 	for _, p := range s.pubs {
@@ -140,7 +162,7 @@ func (s *Service) Checkpoint(ctx context.Context, actor core.Actor) (Checkpoint,
 			errs = append(errs, err)
 		}
 	}
-	if err := s.notify(ctx, Checkpointed{Seq: c.Seq, Hash: c.Hash, At: c.At, KeyID: c.KeyID, Sig: c.Sig, By: actor.UserID}); err != nil {
+	if err := s.notify(ctx, Checkpointed{Seq: c.Seq, Hash: c.Hash, At: c.At, KeyID: c.KeyID, Sig: c.Sig, By: actor.UserID}, v); err != nil {
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -190,6 +212,50 @@ func (s *Service) Export(ctx context.Context, actor core.Actor, from, to time.Ti
 	return out, nil
 }
 
+// LastVerification is the newest recorded walk of the chain (false when
+// none was recorded yet). The chain's status is no secret: anyone who may
+// open the audit page may read it.
+func (s *Service) LastVerification(ctx context.Context) (Verification, bool, error) {
+	return s.store.LastVerification(ctx)
+}
+
+// VerifyNow walks the whole chain for a sys admin and records the
+// outcome: with a key it is a checkpoint (signed and published when the
+// chain is whole, Checkpoint); unkeyed, a plain verification. A broken
+// chain is recorded and reported, not an error.
+func (s *Service) VerifyNow(ctx context.Context, actor core.Actor) (Verification, error) {
+	if s.key != nil {
+		if _, err := s.Checkpoint(ctx, actor); err != nil && !errors.Is(err, core.ErrConflict) {
+			return Verification{}, err
+		}
+		v, _, err := s.store.LastVerification(ctx)
+		return v, err
+	}
+	if err := s.sysAdmin(ctx, actor); err != nil {
+		return Verification{}, err
+	}
+	_, v, err := s.verify(ctx, actor, nil)
+	if err != nil {
+		return Verification{}, err
+	}
+	return v, s.store.InTx(ctx, func(tx Tx) error { return tx.RecordVerification(ctx, v) })
+}
+
+// verify walks the chain for actor and returns the result and the
+// Verification to record.
+func (s *Service) verify(ctx context.Context, actor core.Actor, checkpoints []Checkpoint) (Result, Verification, error) {
+	started := s.clock.Now()
+	r, err := s.Verify(ctx, checkpoints)
+	if err != nil {
+		return Result{}, Verification{}, err
+	}
+	v := Verification{At: s.clock.Now(), By: actor.UserID, Count: r.Count, Seq: r.Seq, Took: s.clock.Now().Sub(started)}
+	if r.Break != nil {
+		v.BrokenSeq, v.Broken = r.Break.Seq, r.Break.Reason
+	}
+	return r, v, nil
+}
+
 // Keyed reports whether the service has a key to sign checkpoints with.
 func (s *Service) Keyed() bool { return s.key != nil }
 
@@ -199,6 +265,11 @@ func (s *Service) allowed(ctx context.Context, actor core.Actor) error {
 	if s.key == nil {
 		return core.Invalid("audit_unkeyed")
 	}
+	return s.sysAdmin(ctx, actor)
+}
+
+// sysAdmin is nil for opsbot itself and for a sys admin.
+func (s *Service) sysAdmin(ctx context.Context, actor core.Actor) error {
 	if actor.UserID == core.SystemUser && actor.Platform == core.PlatformSystem {
 		return nil
 	}
@@ -214,8 +285,12 @@ func (s *Service) allowed(ctx context.Context, actor core.Actor) error {
 	})
 }
 
-func (s *Service) notify(ctx context.Context, n Checkpointed) error {
+// notify tells the sys admins of a checkpoint and records the walk v.
+func (s *Service) notify(ctx context.Context, n Checkpointed, v Verification) error {
 	return s.store.InTx(ctx, func(tx Tx) error {
+		if err := tx.RecordVerification(ctx, v); err != nil {
+			return err
+		}
 		holders, err := org.HoldersOf(ctx, tx, org.RoleSysAdmin)
 		if err != nil {
 			return err

@@ -20,6 +20,14 @@ import (
 type memStore struct {
 	entries []core.AuditEntry
 	notices []core.Notice
+	walks   []audit.Verification
+}
+
+func (m *memStore) LastVerification(context.Context) (audit.Verification, bool, error) {
+	if len(m.walks) == 0 {
+		return audit.Verification{}, false, nil
+	}
+	return m.walks[len(m.walks)-1], true, nil
 }
 
 func (m *memStore) Walk(_ context.Context, fn func(core.AuditEntry) error) (int64, string, error) {
@@ -40,6 +48,10 @@ func (m *memStore) InTx(_ context.Context, fn func(audit.Tx) error) error { retu
 type memTx struct{ m *memStore }
 
 func (t memTx) Audit(context.Context, core.AuditEntry) error { return errors.New("not audited") }
+func (t memTx) RecordVerification(_ context.Context, v audit.Verification) error {
+	t.m.walks = append(t.m.walks, v)
+	return nil
+}
 func (t memTx) Notify(_ context.Context, n core.Notice) error {
 	t.m.notices = append(t.m.notices, n)
 	return nil
@@ -114,4 +126,47 @@ func TestServiceExport(t *testing.T) {
 	require.ErrorIs(t, err, core.ErrInvalid)
 	_, _, err = audit.DayRange("30/11/2026", "", time.UTC)
 	require.ErrorIs(t, err, core.ErrInvalid)
+}
+
+// TestVerificationsAreRecorded: every checkpoint, whole or broken, leaves
+// the walk's outcome for the console; VerifyNow is for sys admins, and
+// works unkeyed too.
+func TestVerificationsAreRecorded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	key := testKey(t, 1)
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	store := &memStore{entries: keyedChain(t, key, 0, 9)}
+	svc := audit.NewService(store, key, clock{now})
+	_, ok, err := svc.LastVerification(ctx)
+	require.NoError(t, err)
+	require.False(t, ok, "nothing ran yet")
+
+	_, err = svc.Checkpoint(ctx, core.SystemActor())
+	require.NoError(t, err)
+	v, ok, err := svc.LastVerification(ctx)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, audit.Verification{At: now, By: core.SystemUser, Count: 10, Seq: 10, Signed: true}, v)
+	require.True(t, v.Whole())
+
+	_, err = svc.VerifyNow(ctx, core.Actor{UserID: "zhangwei", Platform: "webchat"})
+	require.ErrorIs(t, err, core.ErrForbidden)
+
+	store.entries[3].Action = "tampered" // the seal no longer matches
+	v, err = svc.VerifyNow(ctx, core.Actor{UserID: "admin", Platform: "webchat"})
+	require.NoError(t, err, "a broken chain is a result, not an error")
+	require.False(t, v.Whole())
+	require.False(t, v.Signed)
+	require.Equal(t, "admin", v.By)
+	last, _, _ := svc.LastVerification(ctx)
+	require.Equal(t, v, last)
+
+	unkeyed := audit.NewService(&memStore{}, nil, clock{now})
+	v, err = unkeyed.VerifyNow(ctx, core.Actor{UserID: "admin", Platform: "webchat"})
+	require.NoError(t, err)
+	require.True(t, v.Whole())
+	require.False(t, v.Signed, "nothing to sign with")
+	_, err = unkeyed.VerifyNow(ctx, core.Actor{UserID: "zhangwei", Platform: "webchat"})
+	require.ErrorIs(t, err, core.ErrForbidden)
 }

@@ -144,8 +144,7 @@ func (f *fake) AuditSearch(_ context.Context, q org.AuditQuery) ([]core.AuditEnt
 	var out []core.AuditEntry
 	for i := len(f.Audits) - 1; i >= 0 && len(out) < q.Limit; i-- {
 		e := f.Audits[i]
-		if (q.Actor == "" || e.Actor == q.Actor) && (q.Since.IsZero() || !e.At.Before(q.Since)) &&
-			(q.Until.IsZero() || e.At.Before(q.Until)) && (q.Before == 0 || e.Seq < q.Before) {
+		if q.Matches(e) && (q.Before == 0 || e.Seq < q.Before) {
 			out = append(out, e)
 		}
 	}

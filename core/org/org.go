@@ -210,14 +210,27 @@ type Trail interface {
 	AuditSearch(ctx context.Context, q AuditQuery) ([]core.AuditEntry, error)
 }
 
-// AuditQuery selects audit entries: by who acted (Actor, "" anyone),
-// dated in [Since, Until) (a zero time leaves that end open), older than
-// entry Before (0: from the newest), newest first, at most Limit.
+// AuditQuery selects audit entries: by who acted (Actor, "" anyone), by
+// what was done (Action: one action, or every action under a prefix that
+// ends in ".", e.g. "incident."; "" any), about what (Entity, e.g.
+// "incident:7"; "" any), dated in [Since, Until) (a zero time leaves
+// that end open), older than entry Before (0: from the newest), newest
+// first, at most Limit.
 type AuditQuery struct {
 	Actor        string
+	Action       string
+	Entity       string
 	Since, Until time.Time
 	Before       int64
 	Limit        int
+}
+
+// Matches reports whether e is selected by q's actor, action, entity and
+// dates (not Before or Limit).
+func (q AuditQuery) Matches(e core.AuditEntry) bool {
+	action := q.Action == "" || e.Action == q.Action || (strings.HasSuffix(q.Action, ".") && strings.HasPrefix(e.Action, q.Action))
+	return action && (q.Actor == "" || e.Actor == q.Actor) && (q.Entity == "" || e.Entity == q.Entity) &&
+		(q.Since.IsZero() || !e.At.Before(q.Since)) && (q.Until.IsZero() || e.At.Before(q.Until))
 }
 
 // MaxAuditPage is the most entries one audit search returns.

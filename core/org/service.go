@@ -970,27 +970,14 @@ func (s *Service) RevokeRole(ctx context.Context, actor core.Actor, userID strin
 // entity; an admin sees the units and users they cover; a user sees their
 // own history.
 func (s *Service) AuditTrail(ctx context.Context, actor core.Actor, entity string) ([]core.AuditEntry, error) {
-	kind, key, ok := strings.Cut(entity, ":")
-	if !ok || key == "" {
-		return nil, core.Invalid("entity_ref", "value", entity)
-	}
 	var out []core.AuditEntry
 	err := s.store.InTx(ctx, func(tx Ports) error {
 		a, err := loadAuthz(ctx, tx, actor)
 		if err != nil {
 			return err
 		}
-		allowed := a.sys()
-		switch kind {
-		case "user":
-			allowed = allowed || a.seesUser(ctx, tx, key)
-		case "unit":
-			if u, err := tx.Unit(ctx, key); err == nil {
-				allowed = allowed || a.admin(u)
-			}
-		}
-		if !allowed {
-			return core.Forbidden("audit_forbidden", "entity", entity)
+		if err := a.auditEntity(ctx, tx, entity); err != nil {
+			return err
 		}
 		out, err = tx.AuditTrail(ctx, entity)
 		return err
@@ -998,11 +985,33 @@ func (s *Service) AuditTrail(ctx context.Context, actor core.Actor, entity strin
 	return out, err
 }
 
+// auditEntity is nil when a may read entity's audit history (AuditTrail's rule).
+func (a *authz) auditEntity(ctx context.Context, tx Ports, entity string) error {
+	kind, key, ok := strings.Cut(entity, ":")
+	if !ok || key == "" {
+		return core.Invalid("entity_ref", "value", entity)
+	}
+	allowed := a.sys()
+	switch kind {
+	case "user":
+		allowed = allowed || a.seesUser(ctx, tx, key)
+	case "unit":
+		if u, err := tx.Unit(ctx, key); err == nil {
+			allowed = allowed || a.admin(u)
+		}
+	}
+	if !allowed {
+		return core.Forbidden("audit_forbidden", "entity", entity)
+	}
+	return nil
+}
+
 // AuditSearch returns the audit entries q selects, newest first, with
 // the rule of AuditTrail read for the person who acted: a sys admin may
 // search everyone's entries (q.Actor ""), an admin the entries of the
-// users they cover, a user their own. A Limit outside 1..MaxAuditPage is
-// MaxAuditPage.
+// users they cover, a user their own; or, with q.Entity, everyone's
+// entries about an entity whose history AuditTrail shows them. A Limit
+// outside 1..MaxAuditPage is MaxAuditPage.
 func (s *Service) AuditSearch(ctx context.Context, actor core.Actor, q AuditQuery) ([]core.AuditEntry, error) {
 	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {
 		return nil, core.Invalid("audit_search_range", "since", q.Since.Format(time.RFC3339), "until", q.Until.Format(time.RFC3339))
@@ -1018,9 +1027,14 @@ func (s *Service) AuditSearch(ctx context.Context, actor core.Actor, q AuditQuer
 		}
 		switch {
 		case a.sys():
+		case q.Actor != "" && a.seesUser(ctx, tx, q.Actor):
+		case q.Entity != "":
+			if err := a.auditEntity(ctx, tx, q.Entity); err != nil {
+				return err
+			}
 		case q.Actor == "":
 			return core.Forbidden("audit_search_all")
-		case !a.seesUser(ctx, tx, q.Actor):
+		default:
 			return core.Forbidden("audit_forbidden", "entity", "user:"+q.Actor)
 		}
 		out, err = tx.AuditSearch(ctx, q)

@@ -422,6 +422,11 @@ func TestAuditSearch(t *testing.T) {
 		{"since after everything", org.AuditQuery{Actor: "zhangwei", Since: now.Add(time.Second)}, 0},
 		{"until the first moment", org.AuditQuery{Actor: "zhangwei", Until: now}, 0},
 		{"the moment itself", org.AuditQuery{Actor: "zhangwei", Since: now, Until: now.Add(time.Second)}, 2},
+		{"one action", org.AuditQuery{Action: "org.user.add", Actor: "zhangwei"}, 2},
+		{"an action prefix", org.AuditQuery{Action: "org.user.", Actor: "wangfang"}, 1},
+		{"a prefix without its dot is one action", org.AuditQuery{Action: "org.user", Actor: "wangfang"}, 0},
+		{"another action", org.AuditQuery{Action: "org.role.grant", Actor: "zhangwei"}, 0},
+		{"one entity", org.AuditQuery{Entity: "user:u2"}, 1},
 	} {
 		got, err := b.svc.AuditSearch(ctx, as("admin"), c.q)
 		require.NoError(t, err, c.name)
@@ -429,6 +434,13 @@ func TestAuditSearch(t *testing.T) {
 	}
 
 	_, err = b.svc.AuditSearch(ctx, as("wangfang"), org.AuditQuery{Actor: "zhangwei"})
+	requireCode(t, err, core.ErrForbidden, "audit_forbidden")
+	about, err := b.svc.AuditSearch(ctx, as("liqiang"), org.AuditQuery{Entity: "user:u1"})
+	require.NoError(t, err, "the district's admin reads everyone's entries about a user they cover")
+	require.Equal(t, []string{"zhangwei org.user.add user:u1"}, entities(about))
+	_, err = b.svc.AuditSearch(ctx, as("liqiang"), org.AuditQuery{Entity: "user:u3"})
+	requireCode(t, err, core.ErrForbidden, "audit_forbidden")
+	_, err = b.svc.AuditSearch(ctx, as("liqiang"), org.AuditQuery{Entity: "incident:7"})
 	requireCode(t, err, core.ErrForbidden, "audit_forbidden")
 	_, err = b.svc.AuditSearch(ctx, as("zhengmin"), org.AuditQuery{Actor: "zhangwei"})
 	requireCode(t, err, core.ErrForbidden, "audit_forbidden")

@@ -111,7 +111,10 @@ func (t *Tx) AuditSearch(ctx context.Context, q org.AuditQuery) ([]core.AuditEnt
 	}
 	rows, err := t.tx.Query(ctx, "SELECT "+auditColumns+` FROM audit_log
 		WHERE ($1 = '' OR actor = $1) AND ($2::timestamptz IS NULL OR at >= $2) AND ($3::timestamptz IS NULL OR at < $3)
-		AND ($4 = 0 OR seq < $4) ORDER BY seq DESC LIMIT $5`, q.Actor, since, until, q.Before, q.Limit)
+		AND ($4 = 0 OR seq < $4)
+		AND ($6 = '' OR action = $6 OR (right($6, 1) = '.' AND starts_with(action, $6)))
+		AND ($7 = '' OR entity = $7)
+		ORDER BY seq DESC LIMIT $5`, q.Actor, since, until, q.Before, q.Limit, q.Action, q.Entity)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: audit search: %w", err)
 	}
@@ -175,6 +178,29 @@ func (k auditStore) Walk(ctx context.Context, fn func(core.AuditEntry) error) (i
 		return 0, "", fmt.Errorf("postgres: audit walk: %w", err)
 	}
 	return headSeq, headHash, nil
+}
+
+// RecordVerification keeps the outcome of a walk of the chain.
+func (t *Tx) RecordVerification(ctx context.Context, v audit.Verification) error {
+	_, err := t.tx.Exec(ctx, `INSERT INTO audit_verifications (at, by_user, count, seq, broken_seq, broken, signed, took_ms)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, v.At, v.By, v.Count, v.Seq, v.BrokenSeq, v.Broken, v.Signed, v.Took.Milliseconds())
+	return wrap(err, "record audit verification")
+}
+
+// LastVerification is the newest walk recorded; false when none was.
+func (k auditStore) LastVerification(ctx context.Context) (audit.Verification, bool, error) {
+	var v audit.Verification
+	var ms int64
+	err := k.s.pool.QueryRow(ctx, `SELECT at, by_user, count, seq, broken_seq, broken, signed, took_ms FROM audit_verifications
+		ORDER BY id DESC LIMIT 1`).Scan(&v.At, &v.By, &v.Count, &v.Seq, &v.BrokenSeq, &v.Broken, &v.Signed, &ms)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return audit.Verification{}, false, nil
+	}
+	if err != nil {
+		return audit.Verification{}, false, fmt.Errorf("postgres: last audit verification: %w", err)
+	}
+	v.Took = time.Duration(ms) * time.Millisecond
+	return v, true, nil
 }
 
 // VerifyAudit walks the whole chain in order with the store's key and
