@@ -902,14 +902,9 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Auth.SessionIdle, Duration(8*time.Hour))
 	setDefault(&c.Auth.SessionAbsolute, Duration(7*24*time.Hour))
 	setDefault(&c.Auth.LoginAttemptsPerMinute, 10)
-	setDefault(&c.Auth.RedirectBase, c.Webchat.PublicURL)
-	setDefault(&c.Console.PublicURL, c.Webchat.PublicURL)
 	setDefault(&c.Console.Refresh, Duration(15*time.Second))
 	setDefault(&c.Auth.WeComAuthorizeURL, "https://open.weixin.qq.com/connect/oauth2/authorize")
 	setDefault(&c.Auth.WeComSSOURL, "https://login.work.weixin.qq.com/wwlogin/sso/login")
-	if c.Auth.OIDC.RedirectURL == "" && c.Webchat.PublicURL != "" {
-		c.Auth.OIDC.RedirectURL = strings.TrimRight(c.Webchat.PublicURL, "/") + "/auth/oidc/callback"
-	}
 	setDefault(&c.Auth.OIDC.Claim, "userid")
 	setDefault(&c.Calendar.WorkingHours, "08:30-12:00,14:00-17:30")
 	setDefault(&c.Calendar.PeriodRule, string(calendar.NextDay))
@@ -934,6 +929,13 @@ func (c *Config) applyDefaults() {
 // applyLateDefaults fills defaults that depend on other keys once the
 // environment has been applied: logs are JSON unless in dev mode.
 func (c *Config) applyLateDefaults() {
+	// Addresses derived from webchat.public_url, after the environment and
+	// files had their say (OPSBOT_WEBCHAT_PUBLIC_URL alone must reach them).
+	setDefault(&c.Auth.RedirectBase, c.Webchat.PublicURL)
+	setDefault(&c.Console.PublicURL, c.Webchat.PublicURL)
+	if c.Auth.OIDC.RedirectURL == "" && c.Webchat.PublicURL != "" {
+		c.Auth.OIDC.RedirectURL = strings.TrimRight(c.Webchat.PublicURL, "/") + "/auth/oidc/callback"
+	}
 	if c.Webchat.DevMode {
 		setDefault(&c.Log.Format, "text")
 	}

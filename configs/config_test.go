@@ -1258,3 +1258,17 @@ func TestAuditConfig(t *testing.T) {
 	require.Equal(t, "/etc/k", c.Audit.KeyFile)
 	require.Equal(t, 8784*time.Hour, c.Audit.Retention.D())
 }
+
+// TestPublicURLFromEnvironmentReachesDerivedAddresses: webchat.public_url
+// set only through the environment still gives the console's deep links,
+// the sign-in redirect base and the OIDC callback their defaults.
+func TestPublicURLFromEnvironmentReachesDerivedAddresses(t *testing.T) {
+	c, err := Load("", []string{"OPSBOT_WEBCHAT_PUBLIC_URL=https://ops.example.gov.cn"})
+	require.NoError(t, err)
+	require.Equal(t, "https://ops.example.gov.cn", c.Console.PublicURL)
+	require.Equal(t, "https://ops.example.gov.cn", c.Auth.RedirectBase)
+	require.Equal(t, "https://ops.example.gov.cn/auth/oidc/callback", c.Auth.OIDC.RedirectURL)
+	c, err = Load("", []string{"OPSBOT_WEBCHAT_PUBLIC_URL=https://ops.example.gov.cn", "OPSBOT_CONSOLE_PUBLIC_URL=https://console.example.gov.cn"})
+	require.NoError(t, err)
+	require.Equal(t, "https://console.example.gov.cn", c.Console.PublicURL, "an explicit console.public_url wins")
+}

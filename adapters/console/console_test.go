@@ -112,6 +112,10 @@ func TestSignInAndErrors(t *testing.T) {
 	require.Contains(t, body, "name of zhang（zhang）")
 	require.Contains(t, body, `value="csrf-token"`)
 	require.Contains(t, body, `<option value="edu" selected>`)
+	// Picking another unit keeps the page's other filters.
+	require.Contains(t, body, `id="unit-filter" method="get" action="">
+<input type="hidden" name="level" value="2"><input type="hidden" name="q" value="门户">
+<label for="unit">`)
 	require.Contains(t, body, `href="/console/incidents/7?unit=edu"`)
 	require.Equal(t, []string{"edu"}, inc.got.View.Units, "the list reads the narrowed view")
 	require.Equal(t, 2, inc.got.Level)

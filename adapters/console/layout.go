@@ -3,7 +3,9 @@ package console
 import (
 	"fmt"
 	"html/template"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -74,6 +76,26 @@ func (l *Layout) Units() []UnitOption {
 	}
 	return out
 }
+
+// Kept is the page's other query parameters (the report, the month, the
+// filters), carried as hidden fields by the unit filter's form so that
+// picking a unit keeps them; the unit itself and the paging cursor are not.
+func (l *Layout) Kept() []QueryPair {
+	var out []QueryPair
+	q := l.URL.Query()
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		if k == "unit" || k == "cursor" {
+			continue
+		}
+		for _, v := range q[k] {
+			out = append(out, QueryPair{Name: k, Value: v})
+		}
+	}
+	return out
+}
+
+// QueryPair is one query parameter.
+type QueryPair struct{ Name, Value string }
 
 // ScopeLabel names the whole scope ("全部（管辖单位）").
 func (l *Layout) ScopeLabel() string {
