@@ -287,9 +287,12 @@ func templatesOf(pages []Page) []string {
 func (c *Console) Routes(mux *http.ServeMux) {
 	static, _ := fs.Sub(files, "static")
 	mux.Handle("GET /console/static/", http.StripPrefix("/console/static/", http.FileServerFS(static)))
-	mux.HandleFunc("GET /console", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/console/", http.StatusMovedPermanently)
-	})
+	// /dashboard is where people guess the dashboard is.
+	for _, from := range []string{"GET /console", "GET /dashboard"} {
+		mux.HandleFunc(from, func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/console/", http.StatusMovedPermanently)
+		})
+	}
 	for _, p := range c.pages {
 		mux.Handle(cmp.Or(p.Method, http.MethodGet)+" "+p.Path, c.handler(p))
 	}

@@ -99,6 +99,11 @@ func get(mux *http.ServeMux, path, user string, header ...string) *httptest.Resp
 func TestSignInAndErrors(t *testing.T) {
 	t.Parallel()
 	mux, inc := newTestConsole(t)
+	for _, path := range []string{"/console", "/dashboard"} {
+		w := get(mux, path, "")
+		require.Equal(t, http.StatusMovedPermanently, w.Code, path)
+		require.Equal(t, "/console/", w.Header().Get("Location"), path)
+	}
 	w := get(mux, "/console/incidents?state=open", "")
 	require.Equal(t, http.StatusSeeOther, w.Code)
 	require.Equal(t, "/auth/login?return=%2Fconsole%2Fincidents%3Fstate%3Dopen", w.Header().Get("Location"))
