@@ -20,7 +20,9 @@ func ConsolePath(ref string) (string, bool) {
 	case "ticket":
 		return "/console/tickets/" + url.PathEscape(key), true
 	case "request":
-		return "/console/requests/" + url.PathEscape(key), true
+		// request:42#2 is the card of the request's second step.
+		id, _, _ := strings.Cut(key, "#")
+		return "/console/requests/" + url.PathEscape(id), true
 	case "report", "backup-audit":
 		// report:incidents:2026-11, backup-audit:2026-11
 		month := key
