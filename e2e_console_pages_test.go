@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,17 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// freeAddr is a free local address to serve on, known before the app
-// starts (console.public_url must name it).
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	return addr
-}
 
 // consoleField is the console link a chat card carries.
 func consoleField(t *testing.T, m wmsg) string {
@@ -48,7 +36,7 @@ func TestConsoleRequestAndTicketPages(t *testing.T) {
 	sh, err := time.LoadLocation("Asia/Shanghai")
 	require.NoError(t, err)
 	clock := &testClock{now: time.Date(2026, 11, 24, 9, 0, 0, 0, sh)} // a Tuesday
-	addr := freeAddr(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))                  // known before start: console.public_url names it
 	a := startAppWith(t, clock, "OPSBOT_SERVER_LISTEN="+addr, "OPSBOT_CONSOLE_PUBLIC_URL=http://"+addr)
 
 	requireOK(t, a.say("zhangwei", "/app register kaoqin 考勤系统 --owner dc-edu --scope unit"))

@@ -69,21 +69,31 @@ func newTestConsole(t *testing.T) (*http.ServeMux, *fakeIncidents) {
 	t.Helper()
 	inc := &fakeIncidents{}
 	c, err := New(Config{}, Services{Auth: fakeAuth{}, Views: fakeViews{}, Incidents: inc,
-		Explain: func(err error) string {
-			var ce *core.Error
-			if errors.As(err, &ce) {
-				return "explained: " + ce.Code
-			}
-			return "explained"
-		}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		Explain: explain}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, err)
 	mux := http.NewServeMux()
 	c.Routes(mux)
 	return mux, inc
 }
 
+// explain stands for bot.ErrorReply: the error's code (and its hint).
+func explain(err error) string {
+	var ce *core.Error
+	if !errors.As(err, &ce) {
+		return "explained"
+	}
+	if h := ce.Args["hint"]; h != "" {
+		return "explained: " + ce.Code + " " + h
+	}
+	return "explained: " + ce.Code
+}
+
 func get(mux *http.ServeMux, path, user string, header ...string) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(http.MethodGet, path, nil)
+	return send(mux, httptest.NewRequest(http.MethodGet, path, nil), user, header...)
+}
+
+// send serves r as user (none when "") with the header pairs.
+func send(mux *http.ServeMux, r *http.Request, user string, header ...string) *httptest.ResponseRecorder {
 	if user != "" {
 		r.Header.Set("X-Test-User", user)
 	}

@@ -2,7 +2,6 @@ package console
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -112,14 +111,7 @@ func newPagesConsole(t *testing.T, lang string) (*http.ServeMux, *fakeApprovals)
 	t.Helper()
 	ap := &fakeApprovals{}
 	c, err := New(Config{Language: lang, Location: time.UTC}, Services{Auth: fakeAuth{}, Views: fakeViews{}, Approvals: ap, TicketDetails: fakeTickets{},
-		Tickets: fakeBoard{}, Overview: fakeOverview{}, Clock: fixedNow{t0},
-		Explain: func(err error) string {
-			var ce *core.Error
-			if errors.As(err, &ce) {
-				return "explained: " + ce.Code + " " + ce.Args["hint"]
-			}
-			return "explained"
-		}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		Tickets: fakeBoard{}, Overview: fakeOverview{}, Clock: fixedNow{t0}, Explain: explain}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, err)
 	mux := http.NewServeMux()
 	c.Routes(mux)
@@ -133,13 +125,7 @@ func (f fixedNow) Now() time.Time { return f.t }
 func post(mux *http.ServeMux, path, user string, form url.Values, header ...string) *httptest.ResponseRecorder {
 	r := httptest.NewRequest(http.MethodPost, path, strings.NewReader(form.Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	r.Header.Set("X-Test-User", user)
-	for i := 0; i+1 < len(header); i += 2 {
-		r.Header.Set(header[i], header[i+1])
-	}
-	w := httptest.NewRecorder()
-	mux.ServeHTTP(w, r)
-	return w
+	return send(mux, r, user, header...)
 }
 
 // TestRequestPage: a request's page shows what /request show shows (kind,
