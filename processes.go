@@ -199,7 +199,8 @@ func (a *process) consoleRoutes(srv *server.Server, explain func(error) string) 
 		console.Services{Auth: a.plat.guard, Views: a.dom.orgs, Explain: explain, Clock: a.clock,
 			Incidents: a.dom.incidents, Tickets: a.dom.tickets,
 			Overview: a.dom.overview, Duty: a.dom.schedule, Feeds: a.dom.feeds, Reports: a.dom.reports,
-			Trends: a.dom.trends, AuditLog: a.dom.orgs, AuditChain: a.dom.audits}, a.log)
+			Trends: a.dom.trends, AuditLog: a.dom.orgs, AuditChain: a.dom.audits,
+			Approvals: a.dom.approvals, TicketDetails: a.dom.tickets}, a.log)
 	if err != nil {
 		return err
 	}

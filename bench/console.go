@@ -105,8 +105,17 @@ func consolePhase(ctx context.Context, cc consoleConfig) error {
 	}
 	fmt.Printf("\n(e) console: generated %d incidents (%d events), %d tickets, %d requests, %d backup reports, %d inspection runs in %s\n",
 		g.incidents, g.events, g.tickets, g.requests, g.backupReports, g.inspectionRuns, g.took.Round(time.Millisecond))
-	var incident int64
+	var incident, ticketID, requestID int64
 	if err := conn.QueryRow(ctx, `SELECT id FROM incidents WHERE unit = 'dc-edu' ORDER BY id DESC LIMIT 1`).Scan(&incident); err != nil {
+		return err
+	}
+	// A ticket and a request of dc-edu for their pages: open and pending
+	// ones (the district admin sees the ticket by scope and decides the
+	// request), else the latest.
+	if err := conn.QueryRow(ctx, `SELECT id FROM tickets WHERE unit = 'dc-edu' ORDER BY state = 'open' DESC, id DESC LIMIT 1`).Scan(&ticketID); err != nil {
+		return err
+	}
+	if err := conn.QueryRow(ctx, `SELECT id FROM requests WHERE unit = 'dc-edu' ORDER BY state = 'pending' DESC, id DESC LIMIT 1`).Scan(&requestID); err != nil {
 		return err
 	}
 
@@ -175,6 +184,10 @@ func consolePhase(ctx context.Context, cc consoleConfig) error {
 		case strings.HasPrefix(path, "/console/reports/") && strings.Contains(path, "{"):
 			reports = true
 			continue // expanded below, one row per report
+		case strings.HasPrefix(path, "/console/tickets/{id}"):
+			path = strings.Replace(path, "{id}", strconv.FormatInt(ticketID, 10), 1)
+		case strings.HasPrefix(path, "/console/requests/{id}"):
+			path = strings.Replace(path, "{id}", strconv.FormatInt(requestID, 10), 1)
 		case strings.Contains(path, "{id}"):
 			path = strings.Replace(path, "{id}", strconv.FormatInt(incident, 10), 1)
 		case strings.Contains(path, "{"):

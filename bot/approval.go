@@ -523,16 +523,23 @@ func (b *Bot) names(ctx context.Context, ids []string) string {
 }
 
 func (a approvalBot) payloadFields(p map[string]string) []Field {
+	return PayloadFields(a.cfg.Language, p)
+}
+
+// PayloadFields are a request's payload as its cards and /request show
+// give it in lang (and the console's request page): the known fields in
+// their order, with their values' words.
+func PayloadFields(lang string, p map[string]string) []Field {
 	var out []Field
 	for _, k := range payloadFields {
 		if v := p[k]; v != "" {
 			switch k {
 			case "emergency":
-				v = a.t("yesno." + v)
+				v = T(lang, "yesno."+v)
 			case "review", "check":
-				v = a.t("verb." + v)
+				v = T(lang, "verb."+v)
 			}
-			out = append(out, Field{Name: a.t("field." + k), Value: v})
+			out = append(out, Field{Name: T(lang, "field."+k), Value: v})
 		}
 	}
 	return out

@@ -59,6 +59,7 @@ func domainCatalogs() map[string][2]catalog {
 		"console_duty":    {zhConsoleDuty, enConsoleDuty},
 		"console_reports": {zhConsoleReports, enConsoleReports},
 		"console_trends":  {zhConsoleTrends, enConsoleTrends},
+		"console_pages":   {zhConsolePages, enConsolePages},
 	}
 }
 

@@ -6,9 +6,9 @@ import (
 )
 
 // ConsolePath is the console page of the entity a card describes (its
-// Ref), and false when the console has no page for it: an incident's
-// page, the SLA board at a ticket, the overview's approvals at a request,
-// the reports page at a monthly report, the trends at a digest.
+// Ref), and false when the console has no page for it: an incident's,
+// a ticket's or a request's own page, the reports page at a monthly
+// report, the trends at a digest.
 func ConsolePath(ref string) (string, bool) {
 	kind, key, ok := strings.Cut(ref, ":")
 	if !ok || key == "" {
@@ -18,9 +18,11 @@ func ConsolePath(ref string) (string, bool) {
 	case "incident":
 		return "/console/incidents/" + url.PathEscape(key), true
 	case "ticket":
-		return "/console/sla#ticket-" + url.PathEscape(key), true
+		return "/console/tickets/" + url.PathEscape(key), true
 	case "request":
-		return "/console/#request-" + url.PathEscape(key), true
+		// request:42#2 is the card of the request's second step.
+		id, _, _ := strings.Cut(key, "#")
+		return "/console/requests/" + url.PathEscape(id), true
 	case "report", "backup-audit":
 		// report:incidents:2026-11, backup-audit:2026-11
 		month := key

@@ -17,8 +17,9 @@ func TestConsolePathOfEachCard(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ ref, want string }{
 		{"incident:7", "/console/incidents/7"},
-		{"ticket:12", "/console/sla#ticket-12"},
-		{"request:42", "/console/#request-42"},
+		{"ticket:12", "/console/tickets/12"},
+		{"request:42", "/console/requests/42"},
+		{"request:42#2", "/console/requests/42"}, // a step's card
 		{"report:incidents:2026-11", "/console/reports?month=2026-11"},
 		{"backup-audit:2026-10", "/console/reports?month=2026-10"},
 		{"digest:2026-11-24:admin", "/console/trends"},

@@ -65,6 +65,22 @@ func (c ticketBot) card(t ticket.Ticket) Message {
 	return Message{Ref: t.Ref(), Title: c.title(t.ID, t.Kind, t.Title), Fields: fields}
 }
 
+// TicketClock is a ticket's working-time clock as /ticket show and the
+// console's ticket page give it: the working time left, how long it is
+// overdue, or what is left while paused; "" once answered or closed.
+func TicketClock(lang string, c ticket.Clock) string {
+	d := FormatDuration(lang, c.Remaining)
+	switch {
+	case c.Paused:
+		return T(lang, "ticket.clock.paused", "d", d)
+	case !c.Running:
+		return ""
+	case c.Remaining < 0 || c.Overdue && c.Remaining == 0:
+		return T(lang, "ticket.clock.overdue", "d", d)
+	}
+	return T(lang, "ticket.clock.left", "d", d)
+}
+
 // dueText is a due time, marked when it is provisional.
 func (c ticketBot) dueText(due time.Time, provisional bool) string {
 	s := c.fmtTime(due)
@@ -151,6 +167,9 @@ func (c ticketBot) show(ctx context.Context, r *Request) ([]Message, error) {
 		return nil, err
 	}
 	m := c.card(d.Ticket)
+	if clock := TicketClock(c.cfg.Language, d.Clock); clock != "" {
+		m.Fields = append(m.Fields, Field{Name: c.t("field.remaining"), Value: clock})
+	}
 	var lines []string
 	for _, e := range d.Events {
 		line := "- " + c.fmtTime(e.At) + " " + e.Actor + " " + c.t("tevent."+e.Kind)

@@ -103,6 +103,10 @@ type Services struct {
 	AuditChain AuditChain
 	// Reports serve the reports page and its downloads (reports.go).
 	Reports Reports
+	// Approvals and TicketDetails are the pages of a request and of a
+	// ticket, the deep links of their chat cards (requests.go, tickets.go).
+	Approvals     Approvals
+	TicketDetails TicketDetails
 }
 
 // Console serves /console/.
@@ -144,6 +148,7 @@ const (
 	NavOverview  = "overview"
 	NavTrends    = "trends"
 	NavSLA       = "sla"
+	NavRequests  = "requests"
 	NavIncidents = "incidents"
 	NavDuty      = "duty"
 	NavReports   = "reports"
@@ -153,7 +158,7 @@ const (
 // navOrder lists the navigation bar: key and path.
 var navOrder = [][2]string{
 	{NavOverview, "/console/"}, {NavTrends, "/console/trends"}, {NavSLA, "/console/sla"},
-	{NavIncidents, "/console/incidents"}, {NavDuty, "/console/duty"}, {NavReports, "/console/reports"},
+	{NavRequests, "/console/requests"}, {NavIncidents, "/console/incidents"}, {NavDuty, "/console/duty"}, {NavReports, "/console/reports"},
 	{NavAudit, "/console/audit"},
 }
 
@@ -242,6 +247,8 @@ func (c *Console) table() []Page {
 		c.overviewPages(),
 		c.incidentPages(),
 		c.slaPages(),
+		c.ticketPages(),
+		c.requestPages(),
 		c.trendPages(),
 		c.dutyPages(),
 		c.reportPages(),

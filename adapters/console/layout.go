@@ -155,34 +155,10 @@ func (r *Request) Clock(t time.Time) string {
 
 // Dur shows a duration in days, hours and minutes in the request's
 // language ("1天2小时", "1d 2h"); negative durations show their size.
-func (r *Request) Dur(d time.Duration) string { return FormatDuration(r.Lang, d) }
+func (r *Request) Dur(d time.Duration) string { return bot.FormatDuration(r.Lang, d) }
 
 // Ago is Dur of the time since t.
-func (r *Request) Ago(t time.Time) string { return FormatDuration(r.Lang, r.Now().Sub(t)) }
-
-// FormatDuration shows a duration in days, hours and minutes ("1天2小时",
-// "1d 2h"; under a minute "0分钟", "0m"), its size when negative.
-func FormatDuration(lang string, d time.Duration) string {
-	if d < 0 {
-		d = -d
-	}
-	days, hours, mins := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour), int(d%time.Hour/time.Minute)
-	units := [3]string{"天", "小时", "分钟"}
-	sep := ""
-	if lang == bot.LangEN {
-		units, sep = [3]string{"d", "h", "m"}, " "
-	}
-	var parts []string
-	for i, n := range []int{days, hours, mins} {
-		if n > 0 || (i == 2 && len(parts) == 0) {
-			parts = append(parts, fmt.Sprint(n)+units[i])
-		}
-		if len(parts) == 2 {
-			break
-		}
-	}
-	return strings.Join(parts, sep)
-}
+func (r *Request) Ago(t time.Time) string { return bot.FormatDuration(r.Lang, r.Now().Sub(t)) }
 
 // UnitName is a unit's name in the scope's tree (the code when unknown).
 func (r *Request) UnitName(code string) string {

@@ -389,3 +389,30 @@ func TestNormalChangeAvoidsDaytime(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "change/emergency", res.Request.Route)
 }
+
+// TestShowWaitedWorkingTime: Show tells how long the current step has
+// waited in working time (the overview's count), and nothing once the
+// request is closed.
+func TestShowWaitedWorkingTime(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEngine(t)
+	res, err := e.svc.RequestOperation(ctx, as("sunli"), "清理日志", "磁盘将满")
+	require.NoError(t, err)
+	e.clock.now = monday.Add(time.Hour) // 11:00, inside the morning's working hours
+	d, err := e.svc.Show(ctx, as("sunli"), res.Request.ID)
+	require.NoError(t, err)
+	require.Equal(t, time.Hour, d.Waited)
+	e.clock.now = monday.Add(24 * time.Hour) // Tuesday 10:00: a day on the wall, less in working time
+	d, err = e.svc.Show(ctx, as("sunli"), res.Request.ID)
+	require.NoError(t, err)
+	require.Equal(t, e.cal.WorkingBetween(monday, e.clock.now), d.Waited)
+	require.Less(t, d.Waited, 12*time.Hour)
+	_, err = e.svc.Decide(ctx, as("sunli"), res.Request.ID, 0, approval.VerbReject, "不需要了")
+	require.Error(t, err, "the requester may not reject their own")
+	_, err = e.svc.Cancel(ctx, as("sunli"), res.Request.ID)
+	require.NoError(t, err)
+	d, err = e.svc.Show(ctx, as("sunli"), res.Request.ID)
+	require.NoError(t, err)
+	require.Zero(t, d.Waited, "a closed request waits on no one")
+}

@@ -390,6 +390,10 @@ type Detail struct {
 	Steps     []Step
 	Decisions []Decision
 	Next      []string
+	// Waited is the working time the current step has waited since it
+	// began (pending requests; zero otherwise), counted by the calendar
+	// as the overview counts it.
+	Waited time.Duration
 }
 
 // mayView reports whether actor may see r: its requester, anyone who
@@ -438,6 +442,9 @@ func (s *Service) detail(ctx context.Context, tx Ports, id int64) (Detail, error
 		st := d.Steps[r.Step-1]
 		if _, d.Next, err = s.deciders(ctx, tx, r, st, d.Decisions, st.Verbs[0]); err != nil {
 			return Detail{}, err
+		}
+		if now := s.clock.Now(); s.cal != nil && now.After(r.StepSince) {
+			d.Waited = s.cal.WorkingBetween(r.StepSince, now)
 		}
 	}
 	return d, nil
