@@ -256,7 +256,9 @@ func TestConsoleDevSignIn(t *testing.T) {
 	require.NoError(t, chromedp.Do(ctx, chromedp.SetValue(chromedp.ID("dev-user"), "liqiang"), chromedp.Click(chromedp.ID("dev-go"))))
 	waitJS(t, ctx, `location.pathname === "/console/sla" && !!document.querySelector("#who")`, "not back on the console")
 	assert.Contains(t, evalJS[string](t, ctx, `document.querySelector("#who").textContent`), "李强")
-	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.ID("signout"))))
+	// Clicked from the page itself: a CDP click can lose its node to a
+	// document still settling after the redirect.
+	waitJS(t, ctx, `document.readyState === "complete" && (document.querySelector("#signout").click(), true)`, "no sign-out button")
 	waitJS(t, ctx, `location.pathname === "/auth/login"`, "sign-out did not end at the sign-in page")
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(a.base+"/console/")))
 	waitJS(t, ctx, `location.pathname === "/auth/login"`, "the session did not end")
