@@ -38,6 +38,8 @@ import (
 type consoleConfig struct {
 	rounds int // timed requests per page and user
 	size   yearSize
+	db     string // database name (dropped and created)
+	listen string // opsbot's address
 }
 
 // consoleRow is one measured page.
@@ -62,7 +64,7 @@ func quantile(lat []time.Duration, p float64) time.Duration {
 
 // consolePhase runs (e) and prints its table.
 func consolePhase(ctx context.Context, cc consoleConfig) error {
-	dbURL, err := freshDatabase(ctx, "opsbot_bench_console")
+	dbURL, err := freshDatabase(ctx, cc.db)
 	if err != nil {
 		return err
 	}
@@ -80,7 +82,7 @@ func consolePhase(ctx context.Context, cc consoleConfig) error {
 	keyFile := filepath.Join(auditDir, "audit.key")
 	cmd := exec.Command(bin, "all", "--config", "configs/dev.yaml")
 	cmd.Env = append(os.Environ(), "OPSBOT_DATABASE_URL="+dbURL, "OPSBOT_REDIS_URL="+redisURL,
-		"OPSBOT_SERVER_LISTEN=127.0.0.1:18081", "OPSBOT_LOG_LEVEL=error", "OPSBOT_WORKER_QUEUE=bench-console",
+		"OPSBOT_SERVER_LISTEN="+cc.listen, "OPSBOT_LOG_LEVEL=error", "OPSBOT_WORKER_QUEUE=bench-console",
 		"OPSBOT_AUDIT_KEY_FILE="+keyFile, "OPSBOT_AUDIT_CHECKPOINT_FILE="+filepath.Join(auditDir, "checkpoints.jsonl"))
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -89,7 +91,7 @@ func consolePhase(ctx context.Context, cc consoleConfig) error {
 	var stopOnce sync.Once
 	stop := func() { stopOnce.Do(func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }) }
 	defer stop()
-	target := "http://127.0.0.1:18081"
+	target := "http://" + cc.listen
 	if !waitReady(target) {
 		return fmt.Errorf("opsbot did not become ready")
 	}
