@@ -31,7 +31,11 @@ func (c *Console) overviewPages() []Page {
 				if err != nil {
 					return nil, err
 				}
-				return c.fragment(r, "overview.html", "live", d)
+				f, err := c.fragment(r, "overview.html", "live", d)
+				if f != nil {
+					f.Tagged = true
+				}
+				return f, err
 			}},
 		{Path: "/console/overview.json", Nav: NavOverview, Title: "console.overview.title", Data: true,
 			Handle: func(r *Request) (any, error) {
