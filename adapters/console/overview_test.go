@@ -26,7 +26,9 @@ type fixedClock struct{ t time.Time }
 
 func (c fixedClock) Now() time.Time { return c.t }
 
-func (f *fakeOverviews) Read(context.Context, core.Actor, org.View) (overview.Overview, error) { return f.o, nil }
+func (f *fakeOverviews) Read(context.Context, core.Actor, org.View) (overview.Overview, error) {
+	return f.o, nil
+}
 
 // TestOverviewLive: the live fragment lists every row with its text
 // escaped and the unit's name, carries an ETag, answers 304 with no body
