@@ -32,8 +32,9 @@
 // timers, how many fired, how many twice, and how late (p50/p99/max).
 //
 // Flags size the phases (--steady, --storm, --webchat, --webchat-users,
-// --timers, --timers-spread, --timers-lead, --timer-workers, --console-rounds)
-// and pick them:
+// --timers, --timers-spread, --timers-lead, --timer-workers, --console-rounds;
+// --console-db and --console-listen move the console phase's database and
+// address, so two worktrees can run it at once) and pick them:
 // --only=c,d runs the webchat round trip and the timers only; --only=e
 // the console alone.
 package main
