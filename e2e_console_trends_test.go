@@ -148,8 +148,9 @@ func TestConsoleAuditSearchExportAndChain(t *testing.T) {
 	consolePage(t, ctx, a, "/console/audit")
 	require.NoError(t, chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("a-action"), "incident.")))
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.ID("a-go"))))
-	require.NoError(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#audit tbody tr[data-seq]`))))
-	assert.Contains(t, evalJS[string](t, ctx, `location.search`), "action=incident.")
+	// The search reloads the page: wait for the new one, not the rows of the old.
+	waitJS(t, ctx, `location.search.includes("action=incident.") && document.readyState === "complete" && !!document.querySelector("#audit tbody tr[data-seq]")`,
+		"the search did not load")
 	assert.Contains(t, evalJS[string](t, ctx, `document.querySelector("#audit").innerText`), entity)
 	assert.Contains(t, evalJS[string](t, ctx, `document.querySelector("#chain-status").innerText`), "完整")
 	assert.LessOrEqual(t, evalJS[int](t, ctx, `document.documentElement.scrollWidth`), 390)

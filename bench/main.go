@@ -32,8 +32,9 @@
 // timers, how many fired, how many twice, and how late (p50/p99/max).
 //
 // Flags size the phases (--steady, --storm, --webchat, --webchat-users,
-// --timers, --timers-spread, --timers-lead, --timer-workers, --console-rounds)
-// and pick them:
+// --timers, --timers-spread, --timers-lead, --timer-workers, --console-rounds;
+// --console-db and --console-listen move the console phase's database and
+// address, so two worktrees can run it at once) and pick them:
 // --only=c,d runs the webchat round trip and the timers only; --only=e
 // the console alone.
 package main
@@ -220,6 +221,8 @@ func main() {
 	timerWorkers := flag.Int("timer-workers", 10, "asynq worker concurrency for the timers (d); production's default is 10")
 	only := flag.String("only", "a,b,c,d,e", "phases to run, comma-separated: a steady, b storm, c webchat, d timers, e console")
 	consoleRounds := flag.Int("console-rounds", 20, "timed renders of each console page per user (e)")
+	consoleDB := flag.String("console-db", "opsbot_bench_console", "database the console phase drops, creates and fills (e)")
+	consoleListen := flag.String("console-listen", "127.0.0.1:18081", "address opsbot listens on in the console phase (e)")
 	flag.Parse()
 	phases := map[string]bool{}
 	for _, p := range strings.Split(*only, ",") {
@@ -241,7 +244,7 @@ func main() {
 		os.Exit(1)
 	}
 	if phases["e"] {
-		if err := consolePhase(context.Background(), consoleConfig{rounds: max(*consoleRounds, 1), size: demoYear}); err != nil {
+		if err := consolePhase(context.Background(), consoleConfig{rounds: max(*consoleRounds, 1), size: demoYear, db: *consoleDB, listen: *consoleListen}); err != nil {
 			fmt.Fprintln(os.Stderr, "bench: console:", err)
 			os.Exit(1)
 		}

@@ -54,11 +54,37 @@ func T(lang, key string, kv ...string) string {
 	if len(kv) == 0 {
 		return s
 	}
-	pairs := make([]string, 0, len(kv))
-	for i := 0; i+1 < len(kv); i += 2 {
-		pairs = append(pairs, "{"+kv[i]+"}", kv[i+1])
+	return fillArgs(s, kv)
+}
+
+// fillArgs replaces each {name} in s by its value in kv (alternating name,
+// value) in one pass, as strings.Replacer would, without building one
+// per call (a console page translates per row).
+func fillArgs(s string, kv []string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for {
+		i := strings.IndexByte(s, '{')
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i])
+		s = s[i:]
+		matched := false
+		for j := 0; j+1 < len(kv); j += 2 {
+			if k := kv[j]; len(s) > len(k)+1 && s[1:1+len(k)] == k && s[1+len(k)] == '}' {
+				b.WriteString(kv[j+1])
+				s = s[len(k)+2:]
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			b.WriteByte('{')
+			s = s[1:]
+		}
 	}
-	return strings.NewReplacer(pairs...).Replace(s)
 }
 
 // tmap translates with the arguments of a map.

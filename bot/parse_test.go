@@ -91,4 +91,9 @@ func TestT(t *testing.T) {
 	require.Equal(t, "单位 x 不存在。", T(LangZH, "err.unit_not_found", "code", "x"))
 	require.Equal(t, "Unit x does not exist.", T(LangEN, "err.unit_not_found", "code", "x"))
 	require.Equal(t, "no.such.key", T(LangEN, "no.such.key"))
+	// One pass, as strings.Replacer: a value is not substituted again; an
+	// unknown or unclosed name stays; a name that prefixes another does not match it.
+	require.Equal(t, "a={b} b=2 {c} {a", fillArgs("a={a} b={b} {c} {a", []string{"a", "{b}", "b", "2"}))
+	require.Equal(t, "x y", fillArgs("{ab} {a}", []string{"a", "y", "ab", "x"}))
+	require.Equal(t, "{}", fillArgs("{}", []string{"a", "1"}))
 }

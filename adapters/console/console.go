@@ -30,7 +30,9 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -175,6 +177,11 @@ type Download struct {
 	Name        string
 	ContentType string
 	Body        []byte
+	// Tagged answers with an ETag of the body, and 304 Not Modified with
+	// no body to a client that sends it back in If-None-Match (the live
+	// refresh: an unchanged overview costs no transfer and no redraw).
+	// Still no-store: the client keeps the tag itself.
+	Tagged bool
 }
 
 // Request is what a page handler reads: the HTTP request, who signed in,
@@ -356,6 +363,15 @@ func (c *Console) handler(p Page) http.Handler {
 			h := w.Header()
 			h.Set("Content-Type", v.ContentType)
 			h.Set("Cache-Control", "no-store")
+			if v.Tagged {
+				sum := sha256.Sum256(v.Body)
+				tag := `"` + hex.EncodeToString(sum[:12]) + `"`
+				h.Set("ETag", tag)
+				if r.Header.Get("If-None-Match") == tag {
+					w.WriteHeader(http.StatusNotModified)
+					return
+				}
+			}
 			if v.Name != "" {
 				h.Set("Content-Disposition", `attachment; filename="`+asciiName(v.Name)+`"; filename*=UTF-8''`+url.PathEscape(v.Name))
 			}

@@ -55,7 +55,10 @@ func sheetName(title string, used map[string]bool) string {
 
 // writeXLSX saves a report as a workbook: one sheet per section, a bold
 // frozen header row, column widths, dates, durations and shares as
-// numbers with their formats.
+// numbers with their formats. Each sheet is written with excelize's
+// stream writer, row after row: a month of tickets is tens of thousands
+// of cells, and setting them one by one on the sheet model cost most of
+// the download.
 func writeXLSX(s sheet, loc *time.Location) ([]byte, error) {
 	f := excelize.NewFile()
 	defer f.Close()
@@ -82,32 +85,8 @@ func writeXLSX(s sheet, loc *time.Location) ([]byte, error) {
 		} else if _, err := f.NewSheet(name); err != nil {
 			return nil, err
 		}
-		for c, col := range sec.Columns {
-			ref, _ := excelize.CoordinatesToCellName(c+1, 1)
-			if err := f.SetCellStr(name, ref, col.Head); err != nil {
-				return nil, err
-			}
-			letter, _ := excelize.ColumnNumberToName(c + 1)
-			if err := f.SetColWidth(name, letter, letter, col.Width); err != nil {
-				return nil, err
-			}
-		}
-		if len(sec.Columns) > 0 {
-			last, _ := excelize.CoordinatesToCellName(len(sec.Columns), 1)
-			if err := f.SetCellStyle(name, "A1", last, head); err != nil {
-				return nil, err
-			}
-		}
-		if err := f.SetPanes(name, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		if err := writeSection(f, name, sec, head, styles, loc); err != nil {
 			return nil, err
-		}
-		for ri, row := range sec.Rows {
-			for ci, c := range row {
-				ref, _ := excelize.CoordinatesToCellName(ci+1, ri+2)
-				if err := setCell(f, name, ref, c, loc, styles); err != nil {
-					return nil, err
-				}
-			}
 		}
 	}
 	var buf bytes.Buffer
@@ -117,30 +96,60 @@ func writeXLSX(s sheet, loc *time.Location) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// setCell writes one typed cell.
-func setCell(f *excelize.File, sheet, ref string, c cell, loc *time.Location, styles map[cellKind]int) error {
+// writeSection streams one section into sheet name: widths and the
+// frozen pane first (the stream writer wants them before any row), then
+// the header row and the rows.
+func writeSection(f *excelize.File, name string, sec section, head int, styles map[cellKind]int, loc *time.Location) error {
+	sw, err := f.NewStreamWriter(name)
+	if err != nil {
+		return err
+	}
+	for c, col := range sec.Columns {
+		if err := sw.SetColWidth(c+1, c+1, col.Width); err != nil {
+			return err
+		}
+	}
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return err
+	}
+	values := make([]any, 0, len(sec.Columns))
+	for _, col := range sec.Columns {
+		values = append(values, excelize.Cell{StyleID: head, Value: col.Head})
+	}
+	if len(values) > 0 {
+		if err := sw.SetRow("A1", values); err != nil {
+			return err
+		}
+	}
+	for ri, row := range sec.Rows {
+		values = values[:0]
+		for _, c := range row {
+			values = append(values, cellValue(c, loc, styles))
+		}
+		ref, _ := excelize.CoordinatesToCellName(1, ri+2)
+		if err := sw.SetRow(ref, values); err != nil {
+			return err
+		}
+	}
+	return sw.Flush()
+}
+
+// cellValue is one typed cell as the stream writer takes it (nil: none).
+func cellValue(c cell, loc *time.Location, styles map[cellKind]int) any {
 	switch c.kind {
 	case cellInt:
-		return f.SetCellInt(sheet, ref, int64(c.n))
+		return int64(c.n)
 	case cellTime:
 		if c.t.IsZero() {
 			return nil
 		}
-		if err := f.SetCellValue(sheet, ref, excelTime(c.t, loc)); err != nil {
-			return err
-		}
-	case cellDuration:
-		if err := f.SetCellFloat(sheet, ref, c.d.Hours()/24, -1, 64); err != nil { // a fraction of a day, shown [h]:mm
-			return err
-		}
+		return excelize.Cell{StyleID: styles[cellTime], Value: excelTime(c.t, loc)}
+	case cellDuration: // a fraction of a day, shown [h]:mm
+		return excelize.Cell{StyleID: styles[cellDuration], Value: c.d.Hours() / 24}
 	case cellPercent:
-		if err := f.SetCellFloat(sheet, ref, c.n, -1, 64); err != nil {
-			return err
-		}
-	default:
-		return f.SetCellStr(sheet, ref, c.s)
+		return excelize.Cell{StyleID: styles[cellPercent], Value: c.n}
 	}
-	return f.SetCellStyle(sheet, ref, ref, styles[c.kind])
+	return c.s
 }
 
 // writeCSV saves a report as one CSV, UTF-8 with a BOM: every section in

@@ -14,15 +14,20 @@
     var url = el.getAttribute("data-live");
     var every = parseInt(el.getAttribute("data-every"), 10) || 15000;
     var status = document.getElementById("live-status");
+    var etag = ""; // the last fragment's tag: unchanged, the server answers 304 and nothing is redrawn
     function tick() {
-      fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      var headers = { "Accept": "text/html" };
+      if (etag) { headers["If-None-Match"] = etag; }
+      fetch(url, { credentials: "same-origin", cache: "no-store", headers: headers })
         .then(function (r) {
           if (r.status === 401) { location.reload(); throw new Error("signed out"); }
+          if (r.status === 304) { return null; }
           if (!r.ok) { throw new Error("HTTP " + r.status); }
+          etag = r.headers.get("ETag") || "";
           return r.text();
         })
         .then(function (html) {
-          el.innerHTML = html;
+          if (html !== null) { el.innerHTML = html; }
           el.setAttribute("data-refreshed", String(Date.now()));
           if (status) { status.classList.remove("err"); status.textContent = el.querySelector("[data-updated]") ? el.querySelector("[data-updated]").getAttribute("data-updated") : ""; }
         })
