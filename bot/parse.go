@@ -59,7 +59,7 @@ var aliases = map[string]string{
 	"订阅": "subscribe", "退订": "unsubscribe", "今天": "today", "昨天": "yesterday",
 	"网页版": "webchat", "登录": "link", "注销": "logout", "频道": "channel",
 	"令牌": "token", "创建": "create", "吊销": "revoke", "服务": "service",
-	"值班": "duty", "日历订阅": "ical", "停用": "revoke",
+	"值班": "duty", "日历订阅": "ical", "停用": "revoke", "公告": "notice",
 }
 
 // flagAliases maps Chinese flag names onto the English ones.
