@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -69,4 +73,39 @@ func TestAppNoticeReachesAppUsers(t *testing.T) {
 	m := a.waitNotice("maxin", "【应用公告】双随机抽查系统")
 	require.Contains(t, m.Text, "今晚 22:00 起系统维护一小时")
 	require.Contains(t, m.Text, fmt.Sprintf("#%d", id))
+}
+
+// postAlerts posts an Alertmanager v4 notification whose alerts all carry labels.
+func (a *app) postAlerts(groupKey, status string, labels map[string]string, starts time.Time) {
+	a.t.Helper()
+	alert := map[string]any{"status": status, "fingerprint": groupKey + "-1", "startsAt": starts.UTC().Format(time.RFC3339),
+		"labels": labels, "annotations": map[string]string{}}
+	b, _ := json.Marshal(map[string]any{"version": "4", "groupKey": groupKey, "status": status, "receiver": "dev",
+		"groupLabels": map[string]string{"alertname": labels["alertname"], "app": labels["app"]}, "commonLabels": labels,
+		"commonAnnotations": map[string]string{"summary": "双随机抽查系统 响应时间超过 3 秒"}, "externalURL": "http://am",
+		"alerts": []any{alert}})
+	req, _ := http.NewRequest("POST", a.base+"/alerts/alertmanager", bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer dev-token")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(a.t, err)
+	out, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(a.t, 200, resp.StatusCode, string(out))
+}
+
+// TestSlowResponsePagesAccessParty (M 7.3.3 c): a slow-response alert from
+// Alertmanager pages the app's access party and the operators (joint
+// troubleshooting) like a non-200 alert, without a public-notice draft.
+func TestSlowResponsePagesAccessParty(t *testing.T) {
+	a := startApp(t)
+	labels := map[string]string{"alertname": "AppSlowResponse", "app": "sjsj", "kind": "slow_response", "severity": "warning"}
+	a.postAlerts("slow1", "firing", labels, time.Now().Add(-10*time.Minute))
+	eventually(t, "access party paged", func() bool { return len(a.cards("wuhao", 1)) == 1 })
+	eventually(t, "operators paged", func() bool { return len(a.cards("zhoujie", 1)) >= 1 })
+	r := a.say("admin", "/incident show 1")
+	require.Contains(t, r.Text, "转为联合排查，已通知：wuhao")
+	require.Equal(t, 0, countText(a, "admin", "待审批公告"), "a slow app is not an outage")
+	a.postAlerts("slow1", "resolved", labels, time.Now().Add(-10*time.Minute))
+	eventually(t, "auto-resolved", func() bool { return strings.Contains(a.say("admin", "/incident show 1").all(), "已解决") })
+	require.Equal(t, 0, countText(a, "admin", "待审批公告"))
 }
