@@ -66,6 +66,7 @@ var aliases = map[string]string{
 var flagAliases = map[string]string{
 	"上级": "parent", "级别": "level", "单位": "unit", "范围": "scope", "平台": "platform", "账号": "id",
 	"有效期": "expires", "用户": "user",
+	"存放位置": "location", "保留期限": "retention", "备份方式": "method", "责任人": "owner",
 }
 
 // valueAliases maps Chinese values of enumerations onto the English ones.
