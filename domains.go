@@ -93,7 +93,7 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 		SeverityLevels: cfg.Alerts.SeverityLevels, LevelLabel: cfg.Alerts.LevelLabel, Routes: routes,
 		ReopenWindow: cfg.Alerts.ReopenWindow.D(), UpdateEvery: cfg.Alerts.UpdateEvery.D(),
 		HTTPKindLabel: cfg.Alerts.HTTPKindLabel, HTTPKindValue: cfg.Alerts.HTTPKindValue, AppLabel: cfg.Alerts.AppLabel,
-		Non200After: cfg.Alerts.Non200After.D(),
+		Non200After: cfg.Alerts.Non200After.D(), Slow: cfg.Alerts.Slow, SlowAfter: cfg.Alerts.SlowAfter.D(),
 	}, incidents)
 	var silencer bot.Silencer
 	if cfg.Alerts.AlertmanagerURL != "" {

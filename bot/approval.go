@@ -20,7 +20,7 @@ var approvalVerbs = map[string]string{
 }
 
 // payloadFields are the request payload keys shown on cards, in order.
-var payloadFields = []string{"version", "notes", "grantee", "grant", "target", "window", "window_approved", "risk", "plan", "rollback",
+var payloadFields = []string{"version", "notes", "text", "grantee", "grant", "target", "window", "window_approved", "risk", "plan", "rollback",
 	"emergency", "reason", "note", "implementer", "executor", "result", "review", "checker", "check"}
 
 // approvalBot is the approval engine's part of the bot.
@@ -42,7 +42,7 @@ func Approvals(svc *approval.Service) Plug {
 			Notices: []NoticeRenderer{
 				Renders(a.renderCard), Renders(a.renderReminder), Renders(a.renderUpdate), Renders(a.renderProgress),
 				Renders(a.renderWindowMissed), Renders(a.renderAppOnline), Renders(a.renderAppOffline),
-				Renders(a.renderReleaseNotice), Renders(a.renderReleaseAdmin),
+				Renders(a.renderReleaseNotice), Renders(a.renderReleaseAdmin), Renders(a.renderAppNotice),
 			},
 			Timers: map[string]TimerFunc{approval.TimerRemind: svc.HandleTimer, approval.TimerWindowEnd: svc.HandleTimer},
 		}
@@ -57,6 +57,7 @@ func (a approvalBot) commands() []*Command {
 		{Path: "app online", Usage: "<app> [--note …]", MinArgs: 1, MaxArgs: 1, Flags: note, Run: a.appOnline},
 		{Path: "app offline", Usage: "<app> [--note …]", MinArgs: 1, MaxArgs: 1, Flags: note, Run: a.appOffline},
 		{Path: "app release", Usage: "<app> <version> --notes …", MinArgs: 2, MaxArgs: 2, Flags: map[string]bool{"notes": true}, Required: []string{"notes"}, Run: a.appRelease},
+		{Path: "app notice", Usage: "<app> <text>", MinArgs: 2, MaxArgs: -1, Run: a.appNotice},
 		{Path: "app uat", Usage: "<request> request|pass|fail [--note …]", MinArgs: 2, MaxArgs: 2, Flags: note,
 			Run: a.verbChoice("uat_verb", map[string]string{"request": approval.VerbUATRequest, "pass": approval.VerbPass, "fail": approval.VerbFail,
 				"申请": approval.VerbUATRequest, "通过": approval.VerbPass, "不通过": approval.VerbFail})},
@@ -293,6 +294,15 @@ func (a approvalBot) appOffline(ctx context.Context, r *Request) ([]Message, err
 
 func (a approvalBot) appRelease(ctx context.Context, r *Request) ([]Message, error) {
 	res, err := a.svc.RequestRelease(ctx, r.Actor, r.Args[0], r.Args[1], r.Flag("notes"))
+	if err != nil {
+		return nil, err
+	}
+	return a.submitted(ctx, res)
+}
+
+// appNotice asks for a public notice to the app's users (M 7.3.3 b).
+func (a approvalBot) appNotice(ctx context.Context, r *Request) ([]Message, error) {
+	res, err := a.svc.RequestAppNotice(ctx, r.Actor, r.Args[0], strings.Join(r.Args[1:], " "))
 	if err != nil {
 		return nil, err
 	}
@@ -684,4 +694,9 @@ func (a approvalBot) renderReleaseNotice(ref string, n approval.ReleaseNotice) (
 
 func (a approvalBot) renderReleaseAdmin(ref string, n approval.ReleaseAdmin) (Message, error) {
 	return a.announcement(ref, "release_admin", a.releaseArgs(n.Release)...), nil
+}
+
+func (a approvalBot) renderAppNotice(ref string, n approval.AppNotice) (Message, error) {
+	return a.announcement(ref, "app_notice", "id", itoa64(n.ID), "app", n.App, "app_name", n.AppName, "text", n.Text,
+		"requester", n.Requester, "by_name", n.ByName), nil
 }

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,8 +26,11 @@ func Backups(svc *backup.Service) Plug {
 			Name:  "backup",
 			Topic: "backup",
 			Commands: []*Command{
-				{Path: "backup plan add", Usage: "<system> --daily HH:MM [--full-monthly <day>]", MinArgs: 1, MaxArgs: 1,
-					Flags: map[string]bool{"daily": true, "full-monthly": true}, Required: []string{"daily"}, Run: k.planAdd},
+				{Path: "backup plan add", Usage: "<system> --daily HH:MM [--full-monthly <day>] [--location …] [--retention 30d|6m|1y] [--method full|incremental|differential|snapshot|log] [--owner <userid>]",
+					MinArgs: 1, MaxArgs: 1, Flags: map[string]bool{"daily": true, "full-monthly": true, "location": true, "retention": true, "method": true, "owner": true},
+					Required: []string{"daily"}, Run: k.planAdd},
+				{Path: "backup plan set", Usage: "<system> [--location …] [--retention …] [--method …] [--owner <userid>]", MinArgs: 1, MaxArgs: 1,
+					Flags: map[string]bool{"location": true, "retention": true, "method": true, "owner": true}, Run: k.planSet},
 				{Path: "backup plan list", Run: k.planList},
 				{Path: "backup plan remove", Usage: "<system>", MinArgs: 1, MaxArgs: 1, Run: k.planRemove},
 				{Path: "backup plan show", Usage: "<system>", MinArgs: 1, MaxArgs: 1, Run: k.planShow},
@@ -86,11 +90,76 @@ func (k backupBot) planAdd(ctx context.Context, r *Request) ([]Message, error) {
 		}
 		full = n
 	}
-	p, err := k.svc.AddPlan(ctx, r.Actor, r.Args[0], r.Flag("daily"), full)
+	p, err := k.svc.AddPlan(ctx, r.Actor, r.Args[0], r.Flag("daily"), full, policyFlags(r))
 	if err != nil {
 		return nil, err
 	}
-	return reply(Message{Ref: p.Ref(), Title: k.t("backup.plan.added", "system", p.System), Text: k.planLine(p)})
+	m := Message{Ref: p.Ref(), Title: k.t("backup.plan.added", "system", p.System), Text: k.planLine(p), Fields: k.policyFields(p.Policy)}
+	if missing := p.Missing(); len(missing) > 0 {
+		m.Text += "\n" + k.t("backup.policy.missing", "fields", k.policyNames(missing), "system", p.System)
+	}
+	return reply(m)
+}
+
+// policyFlags are the backup policy flags of a command (W 8.4.1).
+func policyFlags(r *Request) backup.Policy {
+	return backup.Policy{Location: r.Flag("location"), Retention: r.Flag("retention"), Method: r.Flag("method"), Owner: r.Flag("owner")}
+}
+
+// policyFields shows a plan's policy, "未填" for a missing field.
+func (k backupBot) policyFields(p backup.Policy) []Field {
+	var out []Field
+	for i, v := range []string{p.Location, p.Retention, p.Method, p.Owner} {
+		if v == "" {
+			v = k.t("backup.policy.unset")
+		} else if i == 2 {
+			v = k.methodText(v)
+		}
+		out = append(out, Field{Name: k.t("backup.policy." + backup.PolicyFields[i]), Value: v})
+	}
+	return out
+}
+
+// methodText shows a method such as full+incremental in words.
+func (k backupBot) methodText(m string) string {
+	parts := strings.Split(m, "+")
+	for i, p := range parts {
+		parts[i] = k.t("backup.method." + p)
+	}
+	return strings.Join(parts, "+")
+}
+
+// policyNames names policy fields in words.
+func (k backupBot) policyNames(fields []string) string {
+	var out []string
+	for _, f := range fields {
+		if slices.Contains(backup.PolicyFields, f) {
+			out = append(out, k.t("backup.policy."+f))
+		} else if f != "" {
+			out = append(out, f)
+		}
+	}
+	return strings.Join(out, "、")
+}
+
+// planSet changes a plan's policy fields (W 8.4.1).
+func (k backupBot) planSet(ctx context.Context, r *Request) ([]Message, error) {
+	before, err := k.svc.PlanDetails(ctx, r.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	p, err := k.svc.SetPolicy(ctx, r.Actor, r.Args[0], policyFlags(r))
+	if err != nil {
+		return nil, err
+	}
+	old, now := k.policyFields(before.Plan.Policy), k.policyFields(p.Policy)
+	var fields []Field
+	for i := range now {
+		if old[i].Value != now[i].Value {
+			fields = append(fields, Field{Name: now[i].Name, Value: old[i].Value + " → " + now[i].Value})
+		}
+	}
+	return reply(Message{Ref: p.Ref(), Title: k.t("backup.policy.set", "system", p.System), Fields: fields})
 }
 
 func (k backupBot) planLine(p backup.Plan) string {
@@ -140,13 +209,13 @@ func (k backupBot) planShow(ctx context.Context, r *Request) ([]Message, error) 
 	if len(d.Reports) == 0 {
 		lines = append(lines, k.t("none"))
 	}
-	return reply(Message{Ref: d.Plan.Ref(), Title: k.t("backup.show.title", "system", d.Plan.System), Fields: []Field{
+	return reply(Message{Ref: d.Plan.Ref(), Title: k.t("backup.show.title", "system", d.Plan.System), Fields: append([]Field{
 		{Name: k.t("backup.show.daily"), Value: d.Plan.DailyAt},
 		{Name: k.t("backup.show.full"), Value: full},
 		{Name: k.t("backup.show.next_check"), Value: k.fmtTime(d.NextCheck)},
 		{Name: k.t("backup.show.faults"), Value: strings.Join(faults, "、")},
 		{Name: k.t("backup.show.restore"), Value: k.fmtTime(d.NextRestore)},
-	}, Text: strings.Join(lines, "\n")})
+	}, k.policyFields(d.Plan.Policy)...), Text: strings.Join(lines, "\n")})
 }
 
 func (k backupBot) planRemove(ctx context.Context, r *Request) ([]Message, error) {
@@ -264,6 +333,16 @@ func (k backupBot) auditCard(ref string, a backup.AuditSheet) Message {
 		m.Fields = append(m.Fields, Field{Name: sm.System, Value: k.t("backup.audit.line", "expected", strconv.Itoa(sm.Expected),
 			"reported", strconv.Itoa(sm.Reported), "failed", strconv.Itoa(sm.Failed), "missing", strconv.Itoa(sm.Missing),
 			"full", strconv.Itoa(sm.Full), "full_missing", strconv.Itoa(sm.FullMissing), "verified", k.t("backup.verified."+strconv.FormatBool(sm.Verified)))})
+	}
+	// Plans missing policy fields are findings (W 8.4.1).
+	var findings []string
+	for _, sm := range a.Systems {
+		if names := k.policyNames(sm.PolicyMissing); names != "" {
+			findings = append(findings, k.t("backup.audit.finding", "system", sm.System, "fields", names))
+		}
+	}
+	if len(findings) > 0 {
+		m.Fields = append(m.Fields, Field{Name: k.t("backup.audit.findings"), Value: strings.Join(findings, "\n")})
 	}
 	if a.SignedBy != "" {
 		m.Text = k.t("backup.audit.signed", "by", a.SignedBy)

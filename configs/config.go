@@ -254,6 +254,14 @@ type Alerts struct {
 	AppLabel string `yaml:"app_label"`
 	// Non200After: an HTTP-availability alert firing this long is joint troubleshooting (default 10m).
 	Non200After Duration `yaml:"non200_after"`
+	// Slow marks slow-response alerts, which page the app's access party
+	// like the non-200 rule (M 7.3.3 c): label → regular expression matched
+	// whole; an alert is slow when one of them matches (default alertname
+	// SlowResponse|HighLatency|AppSlowResponse, kind slow|slow_response).
+	Slow map[string]string `yaml:"slow"`
+	// SlowAfter: a slow-response alert firing this long pages the access
+	// party (default 0: at once, the rule's "for" having waited).
+	SlowAfter Duration `yaml:"slow_after"`
 }
 
 // AlertReceiver is one set of webhook credentials.
@@ -884,6 +892,9 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Alerts.HTTPKindValue, "http_status")
 	setDefault(&c.Alerts.AppLabel, "app")
 	setDefault(&c.Alerts.Non200After, Duration(10*time.Minute))
+	if c.Alerts.Slow == nil {
+		c.Alerts.Slow = map[string]string{"alertname": "SlowResponse|HighLatency|AppSlowResponse", "kind": "slow|slow_response"}
+	}
 	def := incident.DefaultPolicy()
 	setDefault(&c.Incidents.Escalation.Level1, incident.FormatSteps(def.Steps[1]))
 	setDefault(&c.Incidents.Escalation.Level2, incident.FormatSteps(def.Steps[2]))
@@ -1223,6 +1234,14 @@ func (c *Config) Validate() error {
 		if n < 1 || n > 4 {
 			add("alerts.severity_levels."+lvl, "must be 1 to 4, got %d", n)
 		}
+	}
+	for label, expr := range c.Alerts.Slow {
+		if _, err := regexp.Compile("^(?:" + expr + ")$"); err != nil {
+			add("alerts.slow."+label, "is not a regular expression: %v", err)
+		}
+	}
+	if c.Alerts.SlowAfter < 0 {
+		add("alerts.slow_after", "must not be negative")
 	}
 	for i, r := range c.Alerts.Routes {
 		if r.Channel != "" && !c.hasChannel(r.Channel) {

@@ -5,7 +5,9 @@
 // card updates are coalesced; an HTTP-availability alert firing longer
 // than Non200After makes it joint troubleshooting with the app's access
 // party and drafts a public notice for the sys admins to publish (the
-// non-200 rule); a silence is noted on the incident.
+// non-200 rule); a slow-response alert (Config.Slow) pages the access
+// party the same way, without a notice (M 7.3.3 c); a silence is noted on
+// the incident.
 //
 // The incidents themselves change through incident.Ops, inside the
 // alert's transaction. The HTTP receiver and the worker pool that batches
@@ -16,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -128,13 +131,20 @@ type Config struct {
 	HTTPKindValue  string        // … and its value
 	AppLabel       string        // label naming the app (access party paged)
 	Non200After    time.Duration // firing this long → joint troubleshooting
+	// Slow marks slow-response alerts (M 7.3.3 c): an alert is slow when
+	// one of these labels matches its regular expression (anchored).
+	Slow map[string]string
+	// SlowAfter: a slow-response alert firing this long is joint
+	// troubleshooting (0: at once, its rule's "for" having waited).
+	SlowAfter time.Duration
 }
 
 // DefaultConfig is the ingestion of DESIGN.
 func DefaultConfig() Config {
 	return Config{SeverityLevels: map[string]int{"critical": 2, "warning": 3, "info": 4}, LevelLabel: "level",
 		ReopenWindow: 30 * time.Minute, UpdateEvery: 30 * time.Second, HTTPKindLabel: "kind", HTTPKindValue: "http_status",
-		AppLabel: "app", Non200After: 10 * time.Minute}
+		AppLabel: "app", Non200After: 10 * time.Minute,
+		Slow: map[string]string{"alertname": "SlowResponse|HighLatency|AppSlowResponse", "kind": "slow|slow_response"}}
 }
 
 // Service applies alert notifications to incidents.
@@ -144,11 +154,56 @@ type Service struct {
 	cal       *calendar.Calendar
 	cfg       Config
 	incidents Incidents
+	slow      map[string]*regexp.Regexp
 }
 
-// NewService returns the alert service.
+// NewService returns the alert service. The Slow expressions must compile
+// (configs validates them); one that does not is an error of the caller.
 func NewService(store Store, clock core.Clock, cal *calendar.Calendar, cfg Config, incidents Incidents) *Service {
-	return &Service{store: store, clock: clock, cal: cal, cfg: cfg, incidents: incidents}
+	slow := map[string]*regexp.Regexp{}
+	for label, expr := range cfg.Slow {
+		slow[label] = regexp.MustCompile("^(?:" + expr + ")$")
+	}
+	return &Service{store: store, clock: clock, cal: cal, cfg: cfg, incidents: incidents, slow: slow}
+}
+
+// slowSince is the earliest start of g's firing slow-response alerts (M
+// 7.3.3 c), nil when none is firing.
+func (s *Service) slowSince(g Group) *time.Time {
+	var since *time.Time
+	for _, a := range g.Alerts {
+		if a.Status != "firing" {
+			continue
+		}
+		labels := merged(g.CommonLabels, a.Labels)
+		for label, re := range s.slow {
+			if v, ok := labels[label]; ok && re.MatchString(v) {
+				if since == nil || a.StartsAt.Before(*since) {
+					at := a.StartsAt
+					since = &at
+				}
+				break
+			}
+		}
+	}
+	return since
+}
+
+// jointDue is when the group becomes joint troubleshooting: an
+// HTTP-availability alert firing Non200After, a slow-response alert
+// firing SlowAfter, whichever comes first.
+func (s *Service) jointDue(httpSince, slowSince *time.Time) (time.Time, bool) {
+	var due time.Time
+	ok := false
+	if httpSince != nil && s.cfg.Non200After > 0 {
+		due, ok = httpSince.Add(s.cfg.Non200After), true
+	}
+	if slowSince != nil {
+		if d := slowSince.Add(s.cfg.SlowAfter); !ok || d.Before(due) {
+			due, ok = d, true
+		}
+	}
+	return due, ok
 }
 
 // IngestResult says what a notification did.
@@ -363,7 +418,7 @@ func (s *Service) ingest(ctx context.Context, tx Tx, g Group) (res IngestResult,
 			return res, err
 		}
 		res.Resolved, changed = true, true
-		if wasJoint {
+		if wasJoint && row.HTTPKind {
 			if err := s.draft(ctx, tx, ops, inc, row, "recovery"); err != nil {
 				return res, err
 			}
@@ -375,12 +430,13 @@ func (s *Service) ingest(ctx context.Context, tx Tx, g Group) (res IngestResult,
 		}
 	}
 	// The non-200 rule: an HTTP-availability alert firing this long makes
-	// it joint troubleshooting with the app's access party.
-	if httpSince != nil && !row.Joint && inc.Open() && s.cfg.Non200After > 0 {
+	// it joint troubleshooting with the app's access party; so does a
+	// slow-response alert (M 7.3.3 c).
+	if due, ok := s.jointDue(httpSince, s.slowSince(g)); ok && !row.Joint && inc.Open() {
 		if err := tx.CancelTimers(ctx, inc.Ref(), TimerNon200); err != nil {
 			return res, err
 		}
-		if err := tx.Schedule(ctx, core.Timer{Kind: TimerNon200, Ref: inc.Ref(), DueAt: httpSince.Add(s.cfg.Non200After)}); err != nil {
+		if err := tx.Schedule(ctx, core.Timer{Kind: TimerNon200, Ref: inc.Ref(), DueAt: due}); err != nil {
 			return res, err
 		}
 	}
@@ -509,8 +565,12 @@ func (s *Service) joint(ctx context.Context, tx Tx, ops incident.Ops, i incident
 	if err := tx.Notify(ctx, core.Notice{Ref: i.CardRef(), Body: incident.CardUpdate{CardData: ops.Card(ctx, i, stateOf(g))}}); err != nil {
 		return err
 	}
-	if err := s.draft(ctx, tx, ops, i, g, "outage"); err != nil {
-		return err
+	// An unavailable app gets a public outage notice drafted; a slow one
+	// only its access party paged.
+	if g.HTTPKind {
+		if err := s.draft(ctx, tx, ops, i, g, "outage"); err != nil {
+			return err
+		}
 	}
 	return ops.Record(ctx, core.SystemActor(), "incident.joint", i, nil)
 }

@@ -21,6 +21,7 @@ const (
 	KindPermission Kind = "permission"
 	KindChange     Kind = "change"
 	KindOperation  Kind = "operation"
+	KindAppNotice  Kind = "app_notice" // a public notice to an app's users (M 7.3.3 b)
 )
 
 // State is a request's state.
@@ -158,6 +159,11 @@ type Directory interface {
 	// Holders returns the active users holding role (on any scope).
 	Holders(ctx context.Context, role org.Role) ([]org.Grant, error)
 	GrantsOf(ctx context.Context, userID string) ([]org.Grant, error)
+	// Subtree returns the active units under the path prefix (the app's
+	// users of a unit granted access).
+	Subtree(ctx context.Context, pathPrefix string) ([]org.Unit, error)
+	// UsersIn returns the active users whose unit is one of codes.
+	UsersIn(ctx context.Context, codes []string) ([]org.User, error)
 }
 
 // Register is the app register: apps and the permissions granted on them.

@@ -1,7 +1,9 @@
 // Package approval is the one approval engine behind every request kind:
 // app onboarding and offboarding (M 7.1), releases with a UAT gate
-// (M 7.2), workbench permission requests (M 5.2.2), changes (W 8.6) and
-// dual-person operations (W 8.2).
+// (M 7.2), public notices about an app (M 7.3.3 b), workbench permission
+// requests (M 5.2.2), changes (W 8.6) and dual-person operations (W 8.2).
+// A release's notice and an approved app notice go to the app's users
+// (AppUsers: the users and units granted access), not only the channel.
 //
 // A request follows a route: ordered steps loaded from the store (the
 // approval_routes table), each naming the roles that act on it, where its

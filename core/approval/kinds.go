@@ -210,6 +210,28 @@ func (s *Service) RequestRelease(ctx context.Context, actor core.Actor, code, ve
 	return res, err
 }
 
+// RequestAppNotice asks to send a public notice about an online app to
+// its users (M 7.3.3 b): its access party or an admin or contact covering
+// its owner unit asks, the owner unit's admin approves, and the notice
+// goes to every user and unit granted access to the app.
+func (s *Service) RequestAppNotice(ctx context.Context, actor core.Actor, code, text string) (Result, error) {
+	text = strings.TrimSpace(text)
+	if err := core.CheckName("text", text, core.MaxNote); err != nil {
+		return Result{}, err
+	}
+	var res Result
+	err := s.store.InTx(ctx, func(tx Ports) error {
+		app, err := appRequest(ctx, tx, actor, KindAppNotice, code, AppOnline)
+		if err != nil {
+			return err
+		}
+		res, err = s.submit(ctx, tx, actor, Request{Kind: KindAppNotice, Route: "app_notice/unit",
+			Title: app.Name, App: code, Unit: app.Owner, Payload: map[string]string{"text": text, "app_name": app.Name}})
+		return err
+	})
+	return res, err
+}
+
 // RequestPermission asks to make an app visible to a user or unit, or to
 // give an in-app permission (M 5.2.2). Only a unit admin or unit contact
 // of the grantee's unit may ask; the district admin covering it approves.
@@ -507,7 +529,20 @@ func (s *Service) effects(ctx context.Context, tx Ports, actor core.Actor, r *Re
 				return err
 			}
 		}
+		// The notice goes to the app's users on their own platforms
+		// (M 7.2.2), once each; the city admins had theirs.
+		if err := notifyAppUsers(ctx, tx, *r, ReleaseNotice{rel}, admins); err != nil {
+			return err
+		}
 		return s.announce(ctx, tx, *r, ReleaseNotice{rel})
+	case r.Kind == KindAppNotice && st.Name == "approve":
+		// An approved public notice goes to the app's users and the channel.
+		n := AppNotice{ID: r.ID, App: r.App, AppName: r.Payload["app_name"], Text: r.Payload["text"],
+			Requester: r.Requester, ByName: actor.Name}
+		if err := notifyAppUsers(ctx, tx, *r, n, nil); err != nil {
+			return err
+		}
+		return s.announce(ctx, tx, *r, n)
 	case r.Kind == KindRelease && st.Name == "release":
 		app, err := getApp(ctx, tx, r.App)
 		if err != nil {

@@ -222,3 +222,20 @@ type ReleaseAdmin struct{ Release }
 
 // NoticeType names the notice.
 func (ReleaseAdmin) NoticeType() string { return NoticeReleaseAdmin }
+
+// NoticeAppNotice is the type of an approved public notice about an app.
+const NoticeAppNotice = NoticeAnnounce + ".app_notice"
+
+// AppNotice is a public notice about an app its owner unit's admin
+// approved (M 7.3.3 b), sent to the app's users and the approvals channel.
+type AppNotice struct {
+	ID        int64  `json:"id"` // the request
+	App       string `json:"app"`
+	AppName   string `json:"app_name"`
+	Text      string `json:"text"`
+	Requester string `json:"requester"`
+	ByName    string `json:"by_name"` // the approver
+}
+
+// NoticeType names the notice.
+func (AppNotice) NoticeType() string { return NoticeAppNotice }

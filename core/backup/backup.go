@@ -44,6 +44,7 @@ type Plan struct {
 	Active    bool      `json:"active"`
 	CreatedBy string    `json:"created_by"`
 	CreatedAt time.Time `json:"created_at"`
+	Policy              // location, retention, method, owner (W 8.4.1)
 }
 
 // Ref is the plan's entity reference.
@@ -116,6 +117,9 @@ type SystemMonth struct {
 	// a successful full backup (none, or only an incremental one).
 	FullMissing int  `json:"full_missing"`
 	Verified    bool `json:"verified"`
+	// PolicyMissing lists the policy fields the plan lacks (W 8.4.1), a
+	// finding of the audit.
+	PolicyMissing []string `json:"policy_missing,omitempty"`
 }
 
 // Audit is the monthly backup-record audit.
@@ -147,6 +151,8 @@ type PlanTx interface {
 	App(ctx context.Context, code string) (org.App, error)
 	// HoldersOf returns the active users holding role, each once.
 	HoldersOf(ctx context.Context, role org.Role) ([]string, error)
+	// User returns an org user (a policy's owner), removed ones included.
+	User(ctx context.Context, id string) (org.User, error)
 }
 
 // ReportTx is what recording a backup report needs: the day's check, the

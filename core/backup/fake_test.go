@@ -282,3 +282,14 @@ func (h *harness) report(when string, actor core.Actor, ok bool, kind, note stri
 	require.NoError(h.t, err)
 	return res
 }
+
+// User returns an org user: op1, op2, lead1 and root exist, "gone" was removed.
+func (t *tx) User(_ context.Context, id string) (org.User, error) {
+	switch id {
+	case "op1", "op2", "lead1", "root":
+		return org.User{ID: id, Name: "name of " + id}, nil
+	case "gone":
+		return org.User{ID: id, Removed: true}, nil
+	}
+	return org.User{}, notFound("user " + id)
+}

@@ -18,7 +18,7 @@ func TestAuditMonth(t *testing.T) {
 	h.s.apps["db2"] = true
 	h.s.owners = map[string]string{"db1": "east", "db2": "west"}
 	for _, sys := range []string{"db1", "db2"} {
-		_, err := h.svc.AddPlan(h.ctx, operator, sys, "02:00", 0)
+		_, err := h.svc.AddPlan(h.ctx, operator, sys, "02:00", 0, wholePolicy)
 		require.NoError(t, err)
 	}
 	h.until("2026-10-30 01:00")

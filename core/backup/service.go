@@ -100,8 +100,9 @@ func (s *Service) scheduleVerify(ctx context.Context, tx core.Timers, p Plan, no
 	return nil
 }
 
-// AddPlan adds a backup plan for system.
-func (s *Service) AddPlan(ctx context.Context, actor core.Actor, system, dailyAt string, fullDay int) (Plan, error) {
+// AddPlan adds a backup plan for system with its policy (W 8.4.1; empty
+// fields may be set later with SetPolicy).
+func (s *Service) AddPlan(ctx context.Context, actor core.Actor, system, dailyAt string, fullDay int, pol Policy) (Plan, error) {
 	if err := org.CheckCode("system", system); err != nil {
 		return Plan{}, err
 	}
@@ -117,13 +118,17 @@ func (s *Service) AddPlan(ctx context.Context, actor core.Actor, system, dailyAt
 		if err := routine.RequirePlatform(ctx, tx, actor.UserID, "backup_manage"); err != nil {
 			return err
 		}
+		pol = pol.clean()
+		if err := checkPolicy(ctx, tx, pol); err != nil {
+			return err
+		}
 		if _, err := tx.BackupPlan(ctx, system); err == nil {
 			return core.Conflict("backup_plan_exists", "system", system)
 		} else if !errors.Is(err, core.ErrNotFound) {
 			return err
 		}
 		now := s.clock.Now()
-		p = Plan{System: system, DailyAt: hm.Format("15:04"), FullDay: fullDay, Active: true, CreatedBy: actor.UserID, CreatedAt: now}
+		p = Plan{System: system, DailyAt: hm.Format("15:04"), FullDay: fullDay, Active: true, CreatedBy: actor.UserID, CreatedAt: now, Policy: pol}
 		if err := tx.InsertBackupPlan(ctx, &p); err != nil {
 			return err
 		}
@@ -737,6 +742,9 @@ func (s *Service) MonthSummary(ctx context.Context, tx MonthRecords, month strin
 			return nil, err
 		}
 		sm.Verified = anyPassed(vs)
+		if p.Active {
+			sm.PolicyMissing = p.Missing()
+		}
 		if sm.Expected > 0 || sm.Reported > 0 {
 			out = append(out, sm)
 		}

@@ -42,7 +42,7 @@ func TestAddAndRemovePlan(t *testing.T) {
 		{name: "added", actor: operator, system: "db1", daily: "2:00", full: 1},
 		{name: "a second plan of the system", actor: operator, system: "db1", daily: "03:00", wantErr: core.ErrConflict},
 	} {
-		_, err := h.svc.AddPlan(h.ctx, tc.actor, tc.system, tc.daily, tc.full)
+		_, err := h.svc.AddPlan(h.ctx, tc.actor, tc.system, tc.daily, tc.full, backup.Policy{})
 		if tc.wantErr != nil {
 			require.ErrorIs(t, err, tc.wantErr, tc.name)
 		} else {
@@ -73,7 +73,7 @@ func TestAddAndRemovePlan(t *testing.T) {
 func TestMissingReportRemindsThenEscalatesNamingTheDeadline(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, "2026-11-19 10:00")
-	_, err := h.svc.AddPlan(h.ctx, operator, "db1", "02:00", 20)
+	_, err := h.svc.AddPlan(h.ctx, operator, "db1", "02:00", 20, backup.Policy{})
 	require.NoError(t, err)
 
 	h.until("2026-11-20 02:00")
@@ -114,7 +114,7 @@ func TestReportsAnswerTheirDay(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, "2026-11-19 10:00")
-			_, err := h.svc.AddPlan(h.ctx, operator, "db1", "02:00", 0)
+			_, err := h.svc.AddPlan(h.ctx, operator, "db1", "02:00", 0, backup.Policy{})
 			require.NoError(t, err)
 			h.until(tc.reportAt)
 			res, err := h.svc.Report(h.ctx, script, "db1", true, "", "", "api")
@@ -133,7 +133,7 @@ func TestReportsAnswerTheirDay(t *testing.T) {
 func TestReportValidation(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, "2026-11-19 10:00")
-	_, err := h.svc.AddPlan(h.ctx, operator, "db1", "02:00", 0)
+	_, err := h.svc.AddPlan(h.ctx, operator, "db1", "02:00", 0, backup.Policy{})
 	require.NoError(t, err)
 	_, err = h.svc.Report(h.ctx, operator, "db1", true, "differential", "", "chat")
 	require.ErrorIs(t, err, core.ErrInvalid)
@@ -155,7 +155,7 @@ func TestReportValidation(t *testing.T) {
 func TestFailureFilesFaultIncidentAndRerunUntilAGoodReport(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, "2026-11-19 10:00")
-	_, err := h.svc.AddPlan(h.ctx, operator, "db1", "02:00", 20)
+	_, err := h.svc.AddPlan(h.ctx, operator, "db1", "02:00", 20, backup.Policy{})
 	require.NoError(t, err)
 	h.until("2026-11-20 01:30")
 
@@ -233,7 +233,7 @@ func TestMonthlyRestoreTest(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, "2026-11-19 10:00")
-			_, err := h.svc.AddPlan(h.ctx, operator, "db1", "02:00", 0)
+			_, err := h.svc.AddPlan(h.ctx, operator, "db1", "02:00", 0, backup.Policy{})
 			require.NoError(t, err)
 			var sent []string
 			if tc.verify != "" {
@@ -267,7 +267,7 @@ func TestMonthlyRestoreTest(t *testing.T) {
 	t.Run("the reminder names the deadline", func(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t, "2026-11-19 10:00")
-		_, err := h.svc.AddPlan(h.ctx, operator, "db1", "02:00", 0)
+		_, err := h.svc.AddPlan(h.ctx, operator, "db1", "02:00", 0, backup.Policy{})
 		require.NoError(t, err)
 		h.until("2026-11-22 09:00")
 		due := bodies[backup.RestoreDue](h)
@@ -277,7 +277,7 @@ func TestMonthlyRestoreTest(t *testing.T) {
 	t.Run("a plan added after the reminder is escalated at the deadline", func(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t, "2026-11-23 10:00")
-		_, err := h.svc.AddPlan(h.ctx, operator, "db1", "02:00", 0)
+		_, err := h.svc.AddPlan(h.ctx, operator, "db1", "02:00", 0, backup.Policy{})
 		require.NoError(t, err)
 		require.Contains(t, h.pending(), "backup:verify 2026-11 escalate 2026-11-25 18:00")
 	})
@@ -295,7 +295,7 @@ func contains(list []string, s string) bool {
 func TestMonthlyAuditOncePerMonthSignedByTheLead(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, "2026-10-29 10:00")
-	_, err := h.svc.AddPlan(h.ctx, operator, "db1", "02:00", 0)
+	_, err := h.svc.AddPlan(h.ctx, operator, "db1", "02:00", 0, wholePolicy)
 	require.NoError(t, err)
 	h.until("2026-10-30 01:00")
 	_, err = h.svc.Report(h.ctx, script, "db1", true, "full", "", "api") // the 30th
@@ -350,7 +350,7 @@ func TestMonthlyAuditOncePerMonthSignedByTheLead(t *testing.T) {
 func TestHistory(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, "2026-11-19 10:00")
-	_, err := h.svc.AddPlan(h.ctx, operator, "db1", "02:00", 0)
+	_, err := h.svc.AddPlan(h.ctx, operator, "db1", "02:00", 0, backup.Policy{})
 	require.NoError(t, err)
 	h.until("2026-11-20 01:00")
 	_, err = h.svc.Report(h.ctx, script, "db1", false, "", "", "api")
@@ -369,7 +369,7 @@ func TestHistory(t *testing.T) {
 func TestPlanDetails(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, "2026-11-19 10:00")
-	_, err := h.svc.AddPlan(h.ctx, operator, "db1", "02:00", 1)
+	_, err := h.svc.AddPlan(h.ctx, operator, "db1", "02:00", 1, backup.Policy{})
 	require.NoError(t, err)
 	d, err := h.svc.PlanDetails(h.ctx, "db1")
 	require.NoError(t, err)
@@ -414,7 +414,7 @@ func TestPlanDetails(t *testing.T) {
 func TestIncrementalOnFullBackupDay(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, "2026-11-19 10:00")
-	_, err := h.svc.AddPlan(h.ctx, operator, "db1", "02:00", 20)
+	_, err := h.svc.AddPlan(h.ctx, operator, "db1", "02:00", 20, backup.Policy{})
 	require.NoError(t, err)
 	h.until("2026-11-20 01:00")
 	h.s.Notices = nil
@@ -440,7 +440,7 @@ func TestIncrementalOnFullBackupDay(t *testing.T) {
 
 	t.Run("a full report on the day counts", func(t *testing.T) {
 		h := newHarness(t, "2026-11-19 10:00")
-		_, err := h.svc.AddPlan(h.ctx, operator, "db1", "02:00", 20)
+		_, err := h.svc.AddPlan(h.ctx, operator, "db1", "02:00", 20, backup.Policy{})
 		require.NoError(t, err)
 		res := h.report("2026-11-20 01:00", script, true, "", "")
 		require.Equal(t, "full", res.Report.Kind)
@@ -461,7 +461,7 @@ func TestIncrementalOnFullBackupDay(t *testing.T) {
 func TestHistoryKeepsTheFailedAttemptNextToItsRerun(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, "2026-11-19 10:00")
-	_, err := h.svc.AddPlan(h.ctx, operator, "db1", "02:00", 0)
+	_, err := h.svc.AddPlan(h.ctx, operator, "db1", "02:00", 0, backup.Policy{})
 	require.NoError(t, err)
 	h.report("2026-11-20 01:00", script, false, "", "disk full")
 	h.report("2026-11-20 05:00", operator, true, "", "")

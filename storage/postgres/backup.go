@@ -41,18 +41,19 @@ func (k backupStore) Read(ctx context.Context, fn func(backup.Reader) error) err
 	return k.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
 }
 
-const backupPlanColumns = "id, system, daily_at, full_day, active, created_by, created_at"
+const backupPlanColumns = "id, system, daily_at, full_day, active, created_by, created_at, location, retention, method, owner"
 
 func scanBackupPlan(r pgx.Row) (backup.Plan, error) {
 	var p backup.Plan
-	err := r.Scan(&p.ID, &p.System, &p.DailyAt, &p.FullDay, &p.Active, &p.CreatedBy, &p.CreatedAt)
+	err := r.Scan(&p.ID, &p.System, &p.DailyAt, &p.FullDay, &p.Active, &p.CreatedBy, &p.CreatedAt, &p.Location, &p.Retention, &p.Method, &p.Owner)
 	return p, err
 }
 
 // InsertBackupPlan inserts a backup plan and sets its id.
 func (t *Tx) InsertBackupPlan(ctx context.Context, p *backup.Plan) error {
-	err := t.tx.QueryRow(ctx, `INSERT INTO backup_plans (system, daily_at, full_day, active, created_by, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, p.System, p.DailyAt, p.FullDay, p.Active, p.CreatedBy, p.CreatedAt).Scan(&p.ID)
+	err := t.tx.QueryRow(ctx, `INSERT INTO backup_plans (system, daily_at, full_day, active, created_by, created_at, location, retention, method, owner)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`, p.System, p.DailyAt, p.FullDay, p.Active, p.CreatedBy, p.CreatedAt,
+		p.Location, p.Retention, p.Method, p.Owner).Scan(&p.ID)
 	return wrap(err, "insert backup plan")
 }
 
@@ -71,7 +72,8 @@ func (t *Tx) BackupPlanByID(ctx context.Context, id int64, lock bool) (backup.Pl
 
 // UpdateBackupPlan saves a plan.
 func (t *Tx) UpdateBackupPlan(ctx context.Context, p backup.Plan) error {
-	_, err := t.tx.Exec(ctx, `UPDATE backup_plans SET daily_at = $2, full_day = $3, active = $4 WHERE id = $1`, p.ID, p.DailyAt, p.FullDay, p.Active)
+	_, err := t.tx.Exec(ctx, `UPDATE backup_plans SET daily_at = $2, full_day = $3, active = $4, location = $5, retention = $6, method = $7, owner = $8
+		WHERE id = $1`, p.ID, p.DailyAt, p.FullDay, p.Active, p.Location, p.Retention, p.Method, p.Owner)
 	return wrap(err, "update backup plan")
 }
 
