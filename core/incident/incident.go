@@ -43,6 +43,9 @@ const (
 	TimerEscalation = "escalation:step"
 	TimerProgress   = "incident:progress"
 	TimerActionDue  = "incident:action_due"
+	// TimerActionOverdue tells the admins of an action's owner, at 09:00
+	// the day after its due date, that it is still not done.
+	TimerActionOverdue = "incident:action_overdue"
 )
 
 // Incident is one incident.
@@ -126,6 +129,9 @@ type WriteTx interface {
 	UpdateIncident(ctx context.Context, i Incident) error
 	InsertEvent(ctx context.Context, incidentID int64, e Event) error
 	InsertAction(ctx context.Context, a *Action) error
+	Actions(ctx context.Context, incidentID int64) ([]Action, error)
+	// ActionDone marks an open action done; false when it was done already.
+	ActionDone(ctx context.Context, id int64, by string, at time.Time) (bool, error)
 	User(ctx context.Context, id string) (org.User, error)
 	Unit(ctx context.Context, code string) (org.Unit, error)
 	App(ctx context.Context, code string) (org.App, error)
@@ -202,6 +208,13 @@ type Coverer interface {
 // (the problem package), inside the review's transaction; 0 when none.
 type ProblemProposer interface {
 	ProposeIn(ctx context.Context, tx core.Tx, i Incident) (problemID int64, err error)
+}
+
+// MajorProposer opens a problem for a level I or II incident being
+// resolved (the problem package), inside the resolution's transaction; 0
+// when none.
+type MajorProposer interface {
+	ProposeMajor(ctx context.Context, tx core.Tx, i Incident) (problemID int64, err error)
 }
 
 // maxTitle is the longest incident title, in characters.
