@@ -183,11 +183,20 @@ func (s *Service) step(ctx context.Context, actor core.Actor, id int64, action s
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-// mayMove lets the owner, the operators and the sys admins move a problem
-// (problem_not_owner otherwise).
+// mayMove lets the owner, the owner's admins (org.AdminsOf), the
+// operators and the sys admins move a problem (problem_not_owner otherwise).
 func (s *Service) mayMove(ctx context.Context, tx Tx, actor core.Actor, p Problem) error {
 	if actor.UserID == p.Owner {
 		return nil
+	}
+	if p.Owner != "" {
+		admins, err := org.AdminsOf(ctx, tx, p.Owner)
+		if err != nil && !errors.Is(err, core.ErrNotFound) {
+			return err
+		}
+		if slices.Contains(admins, actor.UserID) {
+			return nil
+		}
 	}
 	return org.RequirePlatform(ctx, tx, actor.UserID, "problem_not_owner", "id", itoa(p.ID), "owner", orDash(p.Owner))
 }
