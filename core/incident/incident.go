@@ -129,13 +129,18 @@ type WriteTx interface {
 	UpdateIncident(ctx context.Context, i Incident) error
 	InsertEvent(ctx context.Context, incidentID int64, e Event) error
 	InsertAction(ctx context.Context, a *Action) error
-	Actions(ctx context.Context, incidentID int64) ([]Action, error)
-	// ActionDone marks an open action done; false when it was done already.
-	ActionDone(ctx context.Context, id int64, by string, at time.Time) (bool, error)
 	User(ctx context.Context, id string) (org.User, error)
 	Unit(ctx context.Context, code string) (org.Unit, error)
 	App(ctx context.Context, code string) (org.App, error)
 	Holders(ctx context.Context, role org.Role) ([]org.Grant, error)
+}
+
+// ActionTx is what marking review actions done and escalating overdue
+// ones need beyond WriteTx; the store's transaction implements both.
+type ActionTx interface {
+	Actions(ctx context.Context, incidentID int64) ([]Action, error)
+	// ActionDone marks an open action done; false when it was done already.
+	ActionDone(ctx context.Context, id int64, by string, at time.Time) (bool, error)
 }
 
 // ReadTx is what showing and listing incidents reads, and what the

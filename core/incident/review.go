@@ -2,6 +2,7 @@ package incident
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -142,7 +143,12 @@ func (s *Service) HandleActionDue(ctx context.Context, id int64) error {
 // admins covering its unit); audited and noted on the timeline.
 func (s *Service) ActionDone(ctx context.Context, actor core.Actor, id int64, n int) (Action, error) {
 	var out Action
-	err := s.store.InTx(ctx, func(tx WriteTx) error {
+	err := s.store.InTx(ctx, func(wtx WriteTx) error {
+		tx := wtx
+		atx, ok := wtx.(ActionTx)
+		if !ok {
+			return errors.New("incident: the store's transaction keeps no review actions")
+		}
 		if err := paging.Registered(ctx, tx, actor); err != nil {
 			return err
 		}
@@ -150,7 +156,7 @@ func (s *Service) ActionDone(ctx context.Context, actor core.Actor, id int64, n 
 		if err != nil {
 			return err
 		}
-		actions, err := tx.Actions(ctx, id)
+		actions, err := atx.Actions(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -166,11 +172,11 @@ func (s *Service) ActionDone(ctx context.Context, actor core.Actor, id int64, n 
 				return core.Forbidden("action_not_owner", "id", itoa(id), "n", strconv.Itoa(n), "owner", a.Owner)
 			}
 		}
-		ok, err := tx.ActionDone(ctx, a.ID, actor.UserID, s.clock.Now())
+		done, err := atx.ActionDone(ctx, a.ID, actor.UserID, s.clock.Now())
 		if err != nil {
 			return err
 		}
-		if !ok {
+		if !done {
 			return core.AlreadyDecided("action_done_already", "id", itoa(id), "n", strconv.Itoa(n))
 		}
 		before := a
@@ -190,12 +196,17 @@ func (s *Service) ActionDone(ctx context.Context, actor core.Actor, id int64, n 
 // HandleActionOverdue tells the admins covering an action's owner's unit
 // (org.AdminsOf) that it is still open the day after its due date, once.
 func (s *Service) HandleActionOverdue(ctx context.Context, id int64) error {
-	return core.Fire(ctx, s.store.InTx, id, s.clock.Now(), func(tx WriteTx, t core.Timer) error {
+	return core.Fire(ctx, s.store.InTx, id, s.clock.Now(), func(wtx WriteTx, t core.Timer) error {
+		tx := wtx
+		atx, ok := wtx.(ActionTx)
+		if !ok {
+			return errors.New("incident: the store's transaction keeps no review actions")
+		}
 		iid, err := incidentOf(t)
 		if err != nil {
 			return err
 		}
-		actions, err := tx.Actions(ctx, iid)
+		actions, err := atx.Actions(ctx, iid)
 		if err != nil {
 			return err
 		}

@@ -36,6 +36,33 @@ const (
 // I/II incident proposed has to resolve it, unless configured.
 const DefaultDueDays = 10
 
+// StepTx is what the lifecycle's steps and timers need beyond Tx; the
+// store's transaction implements both (checked at each step).
+type StepTx interface {
+	// UpdateProblem saves p when its state is still from (a guarded
+	// step); false when another step got there first.
+	UpdateProblem(ctx context.Context, p Problem, from string) (bool, error)
+	Holders(ctx context.Context, role org.Role) ([]org.Grant, error)
+	GrantsOf(ctx context.Context, userID string) ([]org.Grant, error)
+	// RequestKind returns the kind of an approval request (core.ErrNotFound when none).
+	RequestKind(ctx context.Context, id int64) (string, error)
+}
+
+// stepper is a transaction with the steps' methods.
+type stepper interface {
+	Tx
+	StepTx
+}
+
+// stepTx is tx with the steps' methods.
+func stepTx(tx Tx) (stepper, error) {
+	st, ok := tx.(stepper)
+	if !ok {
+		return nil, errors.New("problem: the store's transaction keeps no problem steps")
+	}
+	return st, nil
+}
+
 // Done reports whether the problem needs no more work (resolved or closed).
 func (p Problem) Done() bool { return p.State == StateResolved || p.State == StateClosed }
 
@@ -143,9 +170,13 @@ func (p *Proposer) ProposeMajor(ctx context.Context, tx core.Tx, i incident.Inci
 // step loads a problem, checks the actor may move it and that it is in
 // one of from, applies fn and saves it guarded on its state, audited as
 // action.
-func (s *Service) step(ctx context.Context, actor core.Actor, id int64, action string, from []string, fn func(tx Tx, p *Problem) error) (Problem, error) {
+func (s *Service) step(ctx context.Context, actor core.Actor, id int64, action string, from []string, fn func(tx stepper, p *Problem) error) (Problem, error) {
 	var out Problem
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(ptx Tx) error {
+		tx, err := stepTx(ptx)
+		if err != nil {
+			return err
+		}
 		if err := paging.Registered(ctx, tx, actor); err != nil {
 			return err
 		}
@@ -185,7 +216,7 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // mayMove lets the owner, the owner's admins (org.AdminsOf), the
 // operators and the sys admins move a problem (problem_not_owner otherwise).
-func (s *Service) mayMove(ctx context.Context, tx Tx, actor core.Actor, p Problem) error {
+func (s *Service) mayMove(ctx context.Context, tx stepper, actor core.Actor, p Problem) error {
 	if actor.UserID == p.Owner {
 		return nil
 	}
@@ -209,7 +240,7 @@ func (s *Service) Assign(ctx context.Context, actor core.Actor, id int64, user, 
 	if err != nil {
 		return Problem{}, core.Invalid("problem_due", "value", due)
 	}
-	return s.step(ctx, actor, id, "problem.assign", []string{StateNew, StateAnalysing, StateCauseFound}, func(tx Tx, p *Problem) error {
+	return s.step(ctx, actor, id, "problem.assign", []string{StateNew, StateAnalysing, StateCauseFound}, func(tx stepper, p *Problem) error {
 		today := s.clock.Now().In(s.cal.Location())
 		if d.Before(time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, s.cal.Location())) {
 			return core.Invalid("problem_due_past", "value", due)
@@ -227,7 +258,7 @@ func (s *Service) Assign(ctx context.Context, actor core.Actor, id int64, user, 
 // Analyse starts the analysis of a new problem (待分析 → 分析中); an
 // unowned problem becomes the actor's.
 func (s *Service) Analyse(ctx context.Context, actor core.Actor, id int64) (Problem, error) {
-	return s.step(ctx, actor, id, "problem.analyse", []string{StateNew}, func(tx Tx, p *Problem) error {
+	return s.step(ctx, actor, id, "problem.analyse", []string{StateNew}, func(tx stepper, p *Problem) error {
 		p.State = StateAnalysing
 		if p.Owner == "" {
 			p.Owner = actor.UserID
@@ -242,7 +273,7 @@ func (s *Service) Cause(ctx context.Context, actor core.Actor, id int64, cause s
 	if cause == "" {
 		return Problem{}, core.Invalid("problem_cause")
 	}
-	return s.step(ctx, actor, id, "problem.cause", []string{StateAnalysing}, func(tx Tx, p *Problem) error {
+	return s.step(ctx, actor, id, "problem.cause", []string{StateAnalysing}, func(tx stepper, p *Problem) error {
 		p.State, p.Cause = StateCauseFound, cause
 		return nil
 	})
@@ -256,7 +287,7 @@ func (s *Service) Resolve(ctx context.Context, actor core.Actor, id, change int6
 	if (change == 0) == (ref == "") {
 		return Problem{}, core.Invalid("problem_fix")
 	}
-	return s.step(ctx, actor, id, "problem.resolve", []string{StateCauseFound}, func(tx Tx, p *Problem) error {
+	return s.step(ctx, actor, id, "problem.resolve", []string{StateCauseFound}, func(tx stepper, p *Problem) error {
 		if change != 0 {
 			kind, err := tx.RequestKind(ctx, change)
 			if errors.Is(err, core.ErrNotFound) || (err == nil && kind != "change") {
@@ -273,7 +304,7 @@ func (s *Service) Resolve(ctx context.Context, actor core.Actor, id, change int6
 
 // Close closes a resolved problem (已解决 → 已关闭).
 func (s *Service) Close(ctx context.Context, actor core.Actor, id int64) (Problem, error) {
-	return s.step(ctx, actor, id, "problem.close", []string{StateResolved}, func(tx Tx, p *Problem) error {
+	return s.step(ctx, actor, id, "problem.close", []string{StateResolved}, func(tx stepper, p *Problem) error {
 		now := s.clock.Now()
 		p.State, p.ClosedAt = StateClosed, &now
 		return nil
@@ -284,7 +315,11 @@ func (s *Service) Close(ctx context.Context, actor core.Actor, id int64) (Proble
 // admins (the admins covering the owner's unit) the day after, of a
 // problem still not resolved; once each.
 func (s *Service) HandleTimer(ctx context.Context, id int64) error {
-	return core.Fire(ctx, s.store.InTx, id, s.clock.Now(), func(tx Tx, t core.Timer) error {
+	return core.Fire(ctx, s.store.InTx, id, s.clock.Now(), func(ptx Tx, t core.Timer) error {
+		tx, err := stepTx(ptx)
+		if err != nil {
+			return err
+		}
 		var pid int64
 		if n, err := strconv.ParseInt(strings.TrimPrefix(t.Ref, "problem:"), 10, 64); err == nil {
 			pid = n

@@ -180,13 +180,6 @@ type Tx interface {
 	IncidentsBetween(ctx context.Context, from, to time.Time) ([]incident.Incident, error)
 	User(ctx context.Context, id string) (org.User, error)
 	Unit(ctx context.Context, code string) (org.Unit, error)
-	// UpdateProblem saves p when its state is still from (a guarded
-	// step); false when another step got there first.
-	UpdateProblem(ctx context.Context, p Problem, from string) (bool, error)
-	Holders(ctx context.Context, role org.Role) ([]org.Grant, error)
-	GrantsOf(ctx context.Context, userID string) ([]org.Grant, error)
-	// RequestKind returns the kind of an approval request (core.ErrNotFound when none).
-	RequestKind(ctx context.Context, id int64) (string, error)
 	// OpenActions lists the review actions not done yet, with their incidents.
 	OpenActions(ctx context.Context) ([]incident.OpenAction, error)
 }
