@@ -81,7 +81,8 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 	rotations := duty.NewService(store.Duty(), clock, cal)
 	incidents := incident.NewService(store.Incidents(), clock, cal, incident.Config{
 		Channel: cfg.Incidents.Channel, Rotation: cfg.Incidents.Rotation, Policy: policy,
-	}, incident.Deps{Roster: rotations, Coverer: rotations, Problems: problem.NewProposer(clock, cfg.Incidents.Channel)})
+	}, incident.Deps{Roster: rotations, Coverer: rotations, Problems: problem.NewProposer(clock, cfg.Incidents.Channel),
+		Major: problem.NewProposer(clock, cfg.Incidents.Channel).WithMajor(cal, cfg.Incidents.ProblemDueDays)})
 	handovers := duty.NewHandovers(store.Handovers(), clock, cal, incidents)
 	feeds := duty.NewFeeds(store.Feeds(), clock, cal, duty.FeedConfig{})
 	problems := problem.NewService(store.Problems(), clock, cal, incidents)

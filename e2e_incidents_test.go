@@ -281,7 +281,7 @@ func TestProblemsReportAndActions(t *testing.T) {
 	}
 	eventually(t, "problem proposed to the sys admin", func() bool { return countText(a, "admin", "已提出问题 #1") == 1 })
 	r := a.say("admin", "/problem list")
-	require.Contains(t, r.Text, "#1 sjsj：连接池耗尽 · 未解决 · 3 个事件 · 由重复事件自动提出")
+	require.Contains(t, r.Text, "#1 sjsj：连接池耗尽 · 待分析 · 3 个事件 · 由重复事件自动提出")
 	r = a.say("admin", "/problem show 1")
 	require.Equal(t, 3, strings.Count(r.Text, "抽查系统超时"))
 	requireOK(t, a.say("huangyu", "/incident declare 其他故障 --level 4"))

@@ -252,6 +252,10 @@ func (b *Bot) localizeArgs(args map[string]string) map[string]string {
 			v = b.t("state." + v)
 		case "istate":
 			v = b.t("istate." + v)
+		case "pstate", "need":
+			v = b.t("pstate." + v)
+		case "pstep":
+			v = b.t("pstep." + v)
 		case "step":
 			v = b.t("step." + v)
 		case "scope":

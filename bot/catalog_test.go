@@ -60,6 +60,7 @@ func domainCatalogs() map[string][2]catalog {
 		"console_reports": {zhConsoleReports, enConsoleReports},
 		"console_trends":  {zhConsoleTrends, enConsoleTrends},
 		"console_pages":   {zhConsolePages, enConsolePages},
+		"problem":         {zhProblem, enProblem},
 	}
 }
 

@@ -18,9 +18,9 @@ type catalog map[string]string
 // zh and en join the domains' catalogs (catalog_<domain>.go).
 var (
 	zh = merged(zhGeneral, zhOrg, zhApproval, zhIncident, zhTicket, zhInspect, zhBackup, zhDigest, zhCalendar, zhDelivery, zhAudit, zhAPI, zhToken,
-		zhConsole, zhConsoleDuty, zhConsoleReports, zhConsoleTrends, zhConsolePages)
+		zhConsole, zhConsoleDuty, zhConsoleReports, zhConsoleTrends, zhConsolePages, zhProblem)
 	en = merged(enGeneral, enOrg, enApproval, enIncident, enTicket, enInspect, enBackup, enDigest, enCalendar, enDelivery, enAudit, enAPI, enToken,
-		enConsole, enConsoleDuty, enConsoleReports, enConsoleTrends, enConsolePages)
+		enConsole, enConsoleDuty, enConsoleReports, enConsoleTrends, enConsolePages, enProblem)
 )
 
 var catalogs = map[string]catalog{LangZH: zh, LangEN: en}

@@ -38,6 +38,7 @@ func Incidents(svc *incident.Service) Plug {
 				{Path: "incident resolve", Usage: "<id> <summary>", MinArgs: 2, MaxArgs: -1, Run: c.text(svc.Resolve)},
 				{Path: "incident review", Usage: "<id> --cause … --actions \"<action>@<userid>@<YYYY-MM-DD>; …\"", MinArgs: 1, MaxArgs: 1,
 					Flags: map[string]bool{"cause": true, "actions": true}, Required: []string{"cause", "actions"}, Run: c.review},
+				{Path: "incident action done", Usage: "<id> <n>", MinArgs: 2, MaxArgs: 2, Run: c.actionDone},
 				{Path: "incident list", Usage: "[--open]", Flags: map[string]bool{"open": false}, Run: c.list},
 				{Path: "duty policy", Run: c.policy},
 			},
@@ -50,9 +51,9 @@ func Incidents(svc *incident.Service) Plug {
 				},
 			},
 			Notices: []NoticeRenderer{Renders(c.renderCard), Renders(c.renderCardUpdate), Renders(c.renderEvent), Renders(c.renderProgress),
-				Renders(c.renderOverdue), Renders(c.renderDuty24), Renders(c.renderActionDue)},
+				Renders(c.renderOverdue), Renders(c.renderDuty24), Renders(c.renderActionDue), Renders(c.renderActionOverdue)},
 			Timers: map[string]TimerFunc{incident.TimerEscalation: svc.HandleTimer, incident.TimerProgress: svc.HandleTimer,
-				incident.TimerActionDue: svc.HandleActionDue},
+				incident.TimerActionDue: svc.HandleActionDue, incident.TimerActionOverdue: svc.HandleActionOverdue},
 		}
 	}
 }
@@ -222,8 +223,17 @@ func (b incidentBot) show(ctx context.Context, r *Request) ([]Message, error) {
 	if d.Incident.Cause != "" {
 		m.Fields = append(m.Fields, Field{Name: b.t("field.cause"), Value: d.Incident.Cause})
 	}
-	for _, a := range d.Actions {
-		m.Fields = append(m.Fields, Field{Name: b.t("field.action"), Value: a.Body + " · " + a.Owner + " · " + a.Due.Format("2006-01-02")})
+	now := b.now().In(b.cfg.Location)
+	for k, a := range d.Actions {
+		state := b.t("action.open")
+		switch {
+		case a.Done:
+			state = b.t("action.done")
+		case a.Overdue(now):
+			state = b.t("action.overdue")
+		}
+		m.Fields = append(m.Fields, Field{Name: b.t("field.action") + " " + strconv.Itoa(k+1),
+			Value: a.Body + " · " + a.Owner + " · " + a.Due.Format("2006-01-02") + " · " + state})
 	}
 	if d.Problem != 0 {
 		m.Fields = append(m.Fields, Field{Name: b.t("field.problem"), Value: "#" + itoa64(d.Problem)})
@@ -332,6 +342,28 @@ func (b incidentBot) renderActionDue(ref string, p incident.ActionDue) (Message,
 	id := itoa64(p.ID)
 	return Message{Ref: ref, Status: StatusNotice, Title: b.t("action_due.title", "id", id),
 		Text: b.t("action_due", "id", id, "title", p.Title, "action", p.Action, "due", p.Due.Format("2006-01-02"))}, nil
+}
+
+func (b incidentBot) renderActionOverdue(ref string, p incident.ActionOverdue) (Message, error) {
+	id := itoa64(p.ID)
+	return Message{Ref: ref, Status: StatusNotice, Title: b.t("action_overdue.title", "id", id),
+		Text: b.t("action_overdue", "id", id, "title", p.Title, "action", p.Action, "owner", p.ActionOwner, "due", p.Due.Format("2006-01-02"))}, nil
+}
+
+func (b incidentBot) actionDone(ctx context.Context, r *Request) ([]Message, error) {
+	id, err := incidentID(r.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	n, err := strconv.Atoi(r.Args[1])
+	if err != nil || n < 1 {
+		return nil, core.Invalid("action_n", "value", r.Args[1])
+	}
+	a, err := b.svc.ActionDone(ctx, r.Actor, id, n)
+	if err != nil {
+		return nil, err
+	}
+	return reply(Message{Ref: "incident:" + itoa64(id), Text: b.t("action.done_reply", "id", itoa64(id), "n", strconv.Itoa(n), "action", a.Body)})
 }
 
 func (b incidentBot) policy(_ context.Context, _ *Request) ([]Message, error) {

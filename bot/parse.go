@@ -60,6 +60,7 @@ var aliases = map[string]string{
 	"网页版": "webchat", "登录": "link", "注销": "logout", "频道": "channel",
 	"令牌": "token", "创建": "create", "吊销": "revoke", "服务": "service",
 	"值班": "duty", "日历订阅": "ical", "停用": "revoke", "公告": "notice",
+	"问题": "problem", "事件": "incident", "指派": "assign", "分派": "assign", "分析": "analyse", "根因": "cause", "解决": "resolve", "关闭": "close", "措施": "action", "完成": "done",
 }
 
 // flagAliases maps Chinese flag names onto the English ones.
@@ -67,6 +68,7 @@ var flagAliases = map[string]string{
 	"上级": "parent", "级别": "level", "单位": "unit", "范围": "scope", "平台": "platform", "账号": "id",
 	"有效期": "expires", "用户": "user",
 	"存放位置": "location", "保留期限": "retention", "备份方式": "method", "责任人": "owner",
+	"期限": "due", "变更": "change", "引用": "ref",
 }
 
 // valueAliases maps Chinese values of enumerations onto the English ones.

@@ -43,9 +43,15 @@ func Problems(svc *problem.Service, reports Reports) Plug {
 				{Path: "problem show", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: c.show},
 				{Path: "problem link", Usage: "<incident> <problem>", MinArgs: 2, MaxArgs: 2, Run: c.link},
 				{Path: "problem add", Usage: "<title> [--system <app>]", MinArgs: 1, MaxArgs: -1, Flags: map[string]bool{"system": true}, Run: c.add},
+				{Path: "problem assign", Usage: "<id> <userid> --due YYYY-MM-DD", MinArgs: 2, MaxArgs: 2, Flags: map[string]bool{"due": true}, Required: []string{"due"}, Run: c.assign},
+				{Path: "problem analyse", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: c.analyse},
+				{Path: "problem cause", Usage: "<id> <text>", MinArgs: 2, MaxArgs: -1, Run: c.cause},
+				{Path: "problem resolve", Usage: "<id> --change <request>|--ref <text>", MinArgs: 1, MaxArgs: 1, Flags: map[string]bool{"change": true, "ref": true}, Run: c.resolve},
+				{Path: "problem close", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: c.close},
 				{Path: "report incidents", Usage: "[--month YYYY-MM] [--unit <code>]", Flags: map[string]bool{"month": true, "unit": true}, Run: c.report},
 			},
-			Notices: []NoticeRenderer{Renders(c.renderProposed)},
+			Notices: []NoticeRenderer{Renders(c.renderProposed), Renders(c.renderAssigned), Renders(c.renderDue)},
+			Timers:  map[string]TimerFunc{problem.TimerDue: svc.HandleTimer, problem.TimerOverdue: svc.HandleTimer},
 		}
 	}
 }
@@ -96,10 +102,19 @@ func (b problemBot) show(ctx context.Context, r *Request) ([]Message, error) {
 		lines = append(lines, "- #"+itoa64(i.ID)+" "+b.fmtTime(i.CreatedAt)+" "+i.Title+" · "+b.t("istate."+i.State))
 	}
 	p := d.Problem
+	fields := []Field{
+		{Name: b.t("field.system"), Value: orNone(b.Bot, p.System)}, {Name: b.t("field.cause"), Value: orNone(b.Bot, p.Cause)},
+		{Name: b.t("field.status"), Value: b.t("pstate." + p.State)}, {Name: b.t("field.owner_person"), Value: orNone(b.Bot, p.Owner)}}
+	if p.Due != nil {
+		fields = append(fields, Field{Name: b.t("field.due"), Value: p.Due.Format("2006-01-02")})
+	}
+	if p.ChangeID != 0 {
+		fields = append(fields, Field{Name: b.t("problem.fix"), Value: "request:" + itoa64(p.ChangeID)})
+	} else if p.ChangeRef != "" {
+		fields = append(fields, Field{Name: b.t("problem.fix"), Value: p.ChangeRef})
+	}
 	return reply(Message{Ref: "problem:" + itoa64(p.ID), Title: b.t("problem.title", "id", itoa64(p.ID), "title", p.Title),
-		Text: strings.Join(lines, "\n"), Fields: []Field{
-			{Name: b.t("field.system"), Value: orNone(b.Bot, p.System)}, {Name: b.t("field.cause"), Value: orNone(b.Bot, p.Cause)},
-			{Name: b.t("field.status"), Value: b.t("pstate." + p.State)}}})
+		Text: strings.Join(lines, "\n"), Fields: fields})
 }
 
 func (b problemBot) link(ctx context.Context, r *Request) ([]Message, error) {
@@ -192,6 +207,18 @@ func (b problemBot) report(ctx context.Context, r *Request) ([]Message, error) {
 	if len(lines) > 0 {
 		text = b.t("report.repeats") + "：\n" + strings.Join(lines, "\n")
 	}
+	if len(rep.Actions) > 0 {
+		now := b.now().In(b.cfg.Location)
+		acts := []string{b.t("report.actions", "open", strconv.Itoa(len(rep.Actions)), "overdue", strconv.Itoa(rep.Overdue)) + "："}
+		for _, a := range rep.Actions {
+			state := b.t("action.open")
+			if a.Overdue(now) {
+				state = b.t("action.overdue")
+			}
+			acts = append(acts, "- #"+itoa64(a.IncidentID)+" "+a.Body+" · "+a.Owner+" · "+a.Due.Format("2006-01-02")+" · "+state)
+		}
+		text += "\n" + strings.Join(acts, "\n")
+	}
 	return reply(Message{Ref: "report:incidents:" + month, Title: b.t("report.title", "month", month), Text: text, Fields: fields})
 }
 
@@ -199,4 +226,81 @@ func (b problemBot) renderProposed(ref string, p problem.Proposed) (Message, err
 	id := itoa64(p.Problem)
 	return Message{Ref: ref, Status: StatusNotice, Title: b.t("problem.proposed.title", "id", id),
 		Text: b.t("problem.proposed.text", "id", id, "title", p.Title, "count", strconv.Itoa(p.Count))}, nil
+}
+
+// stepped replies with a problem's new state.
+func (b problemBot) stepped(p problem.Problem, err error) ([]Message, error) {
+	if err != nil {
+		return nil, err
+	}
+	return reply(Message{Ref: p.Ref(), Text: b.t("problem.stepped", "id", itoa64(p.ID), "pstate", b.t("pstate."+p.State))})
+}
+
+func (b problemBot) assign(ctx context.Context, r *Request) ([]Message, error) {
+	id, err := problemID(r.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	p, err := b.svc.Assign(ctx, r.Actor, id, r.Args[1], r.Flag("due"))
+	if err != nil {
+		return nil, err
+	}
+	return reply(Message{Ref: p.Ref(), Text: b.t("problem.assigned_reply", "id", itoa64(p.ID), "owner", p.Owner, "due", p.Due.Format("2006-01-02"))})
+}
+
+func (b problemBot) analyse(ctx context.Context, r *Request) ([]Message, error) {
+	id, err := problemID(r.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	return b.stepped(b.svc.Analyse(ctx, r.Actor, id))
+}
+
+func (b problemBot) cause(ctx context.Context, r *Request) ([]Message, error) {
+	id, err := problemID(r.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	return b.stepped(b.svc.Cause(ctx, r.Actor, id, strings.Join(r.Args[1:], " ")))
+}
+
+func (b problemBot) resolve(ctx context.Context, r *Request) ([]Message, error) {
+	id, err := problemID(r.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	var change int64
+	if c := r.Flag("change"); c != "" {
+		if change, err = strconv.ParseInt(strings.TrimPrefix(c, "#"), 10, 64); err != nil || change <= 0 {
+			return nil, core.Invalid("problem_fix")
+		}
+	}
+	return b.stepped(b.svc.Resolve(ctx, r.Actor, id, change, r.Flag("ref")))
+}
+
+func (b problemBot) close(ctx context.Context, r *Request) ([]Message, error) {
+	id, err := problemID(r.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	return b.stepped(b.svc.Close(ctx, r.Actor, id))
+}
+
+func (b problemBot) renderAssigned(ref string, p problem.Assigned) (Message, error) {
+	id := itoa64(p.Problem)
+	text := b.t("problem.assigned.text", "id", id, "title", p.Title, "due", p.Due.Format("2006-01-02"), "by", p.By)
+	if p.Incident != 0 {
+		text = b.t("problem.major.text", "id", id, "incident", itoa64(p.Incident), "title", p.Title, "due", p.Due.Format("2006-01-02"))
+	}
+	return Message{Ref: ref, Status: StatusNotice, Title: b.t("problem.assigned.title", "id", id), Text: text}, nil
+}
+
+func (b problemBot) renderDue(ref string, p problem.Due) (Message, error) {
+	id, due := itoa64(p.Problem), p.Due.Format("2006-01-02")
+	if p.Overdue {
+		return Message{Ref: ref, Status: StatusNotice, Title: b.t("problem.overdue.title", "id", id),
+			Text: b.t("problem.overdue.text", "id", id, "title", p.Title, "owner", p.Owner, "due", due, "pstate", b.t("pstate."+p.State))}, nil
+	}
+	return Message{Ref: ref, Status: StatusNotice, Title: b.t("problem.due.title", "id", id),
+		Text: b.t("problem.due.text", "id", id, "title", p.Title, "due", due, "pstate", b.t("pstate."+p.State))}, nil
 }

@@ -292,6 +292,9 @@ type Incidents struct {
 	Escalation IncidentLevels `yaml:"escalation"`
 	// Progress is how often an open incident's owner must report, by level.
 	Progress ProgressLevels `yaml:"progress"`
+	// ProblemDueDays is how many working days the owner of the problem a
+	// resolved level I/II incident proposes has to resolve it (W 8.5).
+	ProblemDueDays int `yaml:"problem_due_days"`
 }
 
 // IncidentLevels holds one escalation line per incident level.
@@ -904,6 +907,7 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Incidents.Progress.Level2, Duration(def.Progress[2]))
 	setDefault(&c.Incidents.Progress.Level3, Duration(def.Progress[3]))
 	setDefault(&c.Incidents.Progress.Level4, Duration(def.Progress[4]))
+	setDefault(&c.Incidents.ProblemDueDays, 10)
 	setDefault(&c.Webchat.SessionTTL, Duration(720*time.Hour))
 	setDefault(&c.Webchat.ServiceUser, "svc-webchat")
 	setDefault(&c.API.Tokens.DefaultTTL, Duration(90*24*time.Hour))

@@ -43,6 +43,9 @@ const (
 	TimerEscalation = "escalation:step"
 	TimerProgress   = "incident:progress"
 	TimerActionDue  = "incident:action_due"
+	// TimerActionOverdue tells the admins of an action's owner, at 09:00
+	// the day after its due date, that it is still not done.
+	TimerActionOverdue = "incident:action_overdue"
 )
 
 // Incident is one incident.
@@ -132,6 +135,14 @@ type WriteTx interface {
 	Holders(ctx context.Context, role org.Role) ([]org.Grant, error)
 }
 
+// ActionTx is what marking review actions done and escalating overdue
+// ones need beyond WriteTx; the store's transaction implements both.
+type ActionTx interface {
+	Actions(ctx context.Context, incidentID int64) ([]Action, error)
+	// ActionDone marks an open action done; false when it was done already.
+	ActionDone(ctx context.Context, id int64, by string, at time.Time) (bool, error)
+}
+
 // ReadTx is what showing and listing incidents reads, and what the
 // reminders that only notify (an action's due date) need.
 type ReadTx interface {
@@ -202,6 +213,13 @@ type Coverer interface {
 // (the problem package), inside the review's transaction; 0 when none.
 type ProblemProposer interface {
 	ProposeIn(ctx context.Context, tx core.Tx, i Incident) (problemID int64, err error)
+}
+
+// MajorProposer opens a problem for a level I or II incident being
+// resolved (the problem package), inside the resolution's transaction; 0
+// when none.
+type MajorProposer interface {
+	ProposeMajor(ctx context.Context, tx core.Tx, i Incident) (problemID int64, err error)
 }
 
 // maxTitle is the longest incident title, in characters.

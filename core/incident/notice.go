@@ -206,3 +206,15 @@ func (a *ActionDue) DecodeLegacy(d map[string]string) error {
 	}
 	return nil
 }
+
+// ActionOverdue tells the admins covering a review action's owner that
+// the action is still open after its due date.
+type ActionOverdue struct {
+	Brief
+	Action      string    `json:"action"`
+	Due         time.Time `json:"due"` // a date: shown as it is, not converted
+	ActionOwner string    `json:"action_owner"`
+}
+
+// NoticeType is "incident.action_overdue".
+func (ActionOverdue) NoticeType() string { return "incident.action_overdue" }

@@ -2,10 +2,13 @@ package incident
 
 import (
 	"context"
+	"errors"
+	"strconv"
 	"strings"
 	"time"
 
 	"opsbot/core"
+	"opsbot/core/org"
 	"opsbot/core/paging"
 )
 
@@ -17,6 +20,19 @@ type Action struct {
 	Owner      string    `json:"owner"`
 	Due        time.Time `json:"due"`
 	Done       bool      `json:"done"`
+}
+
+// Overdue reports whether the action is open after its due date (at now).
+func (a Action) Overdue(now time.Time) bool {
+	d := a.Due.In(now.Location())
+	return !a.Done && now.After(time.Date(d.Year(), d.Month(), d.Day(), 23, 59, 59, 0, now.Location()))
+}
+
+// OpenAction is an action not done yet with what places its incident in
+// an actor's view (org.View.Keeps: unit, declarer, owner).
+type OpenAction struct {
+	Action
+	Unit, DeclaredBy, IncidentOwner string
 }
 
 // ParseActions parses "text@owner@YYYY-MM-DD; text@owner@YYYY-MM-DD".
@@ -73,8 +89,11 @@ func (s *Service) Review(ctx context.Context, actor core.Actor, id int64, cause,
 				return "", "", err
 			}
 			due := time.Date(a.Due.Year(), a.Due.Month(), a.Due.Day(), 9, 0, 0, 0, s.cal.Location())
-			if err := tx.Schedule(ctx, core.Timer{Kind: TimerActionDue, Ref: i.Ref() + "/action:" + itoa(a.ID), DueAt: due,
-				Data: map[string]string{"action": itoa(a.ID), "incident": itoa(i.ID)}}); err != nil {
+			data := map[string]string{"action": itoa(a.ID), "incident": itoa(i.ID)}
+			if err := tx.Schedule(ctx, core.Timer{Kind: TimerActionDue, Ref: i.Ref() + "/action:" + itoa(a.ID), DueAt: due, Data: data}); err != nil {
+				return "", "", err
+			}
+			if err := tx.Schedule(ctx, core.Timer{Kind: TimerActionOverdue, Ref: i.Ref() + "/action:" + itoa(a.ID), DueAt: due.AddDate(0, 0, 1), Data: data}); err != nil {
 				return "", "", err
 			}
 		}
@@ -113,6 +132,106 @@ func (s *Service) HandleActionDue(ctx context.Context, id int64) error {
 			}
 			return tx.Notify(ctx, core.Notice{Ref: i.Ref(), To: core.Recipient{User: a.Owner},
 				Body: ActionDue{Brief: BriefOf(i), Action: a.Body, Due: a.Due, ActionOwner: a.Owner}})
+		}
+		return nil
+	})
+}
+
+// ActionDone marks the n-th action (from 1, as the incident page lists
+// them) of an incident's review done. Its owner may, and whoever has
+// authority over the incident (its owner, operators, sys admins, the
+// admins covering its unit); audited and noted on the timeline.
+func (s *Service) ActionDone(ctx context.Context, actor core.Actor, id int64, n int) (Action, error) {
+	var out Action
+	err := s.store.InTx(ctx, func(wtx WriteTx) error {
+		tx := wtx
+		atx, ok := wtx.(ActionTx)
+		if !ok {
+			return errors.New("incident: the store's transaction keeps no review actions")
+		}
+		if err := paging.Registered(ctx, tx, actor); err != nil {
+			return err
+		}
+		i, err := load(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		actions, err := atx.Actions(ctx, id)
+		if err != nil {
+			return err
+		}
+		if n < 1 || n > len(actions) {
+			return core.NotFound("action_not_found", "id", itoa(id), "n", strconv.Itoa(n))
+		}
+		a := actions[n-1]
+		if a.Done {
+			return core.AlreadyDecided("action_done_already", "id", itoa(id), "n", strconv.Itoa(n))
+		}
+		if actor.UserID != a.Owner {
+			if err := s.authorize(ctx, tx, actor, i); err != nil {
+				return core.Forbidden("action_not_owner", "id", itoa(id), "n", strconv.Itoa(n), "owner", a.Owner)
+			}
+		}
+		done, err := atx.ActionDone(ctx, a.ID, actor.UserID, s.clock.Now())
+		if err != nil {
+			return err
+		}
+		if !done {
+			return core.AlreadyDecided("action_done_already", "id", itoa(id), "n", strconv.Itoa(n))
+		}
+		before := a
+		a.Done = true
+		out = a
+		if err := tx.CancelTimers(ctx, i.Ref()+"/action:"+itoa(a.ID), ""); err != nil {
+			return err
+		}
+		if err := tx.InsertEvent(ctx, i.ID, Event{At: s.clock.Now(), Actor: actor.UserID, Kind: "action_done", Body: strconv.Itoa(n) + ". " + a.Body}); err != nil {
+			return err
+		}
+		return core.Record(ctx, tx, s.clock.Now(), actor, "incident.action.done", i.Ref()+"/action:"+itoa(a.ID), before, a)
+	})
+	return out, err
+}
+
+// HandleActionOverdue tells the admins covering an action's owner's unit
+// (org.AdminsOf) that it is still open the day after its due date, once.
+func (s *Service) HandleActionOverdue(ctx context.Context, id int64) error {
+	return core.Fire(ctx, s.store.InTx, id, s.clock.Now(), func(wtx WriteTx, t core.Timer) error {
+		tx := wtx
+		atx, ok := wtx.(ActionTx)
+		if !ok {
+			return errors.New("incident: the store's transaction keeps no review actions")
+		}
+		iid, err := incidentOf(t)
+		if err != nil {
+			return err
+		}
+		actions, err := atx.Actions(ctx, iid)
+		if err != nil {
+			return err
+		}
+		for _, a := range actions {
+			if itoa(a.ID) != t.Data["action"] || a.Done {
+				continue
+			}
+			i, err := tx.Incident(ctx, iid, false)
+			if err != nil {
+				return err
+			}
+			admins, err := org.AdminsOf(ctx, tx, a.Owner)
+			if err != nil {
+				return err
+			}
+			for _, u := range admins {
+				if err := tx.Notify(ctx, core.Notice{Ref: i.Ref(), To: core.Recipient{User: u},
+					Body: ActionOverdue{Brief: BriefOf(i), Action: a.Body, Due: a.Due, ActionOwner: a.Owner}}); err != nil {
+					return err
+				}
+			}
+			if err := tx.InsertEvent(ctx, i.ID, Event{At: s.clock.Now(), Actor: core.SystemUser, Kind: "action_overdue", Body: a.Body + " → " + strings.Join(admins, ",")}); err != nil {
+				return err
+			}
+			return core.Record(ctx, tx, s.clock.Now(), core.SystemActor(), "incident.action.overdue", i.Ref()+"/action:"+itoa(a.ID), nil, map[string]any{"owner": a.Owner, "admins": admins})
 		}
 		return nil
 	})

@@ -26,6 +26,7 @@ type Deps struct {
 	Roster   Roster          // who is on duty (duty.Service)
 	Coverer  Coverer         // which rotation covers a unit (duty.Service)
 	Problems ProblemProposer // the problem proposed on a repeat (problem.Proposer); nil: none
+	Major    MajorProposer   // the problem proposed when a level I/II incident is resolved (problem.Proposer); nil: none
 }
 
 // Service carries out the incident lifecycle.
@@ -561,7 +562,18 @@ func (s *Service) Resolve(ctx context.Context, actor core.Actor, id int64, summa
 		if i.Owner == "" {
 			i.Owner = actor.UserID
 		}
-		return "resolve", summary, tx.CancelTimers(ctx, i.Ref(), "")
+		if err := tx.CancelTimers(ctx, i.Ref(), ""); err != nil {
+			return "", "", err
+		}
+		body := summary
+		if s.deps.Major != nil {
+			if p, err := s.deps.Major.ProposeMajor(ctx, tx, *i); err != nil {
+				return "", "", err
+			} else if p != 0 {
+				body += " / problem #" + itoa(p)
+			}
+		}
+		return "resolve", body, nil
 	})
 }
 

@@ -27,6 +27,15 @@ type Problem struct {
 	Proposed  bool      `json:"proposed"`
 	CreatedBy string    `json:"created_by"`
 	CreatedAt time.Time `json:"created_at"`
+	// Owner answers for the problem until it is resolved, by Due (a date).
+	Owner string     `json:"owner,omitempty"`
+	Due   *time.Time `json:"due,omitempty"`
+	// ChangeID is the change request that fixed it, else ChangeRef a free reference.
+	ChangeID   int64      `json:"change_id,omitempty"`
+	ChangeRef  string     `json:"change_ref,omitempty"`
+	Incident   int64      `json:"incident,omitempty"` // the level I/II incident that proposed it
+	ResolvedAt *time.Time `json:"resolved_at,omitempty"`
+	ClosedAt   *time.Time `json:"closed_at,omitempty"`
 }
 
 // Ref is the problem's entity reference.
@@ -69,6 +78,8 @@ func (Proposed) NoticeType() string { return "incident.problem" }
 type Proposer struct {
 	clock   core.Clock
 	channel string
+	cal     *calendar.Calendar // set by WithMajor
+	days    int
 }
 
 // NewProposer returns the proposer; channel also hears of proposals.
@@ -118,7 +129,7 @@ func (p *Proposer) ProposeIn(ctx context.Context, tx core.Tx, i incident.Inciden
 	}
 	var pr Problem
 	if pid == 0 {
-		pr = Problem{Title: i.System + "：" + i.Cause, System: i.System, Cause: i.Cause, State: "open", Proposed: true,
+		pr = Problem{Title: i.System + "：" + i.Cause, System: i.System, Cause: i.Cause, State: StateNew, Proposed: true,
 			CreatedBy: core.SystemUser, CreatedAt: p.clock.Now()}
 		if err := ptx.InsertProblem(ctx, &pr); err != nil {
 			return 0, err
@@ -169,6 +180,8 @@ type Tx interface {
 	IncidentsBetween(ctx context.Context, from, to time.Time) ([]incident.Incident, error)
 	User(ctx context.Context, id string) (org.User, error)
 	Unit(ctx context.Context, code string) (org.Unit, error)
+	// OpenActions lists the review actions not done yet, with their incidents.
+	OpenActions(ctx context.Context) ([]incident.OpenAction, error)
 }
 
 // Store runs problem work in transactions.
@@ -255,7 +268,7 @@ func (s *Service) Add(ctx context.Context, actor core.Actor, title, system strin
 		if err := paging.Registered(ctx, tx, actor); err != nil {
 			return err
 		}
-		p = Problem{Title: title, System: system, State: "open", CreatedBy: actor.UserID, CreatedAt: s.clock.Now()}
+		p = Problem{Title: title, System: system, State: StateNew, CreatedBy: actor.UserID, CreatedAt: s.clock.Now()}
 		if err := tx.InsertProblem(ctx, &p); err != nil {
 			return err
 		}
@@ -308,6 +321,11 @@ type Report struct {
 	Escalations int
 	Open        int
 	Repeats     []Detail // problems with two or more incidents this month
+	// Actions are the review actions not done yet of the incidents in
+	// scope (whatever month they were declared), due first; Overdue
+	// counts those past their due date at the time of the report.
+	Actions []incident.OpenAction
+	Overdue int
 }
 
 func orDash(s string) string {
@@ -385,6 +403,20 @@ func (s *Service) MonthlyReport(ctx context.Context, actor core.Actor, month str
 				repeated = append(repeated, id)
 			}
 		}
+		open, err := tx.OpenActions(ctx)
+		if err != nil {
+			return err
+		}
+		now := s.clock.Now().In(s.cal.Location())
+		for _, a := range open {
+			if keep == nil || keep(a.Unit, a.DeclaredBy, a.IncidentOwner, a.Owner) {
+				rep.Actions = append(rep.Actions, a)
+				if a.Overdue(now) {
+					rep.Overdue++
+				}
+			}
+		}
+		sort.SliceStable(rep.Actions, func(a, b int) bool { return rep.Actions[a].Due.Before(rep.Actions[b].Due) })
 		sort.Slice(repeated, func(a, b int) bool { return repeated[a] < repeated[b] })
 		for _, id := range repeated {
 			p, err := tx.Problem(ctx, id)

@@ -54,6 +54,7 @@ type Tx struct {
 	Groups      map[string]alert.GroupRow
 	AlertMap    map[string]map[string]alert.Alert // group → fingerprint → alert
 	Pending     int
+	Requests    map[int64]string // approval request id → kind
 
 	Notices []core.Notice
 	Audits  []core.AuditEntry
@@ -65,7 +66,7 @@ func New() *Tx {
 	return &Tx{Users: map[string]org.User{}, Units: map[string]org.Unit{"city": {Code: "city", Path: "/city/"}},
 		Apps: map[string]org.App{}, IncidentMap: map[int64]*incident.Incident{}, EventMap: map[int64][]incident.Event{},
 		Links: map[int64]int64{}, RotationMap: map[string]duty.Rotation{}, OverrideMap: map[string]map[string]string{},
-		HandoverMap: map[int64]*duty.Handover{}, Groups: map[string]alert.GroupRow{}, AlertMap: map[string]map[string]alert.Alert{}}
+		HandoverMap: map[int64]*duty.Handover{}, Groups: map[string]alert.GroupRow{}, AlertMap: map[string]map[string]alert.Alert{}, Requests: map[int64]string{}}
 }
 
 // AddUser adds active users in unit.
@@ -325,6 +326,51 @@ func (t *Tx) Actions(_ context.Context, id int64) ([]incident.Action, error) {
 	return out, nil
 }
 
+// ActionDone marks an open action done.
+func (t *Tx) ActionDone(_ context.Context, id int64, _ string, _ time.Time) (bool, error) {
+	for k := range t.ActionList {
+		if t.ActionList[k].ID == id && !t.ActionList[k].Done {
+			t.ActionList[k].Done = true
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// OpenActions lists the actions not done, with their incidents' unit and people.
+func (t *Tx) OpenActions(context.Context) ([]incident.OpenAction, error) {
+	var out []incident.OpenAction
+	for _, a := range t.ActionList {
+		if a.Done {
+			continue
+		}
+		o := incident.OpenAction{Action: a}
+		if i := t.IncidentMap[a.IncidentID]; i != nil {
+			o.Unit, o.DeclaredBy, o.IncidentOwner = i.Unit, i.DeclaredBy, i.Owner
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// UpdateProblem saves a problem still in state from.
+func (t *Tx) UpdateProblem(_ context.Context, p problem.Problem, from string) (bool, error) {
+	if p.ID < 1 || int(p.ID) > len(t.ProblemList) || t.ProblemList[p.ID-1].State != from {
+		return false, nil
+	}
+	t.ProblemList[p.ID-1] = p
+	return true, nil
+}
+
+// RequestKind returns the kind of a request in Requests.
+func (t *Tx) RequestKind(_ context.Context, id int64) (string, error) {
+	k, ok := t.Requests[id]
+	if !ok {
+		return "", core.ErrNotFound
+	}
+	return k, nil
+}
+
 // PendingRequests counts pending requests.
 func (t *Tx) PendingRequests(context.Context) (int, error) { return t.Pending, nil }
 
@@ -579,7 +625,8 @@ func NewWorld(now time.Time, loc *time.Location, policy incident.Policy, alerts 
 	st := Store{Tx: w.Tx}
 	w.Rotations = duty.NewService(st.Duty(), w.Clock, w.Cal)
 	w.Incidents = incident.NewService(st.Incidents(), w.Clock, w.Cal, incident.Config{Channel: "ops-room", Rotation: "ops", Policy: policy},
-		incident.Deps{Roster: w.Rotations, Coverer: w.Rotations, Problems: problem.NewProposer(w.Clock, "ops-room")})
+		incident.Deps{Roster: w.Rotations, Coverer: w.Rotations, Problems: problem.NewProposer(w.Clock, "ops-room"),
+			Major: problem.NewProposer(w.Clock, "ops-room").WithMajor(w.Cal, problem.DefaultDueDays)})
 	w.Handovers = duty.NewHandovers(st.Handovers(), w.Clock, w.Cal, w.Incidents)
 	w.Problems = problem.NewService(st.Problems(), w.Clock, w.Cal, w.Incidents)
 	w.Alerts = alert.NewService(st.Alerts(), w.Clock, w.Cal, alerts, w.Incidents)
@@ -591,6 +638,8 @@ func (w *World) Fire(ctx context.Context) ([]string, error) {
 	handlers := map[string]func(context.Context, int64) error{
 		incident.TimerEscalation: w.Incidents.HandleTimer, incident.TimerProgress: w.Incidents.HandleTimer,
 		incident.TimerActionDue: w.Incidents.HandleActionDue, duty.TimerHandoverCheck: w.Handovers.HandleTimer,
+		incident.TimerActionOverdue: w.Incidents.HandleActionOverdue,
+		problem.TimerDue:            w.Problems.HandleTimer, problem.TimerOverdue: w.Problems.HandleTimer,
 		alert.TimerFlush: w.Alerts.HandleTimer, alert.TimerNon200: w.Alerts.HandleTimer,
 	}
 	var kinds []string
