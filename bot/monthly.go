@@ -105,7 +105,7 @@ func hm(d time.Duration) string {
 func (c monthlyBot) renderReport(ref string, r monthly.Report) (Message, error) {
 	scope := c.t("monthly.scope.city")
 	if r.Scope != "city" {
-		scope = strings.Join(r.Units, "、")
+		scope = strings.Join(r.UnitNames, "、")
 	}
 	n := strconv.Itoa
 	i := r.Incidents

@@ -14,6 +14,7 @@ type Report struct {
 	// Scope is "city", or "units" with Units the top units of the view.
 	Scope       string      `json:"scope"`
 	Units       []string    `json:"units,omitempty"`
+	UnitNames   []string    `json:"unit_names,omitempty"` // Units' names
 	Incidents   Incidents   `json:"incidents"`
 	Tickets     Tickets     `json:"tickets"`
 	Approvals   Approvals   `json:"approvals"`

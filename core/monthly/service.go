@@ -166,6 +166,15 @@ func (s *Service) Build(ctx context.Context, actor core.Actor, month string) (Re
 	rep := Report{Month: month, Scope: "city", Availability: []Uptime{}}
 	if units, _ := report.Scope(view); units != nil {
 		rep.Scope, rep.Units = "units", units
+		for _, code := range units {
+			name := code
+			for _, u := range view.Tree {
+				if u.Code == code && u.Name != "" {
+					name = u.Name
+				}
+			}
+			rep.UnitNames = append(rep.UnitNames, name)
+		}
 	}
 	inc, err := s.reports.Incidents(ctx, actor, view, month)
 	if err != nil {
