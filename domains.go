@@ -20,6 +20,7 @@ import (
 	"opsbot/core/duty"
 	"opsbot/core/incident"
 	"opsbot/core/inspect"
+	"opsbot/core/monthly"
 	"opsbot/core/org"
 	"opsbot/core/overview"
 	"opsbot/core/problem"
@@ -142,6 +143,7 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 			bot.Inspections(inspections, reports), bot.Backups(backups), bot.Calendar(calendars),
 			bot.Delivery(delivery.NewService(store.Delivery(), clock)),
 			bot.Digests(digest.NewService(store.Digests(), clock, cal), cfg.Digest.At),
+			bot.Monthly(monthly.NewService(store.Monthly(), reports, clock, cal, monthly.Options{DueDays: cfg.Reports.ActionDays}), cfg.Reports.At),
 			bot.Audit(audits, cfg.Audit.CheckpointEvery.D()),
 			bot.Tokens(tokens),
 			bot.DutyFeeds(feeds, feedBase(cfg)),

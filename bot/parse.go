@@ -55,7 +55,7 @@ var aliases = map[string]string{
 	"授权": "grant", "授予": "grant", "撤销": "revoke", "收回": "revoke", "关联": "link", "审计": "audit",
 	"同步": "sync", "日历": "calendar", "工单": "ticket", "设置": "set",
 	"巡检": "inspect", "计划": "plan", "上报": "report", "报告": "report", "记录": "log", "列表": "list",
-	"备份": "backup", "验证": "verify", "恢复测试": "verify", "简报": "digest", "日报": "digest",
+	"备份": "backup", "验证": "verify", "恢复测试": "verify", "简报": "digest", "检查": "check", "整改": "action", "完成": "done", "日报": "digest",
 	"订阅": "subscribe", "退订": "unsubscribe", "今天": "today", "昨天": "yesterday",
 	"网页版": "webchat", "登录": "link", "注销": "logout", "频道": "channel",
 	"令牌": "token", "创建": "create", "吊销": "revoke", "服务": "service",

@@ -66,6 +66,7 @@ type Config struct {
 	Backups     Backups     `yaml:"backups"`
 	Audit       Audit       `yaml:"audit"`
 	Digest      Digest      `yaml:"digest"`
+	Reports     Reports     `yaml:"reports"`
 	Slack       Slack       `yaml:"slack"`
 	WeCom       WeCom       `yaml:"wecom"`
 	Log         Log         `yaml:"log"`
@@ -227,6 +228,15 @@ type Slack struct {
 type Digest struct {
 	// At is the local time of the digest on working days, "HH:MM" (default "09:00").
 	At string `yaml:"at"`
+}
+
+// Reports configures the pushed reports: the monthly report on the first
+// working day of each month and the quarterly internal check.
+type Reports struct {
+	// At is the local time they go out, "HH:MM" (default "09:00").
+	At string `yaml:"at"`
+	// ActionDays is the working days a check's corrective action is due in (default 10).
+	ActionDays int `yaml:"action_days"`
 }
 
 // Alerts configures the Alertmanager receiver.
@@ -930,6 +940,10 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Backups.VerifyDay, 25)
 	setDefault(&c.Backups.Lead, "sys_admin")
 	setDefault(&c.Digest.At, "09:00")
+	setDefault(&c.Reports.At, "09:00")
+	if c.Reports.ActionDays == 0 {
+		c.Reports.ActionDays = 10
+	}
 	setDefault(&c.Audit.CheckpointEvery, Duration(time.Hour))
 	setDefault(&c.Audit.Retention, Duration(MinAuditRetention))
 	setDefault(&c.WeCom.APIBase, "https://qyapi.weixin.qq.com")
@@ -1198,6 +1212,12 @@ func (c *Config) Validate() error {
 	}
 	if _, err := time.Parse("15:04", c.Digest.At); err != nil {
 		add("digest.at", "want HH:MM, got %q", c.Digest.At)
+	}
+	if _, err := time.Parse("15:04", c.Reports.At); err != nil {
+		add("reports.at", "want HH:MM, got %q", c.Reports.At)
+	}
+	if c.Reports.ActionDays < 1 {
+		add("reports.action_days", "want at least 1, got %d", c.Reports.ActionDays)
 	}
 
 	// audit

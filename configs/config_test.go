@@ -111,6 +111,7 @@ func TestLoadDefaults(t *testing.T) {
 		Backups:     Backups{Grace: Duration(time.Hour), FailLevel: 3, VerifyDay: 25, Lead: "sys_admin"},
 		Audit:       Audit{CheckpointEvery: Duration(time.Hour), Retention: Duration(MinAuditRetention)},
 		Digest:      Digest{At: "09:00"},
+		Reports:     Reports{At: "09:00", ActionDays: 10},
 		WeCom:       WeCom{APIBase: "https://qyapi.weixin.qq.com", Limits: WeComLimits{PerMemberMinute: 30, PerMemberHour: 1000, RobotPerMinute: 20}, CallbackWindow: Duration(5 * time.Minute)},
 		Log:         Log{Level: "info", Format: "json"}, // not dev mode: JSON logs
 	}
