@@ -60,12 +60,15 @@ var aliases = map[string]string{
 	"网页版": "webchat", "登录": "link", "注销": "logout", "频道": "channel",
 	"令牌": "token", "创建": "create", "吊销": "revoke", "服务": "service",
 	"值班": "duty", "日历订阅": "ical", "停用": "revoke",
+	"预案": "plan", "评估": "review", "演练": "drill", "安排": "schedule", "登记": "record", "预警": "warning",
+	"发布": "issue", "解除": "lift", "周期任务": "duty-task", "完成": "done",
 }
 
 // flagAliases maps Chinese flag names onto the English ones.
 var flagAliases = map[string]string{
 	"上级": "parent", "级别": "level", "单位": "unit", "范围": "scope", "平台": "platform", "账号": "id",
 	"有效期": "expires", "用户": "user",
+	"文件": "file", "参演": "participants", "问题": "findings", "周期": "every", "责任人": "owner", "截止": "due",
 }
 
 // valueAliases maps Chinese values of enumerations onto the English ones.
