@@ -427,7 +427,9 @@ func (s *Service) handleDrill(ctx context.Context, id int64) error {
 func (s *Service) HandleTimer(ctx context.Context, id int64) error { return s.handleReview(ctx, id) }
 
 // HandleDrillTimer fires a drill or finding timer, once.
-func (s *Service) HandleDrillTimer(ctx context.Context, id int64) error { return s.handleDrill(ctx, id) }
+func (s *Service) HandleDrillTimer(ctx context.Context, id int64) error {
+	return s.handleDrill(ctx, id)
+}
 
 // Issue issues an early warning of level along the report path (W 9.3 a).
 func (s *Service) Issue(ctx context.Context, actor core.Actor, level int, text string) (Warning, error) {
