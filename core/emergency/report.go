@@ -26,7 +26,7 @@ type Reporter struct {
 func NewReporter(clock core.Clock, path Path) *Reporter { return &Reporter{clock: clock, path: path} }
 
 // reported lists the actions reported whatever changed.
-var reported = map[string]bool{"incident.declare": true, "incident.update": true, "incident.review": true}
+var reported = map[string]bool{"incident.declare": true, "incident.update": true, "incident.escalate": true, "incident.review": true}
 
 // Changed reports a change of a level I/II incident (or one that was
 // level I/II before the change) along the report path.
