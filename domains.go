@@ -18,6 +18,8 @@ import (
 	"opsbot/core/delivery"
 	"opsbot/core/digest"
 	"opsbot/core/duty"
+	"opsbot/core/dutytask"
+	"opsbot/core/emergency"
 	"opsbot/core/incident"
 	"opsbot/core/inspect"
 	"opsbot/core/monthly"
@@ -53,8 +55,9 @@ type domainSet struct {
 	overview  *overview.Service // the console's overview
 	// reports are the periodic reports per view (chat, API, console).
 	reports *report.Service
-	audits  *audit.Service // the console's audit page
-	trends  *trend.Service // the console's trends page
+	audits  *audit.Service    // the console's audit page
+	trends  *trend.Service    // the console's trends page
+	duties  *dutytask.Service // recurring duties, seeded at start
 }
 
 // domains builds every core service on store and the module of each;
@@ -79,11 +82,14 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 		Daytime: calendar.Period{Start: dayStart, End: dayEnd},
 	})
 	policy, _ := cfg.Incidents.Policy() // validated at load
+	rp := cfg.Emergency.ReportPath
+	reportPath := emergency.Path{Channels: rp.Channels, Users: rp.Users, Roles: rp.Roles}
 	rotations := duty.NewService(store.Duty(), clock, cal)
 	incidents := incident.NewService(store.Incidents(), clock, cal, incident.Config{
 		Channel: cfg.Incidents.Channel, Rotation: cfg.Incidents.Rotation, Policy: policy,
 	}, incident.Deps{Roster: rotations, Coverer: rotations, Problems: problem.NewProposer(clock, cfg.Incidents.Channel),
-		Major: problem.NewProposer(clock, cfg.Incidents.Channel).WithMajor(cal, cfg.Incidents.ProblemDueDays)})
+		Major:   problem.NewProposer(clock, cfg.Incidents.Channel).WithMajor(cal, cfg.Incidents.ProblemDueDays),
+		Watcher: emergency.NewReporter(clock, reportPath)})
 	handovers := duty.NewHandovers(store.Handovers(), clock, cal, incidents)
 	feeds := duty.NewFeeds(store.Feeds(), clock, cal, duty.FeedConfig{})
 	problems := problem.NewService(store.Problems(), clock, cal, incidents)
@@ -125,13 +131,14 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 	if err != nil {
 		return domainSet{}, err
 	}
+	duties := dutytask.NewService(store.DutyTasks(), clock, cal)
 	t := cfg.API.Tokens
 	tokens := access.NewTokenService(store.Tokens(), clock, limit, access.TokenConfig{DefaultTTL: t.DefaultTTL.D(), MaxTTL: t.MaxTTL.D(),
 		PerMinute: t.RatePerMinute, Burst: t.Burst, RateKey: cfg.Worker.Queue + ":token-rate:"})
 	return domainSet{
 		orgs: orgs, reports: reports, calendars: calendars, backups: backups, alerts: alertSvc, channels: channels,
 		incidents: incidents, tickets: tickets, approvals: approvals,
-		tokens:    tokens,
+		tokens: tokens, duties: duties,
 		rotations: rotations, feeds: feeds, schedule: duty.NewSchedule(store.Schedule(), clock, cal), inspects: inspections, problems: problems,
 		overview: overview.NewService(store.Overview(), clock, cal),
 		audits:   audits, trends: trend.NewService(store.Trends(), clock, cfg.Bot.Location()),
@@ -147,6 +154,8 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 			bot.Audit(audits, cfg.Audit.CheckpointEvery.D()),
 			bot.Tokens(tokens),
 			bot.DutyFeeds(feeds, feedBase(cfg)),
+			bot.Emergency(emergency.NewService(store.Emergency(), clock, cfg.Bot.Location(), reportPath)),
+			bot.DutyTasks(duties),
 		},
 	}, nil
 }

@@ -69,6 +69,11 @@ func (a *process) serve(ctx, gctx context.Context, g *errgroup.Group, ready func
 			return fmt.Errorf("demo org: %w", err)
 		}
 	}
+	if n, err := a.dom.duties.SeedDuties(ctx); err != nil {
+		return fmt.Errorf("recurring duties: %w", err)
+	} else if n > 0 {
+		a.log.Info("recurring duties seeded", "count", n)
+	}
 	users, tokens := serviceUsers(cfg)
 	if err := a.dom.orgs.EnsureServiceUsers(ctx, users); err != nil {
 		return fmt.Errorf("service users: %w", err)

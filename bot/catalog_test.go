@@ -32,7 +32,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // commands and render notices.
 func testPlugs() []Plug {
 	return []Plug{Approvals(nil), Incidents(nil), Duty(nil, nil, time.Minute), Problems(nil, nil), Alerts(nil, nil), Tickets(nil), Inspections(nil, nil), Backups(nil),
-		Calendar(nil), Digests(nil, "08:30"), Monthly(nil, "09:00"), Channels(nil), Delivery(nil), Audit(nil, time.Hour), Tokens(nil), DutyFeeds(nil, "")}
+		Calendar(nil), Digests(nil, "08:30"), Monthly(nil, "09:00"), Channels(nil), Delivery(nil), Audit(nil, time.Hour), Tokens(nil), DutyFeeds(nil, ""), Emergency(nil), DutyTasks(nil)}
 }
 
 func testBot(lang string) *Bot {
@@ -50,7 +50,7 @@ func domainCatalogs() map[string][2]catalog {
 	return map[string][2]catalog{
 		"general": {zhGeneral, enGeneral}, "org": {zhOrg, enOrg}, "approval": {zhApproval, enApproval},
 		"incident": {zhIncident, enIncident}, "ticket": {zhTicket, enTicket}, "inspect": {zhInspect, enInspect},
-		"backup": {zhBackup, enBackup}, "digest": {zhDigest, enDigest}, "monthly": {zhMonthly, enMonthly}, "calendar": {zhCalendar, enCalendar},
+		"backup": {zhBackup, enBackup}, "digest": {zhDigest, enDigest}, "monthly": {zhMonthly, enMonthly}, "emergency": {zhEmergency, enEmergency}, "calendar": {zhCalendar, enCalendar},
 		"delivery":        {zhDelivery, enDelivery},
 		"audit":           {zhAudit, enAudit},
 		"api":             {zhAPI, enAPI},

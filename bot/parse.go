@@ -60,7 +60,8 @@ var aliases = map[string]string{
 	"网页版": "webchat", "登录": "link", "注销": "logout", "频道": "channel",
 	"令牌": "token", "创建": "create", "吊销": "revoke", "服务": "service",
 	"值班": "duty", "日历订阅": "ical", "停用": "revoke", "公告": "notice",
-	"问题": "problem", "事件": "incident", "指派": "assign", "分派": "assign", "分析": "analyse", "根因": "cause", "解决": "resolve", "关闭": "close", "措施": "action", "完成": "done",
+	"问题": "problem", "事件": "incident", "指派": "assign", "分派": "assign", "分析": "analyse", "根因": "cause", "解决": "resolve", "关闭": "close", "措施": "action",
+	"预案": "plan", "评估": "review", "演练": "drill", "安排": "schedule", "登记": "record", "预警": "warning", "发布": "issue", "解除": "lift", "周期任务": "duty-task",
 }
 
 // flagAliases maps Chinese flag names onto the English ones.
@@ -69,6 +70,7 @@ var flagAliases = map[string]string{
 	"有效期": "expires", "用户": "user",
 	"存放位置": "location", "保留期限": "retention", "备份方式": "method", "责任人": "owner",
 	"期限": "due", "变更": "change", "引用": "ref",
+	"文件": "file", "参演": "participants", "问题": "findings", "周期": "every", "截止": "due",
 }
 
 // valueAliases maps Chinese values of enumerations onto the English ones.

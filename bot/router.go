@@ -37,7 +37,7 @@ type Command struct {
 
 // textFlags take free text: every word up to the next flag.
 var textFlags = map[string]bool{"note": true, "notes": true, "reason": true, "result": true, "plan": true, "rollback": true,
-	"cause": true, "actions": true}
+	"cause": true, "actions": true, "findings": true}
 
 // Router finds commands by their leading words.
 type Router struct {

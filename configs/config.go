@@ -64,6 +64,7 @@ type Config struct {
 	Calendar    Calendar    `yaml:"calendar"`
 	Inspections Inspections `yaml:"inspections"`
 	Backups     Backups     `yaml:"backups"`
+	Emergency   Emergency   `yaml:"emergency"`
 	Audit       Audit       `yaml:"audit"`
 	Digest      Digest      `yaml:"digest"`
 	Reports     Reports     `yaml:"reports"`
@@ -127,6 +128,21 @@ type Backups struct {
 	VerifyDay int `yaml:"verify_day"`
 	// Lead signs off the monthly backup-record audit: a user id or a role (default "sys_admin").
 	Lead string `yaml:"lead"`
+}
+
+// Emergency configures emergency response (W 9.3).
+type Emergency struct {
+	// ReportPath is where early warnings (W 9.3 a) and the continuous
+	// reports of level I/II incidents (W 9.3 f) go: the superiors.
+	ReportPath ReportPath `yaml:"report_path"`
+}
+
+// ReportPath lists channels, users and roles (each role's holders); empty
+// sends no warnings or reports anywhere.
+type ReportPath struct {
+	Channels []string `yaml:"channels"`
+	Users    []string `yaml:"users"`
+	Roles    []string `yaml:"roles"`
 }
 
 // Audit configures the audit chain's key, its signed checkpoints and
@@ -1200,6 +1216,16 @@ func (c *Config) Validate() error {
 	}
 	if ch := c.Inspections.Channel; ch != "" && !c.hasChannel(ch) {
 		add("inspections.channel", "%q is not one of channels[].name", ch)
+	}
+	for _, ch := range c.Emergency.ReportPath.Channels {
+		if !c.hasChannel(ch) {
+			add("emergency.report_path.channels", "%q is not one of channels[].name", ch)
+		}
+	}
+	for _, r := range c.Emergency.ReportPath.Roles {
+		if !org.Role(r).Valid() {
+			add("emergency.report_path.roles", "must be one of %s, got %q", roleNames(), r)
+		}
 	}
 	if c.Backups.Grace.D() < time.Minute {
 		add("backups.grace", "must be at least 1m, got %s", c.Backups.Grace)

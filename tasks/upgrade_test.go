@@ -170,5 +170,6 @@ func TestOldReleaseNoticesDelivered(t *testing.T) {
 // render notices.
 func allPlugs() []bot.Plug {
 	return []bot.Plug{bot.Approvals(nil), bot.Incidents(nil), bot.Duty(nil, nil, time.Minute), bot.Problems(nil, nil), bot.Alerts(nil, nil), bot.Tickets(nil), bot.Inspections(nil, nil),
-		bot.Backups(nil), bot.Calendar(nil), bot.Digests(nil, "08:30"), bot.Monthly(nil, "09:00"), bot.Tokens(nil)}
+		bot.Backups(nil), bot.Calendar(nil), bot.Digests(nil, "08:30"), bot.Monthly(nil, "09:00"), bot.Tokens(nil),
+		bot.Emergency(nil), bot.DutyTasks(nil)}
 }

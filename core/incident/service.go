@@ -27,6 +27,14 @@ type Deps struct {
 	Coverer  Coverer         // which rotation covers a unit (duty.Service)
 	Problems ProblemProposer // the problem proposed on a repeat (problem.Proposer); nil: none
 	Major    MajorProposer   // the problem proposed when a level I/II incident is resolved (problem.Proposer); nil: none
+	Watcher  Watcher         // hears of every audited change (emergency.Reporter); nil: none
+}
+
+// Watcher hears of every audited change of an incident inside the
+// change's transaction (the continuous reports to superiors, W 9.3 f);
+// before is the incident before the change, nil when declared.
+type Watcher interface {
+	Changed(ctx context.Context, tx core.Tx, actor core.Actor, action string, i Incident, before any) error
 }
 
 // Service carries out the incident lifecycle.
@@ -49,7 +57,13 @@ func NewService(store Store, clock core.Clock, cal *calendar.Calendar, cfg Confi
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func (s *Service) record(ctx context.Context, tx core.Tx, actor core.Actor, action string, i Incident, before any) error {
-	return core.Record(ctx, tx, s.clock.Now(), actor, action, i.Ref(), before, i)
+	if err := core.Record(ctx, tx, s.clock.Now(), actor, action, i.Ref(), before, i); err != nil {
+		return err
+	}
+	if s.deps.Watcher != nil {
+		return s.deps.Watcher.Changed(ctx, tx, actor, action, i, before)
+	}
+	return nil
 }
 
 // onDuty returns who is on the incident's rotation (ok false when none).
