@@ -337,7 +337,7 @@ func (s *Service) RequestOrgChange(ctx context.Context, actor core.Actor, unit, 
 			}
 		}
 		if u.Code == "" {
-			return core.Forbidden("need_unit_admin_or_contact", "unit", unit)
+			return core.Forbidden("org_change_forbidden", "unit", unit)
 		}
 		title := text
 		if r := []rune(title); len(r) > 40 {
@@ -372,7 +372,7 @@ func (s *Service) RequestBackupAccess(ctx context.Context, actor core.Actor, sys
 			return err
 		}
 		if len(grants) == 0 {
-			return core.Forbidden("need_role", "action", "backup.access")
+			return core.Forbidden("backup_access_need_role")
 		}
 		root, err := tx.Root(ctx)
 		if err != nil {
@@ -410,7 +410,7 @@ func (s *Service) BackupAccess(ctx context.Context, actor core.Actor) ([]BackupA
 		if ok, err := holdsOver(ctx, tx, actor.UserID, root, "", org.RoleOperator, org.RoleSysAdmin); err != nil {
 			return err
 		} else if !ok {
-			return core.Forbidden("need_operator", "action", "backup.access.list")
+			return core.Forbidden("backup_access_forbidden")
 		}
 		rs, err := tx.Requests(ctx, Filter{Kind: KindBackupAccess, Limit: 1000})
 		if err != nil {
@@ -469,7 +469,7 @@ func (s *Service) LinkProblem(ctx context.Context, actor core.Actor, id, problem
 			if ok, err := holdsOver(ctx, tx, actor.UserID, root, "", org.RoleOperator, org.RoleSysAdmin); err != nil {
 				return err
 			} else if !ok {
-				return core.Forbidden("need_operator", "action", "change.link")
+				return core.Forbidden("change_link_forbidden", "id", itoa(id))
 			}
 		}
 		before := r

@@ -382,7 +382,7 @@ func TestChangeLinksItsProblem(t *testing.T) {
 	_, err = e.svc.LinkProblem(ctx, as("sunli"), id, 8)
 	requireCode(t, err, "problem_not_found")
 	_, err = e.svc.LinkProblem(ctx, as("zhangwei"), id, 7)
-	requireCode(t, err, "need_operator")
+	requireCode(t, err, "change_link_forbidden")
 	op, err := e.svc.RequestOperation(ctx, as("sunli"), "清理日志", "磁盘将满")
 	require.NoError(t, err)
 	_, err = e.svc.LinkProblem(ctx, as("sunli"), op.Request.ID, 7)
@@ -462,7 +462,7 @@ func TestOrgChangeRequest(t *testing.T) {
 	orgChangeRoute(e)
 	e.f.AddUser("zhengmin", "dc-edu", org.RoleUnitContact, "dc-edu")
 	_, err := e.svc.RequestOrgChange(ctx, as("sunli"), "", "新增用户 王华")
-	requireCode(t, err, "need_unit_admin_or_contact")
+	requireCode(t, err, "org_change_forbidden")
 	_, err = e.svc.RequestOrgChange(ctx, as("zhengmin"), "", " ")
 	requireCode(t, err, "org_change_text")
 	res, err := e.svc.RequestOrgChange(ctx, as("zhengmin"), "", "新增用户 王华（教务科），并设为单位管理员")
@@ -581,5 +581,5 @@ func TestBackupAccessIsApprovedAndRegistered(t *testing.T) {
 	}
 	require.True(t, registered)
 	_, err = e.svc.BackupAccess(ctx, as("zhangwei"))
-	requireCode(t, err, "need_operator")
+	requireCode(t, err, "backup_access_forbidden")
 }
