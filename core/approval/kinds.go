@@ -320,10 +320,7 @@ func (s *Service) RequestOrgChange(ctx context.Context, actor core.Actor, unit, 
 	}
 	var res Result
 	err := s.store.InTx(ctx, func(tx Ports) error {
-		if _, err := activeActor(ctx, tx, actor); err != nil {
-			return err
-		}
-		grants, err := tx.GrantsOf(ctx, actor.UserID)
+		grants, err := actorGrants(ctx, tx, actor)
 		if err != nil {
 			return err
 		}
@@ -364,10 +361,7 @@ func (s *Service) RequestBackupAccess(ctx context.Context, actor core.Actor, sys
 	}
 	var res Result
 	err := s.store.InTx(ctx, func(tx Ports) error {
-		if _, err := activeActor(ctx, tx, actor); err != nil {
-			return err
-		}
-		grants, err := tx.GrantsOf(ctx, actor.UserID)
+		grants, err := actorGrants(ctx, tx, actor)
 		if err != nil {
 			return err
 		}
@@ -452,10 +446,8 @@ func (s *Service) LinkProblem(ctx context.Context, actor core.Actor, id, problem
 		if _, err := activeActor(ctx, tx, actor); err != nil {
 			return err
 		}
-		r, err := tx.Request(ctx, id, true)
-		if errors.Is(err, core.ErrNotFound) {
-			return core.NotFound("request_not_found", "id", itoa(id))
-		} else if err != nil {
+		r, err := lockRequest(ctx, tx, id)
+		if err != nil {
 			return err
 		}
 		if r.Kind != KindChange {
@@ -540,10 +532,7 @@ func (s *Service) RequestChange(ctx context.Context, actor core.Actor, in Change
 	}
 	var res Result
 	err := s.store.InTx(ctx, func(tx Ports) error {
-		if _, err := activeActor(ctx, tx, actor); err != nil {
-			return err
-		}
-		grants, err := tx.GrantsOf(ctx, actor.UserID)
+		grants, err := actorGrants(ctx, tx, actor)
 		if err != nil {
 			return err
 		}

@@ -73,6 +73,24 @@ func activeActor(ctx context.Context, tx Directory, actor core.Actor) (org.User,
 	return u, nil
 }
 
+// actorGrants checks the actor is a registered, active user and returns
+// the roles they hold.
+func actorGrants(ctx context.Context, tx Directory, actor core.Actor) ([]org.Grant, error) {
+	if _, err := activeActor(ctx, tx, actor); err != nil {
+		return nil, err
+	}
+	return tx.GrantsOf(ctx, actor.UserID)
+}
+
+// lockRequest returns request id under a row lock, or request_not_found.
+func lockRequest(ctx context.Context, tx Tx, id int64) (Request, error) {
+	r, err := tx.Request(ctx, id, true)
+	if errors.Is(err, core.ErrNotFound) {
+		return Request{}, core.NotFound("request_not_found", "id", itoa(id))
+	}
+	return r, err
+}
+
 // submit stores a new request and posts the first step's cards.
 func (s *Service) submit(ctx context.Context, tx Ports, actor core.Actor, r Request) (Result, error) {
 	steps, err := tx.Route(ctx, r.Route)
@@ -206,10 +224,8 @@ func (s *Service) decide(ctx context.Context, actor core.Actor, id int64, step i
 		if _, err := activeActor(ctx, tx, actor); err != nil {
 			return err
 		}
-		r, err := tx.Request(ctx, id, true)
-		if errors.Is(err, core.ErrNotFound) {
-			return core.NotFound("request_not_found", "id", itoa(id))
-		} else if err != nil {
+		r, err := lockRequest(ctx, tx, id)
+		if err != nil {
 			return err
 		}
 		decisions, err := tx.Decisions(ctx, id)
@@ -355,10 +371,8 @@ func countApprovals(decisions []Decision, step int) int {
 func (s *Service) Cancel(ctx context.Context, actor core.Actor, id int64) (Request, error) {
 	var out Request
 	err := s.store.InTx(ctx, func(tx Ports) error {
-		r, err := tx.Request(ctx, id, true)
-		if errors.Is(err, core.ErrNotFound) {
-			return core.NotFound("request_not_found", "id", itoa(id))
-		} else if err != nil {
+		r, err := lockRequest(ctx, tx, id)
+		if err != nil {
 			return err
 		}
 		if r.Requester != actor.UserID {
