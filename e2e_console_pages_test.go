@@ -81,11 +81,11 @@ func TestConsoleRequestAndTicketPages(t *testing.T) {
 	assert.Equal(t, strings.TrimSpace(chat.Text), strings.TrimSpace(evalJS[string](t, ctx, `document.querySelector("#error").textContent`)))
 	shot(t, ctx, "request-member-403")
 
-	// The operator's queue lists it as waiting for them.
-	consoleSignIn(t, ctx, a, "sunli")
+	// The requester's queue lists it as waiting for them (its system test request, W 5.6 a).
+	consoleSignIn(t, ctx, a, "zhengmin")
 	consolePage(t, ctx, a, "/console/requests")
 	assert.True(t, evalJS[bool](t, ctx, fmt.Sprintf(`!!document.querySelector('#waiting tr[data-id="%d"] a')`, id)))
-	shot(t, ctx, "requests-operator-390")
+	shot(t, ctx, "requests-requester-390")
 
 	// A ticket: its page gives /ticket show's remaining working time.
 	tk := a.openTicket(t, "zhengmin", "东城 VPN 无法登录", "dc-edu")
