@@ -1,7 +1,16 @@
 // Package approval is the one approval engine behind every request kind:
 // app onboarding and offboarding (M 7.1), releases with a UAT gate
-// (M 7.2), workbench permission requests (M 5.2.2), changes (W 8.6) and
-// dual-person operations (W 8.2).
+// (M 7.2), workbench permission requests and their withdrawal (M 5.2.2),
+// changes (W 8.6), dual-person operations (W 8.2), a unit contact's org
+// change requests (M 4.2.3 b) and access to offline backup data (W 8.4.3
+// c, registered once approved).
+//
+// An onboarding passes a system test before it goes online (W 5.6 a): its
+// requester asks for the test, an operator passes or fails it with a
+// reason (a fail goes back to the request). A change carries its test
+// plan, steps, staff and rollback (W 8.6 b), is done only with the record
+// of its tests before and after (W 8.6 e), and may be linked to the
+// problem it fixes through the Problems port.
 //
 // A request follows a route: ordered steps loaded from the store (the
 // approval_routes table), each naming the roles that act on it, where its
