@@ -93,6 +93,7 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 	handovers := duty.NewHandovers(store.Handovers(), clock, cal, incidents)
 	feeds := duty.NewFeeds(store.Feeds(), clock, cal, duty.FeedConfig{})
 	problems := problem.NewService(store.Problems(), clock, cal, incidents)
+	approvals.SetProblems(problemTitles{problems}) // a change links to the problem it fixes (W 8.5/8.6)
 	routes := make([]alert.Route, len(cfg.Alerts.Routes))
 	for i, r := range cfg.Alerts.Routes {
 		routes[i] = alert.Route{Match: r.Match, Rotation: r.Rotation, Channel: r.Channel, Unit: r.Unit}
@@ -202,4 +203,14 @@ func feedBase(cfg *configs.Config) string {
 		return "https://" + cfg.Server.Listen
 	}
 	return "http://" + cfg.Server.Listen
+}
+
+// problemTitles is the problem library as the approval engine sees it: a
+// problem's title, or its not-found error.
+type problemTitles struct{ svc *problem.Service }
+
+// ProblemTitle returns problem id's title, as actor may see it.
+func (p problemTitles) ProblemTitle(ctx context.Context, actor core.Actor, id int64) (string, error) {
+	d, err := p.svc.Show(ctx, actor, id)
+	return d.Problem.Title, err
 }

@@ -108,7 +108,7 @@ func TestApprovalAppOnboardingSingleUnit(t *testing.T) {
 	requireRefused(t, a.click("liqiang", "", "approval.approve", fmt.Sprintf("request:%d#1", id)), "不是申请")
 	r := a.press("zhangwei", card, "approval.approve")
 	requireOK(t, r)
-	require.Contains(t, r.all(), "执行")
+	require.Contains(t, r.all(), "申请系统测试")
 	upd := a.updated("zhangwei", card)
 	require.Contains(t, upd.Title, "同意")
 	require.Contains(t, upd.Text, "张伟(zhangwei)")
@@ -117,7 +117,10 @@ func TestApprovalAppOnboardingSingleUnit(t *testing.T) {
 	requireRefused(t, again, "已由 zhangwei 于")
 	// The requester hears; an operator executes.
 	a.waitNotice("zhengmin", "：张伟 同意")
-	exec := a.card("sunli", id, 2)
+	// W 5.6 a: the system test before it goes online.
+	requireOK(t, a.say("zhengmin", fmt.Sprintf("/app systest %d request", id)))
+	requireOK(t, a.say("sunli", fmt.Sprintf(`/app systest %d pass --note "功能测试通过"`, id)))
+	exec := a.card("sunli", id, 4)
 	requireOK(t, a.press("sunli", exec, "approval.done"))
 	a.waitNotice("zhengmin", "已完成")
 	r = a.say("zhangwei", "/app show kaoqin")
@@ -166,17 +169,19 @@ func TestApprovalCrossUnitOnboarding(t *testing.T) {
 	a.noCard("admin", id, 1)
 	requireRefused(t, a.click("admin", "", "approval.approve", fmt.Sprintf("request:%d#1", id)), "不是申请")
 	first := a.card("zhangwei", id, 1)
-	require.Contains(t, first.all(), "第 1/3 步：归属单位同意")
+	require.Contains(t, first.all(), "第 1/5 步：归属单位同意")
 	r := a.press("zhangwei", first, "approval.approve")
 	requireOK(t, r)
 	require.Contains(t, r.all(), "系统管理员(admin)")
 	a.noCard("zhangwei", id, 2)
 	requireOK(t, a.press("admin", a.card("admin", id, 2), "approval.approve"))
-	requireOK(t, a.press("sunli", a.card("sunli", id, 3), "approval.done"))
+	requireOK(t, a.press("zhengmin", a.card("zhengmin", id, 3), "approval.test_request"))
+	requireOK(t, a.press("sunli", a.card("sunli", id, 4), "approval.test_pass"))
+	requireOK(t, a.press("sunli", a.card("sunli", id, 5), "approval.done"))
 	require.Contains(t, a.say("zhangwei", "/app show kaoqin").all(), "已上线")
 	r = a.say("zhengmin", fmt.Sprintf("/request show %d", id))
-	require.Contains(t, r.Text, "zhangwei（webchat）同意 · 第 1/3 步：归属单位同意")
-	require.Contains(t, r.Text, "admin（webchat）同意 · 第 2/3 步：审批")
+	require.Contains(t, r.Text, "zhangwei（webchat）同意 · 第 1/5 步：归属单位同意")
+	require.Contains(t, r.Text, "admin（webchat）同意 · 第 2/5 步：审批")
 }
 
 func TestApprovalReleaseWithUAT(t *testing.T) {
@@ -247,7 +252,7 @@ func TestApprovalChange(t *testing.T) {
 	loc, _ := time.LoadLocation("Asia/Shanghai")
 	next := nextWorkday()
 	day := next.Format("2006-01-02")
-	base := `/change new "数据库扩容" --target sjsj-db --risk medium --plan "扩容并迁移" --rollback "切回旧实例"`
+	base := `/change new "数据库扩容" --target sjsj-db --risk medium --plan "扩容并迁移" --rollback "切回旧实例" --test-plan "扩容前后读写校验" --steps "停写-扩容-校验" --staff sunli,zhoujie`
 	r := a.say("sunli", base+` --window "`+day+` 10:00~`+day+` 11:00"`)
 	requireRefused(t, r, "非紧急变更不能安排在工作日日间业务时段")
 	require.Contains(t, r.Text, "建议窗口："+day+" 18:00~"+day+" 19:00")
@@ -273,7 +278,9 @@ func TestApprovalChange(t *testing.T) {
 	clock.Set(time.Date(next.Year(), next.Month(), next.Day(), 22, 5, 0, 0, loc))
 	requireOK(t, a.say("sunli", fmt.Sprintf("/change start %d", id)))
 	requireRefused(t, a.say("zhoujie", fmt.Sprintf("/change done %d --result 完成", id)), "只有开始实施的人")
-	requireOK(t, a.say("sunli", fmt.Sprintf(`/change done %d --result "扩容完成，读写正常"`, id)))
+	// W 8.6 e: not done without the record of the tests before and after.
+	requireRefused(t, a.say("sunli", fmt.Sprintf(`/change done %d --result "扩容完成，读写正常"`, id)), "须提交变更前后的测试记录")
+	requireOK(t, a.say("sunli", fmt.Sprintf(`/change done %d --result "扩容完成，读写正常" --test-before "扩容前读写正常" --test-after "扩容后读写正常"`, id)))
 	requireRefused(t, a.say("sunli", fmt.Sprintf("/change review %d ok", id)), "复核人不能是实施人")
 	requireOK(t, a.say("zhoujie", fmt.Sprintf("/change review %d ok --note 指标正常", id)))
 	r = a.say("sunli", fmt.Sprintf("/request show %d", id))
@@ -289,7 +296,7 @@ func TestApprovalChangeWindowOnTheClock(t *testing.T) {
 	loc, _ := time.LoadLocation("Asia/Shanghai")
 	clock := &testClock{now: time.Date(2026, 12, 2, 10, 0, 0, 0, loc)} // a Wednesday
 	a := startAppWith(t, clock)
-	base := `/change new "数据库扩容" --target sjsj-db --risk medium --plan "扩容并迁移" --rollback "切回旧实例"`
+	base := `/change new "数据库扩容" --target sjsj-db --risk medium --plan "扩容并迁移" --rollback "切回旧实例" --test-plan "扩容前后读写校验" --steps "停写-扩容-校验" --staff sunli,zhoujie`
 	id := a.submit("sunli", base+` --window "2026-12-02 22:00~2026-12-03 02:00"`)
 	late := a.submit("zhoujie", base+` --window "2026-12-02 20:00~2026-12-02 21:00"`)
 	requireRefused(t, a.say("admin", fmt.Sprintf(`/request approve %d --window "2026-12-02 16:00~2026-12-02 19:00"`, id)), "日间业务时段")

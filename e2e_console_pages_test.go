@@ -50,7 +50,7 @@ func TestConsoleRequestAndTicketPages(t *testing.T) {
 	ctx := consoleBrowser(t, a, "zhangwei", true)
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("title"))))
 	page := evalJS[string](t, ctx, `document.querySelector("main").innerText`)
-	for _, want := range []string{"考勤系统", "应用上线", "zhengmin", "高频应用优先", "处理中", "第 1/2 步：审批", "单位管理员",
+	for _, want := range []string{"考勤系统", "应用上线", "zhengmin", "高频应用优先", "处理中", "第 1/4 步：审批", "单位管理员",
 		"等待 zhangwei 处理，已等待 2小时30分钟（工作时间）"} {
 		assert.Contains(t, page, want)
 	}
@@ -67,9 +67,9 @@ func TestConsoleRequestAndTicketPages(t *testing.T) {
 
 	show := a.say("zhengmin", fmt.Sprintf("/request show %d", id))
 	requireOK(t, show)
-	assert.Contains(t, show.all(), "第 2/2 步：执行", "the chat sees the request at its next step")
-	assert.Contains(t, show.Text, "zhangwei（webchat）同意 · 第 1/2 步：审批：同意上线")
-	a.card("sunli", id, 2)
+	assert.Contains(t, show.all(), "第 2/4 步：申请系统测试", "the chat sees the request at its next step")
+	assert.Contains(t, show.Text, "zhangwei（webchat）同意 · 第 1/4 步：审批：同意上线")
+	a.card("zhengmin", id, 2)
 
 	// A member may not see it: the chat's words, 403.
 	chat := a.say("maxin", fmt.Sprintf("/request show %d", id))
@@ -81,11 +81,11 @@ func TestConsoleRequestAndTicketPages(t *testing.T) {
 	assert.Equal(t, strings.TrimSpace(chat.Text), strings.TrimSpace(evalJS[string](t, ctx, `document.querySelector("#error").textContent`)))
 	shot(t, ctx, "request-member-403")
 
-	// The operator's queue lists it as waiting for them.
-	consoleSignIn(t, ctx, a, "sunli")
+	// The requester's queue lists it as waiting for them (its system test request, W 5.6 a).
+	consoleSignIn(t, ctx, a, "zhengmin")
 	consolePage(t, ctx, a, "/console/requests")
 	assert.True(t, evalJS[bool](t, ctx, fmt.Sprintf(`!!document.querySelector('#waiting tr[data-id="%d"] a')`, id)))
-	shot(t, ctx, "requests-operator-390")
+	shot(t, ctx, "requests-requester-390")
 
 	// A ticket: its page gives /ticket show's remaining working time.
 	tk := a.openTicket(t, "zhengmin", "东城 VPN 无法登录", "dc-edu")

@@ -17,11 +17,13 @@ var approvalVerbs = map[string]string{
 	approval.VerbUATRequest: "primary", approval.VerbPass: "primary", approval.VerbFail: "danger",
 	approval.VerbPublish: "primary", approval.VerbConfirm: "primary", approval.VerbStart: "primary",
 	approval.VerbOK: "primary", approval.VerbIssues: "danger",
+	approval.VerbTestRequest: "primary", approval.VerbTestPass: "primary", approval.VerbTestFail: "danger",
 }
 
 // payloadFields are the request payload keys shown on cards, in order.
 var payloadFields = []string{"version", "notes", "text", "grantee", "grant", "target", "window", "window_approved", "risk", "plan", "rollback",
-	"emergency", "reason", "note", "implementer", "executor", "result", "review", "checker", "check"}
+	"test_plan", "steps", "staff", "emergency", "change", "system", "reason", "note", "implementer", "executor", "result",
+	"test_before", "test_after", "review", "checker", "check", "systest", "systest_note", "approved_by", "problem"}
 
 // approvalBot is the approval engine's part of the bot.
 type approvalBot struct {
@@ -65,14 +67,26 @@ func (a approvalBot) commands() []*Command {
 		{Path: "app confirm", Usage: "<request>", MinArgs: 1, MaxArgs: 1, Run: a.verbCommand(approval.VerbConfirm)},
 		{Path: "app grant", Usage: "<app> --to <userid|unit> --kind visible|inapp:<name>", MinArgs: 1, MaxArgs: 1,
 			Flags: map[string]bool{"to": true, "kind": true}, Required: []string{"to", "kind"}, Run: a.appGrant},
+		{Path: "app revoke", Usage: "<app> --from <userid|unit> --kind visible|inapp:<name>", MinArgs: 1, MaxArgs: 1,
+			Flags: map[string]bool{"from": true, "kind": true}, Required: []string{"from", "kind"}, Run: a.appRevoke},
+		{Path: "app systest", Usage: "<request> request|pass|fail [--note …]", MinArgs: 2, MaxArgs: 2, Flags: note,
+			Run: a.verbChoice("systest_verb", map[string]string{"request": approval.VerbTestRequest, "pass": approval.VerbTestPass, "fail": approval.VerbTestFail,
+				"申请": approval.VerbTestRequest, "通过": approval.VerbTestPass, "不通过": approval.VerbTestFail})},
+		{Path: "org request", Usage: "<text> [--unit <unit>]", MinArgs: 1, MaxArgs: -1, Flags: map[string]bool{"unit": true}, Run: a.orgRequest},
+		{Path: "backup access request", Usage: "<system> --reason …", MinArgs: 1, MaxArgs: 1, Flags: map[string]bool{"reason": true},
+			Required: []string{"reason"}, Run: a.backupAccessRequest},
+		{Path: "backup access list", Run: a.backupAccessList},
 		{Path: "app access", Usage: "<app>", MinArgs: 1, MaxArgs: 1, Run: a.appAccess},
 		{Path: "app list", Run: a.appList},
 		{Path: "app show", Usage: "<app>", MinArgs: 1, MaxArgs: 1, Run: a.appShow},
-		{Path: "change new", Usage: `<title> --target <system> --window "<start>~<end>" --risk low|medium|high --plan … --rollback … [--emergency]`,
-			MinArgs: 1, MaxArgs: -1, Flags: map[string]bool{"target": true, "window": true, "risk": true, "plan": true, "rollback": true, "emergency": false},
+		{Path: "change new", Usage: `<title> --target <system> --window "<start>~<end>" --risk low|medium|high --plan … --rollback … --test-plan … --steps … --staff <user,user> [--emergency]`,
+			MinArgs: 1, MaxArgs: -1, Flags: map[string]bool{"target": true, "window": true, "risk": true, "plan": true, "rollback": true, "emergency": false,
+				"test-plan": true, "steps": true, "staff": true},
 			Required: []string{"target", "window", "risk", "plan", "rollback"}, Run: a.changeNew},
+		{Path: "change link", Usage: "<id> <problem id>", MinArgs: 2, MaxArgs: 2, Run: a.changeLink},
 		{Path: "change start", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: a.verbCommand(approval.VerbStart)},
-		{Path: "change done", Usage: "<id> --result …", MinArgs: 1, MaxArgs: 1, Flags: map[string]bool{"result": true}, Required: []string{"result"}, Run: a.verbCommand(approval.VerbDone)},
+		{Path: "change done", Usage: "<id> --result … --test-before … --test-after …", MinArgs: 1, MaxArgs: 1,
+			Flags: map[string]bool{"result": true, "test-before": true, "test-after": true}, Required: []string{"result"}, Run: a.changeDone},
 		{Path: "change review", Usage: "<id> ok|issues [--note …]", MinArgs: 2, MaxArgs: 2, Flags: note, Run: a.verbChoice("review_verb", reviewVerbs)},
 		{Path: "op request", Usage: "<title> --reason …", MinArgs: 1, MaxArgs: -1, Flags: map[string]bool{"reason": true}, Required: []string{"reason"}, Run: a.opRequest},
 		{Path: "op done", Usage: "<id> --result …", MinArgs: 1, MaxArgs: 1, Flags: map[string]bool{"result": true}, Required: []string{"result"}, Run: a.verbCommand(approval.VerbDone)},
@@ -120,14 +134,18 @@ func noteHint(kind approval.Kind, verb string, id int64) string {
 	switch {
 	case verb == approval.VerbFail:
 		return "/app uat " + n + " fail --note …"
+	case verb == approval.VerbTestFail:
+		return "/app systest " + n + " fail --note …"
 	case verb == approval.VerbIssues && kind == approval.KindOperation:
 		return "/op check " + n + " issues --note …"
 	case verb == approval.VerbIssues:
 		return "/change review " + n + " issues --note …"
 	case verb == approval.VerbDone && kind == approval.KindOperation:
 		return "/op done " + n + " --result …"
+	case verb == approval.VerbDone && kind == approval.KindChange:
+		return "/change done " + n + " --result … --test-before … --test-after …"
 	case verb == approval.VerbDone:
-		return "/change done " + n + " --result …"
+		return "/request done " + n + " …"
 	default:
 		return "/request reject " + n + " …"
 	}
@@ -411,12 +429,84 @@ func (a approvalBot) changeNew(ctx context.Context, r *Request) ([]Message, erro
 	}
 	res, err := a.svc.RequestChange(ctx, r.Actor, approval.ChangeInput{
 		Title: r.Args[0], Target: r.Flag("target"), Risk: canonicalValue(r.Flag("risk")), Plan: r.Flag("plan"),
-		Rollback: r.Flag("rollback"), Start: start, End: end, Emergency: r.Has("emergency"),
+		Rollback: r.Flag("rollback"), TestPlan: r.Flag("test-plan"), Steps: r.Flag("steps"), Staff: splitList(r.Flag("staff")),
+		Start: start, End: end, Emergency: r.Has("emergency"),
 	})
 	if err != nil {
 		return nil, err
 	}
 	return a.submitted(ctx, res)
+}
+
+// changeDone reports a change carried out with its result and the record
+// of the tests before and after it (W 8.6 e).
+func (a approvalBot) changeDone(ctx context.Context, r *Request) ([]Message, error) {
+	id, err := requestID(r.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	res, err := a.svc.CompleteChange(ctx, r.Actor, id, r.Flag("result"), r.Flag("test-before"), r.Flag("test-after"))
+	return a.decided(ctx, r.Actor, id, approval.VerbDone, res, err)
+}
+
+// changeLink links a change to the problem it fixes.
+func (a approvalBot) changeLink(ctx context.Context, r *Request) ([]Message, error) {
+	id, err := requestID(r.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	pid, err := strconv.ParseInt(strings.TrimPrefix(r.Args[1], "#"), 10, 64)
+	if err != nil || pid <= 0 {
+		return nil, core.Invalid("problem_id", "value", r.Args[1])
+	}
+	req, err := a.svc.LinkProblem(ctx, r.Actor, id, pid)
+	if err != nil {
+		return nil, err
+	}
+	return reply(Message{Ref: req.Ref(), Text: a.t("change.linked", "id", itoa64(id), "problem", req.Payload["problem"])})
+}
+
+func (a approvalBot) appRevoke(ctx context.Context, r *Request) ([]Message, error) {
+	res, err := a.svc.RequestRevoke(ctx, r.Actor, r.Args[0], r.Flag("from"), r.Flag("kind"))
+	if err != nil {
+		return nil, err
+	}
+	return a.submitted(ctx, res)
+}
+
+func (a approvalBot) orgRequest(ctx context.Context, r *Request) ([]Message, error) {
+	res, err := a.svc.RequestOrgChange(ctx, r.Actor, r.Flag("unit"), strings.Join(r.Args, " "))
+	if err != nil {
+		return nil, err
+	}
+	return a.submitted(ctx, res)
+}
+
+func (a approvalBot) backupAccessRequest(ctx context.Context, r *Request) ([]Message, error) {
+	res, err := a.svc.RequestBackupAccess(ctx, r.Actor, r.Args[0], r.Flag("reason"))
+	if err != nil {
+		return nil, err
+	}
+	return a.submitted(ctx, res)
+}
+
+// backupAccessList is the register of approved accesses to offline backup
+// data (W 8.4.3 c): who, what, when, why.
+func (a approvalBot) backupAccessList(ctx context.Context, r *Request) ([]Message, error) {
+	list, err := a.svc.BackupAccess(ctx, r.Actor)
+	if err != nil {
+		return nil, err
+	}
+	lines := make([]string, 0, len(list))
+	for _, e := range list {
+		lines = append(lines, a.t("backup_access.line", "at", a.fmtTime(e.At), "who", e.Who, "system", e.System, "reason", e.Reason,
+			"by", e.ApprovedBy, "id", itoa64(e.Request)))
+	}
+	text := strings.Join(lines, "\n")
+	if len(lines) == 0 {
+		text = a.t("none")
+	}
+	return reply(Message{Title: a.t("backup_access.title"), Text: text})
 }
 
 func (a approvalBot) opRequest(ctx context.Context, r *Request) ([]Message, error) {

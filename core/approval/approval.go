@@ -22,6 +22,15 @@ const (
 	KindChange     Kind = "change"
 	KindOperation  Kind = "operation"
 	KindAppNotice  Kind = "app_notice" // a public notice to an app's users (M 7.3.3 b)
+	// KindRevoke withdraws a permission on an app (M 5.2.2), on the
+	// grant's route.
+	KindRevoke Kind = "permission_revoke"
+	// KindOrgChange is a unit contact's request to the district admin for
+	// an org change (M 4.2.3 b).
+	KindOrgChange Kind = "org_change"
+	// KindBackupAccess is access to offline backup data, approved and
+	// registered (W 8.4.3 c).
+	KindBackupAccess Kind = "backup_access"
 )
 
 // State is a request's state.
@@ -50,10 +59,15 @@ const (
 	VerbStart      = "start"
 	VerbOK         = "ok"
 	VerbIssues     = "issues"
+	// An onboarding's system test (W 5.6 a): the access party asks for it,
+	// an operator passes or fails it.
+	VerbTestRequest = "test_request"
+	VerbTestPass    = "test_pass"
+	VerbTestFail    = "test_fail"
 )
 
 // NeedsNote lists the verbs that must carry a reason or result.
-var NeedsNote = map[string]bool{VerbReject: true, VerbFail: true, VerbIssues: true}
+var NeedsNote = map[string]bool{VerbReject: true, VerbFail: true, VerbIssues: true, VerbTestFail: true}
 
 // Request is one request.
 type Request struct {
@@ -122,6 +136,7 @@ type AppGrant struct {
 type Filter struct {
 	Requester string // only these requester's
 	Pending   bool   // only pending
+	Kind      Kind   // only this kind ("" for every kind)
 	Limit     int
 }
 
@@ -174,6 +189,9 @@ type Register interface {
 	UpdateApp(ctx context.Context, a org.App) error
 	UpsertAppGrant(ctx context.Context, g AppGrant) error
 	DeleteAppGrants(ctx context.Context, app string) ([]AppGrant, error)
+	// DeleteAppGrant removes one grant (app, grantee, kind) and returns
+	// it; false when there was none.
+	DeleteAppGrant(ctx context.Context, g AppGrant) (AppGrant, bool, error)
 	AppGrants(ctx context.Context, app string) ([]AppGrant, error)
 }
 

@@ -1,7 +1,18 @@
 // Package approval is the one approval engine behind every request kind:
 // app onboarding and offboarding (M 7.1), releases with a UAT gate
 // (M 7.2), public notices about an app (M 7.3.3 b), workbench permission
-// requests (M 5.2.2), changes (W 8.6) and dual-person operations (W 8.2).
+// requests and their withdrawal (M 5.2.2),
+// changes (W 8.6), dual-person operations (W 8.2), a unit contact's org
+// change requests (M 4.2.3 b) and access to offline backup data (W 8.4.3
+// c, registered once approved).
+//
+// An onboarding passes a system test before it goes online (W 5.6 a): its
+// requester asks for the test, an operator passes or fails it with a
+// reason (a fail goes back to the request). A change carries its test
+// plan, steps, staff and rollback (W 8.6 b), is done only with the record
+// of its tests before and after (W 8.6 e), and may be linked to the
+// problem it fixes through the Problems port.
+//
 // A release's notice and an approved app notice go to the app's users
 // (AppUsers: the users and units granted access), not only the channel.
 //

@@ -93,7 +93,7 @@ func (e engine) change(t *testing.T, by string) approval.Result {
 	t.Helper()
 	day := e.clock.now.Truncate(24 * time.Hour)
 	res, err := e.svc.RequestChange(context.Background(), as(by), approval.ChangeInput{Title: "升级数据库", Target: "db01", Risk: "low",
-		Plan: "滚动升级", Rollback: "回切快照", Start: day.Add(20 * time.Hour), End: day.Add(22 * time.Hour)})
+		Plan: "滚动升级", Rollback: "回切快照", TestPlan: "读写校验", Steps: "停写-升级-校验", Staff: []string{"sunli"}, Start: day.Add(20 * time.Hour), End: day.Add(22 * time.Hour)})
 	require.NoError(t, err)
 	return res
 }
@@ -115,7 +115,7 @@ func TestRequesterNeverApproves(t *testing.T) {
 			[]string{"admin", "admin2", "liqiang"}},
 		{"a sys admin's change goes to the other sys admin", "admin",
 			func(e engine) (approval.Result, error) {
-				return e.svc.RequestChange(ctx, as("admin"), approval.ChangeInput{Title: "t", Target: "db", Risk: "low", Plan: "p", Rollback: "r",
+				return e.svc.RequestChange(ctx, as("admin"), approval.ChangeInput{Title: "t", Target: "db", Risk: "low", Plan: "p", Rollback: "r", TestPlan: "t", Steps: "s", Staff: []string{"sunli"},
 					Start: monday.Add(10 * time.Hour), End: monday.Add(12 * time.Hour)})
 			}, []string{"admin2"}},
 		{"an operator's dual-person operation goes to everyone else", "sunli",
@@ -150,7 +150,7 @@ func TestRequesterWithoutOtherDecider(t *testing.T) {
 	e := newEngine(t)
 	e.f.RemoveGrant("admin", org.RoleSysAdmin, "city") // admin2 alone holds sys_admin
 	_, err := e.svc.RequestChange(context.Background(), as("admin2"), approval.ChangeInput{Title: "t", Target: "db", Risk: "low", Plan: "p",
-		Rollback: "r", Start: monday.Add(10 * time.Hour), End: monday.Add(12 * time.Hour)})
+		Rollback: "r", TestPlan: "t", Steps: "s", Staff: []string{"sunli"}, Start: monday.Add(10 * time.Hour), End: monday.Add(12 * time.Hour)})
 	requireCode(t, err, "no_decider")
 	require.Empty(t, e.f.requests)
 }
@@ -248,7 +248,7 @@ func TestChangeReviewerIsNotImplementer(t *testing.T) {
 			require.NoError(t, err)
 			_, err = e.svc.Decide(ctx, as("zhoujie"), id, 0, approval.VerbDone, "完成")
 			requireCode(t, err, "not_implementer")
-			_, err = e.svc.Decide(ctx, as("sunli"), id, 0, approval.VerbDone, "完成")
+			_, err = e.svc.CompleteChange(ctx, as("sunli"), id, "完成", "升级前正常", "升级后正常")
 			require.NoError(t, err)
 			res, err := e.svc.Decide(ctx, as(tc.reviewer), id, 0, approval.VerbOK, "")
 			if tc.code != "" {
@@ -380,7 +380,7 @@ func TestNormalChangeAvoidsDaytime(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	e := newEngine(t)
-	in := approval.ChangeInput{Title: "t", Target: "db", Risk: "low", Plan: "p", Rollback: "r",
+	in := approval.ChangeInput{Title: "t", Target: "db", Risk: "low", Plan: "p", Rollback: "r", TestPlan: "t", Steps: "s", Staff: []string{"sunli"},
 		Start: monday.Add(4 * time.Hour), End: monday.Add(6 * time.Hour)}
 	_, err := e.svc.RequestChange(ctx, as("sunli"), in)
 	requireCode(t, err, "change_window_daytime")

@@ -115,7 +115,7 @@ func (f *fake) InsertDecision(_ context.Context, d approval.Decision) error {
 func (f *fake) Requests(_ context.Context, flt approval.Filter) ([]approval.Request, error) {
 	var out []approval.Request
 	for _, r := range f.requests {
-		if (flt.Requester == "" || r.Requester == flt.Requester) && (!flt.Pending || r.State == approval.StatePending) {
+		if (flt.Requester == "" || r.Requester == flt.Requester) && (!flt.Pending || r.State == approval.StatePending) && (flt.Kind == "" || r.Kind == flt.Kind) {
 			out = append(out, r)
 		}
 	}
@@ -164,6 +164,16 @@ func (f *fake) DeleteAppGrants(_ context.Context, app string) ([]approval.AppGra
 	}
 	f.appGrants = kept
 	return gone, nil
+}
+
+func (f *fake) DeleteAppGrant(_ context.Context, g approval.AppGrant) (approval.AppGrant, bool, error) {
+	for i, h := range f.appGrants {
+		if h.App == g.App && h.Grantee == g.Grantee && h.Kind == g.Kind {
+			f.appGrants = slices.Delete(f.appGrants, i, i+1)
+			return h, true, nil
+		}
+	}
+	return approval.AppGrant{}, false, nil
 }
 
 func (f *fake) AppGrants(_ context.Context, app string) ([]approval.AppGrant, error) {

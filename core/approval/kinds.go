@@ -3,6 +3,7 @@ package approval
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -236,6 +237,18 @@ func (s *Service) RequestAppNotice(ctx context.Context, actor core.Actor, code, 
 // give an in-app permission (M 5.2.2). Only a unit admin or unit contact
 // of the grantee's unit may ask; the district admin covering it approves.
 func (s *Service) RequestPermission(ctx context.Context, actor core.Actor, code, to, kind string) (Result, error) {
+	return s.permissionRequest(ctx, actor, KindPermission, code, to, kind)
+}
+
+// RequestRevoke asks to withdraw a permission on an app (M 5.2.2): on the
+// grant's route (a unit admin or contact of the grantee's unit asks, the
+// district admin covering it approves); on approval the grant goes,
+// audited. It is refused when no such grant exists.
+func (s *Service) RequestRevoke(ctx context.Context, actor core.Actor, code, from, kind string) (Result, error) {
+	return s.permissionRequest(ctx, actor, KindRevoke, code, from, kind)
+}
+
+func (s *Service) permissionRequest(ctx context.Context, actor core.Actor, rk Kind, code, to, kind string) (Result, error) {
 	if kind != "visible" && !(strings.HasPrefix(kind, "inapp:") && len(kind) > len("inapp:")) {
 		return Result{}, core.Invalid("grant_kind", "value", kind)
 	}
@@ -248,7 +261,7 @@ func (s *Service) RequestPermission(ctx context.Context, actor core.Actor, code,
 		if err != nil {
 			return err
 		}
-		if app.Status != AppOnline {
+		if rk == KindPermission && app.Status != AppOnline {
 			return core.Conflict("app_status", "app", code, "status", app.Status, "kind", string(KindPermission))
 		}
 		var grantee string
@@ -280,17 +293,234 @@ func (s *Service) RequestPermission(ctx context.Context, actor core.Actor, code,
 		if !ok {
 			return core.Forbidden("need_unit_admin_or_contact", "unit", unit.Code)
 		}
-		res, err = s.submit(ctx, tx, actor, Request{Kind: KindPermission, Route: "permission/unit",
-			Title: app.Name + " → " + to, App: code, Unit: unit.Code,
+		title := app.Name + " → " + to
+		if rk == KindRevoke {
+			grants, err := tx.AppGrants(ctx, code)
+			if err != nil {
+				return err
+			}
+			if !slices.ContainsFunc(grants, func(g AppGrant) bool { return g.Grantee == grantee && g.Kind == kind }) {
+				return core.NotFound("grant_not_found", "app", code, "grantee", to, "kind", kind)
+			}
+			title = app.Name + " ✕ " + to
+		}
+		res, err = s.submit(ctx, tx, actor, Request{Kind: rk, Route: "permission/unit",
+			Title: title, App: code, Unit: unit.Code,
 			Payload: map[string]string{"grantee": grantee, "grant": kind}})
 		return err
 	})
 	return res, err
 }
 
-// ChangeInput describes a change (W 8.6).
+// revokeGrant withdraws the grant a revoke request names, audited; it is
+// refused when the grant went meanwhile.
+func (s *Service) revokeGrant(ctx context.Context, tx Ports, actor core.Actor, r Request) error {
+	g, ok, err := tx.DeleteAppGrant(ctx, AppGrant{App: r.App, Grantee: r.Payload["grantee"], Kind: r.Payload["grant"]})
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return core.NotFound("grant_not_found", "app", r.App, "grantee", r.Payload["grantee"], "kind", r.Payload["grant"])
+	}
+	return core.Record(ctx, tx, s.clock.Now(), actor, "app.grant.revoke", "app:"+r.App, g,
+		map[string]string{"reason": "revoke request", "request": r.Ref()})
+}
+
+// RequestOrgChange is a unit contact's (or unit admin's) request to the
+// district admin covering their unit for an org change they describe (M
+// 4.2.3 b). On approval the card moves to a "carry out" step for the
+// admin, reminded until they mark it done: free text is never applied by
+// itself. unit picks one of several units the actor covers ("" for their
+// first).
+func (s *Service) RequestOrgChange(ctx context.Context, actor core.Actor, unit, text string) (Result, error) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return Result{}, core.Invalid("org_change_text")
+	}
+	if err := core.CheckName("text", text, core.MaxTitle*4); err != nil {
+		return Result{}, err
+	}
+	var res Result
+	err := s.store.InTx(ctx, func(tx Ports) error {
+		grants, err := actorGrants(ctx, tx, actor)
+		if err != nil {
+			return err
+		}
+		var u org.Unit
+		for _, g := range grants {
+			if (g.Role == org.RoleUnitContact || g.Role == org.RoleUnitAdmin) && (unit == "" || g.Scope == unit) {
+				if u, err = getUnit(ctx, tx, g.Scope); err != nil {
+					return err
+				}
+				break
+			}
+		}
+		if u.Code == "" {
+			return core.Forbidden("org_change_forbidden", "unit", unit)
+		}
+		title := text
+		if r := []rune(title); len(r) > 40 {
+			title = string(r[:40]) + "…"
+		}
+		res, err = s.submit(ctx, tx, actor, Request{Kind: KindOrgChange, Route: "org_change/district",
+			Title: title, Unit: u.Code, Payload: map[string]string{"change": text, "unit": u.Code}})
+		return err
+	})
+	return res, err
+}
+
+// RequestBackupAccess asks for access to a system's offline backup data
+// (W 8.4.3 c: 调阅、复制、传输、查询 by an approved procedure, registered).
+// A sys admin approves; on approval the access is registered (who, what,
+// when, why) and listed by BackupAccess.
+func (s *Service) RequestBackupAccess(ctx context.Context, actor core.Actor, system, reason string) (Result, error) {
+	system, reason = strings.TrimSpace(system), strings.TrimSpace(reason)
+	if err := core.CheckName("system", system, core.MaxName); err != nil {
+		return Result{}, err
+	}
+	if reason == "" {
+		return Result{}, core.Invalid("reason_required")
+	}
+	var res Result
+	err := s.store.InTx(ctx, func(tx Ports) error {
+		grants, err := actorGrants(ctx, tx, actor)
+		if err != nil {
+			return err
+		}
+		if len(grants) == 0 {
+			return core.Forbidden("backup_access_need_role")
+		}
+		root, err := tx.Root(ctx)
+		if err != nil {
+			return err
+		}
+		res, err = s.submit(ctx, tx, actor, Request{Kind: KindBackupAccess, Route: "backup_access/city", Title: system,
+			Unit: root.Code, Payload: map[string]string{"system": system, "reason": reason}})
+		return err
+	})
+	return res, err
+}
+
+// BackupAccessEntry is one registered access to offline backup data.
+type BackupAccessEntry struct {
+	Request    int64     `json:"request"`
+	Who        string    `json:"who"`
+	System     string    `json:"system"`
+	Reason     string    `json:"reason"`
+	ApprovedBy string    `json:"approved_by"`
+	At         time.Time `json:"at"` // when it was approved and registered
+}
+
+// BackupAccess is the register of approved accesses to offline backup
+// data (W 8.4.3 c), newest first; operators and sys admins read it.
+func (s *Service) BackupAccess(ctx context.Context, actor core.Actor) ([]BackupAccessEntry, error) {
+	var out []BackupAccessEntry
+	err := s.store.InTx(ctx, func(tx Ports) error {
+		if _, err := activeActor(ctx, tx, actor); err != nil {
+			return err
+		}
+		root, err := tx.Root(ctx)
+		if err != nil {
+			return err
+		}
+		if ok, err := holdsOver(ctx, tx, actor.UserID, root, "", org.RoleOperator, org.RoleSysAdmin); err != nil {
+			return err
+		} else if !ok {
+			return core.Forbidden("backup_access_forbidden")
+		}
+		rs, err := tx.Requests(ctx, Filter{Kind: KindBackupAccess, Limit: 1000})
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			if r.State != StateDone || r.ClosedAt == nil {
+				continue
+			}
+			out = append(out, BackupAccessEntry{Request: r.ID, Who: r.Requester, System: r.Payload["system"],
+				Reason: r.Payload["reason"], ApprovedBy: r.Payload["approved_by"], At: *r.ClosedAt})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Problems is the problem library as a change sees it (W 8.5/8.6): the
+// title of a problem actor may see, or a not-found error.
+type Problems interface {
+	ProblemTitle(ctx context.Context, actor core.Actor, id int64) (string, error)
+}
+
+// SetProblems plugs the problem library changes are linked to.
+func (s *Service) SetProblems(p Problems) { s.problems = p }
+
+// LinkProblem links a change to the problem it fixes. Its requester, an
+// operator or a sys admin may link it, in any state.
+func (s *Service) LinkProblem(ctx context.Context, actor core.Actor, id, problemID int64) (Request, error) {
+	if s.problems == nil {
+		return Request{}, core.Invalid("problems_off")
+	}
+	title, err := s.problems.ProblemTitle(ctx, actor, problemID)
+	if err != nil {
+		return Request{}, err
+	}
+	var out Request
+	err = s.store.InTx(ctx, func(tx Ports) error {
+		if _, err := activeActor(ctx, tx, actor); err != nil {
+			return err
+		}
+		r, err := lockRequest(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if r.Kind != KindChange {
+			return core.Invalid("not_change", "id", itoa(id), "kind", string(r.Kind))
+		}
+		if r.Requester != actor.UserID {
+			root, err := tx.Root(ctx)
+			if err != nil {
+				return err
+			}
+			if ok, err := holdsOver(ctx, tx, actor.UserID, root, "", org.RoleOperator, org.RoleSysAdmin); err != nil {
+				return err
+			} else if !ok {
+				return core.Forbidden("change_link_forbidden", "id", itoa(id))
+			}
+		}
+		before := r
+		before.Payload = maps.Clone(r.Payload)
+		if r.Payload == nil {
+			r.Payload = map[string]string{}
+		}
+		r.Payload["problem"] = "#" + itoa(problemID) + " " + title
+		r.Payload["problem_id"] = itoa(problemID)
+		r.UpdatedAt = s.clock.Now()
+		if err := tx.UpdateRequest(ctx, r); err != nil {
+			return err
+		}
+		out = r
+		return core.Record(ctx, tx, s.clock.Now(), actor, "change.link", r.Ref(), before.Payload,
+			map[string]string{"problem": "problem:" + itoa(problemID)})
+	})
+	return out, err
+}
+
+// CompleteChange reports a change carried out (W 8.6 e): its result and
+// the record of the tests before and after it, both required; a change's
+// completion without them is refused with the reason.
+func (s *Service) CompleteChange(ctx context.Context, actor core.Actor, id int64, result, before, after string) (Result, error) {
+	return s.decide(ctx, actor, id, 0, VerbDone, result, extra{tests: &testRecord{before: strings.TrimSpace(before), after: strings.TrimSpace(after)}})
+}
+
+// testRecord is a change's record of tests before and after it.
+type testRecord struct{ before, after string }
+
+// ChangeInput describes a change (W 8.6 b: the plan names at least its
+// target, time, staff, urgency, steps, test plan, implementation plan and
+// rollback).
 type ChangeInput struct {
 	Title, Target, Risk, Plan, Rollback string
+	TestPlan, Steps                     string
+	Staff                               []string // user ids of who carries it out
 	Start, End                          time.Time
 	Emergency                           bool
 }
@@ -310,20 +540,31 @@ func (s *Service) RequestChange(ctx context.Context, actor core.Actor, in Change
 	case strings.TrimSpace(in.Plan) == "" || strings.TrimSpace(in.Rollback) == "":
 		return Result{}, core.Invalid("change_plan_required")
 	}
+	var missing []string
+	for _, f := range []struct{ flag, v string }{{"--test-plan", in.TestPlan}, {"--steps", in.Steps}, {"--staff", strings.Join(in.Staff, "")}} {
+		if strings.TrimSpace(f.v) == "" {
+			missing = append(missing, f.flag)
+		}
+	}
+	if len(missing) > 0 {
+		return Result{}, core.Invalid("change_record_required", "missing", strings.Join(missing, " "))
+	}
 	if err := s.checkWindow(in.Start, in.End, in.Emergency); err != nil {
 		return Result{}, err
 	}
 	var res Result
 	err := s.store.InTx(ctx, func(tx Ports) error {
-		if _, err := activeActor(ctx, tx, actor); err != nil {
-			return err
-		}
-		grants, err := tx.GrantsOf(ctx, actor.UserID)
+		grants, err := actorGrants(ctx, tx, actor)
 		if err != nil {
 			return err
 		}
 		if len(grants) == 0 {
 			return core.Forbidden("need_role", "action", "change.new")
+		}
+		for _, id := range in.Staff {
+			if u, err := tx.User(ctx, id); err != nil || u.Removed {
+				return core.NotFound("change_staff", "id", id)
+			}
 		}
 		root, err := tx.Root(ctx)
 		if err != nil {
@@ -335,7 +576,7 @@ func (s *Service) RequestChange(ctx context.Context, actor core.Actor, in Change
 		}
 		r := Request{Kind: KindChange, Route: route, Title: in.Title, Unit: root.Code,
 			Payload: map[string]string{"target": in.Target, "risk": in.Risk, "plan": in.Plan, "rollback": in.Rollback,
-				"emergency": boolText(in.Emergency)}}
+				"test_plan": in.TestPlan, "steps": in.Steps, "staff": strings.Join(in.Staff, ","), "emergency": boolText(in.Emergency)}}
 		r.Payload["window"] = s.setWindow(&r, in.Start, in.End)
 		delete(r.Payload, "window_approved")
 		if res, err = s.submit(ctx, tx, actor, r); err != nil {
@@ -470,7 +711,7 @@ func (s *Service) RequestOperation(ctx context.Context, actor core.Actor, title,
 }
 
 // effects applies what completing step st with dec means for r's kind.
-func (s *Service) effects(ctx context.Context, tx Ports, actor core.Actor, r *Request, st Step, dec Decision) error {
+func (s *Service) effects(ctx context.Context, tx Ports, actor core.Actor, r *Request, st Step, dec Decision, x extra) error {
 	if r.Payload == nil {
 		r.Payload = map[string]string{}
 	}
@@ -506,6 +747,15 @@ func (s *Service) effects(ctx context.Context, tx Ports, actor core.Actor, r *Re
 			return s.announce(ctx, tx, *r, AppWentOffline{status})
 		}
 		return s.announce(ctx, tx, *r, AppWentOnline{status})
+	case r.Kind == KindRevoke && st.Name == "approve":
+		return s.revokeGrant(ctx, tx, actor, *r)
+	case r.Kind == KindBackupAccess && st.Name == "approve":
+		// Registered: who, what, when, why (W 8.4.3 c).
+		r.Payload["approved_by"], r.Payload["registered_at"] = actor.UserID, now.UTC().Format(time.RFC3339)
+		return core.Record(ctx, tx, now, actor, "backup.access.register", r.Ref(), nil, map[string]string{
+			"who": r.Requester, "system": r.Payload["system"], "reason": r.Payload["reason"], "at": now.UTC().Format(time.RFC3339)})
+	case r.Kind == KindAppOnline && st.Name == "systest":
+		r.Payload["systest"], r.Payload["systest_by"], r.Payload["systest_note"] = "pass", actor.UserID, dec.Note
 	case r.Kind == KindPermission && st.Name == "approve":
 		g := AppGrant{App: r.App, Grantee: r.Payload["grantee"], Kind: r.Payload["grant"], RequestID: r.ID, GrantedAt: now}
 		if err := tx.UpsertAppGrant(ctx, g); err != nil {
@@ -572,6 +822,7 @@ func (s *Service) effects(ctx context.Context, tx Ports, actor core.Actor, r *Re
 		return tx.CancelTimers(ctx, r.Ref(), TimerWindowEnd)
 	case r.Kind == KindChange && st.Name == "complete":
 		r.Payload["result"] = dec.Note
+		r.Payload["test_before"], r.Payload["test_after"] = x.tests.before, x.tests.after
 	case r.Kind == KindChange && st.Name == "review":
 		r.Payload["review"], r.Payload["reviewer"] = dec.Verb, actor.UserID
 	case r.Kind == KindOperation && st.Name == "execute":

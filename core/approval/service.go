@@ -33,6 +33,8 @@ type Service struct {
 	clock core.Clock
 	cal   *calendar.Calendar
 	cfg   Config
+
+	problems Problems // the problem library changes link to (nil: off)
 }
 
 // NewService returns the approval engine.
@@ -69,6 +71,24 @@ func activeActor(ctx context.Context, tx Directory, actor core.Actor) (org.User,
 		return org.User{}, core.Forbidden("user_removed", "id", u.ID)
 	}
 	return u, nil
+}
+
+// actorGrants checks the actor is a registered, active user and returns
+// the roles they hold.
+func actorGrants(ctx context.Context, tx Directory, actor core.Actor) ([]org.Grant, error) {
+	if _, err := activeActor(ctx, tx, actor); err != nil {
+		return nil, err
+	}
+	return tx.GrantsOf(ctx, actor.UserID)
+}
+
+// lockRequest returns request id under a row lock, or request_not_found.
+func lockRequest(ctx context.Context, tx Tx, id int64) (Request, error) {
+	r, err := tx.Request(ctx, id, true)
+	if errors.Is(err, core.ErrNotFound) {
+		return Request{}, core.NotFound("request_not_found", "id", itoa(id))
+	}
+	return r, err
 }
 
 // submit stores a new request and posts the first step's cards.
@@ -174,7 +194,7 @@ func (s *Service) alreadyDecided(r Request, decisions []Decision, step int) erro
 // It is safe against double clicks and races: the request row is locked,
 // and a decision on a step that has moved on is refused with who decided.
 func (s *Service) Decide(ctx context.Context, actor core.Actor, id int64, step int, verb, note string) (Result, error) {
-	return s.decide(ctx, actor, id, step, verb, note, nil)
+	return s.decide(ctx, actor, id, step, verb, note, extra{})
 }
 
 // ApproveWindow approves a change's current approval step and sets the
@@ -183,23 +203,29 @@ func (s *Service) Decide(ctx context.Context, actor core.Actor, id int64, step i
 // requested one (in order, not past, a normal change not in daytime); the
 // decision, the audit entry and the cards show it.
 func (s *Service) ApproveWindow(ctx context.Context, actor core.Actor, id int64, step int, note string, start, end time.Time) (Result, error) {
-	return s.decide(ctx, actor, id, step, VerbApprove, note, &window{start: start, end: end})
+	return s.decide(ctx, actor, id, step, VerbApprove, note, extra{win: &window{start: start, end: end}})
 }
 
 // window is a change window an approver sets.
 type window struct{ start, end time.Time }
 
-func (s *Service) decide(ctx context.Context, actor core.Actor, id int64, step int, verb, note string, win *window) (Result, error) {
+// extra is what some decisions carry besides a note: the window an
+// approver sets, the test record of a change's completion.
+type extra struct {
+	win   *window
+	tests *testRecord
+}
+
+func (s *Service) decide(ctx context.Context, actor core.Actor, id int64, step int, verb, note string, x extra) (Result, error) {
+	win := x.win
 	note = strings.TrimSpace(note)
 	var res Result
 	err := s.store.InTx(ctx, func(tx Ports) error {
 		if _, err := activeActor(ctx, tx, actor); err != nil {
 			return err
 		}
-		r, err := tx.Request(ctx, id, true)
-		if errors.Is(err, core.ErrNotFound) {
-			return core.NotFound("request_not_found", "id", itoa(id))
-		} else if err != nil {
+		r, err := lockRequest(ctx, tx, id)
+		if err != nil {
 			return err
 		}
 		decisions, err := tx.Decisions(ctx, id)
@@ -233,6 +259,12 @@ func (s *Service) decide(ctx context.Context, actor core.Actor, id int64, step i
 		if ((r.Kind == KindChange && st.Name == "complete") || (r.Kind == KindOperation && st.Name == "execute")) && note == "" {
 			return core.Invalid("note_required", "id", itoa(id), "verb", verb)
 		}
+		if r.Kind == KindChange && st.Name == "complete" {
+			// W 8.6 e: tests before and after, recorded, before it is done.
+			if x.tests == nil || x.tests.before == "" || x.tests.after == "" {
+				return core.Invalid("change_test_record", "id", itoa(id))
+			}
+		}
 		if r.Kind == KindChange && verb == VerbStart {
 			if err := s.startable(r); err != nil {
 				return err
@@ -254,7 +286,7 @@ func (s *Service) decide(ctx context.Context, actor core.Actor, id int64, step i
 			return err
 		}
 		decisions = append(decisions, dec)
-		res, err = s.transition(ctx, tx, actor, r, steps, st, dec, decisions)
+		res, err = s.transition(ctx, tx, actor, r, steps, st, dec, decisions, x)
 		if err != nil {
 			return err
 		}
@@ -268,7 +300,7 @@ func (s *Service) decide(ctx context.Context, actor core.Actor, id int64, step i
 }
 
 // transition moves r on after dec and writes the notices.
-func (s *Service) transition(ctx context.Context, tx Ports, actor core.Actor, r Request, steps []Step, st Step, dec Decision, decisions []Decision) (Result, error) {
+func (s *Service) transition(ctx context.Context, tx Ports, actor core.Actor, r Request, steps []Step, st Step, dec Decision, decisions []Decision, x extra) (Result, error) {
 	now := s.clock.Now()
 	res := Result{Decision: dec, Steps: len(steps)}
 	decided := r.Step
@@ -277,12 +309,12 @@ func (s *Service) transition(ctx context.Context, tx Ports, actor core.Actor, r 
 	switch {
 	case dec.Verb == VerbReject:
 		r.State, r.ClosedAt = StateRejected, &now
-	case (dec.Verb == VerbFail || dec.Verb == VerbIssues) && st.BackTo > 0:
+	case (dec.Verb == VerbFail || dec.Verb == VerbIssues || dec.Verb == VerbTestFail) && st.BackTo > 0:
 		r.Step, r.StepSince = st.BackTo, now
 	case dec.Verb == VerbApprove && countApprovals(decisions, r.Step) < st.Count:
 		res.Waiting = st.Count - countApprovals(decisions, r.Step)
 	default:
-		if err := s.effects(ctx, tx, actor, &r, st, dec); err != nil {
+		if err := s.effects(ctx, tx, actor, &r, st, dec, x); err != nil {
 			return Result{}, err
 		}
 		if r.Step == len(steps) {
@@ -339,10 +371,8 @@ func countApprovals(decisions []Decision, step int) int {
 func (s *Service) Cancel(ctx context.Context, actor core.Actor, id int64) (Request, error) {
 	var out Request
 	err := s.store.InTx(ctx, func(tx Ports) error {
-		r, err := tx.Request(ctx, id, true)
-		if errors.Is(err, core.ErrNotFound) {
-			return core.NotFound("request_not_found", "id", itoa(id))
-		} else if err != nil {
+		r, err := lockRequest(ctx, tx, id)
+		if err != nil {
 			return err
 		}
 		if r.Requester != actor.UserID {

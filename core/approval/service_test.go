@@ -167,7 +167,7 @@ func TestChangeNotStartedInWindowIsFlagged(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
 	res, err := b.svc.RequestChange(ctx, as("sunli"), approval.ChangeInput{Title: "升级", Target: "db", Risk: "low",
-		Plan: "p", Rollback: "r", Start: now.Add(time.Minute), End: now.Add(2 * time.Minute), Emergency: true})
+		Plan: "p", Rollback: "r", TestPlan: "t", Steps: "s", Staff: []string{"sunli"}, Start: now.Add(time.Minute), End: now.Add(2 * time.Minute), Emergency: true})
 	require.NoError(t, err)
 	_, err = b.svc.Decide(ctx, as("admin"), res.Request.ID, 0, approval.VerbApprove, "")
 	require.NoError(t, err)
@@ -191,7 +191,7 @@ func TestApprovedWindowIsRecorded(t *testing.T) {
 	ctx := context.Background()
 	start := time.Now().Add(time.Hour).Truncate(time.Minute)
 	res, err := b.svc.RequestChange(ctx, as("sunli"), approval.ChangeInput{Title: "升级", Target: "db", Risk: "low",
-		Plan: "p", Rollback: "r", Start: start, End: start.Add(2 * time.Hour), Emergency: true})
+		Plan: "p", Rollback: "r", TestPlan: "t", Steps: "s", Staff: []string{"sunli"}, Start: start, End: start.Add(2 * time.Hour), Emergency: true})
 	require.NoError(t, err)
 	_, err = b.svc.ApproveWindow(ctx, as("admin"), res.Request.ID, 0, "", start.Add(30*time.Minute), start.Add(time.Hour))
 	require.NoError(t, err)

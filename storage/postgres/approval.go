@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -74,7 +75,8 @@ func (t *Tx) Requests(ctx context.Context, f approval.Filter) ([]approval.Reques
 		f.Limit = 50
 	}
 	rows, err := t.tx.Query(ctx, "SELECT "+requestColumns+` FROM requests
-		WHERE ($1 = '' OR requester = $1) AND (NOT $2 OR state = 'pending') ORDER BY id DESC LIMIT $3`, f.Requester, f.Pending, f.Limit)
+		WHERE ($1 = '' OR requester = $1) AND (NOT $2 OR state = 'pending') AND ($4 = '' OR kind = $4)
+		ORDER BY id DESC LIMIT $3`, f.Requester, f.Pending, f.Limit, string(f.Kind))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: requests: %w", err)
 	}
@@ -184,6 +186,19 @@ func (t *Tx) DeleteAppGrants(ctx context.Context, app string) ([]approval.AppGra
 		return nil, fmt.Errorf("postgres: delete app grants: %w", err)
 	}
 	return collect(rows, scanAppGrant, "delete app grants")
+}
+
+// DeleteAppGrant removes one grant and returns it; false when there was none.
+func (t *Tx) DeleteAppGrant(ctx context.Context, g approval.AppGrant) (approval.AppGrant, bool, error) {
+	got, err := scanAppGrant(t.tx.QueryRow(ctx, `DELETE FROM app_grants WHERE app = $1 AND grantee = $2 AND kind = $3
+		RETURNING app, grantee, kind, request_id, granted_at`, g.App, g.Grantee, g.Kind))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return approval.AppGrant{}, false, nil
+	}
+	if err != nil {
+		return approval.AppGrant{}, false, fmt.Errorf("postgres: delete app grant: %w", err)
+	}
+	return got, true, nil
 }
 
 // AppGrants lists an app's grants.
