@@ -12,7 +12,8 @@
 # Missing tools are installed with apt-get (Debian), which needs root or sudo.
 #
 # Postgres, in order of preference:
-#   1. $DATABASE_URL, when set and reachable;
+#   1. $OPSBOT_DATABASE_URL (what opsbot itself reads), else $DATABASE_URL,
+#      when set and reachable;
 #   2. a server on 127.0.0.1:$OPSBOT_PG_PORT_USUAL (5432), or on the unix socket
 #      in $OPSBOT_PG_SOCKET_USUAL (/var/run/postgresql), that lets user postgres
 #      (or root) in without a password;
@@ -20,7 +21,7 @@
 #      (55432), trust auth, started (and reused on later calls) by this script.
 # The databases opsbot and opsbot_test are created when missing.
 #
-# Redis, likewise: $REDIS_URL, then 127.0.0.1:$OPSBOT_REDIS_PORT_USUAL (6379),
+# Redis, likewise: $OPSBOT_REDIS_URL, else $REDIS_URL, then 127.0.0.1:$OPSBOT_REDIS_PORT_USUAL (6379),
 # then a private redis-server on 127.0.0.1:$OPSBOT_REDIS_PORT_PRIVATE (56379)
 # keeping its files in .data/redis.
 #
@@ -317,19 +318,23 @@ start_private_pg() {
 choose_pg() {
 	ensure_pg_client
 
-	if [[ -n ${DATABASE_URL:-} ]]; then
-		if pg_isready -q -d "$DATABASE_URL" >/dev/null 2>&1; then
-			pg_url_split "$DATABASE_URL"
+	# OPSBOT_DATABASE_URL is what opsbot reads, so it wins over DATABASE_URL.
+	local var=DATABASE_URL
+	[[ -n ${OPSBOT_DATABASE_URL:-} ]] && var=OPSBOT_DATABASE_URL
+	local url=${!var:-}
+	if [[ -n $url ]]; then
+		if pg_isready -q -d "$url" >/dev/null 2>&1; then
+			pg_url_split "$url"
 			if [[ -n $_PG_DB ]]; then
-				PG_MAIN_URL=$DATABASE_URL
+				PG_MAIN_URL=$url
 			else
 				PG_MAIN_URL=$(pg_url "$_PG_BASE" "$DB_NAME" "$_PG_QUERY")
 			fi
 			PG_TEST_URL=${TEST_DATABASE_URL:-$(pg_url "$_PG_BASE" "$TEST_DB_NAME" "$_PG_QUERY")}
-			log "Postgres: using DATABASE_URL ($(redact "$PG_MAIN_URL"))"
+			log "Postgres: using $var ($(redact "$PG_MAIN_URL"))"
 			return 0
 		fi
-		warn "DATABASE_URL ($(redact "$DATABASE_URL")) is set but not reachable; ignoring it"
+		warn "$var ($(redact "$url")) is set but not reachable; ignoring it"
 	fi
 
 	local port=$PG_PORT_USUAL
@@ -451,14 +456,18 @@ start_private_redis() {
 choose_redis() {
 	ensure_redis_cli
 
-	if [[ -n ${REDIS_URL:-} ]]; then
-		if redis_ping_url "$REDIS_URL"; then
-			REDIS_MAIN_URL=$REDIS_URL
-			REDIS_TEST_URL=$(redis_strip_db "$REDIS_URL")
-			log "Redis: using REDIS_URL ($(redact "$REDIS_URL"))"
+	# OPSBOT_REDIS_URL is what opsbot reads, so it wins over REDIS_URL.
+	local var=REDIS_URL
+	[[ -n ${OPSBOT_REDIS_URL:-} ]] && var=OPSBOT_REDIS_URL
+	local url=${!var:-}
+	if [[ -n $url ]]; then
+		if redis_ping_url "$url"; then
+			REDIS_MAIN_URL=$url
+			REDIS_TEST_URL=$(redis_strip_db "$url")
+			log "Redis: using $var ($(redact "$url"))"
 			return 0
 		fi
-		warn "REDIS_URL ($(redact "$REDIS_URL")) is set but does not answer PING; ignoring it"
+		warn "$var ($(redact "$url")) is set but does not answer PING; ignoring it"
 	fi
 
 	if redis_ping 127.0.0.1 "$REDIS_PORT_USUAL"; then
