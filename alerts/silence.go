@@ -60,7 +60,12 @@ func (c *Client) CreateSilence(ctx context.Context, labels map[string]string, st
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("alertmanager: create silence: %w", err)
+		if ctx.Err() != nil {
+			return "", fmt.Errorf("alertmanager: create silence: %w", err)
+		}
+		// Refused, timed out, no such host: in dev there is often no
+		// Alertmanager at all, which the user should be told plainly.
+		return "", core.Invalid("alertmanager_unreachable", "url", c.base)
 	}
 	defer resp.Body.Close()
 	out, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))

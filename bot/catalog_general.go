@@ -148,6 +148,7 @@ var zhGeneral = catalog{
 	"field.problem":                  "问题",
 	"err.month":                      "月份“{value}”应为 YYYY-MM。",
 	"err.action_format":              "改进措施“{value}”格式应为 内容@负责人@YYYY-MM-DD，多条用分号分隔。",
+	"err.alertmanager_unreachable":   "Alertmanager 未连接（alerts.alertmanager_url）：{url} 无应答，暂时无法静默。",
 	// Alerts.
 	"field.alerts":           "告警",
 	"field.group":            "告警组",
@@ -331,6 +332,7 @@ var enGeneral = catalog{
 	"field.problem":                  "Problem",
 	"err.month":                      "Month \"{value}\" should be YYYY-MM.",
 	"err.action_format":              "Action \"{value}\" should be text@owner@YYYY-MM-DD; separate several with semicolons.",
+	"err.alertmanager_unreachable":   "Alertmanager is not connected (alerts.alertmanager_url): {url} does not answer, so nothing can be silenced now.",
 	// Alerts.
 	"field.alerts":           "Alerts",
 	"field.group":            "Group",
