@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -53,6 +54,7 @@ type Deliverer struct {
 	queue     *Queue
 	log       *slog.Logger
 	observe   func(platform, outcome string)
+	dropped   atomic.Int64 // notices to core.SystemUser dropped since start
 }
 
 // NewDeliverer returns a deliverer. observe (may be nil) counts sends by
@@ -124,6 +126,15 @@ func (d *Deliverer) Deliver(ctx context.Context, id int64) error {
 	found, err := d.outbox.Claim(ctx, id, func(del core.Delivery) ([]string, error) {
 		attempts = del.Attempts + 1
 		done := slices.Clone(del.DeliveredPlatforms)
+		if del.Notice.To.User == core.SystemUser && del.Notice.To.Channel == "" && !core.IsUpdate(del.Notice.Type) {
+			// The pseudo-user "system" (alert incidents' declarer, the
+			// overdue sweeps…) has no address: the notice is done, not
+			// retried forever with user_not_found. This is the one place
+			// it is dropped, whoever wrote it.
+			d.log.Info("notice to the system user dropped", "outbox_id", id, "type", del.Notice.Type,
+				"ref", del.Notice.Ref, "dropped_total", d.dropped.Add(1))
+			return done, nil
+		}
 		msg, err := d.render.Render(ctx, del.Notice)
 		if err != nil {
 			return done, bot.Permanent(err)
