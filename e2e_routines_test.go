@@ -323,7 +323,7 @@ func TestBackupChecksFaultsAndMonthlyAudit(t *testing.T) {
 	requireOK(t, r)
 	require.Contains(t, r.Text, "已由 admin 签字确认")
 	requireRefused(t, a.say("sunli", "/backup audit 2026-10"), "没有备份审计记录")
-	require.Contains(t, a.say("sunli", "/backup audit").Text, "已由 admin 签字确认")
+	require.Contains(t, a.say("sunli", "/backup audit 2026-11").Text, "已由 admin 签字确认")
 
 	clock.Set(at("2026-12-02 09:00"))
 	never(t, "one audit a month", func() bool {

@@ -310,10 +310,28 @@ func (k backupBot) history(ctx context.Context, r *Request) ([]Message, error) {
 	return reply(Message{Ref: l.Plan.Ref(), Title: k.t("backup.log.title", "system", l.Plan.System), Text: strings.Join(lines, "\n")})
 }
 
+// audit shows a month's backup audit; without a month, or for the
+// current one, the month so far (the audit itself is made on the 1st).
 func (k backupBot) audit(ctx context.Context, r *Request) ([]Message, error) {
-	month := k.now().In(k.cfg.Location).AddDate(0, -1, 0).Format("2006-01")
+	current := k.now().In(k.cfg.Location).Format("2006-01")
+	month := current
 	if len(r.Args) > 0 {
 		month = r.Args[0]
+	}
+	if month == current {
+		a, err := k.svc.AuditMonth(ctx, month, nil)
+		if err != nil {
+			return nil, err
+		}
+		m := k.auditCard(a.Ref(), backup.SheetOf(a.Audit))
+		m.Status = StatusOK
+		m.Buttons = nil
+		if a.Draft {
+			m.Ref = "" // not the audit card the 1st brings
+			m.Title = k.t("backup.audit.so_far.title", "month", month)
+			m.Text = k.t("backup.audit.so_far", "now", k.fmtTime(k.now()))
+		}
+		return reply(m)
 	}
 	a, err := k.svc.Audit(ctx, month)
 	if err != nil {

@@ -35,6 +35,7 @@ func Inspections(svc *inspect.Service, reports Reports) Plug {
 				{Path: "inspect report", Usage: "<plan> ok|issues [--item n[,m]] [--note …]", MinArgs: 2, MaxArgs: 2,
 					Flags: map[string]bool{"item": true, "note": true}, Run: k.report},
 				{Path: "inspect log", Usage: "<plan>", MinArgs: 1, MaxArgs: 1, Run: k.runLog},
+				{Path: "inspect run", Usage: "<plan>", MinArgs: 1, MaxArgs: 1, Run: k.runNow},
 				{Path: "report inspections", Usage: "[--month YYYY-MM | --quarter YYYY-Qn] [--unit <code>]", Flags: map[string]bool{"month": true, "quarter": true, "unit": true},
 					Run: k.summary},
 			},
@@ -122,6 +123,16 @@ func (k inspectBot) planRemove(ctx context.Context, r *Request) ([]Message, erro
 		return nil, err
 	}
 	return reply(Message{Ref: p.Ref(), Text: k.t("inspect.plan.removed", "name", p.Name)})
+}
+
+// runNow starts a plan's run at once, outside its schedule.
+func (k inspectBot) runNow(ctx context.Context, r *Request) ([]Message, error) {
+	run, err := k.svc.RunNow(ctx, r.Actor, r.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	return reply(Message{Ref: run.Ref(), Text: k.t("inspect.run.started", "plan", run.Plan, "id", itoa64(run.ID),
+		"n", strconv.Itoa(len(run.Assignees)))})
 }
 
 func parseItems(s string) ([]int, error) {

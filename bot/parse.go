@@ -62,6 +62,7 @@ var aliases = map[string]string{
 	"值班": "duty", "日历订阅": "ical", "停用": "revoke", "公告": "notice",
 	"问题": "problem", "事件": "incident", "指派": "assign", "分派": "assign", "分析": "analyse", "根因": "cause", "解决": "resolve", "关闭": "close", "措施": "action",
 	"预案": "plan", "评估": "review", "演练": "drill", "安排": "schedule", "登记": "record", "预警": "warning", "发布": "issue", "解除": "lift", "周期任务": "duty-task",
+	"执行": "run", "立即执行": "run",
 }
 
 // flagAliases maps Chinese flag names onto the English ones.

@@ -274,27 +274,53 @@ func (s *Service) startRun(ctx context.Context, tx Tx, tm core.Timer) error {
 	if !sched.due(tm.DueAt) {
 		return nil // the day became a holiday after this run was scheduled
 	}
+	_, err = s.openRun(ctx, tx, p, tm.DueAt, core.SystemActor(), "inspect.run")
+	return err
+}
+
+// openRun creates a run of plan p due at, sends its checklist, schedules
+// its grace timer and records action by actor.
+func (s *Service) openRun(ctx context.Context, tx Tx, p Plan, due time.Time, actor core.Actor, action string) (Run, error) {
 	users, err := assignees(ctx, tx, p.Assignee)
 	if err != nil && !errors.Is(err, core.ErrNotFound) {
-		return err
+		return Run{}, err
 	}
-	r := Run{PlanID: p.ID, Plan: p.Name, Items: p.Items, Assignees: users, DueAt: tm.DueAt, State: StatePending, Results: map[int]Result{}}
+	r := Run{PlanID: p.ID, Plan: p.Name, Items: p.Items, Assignees: users, DueAt: due, State: StatePending, Results: map[int]Result{}}
 	if err := tx.InsertRun(ctx, &r); err != nil {
-		return err
+		return Run{}, err
 	}
 	card := Card{ChecklistOf(r)}
 	if err := routine.Tell(ctx, tx, r.Ref(), users, card); err != nil {
-		return err
+		return Run{}, err
 	}
 	if s.cfg.Channel != "" {
 		if err := tx.Notify(ctx, core.Notice{Ref: r.Ref(), To: core.Recipient{Channel: s.cfg.Channel}, Body: card}); err != nil {
-			return err
+			return Run{}, err
 		}
 	}
-	if err := graceOf(r).Schedule(ctx, tx, routine.Remind, tm.DueAt.Add(p.Grace)); err != nil {
-		return err
+	if err := graceOf(r).Schedule(ctx, tx, routine.Remind, due.Add(p.Grace)); err != nil {
+		return Run{}, err
 	}
-	return core.Record(ctx, tx, now, core.SystemActor(), "inspect.run", r.Ref(), nil, r)
+	return r, core.Record(ctx, tx, s.clock.Now(), actor, action, r.Ref(), nil, r)
+}
+
+// RunNow starts a run of an active plan at once, outside its schedule
+// (which stays as it is): operators and the sys admin only, audited as
+// inspect.run.now.
+func (s *Service) RunNow(ctx context.Context, actor core.Actor, name string) (Run, error) {
+	var r Run
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		if err := routine.RequirePlatform(ctx, tx, actor.UserID, "inspect_manage"); err != nil {
+			return err
+		}
+		p, err := activePlan(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		r, err = s.openRun(ctx, tx, p, s.clock.Now(), actor, "inspect.run.now")
+		return err
+	})
+	return r, err
 }
 
 // grace reminds the assignees of an unreported run, then tells their admins.
