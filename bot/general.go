@@ -24,11 +24,11 @@ func (b *Bot) help(_ context.Context, r *Request) ([]Message, error) {
 		}
 		return []Message{m}, nil
 	}
-	words := make([]string, 0, 3)
-	for _, w := range strings.Fields(r.Args[0]) {
-		words = append(words, canonicalWord(strings.TrimPrefix(w, "/")))
+	tokens := strings.Fields(r.Args[0])
+	for i, w := range tokens {
+		tokens[i] = strings.TrimPrefix(w, "/")
 	}
-	return b.helpTopic(strings.Join(words, " "))
+	return b.helpTopic(strings.Join(canonicalPath(tokens), " "))
 }
 
 func (b *Bot) helpTopic(topic string) ([]Message, error) {
