@@ -69,6 +69,7 @@ var aliases = map[string]string{
 	"轮换": "rotation", "轮班": "rotation", "调班": "swap", "换班": "swap", "认领": "ack", "申报": "declare", "上升": "escalate", "升级": "escalate",
 	"等级": "level", "级别": "level", "控制": "mitigate", "缓解": "mitigate", "进展": "update", "更新": "update", "操作": "op", "报表": "report",
 	"答复": "answer", "转交": "forward", "转办": "forward", "提交": "open", "回复": "reply", "等待": "wait", "挂起": "wait",
+	"语言": "lang",
 	"同意": "approve", "批准": "approve", "驳回": "reject", "拒绝": "reject", "撤回": "cancel", "取消": "cancel", "复核": "review", "显示": "show",
 }
 
