@@ -57,6 +57,10 @@ type Bot struct {
 	modules   []Module
 	renderers map[string]NoticeRenderer
 	topics    []string // help topics in the order modules were plugged
+	// twins holds the bot in each language, this one included: they share
+	// the services and each user is answered, and sent notices, by the
+	// twin in the language they chose (/lang).
+	twins map[string]*Bot
 }
 
 // ActionFunc handles a button click.
@@ -65,6 +69,22 @@ type ActionFunc func(ctx context.Context, actor core.Actor, ev Event) ([]Message
 // New returns a bot speaking for the org service with the general and org
 // commands, and each plugged domain module.
 func New(cfg Config, orgs *org.Service, logger *slog.Logger, hooks Hooks, plugs ...Plug) *Bot {
+	b := build(cfg, orgs, logger, hooks, plugs)
+	for _, lang := range []string{LangZH, LangEN} {
+		if lang == b.cfg.Language {
+			continue
+		}
+		tcfg := cfg
+		tcfg.Language = lang
+		t := build(tcfg, orgs, logger, hooks, plugs)
+		t.syncers = b.syncers // SetOrgSync on b serves every twin
+		b.twins[lang], t.twins = t, b.twins
+	}
+	return b
+}
+
+// build returns a bot in one language (New builds the twins).
+func build(cfg Config, orgs *org.Service, logger *slog.Logger, hooks Hooks, plugs []Plug) *Bot {
 	if cfg.Language != LangEN {
 		cfg.Language = LangZH
 	}
@@ -82,6 +102,7 @@ func New(cfg Config, orgs *org.Service, logger *slog.Logger, hooks Hooks, plugs 
 	}
 	b := &Bot{cfg: cfg, org: orgs, syncers: map[string]OrgSyncer{}, log: logger.With("component", "bot"), router: NewRouter(),
 		actions: map[string]ActionFunc{}, hooks: hooks, renderers: map[string]NoticeRenderer{}}
+	b.twins = map[string]*Bot{cfg.Language: b}
 	b.plug(Module{Name: "general", Topic: "general", Notices: []NoticeRenderer{Renders(renderReply)}})
 	b.registerGeneral()
 	b.plug(b.orgModule())
@@ -97,6 +118,14 @@ func (b *Bot) now() time.Time { return b.cfg.Clock.Now() }
 
 // Lang returns the bot's language.
 func (b *Bot) Lang() string { return b.cfg.Language }
+
+// in returns the twin speaking lang (this bot for "" or an unknown one).
+func (b *Bot) in(lang string) *Bot {
+	if t, ok := b.twins[lang]; ok {
+		return t
+	}
+	return b
+}
 
 // t translates in the bot's language.
 func (b *Bot) t(key string, kv ...string) string { return T(b.cfg.Language, key, kv...) }
@@ -133,10 +162,17 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (out []Message) {
 		b.hooks.Command(name, outcome(err))
 		return []Message{b.ErrorReply(err, nil)}
 	}
+	return b.in(actor.Language).handleAs(ctx, actor, ev, &name)
+}
+
+// handleAs answers an event of a resolved actor in this bot's language;
+// name is set to the command or action run (Handle recovers panics).
+func (b *Bot) handleAs(ctx context.Context, actor core.Actor, ev Event, name *string) []Message {
+	var err error
 	var msgs []Message
 	var cmd *Command
 	if ev.Action != "" {
-		name = ev.Action
+		*name = ev.Action
 		fn, ok := b.actions[ev.Action]
 		if !ok {
 			err = core.Invalid("unknown_action", "action", ev.Action)
@@ -146,10 +182,10 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (out []Message) {
 	} else {
 		cmd, msgs, err = b.command(ctx, actor, ev)
 		if cmd != nil {
-			name = cmd.Path
+			*name = cmd.Path
 		}
 	}
-	b.hooks.Command(name, outcome(err))
+	b.hooks.Command(*name, outcome(err))
 	if err != nil {
 		return []Message{b.ErrorReply(err, cmd)}
 	}

@@ -301,8 +301,20 @@ func (b *Bot) plug(m Module) {
 	b.modules = append(b.modules, m)
 }
 
-// Render turns an outbox notice into the message to deliver.
-func (b *Bot) Render(_ context.Context, n core.StoredNotice) (Message, error) {
+// Render turns an outbox notice into the message to deliver, in the
+// language its recipient chose (the bot's when none, or for a channel).
+func (b *Bot) Render(ctx context.Context, n core.StoredNotice) (Message, error) {
+	if n.To.User != "" && b.org != nil && len(b.twins) > 1 {
+		lang, err := b.org.Language(ctx, n.To.User)
+		if err != nil {
+			b.log.Warn("reading a recipient's language; rendering in the default", "user", n.To.User, "err", err)
+		}
+		return b.in(lang).render(n)
+	}
+	return b.render(n)
+}
+
+func (b *Bot) render(n core.StoredNotice) (Message, error) {
 	r, ok := b.renderers[n.Type]
 	if !ok {
 		return Message{}, core.Invalid("unknown_notice", "kind", n.Type)

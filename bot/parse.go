@@ -63,6 +63,22 @@ var aliases = map[string]string{
 	"问题": "problem", "事件": "incident", "指派": "assign", "分派": "assign", "分析": "analyse", "根因": "cause", "解决": "resolve", "关闭": "close", "措施": "action",
 	"预案": "plan", "评估": "review", "演练": "drill", "安排": "schedule", "登记": "record", "预警": "warning", "发布": "issue", "解除": "lift", "周期任务": "duty-task",
 	"执行": "run", "立即执行": "run",
+	"应用": "app", "授权情况": "access", "访问": "access", "查阅": "access", "确认": "confirm", "上线": "online", "下线": "offline",
+	"公示": "publish", "发布公告": "publish", "发版": "release", "新版本": "release", "注册": "register", "系统测试": "systest", "验收": "uat", "验收测试": "uat",
+	"检查点": "checkpoint", "导出": "export", "申请": "request", "导入": "import", "变更": "change", "新建": "new", "开始": "start", "实施": "start",
+	"整改清单": "actions", "交班": "handover", "交接": "handover", "当前": "now", "现在": "now", "策略": "policy", "升级策略": "policy",
+	"轮换": "rotation", "轮班": "rotation", "调班": "swap", "换班": "swap", "认领": "ack", "申报": "declare", "上升": "escalate", "升级": "escalate",
+	"等级": "level", "级别": "level", "控制": "mitigate", "缓解": "mitigate", "进展": "update", "更新": "update", "操作": "op", "报表": "report",
+	"答复": "answer", "转交": "forward", "转办": "forward", "提交": "open", "回复": "reply", "等待": "wait", "挂起": "wait",
+	"语言": "lang",
+	"同意": "approve", "批准": "approve", "驳回": "reject", "拒绝": "reject", "撤回": "cancel", "取消": "cancel", "复核": "review", "显示": "show",
+}
+
+// scopedAliases maps a Chinese word onto an English one after a given
+// path only, where the word means something else there than elsewhere
+// ("/报表 事件" is the incident report, "/事件" the incident commands).
+var scopedAliases = map[string]map[string]string{
+	"report": {"事件": "incidents", "巡检": "inspections"},
 }
 
 // flagAliases maps Chinese flag names onto the English ones.
@@ -87,6 +103,25 @@ func canonicalWord(w string) string {
 		return a
 	}
 	return strings.ToLower(w)
+}
+
+// canonicalNext returns the English word for w after the English words
+// of parent.
+func canonicalNext(parent []string, w string) string {
+	if a, ok := scopedAliases[strings.Join(parent, " ")][w]; ok {
+		return a
+	}
+	return canonicalWord(w)
+}
+
+// canonicalPath returns the English words of a command line's words, each
+// read in the position it stands.
+func canonicalPath(tokens []string) []string {
+	words := make([]string, len(tokens))
+	for i, t := range tokens {
+		words[i] = canonicalNext(words[:i], t)
+	}
+	return words
 }
 
 func canonicalValue(v string) string {

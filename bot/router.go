@@ -72,10 +72,7 @@ func (e *usageError) Error() string { return "usage: " + e.code + " " + e.arg }
 // Match finds the command for tokens (without the leading slash) by the
 // longest registered path, and parses its arguments and flags.
 func (rt *Router) Match(tokens []string) (*Command, []string, map[string]string, error) {
-	words := make([]string, len(tokens))
-	for i, t := range tokens {
-		words[i] = canonicalWord(t)
-	}
+	words := canonicalPath(tokens)
 	var cmd *Command
 	n := 0
 	for i := len(words); i > 0; i-- {

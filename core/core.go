@@ -36,6 +36,9 @@ type Actor struct {
 	UserID   string
 	Name     string
 	Platform string
+	// Language is the language the user chose for replies ("" the
+	// bot's default, bot.language).
+	Language string
 }
 
 // SystemActor returns the actor for opsbot's own changes.

@@ -89,7 +89,16 @@ type User struct {
 	// signs in with service tokens only, and is never chosen as a person
 	// to notify, to approve or to be on duty (Directory.Holders skips it).
 	Service bool `json:"service,omitempty"`
+	// Language is the language the user chose for replies and notices
+	// (LanguageZH, LanguageEN, or "" for the bot's default).
+	Language string `json:"language,omitempty"`
 }
+
+// Languages a user can choose (the bot's catalogs).
+const (
+	LanguageZH = "zh-CN"
+	LanguageEN = "en"
+)
 
 // Grant is a role held by a user over a scope: a unit code, or an app code
 // for access_party.

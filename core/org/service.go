@@ -108,7 +108,7 @@ func (s *Service) Resolve(ctx context.Context, platform, externalID string) (cor
 		if u.Service && platform != core.PlatformWebchat {
 			return core.Forbidden("service_user_signin", "id", u.ID)
 		}
-		actor = core.Actor{UserID: u.ID, Name: u.Name, Platform: platform}
+		actor = core.Actor{UserID: u.ID, Name: u.Name, Platform: platform, Language: u.Language}
 		return nil
 	})
 	return actor, err
@@ -208,6 +208,45 @@ func (s *Service) ShowUser(ctx context.Context, actor core.Actor, id string) (Pr
 		return err
 	})
 	return p, err
+}
+
+// SetLanguage sets the language of the actor's own replies and notices
+// (LanguageZH or LanguageEN) and audits the change.
+func (s *Service) SetLanguage(ctx context.Context, actor core.Actor, lang string) error {
+	if lang != LanguageZH && lang != LanguageEN {
+		return core.Invalid("language_unknown", "language", lang)
+	}
+	return s.store.InTx(ctx, func(tx Ports) error {
+		before, err := getUser(ctx, tx, actor.UserID)
+		if err != nil {
+			return err
+		}
+		if before.Language == lang {
+			return nil
+		}
+		after := before
+		after.Language = lang
+		if err := tx.UpdateUser(ctx, after); err != nil {
+			return err
+		}
+		return core.Record(ctx, tx, s.clock.Now(), actor, "org.user.language", "user:"+actor.UserID,
+			map[string]string{"language": before.Language}, map[string]string{"language": lang})
+	})
+}
+
+// Language returns the language a user chose ("" when none, or when
+// there is no such user).
+func (s *Service) Language(ctx context.Context, userID string) (string, error) {
+	var lang string
+	err := s.store.InTx(ctx, func(tx Ports) error {
+		u, err := tx.User(ctx, userID)
+		if errors.Is(err, core.ErrNotFound) {
+			return nil
+		}
+		lang = u.Language
+		return err
+	})
+	return lang, err
 }
 
 // Tree returns the units under root (the city when root is ""), depth

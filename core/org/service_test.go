@@ -489,3 +489,33 @@ func TestUsers(t *testing.T) {
 	_, err = b.svc.Users(ctx, as("ghost"), "")
 	requireCode(t, err, core.ErrForbidden, "not_registered")
 }
+
+// TestSetLanguage: a user sets their own language, audited; Resolve and
+// Language return it; an unknown language is refused.
+func TestSetLanguage(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	requireCode(t, b.svc.SetLanguage(ctx, as("zhangwei"), "fr"), core.ErrInvalid, "language_unknown")
+	lang, err := b.svc.Language(ctx, "zhangwei")
+	require.NoError(t, err)
+	require.Empty(t, lang, "the bot's default until chosen")
+	require.NoError(t, b.svc.SetLanguage(ctx, as("zhangwei"), org.LanguageEN))
+	require.NoError(t, b.svc.SetLanguage(ctx, as("zhangwei"), org.LanguageEN), "setting it again changes nothing")
+	lang, err = b.svc.Language(ctx, "zhangwei")
+	require.NoError(t, err)
+	require.Equal(t, org.LanguageEN, lang)
+	lang, err = b.svc.Language(ctx, "nobody")
+	require.NoError(t, err)
+	require.Empty(t, lang)
+	trail, err := b.svc.AuditTrail(ctx, as("zhangwei"), "user:zhangwei")
+	require.NoError(t, err)
+	var n int
+	for _, e := range trail {
+		if e.Action == "org.user.language" {
+			n++
+			require.Contains(t, e.After, `"language":"en"`)
+		}
+	}
+	require.Equal(t, 1, n)
+}

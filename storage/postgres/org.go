@@ -88,11 +88,11 @@ func (t *Tx) RepathSubtree(ctx context.Context, oldPrefix, newPrefix string) err
 	return wrap(err, "repath subtree")
 }
 
-const userColumns = "id, name, unit, created_at, removed, service"
+const userColumns = "id, name, unit, created_at, removed, service, language"
 
 func scanUser(row pgx.Row) (org.User, error) {
 	var u org.User
-	err := row.Scan(&u.ID, &u.Name, &u.Unit, &u.CreatedAt, &u.Removed, &u.Service)
+	err := row.Scan(&u.ID, &u.Name, &u.Unit, &u.CreatedAt, &u.Removed, &u.Service, &u.Language)
 	return u, err
 }
 
@@ -113,15 +113,15 @@ func (t *Tx) UsersIn(ctx context.Context, codes []string) ([]org.User, error) {
 
 // InsertUser inserts a user.
 func (t *Tx) InsertUser(ctx context.Context, u org.User) error {
-	_, err := t.tx.Exec(ctx, `INSERT INTO users (id, name, unit, created_at, removed, service) VALUES ($1, $2, $3, $4, $5, $6)`,
-		u.ID, u.Name, u.Unit, u.CreatedAt, u.Removed, u.Service)
+	_, err := t.tx.Exec(ctx, `INSERT INTO users (id, name, unit, created_at, removed, service, language) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		u.ID, u.Name, u.Unit, u.CreatedAt, u.Removed, u.Service, u.Language)
 	return wrap(err, "insert user")
 }
 
-// UpdateUser updates a user's name, unit and removed flag.
+// UpdateUser updates a user's name, unit, removed flag and language.
 func (t *Tx) UpdateUser(ctx context.Context, u org.User) error {
-	_, err := t.tx.Exec(ctx, `UPDATE users SET name = $2, unit = $3, removed = $4, service = $5 WHERE id = $1`,
-		u.ID, u.Name, u.Unit, u.Removed, u.Service)
+	_, err := t.tx.Exec(ctx, `UPDATE users SET name = $2, unit = $3, removed = $4, service = $5, language = $6 WHERE id = $1`,
+		u.ID, u.Name, u.Unit, u.Removed, u.Service, u.Language)
 	return wrap(err, "update user")
 }
 
