@@ -10,14 +10,29 @@ type parseError struct{ code string }
 
 func (e *parseError) Error() string { return e.code }
 
-// tokenize splits a command line into words. "…" and “…” keep spaces;
-// a full-width slash or space counts as its ASCII twin.
+// tokenize splits a command line into words. "…" and “…” keep spaces and
+// every character they hold; outside quotes the line is normalised first
+// (see normalRune): people type full-width slashes, dashes, colons, digits
+// and spaces with a Chinese input method.
 func tokenize(line string) ([]string, error) {
-	line = strings.NewReplacer("／", "/", "\u3000", " ", "——", "--", "—", "--").Replace(strings.TrimSpace(line))
+	line = strings.TrimSpace(line)
 	var out []string
 	var cur strings.Builder
-	inWord, quote := false, rune(0)
+	inWord, quote, dash := false, rune(0), false
 	for _, r := range line {
+		if quote == 0 {
+			// A run of em dashes (—, ——) is a flag prefix "--".
+			if r == '—' {
+				if !dash {
+					cur.WriteString("--")
+					inWord = true
+				}
+				dash = true
+				continue
+			}
+			dash = false
+			r = normalRune(r)
+		}
 		switch {
 		case quote != 0:
 			if r == quote || (quote == '“' && r == '”') {
@@ -45,6 +60,25 @@ func tokenize(line string) ([]string, error) {
 		out = append(out, cur.String())
 	}
 	return out, nil
+}
+
+// normalRune maps the full-width forms a Chinese input method types onto
+// their ASCII twins: ／ － ： ０-９ and the full-width and ideographic
+// spaces.
+func normalRune(r rune) rune {
+	switch {
+	case r == '／':
+		return '/'
+	case r == '－':
+		return '-'
+	case r == '：':
+		return ':'
+	case r >= '０' && r <= '９':
+		return '0' + (r - '０')
+	case r == '\u3000' || r == '\u00a0' || r == '\u2002' || r == '\u2003':
+		return ' '
+	}
+	return r
 }
 
 // aliases maps Chinese command words onto the English grammar.
