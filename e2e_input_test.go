@@ -137,4 +137,8 @@ func TestE2EInputAsTyped(t *testing.T) {
 	require.Contains(t, r.all(), "您是不是要输入：孙丽（sunli）", r.all())
 	r = a.say("sunli", "/incdent show 1")
 	require.Contains(t, r.all(), "您是不是要输入：/incident show", r.all())
+	r = a.say("sunli", "/org tree dc-eud")
+	require.Contains(t, r.all(), "（dc-edu）", r.all())
+	r = a.say("sunli", "/org user show sunly")
+	require.Contains(t, r.all(), "孙丽（sunli）", r.all())
 }

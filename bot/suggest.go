@@ -118,7 +118,7 @@ func (b *Bot) suggestFor(ctx context.Context, actor core.Actor, err error) error
 		if derr != nil {
 			return err
 		}
-		choices = suggestUsers(dir, ce.Args["id"])
+		choices = suggestUsers(dir, ce.Args["id"], b.cfg.Language)
 	case "unit_not_found":
 		nodes, terr := b.org.Tree(ctx, actor, "")
 		if terr != nil {
@@ -129,7 +129,7 @@ func (b *Bot) suggestFor(ctx context.Context, actor core.Actor, err error) error
 		for _, n := range nodes {
 			d := min(distance(typed, n.Unit.Code), distance(typed, n.Unit.Name))
 			if near(typed, d) {
-				cs = append(cs, candidate{n.Unit.Name + "（" + n.Unit.Code + "）", d})
+				cs = append(cs, candidate{named(b.cfg.Language, n.Unit.Name, n.Unit.Code), d})
 			}
 		}
 		choices = best(cs)
@@ -141,12 +141,12 @@ func (b *Bot) suggestFor(ctx context.Context, actor core.Actor, err error) error
 }
 
 // suggestUsers returns the users whose id or name is closest to typed.
-func suggestUsers(dir []org.Profile, typed string) []string {
+func suggestUsers(dir []org.Profile, typed, lang string) []string {
 	var cs []candidate
 	for _, p := range dir {
 		d := min(distance(typed, p.User.ID), distance(typed, p.User.Name))
 		if near(typed, d) {
-			cs = append(cs, candidate{p.User.Name + "（" + p.User.ID + "）", d})
+			cs = append(cs, candidate{named(lang, p.User.Name, p.User.ID), d})
 		}
 	}
 	return best(cs)
@@ -193,7 +193,7 @@ func (b *Bot) resolveUsers(ctx context.Context, cmd *Command, args []string, fla
 	if err != nil {
 		return err
 	}
-	resolve := func(v string) (string, error) { return resolveName(dir, v) }
+	resolve := func(v string) (string, error) { return resolveName(dir, v, b.cfg.Language) }
 	for _, p := range todo {
 		if *p, err = resolve(*p); err != nil {
 			return err
@@ -219,25 +219,34 @@ func (b *Bot) resolveUsers(ctx context.Context, cmd *Command, args []string, fla
 // resolveName returns the id of the one user in dir with id or display
 // name v; v itself when there is none; user_ambiguous with the choices
 // (name（id，unit）) when several share the name.
-func resolveName(dir []org.Profile, v string) (string, error) {
-	var named []org.Profile
+func resolveName(dir []org.Profile, v, lang string) (string, error) {
+	var same []org.Profile
 	for _, p := range dir {
 		if p.User.ID == v {
 			return v, nil
 		}
 		if p.User.Name == v {
-			named = append(named, p)
+			same = append(same, p)
 		}
 	}
-	switch len(named) {
+	switch len(same) {
 	case 0:
 		return v, nil
 	case 1:
-		return named[0].User.ID, nil
+		return same[0].User.ID, nil
 	}
-	choices := make([]string, len(named))
-	for i, p := range named {
-		choices[i] = p.User.Name + "（" + p.User.ID + "，" + p.Unit.Name + "）"
+	choices := make([]string, len(same))
+	for i, p := range same {
+		choices[i] = named(lang, p.User.Name, p.User.ID, p.Unit.Name)
 	}
-	return "", core.Invalid("user_ambiguous", "name", v, "choices", strings.Join(choices, "、"))
+	return "", core.Invalid("user_ambiguous", "name", v, "choices", strings.Join(choices, T(lang, "list.sep")))
+}
+
+// named shows a name with what identifies it: 孙丽（sunli，运维中心） in
+// Chinese, 孙丽 (sunli, 运维中心) in English.
+func named(lang, name string, ids ...string) string {
+	if lang == LangEN {
+		return name + " (" + strings.Join(ids, ", ") + ")"
+	}
+	return name + "（" + strings.Join(ids, "，") + "）"
 }

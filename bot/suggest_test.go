@@ -29,7 +29,7 @@ func TestResolveName(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := resolveName(testDirectory(), tt.in)
+			got, err := resolveName(testDirectory(), tt.in, LangZH)
 			if tt.err != "" {
 				var ce *core.Error
 				require.ErrorAs(t, err, &ce)
@@ -46,10 +46,11 @@ func TestResolveName(t *testing.T) {
 
 func TestSuggestUsers(t *testing.T) {
 	t.Parallel()
-	require.Equal(t, []string{"孙丽（sunli）"}, suggestUsers(testDirectory(), "孙莉"))
-	require.Equal(t, []string{"孙丽（sunli）"}, suggestUsers(testDirectory(), "sunly"))
-	require.Equal(t, []string{"周杰（zhoujie）"}, suggestUsers(testDirectory(), "zhoujei"))
-	require.Empty(t, suggestUsers(testDirectory(), "wangfang"))
+	require.Equal(t, []string{"孙丽（sunli）"}, suggestUsers(testDirectory(), "孙莉", LangZH))
+	require.Equal(t, []string{"孙丽 (sunli)"}, suggestUsers(testDirectory(), "孙莉", LangEN))
+	require.Equal(t, []string{"孙丽（sunli）"}, suggestUsers(testDirectory(), "sunly", LangZH))
+	require.Equal(t, []string{"周杰（zhoujie）"}, suggestUsers(testDirectory(), "zhoujei", LangZH))
+	require.Empty(t, suggestUsers(testDirectory(), "wangfang", LangZH))
 }
 
 func TestSuggestCommands(t *testing.T) {
