@@ -141,4 +141,11 @@ func TestE2EInputAsTyped(t *testing.T) {
 	require.Contains(t, r.all(), "（dc-edu）", r.all())
 	r = a.say("sunli", "/org user show sunly")
 	require.Contains(t, r.all(), "孙丽（sunli）", r.all())
+
+	// A name in a flag, with full-width dashes and a full-width colon.
+	requireOK(t, a.say("sunli", "/backup plan add cmdb －－daily １０：００ ——owner 孙丽"))
+	r = a.say("sunli", "/backup plan show cmdb")
+	requireOK(t, r)
+	require.Contains(t, r.all(), "sunli", r.all())
+	require.Contains(t, r.all(), "10:00", r.all())
 }

@@ -28,6 +28,9 @@ func TestTokenize(t *testing.T) {
 		{name: "ideographic and no-break spaces", in: "组织\u3000\u3000树\u00a0dc", want: []string{"组织", "树", "dc"}},
 		{name: "quoted text keeps full-width", in: "incident declare “网关：５０２——超时” ——level 2", want: []string{"incident", "declare", "网关：５０２——超时", "--level", "2"}},
 		{name: "ascii quoted keeps full-width", in: `x "０９：００ －－a"`, want: []string{"x", "０９：００ －－a"}},
+		{name: "unquoted free text keeps its punctuation", in: "warning issue 2 台风预警：今晚 A－B 数据库——恢复 —note 已恢复",
+			want: []string{"warning", "issue", "2", "台风预警：今晚", "A－B", "数据库——恢复", "--note", "已恢复"}},
+		{name: "mixed dashes", in: "x —-level 2", want: []string{"x", "--level", "2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

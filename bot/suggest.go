@@ -174,39 +174,57 @@ func (b *Bot) activeUsers(ctx context.Context) ([]org.Profile, error) {
 // anything else goes on as typed, for the core to refuse (and suggestFor
 // to suggest).
 func (b *Bot) resolveUsers(ctx context.Context, cmd *Command, args []string, flags map[string]string) error {
-	var todo []*string
-	for _, i := range cmd.Users {
-		if i < len(args) {
-			todo = append(todo, &args[i])
-		}
-	}
-	lists := map[string][]string{}
-	for _, f := range cmd.UserFlags {
-		if v, ok := flags[f]; ok {
-			lists[f] = splitList(v)
-		}
-	}
-	if len(todo) == 0 && len(lists) == 0 {
+	if !namesUsers(cmd, args, flags) {
 		return nil
 	}
 	dir, err := b.activeUsers(ctx)
 	if err != nil {
 		return err
 	}
-	resolve := func(v string) (string, error) { return resolveName(dir, v, b.cfg.Language) }
-	for _, p := range todo {
-		if *p, err = resolve(*p); err != nil {
+	return applyNames(cmd, args, flags, func(v string) (string, error) { return resolveName(dir, v, b.cfg.Language) })
+}
+
+// namesUsers reports whether the command line gives any user argument or
+// user flag.
+func namesUsers(cmd *Command, args []string, flags map[string]string) bool {
+	for _, i := range cmd.Users {
+		if i < len(args) {
+			return true
+		}
+	}
+	for _, f := range cmd.UserFlags {
+		if _, ok := flags[f]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// applyNames replaces, in place, each user argument and each item of a
+// user flag by what resolve makes of it. A list flag is rewritten (joined
+// by ",") only when an item changed.
+func applyNames(cmd *Command, args []string, flags map[string]string, resolve func(string) (string, error)) error {
+	var err error
+	for _, i := range cmd.Users {
+		if i >= len(args) {
+			continue
+		}
+		if args[i], err = resolve(args[i]); err != nil {
 			return err
 		}
 	}
-	for f, parts := range lists {
-		changed := false
-		for i, v := range parts {
-			id, err := resolve(strings.TrimSpace(v))
+	for _, f := range cmd.UserFlags {
+		v, ok := flags[f]
+		if !ok {
+			continue
+		}
+		parts, changed := splitList(v), false
+		for i, item := range parts {
+			id, err := resolve(strings.TrimSpace(item))
 			if err != nil {
 				return err
 			}
-			changed = changed || id != v
+			changed = changed || id != item
 			parts[i] = id
 		}
 		if changed {

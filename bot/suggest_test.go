@@ -44,6 +44,47 @@ func TestResolveName(t *testing.T) {
 	}
 }
 
+func TestApplyNames(t *testing.T) {
+	t.Parallel()
+	resolve := func(v string) (string, error) { return resolveName(testDirectory(), v, LangZH) }
+	tests := []struct {
+		name      string
+		cmd       *Command
+		args      []string
+		flags     map[string]string
+		wantArgs  []string
+		wantFlags map[string]string
+		err       string
+	}{
+		{name: "argument", cmd: &Command{Users: []int{1}}, args: []string{"3", "孙丽"}, flags: map[string]string{},
+			wantArgs: []string{"3", "sunli"}, wantFlags: map[string]string{}},
+		{name: "other arguments untouched", cmd: &Command{Users: []int{2}}, args: []string{"孙丽", "2026-12-01", "周杰"}, flags: map[string]string{},
+			wantArgs: []string{"孙丽", "2026-12-01", "zhoujie"}, wantFlags: map[string]string{}},
+		{name: "missing optional argument", cmd: &Command{Users: []int{0}}, flags: map[string]string{}, wantFlags: map[string]string{}},
+		{name: "flag", cmd: &Command{UserFlags: []string{"owner"}}, flags: map[string]string{"owner": "孙丽", "location": "孙丽"},
+			wantFlags: map[string]string{"owner": "sunli", "location": "孙丽"}},
+		{name: "list flag", cmd: &Command{UserFlags: []string{"staff"}}, flags: map[string]string{"staff": "孙丽，zhoujie、周杰"},
+			wantFlags: map[string]string{"staff": "sunli,zhoujie,zhoujie"}},
+		{name: "list flag of ids kept as typed", cmd: &Command{UserFlags: []string{"staff"}}, flags: map[string]string{"staff": "sunli，zhoujie"},
+			wantFlags: map[string]string{"staff": "sunli，zhoujie"}},
+		{name: "role stays", cmd: &Command{UserFlags: []string{"assignee"}}, flags: map[string]string{"assignee": "operator"},
+			wantFlags: map[string]string{"assignee": "operator"}},
+		{name: "ambiguous in a list", cmd: &Command{UserFlags: []string{"members"}}, flags: map[string]string{"members": "孙丽,张伟"}, err: "user_ambiguous"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := applyNames(tt.cmd, tt.args, tt.flags, resolve)
+			if tt.err != "" {
+				require.ErrorContains(t, err, tt.err)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.wantArgs, tt.args)
+			require.Equal(t, tt.wantFlags, tt.flags)
+		})
+	}
+}
+
 func TestSuggestUsers(t *testing.T) {
 	t.Parallel()
 	require.Equal(t, []string{"孙丽（sunli）"}, suggestUsers(testDirectory(), "孙莉", LangZH))
