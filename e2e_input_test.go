@@ -117,3 +117,35 @@ func TestE2ELengthLimits(t *testing.T) {
 	require.Equal(t, 422, st, out)
 	require.Contains(t, out["message"], "1000")
 }
+
+// TestE2EInputAsTyped: through the web chat, a full-width slash is a
+// command, a display name stands for its user, and a typo'd command or
+// name gets "did you mean …".
+func TestE2EInputAsTyped(t *testing.T) {
+	a := startApp(t)
+	r := a.say("sunli", "／帮助")
+	requireOK(t, r)
+	require.NotContains(t, r.all(), "请以 / 开头")
+
+	r = a.say("huangyu", "/incident declare 磁盘告警 ——level ４")
+	requireOK(t, r)
+	r = a.say("sunli", "/incident assign 1 孙丽")
+	requireOK(t, r)
+	require.Contains(t, r.all(), "sunli")
+
+	r = a.say("sunli", "/incident assign 1 孙莉")
+	require.Contains(t, r.all(), "您是不是要输入：孙丽（sunli）", r.all())
+	r = a.say("sunli", "/incdent show 1")
+	require.Contains(t, r.all(), "您是不是要输入：/incident show", r.all())
+	r = a.say("sunli", "/org tree dc-eud")
+	require.Contains(t, r.all(), "（dc-edu）", r.all())
+	r = a.say("sunli", "/org user show sunly")
+	require.Contains(t, r.all(), "孙丽（sunli）", r.all())
+
+	// A name in a flag, with full-width dashes and a full-width colon.
+	requireOK(t, a.say("sunli", "/backup plan add cmdb －－daily １０：００ ——owner 孙丽"))
+	r = a.say("sunli", "/backup plan show cmdb")
+	requireOK(t, r)
+	require.Contains(t, r.all(), "sunli", r.all())
+	require.Contains(t, r.all(), "10:00", r.all())
+}

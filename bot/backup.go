@@ -26,10 +26,10 @@ func Backups(svc *backup.Service) Plug {
 			Name:  "backup",
 			Topic: "backup",
 			Commands: []*Command{
-				{Path: "backup plan add", Usage: "<system> --daily HH:MM [--full-monthly <day>] [--location …] [--retention 30d|6m|1y] [--method full|incremental|differential|snapshot|log] [--owner <userid>]",
+				{Path: "backup plan add", UserFlags: []string{"owner"}, Usage: "<system> --daily HH:MM [--full-monthly <day>] [--location …] [--retention 30d|6m|1y] [--method full|incremental|differential|snapshot|log] [--owner <userid>]",
 					MinArgs: 1, MaxArgs: 1, Flags: map[string]bool{"daily": true, "full-monthly": true, "location": true, "retention": true, "method": true, "owner": true},
 					Required: []string{"daily"}, Run: k.planAdd},
-				{Path: "backup plan set", Usage: "<system> [--location …] [--retention …] [--method …] [--owner <userid>]", MinArgs: 1, MaxArgs: 1,
+				{Path: "backup plan set", UserFlags: []string{"owner"}, Usage: "<system> [--location …] [--retention …] [--method …] [--owner <userid>]", MinArgs: 1, MaxArgs: 1,
 					Flags: map[string]bool{"location": true, "retention": true, "method": true, "owner": true}, Run: k.planSet},
 				{Path: "backup plan list", Run: k.planList},
 				{Path: "backup plan remove", Usage: "<system>", MinArgs: 1, MaxArgs: 1, Run: k.planRemove},

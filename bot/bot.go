@@ -220,7 +220,9 @@ func isUserError(err error) bool {
 
 func (b *Bot) command(ctx context.Context, actor core.Actor, ev Event) (*Command, []Message, error) {
 	text := strings.TrimSpace(ev.Text)
-	text = strings.TrimPrefix(text, "／")
+	if rest, ok := strings.CutPrefix(text, "／"); ok {
+		text = "/" + rest
+	}
 	if !strings.HasPrefix(text, "/") {
 		return nil, nil, &parseError{"not_a_command"}
 	}
@@ -235,7 +237,13 @@ func (b *Bot) command(ctx context.Context, actor core.Actor, ev Event) (*Command
 	if err != nil {
 		return cmd, nil, err
 	}
+	if err := b.resolveUsers(ctx, cmd, args, flags); err != nil {
+		return cmd, nil, err
+	}
 	msgs, err := cmd.Run(ctx, &Request{Actor: actor, Event: ev, Command: cmd, Args: args, Flags: flags})
+	if err != nil {
+		err = b.suggestFor(ctx, actor, err)
+	}
 	return cmd, msgs, err
 }
 
@@ -251,8 +259,17 @@ func (b *Bot) ErrorReply(err error, cmd *Command) Message {
 	var ue *usageError
 	var pe *parseError
 	var ce *core.Error
+	var se *suggestError
 	switch {
+	case errors.As(err, &se):
+		m := b.ErrorReply(se.err, cmd)
+		m.Text += "\n" + b.t("err.did_you_mean", "choices", strings.Join(se.choices, b.t("list.or")))
+		return m
 	case errors.As(err, &ue):
+		if len(ue.suggest) > 0 {
+			err := &suggestError{err: &usageError{code: ue.code, arg: ue.arg, cmd: ue.cmd}, choices: ue.suggest}
+			return b.ErrorReply(err, cmd)
+		}
 		if ue.code == "incomplete" {
 			return b.errorMessage(b.t("err.incomplete", "arg", ue.arg) + "\n" + b.t("usage.list", "list", b.listUnder(ue.arg)))
 		}

@@ -61,6 +61,7 @@ func domainCatalogs() map[string][2]catalog {
 		"console_trends":  {zhConsoleTrends, enConsoleTrends},
 		"console_pages":   {zhConsolePages, enConsolePages},
 		"problem":         {zhProblem, enProblem},
+		"input":           {zhInput, enInput},
 	}
 }
 

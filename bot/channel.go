@@ -23,8 +23,8 @@ func Channels(svc ChannelMembers) Plug {
 	return func(b *Bot) Module {
 		c := channelBot{b, svc}
 		return Module{Name: "channel", Topic: "org", Commands: []*Command{
-			{Path: "channel add", Usage: "<channel> <userid>", MinArgs: 2, MaxArgs: 2, Run: c.add},
-			{Path: "channel remove", Usage: "<channel> <userid>", MinArgs: 2, MaxArgs: 2, Run: c.remove},
+			{Path: "channel add", Users: []int{1}, Usage: "<channel> <userid>", MinArgs: 2, MaxArgs: 2, Run: c.add},
+			{Path: "channel remove", Users: []int{1}, Usage: "<channel> <userid>", MinArgs: 2, MaxArgs: 2, Run: c.remove},
 			{Path: "channel list", Usage: "[channel]", MaxArgs: 1, Run: c.list},
 		}}
 	}

@@ -22,7 +22,7 @@ func DutyTasks(svc *dutytask.Service) Plug {
 			Name:  "duty-task",
 			Topic: "duty-task",
 			Commands: []*Command{
-				{Path: "duty-task add", Usage: "<name> --every month|quarter|year --owner <role|user> --due <rule>", MinArgs: 1, MaxArgs: 1,
+				{Path: "duty-task add", UserFlags: []string{"owner"}, Usage: "<name> --every month|quarter|year --owner <role|user> --due <rule>", MinArgs: 1, MaxArgs: 1,
 					Flags: map[string]bool{"every": true, "owner": true, "due": true}, Required: []string{"every", "owner", "due"}, Run: k.add},
 				{Path: "duty-task list", Run: k.list},
 				{Path: "duty-task done", Usage: "<id> [--note …]", MinArgs: 1, MaxArgs: 1, Flags: map[string]bool{"note": true}, Run: k.done},

@@ -27,10 +27,10 @@ func Duty(rotations *duty.Service, handovers *duty.Handovers, handoverEvery time
 			Topic: "incident",
 			Commands: []*Command{
 				{Path: "duty now", Usage: "[rotation]", MaxArgs: 1, Run: c.now},
-				{Path: "duty rotation add", Usage: "<name> --members a,b,c --every day|week --handover HH:MM [--unit <code>] [--skip-holidays]", MinArgs: 1, MaxArgs: 1,
+				{Path: "duty rotation add", UserFlags: []string{"members"}, Usage: "<name> --members a,b,c --every day|week --handover HH:MM [--unit <code>] [--skip-holidays]", MinArgs: 1, MaxArgs: 1,
 					Flags:    map[string]bool{"members": true, "every": true, "handover": true, "unit": true, "skip-holidays": false},
 					Required: []string{"members", "every", "handover"}, Run: c.rotationAdd},
-				{Path: "duty swap", Usage: "<rotation> <date> <userid>", MinArgs: 3, MaxArgs: 3, Run: c.swap},
+				{Path: "duty swap", Users: []int{2}, Usage: "<rotation> <date> <userid>", MinArgs: 3, MaxArgs: 3, Run: c.swap},
 				{Path: "duty handover", Usage: "[notes]", MaxArgs: -1, Run: c.handover},
 				{Path: "duty log", Usage: "[rotation]", MaxArgs: 1, Run: c.log},
 			},

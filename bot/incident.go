@@ -31,7 +31,7 @@ func Incidents(svc *incident.Service) Plug {
 				{Path: "incident ack", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: c.simple(svc.Ack)},
 				{Path: "incident escalate", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: c.simple(svc.Escalate)},
 				{Path: "incident show", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: c.show},
-				{Path: "incident assign", Usage: "<id> <userid>", MinArgs: 2, MaxArgs: 2, Run: c.text(svc.Assign)},
+				{Path: "incident assign", Users: []int{1}, Usage: "<id> <userid>", MinArgs: 2, MaxArgs: 2, Run: c.text(svc.Assign)},
 				{Path: "incident update", Usage: "<id> <text>", MinArgs: 2, MaxArgs: -1, Run: c.text(svc.Update)},
 				{Path: "incident mitigate", Usage: "<id> [text]", MinArgs: 1, MaxArgs: -1, Run: c.mitigate},
 				{Path: "incident level", Usage: "<id> <1-4>", MinArgs: 2, MaxArgs: 2, Run: c.level},

@@ -27,7 +27,7 @@ func Inspections(svc *inspect.Service, reports Reports) Plug {
 			Name:  "inspect",
 			Topic: "inspect",
 			Commands: []*Command{
-				{Path: "inspect plan add", Usage: `<name> --cron "<m h dom mon dow>"|--workdays HH:MM --assignee <userid|role> --items a,b,c [--grace 2h] [--level 1-4]`, MinArgs: 1, MaxArgs: 1,
+				{Path: "inspect plan add", UserFlags: []string{"assignee"}, Usage: `<name> --cron "<m h dom mon dow>"|--workdays HH:MM --assignee <userid|role> --items a,b,c [--grace 2h] [--level 1-4]`, MinArgs: 1, MaxArgs: 1,
 					Flags:    map[string]bool{"cron": true, "workdays": true, "assignee": true, "items": true, "grace": true, "level": true},
 					Required: []string{"assignee", "items"}, Run: k.planAdd},
 				{Path: "inspect plan list", Run: k.planList},

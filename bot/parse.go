@@ -10,14 +10,40 @@ type parseError struct{ code string }
 
 func (e *parseError) Error() string { return e.code }
 
-// tokenize splits a command line into words. "…" and “…” keep spaces;
-// a full-width slash or space counts as its ASCII twin.
+// tokenize splits a command line into words. "…" and “…” keep spaces and
+// every character they hold. Outside quotes the line is read as a Chinese
+// input method types it (see normalRune): full-width slashes, digits and
+// spaces count as ASCII; a word starting with em dashes (—, ——) or
+// full-width hyphens (－－) is a flag; ： and － between digits (09：00,
+// 2026－12－01) are : and -. Elsewhere ：, — and － stay as typed, so free
+// text keeps its punctuation.
 func tokenize(line string) ([]string, error) {
-	line = strings.NewReplacer("／", "/", "\u3000", " ", "——", "--", "—", "--").Replace(strings.TrimSpace(line))
+	rs := []rune(strings.TrimSpace(line))
 	var out []string
 	var cur strings.Builder
 	inWord, quote := false, rune(0)
-	for _, r := range line {
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		if quote == 0 {
+			if (r == '—' || r == '－') && !inWord {
+				// A flag prefix: any run of em dashes or full-width hyphens.
+				for i+1 < len(rs) && (rs[i+1] == '—' || rs[i+1] == '－' || rs[i+1] == '-') {
+					i++
+				}
+				cur.WriteString("--")
+				inWord = true
+				continue
+			}
+			if i > 0 && i+1 < len(rs) && isDigit(rs[i-1]) && isDigit(rs[i+1]) {
+				switch r {
+				case '：':
+					r = ':'
+				case '－':
+					r = '-'
+				}
+			}
+			r = normalRune(r)
+		}
 		switch {
 		case quote != 0:
 			if r == quote || (quote == '“' && r == '”') {
@@ -45,6 +71,24 @@ func tokenize(line string) ([]string, error) {
 		out = append(out, cur.String())
 	}
 	return out, nil
+}
+
+// isDigit reports whether r is an ASCII or a full-width digit.
+func isDigit(r rune) bool { return (r >= '0' && r <= '9') || (r >= '０' && r <= '９') }
+
+// normalRune maps the full-width forms a Chinese input method types that
+// mean the same anywhere onto their ASCII twins: ／, ０-９ and the
+// full-width, ideographic and no-break spaces.
+func normalRune(r rune) rune {
+	switch {
+	case r == '／':
+		return '/'
+	case r >= '０' && r <= '９':
+		return '0' + (r - '０')
+	case r == '\u3000' || r == '\u00a0' || r == '\u2002' || r == '\u2003':
+		return ' '
+	}
+	return r
 }
 
 // aliases maps Chinese command words onto the English grammar.

@@ -21,6 +21,16 @@ func TestTokenize(t *testing.T) {
 		{name: "em dash flag", in: "org user add a 张三 —unit dc", want: []string{"org", "user", "add", "a", "张三", "--unit", "dc"}},
 		{name: "empty quotes", in: `x ""`, want: []string{"x", ""}},
 		{name: "unclosed", in: `x "abc`, err: "unclosed_quote"},
+		{name: "full-width slash", in: "／帮助", want: []string{"/帮助"}},
+		{name: "full-width hyphens flag", in: "inspect plan add a －－workdays 09：00", want: []string{"inspect", "plan", "add", "a", "--workdays", "09:00"}},
+		{name: "double em dash flag", in: "incident declare x ——level ４", want: []string{"incident", "declare", "x", "--level", "4"}},
+		{name: "full-width digits and time", in: "duty swap ops ２０２６－１２－０１ 孙丽", want: []string{"duty", "swap", "ops", "2026-12-01", "孙丽"}},
+		{name: "ideographic and no-break spaces", in: "组织\u3000\u3000树\u00a0dc", want: []string{"组织", "树", "dc"}},
+		{name: "quoted text keeps full-width", in: "incident declare “网关：５０２——超时” ——level 2", want: []string{"incident", "declare", "网关：５０２——超时", "--level", "2"}},
+		{name: "ascii quoted keeps full-width", in: `x "０９：００ －－a"`, want: []string{"x", "０９：００ －－a"}},
+		{name: "unquoted free text keeps its punctuation", in: "warning issue 2 台风预警：今晚 A－B 数据库——恢复 —note 已恢复",
+			want: []string{"warning", "issue", "2", "台风预警：今晚", "A－B", "数据库——恢复", "--note", "已恢复"}},
+		{name: "mixed dashes", in: "x —-level 2", want: []string{"x", "--level", "2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

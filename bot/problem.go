@@ -43,7 +43,7 @@ func Problems(svc *problem.Service, reports Reports) Plug {
 				{Path: "problem show", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: c.show},
 				{Path: "problem link", Usage: "<incident> <problem>", MinArgs: 2, MaxArgs: 2, Run: c.link},
 				{Path: "problem add", Usage: "<title> [--system <app>]", MinArgs: 1, MaxArgs: -1, Flags: map[string]bool{"system": true}, Run: c.add},
-				{Path: "problem assign", Usage: "<id> <userid> --due YYYY-MM-DD", MinArgs: 2, MaxArgs: 2, Flags: map[string]bool{"due": true}, Required: []string{"due"}, Run: c.assign},
+				{Path: "problem assign", Users: []int{1}, Usage: "<id> <userid> --due YYYY-MM-DD", MinArgs: 2, MaxArgs: 2, Flags: map[string]bool{"due": true}, Required: []string{"due"}, Run: c.assign},
 				{Path: "problem analyse", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: c.analyse},
 				{Path: "problem cause", Usage: "<id> <text>", MinArgs: 2, MaxArgs: -1, Run: c.cause},
 				{Path: "problem resolve", Usage: "<id> --change <request>|--ref <text>", MinArgs: 1, MaxArgs: 1, Flags: map[string]bool{"change": true, "ref": true}, Run: c.resolve},

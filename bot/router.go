@@ -32,7 +32,12 @@ type Command struct {
 	Flags    map[string]bool // allowed flags; true when the flag takes a value
 	Required []string        // flags that must be given
 	Topic    string          // help topic, e.g. "org"
-	Run      func(ctx context.Context, r *Request) ([]Message, error)
+	// Users are the positional arguments (by index) and UserFlags the
+	// flags (a list flag by each of its items) that name a user: a display
+	// name given there becomes the user's id (Bot.resolveUsers).
+	Users     []int
+	UserFlags []string
+	Run       func(ctx context.Context, r *Request) ([]Message, error)
 }
 
 // textFlags take free text: every word up to the next flag.
@@ -62,9 +67,10 @@ func (rt *Router) Commands() []*Command {
 
 // usageError is a malformed command: code says what, cmd how to use it.
 type usageError struct {
-	code string
-	arg  string
-	cmd  *Command
+	code    string
+	arg     string
+	cmd     *Command
+	suggest []string // "did you mean" command paths
 }
 
 func (e *usageError) Error() string { return "usage: " + e.code + " " + e.arg }
@@ -87,11 +93,11 @@ func (rt *Router) Match(tokens []string) (*Command, []string, map[string]string,
 			prefix := strings.Join(words[:i], " ") + " "
 			for p := range rt.cmds {
 				if strings.HasPrefix(p, prefix) {
-					return nil, nil, nil, &usageError{code: "incomplete", arg: strings.TrimSpace(prefix)}
+					return nil, nil, nil, &usageError{code: "incomplete", arg: strings.TrimSpace(prefix), suggest: rt.suggestCommands(tokens)}
 				}
 			}
 		}
-		return nil, nil, nil, &usageError{code: "unknown_command", arg: strings.Join(tokens, " ")}
+		return nil, nil, nil, &usageError{code: "unknown_command", arg: strings.Join(tokens, " "), suggest: rt.suggestCommands(tokens)}
 	}
 	var args []string
 	flags := map[string]string{}

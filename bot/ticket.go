@@ -28,7 +28,7 @@ func Tickets(svc *ticket.Service) Plug {
 				{Path: "ticket open", Usage: "tech|business|disclosure <title> [--app <app>] [--unit <code>]", MinArgs: 2, MaxArgs: -1,
 					Flags: map[string]bool{"app": true, "unit": true}, Run: c.open},
 				{Path: "ticket answer", Usage: "<id> <text>", MinArgs: 2, MaxArgs: -1, Run: c.text(svc.Answer)},
-				{Path: "ticket forward", Usage: "<id> <userid|app>", MinArgs: 2, MaxArgs: 2, Run: c.text(svc.Forward)},
+				{Path: "ticket forward", Users: []int{1}, Usage: "<id> <userid|app>", MinArgs: 2, MaxArgs: 2, Run: c.text(svc.Forward)},
 				{Path: "ticket wait", Usage: "<id> <question to the asker>", MinArgs: 2, MaxArgs: -1, Run: c.text(svc.Wait)},
 				{Path: "ticket reply", Usage: "<id> <text>", MinArgs: 2, MaxArgs: -1, Run: c.text(svc.Reply)},
 				{Path: "ticket close", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: c.close},

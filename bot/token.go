@@ -27,7 +27,7 @@ func Tokens(svc *access.TokenService) Plug {
 			Commands: []*Command{
 				{Path: "token create", Usage: "<name> [--expires 90d] [--scope read|write]", MinArgs: 1, MaxArgs: 1,
 					Flags: map[string]bool{"expires": true, "scope": true}, Run: k.create},
-				{Path: "token list", Usage: "[--user <userid>]", Flags: map[string]bool{"user": true}, Run: k.list},
+				{Path: "token list", UserFlags: []string{"user"}, Usage: "[--user <userid>]", Flags: map[string]bool{"user": true}, Run: k.list},
 				{Path: "token revoke", Usage: "<id>", MinArgs: 1, MaxArgs: 1, Run: k.revoke},
 				{Path: "token service create", Usage: "<service user> <name> [--scope read|write]", MinArgs: 2, MaxArgs: 2,
 					Flags: map[string]bool{"scope": true}, Run: k.createService},

@@ -10,8 +10,8 @@ import (
 // sign-in links to the web chat and ending its sessions.
 func (b *Bot) webchatLinkModule() Module {
 	return Module{Name: "webchat-link", Topic: "general", Commands: []*Command{
-		{Path: "webchat link", Usage: "[userid]", MaxArgs: 1, Run: b.webchatLink},
-		{Path: "webchat logout", Usage: "[userid]", MaxArgs: 1, Run: b.webchatLogout},
+		{Path: "webchat link", Users: []int{0}, Usage: "[userid]", MaxArgs: 1, Run: b.webchatLink},
+		{Path: "webchat logout", Users: []int{0}, Usage: "[userid]", MaxArgs: 1, Run: b.webchatLogout},
 	}}
 }
 
