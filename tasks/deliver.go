@@ -140,7 +140,9 @@ func (d *Deliverer) Deliver(ctx context.Context, id int64) error {
 			return done, bot.Permanent(err)
 		}
 		if core.IsUpdate(del.Notice.Type) {
-			return d.update(ctx, id, del.Notice.Ref, msg, done)
+			// The outbox id travels along: a platform updates only what
+			// earlier notices posted, never a card a later one sent.
+			return d.update(sctx, id, del.Notice.Ref, msg, done)
 		}
 		targets, err := d.targets(ctx, del.Notice.To)
 		if err != nil {

@@ -152,8 +152,10 @@ type Store interface {
 	InsertOnce(ctx context.Context, outboxID int64, rec chat.WebchatMessage) (inserted bool, err error)
 	// UpdateByRef replaces the title, text, fields and buttons of every
 	// message with ref, bumping revision and seq, and returns how many
-	// changed.
-	UpdateByRef(ctx context.Context, ref string, c chat.WebchatContent) (int, error)
+	// changed. With before > 0 (the updating outbox notice) it leaves the
+	// messages later notices stored alone: an update delivered after a
+	// newer card about the same ref (a step entered again) must not strip it.
+	UpdateByRef(ctx context.Context, ref string, before int64, c chat.WebchatContent) (int, error)
 	// Get returns one message (core.ErrNotFound when missing).
 	Get(ctx context.Context, id int64) (chat.WebchatMessage, error)
 	// Inbox returns messages to user or to any of channels with seq > after.
@@ -284,7 +286,7 @@ func (a *Adapter) Update(ctx context.Context, ref string, m bot.Message) error {
 	if err != nil {
 		return err
 	}
-	_, err = a.store.UpdateByRef(ctx, ref, c)
+	_, err = a.store.UpdateByRef(ctx, ref, bot.OutboxOf(ctx), c)
 	return err
 }
 

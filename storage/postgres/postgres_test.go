@@ -46,7 +46,7 @@ func TestWebchatUpdateComesBackAfterTheCursor(t *testing.T) {
 	require.JSONEq(t, string(buttons), string(inbox[0].Content.Buttons))
 	require.JSONEq(t, "[]", string(inbox[1].Content.Buttons), "no buttons are stored as an empty list")
 
-	n, err := w.UpdateByRef(ctx, "request:1", chat.WebchatContent{Title: "已同意", Fields: json.RawMessage(`[{"name":"结果","value":"同意"}]`)})
+	n, err := w.UpdateByRef(ctx, "request:1", 0, chat.WebchatContent{Title: "已同意", Fields: json.RawMessage(`[{"name":"结果","value":"同意"}]`)})
 	require.NoError(t, err)
 	require.Equal(t, 2, n)
 	again, err := w.Inbox(ctx, "a", chans, cursor, 100)
@@ -61,6 +61,26 @@ func TestWebchatUpdateComesBackAfterTheCursor(t *testing.T) {
 		require.Greater(t, r.Seq, cursor)
 	}
 	require.Equal(t, recs[0].ID, again[0].ID, "an updated card keeps its id")
+
+	// A step entered again posts a new card with the same ref (notice 20);
+	// the update of the old card (notice 10), delivered after it, must
+	// leave the new card's buttons alone.
+	_, err = w.InsertOnce(ctx, 5, chat.WebchatMessage{ToUser: "c", Content: chat.WebchatContent{Status: "notice", Ref: "request:2#2", Title: "旧", Buttons: buttons}})
+	require.NoError(t, err)
+	_, err = w.InsertOnce(ctx, 20, chat.WebchatMessage{ToUser: "c", Content: chat.WebchatContent{Status: "notice", Ref: "request:2#2", Title: "新", Buttons: buttons}})
+	require.NoError(t, err)
+	n, err = w.UpdateByRef(ctx, "request:2#2", 10, chat.WebchatContent{Title: "已处理"})
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "only the card of the earlier notice")
+	cs, err := w.Inbox(ctx, "c", nil, 0, 100)
+	require.NoError(t, err)
+	require.Len(t, cs, 2)
+	byTitle := map[string]chat.WebchatMessage{}
+	for _, m := range cs {
+		byTitle[m.Content.Title] = m
+	}
+	require.Contains(t, byTitle, "已处理")
+	require.JSONEq(t, string(buttons), string(byTitle["新"].Content.Buttons), "the newer card keeps its buttons")
 
 	_, err = w.Get(ctx, 999999)
 	require.ErrorIs(t, err, core.ErrNotFound)

@@ -81,10 +81,11 @@ func (w *Webchat) InsertOnce(ctx context.Context, outboxID int64, r chat.Webchat
 
 // UpdateByRef replaces the title, text, fields and buttons of every
 // message about ref (status and image stay).
-func (w *Webchat) UpdateByRef(ctx context.Context, ref string, c chat.WebchatContent) (int, error) {
+func (w *Webchat) UpdateByRef(ctx context.Context, ref string, before int64, c chat.WebchatContent) (int, error) {
 	tag, err := w.s.pool.Exec(ctx, `UPDATE webchat_messages SET seq = nextval('webchat_seq'), revision = revision + 1,
 		title = $2, body = $3, fields = $4, buttons = $5, updated_at = now()
-		WHERE ref = $1 AND status <> 'error'`, ref, c.Title, c.Text, jsonArray(c.Fields), jsonArray(c.Buttons))
+		WHERE ref = $1 AND status <> 'error' AND ($6 = 0 OR outbox_id IS NULL OR outbox_id < $6)`,
+		ref, c.Title, c.Text, jsonArray(c.Fields), jsonArray(c.Buttons), before)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: webchat update: %w", err)
 	}
