@@ -3,6 +3,7 @@ package incident
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -114,27 +115,36 @@ func (s *Service) Review(ctx context.Context, actor core.Actor, id int64, cause,
 // HandleActionDue reminds an open review action's owner on its due date, once.
 func (s *Service) HandleActionDue(ctx context.Context, id int64) error {
 	return core.Fire(ctx, s.store.Read, id, s.clock.Now(), func(tx ReadTx, t core.Timer) error {
-		iid, err := incidentOf(t)
-		if err != nil {
+		a, i, open, err := timerAction(ctx, tx, tx, t)
+		if err != nil || !open {
 			return err
 		}
-		actions, err := tx.Actions(ctx, iid)
-		if err != nil {
-			return err
-		}
-		for _, a := range actions {
-			if itoa(a.ID) != t.Data["action"] || a.Done {
-				continue
-			}
-			i, err := tx.Incident(ctx, iid, false)
-			if err != nil {
-				return err
-			}
-			return tx.Notify(ctx, core.Notice{Ref: i.Ref(), To: core.Recipient{User: a.Owner},
-				Body: ActionDue{Brief: BriefOf(i), Action: a.Body, Due: a.Due, ActionOwner: a.Owner}})
-		}
-		return nil
+		return tx.Notify(ctx, core.Notice{Ref: i.Ref(), To: core.Recipient{User: a.Owner},
+			Body: ActionDue{Brief: BriefOf(i), Action: a.Body, Due: a.Due, ActionOwner: a.Owner}})
 	})
+}
+
+// timerAction returns the review action an action timer is about and
+// its incident; open is false when the action is done or gone.
+func timerAction(ctx context.Context, atx interface {
+	Actions(ctx context.Context, incidentID int64) ([]Action, error)
+}, itx interface {
+	Incident(ctx context.Context, id int64, lock bool) (Incident, error)
+}, t core.Timer) (a Action, i Incident, open bool, err error) {
+	iid, err := incidentOf(t)
+	if err != nil {
+		return a, i, false, err
+	}
+	actions, err := atx.Actions(ctx, iid)
+	if err != nil {
+		return a, i, false, err
+	}
+	k := slices.IndexFunc(actions, func(a Action) bool { return itoa(a.ID) == t.Data["action"] && !a.Done })
+	if k < 0 {
+		return a, i, false, nil
+	}
+	i, err = itx.Incident(ctx, iid, false)
+	return actions[k], i, err == nil, err
 }
 
 // ActionDone marks the n-th action (from 1, as the incident page lists
@@ -202,37 +212,23 @@ func (s *Service) HandleActionOverdue(ctx context.Context, id int64) error {
 		if !ok {
 			return errors.New("incident: the store's transaction keeps no review actions")
 		}
-		iid, err := incidentOf(t)
+		a, i, open, err := timerAction(ctx, atx, tx, t)
+		if err != nil || !open {
+			return err
+		}
+		admins, err := org.AdminsOf(ctx, tx, a.Owner)
 		if err != nil {
 			return err
 		}
-		actions, err := atx.Actions(ctx, iid)
-		if err != nil {
+		for _, u := range admins {
+			if err := tx.Notify(ctx, core.Notice{Ref: i.Ref(), To: core.Recipient{User: u},
+				Body: ActionOverdue{Brief: BriefOf(i), Action: a.Body, Due: a.Due, ActionOwner: a.Owner}}); err != nil {
+				return err
+			}
+		}
+		if err := tx.InsertEvent(ctx, i.ID, Event{At: s.clock.Now(), Actor: core.SystemUser, Kind: "action_overdue", Body: a.Body + " → " + strings.Join(admins, ",")}); err != nil {
 			return err
 		}
-		for _, a := range actions {
-			if itoa(a.ID) != t.Data["action"] || a.Done {
-				continue
-			}
-			i, err := tx.Incident(ctx, iid, false)
-			if err != nil {
-				return err
-			}
-			admins, err := org.AdminsOf(ctx, tx, a.Owner)
-			if err != nil {
-				return err
-			}
-			for _, u := range admins {
-				if err := tx.Notify(ctx, core.Notice{Ref: i.Ref(), To: core.Recipient{User: u},
-					Body: ActionOverdue{Brief: BriefOf(i), Action: a.Body, Due: a.Due, ActionOwner: a.Owner}}); err != nil {
-					return err
-				}
-			}
-			if err := tx.InsertEvent(ctx, i.ID, Event{At: s.clock.Now(), Actor: core.SystemUser, Kind: "action_overdue", Body: a.Body + " → " + strings.Join(admins, ",")}); err != nil {
-				return err
-			}
-			return core.Record(ctx, tx, s.clock.Now(), core.SystemActor(), "incident.action.overdue", i.Ref()+"/action:"+itoa(a.ID), nil, map[string]any{"owner": a.Owner, "admins": admins})
-		}
-		return nil
+		return core.Record(ctx, tx, s.clock.Now(), core.SystemActor(), "incident.action.overdue", i.Ref()+"/action:"+itoa(a.ID), nil, map[string]any{"owner": a.Owner, "admins": admins})
 	})
 }
