@@ -1,6 +1,7 @@
 package core
 
 import (
+	"fmt"
 	"context"
 	"encoding/json"
 	"errors"
@@ -115,6 +116,16 @@ type Timer struct {
 	Ref   string // entity it is about, e.g. "request:42"
 	DueAt time.Time
 	Data  map[string]string
+}
+
+// RefID reads the number after prefix in the timer's ref ("ticket:" in
+// "ticket:42" gives 42), or says which timer's ref does not have one.
+func (t Timer) RefID(prefix string) (int64, error) {
+	var id int64
+	if _, err := fmt.Sscanf(t.Ref, prefix+"%d", &id); err != nil {
+		return 0, fmt.Errorf("timer %d (%s) has ref %q, not %s<id>: %w", t.ID, t.Kind, t.Ref, prefix, err)
+	}
+	return id, nil
 }
 
 // Tx is what every domain's transaction port starts from: audit entries,

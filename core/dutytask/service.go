@@ -166,9 +166,9 @@ func (s *Service) Done(ctx context.Context, actor core.Actor, id int64, note str
 // then, the morning after the due date, the escalation.
 func (s *Service) HandleTimer(ctx context.Context, id int64) error {
 	return core.Fire(ctx, s.store.InTx, id, s.clock.Now(), func(tx Tx, tm core.Timer) error {
-		tid, err := strconv.ParseInt(strings.TrimPrefix(tm.Ref, "duty-task:"), 10, 64)
+		tid, err := tm.RefID("duty-task:")
 		if err != nil {
-			return fmt.Errorf("dutytask: timer about %q", tm.Ref)
+			return fmt.Errorf("dutytask: %w", err)
 		}
 		t, err := tx.DutyTask(ctx, tid, true)
 		if err != nil {

@@ -165,9 +165,9 @@ func (s *Service) Review(ctx context.Context, actor core.Actor, id int64, note s
 // operators, then, at the due date, the escalation to the sys admins.
 func (s *Service) handleReview(ctx context.Context, id int64) error {
 	return core.Fire(ctx, s.store.InPlanTx, id, s.clock.Now(), func(tx PlanTx, tm core.Timer) error {
-		pid, err := strconv.ParseInt(strings.TrimPrefix(tm.Ref, "emergency-plan:"), 10, 64)
+		pid, err := tm.RefID("emergency-plan:")
 		if err != nil {
-			return fmt.Errorf("emergency: review timer about %q", tm.Ref)
+			return fmt.Errorf("emergency: review %w", err)
 		}
 		p, err := tx.EmergencyPlan(ctx, pid, true)
 		if err != nil {
@@ -371,9 +371,9 @@ func (s *Service) FindingDone(ctx context.Context, actor core.Actor, id int64, n
 // handleDrill fires a drill's reminder or a finding's timer.
 func (s *Service) handleDrill(ctx context.Context, id int64) error {
 	return core.Fire(ctx, s.store.InDrillTx, id, s.clock.Now(), func(tx DrillTx, tm core.Timer) error {
-		did, err := strconv.ParseInt(strings.TrimPrefix(tm.Ref, "drill:"), 10, 64)
+		did, err := tm.RefID("drill:")
 		if err != nil {
-			return fmt.Errorf("emergency: drill timer about %q", tm.Ref)
+			return fmt.Errorf("emergency: drill %w", err)
 		}
 		d, err := tx.Drill(ctx, did, false)
 		if err != nil {

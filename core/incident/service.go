@@ -702,9 +702,9 @@ func (s *Service) Backlog(ctx context.Context, tx core.Tx) (string, error) {
 
 // incidentOf reads the incident id of a timer's ref ("incident:N…").
 func incidentOf(t core.Timer) (int64, error) {
-	var iid int64
-	if _, err := fmt.Sscanf(t.Ref, "incident:%d", &iid); err != nil {
-		return 0, fmt.Errorf("incident: timer %d has ref %q: %w", t.ID, t.Ref, err)
+	iid, err := t.RefID("incident:")
+	if err != nil {
+		return 0, fmt.Errorf("incident: %w", err)
 	}
 	return iid, nil
 }

@@ -320,10 +320,7 @@ func (s *Service) HandleTimer(ctx context.Context, id int64) error {
 		if err != nil {
 			return err
 		}
-		var pid int64
-		if n, err := strconv.ParseInt(strings.TrimPrefix(t.Ref, "problem:"), 10, 64); err == nil {
-			pid = n
-		}
+		pid, _ := t.RefID("problem:") // 0 for a bad ref: the problem is not found
 		p, err := tx.Problem(ctx, pid)
 		if err != nil {
 			return err
