@@ -1,10 +1,10 @@
 package core
 
 import (
-	"fmt"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 )
 
