@@ -135,17 +135,12 @@ func (h *Handler) oidcStart(w http.ResponseWriter, r *http.Request) {
 // tokens with the PKCE verifier, the ID token verified (signature,
 // issuer, audience, expiry, nonce), its claim mapped to the org user.
 func (h *Handler) oidcCallback(w http.ResponseWriter, r *http.Request) {
-	if !h.limitAddress(w, r, access.SignInOIDC) {
+	f, a, ok := h.callback(w, r, access.SignInOIDC)
+	if !ok {
 		return
 	}
 	ctx := r.Context()
 	q := r.URL.Query()
-	a := access.Attempt{Via: access.SignInOIDC, Address: clientIP(r)}
-	f, err := h.deps.Sessions.TakeFlow(ctx, access.SignInOIDC, q.Get("state"))
-	if err != nil {
-		h.refuse(w, r, a, err)
-		return
-	}
 	if e := q.Get("error"); e != "" {
 		h.refuse(w, r, a, fmt.Errorf("%w: %s %s", errProvider, e, q.Get("error_description")))
 		return

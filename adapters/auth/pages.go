@@ -548,3 +548,20 @@ func callbackURL(base string, r *http.Request, path string) string {
 	}
 	return strings.TrimRight(base, "/") + path
 }
+
+// callback starts a provider's callback to sign-in via: the client
+// address's rate limit, then the pending sign-in its state names, taken
+// once. The attempt describes the sign-in for the audit; ok is false when
+// the answer (429 or the refusal page) is written already.
+func (h *Handler) callback(w http.ResponseWriter, r *http.Request, via string) (access.LoginFlow, access.Attempt, bool) {
+	a := access.Attempt{Via: via, Address: clientIP(r)}
+	if !h.limitAddress(w, r, via) {
+		return access.LoginFlow{}, a, false
+	}
+	f, err := h.deps.Sessions.TakeFlow(r.Context(), via, r.URL.Query().Get("state"))
+	if err != nil {
+		h.refuse(w, r, a, err)
+		return access.LoginFlow{}, a, false
+	}
+	return f, a, true
+}

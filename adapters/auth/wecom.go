@@ -43,17 +43,12 @@ func (h *Handler) wecomStart(w http.ResponseWriter, r *http.Request) {
 // wecomCallback finishes a WeCom login: the state once, the code to a
 // userid, the userid to the org user linked to it.
 func (h *Handler) wecomCallback(w http.ResponseWriter, r *http.Request) {
-	if !h.limitAddress(w, r, access.SignInWeCom) {
+	f, a, ok := h.callback(w, r, access.SignInWeCom)
+	if !ok {
 		return
 	}
 	ctx := r.Context()
 	q := r.URL.Query()
-	a := access.Attempt{Via: access.SignInWeCom, Address: clientIP(r)}
-	f, err := h.deps.Sessions.TakeFlow(ctx, access.SignInWeCom, q.Get("state"))
-	if err != nil {
-		h.refuse(w, r, a, err)
-		return
-	}
 	code := q.Get("code")
 	if code == "" {
 		h.refuse(w, r, a, core.Invalid("sign_in_state"))
