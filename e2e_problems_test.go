@@ -22,6 +22,7 @@ func TestProblemLifecycleMustShow(t *testing.T) {
 	requireOK(t, a.say("huangyu", "/incident resolve 1 已重启恢复"))
 	a.waitNotice("huangyu", "I/II 级事件 #1 已解决，已提出问题 #1")
 	require.Contains(t, a.say("huangyu", "/problem show 1").all(), "待分析")
+	require.Contains(t, a.say("huangyu", "/problem list").all(), "由Ⅰ/Ⅱ级事件 #1 解决时提出", "not the repeats rule")
 
 	requireRefused(t, a.say("huangyu", "/问题 根因 1 连接池耗尽"), "不能记录根因：需要先到「分析中」")
 	requireRefused(t, a.say("huangyu", "/problem close 1"), "需要先到「已解决」")

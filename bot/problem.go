@@ -67,7 +67,10 @@ func problemID(s string) (int64, error) {
 func (b problemBot) line(d problem.Detail) string {
 	p := d.Problem
 	line := "- #" + itoa64(p.ID) + " " + p.Title + " · " + b.t("pstate."+p.State) + " · " + b.t("problem.count", "n", strconv.Itoa(len(d.Incidents)))
-	if p.Proposed {
+	switch {
+	case p.Proposed && p.Incident != 0: // a level I/II incident's, on resolution
+		line += " · " + b.t("problem.proposed_major", "id", itoa64(p.Incident))
+	case p.Proposed:
 		line += " · " + b.t("problem.proposed")
 	}
 	return line
