@@ -15,6 +15,7 @@
 #   make migrate        apply the database migrations (configs/dev.yaml)
 #   make lint           go vet, gofmt, staticcheck (best effort)
 #   make bench          run the benchmarks in bench/, if any
+#   make chart-font     regenerate the digest chart's subset font from its labels (scripts/chart-font.sh)
 #   make cover          coverage of core/... and bot: by their own tests, then with every test
 #   make services-stop  stop the private Postgres/Redis started under .data/
 #   make clean          remove bin/
@@ -46,10 +47,10 @@ STATICCHECK_VERSION := v0.6.1
 # eval "$(...)" would not).
 load = _svc_out="$$($(SERVICES) $(1))"; eval "$$_svc_out"
 
-.PHONY: help run test faults scaleout build dist deploy-check migrate lint bench cover services-stop clean
+.PHONY: help run test faults scaleout build dist deploy-check migrate lint bench chart-font cover services-stop clean
 
 help:
-	@sed -n '3,21p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
+	@sed -n '3,22p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
 
 run:
 	@echo "==> Services: Postgres + Redis (scripts/services.sh env)"
@@ -154,6 +155,10 @@ bench:
 	else
 		echo "no benchmarks yet"
 	fi
+
+chart-font:
+	@echo "==> scripts/chart-font.sh (Noto Sans CJK SC subset to the digest chart's labels)"
+	scripts/chart-font.sh
 
 cover:
 	@echo "==> Services: Postgres + Redis (scripts/services.sh env)"

@@ -27,6 +27,9 @@ var zhDigest = catalog{
 	"digest.v.backups":      "成功 {ok}，失败 {failed}，未上报 {missing}",
 	"digest.f.duty":         "今日值班",
 	"digest.chart":          "图：近 14 天每日新增事件（柱）与工单按时答复率（线）。",
+	"digest.chart.bars":     "每日新增事件（起）",
+	"digest.chart.line":     "工单按时答复率（%）",
+	"digest.chart.days":     "日期",
 	"err.digest_no_scope":   "简报按管理范围生成：只有系统总管理员、分级管理员、单位管理员（及订阅的运营方）有简报。",
 }
 
@@ -54,5 +57,8 @@ var enDigest = catalog{
 	"digest.v.backups":      "{ok} ok, {failed} failed, {missing} not reported",
 	"digest.f.duty":         "On duty",
 	"digest.chart":          "Chart: incidents opened per day (bars) and tickets answered in time (line), last 14 days.",
+	"digest.chart.bars":     "incidents / day",
+	"digest.chart.line":     "ticket SLA % (answered in time)",
+	"digest.chart.days":     "date",
 	"err.digest_no_scope":   "Digests follow a manager's scope: only sys admins, district admins, unit admins (and operators who subscribe) have one.",
 }

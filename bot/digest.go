@@ -72,6 +72,12 @@ func (c digestBot) show(ctx context.Context, r *Request) ([]Message, error) {
 
 func (c digestBot) render(ref string, d digest.Digest) (Message, error) { return c.message(ref, d) }
 
+// chartLabels are the digest chart's legend and axis title in the bot's
+// language; scripts/chart-font.sh reads them from the catalog for the font.
+func (c digestBot) chartLabels() chart.Labels {
+	return chart.Labels{Bars: c.t("digest.chart.bars"), Line: c.t("digest.chart.line"), Days: c.t("digest.chart.days")}
+}
+
 // message renders a digest with its 14-day chart.
 func (c digestBot) message(ref string, d digest.Digest) (Message, error) {
 	day := d.First.Format(time.DateOnly)
@@ -108,7 +114,7 @@ func (c digestBot) message(ref string, d digest.Digest) (Message, error) {
 	for _, p := range d.Series {
 		pts = append(pts, chart.Point{Label: p.Day.Format("01-02"), Bars: p.Incidents, Line: p.SLA})
 	}
-	img, err := chart.Render(pts)
+	img, err := chart.Render(pts, c.chartLabels())
 	if err != nil {
 		return Message{}, err
 	}

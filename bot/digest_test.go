@@ -34,7 +34,8 @@ func TestDigestLegacyAndTyped(t *testing.T) {
 	require.Equal(t, []string{"3 opened, 2 resolved, 1 escalations", "L1 0, L2 1, L3 0, L4 4", "MTTA 12m, MTTR 1h30m",
 		"1 due today, 0 overdue", "2 pending for more than a day", "4 done, 0 missed, 1 open", "9 ok, 1 failed, 0 not reported",
 		"ops: a / b；net: c", "https://ops.example.gov.cn/console/trends"}, values, "the console link last")
-	png, err := chart.Render([]chart.Point{{Label: "11-28", Bars: 1, Line: -1}, {Label: "11-29", Bars: 2, Line: 50}})
+	png, err := chart.Render([]chart.Point{{Label: "11-28", Bars: 1, Line: -1}, {Label: "11-29", Bars: 2, Line: 50}},
+		chart.Labels{Bars: "incidents / day", Line: "ticket SLA % (answered in time)", Days: "date"})
 	require.NoError(t, err)
 	require.Equal(t, png, old.Image, "the chart of the old series")
 
@@ -54,4 +55,31 @@ func TestDigestLegacyAndTyped(t *testing.T) {
 	require.Equal(t, "MTTA —, MTTR —", empty.Fields[2].Value)
 	require.Equal(t, b.t("none"), empty.Fields[7].Value)
 	require.Equal(t, "Operations digest · 2026-11-29 · city ", empty.Title)
+}
+
+// TestDigestChartLabelsInFont: the digest chart's legend and axis title come
+// from the catalog in the recipient's language, and the chart's embedded
+// font has a glyph for every rune of them (a label changed without
+// regenerating the font fails here).
+func TestDigestChartLabelsInFont(t *testing.T) {
+	t.Parallel()
+	for _, lang := range []string{LangZH, LangEN} {
+		l := digestBot{Bot: testBot(lang)}.chartLabels()
+		for _, s := range []string{l.Bars, l.Line, l.Days} {
+			require.NotEmpty(t, s)
+			require.Empty(t, chart.Missing(s), "%s label %q has runes the chart font lacks: run `make chart-font` and commit chart/font", lang, s)
+		}
+	}
+	zh := digestBot{Bot: testBot(LangZH)}.chartLabels()
+	require.Equal(t, "日期", zh.Days)
+
+	cst := time.FixedZone("CST", 8*3600)
+	d := digest.Digest{First: time.Date(2026, 11, 29, 0, 0, 0, 0, cst), Last: time.Date(2026, 11, 29, 0, 0, 0, 0, cst), Scope: digest.Scope{Kind: "city"},
+		Series: []digest.Point{{Day: time.Date(2026, 11, 29, 0, 0, 0, 0, cst), Incidents: 2, SLA: 50}}}
+	b := testBot(LangZH)
+	m, err := b.RenderNotice(context.Background(), core.Notice{Ref: "digest:zh", Body: d})
+	require.NoError(t, err)
+	want, err := chart.Render([]chart.Point{{Label: "11-29", Bars: 2, Line: 50}}, zh)
+	require.NoError(t, err)
+	require.Equal(t, want, m.Image, "the zh digest's chart has the zh labels")
 }

@@ -1,8 +1,9 @@
 // Package chart draws charts in pure Go: the digest's 14-day chart as a
 // PNG (incidents per day as bars on the left axis, ticket SLA compliance as
-// a line on the right, 0-100 %; ASCII labels, so no font file is needed),
-// and the console's trend charts as SVG (svg.go: line and stacked bar
-// charts whose Chinese labels are drawn by the browser's own fonts).
+// a line on the right, 0-100 %), its text drawn with an embedded subset of
+// Noto Sans CJK SC (font.go) so that Chinese legends render anywhere, and
+// the console's trend charts as SVG (svg.go: line and stacked bar charts
+// whose Chinese labels are drawn by the browser's own fonts).
 package chart
 
 import (
@@ -14,7 +15,6 @@ import (
 	"strconv"
 
 	"golang.org/x/image/font"
-	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
 )
 
@@ -23,6 +23,14 @@ type Point struct {
 	Label string // e.g. "11-24"
 	Bars  int    // incidents opened
 	Line  int    // SLA %, -1 for no value
+}
+
+// Labels are the chart's texts in the reader's language; every rune must be
+// in the embedded font (Missing; `make chart-font` regenerates it).
+type Labels struct {
+	Bars string // legend of the bars, e.g. "每日新增事件（起）"
+	Line string // legend of the line, e.g. "工单按时答复率"
+	Days string // title of the x axis, e.g. "日期"
 }
 
 // Size of the image.
@@ -41,11 +49,21 @@ var (
 )
 
 const (
-	left, right, top, bottom = 48, 56, 36, 40
+	left, right, top, bottom = 48, 56, 36, 52
 )
 
-// Render draws points as a PNG.
-func Render(points []Point) ([]byte, error) {
+// Render draws points as a PNG with the labels.
+func Render(points []Point, labels Labels) ([]byte, error) {
+	face, err := newFace()
+	if err != nil {
+		return nil, err
+	}
+	defer face.Close()
+	label := func(img *image.RGBA, x, y int, s string, c color.Color) {
+		d := font.Drawer{Dst: img, Src: image.NewUniform(c), Face: face, Dot: fixed.P(x, y)}
+		d.DrawString(s)
+	}
+	width := func(s string) int { return font.MeasureString(face, s).Ceil() }
 	img := image.NewRGBA(image.Rect(0, 0, Width, Height))
 	draw.Draw(img, img.Bounds(), &image.Uniform{white}, image.Point{}, draw.Src)
 	plotW, plotH := Width-left-right, Height-top-bottom
@@ -60,7 +78,7 @@ func Render(points []Point) ([]byte, error) {
 	for v := 0; v <= maxBars; v += step {
 		y := top + plotH - v*plotH/maxBars
 		hline(img, left, left+plotW, y, grid)
-		label(img, left-6-7*len(strconv.Itoa(v)), y+4, strconv.Itoa(v), text)
+		label(img, left-6-width(strconv.Itoa(v)), y+4, strconv.Itoa(v), text)
 	}
 	// Right axis: 0, 50, 100 %.
 	for _, pct := range []int{0, 50, 100} {
@@ -81,10 +99,10 @@ func Render(points []Point) ([]byte, error) {
 			h := p.Bars * plotH / maxBars
 			draw.Draw(img, image.Rect(cx-barW/2, top+plotH-h, cx+barW/2, top+plotH), &image.Uniform{bar}, image.Point{}, draw.Src)
 			s := strconv.Itoa(p.Bars)
-			label(img, cx-len(s)*7/2, top+plotH-h-4, s, text)
+			label(img, cx-width(s)/2, top+plotH-h-4, s, text)
 		}
 		if i%2 == (len(points)-1)%2 { // every other date, always the last
-			label(img, cx-len(p.Label)*7/2, Height-bottom+16, p.Label, text)
+			label(img, cx-width(p.Label)/2, top+plotH+16, p.Label, text)
 		}
 		if p.Line >= 0 {
 			pt := image.Point{cx, top + plotH - min(p.Line, 100)*plotH/100}
@@ -97,11 +115,13 @@ func Render(points []Point) ([]byte, error) {
 			prev = nil
 		}
 	}
-	// Legend.
+	// Legend and x axis title.
+	lb, ll, ld := legendBoxes(labels, width)
 	draw.Draw(img, image.Rect(left, 12, left+12, 24), &image.Uniform{bar}, image.Point{}, draw.Src)
-	label(img, left+18, 22, "incidents / day", text)
-	segment(img, image.Point{left + 150, 18}, image.Point{left + 166, 18}, line)
-	label(img, left+172, 22, "ticket SLA % (answered in time)", text)
+	label(img, lb.Min.X, lb.Max.Y-4, labels.Bars, text)
+	segment(img, image.Point{ll.Min.X - 22, 18}, image.Point{ll.Min.X - 6, 18}, line)
+	label(img, ll.Min.X, ll.Max.Y-4, labels.Line, text)
+	label(img, ld.Min.X, ld.Max.Y-4, labels.Days, axis)
 
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
@@ -120,9 +140,15 @@ func niceStep(maxV int) int {
 	return maxV / 5
 }
 
-func label(img *image.RGBA, x, y int, s string, c color.Color) {
-	d := font.Drawer{Dst: img, Src: image.NewUniform(c), Face: basicfont.Face7x13, Dot: fixed.P(x, y)}
-	d.DrawString(s)
+// legendBoxes places the labels' texts, given their width: the bars' and
+// the line's legend on top, the x axis title centred at the bottom. Each box
+// runs from the text's top to 4 pixels under its baseline.
+func legendBoxes(l Labels, width func(string) int) (bars, line, days image.Rectangle) {
+	bars = image.Rect(left+18, 8, left+18+width(l.Bars), 26)
+	line = image.Rect(bars.Max.X+46, 8, bars.Max.X+46+width(l.Line), 26)
+	w := width(l.Days)
+	days = image.Rect(left+(Width-left-right-w)/2, Height-20, left+(Width-left-right+w)/2, Height-2)
+	return bars, line, days
 }
 
 func hline(img *image.RGBA, x0, x1, y int, c color.RGBA) {

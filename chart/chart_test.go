@@ -18,7 +18,7 @@ func TestRenderIsAPNGWithBarsAndLine(t *testing.T) {
 	}
 	pts[13] = chart.Point{Label: "11-24", Bars: 7, Line: 50}
 	pts[12].Line = 100
-	b, err := chart.Render(pts)
+	b, err := chart.Render(pts, chart.Labels{Bars: "incidents / day", Line: "ticket SLA % (answered in time)", Days: "date"})
 	require.NoError(t, err)
 	img, err := png.Decode(bytes.NewReader(b))
 	require.NoError(t, err)
@@ -34,7 +34,7 @@ func TestRenderIsAPNGWithBarsAndLine(t *testing.T) {
 	}
 	require.Greater(t, colors[[3]uint32{64, 128, 224}], 2000, "bars drawn")
 	require.Greater(t, colors[[3]uint32{232, 120, 32}], 50, "SLA line drawn")
-	empty, err := chart.Render(nil)
+	empty, err := chart.Render(nil, chart.Labels{})
 	require.NoError(t, err)
 	require.NotEmpty(t, empty)
 }
