@@ -196,6 +196,12 @@ func auditIDLike(name string) bool {
 	return name == "id" || name == "ref" || strings.HasSuffix(name, "_id") || strings.HasSuffix(name, "_ref") || strings.HasSuffix(name, "_code")
 }
 
+// auditPeople are the fields that hold a user id, shown through
+// AuditActor like the entry's actor.
+var auditPeople = map[string]bool{"owner": true, "assignee": true, "assignees": true, "user": true, "requester": true, "asker": true,
+	"declared_by": true, "granted_by": true, "revoked_by": true, "signed_by": true, "issued_by": true, "lifted_by": true, "duty": true,
+	"stakeholders": true, "member": true, "members": true}
+
 // auditStates are the catalog prefixes of states by entity kind.
 var auditStates = map[string]string{"incident": "istate.", "problem": "pstate.", "ticket": "tstate.", "request": "state."}
 
@@ -229,6 +235,9 @@ func auditValue(lang string, loc *time.Location, kind, field string, raw json.Ra
 				loc = time.UTC
 			}
 			return t.In(loc).Format("2006-01-02 15:04")
+		}
+		if auditPeople[field] {
+			return AuditActor(lang, x)
 		}
 		switch field {
 		case "state", "decided_state":

@@ -275,6 +275,8 @@ func TestAuditSentences(t *testing.T) {
 		{core.Change(at, core.SystemActor(), "inspect.run.now", "inspect:3", nil, map[string]any{"plan_id": 4, "plan": "机房巡检", "assignees": []string{"a", "b"},
 			"results": map[string]any{}, "mystery_field": "x"}), ""},
 		{core.Change(at, sunli, "org.user.remove", "user:x1020", user, nil), ""},
+		{core.Change(at, sunli, "problem.assign", "problem:3", map[string]string{"owner": core.SystemUser}, map[string]string{"owner": "zhoujie"}),
+			"sunli 指派问题 #3（负责人：系统 → zhoujie）"},
 	}
 	jsonKey := regexp.MustCompile(`"([A-Za-z_]+)":`)
 	for _, c := range cases {
