@@ -38,8 +38,8 @@ func TestWarningIssuedAndLiftedReachTheReportPath(t *testing.T) {
 	eventually(t, "lift to the report path", func() bool { return a.countNotices("liqiang", "预警 #1 已解除") == 2 })
 	requireRefused(t, a.say("sunli", "/warning lift 1"), "已由 sunli 解除")
 	audit := a.say("admin", "/audit warning:1")
-	require.Contains(t, audit.all(), "emergency.warning.issue")
-	require.Contains(t, audit.all(), "emergency.warning.lift")
+	require.Contains(t, audit.all(), "发布预警 #1")
+	require.Contains(t, audit.all(), "解除预警 #1")
 }
 
 // TestLevelTwoIncidentReportedContinuously: W 9.3 f — a level-II

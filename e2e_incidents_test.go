@@ -167,7 +167,7 @@ func TestIncidentLifecycle(t *testing.T) {
 	}
 	require.Contains(t, r.all(), "加入慢查询巡检 · sunli · 2026-12-15")
 	r = a.say("admin", "/audit incident:1")
-	require.Contains(t, r.Text, "incident.review")
+	require.Contains(t, r.Text, "复盘事件 #1")
 }
 
 func TestDutyCommands(t *testing.T) {
@@ -317,5 +317,5 @@ func TestCalendar(t *testing.T) {
 	requireRefused(t, a.say("admin", "/calendar set 2027-13-01 holiday"), "日期")
 	requireOK(t, a.say("admin", "/calendar set 2027-01-01 holiday 元旦"))
 	require.Contains(t, a.say("zhengmin", "/calendar show 2027").Text, "2027-01-01 放假（元旦）")
-	require.Contains(t, a.say("admin", "/audit calendar:2027-01-01").Text, "calendar.set")
+	require.Contains(t, a.say("admin", "/audit calendar:2027-01-01").Text, "设置日历 2027-01-01")
 }

@@ -157,7 +157,7 @@ func TestChannelsAreClosed(t *testing.T) {
 	code, body = a.call("POST", "/webchat/api/messages", map[string]string{"user": "maxin", "channel": "ops", "text": "/whoami"})
 	require.Equal(t, 200, code, string(body))
 	r = a.say("admin", "/audit channel:ops")
-	require.Contains(t, r.all(), "channel.member.add")
+	require.Contains(t, r.all(), "将成员加入群 ops")
 
 	// Removed again, maxin is out.
 	requireOK(t, a.say("admin", "/channel remove ops maxin"))
@@ -218,7 +218,7 @@ func TestWhoMaySilence(t *testing.T) {
 		require.Len(t, silences(t, am), i+1)
 	}
 	r := a.say("admin", "/audit incident:1")
-	require.Equal(t, 3, strings.Count(r.Text, "alert.silence"), r.Text)
+	require.Equal(t, 3, strings.Count(r.Text, "静默事件 #1 的告警"), r.Text)
 	var n int
 	require.NoError(t, a.store.Pool().QueryRow(context.Background(), `SELECT count(*) FROM audit_log
 		WHERE action = 'alert.silence' AND after::jsonb->'matchers' @> '[{"name":"alertname","value":"SjsjDown"},{"name":"app","value":"sjsj"}]'`).Scan(&n))

@@ -147,7 +147,7 @@ func TestWebchatPersonalSignIn(t *testing.T) {
 	code, _ = zm.call("GET", "/webchat/api/inbox?after=0", nil)
 	require.Equal(t, 401, code)
 	r := a.signedIn("admin").say("/audit user:zhengmin")
-	for _, action := range []string{"webchat.token.issue", "webchat.token.revoke", "session.start", "session.end_all"} {
+	for _, action := range []string{"为用户 zhengmin 签发网页聊天令牌", "吊销用户 zhengmin 的网页聊天令牌", "以用户 zhengmin 身份登录", "退出用户 zhengmin 的全部登录会话"} {
 		require.Contains(t, r, action)
 	}
 }
@@ -227,8 +227,8 @@ func TestOIDCSignInInBrowser(t *testing.T) {
 	landsSignedIn(t, ctx, a, "signin-oidc", "sunli", "（sunli）")
 	assert.Empty(t, idp.Problems())
 	r := a.signedIn("admin").say("/audit user:sunli")
-	require.Contains(t, r, "session.start")
-	require.Contains(t, r, "session.end")
+	require.Contains(t, r, "以用户 sunli 身份登录")
+	require.Contains(t, r, "退出用户 sunli 的登录会话")
 }
 
 // TestWeComSignInInBrowser: WeCom web login (扫码登录 outside the WeCom

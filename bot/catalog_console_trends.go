@@ -56,6 +56,7 @@ var zhConsoleTrends = catalog{
 	"console.audit.platform":          "渠道",
 	"console.audit.before":            "变更前",
 	"console.audit.after":             "变更后",
+	"console.audit.sentence":          "经过",
 }
 
 var enConsoleTrends = catalog{
@@ -110,4 +111,5 @@ var enConsoleTrends = catalog{
 	"console.audit.platform":          "Platform",
 	"console.audit.before":            "Before",
 	"console.audit.after":             "After",
+	"console.audit.sentence":          "What happened",
 }

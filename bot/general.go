@@ -80,11 +80,3 @@ func (b *Bot) lang(ctx context.Context, r *Request) ([]Message, error) {
 	t := b.in(lang)
 	return []Message{{Title: t.t("lang.title"), Text: t.t("lang.set", "language", t.t("lang.name."+lang))}}, nil
 }
-
-func clip(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
-}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"opsbot/bot"
 	"opsbot/core"
 	"opsbot/core/audit"
 	"opsbot/core/org"
@@ -56,7 +57,7 @@ type auditForm struct {
 // auditData is the audit page's data.
 type auditData struct {
 	Form    auditForm
-	Entries []core.AuditEntry
+	Entries []auditRow
 	Next    string // the next page, "" on the last
 	// Own is set when an empty search fell back to the user's own entries.
 	Own bool
@@ -67,6 +68,13 @@ type auditData struct {
 	HasChain bool
 	CanCheck bool
 	Took     string // how long the last walk took
+}
+
+// auditRow is one entry as the page shows it: its columns and, in place
+// of the raw before/after JSON, the sentence /audit shows.
+type auditRow struct {
+	core.AuditEntry
+	Sentence string
 }
 
 // auditQuery reads the search form.
@@ -117,7 +125,10 @@ func (c *Console) auditSearch(r *Request) (any, error) {
 		entries = entries[:auditPageSize]
 		d.Next = r.Link("/console/audit", append(kv, "before", strconv.FormatInt(entries[len(entries)-1].Seq, 10))...)
 	}
-	d.Entries = entries
+	d.Entries = make([]auditRow, len(entries))
+	for i, e := range entries {
+		d.Entries[i] = auditRow{AuditEntry: e, Sentence: bot.AuditSentence(r.Lang, r.Location(), e)}
+	}
 	d.CSV, d.JSONL = r.Link("/console/audit/export.csv", kv...), r.Link("/console/audit/export.jsonl", kv...)
 	if c.svc.AuditChain != nil {
 		if d.Chain, d.HasChain, err = c.svc.AuditChain.LastVerification(r.Context()); err != nil {
