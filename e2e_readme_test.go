@@ -144,6 +144,8 @@ func TestREADMEChatExamples(t *testing.T) {
 			case ok && to == "refused":
 				status = "error"
 				require.Contains(t, r.all(), strings.TrimSpace(want), "README: %s", s.line)
+			case ok && to == "not":
+				require.NotContains(t, r.all(), strings.TrimSpace(want), "README: %s", s.line)
 			case ok && isTo:
 				a.waitMessage(strings.TrimSpace(user), strings.TrimSpace(want), s.line)
 			default:
