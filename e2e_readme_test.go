@@ -20,12 +20,14 @@ import (
 type chatStep struct {
 	line, user, text, tap, clock string
 	expect                       []string
+	fresh                        bool // a new app on a fresh demo org
 }
 
 var chatLine = regexp.MustCompile(`^([a-z][a-z0-9_.-]*):\s+(.+)$`)
 
 // readmeChats reads README.md's ```chat blocks, in order: "# clock: <when>"
 // sets the clock (a moment bot.ParseWhen reads, from the current one);
+// "# fresh demo org" starts the next lines on a new app and demo org;
 // other "#" lines, and " # …" after a step, are comments; "user: /command …" (a trailing "\"
 // continues it on the next line) or "user: taps <button> [on #<request>]", then any
 // "→ <expected>" parts, on the line or on lines of their own below it.
@@ -46,13 +48,16 @@ func readmeChats(t *testing.T) []chatStep {
 			continue
 		case trimmed == "":
 			continue
+		case trimmed == "# fresh demo org":
+			steps = append(steps, chatStep{line: trimmed, fresh: true})
+			continue
 		case strings.HasPrefix(trimmed, "# clock:"):
 			steps = append(steps, chatStep{line: trimmed, clock: strings.TrimSpace(strings.TrimPrefix(trimmed, "# clock:"))})
 			continue
 		case strings.HasPrefix(trimmed, "#"):
 			continue
 		}
-		parts := strings.Split(trimmed, "→")
+		parts := arrows(trimmed)
 		head, _, _ := strings.Cut(parts[0], " # ")
 		head = strings.TrimSpace(head)
 		switch m := chatLine.FindStringSubmatch(head); {
@@ -82,6 +87,25 @@ func readmeChats(t *testing.T) []chatStep {
 		}
 	}
 	return steps
+}
+
+// arrows splits a line at its "→"s; an expectation in double quotes
+// ("→ \"未填 → 6m\"") is taken whole, arrows and all.
+func arrows(line string) []string {
+	head, rest, ok := strings.Cut(line, "→")
+	parts := []string{head}
+	for ok {
+		rest = strings.TrimLeft(rest, " ")
+		if quoted, after, closed := strings.Cut(strings.TrimPrefix(rest, `"`), `"`); strings.HasPrefix(rest, `"`) && closed {
+			parts = append(parts, quoted)
+			_, rest, ok = strings.Cut(after, "→")
+			continue
+		}
+		var part string
+		part, rest, ok = strings.Cut(rest, "→")
+		parts = append(parts, part)
+	}
+	return parts
 }
 
 // quietWeek is the first Monday from now on whose week and the next are
@@ -116,9 +140,16 @@ func TestREADMEChatExamples(t *testing.T) {
 	require.NotEmpty(t, steps, "README has no ```chat blocks")
 	loc, err := time.LoadLocation("Asia/Shanghai")
 	require.NoError(t, err)
-	clock := &testClock{now: quietWeek(loc).Add(9 * time.Hour)}
+	start := quietWeek(loc).Add(9 * time.Hour)
+	clock := &testClock{now: start}
 	a := startAppWith(t, clock)
 	for _, s := range steps {
+		if s.fresh {
+			a.stop()
+			clock.Set(start)
+			a = startAppWith(t, clock)
+			continue
+		}
 		if s.clock != "" {
 			at, timed, err := bot.ParseWhen(s.clock, clock.Now(), loc)
 			require.NoError(t, err, s.line)
