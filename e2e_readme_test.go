@@ -28,9 +28,10 @@ var chatLine = regexp.MustCompile(`^([a-z][a-z0-9_.-]*):\s+(.+)$`)
 // readmeChats reads README.md's ```chat blocks, in order: "# clock: <when>"
 // sets the clock (a moment bot.ParseWhen reads, from the current one);
 // "# fresh demo org" starts the next lines on a new app and demo org;
-// other "#" lines, and " # …" after a step, are comments; "user: /command …" (a trailing "\"
-// continues it on the next line) or "user: taps <button> [on #<request>]", then any
-// "→ <expected>" parts, on the line or on lines of their own below it.
+// other "#" lines, and " # …" after a step, are comments. A step is
+// "user: /command …" (a trailing "\" continues it on the next line) or
+// "user: taps <button> [on #<request>]", then any "→ <expected>" parts, on
+// the line or on lines of their own below it.
 func readmeChats(t *testing.T) []chatStep {
 	t.Helper()
 	raw, err := os.ReadFile("README.md")
@@ -75,7 +76,7 @@ func readmeChats(t *testing.T) []chatStep {
 				cont = strings.HasSuffix(m[2], "\\")
 			}
 			steps = append(steps, s)
-		case head == "" && len(steps) > 0:
+		case head == "" && len(steps) > 0 && steps[len(steps)-1].user != "":
 			steps[len(steps)-1].line += "\n" + trimmed
 		default:
 			t.Fatalf("README chat line is neither a step, a clock nor an expectation: %q", line)
