@@ -395,29 +395,32 @@ func orNone(b *Bot, s string) string {
 	return s
 }
 
-// parseWindow parses "2026-11-25 22:00~2026-11-26 02:00" or
-// "2026-11-25 22:00~02:00" (the end on the next day when earlier).
+// parseWindow parses "<start>~<end>": each a moment ParseWhen reads
+// ("2026-11-25 22:00", "下周三 22:00", "next wednesday 22:00", …) with
+// its time of day, the end possibly a bare "02:00" (on the start's day,
+// the next day when earlier).
 func (a approvalBot) parseWindow(s string) (time.Time, time.Time, error) {
 	s = strings.NewReplacer("～", "~", "—", "~", "至", "~").Replace(s)
 	from, to, ok := strings.Cut(s, "~")
+	bad := core.Invalid("window_format", "value", s)
 	if !ok {
-		return time.Time{}, time.Time{}, core.Invalid("window_format", "value", s)
+		return time.Time{}, time.Time{}, bad
 	}
-	start, err := time.ParseInLocation("2006-01-02 15:04", strings.TrimSpace(from), a.cfg.Location)
-	if err != nil {
-		return time.Time{}, time.Time{}, core.Invalid("window_format", "value", s)
+	start, timed, err := a.when(from)
+	if err != nil || !timed {
+		return time.Time{}, time.Time{}, bad
 	}
 	to = strings.TrimSpace(to)
-	end, err := time.ParseInLocation("2006-01-02 15:04", to, a.cfg.Location)
-	if err != nil {
-		hm, err2 := time.Parse("15:04", to)
-		if err2 != nil {
-			return time.Time{}, time.Time{}, core.Invalid("window_format", "value", s)
-		}
-		end = time.Date(start.Year(), start.Month(), start.Day(), hm.Hour(), hm.Minute(), 0, 0, a.cfg.Location)
+	if hm, err := time.Parse("15:04", to); err == nil {
+		end := time.Date(start.Year(), start.Month(), start.Day(), hm.Hour(), hm.Minute(), 0, 0, a.cfg.Location)
 		if !end.After(start) {
 			end = end.AddDate(0, 0, 1)
 		}
+		return start, end, nil
+	}
+	end, timed, err := a.when(to)
+	if err != nil || !timed {
+		return time.Time{}, time.Time{}, bad
 	}
 	return start, end, nil
 }

@@ -165,7 +165,11 @@ func (k emergencyBot) drillSchedule(ctx context.Context, r *Request) ([]Message,
 	if err != nil {
 		return nil, err
 	}
-	d, err := k.svc.ScheduleDrill(ctx, r.Actor, id, r.Args[1], splitList(r.Flag("participants")))
+	day, err := k.day(r.Args[1])
+	if err != nil {
+		return nil, err
+	}
+	d, err := k.svc.ScheduleDrill(ctx, r.Actor, id, day, splitList(r.Flag("participants")))
 	if err != nil {
 		return nil, err
 	}

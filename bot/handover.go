@@ -181,8 +181,12 @@ func (b dutyBot) rotationAdd(ctx context.Context, r *Request) ([]Message, error)
 }
 
 func (b dutyBot) swap(ctx context.Context, r *Request) ([]Message, error) {
-	if err := b.rotations.Swap(ctx, r.Actor, r.Args[0], r.Args[1], r.Args[2]); err != nil {
+	day, err := b.day(r.Args[1])
+	if err != nil {
 		return nil, err
 	}
-	return reply(Message{Ref: "rotation:" + r.Args[0], Text: b.t("duty.swapped", "rotation", r.Args[0], "day", r.Args[1], "user", r.Args[2])})
+	if err := b.rotations.Swap(ctx, r.Actor, r.Args[0], day, r.Args[2]); err != nil {
+		return nil, err
+	}
+	return reply(Message{Ref: "rotation:" + r.Args[0], Text: b.t("duty.swapped", "rotation", r.Args[0], "day", day, "user", r.Args[2])})
 }

@@ -244,7 +244,11 @@ func (b problemBot) assign(ctx context.Context, r *Request) ([]Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := b.svc.Assign(ctx, r.Actor, id, r.Args[1], r.Flag("due"))
+	due, err := b.day(r.Flag("due"))
+	if err != nil {
+		return nil, err
+	}
+	p, err := b.svc.Assign(ctx, r.Actor, id, r.Args[1], due)
 	if err != nil {
 		return nil, err
 	}
