@@ -54,7 +54,8 @@ const dueAndFree = `(o.state = 'pending' AND o.next_attempt_at <= now() + interv
 //     update;
 //   - a notice to a person waits for every earlier one to that person, and
 //     a notice to a channel for every earlier one to that channel. Order is
-//     per recipient: one person's backlog never holds up another's.
+//     per recipient: one person's backlog never holds up another's. Updates
+//     of cards are ordered by their ref only (they post nothing new).
 //
 // Stuck rule: an earlier notice that has failed at least once and was
 // written more than the stuck time ago (DefaultStuckAfter, 2 minutes) no
@@ -63,15 +64,28 @@ const dueAndFree = `(o.state = 'pending' AND o.next_attempt_at <= now() + interv
 // merely waiting its turn has no failed attempt, so it never counts as
 // stuck, and a failing one keeps its successors behind it (a rate-limited
 // send delays them rather than being overtaken) for the stuck time.
-const waitsForEarlier = `(
+var waitsForEarlier = `(
 	(o.kind LIKE 'update.%' AND EXISTS (
 		SELECT 1 FROM outbox e WHERE e.ref = o.ref AND e.id < o.id AND e.state = 'pending'))
-	OR (o.to_user <> '' AND EXISTS (
-		SELECT 1 FROM outbox e WHERE e.to_user = o.to_user AND e.id < o.id AND e.state = 'pending'
-		  AND NOT (e.attempts > 0 AND e.created_at < now() - make_interval(secs => $2))))
-	OR (o.to_channel <> '' AND EXISTS (
-		SELECT 1 FROM outbox e WHERE e.to_channel = o.to_channel AND e.id < o.id AND e.state = 'pending'
-		  AND NOT (e.attempts > 0 AND e.created_at < now() - make_interval(secs => $2)))))`
+	OR (o.to_user <> '' AND o.kind NOT LIKE 'update.%' AND EXISTS (` + earlierTo("to_user") + `))
+	OR (o.to_channel <> '' AND o.kind NOT LIKE 'update.%' AND EXISTS (` + earlierTo("to_channel") + `)))`
+
+// deepInLine is the condition that the outbox row o waits behind two or
+// more earlier notices to its recipient: it is not looked at again and
+// again (a backlog of hundreds would flood the queue with looks); the
+// notice before it kicks it when it goes out (kickNext), and the sweep
+// finds it once it is first in line.
+var deepInLine = `(o.kind NOT LIKE 'update.%' AND (
+	(o.to_user <> '' AND (SELECT count(*) FROM (` + earlierTo("to_user") + ` LIMIT 2) x) = 2)
+	OR (o.to_channel <> '' AND (SELECT count(*) FROM (` + earlierTo("to_channel") + ` LIMIT 2) x) = 2)))`
+
+// earlierTo selects the pending notices before the outbox row o to the
+// same recipient (column to_user or to_channel) that hold it back: not
+// updates, and not stuck.
+func earlierTo(col string) string {
+	return `SELECT 1 FROM outbox e WHERE e.` + col + ` = o.` + col + ` AND e.id < o.id AND e.state = 'pending'
+		AND e.kind NOT LIKE 'update.%' AND NOT (e.attempts > 0 AND e.created_at < now() - make_interval(secs => $2))`
+}
 
 // Claim leases a due pending row and hands it to fn, which sends it and
 // says on which platforms it went out. Success marks the row delivered;
@@ -97,7 +111,7 @@ func (o *Outbox) Claim(ctx context.Context, id int64, fn func(d core.Delivery) (
 		// lie until the sweep.
 		var waiting bool
 		werr := o.s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM outbox o WHERE o.id = $1 AND o.state = 'pending'
-			AND (`+waitsForEarlier+` OR `+dueAndFree+`))`, id, o.stuck.Seconds()).Scan(&waiting)
+			AND (`+waitsForEarlier+` OR `+dueAndFree+`) AND NOT `+deepInLine+`)`, id, o.stuck.Seconds()).Scan(&waiting)
 		if werr == nil && waiting {
 			return true, core.ErrNotReady
 		}
@@ -121,7 +135,27 @@ func (o *Outbox) Claim(ctx context.Context, id int64, fn func(d core.Delivery) (
 	if err != nil {
 		return true, fmt.Errorf("postgres: record delivery of outbox %d: %w", id, err)
 	}
+	if sendErr == nil {
+		o.kickNext(wctx, id)
+	}
 	return true, sendErr
+}
+
+// kickNext enqueues at once the next pending notice to the recipient of
+// row id, which waited for it: a backlog to one person goes out one
+// notice after the other without each waiting for its next look.
+func (o *Outbox) kickNext(ctx context.Context, id int64) {
+	if o.s.kick == nil {
+		return
+	}
+	var next int64
+	err := o.s.pool.QueryRow(ctx, `SELECT coalesce(min(n.id), 0) FROM outbox d JOIN outbox n
+		ON n.id > d.id AND n.state = 'pending' AND n.kind NOT LIKE 'update.%'
+		 AND ((d.to_user <> '' AND n.to_user = d.to_user) OR (d.to_channel <> '' AND n.to_channel = d.to_channel))
+		WHERE d.id = $1 AND d.kind NOT LIKE 'update.%'`, id).Scan(&next)
+	if err == nil && next > 0 { // else the sweep finds it
+		o.s.kick([]int64{next})
+	}
 }
 
 // whileLeased runs send while renewing the row's lease every third of
@@ -170,6 +204,9 @@ func (o *Outbox) Reschedule(ctx context.Context, id int64, delay time.Duration, 
 	var err error
 	if giveUp {
 		_, err = o.s.pool.Exec(ctx, `UPDATE outbox SET state = 'failed' WHERE id = $1 AND state = 'pending'`, id)
+		if err == nil {
+			o.kickNext(ctx, id)
+		}
 	} else {
 		_, err = o.s.pool.Exec(ctx, `UPDATE outbox SET next_attempt_at = now() + make_interval(secs => $2)
 			WHERE id = $1 AND state = 'pending'`, id, delay.Seconds())
@@ -187,11 +224,12 @@ func (o *Outbox) State(ctx context.Context, id int64) (state string, attempts in
 }
 
 // Due returns up to limit pending rows that are due (by the database's
-// clock), oldest first, each with its attempt count.
+// clock) and not waiting for an earlier notice, oldest first, each with
+// its attempt count.
 func (o *Outbox) Due(ctx context.Context, limit int) ([]core.Delivery, error) {
-	rows, err := o.s.pool.Query(ctx, `SELECT id, attempts FROM outbox WHERE state = 'pending' AND next_attempt_at <= now()
-		AND (lease_until IS NULL OR lease_until < now())
-		ORDER BY id LIMIT $1`, limit)
+	rows, err := o.s.pool.Query(ctx, `SELECT id, attempts FROM outbox o WHERE state = 'pending' AND next_attempt_at <= now()
+		AND (lease_until IS NULL OR lease_until < now()) AND NOT `+waitsForEarlier+`
+		ORDER BY id LIMIT $1`, limit, o.stuck.Seconds())
 	if err != nil {
 		return nil, fmt.Errorf("postgres: due outbox: %w", err)
 	}
