@@ -73,7 +73,7 @@ var waitsForEarlier = `(
 // deepInLine is the condition that the outbox row o waits behind two or
 // more earlier notices to its recipient: it is not looked at again and
 // again (a backlog of hundreds would flood the queue with looks); the
-// notice before it kicks it when it goes out (kickNext), and the sweep
+// task that delivers the notice before it goes on with it (Next), and the sweep
 // finds it once it is first in line.
 var deepInLine = `(o.kind NOT LIKE 'update.%' AND (
 	(o.to_user <> '' AND (SELECT count(*) FROM (` + earlierTo("to_user") + ` LIMIT 2) x) = 2)
@@ -135,27 +135,23 @@ func (o *Outbox) Claim(ctx context.Context, id int64, fn func(d core.Delivery) (
 	if err != nil {
 		return true, fmt.Errorf("postgres: record delivery of outbox %d: %w", id, err)
 	}
-	if sendErr == nil {
-		o.kickNext(wctx, id)
-	}
 	return true, sendErr
 }
 
-// kickNext enqueues at once the next pending notice to the recipient of
-// row id, which waited for it: a backlog to one person goes out one
-// notice after the other without each waiting for its next look.
-func (o *Outbox) kickNext(ctx context.Context, id int64) {
-	if o.s.kick == nil {
-		return
-	}
+// Next returns the next pending notice to the recipient of row id (0:
+// none): the deliverer goes on with it in the same task once row id is
+// out, so a backlog to one person goes out one notice after the other
+// without a queue round trip per notice.
+func (o *Outbox) Next(ctx context.Context, id int64) (int64, error) {
 	var next int64
 	err := o.s.pool.QueryRow(ctx, `SELECT coalesce(min(n.id), 0) FROM outbox d JOIN outbox n
 		ON n.id > d.id AND n.state = 'pending' AND n.kind NOT LIKE 'update.%'
 		 AND ((d.to_user <> '' AND n.to_user = d.to_user) OR (d.to_channel <> '' AND n.to_channel = d.to_channel))
 		WHERE d.id = $1 AND d.kind NOT LIKE 'update.%'`, id).Scan(&next)
-	if err == nil && next > 0 { // else the sweep finds it
-		o.s.kick([]int64{next})
+	if err != nil {
+		return 0, fmt.Errorf("postgres: next outbox after %d: %w", id, err)
 	}
+	return next, nil
 }
 
 // whileLeased runs send while renewing the row's lease every third of
@@ -204,9 +200,6 @@ func (o *Outbox) Reschedule(ctx context.Context, id int64, delay time.Duration, 
 	var err error
 	if giveUp {
 		_, err = o.s.pool.Exec(ctx, `UPDATE outbox SET state = 'failed' WHERE id = $1 AND state = 'pending'`, id)
-		if err == nil {
-			o.kickNext(ctx, id)
-		}
 	} else {
 		_, err = o.s.pool.Exec(ctx, `UPDATE outbox SET next_attempt_at = now() + make_interval(secs => $2)
 			WHERE id = $1 AND state = 'pending'`, id, delay.Seconds())
