@@ -105,7 +105,8 @@ type Recorder interface {
 }
 
 // ErrNotReady means a delivery must wait for an earlier one (a card
-// update for a card not delivered yet); it is retried shortly, not failed.
+// update for a card not delivered yet, or an earlier notice to the same
+// person or channel); it is retried shortly, not failed.
 var ErrNotReady = errors.New("not ready")
 
 // Timer is something due at a time: a reminder, an escalation step, a

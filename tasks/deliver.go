@@ -24,6 +24,8 @@ type Outbox interface {
 	MarkSent(ctx context.Context, id int64, platform string) error
 	RecordFailure(ctx context.Context, id int64, platform string, cause error) error
 	Due(ctx context.Context, limit int) ([]core.Delivery, error)
+	// Next is the next pending notice to the recipient of row id (0: none).
+	Next(ctx context.Context, id int64) (int64, error)
 }
 
 // Renderer turns a notice into a message.
@@ -120,7 +122,35 @@ var errAllFailed = errors.New("failed for good on every platform")
 // so a retry never sends twice where it went through. A platform that
 // fails for good is recorded (for the sys admins' hourly count) and, for a
 // user, the notice goes to their next platform.
+//
+// Notices to one person or channel go out in the order they were written
+// (the outbox makes a later one wait for an earlier one): once a notice is
+// out, the same task goes on with the next one to its recipient, up to
+// drainMax, so a backlog does not wait for a queue round trip per notice.
 func (d *Deliverer) Deliver(ctx context.Context, id int64) error {
+	for range drainMax {
+		sent, err := d.deliverOne(ctx, id)
+		if err != nil || !sent || ctx.Err() != nil {
+			return err
+		}
+		next, err := d.outbox.Next(ctx, id)
+		if err != nil || next == 0 {
+			return nil // the sweep or the next kick finds it
+		}
+		id = next
+	}
+	if d.queue != nil { // hand the rest of the line to another task
+		return d.queue.EnqueueWait(ctx, id, time.Now())
+	}
+	return nil
+}
+
+// drainMax bounds how many notices of one recipient's backlog one task
+// delivers in a row, so one long backlog does not hold a worker forever.
+const drainMax = 64
+
+// deliverOne sends row id; sent says it went out (or was done with).
+func (d *Deliverer) deliverOne(ctx context.Context, id int64) (sent bool, err error) {
 	var attempts int
 	sctx := bot.WithOutbox(ctx, id) // platforms with a key store it once
 	found, err := d.outbox.Claim(ctx, id, func(del core.Delivery) ([]string, error) {
@@ -192,14 +222,14 @@ func (d *Deliverer) Deliver(ctx context.Context, id int64) error {
 		return done, nil
 	})
 	if !found || err == nil {
-		return err
+		return found && err == nil, err
 	}
 	if errors.Is(err, core.ErrNotReady) {
 		// Waiting for an earlier notice about the same ref: look again soon.
 		if qerr := d.queue.EnqueueWait(ctx, id, time.Now().Add(300*time.Millisecond)); qerr != nil {
 			d.log.Warn("enqueue wait failed; the sweeper will retry", "outbox_id", id, "err", qerr)
 		}
-		return nil
+		return false, nil
 	}
 	// Record the failure even when the task's context is ending (shutdown).
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -210,7 +240,11 @@ func (d *Deliverer) Deliver(ctx context.Context, id int64) error {
 		if !errors.Is(err, errAllFailed) { // per-platform failures are recorded already
 			d.recordFailure(ctx, id, "", err)
 		}
-		return d.outbox.Reschedule(ctx, id, 0, true)
+		// Given up: the next notice to the recipient need not wait for it.
+		if rerr := d.outbox.Reschedule(ctx, id, 0, true); rerr != nil {
+			return false, rerr
+		}
+		return true, nil
 	}
 	delay := d.backoff(attempts, err)
 	level := slog.LevelWarn
@@ -219,14 +253,14 @@ func (d *Deliverer) Deliver(ctx context.Context, id int64) error {
 	}
 	d.log.Log(ctx, level, "delivery failed; will retry", "outbox_id", id, "attempt", attempts, "retry_in", delay.String(), "err", err)
 	if rerr := d.outbox.Reschedule(ctx, id, delay, false); rerr != nil {
-		return rerr
+		return false, rerr
 	}
 	if d.queue != nil {
 		if qerr := d.queue.EnqueueDelivery(ctx, id, attempts, time.Now().Add(delay)); qerr != nil {
 			d.log.Warn("enqueue retry failed; the sweeper will retry", "outbox_id", id, "err", qerr)
 		}
 	}
-	return nil
+	return false, nil
 }
 
 // update replaces the cards about ref on every platform that can.

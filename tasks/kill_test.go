@@ -63,6 +63,7 @@ func TestFaultWorkerChild(t *testing.T) {
 	require.NoError(t, err)
 	rdb := goredis.NewClient(opts)
 	queue := tasks.NewQueue(rdb, os.Getenv(envQueue), log)
+	store.OnOutbox(queue.Kick) // as main does
 	orgs := org.NewService(store.Org(), core.SystemClock{})
 	renderer := bot.New(bot.Config{Language: bot.LangEN}, orgs, log, bot.Hooks{})
 	sender := slowAck{webchat.New(webchat.Config{}, store.Webchat(), nil, nil, log)}

@@ -168,8 +168,14 @@ func (q *Queue) EnqueueDelivery(ctx context.Context, outboxID int64, attempt int
 }
 
 // EnqueueWait enqueues another look at an outbox row that had to wait for
-// an earlier notice; the task id is unique per look.
+// an earlier notice, at the next whole second from at (asynq moves
+// scheduled tasks about once a second anyway). The task id is the row's
+// and the second's: several looks at one row (a kick, a sweep, a retry)
+// that all find it waiting merge into one, instead of each going on.
 func (q *Queue) EnqueueWait(ctx context.Context, outboxID int64, at time.Time) error {
+	if s := at.Truncate(time.Second); !s.Equal(at) {
+		at = s.Add(time.Second)
+	}
 	t, _ := NewDeliverTask(outboxID, 0)
 	return q.Enqueue(ctx, t, asynq.TaskID(fmt.Sprintf("notify:%d:wait:%d", outboxID, at.UnixNano())), asynq.ProcessAt(at), asynq.MaxRetry(3))
 }

@@ -34,6 +34,24 @@ func (a *Adapter) hold(ctx context.Context, d address, msgs ...bot.Message) erro
 	return nil
 }
 
+// heldFor reports whether messages are still held for d after releasing
+// what its window allows (a worker releasing them at the same time keeps
+// them locked, and they count as held): a message sent meanwhile is held
+// behind them, so a member gets notices in the order they came.
+func (a *Adapter) heldFor(ctx context.Context, d address) (bool, error) {
+	held, err := a.refs.Holds(ctx, core.PlatformWeCom, d.String())
+	if err == nil && held {
+		if err := a.release(ctx, d.String()); err != nil {
+			return false, err
+		}
+		held, err = a.refs.Holds(ctx, core.PlatformWeCom, d.String())
+	}
+	if err != nil {
+		return false, fmt.Errorf("wecom: held messages for %s: %w", d.redacted(), err)
+	}
+	return held, nil
+}
+
 // errWindowFull rolls back a release that found no free slot.
 var errWindowFull = errors.New("wecom: window full")
 

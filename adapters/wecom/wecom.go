@@ -58,6 +58,7 @@ type Refs interface {
 	SetData(ctx context.Context, id int64, data json.RawMessage) error
 	Hold(ctx context.Context, platform, address string, body json.RawMessage) error
 	HeldAddresses(ctx context.Context, platform string) ([]string, error)
+	Holds(ctx context.Context, platform, address string) (bool, error)
 	Release(ctx context.Context, platform, address string, send func(held []chat.HeldMessage) error) error
 }
 
@@ -218,8 +219,16 @@ func (a *Adapter) Send(ctx context.Context, to core.Recipient, m bot.Message) er
 }
 
 // deliver sends m now when the address has a free slot, else holds it.
+// Messages held for the address go first: m never overtakes them.
 func (a *Adapter) deliver(ctx context.Context, d address, m bot.Message) error {
 	if q, limited := a.quota(d); limited {
+		held, err := a.heldFor(ctx, d)
+		if err != nil {
+			return err
+		}
+		if held {
+			return a.hold(ctx, d, m)
+		}
 		want := a.cost(d, m)
 		n, err := a.limit.take(ctx, d.String(), q, want)
 		if err != nil {

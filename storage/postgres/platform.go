@@ -80,6 +80,14 @@ func (p *PlatformMessages) HeldAddresses(ctx context.Context, platform string) (
 	return out, rows.Err()
 }
 
+// Holds reports whether messages are held for address on platform.
+func (p *PlatformMessages) Holds(ctx context.Context, platform, address string) (bool, error) {
+	var held bool
+	err := p.s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM platform_held WHERE platform = $1 AND address = $2)`,
+		platform, address).Scan(&held)
+	return held, mapErr(err)
+}
+
 // Release hands the messages held for address, oldest first, to send; they
 // are deleted only when send returns nil, in one transaction with a row
 // lock, so two workers never send the same held message.
