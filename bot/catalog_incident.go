@@ -4,6 +4,7 @@ package bot
 // (TestCatalogsMatch).
 
 var zhIncident = catalog{
+	"alert.resolved_summary": "Alertmanager：告警已全部恢复",
 	// Incidents and duty.
 	"help.incident":                 "事件与值班",
 	"help.incident declare":         "申报事件（1 特别重大 … 4 一般）",
@@ -140,6 +141,7 @@ var zhIncident = catalog{
 }
 
 var enIncident = catalog{
+	"alert.resolved_summary": "Alertmanager: all alerts resolved",
 	// Incidents and duty.
 	"help.incident":                 "Incidents and duty",
 	"help.incident declare":         "Declare an incident (1 most severe … 4)",

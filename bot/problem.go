@@ -102,7 +102,7 @@ func (b problemBot) show(ctx context.Context, r *Request) ([]Message, error) {
 	}
 	var lines []string
 	for _, i := range d.Incidents {
-		lines = append(lines, "- #"+itoa64(i.ID)+" "+b.fmtTime(i.CreatedAt)+" "+i.Title+" · "+b.t("istate."+i.State))
+		lines = append(lines, "- #"+itoa64(i.ID)+" "+b.fmtTime(i.CreatedAt)+" "+b.coreText(i.Title)+" · "+b.t("istate."+i.State))
 	}
 	p := d.Problem
 	fields := []Field{
