@@ -376,14 +376,14 @@ func (b incidentBot) policy(_ context.Context, _ *Request) ([]Message, error) {
 			for i, n := range st.Notify {
 				names[i] = b.t("target." + n)
 			}
-			when := "+" + fmtDur(st.After)
+			when := "+" + FormatDuration(b.cfg.Language, st.After)
 			if st.After == 0 {
 				when = b.t("policy.now")
 			}
 			steps = append(steps, when+" "+strings.Join(names, "、"))
 		}
 		fields = append(fields, Field{Name: b.t("level.n" + strconv.Itoa(level)),
-			Value: strings.Join(steps, " → ") + "；" + b.t("policy.progress", "every", fmtDur(pol.Progress[level]))})
+			Value: strings.Join(steps, " → ") + "；" + b.t("policy.progress", "every", FormatDurationOrNone(b.cfg.Language, pol.Progress[level]))})
 	}
 	return reply(Message{Title: b.t("policy.title"), Text: b.t("policy.text"), Fields: fields})
 }

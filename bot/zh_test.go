@@ -279,6 +279,8 @@ var inputWords = map[string]string{
 	"err.schedule_empty": "holiday", "err.duty_task_every": "month quarter year", "err.duty_task_rule": "day first working",
 	"err.entity_ref": "user unit dc edu", "err.language_unknown": "zh en", "err.token_scope": "read write",
 	"err.read_only_token": "write", "err.report_not_found": "incidents inspections backups tickets approvals xlsx csv",
+	// examples of durations as the options take them (6m = six months)
+	"err.backup_retention": "6m", "err.inspect_grace": "1m 168h 2h", "err.token_expires": "12h", "err.trend_range": "3m 12m",
 	// audit helper: audit entries name their object as type:id
 	"err.audit_forbidden": "user",
 }
@@ -287,7 +289,9 @@ var inputWords = map[string]string{
 var botArgs = map[string][]string{"note_required": {"hint"}}
 
 var (
-	asciiWord = regexp.MustCompile(`[A-Za-z][A-Za-z0-9_]*[A-Za-z]`)
+	// a Go duration (2h0m0s, 90m, 1h30m) is English too
+	goDurations = regexp.MustCompile(`\b\d+(\.\d+)?(h|m|s|ms)(\d+(\.\d+)?(m|s))*\b`)
+	asciiWord   = regexp.MustCompile(`[A-Za-z][A-Za-z0-9_]*[A-Za-z]`)
 	// what is not a word: URLs, e-mail addresses, /commands and opsbot
 	// command lines with what follows up to the end of the clause (what a
 	// user types), --flags with their value, versions, hex hashes, codes
@@ -303,8 +307,8 @@ func englishWords(s string) []string {
 			allowed[w] = true
 		}
 	}
+	out := goDurations.FindAllString(s, -1)
 	s = notWords.ReplaceAllString(s, " ")
-	var out []string
 	for _, w := range asciiWord.FindAllString(s, -1) {
 		if !allowed[w] {
 			out = append(out, w)
@@ -343,6 +347,7 @@ func TestEnglishWordsChecker(t *testing.T) {
 	t.Parallel()
 	require.Empty(t, englishWords("请用 /incident list --level 2 查看 x1020 的 v2.3.1，详见 https://a.b/c?x=y 与 WeCom"))
 	require.Equal(t, []string{"day", "permission"}, englishWords("每day于 09:00 交接，不能申请permission"))
+	require.Equal(t, []string{"2h0m0s", "90m"}, englishWords("每 2h0m0s 报告，已过 90m"))
 }
 
 // TestNoEnglishInChinese renders every notice type with realistic
