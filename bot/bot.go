@@ -383,9 +383,11 @@ func (b *Bot) actionName(key string) string {
 // resolved, why a grant was revoked with its unit) in the bot's language;
 // any other text, written by a person, stays as it is.
 func (b *Bot) coreText(s string) string {
+	if system, rest, ok := strings.Cut(s, " "+backup.FailedTitle); ok && len(rest) >= len("2006-01-02") {
+		// "<system> backup failed <day>[: <note>]"
+		return b.t("backup.failed_title", "system", system, "day", rest[:10]) + rest[10:]
+	}
 	switch {
-	case strings.HasPrefix(s, backup.FailedTitle):
-		return b.t("backup.failed_title", "day", strings.TrimPrefix(s, backup.FailedTitle))
 	case s == alert.ResolvedSummary:
 		return b.t("alert.resolved_summary")
 	case s == org.ReasonUnitRemoved:

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"opsbot/core"
+	"opsbot/core/alert"
 	"opsbot/core/approval"
 	"opsbot/core/incident"
 	"opsbot/core/inspect"
@@ -90,6 +91,8 @@ var realisticFields = map[string][]string{
 	"State":                          {"open"},
 	"Stage":                          {"drill"},
 	"Reason":                         {""},
+	// core markers the bot renders (coreText)
+	"incident.Brief.Title": {"政务外网出口中断", "db1 backup failed 2026-11-22: 磁盘已满"}, "incident.Brief.Summary": {"出口链路恢复，业务正常", alert.ResolvedSummary},
 }
 
 func approvalKinds() []string {

@@ -34,8 +34,8 @@ type Service struct {
 }
 
 // NewService returns the backup service.
-// FailedTitle starts the title of the incident a failed backup opens,
-// followed by the day (YYYY-MM-DD). Core stays language-neutral: the title
+// FailedTitle is in the title of the incident a failed backup opens:
+// "<system> backup failed <day>[: <note>]" (day YYYY-MM-DD). Core stays language-neutral: the title
 // is a stable marker that the bot renders in the reader's language (rows
 // stored before, with the same words, render the same way).
 const FailedTitle = "backup failed "
