@@ -293,7 +293,7 @@ func TestProblemsReportAndActions(t *testing.T) {
 	require.Contains(t, r.all(), "4（未解决 1）")
 	require.Contains(t, r.all(), "Ⅲ级（较大） 3")
 	require.Contains(t, r.all(), "sjsj 3")
-	require.Contains(t, r.all(), "MTTR: 10m")
+	require.Contains(t, r.all(), "MTTR: 10分钟")
 	require.Contains(t, r.Text, "连接池耗尽")
 	requireRefused(t, a.say("admin", "/report incidents --month 2026/11"), "YYYY-MM")
 	// Review actions are reminded on their due date.
@@ -301,7 +301,7 @@ func TestProblemsReportAndActions(t *testing.T) {
 	clock.Add(72 * time.Hour)
 	eventually(t, "action due reminders", func() bool { return countText(a, "sunli", "改进措施“调大连接池”") == 3 })
 	r = a.say("zhengmin", "/duty policy")
-	require.Contains(t, r.all(), "Ⅱ级（重大）: 立即 值班 → +5m 备班 → +15m 单位管理员 → +30m 分级管理员、系统总管理员；每 1h00m 需报告进展")
+	require.Contains(t, r.all(), "Ⅱ级（重大）: 立即 值班 → +5分钟 备班 → +15分钟 单位管理员 → +30分钟 分级管理员、系统总管理员；每 1小时 需报告进展")
 }
 
 // TestCalendar: the PRC calendar is loaded, a year without data says so,

@@ -20,7 +20,7 @@ func TestProblemLifecycleMustShow(t *testing.T) {
 	requireOK(t, a.say("huangyu", "/incident declare 双随机抽查系统无法登录 --level 2 --unit xc-market"))
 	requireOK(t, a.say("chenjing", "/incident assign 1 huangyu"))
 	requireOK(t, a.say("huangyu", "/incident resolve 1 已重启恢复"))
-	a.waitNotice("huangyu", "I/II 级事件 #1 已解决，已提出问题 #1")
+	a.waitNotice("huangyu", "Ⅰ/Ⅱ级事件 #1 已解决，已提出问题 #1")
 	require.Contains(t, a.say("huangyu", "/problem show 1").all(), "待分析")
 	require.Contains(t, a.say("huangyu", "/problem list").all(), "由Ⅰ/Ⅱ级事件 #1 解决时提出", "not the repeats rule")
 

@@ -264,7 +264,7 @@ func TestBackupChecksFaultsAndMonthlyAudit(t *testing.T) {
 	eventually(t, "re-run task to the operators", func() bool {
 		return countText(a, "sunli", "请重新执行备份") == 1 && countText(a, "zhoujie", "请重新执行备份") == 1
 	})
-	require.Contains(t, a.say("sunli", "/incident show 1").all(), "cmdb backup failed 2026-11-25: 磁盘空间不足")
+	require.Contains(t, a.say("sunli", "/incident show 1").all(), "cmdb 2026-11-25 备份失败: 磁盘空间不足")
 	log := a.say("sunli", "/backup log cmdb").Text
 	require.Contains(t, log, "2026-11-25 ❌ 失败")
 	require.Contains(t, log, "2026-11-24 ✅ 成功")
@@ -398,7 +398,7 @@ func TestDigestNumbersChartAndOnePerManager(t *testing.T) {
 		"运维简报 · 2026-11-24 · 全市",
 		"事件: 新增 2，解决 1",
 		"未结事件: 一级 0，二级 0，三级 1，四级 0",
-		"响应/恢复: 平均响应 4m，平均恢复 1h04m",
+		"响应/恢复: 平均响应 4分钟，平均恢复 1小时4分钟",
 		"工单: 今日到期 0，已超期 0",
 		"待审批: 超过一天未处理 0 件",
 		"备份: 成功 1，失败 0，未上报 0",

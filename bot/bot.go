@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"opsbot/core"
+	"opsbot/core/alert"
+	"opsbot/core/backup"
 	"opsbot/core/org"
 )
 
@@ -290,37 +292,110 @@ func (b *Bot) ErrorReply(err error, cmd *Command) Message {
 	return b.errorMessage(b.t("err.internal", "id", id))
 }
 
-// localizeArgs translates role and level names inside error arguments.
+// localizeArgs translates the codes inside error arguments (roles, levels,
+// kinds, states, actions, platforms) into the bot's language. Unit codes,
+// ids and what the user typed stay as they are.
 func (b *Bot) localizeArgs(args map[string]string) map[string]string {
 	out := make(map[string]string, len(args))
 	for k, v := range args {
 		switch k {
 		case "role":
 			v = b.roleName(v)
+		case "roles":
+			v = b.roleNames(strings.Split(v, ","))
 		case "level", "want", "parent_level", "from_level", "into_level":
 			v = b.t("level." + v)
 		case "verb":
 			v = b.t("verb." + v)
+		case "verbs":
+			v = b.listOf("verb.", strings.Split(v, ","))
 		case "state":
-			v = b.t("state." + v)
+			v = b.firstKnown(v, "state.", "tstate.")
 		case "istate":
 			v = b.t("istate." + v)
 		case "pstate", "need":
 			v = b.t("pstate." + v)
 		case "pstep":
-			v = b.t("pstep." + v)
+			v = b.firstKnown(v, "pstep.", "pstep.problem.")
 		case "step":
 			v = b.t("step." + v)
-		case "scope":
-			if v != "" && b.cfg.Language == LangZH {
-				v = "（范围 " + v + "）"
-			} else if v != "" {
-				v = "on " + v
-			}
+		case "kind":
+			v = b.firstKnown(v, "kind.", "tkind.")
+		case "status":
+			v = b.firstKnown(v, "app.status.")
+		case "platform":
+			v = b.firstKnown(v, "platform.")
+		case "action":
+			v = b.actionName(v)
+		case "field":
+			v = b.firstKnown(v, "input.field.", "field.")
 		}
 		out[k] = v
 	}
 	return out
+}
+
+// firstKnown translates a code by the first catalog prefix that has it
+// (error arguments such as "kind" carry an approval kind in one message
+// and a ticket kind in another); an unknown code stays as it is.
+func (b *Bot) firstKnown(code string, prefixes ...string) string {
+	for _, p := range prefixes {
+		if _, ok := zh[p+code]; ok {
+			return b.t(p + code)
+		}
+	}
+	return code
+}
+
+// listOf translates each code of a list by one catalog prefix and joins
+// them with the language's list separator.
+func (b *Bot) listOf(prefix string, codes []string) string {
+	out := make([]string, len(codes))
+	for i, c := range codes {
+		out[i] = b.firstKnown(strings.TrimSpace(c), prefix)
+	}
+	return strings.Join(out, b.t("list.sep"))
+}
+
+// roleNames names each role of a list as roleName does.
+func (b *Bot) roleNames(roles []string) string {
+	out := make([]string, len(roles))
+	for i, r := range roles {
+		out[i] = b.roleName(strings.TrimSpace(r))
+	}
+	return strings.Join(out, b.t("list.sep"))
+}
+
+// actionName is what an action key of the authorisation checks
+// ("org.user.add", "org.role.grant.unit_admin") is called in words
+// (action.<key> in the catalogs); an unknown key stays as it is.
+func (b *Bot) actionName(key string) string {
+	for _, verb := range []string{"org.role.grant.", "org.role.revoke."} {
+		if role, ok := strings.CutPrefix(key, verb); ok {
+			return b.t("action."+strings.TrimSuffix(verb, "."), "role", b.roleName(role))
+		}
+	}
+	return b.firstKnown(key, "action.")
+}
+
+// coreText renders a text core stores as a stable marker (the title of a
+// failed backup's incident, the summary of an incident Alertmanager
+// resolved, why a grant was revoked with its unit) in the bot's language;
+// any other text, written by a person, stays as it is.
+func (b *Bot) coreText(s string) string {
+	if system, rest, ok := strings.Cut(s, " "+backup.FailedTitle); ok && len(rest) >= len("2006-01-02") {
+		// "<system> backup failed <day>[: <note>]"
+		return b.t("backup.failed_title", "system", system, "day", rest[:10]) + rest[10:]
+	}
+	switch {
+	case s == alert.ResolvedSummary:
+		return b.t("alert.resolved_summary")
+	case s == org.ReasonUnitRemoved:
+		return b.t("org.reason.unit_removed")
+	case strings.HasPrefix(s, org.ReasonUnitMerged):
+		return b.t("org.reason.unit_merged", "into", strings.TrimPrefix(s, org.ReasonUnitMerged))
+	}
+	return s
 }
 
 func (b *Bot) roleName(r string) string { return b.t("role."+r) + "(" + r + ")" }

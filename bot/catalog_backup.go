@@ -4,6 +4,7 @@ package bot
 // (TestCatalogsMatch).
 
 var zhBackup = catalog{
+	"backup.failed_title":        "{system} {day} 备份失败",
 	"help.backup":                "备份检查与恢复测试",
 	"help.backup plan add":       "新增备份计划：每天 HH:MM 前应上报备份结果，可指定每月全量备份日（运营方或系统总管理员）",
 	"help.backup plan list":      "备份计划",
@@ -98,6 +99,7 @@ var zhBackup = catalog{
 }
 
 var enBackup = catalog{
+	"backup.failed_title":        "{system} backup failed {day}",
 	"help.backup":                "Backup checks and restore tests",
 	"help.backup plan add":       "Add a backup plan: a report is due daily by HH:MM, optionally a monthly full-backup day (operator or sys admin)",
 	"help.backup plan list":      "Backup plans",

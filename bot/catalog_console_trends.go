@@ -21,7 +21,7 @@ var zhConsoleTrends = catalog{
 	"console.trends.level":            "{n} 级",
 	"console.trends.minutes":          " 分钟",
 	"console.trends.incidents":        "{per}事件数（按级别）",
-	"console.trends.incidents.desc":   "每个时间段内新申报的事件数，按 I 至 IV 级堆叠。",
+	"console.trends.incidents.desc":   "每个时间段内新申报的事件数，按Ⅰ至Ⅳ级堆叠。",
 	"console.trends.mtt":              "平均响应与恢复时长",
 	"console.trends.mtt.desc":         "该时间段内申报的事件从申报到确认（MTTA）、从申报到恢复（MTTR）的平均分钟数。",
 	"console.trends.sla":              "工单按时答复率",

@@ -4,6 +4,7 @@ package bot
 // (TestCatalogsMatch).
 
 var zhIncident = catalog{
+	"alert.resolved_summary": "Alertmanager：告警已全部恢复",
 	// Incidents and duty.
 	"help.incident":                 "事件与值班",
 	"help.incident declare":         "申报事件（1 特别重大 … 4 一般）",
@@ -53,7 +54,7 @@ var zhIncident = catalog{
 	"incident.duty24.text":          "{level}事件 #{id}（{title}）已申报，关闭前实行 24 小时值守：{on_duty}。",
 	"duty.now.title":                "当前值班",
 	"duty.line":                     "值班 {primary}，备班 {secondary}，至 {until}；下一班 {next}",
-	"duty.rotation.added":           "已设置值班轮换 {name}：{members}，每{every}于 {handover} 交接。",
+	"duty.rotation.added":           "已设置值班轮换 {name}：{members}，{every}于 {handover} 交接。",
 	"duty.swapped":                  "{rotation} 自 {day} 起的一班改由 {user} 值班。",
 	"err.incident_id":               "事件编号“{value}”无效。",
 	"err.incident_level":            "事件等级“{value}”无效，应为 1–4。",
@@ -140,6 +141,7 @@ var zhIncident = catalog{
 }
 
 var enIncident = catalog{
+	"alert.resolved_summary": "Alertmanager: all alerts resolved",
 	// Incidents and duty.
 	"help.incident":                 "Incidents and duty",
 	"help.incident declare":         "Declare an incident (1 most severe … 4)",
@@ -189,7 +191,7 @@ var enIncident = catalog{
 	"incident.duty24.text":          "{level} incident #{id} ({title}) is declared; 24-hour duty until closure: {on_duty}.",
 	"duty.now.title":                "On duty",
 	"duty.line":                     "on duty {primary}, backup {secondary}, until {until}; next {next}",
-	"duty.rotation.added":           "Rotation {name}: {members}, hands over every {every} at {handover}.",
+	"duty.rotation.added":           "Rotation {name}: {members}, hands over {every} at {handover}.",
 	"duty.swapped":                  "{user} takes the {rotation} shift starting {day}.",
 	"err.incident_id":               "\"{value}\" is not an incident number.",
 	"err.incident_level":            "Level \"{value}\" is not valid: use 1–4.",

@@ -4,6 +4,9 @@ package bot
 // (TestCatalogsMatch).
 
 var zhOrg = catalog{
+	"org.reason.unit_removed": "（单位已删除）",
+	"org.reason.unit_merged":  "（单位已并入 {into}）",
+
 	"err.level":           "级别“{value}”无效，应为 district（区县）、unit（单位）或 department（部门）。",
 	"err.role":            "角色“{value}”无效，可选：sys_admin、district_admin、unit_admin、unit_contact、operator、access_party。",
 	"err.unit_not_found":  "单位 {code} 不存在。",
@@ -116,6 +119,9 @@ var zhOrg = catalog{
 }
 
 var enOrg = catalog{
+	"org.reason.unit_removed": "(unit removed)",
+	"org.reason.unit_merged":  "(unit merged into {into})",
+
 	"err.level":           "Level \"{value}\" is not valid: use district, unit or department.",
 	"err.role":            "Role \"{value}\" is not valid: use sys_admin, district_admin, unit_admin, unit_contact, operator or access_party.",
 	"err.unit_not_found":  "Unit {code} does not exist.",

@@ -23,7 +23,7 @@ var zhProblem = catalog{
 	"problem.assigned_reply":       "问题 #{id} 已指定给 {owner}，期限 {due}。",
 	"problem.assigned.title":       "问题 #{id} 由你负责",
 	"problem.assigned.text":        "{by} 把问题 #{id}（{title}）指定给你，请在 {due} 前分析根因并解决（/problem analyse {id}）。",
-	"problem.major.text":           "I/II 级事件 #{incident} 已解决，已提出问题 #{id}（{title}）由你负责，请在 {due} 前分析根因并解决（/problem analyse {id}）。",
+	"problem.major.text":           "Ⅰ/Ⅱ级事件 #{incident} 已解决，已提出问题 #{id}（{title}）由你负责，请在 {due} 前分析根因并解决（/problem analyse {id}）。",
 	"problem.due.title":            "问题 #{id} 今天到期",
 	"problem.due.text":             "问题 #{id}（{title}）期限为 {due}，当前「{pstate}」，请尽快解决。",
 	"problem.overdue.title":        "问题 #{id} 已逾期",

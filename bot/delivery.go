@@ -54,7 +54,7 @@ func Delivery(svc *delivery.Service) Plug {
 func (d deliveryBot) renderFailures(ref string, n delivery.Failures) (Message, error) {
 	lines := make([]string, 0, len(n.Platforms))
 	for _, p := range n.Platforms {
-		name := p.Platform
+		name := d.firstKnown(p.Platform, "platform.")
 		if name == "" {
 			name = d.t("delivery.failures.nowhere")
 		}

@@ -85,16 +85,6 @@ func (c digestBot) message(ref string, d digest.Digest) (Message, error) {
 		day += " ~ " + d.Last.Format(time.DateOnly)
 	}
 	scope := c.t("digest.scope."+d.Scope.Kind) + " " + strings.Join(d.ScopeNames, "、")
-	dash := func(d time.Duration) string {
-		d = d.Round(time.Minute)
-		switch {
-		case d <= 0:
-			return "—"
-		case d >= time.Hour:
-			return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-		}
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	}
 	onDuty := strings.Join(d.OnDuty, "；")
 	if onDuty == "" {
 		onDuty = c.t("none")
@@ -103,7 +93,7 @@ func (c digestBot) message(ref string, d digest.Digest) (Message, error) {
 	m := Message{Ref: ref, Status: StatusNotice, Title: c.t("digest.title", "day", day, "scope", scope), Fields: []Field{
 		{Name: c.t("digest.f.incidents"), Value: c.t("digest.v.incidents", "opened", n(d.Opened), "closed", n(d.Closed), "escalations", n(d.Escalations))},
 		{Name: c.t("digest.f.open"), Value: c.t("digest.v.open", "l1", n(d.OpenByLevel[1]), "l2", n(d.OpenByLevel[2]), "l3", n(d.OpenByLevel[3]), "l4", n(d.OpenByLevel[4]))},
-		{Name: c.t("digest.f.mtt"), Value: c.t("digest.v.mtt", "mtta", dash(d.MTTA), "mttr", dash(d.MTTR))},
+		{Name: c.t("digest.f.mtt"), Value: c.t("digest.v.mtt", "mtta", FormatDurationOrNone(c.cfg.Language, d.MTTA), "mttr", FormatDurationOrNone(c.cfg.Language, d.MTTR))},
 		{Name: c.t("digest.f.tickets"), Value: c.t("digest.v.tickets", "due", n(d.TicketsDueToday), "overdue", n(d.TicketsOverdue))},
 		{Name: c.t("digest.f.approvals"), Value: c.t("digest.v.approvals", "n", n(d.ApprovalsWaiting))},
 		{Name: c.t("digest.f.inspections"), Value: c.t("digest.v.inspections", "done", n(d.InspectionsDone), "missed", n(d.InspectionsMissed), "open", n(d.InspectionsOpen))},

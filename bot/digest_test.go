@@ -31,7 +31,7 @@ func TestDigestLegacyAndTyped(t *testing.T) {
 	for _, f := range old.Fields {
 		values = append(values, f.Value)
 	}
-	require.Equal(t, []string{"3 opened, 2 resolved, 1 escalations", "L1 0, L2 1, L3 0, L4 4", "MTTA 12m, MTTR 1h30m",
+	require.Equal(t, []string{"3 opened, 2 resolved, 1 escalations", "L1 0, L2 1, L3 0, L4 4", "MTTA 12m, MTTR 1h 30m",
 		"1 due today, 0 overdue", "2 pending for more than a day", "4 done, 0 missed, 1 open", "9 ok, 1 failed, 0 not reported",
 		"ops: a / b；net: c", "https://ops.example.gov.cn/console/trends"}, values, "the console link last")
 	png, err := chart.Render([]chart.Point{{Label: "11-28", Bars: 1, Line: -1}, {Label: "11-29", Bars: 2, Line: 50}},

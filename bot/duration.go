@@ -30,3 +30,13 @@ func FormatDuration(lang string, d time.Duration) string {
 	}
 	return strings.Join(parts, sep)
 }
+
+// FormatDurationOrNone is FormatDuration of a duration of a minute or more
+// (rounded), and "—" when there is none to show (an MTTR with no incidents
+// resolved).
+func FormatDurationOrNone(lang string, d time.Duration) string {
+	if d.Round(time.Minute) <= 0 {
+		return "—"
+	}
+	return FormatDuration(lang, d)
+}

@@ -269,8 +269,8 @@ func (k emergencyBot) renderWarningLifted(ref string, p emergency.WarningLiftedN
 }
 
 func (k emergencyBot) renderIncidentReport(ref string, p emergency.IncidentReport) (Message, error) {
-	event := strings.TrimPrefix(p.Action, "incident.")
-	return Message{Ref: ref, Title: k.t("emergency.report.title", "id", itoa64(p.Incident), "level", k.t("level.n"+strconv.Itoa(p.Level)), "title", p.Title),
+	event := k.firstKnown(strings.TrimPrefix(p.Action, "incident."), "ievent.")
+	return Message{Ref: ref, Title: k.t("emergency.report.title", "id", itoa64(p.Incident), "level", k.t("level.n"+strconv.Itoa(p.Level)), "title", k.coreText(p.Title)),
 		Fields: []Field{
 			{Name: k.t("emergency.report.event"), Value: event},
 			{Name: k.t("field.status"), Value: k.t("istate." + p.State)},
@@ -279,5 +279,5 @@ func (k emergencyBot) renderIncidentReport(ref string, p emergency.IncidentRepor
 			{Name: k.t("emergency.report.declared"), Value: k.fmtTime(p.Declared)},
 			{Name: k.t("emergency.report.at"), Value: k.fmtTime(p.At)},
 			{Name: k.t("emergency.field.by"), Value: p.By},
-		}, Text: p.Summary}, nil
+		}, Text: k.coreText(p.Summary)}, nil
 }

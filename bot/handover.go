@@ -177,7 +177,7 @@ func (b dutyBot) rotationAdd(ctx context.Context, r *Request) ([]Message, error)
 		return nil, err
 	}
 	return reply(Message{Ref: "rotation:" + rot.Name, Text: b.t("duty.rotation.added", "name", rot.Name, "members", strings.Join(rot.Members, "、"),
-		"every", rot.Every, "handover", rot.Handover)})
+		"every", b.t("console.duty.every."+rot.Every), "handover", rot.Handover)})
 }
 
 func (b dutyBot) swap(ctx context.Context, r *Request) ([]Message, error) {

@@ -83,7 +83,7 @@ func incidentID(s string) (int64, error) {
 
 func (b *Bot) incidentReply(i incident.Incident) Message {
 	return Message{Ref: i.Ref(), Title: b.t("incident.reply.title", "id", itoa64(i.ID), "state", b.t("istate."+i.State)),
-		Text: b.t("level.n"+strconv.Itoa(i.Level)) + " · " + i.Title, Fields: []Field{{Name: b.t("field.owner_person"), Value: orNone(b, i.Owner)}}}
+		Text: b.t("level.n"+strconv.Itoa(i.Level)) + " · " + b.coreText(i.Title), Fields: []Field{{Name: b.t("field.owner_person"), Value: orNone(b, i.Owner)}}}
 }
 
 func (b incidentBot) simple(fn func(context.Context, core.Actor, int64) (incident.Incident, error)) func(context.Context, *Request) ([]Message, error) {
@@ -188,7 +188,7 @@ func (b incidentBot) list(ctx context.Context, r *Request) ([]Message, error) {
 	}
 	lines := make([]string, 0, len(list))
 	for _, i := range list {
-		lines = append(lines, "- #"+itoa64(i.ID)+" "+b.t("level.n"+strconv.Itoa(i.Level))+" · "+i.Title+" · "+b.t("istate."+i.State)+
+		lines = append(lines, "- #"+itoa64(i.ID)+" "+b.t("level.n"+strconv.Itoa(i.Level))+" · "+b.coreText(i.Title)+" · "+b.t("istate."+i.State)+
 			" · "+orNone(b.Bot, i.Owner)+" · "+b.fmtTime(i.CreatedAt))
 	}
 	if len(lines) == 0 {
@@ -243,7 +243,7 @@ func (b incidentBot) show(ctx context.Context, r *Request) ([]Message, error) {
 
 // incidentCard renders an incident as a card with the buttons its state allows.
 func (b *Bot) incidentCard(i incident.Incident, c incident.CardData) Message {
-	m := Message{Ref: i.Ref(), Title: b.t("incident.card.title", "level", b.t("level.n"+strconv.Itoa(i.Level)), "title", i.Title, "id", itoa64(i.ID)),
+	m := Message{Ref: i.Ref(), Title: b.t("incident.card.title", "level", b.t("level.n"+strconv.Itoa(i.Level)), "title", b.coreText(i.Title), "id", itoa64(i.ID)),
 		Text: b.t("istate." + i.State),
 		Fields: []Field{
 			{Name: b.t("field.owner_person"), Value: orNone(b, i.Owner)},
@@ -256,7 +256,7 @@ func (b *Bot) incidentCard(i incident.Incident, c incident.CardData) Message {
 		m.Fields = append(m.Fields, Field{Name: b.t("field.unit"), Value: i.Unit})
 	}
 	if i.Summary != "" {
-		m.Fields = append(m.Fields, Field{Name: b.t("field.summary"), Value: i.Summary})
+		m.Fields = append(m.Fields, Field{Name: b.t("field.summary"), Value: b.coreText(i.Summary)})
 	}
 	if i.Level <= 2 && i.Open() {
 		v := b.t("incident.duty24")
@@ -308,7 +308,7 @@ func (b incidentBot) renderCardUpdate(ref string, p incident.CardUpdate) (Messag
 }
 
 func (b incidentBot) title(p incident.Brief) string {
-	return b.t("incident.card.title", "level", b.t("level.n"+strconv.Itoa(p.Level)), "title", p.Title, "id", itoa64(p.ID))
+	return b.t("incident.card.title", "level", b.t("level.n"+strconv.Itoa(p.Level)), "title", b.coreText(p.Title), "id", itoa64(p.ID))
 }
 
 func (b incidentBot) renderEvent(ref string, p incident.EventNotice) (Message, error) {
@@ -323,31 +323,31 @@ func (b incidentBot) renderEvent(ref string, p incident.EventNotice) (Message, e
 func (b incidentBot) renderProgress(ref string, p incident.ProgressDue) (Message, error) {
 	id := itoa64(p.ID)
 	return Message{Ref: ref, Status: StatusNotice, Title: b.t("incident.progress.title", "id", id),
-		Text: b.t("incident.progress", "id", id, "title", p.Title, "last", b.wallOr(p.LastUpdate, p.Wall))}, nil
+		Text: b.t("incident.progress", "id", id, "title", b.coreText(p.Title), "last", b.wallOr(p.LastUpdate, p.Wall))}, nil
 }
 
 func (b incidentBot) renderOverdue(ref string, p incident.ReportOverdue) (Message, error) {
 	id := itoa64(p.ID)
 	return Message{Ref: ref, Status: StatusNotice, Title: b.t("incident.overdue.title", "id", id),
-		Text: b.t("incident.overdue", "id", id, "title", p.Title, "owner", p.Owner, "last", b.wallOr(p.LastUpdate, p.Wall))}, nil
+		Text: b.t("incident.overdue", "id", id, "title", b.coreText(p.Title), "owner", p.Owner, "last", b.wallOr(p.LastUpdate, p.Wall))}, nil
 }
 
 func (b incidentBot) renderDuty24(ref string, p incident.Duty24) (Message, error) {
 	id := itoa64(p.ID)
 	return Message{Ref: ref, Status: StatusNotice, Title: b.t("incident.duty24.title", "id", id),
-		Text: b.t("incident.duty24.text", "id", id, "title", p.Title, "level", b.t("level.n"+strconv.Itoa(p.Level)), "on_duty", strings.Join(p.OnDuty, ","))}, nil
+		Text: b.t("incident.duty24.text", "id", id, "title", b.coreText(p.Title), "level", b.t("level.n"+strconv.Itoa(p.Level)), "on_duty", strings.Join(p.OnDuty, ","))}, nil
 }
 
 func (b incidentBot) renderActionDue(ref string, p incident.ActionDue) (Message, error) {
 	id := itoa64(p.ID)
 	return Message{Ref: ref, Status: StatusNotice, Title: b.t("action_due.title", "id", id),
-		Text: b.t("action_due", "id", id, "title", p.Title, "action", p.Action, "due", p.Due.Format("2006-01-02"))}, nil
+		Text: b.t("action_due", "id", id, "title", b.coreText(p.Title), "action", p.Action, "due", p.Due.Format("2006-01-02"))}, nil
 }
 
 func (b incidentBot) renderActionOverdue(ref string, p incident.ActionOverdue) (Message, error) {
 	id := itoa64(p.ID)
 	return Message{Ref: ref, Status: StatusNotice, Title: b.t("action_overdue.title", "id", id),
-		Text: b.t("action_overdue", "id", id, "title", p.Title, "action", p.Action, "owner", p.ActionOwner, "due", p.Due.Format("2006-01-02"))}, nil
+		Text: b.t("action_overdue", "id", id, "title", b.coreText(p.Title), "action", p.Action, "owner", p.ActionOwner, "due", p.Due.Format("2006-01-02"))}, nil
 }
 
 func (b incidentBot) actionDone(ctx context.Context, r *Request) ([]Message, error) {
@@ -376,14 +376,14 @@ func (b incidentBot) policy(_ context.Context, _ *Request) ([]Message, error) {
 			for i, n := range st.Notify {
 				names[i] = b.t("target." + n)
 			}
-			when := "+" + fmtDur(st.After)
+			when := "+" + FormatDuration(b.cfg.Language, st.After)
 			if st.After == 0 {
 				when = b.t("policy.now")
 			}
 			steps = append(steps, when+" "+strings.Join(names, "、"))
 		}
 		fields = append(fields, Field{Name: b.t("level.n" + strconv.Itoa(level)),
-			Value: strings.Join(steps, " → ") + "；" + b.t("policy.progress", "every", fmtDur(pol.Progress[level]))})
+			Value: strings.Join(steps, " → ") + "；" + b.t("policy.progress", "every", FormatDurationOrNone(b.cfg.Language, pol.Progress[level]))})
 	}
 	return reply(Message{Title: b.t("policy.title"), Text: b.t("policy.text"), Fields: fields})
 }

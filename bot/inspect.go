@@ -82,7 +82,7 @@ func (k inspectBot) planAdd(ctx context.Context, r *Request) ([]Message, error) 
 		{Name: k.t("field.assignees"), Value: k.assigneeName(p.Assignee)},
 		{Name: k.t("field.items"), Value: strings.Join(p.Items, "、")},
 		{Name: k.t("field.next_run"), Value: next},
-		{Name: k.t("field.grace_level"), Value: k.t("inspect.grace_level", "grace", p.Grace.String(), "level", strconv.Itoa(p.Level))},
+		{Name: k.t("field.grace_level"), Value: k.t("inspect.grace_level", "grace", FormatDuration(k.cfg.Language, p.Grace), "level", strconv.Itoa(p.Level))},
 	}})
 }
 

@@ -91,17 +91,6 @@ func (c monthlyBot) actionField(a monthly.Action) Field {
 
 func pct(permyriad int) string { return fmt.Sprintf("%d.%02d%%", permyriad/100, permyriad%100) }
 
-func hm(d time.Duration) string {
-	d = d.Round(time.Minute)
-	if d <= 0 {
-		return "—"
-	}
-	if d >= time.Hour {
-		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-	}
-	return fmt.Sprintf("%dm", int(d.Minutes()))
-}
-
 func (c monthlyBot) renderReport(ref string, r monthly.Report) (Message, error) {
 	scope := c.t("monthly.scope.city")
 	if r.Scope != "city" {
@@ -112,7 +101,7 @@ func (c monthlyBot) renderReport(ref string, r monthly.Report) (Message, error) 
 	m := Message{Ref: ref, Status: StatusNotice, Title: c.t("monthly.title", "month", r.Month, "scope", scope), Fields: []Field{
 		{Name: c.t("monthly.f.incidents"), Value: c.t("monthly.v.incidents", "total", n(i.Total), "l1", n(i.ByLevel[1]), "l2", n(i.ByLevel[2]),
 			"l3", n(i.ByLevel[3]), "l4", n(i.ByLevel[4]), "open", n(i.Open), "repeats", n(i.Repeats))},
-		{Name: c.t("monthly.f.mtt"), Value: c.t("monthly.v.mtt", "mtta", hm(i.MTTA), "mttr", hm(i.MTTR), "escalations", n(i.Escalations))},
+		{Name: c.t("monthly.f.mtt"), Value: c.t("monthly.v.mtt", "mtta", FormatDurationOrNone(c.cfg.Language, i.MTTA), "mttr", FormatDurationOrNone(c.cfg.Language, i.MTTR), "escalations", n(i.Escalations))},
 		{Name: c.t("monthly.f.tickets"), Value: c.t("monthly.v.tickets", "opened", n(r.Tickets.Opened), "answered", n(r.Tickets.Answered),
 			"in_sla", n(r.Tickets.InSLA), "overdue", n(r.Tickets.Overdue))},
 		{Name: c.t("monthly.f.approvals"), Value: c.t("monthly.v.approvals", "requested", n(r.Approvals.Requested), "done", n(r.Approvals.Done),
@@ -127,7 +116,7 @@ func (c monthlyBot) renderReport(ref string, r monthly.Report) (Message, error) 
 	}
 	for _, u := range r.Availability {
 		m.Fields = append(m.Fields, Field{Name: c.t("monthly.f.availability") + " · " + u.System,
-			Value: c.t("monthly.v.availability", "pct", pct(u.Permyriad), "outages", n(u.Outages), "down", hm(u.Down))})
+			Value: c.t("monthly.v.availability", "pct", pct(u.Permyriad), "outages", n(u.Outages), "down", FormatDurationOrNone(c.cfg.Language, u.Down))})
 	}
 	return m, nil
 }

@@ -42,7 +42,7 @@ func (b *Bot) orgModule() Module {
 				return b.orgNotice(ref, n.NoticeType(), "role", b.roleName(string(n.Role)), "scope", n.Scope, "by", n.ByName), nil
 			}),
 			Renders(func(ref string, n org.RoleRevoked) (Message, error) {
-				return b.orgNotice(ref, n.NoticeType(), "role", b.roleName(string(n.Role)), "scope", n.Scope, "by", n.ByName, "reason", n.Reason), nil
+				return b.orgNotice(ref, n.NoticeType(), "role", b.roleName(string(n.Role)), "scope", n.Scope, "by", n.ByName, "reason", b.coreText(n.Reason)), nil
 			}),
 		},
 	}

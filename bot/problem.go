@@ -2,11 +2,9 @@ package bot
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"opsbot/core"
 	"opsbot/core/inspect"
@@ -102,7 +100,7 @@ func (b problemBot) show(ctx context.Context, r *Request) ([]Message, error) {
 	}
 	var lines []string
 	for _, i := range d.Incidents {
-		lines = append(lines, "- #"+itoa64(i.ID)+" "+b.fmtTime(i.CreatedAt)+" "+i.Title+" · "+b.t("istate."+i.State))
+		lines = append(lines, "- #"+itoa64(i.ID)+" "+b.fmtTime(i.CreatedAt)+" "+b.coreText(i.Title)+" · "+b.t("istate."+i.State))
 	}
 	p := d.Problem
 	fields := []Field{
@@ -141,18 +139,6 @@ func (b problemBot) add(ctx context.Context, r *Request) ([]Message, error) {
 		return nil, err
 	}
 	return reply(Message{Ref: "problem:" + itoa64(p.ID), Text: b.t("problem.added", "id", itoa64(p.ID), "title", p.Title)})
-}
-
-func fmtDur(d time.Duration) string {
-	if d <= 0 {
-		return "-"
-	}
-	d = d.Round(time.Minute)
-	h, m := int(d.Hours()), int(d.Minutes())%60
-	if h > 0 {
-		return fmt.Sprintf("%dh%02dm", h, m)
-	}
-	return fmt.Sprintf("%dm", m)
 }
 
 func countsLine(m map[string]int) string {
@@ -198,8 +184,8 @@ func (b problemBot) report(ctx context.Context, r *Request) ([]Message, error) {
 		{Name: b.t("report.by_level"), Value: orNone(b.Bot, countsLine(levels))},
 		{Name: b.t("report.by_unit"), Value: orNone(b.Bot, countsLine(rep.ByUnit))},
 		{Name: b.t("report.by_system"), Value: orNone(b.Bot, countsLine(rep.BySystem))},
-		{Name: "MTTA", Value: fmtDur(rep.MTTA)},
-		{Name: "MTTR", Value: fmtDur(rep.MTTR)},
+		{Name: "MTTA", Value: FormatDurationOrNone(b.cfg.Language, rep.MTTA)},
+		{Name: "MTTR", Value: FormatDurationOrNone(b.cfg.Language, rep.MTTR)},
 		{Name: b.t("report.escalations"), Value: strconv.Itoa(rep.Escalations)},
 	}
 	var lines []string

@@ -140,6 +140,11 @@ type Config struct {
 }
 
 // DefaultConfig is the ingestion of DESIGN.
+// ResolvedSummary is the summary of an incident Alertmanager resolved
+// (all its alerts resolved): a stable marker, not a text; the bot renders
+// it in the reader's language (rows stored before carry the same words).
+const ResolvedSummary = "Alertmanager: all alerts resolved"
+
 func DefaultConfig() Config {
 	return Config{SeverityLevels: map[string]int{"critical": 2, "warning": 3, "info": 4}, LevelLabel: "level",
 		ReopenWindow: 30 * time.Minute, UpdateEvery: 30 * time.Second, HTTPKindLabel: "kind", HTTPKindValue: "http_status",
@@ -404,7 +409,7 @@ func (s *Service) ingest(ctx context.Context, tx Tx, g Group) (res IngestResult,
 	wasJoint := row.Joint
 	if g.Status == "resolved" && firing == 0 && inc.Open() {
 		before := inc
-		inc.State, inc.ResolvedAt, inc.Summary = incident.StateResolved, &now, "Alertmanager: all alerts resolved"
+		inc.State, inc.ResolvedAt, inc.Summary = incident.StateResolved, &now, ResolvedSummary
 		if inc.AckedAt == nil {
 			inc.AckedAt = &now
 		}

@@ -34,6 +34,12 @@ type Service struct {
 }
 
 // NewService returns the backup service.
+// FailedTitle is in the title of the incident a failed backup opens:
+// "<system> backup failed <day>[: <note>]" (day YYYY-MM-DD). Core stays language-neutral: the title
+// is a stable marker that the bot renders in the reader's language (rows
+// stored before, with the same words, render the same way).
+const FailedTitle = "backup failed "
+
 func NewService(store Store, clock core.Clock, cal *calendar.Calendar, incidents IncidentOpener, cfg Config) *Service {
 	if cfg.Grace <= 0 {
 		cfg.Grace = time.Hour
@@ -303,7 +309,7 @@ func (s *Service) Report(ctx context.Context, actor core.Actor, system string, o
 		if actor.UserID == core.SystemUser {
 			by = core.SystemActor()
 		}
-		inc, err := s.openIncident(ctx, tx, by, p, "backup failed "+day, note)
+		inc, err := s.openIncident(ctx, tx, by, p, FailedTitle+day, note)
 		if err != nil {
 			return err
 		}

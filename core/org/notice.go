@@ -15,6 +15,13 @@ type UserAdded struct {
 }
 
 // NoticeType names the notice.
+// Why grants were revoked with their unit (RoleRevoked.Reason): stable
+// markers, not texts; the bot renders them in the reader's language.
+const (
+	ReasonUnitRemoved = "unit removed"
+	ReasonUnitMerged  = "unit merged into " // followed by the unit's code
+)
+
 func (UserAdded) NoticeType() string { return NoticeUserAdded }
 
 // UserMoved tells a user they were moved to another unit (by a move or a
@@ -44,7 +51,7 @@ type RoleRevoked struct {
 	Role   Role   `json:"role"`
 	Scope  string `json:"scope"`
 	ByName string `json:"by"`
-	Reason string `json:"reason,omitempty"` // "unit removed", "unit merged into <code>"; "" when revoked directly
+	Reason string `json:"reason,omitempty"` // ReasonUnitRemoved, ReasonUnitMerged+"<code>"; "" when revoked directly
 }
 
 // NoticeType names the notice.

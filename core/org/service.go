@@ -506,7 +506,7 @@ func (s *Service) RemoveUnit(ctx context.Context, actor core.Actor, code string)
 		if len(sub) > 1 || len(users) > 0 {
 			return core.Conflict("unit_not_empty", "code", code, "users", strconv.Itoa(len(users)), "units", strconv.Itoa(len(sub)-1))
 		}
-		if _, err := s.revokeAll(ctx, tx, actor, code, "unit removed"); err != nil {
+		if _, err := s.revokeAll(ctx, tx, actor, code, ReasonUnitRemoved); err != nil {
 			return err
 		}
 		after := u
@@ -594,7 +594,7 @@ func (s *Service) MergeUnits(ctx context.Context, actor core.Actor, from, into s
 			}
 			res.MovedUnits = append(res.MovedUnits, c.Code)
 		}
-		if res.RevokedGrants, err = s.revokeAll(ctx, tx, actor, from, "unit merged into "+into); err != nil {
+		if res.RevokedGrants, err = s.revokeAll(ctx, tx, actor, from, ReasonUnitMerged+into); err != nil {
 			return err
 		}
 		gone := f
@@ -969,6 +969,8 @@ func (s *Service) RevokeRole(ctx context.Context, actor core.Actor, userID strin
 			}
 		}
 		switch {
+		case len(match) == 0 && scope == "":
+			return core.NotFound("grant_missing_any", "user", userID, "role", string(role))
 		case len(match) == 0:
 			return core.NotFound("grant_missing", "user", userID, "role", string(role), "scope", scope)
 		case len(match) > 1:
