@@ -195,6 +195,10 @@ var zhGeneral = catalog{
 	"wecom.done":             "已处理",
 	"wecom.button_hint":      "请在企业微信应用消息中操作：",
 	"field.grace_level":      "时限/事件级别",
+	// People (bot/people.go).
+	"person.with_id":      "{name}（{id}）",
+	"person.system":       "系统",
+	"person.alertmanager": "Alertmanager",
 }
 
 var enGeneral = catalog{
@@ -386,4 +390,8 @@ var enGeneral = catalog{
 	"wecom.done":             "Done",
 	"wecom.button_hint":      "Act on this in the app chat:",
 	"field.grace_level":      "Grace / level",
+	// People (bot/people.go).
+	"person.with_id":      "{name} ({id})",
+	"person.system":       "the system",
+	"person.alertmanager": "Alertmanager",
 }

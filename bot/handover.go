@@ -155,8 +155,8 @@ func (b dutyBot) now(ctx context.Context, r *Request) ([]Message, error) {
 	}
 	var lines []string
 	for _, od := range list {
-		lines = append(lines, "**"+od.Rotation.Name+"**："+b.t("duty.line", "primary", b.names(ctx, []string{od.Now.Primary}),
-			"secondary", b.names(ctx, []string{od.Now.Secondary}), "until", b.fmtTime(od.Now.End), "next", b.names(ctx, []string{od.Next.Primary})))
+		lines = append(lines, "**"+od.Rotation.Name+"**："+b.t("duty.line", "primary", b.person(od.Now.Primary),
+			"secondary", b.person(od.Now.Secondary), "until", b.fmtTime(od.Now.End), "next", b.person(od.Next.Primary)))
 	}
 	if len(lines) == 0 {
 		lines = append(lines, b.t("none"))
@@ -176,7 +176,7 @@ func (b dutyBot) rotationAdd(ctx context.Context, r *Request) ([]Message, error)
 	if err != nil {
 		return nil, err
 	}
-	return reply(Message{Ref: "rotation:" + rot.Name, Text: b.t("duty.rotation.added", "name", rot.Name, "members", strings.Join(rot.Members, "、"),
+	return reply(Message{Ref: "rotation:" + rot.Name, Text: b.t("duty.rotation.added", "name", rot.Name, "members", b.names(rot.Members),
 		"every", rot.Every, "handover", rot.Handover)})
 }
 
