@@ -199,6 +199,7 @@ var zhGeneral = catalog{
 	"person.with_id":      "{name}（{id}）",
 	"person.system":       "系统",
 	"person.alertmanager": "Alertmanager",
+	"person.sep":          "、",
 }
 
 var enGeneral = catalog{
@@ -394,4 +395,5 @@ var enGeneral = catalog{
 	"person.with_id":      "{name} ({id})",
 	"person.system":       "the system",
 	"person.alertmanager": "Alertmanager",
+	"person.sep":          ", ",
 }

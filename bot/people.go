@@ -130,7 +130,7 @@ func (b *Bot) names(ids []string) string {
 	for i, id := range ids {
 		out[i] = b.person(id)
 	}
-	return strings.Join(out, "、")
+	return strings.Join(out, b.t("person.sep"))
 }
 
 // declarer is who declared an incident: Alertmanager for the incidents
