@@ -218,7 +218,7 @@ func TestNon200Rule(t *testing.T) {
 	require.Contains(t, draft.Text, "双随机抽查系统 自")
 	requireRefused(t, a.click("sunli", "", "alert.notice", draft.Buttons[0].Value), "系统总管理员")
 	requireOK(t, a.press("admin", draft, "alert.notice"))
-	requireRefused(t, a.press("admin", draft, "alert.notice"), "已由 admin 于")
+	requireRefused(t, a.press("admin", draft, "alert.notice"), "已由 系统管理员 于")
 	eventually(t, "public notice in #ops", func() bool {
 		return countText(a, "sunli", "【公告】系统访问异常") == 0 && channelHas(a, "ops", "【公告】系统访问异常")
 	})

@@ -114,7 +114,7 @@ func TestApprovalAppOnboardingSingleUnit(t *testing.T) {
 	require.Contains(t, upd.Text, "张伟")
 	// A second click on the stale card changes nothing and says who decided.
 	again := a.press("zhangwei", card, "approval.approve")
-	requireRefused(t, again, "已由 zhangwei 于")
+	requireRefused(t, again, "已由 张伟 于")
 	// The requester hears; an operator executes.
 	a.waitNotice("zhengmin", "：张伟 同意")
 	// W 5.6 a: the system test before it goes online.
@@ -228,7 +228,7 @@ func TestApprovalPermission(t *testing.T) {
 	requireOK(t, a.press("liqiang", card, "approval.reject"))
 	requireOK(t, a.say("liqiang", fmt.Sprintf("/request reject %d 请先走单位内部审批", id)))
 	a.waitNotice("zhangwei", "请先走单位内部审批")
-	requireRefused(t, a.press("liqiang", card, "approval.approve"), "已由 liqiang 于")
+	requireRefused(t, a.press("liqiang", card, "approval.approve"), "已由 李强 于")
 	// A new request is approved and applied.
 	id = a.submit("zhangwei", "/app grant sjsj --to dc-edu --kind visible")
 	requireOK(t, a.press("liqiang", a.card("liqiang", id, 1), "approval.approve"))
@@ -383,7 +383,7 @@ func TestApprovalListCancelAndShow(t *testing.T) {
 	requireOK(t, a.say("wuhao", fmt.Sprintf("/request cancel %d", id)))
 	upd := a.updated("admin", card)
 	require.Contains(t, upd.Title, "撤回")
-	requireRefused(t, a.press("admin", card, "approval.approve"), "已由 wuhao 于")
+	requireRefused(t, a.press("admin", card, "approval.approve"), "已由 吴昊 于")
 	require.Contains(t, a.press("admin", card, "approval.approve").Text, "撤回")
 	requireRefused(t, a.say("wuhao", "/request show 9999"), "不存在")
 }

@@ -112,7 +112,7 @@ func TestIncidentAckStopsEscalationAndReminders(t *testing.T) {
 	requireOK(t, r)
 	require.Contains(t, r.Title, "处理中")
 	// A second acknowledgement says who was first.
-	requireRefused(t, a.say("zhoujie", "/incident ack 1"), "已由 sunli 于")
+	requireRefused(t, a.say("zhoujie", "/incident ack 1"), "已由 孙丽 于")
 	// The card loses its acknowledge button everywhere.
 	eventually(t, "card updated", func() bool {
 		for _, b := range a.cards("sunli", 1)[0].Buttons {
@@ -255,9 +255,10 @@ func TestHandover(t *testing.T) {
 	// Only the incoming may accept, once.
 	requireRefused(t, a.click(out, "", "duty.accept", card.Buttons[0].Value), "只有接班人")
 	requireOK(t, a.press(in, card, "duty.accept"))
-	requireRefused(t, a.press(in, card, "duty.accept"), "已由 "+map[string]string{"sunli": "孙丽", "zhoujie": "周杰"}[in]+" 于")
+	name := map[string]string{"sunli": "孙丽", "zhoujie": "周杰"} // the demo's on-call, shown by name
+	requireRefused(t, a.press(in, card, "duty.accept"), "已由 "+name[in]+" 于")
 	r = a.say("admin", "/duty log ops-oncall")
-	require.Contains(t, r.Text, out+" → "+in)
+	require.Contains(t, r.Text, name[out]+" → "+name[in])
 	require.Contains(t, r.Text, "签收")
 	require.Contains(t, r.Text, "数据库备份任务需关注")
 	require.Contains(t, r.Text, "邮件系统退信")
