@@ -304,11 +304,11 @@ func TestBackupChecksFaultsAndMonthlyAudit(t *testing.T) {
 	// The log keeps the failed attempt next to its re-run (W 8.4.4).
 	log = a.say("sunli", "/backup log cmdb").Text
 	require.Contains(t, log, "- 2026-11-26 ✅ 成功\n"+
-		"    · 2026-11-26 10:30 增量 失败（sunli）：存储离线\n"+
-		"    · 2026-11-26 10:30 增量 成功（sunli）：重跑成功 · 重跑\n")
+		"    · 2026-11-26 10:30 增量 失败（孙丽）：存储离线\n"+
+		"    · 2026-11-26 10:30 增量 成功（孙丽）：重跑成功 · 重跑\n")
 	require.Contains(t, log, "- 2026-11-25 ✅ 成功\n"+
-		"    · 2026-11-25 09:30 增量 失败（system）：磁盘空间不足\n"+
-		"    · 2026-11-25 09:30 增量 成功（zhoujie）：清理后重跑成功 · 重跑\n")
+		"    · 2026-11-25 09:30 增量 失败（系统）：磁盘空间不足\n"+
+		"    · 2026-11-25 09:30 增量 成功（周杰）：清理后重跑成功 · 重跑\n")
 
 	clock.Set(at("2026-12-01 09:00"))
 	var card wmsg
