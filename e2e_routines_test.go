@@ -363,7 +363,7 @@ func TestBackupChecksFaultsAndMonthlyAudit(t *testing.T) {
 	requireOK(t, r)
 	require.Contains(t, r.all(), "今日应为全量备份", "the reply says so too")
 	require.Contains(t, a.say("sunli", "/backup log cmdb").Text, "- 2027-01-01 ✅ 成功（全量备份日）\n"+
-		"    · 2027-01-01 09:30 增量 成功（system） · 今日应为全量备份\n")
+		"    · 2027-01-01 09:30 增量 成功（系统） · 今日应为全量备份\n")
 	eventually(t, "December's audit", func() bool { _, ok := a.refCard("admin", "backup-audit:2026-12"); return ok })
 	card, _ = a.refCard("admin", "backup-audit:2026-12")
 	require.Contains(t, card.all(), "全量 0，缺全量 1", "the 1st of December had no full backup either")
