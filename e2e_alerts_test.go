@@ -131,6 +131,7 @@ func TestAlertmanagerEndToEnd(t *testing.T) {
 	require.Contains(t, card.Title, "Ⅱ级（重大）")
 	require.Contains(t, card.Title, "双随机抽查系统无法访问")
 	require.Contains(t, card.all(), "触发 1，已恢复 0")
+	require.Equal(t, "Alertmanager", fieldOf(card, "申报人"), "an alert incident is declared by Alertmanager, not the system user")
 	var labels []string
 	for _, b := range card.Buttons {
 		labels = append(labels, b.Label)
@@ -155,7 +156,7 @@ func TestAlertmanagerEndToEnd(t *testing.T) {
 	require.Contains(t, silences[0].CreatedBy, "sunli")
 	require.ElementsMatch(t, []struct{ Name, Value string }{{"alertname", "SjsjDown"}, {"app", "sjsj"}}, silences[0].Matchers)
 	r = a.say("sunli", "/incident show 1")
-	require.Contains(t, r.Text, "sunli 静默："+silences[0].ID)
+	require.Contains(t, r.Text, "孙丽 静默："+silences[0].ID)
 
 	// Another group fires, then resolves: its incident resolves by itself.
 	slow := map[string]string{"alertname": "SjsjSlow", "app": "sjsj", "severity": "warning"}
@@ -217,7 +218,7 @@ func TestNon200Rule(t *testing.T) {
 	require.Contains(t, draft.Text, "双随机抽查系统 自")
 	requireRefused(t, a.click("sunli", "", "alert.notice", draft.Buttons[0].Value), "系统总管理员")
 	requireOK(t, a.press("admin", draft, "alert.notice"))
-	requireRefused(t, a.press("admin", draft, "alert.notice"), "已由 admin 于")
+	requireRefused(t, a.press("admin", draft, "alert.notice"), "已由 系统管理员 于")
 	eventually(t, "public notice in #ops", func() bool {
 		return countText(a, "sunli", "【公告】系统访问异常") == 0 && channelHas(a, "ops", "【公告】系统访问异常")
 	})

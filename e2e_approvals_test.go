@@ -111,10 +111,10 @@ func TestApprovalAppOnboardingSingleUnit(t *testing.T) {
 	require.Contains(t, r.all(), "申请系统测试")
 	upd := a.updated("zhangwei", card)
 	require.Contains(t, upd.Title, "同意")
-	require.Contains(t, upd.Text, "张伟(zhangwei)")
+	require.Contains(t, upd.Text, "张伟")
 	// A second click on the stale card changes nothing and says who decided.
 	again := a.press("zhangwei", card, "approval.approve")
-	requireRefused(t, again, "已由 zhangwei 于")
+	requireRefused(t, again, "已由 张伟 于")
 	// The requester hears; an operator executes.
 	a.waitNotice("zhengmin", "：张伟 同意")
 	// W 5.6 a: the system test before it goes online.
@@ -129,8 +129,8 @@ func TestApprovalAppOnboardingSingleUnit(t *testing.T) {
 	a.waitNotice("admin", "考勤系统（kaoqin）已上线")
 	r = a.say("zhengmin", fmt.Sprintf("/request show %d", id))
 	requireOK(t, r)
-	require.Contains(t, r.Text, "zhangwei（webchat）同意")
-	require.Contains(t, r.Text, "sunli（webchat）已完成")
+	require.Contains(t, r.Text, "张伟（webchat）同意")
+	require.Contains(t, r.Text, "孙丽（webchat）已完成")
 }
 
 func TestApprovalOffboardingCrossUnitAndSelfApproval(t *testing.T) {
@@ -172,7 +172,7 @@ func TestApprovalCrossUnitOnboarding(t *testing.T) {
 	require.Contains(t, first.all(), "第 1/5 步：归属单位同意")
 	r := a.press("zhangwei", first, "approval.approve")
 	requireOK(t, r)
-	require.Contains(t, r.all(), "系统管理员(admin)")
+	require.Contains(t, r.all(), "系统管理员")
 	a.noCard("zhangwei", id, 2)
 	requireOK(t, a.press("admin", a.card("admin", id, 2), "approval.approve"))
 	requireOK(t, a.press("zhengmin", a.card("zhengmin", id, 3), "approval.test_request"))
@@ -180,8 +180,8 @@ func TestApprovalCrossUnitOnboarding(t *testing.T) {
 	requireOK(t, a.press("sunli", a.card("sunli", id, 5), "approval.done"))
 	require.Contains(t, a.say("zhangwei", "/app show kaoqin").all(), "已上线")
 	r = a.say("zhengmin", fmt.Sprintf("/request show %d", id))
-	require.Contains(t, r.Text, "zhangwei（webchat）同意 · 第 1/5 步：归属单位同意")
-	require.Contains(t, r.Text, "admin（webchat）同意 · 第 2/5 步：审批")
+	require.Contains(t, r.Text, "张伟（webchat）同意 · 第 1/5 步：归属单位同意")
+	require.Contains(t, r.Text, "系统管理员（webchat）同意 · 第 2/5 步：审批")
 }
 
 func TestApprovalReleaseWithUAT(t *testing.T) {
@@ -228,7 +228,7 @@ func TestApprovalPermission(t *testing.T) {
 	requireOK(t, a.press("liqiang", card, "approval.reject"))
 	requireOK(t, a.say("liqiang", fmt.Sprintf("/request reject %d 请先走单位内部审批", id)))
 	a.waitNotice("zhangwei", "请先走单位内部审批")
-	requireRefused(t, a.press("liqiang", card, "approval.approve"), "已由 liqiang 于")
+	requireRefused(t, a.press("liqiang", card, "approval.approve"), "已由 李强 于")
 	// A new request is approved and applied.
 	id = a.submit("zhangwei", "/app grant sjsj --to dc-edu --kind visible")
 	requireOK(t, a.press("liqiang", a.card("liqiang", id, 1), "approval.approve"))
@@ -319,7 +319,7 @@ func TestApprovalChangeWindowOnTheClock(t *testing.T) {
 	clock.Set(time.Date(2026, 12, 2, 23, 5, 0, 0, loc))
 	requireOK(t, a.say("sunli", fmt.Sprintf("/change start %d", id)))
 	r = a.say("sunli", fmt.Sprintf("/request show %d", id))
-	require.Contains(t, r.Text, "admin（webchat）同意 · 第 1/4 步：审批：请缩短窗口")
+	require.Contains(t, r.Text, "系统管理员（webchat）同意 · 第 1/4 步：审批：请缩短窗口")
 	code, out := a.auditVerify()
 	require.Equal(t, 0, code, out)
 	var n int
@@ -352,7 +352,7 @@ func TestApprovalDualPersonOperation(t *testing.T) {
 	requireOK(t, a.say("sunli", fmt.Sprintf("/op done %d --result 已清理 12GB", id)))
 	r = a.say("admin", fmt.Sprintf("/request show %d", id))
 	require.Contains(t, r.all(), "处理中", "not complete before the check")
-	require.Contains(t, r.all(), "第 3/3 步：复核 · 黄宇(huangyu)")
+	require.Contains(t, r.all(), "第 3/3 步：复核 · 黄宇")
 	requireRefused(t, a.say("sunli", fmt.Sprintf("/op check %d ok", id)), "复核人不能是申请人")
 	requireRefused(t, a.say("zhoujie", fmt.Sprintf("/op check %d ok", id)), "复核人不能是审批人")
 	requireRefused(t, a.say("admin", fmt.Sprintf("/op check %d ok", id)), "复核人不能是审批人")
@@ -364,8 +364,8 @@ func TestApprovalDualPersonOperation(t *testing.T) {
 	r = a.say("admin", fmt.Sprintf("/request show %d", id))
 	require.Contains(t, r.all(), "已完成")
 	require.Equal(t, 2, strings.Count(r.Text, "同意 · 第 1/3 步"))
-	require.Contains(t, r.Text, "sunli（webchat）已完成 · 第 2/3 步：执行：已清理 12GB")
-	require.Contains(t, r.Text, "huangyu（webchat）复核通过 · 第 3/3 步：复核")
+	require.Contains(t, r.Text, "孙丽（webchat）已完成 · 第 2/3 步：执行：已清理 12GB")
+	require.Contains(t, r.Text, "黄宇（webchat）复核通过 · 第 3/3 步：复核")
 	require.Contains(t, r.all(), "复核人: huangyu")
 	require.Contains(t, r.all(), "复核结论: 复核通过")
 }
@@ -383,7 +383,7 @@ func TestApprovalListCancelAndShow(t *testing.T) {
 	requireOK(t, a.say("wuhao", fmt.Sprintf("/request cancel %d", id)))
 	upd := a.updated("admin", card)
 	require.Contains(t, upd.Title, "撤回")
-	requireRefused(t, a.press("admin", card, "approval.approve"), "已由 wuhao 于")
+	requireRefused(t, a.press("admin", card, "approval.approve"), "已由 吴昊 于")
 	require.Contains(t, a.press("admin", card, "approval.approve").Text, "撤回")
 	requireRefused(t, a.say("wuhao", "/request show 9999"), "不存在")
 }

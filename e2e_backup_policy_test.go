@@ -33,9 +33,9 @@ func TestBackupPolicyFields(t *testing.T) {
 	r = a.say("sunli", "/backup plan set cmdb --retention 6m --owner sunli")
 	requireOK(t, r)
 	require.Contains(t, r.all(), "保留期限: 未填 → 6m")
-	require.Contains(t, r.all(), "责任人: zhoujie → sunli")
+	require.Contains(t, r.all(), "责任人: 周杰 → 孙丽")
 	show := a.say("zhoujie", "/backup plan show cmdb").all()
-	for _, want := range []string{"存放位置: 异地机房 NAS /backup/cmdb", "保留期限: 6m", "备份方式: 全量+增量", "责任人: sunli"} {
+	for _, want := range []string{"存放位置: 异地机房 NAS /backup/cmdb", "保留期限: 6m", "备份方式: 全量+增量", "责任人: 孙丽"} {
 		require.Contains(t, show, want)
 	}
 	trail := a.say("admin", "/audit backup-plan:1").all()

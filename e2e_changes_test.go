@@ -108,6 +108,6 @@ func TestOrgChangeAndBackupAccessRequests(t *testing.T) {
 	requireOK(t, a.press("admin", a.card("admin", b, 1), "approval.approve"))
 	r := a.say("zhoujie", "/backup access list")
 	requireOK(t, r)
-	require.Contains(t, r.Text, "sunli · sjsj · 核对 11 月 20 日误删数据 · admin 批准")
+	require.Contains(t, r.Text, "孙丽 · sjsj · 核对 11 月 20 日误删数据 · 系统管理员 批准")
 	requireRefused(t, a.say("zhangwei", "/backup access list"), "运营方和系统总管理员")
 }

@@ -68,7 +68,7 @@ func TestConsoleRequestAndTicketPages(t *testing.T) {
 	show := a.say("zhengmin", fmt.Sprintf("/request show %d", id))
 	requireOK(t, show)
 	assert.Contains(t, show.all(), "第 2/4 步：申请系统测试", "the chat sees the request at its next step")
-	assert.Contains(t, show.Text, "zhangwei（webchat）同意 · 第 1/4 步：审批：同意上线")
+	assert.Contains(t, show.Text, "张伟（webchat）同意 · 第 1/4 步：审批：同意上线")
 	a.card("zhengmin", id, 2)
 
 	// A member may not see it: the chat's words, 403.

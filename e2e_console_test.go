@@ -331,7 +331,7 @@ func TestConsoleScopeInBrowser(t *testing.T) {
 	consolePage(t, ctx, a, fmt.Sprintf("/console/incidents/%d", east))
 	timeline := evalJS[string](t, ctx, `document.querySelector("#timeline").textContent`)
 	assert.Contains(t, timeline, "申报")
-	assert.Contains(t, timeline, "zhengmin")
+	assert.Contains(t, timeline, "郑敏")
 	assert.LessOrEqual(t, evalJS[int](t, ctx, `document.documentElement.scrollWidth`), 390)
 	shot(t, ctx, "incident-390")
 

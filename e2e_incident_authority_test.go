@@ -19,7 +19,7 @@ func TestIncidentAuthorityMustShow(t *testing.T) {
 	eventually(t, "card to the primary", func() bool { return len(a.cards("sunli", 1)) == 1 })
 
 	requireRefused(t, a.say("maxin", "/incident resolve 1 已恢复"), "无权处置事件 #1")
-	requireRefused(t, a.say("maxin", "/incident level 1 4"), "处理人（sunli）")
+	requireRefused(t, a.say("maxin", "/incident level 1 4"), "处理人（孙丽）")
 	requireRefused(t, a.say("huangyu", "/incident resolve 1 已恢复"), "管辖单位（xc-market）的管理员")
 	requireRefused(t, a.say("zhangwei", "/incident level 1 4"), "无权处置事件 #1")
 	requireRefused(t, a.click("maxin", "", "incident.ack", "incident:1"), "无权处置事件 #1")

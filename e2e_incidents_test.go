@@ -36,6 +36,16 @@ func (a *app) notices(user string, id int, want string) int {
 	return n
 }
 
+// fieldOf is the value of the card field named name ("" when none).
+func fieldOf(m wmsg, name string) string {
+	for _, f := range m.Fields {
+		if f.Name == name {
+			return f.Value
+		}
+	}
+	return ""
+}
+
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	require.Eventuallyf(t, cond, 15*time.Second, 100*time.Millisecond, what)
@@ -65,7 +75,7 @@ func TestIncidentEscalationOnTheClock(t *testing.T) {
 	card := a.cards("sunli", id)[0]
 	require.Contains(t, card.Title, "Ⅱ级（重大）")
 	require.Contains(t, card.all(), "24小时值守")
-	require.Contains(t, card.all(), "当班 sunli、zhoujie，下一班 zhoujie")
+	require.Contains(t, card.all(), "当班 孙丽、周杰，下一班 周杰")
 	// The secondary is told of 24-hour duty at once, but escalated to only after 5 minutes.
 	eventually(t, "24-hour duty notice", func() bool { return a.notices("zhoujie", id, "24 小时值守") == 1 })
 	clock.Add(4 * time.Minute)
@@ -102,7 +112,7 @@ func TestIncidentAckStopsEscalationAndReminders(t *testing.T) {
 	requireOK(t, r)
 	require.Contains(t, r.Title, "处理中")
 	// A second acknowledgement says who was first.
-	requireRefused(t, a.say("zhoujie", "/incident ack 1"), "已由 sunli 于")
+	requireRefused(t, a.say("zhoujie", "/incident ack 1"), "已由 孙丽 于")
 	// The card loses its acknowledge button everywhere.
 	eventually(t, "card updated", func() bool {
 		for _, b := range a.cards("sunli", 1)[0].Buttons {
@@ -147,6 +157,10 @@ func TestIncidentLifecycle(t *testing.T) {
 	requireOK(t, a.press("sunli", a.cards("sunli", 1)[0], "incident.ack"))
 	requireOK(t, a.say("sunli", "/incident assign 1 zhoujie"))
 	eventually(t, "card to the assignee", func() bool { return len(a.cards("zhoujie", 1)) == 1 })
+	// People appear by name on cards, not by user id.
+	require.Equal(t, "周杰", fieldOf(a.cards("zhoujie", 1)[0], "处理人"))
+	require.Equal(t, "黄宇", fieldOf(a.cards("zhoujie", 1)[0], "申报人"))
+	require.NotContains(t, a.cards("zhoujie", 1)[0].all(), "huangyu")
 	requireOK(t, a.say("zhoujie", "/incident update 1 数据库慢查询，正在加索引"))
 	eventually(t, "stakeholders hear the update", func() bool {
 		return a.notices("huangyu", 1, "加索引") == 1 && a.notices("sunli", 1, "加索引") == 1
@@ -165,7 +179,7 @@ func TestIncidentLifecycle(t *testing.T) {
 	for _, want := range []string{"申报", "认领", "指派给：zhoujie", "进展：数据库慢查询", "解决：已添加索引", "复盘：抽查名单表缺少索引"} {
 		require.Contains(t, r.Text, want)
 	}
-	require.Contains(t, r.all(), "加入慢查询巡检 · sunli · 2026-12-15")
+	require.Contains(t, r.all(), "加入慢查询巡检 · 孙丽 · 2026-12-15")
 	r = a.say("admin", "/audit incident:1")
 	require.Contains(t, r.Text, "复盘事件 #1")
 }
@@ -175,7 +189,7 @@ func TestDutyCommands(t *testing.T) {
 	r := a.say("zhengmin", "/duty now")
 	requireOK(t, r)
 	require.Contains(t, r.Text, "ops-oncall")
-	require.Contains(t, r.Text, "孙丽(sunli)")
+	require.Contains(t, r.Text, "值班 孙丽，备班 周杰")
 	requireRefused(t, a.say("zhengmin", "/duty rotation add edu-duty --members zhangwei,zhengmin --every day --handover 09:00 --unit dc-edu"), "无权操作")
 	requireOK(t, a.say("zhangwei", "/duty rotation add edu-duty --members zhangwei,zhengmin --every day --handover 09:00 --unit dc-edu --skip-holidays"))
 	requireRefused(t, a.say("zhangwei", "/duty rotation add x --members nobody --every day --handover 09:00 --unit dc-edu"), "用户 nobody 不存在")
@@ -190,7 +204,7 @@ func TestDutyCommands(t *testing.T) {
 	requireOK(t, a.say("sunli", "/duty swap ops-oncall "+today.Format("2006-01-02")+" zhangwei"))
 	requireRefused(t, a.say("maxin", "/duty swap ops-oncall "+today.Format("2006-01-02")+" maxin"), "成员或管理员")
 	r = a.say("zhengmin", "/duty now ops-oncall")
-	require.Contains(t, r.Text, "值班 张伟(zhangwei)")
+	require.Contains(t, r.Text, "值班 张伟")
 }
 
 // handoverCard finds the handover card sent to user.
@@ -241,9 +255,10 @@ func TestHandover(t *testing.T) {
 	// Only the incoming may accept, once.
 	requireRefused(t, a.click(out, "", "duty.accept", card.Buttons[0].Value), "只有接班人")
 	requireOK(t, a.press(in, card, "duty.accept"))
-	requireRefused(t, a.press(in, card, "duty.accept"), "已由 "+in+" 于")
+	name := map[string]string{"sunli": "孙丽", "zhoujie": "周杰"} // the demo's on-call, shown by name
+	requireRefused(t, a.press(in, card, "duty.accept"), "已由 "+name[in]+" 于")
 	r = a.say("admin", "/duty log ops-oncall")
-	require.Contains(t, r.Text, out+" → "+in)
+	require.Contains(t, r.Text, name[out]+" → "+name[in])
 	require.Contains(t, r.Text, "签收")
 	require.Contains(t, r.Text, "数据库备份任务需关注")
 	require.Contains(t, r.Text, "邮件系统退信")

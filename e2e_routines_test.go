@@ -140,8 +140,8 @@ func TestWorkdaysInspectionFollowsThePRCCalendar(t *testing.T) {
 	require.Contains(t, r.all(), "下次执行: 2026-09-30 09:00")
 	requireOK(t, a.say("sunli", `/inspect plan add weekly --cron "0 10 * * 1" --assignee sunli --items 机房`))
 	list := a.say("sunli", "/inspect plan list").all()
-	require.Contains(t, list, "- wd · 工作日 09:00（遵循法定节假日与调休） · 责任人 sunli · 2 项 · 下次 2026-09-30 09:00")
-	require.Contains(t, list, "- weekly · cron 0 10 * * 1 · 责任人 sunli · 1 项 · 下次 2026-10-05 10:00")
+	require.Contains(t, list, "- wd · 工作日 09:00（遵循法定节假日与调休） · 责任人 孙丽 · 2 项 · 下次 2026-09-30 09:00")
+	require.Contains(t, list, "- weekly · cron 0 10 * * 1 · 责任人 孙丽 · 1 项 · 下次 2026-10-05 10:00")
 
 	runsOf := func() string { return a.say("sunli", "/inspect log wd").Text }
 	clock.Set(at("2026-09-30 09:00"))
@@ -161,7 +161,7 @@ func TestWorkdaysInspectionFollowsThePRCCalendar(t *testing.T) {
 	clock.Set(at("2026-10-10 09:00"))
 	eventually(t, "the run on the make-up Saturday", func() bool { return strings.Contains(runsOf(), "2026-10-10 09:00 · 未完成") })
 	require.Equal(t, 4, strings.Count(runsOf(), "第 "), "09-30, 10-08, 10-09, 10-10")
-	require.Contains(t, a.say("sunli", "/inspect plan list").all(), "- wd · 工作日 09:00（遵循法定节假日与调休） · 责任人 sunli · 2 项 · 下次 2026-10-12 09:00")
+	require.Contains(t, a.say("sunli", "/inspect plan list").all(), "- wd · 工作日 09:00（遵循法定节假日与调休） · 责任人 孙丽 · 2 项 · 下次 2026-10-12 09:00")
 }
 
 // TestInspectionReportIsScoped: /report inspections shows a district
@@ -282,7 +282,7 @@ func TestBackupChecksFaultsAndMonthlyAudit(t *testing.T) {
 	require.Contains(t, show.all(), "全量备份: 每月 1 日全量备份")
 	require.Contains(t, show.all(), "下次检查: 2026-11-25 10:00")
 	require.Contains(t, show.all(), "下次恢复测试截止: 2026-11-25 18:00")
-	require.Contains(t, show.all(), "- 2026-11-25 增量 成功（zhoujie，2026-11-25 09:30）\n- 2026-11-25 增量 失败")
+	require.Contains(t, show.all(), "- 2026-11-25 增量 成功（周杰，2026-11-25 09:30）\n- 2026-11-25 增量 失败")
 
 	clock.Set(at("2026-11-25 18:01"))
 	eventually(t, "missed restore test escalated", func() bool { return countText(a, "admin", "恢复测试已过期限") == 1 })
@@ -304,11 +304,11 @@ func TestBackupChecksFaultsAndMonthlyAudit(t *testing.T) {
 	// The log keeps the failed attempt next to its re-run (W 8.4.4).
 	log = a.say("sunli", "/backup log cmdb").Text
 	require.Contains(t, log, "- 2026-11-26 ✅ 成功\n"+
-		"    · 2026-11-26 10:30 增量 失败（sunli）：存储离线\n"+
-		"    · 2026-11-26 10:30 增量 成功（sunli）：重跑成功 · 重跑\n")
+		"    · 2026-11-26 10:30 增量 失败（孙丽）：存储离线\n"+
+		"    · 2026-11-26 10:30 增量 成功（孙丽）：重跑成功 · 重跑\n")
 	require.Contains(t, log, "- 2026-11-25 ✅ 成功\n"+
-		"    · 2026-11-25 09:30 增量 失败（system）：磁盘空间不足\n"+
-		"    · 2026-11-25 09:30 增量 成功（zhoujie）：清理后重跑成功 · 重跑\n")
+		"    · 2026-11-25 09:30 增量 失败（系统）：磁盘空间不足\n"+
+		"    · 2026-11-25 09:30 增量 成功（周杰）：清理后重跑成功 · 重跑\n")
 
 	clock.Set(at("2026-12-01 09:00"))
 	var card wmsg
@@ -321,9 +321,9 @@ func TestBackupChecksFaultsAndMonthlyAudit(t *testing.T) {
 	require.Len(t, card.Buttons, 1)
 	r = a.click("admin", card.ID, "backup.signoff", "backup-audit:2026-11")
 	requireOK(t, r)
-	require.Contains(t, r.Text, "已由 admin 签字确认")
+	require.Contains(t, r.Text, "已由 系统管理员 签字确认")
 	requireRefused(t, a.say("sunli", "/backup audit 2026-10"), "没有备份审计记录")
-	require.Contains(t, a.say("sunli", "/backup audit 2026-11").Text, "已由 admin 签字确认")
+	require.Contains(t, a.say("sunli", "/backup audit 2026-11").Text, "已由 系统管理员 签字确认")
 
 	clock.Set(at("2026-12-02 09:00"))
 	never(t, "one audit a month", func() bool {
@@ -363,7 +363,7 @@ func TestBackupChecksFaultsAndMonthlyAudit(t *testing.T) {
 	requireOK(t, r)
 	require.Contains(t, r.all(), "今日应为全量备份", "the reply says so too")
 	require.Contains(t, a.say("sunli", "/backup log cmdb").Text, "- 2027-01-01 ✅ 成功（全量备份日）\n"+
-		"    · 2027-01-01 09:30 增量 成功（system） · 今日应为全量备份\n")
+		"    · 2027-01-01 09:30 增量 成功（系统） · 今日应为全量备份\n")
 	eventually(t, "December's audit", func() bool { _, ok := a.refCard("admin", "backup-audit:2026-12"); return ok })
 	card, _ = a.refCard("admin", "backup-audit:2026-12")
 	require.Contains(t, card.all(), "全量 0，缺全量 1", "the 1st of December had no full backup either")

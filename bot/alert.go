@@ -103,7 +103,7 @@ func (b alertBot) renderDraft(ref string, p alert.NoticeDraft) (Message, error) 
 }
 
 func (b alertBot) renderPublished(ref string, p alert.NoticePublished) (Message, error) {
-	return Message{Ref: ref, Status: StatusNotice, Title: b.t("notice_draft.published", "id", itoa64(p.ID), "by", p.ByName),
+	return Message{Ref: ref, Status: StatusNotice, Title: b.t("notice_draft.published", "id", itoa64(p.ID), "by", b.named(p.By, p.ByName)),
 		Text: b.noticeText(p.PublicText)}, nil
 }
 

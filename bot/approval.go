@@ -197,7 +197,7 @@ func (a approvalBot) decided(ctx context.Context, actor core.Actor, id int64, ve
 	case res.Waiting > 0:
 		m.Fields = append(m.Fields, Field{Name: a.t("field.status"), Value: a.t("approval.waiting", "n", strconv.Itoa(res.Waiting))})
 	case r.State == approval.StatePending:
-		m.Fields = append(m.Fields, Field{Name: a.t("field.next"), Value: a.stepLabel(res.Step, r.Step, res.Steps) + " · " + a.names(ctx, res.Next)})
+		m.Fields = append(m.Fields, Field{Name: a.t("field.next"), Value: a.stepLabel(res.Step, r.Step, res.Steps) + " · " + a.names(res.Next)})
 	default:
 		m.Fields = append(m.Fields, Field{Name: a.t("field.status"), Value: a.t("state." + string(r.State))})
 	}
@@ -281,7 +281,7 @@ func (a approvalBot) submitted(ctx context.Context, res approval.Result) ([]Mess
 		Title: a.t("approval.submitted.title", "id", itoa64(r.ID), "kind", a.t("kind."+string(r.Kind))),
 		Text:  a.requestLine(r),
 		Fields: append(a.payloadFields(r.Payload), Field{Name: a.t("field.next"),
-			Value: a.stepLabel(res.Step, r.Step, res.Steps) + " · " + a.names(ctx, res.Next)}),
+			Value: a.stepLabel(res.Step, r.Step, res.Steps) + " · " + a.names(res.Next)}),
 	})
 }
 
@@ -502,8 +502,8 @@ func (a approvalBot) backupAccessList(ctx context.Context, r *Request) ([]Messag
 	}
 	lines := make([]string, 0, len(list))
 	for _, e := range list {
-		lines = append(lines, a.t("backup_access.line", "at", a.fmtTime(e.At), "who", e.Who, "system", e.System, "reason", e.Reason,
-			"by", e.ApprovedBy, "id", itoa64(e.Request)))
+		lines = append(lines, a.t("backup_access.line", "at", a.fmtTime(e.At), "who", a.person(e.Who), "system", e.System, "reason", e.Reason,
+			"by", a.person(e.ApprovedBy), "id", itoa64(e.Request)))
 	}
 	text := strings.Join(lines, "\n")
 	if len(lines) == 0 {
@@ -568,16 +568,16 @@ func (a approvalBot) requestShow(ctx context.Context, r *Request) ([]Message, er
 	}
 	req := d.Request
 	fields := []Field{
-		{Name: a.t("field.requester"), Value: req.Requester},
+		{Name: a.t("field.requester"), Value: a.person(req.Requester)},
 		{Name: a.t("field.status"), Value: a.t("state." + string(req.State))},
 	}
 	if req.State == approval.StatePending {
-		fields = append(fields, Field{Name: a.t("field.next"), Value: a.stepLabel(d.Steps[req.Step-1], req.Step, len(d.Steps)) + " · " + a.names(ctx, d.Next)})
+		fields = append(fields, Field{Name: a.t("field.next"), Value: a.stepLabel(d.Steps[req.Step-1], req.Step, len(d.Steps)) + " · " + a.names(d.Next)})
 	}
 	fields = append(fields, a.payloadFields(req.Payload)...)
-	lines := []string{"- " + a.fmtTime(req.CreatedAt) + " " + req.Requester + " " + a.t("verb.submit")}
+	lines := []string{"- " + a.fmtTime(req.CreatedAt) + " " + a.person(req.Requester) + " " + a.t("verb.submit")}
 	for _, dec := range d.Decisions {
-		line := "- " + a.fmtTime(dec.At) + " " + dec.Actor + "（" + dec.Platform + "）" + a.t("verb."+dec.Verb) +
+		line := "- " + a.fmtTime(dec.At) + " " + a.person(dec.Actor) + "（" + dec.Platform + "）" + a.t("verb."+dec.Verb) +
 			" · " + a.stepLabel(d.Steps[dec.Step-1], dec.Step, len(d.Steps))
 		if dec.Note != "" {
 			line += "：" + dec.Note
@@ -608,21 +608,6 @@ func (a approvalBot) requestLine(r approval.Request) string {
 // stepLabel is "第 1/2 步：审批".
 func (a approvalBot) stepLabel(st approval.Step, n, of int) string {
 	return a.t("approval.step", "n", strconv.Itoa(n), "of", strconv.Itoa(of), "name", a.t("step."+st.Name))
-}
-
-// names renders user ids with names where known.
-func (b *Bot) names(ctx context.Context, ids []string) string {
-	if len(ids) == 0 {
-		return b.t("none")
-	}
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = id
-		if p, err := b.org.ShowUser(ctx, core.SystemActor(), id); err == nil {
-			out[i] = p.User.Name + "(" + id + ")"
-		}
-	}
-	return strings.Join(out, "、")
 }
 
 func (a approvalBot) payloadFields(p map[string]string) []Field {
@@ -669,7 +654,7 @@ func (a approvalBot) cardButtons(verbs []string, value string) []Button {
 func (a approvalBot) cardParts(c approval.Card) (kind, step string, fields []Field) {
 	kind = a.t("kind." + string(c.Kind))
 	step = a.stepLabel(approval.Step{Name: c.StepName}, c.Step, c.Steps)
-	fields = []Field{{Name: a.t("field.requester"), Value: c.RequesterName + "(" + c.Requester + ")"}}
+	fields = []Field{{Name: a.t("field.requester"), Value: a.named(c.Requester, c.RequesterName)}}
 	if c.App != "" {
 		fields = append(fields, Field{Name: a.t("field.app"), Value: c.App})
 	}
@@ -685,7 +670,7 @@ func (a approvalBot) renderCard(ref string, c approval.Card) (Message, error) {
 	m := Message{Ref: ref, Status: StatusNotice, Title: a.cardTitle(c, kind), Text: step, Fields: fields,
 		Buttons: a.cardButtons(c.Verbs, ref)}
 	if len(c.ApprovedBy) > 0 {
-		m.Fields = append(m.Fields, Field{Name: a.t("field.approved_by"), Value: strings.Join(c.ApprovedBy, ",")})
+		m.Fields = append(m.Fields, Field{Name: a.t("field.approved_by"), Value: a.names(c.ApprovedBy)})
 	}
 	return m, nil
 }
@@ -707,7 +692,7 @@ func (a approvalBot) renderUpdate(ref string, u approval.CardUpdate) (Message, e
 	if !ok {
 		at = a.fmtTime(u.DecidedAt)
 	}
-	outcome := a.t("approval.outcome", "by", u.DecidedByName+"("+u.DecidedBy+")", "verb", a.t("verb."+u.DecidedVerb), "at", at)
+	outcome := a.t("approval.outcome", "by", a.named(u.DecidedBy, u.DecidedByName), "verb", a.t("verb."+u.DecidedVerb), "at", at)
 	if u.Note != "" {
 		outcome += "：" + u.Note
 	}
@@ -726,7 +711,7 @@ func (a approvalBot) renderUpdate(ref string, u approval.CardUpdate) (Message, e
 
 func (a approvalBot) renderProgress(ref string, p approval.Progress) (Message, error) {
 	id := itoa64(p.ID)
-	text := a.t("approval.progress", "id", id, "kind", a.t("kind."+string(p.Kind)), "title", p.Title, "by", p.ByName, "verb", a.t("verb."+p.Verb))
+	text := a.t("approval.progress", "id", id, "kind", a.t("kind."+string(p.Kind)), "title", p.Title, "by", a.named(p.By, p.ByName), "verb", a.t("verb."+p.Verb))
 	if p.Note != "" {
 		text += "：" + p.Note
 	}
@@ -791,5 +776,5 @@ func (a approvalBot) renderReleaseAdmin(ref string, n approval.ReleaseAdmin) (Me
 
 func (a approvalBot) renderAppNotice(ref string, n approval.AppNotice) (Message, error) {
 	return a.announcement(ref, "app_notice", "id", itoa64(n.ID), "app", n.App, "app_name", n.AppName, "text", n.Text,
-		"requester", n.Requester, "by_name", n.ByName), nil
+		"requester", a.person(n.Requester), "by_name", n.ByName), nil
 }

@@ -147,8 +147,8 @@ func (k auditBot) export(ctx context.Context, r *Request) ([]Message, error) {
 }
 
 func (k auditBot) renderCheckpoint(_ string, p audit.Checkpointed) (Message, error) {
-	by := p.By
-	if by == core.SystemUser {
+	by := k.person(p.By)
+	if p.By == core.SystemUser {
 		by = k.t("audit.checkpoint.hourly")
 	}
 	if p.Broken != "" {

@@ -114,6 +114,8 @@ func (k backupBot) policyFields(p backup.Policy) []Field {
 			v = k.t("backup.policy.unset")
 		} else if i == 2 {
 			v = k.methodText(v)
+		} else if i == 3 {
+			v = k.person(v)
 		}
 		out = append(out, Field{Name: k.t("backup.policy." + backup.PolicyFields[i]), Value: v})
 	}
@@ -204,7 +206,7 @@ func (k backupBot) planShow(ctx context.Context, r *Request) ([]Message, error) 
 	lines := []string{k.t("backup.show.reports")}
 	for _, rep := range d.Reports {
 		lines = append(lines, k.t("backup.show.report", "day", rep.Day, "kind", k.t("backup.kind."+rep.Kind),
-			"result", k.t("backup.result."+strconv.FormatBool(rep.OK)), "by", rep.By, "at", k.fmtTime(rep.At)))
+			"result", k.t("backup.result."+strconv.FormatBool(rep.OK)), "by", k.person(rep.By), "at", k.fmtTime(rep.At)))
 	}
 	if len(d.Reports) == 0 {
 		lines = append(lines, k.t("none"))
@@ -247,7 +249,7 @@ func (k backupBot) reportReply(res backup.ReportResult) Message {
 		m.Text = k.t("backup.report.not_full") + "\n"
 	}
 	if res.Fault != nil {
-		m.Text += k.t("backup.report.fault", "fault", itoa64(res.Fault.ID), "incident", itoa64(res.Incident.ID), "assignees", strings.Join(res.Fault.Assignees, "、"))
+		m.Text += k.t("backup.report.fault", "fault", itoa64(res.Fault.ID), "incident", itoa64(res.Incident.ID), "assignees", k.names(res.Fault.Assignees))
 	}
 	for _, f := range res.Closed {
 		m.Text += k.t("backup.report.closed", "fault", itoa64(f.ID), "incident", itoa64(f.IncidentID)) + "\n"
@@ -288,7 +290,7 @@ func (k backupBot) history(ctx context.Context, r *Request) ([]Message, error) {
 		lines = append(lines, day)
 		for _, a := range d.Attempts {
 			line := k.t("backup.log.attempt", "at", k.fmtTime(a.Report.At), "kind", k.t("backup.kind."+a.Report.Kind),
-				"result", k.t("backup.result."+strconv.FormatBool(a.Report.OK)), "by", a.Report.By)
+				"result", k.t("backup.result."+strconv.FormatBool(a.Report.OK)), "by", k.person(a.Report.By))
 			if a.Report.Note != "" {
 				line += k.t("backup.log.note", "note", a.Report.Note)
 			}
@@ -302,7 +304,7 @@ func (k backupBot) history(ctx context.Context, r *Request) ([]Message, error) {
 		}
 	}
 	for _, f := range l.Faults {
-		lines = append(lines, k.t("backup.log.fault", "fault", itoa64(f.ID), "incident", itoa64(f.IncidentID), "assignees", strings.Join(f.Assignees, "、")))
+		lines = append(lines, k.t("backup.log.fault", "fault", itoa64(f.ID), "incident", itoa64(f.IncidentID), "assignees", k.names(f.Assignees)))
 	}
 	if len(lines) == 0 {
 		lines = append(lines, k.t("none"))
@@ -363,7 +365,7 @@ func (k backupBot) auditCard(ref string, a backup.AuditSheet) Message {
 		m.Fields = append(m.Fields, Field{Name: k.t("backup.audit.findings"), Value: strings.Join(findings, "\n")})
 	}
 	if a.SignedBy != "" {
-		m.Text = k.t("backup.audit.signed", "by", a.SignedBy)
+		m.Text = k.t("backup.audit.signed", "by", k.person(a.SignedBy))
 	} else {
 		m.Text = k.t("backup.audit.ask")
 		m.Buttons = []Button{{Action: "backup.signoff", Value: ref, Label: k.t("backup.audit.button"), Style: "primary"}}
@@ -404,11 +406,11 @@ func (k backupBot) renderFailed(ref string, n backup.Failed) (Message, error) {
 
 func (k backupBot) renderRecovered(ref string, n backup.Recovered) (Message, error) {
 	return k.notice(ref, n.System, k.t("backup.recovered", "system", n.System, "fault", itoa64(n.Fault),
-		"incident", itoa64(n.Incident), "by", n.By)), nil
+		"incident", itoa64(n.Incident), "by", k.person(n.By))), nil
 }
 
 func (k backupBot) renderNotFull(ref string, n backup.NotFull) (Message, error) {
-	return k.notice(ref, n.System, k.t("backup.not_full", "system", n.System, "day", n.Day, "by", n.By, "report", itoa64(n.Report))), nil
+	return k.notice(ref, n.System, k.t("backup.not_full", "system", n.System, "day", n.Day, "by", k.person(n.By), "report", itoa64(n.Report))), nil
 }
 
 func (k backupBot) renderRestoreDue(ref string, n backup.RestoreDue) (Message, error) {

@@ -31,6 +31,9 @@ type Config struct {
 	// Sessions ends a user's browser sessions on /webchat logout (nil:
 	// there are none to end).
 	Sessions SessionEnder
+	// People lists people's names for cards and replies (default: the
+	// org service's users; nil with no org service: ids are shown).
+	People PeopleSource
 }
 
 // SessionEnder ends every browser session of a user: the user themselves,
@@ -63,6 +66,8 @@ type Bot struct {
 	// the services and each user is answered, and sent notices, by the
 	// twin in the language they chose (/lang).
 	twins map[string]*Bot
+	// people names users on cards and replies; the twins share it.
+	people *directory
 }
 
 // ActionFunc handles a button click.
@@ -71,14 +76,18 @@ type ActionFunc func(ctx context.Context, actor core.Actor, ev Event) ([]Message
 // New returns a bot speaking for the org service with the general and org
 // commands, and each plugged domain module.
 func New(cfg Config, orgs *org.Service, logger *slog.Logger, hooks Hooks, plugs ...Plug) *Bot {
-	b := build(cfg, orgs, logger, hooks, plugs)
+	if cfg.People == nil && orgs != nil {
+		cfg.People = OrgPeople(orgs)
+	}
+	people := &directory{src: cfg.People, log: logger.With("component", "bot")}
+	b := build(cfg, orgs, logger, hooks, plugs, people)
 	for _, lang := range []string{LangZH, LangEN} {
 		if lang == b.cfg.Language {
 			continue
 		}
 		tcfg := cfg
 		tcfg.Language = lang
-		t := build(tcfg, orgs, logger, hooks, plugs)
+		t := build(tcfg, orgs, logger, hooks, plugs, people)
 		t.syncers = b.syncers // SetOrgSync on b serves every twin
 		b.twins[lang], t.twins = t, b.twins
 	}
@@ -86,7 +95,7 @@ func New(cfg Config, orgs *org.Service, logger *slog.Logger, hooks Hooks, plugs 
 }
 
 // build returns a bot in one language (New builds the twins).
-func build(cfg Config, orgs *org.Service, logger *slog.Logger, hooks Hooks, plugs []Plug) *Bot {
+func build(cfg Config, orgs *org.Service, logger *slog.Logger, hooks Hooks, plugs []Plug, people *directory) *Bot {
 	if cfg.Language != LangEN {
 		cfg.Language = LangZH
 	}
@@ -103,7 +112,7 @@ func build(cfg Config, orgs *org.Service, logger *slog.Logger, hooks Hooks, plug
 		hooks.Command = func(string, string) {}
 	}
 	b := &Bot{cfg: cfg, org: orgs, syncers: map[string]OrgSyncer{}, log: logger.With("component", "bot"), router: NewRouter(),
-		actions: map[string]ActionFunc{}, hooks: hooks, renderers: map[string]NoticeRenderer{}}
+		actions: map[string]ActionFunc{}, hooks: hooks, renderers: map[string]NoticeRenderer{}, people: people}
 	b.twins = map[string]*Bot{cfg.Language: b}
 	b.plug(Module{Name: "general", Topic: "general", Notices: []NoticeRenderer{Renders(renderReply)}})
 	b.registerGeneral()
@@ -329,6 +338,12 @@ func (b *Bot) localizeArgs(args map[string]string) map[string]string {
 			v = b.actionName(v)
 		case "field":
 			v = b.firstKnown(v, "input.field.", "field.")
+		case "by", "owner", "requester":
+			v = b.person(v)
+		case "user":
+			v = b.personID(v) // a refusal may be about what to type: 孙丽（sunli）
+		case "on_duty":
+			v = b.names(strings.Split(v, "、"))
 		}
 		out[k] = v
 	}

@@ -235,6 +235,11 @@ var zhGeneral = catalog{
 	"action.webchat.link":         "发送网页版登录链接",
 	"action.webchat.logout":       "注销网页版登录",
 	"action.session.end_all":      "结束全部登录会话",
+	// People (bot/people.go).
+	"person.with_id":      "{name}（{id}）",
+	"person.system":       "系统",
+	"person.alertmanager": "Alertmanager",
+	"person.sep":          "、",
 }
 
 var enGeneral = catalog{
@@ -466,4 +471,9 @@ var enGeneral = catalog{
 	"action.webchat.link":         "send a web chat sign-in link",
 	"action.webchat.logout":       "sign out of web chat",
 	"action.session.end_all":      "end all sign-in sessions",
+	// People (bot/people.go).
+	"person.with_id":      "{name} ({id})",
+	"person.system":       "the system",
+	"person.alertmanager": "Alertmanager",
+	"person.sep":          ", ",
 }

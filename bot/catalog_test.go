@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"opsbot/core"
@@ -37,9 +38,22 @@ func testPlugs() []Plug {
 
 func testBot(lang string) *Bot {
 	return New(Config{Language: lang, Location: time.FixedZone("CST", 8*3600), ConsoleURL: "https://ops.example.gov.cn/",
-		Clock: fixedClock{time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}}, nil,
-		slog.New(slog.NewTextHandler(io.Discard, nil)), Hooks{}, testPlugs()...)
+		Clock: fixedClock{time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}, People: testPeople},
+		nil, slog.New(slog.NewTextHandler(io.Discard, nil)), Hooks{}, testPlugs()...)
 }
+
+// testNames names the user ids of the sample notices: fill() sets a
+// string field to its lower-cased field name and a list's items to "s".
+var testNames = map[string]string{
+	"owner": "欧阳文", "declaredby": "孙丽", "by": "白雪", "actionowner": "安晓", "nextduty": "倪杰", "assignedby": "艾伦",
+	"requester": "任强", "decidedby": "邓凯", "signedby": "沈冰", "who": "吴芳", "approvedby": "彭博", "assignee": "施远",
+	"outgoing": "欧阳光", "incoming": "尹明", "secondary": "沈溪", "createdby": "程浩", "actor": "安然",
+	"lastby": "刘备", "doneby": "杜甫", "setby": "司马", "reviewedby": "饶平", "recordedby": "芮雪", "issuedby": "易烊",
+	"liftedby": "黎明", "revokedby": "任重", "user": "于谦", "members": "孟浩",
+	"s": "苏珊",
+}
+
+func testPeople(context.Context) (map[string]string, error) { return testNames, nil }
 
 type fixedClock struct{ t time.Time }
 
@@ -299,4 +313,44 @@ func TestEveryNoticeTypeIsRendered(t *testing.T) {
 	for name, where := range declared {
 		require.Truef(t, registered[name], "notice payload %s (%s) has no renderer in any module", name, where)
 	}
+}
+
+// TestNoticesShowNames: no notice shows a person by their user id; the
+// sample's person fields are known to the test directory, so each must
+// come out as a name.
+func TestNoticesShowNames(t *testing.T) {
+	t.Parallel()
+	b := testBot(LangZH)
+	var ids []string
+	for id := range testNames {
+		if len(id) > 1 {
+			ids = append(ids, id)
+		}
+	}
+	raw := regexp.MustCompile(`\b(` + strings.Join(ids, "|") + `)\b`)
+	for typ, r := range b.renderers {
+		m, err := b.RenderNotice(context.Background(), core.Notice{Ref: "ref:1", To: core.Recipient{User: "u1"}, Body: r.sample()})
+		require.NoError(t, err)
+		text, err := json.Marshal(m)
+		require.NoError(t, err)
+		assert.Emptyf(t, raw.FindAllString(string(text), -1), "%s shows user ids:\n%s", typ, text)
+	}
+}
+
+func TestPeopleHelper(t *testing.T) {
+	t.Parallel()
+	b := testBot(LangZH)
+	assert.Equal(t, "孙丽", b.person("declaredby"))
+	assert.Equal(t, "nobody", b.person("nobody"), "an unknown id is shown as it is")
+	assert.Equal(t, "系统", b.person(core.SystemUser))
+	assert.Equal(t, "Alertmanager", b.declarer(core.SystemUser))
+	assert.Equal(t, "孙丽", b.declarer("declaredby"))
+	assert.Equal(t, "孙丽（declaredby）", b.personID("declaredby"))
+	assert.Equal(t, "nobody", b.personID("nobody"))
+	assert.Equal(t, "孙丽、nobody", b.names([]string{"declaredby", "nobody"}))
+	assert.Equal(t, "无", b.names(nil))
+	assert.Equal(t, "Alertmanager", b.named(core.SystemUser, "Alertmanager"))
+	assert.Equal(t, "系统", b.named(core.SystemUser, "opsbot"))
+	assert.Equal(t, "孙丽", b.named("declaredby", "declaredby"))
+	assert.Equal(t, "Sun Li (declaredby)", testBot(LangEN).in(LangEN).t("person.with_id", "name", "Sun Li", "id", "declaredby"))
 }

@@ -65,7 +65,7 @@ func (c channelBot) list(ctx context.Context, r *Request) ([]Message, error) {
 		}
 		who := make([]string, len(members))
 		for i, m := range members {
-			who[i] = m.UserID + c.t("channel.source."+m.Source, "role", string(m.Role))
+			who[i] = c.personID(m.UserID) + c.t("channel.source."+m.Source, "role", string(m.Role))
 		}
 		if len(who) == 0 {
 			who = []string{c.t("channel.none")}

@@ -85,7 +85,11 @@ func (c digestBot) message(ref string, d digest.Digest) (Message, error) {
 		day += " ~ " + d.Last.Format(time.DateOnly)
 	}
 	scope := c.t("digest.scope."+d.Scope.Kind) + " " + strings.Join(d.ScopeNames, "、")
-	onDuty := strings.Join(d.OnDuty, "；")
+	lines := make([]string, len(d.OnDuty))
+	for i, l := range d.OnDuty {
+		lines[i] = c.dutyLine(l)
+	}
+	onDuty := strings.Join(lines, "；")
 	if onDuty == "" {
 		onDuty = c.t("none")
 	}
@@ -110,4 +114,18 @@ func (c digestBot) message(ref string, d digest.Digest) (Message, error) {
 	}
 	m.Image = img
 	return m, nil
+}
+
+// dutyLine shows a digest's "rotation: primary / secondary" line with the
+// people's names.
+func (c digestBot) dutyLine(l string) string {
+	rot, who, ok := strings.Cut(l, ": ")
+	if !ok {
+		return l
+	}
+	ids := strings.Split(who, " / ")
+	for i, id := range ids {
+		ids[i] = c.person(id)
+	}
+	return rot + ": " + strings.Join(ids, " / ")
 }

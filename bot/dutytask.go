@@ -45,7 +45,7 @@ func (k dutyTaskBot) line(t dutytask.Task) string {
 	if t.Overdue(k.now(), k.cfg.Location) {
 		due = k.t("emergency.overdue", "due", due)
 	}
-	return k.t("dutytask.line", "id", itoa64(t.ID), "name", t.Name, "every", k.t("dutytask.every."+t.Every), "owner", t.Owner, "due", due)
+	return k.t("dutytask.line", "id", itoa64(t.ID), "name", t.Name, "every", k.t("dutytask.every."+t.Every), "owner", k.person(t.Owner), "due", due)
 }
 
 func (k dutyTaskBot) add(ctx context.Context, r *Request) ([]Message, error) {
@@ -85,10 +85,10 @@ func (k dutyTaskBot) done(ctx context.Context, r *Request) ([]Message, error) {
 
 func (k dutyTaskBot) renderDue(ref string, p dutytask.Due) (Message, error) {
 	return Message{Ref: ref, Title: k.t("dutytask.due.title", "name", p.Name),
-		Text: k.t("dutytask.due.text", "id", itoa64(p.Task), "name", p.Name, "due", p.Due, "owner", p.Owner)}, nil
+		Text: k.t("dutytask.due.text", "id", itoa64(p.Task), "name", p.Name, "due", p.Due, "owner", k.person(p.Owner))}, nil
 }
 
 func (k dutyTaskBot) renderOverdue(ref string, p dutytask.Overdue) (Message, error) {
 	return Message{Ref: ref, Title: k.t("dutytask.overdue.title", "name", p.Name),
-		Text: k.t("dutytask.overdue.text", "id", itoa64(p.Task), "name", p.Name, "due", p.Due, "owner", p.Owner, "owners", strings.Join(p.Owners, "、"))}, nil
+		Text: k.t("dutytask.overdue.text", "id", itoa64(p.Task), "name", p.Name, "due", p.Due, "owner", k.person(p.Owner), "owners", k.names(p.Owners))}, nil
 }

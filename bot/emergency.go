@@ -110,7 +110,7 @@ func (k emergencyBot) drillLine(d emergency.Drill) string {
 		if f.Done {
 			state = k.t("emergency.finding.done")
 		}
-		line += "\n" + k.t("emergency.finding.line", "n", strconv.Itoa(f.N), "text", f.Text, "owner", f.Owner, "due", f.Due, "state", state)
+		line += "\n" + k.t("emergency.finding.line", "n", strconv.Itoa(f.N), "text", f.Text, "owner", k.person(f.Owner), "due", f.Due, "state", state)
 	}
 	return line
 }
@@ -251,12 +251,12 @@ func (k emergencyBot) renderFinding(ref string, p emergency.FindingNotice) (Mess
 		stage = "assigned"
 	}
 	return Message{Ref: ref, Title: k.t("emergency.finding."+stage, "id", itoa64(p.Drill), "n", strconv.Itoa(p.N)),
-		Text: k.t("emergency.finding.text", "text", p.Text, "owner", p.Owner, "due", p.Due, "id", itoa64(p.Drill), "n", strconv.Itoa(p.N))}, nil
+		Text: k.t("emergency.finding.text", "text", p.Text, "owner", k.person(p.Owner), "due", p.Due, "id", itoa64(p.Drill), "n", strconv.Itoa(p.N))}, nil
 }
 
 func (k emergencyBot) renderWarningIssued(ref string, p emergency.WarningIssuedNotice) (Message, error) {
 	return Message{Ref: ref, Title: k.t("emergency.warning_issued.title", "id", itoa64(p.Warning), "level", k.t("level.n"+strconv.Itoa(p.Level))),
-		Text: p.Text, Fields: []Field{{Name: k.t("emergency.field.by"), Value: p.By}}}, nil
+		Text: p.Text, Fields: []Field{{Name: k.t("emergency.field.by"), Value: k.person(p.By)}}}, nil
 }
 
 func (k emergencyBot) renderWarningLifted(ref string, p emergency.WarningLiftedNotice) (Message, error) {
@@ -265,7 +265,7 @@ func (k emergencyBot) renderWarningLifted(ref string, p emergency.WarningLiftedN
 		text += "\n" + p.Lift
 	}
 	return Message{Ref: ref, Title: k.t("emergency.warning_lifted.title", "id", itoa64(p.Warning)),
-		Text: text, Fields: []Field{{Name: k.t("emergency.field.by"), Value: p.By}}}, nil
+		Text: text, Fields: []Field{{Name: k.t("emergency.field.by"), Value: k.person(p.By)}}}, nil
 }
 
 func (k emergencyBot) renderIncidentReport(ref string, p emergency.IncidentReport) (Message, error) {
@@ -275,9 +275,9 @@ func (k emergencyBot) renderIncidentReport(ref string, p emergency.IncidentRepor
 			{Name: k.t("emergency.report.event"), Value: event},
 			{Name: k.t("field.status"), Value: k.t("istate." + p.State)},
 			{Name: k.t("field.system"), Value: orNone(k.Bot, p.System)},
-			{Name: k.t("field.owner_person"), Value: orNone(k.Bot, p.Owner)},
+			{Name: k.t("field.owner_person"), Value: k.personOrNone(p.Owner)},
 			{Name: k.t("emergency.report.declared"), Value: k.fmtTime(p.Declared)},
 			{Name: k.t("emergency.report.at"), Value: k.fmtTime(p.At)},
-			{Name: k.t("emergency.field.by"), Value: p.By},
+			{Name: k.t("emergency.field.by"), Value: k.person(p.By)},
 		}, Text: k.coreText(p.Summary)}, nil
 }

@@ -58,7 +58,7 @@ func (b dutyBot) accept(ctx context.Context, actor core.Actor, ev Event) ([]Mess
 		return nil, err
 	}
 	return reply(Message{Ref: h.Ref(), Title: b.t("handover.accepted.title", "rotation", h.Rotation),
-		Text: b.t("handover.accepted", "outgoing", h.Outgoing, "incoming", h.Incoming, "at", b.fmtTime(*h.AcceptedAt))})
+		Text: b.t("handover.accepted", "outgoing", b.person(h.Outgoing), "incoming", b.person(h.Incoming), "at", b.fmtTime(*h.AcceptedAt))})
 }
 
 func (b dutyBot) handover(ctx context.Context, r *Request) ([]Message, error) {
@@ -70,7 +70,7 @@ func (b dutyBot) handover(ctx context.Context, r *Request) ([]Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	return reply(Message{Ref: h.Ref(), Text: b.t("handover.noted", "rotation", h.Rotation, "incoming", h.Incoming)})
+	return reply(Message{Ref: h.Ref(), Text: b.t("handover.noted", "rotation", h.Rotation, "incoming", b.person(h.Incoming))})
 }
 
 func (b dutyBot) log(ctx context.Context, r *Request) ([]Message, error) {
@@ -84,7 +84,7 @@ func (b dutyBot) log(ctx context.Context, r *Request) ([]Message, error) {
 	}
 	var lines []string
 	for _, h := range hs {
-		line := "- " + b.fmtTime(h.ShiftStart) + " " + h.Rotation + "：" + h.Outgoing + " → " + h.Incoming
+		line := "- " + b.fmtTime(h.ShiftStart) + " " + h.Rotation + "：" + b.person(h.Outgoing) + " → " + b.person(h.Incoming)
 		if h.AcceptedAt != nil {
 			line += " · " + b.t("handover.signed", "at", b.fmtTime(*h.AcceptedAt))
 		} else {
@@ -109,8 +109,8 @@ func (b dutyBot) handoverCard(ref string, p duty.HandoverNotice) Message {
 	m := Message{Ref: ref, Status: StatusNotice,
 		Title: b.t("handover.card.title", "rotation", p.Rotation, "at", at),
 		Fields: []Field{
-			{Name: b.t("field.outgoing"), Value: p.Outgoing},
-			{Name: b.t("field.incoming"), Value: p.Incoming},
+			{Name: b.t("field.outgoing"), Value: b.person(p.Outgoing)},
+			{Name: b.t("field.incoming"), Value: b.person(p.Incoming)},
 			{Name: b.t("field.open_items"), Value: orNone(b.Bot, p.OpenItems)},
 			{Name: b.t("field.notes_handover"), Value: orNone(b.Bot, p.Notes)},
 		}}
@@ -119,9 +119,9 @@ func (b dutyBot) handoverCard(ref string, p duty.HandoverNotice) Message {
 		if p.AcceptedAt != nil {
 			accepted = b.wallOr(*p.AcceptedAt, p.Wall)
 		}
-		m.Text = b.t("handover.accepted", "outgoing", p.Outgoing, "incoming", p.Incoming, "at", accepted)
+		m.Text = b.t("handover.accepted", "outgoing", b.person(p.Outgoing), "incoming", b.person(p.Incoming), "at", accepted)
 	} else {
-		m.Text = b.t("handover.card", "outgoing", p.Outgoing, "incoming", p.Incoming)
+		m.Text = b.t("handover.card", "outgoing", b.person(p.Outgoing), "incoming", b.person(p.Incoming))
 		m.Buttons = []Button{{Action: "duty.accept", Value: "handover:" + itoa64(p.ID), Label: b.t("btn.accept"), Style: "primary"}}
 	}
 	return m
@@ -141,7 +141,7 @@ func (b dutyBot) renderLate(ref string, p duty.HandoverLate) (Message, error) {
 		key = "handover.late.admin"
 	}
 	return Message{Ref: ref, Status: StatusNotice, Title: b.t("handover.late.title", "rotation", p.Rotation),
-		Text: b.t(key, "incoming", p.Incoming, "outgoing", p.Outgoing, "at", b.wallOr(p.ShiftStart, p.Wall))}, nil
+		Text: b.t(key, "incoming", b.person(p.Incoming), "outgoing", b.person(p.Outgoing), "at", b.wallOr(p.ShiftStart, p.Wall))}, nil
 }
 
 func (b dutyBot) now(ctx context.Context, r *Request) ([]Message, error) {
@@ -155,8 +155,8 @@ func (b dutyBot) now(ctx context.Context, r *Request) ([]Message, error) {
 	}
 	var lines []string
 	for _, od := range list {
-		lines = append(lines, "**"+od.Rotation.Name+"**："+b.t("duty.line", "primary", b.names(ctx, []string{od.Now.Primary}),
-			"secondary", b.names(ctx, []string{od.Now.Secondary}), "until", b.fmtTime(od.Now.End), "next", b.names(ctx, []string{od.Next.Primary})))
+		lines = append(lines, "**"+od.Rotation.Name+"**："+b.t("duty.line", "primary", b.person(od.Now.Primary),
+			"secondary", b.person(od.Now.Secondary), "until", b.fmtTime(od.Now.End), "next", b.person(od.Next.Primary)))
 	}
 	if len(lines) == 0 {
 		lines = append(lines, b.t("none"))
@@ -176,7 +176,7 @@ func (b dutyBot) rotationAdd(ctx context.Context, r *Request) ([]Message, error)
 	if err != nil {
 		return nil, err
 	}
-	return reply(Message{Ref: "rotation:" + rot.Name, Text: b.t("duty.rotation.added", "name", rot.Name, "members", strings.Join(rot.Members, "、"),
+	return reply(Message{Ref: "rotation:" + rot.Name, Text: b.t("duty.rotation.added", "name", rot.Name, "members", b.names(rot.Members),
 		"every", b.t("console.duty.every."+rot.Every), "handover", rot.Handover)})
 }
 

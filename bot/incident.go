@@ -83,7 +83,7 @@ func incidentID(s string) (int64, error) {
 
 func (b *Bot) incidentReply(i incident.Incident) Message {
 	return Message{Ref: i.Ref(), Title: b.t("incident.reply.title", "id", itoa64(i.ID), "state", b.t("istate."+i.State)),
-		Text: b.t("level.n"+strconv.Itoa(i.Level)) + " · " + b.coreText(i.Title), Fields: []Field{{Name: b.t("field.owner_person"), Value: orNone(b, i.Owner)}}}
+		Text: b.t("level.n"+strconv.Itoa(i.Level)) + " · " + b.coreText(i.Title), Fields: []Field{{Name: b.t("field.owner_person"), Value: b.personOrNone(i.Owner)}}}
 }
 
 func (b incidentBot) simple(fn func(context.Context, core.Actor, int64) (incident.Incident, error)) func(context.Context, *Request) ([]Message, error) {
@@ -189,7 +189,7 @@ func (b incidentBot) list(ctx context.Context, r *Request) ([]Message, error) {
 	lines := make([]string, 0, len(list))
 	for _, i := range list {
 		lines = append(lines, "- #"+itoa64(i.ID)+" "+b.t("level.n"+strconv.Itoa(i.Level))+" · "+b.coreText(i.Title)+" · "+b.t("istate."+i.State)+
-			" · "+orNone(b.Bot, i.Owner)+" · "+b.fmtTime(i.CreatedAt))
+			" · "+b.personOrNone(i.Owner)+" · "+b.fmtTime(i.CreatedAt))
 	}
 	if len(lines) == 0 {
 		lines = append(lines, b.t("none"))
@@ -209,11 +209,11 @@ func (b incidentBot) show(ctx context.Context, r *Request) ([]Message, error) {
 	m := b.incidentCard(d.Incident, incident.CardData{})
 	m.Buttons = nil
 	if d.Incident.Open() && d.OnDuty.Primary != "" {
-		m.Fields = append(m.Fields, Field{Name: b.t("field.on_duty"), Value: d.OnDuty.Primary + "、" + d.OnDuty.Secondary})
+		m.Fields = append(m.Fields, Field{Name: b.t("field.on_duty"), Value: b.names([]string{d.OnDuty.Primary, d.OnDuty.Secondary})})
 	}
 	lines := make([]string, 0, len(d.Events))
 	for _, e := range d.Events {
-		line := "- " + b.fmtTime(e.At) + " " + e.Actor + " " + b.t("ievent."+e.Kind)
+		line := "- " + b.fmtTime(e.At) + " " + b.person(e.Actor) + " " + b.t("ievent."+e.Kind)
 		if e.Body != "" {
 			line += "：" + e.Body
 		}
@@ -233,7 +233,7 @@ func (b incidentBot) show(ctx context.Context, r *Request) ([]Message, error) {
 			state = b.t("action.overdue")
 		}
 		m.Fields = append(m.Fields, Field{Name: b.t("field.action") + " " + strconv.Itoa(k+1),
-			Value: a.Body + " · " + a.Owner + " · " + a.Due.Format("2006-01-02") + " · " + state})
+			Value: a.Body + " · " + b.person(a.Owner) + " · " + a.Due.Format("2006-01-02") + " · " + state})
 	}
 	if d.Problem != 0 {
 		m.Fields = append(m.Fields, Field{Name: b.t("field.problem"), Value: "#" + itoa64(d.Problem)})
@@ -246,8 +246,8 @@ func (b *Bot) incidentCard(i incident.Incident, c incident.CardData) Message {
 	m := Message{Ref: i.Ref(), Title: b.t("incident.card.title", "level", b.t("level.n"+strconv.Itoa(i.Level)), "title", b.coreText(i.Title), "id", itoa64(i.ID)),
 		Text: b.t("istate." + i.State),
 		Fields: []Field{
-			{Name: b.t("field.owner_person"), Value: orNone(b, i.Owner)},
-			{Name: b.t("field.declared_by"), Value: i.DeclaredBy},
+			{Name: b.t("field.owner_person"), Value: b.personOrNone(i.Owner)},
+			{Name: b.t("field.declared_by"), Value: b.declarer(i.DeclaredBy)},
 		}}
 	if i.System != "" {
 		m.Fields = append(m.Fields, Field{Name: b.t("field.system"), Value: i.System})
@@ -261,7 +261,7 @@ func (b *Bot) incidentCard(i incident.Incident, c incident.CardData) Message {
 	if i.Level <= 2 && i.Open() {
 		v := b.t("incident.duty24")
 		if len(c.OnDuty) > 0 {
-			v += "：" + b.t("incident.duty24.who", "on_duty", strings.Join(c.OnDuty, "、"), "next", c.NextDuty)
+			v += "：" + b.t("incident.duty24.who", "on_duty", b.names(c.OnDuty), "next", b.person(c.NextDuty))
 		}
 		m.Fields = append(m.Fields, Field{Name: b.t("field.duty24"), Value: v})
 	}
@@ -294,7 +294,7 @@ func (b incidentBot) card(ref string, c incident.CardData) Message {
 		m.Title = b.t("incident.escalated") + m.Title
 	}
 	if len(c.NoUnit) > 0 {
-		m.Fields = append(m.Fields, Field{Name: b.t("field.no_unit"), Value: b.t("incident.no_unit", "to", strings.Join(c.NoUnit, "、"))})
+		m.Fields = append(m.Fields, Field{Name: b.t("field.no_unit"), Value: b.t("incident.no_unit", "to", b.names(c.NoUnit))})
 	}
 	return m
 }
@@ -312,7 +312,7 @@ func (b incidentBot) title(p incident.Brief) string {
 }
 
 func (b incidentBot) renderEvent(ref string, p incident.EventNotice) (Message, error) {
-	text := b.t("incident.event", "by", p.ByName, "event", b.t("ievent."+p.Event))
+	text := b.t("incident.event", "by", b.named(p.By, p.ByName), "event", b.t("ievent."+p.Event))
 	if p.Body != "" {
 		text += "：" + p.Body
 	}
@@ -329,13 +329,13 @@ func (b incidentBot) renderProgress(ref string, p incident.ProgressDue) (Message
 func (b incidentBot) renderOverdue(ref string, p incident.ReportOverdue) (Message, error) {
 	id := itoa64(p.ID)
 	return Message{Ref: ref, Status: StatusNotice, Title: b.t("incident.overdue.title", "id", id),
-		Text: b.t("incident.overdue", "id", id, "title", b.coreText(p.Title), "owner", p.Owner, "last", b.wallOr(p.LastUpdate, p.Wall))}, nil
+		Text: b.t("incident.overdue", "id", id, "title", b.coreText(p.Title), "owner", b.personOrNone(p.Owner), "last", b.wallOr(p.LastUpdate, p.Wall))}, nil
 }
 
 func (b incidentBot) renderDuty24(ref string, p incident.Duty24) (Message, error) {
 	id := itoa64(p.ID)
 	return Message{Ref: ref, Status: StatusNotice, Title: b.t("incident.duty24.title", "id", id),
-		Text: b.t("incident.duty24.text", "id", id, "title", b.coreText(p.Title), "level", b.t("level.n"+strconv.Itoa(p.Level)), "on_duty", strings.Join(p.OnDuty, ","))}, nil
+		Text: b.t("incident.duty24.text", "id", id, "title", b.coreText(p.Title), "level", b.t("level.n"+strconv.Itoa(p.Level)), "on_duty", b.names(p.OnDuty))}, nil
 }
 
 func (b incidentBot) renderActionDue(ref string, p incident.ActionDue) (Message, error) {
@@ -347,7 +347,7 @@ func (b incidentBot) renderActionDue(ref string, p incident.ActionDue) (Message,
 func (b incidentBot) renderActionOverdue(ref string, p incident.ActionOverdue) (Message, error) {
 	id := itoa64(p.ID)
 	return Message{Ref: ref, Status: StatusNotice, Title: b.t("action_overdue.title", "id", id),
-		Text: b.t("action_overdue", "id", id, "title", b.coreText(p.Title), "action", p.Action, "owner", p.ActionOwner, "due", p.Due.Format("2006-01-02"))}, nil
+		Text: b.t("action_overdue", "id", id, "title", b.coreText(p.Title), "action", p.Action, "owner", b.person(p.ActionOwner), "due", p.Due.Format("2006-01-02"))}, nil
 }
 
 func (b incidentBot) actionDone(ctx context.Context, r *Request) ([]Message, error) {

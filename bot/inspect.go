@@ -98,7 +98,7 @@ func (k inspectBot) assigneeName(a string) string {
 	if _, ok := zh["role."+a]; ok {
 		return k.roleName(a)
 	}
-	return a
+	return k.person(a)
 }
 
 func (k inspectBot) planList(ctx context.Context, r *Request) ([]Message, error) {
@@ -292,12 +292,12 @@ func (k inspectBot) renderRemind(ref string, n inspect.Remind) (Message, error) 
 
 func (k inspectBot) renderEscalated(ref string, n inspect.Escalated) (Message, error) {
 	return Message{Ref: ref + "#escalated", Status: StatusNotice, Title: k.t("inspect.card.title", "plan", n.Plan, "id", itoa64(n.ID)),
-		Text: k.t("inspect.escalated", "plan", n.Plan, "due", k.dueOf(n.Checklist), "assignees", strings.Join(n.Assignees, ","))}, nil
+		Text: k.t("inspect.escalated", "plan", n.Plan, "due", k.dueOf(n.Checklist), "assignees", k.names(n.Assignees))}, nil
 }
 
 func (k inspectBot) renderIssue(_ string, n inspect.Issue) (Message, error) {
 	return Message{Ref: "incident:" + itoa64(n.Incident), Status: StatusNotice, Title: k.t("inspect.card.title", "plan", n.Plan, "id", itoa64(n.ID)),
-		Text: k.t("inspect.issue.notice", "by", n.By, "incident", itoa64(n.Incident), "note", n.Note)}, nil
+		Text: k.t("inspect.issue.notice", "by", k.person(n.By), "incident", itoa64(n.Incident), "note", n.Note)}, nil
 }
 
 // dueOf shows a run's due time in the bot's zone, or as a notice of the

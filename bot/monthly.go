@@ -86,7 +86,7 @@ func (c monthlyBot) finding(a monthly.Action) string {
 func (c monthlyBot) actionField(a monthly.Action) Field {
 	state := c.t("check.state." + a.State)
 	return Field{Name: fmt.Sprintf("#%d %s", a.N, c.finding(a)),
-		Value: c.t("check.v.action", "owner", a.Owner, "due", a.Due.In(c.cfg.Location).Format(time.DateOnly), "state", state)}
+		Value: c.t("check.v.action", "owner", c.person(a.Owner), "due", a.Due.In(c.cfg.Location).Format(time.DateOnly), "state", state)}
 }
 
 func pct(permyriad int) string { return fmt.Sprintf("%d.%02d%%", permyriad/100, permyriad%100) }

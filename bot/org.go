@@ -113,6 +113,7 @@ func (b *Bot) unitMerge(ctx context.Context, r *Request) ([]Message, error) {
 
 func (b *Bot) userAdd(ctx context.Context, r *Request) ([]Message, error) {
 	u, err := b.org.AddUser(ctx, r.Actor, r.Args[0], r.Args[1], r.Flag("unit"))
+	b.people.forget()
 	if err != nil {
 		return nil, err
 	}
@@ -131,6 +132,7 @@ func (b *Bot) userRemove(ctx context.Context, r *Request) ([]Message, error) {
 	if err := b.org.RemoveUser(ctx, r.Actor, r.Args[0]); err != nil {
 		return nil, err
 	}
+	b.people.forget()
 	return reply(Message{Ref: "user:" + r.Args[0], Text: b.t("user.removed", "id", r.Args[0])})
 }
 
@@ -154,7 +156,7 @@ func (b *Bot) roleGrant(ctx context.Context, r *Request) ([]Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	return reply(Message{Ref: "user:" + g.UserID, Text: b.t("role.granted", "user", g.UserID, "role", b.roleName(string(g.Role)), "scope", g.Scope)})
+	return reply(Message{Ref: "user:" + g.UserID, Text: b.t("role.granted", "user", b.personID(g.UserID), "role", b.roleName(string(g.Role)), "scope", g.Scope)})
 }
 
 func (b *Bot) roleRevoke(ctx context.Context, r *Request) ([]Message, error) {
@@ -162,7 +164,7 @@ func (b *Bot) roleRevoke(ctx context.Context, r *Request) ([]Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	return reply(Message{Ref: "user:" + g.UserID, Text: b.t("role.revoked", "user", g.UserID, "role", b.roleName(string(g.Role)), "scope", g.Scope)})
+	return reply(Message{Ref: "user:" + g.UserID, Text: b.t("role.revoked", "user", b.personID(g.UserID), "role", b.roleName(string(g.Role)), "scope", g.Scope)})
 }
 
 // profileMessage renders a user's profile card.

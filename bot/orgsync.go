@@ -113,6 +113,7 @@ func (b *Bot) orgSyncCommands() ([]*Command, map[string]ActionFunc) {
 			return nil, core.Invalid("sync_platform", "value", ev.Value)
 		}
 		rep, err := s.Run(ctx, actor)
+		b.people.forget() // names may have come or changed, even on a partial run
 		if err != nil {
 			return nil, err
 		}

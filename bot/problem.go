@@ -105,7 +105,7 @@ func (b problemBot) show(ctx context.Context, r *Request) ([]Message, error) {
 	p := d.Problem
 	fields := []Field{
 		{Name: b.t("field.system"), Value: orNone(b.Bot, p.System)}, {Name: b.t("field.cause"), Value: orNone(b.Bot, p.Cause)},
-		{Name: b.t("field.status"), Value: b.t("pstate." + p.State)}, {Name: b.t("field.owner_person"), Value: orNone(b.Bot, p.Owner)}}
+		{Name: b.t("field.status"), Value: b.t("pstate." + p.State)}, {Name: b.t("field.owner_person"), Value: b.personOrNone(p.Owner)}}
 	if p.Due != nil {
 		fields = append(fields, Field{Name: b.t("field.due"), Value: p.Due.Format("2006-01-02")})
 	}
@@ -204,7 +204,7 @@ func (b problemBot) report(ctx context.Context, r *Request) ([]Message, error) {
 			if a.Overdue(now) {
 				state = b.t("action.overdue")
 			}
-			acts = append(acts, "- #"+itoa64(a.IncidentID)+" "+a.Body+" · "+a.Owner+" · "+a.Due.Format("2006-01-02")+" · "+state)
+			acts = append(acts, "- #"+itoa64(a.IncidentID)+" "+a.Body+" · "+b.person(a.Owner)+" · "+a.Due.Format("2006-01-02")+" · "+state)
 		}
 		text += "\n" + strings.Join(acts, "\n")
 	}
@@ -238,7 +238,7 @@ func (b problemBot) assign(ctx context.Context, r *Request) ([]Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	return reply(Message{Ref: p.Ref(), Text: b.t("problem.assigned_reply", "id", itoa64(p.ID), "owner", p.Owner, "due", p.Due.Format("2006-01-02"))})
+	return reply(Message{Ref: p.Ref(), Text: b.t("problem.assigned_reply", "id", itoa64(p.ID), "owner", b.person(p.Owner), "due", p.Due.Format("2006-01-02"))})
 }
 
 func (b problemBot) analyse(ctx context.Context, r *Request) ([]Message, error) {
@@ -281,7 +281,7 @@ func (b problemBot) close(ctx context.Context, r *Request) ([]Message, error) {
 
 func (b problemBot) renderAssigned(ref string, p problem.Assigned) (Message, error) {
 	id := itoa64(p.Problem)
-	text := b.t("problem.assigned.text", "id", id, "title", p.Title, "due", p.Due.Format("2006-01-02"), "by", p.By)
+	text := b.t("problem.assigned.text", "id", id, "title", p.Title, "due", p.Due.Format("2006-01-02"), "by", b.person(p.By))
 	if p.Incident != 0 {
 		text = b.t("problem.major.text", "id", id, "incident", itoa64(p.Incident), "title", p.Title, "due", p.Due.Format("2006-01-02"))
 	}
@@ -292,7 +292,7 @@ func (b problemBot) renderDue(ref string, p problem.Due) (Message, error) {
 	id, due := itoa64(p.Problem), p.Due.Format("2006-01-02")
 	if p.Overdue {
 		return Message{Ref: ref, Status: StatusNotice, Title: b.t("problem.overdue.title", "id", id),
-			Text: b.t("problem.overdue.text", "id", id, "title", p.Title, "owner", p.Owner, "due", due, "pstate", b.t("pstate."+p.State))}, nil
+			Text: b.t("problem.overdue.text", "id", id, "title", p.Title, "owner", b.person(p.Owner), "due", due, "pstate", b.t("pstate."+p.State))}, nil
 	}
 	return Message{Ref: ref, Status: StatusNotice, Title: b.t("problem.due.title", "id", id),
 		Text: b.t("problem.due.text", "id", id, "title", p.Title, "due", due, "pstate", b.t("pstate."+p.State))}, nil

@@ -56,7 +56,7 @@ func ticketID(s string) (int64, error) {
 func (c ticketBot) card(t ticket.Ticket) Message {
 	fields := []Field{
 		{Name: c.t("field.status"), Value: c.t("tstate." + t.State)},
-		{Name: c.t("field.assignees"), Value: strings.Join(t.Assignees, "、")},
+		{Name: c.t("field.assignees"), Value: c.names(t.Assignees)},
 		{Name: c.t("field.due"), Value: c.dueText(t.DueAt, t.Provisional)},
 	}
 	if l := t.FirstLeg; l != nil {
@@ -172,7 +172,7 @@ func (c ticketBot) show(ctx context.Context, r *Request) ([]Message, error) {
 	}
 	var lines []string
 	for _, e := range d.Events {
-		line := "- " + c.fmtTime(e.At) + " " + e.Actor + " " + c.t("tevent."+e.Kind)
+		line := "- " + c.fmtTime(e.At) + " " + c.person(e.Actor) + " " + c.t("tevent."+e.Kind)
 		if e.Body != "" {
 			line += "：" + e.Body
 		}
@@ -205,7 +205,7 @@ func (c ticketBot) renderAssigned(ref string, n ticket.Assigned) (Message, error
 }
 
 func (c ticketBot) renderStep(ref string, n ticket.Step) (Message, error) {
-	text := c.t("ticket.event", "by", n.By, "event", c.t("tevent."+n.Event))
+	text := c.t("ticket.event", "by", c.person(n.By), "event", c.t("tevent."+n.Event))
 	if n.Body != "" {
 		text += "：" + n.Body
 	}
@@ -219,7 +219,7 @@ func (c ticketBot) renderReminder(ref string, n ticket.Reminder) (Message, error
 
 func (c ticketBot) renderOverdue(ref string, n ticket.Overdue) (Message, error) {
 	s := n.Ticket
-	return c.notice(ref, s, c.t("ticket.overdue", "id", itoa64(s.ID), "due", c.due(s), "assignees", strings.Join(s.Assignees, ","))), nil
+	return c.notice(ref, s, c.t("ticket.overdue", "id", itoa64(s.ID), "due", c.due(s), "assignees", c.names(s.Assignees))), nil
 }
 
 func (c ticketBot) renderRecomputed(ref string, n ticket.Recomputed) (Message, error) {

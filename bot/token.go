@@ -154,5 +154,5 @@ func (k tokenBot) revoke(ctx context.Context, r *Request) ([]Message, error) {
 // renderRevoked tells a token's owner that an admin revoked it.
 func (k tokenBot) renderRevoked(ref string, n access.TokenRevoked) (Message, error) {
 	return Message{Ref: ref, Title: k.t("token.revoked_by.title"),
-		Text: k.t("token.revoked_by", "id", strconv.FormatInt(n.ID, 10), "name", n.Name, "by", n.ByName)}, nil
+		Text: k.t("token.revoked_by", "id", strconv.FormatInt(n.ID, 10), "name", n.Name, "by", k.named(n.By, n.ByName))}, nil
 }

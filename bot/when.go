@@ -99,6 +99,6 @@ func (b *Bot) day(s string) (string, error) {
 // whenFormsZH and whenFormsEN list the forms ParseWhen reads, for its
 // errors.
 const (
-	whenFormsZH = "可用写法：2026-11-25 22:00、2026-11-25、22:00（今天）、今天/明天/后天 22:00、周三 22:00（今天起最近的周三）、本周五、下周三 22:00、+2h/+30m/+3d（从现在起）；英文 today、tomorrow 09:00、wednesday、this friday、next wednesday 22:00。"
+	whenFormsZH = "可用写法：2026-11-25 22:00、2026-11-25、22:00（今天）、今天/明天/后天 22:00、周三 22:00（今天起最近的周三）、本周五、下周三 22:00、+2h/+30m/+3d（从现在起）。"
 	whenFormsEN = "Accepted: 2026-11-25 22:00, 2026-11-25, 22:00 (today), today/tomorrow 09:00, wednesday 22:00 (the next one, today included), this friday, next wednesday 22:00, +2h/+30m/+3d (from now); in Chinese 今天/明天/后天, 周三, 本周五, 下周三."
 )

@@ -286,6 +286,8 @@ var inputWords = map[string]string{
 	"err.backup_retention": "6m", "err.inspect_grace": "1m 168h 2h", "err.token_expires": "12h", "err.trend_range": "3m 12m",
 	// audit helper: audit entries name their object as type:id
 	"err.audit_forbidden": "user",
+	// relative times as typed: +2h, +30m, +3d from now
+	"err.when": "2h 30m 3d", "err.window_format": "2h 30m 3d",
 }
 
 // botArgs: arguments the bot adds to a core error before showing it.

@@ -109,6 +109,9 @@ type Services struct {
 	// ticket, the deep links of their chat cards (requests.go, tickets.go).
 	Approvals     Approvals
 	TicketDetails TicketDetails
+	// People shows a user id as the person's name in a language
+	// (bot.Bot.Person); nil shows ids.
+	People func(lang, id string) string
 }
 
 // Console serves /console/.
@@ -204,6 +207,23 @@ type Request struct {
 
 // T translates a catalog key in the request's language.
 func (r *Request) T(key string, kv ...string) string { return bot.T(r.Lang, key, kv...) }
+
+// Person is a user as pages show them: by name ("孙丽").
+func (r *Request) Person(id string) string {
+	if r.c.svc.People == nil {
+		return id
+	}
+	return r.c.svc.People(r.Lang, id)
+}
+
+// People are users by name, joined ("孙丽、周杰").
+func (r *Request) People(ids []string) string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = r.Person(id)
+	}
+	return strings.Join(out, "、")
+}
 
 // Now is the console's clock.
 func (r *Request) Now() time.Time { return r.c.now() }
