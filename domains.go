@@ -104,6 +104,7 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 		HTTPKindLabel: cfg.Alerts.HTTPKindLabel, HTTPKindValue: cfg.Alerts.HTTPKindValue, AppLabel: cfg.Alerts.AppLabel,
 		Non200After: cfg.Alerts.Non200After.D(), Slow: cfg.Alerts.Slow, SlowAfter: cfg.Alerts.SlowAfter.D(),
 	}, incidents)
+	incidents.SetAlerts(alertSvc) // a refreshed alert incident card keeps its group and silence buttons
 	var silencer bot.Silencer
 	if cfg.Alerts.AlertmanagerURL != "" {
 		silencer = alerts.NewSilencer(alertSvc, alerts.NewClient(cfg.Alerts.AlertmanagerURL, nil), cfg.Bot.Location(), clock)

@@ -77,7 +77,7 @@ func TestInspectionPlanRunsRemindsAndEscalates(t *testing.T) {
 	requireOK(t, a.click("sunli", c.ID, "inspect.ok", "inspect:1:1"))
 	r = a.click("sunli", c.ID, "inspect.issue", "inspect:1:2")
 	requireOK(t, r)
-	require.Contains(t, r.all(), "2. 磁盘空间: ⚠️ 有问题")
+	require.Contains(t, r.all(), "已记录 2. 磁盘空间：⚠️ 有问题", "the tap is answered in a line; the card itself is updated")
 	eventually(t, "the issue is an incident on the duty rotation", func() bool {
 		return len(a.cards("sunli", 1)) > 0 || len(a.cards("zhoujie", 1)) > 0
 	})

@@ -83,7 +83,7 @@ func incidentID(s string) (int64, error) {
 
 func (b *Bot) incidentReply(i incident.Incident) Message {
 	return Message{Ref: i.Ref(), Title: b.t("incident.reply.title", "id", itoa64(i.ID), "state", b.t("istate."+i.State)),
-		Text: b.t("level.n"+strconv.Itoa(i.Level)) + " · " + b.coreText(i.Title), Fields: []Field{{Name: b.t("field.owner_person"), Value: b.personOrNone(i.Owner)}}}
+		Text: b.t("level.n"+strconv.Itoa(i.Level)) + " · " + b.coreText(i.Title), Fields: []Field{{Name: b.t("field.owner_person"), Value: b.personOrNone(i.Owner)}}}.Leveled(i.Level)
 }
 
 func (b incidentBot) simple(fn func(context.Context, core.Actor, int64) (incident.Incident, error)) func(context.Context, *Request) ([]Message, error) {
@@ -149,6 +149,7 @@ func (b incidentBot) declare(ctx context.Context, r *Request) ([]Message, error)
 	}
 	m := b.incidentReply(i)
 	m.Title = b.t("incident.declared.title", "id", itoa64(i.ID))
+	m = m.Leveled(i.Level)
 	m.Fields = append(m.Fields, Field{Name: b.t("field.rotation"), Value: orNone(b.Bot, i.Rotation)})
 	return reply(m)
 }
@@ -238,7 +239,7 @@ func (b incidentBot) show(ctx context.Context, r *Request) ([]Message, error) {
 	if d.Problem != 0 {
 		m.Fields = append(m.Fields, Field{Name: b.t("field.problem"), Value: "#" + itoa64(d.Problem)})
 	}
-	return reply(m)
+	return reply(m.Leveled(d.Incident.Level))
 }
 
 // incidentCard renders an incident as a card with the buttons its state allows.
@@ -296,7 +297,7 @@ func (b incidentBot) card(ref string, c incident.CardData) Message {
 	if len(c.NoUnit) > 0 {
 		m.Fields = append(m.Fields, Field{Name: b.t("field.no_unit"), Value: b.t("incident.no_unit", "to", b.names(c.NoUnit))})
 	}
-	return m
+	return m.Leveled(c.Level)
 }
 
 func (b incidentBot) renderCard(ref string, p incident.Card) (Message, error) {
@@ -317,7 +318,7 @@ func (b incidentBot) renderEvent(ref string, p incident.EventNotice) (Message, e
 		text += "：" + p.Body
 	}
 	return Message{Ref: ref, Status: StatusNotice, Title: b.title(p.Brief),
-		Text: text + "\n" + b.t("field.status") + "：" + b.t("istate."+p.State)}, nil
+		Text: text + "\n" + b.t("field.status") + "：" + b.t("istate."+p.State)}.Leveled(p.Level), nil
 }
 
 func (b incidentBot) renderProgress(ref string, p incident.ProgressDue) (Message, error) {

@@ -23,7 +23,7 @@ func TestLegacyIncidentCardsRender(t *testing.T) {
 		buttons     []string
 	}{
 		{"update.incident", `{"id":"13","title":"HTTP 5xx portal","level":"2","state":"declared","system":"portal","unit":"","owner":"zhangsan","declared_by":"system","rotation":"ops","escalation":"1","created_at":"2026-11-23 10:00","summary":"","on_duty":"zhangsan、wangwu","next_duty":"zhaoliu","escalated":"1","source":"alertmanager","firing":"2","resolved":"1","group_labels":"alertname=HTTP5xx, app=portal","joint":"1","external_url":"http://am:9093"}`,
-			"Escalated [Level II (major)] HTTP 5xx portal (incident #13)", "unacknowledged",
+			"🟠 Escalated [Level II (major)] HTTP 5xx portal (incident #13)", "unacknowledged",
 			[]Field{{Name: "Owner", Value: "zhangsan"}, {Name: "Declared by", Value: "Alertmanager"}, {Name: "System", Value: "portal"},
 				{Name: "24-hour duty", Value: b.t("incident.duty24") + "：" + b.t("incident.duty24.who", "on_duty", "zhangsan, wangwu", "next", "zhaoliu")},
 				{Name: "Alerts", Value: "2 firing, 1 resolved"}, {Name: "Group", Value: "alertname=HTTP5xx, app=portal"},

@@ -131,7 +131,9 @@ func (k inspectBot) runNow(ctx context.Context, r *Request) ([]Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	return reply(Message{Ref: run.Ref(), Text: k.t("inspect.run.started", "plan", run.Plan, "id", itoa64(run.ID),
+	// Not the run's ref: update.inspect replaces the checklist cards of
+	// that ref, and this line must not become a second checklist.
+	return reply(Message{Ref: run.Ref() + "#started", Text: k.t("inspect.run.started", "plan", run.Plan, "id", itoa64(run.ID),
 		"n", strconv.Itoa(len(run.Assignees)))})
 }
 
@@ -187,8 +189,30 @@ func (k inspectBot) action(ok bool) ActionFunc {
 		if err != nil {
 			return nil, err
 		}
-		return k.outcome(out), nil
+		return k.marked(out, item), nil
 	}
+}
+
+// marked answers a tap on a checklist item: a line saying what was
+// recorded, not the checklist again — the update.inspect notice replaces
+// the checklist card in place.
+func (k inspectBot) marked(out inspect.Outcome, item int) []Message {
+	c := inspect.ChecklistOf(out.Run)
+	name, state := strconv.Itoa(item), k.t("inspect.state.todo")
+	if item >= 1 && item <= len(c.Items) {
+		name += ". " + c.Items[item-1]
+		if st := c.States[item-1]; st != "" {
+			state = k.t("inspect.state." + st)
+		}
+	}
+	m := Message{Ref: out.Run.Ref() + "#marked", Status: StatusOK, Text: k.t("inspect.marked", "item", name, "state", state)}
+	if c.State == inspect.StateDone {
+		m.Text += "\n" + k.t("inspect.card.done", "plan", c.Plan)
+	}
+	for _, inc := range out.Incidents {
+		m.Text += "\n" + k.t("inspect.issue.opened", "id", itoa64(inc.ID), "level", strconv.Itoa(inc.Level))
+	}
+	return []Message{m}
 }
 
 // card shows a run's checklist, with OK / Issue buttons per open item

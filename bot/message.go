@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"opsbot/chart"
 	"opsbot/core"
 )
 
@@ -32,11 +33,65 @@ type Message struct {
 	// Image is a PNG shown with the message (the digest's chart); on the
 	// webchat API it is base64 in "image".
 	Image []byte `json:"image,omitempty"`
+	// Level is the incident level (1–4) a card is about, 0 for none: its
+	// severity (SeverityOf) leads the title as an emoji and each adapter
+	// shows its colour (a Slack attachment, a WeCom card's source line,
+	// the web chat card's edge).
+	Level int `json:"level,omitempty"`
 	// Secret is a credential the message carries in its text (the token of
 	// a personal sign-in link). It is delivered once, to whom the reply is
 	// for; every stored copy (webchat history, held messages) is Redacted.
 	// It never goes on the wire.
 	Secret string `json:"-"`
+}
+
+// Severity is how cards show an incident level: a colour and an emoji.
+type Severity struct {
+	Level int    `json:"level"`
+	Color string `json:"color"` // CSS hex colour
+	Emoji string `json:"emoji"`
+	Roman string `json:"roman"` // Ⅰ–Ⅳ
+}
+
+// levelEmoji leads the title of a card about an incident of level I–IV:
+// red, orange, yellow, blue, as chart.LevelColors colours them.
+var (
+	levelEmoji = [4]string{"🔴", "🟠", "🟡", "🔵"}
+	levelRoman = [4]string{"Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ"}
+)
+
+// SeverityOf is the severity of incident level 1–4; ok is false for any
+// other level (a card about no incident).
+func SeverityOf(level int) (s Severity, ok bool) {
+	if level < 1 || level > len(levelEmoji) {
+		return Severity{}, false
+	}
+	return Severity{Level: level, Color: chart.LevelColors[level-1], Emoji: levelEmoji[level-1], Roman: levelRoman[level-1]}, true
+}
+
+// Leveled returns m as a card about an incident of level: Level set and
+// the level's emoji leading the title. An unknown level leaves m as it is.
+func (m Message) Leveled(level int) Message {
+	s, ok := SeverityOf(level)
+	if !ok {
+		return m
+	}
+	m.Level = level
+	if m.Title != "" {
+		m.Title = s.Emoji + " " + m.Title
+	}
+	return m
+}
+
+// LevelOfTitle is the level whose emoji leads title (0 for none): how a
+// stored card, which keeps its title but no level, gets its level back.
+func LevelOfTitle(title string) int {
+	for i, e := range levelEmoji {
+		if strings.HasPrefix(title, e+" ") {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 // Redaction replaces a message's secret in every stored copy.

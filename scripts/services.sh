@@ -547,6 +547,11 @@ cmd_browser() {
 		log "no CJK font found; installing fonts-noto-cjk"
 		APT_NO_RECOMMENDS=1 apt_install fonts-noto-cjk || log "fonts-noto-cjk could not be installed; screenshots will show boxes"
 	fi
+	# Incident cards lead with their level's emoji (🔴🟠🟡🔵).
+	if have fc-list && [ -z "$(fc-list 2>/dev/null | grep -i emoji | head -1)" ]; then
+		log "no emoji font found; installing fonts-noto-color-emoji"
+		APT_NO_RECOMMENDS=1 apt_install fonts-noto-color-emoji || log "fonts-noto-color-emoji could not be installed; card emoji will show boxes"
+	fi
 	local path
 	path=$(command -v chromium)
 	log "Chromium: $path ($(dpkg-query -W -f '${Version}' chromium 2>/dev/null || echo 'version unknown'))"

@@ -136,6 +136,23 @@ func (a *Adapter) render(m bot.Message) (string, []slackapi.Block) {
 	return fallback(m, warn), blocks
 }
 
+// layout is how m goes out: its fallback text and its blocks, at the top
+// level or, for a card about an incident level, inside one attachment
+// whose colour bar is the level's colour (Block Kit blocks have none).
+func (a *Adapter) layout(m bot.Message) (string, []slackapi.Block, []slackapi.Attachment) {
+	text, blocks := a.render(m)
+	if s, ok := bot.SeverityOf(m.Level); ok {
+		return text, nil, []slackapi.Attachment{{Color: s.Color, Blocks: slackapi.Blocks{BlockSet: blocks}}}
+	}
+	return text, blocks, nil
+}
+
+// msgOptions are the chat.postMessage and chat.update options showing m.
+func (a *Adapter) msgOptions(m bot.Message) []slackapi.MsgOption {
+	text, blocks, attachments := a.layout(m)
+	return []slackapi.MsgOption{slackapi.MsgOptionText(text, false), slackapi.MsgOptionBlocks(blocks...), slackapi.MsgOptionAttachments(attachments...)}
+}
+
 // button renders one bot button with its style and confirm dialog.
 func (a *Adapter) button(b bot.Button, i int) *slackapi.ButtonBlockElement {
 	label := b.Label

@@ -71,3 +71,30 @@ func TestActionID(t *testing.T) {
 		require.False(t, ok, bad)
 	}
 }
+
+// TestLayoutSeverity: a card about an incident of each level I–IV goes out
+// as one attachment coloured the level's colour, holding the card's blocks
+// (its title leading with the level's emoji); a card about no level keeps
+// its blocks at the top level.
+func TestLayoutSeverity(t *testing.T) {
+	t.Parallel()
+	a := &Adapter{cfg: Config{Language: langZH}}
+	for level, color := range map[int]string{1: "#d93025", 2: "#f28c28", 3: "#e6b800", 4: "#1a73e8"} {
+		m := bot.Message{Ref: "incident:7#card", Status: bot.StatusNotice, Title: "【Ⅰ级】门户 5xx（事件 #7）", Text: "未确认",
+			Buttons: []bot.Button{{Action: "incident.ack", Value: "incident:7", Label: "确认", Style: "primary"}}}.Leveled(level)
+		text, blocks, attachments := a.layout(m)
+		require.Empty(t, blocks, "level %d", level)
+		require.Len(t, attachments, 1)
+		require.Equal(t, color, attachments[0].Color)
+		raw, err := json.Marshal(attachments[0])
+		require.NoError(t, err)
+		s, _ := bot.SeverityOf(level)
+		require.Contains(t, string(raw), `"type":"header"`)
+		require.Contains(t, string(raw), s.Emoji+" 【Ⅰ级】门户 5xx")
+		require.Contains(t, string(raw), `"action_id":"incident.ack|0"`)
+		require.Contains(t, text, s.Emoji)
+	}
+	_, blocks, attachments := a.layout(bot.Message{Title: "帮助", Text: "x"})
+	require.NotEmpty(t, blocks)
+	require.Empty(t, attachments)
+}

@@ -100,8 +100,7 @@ func (a *Adapter) post(ctx context.Context, address, thread string, m bot.Messag
 	if err := a.slot(ctx, address, maxWait); err != nil {
 		return err
 	}
-	text, blocks := a.render(m)
-	opts := []slackapi.MsgOption{slackapi.MsgOptionText(text, false), slackapi.MsgOptionBlocks(blocks...)}
+	opts := a.msgOptions(m)
 	if thread != "" {
 		opts = append(opts, slackapi.MsgOptionTS(thread))
 	}
@@ -182,14 +181,14 @@ func (a *Adapter) Update(ctx context.Context, ref string, m bot.Message) error {
 	if m.Status == "" {
 		m.Status = bot.StatusNotice
 	}
-	text, blocks := a.render(m)
+	opts := a.msgOptions(m)
 	for _, c := range cards {
 		var d cardData
 		if err := json.Unmarshal(c.Data, &d); err != nil || d.Channel == "" || d.TS == "" {
 			a.log.Warn("card without channel and ts skipped", "ref", ref, "card_id", c.ID, "err", err)
 			continue
 		}
-		_, _, _, err := a.api.UpdateMessageContext(ctx, d.Channel, d.TS, slackapi.MsgOptionText(text, false), slackapi.MsgOptionBlocks(blocks...))
+		_, _, _, err := a.api.UpdateMessageContext(ctx, d.Channel, d.TS, opts...)
 		if err == nil {
 			continue
 		}
@@ -234,8 +233,8 @@ func (a *Adapter) reply(ctx context.Context, to replyTo, m bot.Message) error {
 
 // respond posts an ephemeral answer to a response_url.
 func (a *Adapter) respond(ctx context.Context, url string, m bot.Message) error {
-	text, blocks := a.render(m)
-	msg := &slackapi.WebhookMessage{Text: text, Blocks: &slackapi.Blocks{BlockSet: blocks}, ResponseType: slackapi.ResponseTypeEphemeral}
+	text, blocks, attachments := a.layout(m)
+	msg := &slackapi.WebhookMessage{Text: text, Blocks: &slackapi.Blocks{BlockSet: blocks}, Attachments: attachments, ResponseType: slackapi.ResponseTypeEphemeral}
 	if err := slackapi.PostWebhookCustomHTTPContext(ctx, url, a.cfg.HTTPClient, msg); err != nil {
 		return fmt.Errorf("slack: response_url: %w", err)
 	}

@@ -69,7 +69,7 @@ func jsonArray[T any](v []T) (json.RawMessage, error) {
 func decodeRecord(s chat.WebchatMessage) (record, error) {
 	c := s.Content
 	r := record{ID: s.ID, Seq: s.Seq, Revision: s.Revision, To: Target{User: s.ToUser, Channel: s.ToChannel},
-		Message:   bot.Message{Status: c.Status, Ref: c.Ref, Title: c.Title, Text: c.Text, Image: c.Image},
+		Message:   bot.Message{Status: c.Status, Ref: c.Ref, Title: c.Title, Text: c.Text, Image: c.Image, Level: bot.LevelOfTitle(c.Title)},
 		CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
 	if len(c.Fields) > 0 {
 		if err := json.Unmarshal(c.Fields, &r.Message.Fields); err != nil {
@@ -113,18 +113,22 @@ func (a *Adapter) insert(ctx context.Context, to Target, msgs []bot.Message) ([]
 
 // wireMessage is a record on the wire (DESIGN §5).
 type wireMessage struct {
-	ID        string       `json:"id"`
-	Revision  int          `json:"revision"`
-	To        Target       `json:"to"`
-	Status    string       `json:"status"`
-	Ref       string       `json:"ref"`
-	Title     string       `json:"title"`
-	Text      string       `json:"text"`
-	Fields    []bot.Field  `json:"fields"`
-	Buttons   []bot.Button `json:"buttons"`
-	Image     []byte       `json:"image,omitempty"` // a PNG, base64 on the wire
-	CreatedAt time.Time    `json:"created_at"`
-	UpdatedAt time.Time    `json:"updated_at"`
+	ID       string       `json:"id"`
+	Revision int          `json:"revision"`
+	To       Target       `json:"to"`
+	Status   string       `json:"status"`
+	Ref      string       `json:"ref"`
+	Title    string       `json:"title"`
+	Text     string       `json:"text"`
+	Fields   []bot.Field  `json:"fields"`
+	Buttons  []bot.Button `json:"buttons"`
+	Image    []byte       `json:"image,omitempty"` // a PNG, base64 on the wire
+	// Severity is set on a card about an incident level; the page colours
+	// the card's edge with it. A stored card keeps no level: it comes back
+	// from the level's emoji leading the title (bot.LevelOfTitle).
+	Severity  *bot.Severity `json:"severity,omitempty"`
+	CreatedAt time.Time     `json:"created_at"`
+	UpdatedAt time.Time     `json:"updated_at"`
 }
 
 func wire(r record) wireMessage {
@@ -132,6 +136,9 @@ func wire(r record) wireMessage {
 		ID: strconv.FormatInt(r.ID, 10), Revision: r.Revision, To: r.To, Status: r.Message.Status,
 		Ref: r.Message.Ref, Title: r.Message.Title, Text: r.Message.Text,
 		Fields: r.Message.Fields, Buttons: r.Message.Buttons, Image: r.Message.Image, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+	}
+	if s, ok := bot.SeverityOf(r.Message.Level); ok {
+		w.Severity = &s
 	}
 	if w.Fields == nil {
 		w.Fields = []bot.Field{}

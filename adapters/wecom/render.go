@@ -80,12 +80,41 @@ type updateCardRequest struct {
 // templateCard is a button_interaction template card.
 type templateCard struct {
 	CardType              string       `json:"card_type"`
+	Source                *cardSource  `json:"source,omitempty"`
 	MainTitle             cardTitle    `json:"main_title"`
 	SubTitleText          string       `json:"sub_title_text,omitempty"`
 	HorizontalContentList []cardField  `json:"horizontal_content_list,omitempty"`
 	TaskID                string       `json:"task_id,omitempty"`
 	ButtonList            []cardButton `json:"button_list"`
 	ReplaceText           string       `json:"replace_text,omitempty"`
+}
+
+// cardSource is the line above a card's title; WeCom colours its text
+// grey (0), black (1), red (2) or green (3), nothing else.
+type cardSource struct {
+	Desc      string `json:"desc"`
+	DescColor int    `json:"desc_color"`
+}
+
+// Source line colours.
+const (
+	descBlack = 1
+	descRed   = 2
+)
+
+// severitySource is the source line of a card about an incident level:
+// the level's emoji and numeral, red for levels I and II, black for III
+// and IV (WeCom has no orange, yellow or blue). Nil for no level.
+func severitySource(level int) *cardSource {
+	s, ok := bot.SeverityOf(level)
+	if !ok {
+		return nil
+	}
+	color := descBlack
+	if level <= 2 {
+		color = descRed
+	}
+	return &cardSource{Desc: s.Emoji + " " + s.Roman, DescColor: color}
 }
 
 type cardTitle struct {
@@ -176,7 +205,7 @@ func plain(m bot.Message) bool {
 func markdown(m bot.Message, hint string) string {
 	var b strings.Builder
 	if m.Title != "" {
-		if m.Status == bot.StatusError {
+		if m.Status == bot.StatusError || m.Level == 1 || m.Level == 2 {
 			fmt.Fprintf(&b, "**<font color=\"warning\">%s</font>**\n", m.Title)
 		} else {
 			fmt.Fprintf(&b, "**%s**\n", m.Title)
@@ -206,7 +235,7 @@ func markdown(m bot.Message, hint string) string {
 // card renders m as a button_interaction template card. With no buttons
 // (a decided card) the button area shows done as a grey label.
 func card(m bot.Message, taskID, done string) (*templateCard, error) {
-	c := &templateCard{CardType: "button_interaction", TaskID: taskID}
+	c := &templateCard{CardType: "button_interaction", TaskID: taskID, Source: severitySource(m.Level)}
 	c.MainTitle.Title = cut(m.Title, maxCardTitleRunes)
 	sub := m.Text
 	fields := m.Fields
@@ -296,7 +325,7 @@ func cardPart(m bot.Message, part int, taskID, done string) (*templateCard, erro
 	chunks := splitButtons(m.Buttons)
 	pm := m
 	if part > 0 {
-		pm = bot.Message{Status: m.Status, Title: m.Title}
+		pm = bot.Message{Status: m.Status, Title: m.Title, Level: m.Level}
 		if pm.Title == "" {
 			pm.Title = m.Text
 		}

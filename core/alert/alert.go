@@ -327,6 +327,23 @@ func stateOf(g GroupRow) *incident.AlertState {
 	return &incident.AlertState{Firing: g.Firing, Resolved: g.Resolved, Labels: g.Labels, Joint: g.Joint, ExternalURL: g.ExternalURL}
 }
 
+// CardState is what the card of alert incident incidentID shows of its
+// group, read inside tx (incident.AlertCards): a person's change (an
+// acknowledgement, an assignment) refreshes the card with its counts,
+// labels and silence buttons still on. Nil when tx is not an alert
+// transaction or the incident has no group.
+func (s *Service) CardState(ctx context.Context, tx core.Tx, incidentID int64) *incident.AlertState {
+	atx, ok := tx.(Tx)
+	if !ok {
+		return nil
+	}
+	g, err := atx.AlertGroupOf(ctx, incidentID)
+	if err != nil {
+		return nil
+	}
+	return stateOf(g)
+}
+
 // ingest applies one notification inside tx.
 func (s *Service) ingest(ctx context.Context, tx Tx, g Group) (res IngestResult, err error) {
 	ops, err := s.incidents.In(tx)
@@ -362,7 +379,7 @@ func (s *Service) ingest(ctx context.Context, tx Tx, g Group) (res IngestResult,
 		// A new incident for a new group, or for one that fired again long after.
 		rt := s.route(labels)
 		inc = incident.Incident{Title: title(g, labels), Level: s.level(labels), State: incident.StateDeclared,
-			System: labels[s.cfg.AppLabel], Unit: rt.Unit, Channel: rt.Channel, Rotation: rt.Rotation, Source: "alertmanager",
+			System: labels[s.cfg.AppLabel], Unit: rt.Unit, Channel: rt.Channel, Rotation: rt.Rotation, Source: incident.SourceAlertmanager,
 			DeclaredBy: core.SystemUser, CreatedAt: now, LastUpdateAt: now}
 		if inc.System != "" {
 			if _, err := tx.App(ctx, inc.System); err != nil {

@@ -238,9 +238,9 @@ func TitleWithNote(what, note string) string {
 	return title
 }
 
-// Where an incident was declared from (Incident.Source); alerts set
-// "alertmanager".
+// Where an incident was declared from (Incident.Source).
 const (
-	SourceChat = "chat" // a person, in chat or the console
-	SourceAPI  = "api"  // a script or integration through /api/v1
+	SourceChat         = "chat"         // a person, in chat or the console
+	SourceAPI          = "api"          // a script or integration through /api/v1
+	SourceAlertmanager = "alertmanager" // an Alertmanager group (core/alert)
 )

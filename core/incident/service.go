@@ -37,14 +37,26 @@ type Watcher interface {
 	Changed(ctx context.Context, tx core.Tx, actor core.Actor, action string, i Incident, before any) error
 }
 
+// AlertCards reads what an alert incident's card shows of its
+// Alertmanager group (alert.Service), inside tx; nil when it has none.
+type AlertCards interface {
+	CardState(ctx context.Context, tx core.Tx, incidentID int64) *AlertState
+}
+
 // Service carries out the incident lifecycle.
 type Service struct {
-	store Store
-	clock core.Clock
-	cal   *calendar.Calendar
-	cfg   Config
-	deps  Deps
+	store  Store
+	clock  core.Clock
+	cal    *calendar.Calendar
+	cfg    Config
+	deps   Deps
+	alerts AlertCards
 }
+
+// SetAlerts lets every card of an alert incident show its group (counts,
+// labels, silence buttons), also those a person's change refreshes: the
+// alert service is built after the incident service it drives.
+func (s *Service) SetAlerts(a AlertCards) { s.alerts = a }
 
 // NewService returns the incident service.
 func NewService(store Store, clock core.Clock, cal *calendar.Calendar, cfg Config, deps Deps) *Service {
@@ -160,6 +172,9 @@ func (s *Service) channelOf(i Incident) string {
 // card is the incident's card with, for an open level 1–2 incident, who
 // is on duty until it closes (W 9.3: 24-hour duty).
 func (s *Service) card(ctx context.Context, tx core.Tx, i Incident, alert *AlertState) CardData {
+	if alert == nil && i.Source == SourceAlertmanager && s.alerts != nil {
+		alert = s.alerts.CardState(ctx, tx, i.ID)
+	}
 	c := CardData{Brief: BriefOf(i), Alert: alert}
 	if i.Level <= 2 && i.Open() {
 		if od, ok := s.onDuty(ctx, tx, i); ok {

@@ -83,6 +83,11 @@ func card(v any, sent bool) error {
 	if title == "" && sub == "" {
 		errs = append(errs, errors.New("template_card: main_title.title or sub_title_text is required"))
 	}
+	if src, ok := c["source"].(map[string]any); ok {
+		if color, _ := src["desc_color"].(float64); color < 0 || color > 3 || color != float64(int(color)) {
+			errs = append(errs, fmt.Errorf("template_card.source.desc_color %v is not 0–3", src["desc_color"]))
+		}
+	}
 	buttons, ok := c["button_list"].([]any)
 	if !ok {
 		errs = append(errs, errors.New("template_card.button_list is required"))
