@@ -146,6 +146,8 @@ lint:
 bench:
 	@echo "==> Services: Postgres + Redis (scripts/services.sh env)"
 	$(call load,env)
+	echo "==> 60 s of alert ingest racing the alert and incident timers: no deadlock, no 5xx"
+	$(GO) test -count=1 -run '^TestNoDeadlocks$$' ./alerts -stress=60s
 	if [[ -f bench/main.go ]]; then
 		echo "==> go run ./bench"
 		$(GO) run ./bench

@@ -133,6 +133,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusBadRequest, map[string]string{"error": "alerts: the notification cannot be stored: " + err.Error()})
 		return
 	}
+	if errors.Is(err, core.ErrRetry) {
+		// A conflict with concurrent work that outlasted the batcher's retry.
+		h.log.Warn("ingest gave way to concurrent work; Alertmanager will retry", "group_key", g.GroupKey, "err", err)
+		w.Header().Set("Retry-After", "5")
+		reply(w, http.StatusServiceUnavailable, map[string]string{"error": "alerts: busy, try again"})
+		return
+	}
 	if err != nil {
 		h.log.Error("ingest failed; Alertmanager will retry", "group_key", g.GroupKey, "err", err)
 		reply(w, http.StatusInternalServerError, map[string]string{"error": "alerts: could not store the notification"})

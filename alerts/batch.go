@@ -2,7 +2,9 @@ package alerts
 
 import (
 	"context"
+	"errors"
 
+	"opsbot/core"
 	"opsbot/core/alert"
 )
 
@@ -22,7 +24,13 @@ type Batcher struct {
 	jobs    chan *batchJob
 	max     int
 	workers int
+	retried func(outcome string)
 }
+
+// OnRetry sets what counts a notification applied again, alone, after
+// its transaction was given up to break a deadlock or a serialization
+// conflict (core.ErrRetry); outcome is "ok" or "failed".
+func (b *Batcher) OnRetry(count func(outcome string)) { b.retried = count }
 
 type batchJob struct {
 	ctx  context.Context
@@ -85,6 +93,20 @@ func (b *Batcher) work(ctx context.Context) {
 			continue
 		}
 		res, errs := b.s.IngestBatch(ctx, gs)
+		for i := range live {
+			if errors.Is(errs[i], core.ErrRetry) {
+				// Once, alone: a conflict that lasts gets 503 (ServeHTTP).
+				r, e := b.s.IngestBatch(ctx, gs[i:i+1])
+				res[i], errs[i] = r[0], e[0]
+				if b.retried != nil {
+					outcome := "ok"
+					if e[0] != nil {
+						outcome = "failed"
+					}
+					b.retried(outcome)
+				}
+			}
+		}
 		for i, j := range live {
 			j.res, j.err = res[i], errs[i]
 			close(j.done)

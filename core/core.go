@@ -139,9 +139,31 @@ type Tx interface {
 // Fire claims timer id in a transaction run by inTx and, when it was due
 // and neither cancelled nor fired already, runs fn with it: the one way
 // domains handle a timer that came due.
+//
+// Every path takes row locks in one global order (an alert group,
+// then its incident, then timers, then the outbox and audit inserts), so
+// none can wait for another in a cycle. A handler that locks the entity
+// its timer is about passes lock: it runs first, with the timer read but
+// not locked, and takes those locks; only then is the timer claimed (the
+// guarded update still fires it once; lock must change nothing).
 func Fire[T Timers](ctx context.Context, inTx func(ctx context.Context, fn func(tx T) error) error, id int64, now time.Time,
-	fn func(tx T, t Timer) error) error {
+	fn func(tx T, t Timer) error, lock ...func(tx T, t Timer) error) error {
 	return inTx(ctx, func(tx T) error {
+		if len(lock) > 0 {
+			pt, ok := any(tx).(PendingTimers)
+			if !ok {
+				return fmt.Errorf("core: timer %d: %T cannot read a timer before claiming it", id, tx)
+			}
+			t, ok, err := pt.PendingTimer(ctx, id, now)
+			if err != nil || !ok {
+				return err
+			}
+			for _, l := range lock {
+				if err := l(tx, t); err != nil {
+					return err
+				}
+			}
+		}
 		t, ok, err := tx.ClaimTimer(ctx, id, now)
 		if err != nil || !ok {
 			return err
@@ -159,4 +181,12 @@ type Timers interface {
 	// ClaimTimer marks a pending timer due by now fired and returns it; ok is
 	// false when it was cancelled, already fired or is not due.
 	ClaimTimer(ctx context.Context, id int64, now time.Time) (t Timer, ok bool, err error)
+}
+
+// PendingTimers is what a transaction whose timer handlers lock their
+// entity first (core.Fire's lock) can do besides Timers.
+type PendingTimers interface {
+	// PendingTimer reads a pending timer due by now without locking it (ok
+	// false otherwise), so its entity can be locked before it is claimed.
+	PendingTimer(ctx context.Context, id int64, now time.Time) (t Timer, ok bool, err error)
 }

@@ -21,6 +21,10 @@ var (
 	// ErrAlreadyDecided means a guarded transition lost the race: someone
 	// else already moved the entity on.
 	ErrAlreadyDecided = errors.New("already decided")
+	// ErrRetry means the store gave a transaction up to break a deadlock
+	// or a serialization conflict with a concurrent one: running it again
+	// may succeed.
+	ErrRetry = errors.New("retry")
 )
 
 // Error is a domain error with a message code the bot translates, the

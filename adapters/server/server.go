@@ -28,6 +28,7 @@ type Metrics struct {
 	commands     *prometheus.CounterVec
 	tasks        *prometheus.CounterVec
 	deliveries   *prometheus.CounterVec
+	retries      *prometheus.CounterVec
 }
 
 // NewMetrics registers opsbot's metrics on a fresh registry.
@@ -50,8 +51,11 @@ func NewMetrics() *Metrics {
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "opsbot_deliveries_total", Help: "Message sends by platform and outcome.",
 		}, []string{"platform", "outcome"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "opsbot_retries_total", Help: "Work applied again after a deadlock or serialization conflict, by what and outcome (ok, failed).",
+		}, []string{"what", "outcome"}),
 	}
-	m.Registry.MustRegister(m.httpRequests, m.httpDuration, m.commands, m.tasks, m.deliveries,
+	m.Registry.MustRegister(m.httpRequests, m.httpDuration, m.commands, m.tasks, m.deliveries, m.retries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -61,6 +65,10 @@ func (m *Metrics) Command(name, outcome string) { m.commands.WithLabelValues(nam
 
 // Task counts a task outcome.
 func (m *Metrics) Task(taskType, outcome string) { m.tasks.WithLabelValues(taskType, outcome).Inc() }
+
+// Retry counts work applied again after a deadlock or serialization
+// conflict (what: e.g. "alert_ingest").
+func (m *Metrics) Retry(what, outcome string) { m.retries.WithLabelValues(what, outcome).Inc() }
 
 // Delivery counts a send outcome.
 func (m *Metrics) Delivery(platform, outcome string) {

@@ -83,6 +83,7 @@ type GroupRow struct {
 // look-ups App, GrantsOf and Holders.
 type Tx interface {
 	core.Tx
+	core.PendingTimers
 	// LockKey serialises work on one key until the transaction ends.
 	LockKey(ctx context.Context, key string) error
 	// LockAlertGroup returns a stored group and its incident, both row-locked,
@@ -521,9 +522,9 @@ func (s *Service) draft(ctx context.Context, tx Tx, ops incident.Ops, i incident
 func (s *Service) HandleTimer(ctx context.Context, id int64) error {
 	now := s.clock.Now()
 	return core.Fire(ctx, s.store.InTx, id, now, func(tx Tx, t core.Timer) error {
-		var iid int64
-		if _, err := fmt.Sscanf(t.Ref, "incident:%d", &iid); err != nil {
-			return fmt.Errorf("alert: timer %d has ref %q: %w", id, t.Ref, err)
+		iid, err := t.RefID("incident:")
+		if err != nil {
+			return fmt.Errorf("alert: %w", err)
 		}
 		ops, i, err := s.incidentIn(ctx, tx, iid, true)
 		if err != nil {
@@ -544,7 +545,33 @@ func (s *Service) HandleTimer(ctx context.Context, id int64) error {
 			return s.joint(ctx, tx, ops, i, g)
 		}
 		return nil
-	})
+	}, s.lockTimer(ctx))
+}
+
+// lockTimer locks what an alert timer is about before the timer is
+// claimed, in ingest's order (core.Fire): the incident's alert group,
+// then the incident.
+func (s *Service) lockTimer(ctx context.Context) func(tx Tx, t core.Timer) error {
+	return func(tx Tx, t core.Timer) error {
+		iid, err := t.RefID("incident:")
+		if err != nil {
+			return fmt.Errorf("alert: %w", err)
+		}
+		g, err := tx.AlertGroupOf(ctx, iid)
+		if err == nil {
+			var inc incident.Incident
+			g, inc, err = tx.LockAlertGroup(ctx, g.GroupKey)
+			if err == nil && inc.ID == iid && g.IncidentID == iid {
+				return nil
+			}
+		}
+		if err != nil && !errors.Is(err, core.ErrNotFound) {
+			return err
+		}
+		// No group, or it moved on to a newer incident meanwhile: the incident alone.
+		_, _, err = s.incidentIn(ctx, tx, iid, true)
+		return err
+	}
 }
 
 // joint applies the non-200 rule: the app's access party and the

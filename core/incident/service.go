@@ -745,7 +745,20 @@ func (s *Service) HandleTimer(ctx context.Context, id int64) error {
 			return s.progressDue(ctx, tx, i, t.Data["missed"] == "1")
 		}
 		return nil
-	})
+	}, s.lockTimer(ctx))
+}
+
+// lockTimer locks the incident a timer is about before the timer is
+// claimed, in the global lock order (core.Fire): incident, then timers.
+func (s *Service) lockTimer(ctx context.Context) func(tx WriteTx, t core.Timer) error {
+	return func(tx WriteTx, t core.Timer) error {
+		iid, err := incidentOf(t)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Incident(ctx, iid, true)
+		return err
+	}
 }
 
 // escalateStep pages the next step of an incident nobody acknowledged.

@@ -226,10 +226,10 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	ids, timers, err := t.flushWrites(ctx)
 	if err != nil {
-		return err
+		return mapErr(err)
 	}
 	if err := t.flushAudit(ctx, s.auditKey); err != nil {
-		return err
+		return mapErr(err)
 	}
 	if err := ptx.Commit(ctx); err != nil {
 		return mapErr(fmt.Errorf("postgres: commit: %w", err))
@@ -243,11 +243,16 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 	return nil
 }
 
-// mapErr turns Postgres constraint errors into core conflicts.
+// mapErr turns Postgres constraint errors into core conflicts, and a
+// transaction given up for a deadlock (40P01) or a serialization failure
+// (40001) into core.ErrRetry.
 func mapErr(err error) error {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 		return core.Conflict("duplicate", "constraint", pgErr.ConstraintName)
+	}
+	if pgErr != nil && (pgErr.Code == "40P01" || pgErr.Code == "40001") {
+		return fmt.Errorf("%w: %w", core.ErrRetry, err)
 	}
 	return err
 }

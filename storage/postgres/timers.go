@@ -38,14 +38,26 @@ func (t *Tx) CancelTimers(ctx context.Context, ref, kind string) error {
 	return nil
 }
 
+// dueTimer is the condition of a pending timer due by now (the app's
+// clock, $2), which may run a second early.
+const dueTimer = `id = $1 AND state = 'pending' AND due_at <= $2::timestamptz + interval '1 second'`
+
+// PendingTimer reads a pending timer due by now without locking it.
+func (t *Tx) PendingTimer(ctx context.Context, id int64, now time.Time) (core.Timer, bool, error) {
+	return t.scanTimer(ctx, `SELECT id, kind, ref, due_at, data FROM timers WHERE `+dueTimer, id, now, "read")
+}
+
 // ClaimTimer marks a pending timer due by now (the app's clock) fired, once.
 func (t *Tx) ClaimTimer(ctx context.Context, id int64, now time.Time) (core.Timer, bool, error) {
+	return t.scanTimer(ctx, `UPDATE timers SET state = 'fired', fired_at = $2 WHERE `+dueTimer+`
+		RETURNING id, kind, ref, due_at, data`, id, now, "claim")
+}
+
+func (t *Tx) scanTimer(ctx context.Context, sql string, id int64, now time.Time, what string) (core.Timer, bool, error) {
 	var tm core.Timer
 	var data []byte
-	err := t.tx.QueryRow(ctx, `UPDATE timers SET state = 'fired', fired_at = $2
-		WHERE id = $1 AND state = 'pending' AND due_at <= $2::timestamptz + interval '1 second'
-		RETURNING id, kind, ref, due_at, data`, id, now).Scan(&tm.ID, &tm.Kind, &tm.Ref, &tm.DueAt, &data)
-	if none, err := missing(err, fmt.Sprintf("claim timer %d", id)); none || err != nil {
+	err := t.tx.QueryRow(ctx, sql, id, now).Scan(&tm.ID, &tm.Kind, &tm.Ref, &tm.DueAt, &data)
+	if none, err := missing(err, fmt.Sprintf("%s timer %d", what, id)); none || err != nil {
 		return tm, false, err
 	}
 	return tm, true, json.Unmarshal(data, &tm.Data)

@@ -160,17 +160,22 @@ func (t *Tx) CancelTimers(_ context.Context, ref, kind string) error {
 	return nil
 }
 
-// ClaimTimer fires a pending due timer once.
-func (t *Tx) ClaimTimer(_ context.Context, id int64, now time.Time) (core.Timer, bool, error) {
+// PendingTimer returns a pending due timer, leaving it pending.
+func (t *Tx) PendingTimer(_ context.Context, id int64, now time.Time) (core.Timer, bool, error) {
 	if id < 1 || int(id) > len(t.Timers) {
 		return core.Timer{}, false, nil
 	}
 	tm := t.Timers[id-1]
-	if tm.Cancelled || tm.Fired || tm.DueAt.After(now) {
-		return tm.Timer, false, nil
+	return tm.Timer, !tm.Cancelled && !tm.Fired && !tm.DueAt.After(now), nil
+}
+
+// ClaimTimer fires a pending due timer once.
+func (t *Tx) ClaimTimer(ctx context.Context, id int64, now time.Time) (core.Timer, bool, error) {
+	tm, ok, err := t.PendingTimer(ctx, id, now)
+	if ok {
+		t.Timers[id-1].Fired = true
 	}
-	tm.Fired = true
-	return tm.Timer, true, nil
+	return tm, ok, err
 }
 
 // ---- org look-ups
