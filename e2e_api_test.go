@@ -291,7 +291,7 @@ func requestScenarios() []apiScenario {
 			require.Equal(t, "同意上线", d.Decisions[0].Note)
 			// The step has moved on: a second approval of step 1 is refused, naming who decided.
 			msg = s.fails(t, "zhangwei", "POST", path+"/approve", api.Approve{Step: 1}, 409, "")
-			require.Contains(t, msg, "zhangwei")
+			require.Contains(t, msg, "张伟")
 
 			relPath := fmt.Sprintf("/api/v1/requests/%d", rel)
 			s.fails(t, "admin", "POST", relPath+"/reject", api.Reject{}, 422, "note_required")

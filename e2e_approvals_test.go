@@ -129,8 +129,8 @@ func TestApprovalAppOnboardingSingleUnit(t *testing.T) {
 	a.waitNotice("admin", "考勤系统（kaoqin）已上线")
 	r = a.say("zhengmin", fmt.Sprintf("/request show %d", id))
 	requireOK(t, r)
-	require.Contains(t, r.Text, "张伟（webchat）同意")
-	require.Contains(t, r.Text, "孙丽（webchat）已完成")
+	require.Contains(t, r.Text, "张伟（网页聊天）同意")
+	require.Contains(t, r.Text, "孙丽（网页聊天）已完成")
 }
 
 func TestApprovalOffboardingCrossUnitAndSelfApproval(t *testing.T) {
@@ -180,8 +180,8 @@ func TestApprovalCrossUnitOnboarding(t *testing.T) {
 	requireOK(t, a.press("sunli", a.card("sunli", id, 5), "approval.done"))
 	require.Contains(t, a.say("zhangwei", "/app show kaoqin").all(), "已上线")
 	r = a.say("zhengmin", fmt.Sprintf("/request show %d", id))
-	require.Contains(t, r.Text, "张伟（webchat）同意 · 第 1/5 步：归属单位同意")
-	require.Contains(t, r.Text, "系统管理员（webchat）同意 · 第 2/5 步：审批")
+	require.Contains(t, r.Text, "张伟（网页聊天）同意 · 第 1/5 步：归属单位同意")
+	require.Contains(t, r.Text, "系统管理员（网页聊天）同意 · 第 2/5 步：审批")
 }
 
 func TestApprovalReleaseWithUAT(t *testing.T) {
@@ -319,7 +319,7 @@ func TestApprovalChangeWindowOnTheClock(t *testing.T) {
 	clock.Set(time.Date(2026, 12, 2, 23, 5, 0, 0, loc))
 	requireOK(t, a.say("sunli", fmt.Sprintf("/change start %d", id)))
 	r = a.say("sunli", fmt.Sprintf("/request show %d", id))
-	require.Contains(t, r.Text, "系统管理员（webchat）同意 · 第 1/4 步：审批：请缩短窗口")
+	require.Contains(t, r.Text, "系统管理员（网页聊天）同意 · 第 1/4 步：审批：请缩短窗口")
 	code, out := a.auditVerify()
 	require.Equal(t, 0, code, out)
 	var n int
@@ -364,8 +364,8 @@ func TestApprovalDualPersonOperation(t *testing.T) {
 	r = a.say("admin", fmt.Sprintf("/request show %d", id))
 	require.Contains(t, r.all(), "已完成")
 	require.Equal(t, 2, strings.Count(r.Text, "同意 · 第 1/3 步"))
-	require.Contains(t, r.Text, "孙丽（webchat）已完成 · 第 2/3 步：执行：已清理 12GB")
-	require.Contains(t, r.Text, "黄宇（webchat）复核通过 · 第 3/3 步：复核")
+	require.Contains(t, r.Text, "孙丽（网页聊天）已完成 · 第 2/3 步：执行：已清理 12GB")
+	require.Contains(t, r.Text, "黄宇（网页聊天）复核通过 · 第 3/3 步：复核")
 	require.Contains(t, r.all(), "复核人: huangyu")
 	require.Contains(t, r.all(), "复核结论: 复核通过")
 }

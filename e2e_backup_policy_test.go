@@ -39,7 +39,7 @@ func TestBackupPolicyFields(t *testing.T) {
 		require.Contains(t, show, want)
 	}
 	trail := a.say("admin", "/audit backup-plan:1").all()
-	require.Contains(t, trail, "backup.plan.policy")
+	require.Contains(t, trail, "修改备份计划 #1 的保留策略")
 
 	clock.Set(at("2026-12-01 09:00"))
 	var card wmsg

@@ -50,8 +50,8 @@ func TestConsoleRequestAndTicketPages(t *testing.T) {
 	ctx := consoleBrowser(t, a, "zhangwei", true)
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("title"))))
 	page := evalJS[string](t, ctx, `document.querySelector("main").innerText`)
-	for _, want := range []string{"考勤系统", "应用上线", "zhengmin", "高频应用优先", "处理中", "第 1/4 步：审批", "单位管理员",
-		"等待 zhangwei 处理，已等待 2小时30分钟（工作时间）"} {
+	for _, want := range []string{"考勤系统", "应用上线", "郑敏", "高频应用优先", "处理中", "第 1/4 步：审批", "单位管理员",
+		"等待 张伟 处理，已等待 2小时30分钟（工作时间）"} {
 		assert.Contains(t, page, want)
 	}
 	assert.LessOrEqual(t, evalJS[int](t, ctx, `document.documentElement.scrollWidth`), 390, "no sideways scroll at 390 px")
@@ -61,14 +61,14 @@ func TestConsoleRequestAndTicketPages(t *testing.T) {
 	waitJS(t, ctx, `!!document.querySelector("#outcome")`, "the page did not come back with the outcome")
 	assert.Contains(t, evalJS[string](t, ctx, `document.querySelector("#outcome").textContent`), "已记录您的处理：同意")
 	assert.Equal(t, "2", evalJS[string](t, ctx, `document.querySelector("#request").dataset.step`), "the request moved to its next step")
-	assert.Contains(t, evalJS[string](t, ctx, `document.querySelector("#route").innerText`), "zhangwei（webchat）同意：同意上线")
+	assert.Contains(t, evalJS[string](t, ctx, `document.querySelector("#route").innerText`), "张伟（网页聊天）同意：同意上线")
 	assert.Zero(t, evalJS[int](t, ctx, `document.querySelectorAll("form.decide").length`), "no forms once the step is decided")
 	shot(t, ctx, "request-after-390")
 
 	show := a.say("zhengmin", fmt.Sprintf("/request show %d", id))
 	requireOK(t, show)
 	assert.Contains(t, show.all(), "第 2/4 步：申请系统测试", "the chat sees the request at its next step")
-	assert.Contains(t, show.Text, "张伟（webchat）同意 · 第 1/4 步：审批：同意上线")
+	assert.Contains(t, show.Text, "张伟（网页聊天）同意 · 第 1/4 步：审批：同意上线")
 	a.card("zhengmin", id, 2)
 
 	// A member may not see it: the chat's words, 403.
@@ -102,8 +102,8 @@ func TestConsoleRequestAndTicketPages(t *testing.T) {
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#board tr[data-id="%d"] a`, tk)))))
 	waitJS(t, ctx, fmt.Sprintf(`location.pathname === "/console/tickets/%d" && !!document.querySelector("#remaining")`, tk), "the SLA board's row did not lead to the ticket's page")
 	assert.Equal(t, remaining, evalJS[string](t, ctx, `document.querySelector("#remaining").textContent`))
-	assert.Contains(t, evalJS[string](t, ctx, `document.querySelector("#holders").textContent`), "sunli")
-	assert.Contains(t, evalJS[string](t, ctx, `document.querySelector("#history").innerText`), "zhengmin")
+	assert.Contains(t, evalJS[string](t, ctx, `document.querySelector("#holders").textContent`), "孙丽")
+	assert.Contains(t, evalJS[string](t, ctx, `document.querySelector("#history").innerText`), "郑敏")
 	assert.LessOrEqual(t, evalJS[int](t, ctx, `document.documentElement.scrollWidth`), 390)
 	shot(t, ctx, "ticket-390")
 	consolePage(t, ctx, a, "/console/")

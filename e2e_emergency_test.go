@@ -36,7 +36,7 @@ func TestWarningIssuedAndLiftedReachTheReportPath(t *testing.T) {
 	require.Contains(t, a.waitNotice("liqiang", "预警 #1（").all(), "今晚机房可能断电")
 	requireOK(t, a.say("sunli", "/warning lift 1 台风已过境"))
 	eventually(t, "lift to the report path", func() bool { return a.countNotices("liqiang", "预警 #1 已解除") == 2 })
-	requireRefused(t, a.say("sunli", "/warning lift 1"), "已由 sunli 解除")
+	requireRefused(t, a.say("sunli", "/warning lift 1"), "已由 孙丽 解除")
 	audit := a.say("admin", "/audit warning:1")
 	require.Contains(t, audit.all(), "发布预警 #1")
 	require.Contains(t, audit.all(), "解除预警 #1")
@@ -51,12 +51,12 @@ func TestLevelTwoIncidentReportedContinuously(t *testing.T) {
 	eventually(t, "declaration reported", func() bool { return a.countNotices("liqiang", "事件 #1 报告") >= 1 })
 	requireOK(t, a.say("sunli", "/incident ack 1"))
 	eventually(t, "acknowledgement reported", func() bool {
-		return a.countNotices("liqiang", "事项: ack") == 2 // direct and #ops
+		return a.countNotices("liqiang", "事项: 认领") == 2 // direct and #ops
 	})
 	requireOK(t, a.say("sunli", "/incident resolve 1 重启了负载均衡"))
-	eventually(t, "resolution reported", func() bool { return a.countNotices("liqiang", "事项: resolve") == 2 })
-	require.Equal(t, 2, a.countNotices("liqiang", "事项: declare"))
-	m := a.waitNotice("liqiang", "事项: resolve")
+	eventually(t, "resolution reported", func() bool { return a.countNotices("liqiang", "事项: 解决") == 2 })
+	require.Equal(t, 2, a.countNotices("liqiang", "事项: 申报"))
+	m := a.waitNotice("liqiang", "事项: 解决")
 	require.Contains(t, m.all(), "重启了负载均衡")
 	require.Contains(t, m.all(), "Ⅱ级（重大）")
 
@@ -87,7 +87,7 @@ func TestEmergencyPlanReviewEscalatesWhenMissed(t *testing.T) {
 	require.Contains(t, a.say("admin", "/plan list").Text, "已逾期")
 	r = a.say("sunli", "/plan review 1 --note 已按演练情况修订")
 	requireOK(t, r)
-	require.Contains(t, a.say("admin", "/audit emergency-plan:1").all(), "emergency.plan.review_missed")
+	require.Contains(t, a.say("admin", "/audit emergency-plan:1").all(), "逾期未评审")
 }
 
 // TestRecurringDutiesSeededAndDone: the standards' recurring duties are

@@ -577,7 +577,7 @@ func (a approvalBot) requestShow(ctx context.Context, r *Request) ([]Message, er
 	fields = append(fields, a.payloadFields(req.Payload)...)
 	lines := []string{"- " + a.fmtTime(req.CreatedAt) + " " + a.person(req.Requester) + " " + a.t("verb.submit")}
 	for _, dec := range d.Decisions {
-		line := "- " + a.fmtTime(dec.At) + " " + a.person(dec.Actor) + "（" + dec.Platform + "）" + a.t("verb."+dec.Verb) +
+		line := "- " + a.fmtTime(dec.At) + " " + a.person(dec.Actor) + "（" + a.firstKnown(dec.Platform, "platform.") + "）" + a.t("verb."+dec.Verb) +
 			" · " + a.stepLabel(d.Steps[dec.Step-1], dec.Step, len(d.Steps))
 		if dec.Note != "" {
 			line += "：" + dec.Note

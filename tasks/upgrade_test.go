@@ -33,7 +33,7 @@ var oldRows = []struct {
 	{"ticket.remind", "ticket:12", `{"id":"12","kind":"business","title":"审批流程咨询","asker":"u7","app":"oa","state":"open","due":"2026-12-07 17:30","assignees":"ap1","answer":"","mark":"80"}`,
 		"Ticket #12 has used 80% of its time; answer by 2026-12-07 17:30."},
 	{"ticket.overdue", "ticket:12", `{"id":"12","kind":"disclosure","title":"年度报告公开","asker":"u7","app":"","state":"open","due":"2026-12-28 17:30","assignees":"ua1,ua2","answer":""}`,
-		"Ticket #12 passed its deadline 2026-12-28 17:30 unanswered (assignees ua1,ua2)."},
+		"Ticket #12 passed its deadline 2026-12-28 17:30 unanswered (assignees ua1, ua2)."},
 	{"digest.daily", "digest:2026-11-29:mgr", `{"day":"2026-11-27 ~ 2026-11-29","scope":"district","scope_names":"东区","opened":"3","closed":"2",` +
 		`"open_l1":"0","open_l2":"1","open_l3":"0","open_l4":"0","mtta":"12m0s","mttr":"1h30m0s","acked":"3","resolved":"2","escalations":"1",` +
 		`"tickets_due":"1","tickets_overdue":"0","approvals_waiting":"2","inspections_done":"4","inspections_missed":"0","inspections_open":"1",` +
@@ -62,7 +62,7 @@ var oldRows = []struct {
 	{"inspect.remind", "inspect:5", `{"id":"5","plan":"daily-check","items":"disk\nbackup","states":"\n","state":"pending","assignees":"op1,op2","due":"2026-11-20 09:00","issues":"0","missed":"false"}`,
 		"Inspection daily-check (2026-11-20 09:00) is not reported yet; please finish it."},
 	{"inspect.escalated", "inspect:5", `{"id":"5","plan":"daily-check","items":"disk\nbackup","states":"\n","state":"pending","assignees":"op1,op2","due":"2026-11-20 09:00","issues":"0","missed":"true"}`,
-		"Inspection daily-check (2026-11-20 09:00) is overdue, assignees op1,op2; please follow up."},
+		"Inspection daily-check (2026-11-20 09:00) is overdue, assignees op1, op2; please follow up."},
 	{"inspect.issue", "inspect:5", `{"id":"5","plan":"daily-check","items":"disk\nbackup","states":"ok\nissue","state":"done","assignees":"op1,op2","due":"2026-11-20 09:00","issues":"1","missed":"false","incident":"12","by":"op1","note":"disk 95%"}`,
 		"op1 found an issue during the inspection and opened incident #12: disk 95%"},
 	{"update.inspect", "inspect:5", `{"id":"5","plan":"daily-check","items":"disk\nbackup","states":"ok\nok","state":"done","assignees":"op1,op2","due":"2026-11-20 09:00","issues":"0","missed":"false"}`,
@@ -72,9 +72,9 @@ var oldRows = []struct {
 	{"approval.remind", "request:12#1", `{"id":"12","kind":"app_release","title":"双随机抽查系统 v2.1","requester":"wuhao","requester_name":"吴昊","step":"1","steps":"4","step_name":"approve","verbs":"approve,reject","app":"sjsj","unit":"xc-market","state":"pending","count":"1","approved_by":"","p.version":"v2.1","p.notes":"修复导出","p.level":"city","since":"2026-11-23 09:30"}`,
 		"Waiting for you since 2026-11-23 09:30.\nstep 1/4: approval"},
 	{"update.approval", "request:12#1", `{"id":"12","kind":"app_release","title":"双随机抽查系统 v2.1","requester":"wuhao","requester_name":"吴昊","step":"1","steps":"4","step_name":"approve","verbs":"approve,reject","app":"sjsj","unit":"xc-market","state":"pending","count":"1","approved_by":"admin","p.version":"v2.1","p.notes":"修复导出","p.level":"city","decided_verb":"approve","decided_by":"admin","decided_by_name":"系统管理员","decided_at":"2026-11-23 10:05","note":"同意"}`,
-		"step 1/4: approval\napproved by 系统管理员(admin) at 2026-11-23 10:05：同意"},
+		"step 1/4: approval\napproved by 系统管理员 at 2026-11-23 10:05：同意"},
 	{"update.approval", "request:13#1", `{"id":"13","kind":"operation","title":"清理历史日志","requester":"sunli","requester_name":"孙丽","step":"1","steps":"2","step_name":"approve","verbs":"approve,reject","app":"","unit":"city","state":"pending","count":"2","approved_by":"admin","p.reason":"磁盘将满","decided_verb":"approve","decided_by":"admin","decided_by_name":"系统管理员","decided_at":"2026-11-23 10:05","note":"","waiting":"1"}`,
-		"step 1/2: approval\napproved by 系统管理员(admin) at 2026-11-23 10:05\n1 more approval(s) needed"},
+		"step 1/2: approval\napproved by 系统管理员 at 2026-11-23 10:05\n1 more approval(s) needed"},
 	{"approval.progress", "request:12", `{"id":"12","kind":"app_release","title":"双随机抽查系统 v2.1","verb":"approve","by":"admin","by_name":"系统管理员","note":"同意","step_name":"approve","next_step":"uat","state":"pending"}`,
 		"Your Release request #12 (双随机抽查系统 v2.1): approved by 系统管理员：同意\nNext: UAT"},
 	{"approval.progress", "request:14", `{"id":"14","kind":"app_online","title":"双随机抽查系统","verb":"reject","by":"admin","by_name":"系统管理员","note":"材料不全","step_name":"approve","state":"rejected"}`,
@@ -97,7 +97,7 @@ var oldRows = []struct {
 	{"org.role_revoked", "user:zhaolei", `{"role":"unit_contact","scope":"xc-civil","by":"王芳"}`,
 		"王芳 revoked your unit contact(unit_contact) on xc-civil."},
 	{"org.role_revoked", "user:chenjing", `{"role":"unit_admin","scope":"xc-market","by":"王芳","reason":"unit merged into xc-civil"}`,
-		"王芳 revoked your unit admin(unit_admin) on xc-market. unit merged into xc-civil"},
+		"王芳 revoked your unit admin(unit_admin) on xc-market. (unit merged into xc-civil)"},
 	// Incidents, duty, problems and alerts (29bd5a3: core/incident/*.go wrote these maps; bot/incident.go,
 	// handover.go, problem.go and alert.go rendered them). Times were written as wall clock of the zone.
 	{"incident.card", "incident:12#card", `{"id":"12","title":"Site down","level":"2","state":"declared","system":"portal","unit":"city","owner":"zhangsan","declared_by":"lisi","rotation":"ops","escalation":"0","created_at":"2026-11-23 10:00","summary":"","on_duty":"zhangsan、wangwu","next_duty":"zhaoliu","escalated":"1"}`,
@@ -111,7 +111,7 @@ var oldRows = []struct {
 	{"incident.overdue", "incident:12", `{"id":"12","title":"Site down","level":"2","state":"acknowledged","owner":"zhangsan","declared_by":"lisi","escalation":"0","created_at":"2026-11-23 10:00","summary":"","last_update":"2026-11-23 18:05"}`,
 		"The owner zhangsan of incident #12 (Site down) missed a progress report (last 2026-11-23 18:05)."},
 	{"incident.duty24", "incident:12", `{"id":"12","title":"Site down","level":"2","state":"declared","owner":"zhangsan","declared_by":"lisi","escalation":"0","created_at":"2026-11-23 10:00","summary":"","on_duty":"zhangsan,wangwu,zhaoliu"}`,
-		"Level II (major) incident #12 (Site down) is declared; 24-hour duty until closure: zhangsan,wangwu,zhaoliu."},
+		"Level II (major) incident #12 (Site down) is declared; 24-hour duty until closure: zhangsan, wangwu, zhaoliu."},
 	{"incident.action_due", "incident:12", `{"id":"12","title":"Site down","level":"2","state":"closed","owner":"zhangsan","declared_by":"lisi","escalation":"0","created_at":"2026-11-23 10:00","summary":"fixed","action":"add a disk alert","due":"2026-12-01","action_owner":"wangwu"}`,
 		`The action "add a disk alert" of incident #12 (Site down) is due on 2026-12-01.`},
 	{"incident.problem", "problem:3", `{"problem":"3","title":"portal：disk full","count":"3"}`,

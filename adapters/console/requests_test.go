@@ -140,7 +140,7 @@ func TestRequestPage(t *testing.T) {
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	body := w.Body.String()
 	for _, want := range []string{"申请 #7", "考勤系统上线", "应用上线", `<span id="requester">zhengmin</span>`, "高频应用优先", "处理中",
-		"第 1/2 步：审批", "可处理：单位管理员", "li（wecom）同意", "2026-11-24 10:00", "等待 zhang 处理，已等待 2小时30分钟（工作时间）",
+		"第 1/2 步：审批", "可处理：单位管理员", "li（企业微信）同意", "2026-11-24 10:00", "等待 zhang 处理，已等待 2小时30分钟（工作时间）",
 		`action="/console/requests/7/decide"`, `name="verb" value="approve"`, `name="verb" value="reject"`, `value="csrf-token"`,
 		`<input name="note" id="note-reject" required>`, `<input type="hidden" name="step" value="1">`} {
 		require.Contains(t, body, want)
@@ -159,7 +159,7 @@ func TestRequestPage(t *testing.T) {
 	en, _ := newPagesConsole(t, bot.LangEN)
 	body = get(en, "/console/requests/7", "zhang").Body.String()
 	require.Contains(t, body, "Waiting on zhang for 2h 30m of working time")
-	require.Contains(t, body, "li (wecom) approved")
+	require.Contains(t, body, "li (WeCom) approved")
 }
 
 // TestRequestDecide: the forms decide through approval.Decide with the
