@@ -284,3 +284,46 @@ func TestAlertReopen(t *testing.T) {
 	a.channelCard("ops", 2)
 	require.Contains(t, a.say("admin", "/incident show 1").all(), "已解决")
 }
+
+// TestAlertCardShowsDescriptionAndLinks: an Alertmanager notification's
+// alerts reach the incident card in #ops: each one's description and
+// start (in the bot's zone), its generator link and runbook, at most
+// three with how many more; acknowledging keeps them on the card.
+func TestAlertCardShowsDescriptionAndLinks(t *testing.T) {
+	a := startApp(t)
+	starts := time.Now().Add(-time.Hour).Truncate(time.Minute)
+	var alerts []map[string]any
+	for k, fp := range []string{"web1", "web2", "web3", "web4"} {
+		al := alertOf(fp, "firing", starts.Add(time.Duration(k)*time.Minute))
+		al["annotations"] = map[string]string{"description": "政务服务网 " + fp + " 返回 502", "runbook_url": "https://wiki.example.gov.cn/runbook/" + fp}
+		al["generatorURL"] = "http://prometheus.local/graph?g0.expr=probe_http_status_code%7Binstance%3D%22" + fp + "%22%7D"
+		alerts = append(alerts, al)
+	}
+	a.webhook(`{}:{alertname="SiteNon200"}`, "firing", alerts...)
+	card := a.channelCard("ops", 1)
+	zone, err := time.LoadLocation("Asia/Shanghai")
+	require.NoError(t, err)
+	check := func(card wmsg) {
+		t.Helper()
+		require.Equal(t, "SiteNon200 · 政务服务网 web1 返回 502 · "+starts.In(zone).Format("2006-01-02 15:04")+" 开始", fieldOf(card, "告警 1"))
+		require.Equal(t, alerts[0]["generatorURL"], fieldOf(card, "告警来源 1"))
+		require.Equal(t, "https://wiki.example.gov.cn/runbook/web1", fieldOf(card, "处置手册 1"))
+		require.Equal(t, "https://wiki.example.gov.cn/runbook/web3", fieldOf(card, "处置手册 3"))
+		require.Empty(t, fieldOf(card, "告警 4"), "at most three alerts on a card")
+		require.Equal(t, "另有 1 条", fieldOf(card, "其余告警"))
+	}
+	check(card)
+
+	requireOK(t, a.press("sunli", card, "incident.ack"))
+	eventually(t, "card updated after ack", func() bool {
+		c := a.channelCard("ops", 1)
+		for _, b := range c.Buttons {
+			if b.Action == "incident.ack" {
+				return false
+			}
+		}
+		card = c
+		return true
+	})
+	check(card)
+}

@@ -366,7 +366,7 @@ func TestApprovalDualPersonOperation(t *testing.T) {
 	require.Equal(t, 2, strings.Count(r.Text, "同意 · 第 1/3 步"))
 	require.Contains(t, r.Text, "孙丽（网页聊天）已完成 · 第 2/3 步：执行：已清理 12GB")
 	require.Contains(t, r.Text, "黄宇（网页聊天）复核通过 · 第 3/3 步：复核")
-	require.Contains(t, r.all(), "复核人: huangyu")
+	require.Contains(t, r.all(), "复核人: 黄宇")
 	require.Contains(t, r.all(), "复核结论: 复核通过")
 }
 

@@ -86,7 +86,7 @@ func TestConsoleAuditSearchExportAndChain(t *testing.T) {
 	require.Equal(t, http.StatusOK, page.Status, page.Body)
 	assert.Contains(t, page.Body, ">"+entity+"</a>")
 	assert.Contains(t, page.Body, "<code>incident.declare</code>")
-	assert.Contains(t, page.Body, fmt.Sprintf("sunli 宣布事件 #%d（标题：门户网站证书过期", id), "the entry as a sentence")
+	assert.Contains(t, page.Body, fmt.Sprintf("孙丽 宣布事件 #%d（标题：门户网站证书过期", id), "the entry as a sentence")
 	assert.NotContains(t, page.Body, `&#34;:`, "no raw JSON")
 	assert.NotContains(t, page.Body, "<code>org.", "only incident actions")
 	assert.Contains(t, page.Body, `id="chain-status"`, "the chain's status (not walked yet, or by the checkpoint at start)")

@@ -176,7 +176,7 @@ func TestIncidentLifecycle(t *testing.T) {
 	requireRefused(t, a.say("zhoujie", "/incident update 1 再说一句"), "已关闭")
 	r = a.say("huangyu", "/incident show 1")
 	require.Contains(t, r.all(), "已关闭")
-	for _, want := range []string{"申报", "认领", "指派给：zhoujie", "进展：数据库慢查询", "解决：已添加索引", "复盘：抽查名单表缺少索引"} {
+	for _, want := range []string{"申报", "认领", "指派给：周杰", "进展：数据库慢查询", "解决：已添加索引", "复盘：抽查名单表缺少索引"} {
 		require.Contains(t, r.Text, want)
 	}
 	require.Contains(t, r.all(), "加入慢查询巡检 · 孙丽 · 2026-12-15")

@@ -27,7 +27,7 @@ func TestTicketSLAOverSpringFestival(t *testing.T) {
 	requireRefused(t, a.say("huangyu", "/ticket open business 抽查名单导出失败"), "--app")
 	r := a.say("huangyu", "/ticket open business 抽查名单导出失败 --app sjsj")
 	requireOK(t, r)
-	require.Contains(t, r.all(), "处理人: wuhao")
+	require.Contains(t, r.all(), "处理人: 吴昊")
 	require.Contains(t, r.all(), "期限: 2026-02-26 17:30")
 	eventually(t, "forwarded to the access party", func() bool { return countText(a, "wuhao", "请在 2026-02-26 17:30 前答复") == 1 })
 
@@ -65,7 +65,7 @@ func TestTicketForwardAndPause(t *testing.T) {
 	r := a.say("zhengmin", "/ticket open tech 登录后页面空白")
 	requireOK(t, r)
 	require.Contains(t, r.all(), "期限: 2026-11-26 17:30")
-	require.Contains(t, r.all(), "sunli")
+	require.Contains(t, r.all(), "孙丽")
 	requireOK(t, a.say("sunli", "/ticket wait 1 请提供浏览器版本"))
 	eventually(t, "asker asked", func() bool { return countText(a, "zhengmin", "请提供浏览器版本") == 1 })
 	clock.Set(time.Date(2026, 11, 25, 9, 0, 0, 0, sh)) // a working day later
@@ -74,7 +74,7 @@ func TestTicketForwardAndPause(t *testing.T) {
 	require.Contains(t, r.all(), "期限: 2026-11-27 09:00", "the paused half hour of the period (Nov 25 08:30–09:00) is added back")
 	r = a.say("sunli", "/ticket forward 1 sjsj")
 	requireOK(t, r)
-	require.Contains(t, r.all(), "处理人: wuhao")
+	require.Contains(t, r.all(), "处理人: 吴昊")
 	require.Contains(t, r.Title, "业务问题")
 	require.Contains(t, r.all(), "期限: 2026-12-02 17:30", "5 working days from the forward: Nov 26, 27, 30, Dec 1, 2")
 	require.Contains(t, r.all(), "首段: 技术问题，期限 2026-11-27 09:00，2026-11-25 09:00 转交接入方")

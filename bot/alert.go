@@ -83,11 +83,48 @@ func (b *Bot) alertFields(m *Message, i incident.Incident, a *incident.AlertStat
 	if a.Joint {
 		m.Fields = append(m.Fields, Field{Name: b.t("field.joint"), Value: b.t("alert.joint")})
 	}
+	for k, it := range a.Alerts {
+		n := strconv.Itoa(k + 1)
+		var parts []string
+		for _, p := range []string{it.Name, clipRunes(strings.TrimSpace(it.Description), maxAlertDescription)} {
+			if p != "" {
+				parts = append(parts, p)
+			}
+		}
+		if !it.StartsAt.IsZero() {
+			parts = append(parts, b.t("alert.since", "time", b.fmtTime(it.StartsAt)))
+		}
+		if len(parts) > 0 {
+			m.Fields = append(m.Fields, Field{Name: b.t("field.alert_n", "n", n), Value: strings.Join(parts, " · ")})
+		}
+		if it.GeneratorURL != "" {
+			m.Fields = append(m.Fields, Field{Name: b.t("field.alert_source", "n", n), Value: it.GeneratorURL})
+		}
+		if it.Runbook != "" {
+			m.Fields = append(m.Fields, Field{Name: b.t("field.runbook", "n", n), Value: it.Runbook})
+		}
+	}
+	if a.More > 0 {
+		m.Fields = append(m.Fields, Field{Name: b.t("field.alerts_more"), Value: b.t("alert.more", "n", strconv.Itoa(a.More))})
+	}
 	if i.Open() && b.silencer != nil {
 		for _, span := range []string{"1h", "4h", "tomorrow"} {
 			m.Buttons = append(m.Buttons, Button{Action: "alert.silence", Value: i.Ref() + "|" + span, Label: b.t("btn.silence." + span)})
 		}
 	}
+}
+
+// maxAlertDescription is how many characters of an alert's description
+// a card shows.
+const maxAlertDescription = 200
+
+// clipRunes shortens s to at most n characters, ending with "…" when cut.
+func clipRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
 
 // noticeText is a public notice's text.

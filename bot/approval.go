@@ -611,13 +611,17 @@ func (a approvalBot) stepLabel(st approval.Step, n, of int) string {
 }
 
 func (a approvalBot) payloadFields(p map[string]string) []Field {
-	return PayloadFields(a.cfg.Language, p)
+	return PayloadFields(a.cfg.Language, p, a.person)
 }
 
 // PayloadFields are a request's payload as its cards and /request show
 // give it in lang (and the console's request page): the known fields in
-// their order, with their values' words.
-func PayloadFields(lang string, p map[string]string) []Field {
+// their order, with their values' words and people shown by person (nil
+// shows ids).
+func PayloadFields(lang string, p map[string]string, person func(id string) string) []Field {
+	if person == nil {
+		person = func(id string) string { return id }
+	}
 	var out []Field
 	for _, k := range payloadFields {
 		if v := p[k]; v != "" {
@@ -626,6 +630,12 @@ func PayloadFields(lang string, p map[string]string) []Field {
 				v = T(lang, "yesno."+v)
 			case "review", "check":
 				v = T(lang, "verb."+v)
+			case "implementer", "executor", "checker", "approved_by":
+				v = person(v)
+			case "grantee":
+				if id, ok := strings.CutPrefix(v, "user:"); ok {
+					v = person(id)
+				}
 			}
 			out = append(out, Field{Name: T(lang, "field."+k), Value: v})
 		}

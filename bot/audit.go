@@ -74,7 +74,7 @@ func (k auditBot) trail(ctx context.Context, r *Request) ([]Message, error) {
 	}
 	lines := make([]string, 0, len(entries))
 	for _, e := range entries {
-		line := k.t("audit.line", "seq", itoa64(e.Seq), "at", k.fmtTime(e.At), "sentence", AuditSentence(k.cfg.Language, k.cfg.Location, e))
+		line := k.t("audit.line", "seq", itoa64(e.Seq), "at", k.fmtTime(e.At), "sentence", AuditSentence(k.cfg.Language, k.cfg.Location, e, k.person))
 		lines = append(lines, "- "+line)
 	}
 	return reply(Message{Ref: entity, Title: k.t("audit.title", "entity", entity), Text: strings.Join(lines, "\n")})

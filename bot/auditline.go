@@ -30,8 +30,9 @@ var auditNoise = map[string]bool{"updated_at": true, "last_update_at": true, "st
 var auditFirst = []string{"title", "name", "state", "level", "owner", "assignee", "role", "scope", "window", "reason", "note"}
 
 // AuditSentence renders e in lang as a sentence (times in loc), without
-// its time: who, what, which entity, and what changed.
-func AuditSentence(lang string, loc *time.Location, e core.AuditEntry) string {
+// its time: who, what, which entity, and what changed; people shown by
+// person (nil shows ids).
+func AuditSentence(lang string, loc *time.Location, e core.AuditEntry, person func(id string) string) string {
 	entity := auditEntity(lang, e.Entity)
 	var what string
 	keys := auditKeys(e.Action)
@@ -42,20 +43,24 @@ func AuditSentence(lang string, loc *time.Location, e core.AuditEntry) string {
 	} else {
 		what = T(lang, keys[0], "entity", entity)
 	}
-	s := AuditActor(lang, e.Actor) + " " + what
-	if d := auditDetails(lang, loc, e.Entity, e.Before, e.After); d != "" {
+	s := AuditActor(lang, e.Actor, person) + " " + what
+	if d := auditDetails(lang, loc, e.Entity, e.Before, e.After, person); d != "" {
 		s += T(lang, "audit.details", "list", d)
 	}
 	return s
 }
 
-// AuditActor is how an audit sentence names a user: the one place to
-// change it (the system by its word, everyone else by id for now).
-func AuditActor(lang, user string) string {
+// AuditActor is how an audit sentence names a user: the system by its
+// word, everyone else by person (the names helper, Bot.Person; nil shows
+// the id).
+func AuditActor(lang, user string, person func(id string) string) string {
 	if user == core.SystemUser || user == "" {
 		return T(lang, "audit.actor.system")
 	}
-	return user
+	if person == nil {
+		return user
+	}
+	return person(user)
 }
 
 // auditKeys are the catalog keys an audit action's sentence needs: its
@@ -85,7 +90,7 @@ func auditEntity(lang, ref string) string {
 // auditDetails lists what changed on entity from before to after (both
 // JSON, "" when absent); a created or removed entity lists its own fields
 // but the id its name already shows.
-func auditDetails(lang string, loc *time.Location, entity, before, after string) string {
+func auditDetails(lang string, loc *time.Location, entity, before, after string, person func(string) string) string {
 	kind, id, _ := strings.Cut(entity, ":")
 	b, a := auditObject(before), auditObject(after)
 	if a == nil && b == nil {
@@ -131,15 +136,15 @@ func auditDetails(lang string, loc *time.Location, entity, before, after string)
 		}
 		switch {
 		case shared && inB && inA:
-			parts = append(parts, T(lang, "audit.change", "field", field, "from", auditValue(lang, loc, kind, k, ov), "to", auditValue(lang, loc, kind, k, nv)))
+			parts = append(parts, T(lang, "audit.change", "field", field, "from", auditValue(lang, loc, kind, k, ov, person), "to", auditValue(lang, loc, kind, k, nv, person)))
 		case shared && inA:
-			parts = append(parts, T(lang, "audit.change", "field", field, "from", T(lang, "audit.none"), "to", auditValue(lang, loc, kind, k, nv)))
+			parts = append(parts, T(lang, "audit.change", "field", field, "from", T(lang, "audit.none"), "to", auditValue(lang, loc, kind, k, nv, person)))
 		case shared && inB:
-			parts = append(parts, T(lang, "audit.change", "field", field, "from", auditValue(lang, loc, kind, k, ov), "to", T(lang, "audit.none")))
+			parts = append(parts, T(lang, "audit.change", "field", field, "from", auditValue(lang, loc, kind, k, ov, person), "to", T(lang, "audit.none")))
 		case inA:
-			parts = append(parts, T(lang, "audit.set", "field", field, "value", auditValue(lang, loc, kind, k, nv)))
+			parts = append(parts, T(lang, "audit.set", "field", field, "value", auditValue(lang, loc, kind, k, nv, person)))
 		default:
-			parts = append(parts, T(lang, "audit.set", "field", field, "value", auditValue(lang, loc, kind, k, ov)))
+			parts = append(parts, T(lang, "audit.set", "field", field, "value", auditValue(lang, loc, kind, k, ov, person)))
 		}
 	}
 	if more > 0 && len(parts) > 0 {
@@ -207,7 +212,7 @@ var auditStates = map[string]string{"incident": "istate.", "problem": "pstate.",
 
 // auditValue shows one JSON value: words for known states, levels, roles
 // and kinds, times in loc, lists joined, nested objects counted.
-func auditValue(lang string, loc *time.Location, kind, field string, raw json.RawMessage) string {
+func auditValue(lang string, loc *time.Location, kind, field string, raw json.RawMessage, person func(string) string) string {
 	var v any
 	if json.Unmarshal(raw, &v) != nil {
 		return string(raw)
@@ -237,7 +242,7 @@ func auditValue(lang string, loc *time.Location, kind, field string, raw json.Ra
 			return t.In(loc).Format("2006-01-02 15:04")
 		}
 		if auditPeople[field] {
-			return AuditActor(lang, x)
+			return AuditActor(lang, x, person)
 		}
 		switch field {
 		case "state", "decided_state":
@@ -263,7 +268,7 @@ func auditValue(lang string, loc *time.Location, kind, field string, raw json.Ra
 			if _, nested := it.(map[string]any); nested {
 				return T(lang, "audit.items", "n", strconv.Itoa(len(x)))
 			}
-			items = append(items, auditValue(lang, loc, kind, field, b))
+			items = append(items, auditValue(lang, loc, kind, field, b, person))
 		}
 		if len(items) == 0 {
 			return T(lang, "audit.none")

@@ -262,8 +262,8 @@ func TestAuditSentences(t *testing.T) {
 		e    core.AuditEntry
 		want string // the zh sentence, when checked whole
 	}{
-		{core.Change(at, sunli, "incident.assign", inc.Ref(), inc, assigned), "sunli 指派事件 #7（负责人：sunli → zhoujie）"},
-		{core.Change(at, sunli, "org.user.add", "user:x1020", nil, user), "sunli 添加用户 x1020（名称：王芳；单位：edu）"},
+		{core.Change(at, sunli, "incident.assign", inc.Ref(), inc, assigned), "孙丽 指派事件 #7（负责人：孙丽 → 周杰）"},
+		{core.Change(at, sunli, "org.user.add", "user:x1020", nil, user), "孙丽 添加用户 x1020（名称：王芳；单位：edu）"},
 		{core.Change(at, sunli, "org.role.grant", "user:x1020", nil, grant), ""},
 		{core.Change(at, sunli, "org.role.revoke", "user:x1020", grant, map[string]string{"reason": "user removed"}), ""},
 		{core.Change(at, sunli, "incident.resolve", inc.Ref(), assigned, resolved), ""},
@@ -271,17 +271,26 @@ func TestAuditSentences(t *testing.T) {
 			map[string]any{"state": "pending", "step": 2, "note": "同意", "decided_step": 1, "window": "2026-11-24 22:00–23:00"}), ""},
 		{core.Change(at, sunli, "alert.silence", inc.Ref(), nil, map[string]any{"silence_id": "ab12",
 			"matchers": []map[string]string{{"name": "alertname", "value": "SjsjDown"}}, "until": at.Add(2 * time.Hour)}), ""},
-		{core.Change(at, sunli, "webchat.token.revoke", "user:x1020", nil, map[string]int{"revoked": 2}), "sunli 吊销用户 x1020 的网页聊天令牌（吊销数量：2）"},
+		{core.Change(at, sunli, "webchat.token.revoke", "user:x1020", nil, map[string]int{"revoked": 2}), "孙丽 吊销用户 x1020 的网页聊天令牌（吊销数量：2）"},
 		{core.Change(at, core.SystemActor(), "inspect.run.now", "inspect:3", nil, map[string]any{"plan_id": 4, "plan": "机房巡检", "assignees": []string{"a", "b"},
 			"results": map[string]any{}, "mystery_field": "x"}), ""},
 		{core.Change(at, sunli, "org.user.remove", "user:x1020", user, nil), ""},
 		{core.Change(at, sunli, "problem.assign", "problem:3", map[string]string{"owner": core.SystemUser}, map[string]string{"owner": "zhoujie"}),
-			"sunli 指派问题 #3（负责人：系统 → zhoujie）"},
+			"孙丽 指派问题 #3（负责人：系统 → 周杰）"},
 	}
 	jsonKey := regexp.MustCompile(`"([A-Za-z_]+)":`)
+	// People by name through the names helper's lookup; an unknown id as it is.
+	names := map[string]string{"sunli": "孙丽", "zhoujie": "周杰"}
+	person := func(id string) string {
+		if n, ok := names[id]; ok {
+			return n
+		}
+		return id
+	}
+	require.Equal(t, "sunli 指派事件 #7（负责人：sunli → zhoujie）", AuditSentence(LangZH, cst, cases[0].e, nil), "no names: ids")
 	for _, c := range cases {
-		zhs := AuditSentence(LangZH, cst, c.e)
-		ens := AuditSentence(LangEN, cst, c.e)
+		zhs := AuditSentence(LangZH, cst, c.e, person)
+		ens := AuditSentence(LangEN, cst, c.e, person)
 		for _, s := range []string{zhs, ens} {
 			require.NotContainsf(t, s, "{", "%s shows raw JSON: %s", c.e.Action, s)
 			require.NotContainsf(t, s, `":`, "%s shows raw JSON: %s", c.e.Action, s)

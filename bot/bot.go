@@ -338,10 +338,20 @@ func (b *Bot) localizeArgs(args map[string]string) map[string]string {
 			v = b.actionName(v)
 		case "field":
 			v = b.firstKnown(v, "input.field.", "field.")
-		case "by", "owner", "requester":
+		case "by", "owner", "requester", "incoming":
 			v = b.person(v)
 		case "user":
 			v = b.personID(v) // a refusal may be about what to type: 孙丽（sunli）
+		case "grantee": // user:<id> or unit:<code>
+			if id, ok := strings.CutPrefix(v, "user:"); ok {
+				v = b.personID(id)
+			}
+		case "choices": // users of one name: which id to type
+			ids := strings.Split(v, "、")
+			for i, id := range ids {
+				ids[i] = b.personID(id)
+			}
+			v = strings.Join(ids, "、")
 		case "on_duty":
 			v = b.names(strings.Split(v, "、"))
 		}

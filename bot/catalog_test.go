@@ -51,6 +51,8 @@ var testNames = map[string]string{
 	"lastby": "刘备", "doneby": "杜甫", "setby": "司马", "reviewedby": "饶平", "recordedby": "芮雪", "issuedby": "易烊",
 	"liftedby": "黎明", "revokedby": "任重", "user": "于谦", "members": "孟浩",
 	"s": "苏珊",
+	// the user ids of the realistic samples (zh_test.go)
+	"zhangsan": "张三", "zhangsan2": "张三", "lisi": "李四", "wangwu": "王五",
 }
 
 func testPeople(context.Context) (map[string]string, error) { return testNames, nil }

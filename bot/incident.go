@@ -216,7 +216,7 @@ func (b incidentBot) show(ctx context.Context, r *Request) ([]Message, error) {
 	for _, e := range d.Events {
 		line := "- " + b.fmtTime(e.At) + " " + b.person(e.Actor) + " " + b.t("ievent."+e.Kind)
 		if e.Body != "" {
-			line += "：" + e.Body
+			line += "：" + b.eventBody(e.Kind, e.Body)
 		}
 		lines = append(lines, line)
 	}
@@ -240,6 +240,20 @@ func (b incidentBot) show(ctx context.Context, r *Request) ([]Message, error) {
 		m.Fields = append(m.Fields, Field{Name: b.t("field.problem"), Value: "#" + itoa64(d.Problem)})
 	}
 	return reply(m.Leveled(d.Incident.Level))
+}
+
+// eventPeople are the incident timeline events whose body lists user ids
+// (comma-separated): whom an assignment, escalation, joint
+// troubleshooting or overdue progress report reached.
+var eventPeople = map[string]bool{"assign": true, "escalate": true, "joint": true, "report_overdue": true}
+
+// eventBody is how an incident event's body shows: the people it lists by
+// name ("周杰、孙丽"), any other body as it is.
+func (b *Bot) eventBody(kind, body string) string {
+	if !eventPeople[kind] || body == "" {
+		return body
+	}
+	return b.names(strings.Split(body, ","))
 }
 
 // incidentCard renders an incident as a card with the buttons its state allows.
@@ -315,7 +329,7 @@ func (b incidentBot) title(p incident.Brief) string {
 func (b incidentBot) renderEvent(ref string, p incident.EventNotice) (Message, error) {
 	text := b.t("incident.event", "by", b.named(p.By, p.ByName), "event", b.t("ievent."+p.Event))
 	if p.Body != "" {
-		text += "：" + p.Body
+		text += "：" + b.eventBody(p.Event, p.Body)
 	}
 	return Message{Ref: ref, Status: StatusNotice, Title: b.title(p.Brief),
 		Text: text + "\n" + b.t("field.status") + "：" + b.t("istate."+p.State)}.Leveled(p.Level), nil

@@ -201,7 +201,7 @@ func (c ticketBot) notice(ref string, s ticket.Subject, text string) Message {
 
 func (c ticketBot) renderAssigned(ref string, n ticket.Assigned) (Message, error) {
 	s := n.Ticket
-	return c.notice(ref, s, c.t("ticket.assigned", "id", itoa64(s.ID), "due", c.due(s), "asker", s.Asker)), nil
+	return c.notice(ref, s, c.t("ticket.assigned", "id", itoa64(s.ID), "due", c.due(s), "asker", c.person(s.Asker))), nil
 }
 
 func (c ticketBot) renderStep(ref string, n ticket.Step) (Message, error) {

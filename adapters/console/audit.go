@@ -127,7 +127,7 @@ func (c *Console) auditSearch(r *Request) (any, error) {
 	}
 	d.Entries = make([]auditRow, len(entries))
 	for i, e := range entries {
-		d.Entries[i] = auditRow{AuditEntry: e, Sentence: bot.AuditSentence(r.Lang, r.Location(), e)}
+		d.Entries[i] = auditRow{AuditEntry: e, Sentence: bot.AuditSentence(r.Lang, r.Location(), e, r.Person)}
 	}
 	d.CSV, d.JSONL = r.Link("/console/audit/export.csv", kv...), r.Link("/console/audit/export.jsonl", kv...)
 	if c.svc.AuditChain != nil {

@@ -130,7 +130,7 @@ func (c *Console) requestPage(r *Request) (any, error) {
 		return nil, err
 	}
 	q := d.Request
-	out := requestDetail{Detail: d, Payload: bot.PayloadFields(r.Lang, q.Payload)}
+	out := requestDetail{Detail: d, Payload: bot.PayloadFields(r.Lang, q.Payload, r.Person)}
 	for _, st := range d.Steps {
 		rs := routeStep{Step: st, Current: q.State == approval.StatePending && st.Seq == q.Step}
 		for _, role := range st.Roles {

@@ -76,6 +76,31 @@ type GroupRow struct {
 	UpdatedAt   time.Time
 	NotifiedAt  *time.Time
 	FlushDue    *time.Time // a coalesced update is scheduled for then
+	// Top is what the card shows of the group's alerts, in CardAlerts'
+	// order: read with the group (AlertGroupOf), never saved.
+	Top []Alert
+}
+
+// MaxCardAlerts is how many alerts an incident card shows at most.
+const MaxCardAlerts = 3
+
+// CardAlerts is the first MaxCardAlerts of alerts a card shows: firing
+// ones first, each status by start time then fingerprint.
+func CardAlerts(alerts []Alert) []Alert {
+	out := slices.Clone(alerts)
+	slices.SortFunc(out, func(a, b Alert) int {
+		if fa, fb := a.Status == "firing", b.Status == "firing"; fa != fb {
+			if fa {
+				return -1
+			}
+			return 1
+		}
+		if c := a.StartsAt.Compare(b.StartsAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Fingerprint, b.Fingerprint)
+	})
+	return out[:min(len(out), MaxCardAlerts)]
 }
 
 // Tx is what alert ingestion needs inside one transaction: alert groups
@@ -323,9 +348,38 @@ func (s *Service) IngestBatch(ctx context.Context, gs []Group) ([]IngestResult, 
 	return res, errs
 }
 
-// stateOf is what an alert incident's card shows of its group.
+// stateOf is what an alert incident's card shows of its group: its
+// counts and labels, and its firing alerts among g.Top (its resolved ones
+// when none fire), with how many more there are.
 func stateOf(g GroupRow) *incident.AlertState {
-	return &incident.AlertState{Firing: g.Firing, Resolved: g.Resolved, Labels: g.Labels, Joint: g.Joint, ExternalURL: g.ExternalURL}
+	a := &incident.AlertState{Firing: g.Firing, Resolved: g.Resolved, Labels: g.Labels, Joint: g.Joint, ExternalURL: g.ExternalURL}
+	total := g.Resolved
+	if len(g.Top) > 0 && g.Top[0].Status == "firing" {
+		total = g.Firing
+	}
+	for _, al := range g.Top {
+		if len(a.Alerts) == MaxCardAlerts || len(g.Top) > 0 && al.Status != g.Top[0].Status {
+			break
+		}
+		a.Alerts = append(a.Alerts, itemOf(al))
+	}
+	a.More = max(0, total-len(a.Alerts))
+	return a
+}
+
+// itemOf is what a card shows of one alert: the description annotation
+// (the summary when there is none) and the runbook annotation
+// (runbook_url, else runbook).
+func itemOf(a Alert) incident.AlertItem {
+	desc := a.Annotations["description"]
+	if desc == "" {
+		desc = a.Annotations["summary"]
+	}
+	runbook := a.Annotations["runbook_url"]
+	if runbook == "" {
+		runbook = a.Annotations["runbook"]
+	}
+	return incident.AlertItem{Name: a.Labels["alertname"], Description: desc, StartsAt: a.StartsAt, GeneratorURL: a.GeneratorURL, Runbook: runbook}
 }
 
 // CardState is what the card of alert incident incidentID shows of its
@@ -423,6 +477,7 @@ func (s *Service) ingest(ctx context.Context, tx Tx, g Group) (res IngestResult,
 		return res, err
 	}
 	row.Status, row.Firing, row.Resolved, row.ExternalURL, row.UpdatedAt = g.Status, firing, resolved, g.ExternalURL, now
+	row.Top = CardAlerts(g.Alerts)
 	row.HTTPKind = row.HTTPKind || httpSince != nil
 	wasJoint := row.Joint
 	if g.Status == "resolved" && firing == 0 && inc.Open() {

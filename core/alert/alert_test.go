@@ -93,7 +93,8 @@ func TestGroupToIncident(t *testing.T) {
 		case res.Created || res.Reopened:
 			require.Equal(t, []string{"user:zhangsan|" + i.CardRef(), "channel:ops-room|" + i.CardRef()}, w.Tx.Sent("incident.card"), st.name)
 			c := w.Tx.Payloads("incident.card")[0].(incident.Card)
-			require.Equal(t, &incident.AlertState{Firing: 1, Labels: map[string]string{"alertname": "Down"}}, c.Alert)
+			require.Equal(t, &incident.AlertState{Firing: 1, Labels: map[string]string{"alertname": "Down"},
+				Alerts: []incident.AlertItem{{Name: "Down", StartsAt: t0}}}, c.Alert)
 			require.Equal(t, 2, i.Level, "critical is level 2")
 			require.Equal(t, "portal", i.System)
 			require.NotEmpty(t, w.Tx.PendingTimers(i.Ref(), incident.TimerEscalation), "its clocks run")
@@ -105,6 +106,68 @@ func TestGroupToIncident(t *testing.T) {
 			require.Empty(t, w.Tx.Sent("incident.card"), st.name)
 		}
 	}
+}
+
+// TestCardShowsFirstAlerts: an alert incident's card carries its first
+// MaxCardAlerts firing alerts by start (description, or summary; the
+// runbook_url or runbook annotation; the generator link) and how many it
+// leaves out, the same from the notification and from the store (a
+// coalesced update); with none firing, its resolved alerts.
+func TestCardShowsFirstAlerts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := world(t)
+	labels := map[string]string{"alertname": "Down"}
+	al := func(fp string, min int, ann map[string]string) alert.Alert {
+		a := firing(fp, t0.Add(time.Duration(min)*time.Minute), labels)
+		a.Annotations, a.GeneratorURL = ann, "http://prom:9090/graph?fp="+fp
+		return a
+	}
+	alerts := []alert.Alert{
+		al("e", 5, nil),
+		al("b", 2, map[string]string{"summary": "门户慢", "runbook": "https://wiki/b"}),
+		al("a", 1, map[string]string{"description": "门户不可用", "summary": "门户", "runbook_url": "https://wiki/a", "runbook": "x"}),
+		al("d", 4, nil),
+		al("c", 3, nil),
+		{Fingerprint: "z", Status: "resolved", Labels: labels, StartsAt: t0.Add(-time.Hour)},
+	}
+	want := []incident.AlertItem{
+		{Name: "Down", Description: "门户不可用", StartsAt: t0.Add(time.Minute), GeneratorURL: "http://prom:9090/graph?fp=a", Runbook: "https://wiki/a"},
+		{Name: "Down", Description: "门户慢", StartsAt: t0.Add(2 * time.Minute), GeneratorURL: "http://prom:9090/graph?fp=b", Runbook: "https://wiki/b"},
+		{Name: "Down", StartsAt: t0.Add(3 * time.Minute), GeneratorURL: "http://prom:9090/graph?fp=c"},
+	}
+	_, err := w.Alerts.Ingest(ctx, group("firing", labels, alerts...))
+	require.NoError(t, err)
+	c := w.Tx.Payloads("incident.card")[0].(incident.Card)
+	require.Equal(t, want, c.Alert.Alerts)
+	require.Equal(t, 2, c.Alert.More, "5 firing, 3 shown")
+
+	// A coalesced update reads the alerts back from the store.
+	w.Tx.Reset()
+	w.Clock.Add(10 * time.Second)
+	_, err = w.Alerts.Ingest(ctx, group("firing", labels, alerts[:5]...))
+	require.NoError(t, err)
+	w.Clock.T = t0.Add(30 * time.Second)
+	_, err = w.Fire(ctx)
+	require.NoError(t, err)
+	u := w.Tx.Payloads("update.incident")[0].(incident.CardUpdate)
+	require.Equal(t, want, u.Alert.Alerts)
+	require.Equal(t, 2, u.Alert.More)
+
+	// All resolved: the card shows resolved alerts, not an empty list.
+	w.Tx.Reset()
+	w.Clock.Add(time.Minute)
+	var gone []alert.Alert
+	for _, a := range alerts {
+		a.Status = "resolved"
+		gone = append(gone, a)
+	}
+	_, err = w.Alerts.Ingest(ctx, group("resolved", labels, gone...))
+	require.NoError(t, err)
+	u = w.Tx.Payloads("update.incident")[0].(incident.CardUpdate)
+	require.Len(t, u.Alert.Alerts, 3)
+	require.Equal(t, t0.Add(-time.Hour), u.Alert.Alerts[0].StartsAt, "the earliest resolved first")
+	require.Equal(t, 3, u.Alert.More, "6 resolved, 3 shown")
 }
 
 // TestUpdatesCoalesce: card updates go out at most once per UpdateEvery;

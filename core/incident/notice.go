@@ -60,13 +60,27 @@ func LegacyBrief(d map[string]string) Brief {
 }
 
 // AlertState is what an alert incident's card adds: its Alertmanager
-// group's counts and labels.
+// group's counts and labels, and the first few of its alerts (firing ones
+// while any fire) with More the number not shown.
 type AlertState struct {
 	Firing      int               `json:"firing"`
 	Resolved    int               `json:"resolved"`
 	Labels      map[string]string `json:"labels,omitempty"`
 	Joint       bool              `json:"joint,omitempty"` // the access party joined (the non-200 rule)
 	ExternalURL string            `json:"external_url,omitempty"`
+	Alerts      []AlertItem       `json:"alerts,omitempty"`
+	More        int               `json:"more,omitempty"`
+}
+
+// AlertItem is one alert as a card shows it: its alertname label, its
+// description annotation, when it started, the link to the rule that
+// fired it (generatorURL) and its runbook annotation.
+type AlertItem struct {
+	Name         string    `json:"name,omitempty"`
+	Description  string    `json:"description,omitempty"`
+	StartsAt     time.Time `json:"starts_at"`
+	GeneratorURL string    `json:"generator_url,omitempty"`
+	Runbook      string    `json:"runbook,omitempty"`
 }
 
 // SortedLabels lists the labels as "k=v", sorted by key.

@@ -76,10 +76,38 @@ func (t *Tx) LockAlertGroup(ctx context.Context, key string) (alert.GroupRow, in
 	return g, i, notFound(err, "incident of alert group")
 }
 
-// AlertGroupOf returns the latest group of an incident.
+// cardAlertsSQL reads the first $2 alerts of group $1 in
+// alert.CardAlerts' order.
+const cardAlertsSQL = `SELECT fingerprint, status, labels, annotations, starts_at, generator_url FROM alerts
+	WHERE group_key = $1 ORDER BY status <> 'firing', starts_at, fingerprint LIMIT $2`
+
+// AlertGroupOf returns the latest group of an incident, with the alerts
+// its card shows (Top).
 func (t *Tx) AlertGroupOf(ctx context.Context, incidentID int64) (alert.GroupRow, error) {
 	g, err := scanGroup(t.tx.QueryRow(ctx, "SELECT "+groupColumns+" FROM alert_groups WHERE incident_id = $1 ORDER BY updated_at DESC LIMIT 1", incidentID))
-	return g, notFound(err, "alert group of incident")
+	if err != nil {
+		return g, notFound(err, "alert group of incident")
+	}
+	rows, err := t.tx.Query(ctx, cardAlertsSQL, g.GroupKey, alert.MaxCardAlerts)
+	if err != nil {
+		return g, wrap(err, "card alerts")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a alert.Alert
+		var labels, annotations []byte
+		if err := rows.Scan(&a.Fingerprint, &a.Status, &labels, &annotations, &a.StartsAt, &a.GeneratorURL); err != nil {
+			return g, wrap(err, "card alerts")
+		}
+		if err := json.Unmarshal(labels, &a.Labels); err != nil {
+			return g, wrap(err, "card alert labels")
+		}
+		if err := json.Unmarshal(annotations, &a.Annotations); err != nil {
+			return g, wrap(err, "card alert annotations")
+		}
+		g.Top = append(g.Top, a)
+	}
+	return g, wrap(rows.Err(), "card alerts")
 }
 
 const saveGroupSQL = `INSERT INTO alert_groups (` + groupColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)

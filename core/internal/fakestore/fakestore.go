@@ -527,6 +527,11 @@ func (t *Tx) LockAlertGroup(_ context.Context, key string) (alert.GroupRow, inci
 func (t *Tx) AlertGroupOf(_ context.Context, id int64) (alert.GroupRow, error) {
 	for _, g := range t.Groups {
 		if g.IncidentID == id {
+			var alerts []alert.Alert
+			for _, a := range t.AlertMap[g.GroupKey] {
+				alerts = append(alerts, a)
+			}
+			g.Top = alert.CardAlerts(alerts)
 			return g, nil
 		}
 	}
