@@ -84,6 +84,10 @@ type GroupRow struct {
 type Tx interface {
 	core.Tx
 	core.PendingTimers
+	// KeepTimer makes t the one pending timer of its kind and ref: pending
+	// ones due at another time are cancelled, and t is scheduled unless
+	// one due at its time is pending already (nothing is written then).
+	KeepTimer(ctx context.Context, t core.Timer) error
 	// LockKey serialises work on one key until the transaction ends.
 	LockKey(ctx context.Context, key string) error
 	// LockAlertGroups returns the stored groups of keys and their incidents
@@ -92,10 +96,10 @@ type Tx interface {
 	// with no group is absent.
 	LockAlertGroups(ctx context.Context, keys []string) (map[string]GroupRow, map[int64]incident.Incident, error)
 	AlertGroupOf(ctx context.Context, incidentID int64) (GroupRow, error)
+	// SaveAlertGroup upserts the group with the transaction's next writes:
+	// before SaveAlerts or LockAlertGroups, else with its notices and
+	// timers at commit (no round trip of its own).
 	SaveAlertGroup(ctx context.Context, g GroupRow) error
-	// SaveAlertGroupAtCommit upserts the group with the transaction's last
-	// writes (one round trip with its notices and timers).
-	SaveAlertGroupAtCommit(ctx context.Context, g GroupRow) error
 	// SaveAlerts upserts the alerts of several stored groups (distinct
 	// keys) in one statement and returns, per group, its firing and
 	// resolved counts and the earliest start of its firing alerts matching
@@ -565,10 +569,7 @@ func (s *Service) ingest(ctx context.Context, tx Tx, g Group, pre *preloaded) (r
 	// it joint troubleshooting with the app's access party; so does a
 	// slow-response alert (M 7.3.3 c).
 	if due, ok := s.jointDue(httpSince, s.slowSince(g)); ok && !row.Joint && inc.Open() {
-		if err := tx.CancelTimers(ctx, inc.Ref(), TimerNon200); err != nil {
-			return res, err
-		}
-		if err := tx.Schedule(ctx, core.Timer{Kind: TimerNon200, Ref: inc.Ref(), DueAt: due}); err != nil {
+		if err := tx.KeepTimer(ctx, core.Timer{Kind: TimerNon200, Ref: inc.Ref(), DueAt: due}); err != nil {
 			return res, err
 		}
 	}
@@ -605,7 +606,7 @@ func (s *Service) ingest(ctx context.Context, tx Tx, g Group, pre *preloaded) (r
 		}
 		row.FlushDue = &due
 	}
-	return res, tx.SaveAlertGroupAtCommit(ctx, row)
+	return res, tx.SaveAlertGroup(ctx, row)
 }
 
 // appName is an app's name, else its code.

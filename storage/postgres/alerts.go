@@ -116,14 +116,9 @@ func groupArgs(g alert.GroupRow) []any {
 	return []any{g.GroupKey, g.Receiver, g.IncidentID, labels, g.Status, g.Firing, g.Resolved, g.ExternalURL, g.HTTPKind, g.App, g.Joint, g.UpdatedAt, g.NotifiedAt, g.FlushDue}
 }
 
-// SaveAlertGroup upserts a group.
-func (t *Tx) SaveAlertGroup(ctx context.Context, g alert.GroupRow) error {
-	_, err := t.tx.Exec(ctx, saveGroupSQL, groupArgs(g)...)
-	return wrap(err, "save alert group")
-}
-
-// SaveAlertGroupAtCommit upserts a group with the transaction's last writes.
-func (t *Tx) SaveAlertGroupAtCommit(_ context.Context, g alert.GroupRow) error {
+// SaveAlertGroup upserts a group with the transaction's next writes: it
+// goes with the next SaveAlerts or LockAlertGroups, else at commit.
+func (t *Tx) SaveAlertGroup(_ context.Context, g alert.GroupRow) error {
 	t.later = append(t.later, queued{sql: saveGroupSQL, args: groupArgs(g), what: "save alert group"})
 	return nil
 }
@@ -153,7 +148,13 @@ func (t *Tx) SaveAlerts(ctx context.Context, groups []alert.GroupAlerts, at time
 	// One round trip: the upsert, and the counts over each group's other
 	// alerts plus the upserted rows (a statement does not see its own
 	// writes in its snapshot).
-	rows, err := t.tx.Query(ctx, `WITH x AS (
+	batch := &pgx.Batch{}
+	later := t.later
+	t.later = nil
+	for _, q := range later {
+		batch.Queue(q.sql, q.args...)
+	}
+	batch.Queue(`WITH x AS (
 			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[])
 			AS x(k, f, s, l, a, st, e, u)),
 		up AS (
@@ -172,6 +173,14 @@ func (t *Tx) SaveAlerts(ctx context.Context, groups []alert.GroupAlerts, at time
 		FROM unnest($10::text[]) WITH ORDINALITY AS g(key, n) LEFT JOIN all_alerts a ON a.group_key = g.key
 		GROUP BY g.n`,
 		keys, fps, statuses, labels, annotations, starts, ends, urls, at, groupKeys, kindLabel, kindValue)
+	br := t.tx.SendBatch(ctx, batch)
+	defer br.Close()
+	for _, q := range later {
+		if _, err := br.Exec(); err != nil {
+			return nil, mapErr(fmt.Errorf("postgres: %s: %w", q.what, err))
+		}
+	}
+	rows, err := br.Query()
 	if err != nil {
 		return nil, wrap(err, "save alerts")
 	}

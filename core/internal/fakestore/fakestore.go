@@ -160,6 +160,25 @@ func (t *Tx) CancelTimers(_ context.Context, ref, kind string) error {
 	return nil
 }
 
+// KeepTimer keeps tm the one pending timer of its kind and ref.
+func (t *Tx) KeepTimer(ctx context.Context, tm core.Timer) error {
+	kept := false
+	for _, p := range t.Timers {
+		if p.Ref != tm.Ref || p.Kind != tm.Kind || p.Cancelled || p.Fired {
+			continue
+		}
+		if p.DueAt.Equal(tm.DueAt) {
+			kept = true
+			continue
+		}
+		p.Cancelled = true
+	}
+	if kept {
+		return nil
+	}
+	return t.Schedule(ctx, tm)
+}
+
 // PendingTimer returns a pending due timer, leaving it pending.
 func (t *Tx) PendingTimer(_ context.Context, id int64, now time.Time) (core.Timer, bool, error) {
 	if id < 1 || int(id) > len(t.Timers) {
@@ -544,11 +563,6 @@ func (t *Tx) AlertGroupOf(_ context.Context, id int64) (alert.GroupRow, error) {
 func (t *Tx) SaveAlertGroup(_ context.Context, g alert.GroupRow) error {
 	t.Groups[g.GroupKey] = g
 	return nil
-}
-
-// SaveAlertGroupAtCommit stores a group.
-func (t *Tx) SaveAlertGroupAtCommit(ctx context.Context, g alert.GroupRow) error {
-	return t.SaveAlertGroup(ctx, g)
 }
 
 // SaveAlerts upserts alerts and counts each group's.
