@@ -129,7 +129,8 @@ func (a *process) serve(ctx, gctx context.Context, g *errgroup.Group, ready func
 	batcher := alerts.NewBatcher(a.dom.alerts, 4, 16) // measured best of 2–8 workers × 16–64 (make bench)
 	batcher.OnRetry(func(outcome string) { a.metrics.Retry("alert_ingest", outcome) })
 	batcher.Start(ctx)
-	alerts.New(alerts.Config{Receivers: receivers, MaxBodyBytes: cfg.Alerts.MaxBodyBytes}, batcher, a.log).Routes(srv.Mux)
+	alerts.New(alerts.Config{Receivers: receivers, MaxBodyBytes: cfg.Alerts.MaxBodyBytes, MaxInFlight: cfg.Alerts.MaxInFlight,
+		OnBusy: func() { a.metrics.Busy("alert_ingest") }}, batcher, a.log).Routes(srv.Mux)
 	g.Go(func() error { return srv.Serve(gctx, cfg.Server.Listen, cfg.Server.ShutdownTimeout.D(), ready) })
 	return nil
 }

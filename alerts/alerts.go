@@ -21,8 +21,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/prometheus/alertmanager/template"
 
@@ -42,7 +44,18 @@ type Receiver struct {
 type Config struct {
 	Receivers    []Receiver
 	MaxBodyBytes int64
+	// MaxInFlight bounds the notifications being applied at once (queued
+	// for a batch or in one); beyond it a post gets 503 with Retry-After
+	// at once, which Alertmanager retries. 0: DefaultMaxInFlight.
+	MaxInFlight int
+	// OnBusy counts a post turned away so (nil: not counted).
+	OnBusy func()
 }
+
+// DefaultMaxInFlight sizes admission for the machine: 32 notifications a
+// core, at least 64 — enough to keep every batch worker's batches full,
+// few enough that a post admitted waits a few batches at most.
+func DefaultMaxInFlight() int { return max(64, 32*runtime.GOMAXPROCS(0)) }
 
 // Ingester applies a notification (the batcher, or the alert service).
 type Ingester interface {
@@ -59,15 +72,19 @@ type payload struct {
 
 // Handler is the webhook receiver.
 type Handler struct {
-	cfg Config
-	in  Ingester
-	log *slog.Logger
+	cfg      Config
+	in       Ingester
+	log      *slog.Logger
+	inFlight atomic.Int64
 }
 
 // New returns the receiver.
 func New(cfg Config, in Ingester, logger *slog.Logger) *Handler {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = DefaultMaxInFlight()
 	}
 	return &Handler{cfg: cfg, in: in, log: logger.With("component", "alerts")}
 }
@@ -108,6 +125,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusUnauthorized, map[string]string{"error": "alerts: missing or wrong credentials"})
 		return
 	}
+	// Admission: a post beyond the bound is turned away before any work,
+	// so the posts admitted keep a short wait.
+	if h.inFlight.Add(1) > int64(h.cfg.MaxInFlight) {
+		h.inFlight.Add(-1)
+		if h.cfg.OnBusy != nil {
+			h.cfg.OnBusy()
+		}
+		w.Header().Set("Retry-After", "1")
+		reply(w, http.StatusServiceUnavailable, map[string]string{"error": "alerts: busy, try again"})
+		return
+	}
+	defer h.inFlight.Add(-1)
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -117,4 +118,54 @@ func FuzzDecode(f *testing.F) {
 			t.Fatal("decoded a notification without a group key")
 		}
 	})
+}
+
+// blocker holds every notification until released.
+type blocker struct {
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (b *blocker) Ingest(ctx context.Context, _ alert.Group) (alert.IngestResult, error) {
+	b.entered <- struct{}{}
+	<-b.release
+	return alert.IngestResult{IncidentID: 1}, nil
+}
+
+func TestAdmissionBoundsWorkInFlight(t *testing.T) {
+	t.Parallel()
+	b := &blocker{entered: make(chan struct{}, 10), release: make(chan struct{})}
+	var busy atomic.Int64
+	h := alerts.New(alerts.Config{Receivers: []alerts.Receiver{{Name: "am", BearerToken: "tok"}}, MaxInFlight: 2,
+		OnBusy: func() { busy.Add(1) }}, b, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	mux := http.NewServeMux()
+	h.Routes(mux)
+	ts := httptest.NewServer(mux)
+	t.Cleanup(ts.Close)
+	codes := make(chan int, 2)
+	for range 2 {
+		go func() {
+			code, _ := post(t, ts, body, bearer("tok"))
+			codes <- code
+		}()
+	}
+	<-b.entered
+	<-b.entered
+	// Two in flight: the third is turned away at once, not queued.
+	req, err := http.NewRequest("POST", ts.URL+"/alerts/alertmanager", strings.NewReader(body))
+	require.NoError(t, err)
+	bearer("tok")(req)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	require.Equal(t, "1", resp.Header.Get("Retry-After"))
+	require.Equal(t, int64(1), busy.Load())
+	close(b.release)
+	require.Equal(t, 200, <-codes)
+	require.Equal(t, 200, <-codes)
+	// Room again once they are done.
+	code, _ := post(t, ts, body, bearer("tok"))
+	require.Equal(t, 200, code)
+	require.Equal(t, int64(1), busy.Load())
 }

@@ -2,8 +2,12 @@
 // starts it on a fresh database (or uses --target), and posts realistic
 // Alertmanager v4 webhooks:
 //
-//	(a) steady: 64 concurrent senders, 200 groups of 1–5 alerts (about 3),
-//	    about 25 % resolved, about 2.4 KB a body;
+//	(a) ingest: c = 1, 4, 16, 64, 256 concurrent senders (--senders), 200
+//	    groups of 1–5 alerts (about 3), about 25 % resolved, about 2.4 KB a
+//	    body, each c run against a floor (decode + one INSERT a request,
+//	    inside the bench) and then opsbot, --rounds times (see ingest.go);
+//	    afterwards the database is checked: one incident per group, every
+//	    acknowledged alert row stored;
 //	(b) storm: 10,000 alerts across 200 groups within 60 s;
 //	(c) webchat command round trip: 200 concurrent virtual users (spread over
 //	    the demo org's 13 users) each posting "/incident list" and "/org tree"
@@ -31,21 +35,20 @@
 // storm the incidents created and chat messages sent, as a table; for the
 // timers, how many fired, how many twice, and how late (p50/p99/max).
 //
-// Flags size the phases (--steady, --storm, --webchat, --webchat-users,
+// Flags size the phases (--steady, --senders, --rounds, --storm, --webchat, --webchat-users,
 // --timers, --timers-spread, --timers-lead, --timer-workers, --console-rounds;
 // --console-db and --console-listen move the console phase's database and
-// address, so two worktrees can run it at once) and pick them:
+// address, --db and --listen opsbot's of (a)–(c), so two worktrees can run
+// the bench at once) and pick them:
 // --only=c,d runs the webchat round trip and the timers only; --only=e
 // the console alone.
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -106,56 +109,24 @@ func body(name string, g, n int, resolvedShare float64, rng *rand.Rand) []byte {
 	return b
 }
 
+// post delivers b: a 503 is sent again after its Retry-After, as
+// Alertmanager retries a 5xx; the latency runs from the first attempt.
 func post(c *http.Client, url, token string, b []byte) (time.Duration, error) {
-	req, _ := http.NewRequest("POST", url, bytes.NewReader(b))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
 	start := time.Now()
-	resp, err := c.Do(req)
-	if err != nil {
-		return 0, err
+	for {
+		code, wait, _, err := attempt(c, url, token, b)
+		if err != nil {
+			return 0, err
+		}
+		switch code {
+		case 200:
+			return time.Since(start), nil
+		case 503:
+			time.Sleep(wait)
+		default:
+			return 0, fmt.Errorf("status %d", code)
+		}
 	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return 0, fmt.Errorf("status %d", resp.StatusCode)
-	}
-	return time.Since(start), nil
-}
-
-// steady runs senders for d, each posting as fast as answered.
-func steady(url, token string, senders int, d time.Duration) result {
-	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: senders}, Timeout: 10 * time.Second}
-	var mu sync.Mutex
-	res := result{name: fmt.Sprintf("(a) steady, %d senders, %s", senders, d)}
-	var reqs, errs atomic.Int64
-	deadline := time.Now().Add(d)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for s := 0; s < senders; s++ {
-		wg.Add(1)
-		go func(s int) {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(uint64(s), 7))
-			var lat []time.Duration
-			for time.Now().Before(deadline) {
-				g := rng.IntN(200)
-				l, err := post(c, url, token, body("SteadyAlert", g, 1+rng.IntN(5), 0.25, rng))
-				reqs.Add(1)
-				if err != nil {
-					errs.Add(1)
-					continue
-				}
-				lat = append(lat, l)
-			}
-			mu.Lock()
-			res.latencies = append(res.latencies, lat...)
-			mu.Unlock()
-		}(s)
-	}
-	wg.Wait()
-	res.elapsed, res.requests, res.errors = time.Since(start), reqs.Load(), errs.Load()
-	return res
 }
 
 // storm posts 10,000 alerts across 200 groups spread over d: each post
@@ -211,7 +182,11 @@ func peakRSS(pid int) string {
 func main() {
 	target := flag.String("target", "", "base URL of a running opsbot (default: start one)")
 	token := flag.String("token", "dev-token", "bearer token of alerts.receivers")
-	steadyFor := flag.Duration("steady", 20*time.Second, "duration of the steady run")
+	steadyFor := flag.Duration("steady", 10*time.Second, "duration of each ingest run (a), floor and opsbot alike")
+	sendersList := flag.String("senders", "1,4,16,64,256", "numbers of concurrent senders of (a), comma-separated")
+	rounds := flag.Int("rounds", 3, "rounds of (a); each figure is the median over them")
+	benchDB := flag.String("db", "opsbot_bench", "database (a)–(c) drop, create and use")
+	listen := flag.String("listen", "127.0.0.1:18080", "address opsbot listens on in (a)–(c)")
 	stormFor := flag.Duration("storm", 60*time.Second, "duration of the storm")
 	webchatFor := flag.Duration("webchat", 20*time.Second, "duration of the webchat round trip run (c)")
 	webchatUsers := flag.Int("webchat-users", 200, "concurrent webchat users (c)")
@@ -219,7 +194,7 @@ func main() {
 	timersSpread := flag.Duration("timers-spread", 60*time.Second, "window the timers' due times are spread over (d)")
 	timersLead := flag.Duration("timers-lead", 30*time.Second, "first due time, counted from the start of scheduling (d)")
 	timerWorkers := flag.Int("timer-workers", 10, "asynq worker concurrency for the timers (d); production's default is 10")
-	only := flag.String("only", "a,b,c,d,e", "phases to run, comma-separated: a steady, b storm, c webchat, d timers, e console")
+	only := flag.String("only", "a,b,c,d,e", "phases to run, comma-separated: a ingest, b storm, c webchat, d timers, e console")
 	consoleRounds := flag.Int("console-rounds", 20, "timed renders of each console page per user (e)")
 	consoleDB := flag.String("console-db", "opsbot_bench_console", "database the console phase drops, creates and fills (e)")
 	consoleListen := flag.String("console-listen", "127.0.0.1:18081", "address opsbot listens on in the console phase (e)")
@@ -233,13 +208,22 @@ func main() {
 		}
 		phases[p] = true
 	}
-	if *webchatUsers < 1 || *timers < 1 || *timerWorkers < 1 || *timersSpread <= 0 {
-		fmt.Fprintln(os.Stderr, "bench: --webchat-users, --timers, --timer-workers and --timers-spread must be positive")
+	if *webchatUsers < 1 || *timers < 1 || *timerWorkers < 1 || *timersSpread <= 0 || *rounds < 1 {
+		fmt.Fprintln(os.Stderr, "bench: --webchat-users, --timers, --timer-workers, --timers-spread and --rounds must be positive")
 		os.Exit(2)
+	}
+	ic := ingestConfig{steady: *steadyFor, rounds: *rounds, db: *benchDB, listen: *listen}
+	for _, f := range strings.Split(*sendersList, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "bench: --senders: %q is not a positive number\n", f)
+			os.Exit(2)
+		}
+		ic.senders = append(ic.senders, n)
 	}
 	tc := timerConfig{count: *timers, lead: *timersLead, spread: *timersSpread, workers: *timerWorkers,
 		dbConns: 20, writers: 4, batch: 1000}
-	if err := run(*target, *token, *steadyFor, *stormFor, *webchatFor, *webchatUsers, tc, phases); err != nil {
+	if err := run(*target, *token, ic, *stormFor, *webchatFor, *webchatUsers, tc, phases); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -251,7 +235,18 @@ func main() {
 	}
 }
 
-func run(target, token string, steadyFor, stormFor, webchatFor time.Duration, webchatUsers int, tc timerConfig, phases map[string]bool) error {
+// ingestConfig sizes (a) and places opsbot.
+type ingestConfig struct {
+	steady     time.Duration
+	senders    []int
+	rounds     int
+	db, listen string
+}
+
+// opsbotConns is opsbot's pool in the bench, and the floor's.
+const opsbotConns = 40
+
+func run(target, token string, ic ingestConfig, stormFor, webchatFor time.Duration, webchatUsers int, tc timerConfig, phases map[string]bool) error {
 	ctx := context.Background()
 	pid := 0
 	var dbURL string
@@ -259,17 +254,17 @@ func run(target, token string, steadyFor, stormFor, webchatFor time.Duration, we
 	if target == "" && (phases["a"] || phases["b"] || phases["c"]) {
 		// A fresh database and Redis index, and the built binary (not go run) so RSS is opsbot's own.
 		var err error
-		if dbURL, err = freshDatabase(ctx, "opsbot_bench"); err != nil {
+		if dbURL, err = freshDatabase(ctx, ic.db); err != nil {
 			return err
 		}
 		redisURL := redisIndex(11)
-		bin, err := buildOpsbot("opsbot-bench")
+		bin, err := buildOpsbot(ic.db)
 		if err != nil {
 			return err
 		}
 		cmd := exec.Command(bin, "all", "--config", "configs/dev.yaml")
 		cmd.Env = append(os.Environ(), "OPSBOT_DATABASE_URL="+dbURL, "OPSBOT_REDIS_URL="+redisURL,
-			"OPSBOT_SERVER_LISTEN=127.0.0.1:18080", "OPSBOT_LOG_LEVEL=error", "OPSBOT_DATABASE_MAX_CONNS=40",
+			"OPSBOT_SERVER_LISTEN="+ic.listen, "OPSBOT_LOG_LEVEL=error", fmt.Sprintf("OPSBOT_DATABASE_MAX_CONNS=%d", opsbotConns),
 			"OPSBOT_WORKER_QUEUE=bench")
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Start(); err != nil {
@@ -279,7 +274,7 @@ func run(target, token string, steadyFor, stormFor, webchatFor time.Duration, we
 		stopOpsbot = func() { stopOnce.Do(func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }) }
 		defer stopOpsbot()
 		pid = cmd.Process.Pid
-		target = "http://127.0.0.1:18080"
+		target = "http://" + ic.listen
 		if !waitReady(target) {
 			return fmt.Errorf("opsbot did not become ready")
 		}
@@ -291,16 +286,24 @@ func run(target, token string, steadyFor, stormFor, webchatFor time.Duration, we
 	type row struct {
 		result
 		rss string
+		key string // its bench: line's name
 	}
 	var rows []row
 	url := target + "/alerts/alertmanager"
+	ack := &acked{n: map[int]int{}}
 	if phases["a"] {
-		a := steady(url, token, 64, steadyFor)
-		rssA := "-"
-		if pid > 0 {
-			rssA = peakRSS(pid)
+		floorDB := dbURL
+		if floorDB == "" {
+			floorDB = os.Getenv("DATABASE_URL") // --target: the floor's table goes there
 		}
-		rows = append(rows, row{a, rssA})
+		irows, err := ingestSweep(ctx, url, token, floorDB, opsbotConns, ic.senders, ic.rounds, ic.steady, ack)
+		if err != nil {
+			return err
+		}
+		printIngest(irows, ic.rounds, ic.steady)
+		if pid > 0 {
+			fmt.Printf("| opsbot peak RSS after (a) | %s |\n", peakRSS(pid))
+		}
 	}
 	// The storm starts on a clean slate of groups: count what it adds.
 	var before struct{ incidents, messages int }
@@ -311,13 +314,18 @@ func run(target, token string, steadyFor, stormFor, webchatFor time.Duration, we
 			return err
 		}
 		defer conn.Close(ctx)
+		if phases["a"] {
+			if err := checkStored(ctx, conn, ack); err != nil {
+				return err
+			}
+		}
 		_ = conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM incidents), (SELECT count(*) FROM webchat_messages)`).Scan(&before.incidents, &before.messages)
 	}
 	if phases["b"] {
 		b := storm(url, token, stormFor)
 		// Let deliveries and coalesced updates drain.
 		time.Sleep(35 * time.Second)
-		rows = append(rows, row{b, peakRSS(pid)})
+		rows = append(rows, row{b, peakRSS(pid), "storm"})
 	}
 	// Counted before (c), whose replies are webchat messages too.
 	var incidents, messages, updates, pending, alerts int
@@ -338,7 +346,7 @@ func run(target, token string, steadyFor, stormFor, webchatFor time.Duration, we
 				rss += " (since start)"
 			}
 		}
-		rows = append(rows, row{c, rss}, row{paced, rss})
+		rows = append(rows, row{c, rss, "webchat"}, row{paced, rss, "webchat_paced"})
 	}
 	stopOpsbot() // before (d): the timers get the machine to themselves
 	if len(rows) > 0 {
@@ -349,6 +357,11 @@ func run(target, token string, steadyFor, stormFor, webchatFor time.Duration, we
 	for _, r := range rows {
 		fmt.Printf("| %s | %d | %.0f | %s | %s | %d | %s |\n", r.name, r.requests, float64(r.requests)/r.elapsed.Seconds(),
 			r.pct(0.5).Round(100*time.Microsecond), r.pct(0.99).Round(100*time.Microsecond), r.errors, r.rss)
+	}
+	for _, r := range rows { // no floor measured for these rows yet
+		fmt.Printf("bench: %s %.0f req/s floor - ratio -\n", r.key, float64(r.requests)/r.elapsed.Seconds())
+		fmt.Printf("bench: %s_p99 %.1f ms floor - ratio -\n", r.key, ms(r.pct(0.99)))
+		fmt.Printf("bench: %s_errors %d requests floor - ratio -\n", r.key, r.errors)
 	}
 	if conn != nil {
 		fmt.Println()
@@ -374,5 +387,7 @@ func timerPhase(ctx context.Context, tc timerConfig, phases map[string]bool) err
 		return fmt.Errorf("timers: %w", err)
 	}
 	printTimers(r)
+	fmt.Printf("bench: timers_p99_late %.0f ms floor - ratio -\n", ms(r.pct(0.99)))
+	fmt.Printf("bench: timers_fired_twice %d timers floor - ratio -\n", r.firedTwice)
 	return nil
 }

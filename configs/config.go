@@ -263,6 +263,10 @@ type Alerts struct {
 	AlertmanagerURL string `yaml:"alertmanager_url"`
 	// MaxBodyBytes caps a webhook body (default 1 MiB).
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// MaxInFlight bounds the webhooks being applied at once; beyond it a
+	// post gets 503 with Retry-After, which Alertmanager retries (0, the
+	// default: 32 a core, at least 64).
+	MaxInFlight int `yaml:"max_in_flight"`
 	// SeverityLevels maps the severity label to an incident level (default critical 2, warning 3, info 4).
 	SeverityLevels map[string]int `yaml:"severity_levels"`
 	// LevelLabel overrides the level when set on an alert (default "level").
@@ -1030,6 +1034,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Server.MaxBodyBytes <= 0 {
 		add("server.max_body_bytes", "must be positive, got %d", c.Server.MaxBodyBytes)
+	}
+	if c.Alerts.MaxInFlight < 0 {
+		add("alerts.max_in_flight", "must be 0 (sized for the machine) or positive, got %d", c.Alerts.MaxInFlight)
 	}
 	c.validateServerDeploy(add)
 

@@ -250,6 +250,8 @@ func TestValidate(t *testing.T) {
 			want: "server.shutdown_timeout: must be positive, got -1s"},
 		{name: "max body bytes zero", mutate: func(c *Config) { c.Server.MaxBodyBytes = 0 },
 			want: "server.max_body_bytes: must be positive, got 0"},
+		{name: "alerts max in flight negative", mutate: func(c *Config) { c.Alerts.MaxInFlight = -1 },
+			want: "alerts.max_in_flight: must be 0 (sized for the machine) or positive, got -1"},
 		{name: "statement timeout negative", mutate: func(c *Config) { c.Database.StatementTimeout = Duration(-time.Second) },
 			want: "database.statement_timeout: must be between 1s and 1h, got -1s"},
 		{name: "statement timeout too short", mutate: func(c *Config) { c.Database.StatementTimeout = Duration(time.Millisecond) },

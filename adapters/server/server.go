@@ -29,6 +29,7 @@ type Metrics struct {
 	tasks        *prometheus.CounterVec
 	deliveries   *prometheus.CounterVec
 	retries      *prometheus.CounterVec
+	busy         *prometheus.CounterVec
 }
 
 // NewMetrics registers opsbot's metrics on a fresh registry.
@@ -54,8 +55,11 @@ func NewMetrics() *Metrics {
 		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "opsbot_retries_total", Help: "Work applied again after a deadlock or serialization conflict, by what and outcome (ok, failed).",
 		}, []string{"what", "outcome"}),
+		busy: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "opsbot_busy_total", Help: "Requests turned away with 503 and Retry-After to bound the work in flight, by what.",
+		}, []string{"what"}),
 	}
-	m.Registry.MustRegister(m.httpRequests, m.httpDuration, m.commands, m.tasks, m.deliveries, m.retries,
+	m.Registry.MustRegister(m.httpRequests, m.httpDuration, m.commands, m.tasks, m.deliveries, m.retries, m.busy,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -69,6 +73,10 @@ func (m *Metrics) Task(taskType, outcome string) { m.tasks.WithLabelValues(taskT
 // Retry counts work applied again after a deadlock or serialization
 // conflict (what: e.g. "alert_ingest").
 func (m *Metrics) Retry(what, outcome string) { m.retries.WithLabelValues(what, outcome).Inc() }
+
+// Busy counts a request turned away by admission control (what: e.g.
+// "alert_ingest").
+func (m *Metrics) Busy(what string) { m.busy.WithLabelValues(what).Inc() }
 
 // Delivery counts a send outcome.
 func (m *Metrics) Delivery(platform, outcome string) {
