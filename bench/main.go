@@ -270,7 +270,7 @@ func run(target, token string, steadyFor, stormFor, webchatFor time.Duration, we
 		cmd := exec.Command(bin, "all", "--config", "configs/dev.yaml")
 		cmd.Env = append(os.Environ(), "OPSBOT_DATABASE_URL="+dbURL, "OPSBOT_REDIS_URL="+redisURL,
 			"OPSBOT_SERVER_LISTEN=127.0.0.1:18080", "OPSBOT_LOG_LEVEL=error", "OPSBOT_DATABASE_MAX_CONNS=40",
-			"OPSBOT_WORKER_QUEUE=bench")
+			"OPSBOT_WORKER_QUEUE=bench", "OPSBOT_SERVER_PPROF=true")
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Start(); err != nil {
 			return err
@@ -330,6 +330,7 @@ func run(target, token string, steadyFor, stormFor, webchatFor time.Duration, we
 	if phases["c"] {
 		rss := "-"
 		reset := pid > 0 && resetPeakRSS(pid)
+		floor := webchatFloor(target, webchatUsers, webchatFor)
 		c := webchat(target, webchatUsers, webchatFor, 0)
 		paced := webchat(target, webchatUsers, webchatFor, time.Second)
 		if pid > 0 {
@@ -338,7 +339,7 @@ func run(target, token string, steadyFor, stormFor, webchatFor time.Duration, we
 				rss += " (since start)"
 			}
 		}
-		rows = append(rows, row{c, rss}, row{paced, rss})
+		rows = append(rows, row{floor, "-"}, row{c, rss}, row{paced, rss})
 	}
 	stopOpsbot() // before (d): the timers get the machine to themselves
 	if len(rows) > 0 {
