@@ -49,17 +49,20 @@ var zhGeneral = catalog{
 	"err.not_linked":            "你的 {platform} 账号（{id}）尚未关联系统用户，请联系本单位管理员执行 /org user link。",
 	"err.already_decided":       "已由 {by} 于 {at} {verb}（申请 #{id}），本次操作未生效。",
 	// Replies.
-	"whoami.title":      "{name}（{id}）",
-	"field.unit":        "单位",
-	"field.roles":       "角色",
-	"field.identities":  "已关联账号",
-	"field.platform":    "当前平台",
-	"none":              "无",
+	"whoami.title":     "{name}（{id}）",
+	"field.unit":       "单位",
+	"field.roles":      "角色",
+	"field.identities": "已关联账号",
+	"field.platform":   "当前平台",
+	"none":             "无",
+	"notice.title":     "通知",
+
+	// Paging of long lists (/incident list, /org tree).
 	"page.more":         "（第 {page} 页；下一页：{next}）",
 	"page.last":         "（第 {page} 页，最后一页）",
 	"err.page":          "页码“{value}”不对：请写从 1 开始的整数，例如 --page 2。",
 	"err.page_past_end": "没有第 {page} 页：一共 {pages} 页。",
-	"notice.title":      "通知",
+
 	// Help.
 	"help.title":                     "opsbot 命令",
 	"help.intro":                     "在命令前加 /，中英文命令词均可（如 /org tree 或 /组织 树）。点下方按钮查看各类命令。",
