@@ -226,10 +226,9 @@ func (t *Tx) Notify(_ context.Context, n core.Notice) error {
 // WithTx runs fn in a transaction and commits it with its audit entries and
 // outbox rows, or rolls everything back when fn or the commit fails.
 func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
-	ptx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("postgres: begin: %w", err)
-	}
+	// BEGIN goes with the first statement: a transaction answered from
+	// the org cache alone takes no connection.
+	ptx := &lazyTx{pool: s.pool}
 	t := &Tx{tx: ptx, cache: s.orgCache}
 	defer func() { _ = ptx.Rollback(context.WithoutCancel(ctx)) }()
 	if err := fn(t); err != nil {
