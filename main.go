@@ -81,8 +81,17 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 	defer a.queue.Close()
 	a.store.OnOutbox(a.queue.Kick)
 	a.store.OnTimers(a.queue.KickTimers)
+	shared := redis.NewShared(a.rdb)
+	// Org rows read on every command are cached per replica while the org
+	// version in Redis stands; each committed org change bumps it.
+	a.store.CacheOrg(shared.OrgVersion)
+	a.store.OnOrgChange(func(ctx context.Context) {
+		if err := shared.BumpOrgVersion(ctx); err != nil {
+			logger.Error("org changed but other replicas may not see it for up to a minute", "err", err)
+		}
+	})
 
-	if a.dom, err = domains(ctx, cfg, a.store, a.clock, redis.NewShared(a.rdb), logger); err != nil {
+	if a.dom, err = domains(ctx, cfg, a.store, a.clock, shared, logger); err != nil {
 		return err
 	}
 	webURL := cfg.Webchat.PublicURL

@@ -185,6 +185,9 @@ func (a *process) deployServer(srv *server.Server) error {
 		return err
 	}
 	srv.TrustProxies(nets)
+	if a.cfg.Server.Pprof {
+		srv.ServePprof()
+	}
 	outbox, timers := a.store.Outbox(), a.store.Timers()
 	a.metrics.WatchBacklog(outbox.Pending, func(ctx context.Context) (time.Duration, error) {
 		now := a.clock.Now()

@@ -106,7 +106,7 @@ func TestIngestBatch(t *testing.T) {
 	for i := range 40 {
 		require.Equal(t, ids[i%4], ids[i], "one incident per group")
 	}
-	open, err := incidents.List(ctx, core.Actor{UserID: "admin"}, true)
+	open, err := incidents.List(ctx, core.Actor{UserID: "admin"}, true, 50)
 	require.NoError(t, err)
 	require.Len(t, open, 6, "disk, net and g1–g4; cpu is resolved and mem was refused")
 }

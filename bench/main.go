@@ -265,7 +265,7 @@ func run(target, token string, ic ingestConfig, stormFor, webchatFor time.Durati
 		cmd := exec.Command(bin, "all", "--config", "configs/dev.yaml")
 		cmd.Env = append(os.Environ(), "OPSBOT_DATABASE_URL="+dbURL, "OPSBOT_REDIS_URL="+redisURL,
 			"OPSBOT_SERVER_LISTEN="+ic.listen, "OPSBOT_LOG_LEVEL=error", fmt.Sprintf("OPSBOT_DATABASE_MAX_CONNS=%d", opsbotConns),
-			"OPSBOT_WORKER_QUEUE=bench")
+			"OPSBOT_WORKER_QUEUE=bench", "OPSBOT_SERVER_PPROF=true")
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Start(); err != nil {
 			return err
@@ -287,6 +287,8 @@ func run(target, token string, ic ingestConfig, stormFor, webchatFor time.Durati
 		result
 		rss string
 		key string // its bench: line's name
+		// floor is the same-run floor it is compared with (nil: none yet).
+		floor *result
 	}
 	var rows []row
 	url := target + "/alerts/alertmanager"
@@ -325,7 +327,7 @@ func run(target, token string, ic ingestConfig, stormFor, webchatFor time.Durati
 		b := storm(url, token, stormFor)
 		// Let deliveries and coalesced updates drain.
 		time.Sleep(35 * time.Second)
-		rows = append(rows, row{b, peakRSS(pid), "storm"})
+		rows = append(rows, row{b, peakRSS(pid), "storm", nil})
 	}
 	// Counted before (c), whose replies are webchat messages too.
 	var incidents, messages, updates, pending, alerts int
@@ -338,6 +340,7 @@ func run(target, token string, ic ingestConfig, stormFor, webchatFor time.Durati
 	if phases["c"] {
 		rss := "-"
 		reset := pid > 0 && resetPeakRSS(pid)
+		floor := webchatFloor(target, webchatUsers, webchatFor)
 		c := webchat(target, webchatUsers, webchatFor, 0)
 		paced := webchat(target, webchatUsers, webchatFor, time.Second)
 		if pid > 0 {
@@ -346,7 +349,7 @@ func run(target, token string, ic ingestConfig, stormFor, webchatFor time.Durati
 				rss += " (since start)"
 			}
 		}
-		rows = append(rows, row{c, rss, "webchat"}, row{paced, rss, "webchat_paced"})
+		rows = append(rows, row{floor, "-", "webchat_floor", nil}, row{c, rss, "webchat", &floor}, row{paced, rss, "webchat_paced", &floor})
 	}
 	stopOpsbot() // before (d): the timers get the machine to themselves
 	if len(rows) > 0 {
@@ -358,9 +361,16 @@ func run(target, token string, ic ingestConfig, stormFor, webchatFor time.Durati
 		fmt.Printf("| %s | %d | %.0f | %s | %s | %d | %s |\n", r.name, r.requests, float64(r.requests)/r.elapsed.Seconds(),
 			r.pct(0.5).Round(100*time.Microsecond), r.pct(0.99).Round(100*time.Microsecond), r.errors, r.rss)
 	}
-	for _, r := range rows { // no floor measured for these rows yet
-		fmt.Printf("bench: %s %.0f req/s floor - ratio -\n", r.key, float64(r.requests)/r.elapsed.Seconds())
-		fmt.Printf("bench: %s_p99 %.1f ms floor - ratio -\n", r.key, ms(r.pct(0.99)))
+	for _, r := range rows {
+		rate := float64(r.requests) / r.elapsed.Seconds()
+		if f := r.floor; f != nil {
+			fr := float64(f.requests) / f.elapsed.Seconds()
+			fmt.Printf("bench: %s %.0f req/s floor %.0f ratio %.2f\n", r.key, rate, fr, rateRatio(rate, fr))
+			fmt.Printf("bench: %s_p99 %.1f ms floor %.1f ratio %.2f\n", r.key, ms(r.pct(0.99)), ms(f.pct(0.99)), rateRatio(ms(r.pct(0.99)), ms(f.pct(0.99))))
+		} else { // no floor measured for this row
+			fmt.Printf("bench: %s %.0f req/s floor - ratio -\n", r.key, rate)
+			fmt.Printf("bench: %s_p99 %.1f ms floor - ratio -\n", r.key, ms(r.pct(0.99)))
+		}
 		fmt.Printf("bench: %s_errors %d requests floor - ratio -\n", r.key, r.errors)
 	}
 	if conn != nil {

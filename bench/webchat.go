@@ -19,13 +19,24 @@ var demoUsers = []string{"admin", "liqiang", "wangfang", "zhangwei", "liuyang", 
 // webchatCommands alternate in each virtual user's loop.
 var webchatCommands = []string{"/incident list", "/org tree"}
 
+// webchatProfileDir is where phase (c) saves opsbot's profiles.
+const webchatProfileDir = "bench/out"
+
 // webchat is phase (c): users virtual users (spread over the demo users)
 // each send commands in a loop for d through POST /webchat/api/messages,
 // back to back (pace 0: the most the machine serves) or one every pace (a
 // person reading the answer before the next command). A round trip is timed
 // until the reply body is read; an error is a transport error, a non-200
 // answer, or a reply with status "error".
+//
+// Back to back, it also saves opsbot's CPU, mutex and block profiles over
+// the run (from /debug/pprof, served with server.pprof) next to the table:
+// bench/out/webchat.{cpu,mutex,block}.pprof, for go tool pprof -top.
 func webchat(target string, users int, d, pace time.Duration) result {
+	if pace == 0 {
+		done := profile(target, "webchat", d)
+		defer done()
+	}
 	c := &http.Client{Transport: &http.Transport{MaxIdleConns: users, MaxIdleConnsPerHost: users, MaxConnsPerHost: 0},
 		Timeout: 10 * time.Second}
 	url := target + "/webchat/api/messages"
@@ -77,6 +88,92 @@ func webchat(target string, users int, d, pace time.Duration) result {
 	wg.Wait()
 	res.elapsed, res.requests, res.errors = time.Since(start), reqs.Load(), errs.Load()
 	return res
+}
+
+// webchatFloor is (c)'s no-op floor, measured in the same run: the same
+// users, client and loop as webchat back to back, each round trip a GET
+// /healthz of the same opsbot (the HTTP server, its middleware and the
+// loopback with no bot behind; a command that touches nothing does not
+// exist, since every command resolves its actor in Postgres).
+func webchatFloor(target string, users int, d time.Duration) result {
+	c := &http.Client{Transport: &http.Transport{MaxIdleConns: users, MaxIdleConnsPerHost: users}, Timeout: 10 * time.Second}
+	res := result{name: fmt.Sprintf("(c) floor: GET /healthz, %d users back to back, %s", users, d)}
+	var mu sync.Mutex
+	var reqs, errs atomic.Int64
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for u := 0; u < users; u++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var lat []time.Duration
+			for time.Now().Before(deadline) {
+				sent := time.Now()
+				resp, err := c.Get(target + "/healthz")
+				reqs.Add(1)
+				if err != nil {
+					errs.Add(1)
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					errs.Add(1)
+					continue
+				}
+				lat = append(lat, time.Since(sent))
+			}
+			mu.Lock()
+			res.latencies = append(res.latencies, lat...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	res.elapsed, res.requests, res.errors = time.Since(start), reqs.Load(), errs.Load()
+	return res
+}
+
+// profile starts fetching opsbot's CPU, mutex and block profiles over the
+// next d (less a second, so they end within the run) into
+// bench/out/<name>.<kind>.pprof; the returned func waits for them. A
+// profile opsbot does not serve (server.pprof off) is reported, not fatal.
+func profile(target, name string, d time.Duration) (wait func()) {
+	secs := max(1, int((d-time.Second)/time.Second))
+	if err := os.MkdirAll(webchatProfileDir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: profiles:", err)
+		return func() {}
+	}
+	var wg sync.WaitGroup
+	for _, kind := range []string{"cpu", "mutex", "block"} {
+		path := kind
+		if kind == "cpu" {
+			path = "profile"
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := &http.Client{Timeout: d + 30*time.Second}
+			resp, err := c.Get(fmt.Sprintf("%s/debug/pprof/%s?seconds=%d", target, path, secs))
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "bench: profile", kind+":", err)
+				return
+			}
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			if err != nil || resp.StatusCode != 200 {
+				fmt.Fprintf(os.Stderr, "bench: profile %s: status %d %v (opsbot serves profiles with server.pprof, to loopback only)\n", kind, resp.StatusCode, err)
+				return
+			}
+			file := fmt.Sprintf("%s/%s.%s.pprof", webchatProfileDir, name, kind)
+			if err := os.WriteFile(file, b, 0o644); err != nil {
+				fmt.Fprintln(os.Stderr, "bench: profile", kind+":", err)
+				return
+			}
+			fmt.Fprintf(os.Stderr, "bench: saved %s (go tool pprof -top %s)\n", file, file)
+		}()
+	}
+	return wg.Wait
 }
 
 // command posts one webchat message and checks the replies.

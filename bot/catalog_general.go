@@ -56,6 +56,13 @@ var zhGeneral = catalog{
 	"field.platform":   "当前平台",
 	"none":             "无",
 	"notice.title":     "通知",
+
+	// Paging of long lists (/incident list, /org tree).
+	"page.more":         "（第 {page} 页；下一页：{next}）",
+	"page.last":         "（第 {page} 页，最后一页）",
+	"err.page":          "页码“{value}”不对：请写从 1 开始的整数，例如 --page 2。",
+	"err.page_past_end": "没有第 {page} 页：一共 {pages} 页。",
+
 	// Help.
 	"help.title":                     "opsbot 命令",
 	"help.intro":                     "在命令前加 /，中英文命令词均可（如 /org tree 或 /组织 树）。点下方按钮查看各类命令。",
@@ -296,6 +303,10 @@ var enGeneral = catalog{
 	"field.identities":               "Linked accounts",
 	"field.platform":                 "Platform",
 	"none":                           "none",
+	"page.more":                      "(page {page}; next: {next})",
+	"page.last":                      "(page {page}, the last)",
+	"err.page":                       "\"{value}\" is not a page: give a whole number from 1, e.g. --page 2.",
+	"err.page_past_end":              "There is no page {page}: there are {pages}.",
 	"notice.title":                   "Notice",
 	"help.title":                     "opsbot commands",
 	"help.intro":                     "Start a command with /; English and Chinese command words both work (/org tree or /组织 树). Tap a topic below.",

@@ -39,7 +39,7 @@ func Incidents(svc *incident.Service) Plug {
 				{Path: "incident review", Usage: "<id> --cause … --actions \"<action>@<userid>@<YYYY-MM-DD>; …\"", MinArgs: 1, MaxArgs: 1,
 					Flags: map[string]bool{"cause": true, "actions": true}, Required: []string{"cause", "actions"}, Run: c.review},
 				{Path: "incident action done", Usage: "<id> <n>", MinArgs: 2, MaxArgs: 2, Run: c.actionDone},
-				{Path: "incident list", Usage: "[--open]", Flags: map[string]bool{"open": false}, Run: c.list},
+				{Path: "incident list", Usage: "[--open] [--page N]", Flags: map[string]bool{"open": false, "page": true}, Run: c.list},
 				{Path: "duty policy", Run: c.policy},
 			},
 			Actions: map[string]ActionFunc{
@@ -183,19 +183,38 @@ func (b incidentBot) review(ctx context.Context, r *Request) ([]Message, error) 
 }
 
 func (b incidentBot) list(ctx context.Context, r *Request) ([]Message, error) {
-	list, err := b.svc.List(ctx, r.Actor, r.Has("open"))
+	page, err := pageOf(r)
 	if err != nil {
 		return nil, err
 	}
-	lines := make([]string, 0, len(list))
-	for _, i := range list {
+	// One more than the pages up to this one tells whether another follows.
+	list, err := b.svc.List(ctx, r.Actor, r.Has("open"), page*PageSize+1)
+	if err != nil {
+		return nil, err
+	}
+	more := len(list) > page*PageSize
+	if more {
+		list = list[:page*PageSize]
+	}
+	next := "/incident list"
+	if r.Has("open") {
+		next += " --open"
+	}
+	// Only this page's lines are rendered; earlier ones just count.
+	skip := min(len(list), (page-1)*PageSize)
+	lines := make([]string, skip, len(list))
+	for _, i := range list[skip:] {
 		lines = append(lines, "- #"+itoa64(i.ID)+" "+b.t("level.n"+strconv.Itoa(i.Level))+" · "+b.coreText(i.Title)+" · "+b.t("istate."+i.State)+
 			" · "+b.personOrNone(i.Owner)+" · "+b.fmtTime(i.CreatedAt))
 	}
 	if len(lines) == 0 {
 		lines = append(lines, b.t("none"))
 	}
-	return reply(Message{Title: b.t("incident.list.title"), Text: strings.Join(lines, "\n")})
+	text, err := b.paged(lines, page, more, next)
+	if err != nil {
+		return nil, err
+	}
+	return reply(Message{Title: b.t("incident.list.title"), Text: text})
 }
 
 func (b incidentBot) show(ctx context.Context, r *Request) ([]Message, error) {

@@ -17,7 +17,7 @@ func (b *Bot) orgModule() Module {
 	sync, syncActions := b.orgSyncCommands()
 	return Module{Name: "org", Topic: "org",
 		Commands: append([]*Command{
-			{Path: "org tree", Usage: "[unit]", MaxArgs: 1, Run: b.orgTree},
+			{Path: "org tree", Usage: "[unit] [--page N]", MaxArgs: 1, Flags: pageFlag, Run: b.orgTree},
 			{Path: "org unit add", Usage: "<code> <name> --parent <code> --level district|unit|department", MinArgs: 2, MaxArgs: 2, Flags: level, Required: []string{"parent", "level"}, Run: b.unitAdd},
 			{Path: "org unit rename", Usage: "<code> <name>", MinArgs: 2, MaxArgs: 2, Run: b.unitRename},
 			{Path: "org unit remove", Usage: "<code>", MinArgs: 1, MaxArgs: 1, Run: b.unitRemove},
@@ -59,9 +59,13 @@ func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
 func reply(m Message) ([]Message, error) { return []Message{m}, nil }
 
 func (b *Bot) orgTree(ctx context.Context, r *Request) ([]Message, error) {
-	root := ""
+	root, next := "", "/org tree"
 	if len(r.Args) > 0 {
-		root = r.Args[0]
+		root, next = r.Args[0], "/org tree "+r.Args[0]
+	}
+	page, err := pageOf(r)
+	if err != nil {
+		return nil, err
 	}
 	nodes, err := b.org.Tree(ctx, r.Actor, root)
 	if err != nil {
@@ -76,7 +80,11 @@ func (b *Bot) orgTree(ctx context.Context, r *Request) ([]Message, error) {
 	if len(nodes) > 0 {
 		title, ref = nodes[0].Unit.Name, "unit:"+nodes[0].Unit.Code
 	}
-	return reply(Message{Ref: ref, Title: b.t("tree.title", "name", title), Text: strings.Join(lines, "\n")})
+	text, err := b.paged(lines, page, false, next)
+	if err != nil {
+		return nil, err
+	}
+	return reply(Message{Ref: ref, Title: b.t("tree.title", "name", title), Text: text})
 }
 
 func (b *Bot) unitAdd(ctx context.Context, r *Request) ([]Message, error) {

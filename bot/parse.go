@@ -128,7 +128,7 @@ var scopedAliases = map[string]map[string]string{
 // flagAliases maps Chinese flag names onto the English ones.
 var flagAliases = map[string]string{
 	"上级": "parent", "级别": "level", "单位": "unit", "范围": "scope", "平台": "platform", "账号": "id",
-	"有效期": "expires", "用户": "user",
+	"有效期": "expires", "用户": "user", "页": "page",
 	"存放位置": "location", "保留期限": "retention", "备份方式": "method", "责任人": "owner",
 	"期限": "due", "变更": "change", "引用": "ref",
 	"文件": "file", "参演": "participants", "问题": "findings", "周期": "every", "截止": "due",

@@ -436,7 +436,7 @@ var realisticArgs = map[string]string{
 	"item": "机房温湿度", "kind": "permission", "language": "粤语", "line": "3", "max": "200", "methods": "full, incremental",
 	"missing": "--test-plan --steps", "hint": "/approve 42 已核实", "month": "2026-10", "n": "2", "name": "张三", "need": "analysing",
 	"next_end": "2026-11-24 04:00", "next_start": "2026-11-24 02:00", "start": "2026-11-24 02:00", "on_duty": "lisi",
-	"owner": "lisi", "parent": "x1000", "platform": "wecom", "pstate": "open", "pstep": "analyse", "quarter": "2026Q4",
+	"owner": "lisi", "page": "4", "pages": "3", "parent": "x1000", "platform": "wecom", "pstate": "open", "pstep": "analyse", "quarter": "2026Q4",
 	"requester": "wangwu", "role": "unit_admin", "roles": "unit_admin,district_admin", "rotation": "网络组",
 	"scope": "x1020", "scopes": "x1020、x1021", "seconds": "30", "seq": "1024", "since": "2026-11-01T00:00:00+08:00",
 	"until": "2026-11-30T00:00:00+08:00", "state": "open", "status": "offline", "step": "approve",

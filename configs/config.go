@@ -403,6 +403,9 @@ type Server struct {
 	// server.listen (default false: refused, since dev mode lets anyone act
 	// as anyone).
 	AllowDevOnNetwork bool `yaml:"allow_dev_on_network"`
+	// Pprof serves Go's runtime profiles under /debug/pprof/ (CPU, heap,
+	// mutex, block, goroutines) to loopback peers only (default false).
+	Pprof bool `yaml:"pprof"`
 }
 
 // TrustedNets parses TrustedProxies; a bare address is a /32 or /128.

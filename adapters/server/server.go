@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -197,6 +199,30 @@ func New(metrics *Metrics, checks []Check, logger *slog.Logger) *Server {
 	s.Mux.HandleFunc("GET /readyz", s.ready)
 	s.Mux.Handle("GET /metrics", promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{Registry: metrics.Registry}))
 	return s
+}
+
+// ServePprof registers Go's runtime profiles under /debug/pprof/ and
+// switches on the mutex and block profiles (server.pprof). Only loopback
+// peers not forwarded by a proxy (no X-Forwarded-For) get them; anyone
+// else gets 404, as without the flag.
+func (s *Server) ServePprof() {
+	runtime.SetMutexProfileFraction(100)
+	runtime.SetBlockProfileRate(int(100 * time.Microsecond))
+	loopback := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ip := hostIP(r.RemoteAddr)
+			if ip == nil || !ip.IsLoopback() || r.Header.Get("X-Forwarded-For") != "" {
+				http.NotFound(w, r)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+	s.Mux.Handle("GET /debug/pprof/", loopback(http.HandlerFunc(pprof.Index)))
+	s.Mux.Handle("GET /debug/pprof/cmdline", loopback(http.HandlerFunc(pprof.Cmdline)))
+	s.Mux.Handle("GET /debug/pprof/profile", loopback(http.HandlerFunc(pprof.Profile)))
+	s.Mux.Handle("GET /debug/pprof/symbol", loopback(http.HandlerFunc(pprof.Symbol)))
+	s.Mux.Handle("GET /debug/pprof/trace", loopback(http.HandlerFunc(pprof.Trace)))
 }
 
 // CheckTimeout bounds each readiness check.

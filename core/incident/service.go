@@ -646,14 +646,15 @@ func (s *Service) Show(ctx context.Context, actor core.Actor, id int64) (Detail,
 func (s *Service) Policy() Policy { return s.cfg.Policy }
 
 // List returns recent incidents, only open ones when open is set.
-func (s *Service) List(ctx context.Context, actor core.Actor, open bool) ([]Incident, error) {
+func (s *Service) List(ctx context.Context, actor core.Actor, open bool, limit int) ([]Incident, error) {
+	limit = min(max(limit, 1), MaxQuery+1)
 	var out []Incident
 	err := s.store.Read(ctx, func(tx ReadTx) error {
 		if err := paging.Registered(ctx, tx, actor); err != nil {
 			return err
 		}
 		var err error
-		out, err = tx.Incidents(ctx, open, 50)
+		out, err = tx.Incidents(ctx, open, limit)
 		return err
 	})
 	return out, err

@@ -39,18 +39,26 @@ func scanUnit(row pgx.Row) (org.Unit, error) {
 
 // Unit returns a unit by code.
 func (t *Tx) Unit(ctx context.Context, code string) (org.Unit, error) {
-	u, err := scanUnit(t.tx.QueryRow(ctx, "SELECT "+unitColumns+" FROM units WHERE code = $1", code))
-	return u, notFound(err, "unit "+code)
+	return cachedOrg(ctx, t, unitKey(code), func() (org.Unit, error) {
+		u, err := scanUnit(t.tx.QueryRow(ctx, "SELECT "+unitColumns+" FROM units WHERE code = $1", code))
+		return u, notFound(err, "unit "+code)
+	})
 }
 
 // Root returns the city unit.
 func (t *Tx) Root(ctx context.Context) (org.Unit, error) {
-	u, err := scanUnit(t.tx.QueryRow(ctx, "SELECT "+unitColumns+" FROM units WHERE parent IS NULL"))
-	return u, notFound(err, "root unit")
+	return cachedOrg(ctx, t, unitKey(""), func() (org.Unit, error) {
+		u, err := scanUnit(t.tx.QueryRow(ctx, "SELECT "+unitColumns+" FROM units WHERE parent IS NULL"))
+		return u, notFound(err, "root unit")
+	})
 }
 
 // Subtree returns the active units under a path prefix, ordered by path.
 func (t *Tx) Subtree(ctx context.Context, prefix string) ([]org.Unit, error) {
+	return clone(cachedOrg(ctx, t, subtreeKey(prefix), func() ([]org.Unit, error) { return t.subtree(ctx, prefix) }))
+}
+
+func (t *Tx) subtree(ctx context.Context, prefix string) ([]org.Unit, error) {
 	rows, err := t.tx.Query(ctx, "SELECT "+unitColumns+` FROM units
 		WHERE path LIKE $1 || '%' AND NOT removed ORDER BY path`, likeEscape(prefix))
 	if err != nil {
@@ -61,6 +69,7 @@ func (t *Tx) Subtree(ctx context.Context, prefix string) ([]org.Unit, error) {
 
 // InsertUnit inserts a unit.
 func (t *Tx) InsertUnit(ctx context.Context, u org.Unit) error {
+	t.org = true
 	var parent any
 	if u.Parent != "" {
 		parent = u.Parent
@@ -72,6 +81,7 @@ func (t *Tx) InsertUnit(ctx context.Context, u org.Unit) error {
 
 // UpdateUnit updates a unit's name, parent, path and removed flag.
 func (t *Tx) UpdateUnit(ctx context.Context, u org.Unit) error {
+	t.org = true
 	var parent any
 	if u.Parent != "" {
 		parent = u.Parent
@@ -83,6 +93,7 @@ func (t *Tx) UpdateUnit(ctx context.Context, u org.Unit) error {
 
 // RepathSubtree rewrites the paths below oldPrefix (the unit itself excluded).
 func (t *Tx) RepathSubtree(ctx context.Context, oldPrefix, newPrefix string) error {
+	t.org = true
 	_, err := t.tx.Exec(ctx, `UPDATE units SET path = $2 || substr(path, length($1) + 1)
 		WHERE path LIKE $3 || '%' AND path <> $1`, oldPrefix, newPrefix, likeEscape(oldPrefix))
 	return wrap(err, "repath subtree")
@@ -98,12 +109,18 @@ func scanUser(row pgx.Row) (org.User, error) {
 
 // User returns a user by id.
 func (t *Tx) User(ctx context.Context, id string) (org.User, error) {
-	u, err := scanUser(t.tx.QueryRow(ctx, "SELECT "+userColumns+" FROM users WHERE id = $1", id))
-	return u, notFound(err, "user "+id)
+	return cachedOrg(ctx, t, userKey(id), func() (org.User, error) {
+		u, err := scanUser(t.tx.QueryRow(ctx, "SELECT "+userColumns+" FROM users WHERE id = $1", id))
+		return u, notFound(err, "user "+id)
+	})
 }
 
 // UsersIn returns the active users of the given units.
 func (t *Tx) UsersIn(ctx context.Context, codes []string) ([]org.User, error) {
+	return clone(cachedOrg(ctx, t, usersInKey(codes), func() ([]org.User, error) { return t.usersIn(ctx, codes) }))
+}
+
+func (t *Tx) usersIn(ctx context.Context, codes []string) ([]org.User, error) {
 	rows, err := t.tx.Query(ctx, "SELECT "+userColumns+" FROM users WHERE unit = ANY($1) AND NOT removed ORDER BY id", codes)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: users in: %w", err)
@@ -113,6 +130,7 @@ func (t *Tx) UsersIn(ctx context.Context, codes []string) ([]org.User, error) {
 
 // InsertUser inserts a user.
 func (t *Tx) InsertUser(ctx context.Context, u org.User) error {
+	t.org = true
 	_, err := t.tx.Exec(ctx, `INSERT INTO users (id, name, unit, created_at, removed, service, language) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		u.ID, u.Name, u.Unit, u.CreatedAt, u.Removed, u.Service, u.Language)
 	return wrap(err, "insert user")
@@ -120,6 +138,7 @@ func (t *Tx) InsertUser(ctx context.Context, u org.User) error {
 
 // UpdateUser updates a user's name, unit, removed flag and language.
 func (t *Tx) UpdateUser(ctx context.Context, u org.User) error {
+	t.org = true
 	_, err := t.tx.Exec(ctx, `UPDATE users SET name = $2, unit = $3, removed = $4, service = $5, language = $6 WHERE id = $1`,
 		u.ID, u.Name, u.Unit, u.Removed, u.Service, u.Language)
 	return wrap(err, "update user")
@@ -144,7 +163,9 @@ func (t *Tx) grants(ctx context.Context, where string, arg any) ([]org.Grant, er
 
 // GrantsOf returns a user's grants.
 func (t *Tx) GrantsOf(ctx context.Context, userID string) ([]org.Grant, error) {
-	return t.grants(ctx, "g.user_id = $1", userID)
+	return clone(cachedOrg(ctx, t, grantsKey(userID), func() ([]org.Grant, error) {
+		return t.grants(ctx, "g.user_id = $1", userID)
+	}))
 }
 
 // GrantsOn returns the grants held on a scope.
@@ -160,6 +181,7 @@ func (t *Tx) Holders(ctx context.Context, role org.Role) ([]org.Grant, error) {
 
 // InsertGrant inserts a grant.
 func (t *Tx) InsertGrant(ctx context.Context, g org.Grant) error {
+	t.org = true
 	_, err := t.tx.Exec(ctx, `INSERT INTO role_grants (user_id, role, scope, granted_by, granted_at) VALUES ($1, $2, $3, $4, $5)`,
 		g.UserID, g.Role, g.Scope, g.GrantedBy, g.GrantedAt)
 	return wrap(err, "insert grant")
@@ -167,6 +189,7 @@ func (t *Tx) InsertGrant(ctx context.Context, g org.Grant) error {
 
 // DeleteGrant deletes a grant.
 func (t *Tx) DeleteGrant(ctx context.Context, userID string, role org.Role, scope string) error {
+	t.org = true
 	_, err := t.tx.Exec(ctx, `DELETE FROM role_grants WHERE user_id = $1 AND role = $2 AND scope = $3`, userID, role, scope)
 	return wrap(err, "delete grant")
 }
@@ -179,9 +202,11 @@ func scanIdentity(row pgx.Row) (org.Identity, error) {
 
 // Identity returns the identity of a platform account.
 func (t *Tx) Identity(ctx context.Context, platform, externalID string) (org.Identity, error) {
-	i, err := scanIdentity(t.tx.QueryRow(ctx, `SELECT platform, external_id, user_id FROM identities
-		WHERE platform = $1 AND external_id = $2`, platform, externalID))
-	return i, notFound(err, "identity")
+	return cachedOrg(ctx, t, identityKey(platform, externalID), func() (org.Identity, error) {
+		i, err := scanIdentity(t.tx.QueryRow(ctx, `SELECT platform, external_id, user_id FROM identities
+			WHERE platform = $1 AND external_id = $2`, platform, externalID))
+		return i, notFound(err, "identity")
+	})
 }
 
 // IdentitiesOf returns a user's identities.
@@ -195,6 +220,7 @@ func (t *Tx) IdentitiesOf(ctx context.Context, userID string) ([]org.Identity, e
 
 // UpsertIdentity links a platform account to a user.
 func (t *Tx) UpsertIdentity(ctx context.Context, i org.Identity) error {
+	t.org = true
 	_, err := t.tx.Exec(ctx, `INSERT INTO identities (platform, external_id, user_id) VALUES ($1, $2, $3)
 		ON CONFLICT (platform, external_id) DO UPDATE SET user_id = excluded.user_id`, i.Platform, i.ExternalID, i.UserID)
 	return wrap(err, "upsert identity")

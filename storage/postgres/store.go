@@ -30,6 +30,8 @@ type Store struct {
 	pool       *pgxpool.Pool
 	kick       func(outboxIDs []int64)
 	kickTimers func(timers []core.Timer)
+	orgChanged func(ctx context.Context)
+	orgCache   *orgCache
 	auditKey   *audit.Key // seals the audit chain; nil: unkeyed
 }
 
@@ -98,6 +100,12 @@ func (s *Store) OnOutbox(fn func(outboxIDs []int64)) { s.kick = fn }
 // OnTimers sets the function called after a commit with the timers it
 // scheduled, so they can be enqueued at their due time.
 func (s *Store) OnTimers(fn func(timers []core.Timer)) { s.kickTimers = fn }
+
+// OnOrgChange sets the function called after a commit that wrote the org
+// (units, users, role grants, identities), before WithTx returns, so
+// every replica's org cache (core/org.Versions) sees the change on its
+// next command.
+func (s *Store) OnOrgChange(fn func(ctx context.Context)) { s.orgChanged = fn }
 
 // Migrate applies the embedded migrations. tern holds an advisory lock
 // meanwhile, so concurrent starts are safe.
@@ -183,7 +191,10 @@ type Tx struct {
 	audits  []core.AuditEntry
 	notices []core.StoredNotice
 	timers  []core.Timer
-	later   []queued // writes sent with the notices and timers, just before commit
+	later   []queued  // writes sent with the notices and timers, just before commit
+	org     bool      // the org (units, users, grants, identities) was written
+	cache   *orgCache // the store's org cache (nil: none, or bypassed)
+	ver     string    // the org version this transaction reads the cache at
 }
 
 // queued is a write deferred to the end of the transaction.
@@ -215,11 +226,10 @@ func (t *Tx) Notify(_ context.Context, n core.Notice) error {
 // WithTx runs fn in a transaction and commits it with its audit entries and
 // outbox rows, or rolls everything back when fn or the commit fails.
 func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
-	ptx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("postgres: begin: %w", err)
-	}
-	t := &Tx{tx: ptx}
+	// BEGIN goes with the first statement: a transaction answered from
+	// the org cache alone takes no connection.
+	ptx := &lazyTx{pool: s.pool}
+	t := &Tx{tx: ptx, cache: s.orgCache}
 	defer func() { _ = ptx.Rollback(context.WithoutCancel(ctx)) }()
 	if err := fn(t); err != nil {
 		return mapErr(err)
@@ -239,6 +249,12 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	if len(timers) > 0 && s.kickTimers != nil {
 		s.kickTimers(timers)
+	}
+	if t.org && s.orgCache != nil {
+		s.orgCache.forget()
+	}
+	if t.org && s.orgChanged != nil {
+		s.orgChanged(context.WithoutCancel(ctx))
 	}
 	return nil
 }

@@ -4,7 +4,7 @@
 // index and, inside it, its own asynq queue names:
 //
 //	1 main (end-to-end)   2 tasks   3 storage/redis   4, 5 tasks (flush tests, exclusive)   6 core/access
-//	0 adapters/auth   8 adapters/wecom   9 adapters/slack   7 manual walks   11 bench
+//	0 adapters/auth   8 adapters/wecom   9 adapters/slack   7 manual walks   10 storage/postgres   11 bench
 //
 // Two checkouts can test on one Redis server: give one of them
 // OPSBOT_TEST_REDIS_DB_BASE=4 (default 0), which is added to every index
