@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"opsbot/adapters/paging/internal/text"
 	"opsbot/adapters/paging/phone"
 	"opsbot/core/paging"
 )
@@ -169,20 +170,11 @@ func templateParams(pg paging.Page) (string, error) {
 		}
 		v = map[string]string{"code": pg.Code}
 	default:
-		v = map[string]string{"id": strconv.FormatInt(pg.IncidentID, 10), "title": cut(pg.Title, 35),
+		v = map[string]string{"id": strconv.FormatInt(pg.IncidentID, 10), "title": text.Cut(pg.Title, 35),
 			"level": strconv.Itoa(pg.Level), "reply": pg.AckReply}
 	}
 	b, err := json.Marshal(v)
 	return string(b), err
-}
-
-// cut shortens s to at most n runes.
-func cut(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }
 
 // response is the part of Dysmsapi's and Dyvmsapi's answer we read.
