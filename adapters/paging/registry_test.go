@@ -1,12 +1,15 @@
 package paging
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"opsbot/adapters/paging/pagingtest"
 	cpaging "opsbot/core/paging"
 )
 
@@ -58,4 +61,44 @@ func TestNewErrors(t *testing.T) {
 		_, err := New(tc.kind, tc.settings)
 		require.ErrorContains(t, err, tc.want, tc.kind)
 	}
+}
+
+// TestNewAgainstStandIns builds each provider from settings only, as the
+// service's config does, and pages through the stand-ins.
+func TestNewAgainstStandIns(t *testing.T) {
+	ctx := context.Background()
+	sms := pagingtest.NewAliyunSMS(t, "LTAI", "ak-secret")
+	voice := pagingtest.NewAliyunVoice(t, "LTAI", "ak-secret")
+	tc := pagingtest.NewTencentSMS(t, "AKID", "tc-secret")
+	mail := pagingtest.NewSMTP(t, "oncall@example.gov.cn", "app-password")
+	pg := cpaging.Page{Key: "inc-1-step-2-sunli", Kind: cpaging.KindIncident, Address: "13800138000", IncidentID: 1, Level: 1,
+		Title: "全网中断", AckReply: "1", AckURL: "https://ops.example.gov.cn/ack/t"}
+
+	al, err := New("aliyun", map[string]string{"access_key_id": "LTAI", "access_key_secret": "ak-secret", "sign_name": "运维值班",
+		"sms_template_incident": "SMS_1", "tts_template_incident": "TTS_1", "sms_endpoint": sms.URL, "voice_endpoint": voice.URL})
+	require.NoError(t, err)
+	pg.Method = cpaging.MethodSMS
+	_, err = al.Send(ctx, pg)
+	require.NoError(t, err)
+	pg.Method = cpaging.MethodVoice
+	_, err = al.Send(ctx, pg)
+	require.NoError(t, err)
+	require.Len(t, sms.Accepted(), 1)
+	require.Len(t, voice.Accepted(), 1)
+
+	tp, err := New("tencent", map[string]string{"secret_id": "AKID", "secret_key": "tc-secret", "sdk_app_id": "1400000001",
+		"sign_name": "运维值班", "template_incident": "100001", "endpoint": tc.URL})
+	require.NoError(t, err)
+	pg.Method = cpaging.MethodSMS
+	_, err = tp.Send(ctx, pg)
+	require.NoError(t, err)
+	require.Len(t, tc.Accepted(), 1)
+
+	sp, err := New("smtp", map[string]string{"host": mail.Host, "port": strconv.Itoa(mail.Port), "from": "oncall@example.gov.cn",
+		"username": mail.User, "password": mail.Password, "ca_file": mail.CAFile})
+	require.NoError(t, err)
+	pg.Method, pg.Address = cpaging.MethodEmail, "sunli@example.gov.cn"
+	_, err = sp.Send(ctx, pg)
+	require.NoError(t, err)
+	require.Len(t, mail.Messages(), 1)
 }
