@@ -50,6 +50,16 @@ type Mail struct {
 
 // NewSMTP starts the server for user/password.
 func NewSMTP(t testing.TB, user, password string) *SMTP {
+	return newSMTP(t, user, password, true)
+}
+
+// NewSMTPWithoutTLS starts a server that offers neither STARTTLS nor AUTH
+// and takes mail from anyone (an internal relay that cannot encrypt).
+func NewSMTPWithoutTLS(t testing.TB) *SMTP {
+	return newSMTP(t, "", "", false)
+}
+
+func newSMTP(t testing.TB, user, password string, secure bool) *SMTP {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	must(t, err)
@@ -68,7 +78,9 @@ func NewSMTP(t testing.TB, user, password string) *SMTP {
 
 	srv := gosmtp.NewServer(gosmtp.BackendFunc(func(c *gosmtp.Conn) (gosmtp.Session, error) { return &smtpSession{s: s, c: c}, nil }))
 	srv.Domain = "localhost"
-	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS12}
+	if secure {
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS12}
+	}
 	srv.AllowInsecureAuth = false
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	must(t, err)
@@ -105,20 +117,53 @@ type smtpSession struct {
 	from, to string
 }
 
-func (x *smtpSession) AuthMechanisms() []string { return []string{sasl.Plain} }
+func (x *smtpSession) AuthMechanisms() []string {
+	if x.s.User == "" {
+		return nil
+	}
+	return []string{sasl.Plain, sasl.Login}
+}
 
-func (x *smtpSession) Auth(string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(_, username, password string) error {
+func (x *smtpSession) Auth(mech string) (sasl.Server, error) {
+	check := func(username, password string) error {
 		if username != x.s.User || password != x.s.Password {
 			return errors.New("invalid credentials")
 		}
 		x.authed = true
 		return nil
-	}), nil
+	}
+	if mech == sasl.Login {
+		return &loginServer{check: check}, nil
+	}
+	return sasl.NewPlainServer(func(_, username, password string) error { return check(username, password) }), nil
+}
+
+// loginServer is the server side of AUTH LOGIN (go-sasl has only the
+// client): "Username:", then "Password:".
+type loginServer struct {
+	check    func(username, password string) error
+	username string
+	step     int
+}
+
+func (l *loginServer) Next(response []byte) ([]byte, bool, error) {
+	switch l.step {
+	case 0:
+		l.step = 1
+		if response == nil {
+			return []byte("Username:"), false, nil
+		}
+		fallthrough
+	case 1:
+		l.username, l.step = string(response), 2
+		return []byte("Password:"), false, nil
+	default:
+		return nil, true, l.check(l.username, string(response))
+	}
 }
 
 func (x *smtpSession) Mail(from string, _ *gosmtp.MailOptions) error {
-	if !x.authed {
+	if !x.authed && x.s.User != "" {
 		return &gosmtp.SMTPError{Code: 530, EnhancedCode: gosmtp.EnhancedCode{5, 7, 0}, Message: "Authentication required"}
 	}
 	x.from = from

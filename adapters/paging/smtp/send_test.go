@@ -86,3 +86,29 @@ func TestRefusals(t *testing.T) {
 	require.Error(t, err)
 	require.Empty(t, s.Messages())
 }
+
+func TestAuthLogin(t *testing.T) {
+	s := pagingtest.NewSMTP(t, "oncall@example.gov.cn", "app-password")
+	p, err := smtp.New(smtp.Config{Host: s.Host, Port: s.Port, From: "oncall@example.gov.cn", Username: s.User,
+		Password: "app-password", Auth: "login", TLSConfig: s.TLSConfig()})
+	require.NoError(t, err)
+	_, err = p.Send(context.Background(), page())
+	require.NoError(t, err)
+	require.Len(t, s.Messages(), 1)
+}
+
+func TestSTARTTLSPolicy(t *testing.T) {
+	s := pagingtest.NewSMTPWithoutTLS(t)
+	mk := func(policy string) *smtp.Provider {
+		p, err := smtp.New(smtp.Config{Host: s.Host, Port: s.Port, From: "oncall@example.gov.cn", Auth: "none", STARTTLS: policy})
+		require.NoError(t, err)
+		return p
+	}
+	_, err := mk("mandatory").Send(context.Background(), page())
+	require.Error(t, err, "mandatory: a relay without STARTTLS is refused")
+	require.Empty(t, s.Messages())
+	_, err = mk("opportunistic").Send(context.Background(), page())
+	require.NoError(t, err)
+	require.Len(t, s.Messages(), 1)
+	require.False(t, s.Messages()[0].TLS)
+}
