@@ -24,7 +24,7 @@ var Kinds = []string{"aliyun", "tencent", "smtp", "webhook"}
 var settingKeys = map[string]map[string]bool{ // key → secret
 	"aliyun": {"access_key_id": false, "access_key_secret": true, "sign_name": false, "sms_template_incident": false,
 		"sms_template_verify": false, "tts_template_incident": false, "tts_template_verify": false,
-		"called_show_number": false, "play_times": false, "sms_endpoint": false, "voice_endpoint": false},
+		"called_show_number": false, "ivr_ack_template": false, "play_times": false, "sms_endpoint": false, "voice_endpoint": false},
 	"tencent": {"secret_id": false, "secret_key": true, "sdk_app_id": false, "sign_name": false, "template_incident": false,
 		"template_verify": false, "region": false, "endpoint": false},
 	"smtp": {"host": false, "port": false, "from": false, "username": false, "password": true, "auth": false,
@@ -57,7 +57,7 @@ func New(kind string, settings map[string]string) (cpaging.Provider, error) {
 		p, err = aliyun.New(aliyun.Config{AccessKeyID: s["access_key_id"], AccessKeySecret: s["access_key_secret"],
 			SignName: s["sign_name"], SMSIncidentTemplate: s["sms_template_incident"], SMSVerifyTemplate: s["sms_template_verify"],
 			TTSIncidentTemplate: s["tts_template_incident"], TTSVerifyTemplate: s["tts_template_verify"],
-			CalledShowNumber: s["called_show_number"], PlayTimes: pt, SMSEndpoint: s["sms_endpoint"], VoiceEndpoint: s["voice_endpoint"]})
+			CalledShowNumber: s["called_show_number"], IVRAckTemplate: s["ivr_ack_template"], PlayTimes: pt, SMSEndpoint: s["sms_endpoint"], VoiceEndpoint: s["voice_endpoint"]})
 		if err != nil {
 			return nil, err
 		}

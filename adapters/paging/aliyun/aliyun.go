@@ -6,6 +6,7 @@ package aliyun
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -45,7 +46,14 @@ type Config struct {
 	TTSIncidentTemplate string // TTS_… with ${id}, ${title} and ${level}
 	TTSVerifyTemplate   string // TTS_… with ${code}
 	CalledShowNumber    string // 被叫显号; empty uses the public number pool
-	PlayTimes           int    // 1–3, default 2
+	// IVRAckTemplate, when set (with CalledShowNumber, which IvrCall
+	// needs), makes incident calls interactive (IvrCall): the incident
+	// template plays, and pressing the page's AckReply key (default 1)
+	// plays this template and is pushed back as the call's dtmf. Without
+	// it calls are SingleCallByTts, whose keypresses Aliyun reports only
+	// where the account has key collection enabled.
+	IVRAckTemplate string
+	PlayTimes      int // 1–3, default 2
 
 	HTTPClient *http.Client
 	Now        func() time.Time // default time.Now
@@ -141,21 +149,48 @@ func (p *Provider) Send(ctx context.Context, pg paging.Page) (paging.Receipt, er
 			return paging.Receipt{}, paging.Permanent(fmt.Errorf("aliyun: no TTS template for %s pages", pg.Kind))
 		}
 		endpoint = p.cfg.VoiceEndpoint
-		q.Set("Action", "SingleCallByTts")
 		q.Set("CalledNumber", num)
 		if p.cfg.CalledShowNumber != "" {
 			q.Set("CalledShowNumber", p.cfg.CalledShowNumber)
 		}
-		q.Set("TtsCode", tpl)
-		q.Set("TtsParam", params)
 		q.Set("PlayTimes", strconv.Itoa(p.cfg.PlayTimes))
+		if pg.Kind != paging.KindVerify && p.cfg.IVRAckTemplate != "" && p.cfg.CalledShowNumber != "" {
+			key := pg.AckReply
+			if key == "" {
+				key = "1"
+			}
+			q.Set("Action", "IvrCall")
+			q.Set("StartCode", tpl)
+			q.Set("StartTtsParams", params)
+			q.Set("MenuKeyMap.1.Key", key)
+			q.Set("MenuKeyMap.1.Code", p.cfg.IVRAckTemplate)
+			q.Set("Timeout", "10000")
+		} else {
+			q.Set("Action", "SingleCallByTts")
+			q.Set("TtsCode", tpl)
+			q.Set("TtsParam", params)
+		}
+		if pg.Key != "" {
+			q.Set("OutId", voiceOutID(pg.Key))
+		}
 	default:
 		return paging.Receipt{}, paging.Permanent(fmt.Errorf("aliyun: method %s not supported", pg.Method))
 	}
-	if pg.Key != "" {
+	if pg.Key != "" && q.Get("OutId") == "" {
 		q.Set("OutId", pg.Key)
 	}
 	return p.call(ctx, endpoint, q)
+}
+
+// voiceOutID is the OutId of a call: the page's key when it fits the 15
+// bytes Dyvmsapi allows, else the first 15 hex digits of its SHA-256 (the
+// same for a retry of the page).
+func voiceOutID(key string) string {
+	if len(key) <= 15 {
+		return key
+	}
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])[:15]
 }
 
 // templateParams is the template's variables as JSON: the incident's id,

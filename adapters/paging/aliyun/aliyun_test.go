@@ -68,8 +68,30 @@ func TestVoice(t *testing.T) {
 	require.Equal(t, "13800138000", q.Get("CalledNumber"))
 	require.Equal(t, "057100000000", q.Get("CalledShowNumber"))
 	require.Equal(t, "TTS_200001", q.Get("TtsCode"))
-	require.Equal(t, "inc-42-step-2-sunli", q.Get("OutId"))
+	require.Len(t, q.Get("OutId"), 15, "Dyvmsapi's OutId holds 15 bytes")
 	require.Contains(t, q.Get("TtsParam"), `"id":"42"`)
+	_, err = p.Send(context.Background(), incident(paging.MethodVoice))
+	require.NoError(t, err)
+	require.Equal(t, q.Get("OutId"), voice.Accepted()[1].Get("OutId"), "a retry has the same OutId")
+}
+
+func TestVoiceIVR(t *testing.T) {
+	voice := pagingtest.NewAliyunVoice(t, "LTAItest", "right-secret")
+	p, err := aliyun.New(aliyun.Config{AccessKeyID: "LTAItest", AccessKeySecret: "right-secret", VoiceEndpoint: voice.URL,
+		TTSIncidentTemplate: "TTS_200001", CalledShowNumber: "057100000000", IVRAckTemplate: "TTS_200009"})
+	require.NoError(t, err)
+	require.Equal(t, []paging.Method{paging.MethodVoice}, p.Methods())
+	pg := incident(paging.MethodVoice)
+	pg.Key = "inc42s3"
+	_, err = p.Send(context.Background(), pg)
+	require.NoError(t, err)
+	q := voice.Accepted()[0]
+	require.Equal(t, "IvrCall", q.Get("Action"))
+	require.Equal(t, "TTS_200001", q.Get("StartCode"))
+	require.Contains(t, q.Get("StartTtsParams"), `"title":"政务云数据库主库不可用"`)
+	require.Equal(t, "1", q.Get("MenuKeyMap.1.Key"))
+	require.Equal(t, "TTS_200009", q.Get("MenuKeyMap.1.Code"))
+	require.Equal(t, "inc42s3", q.Get("OutId"))
 }
 
 func TestWrongSecretRefused(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,7 +14,7 @@ import (
 )
 
 // Aliyun is a stand-in for Dysmsapi (SendSms) or Dyvmsapi
-// (SingleCallByTts, SingleCallByVoice). It checks the RPC signature
+// (SingleCallByTts, SingleCallByVoice, IvrCall). It checks the RPC signature
 // (HMAC-SHA1 over the canonicalised parameters, key secret+"&"), the
 // timestamp (±15 min) and the nonce (once only), as Alibaba Cloud does.
 type Aliyun struct {
@@ -38,7 +37,7 @@ func NewAliyunSMS(t testing.TB, keyID, secret string) *Aliyun {
 
 // NewAliyunVoice starts a Dyvmsapi stand-in for the AccessKey keyID/secret.
 func NewAliyunVoice(t testing.TB, keyID, secret string) *Aliyun {
-	return newAliyun(t, keyID, secret, "SingleCallByTts", "SingleCallByVoice")
+	return newAliyun(t, keyID, secret, "SingleCallByTts", "SingleCallByVoice", "IvrCall")
 }
 
 func newAliyun(t testing.TB, keyID, secret string, actions ...string) *Aliyun {
@@ -119,7 +118,7 @@ func (a *Aliyun) serve(w http.ResponseWriter, r *http.Request) {
 	a.accepted = append(a.accepted, q)
 	n := len(a.accepted)
 	a.mu.Unlock()
-	if strings.HasPrefix(q.Get("Action"), "SingleCall") {
+	if q.Get("Action") != "SendSms" {
 		writeJSON(w, 200, map[string]string{"Code": "OK", "Message": "OK", "RequestId": rid, "CallId": fmt.Sprintf("1160%08d^1028%06d", n, n)})
 		return
 	}
