@@ -13,6 +13,7 @@ import (
 	"opsbot/core/alert"
 	"opsbot/core/backup"
 	"opsbot/core/org"
+	"opsbot/core/paging"
 )
 
 // Config is what the bot needs to know besides its services.
@@ -54,6 +55,9 @@ type Bot struct {
 	cfg       Config
 	org       *org.Service
 	silencer  Silencer // set by the Alerts module; incident cards show silence buttons with it
+	// pagingRules is each level's paging chain, set by the Paging module
+	// (/duty policy shows it); nil: chat only.
+	pagingRules func(level int) []paging.Rule
 	syncers   map[string]OrgSyncer
 	log       *slog.Logger
 	router    *Router

@@ -158,7 +158,7 @@ func (s *Service) AddContact(ctx context.Context, actor core.Actor, method Metho
 		return Contact{}, core.Invalid("contact_method", "value", string(method))
 	}
 	if c.Value == "" {
-		return Contact{}, core.Invalid("contact_value", "method", string(method), "value", value)
+		return Contact{}, core.Invalid("contact_value", "value", value)
 	}
 	n, err := rand.Int(rand.Reader, big.NewInt(1000000))
 	if err != nil {
@@ -200,7 +200,7 @@ func (s *Service) AddContact(ctx context.Context, actor core.Actor, method Metho
 	pg := Page{Key: "verify:" + strconv.FormatInt(c.ID, 10) + ":" + c.CodeHash[:8], Kind: KindVerify, Method: via, Address: c.Value,
 		UserID: actor.UserID, Name: name, Lang: lang, Code: code, At: s.clock.Now()}
 	if _, err := s.send(ctx, pg); err != nil {
-		return c, core.Conflict("verify_send", "value", c.Value, "error", err.Error())
+		return c, core.Conflict("verify_send", "value", c.Value)
 	}
 	return c, nil
 }
@@ -301,7 +301,7 @@ func (s *Service) RemoveContact(ctx context.Context, actor core.Actor, which str
 // them ("off").
 func (s *Service) SetQuiet(ctx context.Context, actor core.Actor, value string) (string, error) {
 	q := ""
-	if v := strings.TrimSpace(value); v != "off" && v != "关" && v != "关闭" {
+	if v := strings.TrimSpace(value); v != "off" {
 		w, err := ParseQuiet(v)
 		if err != nil {
 			return "", err
@@ -558,7 +558,7 @@ func (s *Service) delivered(ctx context.Context, tx Tx, rec Record) error {
 			return err
 		}
 	}
-	return s.audit(ctx, tx, core.SystemActor(), "paging.page."+rec.Status, "page:"+strconv.FormatInt(rec.ID, 10), nil, rec)
+	return s.audit(ctx, tx, core.SystemActor(), "paging.page", "page:"+strconv.FormatInt(rec.ID, 10), nil, rec)
 }
 
 func newToken() (string, error) {
