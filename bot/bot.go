@@ -55,9 +55,6 @@ type Bot struct {
 	cfg       Config
 	org       *org.Service
 	silencer  Silencer // set by the Alerts module; incident cards show silence buttons with it
-	// pagingRules is each level's paging chain, set by the Paging module
-	// (/duty policy shows it); nil: chat only.
-	pagingRules func(level int) []paging.Rule
 	syncers   map[string]OrgSyncer
 	log       *slog.Logger
 	router    *Router
@@ -72,6 +69,9 @@ type Bot struct {
 	twins map[string]*Bot
 	// people names users on cards and replies; the twins share it.
 	people *directory
+	// pagingRules is each level's paging chain, set by the Paging module
+	// (/duty policy shows it); nil: chat only.
+	pagingRules func(level int) []paging.Rule
 }
 
 // ActionFunc handles a button click.

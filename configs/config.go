@@ -26,8 +26,8 @@ import (
 
 	"opsbot/core/calendar"
 	"opsbot/core/incident"
-	"opsbot/core/paging"
 	"opsbot/core/org"
+	"opsbot/core/paging"
 )
 
 // DevYAML is the embedded copy of configs/dev.yaml, used by Load when no
