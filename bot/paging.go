@@ -72,7 +72,7 @@ func (p pagingBot) list(ctx context.Context, r *Request) ([]Message, error) {
 		if !c.Verified {
 			state = p.t("contact.unverified_state")
 		}
-		fields = append(fields, Field{Name: "#" + strconv.FormatInt(c.ID, 10) + " " + p.t("contact.kind."+c.Kind), Value: c.Value + " " + state})
+		fields = append(fields, Field{Name: "#" + strconv.FormatInt(c.ID, 10) + " " + p.t("contact.kind."+c.Kind), Value: c.Value + state})
 	}
 	quiet := p.t("contact.quiet_none")
 	if prof.Quiet != "" {
@@ -161,4 +161,7 @@ func (pt PageTexts) Render(p paging.Page) (subject, text, htm string) {
 var _ paging.Texts = PageTexts{}
 
 // AckPageText is the text of the one-time acknowledge page in lang.
-func AckPageText(lang, key string, kv ...string) string { return T(lang, "page.ack."+key, kv...) }
+func AckPageText(lang, key string) string { return T(lang, "page.ack."+key) }
+
+// ErrorIn explains err in lang, as a reply would.
+func (b *Bot) ErrorIn(lang string, err error) string { return b.in(lang).ErrorReply(err, nil).Text }
