@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 
+	"opsbot/adapters/pageack"
 	"opsbot/alerts"
 	"opsbot/bot"
 	"opsbot/configs"
@@ -25,6 +26,7 @@ import (
 	"opsbot/core/monthly"
 	"opsbot/core/org"
 	"opsbot/core/overview"
+	"opsbot/core/paging"
 	"opsbot/core/problem"
 	"opsbot/core/report"
 	"opsbot/core/ticket"
@@ -58,6 +60,7 @@ type domainSet struct {
 	audits  *audit.Service    // the console's audit page
 	trends  *trend.Service    // the console's trends page
 	duties  *dutytask.Service // recurring duties, seeded at start
+	pager   *paging.Service   // pages beyond chat; its acknowledge links (/page/ack/)
 }
 
 // domains builds every core service on store and the module of each;
@@ -85,11 +88,22 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 	rp := cfg.Emergency.ReportPath
 	reportPath := emergency.Path{Channels: rp.Channels, Users: rp.Users, Roles: rp.Roles}
 	rotations := duty.NewService(store.Duty(), clock, cal)
+	pagerRef := &latePager{}
 	incidents := incident.NewService(store.Incidents(), clock, cal, incident.Config{
 		Channel: cfg.Incidents.Channel, Rotation: cfg.Incidents.Rotation, Policy: policy,
 	}, incident.Deps{Roster: rotations, Coverer: rotations, Problems: problem.NewProposer(clock, cfg.Incidents.Channel),
 		Major:   problem.NewProposer(clock, cfg.Incidents.Channel).WithMajor(cal, cfg.Incidents.ProblemDueDays),
-		Watcher: emergency.NewReporter(clock, reportPath)})
+		Watcher: emergency.NewReporter(clock, reportPath), Pager: pagerRef})
+	pagingRules, _ := cfg.Paging.RulesByLevel() // validated at load
+	providers, err := pagingProviders(cfg)
+	if err != nil {
+		return domainSet{}, err
+	}
+	pager := paging.NewService(store.Paging(), clock, paging.Config{Rules: pagingRules, MaxPerHour: cfg.Paging.MaxPerHour,
+		AckURL: feedBase(cfg) + pageack.Path, Location: cfg.Bot.Location()},
+		paging.Deps{Providers: providers, Acks: incidentAcks{incidents}, Timeline: incidentTimeline{incidents},
+			Texts: bot.PageTexts{Language: cfg.Bot.Language}})
+	pagerRef.svc = pager
 	handovers := duty.NewHandovers(store.Handovers(), clock, cal, incidents)
 	feeds := duty.NewFeeds(store.Feeds(), clock, cal, duty.FeedConfig{})
 	problems := problem.NewService(store.Problems(), clock, cal, incidents)
@@ -140,7 +154,7 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 	return domainSet{
 		orgs: orgs, reports: reports, calendars: calendars, backups: backups, alerts: alertSvc, channels: channels,
 		incidents: incidents, tickets: tickets, approvals: approvals,
-		tokens: tokens, duties: duties,
+		tokens: tokens, duties: duties, pager: pager,
 		rotations: rotations, feeds: feeds, schedule: duty.NewSchedule(store.Schedule(), clock, cal), inspects: inspections, problems: problems,
 		overview: overview.NewService(store.Overview(), clock, cal),
 		audits:   audits, trends: trend.NewService(store.Trends(), clock, cfg.Bot.Location()),
@@ -158,6 +172,7 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 			bot.DutyFeeds(feeds, feedBase(cfg)),
 			bot.Emergency(emergency.NewService(store.Emergency(), clock, cfg.Bot.Location(), reportPath)),
 			bot.DutyTasks(duties),
+			bot.Paging(pager),
 		},
 	}, nil
 }

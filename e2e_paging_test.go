@@ -1,63 +1,205 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"opsbot/configs"
+	"opsbot/core/paging"
 )
 
-// TestLongListsPage (issue 20 item 4): /org tree and /incident list show
-// 20 lines a reply, name the command for the next page, and walk every
-// line exactly once over the pages.
-func TestLongListsPage(t *testing.T) {
-	a := startApp(t)
-	for i := 1; i <= 25; i++ {
-		requireOK(t, a.say("admin", fmt.Sprintf("/org unit add pg%02d 测试区%02d --parent city --level district", i, i)))
-	}
-	for i := 1; i <= 23; i++ {
-		requireOK(t, a.say("zhengmin", fmt.Sprintf("/incident declare 分页测试故障%02d --level 4", i)))
-	}
+// pageRecorder is a provider that records the pages it is given (the
+// real providers are tested against their APIs' stand-ins).
+type pageRecorder struct {
+	mu    sync.Mutex
+	pages []paging.Page
+}
 
-	// walk reads every page of a list, checks each, and returns all lines.
-	walk := func(cmd, marker string) []string {
-		var all []string
-		next := cmd
-		for page := 1; next != ""; page++ {
-			r := a.say("admin", next)
-			requireOK(t, r)
-			lines := strings.Split(r.Text, "\n")
-			var items []string
-			for _, l := range lines {
-				if strings.Contains(l, marker) {
-					items = append(items, l)
-				}
-			}
-			require.LessOrEqual(t, len(items), 20, r.Text)
-			all = append(all, items...)
-			last := lines[len(lines)-1]
-			next = ""
-			if want := fmt.Sprintf("（第 %d 页；下一页：%s --page %d）", page, cmd, page+1); last == want {
-				require.Len(t, lines[:len(lines)-1], 20, "a page followed by another is full")
-				next = fmt.Sprintf("%s --page %d", cmd, page+1)
-			} else if page > 1 {
-				require.Equal(t, fmt.Sprintf("（第 %d 页，最后一页）", page), last)
+func (r *pageRecorder) Name() string { return "record" }
+func (r *pageRecorder) Methods() []paging.Method {
+	return []paging.Method{paging.MethodSMS, paging.MethodVoice, paging.MethodEmail}
+}
+
+func (r *pageRecorder) Send(_ context.Context, p paging.Page) (paging.Receipt, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.pages = append(r.pages, p)
+	return paging.Receipt{Provider: "record", MessageID: fmt.Sprintf("m%d", len(r.pages)), Status: "OK"}, nil
+}
+
+// of lists the pages of kind, as "method user".
+func (r *pageRecorder) of(kind paging.Kind) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, p := range r.pages {
+		if p.Kind == kind {
+			out = append(out, string(p.Method)+" "+p.UserID)
+		}
+	}
+	return out
+}
+
+func (r *pageRecorder) last() paging.Page {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.pages[len(r.pages)-1]
+}
+
+// recorders are the test apps' recorders by provider name.
+var recorders sync.Map
+
+func init() {
+	pagingTypes["record"] = func(p configs.PagingProvider) (paging.Provider, error) {
+		r, _ := recorders.LoadOrStore(p.Name, &pageRecorder{})
+		return r.(*pageRecorder), nil
+	}
+}
+
+// startPaging starts an app at clock with a recording provider (named
+// after the test) and paging rules rules (level → chain) on top of the defaults.
+func startPaging(t *testing.T, clock *testClock, rules map[int]string) (*app, *pageRecorder) {
+	name := strings.ReplaceAll(t.Name(), "/", "-")
+	rec := &pageRecorder{}
+	recorders.Store(name, rec)
+	a := startAppTweaked(t, clock, func(cfg *configs.Config) {
+		cfg.Paging.Providers = []configs.PagingProvider{{Name: name, Type: "record", Methods: []string{"sms", "voice", "email"}}}
+		for level, chain := range rules {
+			*[]*string{&cfg.Paging.Rules.Level1, &cfg.Paging.Rules.Level2, &cfg.Paging.Rules.Level3, &cfg.Paging.Rules.Level4}[level-1] = chain
+		}
+	})
+	return a, rec
+}
+
+// verify gives each on-call person a verified mobile and e-mail through
+// the chat commands and the codes the recorder saw.
+func verifyContacts(t *testing.T, a *app, rec *pageRecorder) map[string]string {
+	mobiles := map[string]string{"sunli": "13800000001", "zhoujie": "13800000002"}
+	for user, mobile := range mobiles {
+		r := a.say(user, "/联系方式 添加 短信 "+mobile)
+		require.Contains(t, r.Text, "验证码已发送", r.all())
+		code := rec.last().Code
+		require.Equal(t, mobile, rec.last().Address)
+		require.Contains(t, a.say(user, "/联系方式 验证 "+code).Text, "已验证")
+		a.say(user, "/contact add email "+user+"@example.gov.cn")
+		require.Contains(t, a.say(user, "/contact verify "+rec.last().Code).Text, "已验证")
+	}
+	r := a.say("sunli", "/联系方式 列表")
+	require.Contains(t, r.all(), "13800000001（已验证）")
+	require.Contains(t, r.all(), "聊天")
+	return mobiles
+}
+
+// TestPagingChainAndAcks (issue 19): a level-Ⅱ incident declared at 03:00
+// → a chat card at once, an SMS at +2 min and (unacknowledged) a voice
+// call at +5 min; an SMS reply "1" acknowledges a second incident and
+// cancels its voice step; the e-mail's one-time link acknowledges once.
+func TestPagingChainAndAcks(t *testing.T) {
+	cst := time.FixedZone("CST", 8*3600)
+	clock := &testClock{now: time.Date(2026, 11, 24, 3, 0, 0, 0, cst)}
+	a, rec := startPaging(t, clock, map[int]string{1: "chat; 1m email"})
+	mobiles := verifyContacts(t, a, rec)
+	policy := a.say("admin", "/值班 策略").all()
+	require.Contains(t, policy, "通知：聊天 立即 → 短信 2分钟未确认 → 电话 5分钟未确认", policy)
+
+	a.say("admin", "/incident declare 政务云数据库不可用 --level 2")
+	eventually(t, "the chat card at once", func() bool { return len(a.cards("sunli", 1))+len(a.cards("zhoujie", 1)) > 0 })
+	require.Empty(t, rec.of(paging.KindIncident), "chat only at first")
+	clock.Add(2 * time.Minute)
+	eventually(t, "an SMS at +2 min", func() bool { return len(rec.of(paging.KindIncident)) == 1 })
+	sms := rec.last()
+	require.Equal(t, paging.MethodSMS, sms.Method)
+	require.Equal(t, mobiles[sms.UserID], sms.Address)
+	require.Contains(t, sms.Text, "政务云数据库不可用")
+	require.Contains(t, sms.Text, "回复 1 认领")
+	clock.Add(3 * time.Minute)
+	eventually(t, "a voice call at +5 min", func() bool {
+		got := rec.of(paging.KindIncident)
+		return len(got) == 2 && got[1] == "voice "+sms.UserID
+	})
+	show := a.say("admin", "/incident show 1").all()
+	require.Contains(t, show, "sms "+sms.UserID+": sent")
+
+	// A second level-Ⅱ incident: the SMS reply "1" acknowledges it and cancels its call.
+	a.say("admin", "/incident declare 门户网站无法访问 --level 2")
+	clock.Add(2 * time.Minute)
+	eventually(t, "the second incident's SMS", func() bool {
+		return rec.last().IncidentID == 2 && rec.last().Method == paging.MethodSMS
+	})
+	paged := rec.last()
+	eventually(t, "its delivery committed", func() bool { return strings.Contains(a.say("admin", "/incident show 2").all(), "呼叫") })
+	require.NoError(t, a.acker.AckReply(context.Background(), paging.Reply{Provider: "record", Method: paging.MethodSMS,
+		From: "+86" + paged.Address, Text: "1", At: clock.Now()}))
+	require.Contains(t, a.say("admin", "/incident show 2").all(), " 认领\n")
+	err := a.acker.AckReply(context.Background(), paging.Reply{Method: paging.MethodSMS, From: paged.Address, Text: "1"})
+	require.Error(t, err, "a second reply is refused")
+	clock.Add(4 * time.Minute)
+	never(t, "the call of incident 2 was cancelled", func() bool {
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		for _, p := range rec.pages {
+			if p.IncidentID == 2 && p.Method == paging.MethodVoice {
+				return true
 			}
 		}
-		return all
-	}
-	units := walk("/org tree", "（pg")
-	require.Len(t, units, 25)
-	for i := 1; i <= 25; i++ {
-		require.Equal(t, 1, strings.Count(strings.Join(units, "\n"), fmt.Sprintf("（pg%02d，", i)))
-	}
-	incidents := walk("/incident list", "分页测试故障")
-	require.Len(t, incidents, 23)
-	require.Contains(t, incidents[0], "分页测试故障23", "newest first")
+		return false
+	})
 
-	// The Chinese flag, a page past the end, and a page that is no number.
-	requireOK(t, a.say("admin", "/org tree --页 2"))
-	requireRefused(t, a.say("admin", "/incident list --page 99"), "没有第 99 页")
-	requireRefused(t, a.say("admin", "/org tree --page 二"), "请写从 1 开始的整数")
+	// A level-Ⅰ incident pages by e-mail (this test's rule) with a one-time link.
+	a.say("admin", "/incident declare 核心交换机宕机 --level 1")
+	clock.Add(time.Minute)
+	eventually(t, "the e-mail", func() bool { return rec.last().Method == paging.MethodEmail && rec.last().IncidentID == 3 })
+	link, err := url.Parse(rec.last().AckURL)
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(link.Path, "/page/ack/"))
+	code, body := httpDo(t, "GET", a.base+link.Path)
+	require.Equal(t, 200, code)
+	require.Contains(t, body, "认领")
+	require.NotContains(t, a.say("admin", "/incident show 3").all(), " 认领\n", "GET changes nothing")
+	code, body = httpDo(t, "POST", a.base+link.Path)
+	require.Equal(t, 200, code, body)
+	require.Contains(t, body, "已认领")
+	require.Contains(t, a.say("admin", "/incident show 3").all(), " 认领\n")
+	code, body = httpDo(t, "POST", a.base+link.Path)
+	require.Equal(t, 409, code)
+	require.Contains(t, body, "已使用过")
+}
+
+// TestPagingStormOneSMS (issue 19): 1,000 alerts in 60 s for one group
+// make one incident and one SMS.
+func TestPagingStormOneSMS(t *testing.T) {
+	cst := time.FixedZone("CST", 8*3600)
+	clock := &testClock{now: time.Date(2026, 11, 24, 3, 0, 0, 0, cst)}
+	a, rec := startPaging(t, clock, nil)
+	verifyContacts(t, a, rec)
+	start := clock.Now()
+	for n := 0; n < 1000; n++ {
+		a.webhook("storm", "firing", alertOf(fmt.Sprintf("s%04d", n), "firing", start))
+		clock.Add(60 * time.Millisecond)
+	}
+	clock.Add(2 * time.Minute)
+	eventually(t, "one SMS", func() bool { return len(rec.of(paging.KindIncident)) == 1 })
+	never(t, "only one", func() bool { return len(rec.of(paging.KindIncident)) > 1 })
+	require.Equal(t, 1, strings.Count(a.say("admin", "/incident list").Text, "#"))
+}
+
+func httpDo(t *testing.T, method, u string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, u, nil)
+	require.NoError(t, err)
+	req.Header.Set("Accept-Language", "zh-CN")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

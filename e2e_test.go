@@ -20,6 +20,7 @@ import (
 	"opsbot/adapters/api"
 	"opsbot/configs"
 	"opsbot/core"
+	"opsbot/core/paging"
 	"opsbot/storage/postgres"
 	"opsbot/storage/postgres/pgtest"
 	"opsbot/storage/redis/redistest"
@@ -31,7 +32,9 @@ type app struct {
 	base    string
 	store   *postgres.Store
 	environ []string
-	clock   core.Clock // nil: the system clock
+	clock   core.Clock            // nil: the system clock
+	tweak   func(*configs.Config) // changes what env cannot set (lists), nil: none
+	acker   paging.Acker          // the paging service, as the providers' callbacks reach it
 	stop    func()
 	api     *api.API // the REST API and the mux patterns its routes went through
 	apiMux  *api.Mux
@@ -79,13 +82,19 @@ func startApp(t *testing.T, extra ...string) *app {
 // startAppWith starts opsbot on clock (nil: the system clock).
 func startAppWith(t *testing.T, clock core.Clock, extra ...string) *app {
 	t.Helper()
+	return startAppTweaked(t, clock, nil, extra...)
+}
+
+// startAppTweaked starts opsbot on clock with its loaded config changed by tweak.
+func startAppTweaked(t *testing.T, clock core.Clock, tweak func(*configs.Config), extra ...string) *app {
+	t.Helper()
 	schema := pgtest.Schema(t)
 	dbURL := pgtest.URL()
 	sep := "?"
 	if strings.Contains(dbURL, "?") {
 		sep = "&"
 	}
-	a := &app{t: t, clock: clock, environ: append([]string{
+	a := &app{t: t, clock: clock, tweak: tweak, environ: append([]string{
 		"OPSBOT_DATABASE_URL=" + dbURL + sep + "search_path=" + schema,
 		"OPSBOT_REDIS_URL=" + redistest.URL(1),
 		"OPSBOT_SERVER_LISTEN=127.0.0.1:0",
@@ -116,13 +125,17 @@ func (a *app) boot() {
 	t.Helper()
 	cfg, err := configs.Load("configs/dev.yaml", a.environ)
 	require.NoError(t, err)
+	if a.tweak != nil {
+		a.tweak(cfg)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	go func() {
 		done <- run(ctx, cfg, logger, modes["all"], &hooks{clock: a.clock, ready: func(addr string) { ready <- addr },
-			store: func(s *postgres.Store) { a.store = s }, api: func(v1 *api.API, mux *api.Mux) { a.api, a.apiMux = v1, mux }})
+			store: func(s *postgres.Store) { a.store = s }, api: func(v1 *api.API, mux *api.Mux) { a.api, a.apiMux = v1, mux },
+			acker: func(p paging.Acker) { a.acker = p }})
 	}()
 	select {
 	case addr := <-ready:

@@ -30,6 +30,7 @@ import (
 	"opsbot/configs"
 	"opsbot/core"
 	"opsbot/core/access"
+	"opsbot/core/paging"
 	"opsbot/storage/postgres"
 	"opsbot/storage/redis"
 	"opsbot/tasks"
@@ -45,6 +46,7 @@ type hooks struct {
 	clock core.Clock               // replaces the system clock
 	store func(*postgres.Store)    // told the store once open
 	api   func(*api.API, *api.Mux) // told the REST API and the /api/v1 routes once registered
+	acker func(paging.Acker)       // told the paging service (the providers' callbacks call it)
 }
 
 // run starts the parts of opsbot that m selects and blocks until ctx ends:
@@ -93,6 +95,9 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 
 	if a.dom, err = domains(ctx, cfg, a.store, a.clock, shared, logger); err != nil {
 		return err
+	}
+	if h.acker != nil {
+		h.acker(a.dom.pager)
 	}
 	webURL := cfg.Webchat.PublicURL
 	if webURL == "" {

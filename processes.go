@@ -13,6 +13,7 @@ import (
 	"opsbot/adapters/api"
 	"opsbot/adapters/console"
 	"opsbot/adapters/ical"
+	"opsbot/adapters/pageack"
 	"opsbot/adapters/server"
 	"opsbot/alerts"
 	"opsbot/bot"
@@ -94,6 +95,12 @@ func (a *process) serve(ctx, gctx context.Context, g *errgroup.Group, ready func
 	a.plat.signin.Routes(srv.Mux)
 	lang := cfg.Bot.Language
 	ical.New(ical.Config{Text: func(k string, kv ...string) string { return bot.T(lang, k, kv...) }}, a.dom.feeds, a.log).Routes(srv.Mux)
+	pageack.New(pageack.Config{Text: bot.AckPageText, Explain: a.bot.ErrorIn}, a.dom.pager, a.log).Routes(srv.Mux)
+	callbacks, err := pagingCallbacks(cfg, a.dom.pager, a.log)
+	if err != nil {
+		return err
+	}
+	srv.Mux.Handle("/paging/callback/", callbacks)
 	if a.plat.wecom != nil {
 		a.plat.wecom.Routes(srv.Mux)
 	}

@@ -13,6 +13,7 @@ import (
 	"opsbot/core/alert"
 	"opsbot/core/backup"
 	"opsbot/core/org"
+	"opsbot/core/paging"
 )
 
 // Config is what the bot needs to know besides its services.
@@ -68,6 +69,9 @@ type Bot struct {
 	twins map[string]*Bot
 	// people names users on cards and replies; the twins share it.
 	people *directory
+	// pagingRules is each level's paging chain, set by the Paging module
+	// (/duty policy shows it); nil: chat only.
+	pagingRules func(level int) []paging.Rule
 }
 
 // ActionFunc handles a button click.

@@ -33,7 +33,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // commands and render notices.
 func testPlugs() []Plug {
 	return []Plug{Approvals(nil), Incidents(nil), Duty(nil, nil, time.Minute), Problems(nil, nil), Alerts(nil, nil), Tickets(nil), Inspections(nil, nil), Backups(nil),
-		Calendar(nil), Digests(nil, "08:30"), Monthly(nil, "09:00"), Channels(nil), Delivery(nil), Audit(nil, time.Hour), Tokens(nil), DutyFeeds(nil, ""), Emergency(nil), DutyTasks(nil)}
+		Calendar(nil), Digests(nil, "08:30"), Monthly(nil, "09:00"), Channels(nil), Delivery(nil), Audit(nil, time.Hour), Tokens(nil), DutyFeeds(nil, ""), Emergency(nil), DutyTasks(nil), Paging(nil)}
 }
 
 func testBot(lang string) *Bot {
@@ -71,6 +71,7 @@ func domainCatalogs() map[string][2]catalog {
 		"audit":           {zhAudit, enAudit},
 		"api":             {zhAPI, enAPI},
 		"token":           {zhToken, enToken},
+		"paging":          {zhPaging, enPaging},
 		"console":         {zhConsole, enConsole},
 		"console_duty":    {zhConsoleDuty, enConsoleDuty},
 		"console_reports": {zhConsoleReports, enConsoleReports},

@@ -18,9 +18,9 @@ type catalog map[string]string
 // zh and en join the domains' catalogs (catalog_<domain>.go).
 var (
 	zh = merged(zhGeneral, zhOrg, zhApproval, zhIncident, zhTicket, zhInspect, zhBackup, zhEmergency, zhDigest, zhMonthly, zhCalendar, zhDelivery, zhAudit, zhAPI, zhToken,
-		zhConsole, zhConsoleDuty, zhConsoleReports, zhConsoleTrends, zhConsolePages, zhProblem, zhInput)
+		zhConsole, zhConsoleDuty, zhConsoleReports, zhConsoleTrends, zhConsolePages, zhProblem, zhInput, zhPaging)
 	en = merged(enGeneral, enOrg, enApproval, enIncident, enTicket, enInspect, enBackup, enEmergency, enDigest, enMonthly, enCalendar, enDelivery, enAudit, enAPI, enToken,
-		enConsole, enConsoleDuty, enConsoleReports, enConsoleTrends, enConsolePages, enProblem, enInput)
+		enConsole, enConsoleDuty, enConsoleReports, enConsoleTrends, enConsolePages, enProblem, enInput, enPaging)
 )
 
 var catalogs = map[string]catalog{LangZH: zh, LangEN: en}

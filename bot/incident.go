@@ -416,8 +416,11 @@ func (b incidentBot) policy(_ context.Context, _ *Request) ([]Message, error) {
 			}
 			steps = append(steps, when+" "+strings.Join(names, "、"))
 		}
-		fields = append(fields, Field{Name: b.t("level.n" + strconv.Itoa(level)),
-			Value: strings.Join(steps, " → ") + "；" + b.t("policy.progress", "every", FormatDurationOrNone(b.cfg.Language, pol.Progress[level]))})
+		value := strings.Join(steps, " → ") + "；" + b.t("policy.progress", "every", FormatDurationOrNone(b.cfg.Language, pol.Progress[level]))
+		if chain := b.pagingChain(level); chain != "" {
+			value += "\n" + b.t("policy.paging", "chain", chain)
+		}
+		fields = append(fields, Field{Name: b.t("level.n" + strconv.Itoa(level)), Value: value})
 	}
 	return reply(Message{Title: b.t("policy.title"), Text: b.t("policy.text"), Fields: fields})
 }

@@ -114,7 +114,7 @@ var aliases = map[string]string{
 	"轮换": "rotation", "轮班": "rotation", "调班": "swap", "换班": "swap", "认领": "ack", "申报": "declare", "上升": "escalate", "升级": "escalate",
 	"等级": "level", "级别": "level", "控制": "mitigate", "缓解": "mitigate", "进展": "update", "更新": "update", "操作": "op", "报表": "report",
 	"答复": "answer", "转交": "forward", "转办": "forward", "提交": "open", "回复": "reply", "等待": "wait", "挂起": "wait",
-	"语言": "lang",
+	"语言": "lang", "联系方式": "contact", "免打扰": "quiet",
 	"同意": "approve", "批准": "approve", "驳回": "reject", "拒绝": "reject", "撤回": "cancel", "取消": "cancel", "复核": "review", "显示": "show",
 }
 
@@ -136,6 +136,7 @@ var flagAliases = map[string]string{
 
 // valueAliases maps Chinese values of enumerations onto the English ones.
 var valueAliases = map[string]string{
+	"短信": "sms", "手机": "sms", "电话": "voice", "语音": "voice", "邮件": "email", "邮箱": "email",
 	"区县": "district", "县市区": "district", "单位": "unit", "部门": "department",
 	"系统管理员": "sys_admin", "系统总管理员": "sys_admin", "分级管理员": "district_admin",
 	"单位管理员": "unit_admin", "单位联络人": "unit_contact", "运营方": "operator", "接入方": "access_party",

@@ -27,6 +27,7 @@ import (
 	"opsbot/core/calendar"
 	"opsbot/core/incident"
 	"opsbot/core/org"
+	"opsbot/core/paging"
 )
 
 // DevYAML is the embedded copy of configs/dev.yaml, used by Load when no
@@ -60,6 +61,7 @@ type Config struct {
 	Scheduler   Scheduler   `yaml:"scheduler"`
 	Approvals   Approvals   `yaml:"approvals"`
 	Incidents   Incidents   `yaml:"incidents"`
+	Paging      Paging      `yaml:"paging"`
 	Alerts      Alerts      `yaml:"alerts"`
 	Calendar    Calendar    `yaml:"calendar"`
 	Inspections Inspections `yaml:"inspections"`
@@ -348,6 +350,76 @@ func (i Incidents) Policy() (incident.Policy, error) {
 	e, p := i.Escalation, i.Progress
 	return incident.ParsePolicy([4]string{e.Level1, e.Level2, e.Level3, e.Level4},
 		[4]time.Duration{p.Level1.D(), p.Level2.D(), p.Level3.D(), p.Level4.D()})
+}
+
+// Paging configures paging beyond chat (SMS, voice, e-mail, webhook).
+type Paging struct {
+	// Rules is each level's notification chain, e.g. "chat; 2m sms; 5m
+	// voice" ("" for the default: level I/II chat, SMS after 2m, voice
+	// after 5m; level III/IV chat only).
+	Rules IncidentLevels `yaml:"rules"`
+	// MaxPerHour is the most SMS and calls per person per hour (default 6).
+	MaxPerHour int `yaml:"max_per_hour"`
+	// Providers send the pages, in order of preference per method.
+	Providers []PagingProvider `yaml:"providers"`
+	// CallbackToken is the secret path segment of the providers' reply
+	// callbacks (/paging/callback/aliyun/sms/<token> …); empty: the
+	// token-authenticated callbacks refuse every request.
+	CallbackToken string `yaml:"callback_token"`
+}
+
+// PagingProvider is one provider of pages.
+type PagingProvider struct {
+	Name     string            `yaml:"name"`
+	Type     string            `yaml:"type"`    // aliyun, tencent, smtp, webhook
+	Methods  []string          `yaml:"methods"` // sms, voice, email, webhook
+	Settings map[string]string `yaml:"settings"`
+}
+
+// RulesByLevel returns the notification chain of every level.
+func (p Paging) RulesByLevel() (map[int][]paging.Rule, error) {
+	out := paging.DefaultRules()
+	for i, line := range []string{p.Rules.Level1, p.Rules.Level2, p.Rules.Level3, p.Rules.Level4} {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		r, err := paging.ParseRules(line)
+		if err != nil {
+			return nil, fmt.Errorf("level%d: %w", i+1, err)
+		}
+		out[i+1] = r
+	}
+	return out, nil
+}
+
+func (c *Config) validatePaging(add adder) {
+	if _, err := c.Paging.RulesByLevel(); err != nil {
+		add("paging.rules", "%v", err)
+	}
+	if c.Paging.MaxPerHour < 0 {
+		add("paging.max_per_hour", "must not be negative, got %d", c.Paging.MaxPerHour)
+	}
+	names := map[string]bool{}
+	for i, pr := range c.Paging.Providers {
+		p := fmt.Sprintf("paging.providers[%d]", i)
+		if pr.Name == "" || names[pr.Name] {
+			add(p+".name", "required and unique, got %q", pr.Name)
+		}
+		names[pr.Name] = true
+		if pr.Type == "" {
+			add(p+".type", "required (aliyun, tencent, smtp or webhook)")
+		}
+		if len(pr.Methods) == 0 {
+			add(p+".methods", "required (sms, voice, email, webhook)")
+		}
+		for j, m := range pr.Methods {
+			switch paging.Method(m) {
+			case paging.MethodSMS, paging.MethodVoice, paging.MethodEmail, paging.MethodWebhook:
+			default:
+				add(fmt.Sprintf("%s.methods[%d]", p, j), "must be sms, voice, email or webhook, got %q", m)
+			}
+		}
+	}
 }
 
 // Approvals configures the approval engine.
@@ -1086,6 +1158,7 @@ func (c *Config) Validate() error {
 
 	c.validateAPI(add)
 	c.validateAuth(add)
+	c.validatePaging(add)
 
 	// channels
 	channelAt := map[string]int{}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +29,30 @@ type Deps struct {
 	Problems ProblemProposer // the problem proposed on a repeat (problem.Proposer); nil: none
 	Major    MajorProposer   // the problem proposed when a level I/II incident is resolved (problem.Proposer); nil: none
 	Watcher  Watcher         // hears of every audited change (emergency.Reporter); nil: none
+	Pager    Pager           // pages people beyond chat by their rules (paging.Service); nil: chat only
+}
+
+// Pager pages an incident's people beyond chat (SMS, voice, e-mail) by
+// their notification rules, inside the declaring or escalating
+// transaction; acknowledging cancels its pending steps.
+type Pager interface {
+	Page(ctx context.Context, tx core.Tx, inc paging.Incident) error
+}
+
+// page starts paging users about i beyond chat (when a pager is wired).
+func (s *Service) page(ctx context.Context, tx core.Tx, i Incident, users []string) error {
+	if s.deps.Pager == nil || len(users) == 0 {
+		return nil
+	}
+	return s.deps.Pager.Page(ctx, tx, paging.Incident{ID: i.ID, Level: i.Level, Title: i.Title, Users: users})
+}
+
+// stopPaging cancels the pending page steps and retries of i.
+func stopPaging(ctx context.Context, tx core.Tx, i Incident) error {
+	if err := tx.CancelTimers(ctx, i.Ref(), paging.TimerStep); err != nil {
+		return err
+	}
+	return tx.CancelTimers(ctx, i.Ref(), paging.TimerRetry)
 }
 
 // Watcher hears of every audited change of an incident inside the
@@ -285,6 +310,9 @@ func (s *Service) open(ctx context.Context, tx WriteTx, inc *Incident, by core.A
 	if err := s.startClocks(ctx, tx, *inc); err != nil {
 		return nil, err
 	}
+	if err := s.page(ctx, tx, *inc, first); err != nil {
+		return nil, err
+	}
 	return first, s.record(ctx, tx, by, "incident.declare", *inc, nil)
 }
 
@@ -454,6 +482,9 @@ func (s *Service) Ack(ctx context.Context, actor core.Actor, id int64) (Incident
 		now := s.clock.Now()
 		i.State, i.AckedAt, i.Owner = StateAcknowledged, &now, actor.UserID
 		addStakeholders(i, actor.UserID)
+		if err := stopPaging(ctx, tx, *i); err != nil {
+			return "", "", err
+		}
 		return "ack", "", tx.CancelTimers(ctx, i.Ref(), TimerEscalation)
 	})
 }
@@ -537,6 +568,7 @@ func (s *Service) escalate(ctx context.Context, tx WriteTx, i *Incident) ([]stri
 	if n >= len(steps) {
 		n = len(steps) - 1
 	}
+	before := slices.Clone(i.Stakeholders)
 	to, substitutes, err := s.stepTargets(ctx, tx, *i, steps[n].Notify)
 	if err != nil {
 		return nil, err
@@ -547,6 +579,17 @@ func (s *Service) escalate(ctx context.Context, tx WriteTx, i *Incident) ([]stri
 	c.Escalated, c.NoUnit = true, substitutes
 	if err := send(ctx, tx, i.CardRef(), to, "", Card{c}); err != nil {
 		return nil, err
+	}
+	if i.State == StateDeclared {
+		var fresh []string // paged by an earlier step already: their own chain runs
+		for _, u := range to {
+			if !slices.Contains(before, u) {
+				fresh = append(fresh, u)
+			}
+		}
+		if err := s.page(ctx, tx, *i, fresh); err != nil {
+			return nil, err
+		}
 	}
 	if err := tx.CancelTimers(ctx, i.Ref(), TimerEscalation); err != nil {
 		return nil, err
@@ -568,6 +611,9 @@ func (s *Service) Mitigate(ctx context.Context, actor core.Actor, id int64, text
 			i.AckedAt = &now
 		}
 		i.State, i.MitigatedAt = StateMitigated, &now
+		if err := stopPaging(ctx, tx, *i); err != nil {
+			return "", "", err
+		}
 		return "mitigate", text, tx.CancelTimers(ctx, i.Ref(), TimerEscalation)
 	})
 }

@@ -55,6 +55,7 @@ type Tx struct {
 	AlertMap    map[string]map[string]alert.Alert // group → fingerprint → alert
 	Pending     int
 	Requests    map[int64]string // approval request id → kind
+	Paging                       // contacts, pages and acknowledge links (paging.go)
 
 	Notices []core.Notice
 	Audits  []core.AuditEntry
