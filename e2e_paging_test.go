@@ -49,6 +49,19 @@ func (r *pageRecorder) of(kind paging.Kind) []string {
 	return out
 }
 
+// find returns the first page of incident id by method m, if any (other
+// pages, e.g. of an earlier incident's escalation, may come after it).
+func (r *pageRecorder) find(id int64, m paging.Method) (paging.Page, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, p := range r.pages {
+		if p.IncidentID == id && p.Method == m {
+			return p, true
+		}
+	}
+	return paging.Page{}, false
+}
+
 func (r *pageRecorder) last() paging.Page {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -132,10 +145,12 @@ func TestPagingChainAndAcks(t *testing.T) {
 	// A second level-Ⅱ incident: the SMS reply "1" acknowledges it and cancels its call.
 	a.say("admin", "/incident declare 门户网站无法访问 --level 2")
 	clock.Add(2 * time.Minute)
+	var paged paging.Page
 	eventually(t, "the second incident's SMS", func() bool {
-		return rec.last().IncidentID == 2 && rec.last().Method == paging.MethodSMS
+		var ok bool
+		paged, ok = rec.find(2, paging.MethodSMS)
+		return ok
 	})
-	paged := rec.last()
 	eventually(t, "its delivery committed", func() bool { return strings.Contains(a.say("admin", "/incident show 2").all(), "呼叫") })
 	require.NoError(t, a.acker.AckReply(context.Background(), paging.Reply{Provider: "record", Method: paging.MethodSMS,
 		From: "+86" + paged.Address, Text: "1", At: clock.Now()}))
@@ -157,8 +172,13 @@ func TestPagingChainAndAcks(t *testing.T) {
 	// A level-Ⅰ incident pages by e-mail (this test's rule) with a one-time link.
 	a.say("admin", "/incident declare 核心交换机宕机 --level 1")
 	clock.Add(time.Minute)
-	eventually(t, "the e-mail", func() bool { return rec.last().Method == paging.MethodEmail && rec.last().IncidentID == 3 })
-	link, err := url.Parse(rec.last().AckURL)
+	var mail paging.Page
+	eventually(t, "the e-mail", func() bool {
+		var ok bool
+		mail, ok = rec.find(3, paging.MethodEmail)
+		return ok
+	})
+	link, err := url.Parse(mail.AckURL)
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(link.Path, "/page/ack/"))
 	code, body := httpDo(t, "GET", a.base+link.Path)
