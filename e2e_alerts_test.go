@@ -223,7 +223,7 @@ func TestNon200Rule(t *testing.T) {
 		return countText(a, "sunli", "【公告】系统访问异常") == 0 && channelHas(a, "ops", "【公告】系统访问异常")
 	})
 	r := a.say("admin", "/incident show 1")
-	require.Contains(t, r.Text, "转为联合排查，已通知：wuhao")
+	require.Contains(t, r.Text, "转为联合排查，已通知：吴昊")
 	require.Contains(t, r.all(), "联合排查")
 	// Recovery: resolved → auto-resolved, and a recovery notice drafted.
 	a.webhook("g1", "resolved", alertOf("a1", "resolved", start))

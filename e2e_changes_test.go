@@ -21,7 +21,7 @@ func TestChangeDoneNeedsTestRecord(t *testing.T) {
 	requireRefused(t, a.say("sunli", base+` --test-plan "读写校验" --steps "停写-扩容-校验" --staff sunli,nobody`), "nobody 不是已登记的用户")
 	id := a.submit("sunli", base+` --test-plan "扩容前后读写校验" --steps "停写-扩容-校验" --staff sunli,zhoujie`)
 	card := a.card("admin", id, 1)
-	for _, want := range []string{"测试方案: 扩容前后读写校验", "操作步骤: 停写-扩容-校验", "实施人员: sunli,zhoujie", "回退方案: 切回旧实例"} {
+	for _, want := range []string{"测试方案: 扩容前后读写校验", "操作步骤: 停写-扩容-校验", "实施人员: 孙丽、周杰", "回退方案: 切回旧实例"} {
 		require.Contains(t, card.all(), want)
 	}
 	requireOK(t, a.press("admin", card, "approval.approve"))

@@ -235,7 +235,7 @@ func TestHandover(t *testing.T) {
 	r := a.say("admin", "/duty now ops-oncall")
 	out := "sunli"
 	in := "zhoujie"
-	if strings.Contains(r.Text, "值班 孙丽(sunli)") {
+	if strings.Contains(r.Text, "值班 孙丽") {
 		out, in = "zhoujie", "sunli"
 	}
 	eventually(t, "handover cards", func() bool {

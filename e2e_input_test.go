@@ -47,13 +47,13 @@ func TestE2EPoisonInput(t *testing.T) {
 
 	// The backup API: 400 with the reason, for note and for system.
 	requireOK(t, a.say("sunli", "/backup plan add cmdb --daily 10:00"))
-	for _, field := range []string{"note", "system"} {
+	for field, word := range map[string]string{"note": "备注", "system": "系统"} {
 		body := map[string]any{"system": "cmdb", "status": "ok", "note": "done"}
 		body[field] = body[field].(string) + "\u0000x"
 		code, out := a.postBackup("bk-token", body)
 		require.Equal(t, 400, code, "%s: %v", field, out)
 		require.Equal(t, "text_unstorable", out["error"], out)
-		require.Contains(t, out["message"], field)
+		require.Contains(t, out["message"], word)
 	}
 	code, out := a.postBackup("bk-token", map[string]any{"system": "cmdb", "status": "ok", "note": "fine"})
 	require.Equal(t, 200, code, out)
@@ -131,7 +131,7 @@ func TestE2EInputAsTyped(t *testing.T) {
 	requireOK(t, r)
 	r = a.say("sunli", "/incident assign 1 孙丽")
 	requireOK(t, r)
-	require.Contains(t, r.all(), "sunli")
+	require.Contains(t, r.all(), "处理人: 孙丽")
 
 	r = a.say("sunli", "/incident assign 1 孙莉")
 	require.Contains(t, r.all(), "您是不是要输入：孙丽（sunli）", r.all())
@@ -146,6 +146,6 @@ func TestE2EInputAsTyped(t *testing.T) {
 	requireOK(t, a.say("sunli", "/backup plan add cmdb －－daily １０：００ ——owner 孙丽"))
 	r = a.say("sunli", "/backup plan show cmdb")
 	requireOK(t, r)
-	require.Contains(t, r.all(), "sunli", r.all())
+	require.Contains(t, r.all(), "孙丽", r.all())
 	require.Contains(t, r.all(), "10:00", r.all())
 }

@@ -124,7 +124,7 @@ func TestQuarterlyCheckActionsRemindedAndClosed(t *testing.T) {
 	require.Contains(t, notices("sunli", "check-action:2026-Q3#1")[0].all(), "整改今日到期")
 	requireRefused(t, a.say("zhengmin", "/check action done 2026-Q3 1"), "责任人")
 	requireOK(t, a.say("sunli", "/检查 整改 完成 2026-Q3 1"))
-	requireRefused(t, a.say("sunli", "/check action done 2026-Q3 1"), "已由 sunli 完成")
+	requireRefused(t, a.say("sunli", "/check action done 2026-Q3 1"), "已由 孙丽 完成")
 	clock.Set(at("2026-10-21 18:00"))
 	never(t, "no overdue notice once done", func() bool { return len(notices("admin", "check-action:2026-Q3#1")) > 0 })
 }

@@ -103,7 +103,7 @@ func TestSlowResponsePagesAccessParty(t *testing.T) {
 	eventually(t, "access party paged", func() bool { return len(a.cards("wuhao", 1)) == 1 })
 	eventually(t, "operators paged", func() bool { return len(a.cards("zhoujie", 1)) >= 1 })
 	r := a.say("admin", "/incident show 1")
-	require.Contains(t, r.Text, "转为联合排查，已通知：wuhao")
+	require.Contains(t, r.Text, "转为联合排查，已通知：吴昊")
 	require.Equal(t, 0, countText(a, "admin", "待审批公告"), "a slow app is not an outage")
 	a.postAlerts("slow1", "resolved", labels, time.Now().Add(-10*time.Minute))
 	eventually(t, "auto-resolved", func() bool { return strings.Contains(a.say("admin", "/incident show 1").all(), "已解决") })

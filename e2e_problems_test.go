@@ -26,7 +26,7 @@ func TestProblemLifecycleMustShow(t *testing.T) {
 
 	requireRefused(t, a.say("huangyu", "/问题 根因 1 连接池耗尽"), "不能记录根因：需要先到「分析中」")
 	requireRefused(t, a.say("huangyu", "/problem close 1"), "需要先到「已解决」")
-	requireRefused(t, a.say("maxin", "/problem analyse 1"), "只有问题 #1 的负责人（huangyu）")
+	requireRefused(t, a.say("maxin", "/problem analyse 1"), "只有问题 #1 的负责人（黄宇）")
 
 	loc, _ := time.LoadLocation("Asia/Shanghai")
 	due := now.In(loc).AddDate(0, 0, 2)
@@ -34,7 +34,7 @@ func TestProblemLifecycleMustShow(t *testing.T) {
 	clock.Set(time.Date(due.Year(), due.Month(), due.Day(), 9, 0, 1, 0, loc))
 	a.waitNotice("huangyu", "问题 #1（#1: 双随机抽查系统无法登录）期限为")
 	clock.Set(time.Date(due.Year(), due.Month(), due.Day()+1, 9, 0, 1, 0, loc))
-	a.waitNotice("chenjing", "huangyu 负责的问题 #1")
+	a.waitNotice("chenjing", "黄宇 负责的问题 #1")
 
 	requireOK(t, a.say("huangyu", "/问题 分析 1"))
 	requireOK(t, a.say("huangyu", "/问题 根因 1 连接池耗尽"))
@@ -47,7 +47,7 @@ func TestProblemLifecycleMustShow(t *testing.T) {
 	require.Contains(t, shown, "连接池上限调至200")
 
 	requireOK(t, a.say("huangyu", "/incident review 1 --cause 连接池耗尽 --actions 连接池告警@huangyu@2099-12-01"))
-	requireRefused(t, a.say("maxin", "/incident action done 1 1"), "只有措施负责人（huangyu）")
+	requireRefused(t, a.say("maxin", "/incident action done 1 1"), "只有措施负责人（黄宇）")
 	requireOK(t, a.say("huangyu", "/事件 措施 完成 1 1"))
-	require.Contains(t, a.say("huangyu", "/incident show 1").all(), "连接池告警 · huangyu · 2099-12-01 · 已完成")
+	require.Contains(t, a.say("huangyu", "/incident show 1").all(), "连接池告警 · 黄宇 · 2099-12-01 · 已完成")
 }

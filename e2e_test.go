@@ -259,7 +259,7 @@ func TestFoundationMustShow(t *testing.T) {
 	// The audit trail is there for those allowed…
 	r = a.say("liqiang", "/audit user:maxin")
 	require.Equal(t, "ok", r.Status)
-	require.Contains(t, r.Text, "liqiang 调动用户 maxin")
+	require.Contains(t, r.Text, "李强 调动用户 maxin")
 	// …and refused to others.
 	r = a.say("zhengmin", "/audit user:maxin")
 	require.Equal(t, "error", r.Status)

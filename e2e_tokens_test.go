@@ -80,8 +80,8 @@ func TestE2EPersonalTokens(t *testing.T) {
 	admin := a.signInLink(t, "admin")
 	code, out = a.authed(t, "POST", "/webchat/api/messages", admin, map[string]string{"text": "/audit token:" + id})
 	require.Equal(t, 200, code)
-	require.Contains(t, out, "token.create")
-	require.Contains(t, out, "token.revoke")
+	require.Contains(t, out, "创建令牌 #"+id)
+	require.Contains(t, out, "吊销令牌 #"+id)
 	require.NotContains(t, out, secret)
 }
 

@@ -632,6 +632,16 @@ func PayloadFields(lang string, p map[string]string, person func(id string) stri
 				v = T(lang, "verb."+v)
 			case "implementer", "executor", "checker", "approved_by":
 				v = person(v)
+			case "staff":
+				ids := strings.Split(v, ",")
+				for i, id := range ids {
+					ids[i] = person(strings.TrimSpace(id))
+				}
+				v = strings.Join(ids, T(lang, "person.sep"))
+			case "risk":
+				if w := T(lang, "risk."+v); w != "risk."+v {
+					v = w
+				}
 			case "grantee":
 				if id, ok := strings.CutPrefix(v, "user:"); ok {
 					v = person(id)

@@ -4,6 +4,9 @@ package bot
 // (TestCatalogsMatch).
 
 var zhApproval = catalog{
+	"risk.low":    "低",
+	"risk.medium": "中",
+	"risk.high":   "高",
 	// Issue 17: change records and requests (W 8.6 b/e, M 5.2.2, M 4.2.3 b, W 5.6 a, W 8.4.3 c).
 	"help.app revoke":             "申请收回应用可见或应用内权限（与授权同一审批路径）",
 	"help.app systest":            "上线前系统测试：接入方申请 / 运营方判定通过或不通过",
@@ -188,6 +191,9 @@ var zhApproval = catalog{
 }
 
 var enApproval = catalog{
+	"risk.low":    "low",
+	"risk.medium": "medium",
+	"risk.high":   "high",
 	// Issue 17: change records and requests (W 8.6 b/e, M 5.2.2, M 4.2.3 b, W 5.6 a, W 8.4.3 c).
 	"help.app revoke":             "Request withdrawing app visibility or an in-app permission (the grant's route)",
 	"help.app systest":            "System test before going online: the access party requests it, an operator passes or fails it",
