@@ -227,7 +227,9 @@ func (d *Deliverer) deliverOne(ctx context.Context, id int64) (sent bool, err er
 	if errors.Is(err, core.ErrNotReady) {
 		// Waiting for an earlier notice about the same ref: look again soon.
 		if qerr := d.queue.EnqueueWait(ctx, id, time.Now().Add(300*time.Millisecond)); qerr != nil {
-			d.log.Warn("enqueue wait failed; the sweeper will retry", "outbox_id", id, "err", qerr)
+			// The task fails, so asynq runs it again (and the sweep finds the row).
+			d.log.Warn("enqueue wait failed; the task is retried", "outbox_id", id, "err", qerr)
+			return false, fmt.Errorf("outbox %d: enqueue another look: %w", id, qerr)
 		}
 		return false, nil
 	}

@@ -112,7 +112,9 @@ func (o *Outbox) Claim(ctx context.Context, id int64, fn func(d core.Delivery) (
 		var waiting bool
 		werr := o.s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM outbox o WHERE o.id = $1 AND o.state = 'pending'
 			AND (`+waitsForEarlier+` OR `+dueAndFree+`) AND NOT `+deepInLine+`)`, id, o.stuck.Seconds()).Scan(&waiting)
-		if werr == nil && waiting {
+		if werr != nil || waiting {
+			// Waiting — or unknown (the look failed): another look soon, so
+			// a row waiting its turn is never left to the sweep alone.
 			return true, core.ErrNotReady
 		}
 		return false, nil
