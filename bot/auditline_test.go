@@ -2,9 +2,7 @@ package bot
 
 import (
 	"go/ast"
-	"go/parser"
 	"go/token"
-	"io/fs"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -36,25 +34,7 @@ func auditActions(t *testing.T) (actions map[string]string, unresolved []string)
 	}
 	pkgs := map[string][]file{}
 	consts := map[string]string{} // every string constant of the tree, by name
-	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			switch d.Name() {
-			case ".git", ".data", "bin", "testdata", "node_modules", "bench":
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		fset := token.NewFileSet()
-		f, err := parser.ParseFile(fset, path, nil, 0)
-		if err != nil {
-			return err
-		}
+	goSources(t, func(path string, fset *token.FileSet, f *ast.File) {
 		pkgs[filepath.Dir(path)] = append(pkgs[filepath.Dir(path)], file{path, f, fset})
 		for _, decl := range f.Decls {
 			g, ok := decl.(*ast.GenDecl)
@@ -72,9 +52,7 @@ func auditActions(t *testing.T) (actions map[string]string, unresolved []string)
 				}
 			}
 		}
-		return nil
 	})
-	require.NoError(t, err)
 
 	actions = map[string]string{}
 	for dir, files := range pkgs {

@@ -141,15 +141,11 @@ func TestEveryCommandHasHelp(t *testing.T) {
 	}
 }
 
-// errorCodes finds the codes of every core error built in the tree
-// (core.Invalid("code", …) and the like, and the bot's usage and parse
-// errors).
-func errorCodes(t *testing.T) map[string]string {
+// goSources parses every non-test Go file of the tree (build output,
+// test data and the bench left out) and hands each to fn.
+func goSources(t *testing.T, fn func(path string, fset *token.FileSet, f *ast.File)) {
 	t.Helper()
-	codes := map[string]string{}
-	ctors := map[string]bool{"NotFound": true, "Forbidden": true, "Invalid": true, "Conflict": true, "AlreadyDecided": true}
-	root := ".."
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -163,32 +159,62 @@ func errorCodes(t *testing.T) map[string]string {
 		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 			return nil
 		}
-		f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, path, nil, 0)
 		if err != nil {
 			return err
 		}
+		fn(path, fset, f)
+		return nil
+	})
+	require.NoError(t, err)
+}
+
+// coreErrorCall returns the code of n when it builds a core error
+// (core.Invalid("code", …) and the like; Invalid(…) itself inside package
+// core), with the call.
+func coreErrorCall(n ast.Node, inCore bool) (string, *ast.CallExpr, bool) {
+	x, ok := n.(*ast.CallExpr)
+	if !ok || len(x.Args) == 0 {
+		return "", nil, false
+	}
+	name := ""
+	switch fn := x.Fun.(type) {
+	case *ast.SelectorExpr:
+		if id, ok := fn.X.(*ast.Ident); ok && id.Name == "core" {
+			name = fn.Sel.Name
+		}
+	case *ast.Ident:
+		if inCore {
+			name = fn.Name
+		}
+	}
+	switch name {
+	case "NotFound", "Forbidden", "Invalid", "Conflict", "AlreadyDecided":
+	default:
+		return "", nil, false
+	}
+	lit, ok := x.Args[0].(*ast.BasicLit)
+	if !ok || lit.Kind != token.STRING {
+		return "", nil, false
+	}
+	code, _ := strconv.Unquote(lit.Value)
+	return code, x, true
+}
+
+// errorCodes finds the codes of every core error built in the tree
+// (core.Invalid("code", …) and the like, and the bot's usage and parse
+// errors).
+func errorCodes(t *testing.T) map[string]string {
+	t.Helper()
+	codes := map[string]string{}
+	goSources(t, func(path string, _ *token.FileSet, f *ast.File) {
 		inCore := f.Name.Name == "core"
 		ast.Inspect(f, func(n ast.Node) bool {
-			switch x := n.(type) {
-			case *ast.CallExpr:
-				name := ""
-				switch fn := x.Fun.(type) {
-				case *ast.SelectorExpr:
-					if id, ok := fn.X.(*ast.Ident); ok && id.Name == "core" {
-						name = fn.Sel.Name
-					}
-				case *ast.Ident:
-					if inCore {
-						name = fn.Name
-					}
-				}
-				if ctors[name] && len(x.Args) > 0 {
-					if lit, ok := x.Args[0].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-						code, _ := strconv.Unquote(lit.Value)
-						codes[code] = path
-					}
-				}
-			case *ast.CompositeLit:
+			if code, _, ok := coreErrorCall(n, inCore); ok {
+				codes[code] = path
+			}
+			if x, ok := n.(*ast.CompositeLit); ok {
 				if id, ok := x.Type.(*ast.Ident); ok && (id.Name == "usageError" || id.Name == "parseError") && len(x.Elts) > 0 {
 					e := x.Elts[0]
 					if kv, ok := e.(*ast.KeyValueExpr); ok {
@@ -202,9 +228,7 @@ func errorCodes(t *testing.T) map[string]string {
 			}
 			return true
 		})
-		return nil
 	})
-	require.NoError(t, err)
 	return codes
 }
 

@@ -3,10 +3,7 @@ package bot
 import (
 	"context"
 	"go/ast"
-	"go/parser"
 	"go/token"
-	"io/fs"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"sort"
@@ -453,50 +450,13 @@ var realisticArgs = map[string]string{
 func errorCallSites(t *testing.T) map[string][][]string {
 	t.Helper()
 	out := map[string][][]string{}
-	ctors := map[string]bool{"NotFound": true, "Forbidden": true, "Invalid": true, "Conflict": true, "AlreadyDecided": true}
-	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			switch d.Name() {
-			case ".git", ".data", "bin", "testdata", "node_modules", "bench":
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
-		if err != nil {
-			return err
-		}
+	goSources(t, func(_ string, _ *token.FileSet, f *ast.File) {
 		inCore := f.Name.Name == "core"
 		ast.Inspect(f, func(n ast.Node) bool {
-			x, ok := n.(*ast.CallExpr)
+			code, x, ok := coreErrorCall(n, inCore)
 			if !ok {
 				return true
 			}
-			name := ""
-			switch fn := x.Fun.(type) {
-			case *ast.SelectorExpr:
-				if id, ok := fn.X.(*ast.Ident); ok && id.Name == "core" {
-					name = fn.Sel.Name
-				}
-			case *ast.Ident:
-				if inCore {
-					name = fn.Name
-				}
-			}
-			if !ctors[name] || len(x.Args) == 0 {
-				return true
-			}
-			lit, ok := x.Args[0].(*ast.BasicLit)
-			if !ok || lit.Kind != token.STRING {
-				return true
-			}
-			code, _ := strconv.Unquote(lit.Value)
 			var args []string
 			for i := 1; i < len(x.Args); i += 2 {
 				if a, ok := x.Args[i].(*ast.BasicLit); ok && a.Kind == token.STRING {
@@ -507,8 +467,6 @@ func errorCallSites(t *testing.T) map[string][][]string {
 			out[code] = append(out[code], args)
 			return true
 		})
-		return nil
 	})
-	require.NoError(t, err)
 	return out
 }
