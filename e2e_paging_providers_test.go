@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -285,19 +284,7 @@ func TestPagingProvidersAliyunAndMail(t *testing.T) {
 		}
 		return found != ""
 	})
-	ack, err := url.Parse(found)
-	require.NoError(t, err)
-	code, body = httpDo(t, "GET", a.base+ack.Path)
-	require.Equal(t, 200, code)
-	require.Contains(t, body, "认领")
-	require.NotContains(t, a.say("admin", "/incident show 3").all(), " 认领\n", "GET changes nothing")
-	code, body = httpDo(t, "POST", a.base+ack.Path)
-	require.Equal(t, 200, code, body)
-	require.Contains(t, body, "已认领")
-	require.Contains(t, a.say("admin", "/incident show 3").all(), " 认领\n")
-	code, body = httpDo(t, "POST", a.base+ack.Path)
-	require.Equal(t, 409, code)
-	require.Contains(t, body, "已使用过")
+	ackOnceByLink(t, a, found, 3)
 }
 
 // TestPagingProvidersTencent (issue 19): with Tencent Cloud as the SMS

@@ -178,17 +178,26 @@ func TestPagingChainAndAcks(t *testing.T) {
 		mail, ok = rec.find(3, paging.MethodEmail)
 		return ok
 	})
-	link, err := url.Parse(mail.AckURL)
+	ackOnceByLink(t, a, mail.AckURL, 3)
+}
+
+// ackOnceByLink opens the one-time acknowledge link of incident id: GET
+// shows the confirm page and changes nothing, POST acknowledges, a second
+// POST is refused.
+func ackOnceByLink(t *testing.T, a *app, ackURL string, id int) {
+	t.Helper()
+	link, err := url.Parse(ackURL)
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(link.Path, "/page/ack/"))
+	show := fmt.Sprintf("/incident show %d", id)
 	code, body := httpDo(t, "GET", a.base+link.Path)
 	require.Equal(t, 200, code)
 	require.Contains(t, body, "认领")
-	require.NotContains(t, a.say("admin", "/incident show 3").all(), " 认领\n", "GET changes nothing")
+	require.NotContains(t, a.say("admin", show).all(), " 认领\n", "GET changes nothing")
 	code, body = httpDo(t, "POST", a.base+link.Path)
 	require.Equal(t, 200, code, body)
 	require.Contains(t, body, "已认领")
-	require.Contains(t, a.say("admin", "/incident show 3").all(), " 认领\n")
+	require.Contains(t, a.say("admin", show).all(), " 认领\n")
 	code, body = httpDo(t, "POST", a.base+link.Path)
 	require.Equal(t, 409, code)
 	require.Contains(t, body, "已使用过")
