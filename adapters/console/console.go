@@ -216,13 +216,13 @@ func (r *Request) Person(id string) string {
 	return r.c.svc.People(r.Lang, id)
 }
 
-// People are users by name, joined ("孙丽、周杰").
+// People are users by name, joined as the bot joins them ("孙丽、周杰").
 func (r *Request) People(ids []string) string {
 	out := make([]string, len(ids))
 	for i, id := range ids {
 		out[i] = r.Person(id)
 	}
-	return strings.Join(out, "、")
+	return strings.Join(out, r.T("person.sep"))
 }
 
 // Now is the console's clock.
