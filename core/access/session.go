@@ -2,10 +2,6 @@ package access
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"time"
 
@@ -119,21 +115,6 @@ func NewSessions(store SessionStore, clock core.Clock, p SessionPolicy) *Session
 // Policy returns the session lifetimes in force.
 func (s *Sessions) Policy() SessionPolicy { return s.policy }
 
-// SecretHash is how a session secret or sign-in state is kept.
-func SecretHash(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(sum[:])
-}
-
-// random returns n random bytes, base64url without padding.
-func random(n int) (string, error) {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
-}
-
 // sessionActor is the actor a session's user acts as.
 func sessionActor(u org.User) core.Actor {
 	return core.Actor{UserID: u.ID, Name: u.Name, Platform: PlatformWebchat}
@@ -164,15 +145,15 @@ func (s *Sessions) Start(ctx context.Context, userID, via, address string) (stri
 	default:
 		return "", Session{}, core.Invalid("sign_in_via", "value", via)
 	}
-	secret, err := random(32)
+	secret, err := core.RandomSecret(32)
 	if err != nil {
 		return "", Session{}, err
 	}
-	id, err := random(12)
+	id, err := core.RandomSecret(12)
 	if err != nil {
 		return "", Session{}, err
 	}
-	csrf, err := random(24)
+	csrf, err := core.RandomSecret(24)
 	if err != nil {
 		return "", Session{}, err
 	}
@@ -183,7 +164,7 @@ func (s *Sessions) Start(ctx context.Context, userID, via, address string) (stri
 			return err
 		}
 		now := s.clock.Now()
-		out = Session{ID: id, Hash: SecretHash(secret), UserID: u.ID, Via: via, CSRF: csrf, Address: address,
+		out = Session{ID: id, Hash: core.HashSecret(secret), UserID: u.ID, Via: via, CSRF: csrf, Address: address,
 			CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(s.policy.Absolute)}
 		if err := tx.InsertSession(ctx, out); err != nil {
 			return err
@@ -204,7 +185,7 @@ func (s *Sessions) Resolve(ctx context.Context, secret string) (Principal, Sessi
 	var p Principal
 	var out Session
 	err := s.store.InTx(ctx, func(tx SessionTx) error {
-		ses, err := tx.SessionByHash(ctx, SecretHash(secret))
+		ses, err := tx.SessionByHash(ctx, core.HashSecret(secret))
 		if errors.Is(err, core.ErrNotFound) {
 			return ErrUnauthenticated
 		}
@@ -314,20 +295,20 @@ func (s *Sessions) Failed(ctx context.Context, a Attempt) error {
 func (s *Sessions) BeginFlow(ctx context.Context, via, returnPath string) (LoginFlow, error) {
 	var f LoginFlow
 	var err error
-	if f.State, err = random(24); err != nil {
+	if f.State, err = core.RandomSecret(24); err != nil {
 		return f, err
 	}
-	if f.Verifier, err = random(48); err != nil {
+	if f.Verifier, err = core.RandomSecret(48); err != nil {
 		return f, err
 	}
-	if f.Nonce, err = random(24); err != nil {
+	if f.Nonce, err = core.RandomSecret(24); err != nil {
 		return f, err
 	}
 	f.Via, f.Return = via, LocalPath(returnPath)
 	err = s.store.InTx(ctx, func(tx SessionTx) error {
 		f.ExpiresAt = s.clock.Now().Add(flowTTL)
 		stored := f
-		stored.State = SecretHash(f.State)
+		stored.State = core.HashSecret(f.State)
 		return tx.InsertLoginFlow(ctx, stored)
 	})
 	return f, err
@@ -340,7 +321,7 @@ func (s *Sessions) TakeFlow(ctx context.Context, via, state string) (LoginFlow, 
 	var f LoginFlow
 	err := s.store.InTx(ctx, func(tx SessionTx) error {
 		var err error
-		f, err = tx.TakeLoginFlow(ctx, SecretHash(state))
+		f, err = tx.TakeLoginFlow(ctx, core.HashSecret(state))
 		if errors.Is(err, core.ErrNotFound) || err == nil && (f.Via != via || !s.clock.Now().Before(f.ExpiresAt)) {
 			return core.Invalid("sign_in_state")
 		}

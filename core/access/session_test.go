@@ -129,7 +129,7 @@ func TestSessionStartResolve(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, secret)
 	assert.NotEqual(t, secret, ses.Hash, "only the hash is stored")
-	assert.Equal(t, access.SecretHash(secret), store.sessions[ses.ID].Hash)
+	assert.Equal(t, core.HashSecret(secret), store.sessions[ses.ID].Hash)
 	assert.NotEmpty(t, ses.CSRF)
 	assert.Equal(t, []string{"session.start alice user:alice"}, actions(store.Org))
 

@@ -125,12 +125,6 @@ func ValidShape(s string) bool {
 	return checksum(rest[:secretBody]) == rest[secretBody:]
 }
 
-// HashSecret is how a token secret is kept: its SHA-256, hex.
-func HashSecret(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(sum[:])
-}
-
 // displayPrefix is the part of a secret shown in lists.
 func displayPrefix(secret string) string {
 	if ValidShape(secret) {
@@ -275,7 +269,7 @@ func (s *TokenService) insert(ctx context.Context, tx TokenTx, actor core.Actor,
 	if err != nil {
 		return "", Token{}, err
 	}
-	t.Hash, t.Prefix = HashSecret(secret), displayPrefix(secret)
+	t.Hash, t.Prefix = core.HashSecret(secret), displayPrefix(secret)
 	if err := checkName(ctx, tx, t); err != nil {
 		return "", Token{}, err
 	}
@@ -461,7 +455,7 @@ func (s *TokenService) Authenticate(ctx context.Context, secret string) (Princip
 	var p Principal
 	err := s.store.InTx(ctx, func(tx TokenTx) error {
 		now := s.clock.Now()
-		t, err := tx.TokenByHash(ctx, HashSecret(secret))
+		t, err := tx.TokenByHash(ctx, core.HashSecret(secret))
 		if errors.Is(err, core.ErrNotFound) {
 			return ErrUnauthenticated
 		}
@@ -532,7 +526,7 @@ func (s *TokenService) EnsureConfigured(ctx context.Context, tokens []Configured
 	want := map[string]ConfiguredToken{}
 	for i, c := range tokens {
 		if c.Secret != "" {
-			c.SHA256 = HashSecret(c.Secret)
+			c.SHA256 = core.HashSecret(c.Secret)
 		}
 		c.SHA256 = strings.ToLower(c.SHA256)
 		if b, err := hex.DecodeString(c.SHA256); err != nil || len(b) != sha256.Size {

@@ -130,7 +130,7 @@ func TestCreateAuthenticateExpire(t *testing.T) {
 
 	var stored string
 	require.NoError(t, b.store.Pool().QueryRow(ctx, "SELECT hash FROM api_tokens WHERE id = $1", tok.ID).Scan(&stored))
-	require.Equal(t, access.HashSecret(secret), stored, "only the hash is kept")
+	require.Equal(t, core.HashSecret(secret), stored, "only the hash is kept")
 	require.NotContains(t, stored, secret[5:])
 
 	p, err := b.tokens.Authenticate(ctx, secret)
@@ -304,7 +304,7 @@ func TestConfiguredServiceTokens(t *testing.T) {
 	b := setup(t, nil, access.TokenConfig{})
 	legacy := "a-long-legacy-webchat-token-0123456789"
 	hashed, _ := access.NewSecret()
-	cfg := []access.ConfiguredToken{{UserID: "svc-ci", Secret: legacy}, {UserID: "svc-ci", SHA256: access.HashSecret(hashed), Scope: access.ScopeRead}}
+	cfg := []access.ConfiguredToken{{UserID: "svc-ci", Secret: legacy}, {UserID: "svc-ci", SHA256: core.HashSecret(hashed), Scope: access.ScopeRead}}
 	require.NoError(t, b.tokens.EnsureConfigured(ctx, cfg))
 	require.NoError(t, b.tokens.EnsureConfigured(ctx, cfg), "a second start changes nothing")
 	list, err := b.tokens.ListService(ctx, actor("admin"))

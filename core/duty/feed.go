@@ -3,9 +3,7 @@ package duty
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base32"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -62,12 +60,6 @@ func validFeedSecret(s string) bool {
 	}
 	_, err := feedEncoding.DecodeString(s)
 	return err == nil
-}
-
-// HashFeedSecret is how a feed secret is kept: its SHA-256, hex.
-func HashFeedSecret(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(sum[:])
 }
 
 // FeedTx is one transaction of the feed store: the feeds, the rotations
@@ -166,7 +158,7 @@ func (s *Feeds) Create(ctx context.Context, actor core.Actor, rotation string) (
 				}
 			}
 		}
-		f = Feed{Hash: HashFeedSecret(secret), Prefix: secret[:6] + "…", UserID: actor.UserID, Rotation: rotation, CreatedAt: s.clock.Now()}
+		f = Feed{Hash: core.HashSecret(secret), Prefix: secret[:6] + "…", UserID: actor.UserID, Rotation: rotation, CreatedAt: s.clock.Now()}
 		if f.ID, err = tx.InsertFeed(ctx, f); err != nil {
 			return err
 		}
@@ -253,7 +245,7 @@ func (s *Feeds) Calendar(ctx context.Context, secret string) (FeedCalendar, erro
 	}
 	var out FeedCalendar
 	err := s.store.InTx(ctx, func(tx FeedTx) error {
-		f, err := tx.FeedByHash(ctx, HashFeedSecret(secret))
+		f, err := tx.FeedByHash(ctx, core.HashSecret(secret))
 		if errors.Is(err, core.ErrNotFound) || err == nil && !f.RevokedAt.IsZero() {
 			return gone
 		} else if err != nil {

@@ -94,7 +94,7 @@ func TestFeedCreateAndRevoke(t *testing.T) {
 	mine, f, err := feeds.Create(ctx, zs, "")
 	require.NoError(t, err)
 	require.Len(t, mine, duty.FeedSecretLen)
-	require.Equal(t, duty.HashFeedSecret(mine), ft.feeds[0].Hash, "only the hash is kept")
+	require.Equal(t, core.HashSecret(mine), ft.feeds[0].Hash, "only the hash is kept")
 	require.Equal(t, mine[:6]+"…", f.Prefix)
 	require.True(t, f.Mine())
 	last := w.Tx.Audits[len(w.Tx.Audits)-1]

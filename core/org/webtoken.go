@@ -3,9 +3,7 @@ package org
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"time"
 
@@ -20,12 +18,6 @@ type WebToken struct {
 	IssuedBy  string    `json:"issued_by"`
 	CreatedAt time.Time `json:"created_at"`
 	ExpiresAt time.Time `json:"expires_at"`
-}
-
-// WebTokenHash is how a web token is kept.
-func WebTokenHash(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
 }
 
 // IssueWebToken makes a personal web chat token for userID, valid for
@@ -52,7 +44,7 @@ func (s *Service) IssueWebToken(ctx context.Context, actor core.Actor, userID st
 			return core.Forbidden("service_user_signin", "id", userID)
 		}
 		now := s.clock.Now()
-		wt = WebToken{Hash: WebTokenHash(token), UserID: userID, IssuedBy: actor.UserID, CreatedAt: now, ExpiresAt: now.Add(ttl)}
+		wt = WebToken{Hash: core.HashSecret(token), UserID: userID, IssuedBy: actor.UserID, CreatedAt: now, ExpiresAt: now.Add(ttl)}
 		if err := tx.InsertWebToken(ctx, wt); err != nil {
 			return err
 		}
@@ -86,7 +78,7 @@ func (s *Service) WebTokenUser(ctx context.Context, token string) (string, error
 	var user string
 	err := s.store.InTx(ctx, func(tx Ports) error {
 		var err error
-		user, err = tx.WebTokenUser(ctx, WebTokenHash(token), s.clock.Now())
+		user, err = tx.WebTokenUser(ctx, core.HashSecret(token), s.clock.Now())
 		if err != nil {
 			return err
 		}

@@ -3,9 +3,6 @@ package paging
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/big"
@@ -133,11 +130,6 @@ func NormalizeMobile(s string) string {
 
 func invalidQuiet(s string) error { return core.Invalid("quiet_hours", "value", s) }
 
-func hashOf(s string) string {
-	h := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(h[:])
-}
-
 func (s *Service) audit(ctx context.Context, tx core.Tx, actor core.Actor, action, entity string, before, after any) error {
 	return core.Record(ctx, tx, s.clock.Now(), actor, action, entity, before, after)
 }
@@ -165,7 +157,7 @@ func (s *Service) AddContact(ctx context.Context, actor core.Actor, method Metho
 		return Contact{}, err
 	}
 	code := fmt.Sprintf("%06d", n.Int64())
-	c.CodeHash = hashOf(code)
+	c.CodeHash = core.HashSecret(code)
 	var lang, name string
 	err = s.store.InTx(ctx, func(tx Tx) error {
 		u, err := ActiveUser(ctx, tx, actor.UserID)
@@ -229,7 +221,7 @@ func (s *Service) Verify(ctx context.Context, actor core.Actor, code string) (Co
 				continue
 			}
 			before := c
-			if c.CodeHash == hashOf(code) {
+			if c.CodeHash == core.HashSecret(code) {
 				c.Verified, c.CodeHash = true, ""
 				out = c
 				if err := tx.SaveContact(ctx, &c); err != nil {
@@ -481,11 +473,11 @@ func (s *Service) attempt(ctx context.Context, tx Tx, rec Record) error {
 	pg := Page{Key: rec.Key, Kind: KindIncident, Method: rec.Method, Address: rec.Address, UserID: rec.UserID, Name: u.Name,
 		Lang: u.Language, IncidentID: rec.IncidentID, Level: rec.Level, Title: rec.Title, AckReply: "1", At: now}
 	if rec.Method == MethodEmail || rec.Method == MethodWebhook {
-		tok, err := newToken()
+		tok, err := core.RandomSecret(24)
 		if err != nil {
 			return err
 		}
-		if err := tx.PutToken(ctx, Token{Hash: hashOf(tok), PageID: rec.ID, IncidentID: rec.IncidentID, UserID: rec.UserID,
+		if err := tx.PutToken(ctx, Token{Hash: core.HashSecret(tok), PageID: rec.ID, IncidentID: rec.IncidentID, UserID: rec.UserID,
 			Expires: now.Add(s.cfg.TokenTTL)}); err != nil {
 			return err
 		}
@@ -561,14 +553,6 @@ func (s *Service) delivered(ctx context.Context, tx Tx, rec Record) error {
 	return s.audit(ctx, tx, core.SystemActor(), "paging.page", "page:"+strconv.FormatInt(rec.ID, 10), nil, rec)
 }
 
-func newToken() (string, error) {
-	b := make([]byte, 24)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
-}
-
 // ---- acknowledgements
 
 // AckReply acknowledges the incident of the page a reply answers (an SMS
@@ -620,7 +604,7 @@ func (s *Service) AckLink(ctx context.Context, token string) error {
 	var tok Token
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		now := s.clock.Now()
-		t, used, err := tx.UseToken(ctx, hashOf(strings.TrimSpace(token)), now)
+		t, used, err := tx.UseToken(ctx, core.HashSecret(strings.TrimSpace(token)), now)
 		if errors.Is(err, core.ErrNotFound) {
 			return core.NotFound("ack_link_not_found")
 		}
