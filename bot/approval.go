@@ -639,9 +639,7 @@ func PayloadFields(lang string, p map[string]string, person func(id string) stri
 				}
 				v = strings.Join(ids, T(lang, "person.sep"))
 			case "risk":
-				if w := T(lang, "risk."+v); w != "risk."+v {
-					v = w
-				}
+				v = knownIn(lang, v, "risk.")
 			case "grantee":
 				if id, ok := strings.CutPrefix(v, "user:"); ok {
 					v = person(id)

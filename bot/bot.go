@@ -315,13 +315,13 @@ func (b *Bot) localizeArgs(args map[string]string) map[string]string {
 		case "role":
 			v = b.roleName(v)
 		case "roles":
-			v = b.roleNames(strings.Split(v, ","))
+			v = b.joined(strings.Split(v, ","), b.roleName)
 		case "level", "want", "parent_level", "from_level", "into_level":
 			v = b.t("level." + v)
 		case "verb":
 			v = b.t("verb." + v)
 		case "verbs":
-			v = b.listOf("verb.", strings.Split(v, ","))
+			v = b.joined(strings.Split(v, ","), func(c string) string { return b.firstKnown(c, "verb.") })
 		case "state":
 			v = b.firstKnown(v, "state.", "tstate.")
 		case "istate":
@@ -368,29 +368,26 @@ func (b *Bot) localizeArgs(args map[string]string) map[string]string {
 // (error arguments such as "kind" carry an approval kind in one message
 // and a ticket kind in another); an unknown code stays as it is.
 func (b *Bot) firstKnown(code string, prefixes ...string) string {
+	return knownIn(b.cfg.Language, code, prefixes...)
+}
+
+// knownIn is firstKnown in lang, for what renders without a bot (the
+// request fields the console shows too).
+func knownIn(lang, code string, prefixes ...string) string {
 	for _, p := range prefixes {
 		if _, ok := zh[p+code]; ok {
-			return b.t(p + code)
+			return T(lang, p+code)
 		}
 	}
 	return code
 }
 
-// listOf translates each code of a list by one catalog prefix and joins
-// them with the language's list separator.
-func (b *Bot) listOf(prefix string, codes []string) string {
+// joined names each code of a list (roles, verbs) and joins them with the
+// language's list separator.
+func (b *Bot) joined(codes []string, name func(string) string) string {
 	out := make([]string, len(codes))
 	for i, c := range codes {
-		out[i] = b.firstKnown(strings.TrimSpace(c), prefix)
-	}
-	return strings.Join(out, b.t("list.sep"))
-}
-
-// roleNames names each role of a list as roleName does.
-func (b *Bot) roleNames(roles []string) string {
-	out := make([]string, len(roles))
-	for i, r := range roles {
-		out[i] = b.roleName(strings.TrimSpace(r))
+		out[i] = name(strings.TrimSpace(c))
 	}
 	return strings.Join(out, b.t("list.sep"))
 }
