@@ -228,7 +228,7 @@ func auditValue(lang string, loc *time.Location, kind, field string, raw json.Ra
 	case float64:
 		n := strconv.FormatFloat(x, 'f', -1, 64)
 		if field == "level" && kind == "incident" {
-			return auditWord(lang, "level.n"+n, n)
+			return knownIn(lang, n, "level.n")
 		}
 		return n
 	case string:
@@ -247,18 +247,18 @@ func auditValue(lang string, loc *time.Location, kind, field string, raw json.Ra
 		switch field {
 		case "state", "decided_state":
 			if p, ok := auditStates[kind]; ok {
-				return auditWord(lang, p+x, x)
+				return knownIn(lang, x, p)
 			}
 		case "level":
-			return auditWord(lang, "level."+x, x)
+			return knownIn(lang, x, "level.")
 		case "role":
-			return auditWord(lang, "role."+x, x)
+			return knownIn(lang, x, "role.")
 		case "kind":
-			return auditWord(lang, "kind."+x, x)
+			return knownIn(lang, x, "kind.")
 		case "platform":
-			return auditWord(lang, "platform."+x, x)
+			return knownIn(lang, x, "platform.")
 		case "language":
-			return auditWord(lang, "lang.name."+x, x)
+			return knownIn(lang, x, "lang.name.")
 		}
 		return x
 	case []any:
@@ -281,12 +281,4 @@ func auditValue(lang string, loc *time.Location, kind, field string, raw json.Ra
 		return T(lang, "audit.items", "n", strconv.Itoa(len(x)))
 	}
 	return string(raw)
-}
-
-// auditWord is key's text, or value itself when the catalog has no key.
-func auditWord(lang, key, value string) string {
-	if _, ok := zh[key]; ok {
-		return T(lang, key)
-	}
-	return value
 }
