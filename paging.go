@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"slices"
-	"strings"
 
 	apaging "opsbot/adapters/paging"
 	"opsbot/configs"
@@ -37,14 +35,11 @@ func pagingCallbacks(cfg *configs.Config, acker paging.Acker, logger *slog.Logge
 		if p.Type != "webhook" {
 			continue
 		}
-		secret = p.Settings["secret"]
-		if f := p.Settings["secret_file"]; secret == "" && f != "" {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				return nil, fmt.Errorf("paging.providers %s: secret_file: %w", p.Name, err)
-			}
-			secret = strings.TrimSpace(string(b))
+		s, err := apaging.Settings(p.Type, p.Settings)
+		if err != nil {
+			return nil, fmt.Errorf("paging.providers %s: %w", p.Name, err)
 		}
+		secret = s["secret"]
 		break
 	}
 	return apaging.Callbacks(acker, apaging.CallbackConfig{Token: cfg.Paging.CallbackToken, WebhookSecret: secret, Logger: logger}), nil

@@ -36,11 +36,7 @@ var settingKeys = map[string]map[string]bool{ // key → secret
 // its settings (config paging.providers). Unknown settings and missing
 // required ones are errors, in Chinese and English.
 func New(kind string, settings map[string]string) (cpaging.Provider, error) {
-	keys, ok := settingKeys[kind]
-	if !ok {
-		return nil, fmt.Errorf("paging: 未知的通知渠道类型 %q，可选 %s (unknown provider kind)", kind, strings.Join(Kinds, "、"))
-	}
-	s, err := resolve(kind, keys, settings)
+	s, err := Settings(kind, settings)
 	if err != nil {
 		return nil, err
 	}
@@ -118,6 +114,18 @@ func New(kind string, settings map[string]string) (cpaging.Provider, error) {
 }
 
 // resolve checks the settings' keys and reads <key>_file secrets.
+// Settings are the settings of a provider of kind as New reads them:
+// checked against the kind's keys, and a secret given as <key>_file read
+// from its file (also for the callbacks, which check the webhook
+// gateway's replies with its secret).
+func Settings(kind string, settings map[string]string) (map[string]string, error) {
+	keys, ok := settingKeys[kind]
+	if !ok {
+		return nil, fmt.Errorf("paging: 未知的通知渠道类型 %q，可选 %s (unknown provider kind)", kind, strings.Join(Kinds, "、"))
+	}
+	return resolve(kind, keys, settings)
+}
+
 func resolve(kind string, keys map[string]bool, settings map[string]string) (map[string]string, error) {
 	out := map[string]string{}
 	var unknown []string
