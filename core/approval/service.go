@@ -549,9 +549,9 @@ func (s *Service) List(ctx context.Context, actor core.Actor, mine, pending bool
 // The timer is claimed in the same transaction, so it acts once.
 func (s *Service) HandleTimer(ctx context.Context, id int64) error {
 	return core.Fire(ctx, s.store.InTx, id, s.clock.Now(), func(tx Ports, t core.Timer) error {
-		var rid int64
-		if _, err := fmt.Sscanf(t.Ref, "request:%d", &rid); err != nil {
-			return fmt.Errorf("approval: timer %d has ref %q: %w", id, t.Ref, err)
+		rid, err := t.RefID("request:")
+		if err != nil {
+			return fmt.Errorf("approval: %w", err)
 		}
 		d, err := s.detail(ctx, tx, rid)
 		if err != nil {

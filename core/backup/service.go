@@ -398,9 +398,9 @@ func (s *Service) dayFor(ctx context.Context, tx ReportTx, p Plan, now time.Time
 // HandleTimer fires a daily check or a restore-test timer, once.
 func (s *Service) HandleTimer(ctx context.Context, id int64) error {
 	return core.Fire(ctx, s.store.InCheckTx, id, s.clock.Now(), func(tx CheckTx, tm core.Timer) error {
-		var pid int64
-		if _, err := fmt.Sscanf(tm.Ref, "backup-plan:%d", &pid); err != nil {
-			return fmt.Errorf("backup: timer ref %q: %w", tm.Ref, err)
+		pid, err := tm.RefID("backup-plan:")
+		if err != nil {
+			return fmt.Errorf("backup: %w", err)
 		}
 		p, err := tx.BackupPlanByID(ctx, pid, true)
 		if err != nil || !p.Active {

@@ -230,9 +230,9 @@ func (s *Handovers) Log(ctx context.Context, actor core.Actor, rotation string) 
 func (s *Handovers) HandleTimer(ctx context.Context, id int64) error {
 	now := s.clock.Now()
 	return core.Fire(ctx, s.store.InTx, id, now, func(tx HandoverTx, t core.Timer) error {
-		var hid int64
-		if _, err := fmt.Sscanf(t.Ref, "handover:%d", &hid); err != nil {
-			return fmt.Errorf("duty: timer %d has ref %q: %w", id, t.Ref, err)
+		hid, err := t.RefID("handover:")
+		if err != nil {
+			return fmt.Errorf("duty: %w", err)
 		}
 		h, err := tx.Handover(ctx, hid, true)
 		if err != nil || h.State != "pending" {

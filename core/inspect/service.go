@@ -253,9 +253,9 @@ func graceOf(r Run) routine.Occurrence {
 // startRun creates a plan's run, sends the checklist and schedules the
 // next run.
 func (s *Service) startRun(ctx context.Context, tx Tx, tm core.Timer) error {
-	var pid int64
-	if _, err := fmt.Sscanf(tm.Ref, "inspect-plan:%d", &pid); err != nil {
-		return fmt.Errorf("inspect: timer ref %q: %w", tm.Ref, err)
+	pid, err := tm.RefID("inspect-plan:")
+	if err != nil {
+		return fmt.Errorf("inspect: %w", err)
 	}
 	p, err := tx.PlanByID(ctx, pid, true)
 	if err != nil || !p.Active {
@@ -325,9 +325,9 @@ func (s *Service) RunNow(ctx context.Context, actor core.Actor, name string) (Ru
 
 // grace reminds the assignees of an unreported run, then tells their admins.
 func (s *Service) grace(ctx context.Context, tx Tx, tm core.Timer) error {
-	var rid int64
-	if _, err := fmt.Sscanf(tm.Ref, "inspect:%d", &rid); err != nil {
-		return fmt.Errorf("inspect: timer ref %q: %w", tm.Ref, err)
+	rid, err := tm.RefID("inspect:")
+	if err != nil {
+		return fmt.Errorf("inspect: %w", err)
 	}
 	r, err := tx.Run(ctx, rid, true)
 	if err != nil {

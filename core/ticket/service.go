@@ -519,9 +519,9 @@ func (s *Service) Show(ctx context.Context, actor core.Actor, id int64) (Detail,
 func (s *Service) HandleTimer(ctx context.Context, id int64) error {
 	now := s.clock.Now()
 	return core.Fire(ctx, s.store.InTx, id, now, func(tx Tx, tm core.Timer) error {
-		var tid int64
-		if _, err := fmt.Sscanf(tm.Ref, "ticket:%d", &tid); err != nil {
-			return fmt.Errorf("ticket: timer %d ref %q: %w", id, tm.Ref, err)
+		tid, err := tm.RefID("ticket:")
+		if err != nil {
+			return fmt.Errorf("ticket: %w", err)
 		}
 		t, err := tx.Ticket(ctx, tid, true)
 		if err != nil || t.State != "open" {
