@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"opsbot/core"
+	"opsbot/core/incident"
 )
 
 var placeholder = regexp.MustCompile(`\{[a-z_]+\}`)
@@ -370,8 +371,9 @@ func TestPeopleHelper(t *testing.T) {
 	assert.Equal(t, "孙丽", b.person("declaredby"))
 	assert.Equal(t, "nobody", b.person("nobody"), "an unknown id is shown as it is")
 	assert.Equal(t, "系统", b.person(core.SystemUser))
-	assert.Equal(t, "Alertmanager", b.declarer(core.SystemUser))
-	assert.Equal(t, "孙丽", b.declarer("declaredby"))
+	assert.Equal(t, "Alertmanager", b.declarer(incident.Incident{DeclaredBy: core.SystemUser, Source: incident.SourceAlertmanager}))
+	assert.Equal(t, "系统", b.declarer(incident.Incident{DeclaredBy: core.SystemUser}), "a failed backup's incident is not Alertmanager's")
+	assert.Equal(t, "孙丽", b.declarer(incident.Incident{DeclaredBy: "declaredby", Source: incident.SourceChat}))
 	assert.Equal(t, "孙丽（declaredby）", b.personID("declaredby"))
 	assert.Equal(t, "nobody", b.personID("nobody"))
 	assert.Equal(t, "孙丽、nobody", b.names([]string{"declaredby", "nobody"}))

@@ -281,7 +281,7 @@ func (b *Bot) incidentCard(i incident.Incident, c incident.CardData) Message {
 		Text: b.t("istate." + i.State),
 		Fields: []Field{
 			{Name: b.t("field.owner_person"), Value: b.personOrNone(i.Owner)},
-			{Name: b.t("field.declared_by"), Value: b.declarer(i.DeclaredBy)},
+			{Name: b.t("field.declared_by"), Value: b.declarer(i)},
 		}}
 	if i.System != "" {
 		m.Fields = append(m.Fields, Field{Name: b.t("field.system"), Value: i.System})

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"opsbot/core"
+	"opsbot/core/incident"
 	"opsbot/core/org"
 )
 
@@ -134,12 +135,13 @@ func (b *Bot) names(ids []string) string {
 }
 
 // declarer is who declared an incident: Alertmanager for the incidents
-// an alert opened (declared by the system user), else the person.
-func (b *Bot) declarer(id string) string {
-	if id == core.SystemUser {
+// an alert group opened, else the person (the system for what opsbot
+// itself declared: a failed backup, a missed inspection).
+func (b *Bot) declarer(i incident.Incident) string {
+	if i.Source == incident.SourceAlertmanager {
 		return b.t("person.alertmanager")
 	}
-	return b.person(id)
+	return b.person(i.DeclaredBy)
 }
 
 // personOrNone is a person, or "无" when there is none.

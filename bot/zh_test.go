@@ -58,6 +58,7 @@ var realisticFields = map[string][]string{
 	// enums
 	"Role":                           {string(org.RoleSysAdmin), string(org.RoleDistrictAdmin), string(org.RoleUnitAdmin), string(org.RoleUnitContact), string(org.RoleOperator), string(org.RoleAccessParty)},
 	"org.RoleRevoked.Reason":         {"", "unit removed", "unit merged into x1021"},
+	"incident.Brief.Source":          {incident.SourceChat, incident.SourceAPI, incident.SourceAlertmanager},
 	"incident.Brief.State":           {incident.StateDeclared, incident.StateAcknowledged, incident.StateMitigated, incident.StateResolved, incident.StateClosed},
 	"emergency.IncidentReport.State": {incident.StateDeclared, incident.StateAcknowledged, incident.StateMitigated, incident.StateResolved, incident.StateClosed},
 	"incident.EventNotice.Event":     {"declare", "ack", "assign", "update", "level", "escalate", "mitigate", "resolve", "review", "report_overdue", "auto_resolve", "reopen", "joint", "silence", "notice", "problem"},

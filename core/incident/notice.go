@@ -37,18 +37,19 @@ type Brief struct {
 	Owner      string `json:"owner,omitempty"`
 	DeclaredBy string `json:"declared_by,omitempty"`
 	Summary    string `json:"summary,omitempty"`
+	Source     string `json:"source,omitempty"` // Incident.Source: who declared it when DeclaredBy is the system
 }
 
 // BriefOf is the brief of i.
 func BriefOf(i Incident) Brief {
 	return Brief{ID: i.ID, Title: i.Title, Level: i.Level, State: i.State, System: i.System, Unit: i.Unit, Owner: i.Owner,
-		DeclaredBy: i.DeclaredBy, Summary: i.Summary}
+		DeclaredBy: i.DeclaredBy, Summary: i.Summary, Source: i.Source}
 }
 
 // Incident rebuilds the incident the brief shows (for its state's rules).
 func (b Brief) Incident() Incident {
 	return Incident{ID: b.ID, Title: b.Title, Level: b.Level, State: b.State, System: b.System, Unit: b.Unit, Owner: b.Owner,
-		DeclaredBy: b.DeclaredBy, Summary: b.Summary}
+		DeclaredBy: b.DeclaredBy, Summary: b.Summary, Source: b.Source}
 }
 
 // LegacyBrief reads the incident of a version-0 row.
@@ -56,7 +57,7 @@ func LegacyBrief(d map[string]string) Brief {
 	id, _ := strconv.ParseInt(d["id"], 10, 64)
 	level, _ := strconv.Atoi(d["level"])
 	return Brief{ID: id, Title: d["title"], Level: level, State: d["state"], System: d["system"], Unit: d["unit"],
-		Owner: d["owner"], DeclaredBy: d["declared_by"], Summary: d["summary"]}
+		Owner: d["owner"], DeclaredBy: d["declared_by"], Summary: d["summary"], Source: d["source"]}
 }
 
 // AlertState is what an alert incident's card adds: its Alertmanager
