@@ -261,8 +261,24 @@ func (d *Deliverer) deliverOne(ctx context.Context, id int64) (sent bool, err er
 		if qerr := d.queue.EnqueueDelivery(ctx, id, attempts, time.Now().Add(delay)); qerr != nil {
 			d.log.Warn("enqueue retry failed; the sweeper will retry", "outbox_id", id, "err", qerr)
 		}
+		d.lookAtNext(ctx, id)
 	}
 	return false, nil
+}
+
+// lookAtNext gives the next notice to the recipient of row id, which just
+// failed, a look of its own. That notice may have been deep in line when it
+// was written (not looked at again until first in line, and it was to go
+// out after row id, in the same task); now it waits for row id alone, and
+// its looks take it out once row id is stuck, without waiting for the sweep.
+func (d *Deliverer) lookAtNext(ctx context.Context, id int64) {
+	next, err := d.outbox.Next(ctx, id)
+	if err == nil && next != 0 {
+		err = d.queue.EnqueueWait(ctx, next, time.Now().Add(300*time.Millisecond))
+	}
+	if err != nil {
+		d.log.Warn("look at the next notice not enqueued; the sweep finds it", "outbox_id", id, "err", err)
+	}
 }
 
 // update replaces the cards about ref on every platform that can.

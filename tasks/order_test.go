@@ -31,6 +31,8 @@ type orderSender struct {
 	tried     map[int]bool
 	failFirst func(n int) bool
 	refuse    atomic.Int32 // a notice numbered this fails until it is 0
+	slow      atomic.Int32 // a notice numbered this takes slowFor to send
+	slowFor   time.Duration
 }
 
 var noticeNo = regexp.MustCompile(`\bn(\d+)\b`)
@@ -39,12 +41,15 @@ func (s *orderSender) Platform() string { return core.PlatformWebchat }
 
 func (s *orderSender) Send(_ context.Context, to core.Recipient, m bot.Message) error {
 	time.Sleep(time.Duration(1+rand.IntN(8)) * time.Millisecond)
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	n := -1
 	if g := noticeNo.FindStringSubmatch(m.Text); g != nil {
 		_, _ = fmt.Sscan(g[1], &n)
 	}
+	if n >= 0 && int32(n) == s.slow.Load() {
+		time.Sleep(s.slowFor)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if n >= 0 && int32(n) == s.refuse.Load() {
 		return errors.New("platform 502")
 	}
@@ -72,6 +77,7 @@ func orderRig(t *testing.T, stuck time.Duration, failFirst func(n int) bool) (*b
 	b := setup(t, 2)
 	s := &orderSender{got: map[string][]int{}, tried: map[int]bool{}, failFirst: failFirst}
 	s.refuse.Store(-1)
+	s.slow.Store(-1)
 	outbox := b.store.Outbox()
 	if stuck > 0 {
 		outbox = outbox.WithStuckAfter(stuck)
@@ -161,4 +167,37 @@ func TestStuckNoticeStopsHoldingBackLaterOnes(t *testing.T) {
 	s.refuse.Store(-1)
 	require.Eventually(t, func() bool { return len(s.of("user:s1")) == 2 }, 20*time.Second, 20*time.Millisecond)
 	require.Equal(t, []int{2, 1}, s.of("user:s1"), "the stuck notice is still delivered, once")
+}
+
+// TestNoticeBehindAFailingOneIsNotLeftToTheSweep: a notice that was deep
+// in its recipient's line when it was written (two earlier ones pending)
+// is not looked at until it is first in line. When the one before it then
+// fails, and keeps failing, the later one still goes out once that one is
+// stuck, without the sweep (none runs here): CI once waited for it in
+// vain, when the welcome notice of TestStuckNoticeStopsHoldingBackLaterOnes
+// was still on its way as its two notices were written.
+func TestNoticeBehindAFailingOneIsNotLeftToTheSweep(t *testing.T) {
+	t.Parallel()
+	const stuck = 1500 * time.Millisecond
+	b, s := orderRig(t, stuck, nil)
+	addUser(t, b, "d1")
+	require.Eventually(t, func() bool {
+		var n int
+		require.NoError(t, b.store.Pool().QueryRow(context.Background(),
+			`SELECT count(*) FROM outbox WHERE to_user = 'd1' AND state = 'pending'`).Scan(&n))
+		return n == 0
+	}, 20*time.Second, 20*time.Millisecond, "the welcome notice went out")
+	s.slowFor = 1500 * time.Millisecond // written before slow: the sender reads it after
+	s.slow.Store(0)
+	s.refuse.Store(1)
+	write(t, b, core.Recipient{User: "d1"}, 0)
+	time.Sleep(300 * time.Millisecond) // n0 is on its way, and slow
+	write(t, b, core.Recipient{User: "d1"}, 1)
+	write(t, b, core.Recipient{User: "d1"}, 2) // deep in line: behind n0 and n1
+	require.Eventually(t, func() bool { return len(s.of("user:d1")) == 2 }, 20*time.Second, 20*time.Millisecond,
+		"n2 waited for the sweep")
+	require.Equal(t, []int{0, 2}, s.of("user:d1"))
+	s.refuse.Store(-1)
+	require.Eventually(t, func() bool { return len(s.of("user:d1")) == 3 }, 20*time.Second, 20*time.Millisecond)
+	require.Equal(t, []int{0, 2, 1}, s.of("user:d1"))
 }
