@@ -232,7 +232,7 @@ func TestPagingProvidersAliyunAndMail(t *testing.T) {
 	eventually(t, "a call accepted by the Aliyun voice stand-in at +5 min", func() bool { return len(calls()) == 1 })
 	require.Equal(t, "1", calls()[0]["id"])
 	require.Equal(t, mobiles[user], calls()[0]["CalledNumber"])
-	require.Contains(t, a.say("admin", "/incident show 1").all(), "sms "+user+": sent")
+	require.Contains(t, a.say("admin", "/incident show 1").all(), "短信 → "+demoNames[user]+"：已发送（aliyun 回执 ")
 
 	// A second level-Ⅱ incident: the SMS reply "1", pushed by Aliyun to
 	// the callback, acknowledges it and cancels its call.

@@ -140,7 +140,7 @@ func TestPagingChainAndAcks(t *testing.T) {
 		return len(got) == 2 && got[1] == "voice "+sms.UserID
 	})
 	show := a.say("admin", "/incident show 1").all()
-	require.Contains(t, show, "sms "+sms.UserID+": sent")
+	require.Contains(t, show, "短信 → "+demoNames[sms.UserID]+"：已发送")
 
 	// A second level-Ⅱ incident: the SMS reply "1" acknowledges it and cancels its call.
 	a.say("admin", "/incident declare 门户网站无法访问 --level 2")
@@ -179,7 +179,30 @@ func TestPagingChainAndAcks(t *testing.T) {
 		return ok
 	})
 	ackOnceByLink(t, a, mail.AckURL, 3)
+
+	// A link to an incident acknowledged in chat meanwhile is refused, and
+	// not spent: using the link and acknowledging commit together.
+	a.say("admin", "/incident declare 统一身份认证异常 --level 1")
+	clock.Add(time.Minute)
+	eventually(t, "incident 4's e-mail", func() bool {
+		var ok bool
+		mail, ok = rec.find(4, paging.MethodEmail)
+		return ok
+	})
+	require.Contains(t, a.say("admin", "/incident ack 4").all(), "认领")
+	link, err := url.Parse(mail.AckURL)
+	require.NoError(t, err)
+	code, body := httpDo(t, "POST", a.base+link.Path)
+	require.Equal(t, 409, code, body)
+	require.Contains(t, body, "已由")
+	var unused int
+	require.NoError(t, a.store.Pool().QueryRow(context.Background(),
+		`SELECT count(*) FROM ack_tokens WHERE incident_id = 4 AND used_at IS NULL`).Scan(&unused))
+	require.Equal(t, 1, unused, "the refused link was spent")
 }
+
+// demoNames are the names of the demo org's paged operators.
+var demoNames = map[string]string{"sunli": "孙丽", "zhoujie": "周杰"}
 
 // ackOnceByLink opens the one-time acknowledge link of incident id: GET
 // shows the confirm page and changes nothing, POST acknowledges, a second

@@ -89,12 +89,16 @@ func (l *latePager) Page(ctx context.Context, tx core.Tx, inc paging.Incident) e
 	return l.svc.Page(ctx, tx, inc)
 }
 
-// incidentAcks acknowledges incidents for the paging service.
+// incidentAcks acknowledges incidents for the paging service, inside
+// its transaction.
 type incidentAcks struct{ svc *incident.Service }
 
-func (a incidentAcks) Ack(ctx context.Context, actor core.Actor, id int64) error {
-	_, err := a.svc.Ack(ctx, actor, id)
-	return err
+func (a incidentAcks) Ack(ctx context.Context, tx core.Tx, actor core.Actor, id int64) error {
+	ops, err := a.svc.In(tx)
+	if err != nil {
+		return err
+	}
+	return ops.Ack(ctx, actor, id)
 }
 
 // incidentTimeline notes page deliveries on the incident's timeline.

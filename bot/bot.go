@@ -296,6 +296,9 @@ func (b *Bot) ErrorReply(err error, cmd *Command) Message {
 	case errors.As(err, &pe):
 		return b.errorMessage(b.t("err." + pe.code))
 	case errors.As(err, &ce):
+		if ce.Cause != nil {
+			b.log.Warn("command refused", "code", ce.Code, "cause", ce.Cause)
+		}
 		return b.errorMessage(tmap(b.cfg.Language, "err."+ce.Code, b.localizeArgs(ce.Args)))
 	case isUserError(err):
 		return b.errorMessage(err.Error())

@@ -8,6 +8,7 @@ import (
 
 	"opsbot/core"
 	"opsbot/core/incident"
+	"opsbot/core/paging"
 )
 
 // incidentBot is the incident lifecycle's part of the bot.
@@ -267,8 +268,14 @@ func (b incidentBot) show(ctx context.Context, r *Request) ([]Message, error) {
 var eventPeople = map[string]bool{"assign": true, "escalate": true, "joint": true, "report_overdue": true}
 
 // eventBody is how an incident event's body shows: the people it lists by
-// name ("周杰、孙丽"), any other body as it is.
+// name ("周杰、孙丽"), a page's status in words ("短信 → 孙丽：已发送"),
+// any other body as it is.
 func (b *Bot) eventBody(kind, body string) string {
+	if kind == "page" {
+		if e, ok := paging.ParseEvent(body); ok {
+			return b.pageEvent(e)
+		}
+	}
 	if !eventPeople[kind] || body == "" {
 		return body
 	}

@@ -1,8 +1,12 @@
 package bot
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -53,4 +57,34 @@ func TestLegacyIncidentCardsRender(t *testing.T) {
 		}
 		require.Equal(t, c.buttons, actions, c.kind)
 	}
+}
+
+// TestPageEventsInWords: a page's status on an incident's timeline reads
+// in the reader's language, the person by name; a body of another form
+// shows as it is.
+func TestPageEventsInWords(t *testing.T) {
+	sent := `{"method":"sms","user":"lisi","status":"sent","provider":"aliyun","message_id":"m7"}`
+	failed := `{"method":"voice","user":"lisi","status":"failed","error":"paging: permanent: number refused"}`
+	zh, en := testBot(LangZH), testBot(LangEN)
+	require.Equal(t, "短信 → 李四：已发送（aliyun 回执 m7）", zh.eventBody("page", sent))
+	require.Equal(t, "SMS → 李四: sent (aliyun receipt m7)", en.eventBody("page", sent))
+	require.Equal(t, "电话 → 李四：发送失败，改用下一种方式，原因：paging: permanent: number refused", zh.eventBody("page", failed))
+	require.Equal(t, "电话 → 李四：没有已验证的联系方式，未发送",
+		zh.eventBody("page", `{"method":"voice","user":"lisi","status":"no_contact"}`))
+	require.Equal(t, "sms lisi: sent", zh.eventBody("page", "sms lisi: sent"))
+}
+
+// TestRefusalCauseIsLogged: a refusal that carries its cause (a provider
+// refused the verification SMS) shows the user the refusal only, and logs
+// the cause for the operators.
+func TestRefusalCauseIsLogged(t *testing.T) {
+	var log bytes.Buffer
+	b := New(Config{Language: LangZH, Location: time.FixedZone("CST", 8*3600)}, nil,
+		slog.New(slog.NewTextHandler(&log, nil)), Hooks{}, testPlugs()...)
+	err := core.Conflict("verify_send", "value", "13800138000").Because(errors.New("aliyun: isv.BUSINESS_LIMIT_CONTROL"))
+	m := b.ErrorReply(err, nil)
+	require.Contains(t, m.Text, "验证码发送到 13800138000 失败")
+	require.NotContains(t, m.Text, "aliyun")
+	require.Contains(t, log.String(), "isv.BUSINESS_LIMIT_CONTROL")
+	require.Contains(t, err.Error(), "isv.BUSINESS_LIMIT_CONTROL")
 }

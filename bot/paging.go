@@ -34,7 +34,7 @@ func Paging(svc *paging.Service) Plug {
 				{Path: "contact remove", Usage: "<id>|sms|voice|email", MinArgs: 1, MaxArgs: 1, Run: p.remove},
 				{Path: "contact quiet", Usage: "22:00-07:00|off", MinArgs: 1, MaxArgs: 1, Run: p.quiet},
 			},
-			Timers: map[string]TimerFunc{paging.TimerStep: svc.HandleTimer, paging.TimerRetry: svc.HandleTimer},
+			Timers: map[string]TimerFunc{paging.TimerStep: svc.HandleTimer, paging.TimerSend: svc.HandleTimer},
 		}
 	}
 }
@@ -165,3 +165,17 @@ func AckPageText(lang, key string) string { return T(lang, "page.ack."+key) }
 
 // ErrorIn explains err in lang, as a reply would.
 func (b *Bot) ErrorIn(lang string, err error) string { return b.in(lang).ErrorReply(err, nil).Text }
+
+// pageEvent renders a page's status on an incident's timeline: by which
+// method to whom, what became of it, the provider's receipt or error.
+func (b *Bot) pageEvent(e paging.Event) string {
+	out := b.t("page.event", "method", b.firstKnown(string(e.Method), "contact.method."), "name", b.person(e.User),
+		"status", b.firstKnown(e.Status, "page.status."))
+	if e.MessageID != "" {
+		out += b.t("page.event.receipt", "provider", e.Provider, "id", e.MessageID)
+	}
+	if e.Error != "" {
+		out += b.t("page.event.error", "error", e.Error)
+	}
+	return out
+}

@@ -33,6 +33,16 @@ type Error struct {
 	Kind error
 	Code string
 	Args map[string]string
+	// Cause, when set, is what went wrong underneath (a provider's answer,
+	// a network error): logged for the operators, never shown to the user
+	// and not unwrapped (errors.Is sees the kind only).
+	Cause error
+}
+
+// Because sets the error's cause and returns it.
+func (e *Error) Because(cause error) *Error {
+	e.Cause = cause
+	return e
 }
 
 // Error renders the code and its arguments in a stable English-ish form,
@@ -49,6 +59,9 @@ func (e *Error) Error() string {
 	sort.Strings(keys)
 	for _, k := range keys {
 		fmt.Fprintf(&b, " %s=%q", k, e.Args[k])
+	}
+	if e.Cause != nil {
+		fmt.Fprintf(&b, " cause=%q", e.Cause.Error())
 	}
 	return b.String()
 }

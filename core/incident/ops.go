@@ -56,6 +56,13 @@ func (o Ops) Events(ctx context.Context, id int64) ([]Event, error) {
 	return r.Events(ctx, id)
 }
 
+// Ack acknowledges an incident as actor (a page answered: the reply or
+// link is spent in the same transaction), audited as on the chat path.
+func (o Ops) Ack(ctx context.Context, actor core.Actor, id int64) error {
+	_, err := o.s.changeIn(ctx, o.tx, actor, id, "incident.ack", true, o.s.ack(ctx, actor))
+	return err
+}
+
 // Restart starts an open incident's clocks again (a reopened incident).
 func (o Ops) Restart(ctx context.Context, i Incident) error { return o.s.startClocks(ctx, o.tx, i) }
 

@@ -52,7 +52,7 @@ func stopPaging(ctx context.Context, tx core.Tx, i Incident) error {
 	if err := tx.CancelTimers(ctx, i.Ref(), paging.TimerStep); err != nil {
 		return err
 	}
-	return tx.CancelTimers(ctx, i.Ref(), paging.TimerRetry)
+	return tx.CancelTimers(ctx, i.Ref(), paging.TimerSend)
 }
 
 // Watcher hears of every audited change of an incident inside the
@@ -408,40 +408,45 @@ func (s *Service) changeOpen(ctx context.Context, actor core.Actor, id int64, ac
 // (after its state's own refusals) when restricted.
 func (s *Service) changeAs(ctx context.Context, actor core.Actor, id int64, action string, restricted bool, fn func(tx WriteTx, i *Incident) (event, body string, err error)) (Incident, error) {
 	var out Incident
-	err := s.store.InTx(ctx, func(tx WriteTx) error {
-		if err := paging.Registered(ctx, tx, actor); err != nil {
-			return err
-		}
-		i, err := load(ctx, tx, id, true)
-		if err != nil {
-			return err
-		}
-		before := i
-		if restricted && notClosed(&i) == nil {
-			if err := s.authorize(ctx, tx, actor, i); err != nil {
-				return err
-			}
-		}
-		event, body, err := fn(tx, &i)
-		if err != nil {
-			return err
-		}
-		if err := tx.UpdateIncident(ctx, i); err != nil {
-			return err
-		}
-		if err := tx.InsertEvent(ctx, i.ID, Event{At: s.clock.Now(), Actor: actor.UserID, Kind: event, Body: body}); err != nil {
-			return err
-		}
-		if err := s.refresh(ctx, tx, i, nil); err != nil {
-			return err
-		}
-		if err := s.broadcast(ctx, tx, i, actor, event, body); err != nil {
-			return err
-		}
-		out = i
-		return s.record(ctx, tx, actor, action, i, before)
+	err := s.store.InTx(ctx, func(tx WriteTx) (err error) {
+		out, err = s.changeIn(ctx, tx, actor, id, action, restricted, fn)
+		return err
 	})
 	return out, err
+}
+
+// changeIn is changeAs inside tx.
+func (s *Service) changeIn(ctx context.Context, tx WriteTx, actor core.Actor, id int64, action string, restricted bool, fn func(tx WriteTx, i *Incident) (event, body string, err error)) (Incident, error) {
+	if err := paging.Registered(ctx, tx, actor); err != nil {
+		return Incident{}, err
+	}
+	i, err := load(ctx, tx, id, true)
+	if err != nil {
+		return Incident{}, err
+	}
+	before := i
+	if restricted && notClosed(&i) == nil {
+		if err := s.authorize(ctx, tx, actor, i); err != nil {
+			return Incident{}, err
+		}
+	}
+	event, body, err := fn(tx, &i)
+	if err != nil {
+		return Incident{}, err
+	}
+	if err := tx.UpdateIncident(ctx, i); err != nil {
+		return Incident{}, err
+	}
+	if err := tx.InsertEvent(ctx, i.ID, Event{At: s.clock.Now(), Actor: actor.UserID, Kind: event, Body: body}); err != nil {
+		return Incident{}, err
+	}
+	if err := s.refresh(ctx, tx, i, nil); err != nil {
+		return Incident{}, err
+	}
+	if err := s.broadcast(ctx, tx, i, actor, event, body); err != nil {
+		return Incident{}, err
+	}
+	return i, s.record(ctx, tx, actor, action, i, before)
 }
 
 // load reads an incident, incident_not_found when there is none.
@@ -471,7 +476,12 @@ func stillOpen(i *Incident) error {
 
 // Ack acknowledges an incident: the pending escalation steps are cancelled.
 func (s *Service) Ack(ctx context.Context, actor core.Actor, id int64) (Incident, error) {
-	return s.change(ctx, actor, id, "incident.ack", func(tx WriteTx, i *Incident) (string, string, error) {
+	return s.change(ctx, actor, id, "incident.ack", s.ack(ctx, actor))
+}
+
+// ack is the change acknowledging an incident as actor.
+func (s *Service) ack(ctx context.Context, actor core.Actor) func(tx WriteTx, i *Incident) (string, string, error) {
+	return func(tx WriteTx, i *Incident) (string, string, error) {
 		if err := stillOpen(i); err != nil {
 			return "", "", err
 		}
@@ -486,7 +496,7 @@ func (s *Service) Ack(ctx context.Context, actor core.Actor, id int64) (Incident
 			return "", "", err
 		}
 		return "ack", "", tx.CancelTimers(ctx, i.Ref(), TimerEscalation)
-	})
+	}
 }
 
 // Assign hands the incident to a user, who gets its card.

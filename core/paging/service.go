@@ -3,6 +3,7 @@ package paging
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -15,12 +16,19 @@ import (
 	"opsbot/core"
 )
 
-// Timer kinds: a notification step about an incident ("incident:N"),
-// and a retry of one page.
+// Timer kinds, both about an incident ("incident:N"): a notification
+// step, and an attempt to send one page (data: page, try; the stored kind
+// keeps its first name, paging:retry).
 const (
-	TimerStep  = "paging:step"
-	TimerRetry = "paging:retry"
+	TimerStep = "paging:step"
+	TimerSend = "paging:retry"
 )
+
+// SendLease is how long an attempt to send a page may be under way before
+// it counts as cut short (the worker died while the page was with the
+// provider) and the page is sent again. Providers answer or time out well
+// within it.
+const SendLease = 2 * time.Minute
 
 // Config tunes paging.
 type Config struct {
@@ -45,10 +53,11 @@ type Incident struct {
 
 func (i Incident) ref() string { return "incident:" + strconv.FormatInt(i.ID, 10) }
 
-// Acknowledger acknowledges an incident as a person, on the incident
-// service's own path (audited, once).
+// Acknowledger acknowledges an incident as a person inside tx, on the
+// incident service's own path (audited, once): the reply or link that
+// acknowledges is spent in the same transaction.
 type Acknowledger interface {
-	Ack(ctx context.Context, actor core.Actor, incidentID int64) error
+	Ack(ctx context.Context, tx core.Tx, actor core.Actor, incidentID int64) error
 }
 
 // Timeline adds an event to an incident's timeline inside tx.
@@ -192,7 +201,7 @@ func (s *Service) AddContact(ctx context.Context, actor core.Actor, method Metho
 	pg := Page{Key: "verify:" + strconv.FormatInt(c.ID, 10) + ":" + c.CodeHash[:8], Kind: KindVerify, Method: via, Address: c.Value,
 		UserID: actor.UserID, Name: name, Lang: lang, Code: code, At: s.clock.Now()}
 	if _, err := s.send(ctx, pg); err != nil {
-		return c, core.Conflict("verify_send", "value", c.Value)
+		return c, core.Conflict("verify_send", "value", c.Value).Because(err)
 	}
 	return c, nil
 }
@@ -327,7 +336,7 @@ func kindOf(m Method) string {
 // Page starts paging an incident's people by their rules: one timer per
 // step beyond chat (chat is the incident's card, sent already). The
 // incident service calls it inside the declaring or escalating
-// transaction; acknowledging cancels the steps (TimerStep, TimerRetry).
+// transaction; acknowledging cancels the steps and sends (TimerStep, TimerSend).
 func (s *Service) Page(ctx context.Context, tx core.Tx, inc Incident) error {
 	if len(inc.Users) == 0 {
 		return nil
@@ -346,9 +355,15 @@ func (s *Service) Page(ctx context.Context, tx core.Tx, inc Incident) error {
 	return nil
 }
 
-// HandleTimer fires a notification step or a page's retry, once.
+// HandleTimer fires a notification step, or an attempt to send a page,
+// once. A step only stores its pages and schedules their sends; a send
+// begins in one transaction (the attempt counted, a lease taken), calls
+// the provider outside any transaction, and records the outcome in
+// another: a transaction that fails or runs again never pages twice.
 func (s *Service) HandleTimer(ctx context.Context, id int64) error {
-	return core.Fire(ctx, s.store.InTx, id, s.clock.Now(), func(tx Tx, t core.Timer) error {
+	var job *sendJob
+	err := core.Fire(ctx, s.store.InTx, id, s.clock.Now(), func(tx Tx, t core.Timer) error {
+		job = nil // fn may run again
 		iid, err := t.RefID("incident:")
 		if err != nil {
 			return fmt.Errorf("paging: %w", err)
@@ -363,20 +378,148 @@ func (s *Service) HandleTimer(ctx context.Context, id int64) error {
 					return err
 				}
 			}
-		case TimerRetry:
-			pid, _ := strconv.ParseInt(t.Data["page"], 10, 64)
-			pages, err := tx.FindPages(ctx, Filter{IncidentID: iid, Statuses: []string{StatusRetrying}})
-			if err != nil {
-				return err
-			}
-			for _, p := range pages {
-				if p.ID == pid {
-					return s.attempt(ctx, tx, p)
-				}
-			}
+		case TimerSend:
+			job, err = s.begin(ctx, tx, iid, t.Data)
+			return err
 		}
 		return nil
 	})
+	if err != nil || job == nil {
+		return err
+	}
+	r, sendErr := s.send(ctx, job.page)
+	return s.finish(ctx, job.rec, r, sendErr)
+}
+
+// sendJob is an attempt begun: the page as stored and as sent.
+type sendJob struct {
+	rec  Record
+	page Page
+}
+
+// scheduleSend schedules attempt try of page rec at at; recover marks the
+// timer that takes over an attempt cut short.
+func (s *Service) scheduleSend(ctx context.Context, tx Tx, rec Record, try int, at time.Time, recover bool) error {
+	data := map[string]string{"page": strconv.FormatInt(rec.ID, 10), "try": strconv.Itoa(try)}
+	if recover {
+		data["recover"] = "1"
+	}
+	return tx.Schedule(ctx, core.Timer{Kind: TimerSend, Ref: "incident:" + strconv.FormatInt(rec.IncidentID, 10), DueAt: at, Data: data})
+}
+
+// begin starts attempt data["try"] of a page in tx: nothing when the page
+// is done with (sent, failed, acknowledged) or the attempt has begun
+// already; a recovery timer acts only on an attempt cut short. It counts
+// the attempt, schedules the recovery of the next and, for e-mail and the
+// webhook, stores a one-time acknowledge link.
+func (s *Service) begin(ctx context.Context, tx Tx, incidentID int64, data map[string]string) (*sendJob, error) {
+	pid, _ := strconv.ParseInt(data["page"], 10, 64)
+	pages, err := tx.FindPages(ctx, Filter{IncidentID: incidentID, Statuses: []string{StatusSending, StatusRetrying}})
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(pages, func(p Record) bool { return p.ID == pid })
+	if i < 0 {
+		return nil, nil
+	}
+	rec := pages[i]
+	try, err := strconv.Atoi(data["try"])
+	if err != nil {
+		try = rec.Attempts + 1 // a timer from before tries were counted
+	}
+	if rec.Attempts >= try || data["recover"] == "1" && !(rec.Status == StatusSending && rec.Attempts == try-1) {
+		return nil, nil
+	}
+	now := s.clock.Now()
+	if try > s.cfg.Attempts { // the last attempt was cut short
+		rec.Status, rec.Error = StatusFailed, "attempt cut short"
+		return nil, s.record(ctx, tx, rec)
+	}
+	rec.Attempts, rec.Status = try, StatusSending
+	if err := s.scheduleSend(ctx, tx, rec, try+1, now.Add(SendLease), true); err != nil {
+		return nil, err
+	}
+	if _, err := tx.SavePage(ctx, &rec); err != nil {
+		return nil, err
+	}
+	u, err := tx.User(ctx, rec.UserID)
+	if err != nil && !errors.Is(err, core.ErrNotFound) {
+		return nil, err
+	}
+	pg := Page{Key: rec.Key, Kind: KindIncident, Method: rec.Method, Address: rec.Address, UserID: rec.UserID, Name: u.Name,
+		Lang: u.Language, IncidentID: rec.IncidentID, Level: rec.Level, Title: rec.Title, AckReply: "1", At: now}
+	if rec.Method == MethodEmail || rec.Method == MethodWebhook {
+		tok, err := core.RandomSecret(24)
+		if err != nil {
+			return nil, err
+		}
+		if err := tx.PutToken(ctx, Token{Hash: core.HashSecret(tok), PageID: rec.ID, IncidentID: rec.IncidentID, UserID: rec.UserID,
+			Expires: now.Add(s.cfg.TokenTTL)}); err != nil {
+			return nil, err
+		}
+		pg.AckURL = s.cfg.AckURL + tok
+	}
+	return &sendJob{rec: rec, page: pg}, nil
+}
+
+// finish records what became of an attempt: sent, retried later with
+// backoff, or failed (falling back to the person's next method). The page
+// has gone out (or not) already, so the record is tried a few times
+// before it is given up, even as ctx ends; an outcome never recorded
+// leaves the page to the recovery timer, which sends it again.
+func (s *Service) finish(ctx context.Context, rec Record, r Receipt, sendErr error) error {
+	attempt := rec.Attempts
+	switch {
+	case sendErr == nil:
+		rec.Status, rec.Provider, rec.MessageID, rec.Error = StatusSent, r.Provider, r.MessageID, ""
+	case IsPermanent(sendErr) || rec.Attempts >= s.cfg.Attempts:
+		rec.Status, rec.Error = StatusFailed, sendErr.Error()
+	default:
+		rec.Status, rec.Error = StatusRetrying, sendErr.Error()
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	var err error
+	for wait := 100 * time.Millisecond; ; wait *= 4 {
+		err = s.store.InTx(ctx, func(tx Tx) error {
+			pages, err := tx.FindPages(ctx, Filter{IncidentID: rec.IncidentID, Statuses: []string{StatusSending}})
+			if err != nil {
+				return err
+			}
+			if !slices.ContainsFunc(pages, func(p Record) bool { return p.ID == rec.ID && p.Attempts == attempt }) {
+				return nil // acknowledged meanwhile, or taken over as cut short
+			}
+			if rec.Status == StatusRetrying {
+				if err := s.scheduleSend(ctx, tx, rec, attempt+1, s.clock.Now().Add(s.cfg.Backoff<<(attempt-1)), false); err != nil {
+					return err
+				}
+			}
+			return s.record(ctx, tx, rec)
+		})
+		if err == nil || wait > 2*time.Second {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// record stores a page's outcome, notes it on the incident's timeline and
+// falls back to the person's next method when it failed.
+func (s *Service) record(ctx context.Context, tx Tx, rec Record) error {
+	if _, err := tx.SavePage(ctx, &rec); err != nil {
+		return err
+	}
+	if err := s.delivered(ctx, tx, rec); err != nil {
+		return err
+	}
+	if rec.Status == StatusFailed {
+		return s.fallback(ctx, tx, rec)
+	}
+	return nil
 }
 
 // fallbackOrder is the order a person's methods are tried in when one fails.
@@ -424,7 +567,7 @@ func (s *Service) pageUser(ctx context.Context, tx Tx, inc Incident, user string
 		}
 		return nil
 	}
-	return s.attempt(ctx, tx, rec)
+	return s.scheduleSend(ctx, tx, rec, 1, now, false)
 }
 
 func quietAt(q string, t time.Time) bool {
@@ -462,54 +605,6 @@ func (s *Service) send(ctx context.Context, pg Page) (Receipt, error) {
 	return prov.Send(ctx, pg)
 }
 
-// attempt sends a stored page once: sent, retried later with backoff, or
-// failed (falling back to the person's next method).
-func (s *Service) attempt(ctx context.Context, tx Tx, rec Record) error {
-	now := s.clock.Now()
-	u, err := tx.User(ctx, rec.UserID)
-	if err != nil && !errors.Is(err, core.ErrNotFound) {
-		return err
-	}
-	pg := Page{Key: rec.Key, Kind: KindIncident, Method: rec.Method, Address: rec.Address, UserID: rec.UserID, Name: u.Name,
-		Lang: u.Language, IncidentID: rec.IncidentID, Level: rec.Level, Title: rec.Title, AckReply: "1", At: now}
-	if rec.Method == MethodEmail || rec.Method == MethodWebhook {
-		tok, err := core.RandomSecret(24)
-		if err != nil {
-			return err
-		}
-		if err := tx.PutToken(ctx, Token{Hash: core.HashSecret(tok), PageID: rec.ID, IncidentID: rec.IncidentID, UserID: rec.UserID,
-			Expires: now.Add(s.cfg.TokenTTL)}); err != nil {
-			return err
-		}
-		pg.AckURL = s.cfg.AckURL + tok
-	}
-	rec.Attempts++
-	r, err := s.send(ctx, pg)
-	switch {
-	case err == nil:
-		rec.Status, rec.Provider, rec.MessageID, rec.Error = StatusSent, r.Provider, r.MessageID, ""
-	case IsPermanent(err) || rec.Attempts >= s.cfg.Attempts:
-		rec.Status, rec.Error = StatusFailed, err.Error()
-	default:
-		rec.Status, rec.Error = StatusRetrying, err.Error()
-		wait := s.cfg.Backoff << (rec.Attempts - 1)
-		if err := tx.Schedule(ctx, core.Timer{Kind: TimerRetry, Ref: "incident:" + strconv.FormatInt(rec.IncidentID, 10),
-			DueAt: now.Add(wait), Data: map[string]string{"page": strconv.FormatInt(rec.ID, 10)}}); err != nil {
-			return err
-		}
-	}
-	if _, err := tx.SavePage(ctx, &rec); err != nil {
-		return err
-	}
-	if err := s.delivered(ctx, tx, rec); err != nil {
-		return err
-	}
-	if rec.Status == StatusFailed {
-		return s.fallback(ctx, tx, rec)
-	}
-	return nil
-}
-
 // fallback pages the person by their next method after rec's: one not
 // tried for this step yet.
 func (s *Service) fallback(ctx context.Context, tx Tx, rec Record) error {
@@ -535,18 +630,37 @@ func (s *Service) fallback(ctx context.Context, tx Tx, rec Record) error {
 	return nil
 }
 
+// Event is a page's status as noted on the incident's timeline (the
+// body of a "page" event, JSON): the bot renders it in the reader's
+// language, the API hands it out as it is.
+type Event struct {
+	Method    Method `json:"method"`
+	User      string `json:"user"`
+	Status    string `json:"status"`
+	Provider  string `json:"provider,omitempty"`
+	MessageID string `json:"message_id,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
+
+// ParseEvent reads the body of a "page" timeline event; ok is false for
+// a body of another form (an older English line).
+func ParseEvent(body string) (e Event, ok bool) {
+	if json.Unmarshal([]byte(body), &e) != nil || e.Method == "" || e.Status == "" {
+		return Event{}, false
+	}
+	return e, true
+}
+
 // delivered records a page's status on the incident's timeline and in
 // the audit log.
 func (s *Service) delivered(ctx context.Context, tx Tx, rec Record) error {
-	body := fmt.Sprintf("%s %s: %s", rec.Method, rec.UserID, rec.Status)
-	if rec.Provider != "" {
-		body += " (" + rec.Provider + " " + rec.MessageID + ")"
-	}
-	if rec.Error != "" {
-		body += ": " + rec.Error
-	}
 	if s.deps.Timeline != nil {
-		if err := s.deps.Timeline.Note(ctx, tx, rec.IncidentID, "page", body); err != nil {
+		body, err := json.Marshal(Event{Method: rec.Method, User: rec.UserID, Status: rec.Status, Provider: rec.Provider,
+			MessageID: rec.MessageID, Error: rec.Error})
+		if err != nil {
+			return err
+		}
+		if err := s.deps.Timeline.Note(ctx, tx, rec.IncidentID, "page", string(body)); err != nil {
 			return err
 		}
 	}
@@ -558,6 +672,9 @@ func (s *Service) delivered(ctx context.Context, tx Tx, rec Record) error {
 // AckReply acknowledges the incident of the page a reply answers (an SMS
 // "1" from the paged number, key 1 in the call whose receipt id it
 // gives), as the person paged; a second reply to the same page is refused.
+// The acknowledgement and the page's mark commit together; the incident
+// is locked before the page is written (the lock order: incident, timers,
+// pages).
 func (s *Service) AckReply(ctx context.Context, r Reply) error {
 	if strings.TrimSpace(r.Text) != "1" {
 		return core.Invalid("page_reply", "value", r.Text)
@@ -571,8 +688,7 @@ func (s *Service) AckReply(ctx context.Context, r Reply) error {
 			return core.NotFound("page_not_found", "value", r.From)
 		}
 	}
-	var rec Record
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	return s.store.InTx(ctx, func(tx Tx) error {
 		pages, err := tx.FindPages(ctx, f)
 		if err != nil {
 			return err
@@ -580,9 +696,12 @@ func (s *Service) AckReply(ctx context.Context, r Reply) error {
 		if len(pages) == 0 {
 			return core.NotFound("page_not_found", "value", r.From+r.MessageID)
 		}
-		rec = pages[0]
+		rec := pages[0]
 		if rec.AckedAt != nil {
 			return core.AlreadyDecided("page_acked", "id", strconv.FormatInt(rec.IncidentID, 10))
+		}
+		if err := s.ack(ctx, tx, rec.UserID, r.Method, rec.IncidentID); err != nil {
+			return err
 		}
 		before, now := rec, s.clock.Now()
 		rec.AckedAt = &now
@@ -592,17 +711,13 @@ func (s *Service) AckReply(ctx context.Context, r Reply) error {
 		return s.audit(ctx, tx, core.Actor{UserID: rec.UserID, Platform: string(r.Method)}, "paging.ack.reply",
 			"page:"+strconv.FormatInt(rec.ID, 10), before, rec)
 	})
-	if err != nil {
-		return err
-	}
-	return s.ack(ctx, rec.UserID, Method(r.Method), rec.IncidentID)
 }
 
 // AckLink acknowledges the incident of a one-time link; a used or
-// expired link is refused.
+// expired link is refused. Spending the link and acknowledging commit
+// together: a failed acknowledgement leaves the link unused.
 func (s *Service) AckLink(ctx context.Context, token string) error {
-	var tok Token
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	return s.store.InTx(ctx, func(tx Tx) error {
 		now := s.clock.Now()
 		t, used, err := tx.UseToken(ctx, core.HashSecret(strings.TrimSpace(token)), now)
 		if errors.Is(err, core.ErrNotFound) {
@@ -617,19 +732,17 @@ func (s *Service) AckLink(ctx context.Context, token string) error {
 		if now.After(t.Expires) {
 			return core.Conflict("ack_link_expired", "id", strconv.FormatInt(t.IncidentID, 10))
 		}
-		tok = t
+		if err := s.ack(ctx, tx, t.UserID, MethodEmail, t.IncidentID); err != nil {
+			return err
+		}
 		return s.audit(ctx, tx, core.Actor{UserID: t.UserID, Platform: "link"}, "paging.ack.link",
 			"incident:"+strconv.FormatInt(t.IncidentID, 10), nil, map[string]any{"page": t.PageID})
 	})
-	if err != nil {
-		return err
-	}
-	return s.ack(ctx, tok.UserID, MethodEmail, tok.IncidentID)
 }
 
-func (s *Service) ack(ctx context.Context, user string, via Method, incidentID int64) error {
+func (s *Service) ack(ctx context.Context, tx Tx, user string, via Method, incidentID int64) error {
 	if s.deps.Acks == nil {
 		return fmt.Errorf("paging: no acknowledger wired")
 	}
-	return s.deps.Acks.Ack(ctx, core.Actor{UserID: user, Platform: "page:" + string(via)}, incidentID)
+	return s.deps.Acks.Ack(ctx, tx, core.Actor{UserID: user, Platform: "page:" + string(via)}, incidentID)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,6 +34,22 @@ type recorder struct {
 	pages   []paging.Page
 	fail    func(p paging.Page, n int) error
 	n       map[paging.Method]int
+	inTx    atomic.Int32 // paging transactions running (watched)
+	sentIn  int          // sends made while one ran
+}
+
+// watched is the paging store, counting the transactions that run: a
+// provider is never called inside one (a rollback after the send, or a
+// transaction run again, would page twice).
+type watched struct {
+	paging.Store
+	n *atomic.Int32
+}
+
+func (s watched) InTx(ctx context.Context, fn func(paging.Tx) error) error {
+	s.n.Add(1)
+	defer s.n.Add(-1)
+	return s.Store.InTx(ctx, fn)
 }
 
 func (r *recorder) Name() string             { return "rec" }
@@ -45,6 +62,9 @@ func (r *recorder) Send(_ context.Context, p paging.Page) (paging.Receipt, error
 	}
 	n := r.n[p.Method]
 	r.n[p.Method]++
+	if r.inTx.Load() > 0 {
+		r.sentIn++
+	}
 	if r.fail != nil {
 		if err := r.fail(p, n); err != nil {
 			return paging.Receipt{}, err
@@ -75,9 +95,12 @@ func (r *recorder) last() paging.Page {
 
 type acks struct{ inc *incident.Service }
 
-func (a acks) Ack(ctx context.Context, actor core.Actor, id int64) error {
-	_, err := a.inc.Ack(ctx, actor, id)
-	return err
+func (a acks) Ack(ctx context.Context, tx core.Tx, actor core.Actor, id int64) error {
+	ops, err := a.inc.In(tx)
+	if err != nil {
+		return err
+	}
+	return ops.Ack(ctx, actor, id)
 }
 
 type timeline struct{ inc *incident.Service }
@@ -116,7 +139,7 @@ func newWorld(t *testing.T, cfg paging.Config) *world {
 	inc := incident.NewService(st.Incidents(), w.Clock, w.Cal, incident.Config{Channel: "ops-room", Rotation: "ops", Policy: incident.DefaultPolicy()},
 		incident.Deps{Roster: w.Rotations, Coverer: w.Rotations, Pager: pagerOf{out}})
 	out.Incidents = inc
-	out.pager = paging.NewService(st.Paging(), w.Clock, cfg, paging.Deps{Providers: []paging.Provider{rec}, Acks: acks{inc},
+	out.pager = paging.NewService(watched{st.Paging(), &rec.inTx}, w.Clock, cfg, paging.Deps{Providers: []paging.Provider{rec}, Acks: acks{inc},
 		Timeline: timeline{inc}, Texts: texts{}})
 	return out
 }
@@ -128,20 +151,28 @@ func (p pagerOf) Page(ctx context.Context, tx core.Tx, inc paging.Incident) erro
 	return p.w.pager.Page(ctx, tx, inc)
 }
 
-// fire runs the timers due by now, as the worker would.
+// fire runs the timers due by now, as the worker would, and those they
+// schedule due by now (a step's sends), until none is left.
 func (w *world) fire(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
-	for _, tm := range w.Tx.Due(w.Clock.Now()) {
-		var err error
-		switch tm.Kind {
-		case paging.TimerStep, paging.TimerRetry:
-			err = w.pager.HandleTimer(ctx, tm.ID)
-		case incident.TimerEscalation, incident.TimerProgress:
-			err = w.Incidents.HandleTimer(ctx, tm.ID)
+	for range 10 {
+		due := w.Tx.Due(w.Clock.Now())
+		if len(due) == 0 {
+			return
 		}
-		require.NoError(t, err)
+		for _, tm := range due {
+			var err error
+			switch tm.Kind {
+			case paging.TimerStep, paging.TimerSend:
+				err = w.pager.HandleTimer(ctx, tm.ID)
+			case incident.TimerEscalation, incident.TimerProgress:
+				err = w.Incidents.HandleTimer(ctx, tm.ID)
+			}
+			require.NoError(t, err)
+		}
 	}
+	t.Fatal("timers kept coming due")
 }
 
 // at moves the clock to t3+d and fires what is due.
@@ -372,4 +403,63 @@ func TestParseRules(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, q.Holds(time.Date(2026, 1, 1, 3, 0, 0, 0, cst)))
 	require.False(t, q.Holds(time.Date(2026, 1, 1, 12, 0, 0, 0, cst)))
+}
+
+// TestProvidersAreCalledOutsideTransactions: no page (nor a verification
+// code) is sent inside a transaction, so a transaction that fails or is
+// run again after the send cannot page twice.
+func TestProvidersAreCalledOutsideTransactions(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, paging.Config{Backoff: 10 * time.Second})
+	w.verified(t, "zhangsan", "13800138000", "zs@example.gov.cn")
+	require.Zero(t, w.rec.sentIn, "a verification code was sent inside a transaction")
+	w.rec.pages, w.rec.n = nil, nil
+	w.rec.fail = func(p paging.Page, n int) error {
+		if p.Method == paging.MethodSMS && n == 0 {
+			return errors.New("gateway timeout")
+		}
+		return nil
+	}
+	_, err := w.Incidents.Declare(ctx, core.Actor{UserID: "reporter"}, "机房断电", 2, "", "city")
+	require.NoError(t, err)
+	w.at(t, 2*time.Minute)
+	w.at(t, 2*time.Minute+10*time.Second)
+	w.at(t, 5*time.Minute)
+	require.Equal(t, []string{"sms zhangsan", "voice zhangsan"}, w.rec.sent(paging.KindIncident))
+	require.Zero(t, w.rec.sentIn, "a provider was called inside a transaction")
+}
+
+// TestSendCutShortIsSentAgain: a worker that dies while a page is with the
+// provider (its attempt began, its outcome never recorded) does not drop
+// the page: it is sent again once the attempt's lease is over, once.
+func TestSendCutShortIsSentAgain(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, paging.Config{})
+	w.verified(t, "zhangsan", "13800138000", "")
+	w.rec.pages, w.rec.n = nil, nil
+	w.rec.fail = func(p paging.Page, n int) error {
+		if p.Method == paging.MethodSMS && n == 0 {
+			panic("worker killed mid-send")
+		}
+		return nil
+	}
+	_, err := w.Incidents.Declare(ctx, core.Actor{UserID: "reporter"}, "机房断电", 2, "", "city")
+	require.NoError(t, err)
+	w.Clock.T = t3.Add(2 * time.Minute)
+	require.Panics(t, func() {
+		for range 3 {
+			for _, tm := range w.Tx.Due(w.Clock.Now()) {
+				_ = w.pager.HandleTimer(ctx, tm.ID)
+			}
+		}
+	})
+	require.Empty(t, w.rec.sent(paging.KindIncident))
+	w.at(t, 2*time.Minute+time.Minute)
+	require.Empty(t, w.rec.sent(paging.KindIncident), "not sent again while the attempt may still be under way")
+	w.at(t, 2*time.Minute+paging.SendLease+time.Second)
+	require.Equal(t, []string{"sms zhangsan"}, w.rec.sent(paging.KindIncident))
+	w.at(t, 4*time.Minute+30*time.Second)
+	require.Equal(t, []string{"sms zhangsan"}, w.rec.sent(paging.KindIncident), "sent again once only")
+	require.Equal(t, paging.StatusSent, w.Tx.PageList[0].Status)
+	require.Equal(t, 2, w.Tx.PageList[0].Attempts)
 }
