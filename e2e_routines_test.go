@@ -141,7 +141,7 @@ func TestWorkdaysInspectionFollowsThePRCCalendar(t *testing.T) {
 	requireOK(t, a.say("sunli", `/inspect plan add weekly --cron "0 10 * * 1" --assignee sunli --items 机房`))
 	list := a.say("sunli", "/inspect plan list").all()
 	require.Contains(t, list, "- wd · 工作日 09:00（遵循法定节假日与调休） · 责任人 孙丽 · 2 项 · 下次 2026-09-30 09:00")
-	require.Contains(t, list, "- weekly · cron 0 10 * * 1 · 责任人 孙丽 · 1 项 · 下次 2026-10-05 10:00")
+	require.Contains(t, list, "- weekly · 每周一 10:00 · 责任人 孙丽 · 1 项 · 下次 2026-10-05 10:00")
 
 	runsOf := func() string { return a.say("sunli", "/inspect log wd").Text }
 	clock.Set(at("2026-09-30 09:00"))

@@ -88,3 +88,26 @@ func TestRefusalCauseIsLogged(t *testing.T) {
 	require.Contains(t, log.String(), "isv.BUSINESS_LIMIT_CONTROL")
 	require.Contains(t, err.Error(), "isv.BUSINESS_LIMIT_CONTROL")
 }
+
+// TestCronInWords: an inspection plan's cron spec reads in words when it
+// runs once a day at a fixed time; anything else shows the spec.
+func TestCronInWords(t *testing.T) {
+	zh, en := testBot(LangZH), testBot(LangEN)
+	for spec, want := range map[string]string{
+		"0 9 * * 1-5":   "每周一至五 09:00",
+		"30 2 * * *":    "每天 02:30",
+		"0 10 * * 1":    "每周一 10:00",
+		"0 8 * * 1,3,5": "每周一、三、五 08:00",
+		"0 8 * * 0":     "每周日 08:00",
+		"0 9 1 * *":     "每月 1 日 09:00",
+		"*/15 * * * *":  "按定时表达式 */15 * * * *",
+		"0 9 1 1 *":     "按定时表达式 0 9 1 1 *",
+		"0 9 * * 5-1":   "按定时表达式 0 9 * * 5-1",
+		"0 25 * * *":    "按定时表达式 0 25 * * *",
+		"0 9 * * 1-5 x": "按定时表达式 0 9 * * 1-5 x",
+	} {
+		require.Equal(t, want, zh.cronWords(spec), spec)
+	}
+	require.Equal(t, "every Mon–Fri at 09:00", en.cronWords("0 9 * * 1-5"))
+	require.Equal(t, "every Mon, Wed, Fri at 08:00", en.cronWords("0 8 * * 1,3,5"))
+}

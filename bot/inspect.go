@@ -86,12 +86,72 @@ func (k inspectBot) planAdd(ctx context.Context, r *Request) ([]Message, error) 
 	}})
 }
 
-// schedule says when a plan runs: its cron spec, or working days at a time.
+// schedule says when a plan runs: working days at a time, or its cron
+// spec in words (daily, on weekdays, monthly at a time), the spec itself
+// when it says more than that.
 func (k inspectBot) schedule(p inspect.Plan) string {
 	if p.Workdays != "" {
 		return k.t("inspect.schedule.workdays", "at", p.Workdays)
 	}
-	return k.t("inspect.schedule.cron", "cron", p.Cron)
+	return k.cronWords(p.Cron)
+}
+
+// cronWords reads a five-field cron spec "m h dom mon dow" in words when
+// it runs once a day at a fixed time: every day, on some weekdays (a
+// list or range of 0–7, Sunday 0 or 7) or on a day of the month.
+func (b *Bot) cronWords(spec string) string {
+	f := strings.Fields(spec)
+	raw := b.t("inspect.schedule.cron", "cron", spec)
+	if len(f) != 5 || f[3] != "*" {
+		return raw
+	}
+	m, errM := strconv.Atoi(f[0])
+	h, errH := strconv.Atoi(f[1])
+	if errM != nil || errH != nil || m < 0 || m > 59 || h < 0 || h > 23 {
+		return raw
+	}
+	at := fmt.Sprintf("%02d:%02d", h, m)
+	switch dom, dow := f[2], f[4]; {
+	case dom == "*" && dow == "*":
+		return b.t("inspect.schedule.daily", "at", at)
+	case dom == "*":
+		days, ok := b.weekdays(dow)
+		if !ok {
+			return raw
+		}
+		return b.t("inspect.schedule.weekly", "days", days, "at", at)
+	case dow == "*":
+		d, err := strconv.Atoi(dom)
+		if err != nil || d < 1 || d > 31 {
+			return raw
+		}
+		return b.t("inspect.schedule.monthly", "day", dom, "at", at)
+	}
+	return raw
+}
+
+// weekdays reads a cron day-of-week field (a list of days and ranges,
+// 0–7) as day names: "一至五", "一、三、五" (Mon–Fri, Mon, Wed, Fri).
+func (b *Bot) weekdays(field string) (string, bool) {
+	var parts []string
+	for _, p := range strings.Split(field, ",") {
+		lo, hi, isRange := strings.Cut(p, "-")
+		a, err := strconv.Atoi(lo)
+		if err != nil || a < 0 || a > 7 {
+			return "", false
+		}
+		if !isRange {
+			parts = append(parts, b.t("inspect.weekday."+strconv.Itoa(a%7)))
+			continue
+		}
+		z, err := strconv.Atoi(hi)
+		if err != nil || z < a || z > 7 {
+			return "", false
+		}
+		parts = append(parts, b.t("inspect.weekday.range", "from", b.t("inspect.weekday."+strconv.Itoa(a%7)),
+			"to", b.t("inspect.weekday."+strconv.Itoa(z%7))))
+	}
+	return strings.Join(parts, b.t("inspect.weekday.sep")), true
 }
 
 func (k inspectBot) assigneeName(a string) string {

@@ -95,7 +95,7 @@ func TestPageHasNoExternalResources(t *testing.T) {
 	for _, id := range []string{`id="user"`, `id="channel"`, `id="messages"`, `id="input"`, `id="send"`} {
 		assert.Contains(t, html, id)
 	}
-	assert.Contains(t, html, "opsbot · 运维助手 webchat")
+	assert.Contains(t, html, "opsbot · 运维助手（网页聊天）")
 	assert.Contains(t, html, `placeholder="输入命令，如 /help 或 /帮助"`)
 }
 
@@ -569,7 +569,7 @@ func TestUserPickerAndWhoami(t *testing.T) {
 		"系统管理员 (admin) · sys_admin@city",
 		"值班员 (ops1) · ops_oncall@city, viewer@city",
 	}, opts)
-	assert.Equal(t, "opsbot · 运维助手 webchat", textJS(ctx, t, "header h1"))
+	assert.Equal(t, "opsbot · 运维助手（网页聊天）", textJS(ctx, t, "header h1"))
 	assert.Equal(t, "输入命令，如 /help 或 /帮助", evalJS[string](ctx, t, `document.querySelector("#input").placeholder`))
 
 	choose(ctx, t, "#user", "ops1")
