@@ -327,11 +327,14 @@ func TestConsoleScopeInBrowser(t *testing.T) {
 	waitJS(t, ctx, fmt.Sprintf(`!!document.querySelector('#open-incidents li[data-id="%d"]')`, fresh), "the overview did not refresh itself")
 	require.True(t, evalJS[bool](t, ctx, `window.notReloaded === true`), "refreshed in place, not reloaded")
 
-	// The incident page: its timeline.
+	// The incident page: its timeline, people by name as in the chat.
+	require.Contains(t, a.say("admin", fmt.Sprintf("/incident assign %d maxin", east)).all(), "马鑫")
 	consolePage(t, ctx, a, fmt.Sprintf("/console/incidents/%d", east))
 	timeline := evalJS[string](t, ctx, `document.querySelector("#timeline").textContent`)
 	assert.Contains(t, timeline, "申报")
 	assert.Contains(t, timeline, "郑敏")
+	assert.Contains(t, timeline, "指派给 马鑫", "an assignment names the person, not the id")
+	assert.NotContains(t, timeline, "maxin")
 	assert.LessOrEqual(t, evalJS[int](t, ctx, `document.documentElement.scrollWidth`), 390)
 	shot(t, ctx, "incident-390")
 

@@ -217,7 +217,7 @@ func (a *process) consoleRoutes(srv *server.Server, explain func(error) string) 
 			Incidents: a.dom.incidents, Tickets: a.dom.tickets,
 			Overview: a.dom.overview, Duty: a.dom.schedule, Feeds: a.dom.feeds, Reports: a.dom.reports,
 			Trends: a.dom.trends, AuditLog: a.dom.orgs, AuditChain: a.dom.audits,
-			Approvals: a.dom.approvals, TicketDetails: a.dom.tickets, People: a.bot.Person}, a.log)
+			Approvals: a.dom.approvals, TicketDetails: a.dom.tickets, People: a.bot.Person, Event: a.bot.EventBody}, a.log)
 	if err != nil {
 		return err
 	}

@@ -93,6 +93,10 @@ func (b *Bot) person(id string) string {
 // Person is how pages in lang show a user (the console): as person.
 func (b *Bot) Person(lang, id string) string { return b.in(lang).person(id) }
 
+// EventBody is an incident timeline event's body in lang, as /incident
+// show gives it (the console shows it so too).
+func (b *Bot) EventBody(lang, kind, body string) string { return b.in(lang).eventBody(kind, body) }
+
 // personID is a user with the id a command needs: "孙丽（sunli）", or the
 // id alone when the name is unknown.
 func (b *Bot) personID(id string) string {

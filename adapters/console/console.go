@@ -112,6 +112,9 @@ type Services struct {
 	// People shows a user id as the person's name in a language
 	// (bot.Bot.Person); nil shows ids.
 	People func(lang, id string) string
+	// Event shows an incident timeline event's body in a language as the
+	// chat does (people by name, a page's status in words); nil: as stored.
+	Event func(lang, kind, body string) string
 }
 
 // Console serves /console/.
@@ -214,6 +217,14 @@ func (r *Request) Person(id string) string {
 		return id
 	}
 	return r.c.svc.People(r.Lang, id)
+}
+
+// Event is an incident timeline event's body as the chat shows it.
+func (r *Request) Event(kind, body string) string {
+	if r.c.svc.Event == nil {
+		return body
+	}
+	return r.c.svc.Event(r.Lang, kind, body)
 }
 
 // People are users by name, joined as the bot joins them ("孙丽、周杰").
