@@ -189,7 +189,7 @@ func TestPagingChainAndAcks(t *testing.T) {
 		mail, ok = rec.find(4, paging.MethodEmail)
 		return ok
 	})
-	require.Contains(t, a.say("admin", "/incident ack 4").all(), "认领")
+	require.Contains(t, a.say("admin", "/incident ack 4").all(), "处理中")
 	link, err := url.Parse(mail.AckURL)
 	require.NoError(t, err)
 	code, body := httpDo(t, "POST", a.base+link.Path)
