@@ -329,6 +329,8 @@ func (b *Bot) localizeArgs(args map[string]string) map[string]string {
 			v = b.firstKnown(v, "state.", "tstate.")
 		case "istate":
 			v = b.t("istate." + v)
+		case "method":
+			v = b.firstKnown(v, "contact.method.")
 		case "pstate", "need":
 			v = b.t("pstate." + v)
 		case "pstep":

@@ -426,7 +426,7 @@ func TestNoEnglishInChinese(t *testing.T) {
 // name, as core passes it (codes, enum words, durations), before the bot
 // localises it.
 var realisticArgs = map[string]string{
-	"action": "org.user.add", "app": "zwfw", "at": "2026-11-23 09:30", "by": "zhangsan", "channel": "值班群",
+	"action": "org.user.add", "method": "voice", "app": "zwfw", "at": "2026-11-23 09:30", "by": "zhangsan", "channel": "值班群",
 	"choices": "zhangsan、zhangsan2", "code": "x1020", "constraint": "users_pkey", "count": "12000",
 	"email": "zhangsan@example.gov.cn", "entity": "user:zhangsan", "field": "title", "from": "2026-11-01",
 	"to": "2026-11-30", "from_level": "district", "into_level": "city", "parent_level": "district", "level": "district",

@@ -161,6 +161,15 @@ func (s *Service) AddContact(ctx context.Context, actor core.Actor, method Metho
 	if c.Value == "" {
 		return Contact{}, core.Invalid("contact_value", "value", value)
 	}
+	via := MethodSMS
+	if c.Kind == ContactEmail {
+		via = MethodEmail
+	}
+	if s.provider(via) == nil || s.provider(method) == nil {
+		// Nothing could send the code (or the pages): say so before a
+		// contact is stored that could never be verified.
+		return Contact{}, core.Conflict("contact_no_provider", "method", string(method))
+	}
 	n, err := rand.Int(rand.Reader, big.NewInt(1000000))
 	if err != nil {
 		return Contact{}, err
@@ -193,10 +202,6 @@ func (s *Service) AddContact(ctx context.Context, actor core.Actor, method Metho
 	})
 	if err != nil {
 		return Contact{}, err
-	}
-	via := MethodSMS
-	if c.Kind == ContactEmail {
-		via = MethodEmail
 	}
 	pg := Page{Key: "verify:" + strconv.FormatInt(c.ID, 10) + ":" + c.CodeHash[:8], Kind: KindVerify, Method: via, Address: c.Value,
 		UserID: actor.UserID, Name: name, Lang: lang, Code: code, At: s.clock.Now()}

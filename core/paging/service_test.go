@@ -463,3 +463,16 @@ func TestSendCutShortIsSentAgain(t *testing.T) {
 	require.Equal(t, paging.StatusSent, w.Tx.PageList[0].Status)
 	require.Equal(t, 2, w.Tx.PageList[0].Attempts)
 }
+
+// TestNoProviderNoContact: without a provider for the method (or for the
+// code's SMS), adding a contact is refused at once and stores nothing.
+func TestNoProviderNoContact(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, paging.Config{})
+	w.rec.methods = []paging.Method{paging.MethodEmail}
+	_, err := w.pager.AddContact(ctx, core.Actor{UserID: "zhangsan"}, paging.MethodVoice, "13800138000")
+	require.Equal(t, "contact_no_provider", fakestore.Code(err))
+	require.Empty(t, w.Tx.ContactList)
+	_, err = w.pager.AddContact(ctx, core.Actor{UserID: "zhangsan"}, paging.MethodEmail, "zs@example.gov.cn")
+	require.NoError(t, err)
+}
