@@ -161,13 +161,18 @@ func (s *Service) AddContact(ctx context.Context, actor core.Actor, method Metho
 	if c.Value == "" {
 		return Contact{}, core.Invalid("contact_value", "value", value)
 	}
-	via := MethodSMS
-	if c.Kind == ContactEmail {
-		via = MethodEmail
+	// The code goes by SMS, or by the gateway webhook (a government SMS
+	// gateway) when no SMS provider is set up; to an e-mail address by
+	// e-mail. Nothing to send it by: say so before a contact is stored
+	// that could never be verified.
+	via := MethodEmail
+	if c.Kind == ContactMobile {
+		via = MethodSMS
+		if s.provider(via) == nil {
+			via = MethodWebhook
+		}
 	}
-	if s.provider(via) == nil || s.provider(method) == nil {
-		// Nothing could send the code (or the pages): say so before a
-		// contact is stored that could never be verified.
+	if s.provider(via) == nil {
 		return Contact{}, core.Conflict("contact_no_provider", "method", string(method))
 	}
 	n, err := rand.Int(rand.Reader, big.NewInt(1000000))

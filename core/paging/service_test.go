@@ -464,8 +464,9 @@ func TestSendCutShortIsSentAgain(t *testing.T) {
 	require.Equal(t, 2, w.Tx.PageList[0].Attempts)
 }
 
-// TestNoProviderNoContact: without a provider for the method (or for the
-// code's SMS), adding a contact is refused at once and stores nothing.
+// TestNoProviderNoContact: with nothing to send the code by, adding a
+// contact is refused at once and stores nothing; a mobile's code goes by
+// the gateway webhook when no SMS provider is set up.
 func TestNoProviderNoContact(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t, paging.Config{})
@@ -475,4 +476,9 @@ func TestNoProviderNoContact(t *testing.T) {
 	require.Empty(t, w.Tx.ContactList)
 	_, err = w.pager.AddContact(ctx, core.Actor{UserID: "zhangsan"}, paging.MethodEmail, "zs@example.gov.cn")
 	require.NoError(t, err)
+	w.rec.methods = []paging.Method{paging.MethodWebhook}
+	_, err = w.pager.AddContact(ctx, core.Actor{UserID: "zhangsan"}, paging.MethodSMS, "13800138000")
+	require.NoError(t, err)
+	require.Equal(t, paging.MethodWebhook, w.rec.last().Method)
+	require.Equal(t, paging.KindVerify, w.rec.last().Kind)
 }
