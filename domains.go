@@ -104,6 +104,14 @@ func domains(ctx context.Context, cfg *configs.Config, store *postgres.Store, cl
 		paging.Deps{Providers: providers, Acks: incidentAcks{incidents}, Timeline: incidentTimeline{incidents},
 			Texts: bot.PageTexts{Language: cfg.Bot.Language}})
 	pagerRef.svc = pager
+	for level := 1; level <= 4; level++ {
+		for _, r := range pager.Rules(level) {
+			if r.Method != paging.MethodChat && !pager.Sends(r.Method) {
+				logger.Warn("paging: no provider sends a method a level's chain uses; that step pages nobody (/duty policy marks it)",
+					"level", level, "method", r.Method)
+			}
+		}
+	}
 	handovers := duty.NewHandovers(store.Handovers(), clock, cal, incidents)
 	feeds := duty.NewFeeds(store.Feeds(), clock, cal, duty.FeedConfig{})
 	problems := problem.NewService(store.Problems(), clock, cal, incidents)

@@ -69,9 +69,16 @@ type Bot struct {
 	twins map[string]*Bot
 	// people names users on cards and replies; the twins share it.
 	people *directory
-	// pagingRules is each level's paging chain, set by the Paging module
+	// chains are each level's paging chain, set by the Paging module
 	// (/duty policy shows it); nil: chat only.
-	pagingRules func(level int) []paging.Rule
+	chains pagingChains
+}
+
+// pagingChains is what /duty policy reads of paging: each level's chain,
+// and whether a provider sends a method.
+type pagingChains interface {
+	Rules(level int) []paging.Rule
+	Sends(m paging.Method) bool
 }
 
 // ActionFunc handles a button click.

@@ -5,12 +5,14 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"opsbot/core"
+	"opsbot/core/paging"
 )
 
 // TestLegacyIncidentCardsRender: version-0 rows of the kinds that
@@ -110,4 +112,19 @@ func TestCronInWords(t *testing.T) {
 	}
 	require.Equal(t, "every Mon–Fri at 09:00", en.cronWords("0 9 * * 1-5"))
 	require.Equal(t, "every Mon, Wed, Fri at 08:00", en.cronWords("0 8 * * 1,3,5"))
+}
+
+// chainsOf is a paging chain with a provider for some methods only.
+type chainsOf struct{ sends []paging.Method }
+
+func (c chainsOf) Rules(level int) []paging.Rule { return paging.DefaultRules()[level] }
+func (c chainsOf) Sends(m paging.Method) bool    { return slices.Contains(c.sends, m) }
+
+// TestPolicyMarksStepsNobodySends: /duty policy marks a chain's step by a
+// method no provider sends, so an admin sees the SMS step will not go out.
+func TestPolicyMarksStepsNobodySends(t *testing.T) {
+	b := testBot(LangZH)
+	b.chains = chainsOf{sends: []paging.Method{paging.MethodVoice}}
+	require.Equal(t, "聊天 立即 → 短信 2分钟未确认（未配置通道，不会发送） → 电话 5分钟未确认", b.pagingChain(2))
+	require.Equal(t, "聊天 立即", b.pagingChain(3))
 }

@@ -22,7 +22,7 @@ func Paging(svc *paging.Service) Plug {
 	return func(b *Bot) Module {
 		p := pagingBot{Bot: b, svc: svc}
 		if svc != nil {
-			b.pagingRules = svc.Rules
+			b.chains = svc
 		}
 		return Module{
 			Name:  "paging",
@@ -115,16 +115,20 @@ func (p pagingBot) quiet(ctx context.Context, r *Request) ([]Message, error) {
 // pagingChain is a level's notification chain in words, e.g. "聊天 立即 →
 // 短信 2 分钟未确认 → 电话 5 分钟未确认"; "" when paging is not plugged.
 func (b *Bot) pagingChain(level int) string {
-	if b.pagingRules == nil {
+	if b.chains == nil {
 		return ""
 	}
 	var steps []string
-	for _, r := range b.pagingRules(level) {
+	for _, r := range b.chains.Rules(level) {
 		when := b.t("policy.now")
 		if r.After > 0 {
 			when = b.t("contact.after", "after", FormatDuration(b.cfg.Language, r.After))
 		}
-		steps = append(steps, b.t("contact.method."+string(r.Method))+" "+when)
+		step := b.t("contact.method."+string(r.Method)) + " " + when
+		if r.Method != paging.MethodChat && !b.chains.Sends(r.Method) {
+			step += b.t("policy.no_provider") // no page goes out by it
+		}
+		steps = append(steps, step)
 	}
 	return strings.Join(steps, " → ")
 }

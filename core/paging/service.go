@@ -120,6 +120,10 @@ var _ Acker = (*Service)(nil)
 // Rules returns the notification chain of a level.
 func (s *Service) Rules(level int) []Rule { return s.cfg.Rules[level] }
 
+// Sends reports whether a provider sends method m (a chain's step by a
+// method none sends pages nobody).
+func (s *Service) Sends(m Method) bool { return s.provider(m) != nil }
+
 // ---- contacts
 
 var (
