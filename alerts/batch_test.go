@@ -67,6 +67,24 @@ func TestIngestBatch(t *testing.T) {
 	require.NoError(t, errs[2])
 	require.True(t, res[2].Created)
 
+	// Stored groups are locked and their alerts saved for the whole batch
+	// at once; a group's second post in the batch still sees the first's
+	// alert, and each group gets its own counts.
+	res, errs = svc.IngestBatch(ctx, []alert.Group{group("disk", "firing", "c"), group("net", "resolved", "n"),
+		group("disk", "resolved", "a", "b", "c"), group("cpu", "resolved", "x")})
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	require.False(t, res[0].Resolved, "disk's first post adds a firing alert")
+	require.True(t, res[1].Resolved, "net's one alert resolved")
+	require.True(t, res[2].Resolved, "disk's second post resolves a, b and the c its first post stored")
+	require.False(t, res[3].Resolved, "cpu was resolved already")
+	res, errs = svc.IngestBatch(ctx, []alert.Group{group("disk", "firing", "a"), group("net", "firing", "n")})
+	require.NoError(t, errs[0])
+	require.NoError(t, errs[1])
+	require.True(t, res[0].Reopened)
+	require.True(t, res[1].Reopened)
+
 	// The batcher: many concurrent posts, each acknowledged once committed.
 	b := alerts.NewBatcher(svc, 2, 8)
 	bctx, cancel := context.WithCancel(ctx)

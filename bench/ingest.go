@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"sync"
@@ -238,7 +239,16 @@ func ingestSweep(ctx context.Context, opsbotURL, token, dbURL string, conns int3
 		for r := 0; r < rounds; r++ {
 			seed := uint64(c*1000 + r)
 			row.floor = append(row.floor, send(floorURL+"/", token, c, d, seed, nil))
+			wait := func() {}
+			if c == 64 && r == 0 {
+				// Where opsbot's time goes at the target's load:
+				// bench/out/ingest_c64.{cpu,mutex,block}.pprof.
+				if u, err := url.Parse(opsbotURL); err == nil {
+					wait = profile(u.Scheme+"://"+u.Host, "ingest_c64", d)
+				}
+			}
 			row.bot = append(row.bot, send(opsbotURL, token, c, d, seed, ack))
+			wait()
 		}
 		rows = append(rows, row)
 	}

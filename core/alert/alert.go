@@ -109,22 +109,60 @@ func CardAlerts(alerts []Alert) []Alert {
 type Tx interface {
 	core.Tx
 	core.PendingTimers
+	// KeepTimer makes t the one pending timer of its kind and ref: pending
+	// ones due at another time are cancelled, and t is scheduled unless
+	// one due at its time is pending already (nothing is written then).
+	KeepTimer(ctx context.Context, t core.Timer) error
 	// LockKey serialises work on one key until the transaction ends.
 	LockKey(ctx context.Context, key string) error
-	// LockAlertGroup returns a stored group and its incident, both row-locked,
-	// in one round trip.
-	LockAlertGroup(ctx context.Context, groupKey string) (GroupRow, incident.Incident, error)
+	// LockAlertGroups returns the stored groups of keys and their incidents
+	// (by id), row-locked in the one order every path takes (groups in key
+	// order, then their incidents in id order), in one round trip; a key
+	// with no group is absent.
+	LockAlertGroups(ctx context.Context, keys []string) (map[string]GroupRow, map[int64]incident.Incident, error)
 	AlertGroupOf(ctx context.Context, incidentID int64) (GroupRow, error)
+	// SaveAlertGroup upserts the group with the transaction's next writes:
+	// before SaveAlerts or LockAlertGroups, else with its notices and
+	// timers at commit (no round trip of its own).
 	SaveAlertGroup(ctx context.Context, g GroupRow) error
-	// SaveAlertGroupAtCommit upserts the group with the transaction's last
-	// writes (one round trip with its notices and timers).
-	SaveAlertGroupAtCommit(ctx context.Context, g GroupRow) error
-	// SaveAlerts upserts alerts and returns the group's firing and resolved counts
-	// and the earliest start of its firing alerts matching kindLabel=kindValue.
-	SaveAlerts(ctx context.Context, groupKey string, alerts []Alert, at time.Time, kindLabel, kindValue string) (firing, resolved int, httpSince *time.Time, err error)
+	// SaveAlerts upserts the alerts of several stored groups (distinct
+	// keys) in one statement and returns, per group, its firing and
+	// resolved counts and the earliest start of its firing alerts matching
+	// kindLabel=kindValue.
+	SaveAlerts(ctx context.Context, groups []GroupAlerts, at time.Time, kindLabel, kindValue string) ([]AlertCounts, error)
 	App(ctx context.Context, code string) (org.App, error)
 	GrantsOf(ctx context.Context, userID string) ([]org.Grant, error)
 	Holders(ctx context.Context, role org.Role) ([]org.Grant, error)
+}
+
+// GroupAlerts are the alerts of one notification, for SaveAlerts.
+type GroupAlerts struct {
+	GroupKey string
+	Alerts   []Alert
+}
+
+// AlertCounts is what SaveAlerts counts of a group's stored alerts.
+type AlertCounts struct {
+	Firing, Resolved int
+	HTTPSince        *time.Time // earliest start of a firing HTTP-availability alert
+}
+
+// lockGroup returns one stored group and its incident, row-locked
+// (core.ErrNotFound when there is no group).
+func lockGroup(ctx context.Context, tx Tx, key string) (GroupRow, incident.Incident, error) {
+	gs, incs, err := tx.LockAlertGroups(ctx, []string{key})
+	if err != nil {
+		return GroupRow{}, incident.Incident{}, err
+	}
+	g, ok := gs[key]
+	if !ok {
+		return g, incident.Incident{}, fmt.Errorf("alert group %q: %w", key, core.ErrNotFound)
+	}
+	i, ok := incs[g.IncidentID]
+	if !ok {
+		return g, i, fmt.Errorf("incident %d of alert group %q: %w", g.IncidentID, key, core.ErrNotFound)
+	}
+	return g, i, nil
 }
 
 // Store runs alert work in transactions.
@@ -309,10 +347,67 @@ func (s *Service) Ingest(ctx context.Context, g Group) (IngestResult, error) {
 	var res IngestResult
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		var err error
-		res, err = s.ingest(ctx, tx, g)
+		res, err = s.ingest(ctx, tx, g, nil)
 		return err
 	})
 	return res, err
+}
+
+// preloaded is what a batch read and wrote for one notification before
+// applying it: its stored group and incident, locked, and its alerts,
+// saved and counted.
+type preloaded struct {
+	row    GroupRow
+	inc    incident.Incident
+	counts AlertCounts
+}
+
+// preload locks the batch's stored groups and their incidents in one
+// round trip and saves the alerts of their first notification in the
+// batch in one statement. A notification of a group not stored yet, and a
+// group's later notifications in the batch (which must see the first's
+// writes), get nil and go the one-at-a-time way.
+func (s *Service) preload(ctx context.Context, tx Tx, gs []Group, order []int) ([]*preloaded, error) {
+	pre := make([]*preloaded, len(gs))
+	var keys []string
+	for _, i := range order {
+		if len(keys) == 0 || keys[len(keys)-1] != gs[i].GroupKey {
+			keys = append(keys, gs[i].GroupKey)
+		}
+	}
+	rows, incs, err := tx.LockAlertGroups(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	var save []GroupAlerts
+	var saved []int
+	for n, i := range order {
+		if n > 0 && gs[order[n-1]].GroupKey == gs[i].GroupKey {
+			continue
+		}
+		row, ok := rows[gs[i].GroupKey]
+		if !ok {
+			continue
+		}
+		inc, ok := incs[row.IncidentID]
+		if !ok {
+			continue
+		}
+		pre[i] = &preloaded{row: row, inc: inc}
+		save = append(save, GroupAlerts{GroupKey: gs[i].GroupKey, Alerts: gs[i].Alerts})
+		saved = append(saved, i)
+	}
+	if len(save) == 0 {
+		return pre, nil
+	}
+	counts, err := tx.SaveAlerts(ctx, save, s.clock.Now(), s.cfg.HTTPKindLabel, s.cfg.HTTPKindValue)
+	if err != nil {
+		return nil, err
+	}
+	for n, i := range saved {
+		pre[i].counts = counts[n]
+	}
+	return pre, nil
 }
 
 // IngestBatch applies several notifications in one transaction, in group
@@ -327,8 +422,12 @@ func (s *Service) IngestBatch(ctx context.Context, gs []Group) ([]IngestResult, 
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(gs[a].GroupKey, gs[b].GroupKey) })
 	err := s.store.InTx(ctx, func(tx Tx) error {
+		pre, err := s.preload(ctx, tx, gs, order)
+		if err != nil {
+			return err
+		}
 		for _, i := range order {
-			r, err := s.ingest(ctx, tx, gs[i])
+			r, err := s.ingest(ctx, tx, gs[i], pre[i])
 			if err != nil {
 				return err
 			}
@@ -399,8 +498,9 @@ func (s *Service) CardState(ctx context.Context, tx core.Tx, incidentID int64) *
 	return stateOf(g)
 }
 
-// ingest applies one notification inside tx.
-func (s *Service) ingest(ctx context.Context, tx Tx, g Group) (res IngestResult, err error) {
+// ingest applies one notification inside tx; pre, when set, is its group
+// already locked and its alerts already saved (preload).
+func (s *Service) ingest(ctx context.Context, tx Tx, g Group, pre *preloaded) (res IngestResult, err error) {
 	ops, err := s.incidents.In(tx)
 	if err != nil {
 		return res, err
@@ -408,12 +508,18 @@ func (s *Service) ingest(ctx context.Context, tx Tx, g Group) (res IngestResult,
 	now := s.clock.Now()
 	// An existing group's row lock serialises its posts; a new group's
 	// key is locked before looking again, so two first posts make one incident.
-	row, inc, err := tx.LockAlertGroup(ctx, g.GroupKey)
-	if errors.Is(err, core.ErrNotFound) {
-		if err := tx.LockKey(ctx, "alert-group:"+g.GroupKey); err != nil {
-			return res, err
+	var row GroupRow
+	var inc incident.Incident
+	if pre != nil {
+		row, inc = pre.row, pre.inc
+	} else {
+		row, inc, err = lockGroup(ctx, tx, g.GroupKey)
+		if errors.Is(err, core.ErrNotFound) {
+			if err := tx.LockKey(ctx, "alert-group:"+g.GroupKey); err != nil {
+				return res, err
+			}
+			row, inc, err = lockGroup(ctx, tx, g.GroupKey)
 		}
-		row, inc, err = tx.LockAlertGroup(ctx, g.GroupKey)
 	}
 	found := err == nil
 	if err != nil && !errors.Is(err, core.ErrNotFound) {
@@ -472,10 +578,17 @@ func (s *Service) ingest(ctx context.Context, tx Tx, g Group) (res IngestResult,
 			return res, err
 		}
 	}
-	firing, resolved, httpSince, err := tx.SaveAlerts(ctx, g.GroupKey, g.Alerts, now, s.cfg.HTTPKindLabel, s.cfg.HTTPKindValue)
-	if err != nil {
-		return res, err
+	var counts AlertCounts
+	if pre != nil {
+		counts = pre.counts
+	} else {
+		cs, err := tx.SaveAlerts(ctx, []GroupAlerts{{GroupKey: g.GroupKey, Alerts: g.Alerts}}, now, s.cfg.HTTPKindLabel, s.cfg.HTTPKindValue)
+		if err != nil {
+			return res, err
+		}
+		counts = cs[0]
 	}
+	firing, resolved, httpSince := counts.Firing, counts.Resolved, counts.HTTPSince
 	row.Status, row.Firing, row.Resolved, row.ExternalURL, row.UpdatedAt = g.Status, firing, resolved, g.ExternalURL, now
 	row.Top = CardAlerts(g.Alerts)
 	row.HTTPKind = row.HTTPKind || httpSince != nil
@@ -511,10 +624,7 @@ func (s *Service) ingest(ctx context.Context, tx Tx, g Group) (res IngestResult,
 	// it joint troubleshooting with the app's access party; so does a
 	// slow-response alert (M 7.3.3 c).
 	if due, ok := s.jointDue(httpSince, s.slowSince(g)); ok && !row.Joint && inc.Open() {
-		if err := tx.CancelTimers(ctx, inc.Ref(), TimerNon200); err != nil {
-			return res, err
-		}
-		if err := tx.Schedule(ctx, core.Timer{Kind: TimerNon200, Ref: inc.Ref(), DueAt: due}); err != nil {
+		if err := tx.KeepTimer(ctx, core.Timer{Kind: TimerNon200, Ref: inc.Ref(), DueAt: due}); err != nil {
 			return res, err
 		}
 	}
@@ -551,7 +661,7 @@ func (s *Service) ingest(ctx context.Context, tx Tx, g Group) (res IngestResult,
 		}
 		row.FlushDue = &due
 	}
-	return res, tx.SaveAlertGroupAtCommit(ctx, row)
+	return res, tx.SaveAlertGroup(ctx, row)
 }
 
 // appName is an app's name, else its code.
@@ -615,7 +725,7 @@ func (s *Service) lockTimer(ctx context.Context) func(tx Tx, t core.Timer) error
 		g, err := tx.AlertGroupOf(ctx, iid)
 		if err == nil {
 			var inc incident.Incident
-			g, inc, err = tx.LockAlertGroup(ctx, g.GroupKey)
+			g, inc, err = lockGroup(ctx, tx, g.GroupKey)
 			if err == nil && inc.ID == iid && g.IncidentID == iid {
 				return nil
 			}

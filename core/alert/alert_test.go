@@ -233,3 +233,38 @@ func TestNon200Rule(t *testing.T) {
 	require.Equal(t, []string{"user:|incident:1#notice:recovery"}, w.Tx.Sent("update.incident.notice"))
 	require.ErrorIs(t, w.Alerts.PublishNotice(ctx, core.Actor{UserID: "admin"}, 1, "recovery"), core.ErrAlreadyDecided)
 }
+
+// TestNon200TimerKeptWhileDueUnchanged: repeated posts of an
+// HTTP-availability alert keep its one non-200 timer instead of
+// cancelling and scheduling it again each time; an earlier start moves it.
+func TestNon200TimerKeptWhileDueUnchanged(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := world(t)
+	labels := map[string]string{"alertname": "Down", "app": "portal", "kind": "http_status"}
+	for range 3 {
+		_, err := w.Alerts.Ingest(ctx, group("firing", labels, firing("a", t0, labels)))
+		require.NoError(t, err)
+		w.Clock.Add(time.Second)
+	}
+	kinds := func() (all, pending []time.Time) {
+		for _, tm := range w.Tx.Timers {
+			if tm.Kind == alert.TimerNon200 {
+				all = append(all, tm.DueAt)
+				if !tm.Cancelled && !tm.Fired {
+					pending = append(pending, tm.DueAt)
+				}
+			}
+		}
+		return all, pending
+	}
+	all, pending := kinds()
+	require.Equal(t, []time.Time{t0.Add(10 * time.Minute)}, all, "scheduled once")
+	require.Equal(t, all, pending)
+	earlier := t0.Add(-time.Minute)
+	_, err := w.Alerts.Ingest(ctx, group("firing", labels, firing("a", t0, labels), firing("b", earlier, labels)))
+	require.NoError(t, err)
+	all, pending = kinds()
+	require.Len(t, all, 2)
+	require.Equal(t, []time.Time{earlier.Add(10 * time.Minute)}, pending, "moved to the earlier start")
+}

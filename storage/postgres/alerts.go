@@ -49,31 +49,52 @@ func (t *Tx) AlertGroup(ctx context.Context, key string, lock bool) (alert.Group
 	return g, notFound(err, "alert group")
 }
 
-// LockAlertGroup returns a group and its incident, row-locked in that
-// order, in one round trip. Deferred writes go first, so a batch that saw
-// a group earlier in the transaction reads what it wrote.
-func (t *Tx) LockAlertGroup(ctx context.Context, key string) (alert.GroupRow, incident.Incident, error) {
+// LockAlertGroups returns the groups of keys and their incidents,
+// row-locked in the one lock order of alert work (groups in key order,
+// then their incidents in id order), in one round trip. Deferred writes go
+// first, so a batch that saw a group earlier in the transaction reads what
+// it wrote.
+func (t *Tx) LockAlertGroups(ctx context.Context, keys []string) (map[string]alert.GroupRow, map[int64]incident.Incident, error) {
 	batch := &pgx.Batch{}
 	later := t.later
 	t.later = nil
 	for _, q := range later {
 		batch.Queue(q.sql, q.args...)
 	}
-	batch.Queue("SELECT "+groupColumns+" FROM alert_groups WHERE group_key = $1 FOR UPDATE", key)
-	batch.Queue("SELECT "+incidentColumns+" FROM incidents WHERE id = (SELECT incident_id FROM alert_groups WHERE group_key = $1) FOR UPDATE", key)
+	batch.Queue("SELECT "+groupColumns+" FROM alert_groups WHERE group_key = ANY($1) ORDER BY group_key FOR UPDATE", keys)
+	batch.Queue("SELECT "+incidentColumns+" FROM incidents WHERE id IN (SELECT incident_id FROM alert_groups WHERE group_key = ANY($1)) ORDER BY id FOR UPDATE", keys)
 	br := t.tx.SendBatch(ctx, batch)
 	defer br.Close()
 	for _, q := range later {
 		if _, err := br.Exec(); err != nil {
-			return alert.GroupRow{}, incident.Incident{}, mapErr(fmt.Errorf("postgres: %s: %w", q.what, err))
+			return nil, nil, mapErr(fmt.Errorf("postgres: %s: %w", q.what, err))
 		}
 	}
-	g, err := scanGroup(br.QueryRow())
+	rows, err := br.Query()
 	if err != nil {
-		return g, incident.Incident{}, notFound(err, "alert group")
+		return nil, nil, wrap(err, "lock alert groups")
 	}
-	i, err := scanIncident(br.QueryRow())
-	return g, i, notFound(err, "incident of alert group")
+	groups, err := collect(rows, scanGroup, "lock alert groups")
+	if err != nil {
+		return nil, nil, mapErr(err)
+	}
+	rows, err = br.Query()
+	if err != nil {
+		return nil, nil, wrap(err, "lock incidents of alert groups")
+	}
+	incs, err := collect(rows, scanIncident, "lock incidents of alert groups")
+	if err != nil {
+		return nil, nil, mapErr(err)
+	}
+	gm := make(map[string]alert.GroupRow, len(groups))
+	for _, g := range groups {
+		gm[g.GroupKey] = g
+	}
+	im := make(map[int64]incident.Incident, len(incs))
+	for _, i := range incs {
+		im[i.ID] = i
+	}
+	return gm, im, nil
 }
 
 // cardAlertsSQL reads the first $2 alerts of group $1 in
@@ -123,63 +144,83 @@ func groupArgs(g alert.GroupRow) []any {
 	return []any{g.GroupKey, g.Receiver, g.IncidentID, labels, g.Status, g.Firing, g.Resolved, g.ExternalURL, g.HTTPKind, g.App, g.Joint, g.UpdatedAt, g.NotifiedAt, g.FlushDue}
 }
 
-// SaveAlertGroup upserts a group.
-func (t *Tx) SaveAlertGroup(ctx context.Context, g alert.GroupRow) error {
-	_, err := t.tx.Exec(ctx, saveGroupSQL, groupArgs(g)...)
-	return wrap(err, "save alert group")
-}
-
-// SaveAlertGroupAtCommit upserts a group with the transaction's last writes.
-func (t *Tx) SaveAlertGroupAtCommit(_ context.Context, g alert.GroupRow) error {
+// SaveAlertGroup upserts a group with the transaction's next writes: it
+// goes with the next SaveAlerts or LockAlertGroups, else at commit.
+func (t *Tx) SaveAlertGroup(_ context.Context, g alert.GroupRow) error {
 	t.later = append(t.later, queued{sql: saveGroupSQL, args: groupArgs(g), what: "save alert group"})
 	return nil
 }
 
-// SaveAlerts upserts a group's alerts in one statement and counts them.
-func (t *Tx) SaveAlerts(ctx context.Context, key string, alerts []alert.Alert, at time.Time, kindLabel, kindValue string) (int, int, *time.Time, error) {
-	if len(alerts) > 0 {
-		fps := make([]string, len(alerts))
-		statuses := make([]string, len(alerts))
-		labels := make([]string, len(alerts))
-		annotations := make([]string, len(alerts))
-		starts := make([]time.Time, len(alerts))
-		ends := make([]*time.Time, len(alerts))
-		urls := make([]string, len(alerts))
-		for i, a := range alerts {
+// SaveAlerts upserts the alerts of several groups (distinct keys) in one
+// statement and counts each group's alerts.
+func (t *Tx) SaveAlerts(ctx context.Context, groups []alert.GroupAlerts, at time.Time, kindLabel, kindValue string) ([]alert.AlertCounts, error) {
+	var keys, fps, statuses, labels, annotations, urls []string
+	var starts []time.Time
+	var ends []*time.Time
+	groupKeys := make([]string, len(groups))
+	for n, g := range groups {
+		groupKeys[n] = g.GroupKey
+		for _, a := range g.Alerts {
 			l, _ := json.Marshal(a.Labels)
 			an, _ := json.Marshal(a.Annotations)
-			fps[i], statuses[i], labels[i], annotations[i], starts[i], urls[i] = a.Fingerprint, a.Status, string(l), string(an), a.StartsAt, a.GeneratorURL
+			var end *time.Time
 			if !a.EndsAt.IsZero() && a.EndsAt.Year() > 1 {
 				e := a.EndsAt
-				ends[i] = &e
+				end = &e
 			}
+			keys, fps, statuses = append(keys, g.GroupKey), append(fps, a.Fingerprint), append(statuses, a.Status)
+			labels, annotations, urls = append(labels, string(l)), append(annotations, string(an)), append(urls, a.GeneratorURL)
+			starts, ends = append(starts, a.StartsAt), append(ends, end)
 		}
-		// One round trip: the upsert, and the counts over the group's other
-		// alerts plus the upserted rows (a statement does not see its own
-		// writes in its snapshot).
-		var firing, resolved int
-		var since *time.Time
-		err := t.tx.QueryRow(ctx, `WITH up AS (
+	}
+	// One round trip: the upsert, and the counts over each group's other
+	// alerts plus the upserted rows (a statement does not see its own
+	// writes in its snapshot).
+	batch := &pgx.Batch{}
+	later := t.later
+	t.later = nil
+	for _, q := range later {
+		batch.Queue(q.sql, q.args...)
+	}
+	batch.Queue(`WITH x AS (
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[])
+			AS x(k, f, s, l, a, st, e, u)),
+		up AS (
 			INSERT INTO alerts (group_key, fingerprint, status, labels, annotations, starts_at, ends_at, generator_url, updated_at)
-			SELECT $1, f, s, l::jsonb, a::jsonb, st, e, u, $9
-			FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[]) AS x(f, s, l, a, st, e, u)
+			SELECT k, f, s, l::jsonb, a::jsonb, st, e, u, $9 FROM x
 			ON CONFLICT (group_key, fingerprint) DO UPDATE SET status = excluded.status, labels = excluded.labels,
 			annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
 			generator_url = excluded.generator_url, updated_at = excluded.updated_at
-			RETURNING status, labels, starts_at),
+			RETURNING group_key, status, labels, starts_at),
 		all_alerts AS (
-			SELECT status, labels, starts_at FROM alerts WHERE group_key = $1 AND NOT (fingerprint = ANY($2::text[]))
-			UNION ALL SELECT status, labels, starts_at FROM up)
-		SELECT count(*) FILTER (WHERE status = 'firing'), count(*) FILTER (WHERE status = 'resolved'),
-			min(starts_at) FILTER (WHERE status = 'firing' AND $10 <> '' AND labels->>$10 = $11)
-		FROM all_alerts`,
-			key, fps, statuses, labels, annotations, starts, ends, urls, at, kindLabel, kindValue).Scan(&firing, &resolved, &since)
-		return firing, resolved, since, wrap(err, "save alerts")
+			SELECT a.group_key, a.status, a.labels, a.starts_at FROM alerts a
+			WHERE a.group_key = ANY($10::text[]) AND NOT EXISTS (SELECT 1 FROM x WHERE x.k = a.group_key AND x.f = a.fingerprint)
+			UNION ALL SELECT group_key, status, labels, starts_at FROM up)
+		SELECT g.n, count(*) FILTER (WHERE a.status = 'firing'), count(*) FILTER (WHERE a.status = 'resolved'),
+			min(a.starts_at) FILTER (WHERE a.status = 'firing' AND $11 <> '' AND a.labels->>$11 = $12)
+		FROM unnest($10::text[]) WITH ORDINALITY AS g(key, n) LEFT JOIN all_alerts a ON a.group_key = g.key
+		GROUP BY g.n`,
+		keys, fps, statuses, labels, annotations, starts, ends, urls, at, groupKeys, kindLabel, kindValue)
+	br := t.tx.SendBatch(ctx, batch)
+	defer br.Close()
+	for _, q := range later {
+		if _, err := br.Exec(); err != nil {
+			return nil, mapErr(fmt.Errorf("postgres: %s: %w", q.what, err))
+		}
 	}
-	var firing, resolved int
-	var since *time.Time
-	err := t.tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'firing'), count(*) FILTER (WHERE status = 'resolved'),
-		min(starts_at) FILTER (WHERE status = 'firing' AND $2 <> '' AND labels->>$2 = $3)
-		FROM alerts WHERE group_key = $1`, key, kindLabel, kindValue).Scan(&firing, &resolved, &since)
-	return firing, resolved, since, wrap(err, "count alerts")
+	rows, err := br.Query()
+	if err != nil {
+		return nil, wrap(err, "save alerts")
+	}
+	out := make([]alert.AlertCounts, len(groups))
+	_, err = collect(rows, func(r pgx.Row) (int, error) {
+		var n int
+		var c alert.AlertCounts
+		if err := r.Scan(&n, &c.Firing, &c.Resolved, &c.HTTPSince); err != nil {
+			return 0, err
+		}
+		out[n-1] = c
+		return n, nil
+	}, "save alerts")
+	return out, mapErr(err)
 }

@@ -28,13 +28,23 @@ func (t *Tx) flushAudit(ctx context.Context, key *audit.Key) error {
 	if len(t.audits) == 0 {
 		return nil
 	}
-	if _, err := t.tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", auditLock); err != nil {
-		return fmt.Errorf("postgres: audit lock: %w", err)
+	// The lock, then the head read under it: one round trip.
+	lock := &pgx.Batch{}
+	lock.Queue("SELECT pg_advisory_xact_lock($1)", auditLock)
+	lock.Queue("SELECT seq, hash, keyed_from FROM audit_head WHERE id = 1")
+	br := t.tx.SendBatch(ctx, lock)
+	if _, err := br.Exec(); err != nil {
+		br.Close()
+		return mapErr(fmt.Errorf("postgres: audit lock: %w", err))
 	}
 	var prev *core.AuditEntry
 	var head core.AuditEntry
 	var keyedFrom int64
-	if err := t.tx.QueryRow(ctx, "SELECT seq, hash, keyed_from FROM audit_head WHERE id = 1").Scan(&head.Seq, &head.Hash, &keyedFrom); err != nil {
+	if err := br.QueryRow().Scan(&head.Seq, &head.Hash, &keyedFrom); err != nil {
+		br.Close()
+		return fmt.Errorf("postgres: audit head: %w", err)
+	}
+	if err := br.Close(); err != nil {
 		return fmt.Errorf("postgres: audit head: %w", err)
 	}
 	if head.Seq > 0 {

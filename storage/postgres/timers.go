@@ -38,6 +38,36 @@ func (t *Tx) CancelTimers(ctx context.Context, ref, kind string) error {
 	return nil
 }
 
+// KeepTimer makes tm the one pending timer of its kind and ref, in one
+// round trip: pending ones due at another time are cancelled, and tm is
+// scheduled unless one due at its time is pending (in the database or
+// earlier in this transaction).
+func (t *Tx) KeepTimer(ctx context.Context, tm core.Timer) error {
+	var pending bool
+	err := t.tx.QueryRow(ctx, `WITH c AS (UPDATE timers SET state = 'cancelled'
+			WHERE ref = $1 AND kind = $2 AND state = 'pending' AND due_at <> $3 RETURNING id)
+		SELECT EXISTS (SELECT 1 FROM timers WHERE ref = $1 AND kind = $2 AND state = 'pending' AND due_at = $3)`,
+		tm.Ref, tm.Kind, tm.DueAt).Scan(&pending)
+	if err != nil {
+		return wrap(err, "keep timer")
+	}
+	kept := t.timers[:0]
+	for _, q := range t.timers {
+		if q.Ref == tm.Ref && q.Kind == tm.Kind {
+			if !q.DueAt.Equal(tm.DueAt) {
+				continue
+			}
+			pending = true
+		}
+		kept = append(kept, q)
+	}
+	t.timers = kept
+	if pending {
+		return nil
+	}
+	return t.Schedule(ctx, tm)
+}
+
 // dueTimer is the condition of a pending timer due by now (the app's
 // clock, $2), which may run a second early.
 const dueTimer = `id = $1 AND state = 'pending' AND due_at <= $2::timestamptz + interval '1 second'`

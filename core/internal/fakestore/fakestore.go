@@ -161,6 +161,25 @@ func (t *Tx) CancelTimers(_ context.Context, ref, kind string) error {
 	return nil
 }
 
+// KeepTimer keeps tm the one pending timer of its kind and ref.
+func (t *Tx) KeepTimer(ctx context.Context, tm core.Timer) error {
+	kept := false
+	for _, p := range t.Timers {
+		if p.Ref != tm.Ref || p.Kind != tm.Kind || p.Cancelled || p.Fired {
+			continue
+		}
+		if p.DueAt.Equal(tm.DueAt) {
+			kept = true
+			continue
+		}
+		p.Cancelled = true
+	}
+	if kept {
+		return nil
+	}
+	return t.Schedule(ctx, tm)
+}
+
 // PendingTimer returns a pending due timer, leaving it pending.
 func (t *Tx) PendingTimer(_ context.Context, id int64, now time.Time) (core.Timer, bool, error) {
 	if id < 1 || int(id) > len(t.Timers) {
@@ -514,14 +533,21 @@ func (t *Tx) Handovers(_ context.Context, rotation string, pendingOnly bool, lim
 // LockKey does nothing: the fake runs one transaction at a time.
 func (t *Tx) LockKey(context.Context, string) error { return nil }
 
-// LockAlertGroup returns a group and its incident.
-func (t *Tx) LockAlertGroup(_ context.Context, key string) (alert.GroupRow, incident.Incident, error) {
-	g, ok := t.Groups[key]
-	if !ok {
-		return g, incident.Incident{}, core.ErrNotFound
+// LockAlertGroups returns the stored groups of keys and their incidents.
+func (t *Tx) LockAlertGroups(ctx context.Context, keys []string) (map[string]alert.GroupRow, map[int64]incident.Incident, error) {
+	gs, incs := map[string]alert.GroupRow{}, map[int64]incident.Incident{}
+	for _, key := range keys {
+		g, ok := t.Groups[key]
+		if !ok {
+			continue
+		}
+		i, err := t.Incident(ctx, g.IncidentID, true)
+		if err != nil {
+			return nil, nil, err
+		}
+		gs[key], incs[i.ID] = g, i
 	}
-	i, err := t.Incident(context.Background(), g.IncidentID, true)
-	return g, i, err
+	return gs, incs, nil
 }
 
 // AlertGroupOf returns an incident's group.
@@ -545,33 +571,30 @@ func (t *Tx) SaveAlertGroup(_ context.Context, g alert.GroupRow) error {
 	return nil
 }
 
-// SaveAlertGroupAtCommit stores a group.
-func (t *Tx) SaveAlertGroupAtCommit(ctx context.Context, g alert.GroupRow) error {
-	return t.SaveAlertGroup(ctx, g)
-}
-
-// SaveAlerts upserts alerts and counts the group's.
-func (t *Tx) SaveAlerts(_ context.Context, key string, alerts []alert.Alert, _ time.Time, kindLabel, kindValue string) (int, int, *time.Time, error) {
-	if t.AlertMap[key] == nil {
-		t.AlertMap[key] = map[string]alert.Alert{}
-	}
-	for _, a := range alerts {
-		t.AlertMap[key][a.Fingerprint] = a
-	}
-	var firing, resolved int
-	var since *time.Time
-	for _, a := range t.AlertMap[key] {
-		if a.Status != "firing" {
-			resolved++
-			continue
+// SaveAlerts upserts alerts and counts each group's.
+func (t *Tx) SaveAlerts(_ context.Context, groups []alert.GroupAlerts, _ time.Time, kindLabel, kindValue string) ([]alert.AlertCounts, error) {
+	out := make([]alert.AlertCounts, len(groups))
+	for n, g := range groups {
+		if t.AlertMap[g.GroupKey] == nil {
+			t.AlertMap[g.GroupKey] = map[string]alert.Alert{}
 		}
-		firing++
-		if kindLabel != "" && strings.EqualFold(a.Labels[kindLabel], kindValue) && (since == nil || a.StartsAt.Before(*since)) {
-			s := a.StartsAt
-			since = &s
+		for _, a := range g.Alerts {
+			t.AlertMap[g.GroupKey][a.Fingerprint] = a
+		}
+		c := &out[n]
+		for _, a := range t.AlertMap[g.GroupKey] {
+			if a.Status != "firing" {
+				c.Resolved++
+				continue
+			}
+			c.Firing++
+			if kindLabel != "" && strings.EqualFold(a.Labels[kindLabel], kindValue) && (c.HTTPSince == nil || a.StartsAt.Before(*c.HTTPSince)) {
+				s := a.StartsAt
+				c.HTTPSince = &s
+			}
 		}
 	}
-	return firing, resolved, since, nil
+	return out, nil
 }
 
 // ---- stores
