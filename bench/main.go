@@ -72,10 +72,14 @@ type result struct {
 
 func (r result) pct(p float64) time.Duration { return quantile(r.latencies, p) }
 
+// alertsSince is when the bench's alerts started firing: an alert keeps
+// its startsAt in every post, as Alertmanager's do (the bench once took
+// now each post, so every repeat looked like a changed alert).
+var alertsSince = time.Now().UTC().Add(-10 * time.Minute).Truncate(time.Second)
+
 // body builds one notification for group g with n alerts, resolved ones marked.
 func body(name string, g, n int, resolvedShare float64, rng *rand.Rand) []byte {
 	alertname := fmt.Sprintf("%s%03d", name, g)
-	now := time.Now().UTC()
 	alerts := make([]map[string]any, n)
 	allResolved := true
 	for i := range alerts {
@@ -92,7 +96,7 @@ func body(name string, g, n int, resolvedShare float64, rng *rand.Rand) []byte {
 			"annotations": map[string]string{"summary": fmt.Sprintf("节点 10.0.%d.%d 资源告警", g%250, i),
 				"description": strings.Repeat("主机资源使用率持续超过阈值，请值班人员检查进程与磁盘。", 3),
 				"runbook_url": "https://wiki.example.gov.cn/runbooks/node-resources"},
-			"startsAt": now.Add(-10 * time.Minute).Format(time.RFC3339), "endsAt": "0001-01-01T00:00:00Z",
+			"startsAt": alertsSince.Format(time.RFC3339), "endsAt": "0001-01-01T00:00:00Z",
 			"generatorURL": "http://prometheus.example.gov.cn/graph?g0.expr=node_load1",
 		}
 	}

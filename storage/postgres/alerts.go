@@ -174,8 +174,10 @@ func (t *Tx) SaveAlerts(ctx context.Context, groups []alert.GroupAlerts, at time
 		}
 	}
 	// One round trip: the upsert, and the counts over each group's other
-	// alerts plus the upserted rows (a statement does not see its own
-	// writes in its snapshot).
+	// alerts plus the posted ones (a statement does not see its own writes
+	// in its snapshot). An alert posted again unchanged (Alertmanager
+	// repeats a group's alerts every group_interval) is not written again:
+	// updated_at is when it last changed.
 	batch := &pgx.Batch{}
 	later := t.later
 	t.later = nil
@@ -191,11 +193,13 @@ func (t *Tx) SaveAlerts(ctx context.Context, groups []alert.GroupAlerts, at time
 			ON CONFLICT (group_key, fingerprint) DO UPDATE SET status = excluded.status, labels = excluded.labels,
 			annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
 			generator_url = excluded.generator_url, updated_at = excluded.updated_at
-			RETURNING group_key, status, labels, starts_at),
+			WHERE (alerts.status, alerts.labels, alerts.annotations, alerts.starts_at, alerts.ends_at, alerts.generator_url)
+				IS DISTINCT FROM (excluded.status, excluded.labels, excluded.annotations, excluded.starts_at, excluded.ends_at, excluded.generator_url)
+			RETURNING 1),
 		all_alerts AS (
 			SELECT a.group_key, a.status, a.labels, a.starts_at FROM alerts a
 			WHERE a.group_key = ANY($10::text[]) AND NOT EXISTS (SELECT 1 FROM x WHERE x.k = a.group_key AND x.f = a.fingerprint)
-			UNION ALL SELECT group_key, status, labels, starts_at FROM up)
+			UNION ALL SELECT k, s, l::jsonb, st FROM x)
 		SELECT g.n, count(*) FILTER (WHERE a.status = 'firing'), count(*) FILTER (WHERE a.status = 'resolved'),
 			min(a.starts_at) FILTER (WHERE a.status = 'firing' AND $11 <> '' AND a.labels->>$11 = $12)
 		FROM unnest($10::text[]) WITH ORDINALITY AS g(key, n) LEFT JOIN all_alerts a ON a.group_key = g.key

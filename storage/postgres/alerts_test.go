@@ -1,0 +1,63 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"opsbot/core/alert"
+	"opsbot/storage/postgres"
+	"opsbot/storage/postgres/pgtest"
+)
+
+// TestUnchangedAlertsAreNotWrittenAgain: Alertmanager posts a group's
+// alerts again every group_interval; an alert posted again unchanged is
+// not rewritten (no new row version, updated_at stays), a changed one is,
+// and the counts cover both as posted.
+func TestUnchangedAlertsAreNotWrittenAgain(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := pgtest.New(t)
+	seedOverviewOrg(t, s)
+	t0 := time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
+	pgtest.Exec(t, s, `INSERT INTO incidents (id, title, level, state, unit, declared_by, created_at, last_update_at)
+		VALUES (1, 'disk', 2, 'declared', 'east', 'u1', $1, $1)`, t0)
+	pgtest.Exec(t, s, `INSERT INTO alert_groups (group_key, receiver, incident_id, status, updated_at) VALUES ('g', 'opsbot', 1, 'firing', $1)`, t0)
+	a := func(fp, status string) alert.Alert {
+		return alert.Alert{Fingerprint: fp, Status: status, Labels: map[string]string{"alertname": "Disk", "kind": "http_status"},
+			Annotations: map[string]string{"summary": "磁盘将满"}, StartsAt: t0, GeneratorURL: "http://prom/graph"}
+	}
+	save := func(at time.Time, alerts ...alert.Alert) alert.AlertCounts {
+		var out []alert.AlertCounts
+		require.NoError(t, s.WithTx(ctx, func(tx *postgres.Tx) (err error) {
+			out, err = tx.SaveAlerts(ctx, []alert.GroupAlerts{{GroupKey: "g", Alerts: alerts}}, at, "kind", "http_status")
+			return err
+		}))
+		return out[0]
+	}
+	version := func(fp string) (xmin string, updated time.Time) {
+		require.NoError(t, s.Pool().QueryRow(ctx, `SELECT xmin::text, updated_at FROM alerts WHERE group_key = 'g' AND fingerprint = $1`, fp).
+			Scan(&xmin, &updated))
+		return xmin, updated
+	}
+	c := save(t0, a("a", "firing"), a("b", "firing"))
+	require.Equal(t, alert.AlertCounts{Firing: 2, Resolved: 0, HTTPSince: c.HTTPSince}, c)
+	require.NotNil(t, c.HTTPSince)
+	xa, ua := version("a")
+	xb, _ := version("b")
+
+	c = save(t0.Add(time.Minute), a("a", "firing"), a("b", "resolved"))
+	require.Equal(t, 1, c.Firing)
+	require.Equal(t, 1, c.Resolved)
+	xa2, ua2 := version("a")
+	xb2, _ := version("b")
+	require.Equal(t, xa, xa2, "an unchanged alert was written again")
+	require.True(t, ua.Equal(ua2), "updated_at is when it last changed")
+	require.NotEqual(t, xb, xb2, "a changed alert is written")
+
+	c = save(t0.Add(2*time.Minute), a("b", "resolved"))
+	require.Equal(t, 1, c.Firing, "a's stored state counts though it was not posted")
+	require.Equal(t, 1, c.Resolved)
+}
