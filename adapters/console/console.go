@@ -46,6 +46,7 @@ import (
 	"strings"
 	"time"
 
+	"opsbot/adapters/server"
 	"opsbot/bot"
 	"opsbot/core"
 	"opsbot/core/access"
@@ -451,26 +452,12 @@ func (c *Console) unauthenticated(w http.ResponseWriter, r *http.Request, p Page
 	c.writeError(w, r, status, c.svc.Explain(explained))
 }
 
-// statusOf is the HTTP status of a core error.
-func statusOf(err error) int {
-	switch {
-	case errors.Is(err, core.ErrNotFound):
-		return http.StatusNotFound
-	case errors.Is(err, core.ErrForbidden):
-		return http.StatusForbidden
-	case errors.Is(err, core.ErrInvalid):
-		return http.StatusBadRequest
-	case errors.Is(err, core.ErrConflict), errors.Is(err, core.ErrAlreadyDecided):
-		return http.StatusConflict
-	}
-	return http.StatusInternalServerError
-}
 
 // fail answers a page's error with the chat's own text for it and the
 // error's status: a page for a browser, JSON or plain text for a data
 // endpoint.
 func (c *Console) fail(w http.ResponseWriter, r *Request, p Page, err error) {
-	status := statusOf(err)
+	status := server.StatusOf(err)
 	msg := c.svc.Explain(err) // bot.ErrorReply logs an internal error with its reference
 	if p.Data {
 		c.writeError(w, r.Request, status, msg)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 
+	"opsbot/adapters/server"
 	"opsbot/core/paging"
 )
 
@@ -77,8 +78,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		data.Message, data.Form = h.cfg.Text(l, "confirm"), token != ""
 	case http.MethodPost:
 		if err := h.acker.AckLink(context.WithoutCancel(r.Context()), token); err != nil {
-			h.log.Info("page ack link refused", "err", err)
-			w.WriteHeader(http.StatusConflict)
+			status := server.StatusOf(err)
+			if status == http.StatusInternalServerError {
+				h.log.Error("page ack link failed", "err", err)
+			} else {
+				h.log.Info("page ack link refused", "err", err)
+			}
+			w.WriteHeader(status)
 			data.Message = h.cfg.Explain(l, err)
 		} else {
 			data.Message = h.cfg.Text(l, "done")
@@ -90,3 +96,4 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = page.Execute(w, data)
 }
+

@@ -2,6 +2,7 @@ package pageack_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,6 +20,12 @@ type acker struct{ used map[string]bool }
 
 func (a *acker) AckReply(context.Context, paging.Reply) error { return nil }
 func (a *acker) AckLink(_ context.Context, token string) error {
+	switch token {
+	case "gone":
+		return core.NotFound("ack_link_not_found")
+	case "broken":
+		return errors.New("postgres: connection refused")
+	}
 	if a.used[token] {
 		return core.AlreadyDecided("ack_link_used")
 	}
@@ -57,4 +64,20 @@ func TestConfirmThenAckOnce(t *testing.T) {
 	require.Contains(t, body, "zh-CN:refused")
 	code, _ = do("DELETE", "zh-CN")
 	require.Equal(t, 405, code)
+}
+
+// TestRefusalsHaveTheirStatus: an unknown link is 404, a used one 409, a
+// failure of opsbot's own 500 (the person may try again), never all 409.
+func TestRefusalsHaveTheirStatus(t *testing.T) {
+	mux := http.NewServeMux()
+	pageack.New(pageack.Config{Text: func(lang, key string) string { return key },
+		Explain: func(lang string, err error) string { return "refused" }}, &acker{used: map[string]bool{"used": true}}, slog.Default()).Routes(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	for token, want := range map[string]int{"gone": 404, "used": 409, "broken": 500, "fresh": 200} {
+		resp, err := http.Post(srv.URL+"/page/ack/"+token, "", nil)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, want, resp.StatusCode, token)
+	}
 }
