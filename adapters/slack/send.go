@@ -134,7 +134,7 @@ func (a *Adapter) upload(ctx context.Context, channel, ts string, m bot.Message)
 // logged, not returned: a retry would post it twice.
 func (a *Adapter) remember(ctx context.Context, ref, address, channel, ts string) {
 	data, _ := json.Marshal(cardData{Channel: channel, TS: ts})
-	if _, err := a.refs.Save(ctx, core.PlatformSlack, ref, address, data); err != nil {
+	if _, err := a.refs.Save(ctx, core.PlatformSlack, ref, address, bot.OutboxOf(ctx), data); err != nil {
 		a.log.Error("card sent but not remembered; it will not be updated", "ref", ref, "channel", channel, "ts", ts, "err", err)
 	}
 }
@@ -174,7 +174,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 // archived channel) is skipped; any other failure is returned so the
 // outbox retries, and the retry updates every card again (idempotent).
 func (a *Adapter) Update(ctx context.Context, ref string, m bot.Message) error {
-	cards, err := a.refs.ByRef(ctx, core.PlatformSlack, ref)
+	cards, err := a.refs.ByRef(ctx, core.PlatformSlack, ref, bot.OutboxOf(ctx))
 	if err != nil {
 		return fmt.Errorf("slack: cards about %s: %w", ref, err)
 	}

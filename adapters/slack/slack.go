@@ -135,8 +135,8 @@ type Handler interface {
 // Refs remembers where each card went (channel and ts) so Update can
 // replace it; storage/postgres's PlatformMessages implements it.
 type Refs interface {
-	Save(ctx context.Context, platform, ref, address string, data json.RawMessage) (int64, error)
-	ByRef(ctx context.Context, platform, ref string) ([]chat.PlatformMessage, error)
+	Save(ctx context.Context, platform, ref, address string, outboxID int64, data json.RawMessage) (int64, error)
+	ByRef(ctx context.Context, platform, ref string, before int64) ([]chat.PlatformMessage, error)
 }
 
 // Shared is what the adapter keeps in Redis for every replica: request ids

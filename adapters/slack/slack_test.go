@@ -642,3 +642,24 @@ func TestConfigValidate(t *testing.T) {
 	}
 	require.NoError(t, Config{BotToken: "x", AppToken: "xapp", SocketMode: true}.Validate())
 }
+
+// TestUpdateLeavesNewerCardsAlone: an update written before a card was
+// posted (a later notice that went out first) does not overwrite that
+// newer card with its older state; cards of earlier notices and direct
+// replies are updated.
+func TestUpdateLeavesNewerCardsAlone(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	const ref = "incident:9"
+	require.NoError(t, b.a.Send(bot.WithOutbox(ctx, 10), core.Recipient{User: "U2"}, card(ref)))
+	require.NoError(t, b.a.Send(bot.WithOutbox(ctx, 30), core.Recipient{User: "U3"}, card(ref)))
+	require.NoError(t, b.a.Send(ctx, core.Recipient{Channel: "C1OPS"}, card(ref)))
+	require.NoError(t, b.a.Update(bot.WithOutbox(ctx, 20), ref, bot.Message{Ref: ref, Title: "Incident #9 acknowledged"}))
+	_, updates, _, _ := b.slack.calls()
+	var got []string
+	for _, u := range updates {
+		got = append(got, u.Form.Get("channel"))
+	}
+	require.ElementsMatch(t, []string{"D2", "C1OPS"}, got, "U3's card came from a later notice")
+}

@@ -74,7 +74,7 @@ func TestCardButtonsSplit(t *testing.T) {
 			require.Equal(t, want, keys, "every button on one card, in order")
 			require.Contains(t, sends[0].str("template_card", "sub_title_text"), "请逐项确认", "the first card carries the text")
 
-			stored, err := b.refs.ByRef(ctx, core.PlatformWeCom, "run:1")
+			stored, err := b.refs.ByRef(ctx, core.PlatformWeCom, "run:1", 0)
 			require.NoError(t, err)
 			require.Len(t, stored, len(tt.cards), "each card is remembered for updates")
 

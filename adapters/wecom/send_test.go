@@ -26,7 +26,7 @@ func TestUpdateUsesStoredResponseCodes(t *testing.T) {
 	require.NoError(t, b.a.Send(ctx, core.Recipient{User: "wangwu"}, card))
 	require.NoError(t, b.a.Send(ctx, core.Recipient{User: "lisi"}, bot.Message{Ref: "request:8", Title: "other", Buttons: card.Buttons}))
 
-	stored, err := b.refs.ByRef(ctx, core.PlatformWeCom, "request:7")
+	stored, err := b.refs.ByRef(ctx, core.PlatformWeCom, "request:7", 0)
 	require.NoError(t, err)
 	require.Len(t, stored, 2)
 	require.Equal(t, "user:lisi", stored[0].Address)
@@ -133,7 +133,7 @@ func TestHourLimitAndHeldCardsKeepButtons(t *testing.T) {
 	require.Len(t, sends, 3)
 	require.Equal(t, "template_card", sends[2].str("msgtype"))
 	require.Equal(t, 2, b.heldCount(t), "the rest wait for the hour")
-	stored, err := b.refs.ByRef(ctx, core.PlatformWeCom, "request:5")
+	stored, err := b.refs.ByRef(ctx, core.PlatformWeCom, "request:5", 0)
 	require.NoError(t, err)
 	require.Len(t, stored, 1, "a released card can be updated later")
 
@@ -285,4 +285,25 @@ func TestImageFollowsItsMessage(t *testing.T) {
 	require.Len(t, robots, 2)
 	require.Equal(t, "image", robots[1].str("msgtype"))
 	require.NotEmpty(t, robots[1].Body["image"].(map[string]any)["md5"])
+}
+
+// TestUpdateLeavesNewerCardsAlone: an update written before a card was
+// posted (a later notice that went out first) does not overwrite that
+// newer card with its older state; a card of an earlier notice, or a
+// direct reply, is updated.
+func TestUpdateLeavesNewerCardsAlone(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	card := bot.Message{Ref: "incident:9", Title: "事件 #9", Buttons: []bot.Button{{Action: "incident.ack", Value: "9", Label: "认领"}}}
+	require.NoError(t, b.a.Send(bot.WithOutbox(ctx, 10), core.Recipient{User: "lisi"}, card))
+	require.NoError(t, b.a.Send(bot.WithOutbox(ctx, 30), core.Recipient{User: "wangwu"}, card))
+	require.NoError(t, b.a.Send(ctx, core.Recipient{User: "zhaoliu"}, card)) // a direct reply
+
+	stale := bot.Message{Ref: "incident:9", Status: bot.StatusNotice, Title: "事件 #9 已认领"}
+	require.NoError(t, b.a.Update(bot.WithOutbox(ctx, 20), "incident:9", stale))
+	var to []any
+	for _, u := range b.api.callsTo("message/update_template_card") {
+		to = append(to, u.Body["userids"].([]any)...)
+	}
+	require.ElementsMatch(t, []any{"lisi", "zhaoliu"}, to, "wangwu's card came from a later notice")
 }

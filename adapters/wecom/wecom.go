@@ -53,8 +53,8 @@ type Handler interface {
 // Refs remembers sent cards and holds rate-limited messages;
 // storage/postgres's PlatformMessages implements it.
 type Refs interface {
-	Save(ctx context.Context, platform, ref, address string, data json.RawMessage) (int64, error)
-	ByRef(ctx context.Context, platform, ref string) ([]chat.PlatformMessage, error)
+	Save(ctx context.Context, platform, ref, address string, outboxID int64, data json.RawMessage) (int64, error)
+	ByRef(ctx context.Context, platform, ref string, before int64) ([]chat.PlatformMessage, error)
 	SetData(ctx context.Context, id int64, data json.RawMessage) error
 	Hold(ctx context.Context, platform, address string, body json.RawMessage) error
 	HeldAddresses(ctx context.Context, platform string) ([]string, error)
@@ -326,7 +326,7 @@ func (a *Adapter) sendOne(ctx context.Context, userID string, req *sendRequest, 
 	}
 	if req.TemplateCard != nil && ref != "" {
 		data, _ := json.Marshal(cardData{TaskID: req.TemplateCard.TaskID, ResponseCode: resp.ResponseCode, User: userID, SentAt: a.cfg.Now().Unix(), Part: part})
-		if _, err := a.refs.Save(ctx, core.PlatformWeCom, ref, address{kind: kindUser, id: userID}.String(), data); err != nil {
+		if _, err := a.refs.Save(ctx, core.PlatformWeCom, ref, address{kind: kindUser, id: userID}.String(), bot.OutboxOf(ctx), data); err != nil {
 			// Sent already: a retry would duplicate it. The card just
 			// cannot be updated later.
 			a.log.Error("sent card not recorded; it will not be updated", "ref", ref, "user", userID, "err", err)
@@ -368,7 +368,7 @@ func retryableUpdate(err error) bool {
 // transient failure is returned after trying every card, so a retry only
 // redoes the ones that failed.
 func (a *Adapter) Update(ctx context.Context, ref string, m bot.Message) error {
-	cards, err := a.refs.ByRef(ctx, core.PlatformWeCom, ref)
+	cards, err := a.refs.ByRef(ctx, core.PlatformWeCom, ref, bot.OutboxOf(ctx))
 	if err != nil {
 		return fmt.Errorf("wecom: cards of %s: %w", ref, err)
 	}

@@ -14,23 +14,27 @@ type PlatformMessages struct{ s *Store }
 // PlatformMessages returns the platform card store.
 func (s *Store) PlatformMessages() *PlatformMessages { return &PlatformMessages{s: s} }
 
-// Save records a card sent to address about ref and returns its id.
-func (p *PlatformMessages) Save(ctx context.Context, platform, ref, address string, data json.RawMessage) (int64, error) {
+// Save records a card sent to address about ref by outbox notice outboxID
+// (0: a direct reply) and returns its id.
+func (p *PlatformMessages) Save(ctx context.Context, platform, ref, address string, outboxID int64, data json.RawMessage) (int64, error) {
 	if len(data) == 0 {
 		data = json.RawMessage("{}")
 	}
 	var id int64
 	err := p.s.pool.QueryRow(ctx, `
-		INSERT INTO platform_messages (platform, ref, address, data) VALUES ($1, $2, $3, $4) RETURNING id`,
-		platform, ref, address, []byte(data)).Scan(&id)
+		INSERT INTO platform_messages (platform, ref, address, data, outbox_id) VALUES ($1, $2, $3, $4, nullif($5, 0)) RETURNING id`,
+		platform, ref, address, []byte(data), outboxID).Scan(&id)
 	return id, mapErr(err)
 }
 
-// ByRef lists the cards sent about ref on platform, oldest first.
-func (p *PlatformMessages) ByRef(ctx context.Context, platform, ref string) ([]chat.PlatformMessage, error) {
+// ByRef lists the cards sent about ref on platform, oldest first: with
+// before > 0 only those an update by outbox notice before may replace
+// (posted by an earlier notice, or by a direct reply).
+func (p *PlatformMessages) ByRef(ctx context.Context, platform, ref string, before int64) ([]chat.PlatformMessage, error) {
 	rows, err := p.s.pool.Query(ctx, `
 		SELECT id, platform, ref, address, data, created_at, updated_at
-		FROM platform_messages WHERE platform = $1 AND ref = $2 ORDER BY id`, platform, ref)
+		FROM platform_messages WHERE platform = $1 AND ref = $2 AND ($3 = 0 OR outbox_id IS NULL OR outbox_id < $3) ORDER BY id`,
+		platform, ref, before)
 	if err != nil {
 		return nil, mapErr(err)
 	}
