@@ -116,9 +116,11 @@ type Tx interface {
 	// LockKey serialises work on one key until the transaction ends.
 	LockKey(ctx context.Context, key string) error
 	// LockAlertGroups returns the stored groups of keys and their incidents
-	// (by id), row-locked in the one order every path takes (groups in key
-	// order, then their incidents in id order), in one round trip; a key
-	// with no group is absent.
+	// (by id), row-locked in the one order every path takes (each group,
+	// then its incident, in key order), in one round trip. Only
+	// the keys before the first with no group are locked (a group stored
+	// meanwhile is locked when the batch comes to it, in key order); a key
+	// with no group, or after one, is absent.
 	LockAlertGroups(ctx context.Context, keys []string) (map[string]GroupRow, map[int64]incident.Incident, error)
 	AlertGroupOf(ctx context.Context, incidentID int64) (GroupRow, error)
 	// SaveAlertGroup upserts the group with the transaction's next writes:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -49,11 +50,16 @@ func (t *Tx) AlertGroup(ctx context.Context, key string, lock bool) (alert.Group
 	return g, notFound(err, "alert group")
 }
 
+// beforeFirstAbsent is the condition that alert_groups' (as g) group_key comes
+// before the first of the keys $1 no group is stored for (all of them when
+// every key has a group).
+const beforeFirstAbsent = `(g.group_key COLLATE "C" < (SELECT min(k COLLATE "C") FROM unnest($1::text[]) k
+	WHERE NOT EXISTS (SELECT 1 FROM alert_groups a WHERE a.group_key = k)) IS NOT FALSE)`
+
 // LockAlertGroups returns the groups of keys and their incidents,
-// row-locked in the one lock order of alert work (groups in key order,
-// then their incidents in id order), in one round trip. Deferred writes go
-// first, so a batch that saw a group earlier in the transaction reads what
-// it wrote.
+// row-locked in the one lock order of alert work (each group, then its
+// incident, in key order), in one round trip. Deferred writes go first, so a batch that saw a group
+// earlier in the transaction reads what it wrote.
 func (t *Tx) LockAlertGroups(ctx context.Context, keys []string) (map[string]alert.GroupRow, map[int64]incident.Incident, error) {
 	batch := &pgx.Batch{}
 	later := t.later
@@ -61,8 +67,19 @@ func (t *Tx) LockAlertGroups(ctx context.Context, keys []string) (map[string]ale
 	for _, q := range later {
 		batch.Queue(q.sql, q.args...)
 	}
-	batch.Queue("SELECT "+groupColumns+" FROM alert_groups WHERE group_key = ANY($1) ORDER BY group_key FOR UPDATE", keys)
-	batch.Queue("SELECT "+incidentColumns+" FROM incidents WHERE id IN (SELECT incident_id FROM alert_groups WHERE group_key = ANY($1)) ORDER BY id FOR UPDATE", keys)
+	// One statement locks each group and its incident, group by group in
+	// key order (one snapshot: a second locking statement saw groups
+	// committed since the first and locked their incidents before their
+	// group, which deadlocked with a timer locking that group, then its
+	// incident). Only the keys before the first one with no group yet (in
+	// byte order, the order the batch applies its notifications in): that
+	// group may be stored by another transaction before the batch comes to
+	// it, and locking it then, after a later key, would break the order.
+	batch.Queue("SELECT "+groupColumnsOf("g")+" FROM alert_groups g JOIN incidents i ON i.id = g.incident_id"+
+		" WHERE g.group_key = ANY($1) AND "+beforeFirstAbsent+" ORDER BY g.group_key COLLATE \"C\" FOR UPDATE", keys)
+	// Their incidents, read (locked above; others the read may add are
+	// not used).
+	batch.Queue("SELECT "+incidentColumns+" FROM incidents WHERE id IN (SELECT incident_id FROM alert_groups WHERE group_key = ANY($1))", keys)
 	br := t.tx.SendBatch(ctx, batch)
 	defer br.Close()
 	for _, q := range later {
@@ -80,21 +97,33 @@ func (t *Tx) LockAlertGroups(ctx context.Context, keys []string) (map[string]ale
 	}
 	rows, err = br.Query()
 	if err != nil {
-		return nil, nil, wrap(err, "lock incidents of alert groups")
+		return nil, nil, wrap(err, "read incidents of alert groups")
 	}
-	incs, err := collect(rows, scanIncident, "lock incidents of alert groups")
+	incs, err := collect(rows, scanIncident, "read incidents of alert groups")
 	if err != nil {
 		return nil, nil, mapErr(err)
 	}
 	gm := make(map[string]alert.GroupRow, len(groups))
+	locked := make(map[int64]bool, len(groups))
 	for _, g := range groups {
-		gm[g.GroupKey] = g
+		gm[g.GroupKey], locked[g.IncidentID] = g, true
 	}
-	im := make(map[int64]incident.Incident, len(incs))
+	im := make(map[int64]incident.Incident, len(groups))
 	for _, i := range incs {
-		im[i.ID] = i
+		if locked[i.ID] {
+			im[i.ID] = i
+		}
 	}
 	return gm, im, nil
+}
+
+// groupColumnsOf is groupColumns qualified by the alias of alert_groups.
+func groupColumnsOf(alias string) string {
+	cols := strings.Split(groupColumns, ", ")
+	for n, c := range cols {
+		cols[n] = alias + "." + c
+	}
+	return strings.Join(cols, ", ")
 }
 
 // cardAlertsSQL reads the first $2 alerts of group $1 in

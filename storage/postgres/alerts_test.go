@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -60,4 +61,61 @@ func TestUnchangedAlertsAreNotWrittenAgain(t *testing.T) {
 	c = save(t0.Add(2*time.Minute), a("b", "resolved"))
 	require.Equal(t, 1, c.Firing, "a's stored state counts though it was not posted")
 	require.Equal(t, 1, c.Resolved)
+}
+
+// TestBatchLocksStayInKeyOrder: a batch's preload locks the stored groups
+// of its keys only up to its first key with no group yet, so a group
+// stored meanwhile by another transaction is never locked after a later
+// key. Before, batch A preloaded k9 (k3 was not stored yet), batch B
+// locked k3 (stored meanwhile) and waited for k9, and A, coming to k3,
+// waited for B: a deadlock (seen in make test).
+func TestBatchLocksStayInKeyOrder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := pgtest.New(t)
+	seedOverviewOrg(t, s)
+	t0 := time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
+	group := func(key string, id int) {
+		pgtest.Exec(t, s, `INSERT INTO incidents (id, title, level, state, unit, declared_by, created_at, last_update_at)
+			VALUES ($1, $2, 2, 'declared', 'east', 'u1', $3, $3)`, id, key, t0)
+		pgtest.Exec(t, s, `INSERT INTO alert_groups (group_key, receiver, incident_id, status, updated_at) VALUES ($1, 'opsbot', $2, 'firing', $3)`, key, id, t0)
+	}
+	group("k9", 9)
+	keys := []string{"k3", "k9"}
+
+	aPreloaded, bLocked, aDone := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		aDone <- s.WithTx(ctx, func(tx *postgres.Tx) error {
+			gs, _, err := tx.LockAlertGroups(ctx, keys)
+			if err != nil {
+				return err
+			}
+			if _, ok := gs["k3"]; ok {
+				return fmt.Errorf("k3 was not stored yet")
+			}
+			close(aPreloaded)
+			<-bLocked
+			// A comes to k3, stored meanwhile, in its key order.
+			_, _, err = tx.LockAlertGroups(ctx, []string{"k3"})
+			return err
+		})
+	}()
+	<-aPreloaded
+	group("k3", 3) // another transaction stores k3
+	bDone := make(chan error, 1)
+	go func() {
+		bDone <- s.WithTx(ctx, func(tx *postgres.Tx) error {
+			go func() { time.Sleep(300 * time.Millisecond); close(bLocked) }()
+			_, _, err := tx.LockAlertGroups(ctx, keys) // k3, then k9
+			return err
+		})
+	}()
+	for _, done := range []chan error{aDone, bDone} {
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+		case <-time.After(20 * time.Second):
+			t.Fatal("batches still waiting")
+		}
+	}
 }
