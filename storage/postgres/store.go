@@ -267,8 +267,8 @@ func mapErr(err error) error {
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 		return core.Conflict("duplicate", "constraint", pgErr.ConstraintName)
 	}
-	if pgErr != nil && (pgErr.Code == "40P01" || pgErr.Code == "40001") {
-		return fmt.Errorf("%w: %w", core.ErrRetry, err)
+	if pgErr != nil && (pgErr.Code == "40P01" || pgErr.Code == "40001") && !errors.Is(err, core.ErrRetry) {
+		return fmt.Errorf("%w: %w", core.ErrRetry, err) // once, however often mapErr sees it
 	}
 	return err
 }
