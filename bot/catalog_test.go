@@ -383,3 +383,30 @@ func TestPeopleHelper(t *testing.T) {
 	assert.Equal(t, "孙丽", b.named("declaredby", "declaredby"))
 	assert.Equal(t, "Sun Li (declaredby)", testBot(LangEN).in(LangEN).t("person.with_id", "name", "Sun Li", "id", "declaredby"))
 }
+
+// TestHelpShowsChineseForms: in Chinese, every command's help line also
+// gives its Chinese form, which reads back as the command; the forms use
+// the words people know for each command (报表 for reports, 预案 for
+// emergency plans, 撤销 and 升级 rather than their rarer synonyms).
+func TestHelpShowsChineseForms(t *testing.T) {
+	t.Parallel()
+	b := testBot(LangZH)
+	for _, c := range b.router.Commands() {
+		zh := zhPath(c.Path)
+		require.NotEmptyf(t, zh, "/%s has no Chinese form", c.Path)
+		require.Equalf(t, c.Path, strings.Join(canonicalPath(strings.Fields(zh)), " "), "/%s: %s reads as another command", c.Path, zh)
+	}
+	for path, want := range map[string]string{
+		"incident declare": "事件 申报", "duty now": "值班 当前", "report incidents": "报表 事件", "plan add": "预案 添加",
+		"incident escalate": "事件 升级", "org role revoke": "组织 角色 撤销", "backup report": "备份 上报", "contact add": "联系方式 添加",
+		"backup verify": "备份 恢复测试", "incident assign": "事件 指派", "webchat link": "网页版 登录",
+	} {
+		require.Equal(t, want, zhPath(path), path)
+	}
+	topic, err := b.helpTopic("incident")
+	require.NoError(t, err)
+	require.Contains(t, topic[0].Text, "（/事件 申报）")
+	en, err := testBot(LangEN).helpTopic("incident")
+	require.NoError(t, err)
+	require.NotContains(t, en[0].Text, "/事件", "English help stays English")
+}
