@@ -452,7 +452,6 @@ func (c *Console) unauthenticated(w http.ResponseWriter, r *http.Request, p Page
 	c.writeError(w, r, status, c.svc.Explain(explained))
 }
 
-
 // fail answers a page's error with the chat's own text for it and the
 // error's status: a page for a browser, JSON or plain text for a data
 // endpoint.

@@ -96,4 +96,3 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = page.Execute(w, data)
 }
-
