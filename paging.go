@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"maps"
 	"net/http"
 	"slices"
-	"strings"
 
 	apaging "opsbot/adapters/paging"
 	"opsbot/configs"
@@ -23,19 +21,7 @@ var pagingTypes = map[string]func(p configs.PagingProvider) (paging.Provider, er
 
 func init() {
 	for _, kind := range apaging.Kinds {
-		pagingTypes[kind] = func(p configs.PagingProvider) (paging.Provider, error) {
-			s := p.Settings
-			if p.Type == "webhook" && s["methods"] == "" && len(p.Methods) > 0 {
-				// The gateway delivers what its entry lists (methods:
-				// [webhook]), unless its settings say otherwise.
-				s = maps.Clone(s)
-				if s == nil {
-					s = map[string]string{}
-				}
-				s["methods"] = strings.Join(p.Methods, ",")
-			}
-			return apaging.New(p.Type, s)
-		}
+		pagingTypes[kind] = func(p configs.PagingProvider) (paging.Provider, error) { return apaging.New(p.Type, p.Settings) }
 	}
 }
 

@@ -57,7 +57,7 @@ func Verify(secret string, h http.Header, body []byte, now time.Time) error {
 type Config struct {
 	URL     string          // the gateway; a webhook page whose address is an http(s) URL goes there instead
 	Secret  string          // the HMAC key shared with the gateway
-	Methods []paging.Method // what the gateway delivers; default sms
+	Methods []paging.Method // what the gateway can deliver; default all four (its config entry's methods choose)
 
 	HTTPClient *http.Client
 	Now        func() time.Time
@@ -75,7 +75,7 @@ func New(cfg Config) (*Provider, error) {
 		return nil, fmt.Errorf("webhook: url %q is not http(s) (网关地址须以 http:// 或 https:// 开头)", cfg.URL)
 	}
 	if len(cfg.Methods) == 0 {
-		cfg.Methods = []paging.Method{paging.MethodSMS}
+		cfg.Methods = []paging.Method{paging.MethodSMS, paging.MethodVoice, paging.MethodEmail, paging.MethodWebhook}
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second}
