@@ -478,9 +478,9 @@ func (s *Service) begin(ctx context.Context, tx Tx, incidentID int64, data map[s
 
 // finish records what became of an attempt: sent, retried later with
 // backoff, or failed (falling back to the person's next method). The page
-// has gone out (or not) already, so the record is tried a few times
-// before it is given up, even as ctx ends; an outcome never recorded
-// leaves the page to the recovery timer, which sends it again.
+// has gone out (or not) already, so the record is tried four times over
+// about two seconds, even as ctx ends; an outcome never recorded leaves
+// the page to the recovery timer, which sends it again.
 func (s *Service) finish(ctx context.Context, rec Record, r Receipt, sendErr error) error {
 	attempt := rec.Attempts
 	switch {
@@ -501,7 +501,7 @@ func (s *Service) finish(ctx context.Context, rec Record, r Receipt, sendErr err
 				return err
 			}
 			if !slices.ContainsFunc(pages, func(p Record) bool { return p.ID == rec.ID && p.Attempts == attempt }) {
-				return nil // acknowledged meanwhile, or taken over as cut short
+				return nil // taken over as cut short: a recovery attempt began
 			}
 			if rec.Status == StatusRetrying {
 				if err := s.scheduleSend(ctx, tx, rec, attempt+1, s.clock.Now().Add(s.cfg.Backoff<<(attempt-1)), false); err != nil {
