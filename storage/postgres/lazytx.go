@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -10,117 +11,253 @@ import (
 )
 
 // lazyTx is a transaction that takes a pooled connection and sends BEGIN
-// only when its first statement is sent. A transaction answered entirely
-// from memory (the org cache: resolving the actor of a command, /org
-// tree) costs no connection and no round trip; one that sends nothing
-// commits as a no-op.
+// only with its first statement, in the same round trip (a batch of the
+// two). A transaction answered entirely from memory (the org cache:
+// resolving the actor of a command, /org tree) costs no connection and no
+// round trip; one that sends nothing commits as a no-op; one that sends
+// one query costs two round trips (the query, COMMIT), not three.
 type lazyTx struct {
-	pool *pgxpool.Pool
-	tx   pgx.Tx
-	err  error
+	pool  *pgxpool.Pool
+	conn  *pgxpool.Conn
+	begun bool // BEGIN was sent and answered
+	ended bool // COMMIT or ROLLBACK was sent; the connection is back in the pool
+	err   error
 }
 
-// begin starts the transaction on first use.
-func (l *lazyTx) begin(ctx context.Context) error {
-	if l.tx == nil && l.err == nil {
-		if l.tx, l.err = l.pool.Begin(ctx); l.err != nil {
+// errTxEnded is a statement sent after the transaction ended.
+var errTxEnded = errors.New("postgres: transaction already ended")
+
+// acquire takes the connection on first use.
+func (l *lazyTx) acquire(ctx context.Context) error {
+	if l.ended {
+		return errTxEnded
+	}
+	if l.conn == nil && l.err == nil {
+		if l.conn, l.err = l.pool.Acquire(ctx); l.err != nil {
 			l.err = fmt.Errorf("postgres: begin: %w", l.err)
 		}
 	}
 	return l.err
 }
 
-// begun reports whether a statement was sent.
-func (l *lazyTx) begun() bool { return l.tx != nil }
-
-func (l *lazyTx) Begin(ctx context.Context) (pgx.Tx, error) {
-	if err := l.begin(ctx); err != nil {
-		return nil, err
+// begin sends BEGIN alone, for the calls that cannot carry it.
+func (l *lazyTx) begin(ctx context.Context) error {
+	if err := l.acquire(ctx); err != nil {
+		return err
 	}
-	return l.tx.Begin(ctx)
+	if !l.begun {
+		if _, err := l.conn.Exec(ctx, "BEGIN"); err != nil {
+			l.err = fmt.Errorf("postgres: begin: %w", err)
+			return l.err
+		}
+		l.begun = true
+	}
+	return nil
 }
 
+// first sends BEGIN and b's statements in one round trip and returns
+// their results, BEGIN's read.
+func (l *lazyTx) first(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, error) {
+	withBegin := &pgx.Batch{}
+	withBegin.Queue("BEGIN")
+	withBegin.QueuedQueries = append(withBegin.QueuedQueries, b.QueuedQueries...)
+	br := l.conn.SendBatch(ctx, withBegin)
+	if _, err := br.Exec(); err != nil {
+		_ = br.Close()
+		l.err = fmt.Errorf("postgres: begin: %w", err)
+		return nil, l.err
+	}
+	l.begun = true
+	return br, nil
+}
+
+// Begin would start a nested transaction (a savepoint); opsbot uses none.
+func (l *lazyTx) Begin(context.Context) (pgx.Tx, error) {
+	return nil, errors.New("postgres: nested transactions are not supported")
+}
+
+// Commit sends COMMIT when a statement was sent, and gives the connection
+// back. A transaction Postgres had already aborted answers ROLLBACK to
+// COMMIT: that is an error (pgx.ErrTxCommitRollback), as pgx's own.
 func (l *lazyTx) Commit(ctx context.Context) error {
-	if l.tx == nil {
+	if l.ended || l.conn == nil {
 		return nil
 	}
-	return l.tx.Commit(ctx)
+	if l.err != nil {
+		return l.Rollback(ctx)
+	}
+	l.ended = true
+	defer l.conn.Release() // a connection left in a transaction is closed, not reused
+	tag, err := l.conn.Exec(ctx, "COMMIT")
+	if err != nil {
+		return err
+	}
+	if tag.String() == "ROLLBACK" {
+		return pgx.ErrTxCommitRollback
+	}
+	return nil
 }
 
+// Rollback sends ROLLBACK when a statement was sent, and gives the
+// connection back; after Commit it does nothing.
 func (l *lazyTx) Rollback(ctx context.Context) error {
-	if l.tx == nil {
+	if l.ended || l.conn == nil {
 		return nil
 	}
-	return l.tx.Rollback(ctx)
+	l.ended = true
+	defer l.conn.Release()
+	if !l.begun {
+		return nil
+	}
+	_, err := l.conn.Exec(ctx, "ROLLBACK")
+	return err
 }
 
 func (l *lazyTx) CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error) {
 	if err := l.begin(ctx); err != nil {
 		return 0, err
 	}
-	return l.tx.CopyFrom(ctx, table, columns, src)
+	return l.conn.CopyFrom(ctx, table, columns, src)
 }
 
 func (l *lazyTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
-	if err := l.begin(ctx); err != nil {
+	if err := l.acquire(ctx); err != nil {
 		return errBatch{err}
 	}
-	return l.tx.SendBatch(ctx, b)
+	if l.begun {
+		return l.conn.SendBatch(ctx, b)
+	}
+	br, err := l.first(ctx, b)
+	if err != nil {
+		return errBatch{err}
+	}
+	return br
 }
 
-func (l *lazyTx) LargeObjects() pgx.LargeObjects {
-	_ = l.begin(context.Background())
-	if l.tx == nil {
-		return pgx.LargeObjects{}
-	}
-	return l.tx.LargeObjects()
-}
+func (l *lazyTx) LargeObjects() pgx.LargeObjects { return pgx.LargeObjects{} }
 
 func (l *lazyTx) Prepare(ctx context.Context, name, sql string) (*pgconn.StatementDescription, error) {
 	if err := l.begin(ctx); err != nil {
 		return nil, err
 	}
-	return l.tx.Prepare(ctx, name, sql)
+	return l.conn.Conn().Prepare(ctx, name, sql)
 }
 
 func (l *lazyTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	if err := l.begin(ctx); err != nil {
+	if err := l.acquire(ctx); err != nil {
 		return pgconn.CommandTag{}, err
 	}
-	return l.tx.Exec(ctx, sql, args...)
+	if l.begun {
+		return l.conn.Exec(ctx, sql, args...)
+	}
+	b := &pgx.Batch{}
+	b.Queue(sql, args...)
+	br, err := l.first(ctx, b)
+	if err != nil {
+		return pgconn.CommandTag{}, err
+	}
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return tag, err
 }
 
 func (l *lazyTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	if err := l.begin(ctx); err != nil {
+	if err := l.acquire(ctx); err != nil {
 		return nil, err
 	}
-	return l.tx.Query(ctx, sql, args...)
+	if l.begun {
+		return l.conn.Query(ctx, sql, args...)
+	}
+	b := &pgx.Batch{}
+	b.Queue(sql, args...)
+	br, err := l.first(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := br.Query()
+	if err != nil {
+		_ = br.Close()
+		return nil, err
+	}
+	return &batchRows{Rows: rows, br: br}, nil
 }
 
 func (l *lazyTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	if err := l.begin(ctx); err != nil {
-		return errRow{err}
-	}
-	return l.tx.QueryRow(ctx, sql, args...)
+	rows, err := l.Query(ctx, sql, args...)
+	return row{rows: rows, err: err}
 }
 
 func (l *lazyTx) Conn() *pgx.Conn {
 	if err := l.begin(context.Background()); err != nil {
 		return nil
 	}
-	return l.tx.Conn()
+	return l.conn.Conn()
 }
 
-// errRow is the row of a transaction that could not begin.
-type errRow struct{ err error }
+// batchRows are the rows of a transaction's first query, sent in one
+// batch with BEGIN: the batch is closed with them (when read to the end or
+// closed), so the connection is free for the next statement.
+type batchRows struct {
+	pgx.Rows
+	br  pgx.BatchResults
+	err error // closing the batch
+}
 
-func (r errRow) Scan(...any) error { return r.err }
+func (r *batchRows) Next() bool {
+	if r.Rows.Next() {
+		return true
+	}
+	r.Close()
+	return false
+}
+
+func (r *batchRows) Close() {
+	r.Rows.Close()
+	if r.br != nil {
+		r.err = r.br.Close()
+		r.br = nil
+	}
+}
+
+func (r *batchRows) Err() error {
+	if err := r.Rows.Err(); err != nil {
+		return err
+	}
+	return r.err
+}
+
+// row is QueryRow's answer, as pgx's: the first row scanned,
+// pgx.ErrNoRows when there is none.
+type row struct {
+	rows pgx.Rows
+	err  error
+}
+
+func (r row) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	defer r.rows.Close()
+	if !r.rows.Next() {
+		if err := r.rows.Err(); err != nil {
+			return err
+		}
+		return pgx.ErrNoRows
+	}
+	if err := r.rows.Scan(dest...); err != nil {
+		return err
+	}
+	r.rows.Close()
+	return r.rows.Err()
+}
 
 // errBatch is the batch of a transaction that could not begin.
 type errBatch struct{ err error }
 
 func (b errBatch) Exec() (pgconn.CommandTag, error) { return pgconn.CommandTag{}, b.err }
 func (b errBatch) Query() (pgx.Rows, error)         { return nil, b.err }
-func (b errBatch) QueryRow() pgx.Row                { return errRow{b.err} }
+func (b errBatch) QueryRow() pgx.Row                { return row{err: b.err} }
 func (b errBatch) Close() error                     { return b.err }
 func (b errBatch) Tx() pgx.Tx                       { return nil }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -167,4 +168,54 @@ func TestOutboxFailureKeepsDeliveredPlatforms(t *testing.T) {
 	due, err := s.Outbox().Due(ctx, 10)
 	require.NoError(t, err)
 	require.Empty(t, due)
+}
+
+// Concurrent replies share transactions; each call gets its own messages,
+// in order, and a message Postgres refuses fails its own call only (its
+// batch is stored again call by call).
+func TestWebchatConcurrentInsertsFailAlone(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := pgtest.New(t).Webchat()
+	const calls = 60
+	type answer struct {
+		recs []chat.WebchatMessage
+		err  error
+	}
+	answers := make([]answer, calls)
+	var wg sync.WaitGroup
+	for i := range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			user := fmt.Sprintf("u%02d", i)
+			title := "第一条"
+			if i%20 == 7 {
+				title = "坏\x00" // Postgres text holds no NUL
+			}
+			recs, err := w.Insert(ctx, []chat.WebchatMessage{
+				{ToUser: user, Content: chat.WebchatContent{Status: "ok", Title: title}},
+				{ToUser: user, Content: chat.WebchatContent{Status: "ok", Title: "第二条"}},
+			})
+			answers[i] = answer{recs, err}
+		}()
+	}
+	wg.Wait()
+	for i, a := range answers {
+		user := fmt.Sprintf("u%02d", i)
+		inbox, err := w.Inbox(ctx, user, nil, 0, 10)
+		require.NoError(t, err)
+		if i%20 == 7 {
+			require.Error(t, a.err, "call %d", i)
+			require.Empty(t, inbox, "a failed call stores none of its messages")
+			continue
+		}
+		require.NoError(t, a.err, "call %d", i)
+		require.Len(t, a.recs, 2)
+		require.Equal(t, user, a.recs[0].ToUser)
+		require.Equal(t, "第一条", a.recs[0].Content.Title)
+		require.Equal(t, "第二条", a.recs[1].Content.Title)
+		require.Less(t, a.recs[0].Seq, a.recs[1].Seq)
+		require.Len(t, inbox, 2)
+	}
 }

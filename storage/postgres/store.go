@@ -33,6 +33,7 @@ type Store struct {
 	orgChanged func(ctx context.Context)
 	orgCache   *orgCache
 	auditKey   *audit.Key // seals the audit chain; nil: unkeyed
+	webchat    *Webchat
 }
 
 // Options tune Open.
@@ -81,7 +82,9 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: ping: %w", err)
 	}
-	return &Store{pool: pool, auditKey: opts.AuditKey}, nil
+	s := &Store{pool: pool, auditKey: opts.AuditKey}
+	s.webchat = newWebchat(s)
+	return s, nil
 }
 
 // Close closes the pool.

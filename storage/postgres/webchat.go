@@ -7,15 +7,32 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"opsbot/core"
 	"opsbot/core/chat"
 	"opsbot/core/org"
 )
 
 // Webchat is the webchat adapter's message store.
-type Webchat struct{ s *Store }
+type Webchat struct {
+	s       *Store
+	inserts *core.Batcher[[]chat.WebchatMessage, []chat.WebchatMessage]
+}
 
 // Webchat returns the webchat store.
-func (s *Store) Webchat() *Webchat { return &Webchat{s: s} }
+func (s *Store) Webchat() *Webchat { return s.webchat }
+
+// webchatInsertBatch bounds the replies stored in one shared transaction
+// (Insert), and webchatInsertWorkers the shared transactions at once.
+const (
+	webchatInsertBatch   = 64
+	webchatInsertWorkers = 2
+)
+
+func newWebchat(s *Store) *Webchat {
+	w := &Webchat{s: s}
+	w.inserts = core.NewBatcher(webchatInsertWorkers, webchatInsertBatch, w.insertAll)
+	return w
+}
 
 const webchatColumns = "id, seq, revision, to_user, to_channel, status, ref, title, body, fields, buttons, image, created_at, updated_at"
 
@@ -36,26 +53,71 @@ func jsonArray(v json.RawMessage) []byte {
 	return v
 }
 
-// Insert stores messages in one transaction, in order.
+// Insert stores messages in one transaction, in order. Concurrent calls
+// (every command's replies) share transactions (core.Batcher): one round
+// trip and one commit for all waiting, not one each.
 func (w *Webchat) Insert(ctx context.Context, recs []chat.WebchatMessage) ([]chat.WebchatMessage, error) {
-	out := make([]chat.WebchatMessage, 0, len(recs))
-	err := w.s.WithTx(ctx, func(tx *Tx) error {
+	if len(recs) == 0 {
+		return nil, nil
+	}
+	return w.inserts.Do(ctx, recs)
+}
+
+// insertAll stores several calls' messages in one round trip (a batch is
+// one implicit transaction: all its rows or none); when that fails, each
+// call's alone, so one bad message fails its own call only.
+func (w *Webchat) insertAll(ctx context.Context, calls [][]chat.WebchatMessage) ([][]chat.WebchatMessage, []error) {
+	out, errs := make([][]chat.WebchatMessage, len(calls)), make([]error, len(calls))
+	all, err := w.insertWebchat(ctx, calls)
+	if err == nil {
+		return all, errs
+	}
+	if len(calls) == 1 {
+		errs[0] = err
+		return out, errs
+	}
+	for i := range calls {
+		one, err := w.insertWebchat(ctx, calls[i:i+1])
+		if err == nil {
+			out[i] = one[0]
+		}
+		errs[i] = err
+	}
+	return out, errs
+}
+
+// insertWebchat stores calls' messages, in order, in one batch: one round
+// trip, one implicit transaction.
+func (w *Webchat) insertWebchat(ctx context.Context, calls [][]chat.WebchatMessage) ([][]chat.WebchatMessage, error) {
+	batch := &pgx.Batch{}
+	for _, recs := range calls {
 		for _, r := range recs {
 			c := r.Content
-			rec, err := scanWebchat(tx.tx.QueryRow(ctx, `
+			batch.Queue(`
 				WITH n AS (SELECT nextval('webchat_seq') AS v)
 				INSERT INTO webchat_messages (id, seq, to_user, to_channel, status, ref, title, body, fields, buttons, image)
 				SELECT n.v, n.v, $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM n
 				RETURNING `+webchatColumns,
-				r.ToUser, r.ToChannel, c.Status, c.Ref, c.Title, c.Text, jsonArray(c.Fields), jsonArray(c.Buttons), c.Image))
-			if err != nil {
-				return fmt.Errorf("postgres: webchat insert: %w", err)
-			}
-			out = append(out, rec)
+				r.ToUser, r.ToChannel, c.Status, c.Ref, c.Title, c.Text, jsonArray(c.Fields), jsonArray(c.Buttons), c.Image)
 		}
-		return nil
-	})
-	return out, err
+	}
+	br := w.s.pool.SendBatch(ctx, batch)
+	defer br.Close()
+	out := make([][]chat.WebchatMessage, len(calls))
+	for i, recs := range calls {
+		out[i] = make([]chat.WebchatMessage, 0, len(recs))
+		for range recs {
+			rec, err := scanWebchat(br.QueryRow())
+			if err != nil {
+				return nil, fmt.Errorf("postgres: webchat insert: %w", err)
+			}
+			out[i] = append(out[i], rec)
+		}
+	}
+	if err := br.Close(); err != nil {
+		return nil, fmt.Errorf("postgres: webchat insert: %w", err)
+	}
+	return out, nil
 }
 
 // InsertOnce stores the message an outbox notice sends to one recipient,

@@ -16,8 +16,13 @@ const orgVersionKey = "opsbot:org:version"
 // OrgVersion returns the org's version (core/org.Versions): it changes
 // with every committed org change on any replica. A missing key (a new or
 // flushed Redis) is set to the current time in nanoseconds, a value no
-// version read before the loss can have had.
-func (s *Shared) OrgVersion(ctx context.Context) (string, error) {
+// version read before the loss can have had. Concurrent callers share
+// one read issued after each of them asked (freshReads): every change
+// bumped before the call is seen.
+func (s *Shared) OrgVersion(ctx context.Context) (string, error) { return s.version.get(ctx) }
+
+// readOrgVersion reads the org's version from Redis.
+func (s *Shared) readOrgVersion(ctx context.Context) (string, error) {
 	v, err := s.c.Get(ctx, orgVersionKey).Result()
 	if errors.Is(err, goredis.Nil) {
 		if err := s.c.SetNX(ctx, orgVersionKey, time.Now().UnixNano(), 0).Err(); err != nil {

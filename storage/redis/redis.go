@@ -91,8 +91,13 @@ func Connect(ctx context.Context, o Options) (goredis.UniversalClient, error) {
 // WeCom access token, Slack's e-mail link outcomes). Keys are the
 // caller's, prefix included; the adapters declare the few methods they use.
 type Shared struct {
-	c goredis.UniversalClient
+	c       goredis.UniversalClient
+	version *freshReads // OrgVersion's reads, shared by concurrent callers
 }
 
 // NewShared returns the shared adapter state on c.
-func NewShared(c goredis.UniversalClient) *Shared { return &Shared{c: c} }
+func NewShared(c goredis.UniversalClient) *Shared {
+	s := &Shared{c: c}
+	s.version = &freshReads{read: s.readOrgVersion}
+	return s
+}

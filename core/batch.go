@@ -1,0 +1,119 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"sync"
+)
+
+// Batcher shares work among concurrent callers (group commit): a caller's
+// item waits for a free worker, which takes every item waiting (up to
+// max) and runs them together, in one transaction where run writes, so
+// they share its round trips, commit and WAL flush. Nothing waits for a
+// timer: at low load every batch has one item, under load they grow.
+// Workers are started as items arrive, at most workers at a time, and
+// end when nothing is waiting.
+type Batcher[In, Out any] struct {
+	run     func(ctx context.Context, in []In) ([]Out, []error)
+	workers int
+	max     int
+	mu      sync.Mutex
+	queue   []*batchCall[In, Out]
+	running int
+}
+
+type batchCall[In, Out any] struct {
+	ctx  context.Context
+	in   In
+	out  Out
+	err  error
+	done chan struct{}
+}
+
+// NewBatcher returns a batcher running batches of at most max items, at
+// most workers batches at a time, through run, which answers each item of
+// its batch (an error for one item or for all).
+func NewBatcher[In, Out any](workers, max int, run func(ctx context.Context, in []In) ([]Out, []error)) *Batcher[In, Out] {
+	return &Batcher[In, Out]{run: run, workers: max1(workers), max: max1(max)}
+}
+
+func max1(n int) int { return max(n, 1) }
+
+// Do queues in and waits for its batch. A caller whose context ends
+// before its batch starts is dropped from it; once the batch has started
+// the caller still stops waiting when its context ends, but the batch
+// goes on.
+func (b *Batcher[In, Out]) Do(ctx context.Context, in In) (Out, error) {
+	c := &batchCall[In, Out]{ctx: ctx, in: in, done: make(chan struct{})}
+	b.mu.Lock()
+	b.queue = append(b.queue, c)
+	if b.running < b.workers {
+		b.running++
+		go b.work()
+	}
+	b.mu.Unlock()
+	select {
+	case <-c.done:
+		return c.out, c.err
+	case <-ctx.Done():
+		var zero Out
+		return zero, ctx.Err()
+	}
+}
+
+// work runs batches until nothing is waiting.
+func (b *Batcher[In, Out]) work() {
+	for {
+		b.mu.Lock()
+		n := min(len(b.queue), b.max)
+		if n == 0 {
+			b.running--
+			b.mu.Unlock()
+			return
+		}
+		batch := make([]*batchCall[In, Out], n)
+		copy(batch, b.queue)
+		b.queue = append(b.queue[:0], b.queue[n:]...)
+		b.mu.Unlock()
+		live := batch[:0]
+		for _, c := range batch {
+			if c.ctx.Err() != nil { // the caller gave up before anything was done
+				c.err = c.ctx.Err()
+				close(c.done)
+				continue
+			}
+			live = append(live, c)
+		}
+		if len(live) == 0 {
+			continue
+		}
+		in := make([]In, len(live))
+		for i, c := range live {
+			in[i] = c.in
+		}
+		out, errs := b.runSafely(context.WithoutCancel(live[0].ctx), in)
+		for i, c := range live {
+			if i < len(out) {
+				c.out = out[i]
+			}
+			if i < len(errs) {
+				c.err = errs[i]
+			}
+			close(c.done)
+		}
+	}
+}
+
+// runSafely runs one batch; a panic fails the batch's items instead of
+// the process (the worker goroutine has no caller to recover it).
+func (b *Batcher[In, Out]) runSafely(ctx context.Context, in []In) (out []Out, errs []error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, errs = nil, make([]error, len(in))
+			for i := range errs {
+				errs[i] = fmt.Errorf("batch: panic: %v", r)
+			}
+		}
+	}()
+	return b.run(ctx, in)
+}

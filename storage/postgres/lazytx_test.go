@@ -1,0 +1,156 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+)
+
+// countingConn counts the writes the client makes: pgx flushes once per
+// round trip, so this counts round trips.
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c countingConn) Write(b []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(b)
+}
+
+// lazyPool is a pool of one connection whose round trips are counted, and
+// a table of the test's own.
+func lazyPool(t *testing.T) (*pgxpool.Pool, *atomic.Int64, string) {
+	t.Helper()
+	url := os.Getenv("TEST_DATABASE_URL")
+	if url == "" {
+		url = "postgres://postgres@127.0.0.1:5432/opsbot_test?sslmode=disable"
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	require.NoError(t, err)
+	cfg.MaxConns = 1
+	writes := &atomic.Int64{}
+	cfg.ConnConfig.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		return countingConn{c, writes}, err
+	}
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	table := fmt.Sprintf("lazytx_%d", time.Now().UnixNano())
+	_, err = pool.Exec(context.Background(), "CREATE TABLE "+table+" (n int PRIMARY KEY)")
+	require.NoError(t, err)
+	t.Cleanup(func() { _, _ = pool.Exec(context.Background(), "DROP TABLE "+table) })
+	return pool, writes, table
+}
+
+// BEGIN goes with the first statement: a transaction of one query costs
+// two round trips (the query, COMMIT), and its statements share one
+// transaction.
+func TestLazyTxSendsBeginWithTheFirstStatement(t *testing.T) {
+	ctx := context.Background()
+	pool, writes, table := lazyPool(t)
+	// pgx prepares a statement the first time a connection sees it (a
+	// round trip of its own): warm the statement cache, as a busy pool is.
+	for _, sql := range []string{"INSERT INTO " + table + " VALUES (1)", "INSERT INTO " + table + " VALUES (1) RETURNING n",
+		"SELECT pg_current_xact_id()::text", "SELECT 1"} {
+		tx := &lazyTx{pool: pool}
+		_, err := tx.Exec(ctx, sql)
+		require.NoError(t, err)
+		require.NoError(t, tx.Rollback(ctx))
+	}
+	before := writes.Load()
+	tx := &lazyTx{pool: pool}
+	t.Cleanup(func() { _ = tx.Rollback(ctx) })
+	var x1, x2 string
+	require.NoError(t, tx.QueryRow(ctx, "SELECT pg_current_xact_id()::text").Scan(&x1))
+	require.Equal(t, int64(1), writes.Load()-before, "BEGIN and the query in one round trip")
+	rows, err := tx.Query(ctx, "SELECT pg_current_xact_id()::text")
+	require.NoError(t, err)
+	require.True(t, rows.Next())
+	require.NoError(t, rows.Scan(&x2))
+	rows.Close()
+	require.Equal(t, x1, x2, "one transaction")
+	require.NoError(t, tx.Commit(ctx))
+	require.Equal(t, int64(3), writes.Load()-before)
+
+	// Each first call: Exec, Query, SendBatch.
+	for name, first := range map[string]func(tx *lazyTx) error{
+		"exec": func(tx *lazyTx) error {
+			_, err := tx.Exec(ctx, "INSERT INTO "+table+" VALUES (1)")
+			return err
+		},
+		"query": func(tx *lazyTx) error {
+			rows, err := tx.Query(ctx, "INSERT INTO "+table+" VALUES (1) RETURNING n")
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+			}
+			return rows.Err()
+		},
+		"batch": func(tx *lazyTx) error {
+			b := &pgx.Batch{}
+			b.Queue("INSERT INTO " + table + " VALUES (1)")
+			b.Queue("SELECT 1")
+			return tx.SendBatch(ctx, b).Close()
+		},
+	} {
+		before := writes.Load()
+		tx := &lazyTx{pool: pool}
+		t.Cleanup(func() { _ = tx.Rollback(ctx) })
+		require.NoError(t, first(tx), name)
+		require.NoError(t, tx.Rollback(ctx), name)
+		require.Equal(t, int64(2), writes.Load()-before, name)
+		var n int
+		require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n))
+		require.Zero(t, n, "%s: rolled back with the transaction", name)
+	}
+}
+
+// A transaction that sends nothing takes no connection; a failing first
+// statement, an unread query and an aborted transaction's commit all
+// leave the one connection fit for the next transaction.
+func TestLazyTxFailuresLeaveTheConnectionUsable(t *testing.T) {
+	ctx := context.Background()
+	pool, writes, table := lazyPool(t)
+	before, acquired := writes.Load(), pool.Stat().AcquireCount()
+	tx := &lazyTx{pool: pool}
+	t.Cleanup(func() { _ = tx.Rollback(ctx) })
+	require.NoError(t, tx.Commit(ctx))
+	require.Equal(t, before, writes.Load())
+	require.Equal(t, acquired, pool.Stat().AcquireCount(), "nothing sent, no connection taken")
+
+	tx = &lazyTx{pool: pool}
+	_, err := tx.Exec(ctx, "INSERT INTO nope VALUES (1)")
+	require.ErrorContains(t, err, "nope")
+	require.NoError(t, tx.Rollback(ctx))
+
+	tx = &lazyTx{pool: pool}
+	var n int
+	require.ErrorIs(t, tx.QueryRow(ctx, "SELECT n FROM "+table).Scan(&n), pgx.ErrNoRows)
+	rows, err := tx.Query(ctx, "SELECT generate_series(1, 100)")
+	require.NoError(t, err)
+	require.True(t, rows.Next())
+	rows.Close() // not read to the end
+	_, err = tx.Exec(ctx, "INSERT INTO "+table+" VALUES (1)")
+	require.NoError(t, err)
+	_, err = tx.Exec(ctx, "INSERT INTO "+table+" VALUES (1)")
+	require.Error(t, err, "a duplicate aborts the transaction")
+	require.ErrorIs(t, tx.Commit(ctx), pgx.ErrTxCommitRollback)
+
+	tx = &lazyTx{pool: pool}
+	require.NoError(t, tx.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n))
+	require.NoError(t, tx.Commit(ctx))
+	require.Zero(t, n, "the aborted transaction stored nothing")
+	_, err = tx.Exec(ctx, "SELECT 1")
+	require.ErrorIs(t, err, errTxEnded)
+}
