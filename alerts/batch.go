@@ -3,6 +3,7 @@ package alerts
 import (
 	"context"
 	"errors"
+	"hash/fnv"
 
 	"opsbot/core"
 	"opsbot/core/alert"
@@ -15,15 +16,19 @@ type BatchIngester interface {
 }
 
 // Batcher applies Alertmanager notifications in small batches, one
-// transaction each, so concurrent webhooks share their transaction's
-// begin, commit and WAL flush. A notification waits for no timer: a
-// worker takes whatever is queued when it is free, so at low load every
-// batch has one notification and under load they grow to max.
+// transaction each (core.Batcher), so concurrent webhooks share their
+// transaction's round trips, commit and WAL flush. A notification waits
+// for no timer: at low load every batch has one notification and under
+// load they grow to max.
+//
+// Notifications are split by group key among partitions, each applying
+// one batch at a time: two batches at once never hold the same groups, so
+// one never waits for the other's row locks to be let go at its commit
+// (with one shared queue, every batch of a 200-group load shared a group
+// with the one before it and waited for it).
 type Batcher struct {
 	s       BatchIngester
-	jobs    chan *batchJob
-	max     int
-	workers int
+	parts   []*core.Batcher[alert.Group, alert.IngestResult]
 	retried func(outcome string)
 }
 
@@ -32,100 +37,43 @@ type Batcher struct {
 // conflict (core.ErrRetry); outcome is "ok" or "failed".
 func (b *Batcher) OnRetry(count func(outcome string)) { b.retried = count }
 
-type batchJob struct {
-	ctx  context.Context
-	g    alert.Group
-	res  alert.IngestResult
-	err  error
-	done chan struct{}
+// NewBatcher returns a batcher over s with partitions batches at once, of
+// at most size notifications each.
+func NewBatcher(s BatchIngester, partitions, size int) *Batcher {
+	b := &Batcher{s: s}
+	for range max(partitions, 1) {
+		b.parts = append(b.parts, core.NewBatcher(1, size, b.apply))
+	}
+	return b
 }
 
-// NewBatcher returns a batcher over s with workers concurrent batches of
-// at most max notifications. Start it before use.
-func NewBatcher(s BatchIngester, workers, max int) *Batcher {
-	if workers < 1 {
-		workers = 1
-	}
-	if max < 1 {
-		max = 1
-	}
-	return &Batcher{s: s, jobs: make(chan *batchJob, workers*max), max: max, workers: workers}
-}
-
-// Start runs the workers until ctx ends.
-func (b *Batcher) Start(ctx context.Context) {
-	for range b.workers {
-		go b.work(ctx)
-	}
-}
-
-func (b *Batcher) work(ctx context.Context) {
-	batch := make([]*batchJob, 0, b.max)
-	for {
-		batch = batch[:0]
-		select {
-		case <-ctx.Done():
-			return
-		case j := <-b.jobs:
-			batch = append(batch, j)
-		}
-	fill:
-		for len(batch) < b.max {
-			select {
-			case j := <-b.jobs:
-				batch = append(batch, j)
-			default:
-				break fill
-			}
-		}
-		live := batch[:0:0]
-		gs := make([]alert.Group, 0, len(batch))
-		for _, j := range batch {
-			if j.ctx.Err() != nil { // the caller gave up: it was not acknowledged
-				j.err = j.ctx.Err()
-				close(j.done)
-				continue
-			}
-			live = append(live, j)
-			gs = append(gs, j.g)
-		}
-		if len(live) == 0 {
+// apply applies one batch; a notification whose transaction was given up
+// for a conflict is applied again, once, alone (one that still conflicts
+// gets 503: ServeHTTP).
+func (b *Batcher) apply(ctx context.Context, gs []alert.Group) ([]alert.IngestResult, []error) {
+	res, errs := b.s.IngestBatch(ctx, gs)
+	for i := range gs {
+		if !errors.Is(errs[i], core.ErrRetry) {
 			continue
 		}
-		res, errs := b.s.IngestBatch(ctx, gs)
-		for i := range live {
-			if errors.Is(errs[i], core.ErrRetry) {
-				// Once, alone: a conflict that lasts gets 503 (ServeHTTP).
-				r, e := b.s.IngestBatch(ctx, gs[i:i+1])
-				res[i], errs[i] = r[0], e[0]
-				if b.retried != nil {
-					outcome := "ok"
-					if e[0] != nil {
-						outcome = "failed"
-					}
-					b.retried(outcome)
-				}
+		r, e := b.s.IngestBatch(ctx, gs[i:i+1])
+		res[i], errs[i] = r[0], e[0]
+		if b.retried != nil {
+			outcome := "ok"
+			if e[0] != nil {
+				outcome = "failed"
 			}
-		}
-		for i, j := range live {
-			j.res, j.err = res[i], errs[i]
-			close(j.done)
+			b.retried(outcome)
 		}
 	}
+	return res, errs
 }
 
-// Ingest queues one notification and waits for its batch to commit.
+// Ingest queues one notification in its group's partition and waits for
+// its batch to commit. A caller that gives up before its batch starts is
+// not applied (it was not acknowledged).
 func (b *Batcher) Ingest(ctx context.Context, g alert.Group) (alert.IngestResult, error) {
-	j := &batchJob{ctx: ctx, g: g, done: make(chan struct{})}
-	select {
-	case b.jobs <- j:
-	case <-ctx.Done():
-		return alert.IngestResult{}, ctx.Err()
-	}
-	select {
-	case <-j.done:
-		return j.res, j.err
-	case <-ctx.Done():
-		return alert.IngestResult{}, ctx.Err()
-	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(g.GroupKey))
+	return b.parts[h.Sum32()%uint32(len(b.parts))].Do(ctx, g)
 }

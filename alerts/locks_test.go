@@ -74,9 +74,6 @@ func TestNoDeadlocks(t *testing.T) {
 		ReopenWindow: 30 * time.Minute, UpdateEvery: 30 * time.Second, HTTPKindLabel: "kind", HTTPKindValue: "http_status",
 		Non200After: time.Minute}, incidents)
 	batcher := alerts.NewBatcher(svc, 4, 16)
-	bctx, stop := context.WithCancel(ctx)
-	defer stop()
-	batcher.Start(bctx)
 	h := alerts.New(alerts.Config{Receivers: []alerts.Receiver{{Name: "opsbot", BearerToken: "tok"}}}, batcher,
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	mux := http.NewServeMux()
@@ -161,7 +158,6 @@ func TestNoDeadlocks(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	stop()
 
 	fired := map[string]int{}
 	rows, err := store.Pool().Query(ctx, `SELECT kind || ' ' || state, count(*) FROM timers GROUP BY 1`)

@@ -54,8 +54,6 @@ func TestBatcherRetriesAConflictOnce(t *testing.T) {
 		b := alerts.NewBatcher(in, 1, 1)
 		var counted []string
 		b.OnRetry(func(outcome string) { counted = append(counted, outcome) })
-		ctx, cancel := context.WithCancel(context.Background())
-		b.Start(ctx)
 		h := alerts.New(alerts.Config{Receivers: []alerts.Receiver{{Name: "bearer", BearerToken: "tok"}}}, b, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		mux := http.NewServeMux()
 		h.Routes(mux)
@@ -64,7 +62,6 @@ func TestBatcherRetriesAConflictOnce(t *testing.T) {
 		req.Header.Set("Authorization", "Bearer tok")
 		w := httptest.NewRecorder()
 		mux.ServeHTTP(w, req)
-		cancel()
 		require.Equal(t, tc.code, w.Code, w.Body.String())
 		require.Equal(t, 2, in.calls, "applied again once, no more")
 		require.Equal(t, []string{tc.outcome}, counted)

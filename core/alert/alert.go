@@ -349,7 +349,7 @@ func (s *Service) Ingest(ctx context.Context, g Group) (IngestResult, error) {
 	var res IngestResult
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		var err error
-		res, err = s.ingest(ctx, tx, g, nil)
+		res, err = s.ingest(ctx, tx, g, nil, nil)
 		return err
 	})
 	return res, err
@@ -366,16 +366,14 @@ type preloaded struct {
 
 // preload locks the batch's stored groups and their incidents in one
 // round trip and saves the alerts of their first notification in the
-// batch in one statement. A notification of a group not stored yet, and a
-// group's later notifications in the batch (which must see the first's
-// writes), get nil and go the one-at-a-time way.
+// batch (order holds each group's first: IngestBatch's first round) in one
+// statement. A notification of a group not stored yet gets nil and goes
+// the one-at-a-time way.
 func (s *Service) preload(ctx context.Context, tx Tx, gs []Group, order []int) ([]*preloaded, error) {
 	pre := make([]*preloaded, len(gs))
-	var keys []string
-	for _, i := range order {
-		if len(keys) == 0 || keys[len(keys)-1] != gs[i].GroupKey {
-			keys = append(keys, gs[i].GroupKey)
-		}
+	keys := make([]string, len(order))
+	for n, i := range order {
+		keys[n] = gs[i].GroupKey
 	}
 	rows, incs, err := tx.LockAlertGroups(ctx, keys)
 	if err != nil {
@@ -383,10 +381,7 @@ func (s *Service) preload(ctx context.Context, tx Tx, gs []Group, order []int) (
 	}
 	var save []GroupAlerts
 	var saved []int
-	for n, i := range order {
-		if n > 0 && gs[order[n-1]].GroupKey == gs[i].GroupKey {
-			continue
-		}
+	for _, i := range order {
 		row, ok := rows[gs[i].GroupKey]
 		if !ok {
 			continue
@@ -413,9 +408,16 @@ func (s *Service) preload(ctx context.Context, tx Tx, gs []Group, order []int) (
 }
 
 // IngestBatch applies several notifications in one transaction, in group
-// key order (so concurrent batches take row locks in the same order). When
-// the transaction fails, each notification is applied on its own, so one
-// bad notification fails alone.
+// key order (so concurrent batches take row locks in the same order). A
+// group posted more than once in the batch is applied in rounds: every
+// group's first notification in the first round, its second in the next,
+// and so on; a later round's notifications are applied on the state the
+// round before left in memory (their groups are locked by then), their
+// alerts saved in one statement for the round; one of a group an earlier
+// notification left unstored (all resolved: ignored) is applied on its own
+// after the commit, since locking its new key now would take a lock out of
+// key order. When the transaction fails, each notification is applied on
+// its own, so one bad notification fails alone.
 func (s *Service) IngestBatch(ctx context.Context, gs []Group) ([]IngestResult, []error) {
 	res, errs := make([]IngestResult, len(gs)), make([]error, len(gs))
 	order := make([]int, len(gs))
@@ -423,30 +425,100 @@ func (s *Service) IngestBatch(ctx context.Context, gs []Group) ([]IngestResult, 
 		order[i] = i
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(gs[a].GroupKey, gs[b].GroupKey) })
+	var alone []int
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		pre, err := s.preload(ctx, tx, gs, order)
-		if err != nil {
-			return err
-		}
-		for _, i := range order {
-			r, err := s.ingest(ctx, tx, gs[i], pre[i])
+		left := order
+		alone = alone[:0]
+		applied := map[string]*preloaded{} // each group's state after its last notification applied
+		for round := 0; len(left) > 0; round++ {
+			this, next := firsts(gs, left)
+			var pre []*preloaded
+			var err error
+			if round == 0 {
+				pre, err = s.preload(ctx, tx, gs, this)
+			} else {
+				pre, err = s.carry(ctx, tx, gs, this, applied)
+			}
 			if err != nil {
 				return err
 			}
-			res[i] = r
+			for _, i := range this {
+				if round > 0 && pre[i] == nil {
+					alone = append(alone, i)
+					continue
+				}
+				after := &preloaded{}
+				r, err := s.ingest(ctx, tx, gs[i], pre[i], after)
+				if err != nil {
+					return err
+				}
+				res[i] = r
+				if after.row.GroupKey != "" {
+					applied[gs[i].GroupKey] = after
+				}
+			}
+			left = next
 		}
 		return nil
 	})
-	if err == nil || len(gs) == 1 {
-		for i := range errs {
-			errs[i] = err
+	if err == nil {
+		for _, i := range alone {
+			res[i], errs[i] = s.Ingest(ctx, gs[i])
 		}
+		return res, errs
+	}
+	if len(gs) == 1 {
+		errs[0] = err
 		return res, errs
 	}
 	for _, i := range order {
 		res[i], errs[i] = s.Ingest(ctx, gs[i])
 	}
 	return res, errs
+}
+
+// firsts splits notifications (indexes into gs, in key order) into each
+// group's first and the rest, both still in key order.
+func firsts(gs []Group, order []int) (first, rest []int) {
+	for n, i := range order {
+		if n > 0 && gs[order[n-1]].GroupKey == gs[i].GroupKey {
+			rest = append(rest, i)
+		} else {
+			first = append(first, i)
+		}
+	}
+	return first, rest
+}
+
+// carry prepares a later round: a notification of a group applied
+// earlier in the batch starts from the state that left (its rows are
+// locked by this transaction already), with its alerts saved in one
+// statement for the round. One of a group not stored yet (its earlier
+// notification was ignored) gets nil and goes the one-at-a-time way.
+func (s *Service) carry(ctx context.Context, tx Tx, gs []Group, these []int, applied map[string]*preloaded) ([]*preloaded, error) {
+	pre := make([]*preloaded, len(gs))
+	var save []GroupAlerts
+	var saved []int
+	for _, i := range these {
+		st, ok := applied[gs[i].GroupKey]
+		if !ok {
+			continue
+		}
+		pre[i] = &preloaded{row: st.row, inc: st.inc}
+		save = append(save, GroupAlerts{GroupKey: gs[i].GroupKey, Alerts: gs[i].Alerts})
+		saved = append(saved, i)
+	}
+	if len(save) == 0 {
+		return pre, nil
+	}
+	counts, err := tx.SaveAlerts(ctx, save, s.clock.Now(), s.cfg.HTTPKindLabel, s.cfg.HTTPKindValue)
+	if err != nil {
+		return nil, err
+	}
+	for n, i := range saved {
+		pre[i].counts = counts[n]
+	}
+	return pre, nil
 }
 
 // stateOf is what an alert incident's card shows of its group: its
@@ -501,8 +573,10 @@ func (s *Service) CardState(ctx context.Context, tx core.Tx, incidentID int64) *
 }
 
 // ingest applies one notification inside tx; pre, when set, is its group
-// already locked and its alerts already saved (preload).
-func (s *Service) ingest(ctx context.Context, tx Tx, g Group, pre *preloaded) (res IngestResult, err error) {
+// already locked and its alerts already saved (preload, carry). after,
+// when set, is given the group's row and incident as this notification
+// leaves them (untouched when it was ignored).
+func (s *Service) ingest(ctx context.Context, tx Tx, g Group, pre, after *preloaded) (res IngestResult, err error) {
 	ops, err := s.incidents.In(tx)
 	if err != nil {
 		return res, err
@@ -662,6 +736,9 @@ func (s *Service) ingest(ctx context.Context, tx Tx, g Group, pre *preloaded) (r
 			return res, err
 		}
 		row.FlushDue = &due
+	}
+	if after != nil {
+		after.row, after.inc = row, inc
 	}
 	return res, tx.SaveAlertGroup(ctx, row)
 }

@@ -98,6 +98,17 @@ func (l *lazyTx) Commit(ctx context.Context) error {
 	return nil
 }
 
+// committed records a COMMIT sent with other statements (Tx.flushWrites)
+// and answered: the connection goes back to the pool, and Commit and
+// Rollback do nothing more.
+func (l *lazyTx) committed() {
+	if l.ended || l.conn == nil {
+		return
+	}
+	l.ended = true
+	l.conn.Release()
+}
+
 // Rollback sends ROLLBACK when a statement was sent, and gives the
 // connection back; after Commit it does nothing.
 func (l *lazyTx) Rollback(ctx context.Context) error {

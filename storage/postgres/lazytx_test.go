@@ -154,3 +154,38 @@ func TestLazyTxFailuresLeaveTheConnectionUsable(t *testing.T) {
 	_, err = tx.Exec(ctx, "SELECT 1")
 	require.ErrorIs(t, err, errTxEnded)
 }
+
+// A transaction whose writes are all deferred to its end (and chains no
+// audit entry) is one round trip: BEGIN, the writes and COMMIT together.
+// One that fails there stores nothing and leaves the connection usable.
+func TestWithTxCommitsWithTheFinalWrites(t *testing.T) {
+	ctx := context.Background()
+	pool, writes, table := lazyPool(t)
+	s := &Store{pool: pool}
+	insert := queued{sql: "INSERT INTO " + table + " VALUES (7)", what: "insert"}
+	for range 2 { // the first prepares the statements
+		require.NoError(t, s.WithTx(ctx, func(tx *Tx) error {
+			tx.later = append(tx.later, insert)
+			return nil
+		}))
+		_, err := pool.Exec(ctx, "DELETE FROM "+table)
+		require.NoError(t, err)
+	}
+	before := writes.Load()
+	require.NoError(t, s.WithTx(ctx, func(tx *Tx) error {
+		tx.later = append(tx.later, insert)
+		return nil
+	}))
+	require.Equal(t, int64(1), writes.Load()-before, "one round trip")
+	var n int
+	require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n))
+	require.Equal(t, 1, n, "committed")
+
+	err := s.WithTx(ctx, func(tx *Tx) error {
+		tx.later = append(tx.later, queued{sql: "INSERT INTO " + table + " VALUES (8)", what: "insert"}, insert)
+		return nil
+	})
+	require.ErrorContains(t, err, "duplicate")
+	require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n))
+	require.Equal(t, 1, n, "the failed transaction's first write is rolled back too")
+}

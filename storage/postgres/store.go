@@ -237,7 +237,13 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := fn(t); err != nil {
 		return mapErr(err)
 	}
-	ids, timers, err := t.flushWrites(ctx)
+	// With no audit entries to chain, COMMIT goes in the final writes'
+	// round trip.
+	var commit *lazyTx
+	if len(t.audits) == 0 {
+		commit = ptx
+	}
+	ids, timers, err := t.flushWrites(ctx, commit)
 	if err != nil {
 		return mapErr(err)
 	}
@@ -299,10 +305,11 @@ func notFound(err error, what string) error {
 }
 
 // flushWrites sends the deferred writes, the outbox rows and the timers in
-// one round trip and returns the new rows' ids.
-func (t *Tx) flushWrites(ctx context.Context) ([]int64, []core.Timer, error) {
+// one round trip and returns the new rows' ids. With commit set (the
+// transaction's own), COMMIT goes in the same round trip.
+func (t *Tx) flushWrites(ctx context.Context, commit *lazyTx) ([]int64, []core.Timer, error) {
 	if len(t.later)+len(t.notices)+len(t.timers) == 0 {
-		return nil, nil, nil
+		return nil, nil, nil // Commit sends COMMIT when a statement was sent
 	}
 	batch := &pgx.Batch{}
 	for _, q := range t.later {
@@ -314,6 +321,9 @@ func (t *Tx) flushWrites(ctx context.Context) ([]int64, []core.Timer, error) {
 	}
 	for _, tm := range t.timers {
 		batch.Queue(`INSERT INTO timers (kind, ref, due_at, data) VALUES ($1, $2, $3, $4) RETURNING id`, tm.Kind, tm.Ref, tm.DueAt, payloadJSON(tm.Data))
+	}
+	if commit != nil {
+		batch.Queue("COMMIT")
 	}
 	br := t.tx.SendBatch(ctx, batch)
 	defer br.Close()
@@ -335,8 +345,20 @@ func (t *Tx) flushWrites(ctx context.Context) ([]int64, []core.Timer, error) {
 		}
 		timers[i] = tm
 	}
+	if commit != nil {
+		tag, err := br.Exec()
+		if err == nil && tag.String() == "ROLLBACK" {
+			err = pgx.ErrTxCommitRollback
+		}
+		if err != nil {
+			return nil, nil, mapErr(fmt.Errorf("postgres: commit: %w", err))
+		}
+	}
 	if err := br.Close(); err != nil {
 		return nil, nil, mapErr(fmt.Errorf("postgres: final writes: %w", err))
+	}
+	if commit != nil {
+		commit.committed()
 	}
 	t.later, t.notices, t.timers = nil, nil, nil
 	return ids, timers, nil
