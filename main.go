@@ -109,7 +109,7 @@ func run(ctx context.Context, cfg *configs.Config, logger *slog.Logger, m mode, 
 	sessions := access.NewSessions(a.store.Sessions(), a.clock, access.SessionPolicy{Idle: cfg.Auth.SessionIdle.D(), Absolute: cfg.Auth.SessionAbsolute.D()})
 	a.bot = bot.New(bot.Config{Language: cfg.Bot.Language, Location: cfg.Bot.Location(), Clock: a.clock,
 		WebchatURL: webURL, ConsoleURL: consoleURL(cfg), SessionTTL: cfg.Webchat.SessionTTL.D(), Sessions: sessions},
-		a.dom.orgs, logger, bot.Hooks{Command: a.metrics.Command}, a.dom.plugs...)
+		a.dom.orgs, logger, bot.Hooks{Command: a.metrics.Command, Scope: a.store.OrgScope}, a.dom.plugs...)
 	if a.plat, err = platforms(cfg, a.store, a.rdb, a.bot, a.dom.orgs, a.dom.tokens, a.dom.channels, sessions, a.clock, logger); err != nil {
 		return err
 	}

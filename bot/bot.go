@@ -48,6 +48,10 @@ type Hooks struct {
 	// Command is called after each command or action with its name and
 	// outcome: "ok", "refused" (a user-facing error) or "error".
 	Command func(name, outcome string)
+	// Scope, when set, gives the context an event is handled in (every
+	// transaction of one command reads the org at the version its first
+	// read found: storage's OrgScope).
+	Scope func(ctx context.Context) context.Context
 }
 
 // Bot turns events into core calls and replies.
@@ -179,6 +183,9 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (out []Message) {
 		}
 	}()
 	ev = storable(ev)
+	if b.hooks.Scope != nil {
+		ctx = b.hooks.Scope(ctx)
+	}
 	actor, err := b.org.Resolve(ctx, ev.Platform, ev.UserRef)
 	if err != nil {
 		b.hooks.Command(name, outcome(err))

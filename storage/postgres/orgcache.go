@@ -88,7 +88,7 @@ func cachedOrg[T any](ctx context.Context, t *Tx, key string, load func() (T, er
 		return load()
 	}
 	if t.ver == "" {
-		v, err := c.version(ctx)
+		v, err := scopedVersion(ctx, c)
 		if err != nil || v == "" {
 			t.cache = nil
 			return load()
@@ -106,6 +106,36 @@ func cachedOrg[T any](ctx context.Context, t *Tx, key string, load func() (T, er
 		c.put(t.ver, gen, key, row)
 	}
 	return row, err
+}
+
+// orgScope is one command's org version: read by its first transaction
+// that reads the org, kept by the others (OrgScope).
+type orgScope struct {
+	once sync.Once
+	ver  string
+	err  error
+}
+
+type orgScopeKey struct{}
+
+// OrgScope returns a context in which every transaction reads cached org
+// rows at one version, the one its first org read found: a command reads
+// the org once from Redis, not once per transaction, and sees one org
+// throughout (a change committed before the command began is seen by all
+// of it; one committed while it runs, by the next command).
+func (s *Store) OrgScope(ctx context.Context) context.Context {
+	return context.WithValue(ctx, orgScopeKey{}, &orgScope{})
+}
+
+// scopedVersion is the org version a transaction reads the cache at: its
+// command's (OrgScope), else read now.
+func scopedVersion(ctx context.Context, c *orgCache) (string, error) {
+	sc, ok := ctx.Value(orgScopeKey{}).(*orgScope)
+	if !ok {
+		return c.version(ctx)
+	}
+	sc.once.Do(func() { sc.ver, sc.err = c.version(ctx) })
+	return sc.ver, sc.err
 }
 
 // clone copies a cached slice, so callers may change theirs.

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -71,4 +72,52 @@ func TestOrgCacheAcrossReplicas(t *testing.T) {
 	err = sysAdmin(b)
 	require.True(t, errors.Is(err, core.ErrForbidden), "without the bump B answers from its cache (got %v)", err)
 	require.NoError(t, sysAdmin(a), "A, which wrote, reads its own write")
+}
+
+// TestOrgScopeReadsTheVersionOncePerCommand: in one command's scope every
+// transaction reads the org at the version its first read found (one
+// Redis read for the command); a change committed meanwhile on another
+// replica is seen by the next command, and outside a scope by the next
+// transaction.
+func TestOrgScopeReadsTheVersionOncePerCommand(t *testing.T) {
+	ctx := context.Background()
+	schema := pgtest.Schema(t)
+	shared := redis.NewShared(redistest.Client(t, 11))
+	open := func(reads *atomic.Int64) *postgres.Store {
+		s, err := postgres.Open(ctx, pgtest.URL(), postgres.Options{MaxConns: 4, SearchPath: schema})
+		require.NoError(t, err)
+		t.Cleanup(s.Close)
+		s.CacheOrg(func(ctx context.Context) (string, error) {
+			reads.Add(1)
+			return shared.OrgVersion(ctx)
+		})
+		s.OnOrgChange(func(ctx context.Context) { require.NoError(t, shared.BumpOrgVersion(ctx)) })
+		return s
+	}
+	var reads atomic.Int64 // B's
+	a, b := open(&atomic.Int64{}), open(&reads)
+	require.NoError(t, a.Migrate(ctx))
+	orgA := org.NewService(a.Org(), core.SystemClock{})
+	_, err := orgA.Bootstrap(ctx, "root", "Root", "city", "City")
+	require.NoError(t, err)
+	_, err = orgA.AddUser(ctx, core.SystemActor(), "alice", "Alice", "city")
+	require.NoError(t, err)
+	alice := core.Actor{UserID: "alice", Name: "Alice", Platform: core.PlatformWebchat}
+	sysAdmin := func(ctx context.Context) error {
+		return b.Org().InTx(ctx, func(tx org.Ports) error { return org.CheckSysAdmin(ctx, tx, alice, "test") })
+	}
+
+	command := b.OrgScope(ctx)
+	before := reads.Load()
+	require.ErrorIs(t, sysAdmin(command), core.ErrForbidden)
+	_, err = orgA.GrantRole(ctx, core.SystemActor(), "alice", org.RoleSysAdmin, "city")
+	require.NoError(t, err)
+	require.ErrorIs(t, sysAdmin(command), core.ErrForbidden, "the command goes on at the version it began with")
+	require.ErrorIs(t, sysAdmin(command), core.ErrForbidden)
+	require.Equal(t, int64(1), reads.Load()-before, "one version read for the command's three transactions")
+
+	require.NoError(t, sysAdmin(b.OrgScope(ctx)), "the next command sees the grant")
+	_, err = orgA.RevokeRole(ctx, core.SystemActor(), "alice", org.RoleSysAdmin, "city")
+	require.NoError(t, err)
+	require.ErrorIs(t, sysAdmin(ctx), core.ErrForbidden, "outside a command, the next transaction sees the revoke")
 }

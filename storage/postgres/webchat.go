@@ -1,9 +1,11 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -86,36 +88,47 @@ func (w *Webchat) insertAll(ctx context.Context, calls [][]chat.WebchatMessage) 
 	return out, errs
 }
 
-// insertWebchat stores calls' messages, in order, in one batch: one round
-// trip, one implicit transaction.
+// insertWebchat stores calls' messages, in order, in one statement (one
+// round trip, one implicit transaction). The statement takes as many
+// sequence values as there are messages and gives the smallest to the
+// first message, and so on, so ids follow the messages' order whatever
+// order Postgres takes the values in.
 func (w *Webchat) insertWebchat(ctx context.Context, calls [][]chat.WebchatMessage) ([][]chat.WebchatMessage, error) {
-	batch := &pgx.Batch{}
+	var users, channels, statuses, refs, titles, bodies, fields, buttons []string
+	var images [][]byte
 	for _, recs := range calls {
 		for _, r := range recs {
 			c := r.Content
-			batch.Queue(`
-				WITH n AS (SELECT nextval('webchat_seq') AS v)
-				INSERT INTO webchat_messages (id, seq, to_user, to_channel, status, ref, title, body, fields, buttons, image)
-				SELECT n.v, n.v, $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM n
-				RETURNING `+webchatColumns,
-				r.ToUser, r.ToChannel, c.Status, c.Ref, c.Title, c.Text, jsonArray(c.Fields), jsonArray(c.Buttons), c.Image)
+			users, channels, statuses, refs = append(users, r.ToUser), append(channels, r.ToChannel), append(statuses, c.Status), append(refs, c.Ref)
+			titles, bodies = append(titles, c.Title), append(bodies, c.Text)
+			fields, buttons, images = append(fields, string(jsonArray(c.Fields))), append(buttons, string(jsonArray(c.Buttons))), append(images, c.Image)
 		}
 	}
-	br := w.s.pool.SendBatch(ctx, batch)
-	defer br.Close()
+	rows, err := w.s.pool.Query(ctx, `
+		WITH x AS (
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bytea[])
+				WITH ORDINALITY AS x(to_user, to_channel, status, ref, title, body, fields, buttons, image, n)),
+		ids AS MATERIALIZED (SELECT nextval('webchat_seq') AS v FROM x),
+		ranked AS (SELECT v, row_number() OVER (ORDER BY v) AS n FROM ids)
+		INSERT INTO webchat_messages (id, seq, to_user, to_channel, status, ref, title, body, fields, buttons, image)
+		SELECT r.v, r.v, x.to_user, x.to_channel, x.status, x.ref, x.title, x.body, x.fields::jsonb, x.buttons::jsonb, x.image
+		FROM x JOIN ranked r ON r.n = x.n
+		RETURNING `+webchatColumns,
+		users, channels, statuses, refs, titles, bodies, fields, buttons, images)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: webchat insert: %w", err)
+	}
+	stored, err := collect(rows, scanWebchat, "webchat insert")
+	if err != nil {
+		return nil, err
+	}
+	if len(stored) != len(users) {
+		return nil, fmt.Errorf("postgres: webchat insert: %d rows stored of %d", len(stored), len(users))
+	}
+	slices.SortFunc(stored, func(a, b chat.WebchatMessage) int { return cmp.Compare(a.Seq, b.Seq) })
 	out := make([][]chat.WebchatMessage, len(calls))
 	for i, recs := range calls {
-		out[i] = make([]chat.WebchatMessage, 0, len(recs))
-		for range recs {
-			rec, err := scanWebchat(br.QueryRow())
-			if err != nil {
-				return nil, fmt.Errorf("postgres: webchat insert: %w", err)
-			}
-			out[i] = append(out[i], rec)
-		}
-	}
-	if err := br.Close(); err != nil {
-		return nil, fmt.Errorf("postgres: webchat insert: %w", err)
+		out[i], stored = stored[:len(recs):len(recs)], stored[len(recs):]
 	}
 	return out, nil
 }
