@@ -379,8 +379,6 @@ func (s *Service) preload(ctx context.Context, tx Tx, gs []Group, order []int) (
 	if err != nil {
 		return nil, err
 	}
-	var save []GroupAlerts
-	var saved []int
 	for _, i := range order {
 		row, ok := rows[gs[i].GroupKey]
 		if !ok {
@@ -391,8 +389,21 @@ func (s *Service) preload(ctx context.Context, tx Tx, gs []Group, order []int) (
 			continue
 		}
 		pre[i] = &preloaded{row: row, inc: inc}
-		save = append(save, GroupAlerts{GroupKey: gs[i].GroupKey, Alerts: gs[i].Alerts})
-		saved = append(saved, i)
+	}
+	return s.saveAlerts(ctx, tx, gs, order, pre)
+}
+
+// saveAlerts saves, in one statement, the alerts of the notifications
+// (these, in key order) that have a state to start from (pre), and sets
+// their counts.
+func (s *Service) saveAlerts(ctx context.Context, tx Tx, gs []Group, these []int, pre []*preloaded) ([]*preloaded, error) {
+	var save []GroupAlerts
+	var saved []int
+	for _, i := range these {
+		if pre[i] != nil {
+			save = append(save, GroupAlerts{GroupKey: gs[i].GroupKey, Alerts: gs[i].Alerts})
+			saved = append(saved, i)
+		}
 	}
 	if len(save) == 0 {
 		return pre, nil
@@ -497,28 +508,14 @@ func firsts(gs []Group, order []int) (first, rest []int) {
 // notification was ignored) gets nil and goes the one-at-a-time way.
 func (s *Service) carry(ctx context.Context, tx Tx, gs []Group, these []int, applied map[string]*preloaded) ([]*preloaded, error) {
 	pre := make([]*preloaded, len(gs))
-	var save []GroupAlerts
-	var saved []int
 	for _, i := range these {
 		st, ok := applied[gs[i].GroupKey]
 		if !ok {
 			continue
 		}
 		pre[i] = &preloaded{row: st.row, inc: st.inc}
-		save = append(save, GroupAlerts{GroupKey: gs[i].GroupKey, Alerts: gs[i].Alerts})
-		saved = append(saved, i)
 	}
-	if len(save) == 0 {
-		return pre, nil
-	}
-	counts, err := tx.SaveAlerts(ctx, save, s.clock.Now(), s.cfg.HTTPKindLabel, s.cfg.HTTPKindValue)
-	if err != nil {
-		return nil, err
-	}
-	for n, i := range saved {
-		pre[i].counts = counts[n]
-	}
-	return pre, nil
+	return s.saveAlerts(ctx, tx, gs, these, pre)
 }
 
 // stateOf is what an alert incident's card shows of its group: its
