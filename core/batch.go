@@ -30,14 +30,12 @@ type batchCall[In, Out any] struct {
 	done chan struct{}
 }
 
-// NewBatcher returns a batcher running batches of at most max items, at
+// NewBatcher returns a batcher running batches of at most size items, at
 // most workers batches at a time, through run, which answers each item of
 // its batch (an error for one item or for all).
-func NewBatcher[In, Out any](workers, max int, run func(ctx context.Context, in []In) ([]Out, []error)) *Batcher[In, Out] {
-	return &Batcher[In, Out]{run: run, workers: max1(workers), max: max1(max)}
+func NewBatcher[In, Out any](workers, size int, run func(ctx context.Context, in []In) ([]Out, []error)) *Batcher[In, Out] {
+	return &Batcher[In, Out]{run: run, workers: max(workers, 1), max: max(size, 1)}
 }
-
-func max1(n int) int { return max(n, 1) }
 
 // Do queues in and waits for its batch. A caller whose context ends
 // before its batch starts is dropped from it; once the batch has started

@@ -505,7 +505,8 @@ func firsts(gs []Group, order []int) (first, rest []int) {
 // earlier in the batch starts from the state that left (its rows are
 // locked by this transaction already), with its alerts saved in one
 // statement for the round. One of a group not stored yet (its earlier
-// notification was ignored) gets nil and goes the one-at-a-time way.
+// notification was ignored) gets nil: IngestBatch applies it alone after
+// the commit.
 func (s *Service) carry(ctx context.Context, tx Tx, gs []Group, these []int, applied map[string]*preloaded) ([]*preloaded, error) {
 	pre := make([]*preloaded, len(gs))
 	for _, i := range these {

@@ -55,6 +55,13 @@ func (l *lazyTx) begin(ctx context.Context) error {
 	return nil
 }
 
+// firstOne sends sql as the transaction's first statement, with BEGIN.
+func (l *lazyTx) firstOne(ctx context.Context, sql string, args ...any) (pgx.BatchResults, error) {
+	b := &pgx.Batch{}
+	b.Queue(sql, args...)
+	return l.first(ctx, b)
+}
+
 // first sends BEGIN and b's statements in one round trip and returns
 // their results, BEGIN's read.
 func (l *lazyTx) first(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, error) {
@@ -77,8 +84,7 @@ func (l *lazyTx) Begin(context.Context) (pgx.Tx, error) {
 }
 
 // Commit sends COMMIT when a statement was sent, and gives the connection
-// back. A transaction Postgres had already aborted answers ROLLBACK to
-// COMMIT: that is an error (pgx.ErrTxCommitRollback), as pgx's own.
+// back (committed).
 func (l *lazyTx) Commit(ctx context.Context) error {
 	if l.ended || l.conn == nil {
 		return nil
@@ -86,20 +92,23 @@ func (l *lazyTx) Commit(ctx context.Context) error {
 	if l.err != nil {
 		return l.Rollback(ctx)
 	}
-	l.ended = true
-	defer l.conn.Release() // a connection left in a transaction is closed, not reused
-	tag, err := l.conn.Exec(ctx, "COMMIT")
-	if err != nil {
-		return err
-	}
-	if tag.String() == "ROLLBACK" {
-		return pgx.ErrTxCommitRollback
-	}
-	return nil
+	defer l.committed()
+	return commitOutcome(l.conn.Exec(ctx, "COMMIT"))
 }
 
-// committed records a COMMIT sent with other statements (Tx.flushWrites)
-// and answered: the connection goes back to the pool, and Commit and
+// commitOutcome is what COMMIT's answer means: a transaction Postgres had
+// already aborted answers ROLLBACK, which is an error
+// (pgx.ErrTxCommitRollback), as in pgx's own transactions.
+func commitOutcome(tag pgconn.CommandTag, err error) error {
+	if err == nil && tag.String() == "ROLLBACK" {
+		return pgx.ErrTxCommitRollback
+	}
+	return err
+}
+
+// committed records that COMMIT was sent (by Commit, or with the final
+// writes: Tx.flushWrites) and answered: the connection goes back to the
+// pool (closed instead when it is still in a transaction), and Commit and
 // Rollback do nothing more.
 func (l *lazyTx) committed() {
 	if l.ended || l.conn == nil {
@@ -161,9 +170,7 @@ func (l *lazyTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.Comm
 	if l.begun {
 		return l.conn.Exec(ctx, sql, args...)
 	}
-	b := &pgx.Batch{}
-	b.Queue(sql, args...)
-	br, err := l.first(ctx, b)
+	br, err := l.firstOne(ctx, sql, args...)
 	if err != nil {
 		return pgconn.CommandTag{}, err
 	}
@@ -181,9 +188,7 @@ func (l *lazyTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, 
 	if l.begun {
 		return l.conn.Query(ctx, sql, args...)
 	}
-	b := &pgx.Batch{}
-	b.Queue(sql, args...)
-	br, err := l.first(ctx, b)
+	br, err := l.firstOne(ctx, sql, args...)
 	if err != nil {
 		return nil, err
 	}

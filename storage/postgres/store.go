@@ -346,11 +346,7 @@ func (t *Tx) flushWrites(ctx context.Context, commit *lazyTx) ([]int64, []core.T
 		timers[i] = tm
 	}
 	if commit != nil {
-		tag, err := br.Exec()
-		if err == nil && tag.String() == "ROLLBACK" {
-			err = pgx.ErrTxCommitRollback
-		}
-		if err != nil {
+		if err := commitOutcome(br.Exec()); err != nil {
 			return nil, nil, mapErr(fmt.Errorf("postgres: commit: %w", err))
 		}
 	}

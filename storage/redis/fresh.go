@@ -10,7 +10,7 @@ import (
 // ever answering a caller with a value read before it asked: a caller
 // joins the next read, the one that starts after it arrived, never the
 // one already under way. So what a write completed before the call is in
-// the answer (the org version read once per transaction stays exact),
+// the answer (a command's org version stays exact),
 // yet under load one Redis round trip answers every caller that arrived
 // during the one before it, instead of one round trip each.
 type freshReads struct {
