@@ -13,6 +13,15 @@ import (
 	"opsbot/storage/postgres/pgtest"
 )
 
+// storeGroup stores a firing alert group key of incident id (an open
+// level-2 incident of unit east, titled key) as of at.
+func storeGroup(t *testing.T, s *postgres.Store, key string, id int, at time.Time) {
+	t.Helper()
+	pgtest.Exec(t, s, `INSERT INTO incidents (id, title, level, state, unit, declared_by, created_at, last_update_at)
+		VALUES ($1, $2, 2, 'declared', 'east', 'u1', $3, $3)`, id, key, at)
+	pgtest.Exec(t, s, `INSERT INTO alert_groups (group_key, receiver, incident_id, status, updated_at) VALUES ($1, 'opsbot', $2, 'firing', $3)`, key, id, at)
+}
+
 // TestUnchangedAlertsAreNotWrittenAgain: Alertmanager posts a group's
 // alerts again every group_interval; an alert posted again unchanged is
 // not rewritten (no new row version, updated_at stays), a changed one is,
@@ -23,9 +32,7 @@ func TestUnchangedAlertsAreNotWrittenAgain(t *testing.T) {
 	s := pgtest.New(t)
 	seedOverviewOrg(t, s)
 	t0 := time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
-	pgtest.Exec(t, s, `INSERT INTO incidents (id, title, level, state, unit, declared_by, created_at, last_update_at)
-		VALUES (1, 'disk', 2, 'declared', 'east', 'u1', $1, $1)`, t0)
-	pgtest.Exec(t, s, `INSERT INTO alert_groups (group_key, receiver, incident_id, status, updated_at) VALUES ('g', 'opsbot', 1, 'firing', $1)`, t0)
+	storeGroup(t, s, "g", 1, t0)
 	a := func(fp, status string) alert.Alert {
 		return alert.Alert{Fingerprint: fp, Status: status, Labels: map[string]string{"alertname": "Disk", "kind": "http_status"},
 			Annotations: map[string]string{"summary": "磁盘将满"}, StartsAt: t0, GeneratorURL: "http://prom/graph"}
@@ -75,12 +82,7 @@ func TestBatchLocksStayInKeyOrder(t *testing.T) {
 	s := pgtest.New(t)
 	seedOverviewOrg(t, s)
 	t0 := time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
-	group := func(key string, id int) {
-		pgtest.Exec(t, s, `INSERT INTO incidents (id, title, level, state, unit, declared_by, created_at, last_update_at)
-			VALUES ($1, $2, 2, 'declared', 'east', 'u1', $3, $3)`, id, key, t0)
-		pgtest.Exec(t, s, `INSERT INTO alert_groups (group_key, receiver, incident_id, status, updated_at) VALUES ($1, 'opsbot', $2, 'firing', $3)`, key, id, t0)
-	}
-	group("k9", 9)
+	storeGroup(t, s, "k9", 9, t0)
 	keys := []string{"k3", "k9"}
 
 	aPreloaded, bLocked, aDone := make(chan struct{}), make(chan struct{}), make(chan error, 1)
@@ -101,7 +103,7 @@ func TestBatchLocksStayInKeyOrder(t *testing.T) {
 		})
 	}()
 	<-aPreloaded
-	group("k3", 3) // another transaction stores k3
+	storeGroup(t, s, "k3", 3, t0) // another transaction stores k3
 	bDone := make(chan error, 1)
 	go func() {
 		bDone <- s.WithTx(ctx, func(tx *postgres.Tx) error {
