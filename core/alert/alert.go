@@ -128,7 +128,7 @@ type Tx interface {
 	// timers at commit (no round trip of its own).
 	SaveAlertGroup(ctx context.Context, g GroupRow) error
 	// SaveAlerts upserts the alerts of several stored groups (distinct
-	// keys) in one statement and returns, per group, its firing and
+	// keys, each locked by this transaction) in one statement and returns, per group, its firing and
 	// resolved counts and the earliest start of its firing alerts matching
 	// kindLabel=kindValue.
 	SaveAlerts(ctx context.Context, groups []GroupAlerts, at time.Time, kindLabel, kindValue string) ([]AlertCounts, error)

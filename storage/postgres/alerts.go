@@ -3,7 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,11 +62,7 @@ const beforeFirstAbsent = `(g.group_key COLLATE "C" < (SELECT min(k COLLATE "C")
 // earlier in the transaction reads what it wrote.
 func (t *Tx) LockAlertGroups(ctx context.Context, keys []string) (map[string]alert.GroupRow, map[int64]incident.Incident, error) {
 	batch := &pgx.Batch{}
-	later := t.later
-	t.later = nil
-	for _, q := range later {
-		batch.Queue(q.sql, q.args...)
-	}
+	later := t.queueLater(batch)
 	// One statement locks each group and its incident, group by group in
 	// key order (one snapshot: a second locking statement saw groups
 	// committed since the first and locked their incidents before their
@@ -82,10 +78,8 @@ func (t *Tx) LockAlertGroups(ctx context.Context, keys []string) (map[string]ale
 	batch.Queue("SELECT "+incidentColumns+" FROM incidents WHERE id IN (SELECT incident_id FROM alert_groups WHERE group_key = ANY($1))", keys)
 	br := t.tx.SendBatch(ctx, batch)
 	defer br.Close()
-	for _, q := range later {
-		if _, err := br.Exec(); err != nil {
-			return nil, nil, mapErr(fmt.Errorf("postgres: %s: %w", q.what, err))
-		}
+	if err := execLater(br, later); err != nil {
+		return nil, nil, err
 	}
 	rows, err := br.Query()
 	if err != nil {
@@ -160,23 +154,47 @@ func (t *Tx) AlertGroupOf(ctx context.Context, incidentID int64) (alert.GroupRow
 	return g, wrap(rows.Err(), "card alerts")
 }
 
-const saveGroupSQL = `INSERT INTO alert_groups (` + groupColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+// saveGroupsSQL upserts alert groups (distinct keys) in one statement.
+const saveGroupsSQL = `INSERT INTO alert_groups (` + groupColumns + `)
+		SELECT k, rc, i, l::jsonb, s, f, r, u, h, ap, j, up, n, fd FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
+			$6::int[], $7::int[], $8::text[], $9::boolean[], $10::text[], $11::boolean[], $12::timestamptz[], $13::timestamptz[], $14::timestamptz[])
+			AS x(k, rc, i, l, s, f, r, u, h, ap, j, up, n, fd)
 		ON CONFLICT (group_key) DO UPDATE SET receiver = excluded.receiver, incident_id = excluded.incident_id, labels = excluded.labels,
 		status = excluded.status, firing = excluded.firing, resolved = excluded.resolved, external_url = excluded.external_url,
 		http_kind = excluded.http_kind, app = excluded.app, joint = excluded.joint, updated_at = excluded.updated_at, notified_at = excluded.notified_at, flush_due = excluded.flush_due`
 
-func groupArgs(g alert.GroupRow) []any {
-	labels, _ := json.Marshal(g.Labels)
-	if g.Labels == nil {
-		labels = []byte("{}")
+// groupsArgs are saveGroupsSQL's arguments for gs.
+func groupsArgs(gs []alert.GroupRow) []any {
+	n := len(gs)
+	keys, receivers, labels, statuses, urls, apps := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	incidents := make([]int64, n)
+	firing, resolved := make([]int32, n), make([]int32, n)
+	httpKind, joint := make([]bool, n), make([]bool, n)
+	updated := make([]time.Time, n)
+	notified, flushDue := make([]*time.Time, n), make([]*time.Time, n)
+	for i, g := range gs {
+		l := []byte("{}")
+		if g.Labels != nil {
+			l, _ = json.Marshal(g.Labels)
+		}
+		keys[i], receivers[i], incidents[i], labels[i], statuses[i] = g.GroupKey, g.Receiver, g.IncidentID, string(l), g.Status
+		firing[i], resolved[i], urls[i], httpKind[i], apps[i], joint[i] = int32(g.Firing), int32(g.Resolved), g.ExternalURL, g.HTTPKind, g.App, g.Joint
+		updated[i], notified[i], flushDue[i] = g.UpdatedAt, g.NotifiedAt, g.FlushDue
 	}
-	return []any{g.GroupKey, g.Receiver, g.IncidentID, labels, g.Status, g.Firing, g.Resolved, g.ExternalURL, g.HTTPKind, g.App, g.Joint, g.UpdatedAt, g.NotifiedAt, g.FlushDue}
+	return []any{keys, receivers, incidents, labels, statuses, firing, resolved, urls, httpKind, apps, joint, updated, notified, flushDue}
 }
 
 // SaveAlertGroup upserts a group with the transaction's next writes: it
-// goes with the next SaveAlerts or LockAlertGroups, else at commit.
+// goes with the next SaveAlerts or LockAlertGroups, else at commit. The
+// groups saved one after another go as one statement, a new one begun
+// when a key comes again (a statement cannot change a row twice).
 func (t *Tx) SaveAlertGroup(_ context.Context, g alert.GroupRow) error {
-	t.later = append(t.later, queued{sql: saveGroupSQL, args: groupArgs(g), what: "save alert group"})
+	if n := len(t.later); n > 0 && t.later[n-1].groups != nil &&
+		!slices.ContainsFunc(t.later[n-1].groups, func(o alert.GroupRow) bool { return o.GroupKey == g.GroupKey }) {
+		t.later[n-1].groups = append(t.later[n-1].groups, g)
+		return nil
+	}
+	t.later = append(t.later, queued{what: "save alert groups", groups: []alert.GroupRow{g}})
 	return nil
 }
 
@@ -208,11 +226,7 @@ func (t *Tx) SaveAlerts(ctx context.Context, groups []alert.GroupAlerts, at time
 	// repeats a group's alerts every group_interval) is not written again:
 	// updated_at is when it last changed.
 	batch := &pgx.Batch{}
-	later := t.later
-	t.later = nil
-	for _, q := range later {
-		batch.Queue(q.sql, q.args...)
-	}
+	later := t.queueLater(batch)
 	batch.Queue(`WITH x AS (
 			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[])
 			AS x(k, f, s, l, a, st, e, u)),
@@ -235,10 +249,8 @@ func (t *Tx) SaveAlerts(ctx context.Context, groups []alert.GroupAlerts, at time
 		keys, fps, statuses, labels, annotations, starts, ends, urls, at, groupKeys, kindLabel, kindValue)
 	br := t.tx.SendBatch(ctx, batch)
 	defer br.Close()
-	for _, q := range later {
-		if _, err := br.Exec(); err != nil {
-			return nil, mapErr(fmt.Errorf("postgres: %s: %w", q.what, err))
-		}
+	if err := execLater(br, later); err != nil {
+		return nil, err
 	}
 	rows, err := br.Query()
 	if err != nil {

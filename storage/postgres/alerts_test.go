@@ -121,3 +121,67 @@ func TestBatchLocksStayInKeyOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestAlertGroupWritesGoTogether: the group rows a transaction saves one
+// after another are written by one statement (rows a statement writes
+// share its command id, cmin), a key saved again starts the next one, and
+// every row holds what was saved last for it.
+func TestAlertGroupWritesGoTogether(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := pgtest.New(t)
+	seedOverviewOrg(t, s)
+	t0 := time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
+	storeGroup(t, s, "g1", 1, t0)
+	storeGroup(t, s, "g2", 2, t0)
+	pgtest.Exec(t, s, `INSERT INTO incidents (id, title, level, state, unit, declared_by, created_at, last_update_at)
+		VALUES (3, 'g3', 2, 'declared', 'east', 'u1', $1, $1)`, t0)
+	t1, due := t0.Add(time.Minute), t0.Add(31*time.Second)
+	row := func(key string, id int64, firing int) alert.GroupRow {
+		return alert.GroupRow{GroupKey: key, Receiver: "opsbot", IncidentID: id, Labels: map[string]string{"alertname": key},
+			Status: "firing", Firing: firing, Resolved: 1, ExternalURL: "http://am", HTTPKind: firing > 2, App: "sjsj",
+			UpdatedAt: t1, NotifiedAt: &t0}
+	}
+	g3 := row("g3", 3, 1)
+	g3.NotifiedAt, g3.FlushDue = nil, &due
+	require.NoError(t, s.WithTx(ctx, func(tx *postgres.Tx) error {
+		for _, g := range []alert.GroupRow{row("g1", 1, 2), row("g2", 2, 2), g3, row("g1", 1, 5)} {
+			require.NoError(t, tx.SaveAlertGroup(ctx, g))
+		}
+		return nil
+	}))
+	cmd := map[string]string{}
+	rows, err := s.Pool().Query(ctx, `SELECT group_key, cmin::text FROM alert_groups`)
+	require.NoError(t, err)
+	for rows.Next() {
+		var k, c string
+		require.NoError(t, rows.Scan(&k, &c))
+		cmd[k] = c
+	}
+	require.NoError(t, rows.Err())
+	require.Equal(t, cmd["g2"], cmd["g3"], "saved together")
+	require.NotEqual(t, cmd["g1"], cmd["g2"], "g1 saved again by the next statement")
+
+	err = s.WithTx(ctx, func(tx *postgres.Tx) error {
+		for _, key := range []string{"g1", "g2", "g3"} {
+			g, err := tx.AlertGroup(ctx, key, false)
+			require.NoError(t, err)
+			want := row(key, int64(key[1]-'0'), map[string]int{"g1": 5, "g2": 2, "g3": 1}[key])
+			if key == "g3" {
+				want = g3
+			}
+			require.Equal(t, want.Firing, g.Firing, key)
+			require.Equal(t, want.HTTPKind, g.HTTPKind, key)
+			require.Equal(t, want.Labels, g.Labels, key)
+			require.Equal(t, want.IncidentID, g.IncidentID, key)
+			require.True(t, want.UpdatedAt.Equal(g.UpdatedAt), key)
+			require.Equal(t, want.NotifiedAt == nil, g.NotifiedAt == nil, key)
+			require.Equal(t, want.FlushDue == nil, g.FlushDue == nil, key)
+			if want.FlushDue != nil {
+				require.True(t, want.FlushDue.Equal(*g.FlushDue), key)
+			}
+		}
+		return nil
+	})
+	require.NoError(t, err)
+}

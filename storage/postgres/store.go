@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/tern/v2/migrate"
 
 	"opsbot/core"
+	"opsbot/core/alert"
 	"opsbot/core/audit"
 )
 
@@ -200,11 +201,38 @@ type Tx struct {
 	ver     string    // the org version this transaction reads the cache at
 }
 
-// queued is a write deferred to the end of the transaction.
+// queued is a write deferred to the end of the transaction: a statement,
+// or a run of alert group upserts (distinct keys) sent as one statement.
 type queued struct {
-	sql  string
-	args []any
-	what string
+	sql    string
+	args   []any
+	what   string
+	groups []alert.GroupRow
+}
+
+// queueLater moves the transaction's deferred writes onto batch, in the
+// order they were made; read their answers with execLater.
+func (t *Tx) queueLater(batch *pgx.Batch) []queued {
+	later := t.later
+	t.later = nil
+	for _, q := range later {
+		if q.groups != nil {
+			batch.Queue(saveGroupsSQL, groupsArgs(q.groups)...)
+			continue
+		}
+		batch.Queue(q.sql, q.args...)
+	}
+	return later
+}
+
+// execLater reads the answers of the writes queueLater queued.
+func execLater(br pgx.BatchResults, later []queued) error {
+	for _, q := range later {
+		if _, err := br.Exec(); err != nil {
+			return mapErr(fmt.Errorf("postgres: %s: %w", q.what, err))
+		}
+	}
+	return nil
 }
 
 // Audit queues an audit entry for this transaction.
@@ -312,9 +340,7 @@ func (t *Tx) flushWrites(ctx context.Context, commit *lazyTx) ([]int64, []core.T
 		return nil, nil, nil // Commit sends COMMIT when a statement was sent
 	}
 	batch := &pgx.Batch{}
-	for _, q := range t.later {
-		batch.Queue(q.sql, q.args...)
-	}
+	later := t.queueLater(batch)
 	for _, n := range t.notices {
 		batch.Queue(`INSERT INTO outbox (kind, version, ref, to_user, to_channel, data) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
 			n.Type, n.Version, n.Ref, n.To.User, n.To.Channel, []byte(n.Payload))
@@ -327,10 +353,8 @@ func (t *Tx) flushWrites(ctx context.Context, commit *lazyTx) ([]int64, []core.T
 	}
 	br := t.tx.SendBatch(ctx, batch)
 	defer br.Close()
-	for _, q := range t.later {
-		if _, err := br.Exec(); err != nil {
-			return nil, nil, mapErr(fmt.Errorf("postgres: %s: %w", q.what, err))
-		}
+	if err := execLater(br, later); err != nil {
+		return nil, nil, err
 	}
 	ids := make([]int64, len(t.notices))
 	for i := range t.notices {
@@ -356,7 +380,7 @@ func (t *Tx) flushWrites(ctx context.Context, commit *lazyTx) ([]int64, []core.T
 	if commit != nil {
 		commit.committed()
 	}
-	t.later, t.notices, t.timers = nil, nil, nil
+	t.notices, t.timers = nil, nil
 	return ids, timers, nil
 }
 
