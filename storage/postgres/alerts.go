@@ -32,11 +32,14 @@ func (t *Tx) LockKey(ctx context.Context, key string) error {
 
 const groupColumns = "group_key, receiver, incident_id, labels, status, firing, resolved, external_url, http_kind, app, joint, updated_at, notified_at, flush_due"
 
-func scanGroup(row pgx.Row) (alert.GroupRow, error) {
+func scanGroup(row pgx.Row) (alert.GroupRow, error) { return scanGroupWith(row) }
+
+// scanGroupWith scans groupColumns and then extra columns.
+func scanGroupWith(row pgx.Row, extra ...any) (alert.GroupRow, error) {
 	var g alert.GroupRow
 	var labels []byte
-	err := row.Scan(&g.GroupKey, &g.Receiver, &g.IncidentID, &labels, &g.Status, &g.Firing, &g.Resolved, &g.ExternalURL,
-		&g.HTTPKind, &g.App, &g.Joint, &g.UpdatedAt, &g.NotifiedAt, &g.FlushDue)
+	err := row.Scan(append([]any{&g.GroupKey, &g.Receiver, &g.IncidentID, &labels, &g.Status, &g.Firing, &g.Resolved, &g.ExternalURL,
+		&g.HTTPKind, &g.App, &g.Joint, &g.UpdatedAt, &g.NotifiedAt, &g.FlushDue}, extra...)...)
 	if err != nil {
 		return g, err
 	}
@@ -71,21 +74,29 @@ func (t *Tx) LockAlertGroups(ctx context.Context, keys []string) (map[string]ale
 	// byte order, the order the batch applies its notifications in): that
 	// group may be stored by another transaction before the batch comes to
 	// it, and locking it then, after a later key, would break the order.
-	batch.Queue("SELECT "+groupColumnsOf("g")+" FROM alert_groups g JOIN incidents i ON i.id = g.incident_id"+
+	batch.Queue("SELECT "+groupColumnsOf("g")+", g.version FROM alert_groups g JOIN incidents i ON i.id = g.incident_id"+
 		" WHERE g.group_key = ANY($1) AND "+beforeFirstAbsent+" ORDER BY g.group_key COLLATE \"C\" FOR UPDATE", keys)
 	// Their incidents, read (locked above; others the read may add are
 	// not used).
 	batch.Queue("SELECT "+incidentColumns+" FROM incidents WHERE id IN (SELECT incident_id FROM alert_groups WHERE group_key = ANY($1))", keys)
 	br := t.tx.SendBatch(ctx, batch)
 	defer br.Close()
-	if err := execLater(br, later); err != nil {
+	if err := t.execLater(br, later); err != nil {
 		return nil, nil, err
 	}
 	rows, err := br.Query()
 	if err != nil {
 		return nil, nil, wrap(err, "lock alert groups")
 	}
-	groups, err := collect(rows, scanGroup, "lock alert groups")
+	if t.locked == nil {
+		t.locked = map[string]int64{}
+	}
+	groups, err := collect(rows, func(r pgx.Row) (alert.GroupRow, error) {
+		var v int64
+		g, err := scanGroupWith(r, &v)
+		t.locked[g.GroupKey] = v
+		return g, err
+	}, "lock alert groups")
 	if err != nil {
 		return nil, nil, mapErr(err)
 	}
@@ -154,14 +165,17 @@ func (t *Tx) AlertGroupOf(ctx context.Context, incidentID int64) (alert.GroupRow
 	return g, wrap(rows.Err(), "card alerts")
 }
 
-// saveGroupsSQL upserts alert groups (distinct keys) in one statement.
-const saveGroupsSQL = `INSERT INTO alert_groups (` + groupColumns + `)
-		SELECT k, rc, i, l::jsonb, s, f, r, u, h, ap, j, up, n, fd FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
+// saveGroupsSQL upserts alert groups (distinct keys) in one statement,
+// giving each a new version, and returns the versions written.
+const saveGroupsSQL = `INSERT INTO alert_groups (` + groupColumns + `, version)
+		SELECT k, rc, i, l::jsonb, s, f, r, u, h, ap, j, up, n, fd, nextval('alert_group_versions') FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
 			$6::int[], $7::int[], $8::text[], $9::boolean[], $10::text[], $11::boolean[], $12::timestamptz[], $13::timestamptz[], $14::timestamptz[])
 			AS x(k, rc, i, l, s, f, r, u, h, ap, j, up, n, fd)
 		ON CONFLICT (group_key) DO UPDATE SET receiver = excluded.receiver, incident_id = excluded.incident_id, labels = excluded.labels,
 		status = excluded.status, firing = excluded.firing, resolved = excluded.resolved, external_url = excluded.external_url,
-		http_kind = excluded.http_kind, app = excluded.app, joint = excluded.joint, updated_at = excluded.updated_at, notified_at = excluded.notified_at, flush_due = excluded.flush_due`
+		http_kind = excluded.http_kind, app = excluded.app, joint = excluded.joint, updated_at = excluded.updated_at, notified_at = excluded.notified_at, flush_due = excluded.flush_due,
+		version = excluded.version
+		RETURNING group_key, version`
 
 // groupsArgs are saveGroupsSQL's arguments for gs.
 func groupsArgs(gs []alert.GroupRow) []any {
@@ -198,33 +212,77 @@ func (t *Tx) SaveAlertGroup(_ context.Context, g alert.GroupRow) error {
 	return nil
 }
 
-// SaveAlerts upserts the alerts of several groups (distinct keys) in one
-// statement and counts each group's alerts.
+// SaveAlerts upserts the alerts of several groups (distinct keys, locked
+// by this transaction) in one statement and counts each group's alerts.
+// A group whose alerts this transaction or, at the version it locked, the
+// alert cache knows sends only its changed alerts and is counted in
+// memory; the others are read back (their alerts not posted) in the same
+// statement. Nothing to write and nothing to read sends nothing.
 func (t *Tx) SaveAlerts(ctx context.Context, groups []alert.GroupAlerts, at time.Time, kindLabel, kindValue string) ([]alert.AlertCounts, error) {
+	var send []alert.GroupAlerts // alerts to write, per group
+	var unknown []string         // groups to read back
+	merged := make([][]alert.Alert, len(groups))
+	for n, g := range groups {
+		base, ok := t.alertStates[g.GroupKey]
+		if !ok && t.store != nil && t.store.alertCache != nil {
+			if v, locked := t.locked[g.GroupKey]; locked {
+				base, ok = t.store.alertCache.get(g.GroupKey, v)
+			}
+		}
+		if !ok {
+			unknown = append(unknown, g.GroupKey)
+			send = append(send, g)
+			merged[n] = slices.Clone(g.Alerts)
+			continue
+		}
+		var changed []alert.Alert
+		merged[n], changed = merge(base, g.Alerts)
+		if len(changed) > 0 {
+			send = append(send, alert.GroupAlerts{GroupKey: g.GroupKey, Alerts: changed})
+		}
+	}
+	stored := map[string][]alert.Alert{}
+	if len(send) > 0 {
+		var err error
+		if stored, err = t.writeAlerts(ctx, send, unknown, at); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]alert.AlertCounts, len(groups))
+	if t.alertStates == nil {
+		t.alertStates = map[string][]alert.Alert{}
+	}
+	for n, g := range groups {
+		all := merged[n]
+		if others, ok := stored[g.GroupKey]; ok {
+			all = append(slices.Clip(others), merged[n]...)
+		}
+		t.alertStates[g.GroupKey] = all
+		out[n] = countAlerts(all, kindLabel, kindValue)
+	}
+	return out, nil
+}
+
+// writeAlerts upserts alerts (with the transaction's deferred writes
+// first) and returns the stored alerts of the groups unknown that were
+// not among them, in one round trip. An alert posted again unchanged is
+// not written again: updated_at is when it last changed.
+func (t *Tx) writeAlerts(ctx context.Context, groups []alert.GroupAlerts, unknown []string, at time.Time) (map[string][]alert.Alert, error) {
 	var keys, fps, statuses, labels, annotations, urls []string
 	var starts []time.Time
 	var ends []*time.Time
-	groupKeys := make([]string, len(groups))
-	for n, g := range groups {
-		groupKeys[n] = g.GroupKey
+	for _, g := range groups {
 		for _, a := range g.Alerts {
 			l, _ := json.Marshal(a.Labels)
 			an, _ := json.Marshal(a.Annotations)
-			var end *time.Time
-			if !a.EndsAt.IsZero() && a.EndsAt.Year() > 1 {
-				e := a.EndsAt
-				end = &e
-			}
 			keys, fps, statuses = append(keys, g.GroupKey), append(fps, a.Fingerprint), append(statuses, a.Status)
 			labels, annotations, urls = append(labels, string(l)), append(annotations, string(an)), append(urls, a.GeneratorURL)
-			starts, ends = append(starts, a.StartsAt), append(ends, end)
+			starts, ends = append(starts, a.StartsAt), append(ends, endOf(a.EndsAt))
 		}
 	}
-	// One round trip: the upsert, and the counts over each group's other
-	// alerts plus the posted ones (a statement does not see its own writes
-	// in its snapshot). An alert posted again unchanged (Alertmanager
-	// repeats a group's alerts every group_interval) is not written again:
-	// updated_at is when it last changed.
+	if unknown == nil {
+		unknown = []string{}
+	}
 	batch := &pgx.Batch{}
 	later := t.queueLater(batch)
 	batch.Queue(`WITH x AS (
@@ -237,34 +295,32 @@ func (t *Tx) SaveAlerts(ctx context.Context, groups []alert.GroupAlerts, at time
 			annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
 			generator_url = excluded.generator_url, updated_at = excluded.updated_at
 			WHERE (alerts.status, alerts.labels, alerts.annotations, alerts.starts_at, alerts.ends_at, alerts.generator_url)
-				IS DISTINCT FROM (excluded.status, excluded.labels, excluded.annotations, excluded.starts_at, excluded.ends_at, excluded.generator_url)),
-		all_alerts AS (
-			SELECT a.group_key, a.status, a.labels, a.starts_at FROM alerts a
-			WHERE a.group_key = ANY($10::text[]) AND NOT EXISTS (SELECT 1 FROM x WHERE x.k = a.group_key AND x.f = a.fingerprint)
-			UNION ALL SELECT k, s, l::jsonb, st FROM x)
-		SELECT g.n, count(*) FILTER (WHERE a.status = 'firing'), count(*) FILTER (WHERE a.status = 'resolved'),
-			min(a.starts_at) FILTER (WHERE a.status = 'firing' AND $11 <> '' AND a.labels->>$11 = $12)
-		FROM unnest($10::text[]) WITH ORDINALITY AS g(key, n) LEFT JOIN all_alerts a ON a.group_key = g.key
-		GROUP BY g.n`,
-		keys, fps, statuses, labels, annotations, starts, ends, urls, at, groupKeys, kindLabel, kindValue)
+				IS DISTINCT FROM (excluded.status, excluded.labels, excluded.annotations, excluded.starts_at, excluded.ends_at, excluded.generator_url))
+		SELECT a.group_key, a.fingerprint, a.status, a.labels, a.annotations, a.starts_at, a.ends_at, a.generator_url FROM alerts a
+		WHERE a.group_key = ANY($10::text[]) AND NOT EXISTS (SELECT 1 FROM x WHERE x.k = a.group_key AND x.f = a.fingerprint)`,
+		keys, fps, statuses, labels, annotations, starts, ends, urls, at, unknown)
 	br := t.tx.SendBatch(ctx, batch)
 	defer br.Close()
-	if err := execLater(br, later); err != nil {
+	if err := t.execLater(br, later); err != nil {
 		return nil, err
 	}
 	rows, err := br.Query()
 	if err != nil {
 		return nil, wrap(err, "save alerts")
 	}
-	out := make([]alert.AlertCounts, len(groups))
-	_, err = collect(rows, func(r pgx.Row) (int, error) {
-		var n int
-		var c alert.AlertCounts
-		if err := r.Scan(&n, &c.Firing, &c.Resolved, &c.HTTPSince); err != nil {
-			return 0, err
+	stored := map[string][]alert.Alert{}
+	_, err = collect(rows, func(r pgx.Row) (bool, error) {
+		var key string
+		var a alert.Alert
+		var end *time.Time
+		if err := r.Scan(&key, &a.Fingerprint, &a.Status, &a.Labels, &a.Annotations, &a.StartsAt, &end, &a.GeneratorURL); err != nil {
+			return false, err
 		}
-		out[n-1] = c
-		return n, nil
+		if end != nil {
+			a.EndsAt = *end
+		}
+		stored[key] = append(stored[key], a)
+		return true, nil
 	}, "save alerts")
-	return out, mapErr(err)
+	return stored, mapErr(err)
 }

@@ -35,6 +35,7 @@ type Store struct {
 	orgCache   *orgCache
 	auditKey   *audit.Key // seals the audit chain; nil: unkeyed
 	webchat    *Webchat
+	alertCache *alertCache
 }
 
 // Options tune Open.
@@ -85,6 +86,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	}
 	s := &Store{pool: pool, auditKey: opts.AuditKey}
 	s.webchat = newWebchat(s)
+	s.alertCache = newAlertCache()
 	return s, nil
 }
 
@@ -195,10 +197,15 @@ type Tx struct {
 	audits  []core.AuditEntry
 	notices []core.StoredNotice
 	timers  []core.Timer
-	later   []queued  // writes sent with the notices and timers, just before commit
-	org     bool      // the org (units, users, grants, identities) was written
-	cache   *orgCache // the store's org cache (nil: none, or bypassed)
-	ver     string    // the org version this transaction reads the cache at
+	later   []queued // writes sent with the notices and timers, just before commit
+	org     bool     // the org (units, users, grants, identities) was written
+	store   *Store
+	// The alert cache's part (see alertCache): the version of each alert
+	// group as locked, as last written, and its alerts as last saved.
+	locked, written map[string]int64
+	alertStates     map[string][]alert.Alert
+	cache           *orgCache // the store's org cache (nil: none, or bypassed)
+	ver             string    // the org version this transaction reads the cache at
 }
 
 // queued is a write deferred to the end of the transaction: a statement,
@@ -225,11 +232,31 @@ func (t *Tx) queueLater(batch *pgx.Batch) []queued {
 	return later
 }
 
-// execLater reads the answers of the writes queueLater queued.
-func execLater(br pgx.BatchResults, later []queued) error {
+// execLater reads the answers of the writes queueLater queued: the
+// versions of the alert groups written are noted for the alert cache.
+func (t *Tx) execLater(br pgx.BatchResults, later []queued) error {
 	for _, q := range later {
-		if _, err := br.Exec(); err != nil {
+		if q.groups == nil {
+			if _, err := br.Exec(); err != nil {
+				return mapErr(fmt.Errorf("postgres: %s: %w", q.what, err))
+			}
+			continue
+		}
+		rows, err := br.Query()
+		if err != nil {
 			return mapErr(fmt.Errorf("postgres: %s: %w", q.what, err))
+		}
+		if t.written == nil {
+			t.written = map[string]int64{}
+		}
+		if _, err := collect(rows, func(r pgx.Row) (bool, error) {
+			var key string
+			var v int64
+			err := r.Scan(&key, &v)
+			t.written[key] = v
+			return true, err
+		}, q.what); err != nil {
+			return mapErr(err)
 		}
 	}
 	return nil
@@ -260,7 +287,7 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 	// BEGIN goes with the first statement: a transaction answered from
 	// the org cache alone takes no connection.
 	ptx := &lazyTx{pool: s.pool}
-	t := &Tx{tx: ptx, cache: s.orgCache}
+	t := &Tx{tx: ptx, cache: s.orgCache, store: s}
 	defer func() { _ = ptx.Rollback(context.WithoutCancel(ctx)) }()
 	if err := fn(t); err != nil {
 		return mapErr(err)
@@ -280,6 +307,9 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	if err := ptx.Commit(ctx); err != nil {
 		return mapErr(fmt.Errorf("postgres: commit: %w", err))
+	}
+	if len(t.alertStates) > 0 && s.alertCache != nil {
+		s.alertCache.keep(t.alertStates, t.written)
 	}
 	if len(ids) > 0 && s.kick != nil {
 		s.kick(ids)
@@ -353,7 +383,7 @@ func (t *Tx) flushWrites(ctx context.Context, commit *lazyTx) ([]int64, []core.T
 	}
 	br := t.tx.SendBatch(ctx, batch)
 	defer br.Close()
-	if err := execLater(br, later); err != nil {
+	if err := t.execLater(br, later); err != nil {
 		return nil, nil, err
 	}
 	ids := make([]int64, len(t.notices))

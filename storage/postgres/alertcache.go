@@ -1,0 +1,136 @@
+package postgres
+
+import (
+	"maps"
+	"sync"
+	"time"
+
+	"opsbot/core/alert"
+)
+
+// alertCache is what this process last wrote of each alert group's alerts,
+// with the version of the group row that write left (every write of the
+// row gives it a version never used before). A transaction that
+// locked a group and found it still at that version knows the group's
+// alerts without reading them: SaveAlerts then sends only the alerts that
+// changed, and counts in memory. Any other write of the group (another
+// replica's, a timer's, one behind opsbot's back that also writes the
+// group row) bumps the version, and the next transaction reads afresh;
+// a transaction that does not commit leaves the cache as it was.
+type alertCache struct {
+	mu sync.Mutex
+	m  map[string]cachedAlerts
+}
+
+type cachedAlerts struct {
+	version int64
+	alerts  []alert.Alert // never changed once cached: a transaction copies before it changes
+}
+
+// Bounds: the groups remembered, and the alerts of one group (a larger
+// group is read afresh every time).
+const (
+	alertCacheGroups = 4096
+	alertCacheAlerts = 256
+)
+
+func newAlertCache() *alertCache { return &alertCache{m: map[string]cachedAlerts{}} }
+
+// get returns group key's alerts when the cache holds them at version.
+func (c *alertCache) get(key string, version int64) ([]alert.Alert, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[key]
+	if !ok || e.version != version {
+		return nil, false
+	}
+	return e.alerts, true
+}
+
+// keep records what a committed transaction left: each group whose alerts
+// it saved (states), at the version its last write of the group row
+// returned (written). A group whose row it did not write is forgotten.
+func (c *alertCache) keep(states map[string][]alert.Alert, written map[string]int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for key, alerts := range states {
+		v, ok := written[key]
+		if !ok || len(alerts) > alertCacheAlerts {
+			delete(c.m, key)
+			continue
+		}
+		if _, there := c.m[key]; !there && len(c.m) >= alertCacheGroups {
+			for k := range c.m { // make room: any one will do
+				delete(c.m, k)
+				break
+			}
+		}
+		c.m[key] = cachedAlerts{version: v, alerts: alerts}
+	}
+}
+
+// merge is base with posted applied (an alert replaced by fingerprint, a
+// new one added) and the posted alerts that differ from base's.
+func merge(base, posted []alert.Alert) (all, changed []alert.Alert) {
+	all = make([]alert.Alert, len(base), len(base)+len(posted))
+	copy(all, base)
+	at := make(map[string]int, len(all))
+	for i, a := range all {
+		at[a.Fingerprint] = i
+	}
+	for _, p := range posted {
+		i, ok := at[p.Fingerprint]
+		if !ok {
+			at[p.Fingerprint] = len(all)
+			all, changed = append(all, p), append(changed, p)
+			continue
+		}
+		if !sameAlert(all[i], p) {
+			changed = append(changed, p)
+		}
+		all[i] = p
+	}
+	return all, changed
+}
+
+// sameAlert reports whether a and b store as the same row (times at
+// Postgres' microsecond precision, a zero end as none).
+func sameAlert(a, b alert.Alert) bool {
+	return a.Status == b.Status && a.GeneratorURL == b.GeneratorURL &&
+		a.StartsAt.Round(time.Microsecond).Equal(b.StartsAt.Round(time.Microsecond)) &&
+		sameEnd(a.EndsAt, b.EndsAt) && maps.Equal(a.Labels, b.Labels) && maps.Equal(a.Annotations, b.Annotations)
+}
+
+func sameEnd(a, b time.Time) bool {
+	if endOf(a) == nil || endOf(b) == nil {
+		return endOf(a) == nil && endOf(b) == nil
+	}
+	return a.Round(time.Microsecond).Equal(b.Round(time.Microsecond))
+}
+
+// endOf is an alert's end as stored: none for Alertmanager's zero time.
+func endOf(t time.Time) *time.Time {
+	if t.IsZero() || t.Year() <= 1 {
+		return nil
+	}
+	return &t
+}
+
+// countAlerts counts a group's alerts: firing, resolved, and the earliest
+// start of a firing one whose label kindLabel is kindValue.
+func countAlerts(alerts []alert.Alert, kindLabel, kindValue string) alert.AlertCounts {
+	var c alert.AlertCounts
+	for _, a := range alerts {
+		switch a.Status {
+		case "firing":
+			c.Firing++
+			if v, ok := a.Labels[kindLabel]; ok && kindLabel != "" && v == kindValue && (c.HTTPSince == nil || a.StartsAt.Before(*c.HTTPSince)) {
+				s := a.StartsAt
+				c.HTTPSince = &s
+			}
+		case "resolved":
+			c.Resolved++
+		}
+	}
+	return c
+}
