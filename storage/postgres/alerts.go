@@ -61,7 +61,8 @@ const beforeFirstAbsent = `(g.group_key COLLATE "C" < (SELECT min(k COLLATE "C")
 
 // LockAlertGroups returns the groups of keys and their incidents,
 // row-locked in the one lock order of alert work (each group, then its
-// incident, in key order), in one round trip. Deferred writes go first, so a batch that saw a group
+// incident, in key order), by one statement in one round trip (FOR UPDATE
+// returns the rows as locked, the latest versions). Deferred writes go first, so a batch that saw a group
 // earlier in the transaction reads what it wrote.
 func (t *Tx) LockAlertGroups(ctx context.Context, keys []string) (map[string]alert.GroupRow, map[int64]incident.Incident, error) {
 	batch := &pgx.Batch{}
@@ -74,11 +75,9 @@ func (t *Tx) LockAlertGroups(ctx context.Context, keys []string) (map[string]ale
 	// byte order, the order the batch applies its notifications in): that
 	// group may be stored by another transaction before the batch comes to
 	// it, and locking it then, after a later key, would break the order.
-	batch.Queue("SELECT "+groupColumnsOf("g")+", g.version FROM alert_groups g JOIN incidents i ON i.id = g.incident_id"+
+	batch.Queue("SELECT "+qualified("g", groupColumns)+", g.version, "+qualified("i", incidentColumns)+
+		" FROM alert_groups g JOIN incidents i ON i.id = g.incident_id"+
 		" WHERE g.group_key = ANY($1) AND "+beforeFirstAbsent+" ORDER BY g.group_key COLLATE \"C\" FOR UPDATE", keys)
-	// Their incidents, read (locked above; others the read may add are
-	// not used).
-	batch.Queue("SELECT "+incidentColumns+" FROM incidents WHERE id IN (SELECT incident_id FROM alert_groups WHERE group_key = ANY($1))", keys)
 	br := t.tx.SendBatch(ctx, batch)
 	defer br.Close()
 	if err := t.execLater(br, later); err != nil {
@@ -91,42 +90,26 @@ func (t *Tx) LockAlertGroups(ctx context.Context, keys []string) (map[string]ale
 	if t.locked == nil {
 		t.locked = map[string]int64{}
 	}
-	groups, err := collect(rows, func(r pgx.Row) (alert.GroupRow, error) {
+	gm := map[string]alert.GroupRow{}
+	im := map[int64]incident.Incident{}
+	_, err = collect(rows, func(r pgx.Row) (bool, error) {
 		var v int64
-		g, err := scanGroupWith(r, &v)
-		t.locked[g.GroupKey] = v
-		return g, err
+		var i incident.Incident
+		g, err := scanGroupWith(r, append([]any{&v}, incidentDest(&i)...)...)
+		t.locked[g.GroupKey], gm[g.GroupKey], im[i.ID] = v, g, i
+		return true, err
 	}, "lock alert groups")
 	if err != nil {
 		return nil, nil, mapErr(err)
 	}
-	rows, err = br.Query()
-	if err != nil {
-		return nil, nil, wrap(err, "read incidents of alert groups")
-	}
-	incs, err := collect(rows, scanIncident, "read incidents of alert groups")
-	if err != nil {
-		return nil, nil, mapErr(err)
-	}
-	gm := make(map[string]alert.GroupRow, len(groups))
-	locked := make(map[int64]bool, len(groups))
-	for _, g := range groups {
-		gm[g.GroupKey], locked[g.IncidentID] = g, true
-	}
-	im := make(map[int64]incident.Incident, len(groups))
-	for _, i := range incs {
-		if locked[i.ID] {
-			im[i.ID] = i
-		}
-	}
 	return gm, im, nil
 }
 
-// groupColumnsOf is groupColumns qualified by the alias of alert_groups.
-func groupColumnsOf(alias string) string {
-	cols := strings.Split(groupColumns, ", ")
+// qualified is a list of columns qualified by a table's alias.
+func qualified(alias, columns string) string {
+	cols := strings.Split(columns, ", ")
 	for n, c := range cols {
-		cols[n] = alias + "." + c
+		cols[n] = alias + "." + strings.TrimSpace(c)
 	}
 	return strings.Join(cols, ", ")
 }

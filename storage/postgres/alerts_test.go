@@ -185,3 +185,39 @@ func TestAlertGroupWritesGoTogether(t *testing.T) {
 	})
 	require.NoError(t, err)
 }
+
+// TestLockAlertGroupsReturnsTheIncidentAsLocked: the lock statement reads
+// a group's incident with the group; when it had to wait for a person's
+// change of the incident, it returns the incident as that change left it.
+func TestLockAlertGroupsReturnsTheIncidentAsLocked(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := pgtest.New(t)
+	seedOverviewOrg(t, s)
+	t0 := time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
+	storeGroup(t, s, "g", 1, t0)
+	person, err := s.Pool().Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = person.Rollback(ctx) }()
+	_, err = person.Exec(ctx, `UPDATE incidents SET state = 'acknowledged', owner = 'sunli' WHERE id = 1`)
+	require.NoError(t, err)
+	got := make(chan string, 1)
+	go func() {
+		_ = s.WithTx(ctx, func(tx *postgres.Tx) error {
+			_, incs, err := tx.LockAlertGroups(ctx, []string{"g"})
+			if err != nil {
+				got <- err.Error()
+				return err
+			}
+			got <- string(incs[1].State) + "/" + incs[1].Owner
+			return nil
+		})
+	}()
+	select {
+	case v := <-got:
+		t.Fatalf("the lock did not wait for the person's change: %s", v)
+	case <-time.After(300 * time.Millisecond):
+	}
+	require.NoError(t, person.Commit(ctx))
+	require.Equal(t, "acknowledged/sunli", <-got)
+}

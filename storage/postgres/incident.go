@@ -44,9 +44,14 @@ const incidentColumns = `id, title, level, state, system, unit, rotation, channe
 
 func scanIncident(row pgx.Row) (incident.Incident, error) {
 	var i incident.Incident
-	err := row.Scan(&i.ID, &i.Title, &i.Level, &i.State, &i.System, &i.Unit, &i.Rotation, &i.Channel, &i.Source, &i.Owner, &i.DeclaredBy, &i.Stakeholders,
-		&i.Escalation, &i.Summary, &i.Cause, &i.Actions, &i.CreatedAt, &i.AckedAt, &i.MitigatedAt, &i.ResolvedAt, &i.ClosedAt, &i.LastUpdateAt)
+	err := row.Scan(incidentDest(&i)...)
 	return i, err
+}
+
+// incidentDest is where incidentColumns scan into.
+func incidentDest(i *incident.Incident) []any {
+	return []any{&i.ID, &i.Title, &i.Level, &i.State, &i.System, &i.Unit, &i.Rotation, &i.Channel, &i.Source, &i.Owner, &i.DeclaredBy, &i.Stakeholders,
+		&i.Escalation, &i.Summary, &i.Cause, &i.Actions, &i.CreatedAt, &i.AckedAt, &i.MitigatedAt, &i.ResolvedAt, &i.ClosedAt, &i.LastUpdateAt}
 }
 
 // InsertIncident inserts an incident and sets its id.
