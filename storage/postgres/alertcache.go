@@ -102,10 +102,11 @@ func sameAlert(a, b alert.Alert) bool {
 }
 
 func sameEnd(a, b time.Time) bool {
-	if endOf(a) == nil || endOf(b) == nil {
-		return endOf(a) == nil && endOf(b) == nil
+	ea, eb := endOf(a), endOf(b)
+	if ea == nil || eb == nil {
+		return ea == nil && eb == nil
 	}
-	return a.Round(time.Microsecond).Equal(b.Round(time.Microsecond))
+	return ea.Round(time.Microsecond).Equal(eb.Round(time.Microsecond))
 }
 
 // endOf is an alert's end as stored: none for Alertmanager's zero time.

@@ -207,10 +207,8 @@ func (t *Tx) SaveAlerts(ctx context.Context, groups []alert.GroupAlerts, at time
 	merged := make([][]alert.Alert, len(groups))
 	for n, g := range groups {
 		base, ok := t.alertStates[g.GroupKey]
-		if !ok && t.store != nil && t.store.alertCache != nil {
-			if v, locked := t.locked[g.GroupKey]; locked {
-				base, ok = t.store.alertCache.get(g.GroupKey, v)
-			}
+		if v, locked := t.locked[g.GroupKey]; !ok && locked && t.alerts != nil {
+			base, ok = t.alerts.get(g.GroupKey, v)
 		}
 		if !ok {
 			unknown = append(unknown, g.GroupKey)
@@ -224,7 +222,7 @@ func (t *Tx) SaveAlerts(ctx context.Context, groups []alert.GroupAlerts, at time
 			send = append(send, alert.GroupAlerts{GroupKey: g.GroupKey, Alerts: changed})
 		}
 	}
-	stored := map[string][]alert.Alert{}
+	var stored map[string][]alert.Alert
 	if len(send) > 0 {
 		var err error
 		if stored, err = t.writeAlerts(ctx, send, unknown, at); err != nil {
@@ -247,8 +245,8 @@ func (t *Tx) SaveAlerts(ctx context.Context, groups []alert.GroupAlerts, at time
 }
 
 // writeAlerts upserts alerts (with the transaction's deferred writes
-// first) and returns the stored alerts of the groups unknown that were
-// not among them, in one round trip. An alert posted again unchanged is
+// first) and returns the stored alerts of the groups unknown (nil: none)
+// that were not among them, in one round trip. An alert posted again unchanged is
 // not written again: updated_at is when it last changed.
 func (t *Tx) writeAlerts(ctx context.Context, groups []alert.GroupAlerts, unknown []string, at time.Time) (map[string][]alert.Alert, error) {
 	var keys, fps, statuses, labels, annotations, urls []string
@@ -262,9 +260,6 @@ func (t *Tx) writeAlerts(ctx context.Context, groups []alert.GroupAlerts, unknow
 			labels, annotations, urls = append(labels, string(l)), append(annotations, string(an)), append(urls, a.GeneratorURL)
 			starts, ends = append(starts, a.StartsAt), append(ends, endOf(a.EndsAt))
 		}
-	}
-	if unknown == nil {
-		unknown = []string{}
 	}
 	batch := &pgx.Batch{}
 	later := t.queueLater(batch)

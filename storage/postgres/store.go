@@ -199,9 +199,10 @@ type Tx struct {
 	timers  []core.Timer
 	later   []queued // writes sent with the notices and timers, just before commit
 	org     bool     // the org (units, users, grants, identities) was written
-	store   *Store
-	// The alert cache's part (see alertCache): the version of each alert
-	// group as locked, as last written, and its alerts as last saved.
+	// The alert cache (nil: none) and this transaction's part of it: the
+	// version of each alert group as locked, as last written, and its
+	// alerts as last saved.
+	alerts          *alertCache
 	locked, written map[string]int64
 	alertStates     map[string][]alert.Alert
 	cache           *orgCache // the store's org cache (nil: none, or bypassed)
@@ -287,7 +288,7 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 	// BEGIN goes with the first statement: a transaction answered from
 	// the org cache alone takes no connection.
 	ptx := &lazyTx{pool: s.pool}
-	t := &Tx{tx: ptx, cache: s.orgCache, store: s}
+	t := &Tx{tx: ptx, cache: s.orgCache, alerts: s.alertCache}
 	defer func() { _ = ptx.Rollback(context.WithoutCancel(ctx)) }()
 	if err := fn(t); err != nil {
 		return mapErr(err)
@@ -308,8 +309,8 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := ptx.Commit(ctx); err != nil {
 		return mapErr(fmt.Errorf("postgres: commit: %w", err))
 	}
-	if len(t.alertStates) > 0 && s.alertCache != nil {
-		s.alertCache.keep(t.alertStates, t.written)
+	if len(t.alertStates) > 0 && t.alerts != nil {
+		t.alerts.keep(t.alertStates, t.written)
 	}
 	if len(ids) > 0 && s.kick != nil {
 		s.kick(ids)
