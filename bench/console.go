@@ -77,16 +77,14 @@ func consolePhase(ctx context.Context, cc consoleConfig) error {
 		return err
 	}
 	// Its own audit key and checkpoint file: the fresh database starts a new chain.
-	auditDir, err := os.MkdirTemp("", "opsbot-bench-console-audit")
+	keyFile, auditEnv, done, err := auditFiles("console")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(auditDir)
-	keyFile := filepath.Join(auditDir, "audit.key")
+	defer done()
 	cmd := exec.Command(bin, "all", "--config", "configs/dev.yaml")
-	cmd.Env = append(os.Environ(), "OPSBOT_DATABASE_URL="+dbURL, "OPSBOT_REDIS_URL="+redisURL,
-		"OPSBOT_SERVER_LISTEN="+cc.listen, "OPSBOT_LOG_LEVEL=error", "OPSBOT_WORKER_QUEUE=bench-console",
-		"OPSBOT_AUDIT_KEY_FILE="+keyFile, "OPSBOT_AUDIT_CHECKPOINT_FILE="+filepath.Join(auditDir, "checkpoints.jsonl"))
+	cmd.Env = append(append(os.Environ(), "OPSBOT_DATABASE_URL="+dbURL, "OPSBOT_REDIS_URL="+redisURL,
+		"OPSBOT_SERVER_LISTEN="+cc.listen, "OPSBOT_LOG_LEVEL=error", "OPSBOT_WORKER_QUEUE=bench-console"), auditEnv...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
 		return err
@@ -362,4 +360,19 @@ func waitReady(target string) bool {
 		}
 	}
 	return false
+}
+
+// auditFiles is the environment that gives an opsbot the bench starts an
+// audit key (keyFile) and checkpoint file of its own, in a temporary
+// folder (done removes it): with dev.yaml's .data/ files, the bench
+// database's chain would publish checkpoints that the dev database's
+// chain then fails at the next make run.
+func auditFiles(phase string) (keyFile string, env []string, done func(), err error) {
+	dir, err := os.MkdirTemp("", "opsbot-bench-"+phase+"-audit")
+	if err != nil {
+		return "", nil, nil, err
+	}
+	keyFile = filepath.Join(dir, "audit.key")
+	return keyFile, []string{"OPSBOT_AUDIT_KEY_FILE=" + keyFile, "OPSBOT_AUDIT_CHECKPOINT_FILE=" + filepath.Join(dir, "checkpoints.jsonl")},
+		func() { _ = os.RemoveAll(dir) }, nil
 }

@@ -266,10 +266,15 @@ func run(target, token string, ic ingestConfig, stormFor, webchatFor time.Durati
 		if err != nil {
 			return err
 		}
+		_, auditEnv, done, err := auditFiles("ingest")
+		if err != nil {
+			return err
+		}
+		defer done()
 		cmd := exec.Command(bin, "all", "--config", "configs/dev.yaml")
-		cmd.Env = append(os.Environ(), "OPSBOT_DATABASE_URL="+dbURL, "OPSBOT_REDIS_URL="+redisURL,
+		cmd.Env = append(append(os.Environ(), "OPSBOT_DATABASE_URL="+dbURL, "OPSBOT_REDIS_URL="+redisURL,
 			"OPSBOT_SERVER_LISTEN="+ic.listen, "OPSBOT_LOG_LEVEL=error", fmt.Sprintf("OPSBOT_DATABASE_MAX_CONNS=%d", opsbotConns),
-			"OPSBOT_WORKER_QUEUE=bench", "OPSBOT_SERVER_PPROF=true")
+			"OPSBOT_WORKER_QUEUE=bench", "OPSBOT_SERVER_PPROF=true"), auditEnv...)
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Start(); err != nil {
 			return err
