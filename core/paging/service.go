@@ -378,9 +378,9 @@ func (s *Service) HandleTimer(ctx context.Context, id int64) error {
 	var job *sendJob
 	err := core.Fire(ctx, s.store.InTx, id, s.clock.Now(), func(tx Tx, t core.Timer) error {
 		job = nil // fn may run again
-		iid, err := t.RefID("incident:")
+		iid, err := incidentOf(t)
 		if err != nil {
-			return fmt.Errorf("paging: %w", err)
+			return err
 		}
 		switch t.Kind {
 		case TimerStep:
@@ -397,12 +397,27 @@ func (s *Service) HandleTimer(ctx context.Context, id int64) error {
 			return err
 		}
 		return nil
+	}, func(tx Tx, t core.Timer) error {
+		iid, err := incidentOf(t)
+		if err != nil {
+			return err
+		}
+		return tx.HoldIncident(ctx, iid)
 	})
 	if err != nil || job == nil {
 		return err
 	}
 	r, sendErr := s.send(ctx, job.page)
 	return s.finish(ctx, job.rec, r, sendErr)
+}
+
+// incidentOf is the incident a paging timer is about ("incident:N").
+func incidentOf(t core.Timer) (int64, error) {
+	iid, err := t.RefID("incident:")
+	if err != nil {
+		return 0, fmt.Errorf("paging: %w", err)
+	}
+	return iid, nil
 }
 
 // sendJob is an attempt begun: the page as stored and as sent.

@@ -106,6 +106,10 @@ type Tx interface {
 	// UseToken marks the token with hash used at now when it is unused,
 	// returning it and whether this call used it (not found: core.ErrNotFound).
 	UseToken(ctx context.Context, hash string, now time.Time) (Token, bool, error)
+	// HoldIncident takes the lock on incident id that storing its pages
+	// takes (their foreign key), before a timer about it is claimed: the
+	// one lock order, incident then timers (core.Fire).
+	HoldIncident(ctx context.Context, id int64) error
 }
 
 // Store runs paging transactions.

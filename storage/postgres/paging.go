@@ -154,3 +154,10 @@ func (t *Tx) UseToken(ctx context.Context, hash string, now time.Time) (paging.T
 	k.UsedAt = &now
 	return k, err == nil, wrap(err, "use ack token")
 }
+
+// HoldIncident takes the lock a page row's foreign key takes on its
+// incident (FOR KEY SHARE), ahead of the paging timer's claim.
+func (t *Tx) HoldIncident(ctx context.Context, id int64) error {
+	_, err := t.tx.Exec(ctx, `SELECT 1 FROM incidents WHERE id = $1 FOR KEY SHARE`, id)
+	return wrap(err, "hold incident")
+}

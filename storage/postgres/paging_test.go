@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -83,3 +84,45 @@ func TestPagingStore(t *testing.T) {
 	})
 	require.NoError(t, err)
 }
+
+// TestPagingTimerKeepsTheLockOrder: a paging step about an incident takes
+// its hold on the incident before it claims its timer (core.Fire's order:
+// incident, then timers). Before, it claimed the timer and then, storing
+// the page (its foreign key), waited for the incident a person had locked
+// to resolve it — while the person, cancelling the incident's timers,
+// waited for that timer: a deadlock (seen in make test).
+func TestPagingTimerKeepsTheLockOrder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := pgtest.New(t)
+	t0 := time.Date(2026, 11, 24, 3, 0, 0, 0, time.UTC)
+	pgtest.Exec(t, s, `INSERT INTO units (code, name, level, parent, path, created_at) VALUES ('city', 'city', 'city', NULL, '/city/', $1)`, t0)
+	pgtest.Exec(t, s, `INSERT INTO users (id, name, unit, created_at) VALUES ('admin', '管理员', 'city', $1)`, t0)
+	inc := incident.Incident{Title: "db down", Level: 2, State: incident.StateDeclared, Unit: "city", DeclaredBy: "admin", CreatedAt: t0, LastUpdateAt: t0}
+	require.NoError(t, s.Incidents().InTx(ctx, func(tx incident.WriteTx) error { return tx.InsertIncident(ctx, &inc) }))
+	ref := "incident:" + strconv.FormatInt(inc.ID, 10)
+	var timerID int64
+	require.NoError(t, s.Pool().QueryRow(ctx, `INSERT INTO timers (kind, ref, due_at, data) VALUES ($1, $2, $3, $4) RETURNING id`,
+		paging.TimerStep, ref, t0, map[string]string{"level": "2", "step": "1", "method": "sms", "users": "admin", "title": "db down"}).Scan(&timerID))
+	pager := paging.NewService(s.Paging(), fixedClock{t0}, paging.Config{}, paging.Deps{})
+
+	person, err := s.Pool().Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = person.Rollback(ctx) }()
+	_, err = person.Exec(ctx, `SELECT 1 FROM incidents WHERE id = $1 FOR UPDATE`, inc.ID)
+	require.NoError(t, err)
+	fired := make(chan error, 1)
+	go func() { fired <- pager.HandleTimer(ctx, timerID) }()
+	time.Sleep(300 * time.Millisecond) // the step runs as far as it can
+	_, err = person.Exec(ctx, `UPDATE timers SET state = 'cancelled' WHERE ref = $1 AND state = 'pending'`, ref)
+	require.NoError(t, err, "the person waited for the paging step's timer")
+	require.NoError(t, person.Commit(ctx))
+	require.NoError(t, <-fired)
+	var pages int
+	require.NoError(t, s.Pool().QueryRow(ctx, `SELECT count(*) FROM pages`).Scan(&pages))
+	require.Zero(t, pages, "the step's timer was cancelled before it was claimed")
+}
+
+type fixedClock struct{ t time.Time }
+
+func (c fixedClock) Now() time.Time { return c.t }

@@ -116,3 +116,6 @@ func (t *Tx) UseToken(_ context.Context, hash string, now time.Time) (paging.Tok
 	}
 	return paging.Token{}, false, core.ErrNotFound
 }
+
+// HoldIncident locks nothing: the fake store runs one transaction at a time.
+func (t *Tx) HoldIncident(context.Context, int64) error { return nil }
