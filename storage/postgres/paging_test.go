@@ -12,12 +12,13 @@ import (
 	"opsbot/core"
 	"opsbot/core/incident"
 	"opsbot/core/paging"
+	"opsbot/storage/postgres"
 	"opsbot/storage/postgres/pgtest"
 )
 
-// TestPagingStore: contacts and quiet hours round-trip, a page is stored
-// once per key and found by its filters, a link is used once.
-func TestPagingStore(t *testing.T) {
+// pagingTest begins a paging storage test (run in parallel): a store of
+// its own with a city, its admin and an open incident, and the test's time.
+func pagingTest(t *testing.T) (context.Context, *postgres.Store, time.Time, incident.Incident) {
 	t.Parallel()
 	ctx := context.Background()
 	s := pgtest.New(t)
@@ -26,6 +27,13 @@ func TestPagingStore(t *testing.T) {
 	pgtest.Exec(t, s, `INSERT INTO users (id, name, unit, created_at) VALUES ('admin', '管理员', 'city', $1)`, t0)
 	inc := incident.Incident{Title: "db down", Level: 2, State: incident.StateDeclared, Unit: "city", DeclaredBy: "admin", CreatedAt: t0, LastUpdateAt: t0}
 	require.NoError(t, s.Incidents().InTx(ctx, func(tx incident.WriteTx) error { return tx.InsertIncident(ctx, &inc) }))
+	return ctx, s, t0, inc
+}
+
+// TestPagingStore: contacts and quiet hours round-trip, a page is stored
+// once per key and found by its filters, a link is used once.
+func TestPagingStore(t *testing.T) {
+	ctx, s, t0, inc := pagingTest(t)
 	err := s.Paging().InTx(ctx, func(tx paging.Tx) error {
 		c := paging.Contact{UserID: "admin", Kind: paging.ContactMobile, Value: "13800138000", CodeHash: "h", CodeExpires: t0, CreatedAt: t0}
 		require.NoError(t, tx.SaveContact(ctx, &c))
@@ -92,14 +100,7 @@ func TestPagingStore(t *testing.T) {
 // to resolve it — while the person, cancelling the incident's timers,
 // waited for that timer: a deadlock (seen in make test).
 func TestPagingTimerKeepsTheLockOrder(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	s := pgtest.New(t)
-	t0 := time.Date(2026, 11, 24, 3, 0, 0, 0, time.UTC)
-	pgtest.Exec(t, s, `INSERT INTO units (code, name, level, parent, path, created_at) VALUES ('city', 'city', 'city', NULL, '/city/', $1)`, t0)
-	pgtest.Exec(t, s, `INSERT INTO users (id, name, unit, created_at) VALUES ('admin', '管理员', 'city', $1)`, t0)
-	inc := incident.Incident{Title: "db down", Level: 2, State: incident.StateDeclared, Unit: "city", DeclaredBy: "admin", CreatedAt: t0, LastUpdateAt: t0}
-	require.NoError(t, s.Incidents().InTx(ctx, func(tx incident.WriteTx) error { return tx.InsertIncident(ctx, &inc) }))
+	ctx, s, t0, inc := pagingTest(t)
 	ref := "incident:" + strconv.FormatInt(inc.ID, 10)
 	var timerID int64
 	require.NoError(t, s.Pool().QueryRow(ctx, `INSERT INTO timers (kind, ref, due_at, data) VALUES ($1, $2, $3, $4) RETURNING id`,
