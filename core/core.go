@@ -145,7 +145,10 @@ type Tx interface {
 // none can wait for another in a cycle. A handler that locks the entity
 // its timer is about passes lock: it runs first, with the timer read but
 // not locked, and takes those locks; only then is the timer claimed (the
-// guarded update still fires it once; lock must change nothing).
+// guarded update still fires it once; lock must change nothing). A
+// handler without lock claims first and locks its entity in fn; that is
+// safe too, because a change that holds the entity never waits for the
+// timer row (Timers.CancelTimers skips a timer being fired).
 func Fire[T Timers](ctx context.Context, inTx func(ctx context.Context, fn func(tx T) error) error, id int64, now time.Time,
 	fn func(tx T, t Timer) error, lock ...func(tx T, t Timer) error) error {
 	return inTx(ctx, func(tx T) error {
@@ -176,7 +179,10 @@ func Fire[T Timers](ctx context.Context, inTx func(ctx context.Context, fn func(
 // cancel pending ones, and claim one that fired (once).
 type Timers interface {
 	Schedule(ctx context.Context, t Timer) error
-	// CancelTimers cancels the pending timers of kind about ref ("" kind: all).
+	// CancelTimers cancels the pending timers of kind about ref ("" kind:
+	// all). One a handler is firing at that moment is left to fire (it came
+	// due before the change; the handler reads its entity after the change),
+	// so a change never waits for a timer's handler.
 	CancelTimers(ctx context.Context, ref, kind string) error
 	// ClaimTimer marks a pending timer due by now fired and returns it; ok is
 	// false when it was cancelled, already fired or is not due.

@@ -21,9 +21,19 @@ func (t *Tx) Schedule(_ context.Context, tm core.Timer) error {
 	return nil
 }
 
+// pendingOf selects the pending timers about ref ($1) of kind ($2, ''
+// for all kinds) that no transaction is firing at this moment, locking
+// them: a cancel never waits for a timer's handler (see CancelTimers).
+const pendingOf = `SELECT id FROM timers WHERE ref = $1 AND ($2 = '' OR kind = $2) AND state = 'pending' FOR UPDATE SKIP LOCKED`
+
 // CancelTimers cancels pending timers about ref (of kind, or all kinds).
+// A timer some handler has claimed and is firing right now is left to
+// fire: it came due before this change, as if it had fired a moment
+// earlier. Waiting for it instead could deadlock — the handler may wait
+// for the entity this transaction holds — and every handler reads its
+// entity again once it has it.
 func (t *Tx) CancelTimers(ctx context.Context, ref, kind string) error {
-	_, err := t.tx.Exec(ctx, `UPDATE timers SET state = 'cancelled' WHERE ref = $1 AND ($2 = '' OR kind = $2) AND state = 'pending'`, ref, kind)
+	_, err := t.tx.Exec(ctx, `UPDATE timers SET state = 'cancelled' WHERE id IN (`+pendingOf+`)`, ref, kind)
 	if err != nil {
 		return fmt.Errorf("postgres: cancel timers: %w", err)
 	}
@@ -41,11 +51,12 @@ func (t *Tx) CancelTimers(ctx context.Context, ref, kind string) error {
 // KeepTimer makes tm the one pending timer of its kind and ref, in one
 // round trip: pending ones due at another time are cancelled, and tm is
 // scheduled unless one due at its time is pending (in the database or
-// earlier in this transaction).
+// earlier in this transaction). Like CancelTimers, it leaves a timer being
+// fired to fire.
 func (t *Tx) KeepTimer(ctx context.Context, tm core.Timer) error {
 	var pending bool
 	err := t.tx.QueryRow(ctx, `WITH c AS (UPDATE timers SET state = 'cancelled'
-			WHERE ref = $1 AND kind = $2 AND state = 'pending' AND due_at <> $3 RETURNING id)
+			WHERE id IN (`+pendingOf+`) AND due_at <> $3 RETURNING id)
 		SELECT EXISTS (SELECT 1 FROM timers WHERE ref = $1 AND kind = $2 AND state = 'pending' AND due_at = $3)`,
 		tm.Ref, tm.Kind, tm.DueAt).Scan(&pending)
 	if err != nil {
