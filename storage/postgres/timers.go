@@ -21,7 +21,7 @@ func (t *Tx) Schedule(_ context.Context, tm core.Timer) error {
 	return nil
 }
 
-// pendingOf selects the pending timers about ref ($1) of kind ($2, ''
+// pendingOf selects the pending timers about ref ($1) of kind ($2, empty
 // for all kinds) that no transaction is firing at this moment, locking
 // them: a cancel never waits for a timer's handler (see CancelTimers).
 const pendingOf = `SELECT id FROM timers WHERE ref = $1 AND ($2 = '' OR kind = $2) AND state = 'pending' FOR UPDATE SKIP LOCKED`
