@@ -165,7 +165,7 @@ type ReportTx interface {
 	// BackupCheck returns a plan's check of a day, locked.
 	BackupCheck(ctx context.Context, planID int64, day string) (Check, error)
 	UpsertBackupCheck(ctx context.Context, c Check) error
-	OpenBackupFaults(ctx context.Context, planID int64) ([]Fault, error)
+	OpenBackupFaults(ctx context.Context, planID int64, lock bool) ([]Fault, error)
 	InsertBackupFault(ctx context.Context, f *Fault) error
 	UpdateBackupFault(ctx context.Context, f Fault) error
 	App(ctx context.Context, code string) (org.App, error)
@@ -207,7 +207,7 @@ type Reader interface {
 	BackupPlans(ctx context.Context, all bool) ([]Plan, error)
 	BackupChecks(ctx context.Context, planID int64, from, to string) ([]Check, error)
 	BackupReports(ctx context.Context, planID int64, limit int) ([]Report, error)
-	OpenBackupFaults(ctx context.Context, planID int64) ([]Fault, error)
+	OpenBackupFaults(ctx context.Context, planID int64, lock bool) ([]Fault, error)
 	Verifications(ctx context.Context, planID int64, month string) ([]Verification, error)
 	BackupAudit(ctx context.Context, month string, lock bool) (Audit, error)
 	// App returns an app by code (a system's owner unit, for reports per unit).

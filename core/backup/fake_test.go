@@ -151,7 +151,7 @@ func (t *tx) InsertBackupFault(_ context.Context, f *backup.Fault) error {
 	t.faultTx[f.ID] = t
 	return nil
 }
-func (t *tx) OpenBackupFaults(_ context.Context, planID int64) ([]backup.Fault, error) {
+func (t *tx) OpenBackupFaults(_ context.Context, planID int64, _ bool) ([]backup.Fault, error) {
 	var out []backup.Fault
 	for _, f := range t.faults {
 		if f.PlanID == planID && f.State == "open" {

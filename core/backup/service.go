@@ -284,7 +284,7 @@ func (s *Service) Report(ctx context.Context, actor core.Actor, system string, o
 			return err
 		}
 		if ok {
-			faults, err := tx.OpenBackupFaults(ctx, p.ID)
+			faults, err := tx.OpenBackupFaults(ctx, p.ID, true)
 			if err != nil {
 				return err
 			}
@@ -384,7 +384,7 @@ func (s *Service) dayFor(ctx context.Context, tx ReportTx, p Plan, now time.Time
 	case c.State == CheckFailed:
 		// While its fault is open, a report is that day's re-run, not the
 		// next day's backup (which must still be reported on its own).
-		faults, err := tx.OpenBackupFaults(ctx, p.ID)
+		faults, err := tx.OpenBackupFaults(ctx, p.ID, true)
 		if err != nil {
 			return "", err
 		}
@@ -607,7 +607,7 @@ func (s *Service) History(ctx context.Context, system string) (Log, error) {
 			return err
 		}
 		l.Days = daysOf(l.Plan, l.Checks, l.Reports)
-		l.Faults, err = tx.OpenBackupFaults(ctx, l.Plan.ID)
+		l.Faults, err = tx.OpenBackupFaults(ctx, l.Plan.ID, false)
 		return err
 	})
 	return l, err
@@ -660,7 +660,7 @@ func (s *Service) PlanDetails(ctx context.Context, system string) (Details, erro
 		if d.Reports, err = tx.BackupReports(ctx, d.Plan.ID, 5); err != nil {
 			return err
 		}
-		if d.Faults, err = tx.OpenBackupFaults(ctx, d.Plan.ID); err != nil {
+		if d.Faults, err = tx.OpenBackupFaults(ctx, d.Plan.ID, false); err != nil {
 			return err
 		}
 		local := now.In(s.loc())

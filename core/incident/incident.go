@@ -48,6 +48,17 @@ const (
 	TimerActionOverdue = "incident:action_overdue"
 )
 
+// Line is what a list of incidents shows of each (ReadTx.Incidents):
+// reading only these keeps a page of the list cheap.
+type Line struct {
+	ID        int64
+	Title     string
+	Level     int
+	State     string
+	Owner     string
+	CreatedAt time.Time
+}
+
 // Incident is one incident.
 type Incident struct {
 	ID           int64      `json:"id"`
@@ -149,7 +160,9 @@ type ReadTx interface {
 	core.Tx
 	User(ctx context.Context, id string) (org.User, error)
 	Incident(ctx context.Context, id int64, lock bool) (Incident, error)
-	Incidents(ctx context.Context, open bool, limit int) ([]Incident, error)
+	// Incidents lists the newest incidents (only those not resolved or
+	// closed when open), newest first.
+	Incidents(ctx context.Context, open bool, limit int) ([]Line, error)
 	// FindIncidents lists the incidents f selects, newest first.
 	FindIncidents(ctx context.Context, f Filter) ([]Incident, error)
 	Events(ctx context.Context, incidentID int64) ([]Event, error)
@@ -194,6 +207,9 @@ func (f Filter) Match(i Incident) bool {
 // Store runs incident work in transactions.
 type Store interface {
 	InTx(ctx context.Context, fn func(tx WriteTx) error) error
+	// Read runs fn as a read: it may write nothing (no audit entry, notice
+	// or timer either), nor lock a row; each statement may see a snapshot
+	// of its own (as in any READ COMMITTED transaction).
 	Read(ctx context.Context, fn func(tx ReadTx) error) error
 }
 

@@ -114,14 +114,28 @@ func (s *Service) Review(ctx context.Context, actor core.Actor, id int64, cause,
 
 // HandleActionDue reminds an open review action's owner on its due date, once.
 func (s *Service) HandleActionDue(ctx context.Context, id int64) error {
-	return core.Fire(ctx, s.store.Read, id, s.clock.Now(), func(tx ReadTx, t core.Timer) error {
-		a, i, open, err := timerAction(ctx, tx, tx, t)
+	return core.Fire(ctx, s.store.InTx, id, s.clock.Now(), func(tx WriteTx, t core.Timer) error {
+		atx, err := actionsOf(tx)
+		if err != nil {
+			return err
+		}
+		a, i, open, err := timerAction(ctx, atx, tx, t)
 		if err != nil || !open {
 			return err
 		}
 		return tx.Notify(ctx, core.Notice{Ref: i.Ref(), To: core.Recipient{User: a.Owner},
 			Body: ActionDue{Brief: BriefOf(i), Action: a.Body, Due: a.Due, ActionOwner: a.Owner}})
 	})
+}
+
+// actionsOf is tx's review actions (a store whose transactions keep none
+// is a wiring error).
+func actionsOf(tx WriteTx) (ActionTx, error) {
+	atx, ok := tx.(ActionTx)
+	if !ok {
+		return nil, errors.New("incident: the store's transaction keeps no review actions")
+	}
+	return atx, nil
 }
 
 // timerAction returns the review action an action timer is about and
@@ -155,9 +169,9 @@ func (s *Service) ActionDone(ctx context.Context, actor core.Actor, id int64, n 
 	var out Action
 	err := s.store.InTx(ctx, func(wtx WriteTx) error {
 		tx := wtx
-		atx, ok := wtx.(ActionTx)
-		if !ok {
-			return errors.New("incident: the store's transaction keeps no review actions")
+		atx, err := actionsOf(wtx)
+		if err != nil {
+			return err
 		}
 		if err := paging.Registered(ctx, tx, actor); err != nil {
 			return err
@@ -208,9 +222,9 @@ func (s *Service) ActionDone(ctx context.Context, actor core.Actor, id int64, n 
 func (s *Service) HandleActionOverdue(ctx context.Context, id int64) error {
 	return core.Fire(ctx, s.store.InTx, id, s.clock.Now(), func(wtx WriteTx, t core.Timer) error {
 		tx := wtx
-		atx, ok := wtx.(ActionTx)
-		if !ok {
-			return errors.New("incident: the store's transaction keeps no review actions")
+		atx, err := actionsOf(wtx)
+		if err != nil {
+			return err
 		}
 		a, i, open, err := timerAction(ctx, atx, tx, t)
 		if err != nil || !open {

@@ -702,9 +702,9 @@ func (s *Service) Show(ctx context.Context, actor core.Actor, id int64) (Detail,
 func (s *Service) Policy() Policy { return s.cfg.Policy }
 
 // List returns recent incidents, only open ones when open is set.
-func (s *Service) List(ctx context.Context, actor core.Actor, open bool, limit int) ([]Incident, error) {
+func (s *Service) List(ctx context.Context, actor core.Actor, open bool, limit int) ([]Line, error) {
 	limit = min(max(limit, 1), MaxQuery+1)
-	var out []Incident
+	var out []Line
 	err := s.store.Read(ctx, func(tx ReadTx) error {
 		if err := paging.Registered(ctx, tx, actor); err != nil {
 			return err
@@ -748,7 +748,7 @@ func (s *Service) Query(ctx context.Context, actor core.Actor, f Filter) ([]Inci
 // domain's transaction (which must read them: the store's does).
 func (s *Service) Backlog(ctx context.Context, tx core.Tx) (string, error) {
 	rtx, ok := tx.(interface {
-		Incidents(ctx context.Context, open bool, limit int) ([]Incident, error)
+		Incidents(ctx context.Context, open bool, limit int) ([]Line, error)
 		PendingRequests(ctx context.Context) (int, error)
 	})
 	if !ok {

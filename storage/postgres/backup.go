@@ -36,9 +36,9 @@ func (k backupStore) InCheckTx(ctx context.Context, fn func(backup.CheckTx) erro
 	return k.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
 }
 
-// Read runs fn in one transaction.
+// Read runs fn as a read (Store.read: no transaction of its own; no writes).
 func (k backupStore) Read(ctx context.Context, fn func(backup.Reader) error) error {
-	return k.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
+	return k.s.read(ctx, func(tx *Tx) error { return fn(tx) })
 }
 
 const backupPlanColumns = "id, system, daily_at, full_day, active, created_by, created_at, location, retention, method, owner"
@@ -160,9 +160,9 @@ func (t *Tx) InsertBackupFault(ctx context.Context, f *backup.Fault) error {
 	return wrap(err, "insert backup fault")
 }
 
-// OpenBackupFaults lists a plan's open faults, locked.
-func (t *Tx) OpenBackupFaults(ctx context.Context, planID int64) ([]backup.Fault, error) {
-	rows, err := t.tx.Query(ctx, "SELECT "+backupFaultColumns+" FROM backup_faults WHERE plan_id = $1 AND state = 'open' ORDER BY id FOR UPDATE", planID)
+// OpenBackupFaults lists a plan's open faults, locked when lock is set.
+func (t *Tx) OpenBackupFaults(ctx context.Context, planID int64, lock bool) ([]backup.Fault, error) {
+	rows, err := t.tx.Query(ctx, lockable("SELECT "+backupFaultColumns+" FROM backup_faults WHERE plan_id = $1 AND state = 'open' ORDER BY id", lock), planID)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: backup faults: %w", err)
 	}

@@ -23,9 +23,9 @@ func (i incidentStore) InTx(ctx context.Context, fn func(incident.WriteTx) error
 	return i.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
 }
 
-// Read runs fn in one transaction.
+// Read runs fn as a read (Store.read: no transaction of its own; no writes).
 func (i incidentStore) Read(ctx context.Context, fn func(incident.ReadTx) error) error {
-	return i.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
+	return i.s.read(ctx, func(tx *Tx) error { return fn(tx) })
 }
 
 // dutyStore adapts Store to duty.Store.
@@ -87,14 +87,19 @@ func (t *Tx) UpdateIncident(ctx context.Context, i incident.Incident) error {
 	return wrap(err, "update incident")
 }
 
-// Incidents lists recent incidents, newest first.
-func (t *Tx) Incidents(ctx context.Context, open bool, limit int) ([]incident.Incident, error) {
-	rows, err := t.tx.Query(ctx, "SELECT "+incidentColumns+` FROM incidents
+// Incidents lists recent incidents, newest first: only what a list
+// shows of each.
+func (t *Tx) Incidents(ctx context.Context, open bool, limit int) ([]incident.Line, error) {
+	rows, err := t.tx.Query(ctx, `SELECT id, title, level, state, owner, created_at FROM incidents
 		WHERE NOT $1 OR state NOT IN ('resolved', 'closed') ORDER BY id DESC LIMIT $2`, open, limit)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: incidents: %w", err)
 	}
-	return collect(rows, scanIncident, "incidents")
+	return collect(rows, func(r pgx.Row) (incident.Line, error) {
+		var l incident.Line
+		err := r.Scan(&l.ID, &l.Title, &l.Level, &l.State, &l.Owner, &l.CreatedAt)
+		return l, err
+	}, "incidents")
 }
 
 // FindIncidents lists the incidents f selects, newest first (by id, the

@@ -26,9 +26,9 @@ func (k inspectStore) InPlanTx(ctx context.Context, fn func(inspect.PlanTx) erro
 	return k.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
 }
 
-// Read runs fn in one transaction.
+// Read runs fn as a read (Store.read: no transaction of its own; no writes).
 func (k inspectStore) Read(ctx context.Context, fn func(inspect.Reader) error) error {
-	return k.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
+	return k.s.read(ctx, func(tx *Tx) error { return fn(tx) })
 }
 
 const planColumns = "id, name, cron, workdays, assignee, items, grace, level, active, created_by, created_at"

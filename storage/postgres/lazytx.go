@@ -16,12 +16,20 @@ import (
 // resolving the actor of a command, /org tree) costs no connection and no
 // round trip; one that sends nothing commits as a no-op; one that sends
 // one query costs two round trips (the query, COMMIT), not three.
+//
+// A read (readOnly, Store.read) never opens a transaction that outlives a
+// round trip: each statement goes as a read-only transaction of its own,
+// BEGIN READ ONLY and COMMIT with it, so a read of one query costs one
+// round trip. Under READ COMMITTED every statement of a transaction sees a
+// snapshot of its own anyway, so a read loses nothing by it; Postgres
+// refuses any write or row lock in it (SQLSTATE 25006).
 type lazyTx struct {
-	pool  *pgxpool.Pool
-	conn  *pgxpool.Conn
-	begun bool // BEGIN was sent and answered
-	ended bool // COMMIT or ROLLBACK was sent; the connection is back in the pool
-	err   error
+	pool     *pgxpool.Pool
+	conn     *pgxpool.Conn
+	readOnly bool
+	begun    bool // BEGIN was sent and answered
+	ended    bool // COMMIT or ROLLBACK was sent; the connection is back in the pool
+	err      error
 }
 
 // errTxEnded is a statement sent after the transaction ended.
@@ -40,8 +48,14 @@ func (l *lazyTx) acquire(ctx context.Context) error {
 	return l.err
 }
 
+// errRead is a call a read cannot make (it holds no transaction).
+var errRead = errors.New("postgres: a read holds no transaction (copy, prepare, a connection)")
+
 // begin sends BEGIN alone, for the calls that cannot carry it.
 func (l *lazyTx) begin(ctx context.Context) error {
+	if l.readOnly {
+		return errRead
+	}
 	if err := l.acquire(ctx); err != nil {
 		return err
 	}
@@ -63,18 +77,33 @@ func (l *lazyTx) firstOne(ctx context.Context, sql string, args ...any) (pgx.Bat
 }
 
 // first sends BEGIN and b's statements in one round trip and returns
-// their results, BEGIN's read.
+// their results, BEGIN's read. In a read, COMMIT goes with them too
+// (closing the results reads it), after a ROLLBACK of what a failed
+// statement before left open.
 func (l *lazyTx) first(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, error) {
 	withBegin := &pgx.Batch{}
-	withBegin.Queue("BEGIN")
-	withBegin.QueuedQueries = append(withBegin.QueuedQueries, b.QueuedQueries...)
-	br := l.conn.SendBatch(ctx, withBegin)
-	if _, err := br.Exec(); err != nil {
-		_ = br.Close()
-		l.err = fmt.Errorf("postgres: begin: %w", err)
-		return nil, l.err
+	if l.readOnly && l.conn.Conn().PgConn().TxStatus() != 'I' {
+		withBegin.Queue("ROLLBACK")
 	}
-	l.begun = true
+	begin := "BEGIN"
+	if l.readOnly {
+		begin = "BEGIN READ ONLY"
+	}
+	withBegin.Queue(begin)
+	head := len(withBegin.QueuedQueries) // answered here
+	withBegin.QueuedQueries = append(withBegin.QueuedQueries, b.QueuedQueries...)
+	if l.readOnly {
+		withBegin.Queue("COMMIT")
+	}
+	br := l.conn.SendBatch(ctx, withBegin)
+	for range head {
+		if _, err := br.Exec(); err != nil {
+			_ = br.Close()
+			l.err = fmt.Errorf("postgres: begin: %w", err)
+			return nil, l.err
+		}
+	}
+	l.begun = !l.readOnly
 	return br, nil
 }
 
@@ -89,7 +118,7 @@ func (l *lazyTx) Commit(ctx context.Context) error {
 	if l.ended || l.conn == nil {
 		return nil
 	}
-	if l.err != nil {
+	if l.err != nil || l.readOnly {
 		return l.Rollback(ctx)
 	}
 	defer l.committed()
@@ -126,7 +155,9 @@ func (l *lazyTx) Rollback(ctx context.Context) error {
 	}
 	l.ended = true
 	defer l.conn.Release()
-	if !l.begun {
+	// Nothing to roll back unless BEGIN was sent, or a read's statement
+	// failed and left its transaction open (its COMMIT was skipped).
+	if !l.begun && l.conn.Conn().PgConn().TxStatus() == 'I' {
 		return nil
 	}
 	_, err := l.conn.Exec(ctx, "ROLLBACK")

@@ -12,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
+
+	"opsbot/core"
 )
 
 // countingConn counts the writes the client makes: pgx flushes once per
@@ -188,4 +190,66 @@ func TestWithTxCommitsWithTheFinalWrites(t *testing.T) {
 	require.ErrorContains(t, err, "duplicate")
 	require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n))
 	require.Equal(t, 1, n, "the failed transaction's first write is rolled back too")
+}
+
+// A read sends each statement as a read-only transaction of its own in
+// one round trip (BEGIN READ ONLY and COMMIT with it), so a read of one
+// query costs one round trip, not two; Postgres refuses a write or a row
+// lock in it; a failed statement leaves the connection fit for the next
+// transaction; and a read that queued writes refuses to end.
+func TestReadSendsOneRoundTripAStatementAndWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	pool, writes, table := lazyPool(t)
+	s := &Store{pool: pool}
+	for i := range 2 { // the first warms the statement cache
+		before := writes.Load()
+		var n int
+		require.NoError(t, s.read(ctx, func(tx *Tx) error {
+			return tx.tx.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n)
+		}))
+		require.Zero(t, n)
+		if i > 0 {
+			require.Equal(t, int64(1), writes.Load()-before, "one statement, one round trip")
+		}
+	}
+	selectOne := func(tx *Tx) error { _, err := tx.tx.Exec(ctx, "SELECT 1"); return err }
+	require.NoError(t, s.read(ctx, selectOne)) // warms its statement too
+	before := writes.Load()
+	require.NoError(t, s.read(ctx, func(tx *Tx) error {
+		if err := selectOne(tx); err != nil {
+			return err
+		}
+		return selectOne(tx)
+	}))
+	require.Equal(t, int64(2), writes.Load()-before, "two statements, two round trips, no COMMIT of its own")
+
+	for name, write := range map[string]string{
+		"insert":     "INSERT INTO " + table + " VALUES (1)",
+		"row lock":   "SELECT n FROM " + table + " FOR UPDATE",
+		"insert cte": "WITH x AS (INSERT INTO " + table + " VALUES (2) RETURNING n) SELECT n FROM x",
+	} {
+		err := s.read(ctx, func(tx *Tx) error {
+			rows, err := tx.tx.Query(ctx, write)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+			}
+			return rows.Err()
+		})
+		require.ErrorContains(t, err, "read-only transaction", name)
+		var n int
+		require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n), name)
+		require.Zero(t, n, name)
+		require.NoError(t, s.read(ctx, selectOne),
+			"%s: the connection is fit for the next read", name)
+	}
+	_, err := pool.Exec(ctx, "INSERT INTO "+table+" VALUES (1)")
+	require.NoError(t, err, "and for the next write")
+
+	err = s.read(ctx, func(tx *Tx) error { return tx.Schedule(ctx, core.Timer{Kind: "k", Ref: "r:1", DueAt: time.Now()}) })
+	require.ErrorContains(t, err, "a read cannot write")
+	err = s.read(ctx, func(tx *Tx) error { return tx.Audit(ctx, core.AuditEntry{Action: "a"}) })
+	require.ErrorContains(t, err, "a read cannot write")
+	require.Equal(t, int32(1), pool.Stat().TotalConns(), "no connection lost on the way")
 }

@@ -17,9 +17,9 @@ type overviewStore struct{ s *Store }
 // Overview returns the console overview's store.
 func (s *Store) Overview() overview.Store { return overviewStore{s} }
 
-// Read runs fn in one transaction.
+// Read runs fn as a read (Store.read: no transaction of its own; no writes).
 func (o overviewStore) Read(ctx context.Context, fn func(overview.Reads) error) error {
-	return o.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
+	return o.s.read(ctx, func(tx *Tx) error { return fn(tx) })
 }
 
 // ActiveIncidents lists the incidents not yet resolved in view, newest

@@ -327,6 +327,26 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 	return nil
 }
 
+// errReadWrites is a read (Store.read) that queued writes.
+var errReadWrites = errors.New("postgres: a read cannot write (audit entries, notices, timers or rows queued)")
+
+// read runs fn as a read: each statement it sends is a read-only
+// transaction of its own in one round trip (lazyTx's readOnly), with no
+// BEGIN or COMMIT round trip of the read's own. Postgres refuses a write
+// or a row lock; a read that queued writes fails without sending them.
+func (s *Store) read(ctx context.Context, fn func(tx *Tx) error) error {
+	ptx := &lazyTx{pool: s.pool, readOnly: true}
+	t := &Tx{tx: ptx, cache: s.orgCache, alerts: s.alertCache}
+	defer func() { _ = ptx.Rollback(context.WithoutCancel(ctx)) }()
+	if err := fn(t); err != nil {
+		return mapErr(err)
+	}
+	if len(t.audits)+len(t.notices)+len(t.timers)+len(t.later) > 0 || t.org {
+		return errReadWrites
+	}
+	return ptx.Commit(ctx)
+}
+
 // mapErr turns Postgres constraint errors into core conflicts, and a
 // transaction given up for a deadlock (40P01) or a serialization failure
 // (40001) into core.ErrRetry.

@@ -21,9 +21,9 @@ func (k ticketStore) InTx(ctx context.Context, fn func(ticket.Tx) error) error {
 	return k.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
 }
 
-// Read runs fn in one transaction.
+// Read runs fn as a read (Store.read: no transaction of its own; no writes).
 func (k ticketStore) Read(ctx context.Context, fn func(ticket.Reader) error) error {
-	return k.s.WithTx(ctx, func(tx *Tx) error { return fn(tx) })
+	return k.s.read(ctx, func(tx *Tx) error { return fn(tx) })
 }
 
 const ticketColumns = "id, kind, title, asker, app, unit, assignees, state, answer, created_at, due_at, paused_at, answered_at, closed_at, overdue, " +

@@ -281,11 +281,11 @@ func (t *Tx) UpdateIncident(_ context.Context, i incident.Incident) error {
 }
 
 // Incidents lists incidents, newest first.
-func (t *Tx) Incidents(_ context.Context, open bool, limit int) ([]incident.Incident, error) {
-	var out []incident.Incident
+func (t *Tx) Incidents(_ context.Context, open bool, limit int) ([]incident.Line, error) {
+	var out []incident.Line
 	for id := int64(len(t.IncidentMap)); id >= 1 && len(out) < limit; id-- {
 		if i := t.IncidentMap[id]; i != nil && (!open || i.Open()) {
-			out = append(out, *i)
+			out = append(out, incident.Line{ID: i.ID, Title: i.Title, Level: i.Level, State: i.State, Owner: i.Owner, CreatedAt: i.CreatedAt})
 		}
 	}
 	return out, nil
