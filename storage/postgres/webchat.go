@@ -92,16 +92,22 @@ func (w *Webchat) insertAll(ctx context.Context, calls [][]chat.WebchatMessage) 
 // round trip, one implicit transaction). The statement takes as many
 // sequence values as there are messages and gives the smallest to the
 // first message, and so on, so ids follow the messages' order whatever
-// order Postgres takes the values in.
+// order Postgres takes the values in. It reads back only what the
+// database gave each message (id, revision, times), not the content it
+// was just sent.
 func (w *Webchat) insertWebchat(ctx context.Context, calls [][]chat.WebchatMessage) ([][]chat.WebchatMessage, error) {
 	var users, channels, statuses, refs, titles, bodies, fields, buttons []string
 	var images [][]byte
+	var all []chat.WebchatMessage
 	for _, recs := range calls {
 		for _, r := range recs {
 			c := r.Content
+			c.Fields, c.Buttons = jsonArray(c.Fields), jsonArray(c.Buttons)
+			r.Content = c
+			all = append(all, r)
 			users, channels, statuses, refs = append(users, r.ToUser), append(channels, r.ToChannel), append(statuses, c.Status), append(refs, c.Ref)
 			titles, bodies = append(titles, c.Title), append(bodies, c.Text)
-			fields, buttons, images = append(fields, string(jsonArray(c.Fields))), append(buttons, string(jsonArray(c.Buttons))), append(images, c.Image)
+			fields, buttons, images = append(fields, string(c.Fields)), append(buttons, string(c.Buttons)), append(images, c.Image)
 		}
 	}
 	rows, err := w.s.pool.Query(ctx, `
@@ -113,22 +119,30 @@ func (w *Webchat) insertWebchat(ctx context.Context, calls [][]chat.WebchatMessa
 		INSERT INTO webchat_messages (id, seq, to_user, to_channel, status, ref, title, body, fields, buttons, image)
 		SELECT r.v, r.v, x.to_user, x.to_channel, x.status, x.ref, x.title, x.body, x.fields::jsonb, x.buttons::jsonb, x.image
 		FROM x JOIN ranked r ON r.n = x.n
-		RETURNING `+webchatColumns,
+		RETURNING id, seq, revision, created_at, updated_at`,
 		users, channels, statuses, refs, titles, bodies, fields, buttons, images)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: webchat insert: %w", err)
 	}
-	stored, err := collect(rows, scanWebchat, "webchat insert")
+	stored, err := collect(rows, func(row pgx.Row) (chat.WebchatMessage, error) {
+		var r chat.WebchatMessage
+		err := row.Scan(&r.ID, &r.Seq, &r.Revision, &r.CreatedAt, &r.UpdatedAt)
+		return r, err
+	}, "webchat insert")
 	if err != nil {
 		return nil, err
 	}
-	if len(stored) != len(users) {
-		return nil, fmt.Errorf("postgres: webchat insert: %d rows stored of %d", len(stored), len(users))
+	if len(stored) != len(all) {
+		return nil, fmt.Errorf("postgres: webchat insert: %d rows stored of %d", len(stored), len(all))
 	}
+	// The k-th smallest seq is the k-th message's.
 	slices.SortFunc(stored, func(a, b chat.WebchatMessage) int { return cmp.Compare(a.Seq, b.Seq) })
+	for k, r := range stored {
+		all[k].ID, all[k].Seq, all[k].Revision, all[k].CreatedAt, all[k].UpdatedAt = r.ID, r.Seq, r.Revision, r.CreatedAt, r.UpdatedAt
+	}
 	out := make([][]chat.WebchatMessage, len(calls))
 	for i, recs := range calls {
-		out[i], stored = stored[:len(recs):len(recs)], stored[len(recs):]
+		out[i], all = all[:len(recs):len(recs)], all[len(recs):]
 	}
 	return out, nil
 }
