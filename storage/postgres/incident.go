@@ -95,7 +95,7 @@ func (t *Tx) Incidents(ctx context.Context, open bool, limit int) ([]incident.Li
 	if err != nil {
 		return nil, fmt.Errorf("postgres: incidents: %w", err)
 	}
-	return collect(rows, func(r pgx.Row) (incident.Line, error) {
+	return collectN(rows, limit, func(r pgx.Row) (incident.Line, error) {
 		var l incident.Line
 		err := r.Scan(&l.ID, &l.Title, &l.Level, &l.State, &l.Owner, &l.CreatedAt)
 		return l, err

@@ -249,7 +249,13 @@ func (t *Tx) InsertRotation(ctx context.Context, r org.Rotation) error {
 }
 
 func collect[T any](rows pgx.Rows, scan func(pgx.Row) (T, error), what string) ([]T, error) {
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (T, error) { return scan(r) })
+	return collectN(rows, 0, scan, what)
+}
+
+// collectN is collect into a list with room for n rows (a query's LIMIT),
+// so a page of rows does not grow its list five times over.
+func collectN[T any](rows pgx.Rows, n int, scan func(pgx.Row) (T, error), what string) ([]T, error) {
+	out, err := pgx.AppendRows(make([]T, 0, n), rows, func(r pgx.CollectableRow) (T, error) { return scan(r) })
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %s: %w", what, err)
 	}

@@ -124,7 +124,7 @@ func (w *Webchat) insertWebchat(ctx context.Context, calls [][]chat.WebchatMessa
 	if err != nil {
 		return nil, fmt.Errorf("postgres: webchat insert: %w", err)
 	}
-	stored, err := collect(rows, func(row pgx.Row) (chat.WebchatMessage, error) {
+	stored, err := collectN(rows, len(all), func(row pgx.Row) (chat.WebchatMessage, error) {
 		var r chat.WebchatMessage
 		err := row.Scan(&r.ID, &r.Seq, &r.Revision, &r.CreatedAt, &r.UpdatedAt)
 		return r, err
