@@ -36,8 +36,8 @@ func NewWorker(rdb redis.UniversalClient, cfg WorkerConfig, logger *slog.Logger,
 		retryDelay = func(int, error, *asynq.Task) time.Duration { return cfg.RetryDelay }
 	}
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
-		Concurrency:              cfg.Concurrency,
-		Queues:                   map[string]int{cfg.Queue: 1},
+		Concurrency: cfg.Concurrency,
+		Queues:      map[string]int{cfg.Queue: 1},
 		// A timer's task waits in asynq's scheduled set until a check moves
 		// it to the queue: checking each second made timers up to a second
 		// late on that alone (p99 0.8–1.05 s in make bench); a check is one
