@@ -59,6 +59,13 @@ func (t *Tx) AlertGroup(ctx context.Context, key string, lock bool) (alert.Group
 const beforeFirstAbsent = `(g.group_key COLLATE "C" < (SELECT min(k COLLATE "C") FROM unnest($1::text[]) k
 	WHERE NOT EXISTS (SELECT 1 FROM alert_groups a WHERE a.group_key = k)) IS NOT FALSE)`
 
+// lockGroupsSQL locks the groups of keys ($1) and their incidents (see
+// LockAlertGroups), reading groupColumns, the group's version and
+// incidentColumns; built once, not on every batch.
+var lockGroupsSQL = "SELECT " + qualified("g", groupColumns) + ", g.version, " + qualified("i", incidentColumns) +
+	" FROM alert_groups g JOIN incidents i ON i.id = g.incident_id" +
+	" WHERE g.group_key = ANY($1) AND " + beforeFirstAbsent + " ORDER BY g.group_key COLLATE \"C\" FOR UPDATE"
+
 // LockAlertGroups returns the groups of keys and their incidents,
 // row-locked in the one lock order of alert work (each group, then its
 // incident, in key order), by one statement in one round trip (FOR UPDATE
@@ -75,9 +82,7 @@ func (t *Tx) LockAlertGroups(ctx context.Context, keys []string) (map[string]ale
 	// byte order, the order the batch applies its notifications in): that
 	// group may be stored by another transaction before the batch comes to
 	// it, and locking it then, after a later key, would break the order.
-	batch.Queue("SELECT "+qualified("g", groupColumns)+", g.version, "+qualified("i", incidentColumns)+
-		" FROM alert_groups g JOIN incidents i ON i.id = g.incident_id"+
-		" WHERE g.group_key = ANY($1) AND "+beforeFirstAbsent+" ORDER BY g.group_key COLLATE \"C\" FOR UPDATE", keys)
+	batch.Queue(lockGroupsSQL, keys)
 	br := t.tx.SendBatch(ctx, batch)
 	defer br.Close()
 	if err := t.execLater(br, later); err != nil {

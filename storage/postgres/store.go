@@ -336,7 +336,7 @@ var errReadWrites = errors.New("postgres: a read cannot write (audit entries, no
 // or a row lock; a read that queued writes fails without sending them.
 func (s *Store) read(ctx context.Context, fn func(tx *Tx) error) error {
 	ptx := &lazyTx{pool: s.pool, readOnly: true}
-	t := &Tx{tx: ptx, cache: s.orgCache, alerts: s.alertCache}
+	t := &Tx{tx: ptx, cache: s.orgCache}
 	defer func() { _ = ptx.Rollback(context.WithoutCancel(ctx)) }()
 	if err := fn(t); err != nil {
 		return mapErr(err)
