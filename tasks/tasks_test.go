@@ -3,6 +3,7 @@ package tasks_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -262,6 +263,7 @@ func TestBadPayloadIsNotRetried(t *testing.T) {
 type timerCounter struct {
 	mu    sync.Mutex
 	fired []int64
+	at    map[int64]time.Time // when each was claimed (the real clock)
 }
 
 func (c *timerCounter) handle(store *postgres.Store) func(ctx context.Context, id int64) error {
@@ -273,6 +275,10 @@ func (c *timerCounter) handle(store *postgres.Store) func(ctx context.Context, i
 			}
 			c.mu.Lock()
 			c.fired = append(c.fired, tm.ID)
+			if c.at == nil {
+				c.at = map[int64]time.Time{}
+			}
+			c.at[tm.ID] = time.Now()
 			c.mu.Unlock()
 			return nil
 		})
@@ -309,12 +315,20 @@ func (b *bundle) startTimerWorker(t *testing.T, c *timerCounter) {
 	t.Cleanup(func() { cancel(); <-done })
 }
 
-func TestTimerFiresOnceAtItsTime(t *testing.T) {
-	t.Parallel()
+// timerSetup is a bundle whose commits kick timers, with a worker firing
+// them into a counter.
+func timerSetup(t *testing.T) (*bundle, *timerCounter) {
+	t.Helper()
 	b := setup(t, 2)
 	b.store.OnTimers(b.queue.KickTimers)
 	c := &timerCounter{}
 	b.startTimerWorker(t, c)
+	return b, c
+}
+
+func TestTimerFiresOnceAtItsTime(t *testing.T) {
+	t.Parallel()
+	b, c := timerSetup(t)
 	due := time.Now().Add(1500 * time.Millisecond)
 	scheduleTimer(t, b, due)
 	time.Sleep(time.Until(due) - 500*time.Millisecond)
@@ -325,6 +339,34 @@ func TestTimerFiresOnceAtItsTime(t *testing.T) {
 	state, err := b.store.Timers().State(context.Background(), 1)
 	require.NoError(t, err)
 	require.Equal(t, "fired", state)
+}
+
+// asynq keeps due times in whole seconds and may hand a timer's task over
+// up to a second before its time; the timer still fires at or after it,
+// never before (a deadline's handler must not stamp a breach early), and
+// not much later. Due times spread over a second's fractions.
+func TestTimerNeverFiresEarly(t *testing.T) {
+	t.Parallel()
+	b, c := timerSetup(t)
+	ctx := context.Background()
+	due := map[int64]time.Time{}
+	start := time.Now().Add(1200 * time.Millisecond)
+	for n := range 10 {
+		at := start.Add(time.Duration(n) * 97 * time.Millisecond)
+		require.NoError(t, b.store.WithTx(ctx, func(tx *postgres.Tx) error {
+			return tx.Schedule(ctx, core.Timer{Kind: "test:timer", Ref: fmt.Sprintf("test:%d", n), DueAt: at})
+		}))
+		due[int64(n+1)] = at
+	}
+	require.Eventually(t, func() bool { return c.count() == len(due) }, 15*time.Second, 50*time.Millisecond)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, d := range due {
+		at, ok := c.at[id]
+		require.True(t, ok, "timer %d fired", id)
+		require.False(t, at.Before(d), "timer %d fired %s before its time", id, d.Sub(at))
+		require.Less(t, at.Sub(d), 1500*time.Millisecond, "timer %d fired %s late", id, at.Sub(d))
+	}
 }
 
 func TestTimerSurvivesRedisFlush(t *testing.T) {

@@ -80,8 +80,9 @@ func (t *Tx) KeepTimer(ctx context.Context, tm core.Timer) error {
 }
 
 // dueTimer is the condition of a pending timer due by now (the app's
-// clock, $2), which may run a second early.
-const dueTimer = `id = $1 AND state = 'pending' AND due_at <= $2::timestamptz + interval '1 second'`
+// clock, $2): never before its time (tasks.TimerHandler holds a task asynq
+// hands over early).
+const dueTimer = `id = $1 AND state = 'pending' AND due_at <= $2`
 
 // PendingTimer reads a pending timer due by now without locking it.
 func (t *Tx) PendingTimer(ctx context.Context, id int64, now time.Time) (core.Timer, bool, error) {
