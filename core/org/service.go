@@ -279,11 +279,12 @@ func (s *Service) Tree(ctx context.Context, actor core.Actor, root string) ([]Tr
 		if err != nil {
 			return err
 		}
-		count := map[string]int{}
+		count := make(map[string]int, len(units))
 		for _, u := range users {
 			count[u.Unit]++
 		}
 		base := strings.Count(top.Path, "/")
+		nodes = make([]TreeNode, 0, len(units))
 		for _, u := range units {
 			nodes = append(nodes, TreeNode{Unit: u, Depth: strings.Count(u.Path, "/") - base, Users: count[u.Code]})
 		}

@@ -96,9 +96,16 @@ func (w *Webchat) insertAll(ctx context.Context, calls [][]chat.WebchatMessage) 
 // database gave each message (id, revision, times), not the content it
 // was just sent.
 func (w *Webchat) insertWebchat(ctx context.Context, calls [][]chat.WebchatMessage) ([][]chat.WebchatMessage, error) {
-	var users, channels, statuses, refs, titles, bodies, fields, buttons []string
-	var images [][]byte
-	var all []chat.WebchatMessage
+	n := 0
+	for _, recs := range calls {
+		n += len(recs)
+	}
+	// One backing array for the eight text columns, each its own slice.
+	cols := make([]string, 8*n)
+	users, channels, statuses, refs := cols[:0:n], cols[n:n:2*n], cols[2*n:2*n:3*n], cols[3*n:3*n:4*n]
+	titles, bodies, fields, buttons := cols[4*n:4*n:5*n], cols[5*n:5*n:6*n], cols[6*n:6*n:7*n], cols[7*n:7*n:8*n]
+	images := make([][]byte, 0, n)
+	all := make([]chat.WebchatMessage, 0, n)
 	for _, recs := range calls {
 		for _, r := range recs {
 			c := r.Content
