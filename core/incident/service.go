@@ -76,6 +76,16 @@ type Service struct {
 	cfg    Config
 	deps   Deps
 	alerts AlertCards
+	// lists shares the reads of a page of the list among the commands
+	// asking for it at once, each answered by a read begun after it asked.
+	lists *core.FreshReads[listKey, []Line]
+}
+
+// listKey is what a read of the list reads: only open incidents or all,
+// and how many.
+type listKey struct {
+	open  bool
+	limit int
 }
 
 // SetAlerts lets every card of an alert incident show its group (counts,
@@ -88,7 +98,9 @@ func NewService(store Store, clock core.Clock, cal *calendar.Calendar, cfg Confi
 	if cfg.Policy.Steps == nil {
 		cfg.Policy = DefaultPolicy()
 	}
-	return &Service{store: store, clock: clock, cal: cal, cfg: cfg, deps: deps}
+	s := &Service{store: store, clock: clock, cal: cal, cfg: cfg, deps: deps}
+	s.lists = core.NewFreshReads(s.readList)
+	return s
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
@@ -701,16 +713,26 @@ func (s *Service) Show(ctx context.Context, actor core.Actor, id int64) (Detail,
 // Policy returns the escalation policy in force.
 func (s *Service) Policy() Policy { return s.cfg.Policy }
 
-// List returns recent incidents, only open ones when open is set.
+// List returns recent incidents, only open ones when open is set, to any
+// registered user. Lists asked for at once share their reads (every user
+// sees the same list): each is answered by a read begun after it was
+// asked for, so it shows everything committed before, as a read of its
+// own would, while under load one read answers many.
 func (s *Service) List(ctx context.Context, actor core.Actor, open bool, limit int) ([]Line, error) {
 	limit = min(max(limit, 1), MaxQuery+1)
+	if err := s.store.Read(ctx, func(tx ReadTx) error { return paging.Registered(ctx, tx, actor) }); err != nil {
+		return nil, err
+	}
+	lines, err := s.lists.Get(ctx, listKey{open: open, limit: limit})
+	return slices.Clone(lines), err
+}
+
+// readList reads a page of the list for List's callers.
+func (s *Service) readList(ctx context.Context, k listKey) ([]Line, error) {
 	var out []Line
 	err := s.store.Read(ctx, func(tx ReadTx) error {
-		if err := paging.Registered(ctx, tx, actor); err != nil {
-			return err
-		}
 		var err error
-		out, err = tx.Incidents(ctx, open, limit)
+		out, err = tx.Incidents(ctx, k.open, k.limit)
 		return err
 	})
 	return out, err

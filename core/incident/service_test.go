@@ -2,6 +2,8 @@ package incident_test
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -304,4 +306,80 @@ func TestQueryFilters(t *testing.T) {
 	require.Equal(t, "incident_state", code(err))
 	_, err = w.Incidents.Query(ctx, core.Actor{UserID: "stranger"}, incident.Filter{})
 	require.Equal(t, "not_registered", code(err))
+}
+
+// lockedStore serialises a fake store's transactions (the fake is not
+// safe for concurrent use) and counts the incident lists it reads.
+type lockedStore struct {
+	incident.Store
+	mu    sync.Mutex
+	lists atomic.Int64
+}
+
+type countingTx struct {
+	incident.ReadTx
+	s *lockedStore
+}
+
+func (c countingTx) Incidents(ctx context.Context, open bool, limit int) ([]incident.Line, error) {
+	c.s.lists.Add(1)
+	time.Sleep(time.Millisecond) // a round trip: callers arrive meanwhile
+	return c.ReadTx.Incidents(ctx, open, limit)
+}
+
+func (s *lockedStore) InTx(ctx context.Context, fn func(incident.WriteTx) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.Store.InTx(ctx, fn)
+}
+
+func (s *lockedStore) Read(ctx context.Context, fn func(incident.ReadTx) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.Store.Read(ctx, func(tx incident.ReadTx) error { return fn(countingTx{tx, s}) })
+}
+
+// Lists asked at once share their reads of the store (a few reads answer
+// many users), yet each shows every incident declared before it was
+// asked for, as a read of its own would.
+func TestConcurrentListsShareReadsAndMissNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := world(t)
+	st := &lockedStore{Store: fakestore.Store{Tx: w.Tx}.Incidents()}
+	svc := incident.NewService(st, w.Clock, w.Cal, incident.Config{Channel: "ops-room", Rotation: "ops", Policy: incident.DefaultPolicy()},
+		incident.Deps{Roster: w.Rotations, Coverer: w.Rotations})
+	var declared atomic.Int64
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for range 20 {
+			_, err := svc.Declare(ctx, core.Actor{UserID: "reporter"}, "site down", 3, "", "city")
+			require.NoError(t, err)
+			declared.Add(1)
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
+	var missed atomic.Int64
+	for range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			before := declared.Load()
+			list, err := svc.List(ctx, core.Actor{UserID: "zhangsan"}, false, 50)
+			require.NoError(t, err)
+			if int64(len(list)) < before {
+				missed.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	require.Zero(t, missed.Load(), "a list missed an incident declared before it was asked for")
+	require.Less(t, st.lists.Load(), int64(100), "200 lists at once share their reads")
+	list, err := svc.List(ctx, core.Actor{UserID: "zhangsan"}, false, 50)
+	require.NoError(t, err)
+	require.Len(t, list, 20)
+	_, err = svc.List(ctx, core.Actor{UserID: "nobody"}, false, 50)
+	require.ErrorIs(t, err, core.ErrForbidden, "each caller is still checked")
 }
