@@ -58,7 +58,7 @@ func TestReportIncidentsScoped(t *testing.T) {
 	a := startApp(t)
 	requireOK(t, a.say("zhengmin", "/incident declare 教务系统无法登录 --level 3 --unit dc-edu"))
 	requireOK(t, a.say("huangyu", "/incident declare 抽查系统缓慢 --level 3 --unit xc-market"))
-	month := time.Now().Format("2006-01")
+	month := shanghaiNow(t).Format("2006-01") // reports count months in CST, not the machine's zone
 	r := a.say("liqiang", "/report incidents --month "+month)
 	requireOK(t, r)
 	require.Contains(t, r.all(), "dc-edu 1")
