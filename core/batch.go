@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // Batcher shares work among concurrent callers (group commit): a caller's
@@ -114,4 +115,37 @@ func (b *Batcher[In, Out]) runSafely(ctx context.Context, in []In) (out []Out, e
 		}
 	}()
 	return b.run(ctx, in)
+}
+
+// sharedReadsSize bounds the callers one shared read answers (more wait
+// for the next), and sharedReadTimeout one read: it runs for every
+// caller waiting, so no one caller's context may end it.
+const (
+	sharedReadsSize   = 1024
+	sharedReadTimeout = 5 * time.Second
+)
+
+// NewSharedReads returns a Batcher of one worker that reads each key of a
+// batch once and answers every caller of it. A caller joins the next
+// batch, which starts after it arrived, never the read under way: what a
+// write completed before the call is in the answer, as with a read of its
+// own, yet under load one read answers every caller of a key that arrived
+// during the one before it. Callers share the value read: they must not
+// change it (copy a slice before changing it).
+func NewSharedReads[K comparable, V any](read func(ctx context.Context, key K) (V, error)) *Batcher[K, V] {
+	return NewBatcher(1, sharedReadsSize, func(ctx context.Context, keys []K) ([]V, []error) {
+		out, errs := make([]V, len(keys)), make([]error, len(keys))
+		first := make(map[K]int, 1)
+		for i, k := range keys {
+			if j, ok := first[k]; ok {
+				out[i], errs[i] = out[j], errs[j]
+				continue
+			}
+			first[k] = i
+			rctx, cancel := context.WithTimeout(ctx, sharedReadTimeout)
+			out[i], errs[i] = read(rctx, k)
+			cancel()
+		}
+		return out, errs
+	})
 }

@@ -78,7 +78,7 @@ type Service struct {
 	alerts AlertCards
 	// lists shares the reads of a page of the list among the commands
 	// asking for it at once, each answered by a read begun after it asked.
-	lists *core.FreshReads[listKey, []Line]
+	lists *core.Batcher[listKey, []Line]
 }
 
 // listKey is what a read of the list reads: only open incidents or all,
@@ -99,7 +99,7 @@ func NewService(store Store, clock core.Clock, cal *calendar.Calendar, cfg Confi
 		cfg.Policy = DefaultPolicy()
 	}
 	s := &Service{store: store, clock: clock, cal: cal, cfg: cfg, deps: deps}
-	s.lists = core.NewFreshReads(s.readList)
+	s.lists = core.NewSharedReads(s.readList)
 	return s
 }
 
@@ -723,7 +723,7 @@ func (s *Service) List(ctx context.Context, actor core.Actor, open bool, limit i
 	if err := s.store.Read(ctx, func(tx ReadTx) error { return paging.Registered(ctx, tx, actor) }); err != nil {
 		return nil, err
 	}
-	lines, err := s.lists.Get(ctx, listKey{open: open, limit: limit})
+	lines, err := s.lists.Do(ctx, listKey{open: open, limit: limit})
 	return slices.Clone(lines), err
 }
 

@@ -17,10 +17,10 @@ const orgVersionKey = "opsbot:org:version"
 // with every committed org change on any replica. A missing key (a new or
 // flushed Redis) is set to the current time in nanoseconds, a value no
 // version read before the loss can have had. Concurrent callers share
-// one read issued after each of them asked (core.FreshReads): every change
+// one read issued after each of them asked (core.NewSharedReads): every change
 // bumped before the call is seen.
 func (s *Shared) OrgVersion(ctx context.Context) (string, error) {
-	return s.version.Get(ctx, struct{}{})
+	return s.version.Do(ctx, struct{}{})
 }
 
 // readOrgVersion reads the org's version from Redis.

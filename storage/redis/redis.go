@@ -94,12 +94,12 @@ func Connect(ctx context.Context, o Options) (goredis.UniversalClient, error) {
 // caller's, prefix included; the adapters declare the few methods they use.
 type Shared struct {
 	c       goredis.UniversalClient
-	version *core.FreshReads[struct{}, string] // OrgVersion's reads, shared by concurrent callers
+	version *core.Batcher[struct{}, string] // OrgVersion's reads, shared by concurrent callers
 }
 
 // NewShared returns the shared adapter state on c.
 func NewShared(c goredis.UniversalClient) *Shared {
 	s := &Shared{c: c}
-	s.version = core.NewFreshReads(func(ctx context.Context, _ struct{}) (string, error) { return s.readOrgVersion(ctx) })
+	s.version = core.NewSharedReads(func(ctx context.Context, _ struct{}) (string, error) { return s.readOrgVersion(ctx) })
 	return s
 }

@@ -13,10 +13,10 @@ import (
 
 // A caller arriving while a read is under way is not answered by it: the
 // value it gets was read after it asked.
-func TestFreshReadsNeverAnswerWithAnOlderRead(t *testing.T) {
+func TestSharedReadsNeverAnswerWithAnOlderRead(t *testing.T) {
 	var value atomic.Int64
 	started, release := make(chan struct{}, 10), make(chan struct{})
-	f := core.NewFreshReads(func(context.Context, string) (string, error) {
+	f := core.NewSharedReads(func(context.Context, string) (string, error) {
 		v := value.Load() // what the store holds when the read reaches it
 		started <- struct{}{}
 		<-release
@@ -24,11 +24,11 @@ func TestFreshReadsNeverAnswerWithAnOlderRead(t *testing.T) {
 	})
 	ctx := context.Background()
 	first := make(chan string)
-	go func() { v, _ := f.Get(ctx, "k"); first <- v }()
+	go func() { v, _ := f.Do(ctx, "k"); first <- v }()
 	<-started // the first read has read 0 and not answered yet
 	value.Store(1)
 	second := make(chan string)
-	go func() { v, _ := f.Get(ctx, "k"); second <- v }()
+	go func() { v, _ := f.Do(ctx, "k"); second <- v }()
 	time.Sleep(20 * time.Millisecond) // the second caller is waiting
 	release <- struct{}{}
 	if v := <-first; v != "0" {
@@ -43,9 +43,9 @@ func TestFreshReadsNeverAnswerWithAnOlderRead(t *testing.T) {
 
 // Callers arriving during one read share the next: many concurrent
 // callers cost a few reads, not one each; each key is read on its own.
-func TestFreshReadsAreSharedPerKey(t *testing.T) {
+func TestSharedReadsAreSharedPerKey(t *testing.T) {
 	var reads atomic.Int64
-	f := core.NewFreshReads(func(_ context.Context, key int) (string, error) {
+	f := core.NewSharedReads(func(_ context.Context, key int) (string, error) {
 		reads.Add(1)
 		time.Sleep(5 * time.Millisecond)
 		return "v" + strconv.Itoa(key), nil
@@ -56,7 +56,7 @@ func TestFreshReadsAreSharedPerKey(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			v, err := f.Get(context.Background(), n%2)
+			v, err := f.Do(context.Background(), n%2)
 			if err != nil || v != "v"+strconv.Itoa(n%2) {
 				wrong.Add(1)
 			}
@@ -73,19 +73,19 @@ func TestFreshReadsAreSharedPerKey(t *testing.T) {
 
 // A caller whose context ends stops waiting; the read goes on for the
 // others, and its error reaches them.
-func TestFreshReadsCallerGivesUp(t *testing.T) {
+func TestSharedReadsCallerGivesUp(t *testing.T) {
 	release := make(chan struct{})
-	f := core.NewFreshReads(func(context.Context, struct{}) (string, error) {
+	f := core.NewSharedReads(func(context.Context, struct{}) (string, error) {
 		<-release
 		return "", context.DeadlineExceeded
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := f.Get(ctx, struct{}{}); err != context.Canceled {
+	if _, err := f.Do(ctx, struct{}{}); err != context.Canceled {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 	done := make(chan error)
-	go func() { _, err := f.Get(context.Background(), struct{}{}); done <- err }()
+	go func() { _, err := f.Do(context.Background(), struct{}{}); done <- err }()
 	close(release)
 	if err := <-done; err != context.DeadlineExceeded {
 		t.Fatalf("err = %v, want the read's error", err)
