@@ -124,13 +124,16 @@ type Tx interface {
 	LockAlertGroups(ctx context.Context, keys []string) (map[string]GroupRow, map[int64]incident.Incident, error)
 	AlertGroupOf(ctx context.Context, incidentID int64) (GroupRow, error)
 	// SaveAlertGroup upserts the group with the transaction's next writes:
-	// before SaveAlerts or LockAlertGroups, else with its notices and
+	// before the next read of groups or alerts, else with its notices and
 	// timers at commit (no round trip of its own).
 	SaveAlertGroup(ctx context.Context, g GroupRow) error
 	// SaveAlerts upserts the alerts of several stored groups (distinct
 	// keys, each locked by this transaction) in one statement and returns, per group, its firing and
 	// resolved counts and the earliest start of its firing alerts matching
-	// kindLabel=kindValue.
+	// kindLabel=kindValue. When the counts need no read (the store knows
+	// the groups' alerts) the write goes with the transaction's next
+	// writes, like SaveAlertGroup's; a read of alerts in the same
+	// transaction sees it either way.
 	SaveAlerts(ctx context.Context, groups []GroupAlerts, at time.Time, kindLabel, kindValue string) ([]AlertCounts, error)
 	App(ctx context.Context, code string) (org.App, error)
 	GrantsOf(ctx context.Context, userID string) ([]org.Grant, error)

@@ -125,8 +125,12 @@ const cardAlertsSQL = `SELECT fingerprint, status, labels, annotations, starts_a
 	WHERE group_key = $1 ORDER BY status <> 'firing', starts_at, fingerprint LIMIT $2`
 
 // AlertGroupOf returns the latest group of an incident, with the alerts
-// its card shows (Top).
+// its card shows (Top), as this transaction wrote them (its deferred
+// writes go first).
 func (t *Tx) AlertGroupOf(ctx context.Context, incidentID int64) (alert.GroupRow, error) {
+	if err := t.sendLater(ctx); err != nil {
+		return alert.GroupRow{}, err
+	}
 	g, err := scanGroup(t.tx.QueryRow(ctx, "SELECT "+groupColumns+" FROM alert_groups WHERE incident_id = $1 ORDER BY updated_at DESC LIMIT 1", incidentID))
 	if err != nil {
 		return g, notFound(err, "alert group of incident")
@@ -187,7 +191,8 @@ func groupsArgs(gs []alert.GroupRow) []any {
 }
 
 // SaveAlertGroup upserts a group with the transaction's next writes: it
-// goes with the next SaveAlerts or LockAlertGroups, else at commit. The
+// goes with the next statement that reads groups or alerts (LockAlertGroups,
+// SaveAlerts reading back, AlertGroupOf), else at commit. The
 // groups saved one after another go as one statement, a new one begun
 // when a key comes again (a statement cannot change a row twice).
 func (t *Tx) SaveAlertGroup(_ context.Context, g alert.GroupRow) error {
@@ -205,7 +210,9 @@ func (t *Tx) SaveAlertGroup(_ context.Context, g alert.GroupRow) error {
 // A group whose alerts this transaction or, at the version it locked, the
 // alert cache knows sends only its changed alerts and is counted in
 // memory; the others are read back (their alerts not posted) in the same
-// statement. Nothing to write and nothing to read sends nothing.
+// statement. With nothing to read back nothing waits for the write: it
+// goes with the transaction's next writes, at the latest with COMMIT
+// (writeAlerts). Nothing to write and nothing to read sends nothing.
 func (t *Tx) SaveAlerts(ctx context.Context, groups []alert.GroupAlerts, at time.Time, kindLabel, kindValue string) ([]alert.AlertCounts, error) {
 	var send []alert.GroupAlerts // alerts to write, per group
 	var unknown []string         // groups to read back
@@ -249,11 +256,29 @@ func (t *Tx) SaveAlerts(ctx context.Context, groups []alert.GroupAlerts, at time
 	return out, nil
 }
 
-// writeAlerts upserts alerts (with the transaction's deferred writes
-// first) and returns the stored alerts of the groups unknown (nil: none)
-// that were not among them, in one round trip. An alert posted again unchanged is
-// not written again: updated_at is when it last changed.
-func (t *Tx) writeAlerts(ctx context.Context, groups []alert.GroupAlerts, unknown []string, at time.Time) (map[string][]alert.Alert, error) {
+// postedAlerts is the alerts of alertsArgs as rows x(k, f, s, l, a, st,
+// e, u); upsertPosted writes them as of $9. An alert posted again
+// unchanged is not written again: updated_at is when it last changed.
+const (
+	postedAlerts = `x AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[])
+		AS x(k, f, s, l, a, st, e, u))`
+	upsertPosted = `INSERT INTO alerts (group_key, fingerprint, status, labels, annotations, starts_at, ends_at, generator_url, updated_at)
+		SELECT k, f, s, l::jsonb, a::jsonb, st, e, u, $9 FROM x
+		ON CONFLICT (group_key, fingerprint) DO UPDATE SET status = excluded.status, labels = excluded.labels,
+		annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
+		generator_url = excluded.generator_url, updated_at = excluded.updated_at
+		WHERE (alerts.status, alerts.labels, alerts.annotations, alerts.starts_at, alerts.ends_at, alerts.generator_url)
+			IS DISTINCT FROM (excluded.status, excluded.labels, excluded.annotations, excluded.starts_at, excluded.ends_at, excluded.generator_url)`
+	// saveAlertsSQL upserts the posted alerts; readBackAlertsSQL also
+	// returns the stored alerts of groups $10 that were not posted.
+	saveAlertsSQL     = `WITH ` + postedAlerts + ` ` + upsertPosted
+	readBackAlertsSQL = `WITH ` + postedAlerts + `, up AS (` + upsertPosted + `)
+		SELECT a.group_key, a.fingerprint, a.status, a.labels, a.annotations, a.starts_at, a.ends_at, a.generator_url FROM alerts a
+		WHERE a.group_key = ANY($10::text[]) AND NOT EXISTS (SELECT 1 FROM x WHERE x.k = a.group_key AND x.f = a.fingerprint)`
+)
+
+// alertsArgs are postedAlerts' arguments for groups' alerts, and at.
+func alertsArgs(groups []alert.GroupAlerts, at time.Time) []any {
 	var keys, fps, statuses, labels, annotations, urls []string
 	var starts []time.Time
 	var ends []*time.Time
@@ -266,22 +291,23 @@ func (t *Tx) writeAlerts(ctx context.Context, groups []alert.GroupAlerts, unknow
 			starts, ends = append(starts, a.StartsAt), append(ends, endOf(a.EndsAt))
 		}
 	}
+	return []any{keys, fps, statuses, labels, annotations, starts, ends, urls, at}
+}
+
+// writeAlerts upserts alerts and returns the stored alerts of the groups
+// unknown that were not among them. With no group unknown nothing waits
+// for the write: it goes with the transaction's next writes (as
+// SaveAlertGroup's do), at the latest with COMMIT. Otherwise it goes now,
+// with the deferred writes before it, in one round trip.
+func (t *Tx) writeAlerts(ctx context.Context, groups []alert.GroupAlerts, unknown []string, at time.Time) (map[string][]alert.Alert, error) {
+	args := alertsArgs(groups, at)
+	if len(unknown) == 0 {
+		t.later = append(t.later, queued{sql: saveAlertsSQL, args: args, what: "save alerts"})
+		return nil, nil
+	}
 	batch := &pgx.Batch{}
 	later := t.queueLater(batch)
-	batch.Queue(`WITH x AS (
-			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[])
-			AS x(k, f, s, l, a, st, e, u)),
-		up AS (
-			INSERT INTO alerts (group_key, fingerprint, status, labels, annotations, starts_at, ends_at, generator_url, updated_at)
-			SELECT k, f, s, l::jsonb, a::jsonb, st, e, u, $9 FROM x
-			ON CONFLICT (group_key, fingerprint) DO UPDATE SET status = excluded.status, labels = excluded.labels,
-			annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
-			generator_url = excluded.generator_url, updated_at = excluded.updated_at
-			WHERE (alerts.status, alerts.labels, alerts.annotations, alerts.starts_at, alerts.ends_at, alerts.generator_url)
-				IS DISTINCT FROM (excluded.status, excluded.labels, excluded.annotations, excluded.starts_at, excluded.ends_at, excluded.generator_url))
-		SELECT a.group_key, a.fingerprint, a.status, a.labels, a.annotations, a.starts_at, a.ends_at, a.generator_url FROM alerts a
-		WHERE a.group_key = ANY($10::text[]) AND NOT EXISTS (SELECT 1 FROM x WHERE x.k = a.group_key AND x.f = a.fingerprint)`,
-		keys, fps, statuses, labels, annotations, starts, ends, urls, at, unknown)
+	batch.Queue(readBackAlertsSQL, append(args, unknown)...)
 	br := t.tx.SendBatch(ctx, batch)
 	defer br.Close()
 	if err := t.execLater(br, later); err != nil {

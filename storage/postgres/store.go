@@ -233,6 +233,22 @@ func (t *Tx) queueLater(batch *pgx.Batch) []queued {
 	return later
 }
 
+// sendLater sends the transaction's deferred writes now, in one round
+// trip (none when there are none), for a read that must see them.
+func (t *Tx) sendLater(ctx context.Context) error {
+	if len(t.later) == 0 {
+		return nil
+	}
+	batch := &pgx.Batch{}
+	later := t.queueLater(batch)
+	br := t.tx.SendBatch(ctx, batch)
+	err := t.execLater(br, later)
+	if cerr := br.Close(); err == nil {
+		err = mapErr(cerr)
+	}
+	return err
+}
+
 // execLater reads the answers of the writes queueLater queued: the
 // versions of the alert groups written are noted for the alert cache.
 func (t *Tx) execLater(br pgx.BatchResults, later []queued) error {
