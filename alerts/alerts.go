@@ -11,6 +11,7 @@
 package alerts
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -18,12 +19,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/prometheus/alertmanager/template"
@@ -137,7 +139,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer h.inFlight.Add(-1)
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+	buf := bodies.Get().(*bytes.Buffer)
+	defer putBody(buf)
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+	body := buf.Bytes()
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -174,7 +179,34 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusInternalServerError, map[string]string{"error": "alerts: could not store the notification"})
 		return
 	}
-	reply(w, http.StatusOK, map[string]any{"status": "ok", "incident": res.IncidentID, "created": res.Created, "resolved": res.Resolved})
+	replyOK(w, res)
+}
+
+// bodies holds buffers that webhook bodies are read into: a body is
+// decoded into strings of their own (encoding/json copies), so its buffer
+// is free again once Decode returns.
+var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putBody returns a body's buffer to bodies, unless a large body grew it.
+func putBody(b *bytes.Buffer) {
+	if b.Cap() > 64<<10 {
+		return
+	}
+	b.Reset()
+	bodies.Put(b)
+}
+
+// replyOK answers an applied notification, as reply would encode it (its
+// fields in encoding/json's order), without a map and an encoder per post.
+func replyOK(w http.ResponseWriter, res alert.IngestResult) {
+	b := make([]byte, 0, 96)
+	b = strconv.AppendBool(append(b, `{"created":`...), res.Created)
+	b = strconv.AppendInt(append(b, `,"incident":`...), res.IncidentID, 10)
+	b = strconv.AppendBool(append(b, `,"resolved":`...), res.Resolved)
+	b = append(b, `,"status":"ok"}`+"\n"...)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
 }
 
 // Limits on the keys an alert is stored under (Postgres indexes hold at

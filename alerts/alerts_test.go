@@ -169,3 +169,33 @@ func TestAdmissionBoundsWorkInFlight(t *testing.T) {
 	require.Equal(t, 200, code)
 	require.Equal(t, int64(1), busy.Load())
 }
+
+// TestReceiverKeepsNothingOfAnEarlierBody: bodies are read into reused
+// buffers; a notification already handed on keeps its text when the next
+// body is read over the buffer it came in, and the answer says what was
+// applied, as JSON.
+func TestReceiverKeepsNothingOfAnEarlierBody(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	ts := serve(t, rec)
+	other := strings.NewReplacer(`Down`, `Gone`, `"instance":"a"`, `"instance":"z"`, `site down`, `site gone`, `abc`, `xyz`).Replace(body)
+	for range 3 {
+		code, out := post(t, ts, body, bearer("tok"))
+		require.Equal(t, 200, code)
+		require.JSONEq(t, `{"status":"ok","incident":7,"created":true,"resolved":false}`, out)
+		code, _ = post(t, ts, other, bearer("tok"))
+		require.Equal(t, 200, code)
+	}
+	require.Len(t, rec.got, 6)
+	for i, g := range rec.got {
+		name, instance, fp, summary := "Down", "a", "abc", "site down"
+		if i%2 == 1 {
+			name, instance, fp, summary = "Gone", "z", "xyz", "site gone"
+		}
+		require.Equal(t, `{}:{alertname="`+name+`"}`, g.GroupKey, "notification %d", i)
+		require.Equal(t, name, g.GroupLabels["alertname"])
+		require.Equal(t, summary, g.CommonAnnotations["summary"])
+		require.Equal(t, instance, g.Alerts[0].Labels["instance"])
+		require.Equal(t, fp, g.Alerts[0].Fingerprint)
+	}
+}
