@@ -306,7 +306,7 @@ func (s *Server) Handler() http.Handler {
 			s.metrics.httpDuration.WithLabelValues(route, r.Method).Observe(d.Seconds())
 			if sw.code >= 500 {
 				s.log.Warn("request", "method", r.Method, "path", logPath(r.URL.Path), "code", sw.code, "duration_ms", d.Milliseconds())
-			} else {
+			} else if s.log.Enabled(r.Context(), slog.LevelDebug) { // not built per request when it is not logged
 				s.log.Debug("request", "method", r.Method, "path", logPath(r.URL.Path), "code", sw.code, "duration_ms", d.Milliseconds())
 			}
 		}()

@@ -93,10 +93,10 @@ func (t *Tx) LockAlertGroups(ctx context.Context, keys []string) (map[string]ale
 		return nil, nil, wrap(err, "lock alert groups")
 	}
 	if t.locked == nil {
-		t.locked = map[string]int64{}
+		t.locked = make(map[string]int64, len(keys))
 	}
-	gm := map[string]alert.GroupRow{}
-	im := map[int64]incident.Incident{}
+	gm := make(map[string]alert.GroupRow, len(keys))
+	im := make(map[int64]incident.Incident, len(keys))
 	_, err = collect(rows, func(r pgx.Row) (bool, error) {
 		var v int64
 		var i incident.Incident
@@ -178,12 +178,10 @@ func groupsArgs(gs []alert.GroupRow) []any {
 	httpKind, joint := make([]bool, n), make([]bool, n)
 	updated := make([]time.Time, n)
 	notified, flushDue := make([]*time.Time, n), make([]*time.Time, n)
+	var buf []byte
 	for i, g := range gs {
-		l := []byte("{}")
-		if g.Labels != nil {
-			l, _ = json.Marshal(g.Labels)
-		}
-		keys[i], receivers[i], incidents[i], labels[i], statuses[i] = g.GroupKey, g.Receiver, g.IncidentID, string(l), g.Status
+		buf = appendJSONObject(buf[:0], g.Labels)
+		keys[i], receivers[i], incidents[i], labels[i], statuses[i] = g.GroupKey, g.Receiver, g.IncidentID, string(buf), g.Status
 		firing[i], resolved[i], urls[i], httpKind[i], apps[i], joint[i] = int32(g.Firing), int32(g.Resolved), g.ExternalURL, g.HTTPKind, g.App, g.Joint
 		updated[i], notified[i], flushDue[i] = g.UpdatedAt, g.NotifiedAt, g.FlushDue
 	}
@@ -279,15 +277,21 @@ const (
 
 // alertsArgs are postedAlerts' arguments for groups' alerts, and at.
 func alertsArgs(groups []alert.GroupAlerts, at time.Time) []any {
-	var keys, fps, statuses, labels, annotations, urls []string
-	var starts []time.Time
-	var ends []*time.Time
+	n := 0
+	for _, g := range groups {
+		n += len(g.Alerts)
+	}
+	keys, fps, statuses := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+	labels, annotations, urls := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+	starts, ends := make([]time.Time, 0, n), make([]*time.Time, 0, n)
+	var buf []byte
 	for _, g := range groups {
 		for _, a := range g.Alerts {
-			l, _ := json.Marshal(a.Labels)
-			an, _ := json.Marshal(a.Annotations)
+			buf = appendJSONObject(buf[:0], a.Labels)
+			l := string(buf)
+			buf = appendJSONObject(buf[:0], a.Annotations)
 			keys, fps, statuses = append(keys, g.GroupKey), append(fps, a.Fingerprint), append(statuses, a.Status)
-			labels, annotations, urls = append(labels, string(l)), append(annotations, string(an)), append(urls, a.GeneratorURL)
+			labels, annotations, urls = append(labels, l), append(annotations, string(buf)), append(urls, a.GeneratorURL)
 			starts, ends = append(starts, a.StartsAt), append(ends, endOf(a.EndsAt))
 		}
 	}
