@@ -3,14 +3,10 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"net"
-	"os"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"opsbot/core/alert"
@@ -24,10 +20,7 @@ import (
 // what was posted.
 func TestKnownGroupBatchIsTwoRoundTrips(t *testing.T) {
 	ctx := context.Background()
-	url := os.Getenv("TEST_DATABASE_URL")
-	if url == "" {
-		url = "postgres://postgres@127.0.0.1:5432/opsbot_test?sslmode=disable"
-	}
+	url := testURL()
 	schema := fmt.Sprintf("rt_%d", time.Now().UnixNano())
 	setup, err := pgx.Connect(ctx, url)
 	require.NoError(t, err)
@@ -51,18 +44,7 @@ func TestKnownGroupBatchIsTwoRoundTrips(t *testing.T) {
 		require.NoError(t, err)
 	}
 
-	cfg, err := pgxpool.ParseConfig(url)
-	require.NoError(t, err)
-	cfg.MaxConns = 1
-	cfg.ConnConfig.RuntimeParams["search_path"] = schema
-	writes := &atomic.Int64{}
-	cfg.ConnConfig.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-		return countingConn{c, writes}, err
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
+	pool, writes := countedPool(t, schema)
 	s := &Store{pool: pool, alertCache: newAlertCache()}
 
 	alertOf := func(fp, status string) alert.Alert {

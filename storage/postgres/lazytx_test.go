@@ -28,17 +28,24 @@ func (c countingConn) Write(b []byte) (int, error) {
 	return c.Conn.Write(b)
 }
 
-// lazyPool is a pool of one connection whose round trips are counted, and
-// a table of the test's own.
-func lazyPool(t *testing.T) (*pgxpool.Pool, *atomic.Int64, string) {
-	t.Helper()
-	url := os.Getenv("TEST_DATABASE_URL")
-	if url == "" {
-		url = "postgres://postgres@127.0.0.1:5432/opsbot_test?sslmode=disable"
+// testURL is the test database's URL.
+func testURL() string {
+	if url := os.Getenv("TEST_DATABASE_URL"); url != "" {
+		return url
 	}
-	cfg, err := pgxpool.ParseConfig(url)
+	return "postgres://postgres@127.0.0.1:5432/opsbot_test?sslmode=disable"
+}
+
+// countedPool is a pool of one connection (in schema, when set) whose
+// round trips are counted.
+func countedPool(t *testing.T, schema string) (*pgxpool.Pool, *atomic.Int64) {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(testURL())
 	require.NoError(t, err)
 	cfg.MaxConns = 1
+	if schema != "" {
+		cfg.ConnConfig.RuntimeParams["search_path"] = schema
+	}
 	writes := &atomic.Int64{}
 	cfg.ConnConfig.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
@@ -47,8 +54,16 @@ func lazyPool(t *testing.T) (*pgxpool.Pool, *atomic.Int64, string) {
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
+	return pool, writes
+}
+
+// lazyPool is a pool of one connection whose round trips are counted, and
+// a table of the test's own.
+func lazyPool(t *testing.T) (*pgxpool.Pool, *atomic.Int64, string) {
+	t.Helper()
+	pool, writes := countedPool(t, "")
 	table := fmt.Sprintf("lazytx_%d", time.Now().UnixNano())
-	_, err = pool.Exec(context.Background(), "CREATE TABLE "+table+" (n int PRIMARY KEY)")
+	_, err := pool.Exec(context.Background(), "CREATE TABLE "+table+" (n int PRIMARY KEY)")
 	require.NoError(t, err)
 	t.Cleanup(func() { _, _ = pool.Exec(context.Background(), "DROP TABLE "+table) })
 	return pool, writes, table
