@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"maps"
-	"slices"
 	"sync"
 	"time"
 
@@ -70,36 +69,19 @@ func (c *alertCache) keep(states map[string][]alert.Alert, written map[string]in
 	}
 }
 
-// mergeScan is the most alerts merge finds by a scan rather than a map.
-const mergeScan = 16
-
 // merge is base with posted applied (an alert replaced by fingerprint, a
 // new one added) and the posted alerts that differ from base's.
 func merge(base, posted []alert.Alert) (all, changed []alert.Alert) {
 	all = make([]alert.Alert, len(base), len(base)+len(posted))
 	copy(all, base)
-	// Where each fingerprint is: a scan for the few alerts of most
-	// groups, a map for large ones.
-	var at map[string]int
-	if len(all)+len(posted) > mergeScan {
-		at = make(map[string]int, len(all)+len(posted))
-		for i, a := range all {
-			at[a.Fingerprint] = i
-		}
+	at := make(map[string]int, len(all))
+	for i, a := range all {
+		at[a.Fingerprint] = i
 	}
 	for _, p := range posted {
-		var i int
-		var ok bool
-		if at != nil {
-			i, ok = at[p.Fingerprint]
-		} else {
-			i = slices.IndexFunc(all, func(a alert.Alert) bool { return a.Fingerprint == p.Fingerprint })
-			ok = i >= 0
-		}
+		i, ok := at[p.Fingerprint]
 		if !ok {
-			if at != nil {
-				at[p.Fingerprint] = len(all)
-			}
+			at[p.Fingerprint] = len(all)
 			all, changed = append(all, p), append(changed, p)
 			continue
 		}
