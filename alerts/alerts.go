@@ -113,10 +113,18 @@ func (h *Handler) authorize(r *http.Request) (Receiver, bool) {
 	return Receiver{}, false
 }
 
+// reply answers with v as JSON (as json.Encoder writes it, a newline
+// after it).
 func reply(w http.ResponseWriter, code int, v any) {
+	b, _ := json.Marshal(v)
+	writeJSON(w, code, append(b, '\n'))
+}
+
+// writeJSON answers with the JSON body b.
+func writeJSON(w http.ResponseWriter, code int, b []byte) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
+	_, _ = w.Write(b)
 }
 
 // ServeHTTP receives one notification.
@@ -203,10 +211,7 @@ func replyOK(w http.ResponseWriter, res alert.IngestResult) {
 	b = strconv.AppendBool(append(b, `{"created":`...), res.Created)
 	b = strconv.AppendInt(append(b, `,"incident":`...), res.IncidentID, 10)
 	b = strconv.AppendBool(append(b, `,"resolved":`...), res.Resolved)
-	b = append(b, `,"status":"ok"}`+"\n"...)
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(b)
+	writeJSON(w, http.StatusOK, append(b, `,"status":"ok"}`+"\n"...))
 }
 
 // Limits on the keys an alert is stored under (Postgres indexes hold at
