@@ -20,20 +20,7 @@ import (
 // what was posted.
 func TestKnownGroupBatchIsTwoRoundTrips(t *testing.T) {
 	ctx := context.Background()
-	url := testURL()
-	schema := fmt.Sprintf("rt_%d", time.Now().UnixNano())
-	setup, err := pgx.Connect(ctx, url)
-	require.NoError(t, err)
-	_, err = setup.Exec(ctx, "CREATE SCHEMA "+schema)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		_, _ = setup.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		_ = setup.Close(context.Background())
-	})
-	migrated, err := Open(ctx, url, Options{MaxConns: 2, SearchPath: schema})
-	require.NoError(t, err)
-	t.Cleanup(migrated.Close)
-	require.NoError(t, migrated.Migrate(ctx))
+	migrated, schema := migratedSchema(t)
 	t0 := time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
 	for i, key := range []string{"g", "h"} {
 		_, err := migrated.pool.Exec(ctx, `INSERT INTO incidents (id, title, level, state, unit, declared_by, created_at, last_update_at)
@@ -95,4 +82,27 @@ func TestKnownGroupBatchIsTwoRoundTrips(t *testing.T) {
 	}
 	require.NoError(t, rows.Err())
 	require.Equal(t, map[string]string{"g/a": "firing", "h/b": "firing", "h/c": "resolved"}, stored)
+}
+
+// migratedSchema is a schema of the test's own, migrated, and a store on
+// it (the tests' internal twin of pgtest.Schema, which this package's own
+// tests cannot import).
+func migratedSchema(t *testing.T) (*Store, string) {
+	t.Helper()
+	ctx := context.Background()
+	url := testURL()
+	schema := fmt.Sprintf("rt_%d", time.Now().UnixNano())
+	setup, err := pgx.Connect(ctx, url)
+	require.NoError(t, err)
+	_, err = setup.Exec(ctx, "CREATE SCHEMA "+schema)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_, _ = setup.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		_ = setup.Close(context.Background())
+	})
+	migrated, err := Open(ctx, url, Options{MaxConns: 2, SearchPath: schema})
+	require.NoError(t, err)
+	t.Cleanup(migrated.Close)
+	require.NoError(t, migrated.Migrate(ctx))
+	return migrated, schema
 }

@@ -20,57 +20,76 @@ const auditLock = int64(0x6f7073626f74) // "opsbot"
 // an unkeyed append would break it, so nothing is written.
 var ErrAuditKeyRequired = errors.New("postgres: the audit chain is sealed with a key; configure audit.key_file")
 
-// flushAudit appends the queued entries to the chain, sealed with key. The
-// first keyed append writes the rekey checkpoint before them. It takes the
-// chain lock last, so the lock is held only for the few statements before
-// commit.
-func (t *Tx) flushAudit(ctx context.Context, key *audit.Key) error {
-	if len(t.audits) == 0 {
-		return nil
-	}
-	// The lock, then the head read under it: one round trip.
-	lock := &pgx.Batch{}
-	lock.Queue("SELECT pg_advisory_xact_lock($1)", auditLock)
-	lock.Queue("SELECT seq, hash, keyed_from FROM audit_head WHERE id = 1")
-	br := t.tx.SendBatch(ctx, lock)
+// The end of an audited transaction is two round trips (Tx.flushWrites):
+// its writes with the chain lock and the head read (queueAuditHead,
+// readAuditHead), then the sealed entries, the new head and COMMIT
+// (appendAudit). The lock is taken last, after every row lock, and held
+// across one round trip.
+
+// queueAuditHead queues the chain lock and the head read under it.
+func queueAuditHead(b *pgx.Batch) {
+	b.Queue("SELECT pg_advisory_xact_lock($1)", auditLock)
+	b.Queue("SELECT seq, hash, keyed_from FROM audit_head WHERE id = 1")
+}
+
+// auditHead is the chain's last entry (nil: none yet) and the seq from
+// which it is keyed (0: unkeyed).
+type auditHead struct {
+	prev      *core.AuditEntry
+	keyedFrom int64
+}
+
+// readAuditHead reads what queueAuditHead queued.
+func readAuditHead(br pgx.BatchResults) (auditHead, error) {
 	if _, err := br.Exec(); err != nil {
-		br.Close()
-		return mapErr(fmt.Errorf("postgres: audit lock: %w", err))
+		return auditHead{}, mapErr(fmt.Errorf("postgres: audit lock: %w", err))
 	}
-	var prev *core.AuditEntry
 	var head core.AuditEntry
-	var keyedFrom int64
-	if err := br.QueryRow().Scan(&head.Seq, &head.Hash, &keyedFrom); err != nil {
-		br.Close()
-		return fmt.Errorf("postgres: audit head: %w", err)
-	}
-	if err := br.Close(); err != nil {
-		return fmt.Errorf("postgres: audit head: %w", err)
+	var h auditHead
+	if err := br.QueryRow().Scan(&head.Seq, &head.Hash, &h.keyedFrom); err != nil {
+		return auditHead{}, mapErr(fmt.Errorf("postgres: audit head: %w", err))
 	}
 	if head.Seq > 0 {
-		prev = &head
+		h.prev = &head
 	}
-	if key == nil && keyedFrom > 0 {
+	return h, nil
+}
+
+// appendAudit seals the queued entries with key after h and sends them,
+// the new head and COMMIT in one round trip; the first keyed append
+// writes the rekey checkpoint before them.
+func (t *Tx) appendAudit(ctx context.Context, h auditHead, key *audit.Key, commit *lazyTx) error {
+	if key == nil && h.keyedFrom > 0 {
 		return ErrAuditKeyRequired
 	}
-	entries := t.audits
-	if key != nil && keyedFrom == 0 {
-		rk := audit.Rekey(entries[0].At, prev, key)
-		prev, keyedFrom = &rk, rk.Seq
-		if err := insertAudit(ctx, t.tx, rk); err != nil {
-			return err
-		}
-	}
+	prev, keyedFrom := h.prev, h.keyedFrom
 	batch := &pgx.Batch{}
-	for _, e := range entries {
+	if key != nil && keyedFrom == 0 {
+		rk := audit.Rekey(t.audits[0].At, prev, key)
+		prev, keyedFrom = &rk, rk.Seq
+		queueAudit(batch, rk)
+	}
+	for _, e := range t.audits {
 		sealed := audit.Seal(e, prev, key)
 		prev = &sealed
 		queueAudit(batch, sealed)
 	}
 	batch.Queue("UPDATE audit_head SET seq = $1, hash = $2, keyed_from = $3 WHERE id = 1", prev.Seq, prev.Hash, keyedFrom)
-	if err := t.tx.SendBatch(ctx, batch).Close(); err != nil {
-		return fmt.Errorf("postgres: audit append: %w", err)
+	batch.Queue("COMMIT")
+	br := t.tx.SendBatch(ctx, batch)
+	defer br.Close()
+	for range len(batch.QueuedQueries) - 1 {
+		if _, err := br.Exec(); err != nil {
+			return mapErr(fmt.Errorf("postgres: audit append: %w", err))
+		}
 	}
+	if err := commitOutcome(br.Exec()); err != nil {
+		return mapErr(fmt.Errorf("postgres: commit: %w", err))
+	}
+	if err := br.Close(); err != nil {
+		return mapErr(fmt.Errorf("postgres: commit: %w", err))
+	}
+	commit.committed()
 	t.audits = nil
 	return nil
 }
@@ -80,13 +99,6 @@ const insertAuditSQL = `INSERT INTO audit_log (seq, at, actor, platform, action,
 
 func queueAudit(b *pgx.Batch, e core.AuditEntry) {
 	b.Queue(insertAuditSQL, e.Seq, e.At, e.Actor, e.Platform, e.Action, e.Entity, e.Before, e.After, e.PrevHash, e.Hash)
-}
-
-func insertAudit(ctx context.Context, tx pgx.Tx, e core.AuditEntry) error {
-	if _, err := tx.Exec(ctx, insertAuditSQL, e.Seq, e.At, e.Actor, e.Platform, e.Action, e.Entity, e.Before, e.After, e.PrevHash, e.Hash); err != nil {
-		return fmt.Errorf("postgres: audit rekey: %w", err)
-	}
-	return nil
 }
 
 const auditColumns = "seq, at, actor, platform, action, entity, before, after, prev_hash, hash"

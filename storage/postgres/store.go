@@ -309,17 +309,10 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := fn(t); err != nil {
 		return mapErr(err)
 	}
-	// With no audit entries to chain, COMMIT goes in the final writes'
-	// round trip.
-	var commit *lazyTx
-	if len(t.audits) == 0 {
-		commit = ptx
-	}
-	ids, timers, err := t.flushWrites(ctx, commit)
+	// COMMIT goes in the final writes' round trip, or in the audit
+	// entries' after it.
+	ids, timers, err := t.flushWrites(ctx, ptx, s.auditKey)
 	if err != nil {
-		return mapErr(err)
-	}
-	if err := t.flushAudit(ctx, s.auditKey); err != nil {
 		return mapErr(err)
 	}
 	if err := ptx.Commit(ctx); err != nil {
@@ -399,12 +392,15 @@ func notFound(err error, what string) error {
 	return err
 }
 
-// flushWrites sends the deferred writes, the outbox rows and the timers in
-// one round trip and returns the new rows' ids. With commit set (the
-// transaction's own), COMMIT goes in the same round trip.
-func (t *Tx) flushWrites(ctx context.Context, commit *lazyTx) ([]int64, []core.Timer, error) {
-	if len(t.later)+len(t.notices)+len(t.timers) == 0 {
-		return nil, nil, nil // Commit sends COMMIT when a statement was sent
+// flushWrites ends the transaction: it sends the deferred writes, the
+// outbox rows and the timers in one round trip, with COMMIT, and returns
+// the new rows' ids. With audit entries queued, the chain's lock and head
+// read go instead of COMMIT, and the entries follow with COMMIT in a
+// second round trip (appendAudit). With nothing queued it sends nothing:
+// Commit sends COMMIT when a statement was sent.
+func (t *Tx) flushWrites(ctx context.Context, commit *lazyTx, key *audit.Key) ([]int64, []core.Timer, error) {
+	if len(t.later)+len(t.notices)+len(t.timers)+len(t.audits) == 0 {
+		return nil, nil, nil
 	}
 	batch := &pgx.Batch{}
 	later := t.queueLater(batch)
@@ -415,7 +411,10 @@ func (t *Tx) flushWrites(ctx context.Context, commit *lazyTx) ([]int64, []core.T
 	for _, tm := range t.timers {
 		batch.Queue(`INSERT INTO timers (kind, ref, due_at, data) VALUES ($1, $2, $3, $4) RETURNING id`, tm.Kind, tm.Ref, tm.DueAt, payloadJSON(tm.Data))
 	}
-	if commit != nil {
+	audited := len(t.audits) > 0
+	if audited {
+		queueAuditHead(batch)
+	} else {
 		batch.Queue("COMMIT")
 	}
 	br := t.tx.SendBatch(ctx, batch)
@@ -436,18 +435,30 @@ func (t *Tx) flushWrites(ctx context.Context, commit *lazyTx) ([]int64, []core.T
 		}
 		timers[i] = tm
 	}
-	if commit != nil {
-		if err := commitOutcome(br.Exec()); err != nil {
-			return nil, nil, mapErr(fmt.Errorf("postgres: commit: %w", err))
+	var head auditHead
+	var err error
+	if audited {
+		head, err = readAuditHead(br)
+	} else {
+		err = commitOutcome(br.Exec())
+		if err != nil {
+			err = mapErr(fmt.Errorf("postgres: commit: %w", err))
 		}
+	}
+	if err != nil {
+		return nil, nil, err
 	}
 	if err := br.Close(); err != nil {
 		return nil, nil, mapErr(fmt.Errorf("postgres: final writes: %w", err))
 	}
-	if commit != nil {
-		commit.committed()
-	}
 	t.notices, t.timers = nil, nil
+	if audited {
+		if err := t.appendAudit(ctx, head, key, commit); err != nil {
+			return nil, nil, err
+		}
+		return ids, timers, nil
+	}
+	commit.committed()
 	return ids, timers, nil
 }
 
