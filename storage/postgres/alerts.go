@@ -72,8 +72,7 @@ var lockGroupsSQL = "SELECT " + qualified("g", groupColumns) + ", g.version, " +
 // returns the rows as locked, the latest versions). Deferred writes go first, so a batch that saw a group
 // earlier in the transaction reads what it wrote.
 func (t *Tx) LockAlertGroups(ctx context.Context, keys []string) (map[string]alert.GroupRow, map[int64]incident.Incident, error) {
-	batch := &pgx.Batch{}
-	later := t.queueLater(batch)
+	batch := &pgx.Batch{} // the deferred writes go first (lazyTx.send)
 	// One statement locks each group and its incident, group by group in
 	// key order (one snapshot: a second locking statement saw groups
 	// committed since the first and locked their incidents before their
@@ -85,9 +84,6 @@ func (t *Tx) LockAlertGroups(ctx context.Context, keys []string) (map[string]ale
 	batch.Queue(lockGroupsSQL, keys)
 	br := t.tx.SendBatch(ctx, batch)
 	defer br.Close()
-	if err := t.execLater(br, later); err != nil {
-		return nil, nil, err
-	}
 	rows, err := br.Query()
 	if err != nil {
 		return nil, nil, wrap(err, "lock alert groups")
@@ -128,9 +124,6 @@ const cardAlertsSQL = `SELECT fingerprint, status, labels, annotations, starts_a
 // its card shows (Top), as this transaction wrote them (its deferred
 // writes go first).
 func (t *Tx) AlertGroupOf(ctx context.Context, incidentID int64) (alert.GroupRow, error) {
-	if err := t.sendLater(ctx); err != nil {
-		return alert.GroupRow{}, err
-	}
 	g, err := scanGroup(t.tx.QueryRow(ctx, "SELECT "+groupColumns+" FROM alert_groups WHERE incident_id = $1 ORDER BY updated_at DESC LIMIT 1", incidentID))
 	if err != nil {
 		return g, notFound(err, "alert group of incident")
@@ -188,18 +181,18 @@ func groupsArgs(gs []alert.GroupRow) []any {
 	return []any{keys, receivers, incidents, labels, statuses, firing, resolved, urls, httpKind, apps, joint, updated, notified, flushDue}
 }
 
-// SaveAlertGroup upserts a group with the transaction's next writes: it
-// goes with the next statement that reads groups or alerts (LockAlertGroups,
-// SaveAlerts reading back, AlertGroupOf), else at commit. The
+// SaveAlertGroup upserts a group with the transaction's next statement
+// (a deferred write: lazyTx), at the latest with COMMIT. The
 // groups saved one after another go as one statement, a new one begun
 // when a key comes again (a statement cannot change a row twice).
 func (t *Tx) SaveAlertGroup(_ context.Context, g alert.GroupRow) error {
-	if n := len(t.later); n > 0 && t.later[n-1].groups != nil &&
-		!slices.ContainsFunc(t.later[n-1].groups, func(o alert.GroupRow) bool { return o.GroupKey == g.GroupKey }) {
-		t.later[n-1].groups = append(t.later[n-1].groups, g)
+	later := &t.tx.later
+	if n := len(*later); n > 0 && (*later)[n-1].groups != nil &&
+		!slices.ContainsFunc((*later)[n-1].groups, func(o alert.GroupRow) bool { return o.GroupKey == g.GroupKey }) {
+		(*later)[n-1].groups = append((*later)[n-1].groups, g)
 		return nil
 	}
-	t.later = append(t.later, queued{what: "save alert groups", groups: []alert.GroupRow{g}})
+	*later = append(*later, queued{what: "save alert groups", groups: []alert.GroupRow{g}})
 	return nil
 }
 
@@ -306,17 +299,13 @@ func alertsArgs(groups []alert.GroupAlerts, at time.Time) []any {
 func (t *Tx) writeAlerts(ctx context.Context, groups []alert.GroupAlerts, unknown []string, at time.Time) (map[string][]alert.Alert, error) {
 	args := alertsArgs(groups, at)
 	if len(unknown) == 0 {
-		t.later = append(t.later, queued{sql: saveAlertsSQL, args: args, what: "save alerts"})
+		t.tx.later = append(t.tx.later, queued{sql: saveAlertsSQL, args: args, what: "save alerts"})
 		return nil, nil
 	}
-	batch := &pgx.Batch{}
-	later := t.queueLater(batch)
+	batch := &pgx.Batch{} // the deferred writes go first (lazyTx.send)
 	batch.Queue(readBackAlertsSQL, append(args, unknown)...)
 	br := t.tx.SendBatch(ctx, batch)
 	defer br.Close()
-	if err := t.execLater(br, later); err != nil {
-		return nil, err
-	}
 	rows, err := br.Query()
 	if err != nil {
 		return nil, wrap(err, "save alerts")

@@ -75,16 +75,17 @@ func (t *Tx) Incident(ctx context.Context, id int64, lock bool) (incident.Incide
 	return i, notFound(err, "incident")
 }
 
-// UpdateIncident saves an incident.
-func (t *Tx) UpdateIncident(ctx context.Context, i incident.Incident) error {
+// UpdateIncident saves an incident, with the transaction's next
+// statement (a deferred write: lazyTx).
+func (t *Tx) UpdateIncident(_ context.Context, i incident.Incident) error {
 	if i.Stakeholders == nil {
 		i.Stakeholders = []string{}
 	}
-	_, err := t.tx.Exec(ctx, `UPDATE incidents SET title = $2, level = $3, state = $4, owner = $5, stakeholders = $6, escalation = $7,
+	t.tx.deferExec("update incident", `UPDATE incidents SET title = $2, level = $3, state = $4, owner = $5, stakeholders = $6, escalation = $7,
 		summary = $8, cause = $9, actions = $10, acked_at = $11, mitigated_at = $12, resolved_at = $13, closed_at = $14, last_update_at = $15
 		WHERE id = $1`, i.ID, i.Title, i.Level, i.State, i.Owner, i.Stakeholders, i.Escalation, i.Summary, i.Cause, i.Actions,
 		i.AckedAt, i.MitigatedAt, i.ResolvedAt, i.ClosedAt, i.LastUpdateAt)
-	return wrap(err, "update incident")
+	return nil
 }
 
 // Incidents lists recent incidents, newest first: only what a list
@@ -128,11 +129,12 @@ func (t *Tx) FindIncidents(ctx context.Context, f incident.Filter) ([]incident.I
 	return collect(rows, scanIncident, "find incidents")
 }
 
-// InsertEvent appends to an incident's timeline.
-func (t *Tx) InsertEvent(ctx context.Context, id int64, e incident.Event) error {
-	_, err := t.tx.Exec(ctx, `INSERT INTO incident_events (incident_id, at, actor, kind, body) VALUES ($1, $2, $3, $4, $5)`,
+// InsertEvent appends to an incident's timeline, with the transaction's
+// next statement (a deferred write: lazyTx).
+func (t *Tx) InsertEvent(_ context.Context, id int64, e incident.Event) error {
+	t.tx.deferExec("insert incident event", `INSERT INTO incident_events (incident_id, at, actor, kind, body) VALUES ($1, $2, $3, $4, $5)`,
 		id, e.At, e.Actor, e.Kind, e.Body)
-	return wrap(err, "insert incident event")
+	return nil
 }
 
 // Events returns an incident's timeline.

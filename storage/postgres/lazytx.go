@@ -8,6 +8,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"opsbot/core/alert"
 )
 
 // lazyTx is a transaction that takes a pooled connection and sends BEGIN
@@ -23,6 +25,12 @@ import (
 // round trip. Under READ COMMITTED every statement of a transaction sees a
 // snapshot of its own anyway, so a read loses nothing by it; Postgres
 // refuses any write or row lock in it (SQLSTATE 25006).
+//
+// A write whose answer nobody reads (deferExec, and the alert writes that
+// queue themselves) is not sent on its own: it waits in later and goes
+// with the transaction's next statement, in the same round trip and
+// before it (so the statement sees it), at the latest with COMMIT. One
+// that fails fails the statement it went with, named by what it was.
 type lazyTx struct {
 	pool     *pgxpool.Pool
 	conn     *pgxpool.Conn
@@ -30,6 +38,68 @@ type lazyTx struct {
 	begun    bool // BEGIN was sent and answered
 	ended    bool // COMMIT or ROLLBACK was sent; the connection is back in the pool
 	err      error
+	later    []queued         // deferred writes, in the order they were made
+	written  map[string]int64 // the versions the alert group upserts among them wrote
+}
+
+// queued is a deferred write: a statement, or a run of alert group
+// upserts (distinct keys) sent as one statement.
+type queued struct {
+	sql    string
+	args   []any
+	what   string
+	groups []alert.GroupRow
+}
+
+// deferExec defers a write whose answer nobody reads to the transaction's
+// next statement.
+func (l *lazyTx) deferExec(what, sql string, args ...any) {
+	l.later = append(l.later, queued{sql: sql, args: args, what: what})
+}
+
+// queueLater moves the deferred writes onto b, in the order they were
+// made; read their answers with execLater.
+func (l *lazyTx) queueLater(b *pgx.Batch) []queued {
+	later := l.later
+	l.later = nil
+	for _, q := range later {
+		if q.groups != nil {
+			b.Queue(saveGroupsSQL, groupsArgs(q.groups)...)
+			continue
+		}
+		b.Queue(q.sql, q.args...)
+	}
+	return later
+}
+
+// execLater reads the answers of the writes queueLater queued: the
+// versions of the alert groups written are noted for the alert cache.
+func (l *lazyTx) execLater(br pgx.BatchResults, later []queued) error {
+	for _, q := range later {
+		if q.groups == nil {
+			if _, err := br.Exec(); err != nil {
+				return mapErr(fmt.Errorf("postgres: %s: %w", q.what, err))
+			}
+			continue
+		}
+		rows, err := br.Query()
+		if err != nil {
+			return mapErr(fmt.Errorf("postgres: %s: %w", q.what, err))
+		}
+		if l.written == nil {
+			l.written = map[string]int64{}
+		}
+		if _, err := collect(rows, func(r pgx.Row) (bool, error) {
+			var key string
+			var v int64
+			err := r.Scan(&key, &v)
+			l.written[key] = v
+			return true, err
+		}, q.what); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
 }
 
 // errTxEnded is a statement sent after the transaction ended.
@@ -59,52 +129,62 @@ func (l *lazyTx) begin(ctx context.Context) error {
 	if err := l.acquire(ctx); err != nil {
 		return err
 	}
-	if !l.begun {
-		if _, err := l.conn.Exec(ctx, "BEGIN"); err != nil {
-			l.err = fmt.Errorf("postgres: begin: %w", err)
-			return l.err
-		}
-		l.begun = true
+	if !l.begun || len(l.later) > 0 {
+		return l.send(ctx, &pgx.Batch{}).Close()
 	}
 	return nil
 }
 
-// firstOne sends sql as the transaction's first statement, with BEGIN.
-func (l *lazyTx) firstOne(ctx context.Context, sql string, args ...any) (pgx.BatchResults, error) {
+// sendOne sends sql as send does.
+func (l *lazyTx) sendOne(ctx context.Context, sql string, args ...any) pgx.BatchResults {
 	b := &pgx.Batch{}
 	b.Queue(sql, args...)
-	return l.first(ctx, b)
+	return l.send(ctx, b)
 }
 
-// first sends BEGIN and b's statements in one round trip and returns
-// their results, BEGIN's read. In a read, COMMIT goes with them too
-// (closing the results reads it), after a ROLLBACK of what a failed
+// send sends b's statements with what must go first in the same round
+// trip — BEGIN when it was not sent yet, then the deferred writes — and
+// returns b's results, the others' read. In a read, COMMIT goes with them
+// too (closing the results reads it), after a ROLLBACK of what a failed
 // statement before left open.
-func (l *lazyTx) first(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, error) {
-	withBegin := &pgx.Batch{}
-	if l.readOnly && l.conn.Conn().PgConn().TxStatus() != 'I' {
-		withBegin.Queue("ROLLBACK")
+func (l *lazyTx) send(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	if err := l.acquire(ctx); err != nil {
+		return errBatch{err}
 	}
-	begin := "BEGIN"
+	if l.begun && len(l.later) == 0 {
+		return l.conn.SendBatch(ctx, b)
+	}
+	full := &pgx.Batch{}
+	if !l.begun {
+		if l.readOnly && l.conn.Conn().PgConn().TxStatus() != 'I' {
+			full.Queue("ROLLBACK")
+		}
+		begin := "BEGIN"
+		if l.readOnly {
+			begin = "BEGIN READ ONLY"
+		}
+		full.Queue(begin)
+	}
+	head := len(full.QueuedQueries)
+	later := l.queueLater(full)
+	full.QueuedQueries = append(full.QueuedQueries, b.QueuedQueries...)
 	if l.readOnly {
-		begin = "BEGIN READ ONLY"
+		full.Queue("COMMIT")
 	}
-	withBegin.Queue(begin)
-	head := len(withBegin.QueuedQueries) // answered here
-	withBegin.QueuedQueries = append(withBegin.QueuedQueries, b.QueuedQueries...)
-	if l.readOnly {
-		withBegin.Queue("COMMIT")
-	}
-	br := l.conn.SendBatch(ctx, withBegin)
+	br := l.conn.SendBatch(ctx, full)
 	for range head {
 		if _, err := br.Exec(); err != nil {
 			_ = br.Close()
 			l.err = fmt.Errorf("postgres: begin: %w", err)
-			return nil, l.err
+			return errBatch{l.err}
 		}
 	}
 	l.begun = !l.readOnly
-	return br, nil
+	if err := l.execLater(br, later); err != nil {
+		_ = br.Close()
+		return errBatch{err}
+	}
+	return br
 }
 
 // Begin would start a nested transaction (a savepoint); opsbot uses none.
@@ -112,17 +192,25 @@ func (l *lazyTx) Begin(context.Context) (pgx.Tx, error) {
 	return nil, errors.New("postgres: nested transactions are not supported")
 }
 
-// Commit sends COMMIT when a statement was sent, and gives the connection
-// back (committed).
+// Commit sends COMMIT (with the deferred writes) when a statement was
+// sent or deferred, and gives the connection back (committed).
 func (l *lazyTx) Commit(ctx context.Context) error {
-	if l.ended || l.conn == nil {
+	if l.ended || l.conn == nil && len(l.later) == 0 {
 		return nil
 	}
 	if l.err != nil || l.readOnly {
 		return l.Rollback(ctx)
 	}
 	defer l.committed()
-	return commitOutcome(l.conn.Exec(ctx, "COMMIT"))
+	if l.begun && len(l.later) == 0 {
+		return commitOutcome(l.conn.Exec(ctx, "COMMIT"))
+	}
+	br := l.sendOne(ctx, "COMMIT")
+	err := commitOutcome(br.Exec())
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // commitOutcome is what COMMIT's answer means: a transaction Postgres had
@@ -153,7 +241,7 @@ func (l *lazyTx) Rollback(ctx context.Context) error {
 	if l.ended || l.conn == nil {
 		return nil
 	}
-	l.ended = true
+	l.ended, l.later = true, nil
 	defer l.conn.Release()
 	// Nothing to roll back unless BEGIN was sent, or a read's statement
 	// failed and left its transaction open (its COMMIT was skipped).
@@ -172,17 +260,7 @@ func (l *lazyTx) CopyFrom(ctx context.Context, table pgx.Identifier, columns []s
 }
 
 func (l *lazyTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
-	if err := l.acquire(ctx); err != nil {
-		return errBatch{err}
-	}
-	if l.begun {
-		return l.conn.SendBatch(ctx, b)
-	}
-	br, err := l.first(ctx, b)
-	if err != nil {
-		return errBatch{err}
-	}
-	return br
+	return l.send(ctx, b)
 }
 
 func (l *lazyTx) LargeObjects() pgx.LargeObjects { return pgx.LargeObjects{} }
@@ -198,13 +276,10 @@ func (l *lazyTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.Comm
 	if err := l.acquire(ctx); err != nil {
 		return pgconn.CommandTag{}, err
 	}
-	if l.begun {
+	if l.begun && len(l.later) == 0 {
 		return l.conn.Exec(ctx, sql, args...)
 	}
-	br, err := l.firstOne(ctx, sql, args...)
-	if err != nil {
-		return pgconn.CommandTag{}, err
-	}
+	br := l.sendOne(ctx, sql, args...)
 	tag, err := br.Exec()
 	if cerr := br.Close(); err == nil {
 		err = cerr
@@ -216,13 +291,10 @@ func (l *lazyTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, 
 	if err := l.acquire(ctx); err != nil {
 		return nil, err
 	}
-	if l.begun {
+	if l.begun && len(l.later) == 0 {
 		return l.conn.Query(ctx, sql, args...)
 	}
-	br, err := l.firstOne(ctx, sql, args...)
-	if err != nil {
-		return nil, err
-	}
+	br := l.sendOne(ctx, sql, args...)
 	rows, err := br.Query()
 	if err != nil {
 		_ = br.Close()

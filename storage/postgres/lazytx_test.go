@@ -182,7 +182,7 @@ func TestWithTxCommitsWithTheFinalWrites(t *testing.T) {
 	insert := queued{sql: "INSERT INTO " + table + " VALUES (7)", what: "insert"}
 	for range 2 { // the first prepares the statements
 		require.NoError(t, s.WithTx(ctx, func(tx *Tx) error {
-			tx.later = append(tx.later, insert)
+			tx.tx.later = append(tx.tx.later, insert)
 			return nil
 		}))
 		_, err := pool.Exec(ctx, "DELETE FROM "+table)
@@ -190,7 +190,7 @@ func TestWithTxCommitsWithTheFinalWrites(t *testing.T) {
 	}
 	before := writes.Load()
 	require.NoError(t, s.WithTx(ctx, func(tx *Tx) error {
-		tx.later = append(tx.later, insert)
+		tx.tx.later = append(tx.tx.later, insert)
 		return nil
 	}))
 	require.Equal(t, int64(1), writes.Load()-before, "one round trip")
@@ -199,7 +199,7 @@ func TestWithTxCommitsWithTheFinalWrites(t *testing.T) {
 	require.Equal(t, 1, n, "committed")
 
 	err := s.WithTx(ctx, func(tx *Tx) error {
-		tx.later = append(tx.later, queued{sql: "INSERT INTO " + table + " VALUES (8)", what: "insert"}, insert)
+		tx.tx.later = append(tx.tx.later, queued{sql: "INSERT INTO " + table + " VALUES (8)", what: "insert"}, insert)
 		return nil
 	})
 	require.ErrorContains(t, err, "duplicate")
@@ -267,4 +267,76 @@ func TestReadSendsOneRoundTripAStatementAndWritesNothing(t *testing.T) {
 	err = s.read(ctx, func(tx *Tx) error { return tx.Audit(ctx, core.AuditEntry{Action: "a"}) })
 	require.ErrorContains(t, err, "a read cannot write")
 	require.Equal(t, int32(1), pool.Stat().TotalConns(), "no connection lost on the way")
+}
+
+// A write whose answer nobody reads (deferExec) goes with the
+// transaction's next statement, in its round trip and before it, so the
+// statement sees it; the last ones go with COMMIT. One that fails fails
+// the statement it went with, named, and the transaction stores nothing.
+func TestDeferredWritesGoWithTheNextStatement(t *testing.T) {
+	ctx := context.Background()
+	pool, writes, table := lazyPool(t)
+	insert := "INSERT INTO " + table + " VALUES ($1)"
+	count := "SELECT count(*) FROM " + table
+	// newTx gives its connection back even when the test fails.
+	newTx := func() *lazyTx {
+		tx := &lazyTx{pool: pool}
+		t.Cleanup(func() { _ = tx.Rollback(context.Background()) })
+		return tx
+	}
+	// Warm the statement cache, as a busy pool is.
+	warm := newTx()
+	_, err := warm.Exec(ctx, insert, 0)
+	if err == nil {
+		var n int
+		err = warm.QueryRow(ctx, count).Scan(&n) // Exec without arguments is not prepared
+	}
+	require.NoError(t, err)
+	warm.deferExec("warm commit", insert, -1)
+	require.NoError(t, warm.Commit(ctx)) // COMMIT in a batch is prepared too
+	_, err = pool.Exec(ctx, "DELETE FROM "+table)
+	require.NoError(t, err)
+
+	tx := newTx()
+	tx.deferExec("insert one", insert, 1)
+	tx.deferExec("insert two", insert, 2)
+	before := writes.Load()
+	var n int
+	require.NoError(t, tx.QueryRow(ctx, count).Scan(&n))
+	require.Equal(t, 2, n, "the statement sees the writes deferred before it")
+	require.Equal(t, int64(1), writes.Load()-before, "BEGIN, the two writes and the read: one round trip")
+	tx.deferExec("insert three", insert, 3)
+	before = writes.Load()
+	require.NoError(t, tx.Commit(ctx))
+	require.Equal(t, int64(1), writes.Load()-before, "the last write with COMMIT")
+	require.NoError(t, pool.QueryRow(ctx, count).Scan(&n))
+	require.Equal(t, 3, n)
+
+	// Deferred alone, then committed: BEGIN, the write and COMMIT in one.
+	tx = newTx()
+	tx.deferExec("insert four", insert, 4)
+	before = writes.Load()
+	require.NoError(t, tx.Commit(ctx))
+	require.Equal(t, int64(1), writes.Load()-before)
+
+	// A failed deferred write fails the statement it went with.
+	tx = newTx()
+	tx.deferExec("insert five", insert, 5)
+	tx.deferExec("insert nothing", insert, nil)
+	_, err = tx.Exec(ctx, count)
+	require.ErrorContains(t, err, "insert nothing")
+	require.ErrorIs(t, tx.Commit(ctx), pgx.ErrTxCommitRollback)
+	// … or COMMIT, when it went with that.
+	tx = newTx()
+	tx.deferExec("insert six", insert, 6)
+	tx.deferExec("insert two again", insert, 2)
+	require.ErrorIs(t, tx.Commit(ctx), core.ErrConflict, "a duplicate is a conflict, as any statement's")
+	require.NoError(t, pool.QueryRow(ctx, count).Scan(&n))
+	require.Equal(t, 4, n, "neither failed transaction stored anything")
+	// A rolled-back transaction sends nothing it deferred.
+	tx = newTx()
+	tx.deferExec("insert seven", insert, 7)
+	require.NoError(t, tx.Rollback(ctx))
+	require.NoError(t, pool.QueryRow(ctx, count).Scan(&n))
+	require.Equal(t, 4, n)
 }

@@ -193,90 +193,19 @@ func untimed(ctx context.Context, conn *pgxpool.Conn) (restore func(), err error
 // Tx is one transaction. Audit entries and notices recorded on it are
 // written just before commit.
 type Tx struct {
-	tx      pgx.Tx
+	tx      *lazyTx
 	audits  []core.AuditEntry
 	notices []core.StoredNotice
 	timers  []core.Timer
-	later   []queued // writes sent with the notices and timers, just before commit
-	org     bool     // the org (units, users, grants, identities) was written
+	org     bool // the org (units, users, grants, identities) was written
 	// The alert cache (nil: none) and this transaction's part of it: the
 	// version of each alert group as locked, as last written, and its
 	// alerts as last saved.
-	alerts          *alertCache
-	locked, written map[string]int64
-	alertStates     map[string][]alert.Alert
-	cache           *orgCache // the store's org cache (nil: none, or bypassed)
-	ver             string    // the org version this transaction reads the cache at
-}
-
-// queued is a write deferred to the end of the transaction: a statement,
-// or a run of alert group upserts (distinct keys) sent as one statement.
-type queued struct {
-	sql    string
-	args   []any
-	what   string
-	groups []alert.GroupRow
-}
-
-// queueLater moves the transaction's deferred writes onto batch, in the
-// order they were made; read their answers with execLater.
-func (t *Tx) queueLater(batch *pgx.Batch) []queued {
-	later := t.later
-	t.later = nil
-	for _, q := range later {
-		if q.groups != nil {
-			batch.Queue(saveGroupsSQL, groupsArgs(q.groups)...)
-			continue
-		}
-		batch.Queue(q.sql, q.args...)
-	}
-	return later
-}
-
-// sendLater sends the transaction's deferred writes now, in one round
-// trip (none when there are none), for a read that must see them.
-func (t *Tx) sendLater(ctx context.Context) error {
-	if len(t.later) == 0 {
-		return nil
-	}
-	batch := &pgx.Batch{}
-	later := t.queueLater(batch)
-	br := t.tx.SendBatch(ctx, batch)
-	err := t.execLater(br, later)
-	if cerr := br.Close(); err == nil {
-		err = mapErr(cerr)
-	}
-	return err
-}
-
-// execLater reads the answers of the writes queueLater queued: the
-// versions of the alert groups written are noted for the alert cache.
-func (t *Tx) execLater(br pgx.BatchResults, later []queued) error {
-	for _, q := range later {
-		if q.groups == nil {
-			if _, err := br.Exec(); err != nil {
-				return mapErr(fmt.Errorf("postgres: %s: %w", q.what, err))
-			}
-			continue
-		}
-		rows, err := br.Query()
-		if err != nil {
-			return mapErr(fmt.Errorf("postgres: %s: %w", q.what, err))
-		}
-		if t.written == nil {
-			t.written = map[string]int64{}
-		}
-		if _, err := collect(rows, func(r pgx.Row) (bool, error) {
-			var key string
-			var v int64
-			err := r.Scan(&key, &v)
-			t.written[key] = v
-			return true, err
-		}, q.what); err != nil {
-			return mapErr(err)
-		}
-	}
-	return nil
+	alerts      *alertCache
+	locked      map[string]int64
+	alertStates map[string][]alert.Alert
+	cache       *orgCache // the store's org cache (nil: none, or bypassed)
+	ver         string    // the org version this transaction reads the cache at
 }
 
 // Audit queues an audit entry for this transaction.
@@ -319,7 +248,7 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 		return mapErr(fmt.Errorf("postgres: commit: %w", err))
 	}
 	if len(t.alertStates) > 0 && t.alerts != nil {
-		t.alerts.keep(t.alertStates, t.written)
+		t.alerts.keep(t.alertStates, t.tx.written)
 	}
 	if len(ids) > 0 && s.kick != nil {
 		s.kick(ids)
@@ -350,7 +279,7 @@ func (s *Store) read(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := fn(t); err != nil {
 		return mapErr(err)
 	}
-	if len(t.audits)+len(t.notices)+len(t.timers)+len(t.later) > 0 || t.org {
+	if len(t.audits)+len(t.notices)+len(t.timers)+len(t.tx.later) > 0 || t.org {
 		return errReadWrites
 	}
 	return ptx.Commit(ctx)
@@ -399,11 +328,10 @@ func notFound(err error, what string) error {
 // second round trip (appendAudit). With nothing queued it sends nothing:
 // Commit sends COMMIT when a statement was sent.
 func (t *Tx) flushWrites(ctx context.Context, commit *lazyTx, key *audit.Key) ([]int64, []core.Timer, error) {
-	if len(t.later)+len(t.notices)+len(t.timers)+len(t.audits) == 0 {
+	if len(t.tx.later)+len(t.notices)+len(t.timers)+len(t.audits) == 0 {
 		return nil, nil, nil
 	}
 	batch := &pgx.Batch{}
-	later := t.queueLater(batch)
 	for _, n := range t.notices {
 		batch.Queue(`INSERT INTO outbox (kind, version, ref, to_user, to_channel, data) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
 			n.Type, n.Version, n.Ref, n.To.User, n.To.Channel, []byte(n.Payload))
@@ -417,11 +345,8 @@ func (t *Tx) flushWrites(ctx context.Context, commit *lazyTx, key *audit.Key) ([
 	} else {
 		batch.Queue("COMMIT")
 	}
-	br := t.tx.SendBatch(ctx, batch)
+	br := t.tx.SendBatch(ctx, batch) // the deferred writes go first
 	defer br.Close()
-	if err := t.execLater(br, later); err != nil {
-		return nil, nil, err
-	}
 	ids := make([]int64, len(t.notices))
 	for i := range t.notices {
 		if err := br.QueryRow().Scan(&ids[i]); err != nil {

@@ -31,12 +31,11 @@ const pendingOf = `SELECT id FROM timers WHERE ref = $1 AND ($2 = '' OR kind = $
 // fire: it came due before this change, as if it had fired a moment
 // earlier. Waiting for it instead could deadlock — the handler may wait
 // for the entity this transaction holds — and every handler reads its
-// entity again once it has it.
-func (t *Tx) CancelTimers(ctx context.Context, ref, kind string) error {
-	_, err := t.tx.Exec(ctx, `UPDATE timers SET state = 'cancelled' WHERE id IN (`+pendingOf+`)`, ref, kind)
-	if err != nil {
-		return fmt.Errorf("postgres: cancel timers: %w", err)
-	}
+// entity again once it has it. The cancel goes with the transaction's
+// next statement (a deferred write: lazyTx), before the timers it
+// schedules.
+func (t *Tx) CancelTimers(_ context.Context, ref, kind string) error {
+	t.tx.deferExec("cancel timers", `UPDATE timers SET state = 'cancelled' WHERE id IN (`+pendingOf+`)`, ref, kind)
 	// Timers scheduled earlier in this same transaction are dropped too.
 	kept := t.timers[:0]
 	for _, tm := range t.timers {
