@@ -231,7 +231,7 @@ const (
 // index are refused.
 func Decode(body []byte) (alert.Group, error) {
 	var p payload
-	if err := json.Unmarshal(body, &p); err != nil {
+	if err := unmarshal(body, &p); err != nil {
 		return alert.Group{}, fmt.Errorf("alerts: malformed JSON: %w", err)
 	}
 	if p.Version != "4" {
