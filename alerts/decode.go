@@ -280,29 +280,28 @@ func once(seen *uint16, bit uint16) bool {
 	return true
 }
 
+// text reads a string field into dst, marking bit in seen (once).
+func (s *scanner) text(seen *uint16, bit uint16, dst *string) bool {
+	v, ok := s.str()
+	*dst = v
+	return once(seen, bit) && ok
+}
+
 // payload reads the webhook's object.
 func (s *scanner) payload(p *payload) bool {
 	var seen uint16
 	return s.object(func(key []byte) bool {
 		switch string(key) {
 		case "version":
-			v, ok := s.str()
-			p.Version = v
-			return once(&seen, 1<<0) && ok
+			return s.text(&seen, 1<<0, &p.Version)
 		case "groupKey":
-			v, ok := s.str()
-			p.GroupKey = v
-			return once(&seen, 1<<1) && ok
+			return s.text(&seen, 1<<1, &p.GroupKey)
 		case "truncatedAlerts":
 			return once(&seen, 1<<2) && s.small(&p.TruncatedAlerts)
 		case "receiver":
-			v, ok := s.str()
-			p.Receiver = v
-			return once(&seen, 1<<3) && ok
+			return s.text(&seen, 1<<3, &p.Receiver)
 		case "status":
-			v, ok := s.str()
-			p.Status = v
-			return once(&seen, 1<<4) && ok
+			return s.text(&seen, 1<<4, &p.Status)
 		case "alerts":
 			return once(&seen, 1<<5) && s.alerts(&p.Alerts)
 		case "groupLabels":
@@ -312,9 +311,7 @@ func (s *scanner) payload(p *payload) bool {
 		case "commonAnnotations":
 			return once(&seen, 1<<8) && s.kv(&p.CommonAnnotations)
 		case "externalURL":
-			v, ok := s.str()
-			p.ExternalURL = v
-			return once(&seen, 1<<9) && ok
+			return s.text(&seen, 1<<9, &p.ExternalURL)
 		}
 		return false
 	})
@@ -350,9 +347,7 @@ func (s *scanner) alert(a *template.Alert) bool {
 	return s.object(func(key []byte) bool {
 		switch string(key) {
 		case "status":
-			v, ok := s.str()
-			a.Status = v
-			return once(&seen, 1<<0) && ok
+			return s.text(&seen, 1<<0, &a.Status)
 		case "labels":
 			return once(&seen, 1<<1) && s.kv(&a.Labels)
 		case "annotations":
@@ -362,13 +357,9 @@ func (s *scanner) alert(a *template.Alert) bool {
 		case "endsAt":
 			return once(&seen, 1<<4) && s.when(&a.EndsAt)
 		case "generatorURL":
-			v, ok := s.str()
-			a.GeneratorURL = v
-			return once(&seen, 1<<5) && ok
+			return s.text(&seen, 1<<5, &a.GeneratorURL)
 		case "fingerprint":
-			v, ok := s.str()
-			a.Fingerprint = v
-			return once(&seen, 1<<6) && ok
+			return s.text(&seen, 1<<6, &a.Fingerprint)
 		}
 		return false
 	})
