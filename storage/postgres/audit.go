@@ -83,13 +83,9 @@ func (t *Tx) appendAudit(ctx context.Context, h auditHead, key *audit.Key, commi
 			return mapErr(fmt.Errorf("postgres: audit append: %w", err))
 		}
 	}
-	if err := commitOutcome(br.Exec()); err != nil {
+	if err := commit.commitRead(br); err != nil {
 		return mapErr(fmt.Errorf("postgres: commit: %w", err))
 	}
-	if err := br.Close(); err != nil {
-		return mapErr(fmt.Errorf("postgres: commit: %w", err))
-	}
-	commit.committed()
 	t.audits = nil
 	return nil
 }

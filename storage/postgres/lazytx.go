@@ -205,10 +205,19 @@ func (l *lazyTx) Commit(ctx context.Context) error {
 	if l.begun && len(l.later) == 0 {
 		return commitOutcome(l.conn.Exec(ctx, "COMMIT"))
 	}
-	br := l.sendOne(ctx, "COMMIT")
+	return l.commitRead(l.sendOne(ctx, "COMMIT"))
+}
+
+// commitRead reads COMMIT's answer, the last of br's, closes br and, once
+// committed, gives the connection back (committed): the end of Commit,
+// Tx.flushWrites and Tx.appendAudit alike.
+func (l *lazyTx) commitRead(br pgx.BatchResults) error {
 	err := commitOutcome(br.Exec())
 	if cerr := br.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil {
+		l.committed()
 	}
 	return err
 }

@@ -199,8 +199,8 @@ type Tx struct {
 	timers  []core.Timer
 	org     bool // the org (units, users, grants, identities) was written
 	// The alert cache (nil: none) and this transaction's part of it: the
-	// version of each alert group as locked, as last written, and its
-	// alerts as last saved.
+	// version of each alert group as locked and its alerts as last saved
+	// (the versions it wrote are its lazyTx's: written).
 	alerts      *alertCache
 	locked      map[string]int64
 	alertStates map[string][]alert.Alert
@@ -360,16 +360,14 @@ func (t *Tx) flushWrites(ctx context.Context, commit *lazyTx, key *audit.Key) ([
 		}
 		timers[i] = tm
 	}
-	var head auditHead
-	var err error
-	if audited {
-		head, err = readAuditHead(br)
-	} else {
-		err = commitOutcome(br.Exec())
-		if err != nil {
-			err = mapErr(fmt.Errorf("postgres: commit: %w", err))
+	if !audited {
+		if err := commit.commitRead(br); err != nil {
+			return nil, nil, mapErr(fmt.Errorf("postgres: commit: %w", err))
 		}
+		t.notices, t.timers = nil, nil
+		return ids, timers, nil
 	}
+	head, err := readAuditHead(br)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -377,13 +375,9 @@ func (t *Tx) flushWrites(ctx context.Context, commit *lazyTx, key *audit.Key) ([
 		return nil, nil, mapErr(fmt.Errorf("postgres: final writes: %w", err))
 	}
 	t.notices, t.timers = nil, nil
-	if audited {
-		if err := t.appendAudit(ctx, head, key, commit); err != nil {
-			return nil, nil, err
-		}
-		return ids, timers, nil
+	if err := t.appendAudit(ctx, head, key, commit); err != nil {
+		return nil, nil, err
 	}
-	commit.committed()
 	return ids, timers, nil
 }
 
