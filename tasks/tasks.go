@@ -158,6 +158,14 @@ func (q *Queue) Revive(ctx context.Context, t *asynq.Task, id string, opts ...as
 	return nil
 }
 
+// Queued reports whether the task with this id waits in the queue to
+// run now (pending: not scheduled for later, retrying, running or done).
+// A failed look is false: the caller then does what it would without it.
+func (q *Queue) Queued(id string) bool {
+	info, err := q.inspect.GetTaskInfo(q.name, id)
+	return err == nil && info.State == asynq.TaskStatePending
+}
+
 // EnqueueDelivery enqueues the delivery of an outbox row, at once or at a time.
 func (q *Queue) EnqueueDelivery(ctx context.Context, outboxID int64, attempt int, at time.Time) error {
 	t, opts := NewDeliverTask(outboxID, attempt)

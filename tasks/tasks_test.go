@@ -394,3 +394,36 @@ func TestCancelledTimerDoesNotFire(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	require.Zero(t, c.count())
 }
+
+// A timer whose kicked task waits in the queue (the workers are behind)
+// is left to that task by the sweep: no second task for it, which would
+// only add a claim that finds nothing to a queue already behind. The
+// kicked task then fires it, once.
+func TestSweepLeavesAQueuedTimerToItsTask(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 2)
+	b.store.OnTimers(b.queue.KickTimers)
+	ctx := context.Background()
+	scheduleTimer(t, b, time.Now().Add(-time.Second))
+	insp := asynq.NewInspectorFromRedisClient(b.rdb)
+	pending := func() []string {
+		ts, _ := insp.ListPendingTasks(b.queue.Name())
+		var ids []string
+		for _, ti := range ts {
+			ids = append(ids, ti.ID)
+		}
+		return ids
+	}
+	require.Eventually(t, func() bool { return len(pending()) == 1 }, 5*time.Second, 20*time.Millisecond, "the kick")
+	for range 2 {
+		n, err := tasks.SweepTimers(ctx, b.store.Timers(), b.queue, time.Now())
+		require.NoError(t, err)
+		require.Equal(t, 1, n, "the timer is due")
+	}
+	require.Equal(t, []string{"timer:1"}, pending(), "no second task for a timer whose task is queued")
+	c := &timerCounter{}
+	b.startTimerWorker(t, c)
+	require.Eventually(t, func() bool { return c.count() == 1 }, 10*time.Second, 50*time.Millisecond)
+	time.Sleep(1500 * time.Millisecond) // a sweep passes: it does not fire again
+	require.Equal(t, 1, c.count())
+}

@@ -26,12 +26,16 @@ type TimerPayload struct {
 // is unique per timer, so the sweeper may enqueue it again safely.
 func NewTimerTask(t core.Timer) (*asynq.Task, []asynq.Option) {
 	b, _ := json.Marshal(TimerPayload{TimerID: t.ID, DueAt: t.DueAt})
-	opts := []asynq.Option{asynq.TaskID(fmt.Sprintf("timer:%d", t.ID)), asynq.MaxRetry(5)}
+	opts := []asynq.Option{asynq.TaskID(timerTaskID(t.ID)), asynq.MaxRetry(5)}
 	if t.DueAt.After(time.Now()) {
 		opts = append(opts, asynq.ProcessAt(t.DueAt))
 	}
 	return asynq.NewTask(t.Kind, b), opts
 }
+
+// timerTaskID is the id of a timer's task from scheduling (the sweep's
+// own is this plus ":due").
+func timerTaskID(id int64) string { return fmt.Sprintf("timer:%d", id) }
 
 // KickTimers enqueues freshly committed timers, off the caller's path
 // (see Kick). A failure is only logged: the sweep finds due timers in
@@ -56,17 +60,22 @@ type DueTimers interface {
 
 // SweepTimers enqueues every timer due by now again (same task id: a timer
 // still queued is not duplicated; one lost with Redis, or archived by
-// asynq, comes back: Queue.Revive).
+// asynq, comes back: Queue.Revive). A timer whose task from scheduling
+// waits in the queue to run is left to it: when the workers are behind,
+// a second task would only add a claim that finds nothing.
 func SweepTimers(ctx context.Context, due DueTimers, q *Queue, now time.Time) (int, error) {
 	ts, err := due.Due(ctx, now, 1000)
 	if err != nil {
 		return 0, err
 	}
 	for _, t := range ts {
+		if q.Queued(timerTaskID(t.ID)) {
+			continue
+		}
 		// Due by the app's clock: run now, under an id of its own, even if
 		// the task enqueued at scheduling time waits for a later real time.
 		task, _ := NewTimerTask(t)
-		if err := q.Revive(ctx, task, fmt.Sprintf("timer:%d:due", t.ID), asynq.MaxRetry(5)); err != nil {
+		if err := q.Revive(ctx, task, timerTaskID(t.ID)+":due", asynq.MaxRetry(5)); err != nil {
 			return 0, err
 		}
 	}
