@@ -93,6 +93,7 @@ func attempt(c *http.Client, url, token string, b []byte) (int, time.Duration, t
 // of (a): 200 groups of 1–5 alerts, about 25 % resolved.
 func send(url, token string, senders int, d time.Duration, seed uint64, ack *acked) sendStats {
 	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: senders}, Timeout: 10 * time.Second}
+	defer c.CloseIdleConnections() // its senders go away with the run (package doc)
 	var mu sync.Mutex
 	var st sendStats
 	var delivered, busy, errs atomic.Int64

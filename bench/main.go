@@ -31,6 +31,12 @@
 //	    page of the console's page table rendered --console-rounds times as
 //	    the sys admin and a district admin (see console.go).
 //
+// Each run's client closes its connections when the run ends, as senders
+// that go away do: otherwise opsbot would hold every earlier run's idle
+// keep-alive connections (a goroutine and two buffers each, until the
+// server's 120 s idle timeout), over a thousand after (a), and its RSS
+// would count them.
+//
 // It prints requests/s, p50/p99 latency, errors, peak RSS, and for the
 // storm the incidents created and chat messages sent, as a table; for the
 // timers, how many fired, how many twice, and how late (p50/p99/max).
@@ -139,6 +145,7 @@ func storm(url, token string, d time.Duration) result {
 	const groups, perPost, total = 200, 5, 10000
 	posts := total / perPost
 	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 10 * time.Second}
+	defer c.CloseIdleConnections() // its senders go away with the run (package doc)
 	res := result{name: fmt.Sprintf("(b) storm, %d alerts / %d groups / %s", total, groups, d)}
 	var mu sync.Mutex
 	var errs atomic.Int64

@@ -39,6 +39,7 @@ func webchat(target string, users int, d, pace time.Duration) result {
 	}
 	c := &http.Client{Transport: &http.Transport{MaxIdleConns: users, MaxIdleConnsPerHost: users, MaxConnsPerHost: 0},
 		Timeout: 10 * time.Second}
+	defer c.CloseIdleConnections() // its senders go away with the run (package doc)
 	url := target + "/webchat/api/messages"
 	res := result{name: fmt.Sprintf("(c) webchat round trip, %d users back to back, %s", users, d)}
 	if pace > 0 {
@@ -97,6 +98,7 @@ func webchat(target string, users int, d, pace time.Duration) result {
 // exist, since every command resolves its actor in Postgres).
 func webchatFloor(target string, users int, d time.Duration) result {
 	c := &http.Client{Transport: &http.Transport{MaxIdleConns: users, MaxIdleConnsPerHost: users}, Timeout: 10 * time.Second}
+	defer c.CloseIdleConnections() // its senders go away with the run (package doc)
 	res := result{name: fmt.Sprintf("(c) floor: GET /healthz, %d users back to back, %s", users, d)}
 	var mu sync.Mutex
 	var reqs, errs atomic.Int64
