@@ -62,12 +62,14 @@ type DueTimers interface {
 // still queued is not duplicated; one lost with Redis, or archived by
 // asynq, comes back: Queue.Revive). A timer whose task from scheduling
 // waits in the queue to run is left to it: when the workers are behind,
-// a second task would only add a claim that finds nothing.
+// a second task would only add a claim that finds nothing. It returns
+// how many it handed to Queue.Revive.
 func SweepTimers(ctx context.Context, due DueTimers, q *Queue, now time.Time) (int, error) {
 	ts, err := due.Due(ctx, now, 1000)
 	if err != nil {
 		return 0, err
 	}
+	n := 0
 	for _, t := range ts {
 		if q.Queued(timerTaskID(t.ID)) {
 			continue
@@ -76,10 +78,11 @@ func SweepTimers(ctx context.Context, due DueTimers, q *Queue, now time.Time) (i
 		// the task enqueued at scheduling time waits for a later real time.
 		task, _ := NewTimerTask(t)
 		if err := q.Revive(ctx, task, timerTaskID(t.ID)+":due", asynq.MaxRetry(5)); err != nil {
-			return 0, err
+			return n, err
 		}
+		n++
 	}
-	return len(ts), nil
+	return n, nil
 }
 
 // maxHold is the most a timer's task may come before its due time and
