@@ -236,3 +236,28 @@ func TestHandover(t *testing.T) {
 		})
 	}
 }
+
+// TestSwapYesterdaysShiftBeforeTheHandover: at 08:30 the shift that began
+// yesterday at 09:00 is still on, so it may be swapped (the person on duty
+// hands the rest of the night over); the day before yesterday's may not.
+// The day is the calendar's local day at any hour (it was cut at UTC
+// midnight, 08:00 in China, so from 08:00 to 09:00 yesterday's running
+// shift was refused as past).
+func TestSwapYesterdaysShiftBeforeTheHandover(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := world(t)
+	rot := duty.Rotation{Name: "ops", Unit: "dc", Members: []string{"zhangsan", "lisi", "wangwu"}, Every: "day", Handover: "09:00"}
+	_, err := w.Rotations.AddRotation(ctx, core.Actor{UserID: "ua"}, rot)
+	require.NoError(t, err)
+	for _, at := range []time.Time{
+		time.Date(2026, 11, 25, 0, 30, 0, 0, cst),
+		time.Date(2026, 11, 25, 7, 59, 0, 0, cst),
+		time.Date(2026, 11, 25, 8, 30, 0, 0, cst),
+		time.Date(2026, 11, 25, 23, 59, 0, 0, cst),
+	} {
+		w.Clock.T = at
+		require.NoError(t, w.Rotations.Swap(ctx, core.Actor{UserID: "lisi"}, "ops", "2026-11-24", "wangwu"), at.Format("15:04"))
+		require.Equal(t, "date_past", code(w.Rotations.Swap(ctx, core.Actor{UserID: "lisi"}, "ops", "2026-11-23", "wangwu")), at.Format("15:04"))
+	}
+}
