@@ -116,7 +116,7 @@ func (c *Calendar) DueAfterDays(received time.Time, n int) time.Time {
 	if c.Rule() == ElapsedHours {
 		return c.AddWorking(received, time.Duration(n)*c.DayLength())
 	}
-	day := c.midnight(received)
+	day := c.Midnight(received)
 	for i := 0; i < 3660 && n > 0; i++ { // ten years of days at most
 		day = day.AddDate(0, 0, 1)
 		if c.IsWorkday(day) {
@@ -134,7 +134,7 @@ func (c *Calendar) PeriodStart(received time.Time) time.Time {
 	if c.Rule() == ElapsedHours {
 		return received
 	}
-	day := c.midnight(received)
+	day := c.Midnight(received)
 	for i := 0; i < 3660; i++ {
 		day = day.AddDate(0, 0, 1)
 		if c.IsWorkday(day) {
@@ -291,8 +291,8 @@ func (c *Calendar) Provisional(from, to time.Time) bool {
 	return false
 }
 
-// midnight returns the start of t's day in the calendar's zone.
-func (c *Calendar) midnight(t time.Time) time.Time {
+// Midnight returns the start of t's day in the calendar's zone.
+func (c *Calendar) Midnight(t time.Time) time.Time {
 	t = t.In(c.loc)
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, c.loc)
 }
@@ -310,7 +310,7 @@ func (c *Calendar) AddWorking(t time.Time, d time.Duration) time.Time {
 		return t
 	}
 	cur := t.In(c.loc)
-	day := c.midnight(cur)
+	day := c.Midnight(cur)
 	for i := 0; i < 3660; i++ { // ten years of days at most
 		if c.IsWorkday(day) {
 			for _, p := range c.hours {
@@ -339,7 +339,7 @@ func (c *Calendar) AddWorking(t time.Time, d time.Duration) time.Time {
 func (c *Calendar) WorkingBetween(from, to time.Time) time.Duration {
 	var total time.Duration
 	cur := from.In(c.loc)
-	for day := c.midnight(cur); !day.After(to); day = day.AddDate(0, 0, 1) {
+	for day := c.Midnight(cur); !day.After(to); day = day.AddDate(0, 0, 1) {
 		if !c.IsWorkday(day) {
 			continue
 		}
@@ -356,7 +356,7 @@ func (c *Calendar) WorkingBetween(from, to time.Time) time.Duration {
 // Overlap returns the first span of [from, to) that falls inside period p
 // of a working day, and whether there is one.
 func (c *Calendar) Overlap(from, to time.Time, p Period) (start, end time.Time, ok bool) {
-	day := c.midnight(from)
+	day := c.Midnight(from)
 	for !day.After(to) {
 		if c.IsWorkday(day) {
 			s, e := at(day, p.Start), at(day, p.End)
@@ -378,7 +378,7 @@ func (c *Calendar) NextOutside(from time.Time, d time.Duration, p Period) time.T
 		if !ok {
 			return t
 		}
-		day := c.midnight(e)
+		day := c.Midnight(e)
 		t = at(day, p.End)
 	}
 	return t

@@ -269,11 +269,8 @@ func (s *Service) Swap(ctx context.Context, actor core.Actor, name, day, user st
 		} else if !ok && !member {
 			return core.Forbidden("not_rotation_member", "rotation", name)
 		}
-		// Yesterday's shift may still be on (it ends at today's handover);
-		// days are the calendar's local days (Truncate would cut at UTC
-		// midnight).
-		now := s.clock.Now().In(s.cal.Location())
-		if d.Before(time.Date(now.Year(), now.Month(), now.Day()-1, 0, 0, 0, 0, now.Location())) {
+		// Yesterday's shift may still be on (it ends at today's handover).
+		if d.Before(s.cal.Midnight(s.clock.Now()).AddDate(0, 0, -1)) {
 			return core.Invalid("date_past", "value", day)
 		}
 		if err := tx.SetOverride(ctx, name, d.Format("2006-01-02"), user, actor.UserID, s.clock.Now()); err != nil {
