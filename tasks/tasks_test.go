@@ -263,8 +263,13 @@ func TestBadPayloadIsNotRetried(t *testing.T) {
 type timerCounter struct {
 	mu    sync.Mutex
 	fired []int64
-	at    map[int64]time.Time // when each was claimed (the real clock)
-	refs  map[int64]string    // each one's ref
+	at    map[int64]claimed
+}
+
+// claimed is a fired timer's ref and when it was claimed (the real clock).
+type claimed struct {
+	ref string
+	at  time.Time
 }
 
 func (c *timerCounter) handle(store *postgres.Store) func(ctx context.Context, id int64) error {
@@ -277,9 +282,9 @@ func (c *timerCounter) handle(store *postgres.Store) func(ctx context.Context, i
 			c.mu.Lock()
 			c.fired = append(c.fired, tm.ID)
 			if c.at == nil {
-				c.at, c.refs = map[int64]time.Time{}, map[int64]string{}
+				c.at = map[int64]claimed{}
 			}
-			c.at[tm.ID], c.refs[tm.ID] = time.Now(), tm.Ref
+			c.at[tm.ID] = claimed{ref: tm.Ref, at: time.Now()}
 			c.mu.Unlock()
 			return nil
 		})
@@ -364,8 +369,8 @@ func TestTimerNeverFiresEarly(t *testing.T) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	fired := map[string]bool{}
-	for id, at := range c.at {
-		ref := c.refs[id]
+	for id, cl := range c.at {
+		ref, at := cl.ref, cl.at
 		d, ok := due[ref]
 		require.True(t, ok, "timer %d (%s) is one of the test's", id, ref)
 		require.False(t, fired[ref], "timer %s fired once", ref)
