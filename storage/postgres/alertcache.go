@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -69,19 +70,32 @@ func (c *alertCache) keep(states map[string][]alert.Alert, written map[string]in
 	}
 }
 
+// mergeScanMax is the most alerts merge looks through for a fingerprint
+// rather than building a map of them.
+const mergeScanMax = 16
+
 // merge is base with posted applied (an alert replaced by fingerprint, a
 // new one added) and the posted alerts that differ from base's.
 func merge(base, posted []alert.Alert) (all, changed []alert.Alert) {
 	all = make([]alert.Alert, len(base), len(base)+len(posted))
 	copy(all, base)
-	at := make(map[string]int, len(all))
-	for i, a := range all {
-		at[a.Fingerprint] = i
+	var at map[string]int // by fingerprint; a few alerts are looked through instead
+	if len(all)+len(posted) > mergeScanMax {
+		at = make(map[string]int, len(all)+len(posted))
+		for i, a := range all {
+			at[a.Fingerprint] = i
+		}
 	}
 	for _, p := range posted {
 		i, ok := at[p.Fingerprint]
+		if at == nil {
+			i = slices.IndexFunc(all, func(a alert.Alert) bool { return a.Fingerprint == p.Fingerprint })
+			ok = i >= 0
+		}
 		if !ok {
-			at[p.Fingerprint] = len(all)
+			if at != nil {
+				at[p.Fingerprint] = len(all)
+			}
 			all, changed = append(all, p), append(changed, p)
 			continue
 		}

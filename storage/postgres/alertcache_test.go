@@ -31,5 +31,11 @@ func TestMergeFindsAlertsByFingerprint(t *testing.T) {
 		require.Equal(t, "new", all[size].Fingerprint)
 		require.Equal(t, []alert.Alert{mk("fp0", "resolved"), mk("new", "firing")}, changed, "size %d", size)
 		require.Equal(t, "firing", base[0].Status, "base is left as it was")
+
+		// A fingerprint posted twice: the later one wins, both changed.
+		all, changed = merge(base, []alert.Alert{mk("twice", "firing"), mk("twice", "resolved"), mk("fp0", "firing")})
+		require.Len(t, all, size+1, "size %d", size)
+		require.Equal(t, mk("twice", "resolved"), all[size])
+		require.Equal(t, []alert.Alert{mk("twice", "firing"), mk("twice", "resolved")}, changed, "size %d", size)
 	}
 }

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 	"strings"
 	"time"
@@ -32,18 +31,21 @@ func (t *Tx) LockKey(ctx context.Context, key string) error {
 
 const groupColumns = "group_key, receiver, incident_id, labels, status, firing, resolved, external_url, http_kind, app, joint, updated_at, notified_at, flush_due"
 
-func scanGroup(row pgx.Row) (alert.GroupRow, error) { return scanGroupWith(row) }
-
-// scanGroupWith scans groupColumns and then extra columns.
-func scanGroupWith(row pgx.Row, extra ...any) (alert.GroupRow, error) {
+func scanGroup(row pgx.Row) (alert.GroupRow, error) {
 	var g alert.GroupRow
 	var labels []byte
-	err := row.Scan(append([]any{&g.GroupKey, &g.Receiver, &g.IncidentID, &labels, &g.Status, &g.Firing, &g.Resolved, &g.ExternalURL,
-		&g.HTTPKind, &g.App, &g.Joint, &g.UpdatedAt, &g.NotifiedAt, &g.FlushDue}, extra...)...)
-	if err != nil {
+	if err := row.Scan(groupDest(&g, &labels)...); err != nil {
 		return g, err
 	}
-	return g, json.Unmarshal(labels, &g.Labels)
+	var err error
+	g.Labels, err = parseJSONObject(labels)
+	return g, err
+}
+
+// groupDest is where groupColumns scan to, the labels as their JSON.
+func groupDest(g *alert.GroupRow, labels *[]byte) []any {
+	return []any{&g.GroupKey, &g.Receiver, &g.IncidentID, labels, &g.Status, &g.Firing, &g.Resolved, &g.ExternalURL,
+		&g.HTTPKind, &g.App, &g.Joint, &g.UpdatedAt, &g.NotifiedAt, &g.FlushDue}
 }
 
 // AlertGroup returns a stored group by its key, locked when lock is set.
@@ -93,12 +95,28 @@ func (t *Tx) LockAlertGroups(ctx context.Context, keys []string) (map[string]ale
 	}
 	gm := make(map[string]alert.GroupRow, len(keys))
 	im := make(map[int64]incident.Incident, len(keys))
+	// Every row scans to the same places (one list of them, not one a
+	// row), zeroed before each so no row shares a slice with the one
+	// before it.
+	var row struct {
+		g      alert.GroupRow
+		labels []byte
+		v      int64
+		i      incident.Incident
+	}
+	dest := append(append(groupDest(&row.g, &row.labels), &row.v), incidentDest(&row.i)...)
 	_, err = collect(rows, func(r pgx.Row) (bool, error) {
-		var v int64
-		var i incident.Incident
-		g, err := scanGroupWith(r, append([]any{&v}, incidentDest(&i)...)...)
-		t.locked[g.GroupKey], gm[g.GroupKey], im[i.ID] = v, g, i
-		return true, err
+		row.g, row.labels, row.v, row.i = alert.GroupRow{}, nil, 0, incident.Incident{}
+		if err := r.Scan(dest...); err != nil {
+			return false, err
+		}
+		g := row.g
+		var err error
+		if g.Labels, err = parseJSONObject(row.labels); err != nil {
+			return false, err
+		}
+		t.locked[g.GroupKey], gm[g.GroupKey], im[row.i.ID] = row.v, g, row.i
+		return true, nil
 	}, "lock alert groups")
 	if err != nil {
 		return nil, nil, mapErr(err)
@@ -139,10 +157,11 @@ func (t *Tx) AlertGroupOf(ctx context.Context, incidentID int64) (alert.GroupRow
 		if err := rows.Scan(&a.Fingerprint, &a.Status, &labels, &annotations, &a.StartsAt, &a.GeneratorURL); err != nil {
 			return g, wrap(err, "card alerts")
 		}
-		if err := json.Unmarshal(labels, &a.Labels); err != nil {
+		var err error
+		if a.Labels, err = parseJSONObject(labels); err != nil {
 			return g, wrap(err, "card alert labels")
 		}
-		if err := json.Unmarshal(annotations, &a.Annotations); err != nil {
+		if a.Annotations, err = parseJSONObject(annotations); err != nil {
 			return g, wrap(err, "card alert annotations")
 		}
 		g.Top = append(g.Top, a)

@@ -1,6 +1,8 @@
 package postgres
 
 import (
+	"bytes"
+	"encoding/json"
 	"slices"
 	"unicode/utf8"
 )
@@ -67,4 +69,85 @@ func appendJSONString(dst []byte, s string) []byte {
 		start = i
 	}
 	return append(append(dst, s[start:]...), '"')
+}
+
+// parseJSONObject decodes a labels column (a flat JSON object of strings)
+// as json.Unmarshal decodes it into a map of strings, value and error
+// alike: without reflection when no string holds an escape or a byte
+// that is not valid UTF-8 (jsonb prints labels so), else through
+// json.Unmarshal.
+func parseJSONObject(b []byte) (map[string]string, error) {
+	if m, ok := flatObject(b); ok {
+		return m, nil
+	}
+	var m map[string]string
+	return m, json.Unmarshal(b, &m)
+}
+
+// flatObject is parseJSONObject's fast path; ok is false for anything it
+// leaves to json.Unmarshal.
+func flatObject(b []byte) (m map[string]string, ok bool) {
+	i := skipJSONSpace(b, 0)
+	if i == len(b) || b[i] != '{' {
+		return nil, false
+	}
+	m = make(map[string]string, bytes.Count(b, []byte{':'}))
+	if i = skipJSONSpace(b, i+1); i < len(b) && b[i] == '}' {
+		return m, skipJSONSpace(b, i+1) == len(b)
+	}
+	for {
+		k, j, ok := plainJSONString(b, i)
+		if !ok {
+			return nil, false
+		}
+		if i = skipJSONSpace(b, j); i == len(b) || b[i] != ':' {
+			return nil, false
+		}
+		v, j, ok := plainJSONString(b, skipJSONSpace(b, i+1))
+		if !ok {
+			return nil, false
+		}
+		m[k] = v
+		if i = skipJSONSpace(b, j); i == len(b) {
+			return nil, false
+		}
+		switch b[i] {
+		case '}':
+			return m, skipJSONSpace(b, i+1) == len(b)
+		case ',':
+			i = skipJSONSpace(b, i+1)
+		default:
+			return nil, false
+		}
+	}
+}
+
+// plainJSONString reads the JSON string at b[i] that holds no escape, no
+// control character and only valid UTF-8, and returns it and the index
+// after it; ok is false for any other.
+func plainJSONString(b []byte, i int) (s string, next int, ok bool) {
+	if i == len(b) || b[i] != '"' {
+		return "", i, false
+	}
+	for j := i + 1; j < len(b); j++ {
+		switch c := b[j]; {
+		case c == '"':
+			if !utf8.Valid(b[i+1 : j]) {
+				return "", j, false
+			}
+			return string(b[i+1 : j]), j + 1, true
+		case c == '\\' || c < 0x20:
+			return "", j, false
+		}
+	}
+	return "", len(b), false
+}
+
+// skipJSONSpace is the index of the first byte from i on that is not JSON
+// white space.
+func skipJSONSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
 }

@@ -35,3 +35,40 @@ func TestAppendJSONObjectReadsBackAsEncodingJSON(t *testing.T) {
 	}
 	require.Equal(t, `{"a":"1","b":"x\"y"}`, string(appendJSONObject(nil, map[string]string{"b": `x"y`, "a": "1"})), "keys sorted")
 }
+
+// jsonObjectCases are texts a labels column may hold, as jsonb prints
+// them and otherwise, with some that are not a flat object of strings.
+var jsonObjectCases = []string{
+	`{}`, ` { } `, `{"alertname": "Disk", "instance": "10.0.0.1:9100"}`, `{"a":"1","b":"2"}`,
+	`{"summary": "磁盘 将满", "emoji": "🔥"}`, `{"q": "x\"y", "p": "C:\\logs"}`, `{"u": "\u00e9\ud83d\udd25"}`,
+	`{"dup": "1", "dup": "2"}`, `{"n": 1}`, `{"n": null}`, `{"o": {"x": "y"}}`, `null`, `[]`, `"s"`, `{`, `{"a"}`,
+	`{"a": "1",}`, `{"a": "1"} x`, `{"a": "1"}{}`, "{\"bad\": \"\xff\"}", "{\"ctl\": \"a\x01b\"}", `{"a" "1"}`, ``, ` `,
+	"{\"a\":\t\"1\"\n}",
+}
+
+// TestParseJSONObjectAsEncodingJSON: parseJSONObject gives what
+// json.Unmarshal gives into a map of strings, value and error alike.
+func TestParseJSONObjectAsEncodingJSON(t *testing.T) {
+	for _, in := range jsonObjectCases {
+		checkParseJSONObject(t, in)
+	}
+}
+
+func FuzzParseJSONObject(f *testing.F) {
+	for _, in := range jsonObjectCases {
+		f.Add(in)
+	}
+	f.Fuzz(checkParseJSONObject)
+}
+
+func checkParseJSONObject(t *testing.T, in string) {
+	var want map[string]string
+	wantErr := json.Unmarshal([]byte(in), &want)
+	got, err := parseJSONObject([]byte(in))
+	if wantErr != nil {
+		require.Error(t, err, "%q", in)
+		return
+	}
+	require.NoError(t, err, "%q", in)
+	require.Equal(t, want, got, "%q", in)
+}
