@@ -27,11 +27,6 @@ func NewService(store Store, clock core.Clock, cal *calendar.Calendar) *Service 
 
 const dayLayout = "2006-01-02"
 
-func (s *Service) midnight(t time.Time) time.Time {
-	t = t.In(s.cal.Location())
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, s.cal.Location())
-}
-
 // scopeOf is a user's widest manager scope; ok is false for non-managers.
 // Operators who subscribed see the city.
 func scopeOf(ctx context.Context, tx OrgReader, userID string) (Scope, []string, bool, error) {
@@ -180,7 +175,7 @@ func (s *Service) build(ctx context.Context, r Reads, userID, first, last string
 	if err != nil {
 		return Digest{}, err
 	}
-	today := s.midnight(now)
+	today := s.cal.Midnight(now)
 	sla := map[string][2]int{} // day → on time, total
 	for _, t := range tks {
 		if !sc.has(t.Unit) {
@@ -327,7 +322,7 @@ func (s *Service) SendDaily(ctx context.Context, slot time.Time) (int, error) {
 	if !s.cal.IsWorkday(slot) {
 		return 0, nil
 	}
-	lastDay := s.midnight(slot).AddDate(0, 0, -1)
+	lastDay := s.cal.Midnight(slot).AddDate(0, 0, -1)
 	firstDay := lastDay
 	for i := 0; i < 30 && !s.cal.IsWorkday(firstDay); i++ {
 		firstDay = firstDay.AddDate(0, 0, -1)
@@ -340,7 +335,7 @@ func (s *Service) SendDaily(ctx context.Context, slot time.Time) (int, error) {
 			return err
 		}
 		for _, u := range users {
-			isNew, err := tx.MarkDigestSent(ctx, s.midnight(slot).Format(dayLayout), u, s.clock.Now())
+			isNew, err := tx.MarkDigestSent(ctx, s.cal.Midnight(slot).Format(dayLayout), u, s.clock.Now())
 			if err != nil {
 				return err
 			}
@@ -381,9 +376,9 @@ func (s *Service) Subscribe(ctx context.Context, actor core.Actor, on bool) erro
 }
 
 // Today is the local date of now.
-func (s *Service) Today() string { return s.midnight(s.clock.Now()).Format(dayLayout) }
+func (s *Service) Today() string { return s.cal.Midnight(s.clock.Now()).Format(dayLayout) }
 
 // Yesterday is the local date before today.
 func (s *Service) Yesterday() string {
-	return s.midnight(s.clock.Now()).AddDate(0, 0, -1).Format(dayLayout)
+	return s.cal.Midnight(s.clock.Now()).AddDate(0, 0, -1).Format(dayLayout)
 }

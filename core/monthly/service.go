@@ -50,16 +50,11 @@ func NewService(store Store, reports Reports, clock core.Clock, cal *calendar.Ca
 	return &Service{store: store, reports: reports, clock: clock, cal: cal, opt: opt}
 }
 
-func (s *Service) midnight(t time.Time) time.Time {
-	t = t.In(s.cal.Location())
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, s.cal.Location())
-}
-
 // due reports whether the period that starts with now's month is due on
 // now: a working day on or after the month's first working day.
 func (s *Service) due(now time.Time) bool {
 	now = now.In(s.cal.Location())
-	return s.cal.IsWorkday(now) && !s.midnight(now).Before(s.cal.FirstWorkday(now.Year(), now.Month()))
+	return s.cal.IsWorkday(now) && !s.cal.Midnight(now).Before(s.cal.FirstWorkday(now.Year(), now.Month()))
 }
 
 // Push is the daily job: the monthly reports, and in the first month of
@@ -99,7 +94,7 @@ func (s *Service) SendMonthly(ctx context.Context, slot time.Time) (int, error) 
 	if !s.due(slot) {
 		return 0, nil
 	}
-	start := s.midnight(slot).AddDate(0, 0, 1-slot.In(s.cal.Location()).Day())
+	start := s.cal.Midnight(slot).AddDate(0, 0, 1-slot.In(s.cal.Location()).Day())
 	month := start.AddDate(0, -1, 0).Format("2006-01")
 	var todo []string
 	err := s.store.InTx(ctx, func(tx Tx) error {
@@ -403,9 +398,9 @@ func (s *Service) schedule(ctx context.Context, tx Tx, a Action) error {
 	if err != nil {
 		mins = 9 * 60
 	}
-	remind := s.midnight(a.Due).Add(time.Duration(mins) * time.Minute)
+	remind := s.cal.Midnight(a.Due).Add(time.Duration(mins) * time.Minute)
 	if remind.After(a.Due) {
-		remind = s.midnight(a.Due)
+		remind = s.cal.Midnight(a.Due)
 	}
 	if err := tx.Schedule(ctx, core.Timer{Kind: TimerRemind, Ref: a.Ref(), DueAt: remind}); err != nil {
 		return err
