@@ -202,12 +202,17 @@ type ingestRow struct {
 	floorStored int64 // rows the floor wrote, to compare with its 200s
 }
 
+// median is the middle of xs, the mean of the two middle values when
+// their number is even; 0 for none.
 func median(xs []float64) float64 {
 	if len(xs) == 0 {
 		return 0
 	}
 	s := slices.Clone(xs)
 	slices.Sort(s)
+	if n := len(s); n%2 == 0 {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
 	return s[len(s)/2]
 }
 
