@@ -98,15 +98,16 @@ func (t *Tx) LockAlertGroups(ctx context.Context, keys []string) (map[string]ale
 	// Every row scans to the same places (one list of them, not one a
 	// row), zeroed before each so no row shares a slice with the one
 	// before it.
-	var row struct {
+	type lockedRow struct {
 		g      alert.GroupRow
 		labels []byte
 		v      int64
 		i      incident.Incident
 	}
+	var row lockedRow
 	dest := append(append(groupDest(&row.g, &row.labels), &row.v), incidentDest(&row.i)...)
 	_, err = collect(rows, func(r pgx.Row) (bool, error) {
-		row.g, row.labels, row.v, row.i = alert.GroupRow{}, nil, 0, incident.Incident{}
+		row = lockedRow{}
 		if err := r.Scan(dest...); err != nil {
 			return false, err
 		}
