@@ -17,7 +17,10 @@ import (
 // changed, and counts in memory. Any other write of the group (another
 // replica's, a timer's, one behind opsbot's back that also writes the
 // group row) bumps the version, and the next transaction reads afresh;
-// a transaction that does not commit leaves the cache as it was.
+// a transaction that does not commit adds nothing and makes the cache
+// forget the groups it used (it may have failed on a stale entry: one
+// whose alert rows were changed behind opsbot's back without touching
+// the group row, which the status update finds: alertStatusesSQL).
 type alertCache struct {
 	mu sync.Mutex
 	m  map[string]cachedAlerts
@@ -70,21 +73,44 @@ func (c *alertCache) keep(states map[string][]alert.Alert, written map[string]in
 	}
 }
 
+// forget drops the groups of states: a transaction that used them failed.
+func (c *alertCache) forget(states map[string][]alert.Alert) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for key := range states {
+		delete(c.m, key)
+	}
+}
+
 // mergeScanMax is the most alerts merge looks through for a fingerprint
 // rather than building a map of them.
 const mergeScanMax = 16
 
+// changes are the posted alerts to write: whole (new, or changed in more
+// than their status and end) and status (stored, with only their status
+// or end changed: labels and annotations, most of an alert's bytes, need
+// not go again; an alert's labels never change, as Alertmanager derives
+// its fingerprint from them).
+type changes struct {
+	whole, status []alert.Alert
+}
+
 // merge is base with posted applied (an alert replaced by fingerprint, a
-// new one added) and the posted alerts that differ from base's.
-func merge(base, posted []alert.Alert) (all, changed []alert.Alert) {
+// new one added) and the posted alerts that differ from base's, each
+// once (a fingerprint posted twice is written as posted last), in all's
+// order (base's, then the new ones as posted).
+func merge(base, posted []alert.Alert) (all []alert.Alert, changed changes) {
 	all = make([]alert.Alert, len(base), len(base)+len(posted))
 	copy(all, base)
 	var at map[string]int // by fingerprint; a few alerts are looked through instead
+	var few [mergeScanMax]bool
+	seen := few[:] // by index into all: posted already
 	if len(all)+len(posted) > mergeScanMax {
 		at = make(map[string]int, len(all)+len(posted))
 		for i, a := range all {
 			at[a.Fingerprint] = i
 		}
+		seen = make([]bool, len(all)+len(posted))
 	}
 	for _, p := range posted {
 		i, ok := at[p.Fingerprint]
@@ -96,13 +122,24 @@ func merge(base, posted []alert.Alert) (all, changed []alert.Alert) {
 			if at != nil {
 				at[p.Fingerprint] = len(all)
 			}
-			all, changed = append(all, p), append(changed, p)
+			seen[len(all)] = true
+			all = append(all, p)
 			continue
 		}
-		if !sameAlert(all[i], p) {
-			changed = append(changed, p)
-		}
+		seen[i] = true
 		all[i] = p
+	}
+	for i, p := range all {
+		switch {
+		case !seen[i]:
+		case i >= len(base):
+			changed.whole = append(changed.whole, p)
+		case sameAlert(base[i], p):
+		case sameApartFromStatus(base[i], p):
+			changed.status = append(changed.status, p)
+		default:
+			changed.whole = append(changed.whole, p)
+		}
 	}
 	return all, changed
 }
@@ -110,9 +147,14 @@ func merge(base, posted []alert.Alert) (all, changed []alert.Alert) {
 // sameAlert reports whether a and b store as the same row (times at
 // Postgres' microsecond precision, a zero end as none).
 func sameAlert(a, b alert.Alert) bool {
-	return a.Status == b.Status && a.GeneratorURL == b.GeneratorURL &&
-		a.StartsAt.Round(time.Microsecond).Equal(b.StartsAt.Round(time.Microsecond)) &&
-		sameEnd(a.EndsAt, b.EndsAt) && maps.Equal(a.Labels, b.Labels) && maps.Equal(a.Annotations, b.Annotations)
+	return a.Status == b.Status && sameEnd(a.EndsAt, b.EndsAt) && sameApartFromStatus(a, b)
+}
+
+// sameApartFromStatus reports whether a and b store as the same row but
+// for their status and end.
+func sameApartFromStatus(a, b alert.Alert) bool {
+	return a.GeneratorURL == b.GeneratorURL && a.StartsAt.Round(time.Microsecond).Equal(b.StartsAt.Round(time.Microsecond)) &&
+		maps.Equal(a.Labels, b.Labels) && maps.Equal(a.Annotations, b.Annotations)
 }
 
 func sameEnd(a, b time.Time) bool {

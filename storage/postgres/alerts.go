@@ -220,13 +220,15 @@ func (t *Tx) SaveAlertGroup(_ context.Context, g alert.GroupRow) error {
 // by this transaction) in one statement and counts each group's alerts.
 // A group whose alerts this transaction or, at the version it locked, the
 // alert cache knows sends only its changed alerts and is counted in
-// memory; the others are read back (their alerts not posted) in the same
-// statement. With nothing to read back nothing waits for the write: it
-// goes with the transaction's next writes, at the latest with COMMIT
-// (writeAlerts). Nothing to write and nothing to read sends nothing.
+// memory: those whose status or end alone changed as an update of those
+// (updateStatuses), the others whole. The other groups are read back
+// (their alerts not posted) in the same statement. With nothing to read
+// back nothing waits for the writes: they go with the transaction's next
+// writes, at the latest with COMMIT (writeAlerts). Nothing to write and
+// nothing to read sends nothing.
 func (t *Tx) SaveAlerts(ctx context.Context, groups []alert.GroupAlerts, at time.Time, kindLabel, kindValue string) ([]alert.AlertCounts, error) {
-	var send []alert.GroupAlerts // alerts to write, per group
-	var unknown []string         // groups to read back
+	var send, status []alert.GroupAlerts // alerts to write whole, and statuses to update, per group
+	var unknown []string                 // groups to read back
 	merged := make([][]alert.Alert, len(groups))
 	for n, g := range groups {
 		base, ok := t.alertStates[g.GroupKey]
@@ -239,11 +241,17 @@ func (t *Tx) SaveAlerts(ctx context.Context, groups []alert.GroupAlerts, at time
 			merged[n] = slices.Clone(g.Alerts)
 			continue
 		}
-		var changed []alert.Alert
+		var changed changes
 		merged[n], changed = merge(base, g.Alerts)
-		if len(changed) > 0 {
-			send = append(send, alert.GroupAlerts{GroupKey: g.GroupKey, Alerts: changed})
+		if len(changed.whole) > 0 {
+			send = append(send, alert.GroupAlerts{GroupKey: g.GroupKey, Alerts: changed.whole})
 		}
+		if len(changed.status) > 0 {
+			status = append(status, alert.GroupAlerts{GroupKey: g.GroupKey, Alerts: changed.status})
+		}
+	}
+	if len(status) > 0 {
+		t.updateStatuses(status, at)
 	}
 	var stored map[string][]alert.Alert
 	if len(send) > 0 {
@@ -265,6 +273,36 @@ func (t *Tx) SaveAlerts(ctx context.Context, groups []alert.GroupAlerts, at time
 		out[n] = countAlerts(all, kindLabel, kindValue)
 	}
 	return out, nil
+}
+
+// alertStatusesSQL sets the status and end of stored alerts as of $5
+// (statusArgs), and fails as a serialization failure (alerts_not_stored,
+// migration 035) when one of them is not stored.
+const alertStatusesSQL = `WITH u AS (UPDATE alerts AS a SET status = x.s, ends_at = x.e, updated_at = $5
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS x(k, f, s, e)
+		WHERE a.group_key = x.k AND a.fingerprint = x.f RETURNING 1)
+	SELECT alerts_not_stored(cardinality($1::text[]) - count(*)) FROM u HAVING count(*) <> cardinality($1::text[])`
+
+// updateStatuses defers, to the transaction's next statement, the update
+// of stored alerts whose status or end alone changed: their labels and
+// annotations, most of their bytes, are not sent again. Their rows are
+// there: this transaction wrote or read them, or the alert cache knows
+// them at the group version locked. Should one be missing all the same
+// (written behind opsbot's back without a new version), the statement
+// fails as a conflict and the transaction is retried, the cache having
+// forgotten its groups (WithTx): nothing is lost.
+func (t *Tx) updateStatuses(groups []alert.GroupAlerts, at time.Time) {
+	n := 0
+	for _, g := range groups {
+		n += len(g.Alerts)
+	}
+	keys, fps, statuses, ends := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]*time.Time, 0, n)
+	for _, g := range groups {
+		for _, a := range g.Alerts {
+			keys, fps, statuses, ends = append(keys, g.GroupKey), append(fps, a.Fingerprint), append(statuses, a.Status), append(ends, endOf(a.EndsAt))
+		}
+	}
+	t.tx.deferExec("update alert statuses", alertStatusesSQL, keys, fps, statuses, ends, at)
 }
 
 // postedAlerts is the alerts of alertsArgs as rows x(k, f, s, l, a, st,

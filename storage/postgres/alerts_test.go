@@ -7,8 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"opsbot/core"
 	"opsbot/core/alert"
 	"opsbot/storage/postgres"
 	"opsbot/storage/postgres/pgtest"
@@ -357,6 +359,76 @@ func TestAlertCacheNeverAnswersWithStaleAlerts(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 0, c.Firing)
 	require.Equal(t, 2, c.Resolved)
+}
+
+// TestAlertStatusChangesKeepTheRestAndAreNeverLost: an alert whose status
+// or end alone changed is written as an update of those (its labels and
+// annotations are not sent again), keeping the rest of its row. Should
+// its row be gone all the same — deleted behind opsbot's back without a
+// write of the group, so the alert cache still vouches for it — the
+// update fails the transaction as a conflict to retry (nothing of it
+// committed), and the retry, reading the group afresh, stores the alert
+// whole: the change is not lost.
+func TestAlertStatusChangesKeepTheRestAndAreNeverLost(t *testing.T) {
+	ctx, s, t0 := alertStore(t)
+	storeGroup(t, s, "g", 1, t0)
+	_, err := post(t, s, t0, false, firing("a", t0), firing("b", t0))
+	require.NoError(t, err)
+	type row struct {
+		Status, Labels, Annotations string
+		Ends                        *time.Time
+		Updated                     time.Time
+	}
+	read := func(fp string) (r row, ok bool) {
+		err := s.Pool().QueryRow(ctx, `SELECT status, labels::text, annotations::text, ends_at, updated_at FROM alerts
+			WHERE group_key = 'g' AND fingerprint = $1`, fp).Scan(&r.Status, &r.Labels, &r.Annotations, &r.Ends, &r.Updated)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return r, false
+		}
+		require.NoError(t, err)
+		return r, true
+	}
+	before, _ := read("a")
+
+	t1 := t0.Add(time.Minute)
+	ended := resolved("a", t0)
+	ended.EndsAt = t1
+	c, err := post(t, s, t1, false, ended, firing("b", t0))
+	require.NoError(t, err)
+	require.Equal(t, 1, c.Firing)
+	require.Equal(t, 1, c.Resolved)
+	after, _ := read("a")
+	require.Equal(t, row{Status: "resolved", Labels: before.Labels, Annotations: before.Annotations, Ends: &t1, Updated: t1},
+		row{after.Status, after.Labels, after.Annotations, ptrUTC(after.Ends), after.Updated.UTC()})
+
+	// b's row goes behind opsbot's back; the group row is not touched.
+	pgtest.Exec(t, s, `DELETE FROM alerts WHERE group_key = 'g' AND fingerprint = 'b'`)
+	t2 := t0.Add(2 * time.Minute)
+	_, err = post(t, s, t2, false, ended, resolved("b", t0))
+	require.ErrorIs(t, err, core.ErrRetry, "an update of an alert not stored must fail, not be lost")
+	_, ok := read("b")
+	require.False(t, ok, "nothing of the failed transaction is committed")
+	var groupUpdated time.Time
+	require.NoError(t, s.Pool().QueryRow(ctx, `SELECT updated_at FROM alert_groups WHERE group_key = 'g'`).Scan(&groupUpdated))
+	require.True(t, groupUpdated.Equal(t1), "the group row of the failed transaction was committed")
+
+	c, err = post(t, s, t2, false, ended, resolved("b", t0))
+	require.NoError(t, err, "the retry reads the group afresh")
+	require.Equal(t, 0, c.Firing)
+	require.Equal(t, 2, c.Resolved)
+	b, ok := read("b")
+	require.True(t, ok, "the retry stores the alert whole")
+	require.Equal(t, "resolved", b.Status)
+	require.Equal(t, before.Labels, b.Labels)
+	require.Equal(t, before.Annotations, b.Annotations)
+}
+
+func ptrUTC(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
 // TestAlertGroupOfSeesTheTransactionsDeferredWrites: alerts saved without

@@ -234,7 +234,15 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 	// the org cache alone takes no connection.
 	ptx := &lazyTx{pool: s.pool}
 	t := &Tx{tx: ptx, cache: s.orgCache, alerts: s.alertCache}
-	defer func() { _ = ptx.Rollback(context.WithoutCancel(ctx)) }()
+	committed := false
+	defer func() {
+		_ = ptx.Rollback(context.WithoutCancel(ctx))
+		if !committed && len(t.alertStates) > 0 && t.alerts != nil {
+			// It may have failed on what the cache told it
+			// (alerts_not_stored): its groups are read afresh next time.
+			t.alerts.forget(t.alertStates)
+		}
+	}()
 	if err := fn(t); err != nil {
 		return mapErr(err)
 	}
@@ -247,6 +255,7 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := ptx.Commit(ctx); err != nil {
 		return mapErr(fmt.Errorf("postgres: commit: %w", err))
 	}
+	committed = true
 	if len(t.alertStates) > 0 && t.alerts != nil {
 		t.alerts.keep(t.alertStates, t.tx.written)
 	}
