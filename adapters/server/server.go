@@ -288,11 +288,13 @@ func (s *Server) Handler() http.Handler {
 			r.RemoteAddr = s.clientAddr(r)
 		}
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
-		_, route := s.Mux.Handler(r)
-		if route == "" {
-			route = "unmatched"
-		}
 		defer func() {
+			// The mux sets the pattern it matched on r before calling
+			// its handler (matching it here too cost ~1.5 % of ingest).
+			route := r.Pattern
+			if route == "" {
+				route = "unmatched"
+			}
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
 					panic(p)
