@@ -202,17 +202,27 @@ func groupsArgs(gs []alert.GroupRow) []any {
 }
 
 // SaveAlertGroup upserts a group with the transaction's next statement
-// (a deferred write: lazyTx), at the latest with COMMIT. The
-// groups saved one after another go as one statement, a new one begun
-// when a key comes again (a statement cannot change a row twice).
+// (a deferred write: lazyTx), at the latest with COMMIT. The groups saved
+// one after another go as one statement; a group saved again while that
+// statement waits is saved there again, as now (a batch's later round
+// costs no statement of its own), also past the alert status updates
+// queued after it, which touch alerts only. After any other write a new
+// statement is begun.
 func (t *Tx) SaveAlertGroup(_ context.Context, g alert.GroupRow) error {
-	later := &t.tx.later
-	if n := len(*later); n > 0 && (*later)[n-1].groups != nil &&
-		!slices.ContainsFunc((*later)[n-1].groups, func(o alert.GroupRow) bool { return o.GroupKey == g.GroupKey }) {
-		(*later)[n-1].groups = append((*later)[n-1].groups, g)
+	later := t.tx.later
+	for i := len(later) - 1; i >= 0 && (later[i].groups != nil || later[i].statuses != nil); i-- {
+		q := &later[i]
+		if q.groups == nil {
+			continue
+		}
+		if j := slices.IndexFunc(q.groups, func(o alert.GroupRow) bool { return o.GroupKey == g.GroupKey }); j >= 0 {
+			q.groups[j] = g
+		} else {
+			q.groups = append(q.groups, g)
+		}
 		return nil
 	}
-	*later = append(*later, queued{what: "save alert groups", groups: []alert.GroupRow{g}})
+	t.tx.later = append(later, queued{what: "save alert groups", groups: []alert.GroupRow{g}})
 	return nil
 }
 
@@ -275,34 +285,79 @@ func (t *Tx) SaveAlerts(ctx context.Context, groups []alert.GroupAlerts, at time
 	return out, nil
 }
 
-// alertStatusesSQL sets the status and end of stored alerts as of $5
-// (statusArgs), and fails as a serialization failure (alerts_not_stored,
-// migration 035) when one of them is not stored.
-const alertStatusesSQL = `WITH u AS (UPDATE alerts AS a SET status = x.s, ends_at = x.e, updated_at = $5
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS x(k, f, s, e)
+// alertStatusesSQL sets the status and end of stored alerts as of when
+// each changed (statusesArgs), and fails as a serialization failure
+// (alerts_not_stored, migration 035) when one of them is not stored.
+const alertStatusesSQL = `WITH u AS (UPDATE alerts AS a SET status = x.s, ends_at = x.e, updated_at = x.at
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[]) AS x(k, f, s, e, at)
 		WHERE a.group_key = x.k AND a.fingerprint = x.f RETURNING 1)
 	SELECT alerts_not_stored(cardinality($1::text[]) - count(*)) FROM u HAVING count(*) <> cardinality($1::text[])`
 
+// statusUpdate is a stored alert's new status and end, as of at.
+type statusUpdate struct {
+	key, fingerprint, status string
+	end                      *time.Time
+	at                       time.Time
+}
+
+// statusesArgs are alertStatusesSQL's arguments for us.
+func statusesArgs(us []statusUpdate) []any {
+	n := len(us)
+	keys, fps, statuses, ends, ats := make([]string, n), make([]string, n), make([]string, n), make([]*time.Time, n), make([]time.Time, n)
+	for i, u := range us {
+		keys[i], fps[i], statuses[i], ends[i], ats[i] = u.key, u.fingerprint, u.status, u.end, u.at
+	}
+	return []any{keys, fps, statuses, ends, ats}
+}
+
 // updateStatuses defers, to the transaction's next statement, the update
 // of stored alerts whose status or end alone changed: their labels and
-// annotations, most of their bytes, are not sent again. Their rows are
-// there: this transaction wrote or read them, or the alert cache knows
-// them at the group version locked. Should one be missing all the same
-// (written behind opsbot's back without a new version), the statement
-// fails as a conflict and the transaction is retried, the cache having
-// forgotten its groups (WithTx): nothing is lost.
-func (t *Tx) updateStatuses(groups []alert.GroupAlerts, at time.Time) {
-	n := 0
-	for _, g := range groups {
-		n += len(g.Alerts)
-	}
-	keys, fps, statuses, ends := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]*time.Time, 0, n)
-	for _, g := range groups {
-		for _, a := range g.Alerts {
-			keys, fps, statuses, ends = append(keys, g.GroupKey), append(fps, a.Fingerprint), append(statuses, a.Status), append(ends, endOf(a.EndsAt))
+// annotations, most of their bytes, are not sent again. The updates of a
+// batch's rounds go as one statement: one queued before, with only group
+// upserts (which touch alert_groups only) after it, takes them, an alert
+// in it already updated there again. Their rows are there: this
+// transaction wrote or read them, or the alert cache knows them at the
+// group version locked. Should one be missing all the same (written
+// behind opsbot's back without a new version), the statement fails as a
+// conflict and the transaction is retried, the cache having forgotten its
+// groups (WithTx): nothing is lost.
+func (t *Tx) updateStatuses(groups []alert.GroupAlerts, when time.Time) {
+	var into *queued
+	for i := len(t.tx.later) - 1; i >= 0 && (t.tx.later[i].groups != nil || t.tx.later[i].statuses != nil); i-- {
+		if t.tx.later[i].statuses != nil {
+			into = &t.tx.later[i]
+			break
 		}
 	}
-	t.tx.deferExec("update alert statuses", alertStatusesSQL, keys, fps, statuses, ends, at)
+	if into == nil {
+		t.tx.later = append(t.tx.later, queued{what: "update alert statuses", statuses: []statusUpdate{}})
+		into = &t.tx.later[len(t.tx.later)-1]
+	}
+	// The alerts queued before, looked through or, when many, by a map
+	// (this call's own are distinct).
+	before := into.statuses
+	var at map[[2]string]int
+	if len(before) > mergeScanMax {
+		at = make(map[[2]string]int, len(before))
+		for j, u := range before {
+			at[[2]string{u.key, u.fingerprint}] = j
+		}
+	}
+	for _, g := range groups {
+		for _, a := range g.Alerts {
+			u := statusUpdate{key: g.GroupKey, fingerprint: a.Fingerprint, status: a.Status, end: endOf(a.EndsAt), at: when}
+			j, ok := at[[2]string{u.key, u.fingerprint}]
+			if at == nil {
+				j = slices.IndexFunc(before, func(o statusUpdate) bool { return o.key == u.key && o.fingerprint == u.fingerprint })
+				ok = j >= 0
+			}
+			if ok {
+				into.statuses[j] = u
+				continue
+			}
+			into.statuses = append(into.statuses, u)
+		}
+	}
 }
 
 // postedAlerts is the alerts of alertsArgs as rows x(k, f, s, l, a, st,

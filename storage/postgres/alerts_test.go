@@ -128,8 +128,12 @@ func TestBatchLocksStayInKeyOrder(t *testing.T) {
 
 // TestAlertGroupWritesGoTogether: the group rows a transaction saves one
 // after another are written by one statement (rows a statement writes
-// share its command id, cmin), a key saved again starts the next one, and
-// every row holds what was saved last for it.
+// share its command id, cmin); a key saved again while its statement
+// waits is saved there again (a batch's second notification of a group
+// costs no statement of its own), also past alert status updates queued
+// after it (they touch alerts only), but after any other write a key
+// saved again starts the next one; every row holds what was saved last
+// for it.
 func TestAlertGroupWritesGoTogether(t *testing.T) {
 	ctx, s, t0 := alertStore(t)
 	storeGroup(t, s, "g1", 1, t0)
@@ -144,11 +148,26 @@ func TestAlertGroupWritesGoTogether(t *testing.T) {
 	}
 	g3 := row("g3", 3, 1)
 	g3.NotifiedAt, g3.FlushDue = nil, &due
+	storeGroup(t, s, "g", 5, t0)
+	_, err := post(t, s, t0, false, firing("a", t0)) // g's alerts known to the alert cache
+	require.NoError(t, err)
+	storeGroup(t, s, "g4", 4, t0)
 	require.NoError(t, s.WithTx(ctx, func(tx *postgres.Tx) error {
-		for _, g := range []alert.GroupRow{row("g1", 1, 2), row("g2", 2, 2), g3, row("g1", 1, 5)} {
+		_, _, err := tx.LockAlertGroups(ctx, []string{"g", "g1", "g2", "g4"})
+		require.NoError(t, err)
+		for _, g := range []alert.GroupRow{row("g1", 1, 2), row("g2", 2, 2)} {
 			require.NoError(t, tx.SaveAlertGroup(ctx, g))
 		}
-		return nil
+		// A status update queued between.
+		_, err = tx.SaveAlerts(ctx, []alert.GroupAlerts{{GroupKey: "g", Alerts: []alert.Alert{resolved("a", t0)}}}, t1, "kind", "http_status")
+		require.NoError(t, err)
+		for _, g := range []alert.GroupRow{g3, row("g1", 1, 5)} {
+			require.NoError(t, tx.SaveAlertGroup(ctx, g))
+		}
+		// Another write between: a new alert, written whole.
+		_, err = tx.SaveAlerts(ctx, []alert.GroupAlerts{{GroupKey: "g", Alerts: []alert.Alert{firing("new", t0)}}}, t1, "kind", "http_status")
+		require.NoError(t, err)
+		return tx.SaveAlertGroup(ctx, row("g4", 4, 1))
 	}))
 	cmd := map[string]string{}
 	rows, err := s.Pool().Query(ctx, `SELECT group_key, cmin::text FROM alert_groups`)
@@ -159,8 +178,9 @@ func TestAlertGroupWritesGoTogether(t *testing.T) {
 		cmd[k] = c
 	}
 	require.NoError(t, rows.Err())
-	require.Equal(t, cmd["g2"], cmd["g3"], "saved together")
-	require.NotEqual(t, cmd["g1"], cmd["g2"], "g1 saved again by the next statement")
+	require.Equal(t, cmd["g1"], cmd["g2"], "saved together")
+	require.Equal(t, cmd["g2"], cmd["g3"], "saved together past the status update")
+	require.NotEqual(t, cmd["g3"], cmd["g4"], "g4 saved by the next statement, after the alert's")
 
 	err = s.WithTx(ctx, func(tx *postgres.Tx) error {
 		for _, key := range []string{"g1", "g2", "g3"} {
@@ -421,6 +441,87 @@ func TestAlertStatusChangesKeepTheRestAndAreNeverLost(t *testing.T) {
 	require.Equal(t, "resolved", b.Status)
 	require.Equal(t, before.Labels, b.Labels)
 	require.Equal(t, before.Annotations, b.Annotations)
+}
+
+// TestAlertStatusUpdatesOfABatchGoTogether: the status updates of a
+// batch's rounds (a group posted again in the batch) are written by one
+// statement, also past the group rows saved between them (they touch
+// alert_groups only); an alert updated twice ends as updated last. After
+// any other write of alerts the next update starts a statement of its
+// own.
+func TestAlertStatusUpdatesOfABatchGoTogether(t *testing.T) {
+	ctx, s, t0 := alertStore(t)
+	storeGroup(t, s, "g", 1, t0)
+	_, err := post(t, s, t0, false, firing("a", t0), firing("b", t0), firing("c", t0), firing("d", t0))
+	require.NoError(t, err)
+	t1, t2 := t0.Add(time.Minute), t0.Add(2*time.Minute)
+	var last alert.AlertCounts
+	require.NoError(t, s.WithTx(ctx, func(tx *postgres.Tx) error {
+		rows, _, err := tx.LockAlertGroups(ctx, []string{"g"})
+		require.NoError(t, err)
+		round := func(at time.Time, alerts ...alert.Alert) {
+			cs, err := tx.SaveAlerts(ctx, []alert.GroupAlerts{{GroupKey: "g", Alerts: alerts}}, at, "kind", "http_status")
+			require.NoError(t, err)
+			last = cs[0]
+			row := rows["g"]
+			row.Firing, row.Resolved, row.UpdatedAt = last.Firing, last.Resolved, at
+			require.NoError(t, tx.SaveAlertGroup(ctx, row))
+		}
+		round(t1, resolved("a", t0), resolved("d", t0))
+		round(t2, firing("a", t0), resolved("b", t0))
+		round(t2, firing("new", t0)) // a new alert, written whole
+		round(t2, resolved("c", t0))
+		return nil
+	}))
+	require.Equal(t, alert.AlertCounts{Firing: 2, Resolved: 3, HTTPSince: last.HTTPSince}, last)
+	type stored struct {
+		status, cmin string
+		updated      time.Time
+	}
+	got := map[string]stored{}
+	rows, err := s.Pool().Query(ctx, `SELECT fingerprint, status, cmin::text, updated_at FROM alerts WHERE group_key = 'g'`)
+	require.NoError(t, err)
+	for rows.Next() {
+		var fp string
+		var st stored
+		require.NoError(t, rows.Scan(&fp, &st.status, &st.cmin, &st.updated))
+		got[fp] = st
+	}
+	require.NoError(t, rows.Err())
+	require.Equal(t, "firing", got["a"].status, "a ends as updated last")
+	require.True(t, got["a"].updated.Equal(t2))
+	require.Equal(t, "resolved", got["b"].status)
+	require.Equal(t, "resolved", got["d"].status)
+	require.True(t, got["d"].updated.Equal(t1))
+	require.Equal(t, got["a"].cmin, got["b"].cmin)
+	require.Equal(t, got["d"].cmin, got["b"].cmin, "both rounds' updates in one statement")
+	require.Equal(t, "firing", got["new"].status)
+	require.Equal(t, "resolved", got["c"].status)
+	require.NotEqual(t, got["a"].cmin, got["c"].cmin, "c's update after the new alert's write, in a statement of its own")
+
+	// Many alerts (looked up by a map): all resolved, then one fires again.
+	var many, manyResolved []alert.Alert
+	for i := range 20 {
+		many, manyResolved = append(many, firing(fmt.Sprint("m", i), t0)), append(manyResolved, resolved(fmt.Sprint("m", i), t0))
+	}
+	_, err = post(t, s, t2, false, many...)
+	require.NoError(t, err)
+	require.NoError(t, s.WithTx(ctx, func(tx *postgres.Tx) error {
+		_, _, err := tx.LockAlertGroups(ctx, []string{"g"})
+		require.NoError(t, err)
+		for n, posted := range [][]alert.Alert{manyResolved, {firing("m7", t0)}} {
+			cs, err := tx.SaveAlerts(ctx, []alert.GroupAlerts{{GroupKey: "g", Alerts: posted}}, t2.Add(time.Duration(n+1)*time.Minute), "kind", "http_status")
+			require.NoError(t, err)
+			last = cs[0]
+		}
+		return nil
+	}))
+	var firingNow, cmins int
+	require.NoError(t, s.Pool().QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'firing'), count(DISTINCT cmin::text)
+		FROM alerts WHERE group_key = 'g' AND fingerprint LIKE 'm%'`).Scan(&firingNow, &cmins))
+	require.Equal(t, 1, firingNow, "m7 fires again, the others stay resolved")
+	require.Equal(t, 1, cmins, "one statement")
+	require.Equal(t, 1+2, last.Firing, "m7, a and new")
 }
 
 func ptrUTC(t *time.Time) *time.Time {

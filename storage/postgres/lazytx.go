@@ -42,13 +42,15 @@ type lazyTx struct {
 	written  map[string]int64 // the versions the alert group upserts among them wrote
 }
 
-// queued is a deferred write: a statement, or a run of alert group
-// upserts (distinct keys) sent as one statement.
+// queued is a deferred write: a statement, a run of alert group upserts
+// (distinct keys) sent as one statement, or a run of alert status updates
+// (distinct alerts) sent as one statement.
 type queued struct {
-	sql    string
-	args   []any
-	what   string
-	groups []alert.GroupRow
+	sql      string
+	args     []any
+	what     string
+	groups   []alert.GroupRow
+	statuses []statusUpdate
 }
 
 // deferExec defers a write whose answer nobody reads to the transaction's
@@ -63,11 +65,14 @@ func (l *lazyTx) queueLater(b *pgx.Batch) []queued {
 	later := l.later
 	l.later = nil
 	for _, q := range later {
-		if q.groups != nil {
+		switch {
+		case q.groups != nil:
 			b.Queue(saveGroupsSQL, groupsArgs(q.groups)...)
-			continue
+		case q.statuses != nil:
+			b.Queue(alertStatusesSQL, statusesArgs(q.statuses)...)
+		default:
+			b.Queue(q.sql, q.args...)
 		}
-		b.Queue(q.sql, q.args...)
 	}
 	return later
 }
