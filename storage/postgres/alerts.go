@@ -209,20 +209,16 @@ func groupsArgs(gs []alert.GroupRow) []any {
 // queued after it, which touch alerts only. After any other write a new
 // statement is begun.
 func (t *Tx) SaveAlertGroup(_ context.Context, g alert.GroupRow) error {
-	later := t.tx.later
-	for i := len(later) - 1; i >= 0 && (later[i].groups != nil || later[i].statuses != nil); i-- {
-		q := &later[i]
-		if q.groups == nil {
-			continue
-		}
-		if j := slices.IndexFunc(q.groups, func(o alert.GroupRow) bool { return o.GroupKey == g.GroupKey }); j >= 0 {
-			q.groups[j] = g
-		} else {
-			q.groups = append(q.groups, g)
-		}
+	q := t.tx.lastAlertRun(func(q *queued) bool { return q.groups != nil })
+	if q == nil {
+		t.tx.later = append(t.tx.later, queued{what: "save alert groups", groups: []alert.GroupRow{g}})
 		return nil
 	}
-	t.tx.later = append(later, queued{what: "save alert groups", groups: []alert.GroupRow{g}})
+	if j := slices.IndexFunc(q.groups, func(o alert.GroupRow) bool { return o.GroupKey == g.GroupKey }); j >= 0 {
+		q.groups[j] = g
+	} else {
+		q.groups = append(q.groups, g)
+	}
 	return nil
 }
 
@@ -322,13 +318,7 @@ func statusesArgs(us []statusUpdate) []any {
 // conflict and the transaction is retried, the cache having forgotten its
 // groups (WithTx): nothing is lost.
 func (t *Tx) updateStatuses(groups []alert.GroupAlerts, when time.Time) {
-	var into *queued
-	for i := len(t.tx.later) - 1; i >= 0 && (t.tx.later[i].groups != nil || t.tx.later[i].statuses != nil); i-- {
-		if t.tx.later[i].statuses != nil {
-			into = &t.tx.later[i]
-			break
-		}
-	}
+	into := t.tx.lastAlertRun(func(q *queued) bool { return q.statuses != nil })
 	if into == nil {
 		t.tx.later = append(t.tx.later, queued{what: "update alert statuses", statuses: []statusUpdate{}})
 		into = &t.tx.later[len(t.tx.later)-1]

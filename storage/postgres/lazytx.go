@@ -59,6 +59,20 @@ func (l *lazyTx) deferExec(what, sql string, args ...any) {
 	l.later = append(l.later, queued{sql: sql, args: args, what: what})
 }
 
+// lastAlertRun is the last deferred write that is has among the alert
+// group upserts and alert status updates at the end of the queue, nil
+// when there is none. A group saved or a status updated again may join
+// it: each of the two touches one table (alert_groups; alerts' status
+// columns), so the run queued after it does not depend on it.
+func (l *lazyTx) lastAlertRun(is func(*queued) bool) *queued {
+	for i := len(l.later) - 1; i >= 0 && (l.later[i].groups != nil || l.later[i].statuses != nil); i-- {
+		if is(&l.later[i]) {
+			return &l.later[i]
+		}
+	}
+	return nil
+}
+
 // queueLater moves the deferred writes onto b, in the order they were
 // made; read their answers with execLater.
 func (l *lazyTx) queueLater(b *pgx.Batch) []queued {
