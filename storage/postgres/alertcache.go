@@ -82,9 +82,35 @@ func (c *alertCache) forget(states map[string][]alert.Alert) {
 	}
 }
 
-// mergeScanMax is the most alerts merge looks through for a fingerprint
-// rather than building a map of them.
-const mergeScanMax = 16
+// scanMax is the most items looked through for a key rather than
+// mapped by it (indexBy, find).
+const scanMax = 16
+
+// indexBy maps items by key, for finding them (find) among items and
+// grow more to come; nil when they are few enough to look through.
+func indexBy[T any, K comparable](items []T, key func(T) K, grow int) map[K]int {
+	if len(items)+grow <= scanMax {
+		return nil
+	}
+	m := make(map[K]int, len(items)+grow)
+	for i, it := range items {
+		m[key(it)] = i
+	}
+	return m
+}
+
+// find is the index of the item of key k among items, by the map indexBy
+// gave, or looking through them when it gave none.
+func find[T any, K comparable](items []T, by map[K]int, key func(T) K, k K) (int, bool) {
+	if by != nil {
+		i, ok := by[k]
+		return i, ok
+	}
+	i := slices.IndexFunc(items, func(it T) bool { return key(it) == k })
+	return i, i >= 0
+}
+
+func fingerprintOf(a alert.Alert) string { return a.Fingerprint }
 
 // changes are the posted alerts to write: whole (new, or changed in more
 // than their status and end) and status (stored, with only their status
@@ -102,22 +128,14 @@ type changes struct {
 func merge(base, posted []alert.Alert) (all []alert.Alert, changed changes) {
 	all = make([]alert.Alert, len(base), len(base)+len(posted))
 	copy(all, base)
-	var at map[string]int // by fingerprint; a few alerts are looked through instead
-	var few [mergeScanMax]bool
+	at := indexBy(all, fingerprintOf, len(posted))
+	var few [scanMax]bool
 	seen := few[:] // by index into all: posted already
-	if len(all)+len(posted) > mergeScanMax {
-		at = make(map[string]int, len(all)+len(posted))
-		for i, a := range all {
-			at[a.Fingerprint] = i
-		}
+	if at != nil {
 		seen = make([]bool, len(all)+len(posted))
 	}
 	for _, p := range posted {
-		i, ok := at[p.Fingerprint]
-		if at == nil {
-			i = slices.IndexFunc(all, func(a alert.Alert) bool { return a.Fingerprint == p.Fingerprint })
-			ok = i >= 0
-		}
+		i, ok := find(all, at, fingerprintOf, p.Fingerprint)
 		if !ok {
 			if at != nil {
 				at[p.Fingerprint] = len(all)

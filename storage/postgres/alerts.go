@@ -296,6 +296,9 @@ type statusUpdate struct {
 	at                       time.Time
 }
 
+// alert is the alert u updates: its group key and fingerprint.
+func (u statusUpdate) alert() [2]string { return [2]string{u.key, u.fingerprint} }
+
 // statusesArgs are alertStatusesSQL's arguments for us.
 func statusesArgs(us []statusUpdate) []any {
 	n := len(us)
@@ -323,25 +326,13 @@ func (t *Tx) updateStatuses(groups []alert.GroupAlerts, when time.Time) {
 		t.tx.later = append(t.tx.later, queued{what: "update alert statuses", statuses: []statusUpdate{}})
 		into = &t.tx.later[len(t.tx.later)-1]
 	}
-	// The alerts queued before, looked through or, when many, by a map
-	// (this call's own are distinct).
+	// Found among the alerts queued before (this call's own are distinct).
 	before := into.statuses
-	var at map[[2]string]int
-	if len(before) > mergeScanMax {
-		at = make(map[[2]string]int, len(before))
-		for j, u := range before {
-			at[[2]string{u.key, u.fingerprint}] = j
-		}
-	}
+	at := indexBy(before, statusUpdate.alert, 0)
 	for _, g := range groups {
 		for _, a := range g.Alerts {
 			u := statusUpdate{key: g.GroupKey, fingerprint: a.Fingerprint, status: a.Status, end: endOf(a.EndsAt), at: when}
-			j, ok := at[[2]string{u.key, u.fingerprint}]
-			if at == nil {
-				j = slices.IndexFunc(before, func(o statusUpdate) bool { return o.key == u.key && o.fingerprint == u.fingerprint })
-				ok = j >= 0
-			}
-			if ok {
+			if j, ok := find(before, at, statusUpdate.alert, u.alert()); ok {
 				into.statuses[j] = u
 				continue
 			}
